@@ -1,0 +1,226 @@
+//! The analysis engine: inputs in, one [`Report`] out.
+//!
+//! Files are analysed in parallel (rayon). Inside one capture, a reader thread cuts the stream
+//! into blocks while the pool decodes a window of [`WINDOW_BLOCKS`] blocks at a time in
+//! parallel; the window's packet facts are then applied to [`SHARDS`] connection tables in
+//! parallel, each shard in frame order. Blocks, windows and shards are fixed sizes, never
+//! derived from the thread count, so the report is byte-identical for any `--threads`.
+//! Memory is bounded by the window, the connection tables and the per-direction payload cap,
+//! not by the capture's size.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::capture::decode::{decode_block, DecodeStats, DecodedBlock, SHARDS};
+use crate::capture::{Block, CaptureFormat, Framer};
+use crate::handshake;
+use crate::input::{self, OpenFailure, Sniffed, Stream};
+use crate::report::{rfc3339, CaptureStats, ConnectionReport, InputReport, LinkTypeCount, Report, SCHEMA};
+use crate::tcp::{Class, Shard, TrackerConfig, TrackerCounts};
+
+/// Blocks decoded together before their facts are applied.
+pub const WINDOW_BLOCKS: usize = 8;
+
+/// What the analysis is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub tracker: TrackerConfig,
+}
+
+/// The result of reading one stream: its input entry and its RDP connections.
+pub struct StreamResult {
+    pub input: InputReport,
+    pub connections: Vec<ConnectionReport>,
+}
+
+/// Analyses every file under `paths` into one report.
+pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
+    let mut failures = Vec::new();
+    let files = input::collect_files(paths, &mut failures);
+    let per_file: Vec<(Vec<StreamResult>, Vec<OpenFailure>)> = files
+        .par_iter()
+        .map(|path| {
+            let mut results = Vec::new();
+            let mut failures = Vec::new();
+            input::open_file(path, &mut |s| results.push(analyze_stream(s, opts)), &mut failures);
+            (results, failures)
+        })
+        .collect();
+
+    let mut report = Report { schema: SCHEMA, ..Default::default() };
+    for f in failures {
+        report.inputs.push(failure_input(f));
+    }
+    for (results, fails) in per_file {
+        for r in results {
+            report.inputs.push(r.input);
+            report.connections.extend(r.connections);
+        }
+        for f in fails {
+            report.inputs.push(failure_input(f));
+        }
+    }
+    for (i, c) in report.connections.iter_mut().enumerate() {
+        c.id = format!("c{}", i + 1);
+    }
+    for input in &report.inputs {
+        for w in &input.warnings {
+            report.warnings.push(format!("{}: {w}", input.path));
+        }
+    }
+    report
+}
+
+fn failure_input(f: OpenFailure) -> InputReport {
+    InputReport {
+        path: f.display,
+        kind: "unknown".into(),
+        container: f.container,
+        warnings: vec![f.message],
+        skipped: true,
+        skipped_reason: Some("could not be read".into()),
+        ..Default::default()
+    }
+}
+
+fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
+    let Stream { display, container, sniffed, reader } = stream;
+    let skipped = |kind: &str, why: &str| StreamResult {
+        input: InputReport {
+            path: display.clone(),
+            kind: kind.into(),
+            container: container.clone(),
+            skipped: true,
+            skipped_reason: Some(why.into()),
+            ..Default::default()
+        },
+        connections: Vec::new(),
+    };
+    match sniffed {
+        Sniffed::Capture(format) => {
+            let mut r = analyze_capture(&display, format, reader, opts);
+            r.input.container = container;
+            r
+        }
+        Sniffed::Evtx => skipped("evtx", "Windows event logs are not read by this version"),
+        Sniffed::Xml => skipped("evtx-xml", "XML event log exports are not read by this version"),
+        _ => skipped("unknown", "not a capture, event log or archive this tool recognises"),
+    }
+}
+
+/// Analyses one capture stream: its input entry and its RDP connections.
+pub fn analyze_capture(display: &str, format: CaptureFormat, reader: Box<dyn Read + Send + '_>, opts: &Options) -> StreamResult {
+    let cfg = Arc::new(opts.tracker.clone());
+    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
+    let mut stats = DecodeStats::default();
+    let mut warnings = Vec::new();
+    let mut connections = Vec::new();
+    let mut first_ts: Option<i64> = None;
+    let mut last_ts: Option<i64> = None;
+    let mut max_ts = i64::MIN;
+
+    let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut framer = Framer::new(reader, format);
+            while let Some(block) = framer.next_block() {
+                if tx.send(block).is_err() {
+                    break;
+                }
+            }
+        });
+        loop {
+            let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
+            while window.len() < WINDOW_BLOCKS {
+                match rx.recv() {
+                    Ok(b) => window.push(b),
+                    Err(_) => break,
+                }
+            }
+            if window.is_empty() {
+                break;
+            }
+            let decoded: Vec<DecodedBlock> = window.par_iter().map(decode_block).collect();
+            for (b, d) in window.iter_mut().zip(&decoded) {
+                warnings.extend(b.warnings.drain(..).map(|w| w.to_string()));
+                stats.merge(&d.stats);
+                if let Some(t) = d.first_ts_ns {
+                    first_ts.get_or_insert(t);
+                }
+                if let Some(t) = d.last_ts_ns {
+                    last_ts = Some(t);
+                    max_ts = max_ts.max(t);
+                }
+            }
+            let now = max_ts;
+            shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
+                for (block, d) in window.iter().zip(&decoded) {
+                    for fact in &d.shards[si] {
+                        let start = fact.payload.offset as usize;
+                        let payload = block.bytes.get(start..start + fact.payload.len as usize).unwrap_or(&[]);
+                        shard.apply(fact, payload);
+                    }
+                }
+                if now != i64::MIN {
+                    shard.expire(now);
+                }
+            });
+            connections.extend(judge_finished(&mut shards, display, now));
+        }
+    });
+    shards.par_iter_mut().for_each(|s| s.expire_all());
+    connections.extend(judge_finished(&mut shards, display, max_ts));
+    connections.sort_by_key(|c| (c.first_frame, c.client.clone(), c.server.clone()));
+
+    let mut counts = TrackerCounts::default();
+    for s in &shards {
+        counts.merge(&s.counts);
+    }
+    let input = InputReport {
+        path: display.to_string(),
+        kind: format.name().into(),
+        container: "file".into(),
+        packets: stats.frames,
+        events: 0,
+        skipped: false,
+        skipped_reason: None,
+        warnings,
+        first_packet: first_ts.map(rfc3339),
+        last_packet: last_ts.map(rfc3339),
+        stats: Some(CaptureStats {
+            bytes: stats.bytes,
+            ipv4: stats.ipv4,
+            ipv6: stats.ipv6,
+            ip_fragments: stats.ip_fragments,
+            tcp_packets: stats.tcp,
+            udp_packets: stats.udp,
+            icmp_packets: stats.icmp,
+            non_ip_frames: stats.non_ip,
+            undecodable_frames: stats.undecodable,
+            unsupported_link_types: stats
+                .unsupported_links
+                .iter()
+                .map(|&(link_type, frames)| LinkTypeCount { link_type, frames })
+                .collect(),
+            tcp_connections: counts.tcp_connections,
+            rdp_connections: counts.rdp_connections,
+            udp_packets_rdp_port: counts.udp_packets_rdp_port,
+            icmp_errors_unmatched: counts.icmp_unmatched,
+        }),
+    };
+    StreamResult { input, connections }
+}
+
+/// Judges the connections whose tracking ended, in parallel.
+fn judge_finished(shards: &mut [Shard], display: &str, now: i64) -> Vec<ConnectionReport> {
+    let finished: Vec<_> = shards.iter_mut().flat_map(|s| s.take_finished()).collect();
+    finished
+        .par_iter()
+        .filter(|c| c.class == Class::Rdp)
+        .map(|c| handshake::judge(c, display, now))
+        .collect()
+}

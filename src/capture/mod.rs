@@ -1,0 +1,744 @@
+//! Capture files → blocks of frames.
+//!
+//! A capture is read as a stream (a plain file, a gzip stream or a zip member alike) and cut
+//! into [`Block`]s of about [`BLOCK_BYTES`]: the raw bytes of whole records plus an index of
+//! the frames inside them (offset, length, timestamp, link type). Cutting is sequential and
+//! cheap (it reads record headers only); decoding the frames of each block
+//! ([`decode::decode_block`]) is what runs in parallel.
+//!
+//! Formats: pcap (both byte orders, micro- and nanosecond; tcpdump.org "pcap" file format),
+//! pcapng (draft-ietf-opsawg-pcapng: several sections and interfaces, each with its own link
+//! type and timestamp resolution; unknown blocks skipped with a warning) and NetMon 2.x
+//! ([`netmon`]). The pcap global header, pcapng section headers and interface descriptions are
+//! parsed with `pcap-parser`; record and packet-block headers are read here by hand because the
+//! framer must survive garbage: when a header is implausible it resynchronises on the next
+//! plausible record instead of stopping, and says where (see [`FormatError`]).
+//!
+//! Files are read with `read()` into reusable buffers rather than memory-mapped: mapped pages
+//! of a multi-gigabyte capture count in the resident set, and the memory bound is a promise.
+
+pub mod decode;
+pub mod netmon;
+pub mod record;
+
+use std::io::Read;
+use std::sync::Arc;
+
+pub use record::{linktype, FormatError, RawRecord};
+
+/// Target size of the raw bytes of one block.
+pub const BLOCK_BYTES: usize = 1 << 21;
+/// A record or pcapng block larger than this is treated as corruption.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+/// Largest captured length accepted for one frame (jumbo frames and offloaded segments fit).
+const MAX_FRAME_BYTES: u32 = 262_144;
+
+/// The capture formats recognised by their magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+    Netmon,
+}
+
+impl CaptureFormat {
+    /// Recognises a capture from its first bytes (at least 4 are needed).
+    pub fn sniff(head: &[u8]) -> Option<CaptureFormat> {
+        let magic = head.get(..4)?;
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d] => Some(CaptureFormat::Pcap),
+            [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::Pcapng),
+            _ if netmon::is_netmon2(head) => Some(CaptureFormat::Netmon),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CaptureFormat::Pcap => "pcap",
+            CaptureFormat::Pcapng => "pcapng",
+            CaptureFormat::Netmon => "netmon",
+        }
+    }
+}
+
+/// Where one frame lies inside its block, and what the capture file says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameIndex {
+    /// Offset of the frame's bytes in [`Block::bytes`].
+    pub offset: u32,
+    /// Captured length.
+    pub len: u32,
+    pub orig_len: u32,
+    pub linktype: u32,
+    pub ts_ns: i64,
+}
+
+/// A run of consecutive frames, owned, ready to be decoded on any thread.
+#[derive(Debug, Default)]
+pub struct Block {
+    /// Position of this block in its capture (0, 1, 2…).
+    pub seq: u64,
+    /// Frame number (1-based, as Wireshark counts) of `frames[0]`.
+    pub first_frame: u64,
+    pub bytes: Vec<u8>,
+    pub frames: Vec<FrameIndex>,
+    /// Problems met while cutting this block (file offsets).
+    pub warnings: Vec<FormatError>,
+}
+
+impl Block {
+    pub fn frame(&self, i: usize) -> Option<RawRecord<'_>> {
+        let f = self.frames.get(i)?;
+        let start = f.offset as usize;
+        let data = self.bytes.get(start..start.checked_add(f.len as usize)?)?;
+        Some(RawRecord {
+            ts_ns: f.ts_ns,
+            linktype: f.linktype,
+            orig_len: f.orig_len,
+            data,
+        })
+    }
+}
+
+/// Reads a capture stream and hands out blocks in file order.
+pub struct Framer<R: Read> {
+    reader: R,
+    format: CaptureFormat,
+    /// Bytes read but not yet framed: `pending[start..]` begins at file offset `pending_offset`.
+    pending: Vec<u8>,
+    start: usize,
+    pending_offset: u64,
+    eof: bool,
+    next_frame: u64,
+    next_seq: u64,
+    state: FramerState,
+    warnings: Vec<FormatError>,
+    /// NetMon files are read whole (their frame table is at the end), then served from here.
+    netmon_frames: Option<std::vec::IntoIter<(FrameIndex, Vec<u8>)>>,
+    done: bool,
+    /// Capture start/end seen so far (for the report).
+    pub records_read: u64,
+}
+
+#[derive(Clone, Debug)]
+enum FramerState {
+    /// Global header not read yet.
+    Start,
+    Pcap {
+        big_endian: bool,
+        nanos: bool,
+        linktype: u32,
+        snaplen: u32,
+        last_ts_sec: Option<u32>,
+    },
+    Pcapng {
+        big_endian: bool,
+        interfaces: Arc<Vec<Interface>>,
+    },
+}
+
+/// A pcapng interface (Interface Description Block): its link type and clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub linktype: u32,
+    pub snaplen: u32,
+    /// Timestamp units per second (`if_tsresol`), 1_000_000 by default.
+    pub units_per_sec: u64,
+    /// Seconds to add to every timestamp (`if_tsoffset`).
+    pub offset_sec: i64,
+}
+
+/// The largest NetMon file read into memory; beyond it the file is reported and skipped.
+pub const MAX_NETMON_BYTES: u64 = 512 << 20;
+
+impl<R: Read> Framer<R> {
+    pub fn new(reader: R, format: CaptureFormat) -> Self {
+        Framer {
+            reader,
+            format,
+            pending: Vec::with_capacity(BLOCK_BYTES * 2),
+            start: 0,
+            pending_offset: 0,
+            eof: false,
+            next_frame: 1,
+            next_seq: 0,
+            state: FramerState::Start,
+            warnings: Vec::new(),
+            netmon_frames: None,
+            done: false,
+            records_read: 0,
+        }
+    }
+
+    fn available(&self) -> &[u8] {
+        &self.pending[self.start..]
+    }
+
+    fn offset_of(&self, rel: usize) -> u64 {
+        self.pending_offset + rel as u64
+    }
+
+    /// Makes at least `want` unframed bytes available, unless the stream ends first.
+    fn fill(&mut self, want: usize) -> std::io::Result<()> {
+        if self.available().len() >= want || self.eof {
+            return Ok(());
+        }
+        if self.start > 0 {
+            self.pending.drain(..self.start);
+            self.pending_offset += self.start as u64;
+            self.start = 0;
+        }
+        let mut chunk = vec![0u8; (want - self.pending.len()).max(BLOCK_BYTES)];
+        while self.pending.len() < want && !self.eof {
+            match self.reader.read(&mut chunk) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.eof = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn fill_or_warn(&mut self, want: usize) {
+        if let Err(e) = self.fill(want) {
+            let at = self.offset_of(self.available().len());
+            self.warnings
+                .push(FormatError::new(at, format!("read error: {e}")));
+        }
+    }
+
+    /// Returns the next block, or `None` at the end of the capture.
+    pub fn next_block(&mut self) -> Option<Block> {
+        if self.done {
+            return None;
+        }
+        if self.format == CaptureFormat::Netmon {
+            return self.next_netmon_block();
+        }
+        if matches!(self.state, FramerState::Start) {
+            self.read_global_header();
+            if matches!(self.state, FramerState::Start) {
+                self.done = true;
+                return self.take_warnings_block();
+            }
+        }
+        let mut block = Block {
+            seq: self.next_seq,
+            first_frame: self.next_frame,
+            ..Default::default()
+        };
+        loop {
+            if block.bytes.len() >= BLOCK_BYTES {
+                break;
+            }
+            let progressed = match self.state {
+                FramerState::Pcap { .. } => self.frame_pcap_record(&mut block),
+                FramerState::Pcapng { .. } => self.frame_pcapng_block(&mut block),
+                FramerState::Start => false,
+            };
+            if !progressed {
+                self.done = true;
+                break;
+            }
+        }
+        block.warnings.append(&mut self.warnings);
+        if block.frames.is_empty() && block.warnings.is_empty() {
+            return None;
+        }
+        self.next_seq += 1;
+        self.next_frame += block.frames.len() as u64;
+        self.records_read += block.frames.len() as u64;
+        Some(block)
+    }
+
+    fn take_warnings_block(&mut self) -> Option<Block> {
+        if self.warnings.is_empty() {
+            return None;
+        }
+        let block = Block {
+            seq: self.next_seq,
+            first_frame: self.next_frame,
+            warnings: std::mem::take(&mut self.warnings),
+            ..Default::default()
+        };
+        self.next_seq += 1;
+        Some(block)
+    }
+
+    fn read_global_header(&mut self) {
+        match self.format {
+            CaptureFormat::Pcap => {
+                self.fill_or_warn(24);
+                let head = self.available();
+                match pcap_parser::parse_pcap_header(head) {
+                    Ok((_, h)) => {
+                        let big_endian = h.is_bigendian();
+                        let nanos = h.is_nanosecond_precision();
+                        let linktype = h.network.0 as u32;
+                        // Some writers put FCS flags in the upper bits of the link type field.
+                        let linktype = linktype & 0x0fff_ffff;
+                        self.state = FramerState::Pcap {
+                            big_endian,
+                            nanos,
+                            linktype,
+                            snaplen: h.snaplen,
+                            last_ts_sec: None,
+                        };
+                        self.start += 24;
+                    }
+                    Err(_) => {
+                        let got = head.len();
+                        self.warnings.push(FormatError::new(
+                            0,
+                            format!("pcap file header incomplete ({got} of 24 bytes)"),
+                        ));
+                    }
+                }
+            }
+            CaptureFormat::Pcapng => {
+                // The first Section Header Block sets the byte order.
+                self.state = FramerState::Pcapng {
+                    big_endian: false,
+                    interfaces: Arc::new(Vec::new()),
+                };
+            }
+            CaptureFormat::Netmon => {}
+        }
+    }
+
+    /// Frames one pcap record into `block`. Returns false at the end of the stream.
+    fn frame_pcap_record(&mut self, block: &mut Block) -> bool {
+        let FramerState::Pcap {
+            big_endian,
+            nanos,
+            linktype,
+            snaplen,
+            last_ts_sec,
+        } = self.state
+        else {
+            return false;
+        };
+        self.fill_or_warn(16);
+        let avail = &self.pending[self.start..];
+        if avail.is_empty() {
+            return false;
+        }
+        let header_at = self.offset_of(0);
+        if avail.len() < 16 {
+            self.warnings.push(FormatError::new(
+                header_at,
+                format!(
+                    "truncated record header: the file ends {} bytes into a 16-byte header",
+                    avail.len()
+                ),
+            ));
+            return false;
+        }
+        let h = PcapRecordHeader::read(avail, big_endian);
+        if !h.plausible(snaplen, last_ts_sec) {
+            return self.resync_pcap(block, big_endian, snaplen, last_ts_sec, header_at);
+        }
+        let total = 16 + h.caplen as usize;
+        self.fill_or_warn(total);
+        let avail_len = self.available().len();
+        if avail_len < total {
+            self.warnings.push(FormatError::new(
+                header_at,
+                format!(
+                    "truncated record: frame {} claims {} bytes, the file ends after {}",
+                    self.next_frame + block.frames.len() as u64,
+                    h.caplen,
+                    avail_len - 16
+                ),
+            ));
+            self.start += avail_len;
+            return false;
+        }
+        let frac_ns = if nanos {
+            h.ts_frac as i64
+        } else {
+            h.ts_frac as i64 * 1000
+        };
+        let ts_ns = (h.ts_sec as i64) * 1_000_000_000 + frac_ns;
+        let data_start = self.start + 16;
+        push_frame(
+            block,
+            &self.pending[data_start..data_start + h.caplen as usize],
+            h.orig_len,
+            linktype,
+            ts_ns,
+        );
+        self.start += total;
+        if let FramerState::Pcap { last_ts_sec, .. } = &mut self.state {
+            *last_ts_sec = Some(h.ts_sec);
+        }
+        true
+    }
+
+    /// Skips garbage up to the next offset where two consecutive plausible record headers
+    /// start, and reports the skipped range.
+    fn resync_pcap(
+        &mut self,
+        block: &mut Block,
+        big_endian: bool,
+        snaplen: u32,
+        last_ts_sec: Option<u32>,
+        bad_at: u64,
+    ) -> bool {
+        // Look through up to MAX_RECORD_BYTES of following data for a fresh start.
+        self.fill_or_warn(MAX_RECORD_BYTES);
+        let avail = &self.pending[self.start..];
+        let found = (1..avail.len().saturating_sub(16)).find(|&i| {
+            let h = PcapRecordHeader::read(&avail[i..], big_endian);
+            if !h.plausible(snaplen, last_ts_sec) {
+                return false;
+            }
+            let next = i + 16 + h.caplen as usize;
+            if next == avail.len() {
+                return true;
+            }
+            match avail.get(next..next + 16) {
+                Some(n) => PcapRecordHeader::read(n, big_endian).plausible(snaplen, Some(h.ts_sec)),
+                None => false,
+            }
+        });
+        let skip = found.unwrap_or(avail.len());
+        self.warnings.push(FormatError::new(
+            bad_at,
+            format!(
+                "corrupt record header after frame {}; skipped {} bytes{}",
+                self.next_frame + block.frames.len() as u64 - 1,
+                skip,
+                if found.is_some() {
+                    " to the next valid record"
+                } else {
+                    " to the end of the file"
+                }
+            ),
+        ));
+        self.start += skip;
+        found.is_some()
+    }
+
+    /// Frames one pcapng block. Returns false at the end of the stream.
+    fn frame_pcapng_block(&mut self, block: &mut Block) -> bool {
+        self.fill_or_warn(12);
+        let avail = &self.pending[self.start..];
+        if avail.is_empty() {
+            return false;
+        }
+        let at = self.offset_of(0);
+        if avail.len() < 12 {
+            self.warnings.push(FormatError::new(
+                at,
+                format!("truncated pcapng block: the file ends {} bytes into a block header", avail.len()),
+            ));
+            self.start += avail.len();
+            return false;
+        }
+        let FramerState::Pcapng { mut big_endian, .. } = self.state.clone() else {
+            return false;
+        };
+        let block_type_le = u32::from_le_bytes([avail[0], avail[1], avail[2], avail[3]]);
+        if block_type_le == 0x0a0d_0d0a {
+            // Section Header Block: the byte-order magic decides the section's endianness.
+            match &avail[8..12] {
+                [0x4d, 0x3c, 0x2b, 0x1a] => big_endian = false,
+                [0x1a, 0x2b, 0x3c, 0x4d] => big_endian = true,
+                _ => return self.resync_pcapng(block, at, "section header with a bad byte-order magic"),
+            }
+        }
+        let rd = |b: &[u8], o: usize| read_u32(b, o, big_endian);
+        let block_type = rd(avail, 0);
+        let len = rd(avail, 4) as usize;
+        if len < 12 || len % 4 != 0 || len > MAX_RECORD_BYTES {
+            return self.resync_pcapng(block, at, &format!("block length {len} is invalid"));
+        }
+        self.fill_or_warn(len);
+        let avail = &self.pending[self.start..];
+        if avail.len() < len {
+            self.warnings.push(FormatError::new(
+                at,
+                format!(
+                    "truncated pcapng block: a block of {len} bytes, the file ends after {}",
+                    avail.len()
+                ),
+            ));
+            self.start += avail.len();
+            return false;
+        }
+        if rd(avail, len - 4) as usize != len {
+            return self.resync_pcapng(block, at, "block lengths at its start and end differ");
+        }
+        let body = &avail[..len];
+        match block_type {
+            0x0a0d_0d0a => {
+                let parsed = if big_endian {
+                    pcap_parser::parse_sectionheaderblock_be(body)
+                } else {
+                    pcap_parser::parse_sectionheaderblock_le(body)
+                };
+                if parsed.is_err() {
+                    self.warnings
+                        .push(FormatError::new(at, "section header block could not be parsed; its options are ignored"));
+                }
+                self.state = FramerState::Pcapng {
+                    big_endian,
+                    interfaces: Arc::new(Vec::new()),
+                };
+            }
+            1 => {
+                let parsed = if big_endian {
+                    pcap_parser::parse_interfacedescriptionblock_be(body)
+                } else {
+                    pcap_parser::parse_interfacedescriptionblock_le(body)
+                };
+                let iface = match parsed {
+                    Ok((_, idb)) => Interface {
+                        linktype: idb.linktype.0 as u32,
+                        snaplen: idb.snaplen,
+                        units_per_sec: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                        offset_sec: idb.ts_offset(),
+                    },
+                    Err(_) => {
+                        self.warnings.push(FormatError::new(
+                            at,
+                            "interface description options could not be parsed; microsecond timestamps assumed",
+                        ));
+                        Interface {
+                            linktype: rd(body, 8) & 0xffff,
+                            snaplen: rd(body, 12),
+                            units_per_sec: 1_000_000,
+                            offset_sec: 0,
+                        }
+                    }
+                };
+                if let FramerState::Pcapng { interfaces, .. } = &mut self.state {
+                    Arc::make_mut(interfaces).push(iface);
+                }
+            }
+            // Enhanced Packet Block, and the obsolete Packet Block.
+            6 | 2 => {
+                let (if_id, ts_high, ts_low, caplen, orig_len) = if block_type == 6 {
+                    (rd(body, 8), rd(body, 12), rd(body, 16), rd(body, 20), rd(body, 24))
+                } else {
+                    let v = rd(body, 8);
+                    let if_id = if big_endian { v >> 16 } else { v & 0xffff };
+                    (if_id, rd(body, 12), rd(body, 16), rd(body, 20), rd(body, 24))
+                };
+                let frame_no = self.next_frame + block.frames.len() as u64;
+                if len < 32 {
+                    self.warnings.push(FormatError::new(at, format!("packet block of frame {frame_no} is too short ({len} bytes)")));
+                } else {
+                    let room = len - 32;
+                    let caplen = (caplen as usize).min(room);
+                    let iface = match &self.state {
+                        FramerState::Pcapng { interfaces, .. } => interfaces.get(if_id as usize).cloned(),
+                        _ => None,
+                    };
+                    match iface {
+                        Some(iface) => {
+                            let ts = ((ts_high as u64) << 32) | ts_low as u64;
+                            let ts_ns = ts_to_ns(ts, iface.units_per_sec, iface.offset_sec);
+                            push_frame(block, &body[28..28 + caplen], orig_len, iface.linktype, ts_ns);
+                        }
+                        None => self.warnings.push(FormatError::new(
+                            at,
+                            format!("frame {frame_no} names interface {if_id}, which no interface description defined; skipped"),
+                        )),
+                    }
+                }
+            }
+            // Simple Packet Block: interface 0, no timestamp.
+            3 => {
+                let iface = match &self.state {
+                    FramerState::Pcapng { interfaces, .. } => interfaces.first().cloned(),
+                    _ => None,
+                };
+                if let Some(iface) = iface {
+                    let orig_len = rd(body, 8);
+                    let mut caplen = (orig_len as usize).min(len.saturating_sub(16));
+                    if iface.snaplen > 0 {
+                        caplen = caplen.min(iface.snaplen as usize);
+                    }
+                    push_frame(block, &body[12..12 + caplen], orig_len, iface.linktype, 0);
+                } else {
+                    self.warnings
+                        .push(FormatError::new(at, "simple packet block before any interface description; skipped"));
+                }
+            }
+            // Known blocks that carry no packets: name resolution, interface statistics,
+            // systemd journal, decryption secrets, custom blocks.
+            4 | 5 | 9 | 0x0a | 0x8000_0001 | 0x0000_0bad | 0x4000_0bad => {}
+            other => self.warnings.push(FormatError::new(
+                at,
+                format!("skipped unknown pcapng block type 0x{other:08x} ({len} bytes)"),
+            )),
+        }
+        self.start += len;
+        true
+    }
+
+    fn resync_pcapng(&mut self, block: &mut Block, bad_at: u64, why: &str) -> bool {
+        let FramerState::Pcapng { big_endian, .. } = self.state.clone() else {
+            return false;
+        };
+        self.fill_or_warn(MAX_RECORD_BYTES);
+        let avail = &self.pending[self.start..];
+        // A fresh start is an Enhanced Packet Block (or section header) whose two length
+        // fields agree, 4-byte aligned relative to where we are.
+        let found = (1..avail.len().saturating_sub(12)).step_by(4).find(|&i| {
+            let t = read_u32(avail, i, big_endian);
+            if t != 6 && t != 0x0a0d_0d0a && t != 1 {
+                return false;
+            }
+            let l = read_u32(avail, i + 4, big_endian) as usize;
+            l >= 12 && l % 4 == 0 && l <= MAX_RECORD_BYTES && i + l <= avail.len() && read_u32(avail, i + l - 4, big_endian) as usize == l
+        });
+        let skip = found.unwrap_or(avail.len());
+        self.warnings.push(FormatError::new(
+            bad_at,
+            format!(
+                "corrupt pcapng block after frame {} ({why}); skipped {skip} bytes{}",
+                self.next_frame + block.frames.len() as u64 - 1,
+                if found.is_some() { " to the next valid block" } else { " to the end of the file" }
+            ),
+        ));
+        self.start += skip;
+        found.is_some()
+    }
+
+    fn next_netmon_block(&mut self) -> Option<Block> {
+        if self.netmon_frames.is_none() {
+            let mut data = Vec::new();
+            let limited = (&mut self.reader).take(MAX_NETMON_BYTES + 1).read_to_end(&mut data);
+            if let Err(e) = limited {
+                self.warnings.push(FormatError::new(data.len() as u64, format!("read error: {e}")));
+            }
+            if data.len() as u64 > MAX_NETMON_BYTES {
+                self.warnings.push(FormatError::new(
+                    MAX_NETMON_BYTES,
+                    format!("NetMon file larger than {} MiB is not read", MAX_NETMON_BYTES >> 20),
+                ));
+                self.done = true;
+                return self.take_warnings_block();
+            }
+            let mut frames = Vec::new();
+            match netmon::parse(&data) {
+                Ok(file) => {
+                    for rec in file.records() {
+                        match rec {
+                            Ok(r) => frames.push((
+                                FrameIndex { offset: 0, len: r.data.len() as u32, orig_len: r.orig_len, linktype: r.linktype, ts_ns: r.ts_ns },
+                                r.data.to_vec(),
+                            )),
+                            Err(e) => self.warnings.push(e),
+                        }
+                    }
+                }
+                Err(e) => self.warnings.push(e),
+            }
+            self.netmon_frames = Some(frames.into_iter());
+        }
+        let mut block = Block { seq: self.next_seq, first_frame: self.next_frame, ..Default::default() };
+        let iter = self.netmon_frames.as_mut()?;
+        while block.bytes.len() < BLOCK_BYTES {
+            let Some((idx, bytes)) = iter.next() else {
+                self.done = true;
+                break;
+            };
+            push_frame(&mut block, &bytes, idx.orig_len, idx.linktype, idx.ts_ns);
+        }
+        block.warnings.append(&mut self.warnings);
+        if block.frames.is_empty() && block.warnings.is_empty() {
+            return None;
+        }
+        self.next_seq += 1;
+        self.next_frame += block.frames.len() as u64;
+        self.records_read += block.frames.len() as u64;
+        Some(block)
+    }
+}
+
+fn push_frame(block: &mut Block, data: &[u8], orig_len: u32, linktype: u32, ts_ns: i64) {
+    let offset = block.bytes.len() as u32;
+    block.bytes.extend_from_slice(data);
+    block.frames.push(FrameIndex {
+        offset,
+        len: data.len() as u32,
+        orig_len,
+        linktype,
+        ts_ns,
+    });
+}
+
+/// Converts a pcapng timestamp in `units_per_sec` to nanoseconds since the epoch.
+fn ts_to_ns(ts: u64, units_per_sec: u64, offset_sec: i64) -> i64 {
+    let secs = ts / units_per_sec;
+    let frac = ts % units_per_sec;
+    let frac_ns = (frac as u128 * 1_000_000_000u128 / units_per_sec as u128) as i64;
+    (secs as i64)
+        .saturating_add(offset_sec)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(frac_ns)
+}
+
+fn read_u32(b: &[u8], at: usize, big_endian: bool) -> u32 {
+    let Some(s) = b.get(at..at + 4) else {
+        return 0;
+    };
+    let a = [s[0], s[1], s[2], s[3]];
+    if big_endian {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+/// The 16-byte pcap record header.
+struct PcapRecordHeader {
+    ts_sec: u32,
+    ts_frac: u32,
+    caplen: u32,
+    orig_len: u32,
+}
+
+impl PcapRecordHeader {
+    fn read(b: &[u8], big_endian: bool) -> Self {
+        PcapRecordHeader {
+            ts_sec: read_u32(b, 0, big_endian),
+            ts_frac: read_u32(b, 4, big_endian),
+            caplen: read_u32(b, 8, big_endian),
+            orig_len: read_u32(b, 12, big_endian),
+        }
+    }
+
+    /// A header is believed when its lengths fit the snap length and its clock is within a
+    /// day of the previous record's (when there is one).
+    fn plausible(&self, snaplen: u32, last_ts_sec: Option<u32>) -> bool {
+        let cap_limit = if snaplen == 0 || snaplen > MAX_FRAME_BYTES {
+            MAX_FRAME_BYTES
+        } else {
+            // Some writers store frames slightly longer than their declared snap length.
+            snaplen.max(65_535)
+        };
+        if self.caplen > cap_limit || self.ts_frac >= 1_000_000_000 {
+            return false;
+        }
+        if self.orig_len < self.caplen && self.orig_len != 0 {
+            return false;
+        }
+        match last_ts_sec {
+            Some(last) => self.ts_sec.abs_diff(last) <= 86_400,
+            None => true,
+        }
+    }
+}

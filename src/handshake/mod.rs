@@ -1,0 +1,306 @@
+//! The per-connection stage machine `tcp → x224 → tls → nla → mcs → session` (REPORT.md
+//! "Stages"), each stage `ok / failed / not_reached / unknown` with the frames that prove it.
+//!
+//! This version judges the `tcp` stage from the tracker's facts: a completed three-way
+//! handshake (RFC 9293 §3.5), a SYN answered by RST (`tcp_refused`), an ICMP error quoting the
+//! connection (`icmp_unreachable`), SYNs never answered (`tcp_no_answer`), or a capture that
+//! stops before an answer could be expected (`capture_ended`). The RDP stages after TCP are
+//! reported as `unknown` until their decoders exist, with the verdict left `null`.
+
+use crate::report::{rfc3339, ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport};
+use crate::tcp::{Connection, Direction, RoleSource, Side};
+
+/// Stage names in order (REPORT.md).
+pub const STAGES: [&str; 6] = ["tcp", "x224", "tls", "nla", "mcs", "session"];
+
+/// An unanswered SYN is only called unanswered when the capture went on at least this long
+/// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
+/// §2.1) and Windows waits 3 s.
+pub const NO_ANSWER_AFTER_NS: i64 = 3_000_000_000;
+
+/// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
+pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionReport {
+    let network = network_report(conn);
+    let mut stages = Vec::with_capacity(STAGES.len());
+    let mut verdict = None;
+    let mut cause = None;
+    let mut failed_stage = None;
+    let mut reached = None;
+    let summary;
+
+    let server_rst = conn.s2c.first_rst;
+    if let Some(syn) = conn.syn {
+        let mut syn_frames = conn.syn_frames.clone();
+        if let Some(sa) = conn.synack {
+            let mut frames = vec![syn.frame, sa.frame];
+            frames.extend(conn.handshake_ack.map(|m| m.frame));
+            let rtt = conn
+                .handshake_rtt_ns()
+                .map(|r| format!(" (handshake RTT {:.1} ms)", r as f64 / 1e6))
+                .unwrap_or_default();
+            let note = if conn.handshake_ack.is_none() {
+                Some("SYN-ACK seen; the client's final ACK was not captured".to_string())
+            } else {
+                None
+            };
+            stages.push(stage("tcp", "ok", frames, note));
+            reached = Some("tcp");
+            summary = format!("TCP connected{rtt}; RDP stages are not analysed by this version");
+        } else if let Some(rst) = server_rst.filter(|r| r.frame > syn.frame) {
+            syn_frames.push(rst.frame);
+            stages.push(stage(
+                "tcp",
+                "failed",
+                syn_frames,
+                Some(format!("the server answered the SYN with a reset (frame {})", rst.frame)),
+            ));
+            verdict = Some("failed");
+            cause = Some("tcp_refused");
+            failed_stage = Some("tcp");
+            summary = format!(
+                "refused: {} answered the SYN with RST (frame {}); nothing listens on port {} or a firewall rejects it",
+                conn.server, rst.frame, conn.server.port
+            );
+        } else if let Some(icmp) = conn.icmp.first() {
+            syn_frames.extend(conn.icmp.iter().map(|e| e.mark.frame));
+            let msg = icmp_message(icmp.icmp.v6, icmp.icmp.icmp_type, icmp.icmp.code);
+            stages.push(stage(
+                "tcp",
+                "failed",
+                syn_frames,
+                Some(format!("ICMP {msg} from {} (frame {})", icmp.icmp.reporter, icmp.mark.frame)),
+            ));
+            verdict = Some("failed");
+            cause = Some("icmp_unreachable");
+            failed_stage = Some("tcp");
+            summary = format!(
+                "unreachable: {} reported \"{msg}\" for the SYN (frame {})",
+                icmp.icmp.reporter, icmp.mark.frame
+            );
+        } else {
+            let waited = capture_end_ns.max(conn.last.ts_ns) - syn.ts_ns;
+            let sent = 1 + conn.syn_retries;
+            if conn.syn_retries > 0 || waited >= NO_ANSWER_AFTER_NS {
+                stages.push(stage(
+                    "tcp",
+                    "failed",
+                    syn_frames,
+                    Some(format!(
+                        "{sent} SYN{} over {:.1} s, never answered",
+                        if sent == 1 { "" } else { "s" },
+                        (conn.last.ts_ns - syn.ts_ns) as f64 / 1e9
+                    )),
+                ));
+                verdict = Some("failed");
+                cause = Some("tcp_no_answer");
+                failed_stage = Some("tcp");
+                summary = format!(
+                    "no answer: {sent} SYN{} to {} unanswered; the capture went on {:.1} s after the first; a silent drop (firewall), a host that is down, or a wrong address",
+                    if sent == 1 { "" } else { "s" },
+                    conn.server,
+                    waited as f64 / 1e9
+                );
+            } else {
+                stages.push(stage(
+                    "tcp",
+                    "unknown",
+                    syn_frames,
+                    Some(format!(
+                        "the capture ends {:.2} s after the SYN, too soon to call it unanswered",
+                        waited as f64 / 1e9
+                    )),
+                ));
+                verdict = Some("incomplete");
+                cause = Some("capture_ended");
+                summary = "the capture ends right after the SYN; nothing can be said of the connection".to_string();
+            }
+        }
+    } else if let Some(sa) = conn.synack {
+        stages.push(stage(
+            "tcp",
+            "ok",
+            vec![sa.frame],
+            Some("the client's SYN was not captured; the server's SYN-ACK was".to_string()),
+        ));
+        reached = Some("tcp");
+        summary = "TCP connected (SYN not captured); RDP stages are not analysed by this version".to_string();
+    } else {
+        let both = conn.c2s.packets > 0 && conn.s2c.packets > 0;
+        let note = format!(
+            "the capture began after the handshake; roles taken from {}",
+            role_words(conn.roles)
+        );
+        if both {
+            stages.push(stage("tcp", "ok", vec![conn.first.frame], Some(note)));
+            reached = Some("tcp");
+        } else {
+            stages.push(stage("tcp", "unknown", vec![conn.first.frame], Some(note)));
+        }
+        summary = "seen mid-stream (no handshake captured); RDP stages are not analysed by this version".to_string();
+    }
+
+    let tcp_ok = reached == Some("tcp");
+    for name in &STAGES[1..] {
+        if tcp_ok {
+            stages.push(stage(name, "unknown", vec![], Some("not analysed by this version".into())));
+        } else {
+            stages.push(stage(name, "not_reached", vec![], None));
+        }
+    }
+
+    ConnectionReport {
+        id: String::new(),
+        input: input.to_string(),
+        transport: "tcp",
+        client: conn.client.to_string(),
+        server: conn.server.to_string(),
+        first_frame: conn.first.frame,
+        last_frame: conn.last.frame,
+        start: Some(rfc3339(conn.first.ts_ns)),
+        end: Some(rfc3339(conn.last.ts_ns)),
+        verdict,
+        reached,
+        failed_stage,
+        cause,
+        summary,
+        stages,
+        negotiation: None,
+        tls: None,
+        network,
+    }
+}
+
+fn stage(name: &'static str, status: &'static str, frames: Vec<u64>, note: Option<String>) -> StageReport {
+    StageReport { stage: name, status, frames, note }
+}
+
+fn role_words(r: RoleSource) -> &'static str {
+    match r {
+        RoleSource::Syn => "the SYN",
+        RoleSource::SynAck => "the SYN-ACK",
+        RoleSource::RdpPort => "the RDP port",
+        RoleSource::Payload => "the X.224 Connection Request",
+        RoleSource::LowerPort => "the lower port (a guess)",
+    }
+}
+
+fn side_name(s: Side) -> &'static str {
+    match s {
+        Side::Client => "client",
+        Side::Server => "server",
+    }
+}
+
+fn direction_report(d: &Direction) -> DirectionReport {
+    DirectionReport {
+        packets: d.packets,
+        payload_bytes: d.bytes,
+        retransmissions: d.retransmissions,
+        out_of_order: d.out_of_order,
+        gaps: d.gaps,
+        missed_bytes: d.missed_bytes(),
+        duplicate_acks: d.dup_acks,
+        zero_windows: d.zero_windows,
+    }
+}
+
+/// The `network` block of a connection.
+pub fn network_report(conn: &Connection) -> NetworkReport {
+    let client = direction_report(&conn.c2s);
+    let server = direction_report(&conn.s2c);
+    let reset = conn.first_reset();
+    let fin = conn.first_fin();
+    NetworkReport {
+        syn_retries: conn.syn_retries,
+        synack_retries: conn.synack_retries,
+        retransmissions: client.retransmissions + server.retransmissions,
+        out_of_order: client.out_of_order + server.out_of_order,
+        gaps: client.gaps + server.gaps,
+        missed_bytes: client.missed_bytes + server.missed_bytes,
+        duplicate_acks: client.duplicate_acks + server.duplicate_acks,
+        zero_windows: client.zero_windows + server.zero_windows,
+        keep_alives: conn.c2s.keep_alives + conn.s2c.keep_alives,
+        rtt_ms: conn.handshake_rtt_ns().map(|n| (n as f64 / 1e3).round() / 1e3),
+        mss_client: conn.mss_client,
+        mss_server: conn.mss_server,
+        reset_by: reset.map(|(s, _)| side_name(s)),
+        reset_frame: reset.map(|(_, m)| m.frame),
+        closed_by: fin.map(|(s, _)| side_name(s)),
+        close_frame: fin.map(|(_, m)| m.frame),
+        icmp: conn
+            .icmp
+            .iter()
+            .map(|e| IcmpReport {
+                frame: e.mark.frame,
+                time: rfc3339(e.mark.ts_ns),
+                from: e.icmp.reporter.to_string(),
+                message: icmp_message(e.icmp.v6, e.icmp.icmp_type, e.icmp.code),
+                icmp_type: e.icmp.icmp_type,
+                code: e.icmp.code,
+                about: side_name(e.about),
+            })
+            .collect(),
+        client,
+        server,
+        roles_from: match conn.roles {
+            RoleSource::Syn => "syn",
+            RoleSource::SynAck => "syn_ack",
+            RoleSource::RdpPort => "rdp_port",
+            RoleSource::Payload => "payload",
+            RoleSource::LowerPort => "lower_port",
+        },
+        mid_stream: conn.syn.is_none() && conn.synack.is_none(),
+    }
+}
+
+/// Names an ICMP (RFC 792) or ICMPv6 (RFC 4443) error.
+pub fn icmp_message(v6: bool, t: u8, code: u8) -> String {
+    let (kind, detail): (&str, Option<&str>) = if v6 {
+        match t {
+            1 => (
+                "destination unreachable",
+                match code {
+                    0 => Some("no route to destination"),
+                    1 => Some("administratively prohibited"),
+                    2 => Some("beyond scope of source address"),
+                    3 => Some("address unreachable"),
+                    4 => Some("port unreachable"),
+                    5 => Some("source address failed policy"),
+                    6 => Some("reject route"),
+                    _ => None,
+                },
+            ),
+            2 => ("packet too big", None),
+            3 => ("time exceeded", Some(if code == 0 { "hop limit exceeded" } else { "fragment reassembly" })),
+            4 => ("parameter problem", None),
+            _ => ("icmpv6 error", None),
+        }
+    } else {
+        match t {
+            3 => (
+                "destination unreachable",
+                match code {
+                    0 => Some("net unreachable"),
+                    1 => Some("host unreachable"),
+                    2 => Some("protocol unreachable"),
+                    3 => Some("port unreachable"),
+                    4 => Some("fragmentation needed"),
+                    5 => Some("source route failed"),
+                    6 => Some("destination network unknown"),
+                    7 => Some("destination host unknown"),
+                    9 | 10 => Some("administratively prohibited"),
+                    13 => Some("communication administratively prohibited"),
+                    _ => None,
+                },
+            ),
+            4 => ("source quench", None),
+            11 => ("time exceeded", Some(if code == 0 { "TTL exceeded in transit" } else { "fragment reassembly" })),
+            12 => ("parameter problem", None),
+            _ => ("icmp error", None),
+        }
+    };
+    match detail {
+        Some(d) => format!("{kind}: {d}"),
+        None => format!("{kind} (code {code})"),
+    }
+}

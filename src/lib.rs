@@ -1,0 +1,13 @@
+//! rdptriage: an offline analyzer of failed Remote Desktop connections.
+//!
+//! Data flows one way (see `../shared/DESIGN.md`):
+//! `input` (paths, magic bytes, gzip/zip) → `capture` (records, link layer, IP, TCP facts) →
+//! `tcp` (connections, reassembly, network health) → `handshake` (the stage machine) →
+//! `report` (JSON contract, terminal table). [`analyze`] wires them together in parallel.
+
+pub mod analyze;
+pub mod capture;
+pub mod handshake;
+pub mod input;
+pub mod report;
+pub mod tcp;

@@ -1,0 +1,243 @@
+//! The report: one serde structure, the JSON contract of `REPORT.md` (`schema: rdptriage/1`),
+//! and its renderings — JSON, JSON Lines and the terminal table ([`text`]).
+//!
+//! Field names here are a contract with scripts and dashboards: add fields, never rename or
+//! remove them. Absent facts are `null` or `[]`, never guessed.
+
+pub mod text;
+
+use serde::Serialize;
+
+pub const SCHEMA: &str = "rdptriage/1";
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub inputs: Vec<InputReport>,
+    pub connections: Vec<ConnectionReport>,
+    pub events: Vec<serde_json::Value>,
+    pub findings: Vec<serde_json::Value>,
+    pub warnings: Vec<String>,
+}
+
+/// One file (or archive member) read.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct InputReport {
+    pub path: String,
+    /// `pcap`, `pcapng`, `netmon`, `evtx`, `evtx-xml` or `unknown`.
+    pub kind: String,
+    /// How the bytes reached the reader: `file`, `gzip`, `zip`, or a chain such as `zip/gzip`.
+    pub container: String,
+    /// Frames read.
+    pub packets: u64,
+    pub events: u64,
+    /// True when the file was recognised but not analysed; `skipped_reason` says why.
+    pub skipped: bool,
+    pub skipped_reason: Option<String>,
+    pub warnings: Vec<String>,
+    pub first_packet: Option<String>,
+    pub last_packet: Option<String>,
+    pub stats: Option<CaptureStats>,
+}
+
+/// What a capture contained, counted.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CaptureStats {
+    pub bytes: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub ip_fragments: u64,
+    pub tcp_packets: u64,
+    pub udp_packets: u64,
+    pub icmp_packets: u64,
+    pub non_ip_frames: u64,
+    pub undecodable_frames: u64,
+    /// Link types not decoded, with their frame counts.
+    pub unsupported_link_types: Vec<LinkTypeCount>,
+    pub tcp_connections: u64,
+    pub rdp_connections: u64,
+    pub udp_packets_rdp_port: u64,
+    pub icmp_errors_unmatched: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkTypeCount {
+    pub link_type: u32,
+    pub frames: u64,
+}
+
+/// One RDP connection.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionReport {
+    pub id: String,
+    pub input: String,
+    pub transport: &'static str,
+    pub client: String,
+    pub server: String,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// `ok`, `failed`, `incomplete`, or null while the stages after TCP are not judged.
+    pub verdict: Option<&'static str>,
+    pub reached: Option<&'static str>,
+    pub failed_stage: Option<&'static str>,
+    pub cause: Option<&'static str>,
+    /// One line a person reads first.
+    pub summary: String,
+    pub stages: Vec<StageReport>,
+    pub negotiation: Option<serde_json::Value>,
+    pub tls: Option<serde_json::Value>,
+    pub network: NetworkReport,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageReport {
+    pub stage: &'static str,
+    /// `ok`, `failed`, `not_reached` or `unknown`.
+    pub status: &'static str,
+    pub frames: Vec<u64>,
+    pub note: Option<String>,
+}
+
+/// TCP-level health of a connection.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NetworkReport {
+    pub syn_retries: u32,
+    pub synack_retries: u32,
+    /// Retransmitted data segments, both directions.
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    /// "Previous segment not captured" events, both directions.
+    pub gaps: u64,
+    /// Bytes of sequence space never captured, both directions.
+    pub missed_bytes: u64,
+    pub duplicate_acks: u64,
+    pub zero_windows: u64,
+    pub keep_alives: u64,
+    pub rtt_ms: Option<f64>,
+    pub mss_client: Option<u16>,
+    pub mss_server: Option<u16>,
+    pub reset_by: Option<&'static str>,
+    pub reset_frame: Option<u64>,
+    pub closed_by: Option<&'static str>,
+    pub close_frame: Option<u64>,
+    pub icmp: Vec<IcmpReport>,
+    pub client: DirectionReport,
+    pub server: DirectionReport,
+    /// How client and server were told apart: `syn`, `syn_ack`, `rdp_port`, `payload`, `lower_port`.
+    pub roles_from: &'static str,
+    /// True when the capture began after the connection's handshake.
+    pub mid_stream: bool,
+}
+
+/// Counters of one direction, named after the side that sent the packets.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DirectionReport {
+    pub packets: u64,
+    pub payload_bytes: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    pub gaps: u64,
+    pub missed_bytes: u64,
+    pub duplicate_acks: u64,
+    pub zero_windows: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IcmpReport {
+    pub frame: u64,
+    pub time: String,
+    pub from: String,
+    /// e.g. `destination unreachable: port unreachable`.
+    pub message: String,
+    pub icmp_type: u8,
+    pub code: u8,
+    /// Whose packet the error quoted: `client` or `server`.
+    pub about: &'static str,
+}
+
+/// Formats nanoseconds since the epoch as RFC 3339 UTC with microseconds.
+pub fn rfc3339(ts_ns: i64) -> String {
+    let secs = ts_ns.div_euclid(1_000_000_000);
+    let nanos = ts_ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60,
+        nanos / 1000
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+
+    /// JSON Lines: one object per input, connection, event, finding and warning, each with
+    /// its `type`.
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        let mut line = |kind: &str, v: serde_json::Value| {
+            let mut v = v;
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("type".into(), serde_json::Value::String(kind.into()));
+            } else {
+                v = serde_json::json!({ "type": kind, "message": v });
+            }
+            out.push_str(&v.to_string());
+            out.push('\n');
+        };
+        for i in &self.inputs {
+            line("input", serde_json::to_value(i).unwrap_or_default());
+        }
+        for c in &self.connections {
+            line("connection", serde_json::to_value(c).unwrap_or_default());
+        }
+        for e in &self.events {
+            line("event", e.clone());
+        }
+        for f in &self.findings {
+            line("finding", f.clone());
+        }
+        for w in &self.warnings {
+            line("warning", serde_json::Value::String(w.clone()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
+        // 2009-02-13T23:31:30.123456Z is 1234567890.123456 s.
+        assert_eq!(rfc3339(1_234_567_890_123_456_789), "2009-02-13T23:31:30.123456Z");
+        // A leap day.
+        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(rfc3339(-1_000_000_000), "1969-12-31T23:59:59.000000Z");
+    }
+}

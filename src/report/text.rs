@@ -1,0 +1,122 @@
+//! The terminal view: what was read, then one row per RDP connection (comfy-table) with where
+//! it broke and the frame to open in Wireshark, then the warnings.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use super::{ConnectionReport, Report};
+
+/// Renders the report for a person at a terminal.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
+    let skipped: Vec<_> = report.inputs.iter().filter(|i| i.skipped).collect();
+    let packets: u64 = read.iter().map(|i| i.packets).sum();
+    out.push_str(&format!(
+        "Read {} capture{} ({} packets); {} RDP connection{}.\n",
+        read.len(),
+        plural(read.len()),
+        packets,
+        report.connections.len(),
+        plural(report.connections.len())
+    ));
+    for i in &read {
+        let span = match (&i.first_packet, &i.last_packet) {
+            (Some(a), Some(b)) => format!(", {a} → {b}"),
+            _ => String::new(),
+        };
+        let container = if i.container == "file" { String::new() } else { format!(" via {}", i.container) };
+        out.push_str(&format!("  {} [{}{}]: {} packets{}\n", i.path, i.kind, container, i.packets, span));
+    }
+    if !skipped.is_empty() {
+        out.push_str(&format!("Skipped {} file{}:\n", skipped.len(), plural(skipped.len())));
+        for i in &skipped {
+            out.push_str(&format!(
+                "  {} [{}]: {}\n",
+                i.path,
+                i.kind,
+                i.skipped_reason.as_deref().unwrap_or("skipped")
+            ));
+        }
+    }
+    if !report.connections.is_empty() {
+        let mut table = Table::new();
+        table
+            .load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(vec!["id", "client → server", "frame", "start (UTC)", "result", "network", "what happened"]);
+        for c in &report.connections {
+            table.add_row(vec![
+                c.id.clone(),
+                format!("{}\n→ {}", c.client, c.server),
+                c.first_frame.to_string(),
+                c.start.as_deref().map(short_time).unwrap_or_default(),
+                result_cell(c),
+                network_cell(c),
+                c.summary.clone(),
+            ]);
+        }
+        if let Ok(width) = std::env::var("COLUMNS").map(|w| w.parse::<u16>().unwrap_or(160)) {
+            table.set_width(width);
+        } else {
+            table.set_width(160);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    if !report.warnings.is_empty() {
+        out.push_str(&format!("{} warning{}:\n", report.warnings.len(), plural(report.warnings.len())));
+        for w in report.warnings.iter().take(50) {
+            out.push_str(&format!("  {w}\n"));
+        }
+        if report.warnings.len() > 50 {
+            out.push_str(&format!("  … and {} more (see --format json)\n", report.warnings.len() - 50));
+        }
+    }
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `2026-06-01T10:02:03.120456Z` → `2026-06-01 10:02:03.120`.
+fn short_time(t: &str) -> String {
+    let t = t.replace('T', " ");
+    t.get(..23).unwrap_or(&t).to_string()
+}
+
+fn result_cell(c: &ConnectionReport) -> String {
+    match (c.verdict, c.cause) {
+        (Some(v), Some(cause)) => format!("{}\n{}", v.to_uppercase(), cause),
+        (Some(v), None) => v.to_uppercase(),
+        (None, _) => format!("reached {}", c.reached.unwrap_or("nothing")),
+    }
+}
+
+fn network_cell(c: &ConnectionReport) -> String {
+    let n = &c.network;
+    let mut parts = Vec::new();
+    if let Some(rtt) = n.rtt_ms {
+        parts.push(format!("rtt {rtt:.1} ms"));
+    }
+    if n.syn_retries > 0 {
+        parts.push(format!("{} SYN retr.", n.syn_retries));
+    }
+    if n.retransmissions > 0 {
+        parts.push(format!("{} retrans.", n.retransmissions));
+    }
+    if n.missed_bytes > 0 {
+        parts.push(format!("{} B missed", n.missed_bytes));
+    }
+    if let (Some(by), Some(f)) = (n.reset_by, n.reset_frame) {
+        parts.push(format!("RST by {by} #{f}"));
+    } else if let (Some(by), Some(f)) = (n.closed_by, n.close_frame) {
+        parts.push(format!("FIN by {by} #{f}"));
+    }
+    parts.join("\n")
+}

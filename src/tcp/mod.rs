@@ -1,0 +1,726 @@
+//! TCP connection tracking and per-direction reassembly (RFC 9293), over the packet facts
+//! of one shard, in frame order.
+//!
+//! A connection is keyed by its unordered address pair; a SYN with a new initial sequence
+//! number on a pair already in use starts a new connection (port reuse), the same ISN again is
+//! a SYN retry. Connections first seen without a SYN (the capture started mid-stream) get their
+//! roles from the RDP port, the TPKT header of the first client bytes, or the lower port.
+//!
+//! Network health per direction follows Wireshark's `tcp.analysis.*` vocabulary where it can:
+//! retransmissions, out-of-order segments, "previous segment not captured" (gaps), bytes never
+//! seen (missed bytes), duplicate ACKs, zero windows, keep-alives.
+//!
+//! Payload is kept only for connections that can carry RDP (an RDP port, or first client bytes
+//! that look like a TPKT X.224 Connection Request) and for Kerberos and DNS over TCP, and only
+//! the first [`TrackerConfig::payload_cap`] bytes of each direction: the connection sequence
+//! lives there. Everything else is counted, not stored.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::capture::decode::{tcp_flags, Endpoint, FactKind, IcmpFact, PacketFact};
+
+/// What the tracker keeps and for how long.
+#[derive(Clone, Debug)]
+pub struct TrackerConfig {
+    /// Server ports treated as RDP whatever the payload says.
+    pub rdp_ports: Vec<u16>,
+    /// Bytes of payload kept per direction of an RDP, Kerberos or DNS connection.
+    pub payload_cap: usize,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            rdp_ports: vec![3389],
+            payload_cap: 64 * 1024,
+        }
+    }
+}
+
+/// What a connection carries, as far as the tracker can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// No client payload yet, and no RDP port.
+    Undecided,
+    Rdp,
+    Kerberos,
+    Dns,
+    Other,
+}
+
+/// Which side of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// How the client and server roles were decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleSource {
+    /// The client sent the first SYN.
+    Syn,
+    /// Only the server's SYN-ACK was captured.
+    SynAck,
+    /// Mid-stream: one port is an RDP port.
+    RdpPort,
+    /// Mid-stream: one side's first bytes were an X.224 Connection Request.
+    Payload,
+    /// Mid-stream: the lower port was taken as the server's.
+    LowerPort,
+}
+
+/// A packet that matters as evidence: its frame number and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    pub frame: u64,
+    pub ts_ns: i64,
+}
+
+/// A stretch of one direction's reassembled stream and the frame that carried it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Offset in the direction's stream.
+    pub offset: u32,
+    pub len: u32,
+    pub frame: u64,
+    pub ts_ns: i64,
+}
+
+/// An ICMP error that quoted one of this connection's packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpEvent {
+    pub mark: Mark,
+    pub icmp: IcmpFact,
+    /// Which side's packet the error quoted.
+    pub about: Side,
+}
+
+/// Most gaps remembered per direction; older ones are folded into the missed-byte count.
+const MAX_HOLES: usize = 256;
+/// Most stream segments remembered per direction (evidence for the kept payload).
+const MAX_SEGMENTS: usize = 4096;
+/// Most out-of-order stretches held per direction while waiting for the gap before them.
+const MAX_PENDING: usize = 256;
+
+/// One direction of a connection: sequence-space bookkeeping, health counters and the kept
+/// start of its byte stream.
+#[derive(Clone, Debug, Default)]
+pub struct Direction {
+    /// Sequence number of stream offset 0 (ISN + 1 when the SYN was seen).
+    base: Option<u32>,
+    /// Highest stream offset + 1 seen (relative to `base`; may start negative-free at 0).
+    high: i64,
+    /// Ranges of stream offsets never seen yet, with the time the gap appeared.
+    holes: Vec<(i64, i64, i64)>,
+    /// Bytes in gaps forgotten because there were too many to remember.
+    folded_missed: u64,
+    pub packets: u64,
+    pub bytes: u64,
+    pub retransmissions: u64,
+    pub out_of_order: u64,
+    /// "Previous segment not captured" events.
+    pub gaps: u64,
+    pub dup_acks: u64,
+    pub zero_windows: u64,
+    pub keep_alives: u64,
+    last_ack: Option<(u32, u16)>,
+    pub first_fin: Option<Mark>,
+    pub first_rst: Option<Mark>,
+    /// Kept bytes, contiguous from stream offset 0.
+    pub stream: Vec<u8>,
+    pub segments: Vec<Segment>,
+    /// Stretches of `stream` filled with zeros because their bytes were never captured.
+    pub stream_holes: Vec<(u32, u32)>,
+    pending: Vec<(u32, Vec<u8>, u64, i64)>,
+    /// Time of the most recent data segment that advanced `high`.
+    last_advance_ns: i64,
+}
+
+impl Direction {
+    /// Bytes in this direction's sequence space that were never captured.
+    pub fn missed_bytes(&self) -> u64 {
+        self.folded_missed
+            + self
+                .holes
+                .iter()
+                .map(|&(a, b, _)| (b - a).max(0) as u64)
+                .sum::<u64>()
+    }
+
+    /// Bytes of payload seen on the wire in this direction beyond the kept stream.
+    pub fn stream_truncated(&self, cap: usize) -> bool {
+        self.high > cap as i64 && self.stream.len() >= cap
+    }
+
+    /// Stream offset of a sequence number, unwrapped around `high`.
+    fn rel(&self, base: u32, seq: u32) -> i64 {
+        let expected = base.wrapping_add(self.high as u32);
+        self.high + seq.wrapping_sub(expected) as i32 as i64
+    }
+
+    fn add_hole(&mut self, from: i64, to: i64, ts: i64) {
+        if self.holes.len() >= MAX_HOLES {
+            let (a, b, _) = self.holes.remove(0);
+            self.folded_missed += (b - a).max(0) as u64;
+        }
+        self.holes.push((from, to, ts));
+    }
+
+    /// Removes `[from, to)` from the holes; returns how many bytes were filled and the time
+    /// the earliest filled hole appeared.
+    fn fill_holes(&mut self, from: i64, to: i64) -> (u64, Option<i64>) {
+        let mut filled = 0u64;
+        let mut opened = None;
+        let mut i = 0;
+        while i < self.holes.len() {
+            let (a, b, t) = self.holes[i];
+            let lo = a.max(from);
+            let hi = b.min(to);
+            if lo < hi {
+                filled += (hi - lo) as u64;
+                opened = Some(opened.map_or(t, |o: i64| o.min(t)));
+                self.holes.remove(i);
+                if a < lo {
+                    self.holes.insert(i, (a, lo, t));
+                    i += 1;
+                }
+                if hi < b {
+                    self.holes.insert(i, (hi, b, t));
+                    i += 1;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        (filled, opened)
+    }
+
+    /// Stores payload for stream offset `off` (already known to be ≥ 0).
+    fn keep(&mut self, off: i64, data: &[u8], frame: u64, ts: i64, cap: usize) {
+        if data.is_empty() || off >= cap as i64 {
+            return;
+        }
+        let off = off as usize;
+        let data = &data[..data.len().min(cap - off)];
+        let have = self.stream.len();
+        if off > have {
+            if self.pending.len() < MAX_PENDING {
+                self.pending.push((off as u32, data.to_vec(), frame, ts));
+            }
+            return;
+        }
+        if off + data.len() <= have {
+            return;
+        }
+        self.append(&data[have - off..], frame, ts);
+        self.drain_pending();
+    }
+
+    fn append(&mut self, data: &[u8], frame: u64, ts: i64) {
+        let offset = self.stream.len() as u32;
+        self.stream.extend_from_slice(data);
+        if self.segments.len() < MAX_SEGMENTS {
+            self.segments.push(Segment { offset, len: data.len() as u32, frame, ts_ns: ts });
+        }
+    }
+
+    fn drain_pending(&mut self) {
+        loop {
+            let have = self.stream.len();
+            let Some(i) = self.pending.iter().position(|(o, d, _, _)| (*o as usize) <= have && *o as usize + d.len() > have) else {
+                self.pending.retain(|(o, d, _, _)| *o as usize + d.len() > self.stream.len());
+                return;
+            };
+            let (o, d, frame, ts) = self.pending.swap_remove(i);
+            let skip = have - o as usize;
+            self.append(&d[skip..], frame, ts);
+        }
+    }
+
+    /// At the end of the connection: bytes held after a gap that never filled are placed in
+    /// the stream behind zero-filled holes, so decoders see them and know what is missing.
+    fn flush_pending(&mut self) {
+        self.pending.sort_by_key(|p| p.0);
+        let pending = std::mem::take(&mut self.pending);
+        for (o, d, frame, ts) in pending {
+            let have = self.stream.len();
+            let o = o as usize;
+            if o + d.len() <= have {
+                continue;
+            }
+            if o > have {
+                self.stream_holes.push((have as u32, (o - have) as u32));
+                self.stream.resize(o, 0);
+            }
+            let skip = self.stream.len() - o;
+            self.append(&d[skip..], frame, ts);
+        }
+    }
+}
+
+/// One TCP connection as tracked so far.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub roles: RoleSource,
+    pub class: Class,
+    pub first: Mark,
+    pub last: Mark,
+    /// Client SYNs: the first, and how many times it was sent again.
+    pub syn: Option<Mark>,
+    pub syn_retries: u32,
+    /// Frames of the client's SYNs for the current ISN (the first and its retries, up to 16).
+    pub syn_frames: Vec<u64>,
+    client_isn: Option<u32>,
+    pub synack: Option<Mark>,
+    pub synack_retries: u32,
+    server_isn: Option<u32>,
+    /// The client's ACK completing the three-way handshake.
+    pub handshake_ack: Option<Mark>,
+    pub mss_client: Option<u16>,
+    pub mss_server: Option<u16>,
+    pub c2s: Direction,
+    pub s2c: Direction,
+    pub icmp: Vec<IcmpEvent>,
+    /// TTLs seen from the server, to tell its own packets from injected ones later.
+    pub server_ttls: Vec<u8>,
+    pub rst_ttl: Option<u8>,
+}
+
+impl Connection {
+    fn new(fact: &PacketFact, cfg: &TrackerConfig) -> Connection {
+        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+        let (client, server, roles) = match fact.kind {
+            FactKind::Tcp(t) if t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0 => {
+                (fact.src, fact.dst, RoleSource::Syn)
+            }
+            FactKind::Tcp(t) if t.flags & tcp_flags::SYN != 0 => (fact.dst, fact.src, RoleSource::SynAck),
+            _ => guess_roles(fact, cfg),
+        };
+        Connection {
+            client,
+            server,
+            roles,
+            class: Class::Undecided,
+            first: mark,
+            last: mark,
+            syn: None,
+            syn_retries: 0,
+            syn_frames: Vec::new(),
+            client_isn: None,
+            synack: None,
+            synack_retries: 0,
+            server_isn: None,
+            handshake_ack: None,
+            mss_client: None,
+            mss_server: None,
+            c2s: Direction::default(),
+            s2c: Direction::default(),
+            icmp: Vec::new(),
+            server_ttls: Vec::new(),
+            rst_ttl: None,
+        }
+    }
+
+    pub fn dir(&self, side: Side) -> &Direction {
+        match side {
+            Side::Client => &self.c2s,
+            Side::Server => &self.s2c,
+        }
+    }
+
+    /// The first RST and who sent it.
+    pub fn first_reset(&self) -> Option<(Side, Mark)> {
+        first_of(self.c2s.first_rst, self.s2c.first_rst)
+    }
+
+    /// The first FIN and who sent it.
+    pub fn first_fin(&self) -> Option<(Side, Mark)> {
+        first_of(self.c2s.first_fin, self.s2c.first_fin)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.first_reset().is_some() || (self.c2s.first_fin.is_some() && self.s2c.first_fin.is_some())
+    }
+
+    /// Round-trip time from the handshake: the client's SYN to its ACK of the SYN-ACK,
+    /// which is one round trip wherever the capture was taken.
+    pub fn handshake_rtt_ns(&self) -> Option<i64> {
+        let syn = self.syn?;
+        match (self.handshake_ack, self.synack) {
+            (Some(ack), _) => Some(ack.ts_ns - syn.ts_ns),
+            (None, Some(sa)) => Some(sa.ts_ns - syn.ts_ns),
+            _ => None,
+        }
+        .filter(|&d| d >= 0)
+    }
+
+    fn apply_tcp(&mut self, fact: &PacketFact, t: &crate::capture::decode::TcpFact, payload: &[u8], cfg: &TrackerConfig) {
+        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+        let from_client = fact.src == self.client;
+        self.last = mark;
+        let syn = t.flags & tcp_flags::SYN != 0;
+        let ack = t.flags & tcp_flags::ACK != 0;
+        let rst = t.flags & tcp_flags::RST != 0;
+        let fin = t.flags & tcp_flags::FIN != 0;
+        if !from_client {
+            if self.server_ttls.len() < 8 && !rst && !self.server_ttls.contains(&fact.ttl) {
+                self.server_ttls.push(fact.ttl);
+            }
+            if rst && self.rst_ttl.is_none() {
+                self.rst_ttl = Some(fact.ttl);
+            }
+        }
+
+        if syn {
+            if from_client && !ack {
+                match self.client_isn {
+                    Some(isn) if isn == t.seq => {
+                        self.syn_retries += 1;
+                        if self.syn_frames.len() < 16 {
+                            self.syn_frames.push(fact.frame);
+                        }
+                    }
+                    _ => {
+                        self.syn = Some(mark);
+                        self.syn_frames = vec![fact.frame];
+                        self.client_isn = Some(t.seq);
+                        self.c2s.base = Some(t.seq.wrapping_add(1));
+                        self.mss_client = t.mss;
+                    }
+                }
+            } else if !from_client && ack {
+                match self.server_isn {
+                    Some(isn) if isn == t.seq => self.synack_retries += 1,
+                    _ => {
+                        self.synack = Some(mark);
+                        self.server_isn = Some(t.seq);
+                        self.s2c.base = Some(t.seq.wrapping_add(1));
+                        self.mss_server = t.mss;
+                    }
+                }
+            }
+        } else if from_client && ack && self.handshake_ack.is_none() && self.synack.is_some() {
+            if let Some(isn) = self.server_isn {
+                if t.ack == isn.wrapping_add(1) {
+                    self.handshake_ack = Some(mark);
+                }
+            }
+        }
+
+        let keep = matches!(self.class, Class::Rdp | Class::Kerberos | Class::Dns | Class::Undecided);
+        let cap = cfg.payload_cap;
+        let dir = if from_client { &mut self.c2s } else { &mut self.s2c };
+        dir.packets += 1;
+        if rst && dir.first_rst.is_none() {
+            dir.first_rst = Some(mark);
+        }
+        if fin && dir.first_fin.is_none() {
+            dir.first_fin = Some(mark);
+        }
+        if t.window == 0 && !rst && !syn {
+            dir.zero_windows += 1;
+        }
+        if syn || rst {
+            return;
+        }
+        // Sequence space: the first segment seen fixes offset 0 when no SYN was.
+        let base = *dir.base.get_or_insert(t.seq);
+        let len = t.seg_len as i64;
+        let off = dir.rel(base, t.seq);
+        let end = off + len;
+        if len == 0 {
+            // Duplicate ACK: a pure ACK repeating the previous ACK and window (Wireshark's
+            // tcp.analysis.duplicate_ack without its in-flight refinement).
+            if !fin && ack {
+                if dir.last_ack == Some((t.ack, t.window)) {
+                    dir.dup_acks += 1;
+                }
+                dir.last_ack = Some((t.ack, t.window));
+            }
+            if fin && end > dir.high {
+                dir.high = end;
+            }
+            return;
+        }
+        dir.last_ack = None;
+        dir.bytes += len as u64;
+        if len <= 1 && off == dir.high - 1 {
+            dir.keep_alives += 1;
+            return;
+        }
+        if off > dir.high {
+            dir.gaps += 1;
+            let from = dir.high;
+            dir.add_hole(from, off, fact.ts_ns);
+            dir.high = end;
+            dir.last_advance_ns = fact.ts_ns;
+        } else if off == dir.high {
+            dir.high = end;
+            dir.last_advance_ns = fact.ts_ns;
+        } else {
+            // Starts below what was seen: a retransmission, unless it fills a gap moments
+            // after the gap appeared (out of order).
+            let (filled, opened) = dir.fill_holes(off, end.min(dir.high));
+            let soon = opened.is_some_and(|o| fact.ts_ns - o < 3_000_000);
+            if filled > 0 && soon {
+                dir.out_of_order += 1;
+            } else {
+                dir.retransmissions += 1;
+            }
+            if end > dir.high {
+                dir.high = end;
+                dir.last_advance_ns = fact.ts_ns;
+            }
+        }
+        if keep && off + (payload.len() as i64) > 0 {
+            let (o, p) = if off < 0 { (0, &payload[(-off) as usize..]) } else { (off, payload) };
+            dir.keep(o, p, fact.frame, fact.ts_ns, cap);
+        }
+    }
+
+    /// Decides what the connection carries from its first client payload.
+    fn classify(&mut self, from_client: bool, payload: &[u8], cfg: &TrackerConfig) {
+        if self.class != Class::Undecided {
+            return;
+        }
+        if cfg.rdp_ports.contains(&self.server.port) {
+            self.class = Class::Rdp;
+            return;
+        }
+        if payload.is_empty() || !from_client {
+            return;
+        }
+        self.class = if looks_like_x224_request(payload) {
+            Class::Rdp
+        } else if self.server.port == 88 {
+            Class::Kerberos
+        } else if self.server.port == 53 {
+            Class::Dns
+        } else {
+            Class::Other
+        };
+        if self.class == Class::Other {
+            // Nothing of it will be analysed: free what was held while undecided.
+            self.c2s.stream = Vec::new();
+            self.s2c.stream = Vec::new();
+            self.c2s.segments = Vec::new();
+            self.s2c.segments = Vec::new();
+            self.c2s.pending = Vec::new();
+            self.s2c.pending = Vec::new();
+        }
+    }
+
+    /// Ends tracking: remaining out-of-order bytes go into the streams behind zero-filled holes.
+    fn finish(&mut self) {
+        self.c2s.flush_pending();
+        self.s2c.flush_pending();
+    }
+}
+
+fn first_of(c: Option<Mark>, s: Option<Mark>) -> Option<(Side, Mark)> {
+    match (c, s) {
+        (Some(c), Some(s)) => Some(if c.frame <= s.frame { (Side::Client, c) } else { (Side::Server, s) }),
+        (Some(c), None) => Some((Side::Client, c)),
+        (None, Some(s)) => Some((Side::Server, s)),
+        (None, None) => None,
+    }
+}
+
+/// TPKT version 3 (RFC 1006 §6) carrying an X.224 Connection Request (X.224 §13.3, code 0xE0),
+/// as MS-RDPBCGR 2.2.1.1 sends first.
+pub fn looks_like_x224_request(p: &[u8]) -> bool {
+    p.len() >= 7 && p[0] == 3 && p[1] == 0 && u16::from_be_bytes([p[2], p[3]]) >= 11 && p[5] & 0xf0 == 0xe0
+}
+
+fn guess_roles(fact: &PacketFact, cfg: &TrackerConfig) -> (Endpoint, Endpoint, RoleSource) {
+    let (a, b) = (fact.src, fact.dst);
+    if cfg.rdp_ports.contains(&b.port) {
+        (a, b, RoleSource::RdpPort)
+    } else if cfg.rdp_ports.contains(&a.port) {
+        (b, a, RoleSource::RdpPort)
+    } else if b.port <= a.port {
+        (a, b, RoleSource::LowerPort)
+    } else {
+        (b, a, RoleSource::LowerPort)
+    }
+}
+
+/// Canonical key of a connection: its endpoints in sorted order.
+type PairKey = (Endpoint, Endpoint);
+
+fn pair_key(a: Endpoint, b: Endpoint) -> PairKey {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Counts of everything the tracker saw but did not keep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackerCounts {
+    pub tcp_connections: u64,
+    pub rdp_connections: u64,
+    pub udp_packets_rdp_port: u64,
+    /// ICMP errors quoting a packet of no tracked connection.
+    pub icmp_unmatched: u64,
+}
+
+impl TrackerCounts {
+    pub fn merge(&mut self, o: &TrackerCounts) {
+        self.tcp_connections += o.tcp_connections;
+        self.rdp_connections += o.rdp_connections;
+        self.udp_packets_rdp_port += o.udp_packets_rdp_port;
+        self.icmp_unmatched += o.icmp_unmatched;
+    }
+}
+
+/// A connection whose tracking ended, ready for protocol analysis.
+pub type Finished = Connection;
+
+/// Closed connections are kept this long (capture time) for late packets before they end.
+const CLOSED_LINGER_NS: i64 = 30_000_000_000;
+/// Connections that never completed the handshake end after this long without packets.
+const EMBRYONIC_IDLE_NS: i64 = 300_000_000_000;
+/// Any connection ends after this long without packets.
+const IDLE_NS: i64 = 3_600_000_000_000;
+
+/// The connections of one shard.
+pub struct Shard {
+    cfg: Arc<TrackerConfig>,
+    flows: HashMap<PairKey, Connection>,
+    /// Connections whose tracking ended, waiting to be taken by [`Shard::take_finished`].
+    finished: Vec<Finished>,
+    pub counts: TrackerCounts,
+}
+
+impl Shard {
+    pub fn new(cfg: Arc<TrackerConfig>) -> Shard {
+        Shard { cfg, flows: HashMap::new(), finished: Vec::new(), counts: TrackerCounts::default() }
+    }
+
+    /// Applies one packet fact. `payload` is the captured transport payload of the frame.
+    pub fn apply(&mut self, fact: &PacketFact, payload: &[u8]) {
+        match &fact.kind {
+            FactKind::Tcp(t) => self.apply_tcp(fact, t, payload),
+            FactKind::Udp => {
+                if self.cfg.rdp_ports.contains(&fact.dst.port) || self.cfg.rdp_ports.contains(&fact.src.port) {
+                    self.counts.udp_packets_rdp_port += 1;
+                }
+            }
+            FactKind::IcmpError(icmp) => {
+                if icmp.quoted_protocol != 6 {
+                    return;
+                }
+                let key = pair_key(fact.src, fact.dst);
+                match self.flows.get_mut(&key) {
+                    Some(conn) => {
+                        let about = if fact.src == conn.client { Side::Client } else { Side::Server };
+                        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+                        if conn.icmp.len() < 16 {
+                            conn.icmp.push(IcmpEvent { mark, icmp: *icmp, about });
+                        }
+                    }
+                    None => self.counts.icmp_unmatched += 1,
+                }
+            }
+        }
+    }
+
+    fn apply_tcp(&mut self, fact: &PacketFact, t: &crate::capture::decode::TcpFact, payload: &[u8]) {
+        let key = pair_key(fact.src, fact.dst);
+        let new_syn = t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0;
+        if let Some(conn) = self.flows.get(&key) {
+            let restart = new_syn
+                && match conn.client_isn {
+                    // The same ISN from the same side is a retry; anything else is a new
+                    // connection on reused ports.
+                    Some(isn) => !(isn == t.seq && fact.src == conn.client),
+                    None => true,
+                };
+            if restart {
+                if let Some(old) = self.flows.remove(&key) {
+                    self.end(old);
+                }
+            }
+        }
+        let cfg = Arc::clone(&self.cfg);
+        let conn = self.flows.entry(key).or_insert_with(|| Connection::new(fact, &cfg));
+        if conn.first.frame == fact.frame {
+            self.counts.tcp_connections += 1;
+        }
+        let from_client = fact.src == conn.client;
+        if conn.class == Class::Undecided {
+            if conn.roles != RoleSource::Syn && conn.roles != RoleSource::SynAck && !payload.is_empty() && conn.syn.is_none() && conn.c2s.packets + conn.s2c.packets == 0 {
+                // Mid-stream start: an X.224 Connection Request names its sender the client.
+                if looks_like_x224_request(payload) && !from_client {
+                    std::mem::swap(&mut conn.client, &mut conn.server);
+                    conn.roles = RoleSource::Payload;
+                }
+            }
+            let from_client = fact.src == conn.client;
+            conn.classify(from_client, if from_client { payload } else { &[] }, &cfg);
+        }
+        conn.apply_tcp(fact, t, payload, &cfg);
+    }
+
+    /// Ends connections that closed a while ago or went idle, as of capture time `now_ns`.
+    pub fn expire(&mut self, now_ns: i64) {
+        let expired: Vec<PairKey> = self
+            .flows
+            .iter()
+            .filter(|(_, c)| {
+                let idle = now_ns - c.last.ts_ns;
+                (c.is_closed() && idle > CLOSED_LINGER_NS)
+                    || (c.handshake_ack.is_none() && c.synack.is_none() && c.syn.is_some() && idle > EMBRYONIC_IDLE_NS)
+                    || idle > IDLE_NS
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in expired {
+            if let Some(c) = self.flows.remove(&k) {
+                self.end(c);
+            }
+        }
+    }
+
+    /// Ends every connection (the capture is over).
+    pub fn expire_all(&mut self) {
+        let all: Vec<Connection> = self.flows.drain().map(|(_, c)| c).collect();
+        for c in all {
+            self.end(c);
+        }
+    }
+
+    fn end(&mut self, mut conn: Connection) {
+        let rdp = conn.class == Class::Rdp
+            || (conn.class == Class::Undecided && self.cfg.rdp_ports.contains(&conn.server.port));
+        if rdp {
+            conn.class = Class::Rdp;
+            conn.finish();
+            self.counts.rdp_connections += 1;
+            self.finished.push(conn);
+        } else if matches!(conn.class, Class::Kerberos | Class::Dns) {
+            conn.finish();
+            self.finished.push(conn);
+        }
+    }
+
+    /// Takes the connections whose tracking ended since the last call.
+    pub fn take_finished(&mut self) -> Vec<Finished> {
+        std::mem::take(&mut self.finished)
+    }
+
+    pub fn live_connections(&self) -> usize {
+        self.flows.len()
+    }
+}
