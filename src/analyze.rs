@@ -10,16 +10,18 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
 
-use crate::capture::decode::{decode_block, DecodeStats, DecodedBlock, SHARDS};
+use crate::capture::decode::{DecodeStats, DecodedBlock, SHARDS, decode_block};
 use crate::capture::{Block, CaptureFormat, Framer};
 use crate::handshake;
 use crate::input::{self, OpenFailure, Sniffed, Stream};
-use crate::report::{rfc3339, CaptureStats, ConnectionReport, InputReport, LinkTypeCount, Report, SCHEMA};
+use crate::report::{
+    CaptureStats, ConnectionReport, InputReport, LinkTypeCount, Report, SCHEMA, rfc3339,
+};
 use crate::tcp::{Class, Shard, TrackerConfig, TrackerCounts};
 
 /// Blocks decoded together before their facts are applied.
@@ -46,12 +48,19 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         .map(|path| {
             let mut results = Vec::new();
             let mut failures = Vec::new();
-            input::open_file(path, &mut |s| results.push(analyze_stream(s, opts)), &mut failures);
+            input::open_file(
+                path,
+                &mut |s| results.push(analyze_stream(s, opts)),
+                &mut failures,
+            );
             (results, failures)
         })
         .collect();
 
-    let mut report = Report { schema: SCHEMA, ..Default::default() };
+    let mut report = Report {
+        schema: SCHEMA,
+        ..Default::default()
+    };
     for f in failures {
         report.inputs.push(failure_input(f));
     }
@@ -88,7 +97,12 @@ fn failure_input(f: OpenFailure) -> InputReport {
 }
 
 fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
-    let Stream { display, container, sniffed, reader } = stream;
+    let Stream {
+        display,
+        container,
+        sniffed,
+        reader,
+    } = stream;
     let skipped = |kind: &str, why: &str| StreamResult {
         input: InputReport {
             path: display.clone(),
@@ -107,13 +121,24 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r
         }
         Sniffed::Evtx => skipped("evtx", "Windows event logs are not read by this version"),
-        Sniffed::Xml => skipped("evtx-xml", "XML event log exports are not read by this version"),
-        _ => skipped("unknown", "not a capture, event log or archive this tool recognises"),
+        Sniffed::Xml => skipped(
+            "evtx-xml",
+            "XML event log exports are not read by this version",
+        ),
+        _ => skipped(
+            "unknown",
+            "not a capture, event log or archive this tool recognises",
+        ),
     }
 }
 
 /// Analyses one capture stream: its input entry and its RDP connections.
-pub fn analyze_capture(display: &str, format: CaptureFormat, reader: Box<dyn Read + Send + '_>, opts: &Options) -> StreamResult {
+pub fn analyze_capture(
+    display: &str,
+    format: CaptureFormat,
+    reader: Box<dyn Read + Send + '_>,
+    opts: &Options,
+) -> StreamResult {
     let cfg = Arc::new(opts.tracker.clone());
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
     let mut stats = DecodeStats::default();
@@ -161,7 +186,10 @@ pub fn analyze_capture(display: &str, format: CaptureFormat, reader: Box<dyn Rea
                 for (block, d) in window.iter().zip(&decoded) {
                     for fact in &d.shards[si] {
                         let start = fact.payload.offset as usize;
-                        let payload = block.bytes.get(start..start + fact.payload.len as usize).unwrap_or(&[]);
+                        let payload = block
+                            .bytes
+                            .get(start..start + fact.payload.len as usize)
+                            .unwrap_or(&[]);
                         shard.apply(fact, payload);
                     }
                 }

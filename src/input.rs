@@ -46,8 +46,13 @@ impl Sniffed {
             return Sniffed::Evtx;
         }
         let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        let text: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        if text.starts_with(b"<?xml") || text.starts_with(b"<Events") || text.starts_with(b"<Event") {
+        let text: Vec<u8> = text
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if text.starts_with(b"<?xml") || text.starts_with(b"<Events") || text.starts_with(b"<Event")
+        {
             return Sniffed::Xml;
         }
         // UTF-16LE XML, as some Windows tools write it.
@@ -121,7 +126,9 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, failures: &mut Vec<OpenFailure>, depth
     children.sort();
     for c in children {
         // Symbolic links to folders are not followed (no cycles); links to files are.
-        let is_link_dir = std::fs::symlink_metadata(&c).map(|m| m.file_type().is_symlink()).unwrap_or(false)
+        let is_link_dir = std::fs::symlink_metadata(&c)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false)
             && c.is_dir();
         if !is_link_dir {
             walk(&c, out, failures, depth + 1);
@@ -131,7 +138,10 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, failures: &mut Vec<OpenFailure>, depth
 
 /// Reads up to `n` bytes from the start of `reader` and returns them with a reader that
 /// still yields the whole stream.
-pub fn peek<'a>(mut reader: Box<dyn Read + Send + 'a>, n: usize) -> std::io::Result<(Vec<u8>, Box<dyn Read + Send + 'a>)> {
+pub fn peek<'a>(
+    mut reader: Box<dyn Read + Send + 'a>,
+    n: usize,
+) -> std::io::Result<(Vec<u8>, Box<dyn Read + Send + 'a>)> {
     let mut head = vec![0u8; n];
     let mut got = 0;
     while got < n {
@@ -155,7 +165,11 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            failures.push(OpenFailure { display, container: "file".into(), message: format!("cannot open: {e}") });
+            failures.push(OpenFailure {
+                display,
+                container: "file".into(),
+                message: format!("cannot open: {e}"),
+            });
             return;
         }
     };
@@ -163,14 +177,22 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
     let n = read_up_to(&mut file, &mut head);
     if Sniffed::of(&head[..n]) == Sniffed::Zip {
         if file.rewind().is_err() {
-            failures.push(OpenFailure { display, container: "zip".into(), message: "cannot seek in the archive".into() });
+            failures.push(OpenFailure {
+                display,
+                container: "zip".into(),
+                message: "cannot seek in the archive".into(),
+            });
             return;
         }
         open_zip(file, &display, "zip", 1, visit, failures);
         return;
     }
     if let Err(e) = file.rewind() {
-        failures.push(OpenFailure { display, container: "file".into(), message: format!("cannot read: {e}") });
+        failures.push(OpenFailure {
+            display,
+            container: "file".into(),
+            message: format!("cannot read: {e}"),
+        });
         return;
     }
     open_stream(display, "file".into(), Box::new(file), 0, visit, failures);
@@ -198,7 +220,11 @@ fn open_stream<'a>(
     let (head, reader) = match peek(reader, 16) {
         Ok(x) => x,
         Err(e) => {
-            failures.push(OpenFailure { display, container, message: format!("cannot read: {e}") });
+            failures.push(OpenFailure {
+                display,
+                container,
+                message: format!("cannot read: {e}"),
+            });
             return;
         }
     };
@@ -206,32 +232,60 @@ fn open_stream<'a>(
     match sniffed {
         Sniffed::Gzip if depth < MAX_DEPTH => {
             let inner = flate2::read::MultiGzDecoder::new(reader);
-            open_stream(display, format!("{container}/gzip").replace("file/", ""), Box::new(inner), depth + 1, visit, failures);
+            open_stream(
+                display,
+                format!("{container}/gzip").replace("file/", ""),
+                Box::new(inner),
+                depth + 1,
+                visit,
+                failures,
+            );
         }
         Sniffed::Zip if depth < MAX_DEPTH => {
             let mut data = Vec::new();
-            let read = reader.take(MAX_NESTED_ARCHIVE_BYTES + 1).read_to_end(&mut data);
+            let read = reader
+                .take(MAX_NESTED_ARCHIVE_BYTES + 1)
+                .read_to_end(&mut data);
             if let Err(e) = read {
-                failures.push(OpenFailure { display, container, message: format!("cannot read the archive: {e}") });
+                failures.push(OpenFailure {
+                    display,
+                    container,
+                    message: format!("cannot read the archive: {e}"),
+                });
                 return;
             }
             if data.len() as u64 > MAX_NESTED_ARCHIVE_BYTES {
                 failures.push(OpenFailure {
                     display,
                     container,
-                    message: format!("nested archive larger than {} MiB not opened", MAX_NESTED_ARCHIVE_BYTES >> 20),
+                    message: format!(
+                        "nested archive larger than {} MiB not opened",
+                        MAX_NESTED_ARCHIVE_BYTES >> 20
+                    ),
                 });
                 return;
             }
             let container = format!("{container}/zip").replace("file/", "");
-            open_zip(Cursor::new(data), &display, &container, depth + 1, visit, failures);
+            open_zip(
+                Cursor::new(data),
+                &display,
+                &container,
+                depth + 1,
+                visit,
+                failures,
+            );
         }
         Sniffed::Gzip | Sniffed::Zip => failures.push(OpenFailure {
             display,
             container,
             message: format!("archives nested deeper than {MAX_DEPTH} levels are not opened"),
         }),
-        _ => visit(Stream { display, container, sniffed, reader }),
+        _ => visit(Stream {
+            display,
+            container,
+            sniffed,
+            reader,
+        }),
     }
 }
 
@@ -275,7 +329,14 @@ fn open_zip<R: Read + Seek + Send>(
             Err(_) => format!("#{i}"),
         };
         let member_display = format!("{display}!{name}");
-        open_stream(member_display, container.to_string(), Box::new(member), depth, visit, failures);
+        open_stream(
+            member_display,
+            container.to_string(),
+            Box::new(member),
+            depth,
+            visit,
+            failures,
+        );
     }
 }
 
@@ -285,9 +346,18 @@ mod tests {
 
     #[test]
     fn sniffs_by_magic_bytes() {
-        assert_eq!(Sniffed::of(&[0xd4, 0xc3, 0xb2, 0xa1]), Sniffed::Capture(CaptureFormat::Pcap));
-        assert_eq!(Sniffed::of(&[0xa1, 0xb2, 0x3c, 0x4d]), Sniffed::Capture(CaptureFormat::Pcap));
-        assert_eq!(Sniffed::of(&[0x0a, 0x0d, 0x0d, 0x0a, 0, 0]), Sniffed::Capture(CaptureFormat::Pcapng));
+        assert_eq!(
+            Sniffed::of(&[0xd4, 0xc3, 0xb2, 0xa1]),
+            Sniffed::Capture(CaptureFormat::Pcap)
+        );
+        assert_eq!(
+            Sniffed::of(&[0xa1, 0xb2, 0x3c, 0x4d]),
+            Sniffed::Capture(CaptureFormat::Pcap)
+        );
+        assert_eq!(
+            Sniffed::of(&[0x0a, 0x0d, 0x0d, 0x0a, 0, 0]),
+            Sniffed::Capture(CaptureFormat::Pcapng)
+        );
         assert_eq!(Sniffed::of(b"\x1f\x8b\x08"), Sniffed::Gzip);
         assert_eq!(Sniffed::of(b"PK\x03\x04"), Sniffed::Zip);
         assert_eq!(Sniffed::of(b"ElfFile\0\0"), Sniffed::Evtx);

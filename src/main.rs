@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use rdptriage::analyze::{analyze_paths, Options};
+use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::report::text;
 use rdptriage::tcp::TrackerConfig;
 
@@ -52,22 +52,38 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match cli.command {
-        Command::Analyze { paths, format, threads, rdp_ports, payload_cap } => {
+        Command::Analyze {
+            paths,
+            format,
+            threads,
+            rdp_ports,
+            payload_cap,
+        } => {
             if let Some(n) = threads {
                 if n == 0 {
                     eprintln!("rdptriage: --threads must be at least 1");
                     return ExitCode::from(2);
                 }
-                if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(n).build_global() {
+                if let Err(e) = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build_global()
+                {
                     eprintln!("rdptriage: cannot start {n} threads: {e}");
                     return ExitCode::from(2);
                 }
             }
-            let mut tracker = TrackerConfig { payload_cap, ..TrackerConfig::default() };
+            let mut tracker = TrackerConfig {
+                payload_cap,
+                ..TrackerConfig::default()
+            };
             for p in rdp_ports {
                 if !tracker.rdp_ports.contains(&p) {
                     tracker.rdp_ports.push(p);

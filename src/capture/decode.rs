@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-use super::{linktype, Block};
+use super::{Block, linktype};
 
 /// Number of buckets connections are spread over. Fixed, so results never depend on the
 /// number of threads.
@@ -171,7 +171,14 @@ pub fn decode_block(block: &Block) -> DecodedBlock {
             out.last_ts_ns = Some(out.last_ts_ns.map_or(f.ts_ns, |t: i64| t.max(f.ts_ns)));
         }
         let frame = block.first_frame + i as u64;
-        if let Some(fact) = decode_frame(rec.data, rec.linktype, frame, rec.ts_ns, f.offset, &mut out.stats) {
+        if let Some(fact) = decode_frame(
+            rec.data,
+            rec.linktype,
+            frame,
+            rec.ts_ns,
+            f.offset,
+            &mut out.stats,
+        ) {
             let shard = shard_of(&fact.src, &fact.dst);
             out.shards[shard].push(fact);
         }
@@ -217,17 +224,24 @@ pub fn decode_frame(
         linktype::NULL | linktype::LOOP => {
             // The 4-byte family is in the writer's byte order (NULL) or network order (LOOP);
             // the IP version nibble tells more reliably what follows.
-            data.get(4..).and_then(|ip| LaxSlicedPacket::from_ip(ip).ok())
+            data.get(4..)
+                .and_then(|ip| LaxSlicedPacket::from_ip(ip).ok())
         }
         linktype::LINUX_SLL => {
             // 16-byte header: packet type, ARPHRD, address length, 8-byte address, protocol.
             let proto = u16::from_be_bytes([*data.get(14)?, *data.get(15)?]);
-            Some(LaxSlicedPacket::from_ether_type(EtherType(proto), data.get(16..)?))
+            Some(LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                data.get(16..)?,
+            ))
         }
         linktype::LINUX_SLL2 => {
             // 20-byte header starting with the protocol type.
             let proto = u16::from_be_bytes([*data.first()?, *data.get(1)?]);
-            Some(LaxSlicedPacket::from_ether_type(EtherType(proto), data.get(20..)?))
+            Some(LaxSlicedPacket::from_ether_type(
+                EtherType(proto),
+                data.get(20..)?,
+            ))
         }
         other => {
             stats.count_unsupported(other, 1);
@@ -309,8 +323,14 @@ pub fn decode_frame(
             Some(PacketFact {
                 frame,
                 ts_ns,
-                src: Endpoint { ip: src_ip, port: tcp.source_port() },
-                dst: Endpoint { ip: dst_ip, port: tcp.destination_port() },
+                src: Endpoint {
+                    ip: src_ip,
+                    port: tcp.source_port(),
+                },
+                dst: Endpoint {
+                    ip: dst_ip,
+                    port: tcp.destination_port(),
+                },
                 ttl,
                 kind: FactKind::Tcp(TcpFact {
                     seq: tcp.sequence_number(),
@@ -329,8 +349,14 @@ pub fn decode_frame(
             Some(PacketFact {
                 frame,
                 ts_ns,
-                src: Endpoint { ip: src_ip, port: udp.source_port() },
-                dst: Endpoint { ip: dst_ip, port: udp.destination_port() },
+                src: Endpoint {
+                    ip: src_ip,
+                    port: udp.source_port(),
+                },
+                dst: Endpoint {
+                    ip: dst_ip,
+                    port: udp.destination_port(),
+                },
                 ttl,
                 kind: FactKind::Udp,
                 payload: payload_ref(udp.payload()),
@@ -343,7 +369,16 @@ pub fn decode_frame(
             if !matches!(t, 3 | 4 | 11 | 12) {
                 return None;
             }
-            icmp_error(frame, ts_ns, ttl, src_ip, false, t, icmp.code_u8(), icmp.payload())
+            icmp_error(
+                frame,
+                ts_ns,
+                ttl,
+                src_ip,
+                false,
+                t,
+                icmp.code_u8(),
+                icmp.payload(),
+            )
         }
         TransportSlice::Icmpv6(icmp) => {
             stats.icmp += 1;
@@ -352,7 +387,16 @@ pub fn decode_frame(
             if !matches!(t, 1..=4) {
                 return None;
             }
-            icmp_error(frame, ts_ns, ttl, src_ip, true, t, icmp.code_u8(), icmp.payload())
+            icmp_error(
+                frame,
+                ts_ns,
+                ttl,
+                src_ip,
+                true,
+                t,
+                icmp.code_u8(),
+                icmp.payload(),
+            )
         }
         _ => None,
     }
@@ -407,8 +451,14 @@ fn icmp_error(
     Some(PacketFact {
         frame,
         ts_ns,
-        src: Endpoint { ip: src, port: sport },
-        dst: Endpoint { ip: dst, port: dport },
+        src: Endpoint {
+            ip: src,
+            port: sport,
+        },
+        dst: Endpoint {
+            ip: dst,
+            port: dport,
+        },
         ttl,
         kind: FactKind::IcmpError(IcmpFact {
             v6,

@@ -24,7 +24,7 @@ pub mod record;
 use std::io::Read;
 use std::sync::Arc;
 
-pub use record::{linktype, FormatError, RawRecord};
+pub use record::{FormatError, RawRecord, linktype};
 
 /// Target size of the raw bytes of one block.
 pub const BLOCK_BYTES: usize = 1 << 21;
@@ -439,7 +439,10 @@ impl<R: Read> Framer<R> {
         if avail.len() < 12 {
             self.warnings.push(FormatError::new(
                 at,
-                format!("truncated pcapng block: the file ends {} bytes into a block header", avail.len()),
+                format!(
+                    "truncated pcapng block: the file ends {} bytes into a block header",
+                    avail.len()
+                ),
             ));
             self.start += avail.len();
             return false;
@@ -453,7 +456,13 @@ impl<R: Read> Framer<R> {
             match &avail[8..12] {
                 [0x4d, 0x3c, 0x2b, 0x1a] => big_endian = false,
                 [0x1a, 0x2b, 0x3c, 0x4d] => big_endian = true,
-                _ => return self.resync_pcapng(block, at, "section header with a bad byte-order magic"),
+                _ => {
+                    return self.resync_pcapng(
+                        block,
+                        at,
+                        "section header with a bad byte-order magic",
+                    );
+                }
             }
         }
         let rd = |b: &[u8], o: usize| read_u32(b, o, big_endian);
@@ -487,8 +496,10 @@ impl<R: Read> Framer<R> {
                     pcap_parser::parse_sectionheaderblock_le(body)
                 };
                 if parsed.is_err() {
-                    self.warnings
-                        .push(FormatError::new(at, "section header block could not be parsed; its options are ignored"));
+                    self.warnings.push(FormatError::new(
+                        at,
+                        "section header block could not be parsed; its options are ignored",
+                    ));
                 }
                 self.state = FramerState::Pcapng {
                     big_endian,
@@ -528,20 +539,37 @@ impl<R: Read> Framer<R> {
             // Enhanced Packet Block, and the obsolete Packet Block.
             6 | 2 => {
                 let (if_id, ts_high, ts_low, caplen, orig_len) = if block_type == 6 {
-                    (rd(body, 8), rd(body, 12), rd(body, 16), rd(body, 20), rd(body, 24))
+                    (
+                        rd(body, 8),
+                        rd(body, 12),
+                        rd(body, 16),
+                        rd(body, 20),
+                        rd(body, 24),
+                    )
                 } else {
                     let v = rd(body, 8);
                     let if_id = if big_endian { v >> 16 } else { v & 0xffff };
-                    (if_id, rd(body, 12), rd(body, 16), rd(body, 20), rd(body, 24))
+                    (
+                        if_id,
+                        rd(body, 12),
+                        rd(body, 16),
+                        rd(body, 20),
+                        rd(body, 24),
+                    )
                 };
                 let frame_no = self.next_frame + block.frames.len() as u64;
                 if len < 32 {
-                    self.warnings.push(FormatError::new(at, format!("packet block of frame {frame_no} is too short ({len} bytes)")));
+                    self.warnings.push(FormatError::new(
+                        at,
+                        format!("packet block of frame {frame_no} is too short ({len} bytes)"),
+                    ));
                 } else {
                     let room = len - 32;
                     let caplen = (caplen as usize).min(room);
                     let iface = match &self.state {
-                        FramerState::Pcapng { interfaces, .. } => interfaces.get(if_id as usize).cloned(),
+                        FramerState::Pcapng { interfaces, .. } => {
+                            interfaces.get(if_id as usize).cloned()
+                        }
                         _ => None,
                     };
                     match iface {
@@ -571,8 +599,10 @@ impl<R: Read> Framer<R> {
                     }
                     push_frame(block, &body[12..12 + caplen], orig_len, iface.linktype, 0);
                 } else {
-                    self.warnings
-                        .push(FormatError::new(at, "simple packet block before any interface description; skipped"));
+                    self.warnings.push(FormatError::new(
+                        at,
+                        "simple packet block before any interface description; skipped",
+                    ));
                 }
             }
             // Known blocks that carry no packets: name resolution, interface statistics,
@@ -601,7 +631,11 @@ impl<R: Read> Framer<R> {
                 return false;
             }
             let l = read_u32(avail, i + 4, big_endian) as usize;
-            l >= 12 && l % 4 == 0 && l <= MAX_RECORD_BYTES && i + l <= avail.len() && read_u32(avail, i + l - 4, big_endian) as usize == l
+            l >= 12
+                && l % 4 == 0
+                && l <= MAX_RECORD_BYTES
+                && i + l <= avail.len()
+                && read_u32(avail, i + l - 4, big_endian) as usize == l
         });
         let skip = found.unwrap_or(avail.len());
         self.warnings.push(FormatError::new(
@@ -609,7 +643,11 @@ impl<R: Read> Framer<R> {
             format!(
                 "corrupt pcapng block after frame {} ({why}); skipped {skip} bytes{}",
                 self.next_frame + block.frames.len() as u64 - 1,
-                if found.is_some() { " to the next valid block" } else { " to the end of the file" }
+                if found.is_some() {
+                    " to the next valid block"
+                } else {
+                    " to the end of the file"
+                }
             ),
         ));
         self.start += skip;
@@ -619,14 +657,22 @@ impl<R: Read> Framer<R> {
     fn next_netmon_block(&mut self) -> Option<Block> {
         if self.netmon_frames.is_none() {
             let mut data = Vec::new();
-            let limited = (&mut self.reader).take(MAX_NETMON_BYTES + 1).read_to_end(&mut data);
+            let limited = (&mut self.reader)
+                .take(MAX_NETMON_BYTES + 1)
+                .read_to_end(&mut data);
             if let Err(e) = limited {
-                self.warnings.push(FormatError::new(data.len() as u64, format!("read error: {e}")));
+                self.warnings.push(FormatError::new(
+                    data.len() as u64,
+                    format!("read error: {e}"),
+                ));
             }
             if data.len() as u64 > MAX_NETMON_BYTES {
                 self.warnings.push(FormatError::new(
                     MAX_NETMON_BYTES,
-                    format!("NetMon file larger than {} MiB is not read", MAX_NETMON_BYTES >> 20),
+                    format!(
+                        "NetMon file larger than {} MiB is not read",
+                        MAX_NETMON_BYTES >> 20
+                    ),
                 ));
                 self.done = true;
                 return self.take_warnings_block();
@@ -637,7 +683,13 @@ impl<R: Read> Framer<R> {
                     for rec in file.records() {
                         match rec {
                             Ok(r) => frames.push((
-                                FrameIndex { offset: 0, len: r.data.len() as u32, orig_len: r.orig_len, linktype: r.linktype, ts_ns: r.ts_ns },
+                                FrameIndex {
+                                    offset: 0,
+                                    len: r.data.len() as u32,
+                                    orig_len: r.orig_len,
+                                    linktype: r.linktype,
+                                    ts_ns: r.ts_ns,
+                                },
                                 r.data.to_vec(),
                             )),
                             Err(e) => self.warnings.push(e),
@@ -648,7 +700,11 @@ impl<R: Read> Framer<R> {
             }
             self.netmon_frames = Some(frames.into_iter());
         }
-        let mut block = Block { seq: self.next_seq, first_frame: self.next_frame, ..Default::default() };
+        let mut block = Block {
+            seq: self.next_seq,
+            first_frame: self.next_frame,
+            ..Default::default()
+        };
         let iter = self.netmon_frames.as_mut()?;
         while block.bytes.len() < BLOCK_BYTES {
             let Some((idx, bytes)) = iter.next() else {

@@ -7,7 +7,9 @@
 //! stops before an answer could be expected (`capture_ended`). The RDP stages after TCP are
 //! reported as `unknown` until their decoders exist, with the verdict left `null`.
 
-use crate::report::{rfc3339, ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport};
+use crate::report::{
+    ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport, rfc3339,
+};
 use crate::tcp::{Connection, Direction, RoleSource, Side};
 
 /// Stage names in order (REPORT.md).
@@ -52,7 +54,10 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
                 "tcp",
                 "failed",
                 syn_frames,
-                Some(format!("the server answered the SYN with a reset (frame {})", rst.frame)),
+                Some(format!(
+                    "the server answered the SYN with a reset (frame {})",
+                    rst.frame
+                )),
             ));
             verdict = Some("failed");
             cause = Some("tcp_refused");
@@ -68,7 +73,10 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
                 "tcp",
                 "failed",
                 syn_frames,
-                Some(format!("ICMP {msg} from {} (frame {})", icmp.icmp.reporter, icmp.mark.frame)),
+                Some(format!(
+                    "ICMP {msg} from {} (frame {})",
+                    icmp.icmp.reporter, icmp.mark.frame
+                )),
             ));
             verdict = Some("failed");
             cause = Some("icmp_unreachable");
@@ -112,7 +120,9 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
                 ));
                 verdict = Some("incomplete");
                 cause = Some("capture_ended");
-                summary = "the capture ends right after the SYN; nothing can be said of the connection".to_string();
+                summary =
+                    "the capture ends right after the SYN; nothing can be said of the connection"
+                        .to_string();
             }
         }
     } else if let Some(sa) = conn.synack {
@@ -123,7 +133,8 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
             Some("the client's SYN was not captured; the server's SYN-ACK was".to_string()),
         ));
         reached = Some("tcp");
-        summary = "TCP connected (SYN not captured); RDP stages are not analysed by this version".to_string();
+        summary = "TCP connected (SYN not captured); RDP stages are not analysed by this version"
+            .to_string();
     } else {
         let both = conn.c2s.packets > 0 && conn.s2c.packets > 0;
         let note = format!(
@@ -136,13 +147,20 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         } else {
             stages.push(stage("tcp", "unknown", vec![conn.first.frame], Some(note)));
         }
-        summary = "seen mid-stream (no handshake captured); RDP stages are not analysed by this version".to_string();
+        summary =
+            "seen mid-stream (no handshake captured); RDP stages are not analysed by this version"
+                .to_string();
     }
 
     let tcp_ok = reached == Some("tcp");
     for name in &STAGES[1..] {
         if tcp_ok {
-            stages.push(stage(name, "unknown", vec![], Some("not analysed by this version".into())));
+            stages.push(stage(
+                name,
+                "unknown",
+                vec![],
+                Some("not analysed by this version".into()),
+            ));
         } else {
             stages.push(stage(name, "not_reached", vec![], None));
         }
@@ -170,8 +188,18 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
     }
 }
 
-fn stage(name: &'static str, status: &'static str, frames: Vec<u64>, note: Option<String>) -> StageReport {
-    StageReport { stage: name, status, frames, note }
+fn stage(
+    name: &'static str,
+    status: &'static str,
+    frames: Vec<u64>,
+    note: Option<String>,
+) -> StageReport {
+    StageReport {
+        stage: name,
+        status,
+        frames,
+        note,
+    }
 }
 
 fn role_words(r: RoleSource) -> &'static str {
@@ -220,7 +248,9 @@ pub fn network_report(conn: &Connection) -> NetworkReport {
         duplicate_acks: client.duplicate_acks + server.duplicate_acks,
         zero_windows: client.zero_windows + server.zero_windows,
         keep_alives: conn.c2s.keep_alives + conn.s2c.keep_alives,
-        rtt_ms: conn.handshake_rtt_ns().map(|n| (n as f64 / 1e3).round() / 1e3),
+        rtt_ms: conn
+            .handshake_rtt_ns()
+            .map(|n| (n as f64 / 1e3).round() / 1e3),
         mss_client: conn.mss_client,
         mss_server: conn.mss_server,
         reset_by: reset.map(|(s, _)| side_name(s)),
@@ -271,7 +301,14 @@ pub fn icmp_message(v6: bool, t: u8, code: u8) -> String {
                 },
             ),
             2 => ("packet too big", None),
-            3 => ("time exceeded", Some(if code == 0 { "hop limit exceeded" } else { "fragment reassembly" })),
+            3 => (
+                "time exceeded",
+                Some(if code == 0 {
+                    "hop limit exceeded"
+                } else {
+                    "fragment reassembly"
+                }),
+            ),
             4 => ("parameter problem", None),
             _ => ("icmpv6 error", None),
         }
@@ -294,7 +331,14 @@ pub fn icmp_message(v6: bool, t: u8, code: u8) -> String {
                 },
             ),
             4 => ("source quench", None),
-            11 => ("time exceeded", Some(if code == 0 { "TTL exceeded in transit" } else { "fragment reassembly" })),
+            11 => (
+                "time exceeded",
+                Some(if code == 0 {
+                    "TTL exceeded in transit"
+                } else {
+                    "fragment reassembly"
+                }),
+            ),
             12 => ("parameter problem", None),
             _ => ("icmp error", None),
         }

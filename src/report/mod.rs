@@ -189,7 +189,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 impl Report {
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        let mut s =
+            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
         s.push('\n');
         s
     }
@@ -235,9 +236,15 @@ mod tests {
     fn rfc3339_formats_known_instants() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
         // 2009-02-13T23:31:30.123456Z is 1234567890.123456 s.
-        assert_eq!(rfc3339(1_234_567_890_123_456_789), "2009-02-13T23:31:30.123456Z");
+        assert_eq!(
+            rfc3339(1_234_567_890_123_456_789),
+            "2009-02-13T23:31:30.123456Z"
+        );
         // A leap day.
-        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000Z");
+        assert_eq!(
+            rfc3339(951_782_400_000_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
         assert_eq!(rfc3339(-1_000_000_000), "1969-12-31T23:59:59.000000Z");
     }
 }

@@ -25,11 +25,22 @@ pub fn render(report: &Report) -> String {
             (Some(a), Some(b)) => format!(", {a} → {b}"),
             _ => String::new(),
         };
-        let container = if i.container == "file" { String::new() } else { format!(" via {}", i.container) };
-        out.push_str(&format!("  {} [{}{}]: {} packets{}\n", i.path, i.kind, container, i.packets, span));
+        let container = if i.container == "file" {
+            String::new()
+        } else {
+            format!(" via {}", i.container)
+        };
+        out.push_str(&format!(
+            "  {} [{}{}]: {} packets{}\n",
+            i.path, i.kind, container, i.packets, span
+        ));
     }
     if !skipped.is_empty() {
-        out.push_str(&format!("Skipped {} file{}:\n", skipped.len(), plural(skipped.len())));
+        out.push_str(&format!(
+            "Skipped {} file{}:\n",
+            skipped.len(),
+            plural(skipped.len())
+        ));
         for i in &skipped {
             out.push_str(&format!(
                 "  {} [{}]: {}\n",
@@ -44,7 +55,15 @@ pub fn render(report: &Report) -> String {
         table
             .load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["id", "client → server", "frame", "start (UTC)", "result", "network", "what happened"]);
+            .set_header(vec![
+                "id",
+                "client → server",
+                "frame",
+                "start (UTC)",
+                "result",
+                "network",
+                "what happened",
+            ]);
         for c in &report.connections {
             table.add_row(vec![
                 c.id.clone(),
@@ -65,23 +84,26 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     if !report.warnings.is_empty() {
-        out.push_str(&format!("{} warning{}:\n", report.warnings.len(), plural(report.warnings.len())));
+        out.push_str(&format!(
+            "{} warning{}:\n",
+            report.warnings.len(),
+            plural(report.warnings.len())
+        ));
         for w in report.warnings.iter().take(50) {
             out.push_str(&format!("  {w}\n"));
         }
         if report.warnings.len() > 50 {
-            out.push_str(&format!("  … and {} more (see --format json)\n", report.warnings.len() - 50));
+            out.push_str(&format!(
+                "  … and {} more (see --format json)\n",
+                report.warnings.len() - 50
+            ));
         }
     }
     out
 }
 
 fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+    if n == 1 { "" } else { "s" }
 }
 
 /// `2026-06-01T10:02:03.120456Z` → `2026-06-01 10:02:03.120`.

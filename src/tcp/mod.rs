@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::capture::decode::{tcp_flags, Endpoint, FactKind, IcmpFact, PacketFact};
+use crate::capture::decode::{Endpoint, FactKind, IcmpFact, PacketFact, tcp_flags};
 
 /// What the tracker keeps and for how long.
 #[derive(Clone, Debug)]
@@ -130,7 +130,11 @@ pub struct Direction {
     pub dup_acks: u64,
     pub zero_windows: u64,
     pub keep_alives: u64,
+    /// The last ACK number and window this side sent.
     last_ack: Option<(u32, u16)>,
+    /// Consecutive duplicate ACKs, and when the last one was sent.
+    dup_run: u32,
+    last_dup_ns: i64,
     pub first_fin: Option<Mark>,
     pub first_rst: Option<Mark>,
     /// Kept bytes, contiguous from stream offset 0.
@@ -173,19 +177,14 @@ impl Direction {
         self.holes.push((from, to, ts));
     }
 
-    /// Removes `[from, to)` from the holes; returns how many bytes were filled and the time
-    /// the earliest filled hole appeared.
-    fn fill_holes(&mut self, from: i64, to: i64) -> (u64, Option<i64>) {
-        let mut filled = 0u64;
-        let mut opened = None;
+    /// Removes `[from, to)` from the holes.
+    fn fill_holes(&mut self, from: i64, to: i64) {
         let mut i = 0;
         while i < self.holes.len() {
             let (a, b, t) = self.holes[i];
             let lo = a.max(from);
             let hi = b.min(to);
             if lo < hi {
-                filled += (hi - lo) as u64;
-                opened = Some(opened.map_or(t, |o: i64| o.min(t)));
                 self.holes.remove(i);
                 if a < lo {
                     self.holes.insert(i, (a, lo, t));
@@ -199,7 +198,6 @@ impl Direction {
                 i += 1;
             }
         }
-        (filled, opened)
     }
 
     /// Stores payload for stream offset `off` (already known to be ≥ 0).
@@ -227,15 +225,25 @@ impl Direction {
         let offset = self.stream.len() as u32;
         self.stream.extend_from_slice(data);
         if self.segments.len() < MAX_SEGMENTS {
-            self.segments.push(Segment { offset, len: data.len() as u32, frame, ts_ns: ts });
+            self.segments.push(Segment {
+                offset,
+                len: data.len() as u32,
+                frame,
+                ts_ns: ts,
+            });
         }
     }
 
     fn drain_pending(&mut self) {
         loop {
             let have = self.stream.len();
-            let Some(i) = self.pending.iter().position(|(o, d, _, _)| (*o as usize) <= have && *o as usize + d.len() > have) else {
-                self.pending.retain(|(o, d, _, _)| *o as usize + d.len() > self.stream.len());
+            let Some(i) = self
+                .pending
+                .iter()
+                .position(|(o, d, _, _)| (*o as usize) <= have && *o as usize + d.len() > have)
+            else {
+                self.pending
+                    .retain(|(o, d, _, _)| *o as usize + d.len() > self.stream.len());
                 return;
             };
             let (o, d, frame, ts) = self.pending.swap_remove(i);
@@ -297,12 +305,17 @@ pub struct Connection {
 
 impl Connection {
     fn new(fact: &PacketFact, cfg: &TrackerConfig) -> Connection {
-        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+        let mark = Mark {
+            frame: fact.frame,
+            ts_ns: fact.ts_ns,
+        };
         let (client, server, roles) = match fact.kind {
             FactKind::Tcp(t) if t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0 => {
                 (fact.src, fact.dst, RoleSource::Syn)
             }
-            FactKind::Tcp(t) if t.flags & tcp_flags::SYN != 0 => (fact.dst, fact.src, RoleSource::SynAck),
+            FactKind::Tcp(t) if t.flags & tcp_flags::SYN != 0 => {
+                (fact.dst, fact.src, RoleSource::SynAck)
+            }
             _ => guess_roles(fact, cfg),
         };
         Connection {
@@ -348,7 +361,8 @@ impl Connection {
     }
 
     pub fn is_closed(&self) -> bool {
-        self.first_reset().is_some() || (self.c2s.first_fin.is_some() && self.s2c.first_fin.is_some())
+        self.first_reset().is_some()
+            || (self.c2s.first_fin.is_some() && self.s2c.first_fin.is_some())
     }
 
     /// Round-trip time from the handshake: the client's SYN to its ACK of the SYN-ACK,
@@ -363,8 +377,17 @@ impl Connection {
         .filter(|&d| d >= 0)
     }
 
-    fn apply_tcp(&mut self, fact: &PacketFact, t: &crate::capture::decode::TcpFact, payload: &[u8], cfg: &TrackerConfig) {
-        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+    fn apply_tcp(
+        &mut self,
+        fact: &PacketFact,
+        t: &crate::capture::decode::TcpFact,
+        payload: &[u8],
+        cfg: &TrackerConfig,
+    ) {
+        let mark = Mark {
+            frame: fact.frame,
+            ts_ns: fact.ts_ns,
+        };
         let from_client = fact.src == self.client;
         self.last = mark;
         let syn = t.flags & tcp_flags::SYN != 0;
@@ -416,9 +439,20 @@ impl Connection {
             }
         }
 
-        let keep = matches!(self.class, Class::Rdp | Class::Kerberos | Class::Dns | Class::Undecided);
+        let ooo_thres_ns = self.handshake_rtt_ns().unwrap_or(3_000_000);
+        let keep = matches!(
+            self.class,
+            Class::Rdp | Class::Kerberos | Class::Dns | Class::Undecided
+        );
         let cap = cfg.payload_cap;
-        let dir = if from_client { &mut self.c2s } else { &mut self.s2c };
+        let (dir, other) = if from_client {
+            (&mut self.c2s, &self.s2c)
+        } else {
+            (&mut self.s2c, &self.c2s)
+        };
+        let other_dup_run = other.dup_run;
+        let other_last_ack = other.last_ack.map(|(a, _)| a);
+        let other_last_dup_ns = other.last_dup_ns;
         dir.packets += 1;
         if rst && dir.first_rst.is_none() {
             dir.first_rst = Some(mark);
@@ -443,6 +477,10 @@ impl Connection {
             if !fin && ack {
                 if dir.last_ack == Some((t.ack, t.window)) {
                     dir.dup_acks += 1;
+                    dir.dup_run += 1;
+                    dir.last_dup_ns = fact.ts_ns;
+                } else {
+                    dir.dup_run = 0;
                 }
                 dir.last_ack = Some((t.ack, t.window));
             }
@@ -451,7 +489,8 @@ impl Connection {
             }
             return;
         }
-        dir.last_ack = None;
+        dir.last_ack = Some((t.ack, t.window));
+        dir.dup_run = 0;
         dir.bytes += len as u64;
         if len <= 1 && off == dir.high - 1 {
             dir.keep_alives += 1;
@@ -467,11 +506,17 @@ impl Connection {
             dir.high = end;
             dir.last_advance_ns = fact.ts_ns;
         } else {
-            // Starts below what was seen: a retransmission, unless it fills a gap moments
-            // after the gap appeared (out of order).
-            let (filled, opened) = dir.fill_holes(off, end.min(dir.high));
-            let soon = opened.is_some_and(|o| fact.ts_ns - o < 3_000_000);
-            if filled > 0 && soon {
+            // Starts below what was seen: a retransmission, unless it came within one
+            // handshake round trip of the segment that last advanced the stream (Wireshark's
+            // out-of-order rule; 3 ms when the handshake was not seen).
+            dir.fill_holes(off, end.min(dir.high));
+            let soon = fact.ts_ns - dir.last_advance_ns < ooo_thres_ns;
+            // A fast retransmission answers the peer's duplicate ACKs (two or more, the last
+            // within 20 ms, asking for exactly this sequence number); Wireshark checks it first.
+            let fast = other_dup_run >= 2
+                && other_last_ack == Some(t.seq)
+                && fact.ts_ns - other_last_dup_ns < 20_000_000;
+            if soon && !fast && end != dir.high {
                 dir.out_of_order += 1;
             } else {
                 dir.retransmissions += 1;
@@ -482,7 +527,11 @@ impl Connection {
             }
         }
         if keep && off + (payload.len() as i64) > 0 {
-            let (o, p) = if off < 0 { (0, &payload[(-off) as usize..]) } else { (off, payload) };
+            let (o, p) = if off < 0 {
+                (0, &payload[(-off) as usize..])
+            } else {
+                (off, payload)
+            };
             dir.keep(o, p, fact.frame, fact.ts_ns, cap);
         }
     }
@@ -528,7 +577,11 @@ impl Connection {
 
 fn first_of(c: Option<Mark>, s: Option<Mark>) -> Option<(Side, Mark)> {
     match (c, s) {
-        (Some(c), Some(s)) => Some(if c.frame <= s.frame { (Side::Client, c) } else { (Side::Server, s) }),
+        (Some(c), Some(s)) => Some(if c.frame <= s.frame {
+            (Side::Client, c)
+        } else {
+            (Side::Server, s)
+        }),
         (Some(c), None) => Some((Side::Client, c)),
         (None, Some(s)) => Some((Side::Server, s)),
         (None, None) => None,
@@ -538,7 +591,11 @@ fn first_of(c: Option<Mark>, s: Option<Mark>) -> Option<(Side, Mark)> {
 /// TPKT version 3 (RFC 1006 §6) carrying an X.224 Connection Request (X.224 §13.3, code 0xE0),
 /// as MS-RDPBCGR 2.2.1.1 sends first.
 pub fn looks_like_x224_request(p: &[u8]) -> bool {
-    p.len() >= 7 && p[0] == 3 && p[1] == 0 && u16::from_be_bytes([p[2], p[3]]) >= 11 && p[5] & 0xf0 == 0xe0
+    p.len() >= 7
+        && p[0] == 3
+        && p[1] == 0
+        && u16::from_be_bytes([p[2], p[3]]) >= 11
+        && p[5] & 0xf0 == 0xe0
 }
 
 fn guess_roles(fact: &PacketFact, cfg: &TrackerConfig) -> (Endpoint, Endpoint, RoleSource) {
@@ -558,11 +615,7 @@ fn guess_roles(fact: &PacketFact, cfg: &TrackerConfig) -> (Endpoint, Endpoint, R
 type PairKey = (Endpoint, Endpoint);
 
 fn pair_key(a: Endpoint, b: Endpoint) -> PairKey {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
-    }
+    if a <= b { (a, b) } else { (b, a) }
 }
 
 /// Counts of everything the tracker saw but did not keep.
@@ -605,7 +658,12 @@ pub struct Shard {
 
 impl Shard {
     pub fn new(cfg: Arc<TrackerConfig>) -> Shard {
-        Shard { cfg, flows: HashMap::new(), finished: Vec::new(), counts: TrackerCounts::default() }
+        Shard {
+            cfg,
+            flows: HashMap::new(),
+            finished: Vec::new(),
+            counts: TrackerCounts::default(),
+        }
     }
 
     /// Applies one packet fact. `payload` is the captured transport payload of the frame.
@@ -613,7 +671,9 @@ impl Shard {
         match &fact.kind {
             FactKind::Tcp(t) => self.apply_tcp(fact, t, payload),
             FactKind::Udp => {
-                if self.cfg.rdp_ports.contains(&fact.dst.port) || self.cfg.rdp_ports.contains(&fact.src.port) {
+                if self.cfg.rdp_ports.contains(&fact.dst.port)
+                    || self.cfg.rdp_ports.contains(&fact.src.port)
+                {
                     self.counts.udp_packets_rdp_port += 1;
                 }
             }
@@ -624,10 +684,21 @@ impl Shard {
                 let key = pair_key(fact.src, fact.dst);
                 match self.flows.get_mut(&key) {
                     Some(conn) => {
-                        let about = if fact.src == conn.client { Side::Client } else { Side::Server };
-                        let mark = Mark { frame: fact.frame, ts_ns: fact.ts_ns };
+                        let about = if fact.src == conn.client {
+                            Side::Client
+                        } else {
+                            Side::Server
+                        };
+                        let mark = Mark {
+                            frame: fact.frame,
+                            ts_ns: fact.ts_ns,
+                        };
                         if conn.icmp.len() < 16 {
-                            conn.icmp.push(IcmpEvent { mark, icmp: *icmp, about });
+                            conn.icmp.push(IcmpEvent {
+                                mark,
+                                icmp: *icmp,
+                                about,
+                            });
                         }
                     }
                     None => self.counts.icmp_unmatched += 1,
@@ -636,7 +707,12 @@ impl Shard {
         }
     }
 
-    fn apply_tcp(&mut self, fact: &PacketFact, t: &crate::capture::decode::TcpFact, payload: &[u8]) {
+    fn apply_tcp(
+        &mut self,
+        fact: &PacketFact,
+        t: &crate::capture::decode::TcpFact,
+        payload: &[u8],
+    ) {
         let key = pair_key(fact.src, fact.dst);
         let new_syn = t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0;
         if let Some(conn) = self.flows.get(&key) {
@@ -654,13 +730,21 @@ impl Shard {
             }
         }
         let cfg = Arc::clone(&self.cfg);
-        let conn = self.flows.entry(key).or_insert_with(|| Connection::new(fact, &cfg));
+        let conn = self
+            .flows
+            .entry(key)
+            .or_insert_with(|| Connection::new(fact, &cfg));
         if conn.first.frame == fact.frame {
             self.counts.tcp_connections += 1;
         }
         let from_client = fact.src == conn.client;
         if conn.class == Class::Undecided {
-            if conn.roles != RoleSource::Syn && conn.roles != RoleSource::SynAck && !payload.is_empty() && conn.syn.is_none() && conn.c2s.packets + conn.s2c.packets == 0 {
+            if conn.roles != RoleSource::Syn
+                && conn.roles != RoleSource::SynAck
+                && !payload.is_empty()
+                && conn.syn.is_none()
+                && conn.c2s.packets + conn.s2c.packets == 0
+            {
                 // Mid-stream start: an X.224 Connection Request names its sender the client.
                 if looks_like_x224_request(payload) && !from_client {
                     std::mem::swap(&mut conn.client, &mut conn.server);
@@ -681,7 +765,10 @@ impl Shard {
             .filter(|(_, c)| {
                 let idle = now_ns - c.last.ts_ns;
                 (c.is_closed() && idle > CLOSED_LINGER_NS)
-                    || (c.handshake_ack.is_none() && c.synack.is_none() && c.syn.is_some() && idle > EMBRYONIC_IDLE_NS)
+                    || (c.handshake_ack.is_none()
+                        && c.synack.is_none()
+                        && c.syn.is_some()
+                        && idle > EMBRYONIC_IDLE_NS)
                     || idle > IDLE_NS
             })
             .map(|(k, _)| *k)
