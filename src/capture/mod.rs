@@ -192,11 +192,17 @@ impl<R: Read> Framer<R> {
             self.pending_offset += self.start as u64;
             self.start = 0;
         }
-        let mut chunk = vec![0u8; (want - self.pending.len()).max(BLOCK_BYTES)];
+        // Read straight into the buffer's tail, at least a block at a time.
+        let target = want.max(self.pending.len() + BLOCK_BYTES);
         while self.pending.len() < want && !self.eof {
-            match self.reader.read(&mut chunk) {
+            let filled = self.pending.len();
+            self.pending.resize(target, 0);
+            let result = self.reader.read(&mut self.pending[filled..]);
+            let n = *result.as_ref().unwrap_or(&0);
+            self.pending.truncate(filled + n);
+            match result {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.pending.extend_from_slice(&chunk[..n]),
+                Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.eof = true;

@@ -287,6 +287,8 @@ pub struct Connection {
     pub syn_retries: u32,
     /// Frames of the client's SYNs for the current ISN (the first and its retries, up to 16).
     pub syn_frames: Vec<u64>,
+    /// The latest client SYN before the SYN-ACK: the one the server answered.
+    last_syn: Option<Mark>,
     client_isn: Option<u32>,
     pub synack: Option<Mark>,
     pub synack_retries: u32,
@@ -328,6 +330,7 @@ impl Connection {
             syn: None,
             syn_retries: 0,
             syn_frames: Vec::new(),
+            last_syn: None,
             client_isn: None,
             synack: None,
             synack_retries: 0,
@@ -365,10 +368,11 @@ impl Connection {
             || (self.c2s.first_fin.is_some() && self.s2c.first_fin.is_some())
     }
 
-    /// Round-trip time from the handshake: the client's SYN to its ACK of the SYN-ACK,
-    /// which is one round trip wherever the capture was taken.
+    /// Round-trip time from the handshake: the client's SYN (the one the server answered, when
+    /// it was sent more than once) to its ACK of the SYN-ACK, which is one round trip wherever
+    /// the capture was taken.
     pub fn handshake_rtt_ns(&self) -> Option<i64> {
-        let syn = self.syn?;
+        let syn = self.last_syn?;
         match (self.handshake_ack, self.synack) {
             (Some(ack), _) => Some(ack.ts_ns - syn.ts_ns),
             (None, Some(sa)) => Some(sa.ts_ns - syn.ts_ns),
@@ -408,12 +412,16 @@ impl Connection {
                 match self.client_isn {
                     Some(isn) if isn == t.seq => {
                         self.syn_retries += 1;
+                        if self.synack.is_none() {
+                            self.last_syn = Some(mark);
+                        }
                         if self.syn_frames.len() < 16 {
                             self.syn_frames.push(fact.frame);
                         }
                     }
                     _ => {
                         self.syn = Some(mark);
+                        self.last_syn = Some(mark);
                         self.syn_frames = vec![fact.frame];
                         self.client_isn = Some(t.seq);
                         self.c2s.base = Some(t.seq.wrapping_add(1));

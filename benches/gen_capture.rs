@@ -1,0 +1,2 @@
+//! Deterministic generator of large benchmark captures (placeholder).
+fn main() {}

@@ -1,0 +1,2 @@
+//! Criterion benches of the hot paths (placeholder until the generator lands).
+fn main() {}
