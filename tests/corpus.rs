@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rdptriage::analyze::{analyze_paths, Options};
+use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::report::{ConnectionReport, Report};
 
 fn corpus() -> Option<PathBuf> {
@@ -79,7 +79,11 @@ fn the_whole_corpus_folder_in_one_run() {
     let captures = r.inputs.iter().filter(|i| !i.skipped).count();
     assert_eq!(captures, CORPUS.len());
     // The PEM key beside rdp-ssl.pcap is listed as skipped, not an error.
-    let pem = r.inputs.iter().find(|i| i.path.ends_with("rdp-ssl.cert-and-key.pem")).expect("pem listed");
+    let pem = r
+        .inputs
+        .iter()
+        .find(|i| i.path.ends_with("rdp-ssl.cert-and-key.pem"))
+        .expect("pem listed");
     assert!(pem.skipped);
     assert_eq!(pem.kind, "unknown");
     let total: usize = CORPUS.iter().map(|c| c.2).sum();
@@ -97,7 +101,9 @@ fn the_whole_corpus_folder_in_one_run() {
 /// probes), so `tcp_no_answer` cannot come from this file; synscan.pcap below shows it.
 #[test]
 fn tcp_scan_gives_tcp_refused() {
-    let Some(r) = analyze("pcap/nDPI/tcp_scan.pcapng") else { return };
+    let Some(r) = analyze("pcap/nDPI/tcp_scan.pcapng") else {
+        return;
+    };
     assert_eq!(r.inputs[0].kind, "pcap");
     let c = only_connection(&r);
     assert_eq!(c.client, "192.168.1.178:43067");
@@ -118,7 +124,9 @@ fn tcp_scan_gives_tcp_refused() {
 /// 64.13.134.52:3389 and nothing came back; the capture runs 23 s.
 #[test]
 fn synscan_gives_tcp_no_answer() {
-    let Some(r) = analyze("pcap/nDPI/synscan.pcap") else { return };
+    let Some(r) = analyze("pcap/nDPI/synscan.pcap") else {
+        return;
+    };
     assert_eq!(r.connections.len(), 2);
     for (c, (port, frame)) in r.connections.iter().zip([(36050, 18), (36051, 21)]) {
         assert_eq!(c.client, format!("172.16.0.8:{port}"));
@@ -143,7 +151,9 @@ fn synscan_gives_tcp_no_answer() {
 /// tshark's "not captured" is a statement about the moment, ours about the end.
 #[test]
 fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
-    let Some(r) = analyze("pcap/wireshark-wiki/RDP-002.pcap") else { return };
+    let Some(r) = analyze("pcap/wireshark-wiki/RDP-002.pcap") else {
+        return;
+    };
     let c = only_connection(&r);
     let n = &c.network;
     assert_eq!(n.retransmissions, 17);
@@ -188,7 +198,9 @@ fn duplicated_packets_count_as_tshark_counts_them() {
 /// gap is filled by frame 122, and so on), so nothing is missing in the end.
 #[test]
 fn reordered_segments_are_gaps_that_fill() {
-    let Some(r) = analyze("pcap/zeek/rdp-proprietary-encryption.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-proprietary-encryption.pcap") else {
+        return;
+    };
     assert_eq!(r.connections.len(), 2);
     let c = &r.connections[1];
     assert_eq!(c.client, "172.21.128.16:1312");
@@ -205,7 +217,9 @@ fn reordered_segments_are_gaps_that_fill() {
 /// roles come from port 3389 and the connection is marked mid-stream.
 #[test]
 fn a_capture_that_starts_mid_stream() {
-    let Some(r) = analyze("pcap/wireshark-wiki/rdp-ssl.pcap") else { return };
+    let Some(r) = analyze("pcap/wireshark-wiki/rdp-ssl.pcap") else {
+        return;
+    };
     let c = only_connection(&r);
     assert_eq!(c.client, "192.168.1.109:49181");
     assert_eq!(c.server, "10.0.2.15:3389");
@@ -219,8 +233,17 @@ fn a_capture_that_starts_mid_stream() {
 /// ['cli@1046']).
 #[test]
 fn who_reset_is_named() {
-    let Some(r) = analyze("pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng") else { return };
-    let resets: Vec<_> = r.connections.iter().map(|c| (c.network.reset_by, c.network.reset_frame)).collect();
-    assert_eq!(resets, vec![(Some("client"), Some(526)), (Some("client"), Some(1046))]);
+    let Some(r) = analyze("pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng") else {
+        return;
+    };
+    let resets: Vec<_> = r
+        .connections
+        .iter()
+        .map(|c| (c.network.reset_by, c.network.reset_frame))
+        .collect();
+    assert_eq!(
+        resets,
+        vec![(Some("client"), Some(526)), (Some("client"), Some(1046))]
+    );
     assert_eq!(r.inputs[0].kind, "pcapng");
 }

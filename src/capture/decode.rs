@@ -95,6 +95,8 @@ pub struct PacketFact {
     pub dst: Endpoint,
     /// IPv4 TTL or IPv6 hop limit.
     pub ttl: u8,
+    /// IPv4 identification (0 for IPv6): the same value twice is the same packet captured twice.
+    pub ip_id: u16,
     pub kind: FactKind,
     pub payload: PayloadRef,
 }
@@ -253,10 +255,12 @@ pub fn decode_frame(
         return None;
     };
     let base = data.as_ptr() as usize;
+    let mut ip_id = 0u16;
     let (src_ip, dst_ip, ttl, declared_payload, fragmented) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(v4)) => {
             stats.ipv4 += 1;
             let h = v4.header();
+            ip_id = h.identification();
             let declared = (h.total_len() as usize).saturating_sub(h.slice().len());
             (
                 IpAddr::V4(h.source_addr()),
@@ -332,6 +336,7 @@ pub fn decode_frame(
                     port: tcp.destination_port(),
                 },
                 ttl,
+                ip_id,
                 kind: FactKind::Tcp(TcpFact {
                     seq: tcp.sequence_number(),
                     ack: tcp.acknowledgment_number(),
@@ -358,6 +363,7 @@ pub fn decode_frame(
                     port: udp.destination_port(),
                 },
                 ttl,
+                ip_id,
                 kind: FactKind::Udp,
                 payload: payload_ref(udp.payload()),
             })
@@ -460,6 +466,7 @@ fn icmp_error(
             port: dport,
         },
         ttl,
+        ip_id: 0,
         kind: FactKind::IcmpError(IcmpFact {
             v6,
             icmp_type,

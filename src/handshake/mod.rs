@@ -1,11 +1,16 @@
 //! The per-connection stage machine `tcp → x224 → tls → nla → mcs → session` (REPORT.md
 //! "Stages"), each stage `ok / failed / not_reached / unknown` with the frames that prove it.
 //!
-//! This version judges the `tcp` stage from the tracker's facts: a completed three-way
-//! handshake (RFC 9293 §3.5), a SYN answered by RST (`tcp_refused`), an ICMP error quoting the
+//! The `tcp` stage is judged here from the tracker's facts: a completed three-way handshake
+//! (RFC 9293 §3.5), a SYN answered by RST (`tcp_refused`), an ICMP error quoting the
 //! connection (`icmp_unreachable`), SYNs never answered (`tcp_no_answer`), or a capture that
-//! stops before an answer could be expected (`capture_ended`). The RDP stages after TCP are
-//! reported as `unknown` until their decoders exist, with the verdict left `null`.
+//! stops before an answer could be expected (`capture_ended`). The stages after it are judged
+//! by [`ladder`] over the reassembled streams.
+
+pub mod ladder;
+pub mod pdu;
+pub mod tls;
+pub mod x224;
 
 use crate::report::{
     ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport, rfc3339,
@@ -28,7 +33,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
     let mut cause = None;
     let mut failed_stage = None;
     let mut reached = None;
-    let summary;
+    let mut summary;
 
     let server_rst = conn.s2c.first_rst;
     if let Some(syn) = conn.syn {
@@ -152,16 +157,24 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
                 .to_string();
     }
 
-    let tcp_ok = reached == Some("tcp");
-    for name in &STAGES[1..] {
-        if tcp_ok {
-            stages.push(stage(
-                name,
-                "unknown",
-                vec![],
-                Some("not analysed by this version".into()),
-            ));
-        } else {
+    let mut negotiation = None;
+    let mut tls = None;
+    if reached == Some("tcp") {
+        let last_tcp_frame = stages
+            .last()
+            .and_then(|s| s.frames.last().copied())
+            .unwrap_or(conn.first.frame);
+        let rdp = ladder::rdp_stages(conn, last_tcp_frame);
+        stages.extend(rdp.stages);
+        verdict = rdp.verdict;
+        cause = rdp.cause;
+        failed_stage = rdp.failed_stage;
+        reached = Some(rdp.reached);
+        summary = rdp.summary;
+        negotiation = rdp.negotiation;
+        tls = rdp.tls;
+    } else {
+        for name in &STAGES[1..] {
             stages.push(stage(name, "not_reached", vec![], None));
         }
     }
@@ -182,8 +195,8 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         cause,
         summary,
         stages,
-        negotiation: None,
-        tls: None,
+        negotiation,
+        tls,
         network,
     }
 }
@@ -224,6 +237,7 @@ fn direction_report(d: &Direction) -> DirectionReport {
         packets: d.packets,
         payload_bytes: d.bytes,
         retransmissions: d.retransmissions,
+        capture_duplicates: d.duplicates,
         out_of_order: d.out_of_order,
         gaps: d.gaps,
         missed_bytes: d.missed_bytes(),
@@ -242,6 +256,7 @@ pub fn network_report(conn: &Connection) -> NetworkReport {
         syn_retries: conn.syn_retries,
         synack_retries: conn.synack_retries,
         retransmissions: client.retransmissions + server.retransmissions,
+        capture_duplicates: client.capture_duplicates + server.capture_duplicates,
         out_of_order: client.out_of_order + server.out_of_order,
         gaps: client.gaps + server.gaps,
         missed_bytes: client.missed_bytes + server.missed_bytes,

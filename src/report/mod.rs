@@ -105,8 +105,11 @@ pub struct StageReport {
 pub struct NetworkReport {
     pub syn_retries: u32,
     pub synack_retries: u32,
-    /// Retransmitted data segments, both directions.
+    /// Retransmitted data segments, both directions (Wireshark's count: includes
+    /// `capture_duplicates`).
     pub retransmissions: u64,
+    /// Retransmissions that are one packet captured twice (same IPv4 identification): not loss.
+    pub capture_duplicates: u64,
     pub out_of_order: u64,
     /// "Previous segment not captured" events, both directions.
     pub gaps: u64,
@@ -137,6 +140,7 @@ pub struct DirectionReport {
     pub packets: u64,
     pub payload_bytes: u64,
     pub retransmissions: u64,
+    pub capture_duplicates: u64,
     pub out_of_order: u64,
     pub gaps: u64,
     pub missed_bytes: u64,

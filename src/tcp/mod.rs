@@ -124,6 +124,11 @@ pub struct Direction {
     pub packets: u64,
     pub bytes: u64,
     pub retransmissions: u64,
+    /// Retransmissions that are the same IP packet captured twice (same IPv4 identification):
+    /// an artefact of the capture, not loss.
+    pub duplicates: u64,
+    /// The last data segment: stream offset, length, IPv4 identification.
+    last_data: Option<(i64, u32, u16)>,
     pub out_of_order: u64,
     /// "Previous segment not captured" events.
     pub gaps: u64,
@@ -524,6 +529,9 @@ impl Connection {
             let fast = other_dup_run >= 2
                 && other_last_ack == Some(t.seq)
                 && fact.ts_ns - other_last_dup_ns < 20_000_000;
+            if dir.last_data == Some((off, t.seg_len, fact.ip_id)) && fact.ip_id != 0 {
+                dir.duplicates += 1;
+            }
             if soon && !fast && end != dir.high {
                 dir.out_of_order += 1;
             } else {
@@ -534,6 +542,7 @@ impl Connection {
                 dir.last_advance_ns = fact.ts_ns;
             }
         }
+        dir.last_data = Some((off, t.seg_len, fact.ip_id));
         if keep && off + (payload.len() as i64) > 0 {
             let (o, p) = if off < 0 {
                 (0, &payload[(-off) as usize..])

@@ -1,0 +1,1166 @@
+//! The RDP part of the ladder: from the X.224 exchange to the session, over the PDUs of both
+//! directions in time order, for a connection whose TCP handshake completed (or that was
+//! captured mid-stream).
+//!
+//! What is proven from clear bytes (X.224 negotiation, TLS handshake, alerts in clear, MCS
+//! under Standard RDP Security) is reported as such; what can only be inferred from encrypted
+//! records — CredSSP round trips, the MCS exchange inside TLS, the session — is inferred from
+//! record directions, counts and sizes, and its note says so. FreeRDP and xrdp behaviours the
+//! rules rely on are those of `reference/behaviours.md`.
+//!
+//! Written by hand: the stage machine is this project's own judgement, no crate offers it.
+
+use serde_json::json;
+
+use crate::report::StageReport;
+use crate::tcp::{Connection, Mark, Side};
+
+use super::pdu::{Pdu, PduKind, split};
+use super::tls::{self, HandshakeMessage, content};
+use super::x224::{self, FailureCode, protocol};
+
+/// How the RDP stages turned out.
+#[derive(Debug, Default)]
+pub struct RdpOutcome {
+    pub stages: Vec<StageReport>,
+    pub verdict: Option<&'static str>,
+    pub cause: Option<&'static str>,
+    pub failed_stage: Option<&'static str>,
+    /// Last stage completed (tcp when nothing after it was).
+    pub reached: &'static str,
+    pub summary: String,
+    pub negotiation: Option<serde_json::Value>,
+    pub tls: Option<serde_json::Value>,
+}
+
+/// A connection whose last packets came this long after the last progress, with the client
+/// closing, is said to have given up waiting.
+const GAVE_UP_AFTER_NS: i64 = 5_000_000_000;
+
+/// Who ended the connection, and how.
+#[derive(Clone, Copy, Debug)]
+struct Ending {
+    by: Side,
+    mark: Mark,
+    reset: bool,
+}
+
+fn ending(conn: &Connection) -> Option<Ending> {
+    let fin = conn.first_fin();
+    let rst = conn.first_reset();
+    match (fin, rst) {
+        (Some((fs, fm)), Some((rs, rm))) => Some(if fm.frame <= rm.frame {
+            Ending {
+                by: fs,
+                mark: fm,
+                reset: false,
+            }
+        } else {
+            Ending {
+                by: rs,
+                mark: rm,
+                reset: true,
+            }
+        }),
+        (Some((s, m)), None) => Some(Ending {
+            by: s,
+            mark: m,
+            reset: false,
+        }),
+        (None, Some((s, m))) => Some(Ending {
+            by: s,
+            mark: m,
+            reset: true,
+        }),
+        (None, None) => None,
+    }
+}
+
+fn side_word(s: Side) -> &'static str {
+    match s {
+        Side::Client => "client",
+        Side::Server => "server",
+    }
+}
+
+impl Ending {
+    fn describe(&self) -> String {
+        format!(
+            "the {} {} (frame {})",
+            side_word(self.by),
+            if self.reset {
+                "reset the connection"
+            } else {
+                "closed the connection"
+            },
+            self.mark.frame
+        )
+    }
+}
+
+/// Builds the x224…session stages.
+struct Ladder {
+    stages: Vec<StageReport>,
+}
+
+impl Ladder {
+    fn push(
+        &mut self,
+        stage: &'static str,
+        status: &'static str,
+        frames: Vec<u64>,
+        note: impl Into<Option<String>>,
+    ) {
+        let mut frames = frames;
+        frames.retain(|&f| f != 0);
+        frames.dedup();
+        self.stages.push(StageReport {
+            stage,
+            status,
+            frames,
+            note: note.into(),
+        });
+    }
+
+    /// Marks every stage not yet written as not reached.
+    fn rest_not_reached(&mut self) {
+        for name in ["x224", "tls", "nla", "mcs", "session"] {
+            if !self.stages.iter().any(|s| s.stage == name) {
+                self.stages.push(StageReport {
+                    stage: name,
+                    status: "not_reached",
+                    frames: vec![],
+                    note: None,
+                });
+            }
+        }
+        let order = |n: &str| super::STAGES.iter().position(|s| *s == n).unwrap_or(99);
+        self.stages.sort_by_key(|s| order(s.stage));
+    }
+}
+
+/// The outcome when the connection ended (or the capture did) while `stage` was in progress.
+struct Stall {
+    cause: &'static str,
+    verdict: &'static str,
+    words: String,
+}
+
+/// Decides why a stage never completed when nothing more specific explains it: the capture
+/// ended, loss stalled it, one side gave up after silence, or one side closed.
+fn stall(
+    conn: &Connection,
+    end: Option<Ending>,
+    last_progress_ns: i64,
+    expected_from: Side,
+    closed_cause: &'static str,
+) -> Stall {
+    // Packets captured twice are not loss.
+    let real_retransmissions = (conn.c2s.retransmissions - conn.c2s.duplicates)
+        + (conn.s2c.retransmissions - conn.s2c.duplicates);
+    let lossy = real_retransmissions + conn.c2s.gaps + conn.s2c.gaps > 0
+        || conn.c2s.missed_bytes() + conn.s2c.missed_bytes() > 0;
+    match end {
+        None => Stall {
+            cause: "capture_ended",
+            verdict: "incomplete",
+            words: "the capture ends while the connection is still open".into(),
+        },
+        Some(e) => {
+            let silence = e.mark.ts_ns - last_progress_ns;
+            if lossy && (silence > 1_000_000_000 || e.by == Side::Client) {
+                Stall {
+                    cause: "packet_loss",
+                    verdict: "failed",
+                    words: format!(
+                        "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {}",
+                        real_retransmissions,
+                        conn.c2s.gaps + conn.s2c.gaps,
+                        conn.c2s.missed_bytes() + conn.s2c.missed_bytes(),
+                        e.describe()
+                    ),
+                }
+            } else if e.by != expected_from && silence >= GAVE_UP_AFTER_NS {
+                Stall {
+                    cause: "timeout",
+                    verdict: "failed",
+                    words: format!(
+                        "nothing came from the {} for {:.1} s, then {}",
+                        side_word(expected_from),
+                        silence as f64 / 1e9,
+                        e.describe()
+                    ),
+                }
+            } else {
+                Stall {
+                    cause: closed_cause,
+                    verdict: "failed",
+                    words: e.describe(),
+                }
+            }
+        }
+    }
+}
+
+/// What the TLS handshake showed.
+#[derive(Debug, Default)]
+struct TlsView {
+    client_hello: Option<(u64, tls::ClientHelloInfo)>,
+    server_hello: Option<(u64, tls::ServerHelloInfo)>,
+    certificate: Option<(u64, Option<tls::CertificateInfo>)>,
+    server_done: Option<u64>,
+    client_key_exchange: Option<u64>,
+    client_ccs: Option<u64>,
+    server_ccs: Option<u64>,
+    /// Records each side sent after its ChangeCipherSpec (the first is its Finished).
+    client_after_ccs: Vec<Pdu>,
+    server_after_ccs: Vec<Pdu>,
+    alerts: Vec<serde_json::Value>,
+    fatal_alert: Option<(Side, String, u64)>,
+    /// A TPKT where the server's TLS records were due (xrdp's plaintext disconnect).
+    server_plaintext: Option<u64>,
+    /// The frame completing the handshake, both ways.
+    done: Option<(u64, i64)>,
+    /// TLS 1.3: everything after the ServerHello is encrypted.
+    tls13: bool,
+}
+
+fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
+    let mut v = TlsView::default();
+    for (side, pdus, dir) in [(Side::Client, c, &conn.c2s), (Side::Server, s, &conn.s2c)] {
+        let mut hs_buf: Vec<u8> = Vec::new();
+        let mut hs_frames: Vec<u64> = Vec::new();
+        let mut ccs_seen = false;
+        for p in pdus {
+            match p.kind {
+                PduKind::Tls(content::HANDSHAKE)
+                    if !ccs_seen
+                        && !(side == Side::Server && v.tls13 && v.server_hello.is_some()) =>
+                {
+                    let body = p.bytes(dir).get(5..).unwrap_or(&[]);
+                    hs_buf.extend_from_slice(body);
+                    hs_frames.push(p.last_frame);
+                    let (msgs, used) = tls::parse_handshake_stream(&hs_buf);
+                    let frame = p.last_frame;
+                    for (_, _, m) in msgs {
+                        match m {
+                            HandshakeMessage::ClientHello(i) if side == Side::Client => {
+                                v.client_hello.get_or_insert((frame, i));
+                            }
+                            HandshakeMessage::ServerHello(i) if side == Side::Server => {
+                                v.tls13 = i.version_raw == 0x0304;
+                                v.server_hello.get_or_insert((frame, i));
+                            }
+                            HandshakeMessage::Certificate(ci) if side == Side::Server => {
+                                v.certificate.get_or_insert((frame, ci));
+                            }
+                            HandshakeMessage::ServerHelloDone if side == Side::Server => {
+                                v.server_done.get_or_insert(frame);
+                            }
+                            HandshakeMessage::ClientKeyExchange if side == Side::Client => {
+                                v.client_key_exchange.get_or_insert(frame);
+                            }
+                            _ => {}
+                        }
+                    }
+                    hs_buf.drain(..used);
+                }
+                PduKind::Tls(content::CHANGE_CIPHER_SPEC) => {
+                    // TLS 1.3 middlebox-compatibility CCS records change nothing.
+                    if !v.tls13 {
+                        ccs_seen = true;
+                        match side {
+                            Side::Client => v.client_ccs = v.client_ccs.or(Some(p.last_frame)),
+                            Side::Server => v.server_ccs = v.server_ccs.or(Some(p.last_frame)),
+                        }
+                    }
+                }
+                PduKind::Tls(content::ALERT) => {
+                    let body = p.bytes(dir).get(5..).unwrap_or(&[]);
+                    if !ccs_seen && !v.tls13 && body.len() == 2 {
+                        let level = if body[0] == 2 { "fatal" } else { "warning" };
+                        let desc = tls::alert_name(body[1]);
+                        if body[0] == 2 && v.fatal_alert.is_none() {
+                            v.fatal_alert = Some((side, desc.clone(), p.last_frame));
+                        }
+                        v.alerts.push(json!({"from": side_word(side), "level": level, "description": desc, "frame": p.last_frame}));
+                    } else {
+                        v.alerts.push(json!({"from": side_word(side), "level": "encrypted", "description": null, "frame": p.last_frame}));
+                        match side {
+                            Side::Client => v.client_after_ccs.push(*p),
+                            Side::Server => v.server_after_ccs.push(*p),
+                        }
+                    }
+                }
+                PduKind::Tls(_) => {
+                    if ccs_seen || v.tls13 {
+                        match side {
+                            Side::Client => v.client_after_ccs.push(*p),
+                            Side::Server => v.server_after_ccs.push(*p),
+                        }
+                    }
+                }
+                PduKind::Tpkt if side == Side::Server && v.server_plaintext.is_none() => {
+                    v.server_plaintext = Some(p.last_frame);
+                }
+                _ => {}
+            }
+        }
+        let _ = hs_frames;
+    }
+    // Done when both Finished messages went: TLS ≤ 1.2, the first record after each CCS; TLS
+    // 1.3, the server's encrypted flight and then the client's first encrypted record.
+    let both = |c: Option<&Pdu>, s: Option<&Pdu>| match (c, s) {
+        (Some(c), Some(s)) => Some(if c.last_frame > s.last_frame {
+            (c.last_frame, c.ts_ns)
+        } else {
+            (s.last_frame, s.ts_ns)
+        }),
+        _ => None,
+    };
+    v.done = both(v.client_after_ccs.first(), v.server_after_ccs.first());
+    v
+}
+
+/// The RDP stages of a connection whose TCP handshake completed.
+pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
+    let mut out = RdpOutcome {
+        reached: "tcp",
+        ..Default::default()
+    };
+    let mut ladder = Ladder { stages: Vec::new() };
+    let end = ending(conn);
+    let tcp_done_ns = conn
+        .handshake_ack
+        .or(conn.synack)
+        .map(|m| m.ts_ns)
+        .unwrap_or(conn.first.ts_ns);
+
+    let c_all = split(&conn.c2s, Side::Client, false);
+    let s_all = split(&conn.s2c, Side::Server, false);
+    let mid_stream = conn.syn.is_none() && conn.synack.is_none();
+
+    // --- X.224 (MS-RDPBCGR 2.2.1.1 / 2.2.1.2)
+    let cr = c_all
+        .first()
+        .filter(|p| p.kind == PduKind::Tpkt)
+        .and_then(|p| x224::parse_connection_request(p.bytes(&conn.c2s)).map(|r| (*p, r)));
+    let cc = s_all
+        .iter()
+        .find(|p| p.kind == PduKind::Tpkt)
+        .and_then(|p| x224::parse_connection_confirm(p.bytes(&conn.s2c)).map(|r| (*p, r)));
+
+    let selected: Option<u32>;
+    match (&cr, &cc) {
+        (None, _)
+            if mid_stream
+                || c_all
+                    .first()
+                    .is_some_and(|p| matches!(p.kind, PduKind::Tls(_))) =>
+        {
+            ladder.push(
+                "x224",
+                "unknown",
+                vec![],
+                "the capture began after the X.224 exchange".to_string(),
+            );
+            selected = c_all
+                .first()
+                .and_then(|p| matches!(p.kind, PduKind::Tls(_)).then_some(protocol::SSL));
+        }
+        (None, _) => {
+            let e = end;
+            if conn.c2s.bytes == 0 {
+                let st = stall(conn, e, tcp_done_ns, Side::Client, "timeout");
+                let words = if st.cause == "capture_ended" {
+                    "the client sent nothing after the TCP handshake before the capture ended"
+                        .to_string()
+                } else {
+                    format!(
+                        "the client sent nothing after the TCP handshake; {}",
+                        st.words
+                    )
+                };
+                ladder.push(
+                    "x224",
+                    if st.cause == "capture_ended" {
+                        "unknown"
+                    } else {
+                        "failed"
+                    },
+                    vec![tcp_frames_end],
+                    words.clone(),
+                );
+                return finish(out, ladder, st.verdict, st.cause, "x224", words);
+            }
+            let words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
+            ladder.push(
+                "x224",
+                "failed",
+                vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)],
+                words.clone(),
+            );
+            return finish(out, ladder, "failed", "x224_rejected", "x224", words);
+        }
+        (Some((crp, crq)), None) => {
+            out.negotiation = Some(negotiation_json(
+                Some(crq),
+                None,
+                Some(crp.last_frame),
+                None,
+            ));
+            let st = stall(conn, end, crp.ts_ns, Side::Server, "x224_rejected");
+            let words = match st.cause {
+                "x224_rejected" => format!(
+                    "the server never confirmed the X.224 Connection Request (frame {}); {}",
+                    crp.last_frame, st.words
+                ),
+                "capture_ended" => format!(
+                    "no X.224 Connection Confirm before the capture ended (request in frame {})",
+                    crp.last_frame
+                ),
+                _ => format!(
+                    "no X.224 Connection Confirm for the request in frame {}: {}",
+                    crp.last_frame, st.words
+                ),
+            };
+            let mut frames = vec![crp.last_frame];
+            frames.extend(end.map(|e| e.mark.frame));
+            ladder.push(
+                "x224",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                frames,
+                words.clone(),
+            );
+            return finish(out, ladder, st.verdict, st.cause, "x224", words);
+        }
+        (Some((crp, crq)), Some((ccp, ccf))) => {
+            out.negotiation = Some(negotiation_json(
+                Some(crq),
+                Some(ccf),
+                Some(crp.last_frame),
+                Some(ccp.last_frame),
+            ));
+            let frames = vec![crp.last_frame, ccp.last_frame];
+            if let Some(code) = ccf.failure {
+                let f = FailureCode::of(code);
+                let words = format!(
+                    "the server refused the negotiation: {} — {} (frame {})",
+                    f.name(),
+                    f.meaning(),
+                    ccp.last_frame
+                );
+                ladder.push("x224", "failed", frames, words.clone());
+                return finish(out, ladder, "failed", "negotiation_failure", "x224", words);
+            }
+            let sel = ccf.selected.unwrap_or(protocol::RDP);
+            let offered = match crq.requested {
+                Some(r) => sel == protocol::RDP || r & sel != 0,
+                None => sel == protocol::RDP,
+            };
+            let client_went_on = c_all.iter().any(|p| p.first_frame > ccp.last_frame);
+            if !offered
+                || (sel == protocol::RDP
+                    && crq.requested.is_some_and(|r| r != 0)
+                    && !client_went_on
+                    && end.is_some_and(|e| e.by == Side::Client))
+            {
+                let words = format!(
+                    "the server selected {} (frame {}), which the client did not offer ({}); the client then ended the connection",
+                    x224::protocol_name(sel),
+                    ccp.last_frame,
+                    x224::protocol_names(crq.requested.unwrap_or(0)).join("|")
+                );
+                let mut frames = frames;
+                frames.extend(end.map(|e| e.mark.frame));
+                ladder.push("x224", "failed", frames, words.clone());
+                return finish(out, ladder, "failed", "negotiation_failure", "x224", words);
+            }
+            ladder.push(
+                "x224",
+                "ok",
+                frames,
+                format!("selected {}", x224::protocol_name(sel)),
+            );
+            out.reached = "x224";
+            selected = Some(sel);
+        }
+    }
+
+    let after_cc = cc.as_ref().map(|(p, _)| p.last_frame).unwrap_or(0);
+    let x224_done_ns = cc.as_ref().map(|(p, _)| p.ts_ns).unwrap_or(tcp_done_ns);
+    let sel = selected.unwrap_or(protocol::RDP);
+    let c_rest: Vec<Pdu> = c_all
+        .iter()
+        .filter(|p| cr.as_ref().is_none_or(|(q, _)| p.offset > q.offset))
+        .copied()
+        .collect();
+    let s_rest: Vec<Pdu> = s_all
+        .iter()
+        .filter(|p| cc.as_ref().is_none_or(|(q, _)| p.offset > q.offset))
+        .copied()
+        .collect();
+
+    if sel == protocol::RDP && selected.is_some() {
+        ladder.push(
+            "tls",
+            "not_reached",
+            vec![],
+            "Standard RDP Security was selected: no TLS".to_string(),
+        );
+        ladder.push(
+            "nla",
+            "not_reached",
+            vec![],
+            "Standard RDP Security: no NLA".to_string(),
+        );
+        return standard_security(conn, out, ladder, &c_rest, &s_rest, end, x224_done_ns);
+    }
+
+    // --- TLS (MS-RDPBCGR 5.4.5.1)
+    let t = read_tls(conn, &c_rest, &s_rest);
+    out.tls = Some(tls_json(&t, conn));
+    let hello_frames = |t: &TlsView| {
+        let mut f = Vec::new();
+        f.extend(t.client_hello.as_ref().map(|x| x.0));
+        f.extend(t.server_hello.as_ref().map(|x| x.0));
+        f.extend(t.certificate.as_ref().map(|x| x.0));
+        f
+    };
+    let Some((tls_done_frame, tls_done_ns)) = t.done else {
+        let mut frames = hello_frames(&t);
+        if let Some((side, desc, frame)) = &t.fatal_alert {
+            frames.push(*frame);
+            let words = format!(
+                "the {} sent a fatal TLS alert: {desc} (frame {frame})",
+                side_word(*side)
+            );
+            ladder.push("tls", "failed", frames, words.clone());
+            return finish(out, ladder, "failed", "tls_alert", "tls", words);
+        }
+        if let Some(f) = t.server_plaintext {
+            frames.push(f);
+            frames.extend(end.map(|e| e.mark.frame));
+            let words = format!(
+                "the server answered the ClientHello with a plaintext X.224/MCS PDU instead of TLS (frame {f}){}: it could not start TLS — its certificate or private key, or its TLS versions and ciphers",
+                end.map(|e| format!(", then {}", e.describe()))
+                    .unwrap_or_default()
+            );
+            ladder.push("tls", "failed", frames, words.clone());
+            return finish(out, ladder, "failed", "tls_aborted", "tls", words);
+        }
+        if let (Some((cf, _)), Some(e)) = (&t.certificate, end) {
+            if e.by == Side::Client && t.client_key_exchange.is_none() && t.client_ccs.is_none() {
+                frames.push(e.mark.frame);
+                let words = format!(
+                    "the client ended the connection right after the server's certificate (frame {cf}): {}",
+                    e.describe()
+                );
+                ladder.push("tls", "failed", frames, words.clone());
+                return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
+            }
+        }
+        let last = c_rest
+            .iter()
+            .chain(&s_rest)
+            .map(|p| p.ts_ns)
+            .max()
+            .unwrap_or(x224_done_ns);
+        let expected = if t.client_hello.is_some() && t.server_hello.is_none() {
+            Side::Server
+        } else {
+            Side::Client
+        };
+        let st = stall(conn, end, last, expected, "tls_aborted");
+        frames.extend(end.map(|e| e.mark.frame));
+        let words = if t.client_hello.is_none() && st.cause != "capture_ended" {
+            format!(
+                "no ClientHello after the X.224 exchange (frame {after_cc}); {}",
+                st.words
+            )
+        } else {
+            format!("the TLS handshake did not finish: {}", st.words)
+        };
+        ladder.push(
+            "tls",
+            if st.cause == "capture_ended" {
+                "unknown"
+            } else {
+                "failed"
+            },
+            frames,
+            words.clone(),
+        );
+        return finish(out, ladder, st.verdict, st.cause, "tls", words);
+    };
+    let mut tls_frames = hello_frames(&t);
+    tls_frames.push(tls_done_frame);
+    let version = t
+        .server_hello
+        .as_ref()
+        .map(|(_, s)| s.version.clone())
+        .unwrap_or_else(|| "TLS".into());
+    ladder.push(
+        "tls",
+        "ok",
+        tls_frames.clone(),
+        format!("{version} handshake finished both ways (frame {tls_done_frame})"),
+    );
+    out.reached = "tls";
+
+    // Records after the handshake. Each side's first record after its ChangeCipherSpec is its
+    // Finished; in TLS 1.3 the server's encrypted flight comes before the client's Finished,
+    // and the tickets a server sends right after it come before any application data.
+    let client_fin = t
+        .client_after_ccs
+        .first()
+        .map(|p| p.last_frame)
+        .unwrap_or(0);
+    let c_app: Vec<Pdu> = t.client_after_ccs.iter().skip(1).copied().collect();
+    let first_client_data = c_app.first().map(|p| p.first_frame).unwrap_or(u64::MAX);
+    let s_app: Vec<Pdu> = if t.tls13 {
+        t.server_after_ccs
+            .iter()
+            .filter(|p| p.first_frame > client_fin && p.first_frame > first_client_data)
+            .copied()
+            .collect()
+    } else {
+        t.server_after_ccs.iter().skip(1).copied().collect()
+    };
+    // An alert is content type 21; in TLS 1.3 it hides as application data, and its size
+    // gives it away: 2 bytes of alert, the inner content type and a 16-byte AEAD tag.
+    let is_alert = |p: &Pdu| {
+        p.kind == PduKind::Tls(content::ALERT)
+            || (t.tls13
+                && p.kind == PduKind::Tls(content::APPLICATION_DATA)
+                && p.tls_payload_len() == 19)
+    };
+    let is_data = |p: &Pdu| p.kind == PduKind::Tls(content::APPLICATION_DATA) && !is_alert(p);
+    // A client that rejects the certificate after the handshake (FreeRDP) sends an
+    // encrypted alert and closes without any application data.
+    let client_data: Vec<Pdu> = c_app.iter().filter(|p| is_data(p)).copied().collect();
+    let client_alert = c_app.iter().find(|p| is_alert(p)).copied();
+    if client_data.is_empty() {
+        if let (Some(e), Some(a)) = (end, client_alert) {
+            if e.by == Side::Client {
+                let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
+                let why = match cert {
+                    Some(c) if c.expired_at_capture => {
+                        format!("; the certificate had expired on {}", c.not_after)
+                    }
+                    Some(c) if c.self_signed => {
+                        format!("; the certificate is self-signed ({})", c.subject)
+                    }
+                    _ => String::new(),
+                };
+                let words = format!(
+                    "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
+                    a.last_frame
+                );
+                let mut frames = tls_frames;
+                frames.extend([a.last_frame, e.mark.frame]);
+                // The TLS stage itself completed; the client refused what it carried.
+                ladder.stages.pop();
+                ladder.push("tls", "failed", frames, words.clone());
+                out.reached = "x224";
+                return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
+            }
+        }
+    }
+
+    let server_data: Vec<Pdu> = s_app.iter().filter(|p| is_data(p)).copied().collect();
+    let nla = sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0;
+    let mut mcs_start = 0usize; // index in client_data of the MCS Connect Initial
+    let mut nla_done_ns = tls_done_ns;
+    if nla {
+        // --- NLA (MS-CSSP 3.1.5): TSRequests inside TLS. NTLM takes three client messages
+        // (negotiate, authenticate + public key, credentials) and two server answers;
+        // HYBRID_EX adds the server's 4-byte Early User Authorization Result.
+        let creds = client_data.get(2).copied();
+        let mcs_ci = client_data.get(3).copied();
+        match (creds, mcs_ci) {
+            (Some(cr3), Some(ci)) => {
+                let mut frames: Vec<u64> =
+                    client_data.iter().take(3).map(|p| p.last_frame).collect();
+                frames.extend(
+                    server_data
+                        .iter()
+                        .filter(|p| p.last_frame < ci.first_frame)
+                        .map(|p| p.last_frame),
+                );
+                frames.sort_unstable();
+                let euar = if sel == protocol::HYBRID_EX {
+                    server_data
+                        .iter()
+                        .find(|p| {
+                            p.last_frame > cr3.last_frame
+                                && p.last_frame < ci.first_frame
+                                && p.tls_payload_len() <= 64
+                        })
+                        .map(|p| {
+                            format!(
+                                "; Early User Authorization Result in frame {}",
+                                p.last_frame
+                            )
+                        })
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                ladder.push(
+                    "nla",
+                    "ok",
+                    frames,
+                    format!("inferred from encrypted records: the CredSSP exchange ended and the client went on (frame {}){euar}", ci.first_frame),
+                );
+                out.reached = "nla";
+                mcs_start = 3;
+                nla_done_ns = cr3.ts_ns;
+            }
+            _ => {
+                let frames: Vec<u64> = client_data
+                    .iter()
+                    .chain(&server_data)
+                    .map(|p| p.last_frame)
+                    .collect();
+                let mut frames = frames;
+                frames.sort_unstable();
+                frames.extend(end.map(|e| e.mark.frame));
+                let last = client_data
+                    .iter()
+                    .chain(&server_data)
+                    .map(|p| p.ts_ns)
+                    .max()
+                    .unwrap_or(tls_done_ns);
+                let st = stall(conn, end, last, Side::Server, "nla_failure");
+                let words = format!(
+                    "the connection ended during the CredSSP exchange after {} client and {} server record{} (inferred from encrypted records): {}; most often wrong credentials, or an account that may not log on",
+                    client_data.len(),
+                    server_data.len(),
+                    if server_data.len() == 1 { "" } else { "s" },
+                    st.words
+                );
+                ladder.push(
+                    "nla",
+                    if st.cause == "capture_ended" {
+                        "unknown"
+                    } else {
+                        "failed"
+                    },
+                    frames,
+                    words.clone(),
+                );
+                return finish(out, ladder, st.verdict, st.cause, "nla", words);
+            }
+        }
+    } else {
+        ladder.push(
+            "nla",
+            "not_reached",
+            vec![],
+            format!("{} without CredSSP: no NLA", x224::protocol_name(sel)),
+        );
+    }
+
+    // --- MCS inside TLS (inferred): the client's Connect Initial, the server's answer.
+    let ci = client_data.get(mcs_start).copied();
+    let reply = ci.and_then(|ci| {
+        server_data
+            .iter()
+            .find(|p| p.first_frame > ci.last_frame)
+            .copied()
+    });
+    match (ci, reply) {
+        (Some(ci), Some(rsp)) => {
+            ladder.push(
+                "mcs",
+                "ok",
+                vec![ci.last_frame, rsp.last_frame],
+                "inferred: the server answered the client's first record after the security exchange (MCS Connect Initial / Response)".to_string(),
+            );
+            out.reached = "mcs";
+            let after_c = client_data
+                .iter()
+                .filter(|p| p.first_frame > rsp.last_frame)
+                .count();
+            let after_s = server_data
+                .iter()
+                .filter(|p| p.first_frame > rsp.last_frame)
+                .count();
+            if after_c >= 5 && after_s >= 5 {
+                let last = client_data
+                    .iter()
+                    .chain(&server_data)
+                    .map(|p| p.last_frame)
+                    .max()
+                    .unwrap_or(rsp.last_frame);
+                ladder.push(
+                    "session",
+                    "ok",
+                    vec![last],
+                    format!("inferred: {after_c} client and {after_s} server records after the MCS exchange"),
+                );
+                out.reached = "session";
+                let words = format!(
+                    "connected: {} handshake done, session carried {after_c} client and {after_s} server records{}",
+                    version,
+                    end.map(|e| format!("; {}", e.describe()))
+                        .unwrap_or_default()
+                );
+                return finish(out, ladder, "ok", "", "", words);
+            }
+            let st = stall(conn, end, rsp.ts_ns, Side::Server, "server_denied");
+            let words = format!(
+                "the connection ended during connection setup, after the MCS exchange: {}",
+                st.words
+            );
+            let mut frames = vec![rsp.last_frame];
+            frames.extend(end.map(|e| e.mark.frame));
+            ladder.push(
+                "session",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                frames,
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "session", words)
+        }
+        (Some(ci), None) => {
+            let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
+            let words = format!(
+                "no answer to the client's MCS Connect Initial (frame {}, inferred): {}",
+                ci.last_frame, st.words
+            );
+            let mut frames = vec![ci.last_frame];
+            frames.extend(end.map(|e| e.mark.frame));
+            ladder.push(
+                "mcs",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                frames,
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+        }
+        (None, _) => {
+            let st = stall(conn, end, nla_done_ns, Side::Client, "server_denied");
+            let words = format!(
+                "the client sent nothing after the security exchange: {}",
+                st.words
+            );
+            ladder.push(
+                "mcs",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+        }
+    }
+}
+
+/// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4).
+fn standard_security(
+    conn: &Connection,
+    mut out: RdpOutcome,
+    mut ladder: Ladder,
+    _c: &[Pdu],
+    _s: &[Pdu],
+    end: Option<Ending>,
+    x224_done_ns: i64,
+) -> RdpOutcome {
+    let c_all = split(&conn.c2s, Side::Client, true);
+    let s_all = split(&conn.s2c, Side::Server, true);
+    let c: Vec<Pdu> = c_all.into_iter().skip(1).collect();
+    let s: Vec<Pdu> = s_all.into_iter().skip(1).collect();
+    // MCS PDUs follow TPKT (4 bytes) and X.224 Data (3 bytes).
+    let mcs = |p: &Pdu, dir: &crate::tcp::Direction| -> Option<(u8, u8)> {
+        let b = p.bytes(dir);
+        (p.kind == PduKind::Tpkt && b.len() > 8 && b[5] == 0xf0).then(|| (b[7], b[8]))
+    };
+    let ci = c
+        .iter()
+        .find(|p| mcs(p, &conn.c2s) == Some((0x7f, 0x65)))
+        .copied();
+    let cresp = s
+        .iter()
+        .find(|p| mcs(p, &conn.s2c) == Some((0x7f, 0x66)))
+        .copied();
+    // Disconnect Provider Ultimatum (T.125 DomainMCSPDU choice 8, PER: 0x20 | reason bits).
+    let dpum = s
+        .iter()
+        .find(|p| mcs(p, &conn.s2c).is_some_and(|(a, _)| a >> 2 == 8))
+        .copied();
+    match (ci, cresp) {
+        (Some(ci), Some(rsp)) => {
+            let result = connect_response_result(rsp.bytes(&conn.s2c));
+            if result.is_some_and(|r| r != 0) {
+                let words = format!(
+                    "the server refused the MCS connection: Connect-Response result {} (frame {})",
+                    result.unwrap_or(0),
+                    rsp.last_frame
+                );
+                ladder.push(
+                    "mcs",
+                    "failed",
+                    vec![ci.last_frame, rsp.last_frame],
+                    words.clone(),
+                );
+                return finish(out, ladder, "failed", "server_denied", "mcs", words);
+            }
+            ladder.push(
+                "mcs",
+                "ok",
+                vec![ci.last_frame, rsp.last_frame],
+                "MCS Connect Initial and Connect Response in clear".to_string(),
+            );
+            out.reached = "mcs";
+            let before = |f: u64| {
+                (
+                    c.iter()
+                        .filter(|p| p.first_frame > rsp.last_frame && p.first_frame < f)
+                        .count(),
+                    s.iter()
+                        .filter(|p| p.first_frame > rsp.last_frame && p.first_frame < f)
+                        .count(),
+                )
+            };
+            // A Disconnect Provider Ultimatum ends every session; it is a refusal only when it
+            // comes before the session got going.
+            let dpum = dpum.filter(|d| d.first_frame > rsp.last_frame);
+            let (before_c, before_s) = before(dpum.map(|d| d.first_frame).unwrap_or(u64::MAX));
+            let updates_before_dpum = s.iter().any(|p| {
+                p.kind == PduKind::FastPath
+                    && p.first_frame > rsp.last_frame
+                    && dpum.is_some_and(|d| p.first_frame < d.first_frame)
+            });
+            if let Some(d) =
+                dpum.filter(|_| !updates_before_dpum && (before_c < 12 || before_s < 12))
+            {
+                let words = format!(
+                    "the server sent an MCS Disconnect Provider Ultimatum (frame {}) during connection setup",
+                    d.last_frame
+                );
+                ladder.push("session", "failed", vec![d.last_frame], words.clone());
+                return finish(out, ladder, "failed", "server_denied", "session", words);
+            }
+            let (after_c, after_s) = (before_c, before_s);
+            // The session runs once the server sends fast-path updates (graphics after the
+            // capability exchange), or when both sides exchanged well beyond the channel joins,
+            // licensing and capability PDUs of connection setup.
+            let fast_path_updates = s
+                .iter()
+                .filter(|p| {
+                    p.kind == PduKind::FastPath
+                        && p.first_frame > rsp.last_frame
+                        && dpum.is_none_or(|d| p.first_frame < d.first_frame)
+                })
+                .count();
+            if fast_path_updates > 0 || (after_c >= 12 && after_s >= 12) {
+                let last = c
+                    .iter()
+                    .chain(&s)
+                    .map(|p| p.last_frame)
+                    .max()
+                    .unwrap_or(rsp.last_frame);
+                ladder.push(
+                    "session",
+                    "ok",
+                    vec![last],
+                    format!("{after_c} client and {after_s} server PDUs after the MCS exchange"),
+                );
+                out.reached = "session";
+                let words = format!(
+                    "connected with Standard RDP Security; session carried {after_c} client and {after_s} server PDUs{}{}",
+                    dpum.map(|d| format!(
+                        "; the server ended it with a Disconnect Provider Ultimatum (frame {})",
+                        d.last_frame
+                    ))
+                    .unwrap_or_default(),
+                    end.map(|e| format!("; {}", e.describe()))
+                        .unwrap_or_default()
+                );
+                return finish(out, ladder, "ok", "", "", words);
+            }
+            let st = stall(conn, end, rsp.ts_ns, Side::Server, "server_denied");
+            let words = format!(
+                "the connection ended during connection setup, after the MCS exchange: {}",
+                st.words
+            );
+            ladder.push(
+                "session",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "session", words)
+        }
+        (Some(ci), None) => {
+            if let Some(d) = dpum {
+                let mut frames = vec![ci.last_frame, d.last_frame];
+                frames.extend(end.map(|e| e.mark.frame));
+                let words = format!(
+                    "the server answered the MCS Connect Initial (frame {}) with a Disconnect Provider Ultimatum (frame {}): it refuses Standard RDP Security (xrdp set to TLS does this)",
+                    ci.last_frame, d.last_frame
+                );
+                ladder.push("mcs", "failed", frames, words.clone());
+                return finish(out, ladder, "failed", "server_denied", "mcs", words);
+            }
+            let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
+            let words = format!(
+                "no MCS Connect Response to the Connect Initial in frame {}: {}",
+                ci.last_frame, st.words
+            );
+            ladder.push(
+                "mcs",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                vec![ci.last_frame],
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+        }
+        (None, _) => {
+            let st = stall(conn, end, x224_done_ns, Side::Client, "server_denied");
+            let words = format!(
+                "no MCS Connect Initial after the X.224 exchange: {}",
+                st.words
+            );
+            ladder.push(
+                "mcs",
+                if st.cause == "capture_ended" {
+                    "unknown"
+                } else {
+                    "failed"
+                },
+                end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
+                words.clone(),
+            );
+            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+        }
+    }
+}
+
+/// The `result` of an MCS Connect-Response (T.125 §11.2, BER): the first element after the
+/// application tag and length, an ENUMERATED (0x0a 0x01 result).
+fn connect_response_result(tpkt: &[u8]) -> Option<u8> {
+    let b = tpkt.get(7..)?;
+    if b.get(..2)? != [0x7f, 0x66] {
+        return None;
+    }
+    let mut i = 2;
+    let l = *b.get(i)?;
+    i += 1;
+    if l & 0x80 != 0 {
+        i += (l & 0x7f) as usize;
+    }
+    (b.get(i)? == &0x0a && b.get(i + 1)? == &1).then(|| b.get(i + 2).copied())?
+}
+
+fn finish(
+    mut out: RdpOutcome,
+    mut ladder: Ladder,
+    verdict: &'static str,
+    cause: &'static str,
+    failed: &'static str,
+    words: String,
+) -> RdpOutcome {
+    ladder.rest_not_reached();
+    out.stages = ladder.stages;
+    out.verdict = Some(verdict);
+    out.cause = (!cause.is_empty()).then_some(cause);
+    out.failed_stage = (verdict == "failed" && !failed.is_empty()).then_some(failed);
+    out.summary = words;
+    out
+}
+
+fn negotiation_json(
+    cr: Option<&x224::ConnectionRequest>,
+    cc: Option<&x224::ConnectionConfirm>,
+    cr_frame: Option<u64>,
+    cc_frame: Option<u64>,
+) -> serde_json::Value {
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(c) = cr {
+        problems.extend(c.problems.iter().cloned());
+    }
+    if let Some(c) = cc {
+        problems.extend(c.problems.iter().cloned());
+    }
+    json!({
+        "cookie": cr.and_then(|c| c.cookie.clone()),
+        "routing_token": cr.and_then(|c| c.routing_token.clone()),
+        "requested": cr.and_then(|c| c.requested).map(x224::protocol_names),
+        "requested_raw": cr.and_then(|c| c.requested),
+        "request_flags": cr.and_then(|c| c.neg_flags),
+        "correlation_id": cr.and_then(|c| c.correlation_id.clone()),
+        "selected": cc.and_then(|c| if c.failure.is_some() { None } else { Some(x224::protocol_name(c.selected.unwrap_or(0))) }),
+        "selected_raw": cc.and_then(|c| c.selected),
+        "response_flags": cc.and_then(|c| c.neg_flags),
+        "failure": cc.and_then(|c| c.failure).map(|f| FailureCode::of(f).name()),
+        "request_frame": cr_frame,
+        "confirm_frame": cc_frame,
+        "problems": problems,
+    })
+}
+
+fn tls_json(t: &TlsView, conn: &Connection) -> serde_json::Value {
+    let cert = t.certificate.as_ref().and_then(|(frame, c)| {
+        c.as_ref().map(|c| {
+            let mut c = c.clone();
+            // Judged at the time of the frame that carried it.
+            let at = frame_time(conn, *frame) / 1_000_000_000;
+            c.expired_at_capture = at > c.not_after_s;
+            c.not_yet_valid_at_capture = at < c.not_before_s;
+            let mut v = serde_json::to_value(&c).unwrap_or_default();
+            if let serde_json::Value::Object(m) = &mut v {
+                m.insert("frame".into(), json!(frame));
+            }
+            v
+        })
+    });
+    let encrypted_certificate = t.tls13 && t.certificate.is_none();
+    json!({
+        "version": t.server_hello.as_ref().map(|(_, s)| s.version.clone()),
+        "cipher": t.server_hello.as_ref().map(|(_, s)| s.cipher.clone()),
+        "sni": t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone()),
+        "client_hello": t.client_hello.as_ref().map(|(f, c)| json!({"frame": f, "version": c.version, "supported_versions": c.supported_versions, "cipher_suites": c.cipher_suites})),
+        "server_hello_frame": t.server_hello.as_ref().map(|(f, _)| f),
+        "alerts": t.alerts,
+        "certificate": cert,
+        "certificate_encrypted": encrypted_certificate,
+        "client_finished_frame": t.client_after_ccs.first().map(|p| p.last_frame),
+        "server_finished_frame": t.server_after_ccs.first().map(|p| p.last_frame),
+    })
+}
+
+fn frame_time(conn: &Connection, frame: u64) -> i64 {
+    conn.s2c
+        .segments
+        .iter()
+        .chain(&conn.c2s.segments)
+        .find(|s| s.frame == frame)
+        .map(|s| s.ts_ns)
+        .unwrap_or(conn.first.ts_ns)
+}

@@ -1,0 +1,331 @@
+//! TLS as RDP uses it after the X.224 exchange (MS-RDPBCGR 5.4.5.1): record framing
+//! (RFC 5246 §6.2.1, RFC 8446 §5.1), handshake messages split across records (decoded with
+//! `tls-parser`), alerts (RFC 5246 §7.2, RFC 8446 §6) and the server certificate (RFC 5280,
+//! decoded with `x509-parser`; its SHA-256 with `sha2`).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+
+use crate::report::rfc3339;
+
+/// Record content types (RFC 8446 §5.1).
+pub mod content {
+    pub const CHANGE_CIPHER_SPEC: u8 = 20;
+    pub const ALERT: u8 = 21;
+    pub const HANDSHAKE: u8 = 22;
+    pub const APPLICATION_DATA: u8 = 23;
+    pub const HEARTBEAT: u8 = 24;
+}
+
+/// Length of the TLS record at the start of `b` (header included), if `b` starts with a
+/// plausible record header: a known content type, major version 3, a length ≤ 2^14 + 2048.
+pub fn record_len(b: &[u8]) -> Option<usize> {
+    if b.len() < 5 || !(20..=24).contains(&b[0]) || b[1] != 3 || b[2] > 4 {
+        return None;
+    }
+    let len = u16::from_be_bytes([b[3], b[4]]) as usize;
+    (len <= 16384 + 2048).then_some(5 + len)
+}
+
+/// Name of a TLS protocol version.
+pub fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL3".into(),
+        0x0301 => "TLS1.0".into(),
+        0x0302 => "TLS1.1".into(),
+        0x0303 => "TLS1.2".into(),
+        0x0304 => "TLS1.3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
+
+/// IANA name of a cipher suite, or its number.
+pub fn cipher_name(id: u16) -> String {
+    tls_parser::TlsCipherSuite::from_id(id)
+        .map(|c| c.name.to_string())
+        .unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+/// Alert descriptions (RFC 8446 §6, RFC 5246 §7.2).
+pub fn alert_name(d: u8) -> String {
+    match d {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        other => return format!("unknown({other})"),
+    }
+    .to_string()
+}
+
+/// What a ClientHello offered (RFC 8446 §4.1.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClientHelloInfo {
+    pub version: String,
+    /// From the supported_versions extension, when present.
+    pub supported_versions: Vec<String>,
+    pub cipher_suites: usize,
+    pub sni: Option<String>,
+}
+
+/// What a ServerHello chose (RFC 8446 §4.1.3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ServerHelloInfo {
+    /// The negotiated version (supported_versions for TLS 1.3, else the legacy field).
+    pub version: String,
+    pub version_raw: u16,
+    pub cipher: String,
+}
+
+/// The server's (leaf) certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    #[serde(skip)]
+    pub not_before_s: i64,
+    #[serde(skip)]
+    pub not_after_s: i64,
+    pub self_signed: bool,
+    /// Judged at the capture's own time (the frame that carried the certificate).
+    pub expired_at_capture: bool,
+    pub not_yet_valid_at_capture: bool,
+    pub key_type: String,
+    pub key_bits: usize,
+    pub sha256: String,
+    pub subject_alt_names: Vec<String>,
+    /// Certificates in the chain the server sent.
+    pub chain_length: usize,
+}
+
+/// A handshake message read from a direction's handshake byte stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandshakeMessage {
+    ClientHello(ClientHelloInfo),
+    ServerHello(ServerHelloInfo),
+    Certificate(Option<CertificateInfo>),
+    ServerKeyExchange,
+    CertificateRequest,
+    ServerHelloDone,
+    ClientKeyExchange,
+    Other(u8),
+}
+
+/// Splits a (concatenated) handshake byte stream into messages. Returns each message with
+/// its offset and length in `buf`, and how many bytes were consumed (a message cut at the
+/// end stays for later).
+pub fn parse_handshake_stream(buf: &[u8]) -> (Vec<(usize, usize, HandshakeMessage)>, usize) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while buf.len() >= at + 4 {
+        let kind = buf[at];
+        let len = u32::from_be_bytes([0, buf[at + 1], buf[at + 2], buf[at + 3]]) as usize;
+        if buf.len() < at + 4 + len {
+            break;
+        }
+        let raw = &buf[at..at + 4 + len];
+        out.push((at, 4 + len, decode_handshake(kind, raw)));
+        at += 4 + len;
+    }
+    (out, at)
+}
+
+fn decode_handshake(kind: u8, raw: &[u8]) -> HandshakeMessage {
+    let parsed = tls_parser::parse_tls_message_handshake(raw)
+        .ok()
+        .map(|(_, m)| m);
+    match (kind, parsed) {
+        (1, Some(TlsMessage::Handshake(TlsMessageHandshake::ClientHello(ch)))) => {
+            let mut info = ClientHelloInfo {
+                version: version_name(ch.version.0),
+                cipher_suites: ch.ciphers.len(),
+                ..Default::default()
+            };
+            if let Some(ext) = ch.ext {
+                if let Ok((_, exts)) = tls_parser::parse_tls_client_hello_extensions(ext) {
+                    for e in exts {
+                        match e {
+                            TlsExtension::SNI(names) => {
+                                info.sni = names
+                                    .first()
+                                    .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                            }
+                            TlsExtension::SupportedVersions(v) => {
+                                info.supported_versions =
+                                    v.iter().map(|v| version_name(v.0)).collect();
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            HandshakeMessage::ClientHello(info)
+        }
+        (2, Some(TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
+            let mut version = sh.version.0;
+            if let Some(ext) = sh.ext {
+                if let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext) {
+                    for e in exts {
+                        if let TlsExtension::SupportedVersions(v) = e {
+                            if let Some(v) = v.first() {
+                                version = v.0;
+                            }
+                        }
+                    }
+                }
+            }
+            HandshakeMessage::ServerHello(ServerHelloInfo {
+                version: version_name(version),
+                version_raw: version,
+                cipher: cipher_name(sh.cipher.0),
+            })
+        }
+        (11, Some(TlsMessage::Handshake(TlsMessageHandshake::Certificate(c)))) => {
+            let chain = c.cert_chain.len();
+            HandshakeMessage::Certificate(
+                c.cert_chain
+                    .first()
+                    .and_then(|leaf| certificate_info(leaf.data, chain)),
+            )
+        }
+        (11, _) => HandshakeMessage::Certificate(None),
+        (12, _) => HandshakeMessage::ServerKeyExchange,
+        (13, _) => HandshakeMessage::CertificateRequest,
+        (14, _) => HandshakeMessage::ServerHelloDone,
+        (16, _) => HandshakeMessage::ClientKeyExchange,
+        (k, _) => HandshakeMessage::Other(k),
+    }
+}
+
+/// Decodes a DER certificate (RFC 5280 §4.1).
+pub fn certificate_info(der: &[u8], chain_length: usize) -> Option<CertificateInfo> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let validity = cert.validity();
+    let nb = validity.not_before.timestamp();
+    let na = validity.not_after.timestamp();
+    let (key_type, key_bits) = match cert.public_key().parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) => ("RSA".to_string(), k.key_size()),
+        Ok(x509_parser::public_key::PublicKey::EC(k)) => ("EC".to_string(), k.key_size()),
+        Ok(x509_parser::public_key::PublicKey::DSA(k)) => ("DSA".to_string(), k.len() * 8),
+        Ok(_) | Err(_) => (cert.public_key().algorithm.algorithm.to_id_string(), 0),
+    };
+    let mut sans = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                x509_parser::extensions::GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
+                x509_parser::extensions::GeneralName::IPAddress(ip) => {
+                    sans.push(format!("IP:{}", ip_string(ip)))
+                }
+                _ => {}
+            }
+        }
+    }
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    Some(CertificateInfo {
+        self_signed: subject == issuer,
+        subject,
+        issuer,
+        not_before: rfc3339(nb.saturating_mul(1_000_000_000)),
+        not_after: rfc3339(na.saturating_mul(1_000_000_000)),
+        not_before_s: nb,
+        not_after_s: na,
+        expired_at_capture: false,
+        not_yet_valid_at_capture: false,
+        key_type,
+        key_bits,
+        sha256: hex(&Sha256::digest(der)),
+        subject_alt_names: sans,
+        chain_length,
+    })
+}
+
+fn ip_string(b: &[u8]) -> String {
+    match b.len() {
+        4 => std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string(),
+        16 => {
+            let a: [u8; 16] = b.try_into().unwrap_or([0; 16]);
+            std::net::Ipv6Addr::from(a).to_string()
+        }
+        _ => hex(b),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_headers() {
+        assert_eq!(record_len(&[22, 3, 1, 0, 5, 1, 2, 3, 4, 5]), Some(10));
+        assert_eq!(
+            record_len(&[23, 3, 3, 0x40, 0x01]),
+            None,
+            "longer than 2^14 + 2048"
+        );
+        assert_eq!(
+            record_len(&[3, 0, 0, 19, 14]),
+            None,
+            "a TPKT is not a TLS record"
+        );
+        assert_eq!(record_len(&[22, 3]), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(alert_name(45), "certificate_expired");
+        assert_eq!(alert_name(200), "unknown(200)");
+        assert_eq!(version_name(0x0303), "TLS1.2");
+        assert_eq!(cipher_name(0xc030), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+    }
+
+    #[test]
+    fn cut_handshake_messages_wait_for_more() {
+        // A ServerHelloDone (type 14, length 0) then half of another message.
+        let buf = [14, 0, 0, 0, 11, 0, 0, 9, 1];
+        let (msgs, used) = parse_handshake_stream(&buf);
+        assert_eq!(msgs, vec![(0, 4, HandshakeMessage::ServerHelloDone)]);
+        assert_eq!(used, 4);
+        for n in 0..buf.len() {
+            let _ = parse_handshake_stream(&buf[..n]);
+        }
+    }
+}
