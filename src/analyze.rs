@@ -76,6 +76,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     for (i, c) in report.connections.iter_mut().enumerate() {
         c.id = format!("c{}", i + 1);
     }
+    crate::correlate::group_attempts(&mut report.connections);
     for input in &report.inputs {
         for w in &input.warnings {
             report.warnings.push(format!("{}: {w}", input.path));

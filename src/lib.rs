@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod correlate;
 pub mod handshake;
 pub mod input;
 pub mod report;

@@ -108,7 +108,8 @@ impl Block {
 pub struct Framer<R: Read> {
     reader: R,
     format: CaptureFormat,
-    /// Bytes read but not yet framed: `pending[start..]` begins at file offset `pending_offset`.
+    /// Bytes read but not yet framed (`pending[start..]`); `pending[0]` is at file offset
+    /// `pending_offset`.
     pending: Vec<u8>,
     start: usize,
     pending_offset: u64,
@@ -178,8 +179,9 @@ impl<R: Read> Framer<R> {
         &self.pending[self.start..]
     }
 
+    /// File offset of the unframed byte `rel` (relative to `start`).
     fn offset_of(&self, rel: usize) -> u64 {
-        self.pending_offset + rel as u64
+        self.pending_offset + (self.start + rel) as u64
     }
 
     /// Makes at least `want` unframed bytes available, unless the stream ends first.
@@ -522,7 +524,7 @@ impl<R: Read> Framer<R> {
                     Ok((_, idb)) => Interface {
                         linktype: idb.linktype.0 as u32,
                         snaplen: idb.snaplen,
-                        units_per_sec: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                        units_per_sec: ts_units_per_sec(idb.if_tsresol).unwrap_or(1_000_000),
                         offset_sec: idb.ts_offset(),
                     },
                     Err(_) => {
@@ -740,6 +742,18 @@ fn push_frame(block: &mut Block, data: &[u8], orig_len: u32, linktype: u32, ts_n
         linktype,
         ts_ns,
     });
+}
+
+/// Timestamp units per second of an `if_tsresol` value: 10^-n seconds, or 2^-n when the high
+/// bit is set (pcapng §4.2). `None` when the unit does not fit in a u64. (pcap-parser's
+/// `ts_resolution` rejects every power-of-two value, so it is not used.)
+fn ts_units_per_sec(if_tsresol: u8) -> Option<u64> {
+    let n = u32::from(if_tsresol & 0x7f);
+    if if_tsresol & 0x80 != 0 {
+        1u64.checked_shl(n)
+    } else {
+        10u64.checked_pow(n)
+    }
 }
 
 /// Converts a pcapng timestamp in `units_per_sec` to nanoseconds since the epoch.

@@ -393,14 +393,27 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 );
                 return finish(out, ladder, st.verdict, st.cause, "x224", words);
             }
-            let words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
-            ladder.push(
-                "x224",
-                "failed",
-                vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)],
-                words.clone(),
-            );
-            return finish(out, ladder, "failed", "x224_rejected", "x224", words);
+            // Not a Connection Request: no cause from REPORT.md fits, so none is claimed.
+            let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
+            let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
+            if let Some((ccp, ccf)) = &cc {
+                out.negotiation = Some(negotiation_json(
+                    None,
+                    Some(ccf),
+                    None,
+                    Some(ccp.last_frame),
+                ));
+                frames.push(ccp.last_frame);
+                words.push_str(&format!(
+                    "; the server still sent a Connection Confirm (frame {})",
+                    ccp.last_frame
+                ));
+                if !ccf.problems.is_empty() {
+                    words.push_str(&format!(" with {}", ccf.problems.join(", ")));
+                }
+            }
+            ladder.push("x224", "failed", frames, words.clone());
+            return finish(out, ladder, "failed", "", "x224", words);
         }
         (Some((crp, crq)), None) => {
             out.negotiation = Some(negotiation_json(

@@ -85,6 +85,18 @@ pub struct ConnectionReport {
     pub cause: Option<&'static str>,
     /// One line a person reads first.
     pub summary: String,
+    /// The connection attempt this connection belongs to (`a1`…): retries and fallbacks of
+    /// one "Connect" share it.
+    pub attempt: Option<String>,
+    /// How many connections the attempt has, and this one's place in it (1-based).
+    pub attempt_connections: usize,
+    pub attempt_index: usize,
+    /// A later connection of the same attempt that got further than this one.
+    pub superseded_by: Option<String>,
+    #[serde(skip)]
+    pub start_ns: i64,
+    #[serde(skip)]
+    pub end_ns: i64,
     pub stages: Vec<StageReport>,
     pub negotiation: Option<serde_json::Value>,
     pub tls: Option<serde_json::Value>,

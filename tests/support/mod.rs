@@ -682,14 +682,25 @@ pub fn analyze_ports(paths: &[PathBuf], extra: &[u16]) -> Report {
 pub fn analyze_bytes(name: &str, bytes: &[u8]) -> (Report, tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = write(dir.path(), name, bytes);
+    dump(name, bytes);
     let r = analyze(std::slice::from_ref(&p));
     (r, dir, p)
+}
+
+/// When `RDPTRIAGE_TEST_DUMP` names a folder, test inputs are also written there, to open
+/// them in Wireshark or tshark when checking an expectation by hand.
+pub fn dump(name: &str, bytes: &[u8]) {
+    if let Some(d) = std::env::var_os("RDPTRIAGE_TEST_DUMP") {
+        let _ = std::fs::create_dir_all(&d);
+        let _ = std::fs::write(Path::new(&d).join(name), bytes);
+    }
 }
 
 /// Like [`analyze_bytes`], with extra RDP ports.
 pub fn analyze_bytes_ports(name: &str, bytes: &[u8], extra: &[u16]) -> Report {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = write(dir.path(), name, bytes);
+    dump(name, bytes);
     analyze_ports(std::slice::from_ref(&p), extra)
 }
 
