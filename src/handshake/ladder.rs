@@ -251,7 +251,13 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                                 v.tls13 = i.version_raw == 0x0304;
                                 v.server_hello.get_or_insert((frame, i));
                             }
-                            HandshakeMessage::Certificate(ci) if side == Side::Server => {
+                            HandshakeMessage::Certificate(mut ci) if side == Side::Server => {
+                                // Validity is judged at the capture's own time.
+                                if let Some(c) = ci.as_mut() {
+                                    let at = p.ts_ns.div_euclid(1_000_000_000);
+                                    c.expired_at_capture = at > c.not_after_s;
+                                    c.not_yet_valid_at_capture = at < c.not_before_s;
+                                }
                                 v.certificate.get_or_insert((frame, ci));
                             }
                             HandshakeMessage::ServerHelloDone if side == Side::Server => {
@@ -536,7 +542,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
     let t = read_tls(conn, &c_rest, &s_rest);
-    out.tls = Some(tls_json(&t, conn));
+    out.tls = Some(tls_json(&t));
     let hello_frames = |t: &TlsView| {
         let mut f = Vec::new();
         f.extend(t.client_hello.as_ref().map(|x| x.0));
@@ -1138,15 +1144,10 @@ fn negotiation_json(
     })
 }
 
-fn tls_json(t: &TlsView, conn: &Connection) -> serde_json::Value {
+fn tls_json(t: &TlsView) -> serde_json::Value {
     let cert = t.certificate.as_ref().and_then(|(frame, c)| {
         c.as_ref().map(|c| {
-            let mut c = c.clone();
-            // Judged at the time of the frame that carried it.
-            let at = frame_time(conn, *frame) / 1_000_000_000;
-            c.expired_at_capture = at > c.not_after_s;
-            c.not_yet_valid_at_capture = at < c.not_before_s;
-            let mut v = serde_json::to_value(&c).unwrap_or_default();
+            let mut v = serde_json::to_value(c).unwrap_or_default();
             if let serde_json::Value::Object(m) = &mut v {
                 m.insert("frame".into(), json!(frame));
             }
@@ -1166,14 +1167,4 @@ fn tls_json(t: &TlsView, conn: &Connection) -> serde_json::Value {
         "client_finished_frame": t.client_after_ccs.first().map(|p| p.last_frame),
         "server_finished_frame": t.server_after_ccs.first().map(|p| p.last_frame),
     })
-}
-
-fn frame_time(conn: &Connection, frame: u64) -> i64 {
-    conn.s2c
-        .segments
-        .iter()
-        .chain(&conn.c2s.segments)
-        .find(|s| s.frame == frame)
-        .map(|s| s.ts_ns)
-        .unwrap_or(conn.first.ts_ns)
 }

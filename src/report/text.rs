@@ -58,30 +58,36 @@ pub fn render(report: &Report) -> String {
             .set_header(vec![
                 "id",
                 "client → server",
-                "frame",
                 "start (UTC)",
                 "result",
+                "ladder",
                 "network",
-                "what happened",
             ]);
         for c in &report.connections {
+            let attempt = match (&c.attempt, c.attempt_connections) {
+                (Some(a), n) if n > 1 => format!("\n{a} {}/{n}", c.attempt_index),
+                _ => String::new(),
+            };
             table.add_row(vec![
-                c.id.clone(),
+                format!("{}{attempt}", c.id),
                 format!("{}\n→ {}", c.client, c.server),
-                c.first_frame.to_string(),
                 c.start.as_deref().map(short_time).unwrap_or_default(),
                 result_cell(c),
+                ladder_line(c),
                 network_cell(c),
-                c.summary.clone(),
             ]);
         }
-        if let Ok(width) = std::env::var("COLUMNS").map(|w| w.parse::<u16>().unwrap_or(160)) {
-            table.set_width(width);
-        } else {
-            table.set_width(160);
-        }
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|w| w.parse::<u16>().ok())
+            .unwrap_or(120);
+        table.set_width(width);
         out.push_str(&table.to_string());
         out.push('\n');
+        out.push('\n');
+        for c in &report.connections {
+            out.push_str(&details(c));
+        }
     }
     if !report.warnings.is_empty() {
         out.push_str(&format!(
@@ -110,6 +116,75 @@ fn plural(n: usize) -> &'static str {
 fn short_time(t: &str) -> String {
     let t = t.replace('T', " ");
     t.get(..23).unwrap_or(&t).to_string()
+}
+
+/// One mark per stage: ✓ ok, ✗ failed, ? unknown, · not reached.
+fn ladder_line(c: &ConnectionReport) -> String {
+    c.stages
+        .iter()
+        .map(|s| format!("{} {}", s.stage, mark(s.status)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mark(status: &str) -> &'static str {
+    match status {
+        "ok" => "✓",
+        "failed" => "✗",
+        "unknown" => "?",
+        _ => "·",
+    }
+}
+
+/// The ladder of one connection, stage by stage, with the frames to open.
+fn details(c: &ConnectionReport) -> String {
+    let mut out = format!(
+        "{} {} → {} ({}): {}\n",
+        c.id,
+        c.client,
+        c.server,
+        c.input,
+        match (c.verdict, c.cause) {
+            (Some(v), Some(cause)) => format!("{} — {cause}", v.to_uppercase()),
+            (Some(v), None) => v.to_uppercase(),
+            (None, _) => "not judged".into(),
+        }
+    );
+    out.push_str(&format!("  {}\n", c.summary));
+    for s in &c.stages {
+        if s.status == "not_reached" && s.note.is_none() {
+            continue;
+        }
+        let frames = if s.frames.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " [frames {}]",
+                s.frames
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        out.push_str(&format!(
+            "  {} {:<8}{}{}\n",
+            mark(s.status),
+            s.stage,
+            s.note.as_deref().unwrap_or(s.status),
+            frames
+        ));
+    }
+    if let Some(f) = c
+        .stages
+        .iter()
+        .find(|s| s.status == "failed")
+        .and_then(|s| s.frames.last())
+    {
+        out.push_str(&format!("  → open frame {f} in Wireshark\n"));
+    }
+    out.push('\n');
+    out
 }
 
 fn result_cell(c: &ConnectionReport) -> String {
