@@ -384,6 +384,12 @@ enum Payload {
         at: u32,
         len: u32,
     },
+    /// A DNS query (or its answer) for the A record of `rdpNN.corp.example`.
+    Dns {
+        id: u16,
+        host: u16,
+        answer: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -548,16 +554,18 @@ impl Replay<'_> {
         });
     }
 
-    /// A data segment reaches the capture point (and, we assume, the receiver).
-    fn data(&mut self, ts: u64, from_client: bool, off: u32, seg: u32, start: u32, len: u32) {
+    /// A data segment reaches the capture point, and the receiver when `delivered`.
+    fn data(&mut self, ts: u64, from_client: bool, off: u32, seg: u32, len: u32, delivered: bool) {
         self.push(
             ts,
             from_client,
             F_PSH | F_ACK,
             off,
-            Payload::Tmpl { seg, start, len },
+            Payload::Tmpl { seg, start: 0, len },
         );
-        self.rcv[usize::from(from_client)].receive(off, len);
+        if delivered {
+            self.rcv[usize::from(from_client)].receive(off, len);
+        }
     }
 
     fn flush_retx(&mut self, upto: u64) {
@@ -590,7 +598,7 @@ impl Replay<'_> {
                 ts_us: ack_ts,
                 from_client: !from_client,
                 flags: F_ACK,
-                seq: self.seq(!from_client, self.sent[usize::from(!from_client)]),
+                seq: self.seq(!from_client, self.sent[usize::from(from_client)]),
                 ack,
                 win: if from_client { 509 } else { 502 },
                 payload: Payload::None,
@@ -663,8 +671,8 @@ fn build_replay(
         ReplayKind::ResetAfter(k) => k.min(tmpl.segs.len()),
         _ => tmpl.segs.len(),
     };
-    let loss_before = if kind == ReplayKind::Lossy { 120 } else { 0 };
-    let loss_after = if kind == ReplayKind::Lossy { 80 } else { 0 };
+    let loss_before = if kind == ReplayKind::Lossy { 150 } else { 0 };
+    let loss_after = if kind == ReplayKind::Lossy { 120 } else { 0 };
     let rto = (2 * rtt).max(200_000);
     let mut prev_from_client = true;
     for i in 0..n {
@@ -684,16 +692,16 @@ fn build_replay(
         let len = seg.data.len() as u32;
         let off = r.sent[d];
         r.sent[d] += len;
-        if r.rng.per_mille(loss_before) {
-            // Lost on the way to the capture point: a gap now, the retransmission later.
+        // The capture is taken next to the server: client segments may be lost before it
+        // (a gap, filled by the retransmission), server segments after it (seen twice).
+        if from_client && r.rng.per_mille(loss_before) {
             r.gaps += 1;
             r.retx.push((r.t + rto, from_client, off, i as u32, 0, len));
+        } else if !from_client && r.rng.per_mille(loss_after) {
+            r.data(r.t, from_client, off, i as u32, len, false);
+            r.retx.push((r.t + rto, from_client, off, i as u32, 0, len));
         } else {
-            r.data(r.t, from_client, off, i as u32, 0, len);
-            if r.rng.per_mille(loss_after) {
-                // Lost after the capture point: the same segment again after a timeout.
-                r.retx.push((r.t + rto, from_client, off, i as u32, 0, len));
-            }
+            r.data(r.t, from_client, off, i as u32, len, true);
         }
         // The receiver acknowledges unless its own data follows at once.
         let next = tmpl.segs.get(i + 1);
@@ -787,8 +795,10 @@ fn build_unanswered(rng: &mut Rng, t0: u64) -> VecDeque<Pkt> {
     out
 }
 
-/// A DNS query and its answer (UDP; the payload is noise of realistic length).
+/// A DNS query for an RDP server's name and its answer (UDP).
 fn build_dns(rng: &mut Rng, t0: u64) -> VecDeque<Pkt> {
+    let id = rng.next_u32() as u16;
+    let host = rng.below(RDP_SERVERS as u64) as u16;
     let q = Pkt {
         ts_us: t0,
         from_client: true,
@@ -796,21 +806,41 @@ fn build_dns(rng: &mut Rng, t0: u64) -> VecDeque<Pkt> {
         seq: 0,
         ack: 0,
         win: 0,
-        payload: Payload::Noise {
-            at: rng.below(NOISE_LEN as u64 - 2048) as u32,
-            len: rng.range(30, 60) as u32,
+        payload: Payload::Dns {
+            id,
+            host,
+            answer: false,
         },
     };
     let a = Pkt {
         ts_us: t0 + rng.range(300, 20_000),
         from_client: false,
-        payload: Payload::Noise {
-            at: rng.below(NOISE_LEN as u64 - 2048) as u32,
-            len: rng.range(60, 300) as u32,
+        payload: Payload::Dns {
+            id,
+            host,
+            answer: true,
         },
         ..q
     };
     VecDeque::from([q, a])
+}
+
+/// Writes a DNS message (RFC 1035 §4.1) asking for (or answering) `rdpNN.corp.example`.
+fn dns_message(out: &mut Vec<u8>, id: u16, host: u16, answer: bool) {
+    out.clear();
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(if answer { &[0x81, 0x80] } else { &[0x01, 0x00] });
+    out.extend_from_slice(&[0, 1, 0, u8::from(answer), 0, 0, 0, 0]);
+    let name = format!("rdp{:02}", host + 10);
+    for label in [name.as_str(), "corp", "example"] {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.extend_from_slice(&[0, 0, 1, 0, 1]);
+    if answer {
+        out.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4]);
+        out.extend_from_slice(&[10, 1, 0, 10 + host as u8]);
+    }
 }
 
 impl Bulk {
@@ -1100,6 +1130,7 @@ struct Gen<'a, W: Write> {
     templates: &'a [Template],
     rng: Rng,
     noise: Vec<u8>,
+    scratch: Vec<u8>,
     w: Writer<W>,
     flows: Vec<Option<Flow>>,
     free: Vec<usize>,
@@ -1246,6 +1277,10 @@ impl<W: Write> Gen<'_, W> {
                 &d[start as usize..(start + len) as usize]
             }
             Payload::Noise { at, len } => &self.noise[at as usize..(at + len) as usize],
+            Payload::Dns { id, host, answer } => {
+                dns_message(&mut self.scratch, id, host, answer);
+                &self.scratch
+            }
         };
         let (smac, dmac, sip, dip, sport, dport, ttl) = if p.from_client {
             (
@@ -1425,6 +1460,7 @@ pub fn generate<W: Write>(cfg: &Config, templates: &[Template], out: W) -> io::R
         templates,
         rng,
         noise,
+        scratch: Vec::new(),
         w: Writer::new(out, cfg.format)?,
         flows: Vec::new(),
         free: Vec::new(),

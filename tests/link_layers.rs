@@ -213,8 +213,8 @@ fn snap_length_cut_keeps_segment_lengths() {
     assert_eq!(conn.network.gaps, 0);
 }
 
-/// Frames that are not IP, are too short for their link header, or have a broken IP header,
-/// and link types the decoder does not know.
+/// Frames that are not IP (ARP, LLDP), are too short for their link header, have a cut VLAN
+/// tag or a broken IP header, and link types the decoder does not know.
 #[test]
 fn non_ip_undecodable_and_unsupported() {
     // ARP request on Ethernet: not IP.
@@ -239,12 +239,25 @@ fn non_ip_undecodable_and_unsupported() {
     // An IPv4 ethertype whose "IP header" says version 4, header length 2 words.
     let mut broken_ip = Link::Eth.wrap(&[0x42; 20]);
     broken_ip[14] = 0x42;
-    let fr = vec![(T0, arp), (T0 + MS, short), (T0 + 2 * MS, broken_ip)];
+    // LLDP (ethertype 88cc): not IP either.
+    let mut lldp = [0x01, 0x80, 0xc2, 0, 0, 0x0e].to_vec();
+    lldp.extend_from_slice(&MAC_C);
+    lldp.extend_from_slice(&[0x88, 0xcc, 0x02, 0x07, 0x04, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // 802.1Q tag cut after two of its four bytes.
+    let mut cut_vlan = Link::Vlan(5).wrap(&[0x45; 20]);
+    cut_vlan.truncate(16);
+    let fr = vec![
+        (T0, arp),
+        (T0 + MS, short),
+        (T0 + 2 * MS, broken_ip),
+        (T0 + 3 * MS, lldp),
+        (T0 + 4 * MS, cut_vlan),
+    ];
     let (r, _d, _p) = analyze_bytes("nonip.pcap", &Pcap::new(1).file(&fr));
     let s = only_input(&r).stats.clone().expect("stats");
-    assert_eq!(only_input(&r).packets, 3);
-    assert_eq!(s.non_ip_frames, 1);
-    assert_eq!(s.undecodable_frames, 2);
+    assert_eq!(only_input(&r).packets, 5);
+    assert_eq!(s.non_ip_frames, 2);
+    assert_eq!(s.undecodable_frames, 3);
     assert_eq!((s.ipv4, s.tcp_packets), (0, 0));
 
     // Raw IP whose version nibble is 5.

@@ -10,6 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use etherparse::err::Layer;
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::{Block, linktype};
@@ -284,7 +285,11 @@ pub fn decode_frame(
             )
         }
         Some(LaxNetSlice::Arp(_)) | None => {
-            if sliced.stop_err.is_some() && sliced.net.is_none() && link != linktype::ETHERNET {
+            // A header that failed to parse (a cut VLAN tag, a malformed IP header) makes the
+            // frame undecodable, on any link; a malformed ARP packet is still not IP.
+            let broken = sliced.net.is_none()
+                && matches!(&sliced.stop_err, Some((_, layer)) if *layer != Layer::Arp);
+            if broken {
                 stats.undecodable += 1;
             } else {
                 stats.non_ip += 1;

@@ -667,15 +667,29 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         if let (Some(e), Some(a)) = (end, client_alert) {
             if e.by == Side::Client {
                 let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
-                let why = match cert {
-                    Some(c) if c.expired_at_capture => {
-                        format!("; the certificate had expired on {}", c.not_after)
+                let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
+                let mut why = Vec::new();
+                if let Some(c) = cert {
+                    if c.expired_at_capture {
+                        why.push(format!("it had expired on {}", c.not_after));
                     }
-                    Some(c) if c.self_signed => {
-                        format!("; the certificate is self-signed ({})", c.subject)
+                    if c.not_yet_valid_at_capture {
+                        why.push(format!("it is valid only from {}", c.not_before));
                     }
-                    _ => String::new(),
-                };
+                    if let Some(host) = sni.as_deref().filter(|h| !tls::certificate_names(c, h)) {
+                        let named = c.subject_alt_names.first().cloned().unwrap_or_else(|| c.subject.clone());
+                        why.push(format!("it names {named} but the client asked for {host}"));
+                    }
+                    if c.self_signed {
+                        why.push(format!("it is self-signed ({})", c.subject));
+                    } else if why.is_empty() {
+                        why.push(format!("issued by {}, a CA the client may not trust", c.issuer));
+                    }
+                }
+                if cert.is_none() && t.tls13 {
+                    why.push("with TLS 1.3 the certificate is encrypted, so the capture cannot say what was wrong with it: check its validity and name on the server".to_string());
+                }
+                let why = if why.is_empty() { String::new() } else { format!(": {}", why.join("; ")) };
                 let words = format!(
                     "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
                     a.last_frame
@@ -1145,11 +1159,13 @@ fn negotiation_json(
 }
 
 fn tls_json(t: &TlsView) -> serde_json::Value {
+    let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
     let cert = t.certificate.as_ref().and_then(|(frame, c)| {
         c.as_ref().map(|c| {
             let mut v = serde_json::to_value(c).unwrap_or_default();
             if let serde_json::Value::Object(m) = &mut v {
                 m.insert("frame".into(), json!(frame));
+                m.insert("matches_sni".into(), json!(sni.as_deref().map(|h| tls::certificate_names(c, h))));
             }
             v
         })

@@ -274,6 +274,28 @@ pub fn certificate_info(der: &[u8], chain_length: usize) -> Option<CertificateIn
     })
 }
 
+/// Whether the certificate names `host` (RFC 6125 §6: subjectAltName DNS or IP entries, else
+/// the subject's CN; a leading `*.` matches one label).
+pub fn certificate_names(cert: &CertificateInfo, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let matches = |name: &str| {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        match name.strip_prefix("*.") {
+            Some(suffix) => host.split_once('.').is_some_and(|(_, rest)| rest == suffix),
+            None => name == host,
+        }
+    };
+    if !cert.subject_alt_names.is_empty() {
+        return cert.subject_alt_names.iter().any(|n| {
+            n.strip_prefix("DNS:").or_else(|| n.strip_prefix("IP:")).is_some_and(matches)
+        });
+    }
+    cert.subject
+        .split(',')
+        .filter_map(|part| part.trim().strip_prefix("CN="))
+        .any(matches)
+}
+
 fn ip_string(b: &[u8]) -> String {
     match b.len() {
         4 => std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string(),
