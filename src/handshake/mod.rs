@@ -8,7 +8,6 @@
 //! by [`ladder`] over the reassembled streams.
 
 pub mod ladder;
-pub mod mcs;
 pub mod pdu;
 pub mod tls;
 pub mod x224;
