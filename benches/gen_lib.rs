@@ -56,7 +56,7 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5eed_0f_ba5e_ba11)
+        Rng(seed ^ 0x5eed_0fba_5eba_1100)
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -1421,10 +1421,8 @@ impl<W: Write> Gen<'_, W> {
                 self.emit(slot, p)?;
             }
             let flow = self.flows[slot].as_mut().expect("live flow");
-            if flow.pkts.is_empty() {
-                if let Some(b) = flow.bulk.as_mut() {
-                    b.refill(&mut self.rng, &mut flow.pkts, &mut self.sum.bulk_gaps);
-                }
+            if let Some(b) = flow.bulk.as_mut().filter(|_| flow.pkts.is_empty()) {
+                b.refill(&mut self.rng, &mut flow.pkts, &mut self.sum.bulk_gaps);
             }
             match flow.pkts.front().map(|p| p.ts_us) {
                 Some(ts) => self.schedule(ts, slot),

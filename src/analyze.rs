@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::capture::decode::{DecodeStats, DecodedBlock, SHARDS, decode_block};
 use crate::capture::{Block, CaptureFormat, Framer};
 use crate::handshake;
+use crate::handshake::side::{SideDatagram, SideEvent, SideTracker};
 use crate::input::{self, OpenFailure, Sniffed, Stream};
 use crate::report::{
     CaptureStats, ConnectionReport, InputReport, LinkTypeCount, Report, SCHEMA, rfc3339,
@@ -148,16 +149,18 @@ pub fn analyze_capture(
     let mut first_ts: Option<i64> = None;
     let mut last_ts: Option<i64> = None;
     let mut max_ts = i64::MIN;
+    let mut side = SideTracker::default();
 
     let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
+    let header_ok = std::thread::scope(|scope| {
+        let framing = scope.spawn(move || {
             let mut framer = Framer::new(reader, format);
             while let Some(block) = framer.next_block() {
                 if tx.send(block).is_err() {
                     break;
                 }
             }
+            framer.header_ok
         });
         loop {
             let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
@@ -198,12 +201,29 @@ pub fn analyze_capture(
                     shard.expire(now);
                 }
             });
-            connections.extend(judge_finished(&mut shards, display, now));
+            feed_side(&mut shards, &mut side);
+            connections.extend(judge_finished(&mut shards, display, now, &mut side));
         }
+        framing.join().unwrap_or(false)
     });
     shards.par_iter_mut().for_each(|s| s.expire_all());
-    connections.extend(judge_finished(&mut shards, display, max_ts));
+    feed_side(&mut shards, &mut side);
+    connections.extend(judge_finished(&mut shards, display, max_ts, &mut side));
     connections.sort_by_key(|c| (c.first_frame, c.client.clone(), c.server.clone()));
+    let (side_events, side_dropped) = side.finish(max_ts);
+    attach_side(&mut connections, &side_events);
+    let side_failures: Vec<SideEvent> = side_events
+        .iter()
+        .filter(|e| e.is_failure())
+        .take(200)
+        .cloned()
+        .collect();
+    if side_dropped > 0 {
+        warnings.push(format!(
+            "{side_dropped} DNS/Kerberos messages beyond the first {} were not analysed",
+            crate::handshake::side::MAX_EVENTS
+        ));
+    }
 
     let mut counts = TrackerCounts::default();
     for s in &shards {
@@ -215,11 +235,14 @@ pub fn analyze_capture(
         container: "file".into(),
         packets: stats.frames,
         events: 0,
-        skipped: false,
-        skipped_reason: None,
+        // Without its file header nothing of the capture could be read.
+        skipped: !header_ok,
+        skipped_reason: (!header_ok)
+            .then(|| format!("the {} file header is cut or corrupt", format.name())),
         warnings,
         first_packet: first_ts.map(rfc3339),
         last_packet: last_ts.map(rfc3339),
+        side_failures,
         stats: Some(CaptureStats {
             bytes: stats.bytes,
             ipv4: stats.ipv4,
@@ -244,9 +267,92 @@ pub fn analyze_capture(
     StreamResult { input, connections }
 }
 
-/// Judges the connections whose tracking ended, in parallel.
-fn judge_finished(shards: &mut [Shard], display: &str, now: i64) -> Vec<ConnectionReport> {
+/// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.
+fn feed_side(shards: &mut [Shard], side: &mut SideTracker) {
+    let mut datagrams: Vec<SideDatagram> = shards.iter_mut().flat_map(|s| s.take_side()).collect();
+    datagrams.sort_by_key(|d| d.frame);
+    for d in &datagrams {
+        side.feed(d);
+    }
+}
+
+/// DNS lookups and Kerberos errors that may explain a connection: from its client, before it
+/// started (DNS, up to two minutes, the lookup that gave the server's address or failed) or
+/// around it (Kerberos, two minutes either side).
+fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
+    const WINDOW_NS: i64 = 120_000_000_000;
+    let host = |e: &str| {
+        e.rsplit_once(':')
+            .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
+            .unwrap_or_default()
+    };
+    for c in connections.iter_mut() {
+        let client = host(&c.client);
+        let server = host(&c.server);
+        for e in events.iter().filter(|e| e.client == client) {
+            match e.kind {
+                "dns"
+                    if e.ts_ns <= c.start_ns
+                        && c.start_ns - e.ts_ns <= WINDOW_NS
+                        && (e.addresses.contains(&server) || e.is_failure()) =>
+                {
+                    c.dns.push(e.clone());
+                }
+                "kerberos" if (e.ts_ns - c.start_ns).abs() <= WINDOW_NS => {
+                    c.kerberos.push(e.clone())
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Judges the connections whose tracking ended, in parallel; Kerberos and DNS over TCP go to
+/// the side tracker.
+fn judge_finished(
+    shards: &mut [Shard],
+    display: &str,
+    now: i64,
+    side: &mut SideTracker,
+) -> Vec<ConnectionReport> {
     let finished: Vec<_> = shards.iter_mut().flat_map(|s| s.take_finished()).collect();
+    for c in finished
+        .iter()
+        .filter(|c| matches!(c.class, Class::Kerberos | Class::Dns))
+    {
+        for (dir, from, to) in [(&c.c2s, c.client, c.server), (&c.s2c, c.server, c.client)] {
+            let prefix = if c.class == Class::Dns { 2 } else { 4 };
+            let mut at = 0usize;
+            while at + prefix <= dir.stream.len() {
+                let len = if prefix == 2 {
+                    u16::from_be_bytes([dir.stream[at], dir.stream[at + 1]]) as usize
+                } else {
+                    u32::from_be_bytes([
+                        dir.stream[at],
+                        dir.stream[at + 1],
+                        dir.stream[at + 2],
+                        dir.stream[at + 3],
+                    ]) as usize
+                };
+                let end = (at + prefix).saturating_add(len).min(dir.stream.len());
+                let (frame, ts_ns) = crate::handshake::pdu::frame_at(dir, end.saturating_sub(1));
+                let start = if prefix == 2 { at + 2 } else { at };
+                side.feed(&SideDatagram {
+                    frame,
+                    ts_ns,
+                    src: from.ip,
+                    dst: to.ip,
+                    src_port: from.port,
+                    dst_port: to.port,
+                    payload: dir.stream[start..end].to_vec(),
+                });
+                if len == 0 {
+                    break;
+                }
+                at = end;
+            }
+        }
+    }
     finished
         .par_iter()
         .filter(|c| c.class == Class::Rdp)

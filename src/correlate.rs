@@ -64,16 +64,16 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
         );
         let (start, _) = times.get(i).copied().unwrap_or((0, 0));
         let mut joined = None;
-        if let Some(list) = open.get(&key) {
-            if let Some(&last) = list.last() {
-                let last_end = times.get(last).map(|t| t.1).unwrap_or(0);
-                let same_cookie = match (cookie(&conns[i]), cookie(&conns[last])) {
-                    (Some(a), Some(b)) => a == b,
-                    _ => true,
-                };
-                if same_cookie && start - last_end <= ATTEMPT_GAP_NS {
-                    joined = Some(attempt_of[last]);
-                }
+        if let Some(list) = open.get(&key)
+            && let Some(&last) = list.last()
+        {
+            let last_end = times.get(last).map(|t| t.1).unwrap_or(0);
+            let same_cookie = match (cookie(&conns[i]), cookie(&conns[last])) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if same_cookie && start - last_end <= ATTEMPT_GAP_NS {
+                joined = Some(attempt_of[last]);
             }
         }
         let a = match joined {
@@ -107,14 +107,15 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
             conns[i].attempt = Some(format!("a{}", number[a]));
             conns[i].attempt_connections = m.len();
             conns[i].attempt_index = k + 1;
-            if let Some(b) = best {
-                if b != i && progress(&conns[b]) > progress(&conns[i]) {
-                    let later = conns[b].id.clone();
-                    conns[i].summary.push_str(&format!(
-                        " (the client tried again: {later}, of the same attempt, got further)"
-                    ));
-                    conns[i].superseded_by = Some(later);
-                }
+            if let Some(b) = best
+                && b != i
+                && progress(&conns[b]) > progress(&conns[i])
+            {
+                let later = conns[b].id.clone();
+                conns[i].summary.push_str(&format!(
+                    " (the client tried again: {later}, of the same attempt, got further)"
+                ));
+                conns[i].superseded_by = Some(later);
             }
         }
     }

@@ -96,10 +96,10 @@ fn main() -> ExitCode {
                 Format::Jsonl => report.to_jsonl(),
             };
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(out.as_bytes()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("rdptriage: cannot write the report: {e}");
-                }
+            if let Err(e) = stdout.write_all(out.as_bytes())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                eprintln!("rdptriage: cannot write the report: {e}");
             }
             let _ = stdout.flush();
             if report.inputs.iter().any(|i| !i.skipped) {

@@ -170,7 +170,9 @@ fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
     // SYN at 0.000000, SYN-ACK at 0.000378, ACK at 0.000419 (tshark -c 3).
     assert_eq!(n.rtt_ms, Some(0.419));
     assert_eq!(c.stages[0].frames, vec![1, 2, 3]);
-    assert_eq!(c.reached, Some("tcp"));
+    // XP RDC 5.1 to Server 2003, Standard RDP Security, "full logon/logoff" (MANIFEST.md).
+    assert_eq!(c.reached, Some("session"));
+    assert_eq!(c.verdict, Some("ok"));
 }
 
 /// Duplicated packets (rdp-no-cookie-mstshash: "every packet is duplicated") and duplicated

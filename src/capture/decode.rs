@@ -320,11 +320,12 @@ pub fn decode_frame(
                     }
                 }
             }
-            let flags = (tcp.fin() as u8) * tcp_flags::FIN
-                | (tcp.syn() as u8) * tcp_flags::SYN
-                | (tcp.rst() as u8) * tcp_flags::RST
-                | (tcp.psh() as u8) * tcp_flags::PSH
-                | (tcp.ack() as u8) * tcp_flags::ACK;
+            let bit = |set: bool, flag: u8| if set { flag } else { 0 };
+            let flags = bit(tcp.fin(), tcp_flags::FIN)
+                | bit(tcp.syn(), tcp_flags::SYN)
+                | bit(tcp.rst(), tcp_flags::RST)
+                | bit(tcp.psh(), tcp_flags::PSH)
+                | bit(tcp.ack(), tcp_flags::ACK);
             let captured = tcp.payload();
             let seg_len = declared_payload
                 .saturating_sub(header_len)

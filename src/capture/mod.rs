@@ -123,6 +123,10 @@ pub struct Framer<R: Read> {
     done: bool,
     /// Capture start/end seen so far (for the report).
     pub records_read: u64,
+    /// True once the file's own header was read: the pcap global header, a pcapng Section
+    /// Header Block, or the NetMon header and frame table. A capture without one had nothing
+    /// that could be read.
+    pub header_ok: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -172,6 +176,7 @@ impl<R: Read> Framer<R> {
             netmon_frames: None,
             done: false,
             records_read: 0,
+            header_ok: false,
         }
     }
 
@@ -301,6 +306,7 @@ impl<R: Read> Framer<R> {
                             last_ts_sec: None,
                         };
                         self.start += 24;
+                        self.header_ok = true;
                     }
                     Err(_) => {
                         let got = head.len();
@@ -476,12 +482,22 @@ impl<R: Read> Framer<R> {
         let rd = |b: &[u8], o: usize| read_u32(b, o, big_endian);
         let block_type = rd(avail, 0);
         let len = rd(avail, 4) as usize;
-        if len < 12 || len % 4 != 0 || len > MAX_RECORD_BYTES {
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_RECORD_BYTES {
             return self.resync_pcapng(block, at, &format!("block length {len} is invalid"));
         }
         self.fill_or_warn(len);
         let avail = &self.pending[self.start..];
         if avail.len() < len {
+            // Past the end of the file: a corrupt length when a valid block follows, else the
+            // file was cut inside this block.
+            if self.find_pcapng_block().is_some() {
+                return self.resync_pcapng(
+                    block,
+                    at,
+                    &format!("block length {len} runs past the end of the file"),
+                );
+            }
+            let avail = &self.pending[self.start..];
             self.warnings.push(FormatError::new(
                 at,
                 format!(
@@ -513,6 +529,7 @@ impl<R: Read> Framer<R> {
                     big_endian,
                     interfaces: Arc::new(Vec::new()),
                 };
+                self.header_ok = true;
             }
             1 => {
                 let parsed = if big_endian {
@@ -625,27 +642,32 @@ impl<R: Read> Framer<R> {
         true
     }
 
-    fn resync_pcapng(&mut self, block: &mut Block, bad_at: u64, why: &str) -> bool {
-        let FramerState::Pcapng { big_endian, .. } = self.state.clone() else {
-            return false;
+    /// Where the next plausible block starts after a corrupt one at `start`: an Enhanced
+    /// Packet, Interface Description or Section Header Block whose two length fields agree.
+    /// Blocks are 4-byte multiples, so it lies a multiple of 4 bytes further on.
+    fn find_pcapng_block(&mut self) -> Option<usize> {
+        let FramerState::Pcapng { big_endian, .. } = self.state else {
+            return None;
         };
         self.fill_or_warn(MAX_RECORD_BYTES);
-        let avail = &self.pending[self.start..];
-        // A fresh start is an Enhanced Packet Block (or section header) whose two length
-        // fields agree, 4-byte aligned relative to where we are.
-        let found = (1..avail.len().saturating_sub(12)).step_by(4).find(|&i| {
+        let avail = self.available();
+        (4..=avail.len().saturating_sub(12)).step_by(4).find(|&i| {
             let t = read_u32(avail, i, big_endian);
             if t != 6 && t != 0x0a0d_0d0a && t != 1 {
                 return false;
             }
             let l = read_u32(avail, i + 4, big_endian) as usize;
             l >= 12
-                && l % 4 == 0
+                && l.is_multiple_of(4)
                 && l <= MAX_RECORD_BYTES
                 && i + l <= avail.len()
                 && read_u32(avail, i + l - 4, big_endian) as usize == l
-        });
-        let skip = found.unwrap_or(avail.len());
+        })
+    }
+
+    fn resync_pcapng(&mut self, block: &mut Block, bad_at: u64, why: &str) -> bool {
+        let found = self.find_pcapng_block();
+        let skip = found.unwrap_or(self.available().len());
         self.warnings.push(FormatError::new(
             bad_at,
             format!(
@@ -688,6 +710,7 @@ impl<R: Read> Framer<R> {
             let mut frames = Vec::new();
             match netmon::parse(&data) {
                 Ok(file) => {
+                    self.header_ok = true;
                     for rec in file.records() {
                         match rec {
                             Ok(r) => frames.push((

@@ -229,17 +229,15 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
     let mut v = TlsView::default();
     for (side, pdus, dir) in [(Side::Client, c, &conn.c2s), (Side::Server, s, &conn.s2c)] {
         let mut hs_buf: Vec<u8> = Vec::new();
-        let mut hs_frames: Vec<u64> = Vec::new();
         let mut ccs_seen = false;
         for p in pdus {
             match p.kind {
+                // In TLS 1.3 the server's handshake after its ServerHello is encrypted.
                 PduKind::Tls(content::HANDSHAKE)
-                    if !ccs_seen
-                        && !(side == Side::Server && v.tls13 && v.server_hello.is_some()) =>
+                    if !(ccs_seen || side == Side::Server && v.tls13 && v.server_hello.is_some()) =>
                 {
                     let body = p.bytes(dir).get(5..).unwrap_or(&[]);
                     hs_buf.extend_from_slice(body);
-                    hs_frames.push(p.last_frame);
                     let (msgs, used) = tls::parse_handshake_stream(&hs_buf);
                     let frame = p.last_frame;
                     for (_, _, m) in msgs {
@@ -271,16 +269,15 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                     }
                     hs_buf.drain(..used);
                 }
-                PduKind::Tls(content::CHANGE_CIPHER_SPEC) => {
+                PduKind::Tls(content::CHANGE_CIPHER_SPEC)
                     // TLS 1.3 middlebox-compatibility CCS records change nothing.
-                    if !v.tls13 {
+                    if !v.tls13 => {
                         ccs_seen = true;
                         match side {
                             Side::Client => v.client_ccs = v.client_ccs.or(Some(p.last_frame)),
                             Side::Server => v.server_ccs = v.server_ccs.or(Some(p.last_frame)),
                         }
                     }
-                }
                 PduKind::Tls(content::ALERT) => {
                     let body = p.bytes(dir).get(5..).unwrap_or(&[]);
                     if !ccs_seen && !v.tls13 && body.len() == 2 {
@@ -298,25 +295,23 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                         }
                     }
                 }
-                PduKind::Tls(_) => {
-                    if ccs_seen || v.tls13 {
+                PduKind::Tls(_)
+                    if (ccs_seen || v.tls13) => {
                         match side {
                             Side::Client => v.client_after_ccs.push(*p),
                             Side::Server => v.server_after_ccs.push(*p),
                         }
                     }
-                }
                 PduKind::Tpkt if side == Side::Server && v.server_plaintext.is_none() => {
                     v.server_plaintext = Some(p.last_frame);
                 }
                 _ => {}
             }
         }
-        let _ = hs_frames;
     }
     // Done when both Finished messages went: TLS ≤ 1.2, the first record after each CCS; TLS
     // 1.3, the server's encrypted flight and then the client's first encrypted record.
-    let both = |c: Option<&Pdu>, s: Option<&Pdu>| match (c, s) {
+    v.done = match (v.client_after_ccs.first(), v.server_after_ccs.first()) {
         (Some(c), Some(s)) => Some(if c.last_frame > s.last_frame {
             (c.last_frame, c.ts_ns)
         } else {
@@ -324,7 +319,6 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
         }),
         _ => None,
     };
-    v.done = both(v.client_after_ccs.first(), v.server_after_ccs.first());
     v
 }
 
@@ -572,16 +566,18 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             ladder.push("tls", "failed", frames, words.clone());
             return finish(out, ladder, "failed", "tls_aborted", "tls", words);
         }
-        if let (Some((cf, _)), Some(e)) = (&t.certificate, end) {
-            if e.by == Side::Client && t.client_key_exchange.is_none() && t.client_ccs.is_none() {
-                frames.push(e.mark.frame);
-                let words = format!(
-                    "the client ended the connection right after the server's certificate (frame {cf}): {}",
-                    e.describe()
-                );
-                ladder.push("tls", "failed", frames, words.clone());
-                return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
-            }
+        if let (Some((cf, _)), Some(e)) = (&t.certificate, end)
+            && e.by == Side::Client
+            && t.client_key_exchange.is_none()
+            && t.client_ccs.is_none()
+        {
+            frames.push(e.mark.frame);
+            let words = format!(
+                "the client ended the connection right after the server's certificate (frame {cf}): {}",
+                e.describe()
+            );
+            ladder.push("tls", "failed", frames, words.clone());
+            return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
         }
         let last = c_rest
             .iter()
@@ -663,46 +659,56 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     // encrypted alert and closes without any application data.
     let client_data: Vec<Pdu> = c_app.iter().filter(|p| is_data(p)).copied().collect();
     let client_alert = c_app.iter().find(|p| is_alert(p)).copied();
-    if client_data.is_empty() {
-        if let (Some(e), Some(a)) = (end, client_alert) {
-            if e.by == Side::Client {
-                let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
-                let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
-                let mut why = Vec::new();
-                if let Some(c) = cert {
-                    if c.expired_at_capture {
-                        why.push(format!("it had expired on {}", c.not_after));
-                    }
-                    if c.not_yet_valid_at_capture {
-                        why.push(format!("it is valid only from {}", c.not_before));
-                    }
-                    if let Some(host) = sni.as_deref().filter(|h| !tls::certificate_names(c, h)) {
-                        let named = c.subject_alt_names.first().cloned().unwrap_or_else(|| c.subject.clone());
-                        why.push(format!("it names {named} but the client asked for {host}"));
-                    }
-                    if c.self_signed {
-                        why.push(format!("it is self-signed ({})", c.subject));
-                    } else if why.is_empty() {
-                        why.push(format!("issued by {}, a CA the client may not trust", c.issuer));
-                    }
-                }
-                if cert.is_none() && t.tls13 {
-                    why.push("with TLS 1.3 the certificate is encrypted, so the capture cannot say what was wrong with it: check its validity and name on the server".to_string());
-                }
-                let why = if why.is_empty() { String::new() } else { format!(": {}", why.join("; ")) };
-                let words = format!(
-                    "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
-                    a.last_frame
-                );
-                let mut frames = tls_frames;
-                frames.extend([a.last_frame, e.mark.frame]);
-                // The TLS stage itself completed; the client refused what it carried.
-                ladder.stages.pop();
-                ladder.push("tls", "failed", frames, words.clone());
-                out.reached = "x224";
-                return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
+    if client_data.is_empty()
+        && let (Some(e), Some(a)) = (end, client_alert)
+        && e.by == Side::Client
+    {
+        let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
+        let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
+        let mut why = Vec::new();
+        if let Some(c) = cert {
+            if c.expired_at_capture {
+                why.push(format!("it had expired on {}", c.not_after));
+            }
+            if c.not_yet_valid_at_capture {
+                why.push(format!("it is valid only from {}", c.not_before));
+            }
+            if let Some(host) = sni.as_deref().filter(|h| !tls::certificate_names(c, h)) {
+                let named = c
+                    .subject_alt_names
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| c.subject.clone());
+                why.push(format!("it names {named} but the client asked for {host}"));
+            }
+            if c.self_signed {
+                why.push(format!("it is self-signed ({})", c.subject));
+            } else if why.is_empty() {
+                why.push(format!(
+                    "issued by {}, a CA the client may not trust",
+                    c.issuer
+                ));
             }
         }
+        if cert.is_none() && t.tls13 {
+            why.push("with TLS 1.3 the certificate is encrypted, so the capture cannot say what was wrong with it: check its validity and name on the server".to_string());
+        }
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", why.join("; "))
+        };
+        let words = format!(
+            "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
+            a.last_frame
+        );
+        let mut frames = tls_frames;
+        frames.extend([a.last_frame, e.mark.frame]);
+        // The TLS stage itself completed; the client refused what it carried.
+        ladder.stages.pop();
+        ladder.push("tls", "failed", frames, words.clone());
+        out.reached = "x224";
+        return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
     }
 
     let server_data: Vec<Pdu> = s_app.iter().filter(|p| is_data(p)).copied().collect();
@@ -1165,7 +1171,10 @@ fn tls_json(t: &TlsView) -> serde_json::Value {
             let mut v = serde_json::to_value(c).unwrap_or_default();
             if let serde_json::Value::Object(m) = &mut v {
                 m.insert("frame".into(), json!(frame));
-                m.insert("matches_sni".into(), json!(sni.as_deref().map(|h| tls::certificate_names(c, h))));
+                m.insert(
+                    "matches_sni".into(),
+                    json!(sni.as_deref().map(|h| tls::certificate_names(c, h))),
+                );
             }
             v
         })

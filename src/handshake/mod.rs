@@ -8,7 +8,9 @@
 //! by [`ladder`] over the reassembled streams.
 
 pub mod ladder;
+pub mod mcs;
 pub mod pdu;
+pub mod side;
 pub mod tls;
 pub mod x224;
 
@@ -202,6 +204,8 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         end_ns: conn.last.ts_ns,
         stages,
         negotiation,
+        dns: Vec::new(),
+        kerberos: Vec::new(),
         tls,
         network,
     }

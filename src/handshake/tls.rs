@@ -174,21 +174,20 @@ fn decode_handshake(kind: u8, raw: &[u8]) -> HandshakeMessage {
                 cipher_suites: ch.ciphers.len(),
                 ..Default::default()
             };
-            if let Some(ext) = ch.ext {
-                if let Ok((_, exts)) = tls_parser::parse_tls_client_hello_extensions(ext) {
-                    for e in exts {
-                        match e {
-                            TlsExtension::SNI(names) => {
-                                info.sni = names
-                                    .first()
-                                    .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
-                            }
-                            TlsExtension::SupportedVersions(v) => {
-                                info.supported_versions =
-                                    v.iter().map(|v| version_name(v.0)).collect();
-                            }
-                            _ => {}
+            if let Some(ext) = ch.ext
+                && let Ok((_, exts)) = tls_parser::parse_tls_client_hello_extensions(ext)
+            {
+                for e in exts {
+                    match e {
+                        TlsExtension::SNI(names) => {
+                            info.sni = names
+                                .first()
+                                .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
                         }
+                        TlsExtension::SupportedVersions(v) => {
+                            info.supported_versions = v.iter().map(|v| version_name(v.0)).collect();
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -196,14 +195,14 @@ fn decode_handshake(kind: u8, raw: &[u8]) -> HandshakeMessage {
         }
         (2, Some(TlsMessage::Handshake(TlsMessageHandshake::ServerHello(sh)))) => {
             let mut version = sh.version.0;
-            if let Some(ext) = sh.ext {
-                if let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext) {
-                    for e in exts {
-                        if let TlsExtension::SupportedVersions(v) = e {
-                            if let Some(v) = v.first() {
-                                version = v.0;
-                            }
-                        }
+            if let Some(ext) = sh.ext
+                && let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext)
+            {
+                for e in exts {
+                    if let TlsExtension::SupportedVersions(v) = e
+                        && let Some(v) = v.first()
+                    {
+                        version = v.0;
                     }
                 }
             }
@@ -287,7 +286,9 @@ pub fn certificate_names(cert: &CertificateInfo, host: &str) -> bool {
     };
     if !cert.subject_alt_names.is_empty() {
         return cert.subject_alt_names.iter().any(|n| {
-            n.strip_prefix("DNS:").or_else(|| n.strip_prefix("IP:")).is_some_and(matches)
+            n.strip_prefix("DNS:")
+                .or_else(|| n.strip_prefix("IP:"))
+                .is_some_and(matches)
         });
     }
     cert.subject
@@ -319,7 +320,7 @@ mod tests {
     fn record_headers() {
         assert_eq!(record_len(&[22, 3, 1, 0, 5, 1, 2, 3, 4, 5]), Some(10));
         assert_eq!(
-            record_len(&[23, 3, 3, 0x40, 0x01]),
+            record_len(&[23, 3, 3, 0x48, 0x01]),
             None,
             "longer than 2^14 + 2048"
         );

@@ -18,7 +18,7 @@ pub fn tpkt_len(b: &[u8]) -> Option<usize> {
         return None;
     }
     let len = u16::from_be_bytes([b[2], b[3]]) as usize;
-    (len >= TPKT_HEADER + 1).then_some(len)
+    (len > TPKT_HEADER).then_some(len)
 }
 
 /// X.224 TPDU codes (X.224 §13.1, high nibble of the second octet).
@@ -307,11 +307,12 @@ mod tests {
     use super::*;
 
     /// mstsc's request: cookie, RDP_NEG_REQ with SSL|HYBRID|HYBRID_EX (0x0b).
-    const CR: &[u8] = b"\x03\x00\x00\x2f\x2a\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x0b\x00\x00\x00";
+    const CR: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x0b\x00\x00\x00";
 
     #[test]
     fn reads_a_connection_request() {
-        assert_eq!(tpkt_len(CR), Some(47));
+        assert_eq!(tpkt_len(CR), Some(43));
+        assert_eq!(CR.len(), 43);
         let cr = parse_connection_request(CR).unwrap();
         assert_eq!(cr.cookie.as_deref(), Some("mstshash=alice"));
         assert_eq!(cr.requested, Some(0x0b));

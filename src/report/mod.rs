@@ -38,6 +38,9 @@ pub struct InputReport {
     pub first_packet: Option<String>,
     pub last_packet: Option<String>,
     pub stats: Option<CaptureStats>,
+    /// Failed DNS lookups (NXDOMAIN, SERVFAIL, no answer) and Kerberos errors anywhere in the
+    /// capture, the first 200: they may explain a connection that never started.
+    pub side_failures: Vec<crate::handshake::side::SideEvent>,
 }
 
 /// What a capture contained, counted.
@@ -99,6 +102,11 @@ pub struct ConnectionReport {
     pub end_ns: i64,
     pub stages: Vec<StageReport>,
     pub negotiation: Option<serde_json::Value>,
+    /// DNS lookups by this client before the connection: the one that gave the server's
+    /// address, and any that failed.
+    pub dns: Vec<crate::handshake::side::SideEvent>,
+    /// Kerberos errors sent to this client around the connection.
+    pub kerberos: Vec<crate::handshake::side::SideEvent>,
     pub tls: Option<serde_json::Value>,
     pub network: NetworkReport,
 }

@@ -444,12 +444,14 @@ impl Connection {
                     }
                 }
             }
-        } else if from_client && ack && self.handshake_ack.is_none() && self.synack.is_some() {
-            if let Some(isn) = self.server_isn {
-                if t.ack == isn.wrapping_add(1) {
-                    self.handshake_ack = Some(mark);
-                }
-            }
+        } else if from_client
+            && ack
+            && self.handshake_ack.is_none()
+            && self.synack.is_some()
+            && let Some(isn) = self.server_isn
+            && t.ack == isn.wrapping_add(1)
+        {
+            self.handshake_ack = Some(mark);
         }
 
         let ooo_thres_ns = self.handshake_rtt_ns().unwrap_or(3_000_000);
@@ -485,10 +487,11 @@ impl Connection {
         let off = dir.rel(base, t.seq);
         let end = off + len;
         if len == 0 {
-            // Duplicate ACK: a pure ACK repeating the previous ACK and window (Wireshark's
-            // tcp.analysis.duplicate_ack without its in-flight refinement).
+            // Duplicate ACK: a pure ACK repeating the previous ACK and a non-zero window
+            // (Wireshark's tcp.analysis.duplicate_ack without its in-flight refinement; a
+            // repeated zero window is a zero window, not a duplicate ACK).
             if !fin && ack {
-                if dir.last_ack == Some((t.ack, t.window)) {
+                if t.window != 0 && dir.last_ack == Some((t.ack, t.window)) {
                     dir.dup_acks += 1;
                     dir.dup_run += 1;
                     dir.last_dup_ns = fact.ts_ns;
@@ -643,6 +646,8 @@ pub struct TrackerCounts {
     pub udp_packets_rdp_port: u64,
     /// ICMP errors quoting a packet of no tracked connection.
     pub icmp_unmatched: u64,
+    /// DNS/Kerberos datagrams not kept because too many came at once.
+    pub side_dropped: u64,
 }
 
 impl TrackerCounts {
@@ -651,6 +656,7 @@ impl TrackerCounts {
         self.rdp_connections += o.rdp_connections;
         self.udp_packets_rdp_port += o.udp_packets_rdp_port;
         self.icmp_unmatched += o.icmp_unmatched;
+        self.side_dropped += o.side_dropped;
     }
 }
 
@@ -670,8 +676,15 @@ pub struct Shard {
     flows: HashMap<PairKey, Connection>,
     /// Connections whose tracking ended, waiting to be taken by [`Shard::take_finished`].
     finished: Vec<Finished>,
+    /// DNS and Kerberos datagrams, waiting to be taken by [`Shard::take_side`].
+    side: Vec<crate::handshake::side::SideDatagram>,
     pub counts: TrackerCounts,
 }
+
+/// Ports whose datagrams are kept as side traffic: DNS and Kerberos.
+const SIDE_PORTS: [u16; 2] = [53, 88];
+/// The most side datagrams held per shard between two takes.
+const MAX_SIDE_PER_TAKE: usize = 65_536;
 
 impl Shard {
     pub fn new(cfg: Arc<TrackerConfig>) -> Shard {
@@ -679,6 +692,7 @@ impl Shard {
             cfg,
             flows: HashMap::new(),
             finished: Vec::new(),
+            side: Vec::new(),
             counts: TrackerCounts::default(),
         }
     }
@@ -692,6 +706,23 @@ impl Shard {
                     || self.cfg.rdp_ports.contains(&fact.src.port)
                 {
                     self.counts.udp_packets_rdp_port += 1;
+                }
+                if (SIDE_PORTS.contains(&fact.src.port) || SIDE_PORTS.contains(&fact.dst.port))
+                    && !payload.is_empty()
+                {
+                    if self.side.len() < MAX_SIDE_PER_TAKE {
+                        self.side.push(crate::handshake::side::SideDatagram {
+                            frame: fact.frame,
+                            ts_ns: fact.ts_ns,
+                            src: fact.src.ip,
+                            dst: fact.dst.ip,
+                            src_port: fact.src.port,
+                            dst_port: fact.dst.port,
+                            payload: payload[..payload.len().min(4096)].to_vec(),
+                        });
+                    } else {
+                        self.counts.side_dropped += 1;
+                    }
                 }
             }
             FactKind::IcmpError(icmp) => {
@@ -740,10 +771,8 @@ impl Shard {
                     Some(isn) => !(isn == t.seq && fact.src == conn.client),
                     None => true,
                 };
-            if restart {
-                if let Some(old) = self.flows.remove(&key) {
-                    self.end(old);
-                }
+            if restart && let Some(old) = self.flows.remove(&key) {
+                self.end(old);
             }
         }
         let cfg = Arc::clone(&self.cfg);
@@ -817,6 +846,11 @@ impl Shard {
             conn.finish();
             self.finished.push(conn);
         }
+    }
+
+    /// Takes the DNS and Kerberos datagrams seen since the last call.
+    pub fn take_side(&mut self) -> Vec<crate::handshake::side::SideDatagram> {
+        std::mem::take(&mut self.side)
     }
 
     /// Takes the connections whose tracking ended since the last call.

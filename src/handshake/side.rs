@@ -1,0 +1,467 @@
+//! Side traffic that explains RDP failures: DNS lookups (RFC 1035 §4.1) of the names clients
+//! resolved — answers, NXDOMAIN, SERVFAIL, no answer at all — and Kerberos KRB-ERRORs
+//! (RFC 4120 §5.9.1, decoded with `kerberos-parser`) such as clock skew, unknown server
+//! principal or failed pre-authentication.
+//!
+//! The DNS reader is written by hand: only the header, the question and A/AAAA answers are
+//! needed, and it must be lenient with anything a capture holds.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+use crate::report::rfc3339;
+
+/// A UDP datagram (or one message of a TCP stream) on port 53 or 88, as captured.
+#[derive(Clone, Debug)]
+pub struct SideDatagram {
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: Vec<u8>,
+}
+
+/// What the side traffic showed, in the report.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SideEvent {
+    pub kind: &'static str,
+    /// Frame of the query (DNS) or of the error (Kerberos).
+    pub frame: u64,
+    pub time: String,
+    #[serde(skip)]
+    pub ts_ns: i64,
+    /// The host that asked (DNS client, Kerberos client).
+    pub client: String,
+    pub server: String,
+    /// DNS: the name looked up; Kerberos: the server principal.
+    pub name: Option<String>,
+    /// DNS: `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, `no answer`; Kerberos: the error name.
+    pub result: String,
+    pub addresses: Vec<String>,
+    /// Frame of the DNS answer.
+    pub answer_frame: Option<u64>,
+    /// Kerberos: error code and realm.
+    pub code: Option<i32>,
+    pub realm: Option<String>,
+    /// Kerberos: the KDC's time, to compare with the client's clock (clock skew).
+    pub server_time: Option<String>,
+}
+
+impl SideEvent {
+    /// True for failures worth a reader's attention.
+    pub fn is_failure(&self) -> bool {
+        match self.kind {
+            "dns" => self.result != "NOERROR" || self.addresses.is_empty(),
+            _ => true,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct PendingQuery {
+    frame: u64,
+    ts_ns: i64,
+    client: IpAddr,
+    server: IpAddr,
+    name: String,
+}
+
+/// The most DNS queries waiting for an answer; beyond it the oldest are given up.
+const MAX_PENDING: usize = 100_000;
+/// The most events kept per capture.
+pub const MAX_EVENTS: usize = 100_000;
+
+/// Follows DNS queries to their answers and collects Kerberos errors.
+#[derive(Default)]
+pub struct SideTracker {
+    pending: HashMap<(IpAddr, u16, u16), PendingQuery>,
+    pub events: Vec<SideEvent>,
+    pub dropped: u64,
+}
+
+impl SideTracker {
+    pub fn feed(&mut self, d: &SideDatagram) {
+        if d.src_port == 53 || d.dst_port == 53 {
+            self.dns(d);
+        } else if d.src_port == 88 || d.dst_port == 88 {
+            self.kerberos(d);
+        }
+    }
+
+    fn push(&mut self, e: SideEvent) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(e);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn dns(&mut self, d: &SideDatagram) {
+        let Some(msg) = parse_dns(&d.payload) else {
+            return;
+        };
+        if !msg.response {
+            if self.pending.len() >= MAX_PENDING {
+                self.flush_older_than(i64::MAX);
+            }
+            let Some(name) = msg.question else { return };
+            self.pending.insert(
+                (d.src, d.src_port, msg.id),
+                PendingQuery {
+                    frame: d.frame,
+                    ts_ns: d.ts_ns,
+                    client: d.src,
+                    server: d.dst,
+                    name,
+                },
+            );
+            return;
+        }
+        let q = self.pending.remove(&(d.dst, d.dst_port, msg.id));
+        let (frame, ts_ns, name) = match q {
+            Some(q) => (q.frame, q.ts_ns, Some(q.name)),
+            None => (d.frame, d.ts_ns, msg.question.clone()),
+        };
+        self.push(SideEvent {
+            kind: "dns",
+            frame,
+            time: rfc3339(ts_ns),
+            ts_ns,
+            client: d.dst.to_string(),
+            server: d.src.to_string(),
+            name: name.or(msg.question),
+            result: rcode_name(msg.rcode),
+            addresses: msg.addresses.iter().map(|a| a.to_string()).collect(),
+            answer_frame: Some(d.frame),
+            code: None,
+            realm: None,
+            server_time: None,
+        });
+    }
+
+    fn kerberos(&mut self, d: &SideDatagram) {
+        // Over UDP a KRB-ERROR is the whole datagram; over TCP a 4-byte length comes first.
+        let body = if d.payload.first() == Some(&0x7e) {
+            &d.payload[..]
+        } else {
+            d.payload.get(4..).unwrap_or(&[])
+        };
+        if body.first() != Some(&0x7e) {
+            return;
+        }
+        // The crate marks its parsing functions deprecated in favour of asn1-rs traits; this
+        // one is the same call and keeps asn1-rs out of our direct dependencies.
+        #[allow(deprecated)]
+        let Ok((_, err)) = kerberos_parser::krb5_parser::parse_krb_error(body) else {
+            return;
+        };
+        let code = err.error_code.0;
+        let sname = err.sname.name_string.join("/");
+        self.push(SideEvent {
+            kind: "kerberos",
+            frame: d.frame,
+            time: rfc3339(d.ts_ns),
+            ts_ns: d.ts_ns,
+            client: d.dst.to_string(),
+            server: d.src.to_string(),
+            name: Some(sname),
+            result: krb_error_name(code),
+            addresses: vec![],
+            answer_frame: None,
+            code: Some(code),
+            realm: Some(err.realm.0.clone()),
+            server_time: Some(format!("{}", err.stime)),
+        });
+    }
+
+    /// Reports queries still unanswered `after_ns` after they were sent (all of them with
+    /// `i64::MAX`… as the capture's end).
+    pub fn flush_older_than(&mut self, now_ns: i64) {
+        let mut stale: Vec<_> = self
+            .pending
+            .iter()
+            .filter(|(_, q)| now_ns == i64::MAX || now_ns - q.ts_ns > 5_000_000_000)
+            .map(|(k, q)| (*k, q.clone()))
+            .collect();
+        stale.sort_by_key(|(_, q)| q.frame);
+        for (k, q) in stale {
+            self.pending.remove(&k);
+            self.push(SideEvent {
+                kind: "dns",
+                frame: q.frame,
+                time: rfc3339(q.ts_ns),
+                ts_ns: q.ts_ns,
+                client: q.client.to_string(),
+                server: q.server.to_string(),
+                name: Some(q.name),
+                result: "no answer".into(),
+                addresses: vec![],
+                answer_frame: None,
+                code: None,
+                realm: None,
+                server_time: None,
+            });
+        }
+    }
+
+    /// Ends tracking: unanswered queries become events; events sorted by frame.
+    pub fn finish(mut self, capture_end_ns: i64) -> (Vec<SideEvent>, u64) {
+        // A query is only unanswered when the capture went on long enough for an answer.
+        let pending: Vec<_> = self.pending.drain().map(|(_, q)| q).collect();
+        for q in pending {
+            if capture_end_ns - q.ts_ns > 2_000_000_000 {
+                self.push(SideEvent {
+                    kind: "dns",
+                    frame: q.frame,
+                    time: rfc3339(q.ts_ns),
+                    ts_ns: q.ts_ns,
+                    client: q.client.to_string(),
+                    server: q.server.to_string(),
+                    name: Some(q.name),
+                    result: "no answer".into(),
+                    addresses: vec![],
+                    answer_frame: None,
+                    code: None,
+                    realm: None,
+                    server_time: None,
+                });
+            }
+        }
+        self.events.sort_by_key(|e| (e.frame, e.answer_frame));
+        (self.events, self.dropped)
+    }
+}
+
+/// A DNS message, as far as this tool needs it (RFC 1035 §4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsMessage {
+    pub id: u16,
+    pub response: bool,
+    pub rcode: u8,
+    pub question: Option<String>,
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Parses a DNS message; None when it is not one.
+pub fn parse_dns(b: &[u8]) -> Option<DnsMessage> {
+    if b.len() < 12 {
+        return None;
+    }
+    let id = u16::from_be_bytes([b[0], b[1]]);
+    let flags = u16::from_be_bytes([b[2], b[3]]);
+    let qd = u16::from_be_bytes([b[4], b[5]]);
+    let an = u16::from_be_bytes([b[6], b[7]]);
+    let mut at = 12;
+    let mut question = None;
+    for i in 0..qd.min(4) {
+        let (name, next) = read_name(b, at)?;
+        if i == 0 {
+            question = Some(name);
+        }
+        at = next.checked_add(4)?;
+    }
+    let mut addresses = Vec::new();
+    for _ in 0..an.min(64) {
+        let Some((_, next)) = read_name(b, at) else {
+            break;
+        };
+        let Some(h) = b.get(next..next + 10) else {
+            break;
+        };
+        let rtype = u16::from_be_bytes([h[0], h[1]]);
+        let rdlen = u16::from_be_bytes([h[8], h[9]]) as usize;
+        let Some(rdata) = b.get(next + 10..next + 10 + rdlen) else {
+            break;
+        };
+        match (rtype, rdlen) {
+            (1, 4) => addresses.push(IpAddr::V4(Ipv4Addr::new(
+                rdata[0], rdata[1], rdata[2], rdata[3],
+            ))),
+            (28, 16) => {
+                let a: [u8; 16] = rdata.try_into().ok()?;
+                addresses.push(IpAddr::V6(Ipv6Addr::from(a)));
+            }
+            _ => {}
+        }
+        at = next + 10 + rdlen;
+    }
+    Some(DnsMessage {
+        id,
+        response: flags & 0x8000 != 0,
+        rcode: (flags & 0x000f) as u8,
+        question,
+        addresses,
+    })
+}
+
+/// Reads a possibly compressed domain name (RFC 1035 §4.1.4); returns it and the offset after
+/// it in the message.
+fn read_name(b: &[u8], start: usize) -> Option<(String, usize)> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut at = start;
+    let mut end = None;
+    for _ in 0..128 {
+        let len = *b.get(at)? as usize;
+        if len == 0 {
+            return Some((labels.join("."), end.unwrap_or(at + 1)));
+        }
+        if len & 0xc0 == 0xc0 {
+            let ptr = ((len & 0x3f) << 8) | *b.get(at + 1)? as usize;
+            end.get_or_insert(at + 2);
+            at = ptr;
+            continue;
+        }
+        let label = b.get(at + 1..at + 1 + len)?;
+        labels.push(String::from_utf8_lossy(label).into_owned());
+        at += 1 + len;
+    }
+    None
+}
+
+fn rcode_name(r: u8) -> String {
+    match r {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        other => format!("RCODE{other}"),
+    }
+}
+
+/// KRB-ERROR codes (RFC 4120 §7.5.9) that matter for RDP logons.
+pub fn krb_error_name(code: i32) -> String {
+    match code {
+        6 => "KDC_ERR_C_PRINCIPAL_UNKNOWN".into(),
+        7 => "KDC_ERR_S_PRINCIPAL_UNKNOWN".into(),
+        12 => "KDC_ERR_POLICY".into(),
+        14 => "KDC_ERR_ETYPE_NOSUPP".into(),
+        18 => "KDC_ERR_CLIENT_REVOKED".into(),
+        23 => "KDC_ERR_KEY_EXPIRED".into(),
+        24 => "KDC_ERR_PREAUTH_FAILED".into(),
+        25 => "KDC_ERR_PREAUTH_REQUIRED".into(),
+        31 => "KRB_AP_ERR_BAD_INTEGRITY".into(),
+        32 => "KRB_AP_ERR_TKT_EXPIRED".into(),
+        37 => "KRB_AP_ERR_SKEW".into(),
+        41 => "KRB_AP_ERR_MODIFIED".into(),
+        52 => "KRB_ERR_RESPONSE_TOO_BIG".into(),
+        60 => "KRB_ERR_GENERIC".into(),
+        68 => "KDC_ERR_WRONG_REALM".into(),
+        other => format!("KRB_ERROR_{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query for rdp.example.com (id 0x1234) and an NXDOMAIN answer to it.
+    fn query(id: u16, response: bool, rcode: u8, answer: Option<[u8; 4]>) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend(id.to_be_bytes());
+        let flags: u16 = if response {
+            0x8180 | rcode as u16
+        } else {
+            0x0100
+        };
+        b.extend(flags.to_be_bytes());
+        b.extend(1u16.to_be_bytes());
+        b.extend((answer.is_some() as u16).to_be_bytes());
+        b.extend([0, 0, 0, 0]);
+        for l in ["rdp", "example", "com"] {
+            b.push(l.len() as u8);
+            b.extend(l.as_bytes());
+        }
+        b.push(0);
+        b.extend([0, 1, 0, 1]);
+        if let Some(a) = answer {
+            b.extend([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+            b.extend(a);
+        }
+        b
+    }
+
+    fn dgram(
+        frame: u64,
+        src: [u8; 4],
+        sport: u16,
+        dst: [u8; 4],
+        dport: u16,
+        payload: Vec<u8>,
+    ) -> SideDatagram {
+        SideDatagram {
+            frame,
+            ts_ns: frame as i64 * 1_000_000,
+            src: IpAddr::V4(src.into()),
+            dst: IpAddr::V4(dst.into()),
+            src_port: sport,
+            dst_port: dport,
+            payload,
+        }
+    }
+
+    #[test]
+    fn dns_answers_and_failures() {
+        let m = parse_dns(&query(0x1234, true, 0, Some([10, 0, 0, 9]))).unwrap();
+        assert_eq!(m.question.as_deref(), Some("rdp.example.com"));
+        assert_eq!(m.addresses, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 9))]);
+        let mut t = SideTracker::default();
+        t.feed(&dgram(
+            1,
+            [10, 0, 0, 5],
+            5555,
+            [10, 0, 0, 1],
+            53,
+            query(7, false, 0, None),
+        ));
+        t.feed(&dgram(
+            2,
+            [10, 0, 0, 1],
+            53,
+            [10, 0, 0, 5],
+            5555,
+            query(7, true, 3, None),
+        ));
+        t.feed(&dgram(
+            3,
+            [10, 0, 0, 5],
+            5556,
+            [10, 0, 0, 1],
+            53,
+            query(8, false, 0, None),
+        ));
+        let (events, _) = t.finish(60_000_000_000);
+        assert_eq!(events.len(), 2);
+        assert_eq!(
+            (
+                events[0].frame,
+                events[0].answer_frame,
+                events[0].result.as_str()
+            ),
+            (1, Some(2), "NXDOMAIN")
+        );
+        assert_eq!(events[0].client, "10.0.0.5");
+        assert_eq!(
+            (events[1].frame, events[1].result.as_str()),
+            (3, "no answer")
+        );
+    }
+
+    #[test]
+    fn never_panics_on_cut_dns() {
+        let q = query(1, true, 0, Some([1, 2, 3, 4]));
+        for n in 0..q.len() {
+            let _ = parse_dns(&q[..n]);
+        }
+        // A compression pointer loop ends.
+        let mut l = query(1, false, 0, None);
+        l[12] = 0xc0;
+        l[13] = 12;
+        let _ = parse_dns(&l);
+    }
+}

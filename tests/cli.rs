@@ -1,0 +1,194 @@
+//! The command line: exit codes (0 when anything was read, 2 otherwise or on a usage
+//! error), the JSON and JSON Lines outputs, the text table, `--rdp-port`, `--threads`.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::*;
+
+fn rdptriage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+        .args(args)
+        .env("COLUMNS", "220")
+        .output()
+        .expect("run rdptriage")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+/// SYN from 10.1.0.5:50000 refused by 10.2.0.9:`port`.
+fn refused_pcap(port: u16) -> Vec<u8> {
+    let c = Conv::new("10.1.0.5:50000", &format!("10.2.0.9:{port}"));
+    pcap_of(Link::Eth, &[(T0, c.syn()), (T0 + MS, c.refuse())])
+}
+
+#[test]
+fn json_output_and_exit_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
+    let o = rdptriage(&["analyze", "--format", "json", p(&cap)]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON parses");
+    assert_eq!(v["schema"], "rdptriage/1");
+    assert_eq!(v["inputs"][0]["path"], p(&cap));
+    assert_eq!(v["inputs"][0]["kind"], "pcap");
+    assert_eq!(v["inputs"][0]["packets"], 2);
+    let c = &v["connections"][0];
+    assert_eq!(c["id"], "c1");
+    assert_eq!(c["client"], "10.1.0.5:50000");
+    assert_eq!(c["server"], "10.2.0.9:3389");
+    assert_eq!(c["cause"], "tcp_refused");
+    assert_eq!(c["verdict"], "failed");
+    assert_eq!(c["stages"][0]["frames"], serde_json::json!([1, 2]));
+    assert_eq!(c["start"], "2023-11-14T22:13:20.000000Z");
+    assert_eq!(v["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn exit_2_when_nothing_was_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = write(dir.path(), "empty.pcap", b"");
+    let o = rdptriage(&["analyze", "--format", "json", p(&empty)]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON parses");
+    assert_eq!(v["inputs"][0]["skipped"], true);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no readable input"));
+
+    // A pcap whose file header is cut.
+    let cut = write(dir.path(), "cut.pcap", &refused_pcap(3389)[..20]);
+    let o = rdptriage(&["analyze", p(&cut)]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // A path that does not exist.
+    let missing = dir.path().join("missing.pcap");
+    let o = rdptriage(&["analyze", "--format", "json", p(&missing)]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON parses");
+    assert_eq!(v["inputs"][0]["path"], p(&missing));
+    assert!(
+        v["inputs"][0]["warnings"][0]
+            .as_str()
+            .expect("warning")
+            .starts_with("cannot open: ")
+    );
+
+    // One readable file among unreadable ones is enough for 0.
+    let cap = write(dir.path(), "ok.pcap", &refused_pcap(3389));
+    let o = rdptriage(&["analyze", p(&empty), p(&cut), p(&cap)]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(rdptriage(&["analyze"]).status.code(), Some(2));
+    assert_eq!(
+        rdptriage(&["analyze", "--format", "xml", "x.pcap"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        rdptriage(&["analyze", "--threads", "0", "x.pcap"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(rdptriage(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(rdptriage(&["--help"]).status.code(), Some(0));
+}
+
+/// JSON Lines: inputs, then connections, then warnings, each line an object with its type.
+#[test]
+fn jsonl_lines_each_have_a_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = refused_pcap(3389);
+    let cap = write(dir.path(), "a.pcap", &bytes);
+    // The same capture cut 10 bytes into its second record (which starts at 24 + 16 + 58).
+    let cut = write(dir.path(), "b.pcap", &bytes[..98 + 10]);
+    let txt = write(dir.path(), "c.txt", b"notes");
+    let o = rdptriage(&["analyze", "--format", "jsonl", p(&cap), p(&cut), p(&txt)]);
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|v| v["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        types,
+        ["input", "input", "input", "connection", "connection", "warning"]
+    );
+    assert_eq!(lines[0]["path"], p(&cap));
+    assert_eq!(lines[2]["skipped"], true);
+    assert_eq!(lines[3]["cause"], "tcp_refused");
+    // In b.pcap only the SYN survived, at the very end of the capture.
+    assert_eq!(lines[4]["cause"], "capture_ended");
+    assert_eq!(lines[4]["verdict"], "incomplete");
+    assert_eq!(
+        lines[5]["message"],
+        format!(
+            "{}: truncated record header: the file ends 10 bytes into a 16-byte header at offset 98",
+            p(&cut)
+        )
+    );
+}
+
+#[test]
+fn text_output_names_the_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
+    let o = rdptriage(&["analyze", p(&cap)]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Read 1 capture (2 packets); 1 RDP connection.\n"),
+        "{out}"
+    );
+    assert!(out.contains(p(&cap)), "{out}");
+    assert!(out.contains("tcp_refused"), "{out}");
+    assert!(out.contains("FAILED"), "{out}");
+    assert!(out.contains("10.2.0.9:3389"), "{out}");
+}
+
+#[test]
+fn rdp_port_option() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "p3390.pcap", &refused_pcap(3390));
+    let o = rdptriage(&["analyze", "--format", "json", p(&cap)]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["connections"], serde_json::json!([]));
+    let o = rdptriage(&["analyze", "--format", "json", "--rdp-port", "3390", p(&cap)]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["connections"][0]["server"], "10.2.0.9:3390");
+    assert_eq!(v["connections"][0]["cause"], "tcp_refused");
+}
+
+#[test]
+fn threads_do_not_change_the_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut fr = Vec::new();
+    for i in 0..200u16 {
+        let c = Conv::new(&format!("10.1.0.{}:{}", i % 5 + 1, 40_000 + i), "10.2.0.9:3389");
+        let t = T0 + i64::from(i) * MS;
+        fr.push((t, c.syn().frame(Link::Eth)));
+        if i % 3 == 0 {
+            fr.push((t + 100_000, c.refuse().frame(Link::Eth)));
+        } else if i % 3 == 1 {
+            fr.push((t + 100_000, c.synack().frame(Link::Eth)));
+        }
+    }
+    let a = write(dir.path(), "a.pcap", &Pcap::new(1).file(&fr));
+    let b = write(dir.path(), "b.pcap.gz", &gzip(&Pcap::new(1).file(&fr)));
+    let one = rdptriage(&["analyze", "--format", "json", "--threads", "1", p(&a), p(&b)]);
+    let two = rdptriage(&["analyze", "--format", "json", "--threads", "2", p(&a), p(&b)]);
+    assert_eq!(one.status.code(), Some(0));
+    assert!(one.stdout == two.stdout, "outputs differ");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&one)).expect("json");
+    assert_eq!(v["connections"].as_array().expect("array").len(), 400);
+}
