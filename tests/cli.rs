@@ -35,7 +35,12 @@ fn json_output_and_exit_0() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
     let o = rdptriage(&["analyze", "--format", "json", p(&cap)]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON parses");
     assert_eq!(v["schema"], "rdptriage/1");
     assert_eq!(v["inputs"][0]["path"], p(&cap));
@@ -90,11 +95,15 @@ fn exit_2_when_nothing_was_read() {
 fn usage_errors_exit_2() {
     assert_eq!(rdptriage(&["analyze"]).status.code(), Some(2));
     assert_eq!(
-        rdptriage(&["analyze", "--format", "xml", "x.pcap"]).status.code(),
+        rdptriage(&["analyze", "--format", "xml", "x.pcap"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(
-        rdptriage(&["analyze", "--threads", "0", "x.pcap"]).status.code(),
+        rdptriage(&["analyze", "--threads", "0", "x.pcap"])
+            .status
+            .code(),
         Some(2)
     );
     assert_eq!(rdptriage(&["frobnicate"]).status.code(), Some(2));
@@ -122,7 +131,14 @@ fn jsonl_lines_each_have_a_type() {
         .collect();
     assert_eq!(
         types,
-        ["input", "input", "input", "connection", "connection", "warning"]
+        [
+            "input",
+            "input",
+            "input",
+            "connection",
+            "connection",
+            "warning"
+        ]
     );
     assert_eq!(lines[0]["path"], p(&cap));
     assert_eq!(lines[2]["skipped"], true);
@@ -174,7 +190,10 @@ fn threads_do_not_change_the_output() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut fr = Vec::new();
     for i in 0..200u16 {
-        let c = Conv::new(&format!("10.1.0.{}:{}", i % 5 + 1, 40_000 + i), "10.2.0.9:3389");
+        let c = Conv::new(
+            &format!("10.1.0.{}:{}", i % 5 + 1, 40_000 + i),
+            "10.2.0.9:3389",
+        );
         let t = T0 + i64::from(i) * MS;
         fr.push((t, c.syn().frame(Link::Eth)));
         if i % 3 == 0 {
@@ -185,8 +204,24 @@ fn threads_do_not_change_the_output() {
     }
     let a = write(dir.path(), "a.pcap", &Pcap::new(1).file(&fr));
     let b = write(dir.path(), "b.pcap.gz", &gzip(&Pcap::new(1).file(&fr)));
-    let one = rdptriage(&["analyze", "--format", "json", "--threads", "1", p(&a), p(&b)]);
-    let two = rdptriage(&["analyze", "--format", "json", "--threads", "2", p(&a), p(&b)]);
+    let one = rdptriage(&[
+        "analyze",
+        "--format",
+        "json",
+        "--threads",
+        "1",
+        p(&a),
+        p(&b),
+    ]);
+    let two = rdptriage(&[
+        "analyze",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+        p(&a),
+        p(&b),
+    ]);
     assert_eq!(one.status.code(), Some(0));
     assert!(one.stdout == two.stdout, "outputs differ");
     let v: serde_json::Value = serde_json::from_str(&stdout(&one)).expect("json");

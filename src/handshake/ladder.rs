@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::report::StageReport;
 use crate::tcp::{Connection, Mark, Side};
 
+use super::mcs::{self, McsPdu};
 use super::pdu::{Pdu, PduKind, split};
 use super::tls::{self, HandshakeMessage, content};
 use super::x224::{self, FailureCode, protocol};
@@ -31,6 +32,7 @@ pub struct RdpOutcome {
     pub summary: String,
     pub negotiation: Option<serde_json::Value>,
     pub tls: Option<serde_json::Value>,
+    pub mcs: Option<serde_json::Value>,
 }
 
 /// A connection whose last packets came this long after the last progress, with the client
@@ -531,7 +533,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             vec![],
             "Standard RDP Security: no NLA".to_string(),
         );
-        return standard_security(conn, out, ladder, &c_rest, &s_rest, end, x224_done_ns);
+        return standard_security(conn, out, ladder, end, x224_done_ns);
     }
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
@@ -912,63 +914,74 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     }
 }
 
-/// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4).
+/// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].
 fn standard_security(
     conn: &Connection,
     mut out: RdpOutcome,
     mut ladder: Ladder,
-    _c: &[Pdu],
-    _s: &[Pdu],
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    let c_all = split(&conn.c2s, Side::Client, true);
-    let s_all = split(&conn.s2c, Side::Server, true);
-    let c: Vec<Pdu> = c_all.into_iter().skip(1).collect();
-    let s: Vec<Pdu> = s_all.into_iter().skip(1).collect();
-    // MCS PDUs follow TPKT (4 bytes) and X.224 Data (3 bytes).
-    let mcs = |p: &Pdu, dir: &crate::tcp::Direction| -> Option<(u8, u8)> {
-        let b = p.bytes(dir);
-        (p.kind == PduKind::Tpkt && b.len() > 8 && b[5] == 0xf0).then(|| (b[7], b[8]))
+    let c: Vec<Pdu> = split(&conn.c2s, Side::Client, true)
+        .into_iter()
+        .skip(1)
+        .collect();
+    let s: Vec<Pdu> = split(&conn.s2c, Side::Server, true)
+        .into_iter()
+        .skip(1)
+        .collect();
+    let decode = |p: &Pdu, dir: &crate::tcp::Direction| {
+        (p.kind == PduKind::Tpkt)
+            .then(|| mcs::parse_mcs(p.bytes(dir)))
+            .flatten()
     };
-    let ci = c
-        .iter()
-        .find(|p| mcs(p, &conn.c2s) == Some((0x7f, 0x65)))
-        .copied();
-    let cresp = s
-        .iter()
-        .find(|p| mcs(p, &conn.s2c) == Some((0x7f, 0x66)))
-        .copied();
-    // Disconnect Provider Ultimatum (T.125 DomainMCSPDU choice 8, PER: 0x20 | reason bits).
-    let dpum = s
-        .iter()
-        .find(|p| mcs(p, &conn.s2c).is_some_and(|(a, _)| a >> 2 == 8))
-        .copied();
+    let ci = c.iter().find_map(|p| match decode(p, &conn.c2s) {
+        Some(McsPdu::ConnectInitial(ci)) => Some((*p, ci)),
+        _ => None,
+    });
+    let cresp = s.iter().find_map(|p| match decode(p, &conn.s2c) {
+        Some(McsPdu::ConnectResponse(r)) => Some((*p, r)),
+        _ => None,
+    });
+    let dpum = s.iter().find_map(|p| match decode(p, &conn.s2c) {
+        Some(McsPdu::DisconnectProviderUltimatum { reason }) => Some((*p, reason)),
+        _ => None,
+    });
+    out.mcs = Some(mcs_json(
+        ci.as_ref().map(|x| (&x.1, x.0.last_frame)),
+        cresp.as_ref().map(|x| (&x.1, x.0.last_frame)),
+    ));
+    let dpum_words = |d: &Pdu, reason: u8| {
+        format!(
+            "an MCS Disconnect Provider Ultimatum ({}, frame {})",
+            mcs::reason_name(reason),
+            d.last_frame
+        )
+    };
     match (ci, cresp) {
-        (Some(ci), Some(rsp)) => {
-            let result = connect_response_result(rsp.bytes(&conn.s2c));
-            if result.is_some_and(|r| r != 0) {
+        (Some((cip, _)), Some((rsp, r))) => {
+            let frames = vec![cip.last_frame, rsp.last_frame];
+            if r.result != 0 || r.gcc_result.is_some_and(|g| g != 0) {
                 let words = format!(
-                    "the server refused the MCS connection: Connect-Response result {} (frame {})",
-                    result.unwrap_or(0),
+                    "the server refused the MCS connection: {}{} (frame {})",
+                    mcs::mcs_result_name(r.result),
+                    r.gcc_result
+                        .filter(|g| *g != 0)
+                        .map(|g| format!(", GCC {}", mcs::gcc_result_name(g)))
+                        .unwrap_or_default(),
                     rsp.last_frame
                 );
-                ladder.push(
-                    "mcs",
-                    "failed",
-                    vec![ci.last_frame, rsp.last_frame],
-                    words.clone(),
-                );
+                ladder.push("mcs", "failed", frames, words.clone());
                 return finish(out, ladder, "failed", "server_denied", "mcs", words);
             }
             ladder.push(
                 "mcs",
                 "ok",
-                vec![ci.last_frame, rsp.last_frame],
+                frames,
                 "MCS Connect Initial and Connect Response in clear".to_string(),
             );
             out.reached = "mcs";
-            let before = |f: u64| {
+            let counts_before = |f: u64| {
                 (
                     c.iter()
                         .filter(|p| p.first_frame > rsp.last_frame && p.first_frame < f)
@@ -979,37 +992,22 @@ fn standard_security(
                 )
             };
             // A Disconnect Provider Ultimatum ends every session; it is a refusal only when it
-            // comes before the session got going.
-            let dpum = dpum.filter(|d| d.first_frame > rsp.last_frame);
-            let (before_c, before_s) = before(dpum.map(|d| d.first_frame).unwrap_or(u64::MAX));
-            let updates_before_dpum = s.iter().any(|p| {
-                p.kind == PduKind::FastPath
-                    && p.first_frame > rsp.last_frame
-                    && dpum.is_some_and(|d| p.first_frame < d.first_frame)
-            });
-            if let Some(d) =
-                dpum.filter(|_| !updates_before_dpum && (before_c < 12 || before_s < 12))
-            {
-                let words = format!(
-                    "the server sent an MCS Disconnect Provider Ultimatum (frame {}) during connection setup",
-                    d.last_frame
-                );
-                ladder.push("session", "failed", vec![d.last_frame], words.clone());
-                return finish(out, ladder, "failed", "server_denied", "session", words);
-            }
-            let (after_c, after_s) = (before_c, before_s);
-            // The session runs once the server sends fast-path updates (graphics after the
-            // capability exchange), or when both sides exchanged well beyond the channel joins,
+            // comes before the session got going. The session runs once the server sends
+            // fast-path updates, or when both sides exchanged well beyond the channel joins,
             // licensing and capability PDUs of connection setup.
-            let fast_path_updates = s
+            let dpum = dpum.filter(|(d, _)| d.first_frame > rsp.last_frame);
+            let until = dpum.map(|(d, _)| d.first_frame).unwrap_or(u64::MAX);
+            let (after_c, after_s) = counts_before(until);
+            let updates = s
                 .iter()
                 .filter(|p| {
                     p.kind == PduKind::FastPath
                         && p.first_frame > rsp.last_frame
-                        && dpum.is_none_or(|d| p.first_frame < d.first_frame)
+                        && p.first_frame < until
                 })
                 .count();
-            if fast_path_updates > 0 || (after_c >= 12 && after_s >= 12) {
+            let session = updates > 0 || (after_c >= 12 && after_s >= 12);
+            if session {
                 let last = c
                     .iter()
                     .chain(&s)
@@ -1025,15 +1023,20 @@ fn standard_security(
                 out.reached = "session";
                 let words = format!(
                     "connected with Standard RDP Security; session carried {after_c} client and {after_s} server PDUs{}{}",
-                    dpum.map(|d| format!(
-                        "; the server ended it with a Disconnect Provider Ultimatum (frame {})",
-                        d.last_frame
-                    ))
-                    .unwrap_or_default(),
+                    dpum.map(|(d, r)| format!("; the server ended it with {}", dpum_words(&d, r)))
+                        .unwrap_or_default(),
                     end.map(|e| format!("; {}", e.describe()))
                         .unwrap_or_default()
                 );
                 return finish(out, ladder, "ok", "", "", words);
+            }
+            if let Some((d, r)) = dpum {
+                let words = format!(
+                    "the server sent {} during connection setup",
+                    dpum_words(&d, r)
+                );
+                ladder.push("session", "failed", vec![d.last_frame], words.clone());
+                return finish(out, ladder, "failed", "server_denied", "session", words);
             }
             let st = stall(conn, end, rsp.ts_ns, Side::Server, "server_denied");
             let words = format!(
@@ -1052,21 +1055,22 @@ fn standard_security(
             );
             finish(out, ladder, st.verdict, st.cause, "session", words)
         }
-        (Some(ci), None) => {
-            if let Some(d) = dpum {
-                let mut frames = vec![ci.last_frame, d.last_frame];
+        (Some((cip, _)), None) => {
+            if let Some((d, r)) = dpum {
+                let mut frames = vec![cip.last_frame, d.last_frame];
                 frames.extend(end.map(|e| e.mark.frame));
                 let words = format!(
-                    "the server answered the MCS Connect Initial (frame {}) with a Disconnect Provider Ultimatum (frame {}): it refuses Standard RDP Security (xrdp set to TLS does this)",
-                    ci.last_frame, d.last_frame
+                    "the server answered the MCS Connect Initial (frame {}) with {}: it refuses Standard RDP Security (xrdp set to TLS does this)",
+                    cip.last_frame,
+                    dpum_words(&d, r)
                 );
                 ladder.push("mcs", "failed", frames, words.clone());
                 return finish(out, ladder, "failed", "server_denied", "mcs", words);
             }
-            let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
+            let st = stall(conn, end, cip.ts_ns, Side::Server, "server_denied");
             let words = format!(
                 "no MCS Connect Response to the Connect Initial in frame {}: {}",
-                ci.last_frame, st.words
+                cip.last_frame, st.words
             );
             ladder.push(
                 "mcs",
@@ -1075,7 +1079,7 @@ fn standard_security(
                 } else {
                     "failed"
                 },
-                vec![ci.last_frame],
+                vec![cip.last_frame],
                 words.clone(),
             );
             finish(out, ladder, st.verdict, st.cause, "mcs", words)
@@ -1101,20 +1105,44 @@ fn standard_security(
     }
 }
 
-/// The `result` of an MCS Connect-Response (T.125 §11.2, BER): the first element after the
-/// application tag and length, an ENUMERATED (0x0a 0x01 result).
-fn connect_response_result(tpkt: &[u8]) -> Option<u8> {
-    let b = tpkt.get(7..)?;
-    if b.get(..2)? != [0x7f, 0x66] {
-        return None;
+/// What the MCS exchange says in clear: the client's name, build, keyboard, display and
+/// channels, and the server's encryption and certificate (Zeek's rdp.log fields, named as Zeek
+/// names them).
+fn mcs_json(
+    ci: Option<(&mcs::ConnectInitial, u64)>,
+    cr: Option<(&mcs::ConnectResponse, u64)>,
+) -> serde_json::Value {
+    let core = ci.and_then(|(c, _)| c.client_core.as_ref());
+    let sec = cr.and_then(|(r, _)| r.server_security.as_ref());
+    let mut problems: Vec<String> = Vec::new();
+    if let Some((c, _)) = ci {
+        problems.extend(c.problems.iter().cloned());
     }
-    let mut i = 2;
-    let l = *b.get(i)?;
-    i += 1;
-    if l & 0x80 != 0 {
-        i += (l & 0x7f) as usize;
+    if let Some((r, _)) = cr {
+        problems.extend(r.problems.iter().cloned());
     }
-    (b.get(i)? == &0x0a && b.get(i + 1)? == &1).then(|| b.get(i + 2).copied())?
+    json!({
+        "connect_initial_frame": ci.map(|(_, f)| f),
+        "connect_response_frame": cr.map(|(_, f)| f),
+        "client_name": core.map(|c| c.client_name.clone()),
+        "client_build": core.map(|c| mcs::client_build_name(c.client_build)),
+        "client_build_raw": core.map(|c| c.client_build),
+        "keyboard_layout": core.map(|c| mcs::keyboard_layout_name(c.keyboard_layout)),
+        "desktop_width": core.map(|c| c.desktop_width),
+        "desktop_height": core.map(|c| c.desktop_height),
+        "requested_color_depth": core.and_then(|c| c.requested_color_depth()),
+        "client_dig_product_id": core.and_then(|c| c.client_dig_product_id.clone()),
+        "server_selected_protocol_echo": core.and_then(|c| c.server_selected_protocol).map(x224::protocol_name),
+        "channels": ci.map(|(c, _)| c.channels.clone()).unwrap_or_default(),
+        "result": cr.map(|(r, _)| mcs::mcs_result_name(r.result)),
+        "gcc_result": cr.and_then(|(r, _)| r.gcc_result).map(mcs::gcc_result_name),
+        "encryption_method": sec.map(|s| mcs::encryption_method_name(s.encryption_method)),
+        "encryption_level": sec.map(|s| mcs::encryption_level_name(s.encryption_level)),
+        "cert_type": sec.and_then(|s| s.cert.as_ref()).map(|c| mcs::cert_type_name(c.chain_version())),
+        "cert_count": sec.and_then(|s| s.cert.as_ref()).map(|c| c.count()),
+        "cert_permanent": sec.and_then(|s| s.cert.as_ref()).map(|c| c.permanent),
+        "problems": problems,
+    })
 }
 
 fn finish(

@@ -161,6 +161,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
 
     let mut negotiation = None;
     let mut tls = None;
+    let mut mcs = None;
     if reached == Some("tcp") {
         let last_tcp_frame = stages
             .last()
@@ -175,6 +176,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         summary = rdp.summary;
         negotiation = rdp.negotiation;
         tls = rdp.tls;
+        mcs = rdp.mcs;
     } else {
         for name in &STAGES[1..] {
             stages.push(stage(name, "not_reached", vec![], None));
@@ -207,6 +209,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         dns: Vec::new(),
         kerberos: Vec::new(),
         tls,
+        mcs,
         network,
     }
 }

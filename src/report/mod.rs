@@ -108,6 +108,9 @@ pub struct ConnectionReport {
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<crate::handshake::side::SideEvent>,
     pub tls: Option<serde_json::Value>,
+    /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
+    /// server's encryption and certificate.
+    pub mcs: Option<serde_json::Value>,
     pub network: NetworkReport,
 }
 
