@@ -116,11 +116,13 @@ impl Ladder {
         let mut frames = frames;
         frames.retain(|&f| f != 0);
         frames.dedup();
+        let evidence = (status != "not_reached").then_some("clear");
         self.stages.push(StageReport {
             stage,
             status,
             frames,
             note: note.into(),
+            evidence,
         });
     }
 
@@ -133,6 +135,7 @@ impl Ladder {
                     status: "not_reached",
                     frames: vec![],
                     note: None,
+                    evidence: None,
                 });
             }
         }
@@ -1154,6 +1157,26 @@ fn finish(
     words: String,
 ) -> RdpOutcome {
     ladder.rest_not_reached();
+    // Inside TLS, everything after the handshake is judged from encrypted records, and so is
+    // the session under Standard RDP Security (PDU counts); so is a certificate rejection
+    // that came after a completed handshake.
+    let in_tls = out.tls.is_some();
+    for s in &mut ladder.stages {
+        let inferred = match s.stage {
+            "nla" | "mcs" => in_tls,
+            "session" => true,
+            "tls" => {
+                cause == "certificate_rejected"
+                    && s.note
+                        .as_deref()
+                        .is_some_and(|n| n.contains("after the TLS handshake"))
+            }
+            _ => false,
+        };
+        if inferred && s.evidence.is_some() {
+            s.evidence = Some("inferred");
+        }
+    }
     out.stages = ladder.stages;
     out.verdict = Some(verdict);
     out.cause = (!cause.is_empty()).then_some(cause);

@@ -197,6 +197,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         reached,
         failed_stage,
         cause,
+        confidence: confidence(verdict, failed_stage, reached, &stages),
         summary,
         attempt: None,
         attempt_connections: 1,
@@ -220,12 +221,34 @@ fn stage(
     frames: Vec<u64>,
     note: Option<String>,
 ) -> StageReport {
+    let evidence = (status != "not_reached").then_some("clear");
     StageReport {
         stage: name,
         status,
         frames,
         note,
+        evidence,
     }
+}
+
+/// `high` when the stage that decided the verdict was read in clear, `medium` when inferred.
+fn confidence(
+    verdict: Option<&'static str>,
+    failed_stage: Option<&'static str>,
+    reached: Option<&'static str>,
+    stages: &[StageReport],
+) -> Option<&'static str> {
+    verdict?;
+    let deciding = failed_stage.or(reached)?;
+    let evidence = stages
+        .iter()
+        .find(|s| s.stage == deciding)
+        .and_then(|s| s.evidence);
+    Some(if evidence == Some("inferred") {
+        "medium"
+    } else {
+        "high"
+    })
 }
 
 fn role_words(r: RoleSource) -> &'static str {

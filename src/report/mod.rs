@@ -86,6 +86,9 @@ pub struct ConnectionReport {
     pub reached: Option<&'static str>,
     pub failed_stage: Option<&'static str>,
     pub cause: Option<&'static str>,
+    /// How sure the verdict is: `high` when the stage that decided it was read in clear,
+    /// `medium` when it was inferred from encrypted records.
+    pub confidence: Option<&'static str>,
     /// One line a person reads first.
     pub summary: String,
     /// The connection attempt this connection belongs to (`a1`…): retries and fallbacks of
@@ -121,6 +124,9 @@ pub struct StageReport {
     pub status: &'static str,
     pub frames: Vec<u64>,
     pub note: Option<String>,
+    /// `clear` when decoded from bytes sent in clear, `inferred` when judged from encrypted
+    /// records' directions, sizes and timing; null for stages not reached.
+    pub evidence: Option<&'static str>,
 }
 
 /// TCP-level health of a connection.
