@@ -166,6 +166,17 @@ fn stall(
     let lossy = real_retransmissions + conn.c2s.gaps + conn.s2c.gaps > 0
         || conn.c2s.missed_bytes() + conn.s2c.missed_bytes() > 0;
     match end {
+        // Still open when the capture ends: stalled on loss if the last seconds were spent
+        // retransmitting, else simply cut.
+        None if lossy && conn.last.ts_ns - last_progress_ns >= GAVE_UP_AFTER_NS => Stall {
+            cause: "packet_loss",
+            verdict: "failed",
+            words: format!(
+                "the handshake stalled on loss: no progress for {:.1} s while {} segments were retransmitted; the capture ends with the connection still open",
+                (conn.last.ts_ns - last_progress_ns) as f64 / 1e9,
+                real_retransmissions
+            ),
+        },
         None => Stall {
             cause: "capture_ended",
             verdict: "incomplete",
