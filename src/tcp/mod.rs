@@ -135,6 +135,9 @@ pub struct Direction {
     pub dup_acks: u64,
     pub zero_windows: u64,
     pub keep_alives: u64,
+    /// The last packet this side sent was a keep-alive (so the peer's next pure ACK is its
+    /// answer, not a duplicate ACK).
+    keep_alive_last: bool,
     /// The last ACK number and window this side sent.
     last_ack: Option<(u32, u16)>,
     /// Consecutive duplicate ACKs, and when the last one was sent.
@@ -468,7 +471,9 @@ impl Connection {
         let other_dup_run = other.dup_run;
         let other_last_ack = other.last_ack.map(|(a, _)| a);
         let other_last_dup_ns = other.last_dup_ns;
+        let other_keep_alive = other.keep_alive_last;
         dir.packets += 1;
+        dir.keep_alive_last = false;
         if rst && dir.first_rst.is_none() {
             dir.first_rst = Some(mark);
         }
@@ -489,9 +494,17 @@ impl Connection {
         if len == 0 {
             // Duplicate ACK: a pure ACK repeating the previous ACK and a non-zero window
             // (Wireshark's tcp.analysis.duplicate_ack without its in-flight refinement; a
-            // repeated zero window is a zero window, not a duplicate ACK).
+            // repeated zero window is a zero window, and the answer to the peer's keep-alive
+            // is a keep-alive ACK, neither a duplicate ACK).
             if !fin && ack {
-                if t.window != 0 && dir.last_ack == Some((t.ack, t.window)) {
+                if off == dir.high - 1 {
+                    // A keep-alive (counted below), not a duplicate ACK.
+                    dir.keep_alive_last = true;
+                    dir.dup_run = 0;
+                } else if t.window != 0
+                    && !other_keep_alive
+                    && dir.last_ack == Some((t.ack, t.window))
+                {
                     dir.dup_acks += 1;
                     dir.dup_run += 1;
                     dir.last_dup_ns = fact.ts_ns;
@@ -500,8 +513,20 @@ impl Connection {
                 }
                 dir.last_ack = Some((t.ack, t.window));
             }
-            if fin && end > dir.high {
-                dir.high = end;
+            if !fin && off == dir.high - 1 {
+                // A zero-length keep-alive one byte behind (Wireshark's tcp.analysis.keep_alive).
+                dir.keep_alives += 1;
+            } else if off > dir.high {
+                // Even an empty segment shows that bytes before it went by unseen
+                // (Wireshark flags it "previous segment not captured").
+                dir.gaps += 1;
+                let from = dir.high;
+                dir.add_hole(from, off, fact.ts_ns);
+                dir.high = off;
+            }
+            if fin {
+                // The FIN takes one sequence number: the ACKs after it are no gap.
+                dir.high = dir.high.max(off + 1);
             }
             return;
         }
@@ -510,6 +535,7 @@ impl Connection {
         dir.bytes += len as u64;
         if len <= 1 && off == dir.high - 1 {
             dir.keep_alives += 1;
+            dir.keep_alive_last = true;
             return;
         }
         if off > dir.high {
@@ -546,6 +572,9 @@ impl Connection {
             }
         }
         dir.last_data = Some((off, t.seg_len, fact.ip_id));
+        if fin {
+            dir.high = dir.high.max(end + 1);
+        }
         if keep && off + (payload.len() as i64) > 0 {
             let (o, p) = if off < 0 {
                 (0, &payload[(-off) as usize..])
