@@ -1,0 +1,422 @@
+//! The project's own captures (`fixtures/captures/`, made by `fixtures/make-captures.sh`:
+//! xfreerdp against xrdp 0.9.21 and freerdp-shadow 2.11 in network namespaces). Every frame
+//! number and field below is written down in `fixtures/captures/EXPECTED.md`, where tshark
+//! derived it (`fixtures/captures/verify-expected.sh` re-checks that file against the pcaps).
+
+use std::path::PathBuf;
+
+use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::report::{ConnectionReport, Report};
+use serde_json::{Value, json};
+
+fn analyze(name: &str) -> Report {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/captures")
+        .join(name);
+    analyze_paths(&[p], &Options::default())
+}
+
+fn one(name: &str) -> ConnectionReport {
+    let r = analyze(name);
+    assert_eq!(r.connections.len(), 1, "{name}: {:#?}", r.connections);
+    assert!(r.warnings.is_empty(), "{name}: {:?}", r.warnings);
+    r.connections.into_iter().next().unwrap()
+}
+
+fn stage<'a>(c: &'a ConnectionReport, name: &str) -> (&'a str, &'a [u64]) {
+    let s = c
+        .stages
+        .iter()
+        .find(|s| s.stage == name)
+        .expect("stage present");
+    (s.status, &s.frames)
+}
+
+fn statuses(c: &ConnectionReport) -> Vec<&str> {
+    c.stages.iter().map(|s| s.status).collect()
+}
+
+fn field<'a>(v: &'a Option<Value>, path: &[&str]) -> &'a Value {
+    let mut v = v.as_ref().unwrap_or(&Value::Null);
+    for k in path {
+        v = v.get(*k).unwrap_or(&Value::Null);
+    }
+    v
+}
+
+/// Every fixture: the verdict, cause, last stage reached and the stage that failed.
+#[test]
+fn every_fixture_gets_its_verdict() {
+    let table: &[(&str, &str, Option<&str>, Option<&str>, Option<&str>)] = &[
+        ("tls-success.pcap", "ok", None, Some("session"), None),
+        ("loss-path.pcap", "ok", None, Some("session"), None),
+        ("stdrdp-success.pcap", "ok", None, Some("session"), None),
+        ("nla-success.pcap", "ok", None, Some("session"), None),
+        (
+            "tcp-dropped.pcap",
+            "failed",
+            Some("tcp_no_answer"),
+            None,
+            Some("tcp"),
+        ),
+        (
+            "neg-hybrid-required.pcap",
+            "failed",
+            Some("negotiation_failure"),
+            Some("tcp"),
+            Some("x224"),
+        ),
+        (
+            "neg-server-rdp-only.pcap",
+            "failed",
+            Some("negotiation_failure"),
+            Some("tcp"),
+            Some("x224"),
+        ),
+        (
+            "cert-expired.pcap",
+            "failed",
+            Some("certificate_rejected"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "cert-name-mismatch.pcap",
+            "failed",
+            Some("certificate_rejected"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "cert-expired-tls13.pcap",
+            "failed",
+            Some("certificate_rejected"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "tls-version-mismatch.pcap",
+            "failed",
+            Some("tls_alert"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "tls-cipher-mismatch.pcap",
+            "failed",
+            Some("tls_alert"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "server-reset-mid-handshake.pcap",
+            "failed",
+            Some("tls_aborted"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "loss-handshake.pcap",
+            "failed",
+            Some("packet_loss"),
+            Some("x224"),
+            Some("tls"),
+        ),
+        (
+            "stdrdp-xrdp-mac-error.pcap",
+            "failed",
+            Some("server_denied"),
+            Some("mcs"),
+            Some("session"),
+        ),
+    ];
+    for &(name, verdict, cause, reached, failed) in table {
+        let c = one(name);
+        assert_eq!(
+            (c.verdict, c.cause, c.reached, c.failed_stage),
+            (Some(verdict), cause, reached, failed),
+            "{name}: {}",
+            c.summary
+        );
+    }
+}
+
+/// tcp-refused: two connections (FreeRDP retries), each SYN (frames 1, 3) answered by the
+/// server's RST (frames 2, 4); one attempt.
+#[test]
+fn refused_port() {
+    let r = analyze("tcp-refused.pcap");
+    assert_eq!(r.connections.len(), 2);
+    for (c, (syn, rst)) in r.connections.iter().zip([(1, 2), (3, 4)]) {
+        assert_eq!(c.cause, Some("tcp_refused"));
+        assert_eq!(stage(c, "tcp"), ("failed", &[syn, rst][..]));
+        assert_eq!(
+            (c.network.reset_by, c.network.reset_frame),
+            (Some("server"), Some(rst))
+        );
+        assert_eq!(c.attempt.as_deref(), Some("a1"));
+    }
+    assert_eq!(r.connections[1].attempt_index, 2);
+}
+
+/// tcp-dropped: 1 SYN and 7 retransmissions over 11.3 s, never answered.
+#[test]
+fn silently_dropped_port() {
+    let c = one("tcp-dropped.pcap");
+    assert_eq!(c.network.syn_retries, 7);
+    assert_eq!(stage(&c, "tcp"), ("failed", &[1, 2, 3, 4, 5, 6, 7, 8][..]));
+    assert_eq!(c.network.reset_by, None);
+    assert_eq!(c.client, "10.99.1.2:36304");
+    assert_eq!(c.server, "10.99.2.2:3389");
+}
+
+/// loss-path: a session through 20 % random loss; tshark: retransmission 13, lost_segment 9,
+/// out_of_order 2, keep_alive 1; client FIN 116, client RST 118.
+#[test]
+fn loss_on_the_path_is_counted_like_tshark() {
+    let c = one("loss-path.pcap");
+    let n = &c.network;
+    assert_eq!(n.retransmissions, 13);
+    assert_eq!(n.gaps, 9);
+    assert_eq!(n.out_of_order, 2);
+    assert_eq!(n.keep_alives, 1);
+    assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(116)));
+    assert_eq!((n.reset_by, n.reset_frame), (Some("client"), Some(118)));
+    assert_eq!(stage(&c, "x224"), ("ok", &[4, 7][..]));
+    assert_eq!(field(&c.tls, &["version"]), "TLS1.3");
+}
+
+/// tls-success: CR frame 4 (PROTOCOL_SSL), CC frame 6, ClientHello 8, ServerHello 10 (TLS 1.3,
+/// 0x1302 = TLS_AES_256_GCM_SHA384), client CCS/Finished 11; client FIN 107, RST 109.
+#[test]
+fn tls_session() {
+    let c = one("tls-success.pcap");
+    assert_eq!(statuses(&c), ["ok", "ok", "ok", "not_reached", "ok", "ok"]);
+    assert_eq!(stage(&c, "x224"), ("ok", &[4, 6][..]));
+    assert_eq!(stage(&c, "tls"), ("ok", &[8, 10, 11][..]));
+    assert_eq!(field(&c.negotiation, &["requested"]), &json!(["SSL"]));
+    assert_eq!(field(&c.negotiation, &["selected"]), "SSL");
+    assert_eq!(field(&c.tls, &["version"]), "TLS1.3");
+    assert_eq!(field(&c.tls, &["cipher"]), "TLS_AES_256_GCM_SHA384");
+    assert_eq!(field(&c.tls, &["certificate_encrypted"]), true);
+    assert_eq!(
+        field(&c.tls, &["client_hello", "supported_versions"]),
+        &json!(["TLS1.3", "TLS1.2", "TLS1.1", "TLS1.0"])
+    );
+    assert_eq!(
+        (c.network.closed_by, c.network.close_frame),
+        (Some("client"), Some(107))
+    );
+    assert_eq!(c.network.reset_frame, Some(109));
+}
+
+/// stdrdp-success: legacy CR (no RDP_NEG_REQ) frame 4, CC frame 6 selecting Standard RDP
+/// Security; orderly client FIN at frame 64.
+#[test]
+fn standard_rdp_security_session() {
+    let c = one("stdrdp-success.pcap");
+    assert_eq!(
+        statuses(&c),
+        ["ok", "ok", "not_reached", "not_reached", "ok", "ok"]
+    );
+    assert_eq!(field(&c.negotiation, &["requested"]), &Value::Null);
+    assert_eq!(field(&c.negotiation, &["selected"]), "RDP");
+    assert_eq!(c.stages[1].frames, [4, 6]);
+    assert_eq!(field(&c.mcs, &["encryption_method"]), "128bit");
+    assert_eq!(
+        (c.network.closed_by, c.network.close_frame),
+        (Some("client"), Some(64))
+    );
+    assert_eq!(
+        c.confidence,
+        Some("medium"),
+        "the session stage is inferred from PDU counts"
+    );
+}
+
+/// neg-hybrid-required: the client asked for TLS only (0x1); CC frame 6 is RDP_NEG_FAILURE 5;
+/// the client closes (FIN frame 8).
+#[test]
+fn server_requires_nla() {
+    let c = one("neg-hybrid-required.pcap");
+    assert_eq!(
+        field(&c.negotiation, &["failure"]),
+        "HYBRID_REQUIRED_BY_SERVER"
+    );
+    assert_eq!(field(&c.negotiation, &["requested"]), &json!(["SSL"]));
+    assert_eq!(stage(&c, "x224"), ("failed", &[4, 6][..]));
+    assert_eq!(c.confidence, Some("high"));
+    assert_eq!(
+        (c.network.closed_by, c.network.close_frame),
+        (Some("client"), Some(8))
+    );
+}
+
+/// neg-server-rdp-only: the client asked for TLS only; xrdp selects PROTOCOL_RDP (frame 6),
+/// which the client did not offer, and the client leaves (FIN frame 8).
+#[test]
+fn server_selects_a_protocol_the_client_did_not_offer() {
+    let c = one("neg-server-rdp-only.pcap");
+    assert_eq!(field(&c.negotiation, &["selected"]), "RDP");
+    assert_eq!(field(&c.negotiation, &["failure"]), &Value::Null);
+    assert_eq!(stage(&c, "x224"), ("failed", &[4, 6, 8][..]));
+}
+
+/// cert-expired: TLS 1.2, self-signed CN=10.99.2.2 valid 2020-01-01 to 2020-01-31 in frame 10;
+/// the handshake completes, the client sends an encrypted alert (frame 13) and FIN (14).
+#[test]
+fn expired_certificate() {
+    let c = one("cert-expired.pcap");
+    assert_eq!(field(&c.tls, &["version"]), "TLS1.2");
+    assert_eq!(
+        field(&c.tls, &["cipher"]),
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+    );
+    let cert = field(&c.tls, &["certificate"]);
+    assert_eq!(cert["frame"], 10);
+    assert_eq!(cert["subject"], "CN=10.99.2.2");
+    assert_eq!(cert["issuer"], "CN=10.99.2.2");
+    assert_eq!(cert["not_before"], "2020-01-01T00:00:00.000000Z");
+    assert_eq!(cert["not_after"], "2020-01-31T00:00:00.000000Z");
+    assert_eq!(cert["self_signed"], true);
+    assert_eq!(cert["expired_at_capture"], true);
+    assert_eq!(cert["subject_alt_names"], json!(["IP:10.99.2.2"]));
+    assert_eq!(cert["key_type"], "RSA");
+    let alerts = field(&c.tls, &["alerts"]).as_array().unwrap();
+    assert_eq!(
+        (alerts[0]["from"].as_str(), alerts[0]["frame"].as_u64()),
+        (Some("client"), Some(13))
+    );
+    assert_eq!(alerts[0]["level"], "encrypted");
+    assert!(c.summary.contains("expired on 2020-01-31"), "{}", c.summary);
+    assert_eq!(stage(&c, "tls"), ("failed", &[8, 10, 12, 13, 14][..]));
+    assert_eq!(c.confidence, Some("medium"));
+}
+
+/// cert-name-mismatch: the certificate (frame 10) is for wrong-name.rdptriage.test, issued by
+/// the test CA; the client asked for 10.99.2.2 (SNI).
+#[test]
+fn certificate_for_another_name() {
+    let c = one("cert-name-mismatch.pcap");
+    let cert = field(&c.tls, &["certificate"]);
+    assert_eq!(cert["subject"], "CN=wrong-name.rdptriage.test");
+    assert_eq!(cert["issuer"], "CN=rdptriage Test CA");
+    assert_eq!(cert["self_signed"], false);
+    assert_eq!(cert["expired_at_capture"], false);
+    assert_eq!(cert["matches_sni"], false);
+    assert_eq!(field(&c.tls, &["sni"]), "10.99.2.2");
+    assert!(
+        c.summary
+            .contains("names DNS:wrong-name.rdptriage.test but the client asked for 10.99.2.2"),
+        "{}",
+        c.summary
+    );
+}
+
+/// nla-wrong-password: two connections (FreeRDP retries); each completes TLS 1.3, then the
+/// server closes during CredSSP: FIN 17 / RST 19, and FIN 40 / RST 42.
+#[test]
+fn wrong_password_is_an_nla_failure() {
+    let r = analyze("nla-wrong-password.pcap");
+    assert_eq!(r.connections.len(), 2);
+    for (c, (fin, rst)) in r.connections.iter().zip([(17, 19), (40, 42)]) {
+        assert_eq!(c.cause, Some("nla_failure"), "{}", c.summary);
+        assert_eq!(field(&c.negotiation, &["selected"]), "HYBRID");
+        assert_eq!(
+            field(&c.negotiation, &["requested"]),
+            &json!(["SSL", "HYBRID"])
+        );
+        assert_eq!(stage(c, "tls").0, "ok");
+        let (status, frames) = stage(c, "nla");
+        assert_eq!(status, "failed");
+        assert_eq!(frames.last(), Some(&fin));
+        assert_eq!(
+            (c.network.closed_by, c.network.close_frame),
+            (Some("server"), Some(fin))
+        );
+        assert_eq!(
+            (c.network.reset_by, c.network.reset_frame),
+            (Some("server"), Some(rst))
+        );
+        assert_eq!(
+            c.stages.iter().find(|s| s.stage == "nla").unwrap().evidence,
+            Some("inferred")
+        );
+    }
+    assert_eq!(r.connections[0].attempt, r.connections[1].attempt);
+}
+
+/// nla-success: CR 0x3, CC selects HYBRID (frame 6); the CredSSP exchange ends and the
+/// session runs.
+#[test]
+fn nla_session() {
+    let c = one("nla-success.pcap");
+    assert_eq!(statuses(&c), ["ok", "ok", "ok", "ok", "ok", "ok"]);
+    assert_eq!(stage(&c, "x224"), ("ok", &[4, 6][..]));
+    assert_eq!(stage(&c, "tls"), ("ok", &[8, 9, 10][..]));
+}
+
+/// tls-version-mismatch: xrdp limited to TLS 1.1 answers the ClientHello (frame 8) with a
+/// fatal internal_error alert (frame 10); tls-cipher-mismatch: handshake_failure (frame 10).
+#[test]
+fn tls_alerts_name_sender_and_description() {
+    for (name, desc) in [
+        ("tls-version-mismatch.pcap", "internal_error"),
+        ("tls-cipher-mismatch.pcap", "handshake_failure"),
+    ] {
+        let c = one(name);
+        let alerts = field(&c.tls, &["alerts"]).as_array().unwrap().clone();
+        assert_eq!(
+            alerts[0],
+            json!({"from": "server", "level": "fatal", "description": desc, "frame": 10}),
+            "{name}"
+        );
+        assert_eq!(stage(&c, "tls"), ("failed", &[8, 10][..]), "{name}");
+        assert_eq!(c.confidence, Some("high"));
+    }
+}
+
+/// server-reset-mid-handshake: a private key that does not match the certificate: no
+/// ServerHello, a plaintext MCS disconnect (frame 10), server RST (frame 11).
+#[test]
+fn server_that_cannot_start_tls() {
+    let c = one("server-reset-mid-handshake.pcap");
+    assert_eq!(stage(&c, "tls"), ("failed", &[8, 10, 11][..]));
+    assert_eq!(
+        (c.network.reset_by, c.network.reset_frame),
+        (Some("server"), Some(11))
+    );
+    assert_eq!(field(&c.tls, &["server_hello_frame"]), &Value::Null);
+    assert!(c.summary.contains("plaintext"), "{}", c.summary);
+}
+
+/// loss-handshake: 60 % loss after the TCP handshake; CC at frame 9 after 4 retransmitted
+/// CRs, ServerHello at 13, the client's Finished never acknowledged; tshark: 8
+/// retransmissions; no FIN or RST before the capture ends.
+#[test]
+fn handshake_stalled_by_loss() {
+    let c = one("loss-handshake.pcap");
+    assert_eq!(c.network.retransmissions, 8);
+    assert_eq!(c.network.reset_by, None);
+    assert_eq!(c.network.closed_by, None);
+    assert_eq!(stage(&c, "x224"), ("ok", &[4, 9][..]));
+    assert_eq!(field(&c.tls, &["server_hello_frame"]), 13);
+    assert_eq!(field(&c.tls, &["server_finished_frame"]), &Value::Null);
+}
+
+/// stdrdp-xrdp-mac-error: xrdp drops FreeRDP's Standard RDP Security session right after the
+/// client's first encrypted PDU: a Disconnect Provider Ultimatum and the server's FIN (34).
+#[test]
+fn server_ends_standard_security_setup() {
+    let c = one("stdrdp-xrdp-mac-error.pcap");
+    assert_eq!(
+        (c.network.closed_by, c.network.close_frame),
+        (Some("server"), Some(34))
+    );
+    assert!(
+        c.summary.contains("Disconnect Provider Ultimatum"),
+        "{}",
+        c.summary
+    );
+    assert_eq!(field(&c.mcs, &["gcc_result"]), "Success");
+}
