@@ -286,21 +286,33 @@ fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
             .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
             .unwrap_or_default()
     };
+    // Events by the client that received them, so each connection looks at its own only.
+    let mut by_client: std::collections::HashMap<&str, Vec<&SideEvent>> =
+        std::collections::HashMap::new();
+    for e in events {
+        by_client.entry(e.client.as_str()).or_default().push(e);
+    }
+    for list in by_client.values_mut() {
+        list.sort_by_key(|e| e.ts_ns);
+    }
     for c in connections.iter_mut() {
         let client = host(&c.client);
         let server = host(&c.server);
-        for e in events.iter().filter(|e| e.client == client) {
+        let Some(mine) = by_client.get(client.as_str()) else {
+            continue;
+        };
+        // Only the events within the window around the connection's start.
+        let from = mine.partition_point(|e| e.ts_ns < c.start_ns - WINDOW_NS);
+        let to = mine.partition_point(|e| e.ts_ns <= c.start_ns + WINDOW_NS);
+        for e in &mine[from..to] {
             match e.kind {
                 "dns"
                     if e.ts_ns <= c.start_ns
-                        && c.start_ns - e.ts_ns <= WINDOW_NS
                         && (e.addresses.contains(&server) || e.is_failure()) =>
                 {
-                    c.dns.push(e.clone());
+                    c.dns.push((*e).clone());
                 }
-                "kerberos" if (e.ts_ns - c.start_ns).abs() <= WINDOW_NS => {
-                    c.kerberos.push(e.clone())
-                }
+                "kerberos" => c.kerberos.push((*e).clone()),
                 _ => {}
             }
         }

@@ -147,7 +147,7 @@ fn pcapng_corrupt_block_length_resyncs() {
         let w = format!(
             "corrupt pcapng block after frame 3 ({why}); skipped {len} bytes to the next valid block at offset {at}"
         );
-        assert_eq!(i.warnings, [w.clone()]);
+        assert_eq!(i.warnings, std::slice::from_ref(&w));
         assert_eq!(r.warnings, [format!("{}: {w}", p.display())]);
         let conn = only_conn(&r);
         assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
@@ -179,13 +179,26 @@ fn pcapng_truncated_last_block() {
     );
 }
 
-/// A zip whose middle member is corrupt: the other members are analysed; the corrupt one is
-/// listed with a warning.
+/// Offset of the local header of the member named `name` in zip bytes `z`, and of its
+/// central directory entry.
+fn zip_headers(z: &[u8], name: &str) -> (usize, usize) {
+    let find = |sig: &[u8], name_at: usize| {
+        (0..z.len() - 4)
+            .find(|&i| z[i..].starts_with(sig) && z[i + name_at..].starts_with(name.as_bytes()))
+            .expect("header")
+    };
+    (find(b"PK\x03\x04", 30), find(b"PK\x01\x02", 46))
+}
+
+/// A zip with two corrupt members between two good ones: `badcrc.pcap` (stored) has a wrong
+/// CRC-32 in its headers, so its bytes are all read and the check fails at its end;
+/// `bad.pcap` (deflated) has the second half of its deflate stream overwritten. The good
+/// members are analysed in full; each corrupt one is listed with a warning.
 #[test]
-fn zip_with_corrupt_member() {
-    let a = Conv::new("10.1.0.5:50001", "10.2.0.9:3389");
-    let b = Conv::new("10.1.0.5:50002", "10.2.0.9:3389");
-    let c = Conv::new("10.1.0.5:50003", "10.2.0.9:3389");
+fn zip_with_corrupt_members() {
+    let convs: Vec<Conv> = (1..=4)
+        .map(|k| Conv::new(&format!("10.1.0.5:5000{k}"), "10.2.0.9:3389"))
+        .collect();
     let cap = |c: &Conv| {
         let mut segs = handshake(c, T0);
         for k in 0..20 {
@@ -193,51 +206,67 @@ fn zip_with_corrupt_member() {
         }
         pcap_of(Link::Eth, &segs)
     };
-    let (pa, pb, pc) = (cap(&a), cap(&b), cap(&c));
+    let caps: Vec<Vec<u8>> = convs.iter().map(cap).collect();
     let mut z = zip_of(&[
-        ("good1.pcap", false, &pa),
-        ("bad.pcap", true, &pb),
-        ("good2.pcap", false, &pc),
+        ("good1.pcap", false, &caps[0]),
+        ("badcrc.pcap", false, &caps[1]),
+        ("bad.pcap", true, &caps[2]),
+        ("good2.pcap", false, &caps[3]),
     ]);
-    // bad.pcap's local header follows good1.pcap's: 30 + 10 (name) + data.
-    let bad_at = 30 + "good1.pcap".len() + pa.len();
-    assert_eq!(&z[bad_at..bad_at + 4], b"PK\x03\x04");
-    let name_len = u16::from_le_bytes([z[bad_at + 26], z[bad_at + 27]]) as usize;
-    let extra_len = u16::from_le_bytes([z[bad_at + 28], z[bad_at + 29]]) as usize;
-    let csize = u32::from_le_bytes(z[bad_at + 18..bad_at + 22].try_into().expect("4")) as usize;
-    let data_at = bad_at + 30 + name_len + extra_len;
-    // Overwrite the second half of the deflate stream.
+    let (local, central) = zip_headers(&z, "badcrc.pcap");
+    for at in [local + 14, central + 16] {
+        z[at] ^= 0x5a;
+    }
+    let (local, _) = zip_headers(&z, "bad.pcap");
+    let csize = u32::from_le_bytes(z[local + 18..local + 22].try_into().expect("4")) as usize;
+    let extra = u16::from_le_bytes([z[local + 28], z[local + 29]]) as usize;
+    let data_at = local + 30 + "bad.pcap".len() + extra;
     for b in &mut z[data_at + csize / 2..data_at + csize] {
         *b = 0xff;
     }
+
     let (r, _d, p) = analyze_bytes("bundle.zip", &z);
     let base = p.display().to_string();
     let paths: Vec<&str> = r.inputs.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(
         paths,
-        [
-            format!("{base}!good1.pcap"),
-            format!("{base}!bad.pcap"),
-            format!("{base}!good2.pcap")
-        ]
+        ["good1.pcap", "badcrc.pcap", "bad.pcap", "good2.pcap"].map(|m| format!("{base}!{m}"))
     );
-    for i in [&r.inputs[0], &r.inputs[2]] {
+    // 3 handshake frames + 20 data segments each.
+    for i in [&r.inputs[0], &r.inputs[3]] {
         assert_eq!((i.packets, i.skipped), (23, false), "{}", i.path);
         assert!(i.warnings.is_empty(), "{:?}", i.warnings);
     }
-    let bad = &r.inputs[1];
-    assert!(bad.packets < 23, "{}", bad.packets);
-    assert!(!bad.warnings.is_empty());
-    assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.starts_with(&format!("{base}!bad.pcap: "))),
-        "{:?}",
-        r.warnings
+    let crc = &r.inputs[1];
+    assert_eq!((crc.packets, crc.skipped), (23, false));
+    assert_eq!(
+        crc.warnings,
+        [format!(
+            "read error: Invalid checksum at offset {}",
+            caps[1].len()
+        )]
     );
+    let bad = &r.inputs[2];
+    assert!(bad.packets < 23, "{}", bad.packets);
+    assert!(
+        bad.warnings
+            .first()
+            .is_some_and(|w| w.starts_with("read error: ")),
+        "{:?}",
+        bad.warnings
+    );
+    for m in ["badcrc.pcap", "bad.pcap"] {
+        let prefix = format!("{base}!{m}: ");
+        assert!(
+            r.warnings.iter().any(|w| w.starts_with(&prefix)),
+            "{:?}",
+            r.warnings
+        );
+    }
     let clients: Vec<&str> = r.connections.iter().map(|c| c.client.as_str()).collect();
     assert_eq!(clients.first(), Some(&"10.1.0.5:50001"));
-    assert_eq!(clients.last(), Some(&"10.1.0.5:50003"));
+    assert_eq!(clients.last(), Some(&"10.1.0.5:50004"));
+    assert!(clients.contains(&"10.1.0.5:50002"));
     let good2 = r.connections.last().expect("conn");
     assert_eq!(good2.network.client.payload_bytes, 10_000);
 }

@@ -83,6 +83,44 @@ fn pcap_both_byte_orders_and_resolutions() {
     }
 }
 
+/// A capture left running for days (`tcpdump port 3389` over a weekend): records three days
+/// apart are records, not corruption; also when the jump is at the very last record.
+#[test]
+fn pcap_records_days_apart() {
+    let a = Conv::new("10.1.0.5:50001", "10.2.0.9:3389");
+    let b = Conv::new("10.1.0.5:50002", "10.2.0.9:3389");
+    let c = Conv::new("10.1.0.5:50003", "10.2.0.9:3389");
+    let days = 3 * 86_400 * SEC;
+    let segs = vec![
+        (T0, a.syn()),
+        (T0 + MS, a.refuse()),
+        (T0 + days, b.syn()),
+        (T0 + days + MS, b.refuse()),
+        (T0 + 2 * days, c.syn()),
+    ];
+    let (r, _d, _p) = analyze_bytes("days.pcap", &pcap_of(Link::Eth, &segs));
+    let i = only_input(&r);
+    assert_eq!(i.packets, 5);
+    assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+    assert_eq!(
+        i.last_packet.as_deref(),
+        Some("2023-11-20T22:13:20.000000Z")
+    );
+    let got: Vec<(&str, u64, Option<&str>)> = r
+        .connections
+        .iter()
+        .map(|c| (c.client.as_str(), c.first_frame, c.cause))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("10.1.0.5:50001", 1, Some("tcp_refused")),
+            ("10.1.0.5:50002", 3, Some("tcp_refused")),
+            ("10.1.0.5:50003", 5, Some("capture_ended")),
+        ]
+    );
+}
+
 /// Two interfaces: 0 is Ethernet with `if_tsresol` 6 (µs), 1 is raw IP (101) with 9 (ns).
 /// SYN on 0 at T0+0.25 s; SYN-ACK and ACK on 1 at +0.26 s and +0.2701234 s. The RTT
 /// (SYN → ACK = 20.1234 ms → 20.123) is only right if both clocks are read right.
@@ -514,7 +552,7 @@ fn folders_walked_recursively_in_sorted_order() {
     write(&root, "a.txt", b"not a capture");
     write(&root, "C.pcap", &cap(1));
     write(&root, "a/y/x.pcap", &cap(2));
-    let r = analyze(&[root.clone()]);
+    let r = analyze(std::slice::from_ref(&root));
     let rel: Vec<String> = r
         .inputs
         .iter()
@@ -533,4 +571,105 @@ fn folders_walked_recursively_in_sorted_order() {
     );
     let ids: Vec<&str> = r.connections.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["c1", "c2", "c3", "c4"]);
+}
+
+/// `if_tsoffset` (option 14, a signed 64-bit count of seconds in the section's byte order)
+/// is added to every timestamp of the interface: here the packets carry times relative to
+/// T0 (0.25 s, 0.26 s, 0.27 s) and the offset is T0's seconds.
+#[test]
+fn pcapng_ts_offset_in_both_byte_orders() {
+    let c = conv();
+    for be in [false, true] {
+        let mut w = Pcapng::new(be);
+        let offset = T0 / SEC;
+        let value = if be {
+            offset.to_be_bytes()
+        } else {
+            offset.to_le_bytes()
+        };
+        w.idb_with_options(1, 0, &[(9, vec![6]), (14, value.to_vec())]);
+        for (k, (_, s)) in handshake(&c, T0).into_iter().enumerate() {
+            w.epb(0, 250_000 + 10_000 * k as u64, &s.frame(Link::Eth));
+        }
+        let (r, _d, _p) = analyze_bytes("tsoffset.pcapng", &w.bytes());
+        assert!(only_input(&r).warnings.is_empty());
+        assert_handshake(
+            &r,
+            "2023-11-14T22:13:20.250000Z",
+            "2023-11-14T22:13:20.270000Z",
+            20.0,
+        );
+    }
+}
+
+/// An Interface Description Block too short for its snap length (16 bytes): pcap-parser
+/// rejects it, the framer warns and keeps its link type, in either byte order.
+#[test]
+fn pcapng_short_interface_block() {
+    let c = conv();
+    for be in [false, true] {
+        let mut w = Pcapng::new(be);
+        let lt: [u8; 2] = if be {
+            1u16.to_be_bytes()
+        } else {
+            1u16.to_le_bytes()
+        };
+        let idb_at = w.block(1, &[lt[0], lt[1], 0, 0]);
+        for (t, s) in handshake(&c, T0) {
+            w.epb(0, us(t), &s.frame(Link::Eth));
+        }
+        let (r, _d, _p) = analyze_bytes("shortidb.pcapng", &w.bytes());
+        let i = only_input(&r);
+        assert_eq!(i.packets, 3, "be {be}");
+        assert_eq!(
+            i.warnings,
+            [format!(
+                "interface description options could not be parsed; microsecond timestamps assumed at offset {idb_at}"
+            )],
+            "be {be}"
+        );
+        assert_eq!(
+            i.stats.as_ref().expect("stats").undecodable_frames,
+            0,
+            "be {be}"
+        );
+        assert_handshake(
+            &r,
+            "2023-11-14T22:13:20.000000Z",
+            "2023-11-14T22:13:20.020000Z",
+            20.0,
+        );
+    }
+}
+
+/// A gzip file of two members (`cat a.gz b.gz`), the pcap cut between them in the middle of
+/// a record: read as one stream.
+#[test]
+fn gzip_multi_member() {
+    let c = conv();
+    let plain = pcap_of(Link::Eth, &handshake(&c, T0));
+    let mut gz = gzip(&plain[..100]);
+    gz.extend_from_slice(&gzip(&plain[100..]));
+    let (r, _d, _p) = analyze_bytes("multi.pcap.gz", &gz);
+    let i = only_input(&r);
+    assert_eq!((i.packets, i.container.as_str()), (3, "gzip"));
+    assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+    assert_eq!(stages(only_conn(&r))[0], ("tcp", "ok", vec![1, 2, 3]));
+}
+
+/// A zip inside a zip: members are named through both archives.
+#[test]
+fn zip_inside_zip() {
+    let c = conv();
+    let plain = pcap_of(Link::Eth, &handshake(&c, T0));
+    let inner = zip_of(&[("x.pcap", true, &plain)]);
+    let outer = zip_of(&[("logs/inner.zip", false, &inner)]);
+    let (r, _d, p) = analyze_bytes("outer.zip", &outer);
+    let i = only_input(&r);
+    assert_eq!(i.path, format!("{}!logs/inner.zip!x.pcap", p.display()));
+    assert_eq!(
+        (i.kind.as_str(), i.container.as_str(), i.packets),
+        ("pcap", "zip/zip", 3)
+    );
+    assert_eq!(only_conn(&r).input, i.path);
 }

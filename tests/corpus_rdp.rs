@@ -10,11 +10,16 @@ use rdptriage::report::{ConnectionReport, Report};
 use serde_json::Value;
 
 fn corpus_file(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel);
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("skipping: {} not found (../shared/corpus absent)", p.display());
+        eprintln!(
+            "skipping: {} not found (../shared/corpus absent)",
+            p.display()
+        );
         None
     }
 }
@@ -24,7 +29,10 @@ fn analyze(rel: &str) -> Option<Report> {
 }
 
 fn neg<'a>(c: &'a ConnectionReport, key: &str) -> &'a Value {
-    c.negotiation.as_ref().and_then(|n| n.get(key)).unwrap_or(&Value::Null)
+    c.negotiation
+        .as_ref()
+        .and_then(|n| n.get(key))
+        .unwrap_or(&Value::Null)
 }
 
 fn tls<'a>(c: &'a ConnectionReport, path: &[&str]) -> &'a Value {
@@ -37,7 +45,9 @@ fn tls<'a>(c: &'a ConnectionReport, path: &[&str]) -> &'a Value {
 
 /// Zeek logs the cookie without its `mstshash=` prefix.
 fn zeek_cookie(c: &ConnectionReport) -> Option<String> {
-    neg(c, "cookie").as_str().map(|s| s.trim_start_matches("mstshash=").to_string())
+    neg(c, "cookie")
+        .as_str()
+        .map(|s| s.trim_start_matches("mstshash=").to_string())
 }
 
 /// One row per connection: file, index, expected verdict, cause, last stage reached, and where
@@ -45,31 +55,91 @@ fn zeek_cookie(c: &ConnectionReport) -> Option<String> {
 const LADDER: &[(&str, usize, &str, Option<&str>, &str)] = &[
     // MANIFEST: "Conn 1: req 0x1 (TLS); server replies RDP_NEG_FAILURE 0x2 SSL_NOT_ALLOWED_BY_SERVER;
     // server RST. Conn 2: req 0x0, sel 0x0 (Standard RDP Security), full MCS/GCC, session OK."
-    ("pcap/zeek/rdp-proprietary-encryption.pcap", 0, "failed", Some("negotiation_failure"), "tcp"),
-    ("pcap/zeek/rdp-proprietary-encryption.pcap", 1, "ok", None, "session"),
+    (
+        "pcap/zeek/rdp-proprietary-encryption.pcap",
+        0,
+        "failed",
+        Some("negotiation_failure"),
+        "tcp",
+    ),
+    (
+        "pcap/zeek/rdp-proprietary-encryption.pcap",
+        1,
+        "ok",
+        None,
+        "session",
+    ),
     // MANIFEST: "Conn 2 is a full session (438 appdata) ending in FIN+RST."
     ("pcap/zeek/rdp-to-ssl.pcap", 1, "ok", None, "session"),
     ("pcap/zeek/nla_win7_win2k8r2.pcap", 1, "ok", None, "session"),
     // MANIFEST: "Standard RDP security … Truncated, with no teardown."
-    ("pcap/zeek/rdp-x509.pcap", 0, "incomplete", Some("capture_ended"), "mcs"),
+    (
+        "pcap/zeek/rdp-x509.pcap",
+        0,
+        "incomplete",
+        Some("capture_ended"),
+        "mcs",
+    ),
     // MANIFEST: "Same flow as rdp-x509, cut after GCC ClientData."
-    ("pcap/zeek/rdp-unknown-keyboard.pcap", 0, "incomplete", Some("capture_ended"), "x224"),
+    (
+        "pcap/zeek/rdp-unknown-keyboard.pcap",
+        0,
+        "incomplete",
+        Some("capture_ended"),
+        "x224",
+    ),
     // Suricata: full session; MANIFEST: "full session, server RST at the end".
-    ("pcap/suricata-verify/RDP-003.pcap", 0, "ok", None, "session"),
+    (
+        "pcap/suricata-verify/RDP-003.pcap",
+        0,
+        "ok",
+        None,
+        "session",
+    ),
     // MANIFEST: "full logon/logoff".
     ("pcap/wireshark-wiki/RDP-002.pcap", 0, "ok", None, "session"),
     // MANIFEST: "req 0xb, sel 0x8, TLS 1.2 ECDHE, 6 appdata. Truncated with no teardown."
-    ("pcap/nDPI/rdp.pcap", 0, "incomplete", Some("capture_ended"), "tls"),
+    (
+        "pcap/nDPI/rdp.pcap",
+        0,
+        "incomplete",
+        Some("capture_ended"),
+        "tls",
+    ),
     // MANIFEST: "Legacy RDP (no RDP_NEG) … MCS Connect Initial/Response"; 30 packets, no teardown.
-    ("pcap/nDPI/rdp3.pcap", 0, "incomplete", Some("capture_ended"), "mcs"),
+    (
+        "pcap/nDPI/rdp3.pcap",
+        0,
+        "incomplete",
+        Some("capture_ended"),
+        "mcs",
+    ),
     // MANIFEST: "Capture starts mid-stream after X.224 … decrypting shows CredSSP … Demand/Confirm Active."
     ("pcap/wireshark-wiki/rdp-ssl.pcap", 0, "ok", None, "session"),
     // MANIFEST: "Both sessions complete and end in a client RST."
-    ("pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng", 0, "ok", None, "session"),
-    ("pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng", 1, "ok", None, "session"),
+    (
+        "pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng",
+        0,
+        "ok",
+        None,
+        "session",
+    ),
+    (
+        "pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng",
+        1,
+        "ok",
+        None,
+        "session",
+    ),
     // MANIFEST: "TLS 1.2 completes. After one 51-byte server record the client sends RST." The
     // connection died in the CredSSP phase of HYBRID_EX.
-    ("pcap/zeek/rdp-no-cookie-mstshash.pcap", 0, "failed", Some("nla_failure"), "tls"),
+    (
+        "pcap/zeek/rdp-no-cookie-mstshash.pcap",
+        0,
+        "failed",
+        Some("nla_failure"),
+        "tls",
+    ),
 ];
 
 #[test]
@@ -89,7 +159,9 @@ fn ladder_verdicts_match_the_corpus_descriptions() {
 /// a5b05d2a…, sni_matches_cert F.
 #[test]
 fn rdp_to_ssl_agrees_with_zeek() {
-    let Some(r) = analyze("pcap/zeek/rdp-to-ssl.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-to-ssl.pcap") else {
+        return;
+    };
     assert_eq!(r.connections.len(), 2);
     for c in &r.connections {
         assert_eq!(zeek_cookie(c).as_deref(), Some("AWAKECODI"));
@@ -98,8 +170,14 @@ fn rdp_to_ssl_agrees_with_zeek() {
         assert_eq!(tls(c, &["version"]), "TLS1.0");
         assert_eq!(tls(c, &["cipher"]), "TLS_RSA_WITH_AES_128_CBC_SHA");
         assert_eq!(tls(c, &["sni"]), "192.168.1.150");
-        assert_eq!(tls(c, &["certificate", "subject"]), "CN=WIN2K8R2.awakecoding.ath.cx");
-        assert_eq!(tls(c, &["certificate", "issuer"]), "CN=WIN2K8R2.awakecoding.ath.cx");
+        assert_eq!(
+            tls(c, &["certificate", "subject"]),
+            "CN=WIN2K8R2.awakecoding.ath.cx"
+        );
+        assert_eq!(
+            tls(c, &["certificate", "issuer"]),
+            "CN=WIN2K8R2.awakecoding.ath.cx"
+        );
         assert_eq!(tls(c, &["certificate", "self_signed"]), true);
         assert_eq!(
             tls(c, &["certificate", "sha256"]),
@@ -110,7 +188,10 @@ fn rdp_to_ssl_agrees_with_zeek() {
     // One attempt: the short first connection (mstsc's, before the password was typed, 34 s
     // earlier) is superseded by the full session.
     assert_eq!(r.connections[0].attempt, r.connections[1].attempt);
-    assert_eq!(r.connections[0].superseded_by.as_deref(), Some(r.connections[1].id.as_str()));
+    assert_eq!(
+        r.connections[0].superseded_by.as_deref(),
+        Some(r.connections[1].id.as_str())
+    );
 }
 
 /// Zeek (rdp-no-cookie-msthash): no cookie, security_protocol HYBRID_EX; ssl.log TLSv12,
@@ -118,13 +199,18 @@ fn rdp_to_ssl_agrees_with_zeek() {
 /// Every packet of the trace is captured twice: those are duplicates, not loss.
 #[test]
 fn no_cookie_agrees_with_zeek() {
-    let Some(r) = analyze("pcap/zeek/rdp-no-cookie-mstshash.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-no-cookie-mstshash.pcap") else {
+        return;
+    };
     let c = &r.connections[0];
     assert_eq!(neg(c, "cookie"), &Value::Null);
     assert_eq!(neg(c, "selected"), "HYBRID_EX");
     assert_eq!(tls(c, &["version"]), "TLS1.2");
     assert_eq!(tls(c, &["cipher"]), "TLS_RSA_WITH_AES_256_GCM_SHA384");
-    assert_eq!(tls(c, &["certificate", "subject"]), "CN=CLK-456040-D.one.phoenix.gov");
+    assert_eq!(
+        tls(c, &["certificate", "subject"]),
+        "CN=CLK-456040-D.one.phoenix.gov"
+    );
     assert_eq!(
         tls(c, &["certificate", "sha256"]),
         "2f24fa5efe1c62447b32aa41af38c4176d03a62ca9c3c8d491946ed283b86cca"
@@ -139,7 +225,9 @@ fn no_cookie_agrees_with_zeek() {
 /// fallback.
 #[test]
 fn proprietary_encryption_fallback_agrees_with_zeek() {
-    let Some(r) = analyze("pcap/zeek/rdp-proprietary-encryption.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-proprietary-encryption.pcap") else {
+        return;
+    };
     let (c1, c2) = (&r.connections[0], &r.connections[1]);
     assert_eq!(zeek_cookie(c1).as_deref(), Some("FTBCO\\A70"));
     assert_eq!(neg(c1, "failure"), "SSL_NOT_ALLOWED_BY_SERVER");
@@ -147,11 +235,17 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     assert_eq!(neg(c2, "selected"), "RDP");
     let m = c2.mcs.as_ref().expect("mcs in clear");
     assert_eq!(m["gcc_result"], "Success");
-    assert_eq!(m["channels"], serde_json::json!(["rdpdr", "rdpsnd", "drdynvc", "cliprdr"]));
+    assert_eq!(
+        m["channels"],
+        serde_json::json!(["rdpdr", "rdpsnd", "drdynvc", "cliprdr"])
+    );
     assert_eq!(m["keyboard_layout"], "English - United States");
     assert_eq!(m["client_build"], "RDP 6.0");
     assert_eq!(m["client_name"], "FROG-POND");
-    assert_eq!((m["desktop_width"].as_u64(), m["desktop_height"].as_u64()), (Some(1152), Some(864)));
+    assert_eq!(
+        (m["desktop_width"].as_u64(), m["desktop_height"].as_u64()),
+        (Some(1152), Some(864))
+    );
     assert_eq!(m["requested_color_depth"], "32bit");
     assert_eq!(m["cert_type"], "RSA");
     assert_eq!(m["cert_count"], 1);
@@ -169,7 +263,9 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
 /// Client compatible, 128bit, RDP 8.1, JOHN-PC-LAPTOP, 1920x1080, 16bit.
 #[test]
 fn x509_agrees_with_zeek() {
-    let Some(r) = analyze("pcap/zeek/rdp-x509.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-x509.pcap") else {
+        return;
+    };
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("JOHN-PC  "));
     let m = c.mcs.as_ref().expect("mcs in clear");
@@ -182,13 +278,18 @@ fn x509_agrees_with_zeek() {
     assert_eq!(m["client_build"], "RDP 8.1");
     assert_eq!(m["client_name"], "JOHN-PC-LAPTOP");
     assert_eq!(m["requested_color_depth"], "16bit");
-    assert_eq!(m["client_dig_product_id"], "3c571ed0-3415-474b-ae94-74e151b");
+    assert_eq!(
+        m["client_dig_product_id"],
+        "3c571ed0-3415-474b-ae94-74e151b"
+    );
 }
 
 /// Zeek (rdp-unknown-keyboard): "Thai (Best Guess for 263198)", no result (no response).
 #[test]
 fn unknown_keyboard_agrees_with_zeek() {
-    let Some(r) = analyze("pcap/zeek/rdp-unknown-keyboard.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-unknown-keyboard.pcap") else {
+        return;
+    };
     let m = r.connections[0].mcs.as_ref().expect("mcs in clear");
     assert_eq!(m["keyboard_layout"], "Thai (Best Guess for 263198)");
     assert_eq!(m["gcc_result"], Value::Null);
@@ -200,7 +301,9 @@ fn unknown_keyboard_agrees_with_zeek() {
 /// rdpsnd.
 #[test]
 fn rdp_003_agrees_with_suricata() {
-    let Some(r) = analyze("pcap/suricata-verify/RDP-003.pcap") else { return };
+    let Some(r) = analyze("pcap/suricata-verify/RDP-003.pcap") else {
+        return;
+    };
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("A70067"));
     // Legacy request: no RDP_NEG_REQ, so Standard RDP Security.
@@ -208,7 +311,10 @@ fn rdp_003_agrees_with_suricata() {
     let m = c.mcs.as_ref().expect("mcs in clear");
     assert_eq!(m["client_build_raw"], 2600);
     assert_eq!(m["client_name"], "ISD2-KM84178");
-    assert_eq!(m["channels"], serde_json::json!(["rdpdr", "cliprdr", "rdpsnd"]));
+    assert_eq!(
+        m["channels"],
+        serde_json::json!(["rdpdr", "cliprdr", "rdpsnd"])
+    );
 }
 
 /// Zeek's analyzer_debug.log (rdp-invalid-length): "&enforce violation:
@@ -216,9 +322,14 @@ fn rdp_003_agrees_with_suricata() {
 /// name the bad length.
 #[test]
 fn invalid_length_is_read_without_a_crash() {
-    let Some(r) = analyze("pcap/zeek/rdp-invalid-length.pcap") else { return };
+    let Some(r) = analyze("pcap/zeek/rdp-invalid-length.pcap") else {
+        return;
+    };
     let c = &r.connections[0];
     assert_eq!(c.cause, None);
     assert_eq!(c.failed_stage, Some("x224"));
-    assert_eq!(neg(c, "problems"), &serde_json::json!(["negotiation data length field is 0, not 8"]));
+    assert_eq!(
+        neg(c, "problems"),
+        &serde_json::json!(["negotiation data length field is 0, not 8"])
+    );
 }

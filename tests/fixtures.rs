@@ -44,10 +44,19 @@ fn field<'a>(v: &'a Option<Value>, path: &[&str]) -> &'a Value {
     v
 }
 
+/// One fixture's expected verdict, cause, last stage reached and failed stage.
+type Expected = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 /// Every fixture: the verdict, cause, last stage reached and the stage that failed.
 #[test]
 fn every_fixture_gets_its_verdict() {
-    let table: &[(&str, &str, Option<&str>, Option<&str>, Option<&str>)] = &[
+    let table: &[Expected] = &[
         ("tls-success.pcap", "ok", None, Some("session"), None),
         ("loss-path.pcap", "ok", None, Some("session"), None),
         ("stdrdp-success.pcap", "ok", None, Some("session"), None),

@@ -254,8 +254,8 @@ fn port_reuse_makes_two_connections() {
     assert_eq!((s.tcp_connections, s.rdp_connections), (2, 2));
 }
 
-/// The same SYN (same ISN) sent again is a retry of one connection; the RTT is measured
-/// from the SYN the server answered (the retry).
+/// The same SYN (same ISN) sent again is a retry of one connection, and so is the same
+/// SYN-ACK; the RTT is measured from the SYN the server answered (the retry).
 #[test]
 fn syn_retry_same_isn_is_one_connection() {
     let c = conv();
@@ -263,12 +263,14 @@ fn syn_retry_same_isn_is_one_connection() {
         (T0, c.syn()),
         (T0 + SEC, c.syn()),
         (T0 + SEC + 10 * MS, c.synack()),
+        (T0 + SEC + 15 * MS, c.synack()),
         (T0 + SEC + 20 * MS, c.ack()),
     ];
     let r = run("synretry.pcap", &segs);
     let conn = only_conn(&r);
     assert_eq!(conn.network.syn_retries, 1);
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 3, 4]));
+    assert_eq!(conn.network.synack_retries, 1);
+    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 3, 5]));
     assert_eq!(conn.reached, Some("tcp"));
     assert_eq!(conn.network.rtt_ms, Some(20.0));
     assert_eq!(conn.network.retransmissions, 0);
@@ -451,6 +453,36 @@ fn zero_windows() {
     assert_eq!(n.duplicate_acks, 0);
 }
 
+/// An idle session kept alive: two zero-length keep-alives (Linux: one below the next
+/// sequence number), two one-byte ones (Windows), each answered by the server. tshark: 4
+/// "TCP keep-alive segment", 4 "ACK to a TCP keep-alive segment", no duplicate ACK.
+#[test]
+fn keep_alives_are_not_duplicate_acks() {
+    let c = conv();
+    let mut segs = after_handshake(
+        &c,
+        vec![
+            (T0 + 30 * MS, c.c(0, 0).bytes(100)),
+            (T0 + 31 * MS, c.s(0, 100)),
+        ],
+    );
+    for k in 1..=4 {
+        let t = T0 + k * 10 * SEC;
+        let ka = if k <= 2 {
+            c.c(99, 0)
+        } else {
+            c.c(99, 0).data(&[0])
+        };
+        segs.push((t, ka));
+        segs.push((t + MS, c.s(0, 100)));
+    }
+    let r = run("keepalive.pcap", &segs);
+    let n = &only_conn(&r).network;
+    assert_eq!(n.keep_alives, 4);
+    assert_eq!((n.duplicate_acks, n.retransmissions), (0, 0));
+    assert_eq!((n.gaps, n.missed_bytes, n.out_of_order), (0, 0, 0));
+}
+
 #[test]
 fn closed_by_and_reset_by_with_frames() {
     // The client closes first.
@@ -469,6 +501,8 @@ fn closed_by_and_reset_by_with_frames() {
     let n = &only_conn(&r).network;
     assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(6)));
     assert_eq!((n.reset_by, n.reset_frame), (None, None));
+    // A FIN takes one sequence number: the ACK after it is not a gap (tshark agrees).
+    assert_eq!((n.gaps, n.missed_bytes, n.retransmissions), (0, 0, 0));
 
     // The server resets right after the handshake.
     let segs = after_handshake(&c, vec![(T0 + 30 * MS, c.s(0, 0).rst())]);

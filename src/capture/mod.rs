@@ -357,7 +357,7 @@ impl<R: Read> Framer<R> {
             return false;
         }
         let h = PcapRecordHeader::read(avail, big_endian);
-        if !h.plausible(snaplen, last_ts_sec) {
+        if !h.plausible(snaplen, last_ts_sec) && !self.confirms_time_jump(&h, big_endian, snaplen) {
             return self.resync_pcap(block, big_endian, snaplen, last_ts_sec, header_at);
         }
         let total = 16 + h.caplen as usize;
@@ -395,6 +395,22 @@ impl<R: Read> Framer<R> {
             *last_ts_sec = Some(h.ts_sec);
         }
         true
+    }
+
+    /// A record more than a day after the previous one (a capture left running over a
+    /// weekend) is believed when its lengths are plausible and the record after it agrees
+    /// with its clock, or it is the last record of the file.
+    fn confirms_time_jump(&mut self, h: &PcapRecordHeader, big_endian: bool, snaplen: u32) -> bool {
+        if !h.plausible(snaplen, None) {
+            return false;
+        }
+        let next = 16 + h.caplen as usize;
+        self.fill_or_warn(next + 16);
+        let avail = self.available();
+        match avail.get(next..next + 16) {
+            Some(n) => PcapRecordHeader::read(n, big_endian).plausible(snaplen, Some(h.ts_sec)),
+            None => avail.len() == next,
+        }
     }
 
     /// Skips garbage up to the next offset where two consecutive plausible record headers
@@ -542,16 +558,18 @@ impl<R: Read> Framer<R> {
                         linktype: idb.linktype.0 as u32,
                         snaplen: idb.snaplen,
                         units_per_sec: ts_units_per_sec(idb.if_tsresol).unwrap_or(1_000_000),
-                        offset_sec: idb.ts_offset(),
+                        offset_sec: ts_offset_sec(&idb.options, big_endian),
                     },
                     Err(_) => {
                         self.warnings.push(FormatError::new(
                             at,
                             "interface description options could not be parsed; microsecond timestamps assumed",
                         ));
+                        // The link type is the block's first u16, in the section's order.
+                        let lt = rd(body, 8);
                         Interface {
-                            linktype: rd(body, 8) & 0xffff,
-                            snaplen: rd(body, 12),
+                            linktype: if big_endian { lt >> 16 } else { lt & 0xffff },
+                            snaplen: if len >= 20 { rd(body, 12) } else { 0 },
                             units_per_sec: 1_000_000,
                             offset_sec: 0,
                         }
@@ -777,6 +795,23 @@ fn ts_units_per_sec(if_tsresol: u8) -> Option<u64> {
     } else {
         10u64.checked_pow(n)
     }
+}
+
+/// `if_tsoffset` (option 14, signed seconds) in the section's byte order. (pcap-parser's
+/// `ts_offset` always reads it little-endian.)
+fn ts_offset_sec(options: &[pcap_parser::PcapNGOption<'_>], big_endian: bool) -> i64 {
+    options
+        .iter()
+        .find(|o| o.code == pcap_parser::OptionCode::IfTsoffset)
+        .and_then(|o| o.value().get(..8)?.try_into().ok())
+        .map(|v: [u8; 8]| {
+            if big_endian {
+                i64::from_be_bytes(v)
+            } else {
+                i64::from_le_bytes(v)
+            }
+        })
+        .unwrap_or(0)
 }
 
 /// Converts a pcapng timestamp in `units_per_sec` to nanoseconds since the epoch.

@@ -115,6 +115,7 @@ impl Ladder {
     ) {
         let mut frames = frames;
         frames.retain(|&f| f != 0);
+        frames.sort_unstable();
         frames.dedup();
         let evidence = (status != "not_reached").then_some("clear");
         self.stages.push(StageReport {

@@ -222,6 +222,9 @@ fn stage(
     note: Option<String>,
 ) -> StageReport {
     let evidence = (status != "not_reached").then_some("clear");
+    let mut frames = frames;
+    frames.sort_unstable();
+    frames.dedup();
     StageReport {
         stage: name,
         status,

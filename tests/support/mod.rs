@@ -614,6 +614,28 @@ impl Pcapng {
         self.block(1, &body)
     }
 
+    /// An Interface Description Block with the given `(code, value)` options (each padded
+    /// to 4 bytes), then opt_endofopt.
+    pub fn idb_with_options(
+        &mut self,
+        linktype: u16,
+        snaplen: u32,
+        opts: &[(u16, Vec<u8>)],
+    ) -> usize {
+        let mut body = Vec::new();
+        body.extend_from_slice(&self.u16(linktype));
+        body.extend_from_slice(&self.u16(0));
+        body.extend_from_slice(&self.u32(snaplen));
+        for (code, value) in opts {
+            body.extend_from_slice(&self.u16(*code));
+            body.extend_from_slice(&self.u16(value.len() as u16));
+            body.extend_from_slice(value);
+            body.extend(std::iter::repeat_n(0u8, (4 - value.len() % 4) % 4));
+        }
+        body.extend_from_slice(&[0; 4]);
+        self.block(1, &body)
+    }
+
     /// An Enhanced Packet Block; `ts` is in the interface's units.
     pub fn epb(&mut self, iface: u32, ts: u64, data: &[u8]) -> usize {
         let mut body = Vec::new();
