@@ -111,6 +111,9 @@ pub struct Framer<R: Read> {
     /// Bytes read but not yet framed (`pending[start..]`); `pending[0]` is at file offset
     /// `pending_offset`.
     pending: Vec<u8>,
+    /// How much of `pending` holds data; the rest is zeroed room for the next read (zeroed
+    /// once when the buffer grows, not on every read).
+    filled: usize,
     start: usize,
     pending_offset: u64,
     eof: bool,
@@ -165,7 +168,8 @@ impl<R: Read> Framer<R> {
         Framer {
             reader,
             format,
-            pending: Vec::with_capacity(BLOCK_BYTES * 2),
+            pending: Vec::new(),
+            filled: 0,
             start: 0,
             pending_offset: 0,
             eof: false,
@@ -181,7 +185,7 @@ impl<R: Read> Framer<R> {
     }
 
     fn available(&self) -> &[u8] {
-        &self.pending[self.start..]
+        &self.pending[self.start..self.filled]
     }
 
     /// File offset of the unframed byte `rel` (relative to `start`).
@@ -195,21 +199,22 @@ impl<R: Read> Framer<R> {
             return Ok(());
         }
         if self.start > 0 {
-            self.pending.drain(..self.start);
+            self.pending.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
             self.pending_offset += self.start as u64;
             self.start = 0;
         }
-        // Read straight into the buffer's tail, at least a block at a time.
-        let target = want.max(self.pending.len() + BLOCK_BYTES);
-        while self.pending.len() < want && !self.eof {
-            let filled = self.pending.len();
-            self.pending.resize(target, 0);
-            let result = self.reader.read(&mut self.pending[filled..]);
-            let n = *result.as_ref().unwrap_or(&0);
-            self.pending.truncate(filled + n);
-            match result {
+        // Read straight into the buffer's tail, a block at a time once the stream proved
+        // long (small captures never pay for a large buffer).
+        let chunk = (self.pending.len().max(32 * 1024) * 2).min(BLOCK_BYTES);
+        let room = want.max(self.filled + chunk);
+        if self.pending.len() < room {
+            self.pending.resize(room, 0);
+        }
+        while self.filled < want && !self.eof {
+            match self.reader.read(&mut self.pending[self.filled..]) {
                 Ok(0) => self.eof = true,
-                Ok(_) => {}
+                Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.eof = true;
@@ -341,7 +346,7 @@ impl<R: Read> Framer<R> {
             return false;
         };
         self.fill_or_warn(16);
-        let avail = &self.pending[self.start..];
+        let avail = &self.pending[self.start..self.filled];
         if avail.is_empty() {
             return false;
         }
@@ -425,7 +430,7 @@ impl<R: Read> Framer<R> {
     ) -> bool {
         // Look through up to MAX_RECORD_BYTES of following data for a fresh start.
         self.fill_or_warn(MAX_RECORD_BYTES);
-        let avail = &self.pending[self.start..];
+        let avail = &self.pending[self.start..self.filled];
         let found = (1..avail.len().saturating_sub(16)).find(|&i| {
             let h = PcapRecordHeader::read(&avail[i..], big_endian);
             if !h.plausible(snaplen, last_ts_sec) {
@@ -461,7 +466,7 @@ impl<R: Read> Framer<R> {
     /// Frames one pcapng block. Returns false at the end of the stream.
     fn frame_pcapng_block(&mut self, block: &mut Block) -> bool {
         self.fill_or_warn(12);
-        let avail = &self.pending[self.start..];
+        let avail = &self.pending[self.start..self.filled];
         if avail.is_empty() {
             return false;
         }
@@ -502,7 +507,7 @@ impl<R: Read> Framer<R> {
             return self.resync_pcapng(block, at, &format!("block length {len} is invalid"));
         }
         self.fill_or_warn(len);
-        let avail = &self.pending[self.start..];
+        let avail = &self.pending[self.start..self.filled];
         if avail.len() < len {
             // Past the end of the file: a corrupt length when a valid block follows, else the
             // file was cut inside this block.
@@ -513,7 +518,7 @@ impl<R: Read> Framer<R> {
                     &format!("block length {len} runs past the end of the file"),
                 );
             }
-            let avail = &self.pending[self.start..];
+            let avail = &self.pending[self.start..self.filled];
             self.warnings.push(FormatError::new(
                 at,
                 format!(
