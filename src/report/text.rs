@@ -2,7 +2,7 @@
 //! it broke and the frame to open in Wireshark, then the warnings.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{ConnectionReport, Report};
 
@@ -82,10 +82,21 @@ pub fn render(report: &Report) -> String {
             .and_then(|w| w.parse::<u16>().ok())
             .unwrap_or(120);
         table.set_width(width);
+        // Cause names and addresses are never broken mid-word.
+        for (i, min) in [(1usize, 18u16), (3, 22), (4, 20)] {
+            if let Some(col) = table.column_mut(i) {
+                col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
+            }
+        }
         out.push_str(&table.to_string());
         out.push('\n');
         out.push('\n');
-        for c in &report.connections {
+        // The ladder of every connection that did not simply work; the others are in the table.
+        for c in report
+            .connections
+            .iter()
+            .filter(|c| c.verdict != Some("ok"))
+        {
             out.push_str(&details(c));
         }
     }
@@ -112,16 +123,17 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `2026-06-01T10:02:03.120456Z` → `2026-06-01 10:02:03.120`.
+/// `2026-06-01T10:02:03.120456Z` → `10:02:03.120` (the date is on the capture's line).
 fn short_time(t: &str) -> String {
-    let t = t.replace('T', " ");
-    t.get(..23).unwrap_or(&t).to_string()
+    t.get(11..23).unwrap_or(t).to_string()
 }
 
-/// One mark per stage: ✓ ok, ✗ failed, ? unknown, · not reached.
+/// One mark per stage reached or tried: ✓ ok, ✗ failed, ? unknown (stages never reached are
+/// left out).
 fn ladder_line(c: &ConnectionReport) -> String {
     c.stages
         .iter()
+        .filter(|s| s.status != "not_reached")
         .map(|s| format!("{} {}", s.stage, mark(s.status)))
         .collect::<Vec<_>>()
         .join(" ")
@@ -167,24 +179,52 @@ fn details(c: &ConnectionReport) -> String {
                     .join(", ")
             )
         };
+        // The failed stage's note is the summary above: not twice.
+        let note = match s.note.as_deref() {
+            Some(n) if n == c.summary || c.summary.starts_with(n) => "failed here (above)",
+            Some(n) => n,
+            None => s.status,
+        };
         out.push_str(&format!(
             "  {} {:<8}{}{}\n",
             mark(s.status),
             s.stage,
-            s.note.as_deref().unwrap_or(s.status),
+            note,
             frames
         ));
     }
-    if let Some(f) = c
-        .stages
-        .iter()
-        .find(|s| s.status == "failed")
-        .and_then(|s| s.frames.last())
-    {
+    if let Some(f) = frame_to_open(c) {
         out.push_str(&format!("  → open frame {f} in Wireshark\n"));
     }
     out.push('\n');
     out
+}
+
+/// The frame that shows the failure best: the certificate a client rejected, the fatal alert,
+/// else the last frame of the failed stage.
+fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
+    let tls = c.tls.as_ref();
+    match c.cause {
+        Some("certificate_rejected") => {
+            if let Some(f) = tls.and_then(|t| t["certificate"]["frame"].as_u64()) {
+                return Some(f);
+            }
+        }
+        Some("tls_alert") => {
+            let fatal = tls
+                .and_then(|t| t["alerts"].as_array())
+                .and_then(|a| a.iter().find(|x| x["level"] == "fatal"))
+                .and_then(|x| x["frame"].as_u64());
+            if fatal.is_some() {
+                return fatal;
+            }
+        }
+        _ => {}
+    }
+    c.stages
+        .iter()
+        .find(|s| s.status == "failed")
+        .and_then(|s| s.frames.last().copied())
 }
 
 fn result_cell(c: &ConnectionReport) -> String {
