@@ -2,10 +2,16 @@
 //!
 //! ```text
 //! cargo run --release --example gen-capture -- OUT.pcap --size-mb 1100 [--seed N]
-//!     [--format pcap|pcapng] [--duration-s 3600] [--templates DIR]
+//!     [--format pcap|pcapng] [--duration-s 3600] [--rdp-scale 100] [--templates DIR]
 //! cargo run --release --example gen-capture -- --walk FILE     # the floor: walk the records
+//! cargo run --release --example gen-capture -- --stage frame|decode|track FILE
 //! ```
 //!
+//! `--stage` runs the library's pipeline on one thread up to a stage, to see where time goes:
+//! `frame` (the `Framer` cuts the file into blocks), `decode` (and `decode_block` on each),
+//! `track` (and every fact applied to the 64 `Shard`s in frame order, then all ended).
+//!
+//! `--rdp-scale 400` makes four times as many RDP connections (of every kind) per MB.
 //! The same arguments give a byte-identical file. MB means 10^6 bytes. What the capture holds
 //! is described in `gen_lib.rs`; what was generated is printed at the end as `key: value`
 //! lines (counts of each kind of connection, frames, bytes).
@@ -14,15 +20,19 @@
 mod gen_lib;
 
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::{BufWriter, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use gen_lib::{Config, Format};
+use rdptriage::capture::decode::{SHARDS, decode_block};
+use rdptriage::capture::{CaptureFormat, Framer};
+use rdptriage::tcp::{Shard, TrackerConfig};
 
 const USAGE: &str = "usage: gen-capture OUT --size-mb N [--seed N] [--format pcap|pcapng] \
-[--duration-s S] [--templates DIR]\n       gen-capture --walk FILE";
+[--duration-s S] [--rdp-scale PCT] [--templates DIR]\n       gen-capture --walk FILE\n       gen-capture --stage frame|decode|track FILE";
 
 fn main() -> ExitCode {
     match run() {
@@ -38,10 +48,12 @@ fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut out: Option<PathBuf> = None;
     let mut walk: Option<PathBuf> = None;
+    let mut stage: Option<String> = None;
     let mut size_mb: Option<u64> = None;
     let mut seed = 1u64;
     let mut format = Format::Pcap;
     let mut duration_s = 3600u64;
+    let mut rdp_scale = 100u64;
     let mut templates = gen_lib::default_template_dir();
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
@@ -54,8 +66,10 @@ fn run() -> Result<(), String> {
             "--size-mb" => size_mb = Some(number(value("--size-mb")?, "--size-mb")?),
             "--seed" => seed = number(value("--seed")?, "--seed")?,
             "--duration-s" => duration_s = number(value("--duration-s")?, "--duration-s")?,
+            "--rdp-scale" => rdp_scale = number(value("--rdp-scale")?, "--rdp-scale")?,
             "--templates" => templates = PathBuf::from(value("--templates")?),
             "--walk" => walk = Some(PathBuf::from(value("--walk")?)),
+            "--stage" => stage = Some(value("--stage")?),
             "--format" => {
                 format = match value("--format")?.as_str() {
                     "pcap" => Format::Pcap,
@@ -85,6 +99,11 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
 
+    if let Some(stage) = stage {
+        let path = out.ok_or(format!("--stage needs a capture file\n{USAGE}"))?;
+        return run_stage(&stage, &path);
+    }
+
     let out = out.ok_or(format!("no output file\n{USAGE}"))?;
     let size_mb = size_mb.ok_or(format!("--size-mb is required\n{USAGE}"))?;
     let tmpls = gen_lib::load_templates(&templates).map_err(|e| e.to_string())?;
@@ -100,6 +119,7 @@ fn run() -> Result<(), String> {
     let cfg = Config {
         format,
         duration_us: duration_s.max(1) * 1_000_000,
+        rdp_scale_pct: rdp_scale,
         ..Config::new(size_mb * 1_000_000, seed)
     };
     let file = File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -123,5 +143,66 @@ fn run() -> Result<(), String> {
         sum.file_bytes as f64 / 1e6,
         sum.file_bytes as f64 / 1e6 / secs
     );
+    Ok(())
+}
+
+/// Runs the library pipeline on one thread up to `stage` over the capture at `path`.
+fn run_stage(stage: &str, path: &Path) -> Result<(), String> {
+    let (decode, track) = match stage {
+        "frame" => (false, false),
+        "decode" => (true, false),
+        "track" => (true, true),
+        other => return Err(format!("--stage: frame, decode or track, not {other}")),
+    };
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut head = [0u8; 16];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(err)?;
+    let format = CaptureFormat::sniff(&head).ok_or(format!("{}: not a capture", path.display()))?;
+    let t = Instant::now();
+    let mut framer = Framer::new(File::open(path).map_err(err)?, format);
+    let cfg = Arc::new(TrackerConfig::default());
+    let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
+    let (mut blocks, mut frames, mut facts) = (0u64, 0u64, 0u64);
+    while let Some(block) = framer.next_block() {
+        blocks += 1;
+        frames += block.frames.len() as u64;
+        if !decode {
+            continue;
+        }
+        let d = decode_block(&block);
+        for (si, shard_facts) in d.shards.iter().enumerate() {
+            facts += shard_facts.len() as u64;
+            if !track {
+                continue;
+            }
+            for fact in shard_facts {
+                let start = fact.payload.offset as usize;
+                let payload = block
+                    .bytes
+                    .get(start..start + fact.payload.len as usize)
+                    .unwrap_or(&[]);
+                shards[si].apply(fact, payload);
+            }
+            if let Some(now) = d.last_ts_ns {
+                shards[si].expire(now);
+            }
+            drop(shards[si].take_finished());
+        }
+    }
+    let mut rdp = 0;
+    for s in &mut shards {
+        s.expire_all();
+        drop(s.take_finished());
+        rdp += s.counts.rdp_connections;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("stage: {stage}");
+    println!("blocks: {blocks}");
+    println!("frames: {frames}");
+    println!("facts: {facts}");
+    println!("rdp_connections: {rdp}");
+    println!("seconds: {secs:.3}");
     Ok(())
 }

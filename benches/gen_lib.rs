@@ -267,6 +267,8 @@ pub struct Config {
     pub format: Format,
     /// Capture time the traffic is spread over.
     pub duration_us: u64,
+    /// RDP connections (all kinds) relative to the default mix, in percent.
+    pub rdp_scale_pct: u64,
 }
 
 impl Config {
@@ -276,6 +278,7 @@ impl Config {
             seed,
             format: Format::Pcap,
             duration_us: 3_600_000_000,
+            rdp_scale_pct: 100,
         }
     }
 }
@@ -1367,7 +1370,12 @@ impl<W: Write> Gen<'_, W> {
         let mut mean = [0u64; 7];
         for (i, k) in KINDS.iter().enumerate() {
             if *k != Kind::Bulk {
-                let count = (size_mb * PER_MB_MILLI[i] / 1000).max(1);
+                let scale = if *k == Kind::Dns {
+                    100
+                } else {
+                    cfg.rdp_scale_pct
+                };
+                let count = (size_mb * PER_MB_MILLI[i] * scale / 100_000).max(1);
                 mean[i] = (dur / count).max(1);
             }
         }
@@ -1506,7 +1514,7 @@ pub fn walk(path: &Path) -> io::Result<WalkStats> {
     let mut st = WalkStats::default();
     let mut eof = false;
     // Bytes the next record needs, when more than what is buffered.
-    let mut need = 0usize;
+    let mut need: usize;
     let mut format: Option<bool> = None; // Some(true) for pcapng
     loop {
         let avail = &buf[start..end];
@@ -1515,8 +1523,12 @@ pub fn walk(path: &Path) -> io::Result<WalkStats> {
                 [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => {
                     format = Some(false);
                     start += 24;
+                    continue;
                 }
-                [0x0a, 0x0d, 0x0d, 0x0a] => format = Some(true),
+                [0x0a, 0x0d, 0x0d, 0x0a] => {
+                    format = Some(true);
+                    continue;
+                }
                 _ => return Err(invalid("not a little-endian pcap or pcapng file".into())),
             },
             None => need = 24,
@@ -1563,8 +1575,8 @@ pub fn walk(path: &Path) -> io::Result<WalkStats> {
         buf.copy_within(start..end, 0);
         end -= start;
         start = 0;
-        if need > buf.len() {
-            buf.resize(need, 0);
+        if need > buf.len() || end == buf.len() {
+            buf.resize(need.max(buf.len() * 2), 0);
         }
         let n = f.read(&mut buf[end..])?;
         if n == 0 {
