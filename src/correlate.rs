@@ -41,6 +41,7 @@ fn host(endpoint: &str) -> &str {
 fn cookie(c: &ConnectionReport) -> Option<String> {
     c.negotiation
         .as_ref()?
+        .value()
         .get("cookie")?
         .as_str()
         .map(str::to_string)

@@ -90,18 +90,18 @@ fn main() -> ExitCode {
                 }
             }
             let report = analyze_paths(&paths, &Options { tracker });
-            let out = match format {
-                Format::Text => text::render(&report),
-                Format::Json => report.to_json(),
-                Format::Jsonl => report.to_jsonl(),
-            };
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(out.as_bytes())
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = match format {
+                Format::Text => stdout.write_all(text::render(&report).as_bytes()),
+                Format::Json => report.write_json(&mut stdout),
+                Format::Jsonl => report.write_jsonl(&mut stdout),
+            }
+            .and_then(|_| stdout.flush());
+            if let Err(e) = written
                 && e.kind() != std::io::ErrorKind::BrokenPipe
             {
                 eprintln!("rdptriage: cannot write the report: {e}");
             }
-            let _ = stdout.flush();
             if report.inputs.iter().any(|i| !i.skipped) {
                 ExitCode::SUCCESS
             } else {

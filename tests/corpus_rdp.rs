@@ -28,17 +28,17 @@ fn analyze(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))
 }
 
-fn neg<'a>(c: &'a ConnectionReport, key: &str) -> &'a Value {
+fn neg(c: &ConnectionReport, key: &str) -> Value {
     c.negotiation
         .as_ref()
-        .and_then(|n| n.get(key))
-        .unwrap_or(&Value::Null)
+        .map(|n| n.value()[key].clone())
+        .unwrap_or(Value::Null)
 }
 
-fn tls<'a>(c: &'a ConnectionReport, path: &[&str]) -> &'a Value {
-    let mut v = c.tls.as_ref().unwrap_or(&Value::Null);
+fn tls(c: &ConnectionReport, path: &[&str]) -> Value {
+    let mut v = c.tls.as_ref().map(|t| t.value()).unwrap_or(Value::Null);
     for k in path {
-        v = v.get(*k).unwrap_or(&Value::Null);
+        v = v[*k].clone();
     }
     v
 }
@@ -166,7 +166,7 @@ fn rdp_to_ssl_agrees_with_zeek() {
     for c in &r.connections {
         assert_eq!(zeek_cookie(c).as_deref(), Some("AWAKECODI"));
         assert_eq!(neg(c, "selected"), "HYBRID");
-        assert_eq!(neg(c, "requested"), &serde_json::json!(["SSL", "HYBRID"]));
+        assert_eq!(neg(c, "requested"), serde_json::json!(["SSL", "HYBRID"]));
         assert_eq!(tls(c, &["version"]), "TLS1.0");
         assert_eq!(tls(c, &["cipher"]), "TLS_RSA_WITH_AES_128_CBC_SHA");
         assert_eq!(tls(c, &["sni"]), "192.168.1.150");
@@ -203,7 +203,7 @@ fn no_cookie_agrees_with_zeek() {
         return;
     };
     let c = &r.connections[0];
-    assert_eq!(neg(c, "cookie"), &Value::Null);
+    assert_eq!(neg(c, "cookie"), Value::Null);
     assert_eq!(neg(c, "selected"), "HYBRID_EX");
     assert_eq!(tls(c, &["version"]), "TLS1.2");
     assert_eq!(tls(c, &["cipher"]), "TLS_RSA_WITH_AES_256_GCM_SHA384");
@@ -231,9 +231,9 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     let (c1, c2) = (&r.connections[0], &r.connections[1]);
     assert_eq!(zeek_cookie(c1).as_deref(), Some("FTBCO\\A70"));
     assert_eq!(neg(c1, "failure"), "SSL_NOT_ALLOWED_BY_SERVER");
-    assert_eq!(neg(c1, "requested"), &serde_json::json!(["SSL"]));
+    assert_eq!(neg(c1, "requested"), serde_json::json!(["SSL"]));
     assert_eq!(neg(c2, "selected"), "RDP");
-    let m = c2.mcs.as_ref().expect("mcs in clear");
+    let m = c2.mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(
         m["channels"],
@@ -268,7 +268,7 @@ fn x509_agrees_with_zeek() {
     };
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("JOHN-PC  "));
-    let m = c.mcs.as_ref().expect("mcs in clear");
+    let m = c.mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(m["cert_type"], "X.509");
     assert_eq!(m["cert_count"], 2);
@@ -290,7 +290,7 @@ fn unknown_keyboard_agrees_with_zeek() {
     let Some(r) = analyze("pcap/zeek/rdp-unknown-keyboard.pcap") else {
         return;
     };
-    let m = r.connections[0].mcs.as_ref().expect("mcs in clear");
+    let m = r.connections[0].mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["keyboard_layout"], "Thai (Best Guess for 263198)");
     assert_eq!(m["gcc_result"], Value::Null);
     assert_eq!(m["connect_response_frame"], Value::Null);
@@ -307,8 +307,8 @@ fn rdp_003_agrees_with_suricata() {
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("A70067"));
     // Legacy request: no RDP_NEG_REQ, so Standard RDP Security.
-    assert_eq!(neg(c, "requested"), &Value::Null);
-    let m = c.mcs.as_ref().expect("mcs in clear");
+    assert_eq!(neg(c, "requested"), Value::Null);
+    let m = c.mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["client_build_raw"], 2600);
     assert_eq!(m["client_name"], "ISD2-KM84178");
     assert_eq!(
@@ -330,6 +330,6 @@ fn invalid_length_is_read_without_a_crash() {
     assert_eq!(c.failed_stage, Some("x224"));
     assert_eq!(
         neg(c, "problems"),
-        &serde_json::json!(["negotiation data length field is 0, not 8"])
+        serde_json::json!(["negotiation data length field is 0, not 8"])
     );
 }

@@ -15,7 +15,7 @@ pub mod tls;
 pub mod x224;
 
 use crate::report::{
-    ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport, rfc3339,
+    ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport, StageReport, rfc3339,
 };
 use crate::tcp::{Connection, Direction, RoleSource, Side};
 
@@ -174,9 +174,9 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         failed_stage = rdp.failed_stage;
         reached = Some(rdp.reached);
         summary = rdp.summary;
-        negotiation = rdp.negotiation;
-        tls = rdp.tls;
-        mcs = rdp.mcs;
+        negotiation = rdp.negotiation.as_ref().and_then(JsonBlob::new);
+        tls = rdp.tls.as_ref().and_then(JsonBlob::new);
+        mcs = rdp.mcs.as_ref().and_then(JsonBlob::new);
     } else {
         for name in &STAGES[1..] {
             stages.push(stage(name, "not_reached", vec![], None));

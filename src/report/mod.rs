@@ -10,6 +10,29 @@ use serde::Serialize;
 
 pub const SCHEMA: &str = "rdptriage/1";
 
+/// A block of the report kept as compact serialized JSON: a connection's negotiation, TLS and
+/// MCS facts are written once and printed as they are, at a tenth of the memory a
+/// `serde_json::Value` tree takes (reports of tens of thousands of connections stay small).
+#[derive(Clone, Debug)]
+pub struct JsonBlob(Box<serde_json::value::RawValue>);
+
+impl JsonBlob {
+    pub fn new(v: &serde_json::Value) -> Option<JsonBlob> {
+        serde_json::value::to_raw_value(v).ok().map(JsonBlob)
+    }
+
+    /// The block as a value, to read fields from.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl Serialize for JsonBlob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub schema: &'static str,
@@ -104,16 +127,16 @@ pub struct ConnectionReport {
     #[serde(skip)]
     pub end_ns: i64,
     pub stages: Vec<StageReport>,
-    pub negotiation: Option<serde_json::Value>,
+    pub negotiation: Option<JsonBlob>,
     /// DNS lookups by this client before the connection: the one that gave the server's
     /// address, and any that failed.
     pub dns: Vec<crate::handshake::side::SideEvent>,
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<crate::handshake::side::SideEvent>,
-    pub tls: Option<serde_json::Value>,
+    pub tls: Option<JsonBlob>,
     /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
     /// server's encryption and certificate.
-    pub mcs: Option<serde_json::Value>,
+    pub mcs: Option<JsonBlob>,
     pub network: NetworkReport,
 }
 
@@ -221,43 +244,61 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 impl Report {
+    /// The report as pretty JSON, written as it is serialized (no copy of it in memory).
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
+    }
+
     pub fn to_json(&self) -> String {
-        let mut s =
-            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// JSON Lines: one object per input, connection, event, finding and warning, each with
-    /// its `type`.
-    pub fn to_jsonl(&self) -> String {
-        let mut out = String::new();
-        let mut line = |kind: &str, v: serde_json::Value| {
-            let mut v = v;
-            if let serde_json::Value::Object(m) = &mut v {
-                m.insert("type".into(), serde_json::Value::String(kind.into()));
-            } else {
-                v = serde_json::json!({ "type": kind, "message": v });
-            }
-            out.push_str(&v.to_string());
-            out.push('\n');
-        };
+    /// its `type` first.
+    pub fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Line<'a, T: Serialize> {
+            r#type: &'a str,
+            #[serde(flatten)]
+            item: &'a T,
+        }
+        #[derive(Serialize)]
+        struct Message<'a> {
+            message: &'a str,
+        }
+        fn line<T: Serialize>(
+            w: &mut dyn std::io::Write,
+            kind: &str,
+            item: &T,
+        ) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *w, &Line { r#type: kind, item })?;
+            w.write_all(b"\n")
+        }
         for i in &self.inputs {
-            line("input", serde_json::to_value(i).unwrap_or_default());
+            line(w, "input", i)?;
         }
         for c in &self.connections {
-            line("connection", serde_json::to_value(c).unwrap_or_default());
+            line(w, "connection", c)?;
         }
         for e in &self.events {
-            line("event", e.clone());
+            line(w, "event", e)?;
         }
         for f in &self.findings {
-            line("finding", f.clone());
+            line(w, "finding", f)?;
         }
-        for w in &self.warnings {
-            line("warning", serde_json::Value::String(w.clone()));
+        for m in &self.warnings {
+            line(w, "warning", &Message { message: m })?;
         }
-        out
+        Ok(())
+    }
+
+    pub fn to_jsonl(&self) -> String {
+        let mut out = Vec::new();
+        let _ = self.write_jsonl(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 

@@ -203,7 +203,8 @@ fn details(c: &ConnectionReport) -> String {
 /// The frame that shows the failure best: the certificate a client rejected, the fatal alert,
 /// else the last frame of the failed stage.
 fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
-    let tls = c.tls.as_ref();
+    let tls = c.tls.as_ref().map(|t| t.value());
+    let tls = tls.as_ref();
     match c.cause {
         Some("certificate_rejected") => {
             if let Some(f) = tls.and_then(|t| t["certificate"]["frame"].as_u64()) {
