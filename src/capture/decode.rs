@@ -192,20 +192,19 @@ pub fn decode_block(block: &Block) -> DecodedBlock {
 /// The bucket of a connection: the same for both directions.
 pub fn shard_of(a: &Endpoint, b: &Endpoint) -> usize {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut mix = |bytes: &[u8]| {
-        for &x in bytes {
-            h ^= x as u64;
-            h = h.wrapping_mul(0x100_0000_01b3);
-        }
+    let fold = |e: &Endpoint| -> u64 {
+        let ip = match e.ip {
+            IpAddr::V4(ip) => u32::from(ip) as u128,
+            IpAddr::V6(ip) => u128::from(ip),
+        };
+        ((ip >> 64) as u64 ^ ip as u64).rotate_left(16) ^ e.port as u64
     };
-    for e in [lo, hi] {
-        match e.ip {
-            IpAddr::V4(ip) => mix(&ip.octets()),
-            IpAddr::V6(ip) => mix(&ip.octets()),
-        }
-        mix(&e.port.to_be_bytes());
-    }
+    // A multiply-xorshift mix (splitmix64's finaliser): fixed, so shards never depend on the
+    // machine or the run.
+    let mut h = fold(lo).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ fold(hi);
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
     (h % SHARDS as u64) as usize
 }
 

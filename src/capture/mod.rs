@@ -248,9 +248,12 @@ impl<R: Read> Framer<R> {
                 return self.take_warnings_block();
             }
         }
+        // Sized for a whole block up front: growing it by doubling would copy it ten times.
         let mut block = Block {
             seq: self.next_seq,
             first_frame: self.next_frame,
+            bytes: Vec::with_capacity(BLOCK_BYTES + MAX_FRAME_BYTES as usize),
+            frames: Vec::with_capacity(BLOCK_BYTES / 256),
             ..Default::default()
         };
         loop {
