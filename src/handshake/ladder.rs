@@ -1156,6 +1156,12 @@ fn mcs_json(
         "cert_type": sec.and_then(|s| s.cert.as_ref()).map(|c| mcs::cert_type_name(c.chain_version())),
         "cert_count": sec.and_then(|s| s.cert.as_ref()).map(|c| c.count()),
         "cert_permanent": sec.and_then(|s| s.cert.as_ref()).map(|c| c.permanent),
+        // An X.509 chain (MS-RDPELE 2.2.1.4.2) in the order the server sent it, each decoded
+        // like a TLS certificate.
+        "certificates": sec
+            .and_then(|s| s.cert.as_ref())
+            .map(|c| c.x509_chain.iter().filter_map(|der| tls::certificate_info(der, c.x509_chain.len())).collect::<Vec<_>>())
+            .unwrap_or_default(),
         "problems": problems,
     })
 }

@@ -1,0 +1,191 @@
+//! Side traffic tied to RDP connections: DNS lookups (RFC 1035) and Kerberos KRB-ERRORs
+//! (RFC 4120 §5.9.1), built byte by byte, around a refused RDP connection from the same client.
+
+mod support;
+
+use support::*;
+
+/// A DER tag-length-value.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+fn int(v: u8) -> Vec<u8> {
+    tlv(0x02, &[v])
+}
+
+/// KRB-ERROR: pvno 5, msg-type 30, stime, susec, error-code, realm, sname.
+fn krb_error(code: u8, realm: &str, sname: &[&str]) -> Vec<u8> {
+    let names: Vec<u8> = sname.iter().flat_map(|n| tlv(0x1b, n.as_bytes())).collect();
+    let principal = tlv(
+        0x30,
+        &[tlv(0xa0, &int(2)), tlv(0xa1, &tlv(0x30, &names))].concat(),
+    );
+    let body = [
+        tlv(0xa0, &int(5)),
+        tlv(0xa1, &int(30)),
+        tlv(0xa4, &tlv(0x18, b"20261122040000Z")),
+        tlv(0xa5, &int(0)),
+        tlv(0xa6, &int(code)),
+        tlv(0xa9, &tlv(0x1b, realm.as_bytes())),
+        tlv(0xaa, &principal),
+    ]
+    .concat();
+    tlv(0x7e, &tlv(0x30, &body))
+}
+
+/// A DNS query (or its answer) for `name`.
+fn dns(id: u16, name: &str, rcode: Option<u8>, answer: Option<[u8; 4]>) -> Vec<u8> {
+    let mut b = id.to_be_bytes().to_vec();
+    let flags: u16 = match rcode {
+        Some(r) => 0x8180 | r as u16,
+        None => 0x0100,
+    };
+    b.extend(flags.to_be_bytes());
+    b.extend(1u16.to_be_bytes());
+    b.extend((answer.is_some() as u16).to_be_bytes());
+    b.extend([0, 0, 0, 0]);
+    for label in name.split('.') {
+        b.push(label.len() as u8);
+        b.extend(label.as_bytes());
+    }
+    b.extend([0, 0, 1, 0, 1]);
+    if let Some(a) = answer {
+        b.extend([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
+        b.extend(a);
+    }
+    b
+}
+
+const MS: i64 = 1_000_000;
+const T0: i64 = 1_795_000_000_000_000_000;
+
+#[test]
+fn dns_and_kerberos_around_a_connection() {
+    let client_dns = ep("10.0.0.5:53001");
+    let resolver = ep("10.0.0.1:53");
+    let kdc = ep("10.0.0.1:88");
+    let client_krb = ep("10.0.0.5:49999");
+    let rdp = Conv::new("10.0.0.5:50000", "10.0.0.9:3389");
+    let frames = vec![
+        // 1, 2: a lookup that fails.
+        (
+            T0,
+            Link::Eth.wrap(&udp(
+                client_dns,
+                resolver,
+                &dns(7, "old-rdp.corp.example", None, None),
+            )),
+        ),
+        (
+            T0 + 2 * MS,
+            Link::Eth.wrap(&udp(
+                resolver,
+                client_dns,
+                &dns(7, "old-rdp.corp.example", Some(3), None),
+            )),
+        ),
+        // 3, 4: the lookup that gives the server's address.
+        (
+            T0 + 10 * MS,
+            Link::Eth.wrap(&udp(
+                client_dns,
+                resolver,
+                &dns(8, "rdp.corp.example", None, None),
+            )),
+        ),
+        (
+            T0 + 11 * MS,
+            Link::Eth.wrap(&udp(
+                resolver,
+                client_dns,
+                &dns(8, "rdp.corp.example", Some(0), Some([10, 0, 0, 9])),
+            )),
+        ),
+        // 5: the KDC says the client's clock is off.
+        (
+            T0 + 20 * MS,
+            Link::Eth.wrap(&udp(
+                kdc,
+                client_krb,
+                &krb_error(37, "CORP.EXAMPLE", &["TERMSRV", "rdp.corp.example"]),
+            )),
+        ),
+        // 6, 7: the RDP connection, refused.
+        (T0 + 30 * MS, rdp.syn().frame(Link::Eth)),
+        (T0 + 31 * MS, rdp.refuse().frame(Link::Eth)),
+        // 8: a lookup nobody answers, long enough before the end.
+        (
+            T0 + 40 * MS,
+            Link::Eth.wrap(&udp(
+                client_dns,
+                resolver,
+                &dns(9, "never.corp.example", None, None),
+            )),
+        ),
+        (
+            T0 + 5_000 * MS,
+            Link::Eth.wrap(&udp(ep("10.0.0.7:1"), ep("10.0.0.8:2"), b"x")),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "side.pcap", &Pcap::new(1).file(&frames));
+    let r = analyze(&[path]);
+    assert_eq!(r.connections.len(), 1);
+    let c = &r.connections[0];
+    assert_eq!(c.cause, Some("tcp_refused"));
+
+    // The failed lookup and the one that named the server; not the later unanswered one.
+    let dns: Vec<_> = c
+        .dns
+        .iter()
+        .map(|e| {
+            (
+                e.frame,
+                e.answer_frame,
+                e.name.as_deref(),
+                e.result.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dns,
+        vec![
+            (1, Some(2), Some("old-rdp.corp.example"), "NXDOMAIN"),
+            (3, Some(4), Some("rdp.corp.example"), "NOERROR"),
+        ]
+    );
+    assert_eq!(c.dns[1].addresses, vec!["10.0.0.9".to_string()]);
+    assert_eq!(c.dns[0].client, "10.0.0.5");
+
+    assert_eq!(c.kerberos.len(), 1);
+    let k = &c.kerberos[0];
+    assert_eq!(
+        (k.frame, k.code, k.result.as_str()),
+        (5, Some(37), "KRB_AP_ERR_SKEW")
+    );
+    assert_eq!(k.name.as_deref(), Some("TERMSRV/rdp.corp.example"));
+    assert_eq!(k.realm.as_deref(), Some("CORP.EXAMPLE"));
+
+    // Every failure of the capture, for connections that never started.
+    let failures: Vec<_> = r.inputs[0]
+        .side_failures
+        .iter()
+        .map(|e| (e.kind, e.frame, e.result.as_str()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            ("dns", 1, "NXDOMAIN"),
+            ("kerberos", 5, "KRB_AP_ERR_SKEW"),
+            ("dns", 8, "no answer")
+        ]
+    );
+}
