@@ -189,3 +189,98 @@ fn dns_and_kerberos_around_a_connection() {
         ]
     );
 }
+
+/// NLA whose TSRequests are in clear (a capture behind a TLS-terminating gateway): the
+/// server's errorCode names the failure.
+#[test]
+fn credssp_in_clear_names_the_error_code() {
+    let conv = Conv::new("10.1.0.5:50100", "10.1.0.9:3389");
+    // X.224 CR with RDP_NEG_REQ asking SSL|HYBRID (0x3); CC selecting HYBRID (0x2).
+    let cr =
+        b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x03\x00\x00\x00".to_vec();
+    let cc =
+        b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x02\x00\x00\x00".to_vec();
+    // TSRequest { version 6, negoTokens [1] SEQUENCE { SEQUENCE { [0] OCTET STRING "NTLM" } } }.
+    let nego = tlv(
+        0x30,
+        &[
+            tlv(0xa0, &int(6)),
+            tlv(
+                0xa1,
+                &tlv(0x30, &tlv(0x30, &tlv(0xa0, &tlv(0x04, b"NTLM")))),
+            ),
+        ]
+        .concat(),
+    );
+    // The client's AUTHENTICATE with pubKeyAuth; the server's answer with errorCode 0xC000006D.
+    let auth = tlv(
+        0x30,
+        &[
+            tlv(0xa0, &int(6)),
+            tlv(
+                0xa1,
+                &tlv(0x30, &tlv(0x30, &tlv(0xa0, &tlv(0x04, b"AUTH")))),
+            ),
+            tlv(0xa3, &tlv(0x04, &[7; 32])),
+        ]
+        .concat(),
+    );
+    let error = tlv(
+        0x30,
+        &[
+            tlv(0xa0, &int(6)),
+            tlv(0xa4, &tlv(0x02, &[0x00, 0xc0, 0x00, 0x00, 0x6d])),
+        ]
+        .concat(),
+    );
+    let (cr_l, cc_l, nego_l, auth_l, err_l) = (
+        cr.len() as u32,
+        cc.len() as u32,
+        nego.len() as u32,
+        auth.len() as u32,
+        error.len() as u32,
+    );
+    let segs = vec![
+        (T0, conv.syn()),
+        (T0 + MS, conv.synack()),
+        (T0 + 2 * MS, conv.ack()),
+        (T0 + 3 * MS, conv.c(0, 0).data(&cr)),         // 4
+        (T0 + 4 * MS, conv.s(0, cr_l).data(&cc)),      // 5
+        (T0 + 5 * MS, conv.c(cr_l, cc_l).data(&nego)), // 6
+        (T0 + 6 * MS, conv.s(cc_l, cr_l + nego_l).data(&nego)), // 7
+        (
+            T0 + 7 * MS,
+            conv.c(cr_l + nego_l, cc_l + nego_l).data(&auth),
+        ), // 8
+        (
+            T0 + 8 * MS,
+            conv.s(cc_l + nego_l, cr_l + nego_l + auth_l).data(&error),
+        ), // 9
+        (
+            T0 + 9 * MS,
+            conv.s(cc_l + nego_l + err_l, cr_l + nego_l + auth_l).fin(),
+        ), // 10
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "credssp.pcap", &pcap_of(Link::Eth, &segs));
+    let r = analyze(&[path]);
+    let c = &r.connections[0];
+    assert_eq!(
+        (c.cause, c.failed_stage, c.reached),
+        (Some("nla_failure"), Some("nla"), Some("x224"))
+    );
+    assert_eq!(c.confidence, Some("high"));
+    let nla = c.stages.iter().find(|s| s.stage == "nla").unwrap();
+    assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);
+    assert_eq!(nla.evidence, Some("clear"));
+    assert!(
+        c.summary
+            .contains("errorCode 0xC000006D: STATUS_LOGON_FAILURE"),
+        "{}",
+        c.summary
+    );
+    assert_eq!(
+        c.stages.iter().find(|s| s.stage == "tls").unwrap().status,
+        "not_reached"
+    );
+}

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::report::StageReport;
 use crate::tcp::{Connection, Mark, Side};
 
+use super::credssp;
 use super::mcs::{self, McsPdu};
 use super::pdu::{Pdu, PduKind, split};
 use super::tls::{self, HandshakeMessage, content};
@@ -551,6 +552,12 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         return standard_security(conn, out, ladder, end, x224_done_ns);
     }
 
+    // --- CredSSP in clear (no TLS: a capture behind a TLS-terminating gateway, or decrypted).
+    let nla_selected = sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0;
+    if nla_selected && c_rest.first().is_some_and(|p| p.kind == PduKind::Der) {
+        return credssp_in_clear(conn, out, ladder, &c_rest, &s_rest, end, x224_done_ns);
+    }
+
     // --- TLS (MS-RDPBCGR 5.4.5.1)
     let t = read_tls(conn, &c_rest, &s_rest);
     out.tls = Some(tls_json(&t));
@@ -927,6 +934,80 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             finish(out, ladder, st.verdict, st.cause, "mcs", words)
         }
     }
+}
+
+/// NLA whose TSRequests are readable (MS-CSSP 2.2.1): a server `errorCode` names the failure;
+/// the client's credentials (`authInfo`) end a successful exchange, after which MCS is in
+/// clear too.
+fn credssp_in_clear(
+    conn: &Connection,
+    out: RdpOutcome,
+    mut ladder: Ladder,
+    c: &[Pdu],
+    s: &[Pdu],
+    end: Option<Ending>,
+    x224_done_ns: i64,
+) -> RdpOutcome {
+    ladder.push("tls", "not_reached", vec![], "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".to_string());
+    let mut msgs: Vec<(Pdu, credssp::TsRequest)> = c
+        .iter()
+        .map(|p| (p, &conn.c2s))
+        .chain(s.iter().map(|p| (p, &conn.s2c)))
+        .filter(|(p, _)| p.kind == PduKind::Der)
+        .filter_map(|(p, dir)| credssp::parse_ts_request(p.bytes(dir)).map(|r| (*p, r)))
+        .collect();
+    msgs.sort_by_key(|(p, _)| p.last_frame);
+    let frames: Vec<u64> = msgs.iter().map(|(p, _)| p.last_frame).collect();
+    if let Some((p, r)) = msgs
+        .iter()
+        .find(|(p, r)| p.side == Side::Server && r.error_code.is_some_and(|e| e != 0))
+    {
+        let code = r.error_code.unwrap_or(0);
+        let named = match credssp::status_name(code) {
+            Some((name, meaning)) => format!("{name} — {meaning}"),
+            None => "an unknown status".to_string(),
+        };
+        let words = format!(
+            "the server's TSRequest (frame {}) carries errorCode 0x{code:08X}: {named}",
+            p.last_frame
+        );
+        let mut frames = frames;
+        frames.extend(end.map(|e| e.mark.frame));
+        ladder.push("nla", "failed", frames, words.clone());
+        return finish(out, ladder, "failed", "nla_failure", "nla", words);
+    }
+    if let Some((p, _)) = msgs
+        .iter()
+        .find(|(p, r)| p.side == Side::Client && r.auth_info)
+    {
+        let note = format!(
+            "the client sent its credentials (authInfo, frame {}) and the exchange ended",
+            p.last_frame
+        );
+        ladder.push("nla", "ok", frames, note);
+        let mut out = out;
+        out.reached = "nla";
+        return standard_security(conn, out, ladder, end, x224_done_ns);
+    }
+    let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
+    let st = stall(conn, end, last, Side::Server, "nla_failure");
+    let words = format!(
+        "the CredSSP exchange (in clear) did not finish: {}",
+        st.words
+    );
+    let mut frames = frames;
+    frames.extend(end.map(|e| e.mark.frame));
+    ladder.push(
+        "nla",
+        if st.cause == "capture_ended" {
+            "unknown"
+        } else {
+            "failed"
+        },
+        frames,
+        words.clone(),
+    );
+    finish(out, ladder, st.verdict, st.cause, "nla", words)
 }
 
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].

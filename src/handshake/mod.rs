@@ -7,6 +7,7 @@
 //! stops before an answer could be expected (`capture_ended`). The stages after it are judged
 //! by [`ladder`] over the reassembled streams.
 
+pub mod credssp;
 pub mod ladder;
 pub mod mcs;
 pub mod pdu;

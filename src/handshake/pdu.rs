@@ -15,6 +15,8 @@ pub enum PduKind {
     Tls(u8),
     /// An RDP fast-path PDU (Standard RDP Security sessions).
     FastPath,
+    /// A DER SEQUENCE: a CredSSP TSRequest in clear.
+    Der,
     /// Bytes that frame as none of these; the rest of the stream is not cut further.
     Unknown,
 }
@@ -65,6 +67,8 @@ pub fn split(dir: &Direction, side: Side, fast_path: bool) -> Vec<Pdu> {
             (PduKind::Tpkt, l)
         } else if let Some(l) = fast_path_len(rest).filter(|_| fast_path) {
             (PduKind::FastPath, l)
+        } else if let Some(l) = super::credssp::der_sequence_len(rest).filter(|_| !fast_path) {
+            (PduKind::Der, l)
         } else {
             (PduKind::Unknown, rest.len())
         };

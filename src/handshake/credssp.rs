@@ -1,0 +1,264 @@
+//! CredSSP TSRequest (MS-CSSP 2.2.1) when it can be read in clear — a capture taken behind a
+//! TLS-terminating gateway, or a decrypted one — with the NTSTATUS of its `errorCode`
+//! named (MS-ERREF 2.3; the table of `reference/codes.md` §6).
+//!
+//! Written by hand: only the outer DER structure is needed (which fields are present, the
+//! version and the error code), and it must never fail on a cut or odd message.
+
+use serde::Serialize;
+
+/// What a TSRequest carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TsRequest {
+    pub version: Option<u32>,
+    /// SPNEGO/NTLM/Kerberos tokens ([1] negoTokens).
+    pub nego_tokens: bool,
+    /// The delegated credentials ([2] authInfo): the client's last message of a successful
+    /// exchange.
+    pub auth_info: bool,
+    /// [3] pubKeyAuth.
+    pub pub_key_auth: bool,
+    /// [4] errorCode: an NTSTATUS (versions 3 and later).
+    pub error_code: Option<u32>,
+    /// [5] clientNonce (versions 5 and later).
+    pub client_nonce: bool,
+}
+
+/// Reads a DER length at `b[at..]`; returns (length, bytes used).
+fn der_length(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let first = *b.get(at)?;
+    if first < 0x80 {
+        return Some((first as usize, 1));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *b.get(at + 1 + i)? as usize;
+    }
+    Some((len, 1 + n))
+}
+
+/// Total length of the DER SEQUENCE at the start of `b` (tag and length included), when `b`
+/// starts with one of plausible size.
+pub fn der_sequence_len(b: &[u8]) -> Option<usize> {
+    if *b.first()? != 0x30 {
+        return None;
+    }
+    let (len, used) = der_length(b, 1)?;
+    let total = 1 + used + len;
+    (len >= 5 && total <= 1 << 20).then_some(total)
+}
+
+/// A DER INTEGER's value (up to 32 bits, two's complement bytes taken as unsigned, as
+/// NTSTATUS values are written).
+fn der_u32(b: &[u8]) -> Option<u32> {
+    if b.first()? != &0x02 {
+        return None;
+    }
+    let (len, used) = der_length(b, 1)?;
+    let v = b.get(1 + used..1 + used + len)?;
+    let v = if v.len() == 5 && v[0] == 0 {
+        &v[1..]
+    } else {
+        v
+    };
+    if v.is_empty() || v.len() > 4 {
+        return None;
+    }
+    let mut out = if v[0] & 0x80 != 0 { u32::MAX } else { 0 };
+    for &x in v {
+        out = (out << 8) | x as u32;
+    }
+    Some(out)
+}
+
+/// Decodes a TSRequest (MS-CSSP 2.2.1): `SEQUENCE { version [0], negoTokens [1], authInfo [2],
+/// pubKeyAuth [3], errorCode [4], clientNonce [5] }`.
+pub fn parse_ts_request(b: &[u8]) -> Option<TsRequest> {
+    if *b.first()? != 0x30 {
+        return None;
+    }
+    let (len, used) = der_length(b, 1)?;
+    let body = b.get(1 + used..(1 + used + len).min(b.len()))?;
+    let mut r = TsRequest::default();
+    let mut at = 0;
+    while at < body.len() {
+        let tag = body[at];
+        let (flen, fused) = der_length(body, at + 1)?;
+        let start = at + 1 + fused;
+        let content = body.get(start..(start + flen).min(body.len()))?;
+        match tag {
+            0xa0 => r.version = der_u32(content),
+            0xa1 => r.nego_tokens = true,
+            0xa2 => r.auth_info = true,
+            0xa3 => r.pub_key_auth = true,
+            0xa4 => r.error_code = der_u32(content),
+            0xa5 => r.client_nonce = true,
+            _ => return None,
+        }
+        at = start + flen;
+    }
+    r.version.is_some().then_some(r)
+}
+
+/// NTSTATUS and SEC_E values seen in NLA failures: name and meaning (`reference/codes.md` §6).
+pub const STATUS_CODES: &[(u32, &str, &str)] = &[
+    (
+        0xC000_006D,
+        "STATUS_LOGON_FAILURE",
+        "bad user name or password",
+    ),
+    (
+        0xC000_006A,
+        "STATUS_WRONG_PASSWORD",
+        "right user, wrong password",
+    ),
+    (
+        0xC000_0064,
+        "STATUS_NO_SUCH_USER",
+        "the user name does not exist",
+    ),
+    (
+        0xC000_0234,
+        "STATUS_ACCOUNT_LOCKED_OUT",
+        "the account is locked out",
+    ),
+    (
+        0xC000_0072,
+        "STATUS_ACCOUNT_DISABLED",
+        "the account is disabled",
+    ),
+    (
+        0xC000_0071,
+        "STATUS_PASSWORD_EXPIRED",
+        "the password has expired",
+    ),
+    (
+        0xC000_0224,
+        "STATUS_PASSWORD_MUST_CHANGE",
+        "the password must be changed at next logon, which NLA cannot do",
+    ),
+    (
+        0xC000_0193,
+        "STATUS_ACCOUNT_EXPIRED",
+        "the account has expired",
+    ),
+    (
+        0xC000_006E,
+        "STATUS_ACCOUNT_RESTRICTION",
+        "an account restriction (e.g. a blank password) forbids the logon",
+    ),
+    (
+        0xC000_006F,
+        "STATUS_INVALID_LOGON_HOURS",
+        "outside the account's logon hours",
+    ),
+    (
+        0xC000_0070,
+        "STATUS_INVALID_WORKSTATION",
+        "the account may not log on from this workstation",
+    ),
+    (
+        0xC000_015B,
+        "STATUS_LOGON_TYPE_NOT_GRANTED",
+        "the user lacks \"Allow log on through Remote Desktop Services\"",
+    ),
+    (
+        0xC000_0133,
+        "STATUS_TIME_DIFFERENCE_AT_DC",
+        "the clocks of the server and the domain controller differ",
+    ),
+    (
+        0xC000_005E,
+        "STATUS_NO_LOGON_SERVERS",
+        "no domain controller could be reached",
+    ),
+    (
+        0xC000_018C,
+        "STATUS_TRUSTED_DOMAIN_FAILURE",
+        "the trust relationship failed",
+    ),
+    (0xC000_0022, "STATUS_ACCESS_DENIED", "access denied"),
+    (
+        0x8009_0302,
+        "SEC_E_UNSUPPORTED_FUNCTION",
+        "TLS or CredSSP version mismatch",
+    ),
+    (
+        0x8009_030C,
+        "SEC_E_LOGON_DENIED",
+        "logon denied (bad credentials)",
+    ),
+    (
+        0x8009_030E,
+        "SEC_E_NO_CREDENTIALS",
+        "no credentials available",
+    ),
+    (
+        0x8009_0311,
+        "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+        "no domain controller or KDC could be contacted",
+    ),
+    (
+        0x8009_0322,
+        "SEC_E_WRONG_PRINCIPAL",
+        "the target principal name is wrong (SPN or host name)",
+    ),
+    (0x8009_0324, "SEC_E_TIME_SKEW", "clock skew"),
+];
+
+/// Name and meaning of an NTSTATUS or SEC_E code, if known.
+pub fn status_name(code: u32) -> Option<(&'static str, &'static str)> {
+    STATUS_CODES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|&(_, n, m)| (n, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TSRequest { version 6, errorCode 0xC000006D }, as a Windows server sends it.
+    const ERROR: &[u8] = &[
+        0x30, 0x0e, 0xa0, 0x03, 0x02, 0x01, 0x06, 0xa4, 0x07, 0x02, 0x05, 0x00, 0xc0, 0x00, 0x00,
+        0x6d,
+    ];
+
+    #[test]
+    fn reads_version_and_error_code() {
+        assert_eq!(der_sequence_len(ERROR), Some(16));
+        let r = parse_ts_request(ERROR).unwrap();
+        assert_eq!(r.version, Some(6));
+        assert_eq!(r.error_code, Some(0xC000_006D));
+        assert!(!r.nego_tokens && !r.auth_info);
+        assert_eq!(
+            status_name(0xC000_006D).map(|s| s.0),
+            Some("STATUS_LOGON_FAILURE")
+        );
+        // The four-byte form without the sign-padding zero.
+        let short = [
+            0x30, 0x0d, 0xa0, 0x03, 0x02, 0x01, 0x02, 0xa4, 0x06, 0x02, 0x04, 0xc0, 0x00, 0x01,
+            0x5b,
+        ];
+        assert_eq!(
+            parse_ts_request(&short).unwrap().error_code,
+            Some(0xC000_015B)
+        );
+    }
+
+    #[test]
+    fn never_panics_on_cut_input() {
+        for n in 0..ERROR.len() {
+            let _ = parse_ts_request(&ERROR[..n]);
+            let _ = der_sequence_len(&ERROR[..n]);
+        }
+        assert_eq!(
+            parse_ts_request(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            None
+        );
+    }
+}
