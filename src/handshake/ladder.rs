@@ -399,17 +399,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                         st.words
                     )
                 };
-                ladder.push(
-                    "x224",
-                    if st.cause == "capture_ended" {
-                        "unknown"
-                    } else {
-                        "failed"
-                    },
-                    vec![tcp_frames_end],
-                    words.clone(),
-                );
-                return finish(out, ladder, st.verdict, st.cause, "x224", words);
+                return end_stalled(out, ladder, "x224", &st, vec![tcp_frames_end], words);
             }
             // Not a Connection Request: no cause from REPORT.md fits, so none is claimed.
             let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
@@ -457,17 +447,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             };
             let mut frames = vec![crp.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            ladder.push(
-                "x224",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
-                frames,
-                words.clone(),
-            );
-            return finish(out, ladder, st.verdict, st.cause, "x224", words);
+            return end_stalled(out, ladder, "x224", &st, frames, words);
         }
         (Some((crp, crq)), Some((ccp, ccf))) => {
             out.negotiation = Some(negotiation_json(
@@ -624,17 +604,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         } else {
             format!("the TLS handshake did not finish: {}", st.words)
         };
-        ladder.push(
-            "tls",
-            if st.cause == "capture_ended" {
-                "unknown"
-            } else {
-                "failed"
-            },
-            frames,
-            words.clone(),
-        );
-        return finish(out, ladder, st.verdict, st.cause, "tls", words);
+        return end_stalled(out, ladder, "tls", &st, frames, words);
     };
     let mut tls_frames = hello_frames(&t);
     tls_frames.push(tls_done_frame);
@@ -807,17 +777,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     if server_data.len() == 1 { "" } else { "s" },
                     st.words
                 );
-                ladder.push(
-                    "nla",
-                    if st.cause == "capture_ended" {
-                        "unknown"
-                    } else {
-                        "failed"
-                    },
-                    frames,
-                    words.clone(),
-                );
-                return finish(out, ladder, st.verdict, st.cause, "nla", words);
+                return end_stalled(out, ladder, "nla", &st, frames, words);
             }
         }
     } else {
@@ -883,17 +843,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             );
             let mut frames = vec![rsp.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            ladder.push(
-                "session",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
-                frames,
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "session", words)
+            end_stalled(out, ladder, "session", &st, frames, words)
         }
         (Some(ci), None) => {
             let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
@@ -903,17 +853,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             );
             let mut frames = vec![ci.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            ladder.push(
-                "mcs",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
-                frames,
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+            end_stalled(out, ladder, "mcs", &st, frames, words)
         }
         (None, _) => {
             let st = stall(conn, end, nla_done_ns, Side::Client, "server_denied");
@@ -921,17 +861,14 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 "the client sent nothing after the security exchange: {}",
                 st.words
             );
-            ladder.push(
+            end_stalled(
+                out,
+                ladder,
                 "mcs",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
+                &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+                words,
+            )
         }
     }
 }
@@ -997,17 +934,7 @@ fn credssp_in_clear(
     );
     let mut frames = frames;
     frames.extend(end.map(|e| e.mark.frame));
-    ladder.push(
-        "nla",
-        if st.cause == "capture_ended" {
-            "unknown"
-        } else {
-            "failed"
-        },
-        frames,
-        words.clone(),
-    );
-    finish(out, ladder, st.verdict, st.cause, "nla", words)
+    end_stalled(out, ladder, "nla", &st, frames, words)
 }
 
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].
@@ -1139,17 +1066,14 @@ fn standard_security(
                 "the connection ended during connection setup, after the MCS exchange: {}",
                 st.words
             );
-            ladder.push(
+            end_stalled(
+                out,
+                ladder,
                 "session",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
+                &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "session", words)
+                words,
+            )
         }
         (Some((cip, _)), None) => {
             if let Some((d, r)) = dpum {
@@ -1168,17 +1092,7 @@ fn standard_security(
                 "no MCS Connect Response to the Connect Initial in frame {}: {}",
                 cip.last_frame, st.words
             );
-            ladder.push(
-                "mcs",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
-                vec![cip.last_frame],
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+            end_stalled(out, ladder, "mcs", &st, vec![cip.last_frame], words)
         }
         (None, _) => {
             let st = stall(conn, end, x224_done_ns, Side::Client, "server_denied");
@@ -1186,17 +1100,14 @@ fn standard_security(
                 "no MCS Connect Initial after the X.224 exchange: {}",
                 st.words
             );
-            ladder.push(
+            end_stalled(
+                out,
+                ladder,
                 "mcs",
-                if st.cause == "capture_ended" {
-                    "unknown"
-                } else {
-                    "failed"
-                },
+                &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words.clone(),
-            );
-            finish(out, ladder, st.verdict, st.cause, "mcs", words)
+                words,
+            )
         }
     }
 }
@@ -1245,6 +1156,25 @@ fn mcs_json(
             .unwrap_or_default(),
         "problems": problems,
     })
+}
+
+/// Ends the ladder at `stage`, which stalled: `unknown` when the capture simply ended, else
+/// `failed`.
+fn end_stalled(
+    out: RdpOutcome,
+    mut ladder: Ladder,
+    stage: &'static str,
+    st: &Stall,
+    frames: Vec<u64>,
+    words: String,
+) -> RdpOutcome {
+    let status = if st.cause == "capture_ended" {
+        "unknown"
+    } else {
+        "failed"
+    };
+    ladder.push(stage, status, frames, words.clone());
+    finish(out, ladder, st.verdict, st.cause, stage, words)
 }
 
 fn finish(
