@@ -198,6 +198,16 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
     open_stream(display, "file".into(), Box::new(file), 0, visit, failures);
 }
 
+/// The container chain after one more layer: a plain file's member is just `gzip`, a gzip in
+/// a zip `zip/gzip`.
+fn nest(container: &str, layer: &str) -> String {
+    if container == "file" {
+        layer.to_string()
+    } else {
+        format!("{container}/{layer}")
+    }
+}
+
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
     let mut got = 0;
     while got < buf.len() {
@@ -234,7 +244,7 @@ fn open_stream<'a>(
             let inner = flate2::read::MultiGzDecoder::new(reader);
             open_stream(
                 display,
-                format!("{container}/gzip").replace("file/", ""),
+                nest(&container, "gzip"),
                 Box::new(inner),
                 depth + 1,
                 visit,
@@ -265,7 +275,7 @@ fn open_stream<'a>(
                 });
                 return;
             }
-            let container = format!("{container}/zip").replace("file/", "");
+            let container = nest(&container, "zip");
             open_zip(
                 Cursor::new(data),
                 &display,
