@@ -41,13 +41,32 @@ pub fn render(report: &Report) -> String {
             skipped.len(),
             plural(skipped.len())
         ));
+        // Grouped by reason: a customer's folder holds many files that are not captures.
+        let mut reasons: Vec<(String, Vec<&str>)> = Vec::new();
         for i in &skipped {
-            out.push_str(&format!(
-                "  {} [{}]: {}\n",
-                i.path,
+            let reason = format!(
+                "[{}] {}",
                 i.kind,
                 i.skipped_reason.as_deref().unwrap_or("skipped")
-            ));
+            );
+            match reasons.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, paths)) => paths.push(&i.path),
+                None => reasons.push((reason, vec![&i.path])),
+            }
+        }
+        for (reason, paths) in &reasons {
+            if paths.len() <= 3 {
+                for p in paths {
+                    out.push_str(&format!("  {p} {reason}\n"));
+                }
+            } else {
+                out.push_str(&format!(
+                    "  {} files {reason}: {}, {} … (all in --format json)\n",
+                    paths.len(),
+                    paths[0],
+                    paths[1]
+                ));
+            }
         }
     }
     if !report.connections.is_empty() {
@@ -229,11 +248,15 @@ fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
 }
 
 fn result_cell(c: &ConnectionReport) -> String {
-    match (c.verdict, c.cause) {
+    let mut cell = match (c.verdict, c.cause) {
         (Some(v), Some(cause)) => format!("{}\n{}", v.to_uppercase(), cause),
         (Some(v), None) => v.to_uppercase(),
         (None, _) => format!("reached {}", c.reached.unwrap_or("nothing")),
+    };
+    if let Some(later) = &c.superseded_by {
+        cell.push_str(&format!("\n(retried: {later})"));
     }
+    cell
 }
 
 fn network_cell(c: &ConnectionReport) -> String {
@@ -246,7 +269,14 @@ fn network_cell(c: &ConnectionReport) -> String {
         parts.push(format!("{} SYN retr.", n.syn_retries));
     }
     if n.retransmissions > 0 {
-        parts.push(format!("{} retrans.", n.retransmissions));
+        if n.capture_duplicates == n.retransmissions {
+            parts.push(format!("{} captured twice", n.retransmissions));
+        } else {
+            parts.push(format!(
+                "{} retrans.",
+                n.retransmissions - n.capture_duplicates
+            ));
+        }
     }
     if n.missed_bytes > 0 {
         parts.push(format!("{} B missed", n.missed_bytes));
