@@ -72,8 +72,20 @@ const LADDER: &[(&str, usize, &str, Option<&str>, &str)] = &[
     // MANIFEST: "Conn 1 is short: TLS done, 4 appdata, client FIN, then server RST": by
     // REPORT.md's definition the connection ended during the CredSSP exchange (HYBRID); it is
     // mstsc's first connection of the attempt, superseded by conn 2 (asserted below).
-    ("pcap/zeek/rdp-to-ssl.pcap", 0, "failed", Some("nla_failure"), "tls"),
-    ("pcap/zeek/nla_win7_win2k8r2.pcap", 0, "failed", Some("nla_failure"), "tls"),
+    (
+        "pcap/zeek/rdp-to-ssl.pcap",
+        0,
+        "failed",
+        Some("nla_failure"),
+        "tls",
+    ),
+    (
+        "pcap/zeek/nla_win7_win2k8r2.pcap",
+        0,
+        "failed",
+        Some("nla_failure"),
+        "tls",
+    ),
     // MANIFEST: "Conn 2 is a full session (438 appdata) ending in FIN+RST."
     ("pcap/zeek/rdp-to-ssl.pcap", 1, "ok", None, "session"),
     ("pcap/zeek/nla_win7_win2k8r2.pcap", 1, "ok", None, "session"),
