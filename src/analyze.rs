@@ -152,9 +152,10 @@ pub fn analyze_capture(
     let mut side = SideTracker::default();
 
     let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
+    let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
     let header_ok = std::thread::scope(|scope| {
         let framing = scope.spawn(move || {
-            let mut framer = Framer::new(reader, format);
+            let mut framer = Framer::new(reader, format).recycle_from(back_rx);
             while let Some(block) = framer.next_block() {
                 if tx.send(block).is_err() {
                     break;
@@ -203,6 +204,10 @@ pub fn analyze_capture(
             });
             feed_side(&mut shards, &mut side);
             connections.extend(judge_finished(&mut shards, display, now, &mut side));
+            for block in window {
+                // The reader may have finished: then the buffers are simply dropped.
+                let _ = back_tx.try_send(block);
+            }
         }
         framing.join().unwrap_or(false)
     });

@@ -126,6 +126,8 @@ pub struct Framer<R: Read> {
     done: bool,
     /// Capture start/end seen so far (for the report).
     pub records_read: u64,
+    /// Processed blocks coming back for their buffers to be reused.
+    recycled: Option<std::sync::mpsc::Receiver<Block>>,
     /// True once the file's own header was read: the pcap global header, a pcapng Section
     /// Header Block, or the NetMon header and frame table. A capture without one had nothing
     /// that could be read.
@@ -181,6 +183,35 @@ impl<R: Read> Framer<R> {
             done: false,
             records_read: 0,
             header_ok: false,
+            recycled: None,
+        }
+    }
+
+    /// Lets the framer reuse the buffers of blocks already processed (sent back on `rx`):
+    /// fresh 2 MiB buffers would be page-faulted in, block after block.
+    pub fn recycle_from(mut self, rx: std::sync::mpsc::Receiver<Block>) -> Self {
+        self.recycled = Some(rx);
+        self
+    }
+
+    /// An empty block, reusing a processed one's buffers when one came back.
+    fn empty_block(&mut self) -> Block {
+        let (mut bytes, mut frames) = match self.recycled.as_ref().and_then(|rx| rx.try_recv().ok())
+        {
+            Some(b) => (b.bytes, b.frames),
+            None => (
+                Vec::with_capacity(BLOCK_BYTES + MAX_FRAME_BYTES as usize),
+                Vec::with_capacity(BLOCK_BYTES / 256),
+            ),
+        };
+        bytes.clear();
+        frames.clear();
+        Block {
+            seq: self.next_seq,
+            first_frame: self.next_frame,
+            bytes,
+            frames,
+            warnings: Vec::new(),
         }
     }
 
@@ -249,13 +280,7 @@ impl<R: Read> Framer<R> {
             }
         }
         // Sized for a whole block up front: growing it by doubling would copy it ten times.
-        let mut block = Block {
-            seq: self.next_seq,
-            first_frame: self.next_frame,
-            bytes: Vec::with_capacity(BLOCK_BYTES + MAX_FRAME_BYTES as usize),
-            frames: Vec::with_capacity(BLOCK_BYTES / 256),
-            ..Default::default()
-        };
+        let mut block = self.empty_block();
         loop {
             if block.bytes.len() >= BLOCK_BYTES {
                 break;
