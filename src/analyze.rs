@@ -153,22 +153,40 @@ pub fn analyze_capture(
 
     let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
     let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
+    // With one thread the blocks are cut on it too, between windows; with more, a reader
+    // thread cuts them while the pool decodes (it counts as one of the threads' worth of work).
+    let inline = rayon::current_num_threads() == 1;
+    let mut framer_inline = None;
+    let mut reader = Some(reader);
+    let mut back_rx = Some(back_rx);
+    if inline {
+        framer_inline = reader
+            .take()
+            .zip(back_rx.take())
+            .map(|(r, back)| Framer::new(r, format).recycle_from(back));
+    }
     let header_ok = std::thread::scope(|scope| {
-        let framing = scope.spawn(move || {
-            let mut framer = Framer::new(reader, format).recycle_from(back_rx);
-            while let Some(block) = framer.next_block() {
-                if tx.send(block).is_err() {
-                    break;
+        let framing = reader.take().zip(back_rx.take()).map(|(reader, back_rx)| {
+            scope.spawn(move || {
+                let mut framer = Framer::new(reader, format).recycle_from(back_rx);
+                while let Some(block) = framer.next_block() {
+                    if tx.send(block).is_err() {
+                        break;
+                    }
                 }
-            }
-            framer.header_ok
+                framer.header_ok
+            })
         });
         loop {
             let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
             while window.len() < WINDOW_BLOCKS {
-                match rx.recv() {
-                    Ok(b) => window.push(b),
-                    Err(_) => break,
+                let next = match framer_inline.as_mut() {
+                    Some(f) => f.next_block(),
+                    None => rx.recv().ok(),
+                };
+                match next {
+                    Some(b) => window.push(b),
+                    None => break,
                 }
             }
             if window.is_empty() {
@@ -209,7 +227,10 @@ pub fn analyze_capture(
                 let _ = back_tx.try_send(block);
             }
         }
-        framing.join().unwrap_or(false)
+        match framing {
+            Some(handle) => handle.join().unwrap_or(false),
+            None => framer_inline.as_ref().is_some_and(|f| f.header_ok),
+        }
     });
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
