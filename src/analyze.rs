@@ -21,7 +21,8 @@ use crate::handshake;
 use crate::handshake::side::{SideDatagram, SideEvent, SideTracker};
 use crate::input::{self, OpenFailure, Sniffed, Stream};
 use crate::report::{
-    CaptureStats, ConnectionReport, InputReport, LinkTypeCount, Report, SCHEMA, rfc3339,
+    CaptureStats, ConnectionReport, EventReport, InputReport, LinkTypeCount, Report, SCHEMA,
+    rfc3339,
 };
 use crate::tcp::{Class, Shard, TrackerConfig, TrackerCounts};
 
@@ -34,10 +35,12 @@ pub struct Options {
     pub tracker: TrackerConfig,
 }
 
-/// The result of reading one stream: its input entry and its RDP connections.
+/// The result of reading one stream: its input entry, its RDP connections and, for event
+/// logs, its catalog events.
 pub struct StreamResult {
     pub input: InputReport,
     pub connections: Vec<ConnectionReport>,
+    pub events: Vec<EventReport>,
 }
 
 /// Analyses every file under `paths` into one report.
@@ -69,6 +72,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         for r in results {
             report.inputs.push(r.input);
             report.connections.extend(r.connections);
+            report.events.extend(r.events);
         }
         for f in fails {
             report.inputs.push(failure_input(f));
@@ -78,6 +82,10 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         c.id = format!("c{}", i + 1);
     }
     crate::correlate::group_attempts(&mut report.connections);
+    report.events.sort_by(|a, b| {
+        (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
+    });
+    report.timelines = crate::eventlog::timeline::build(&report.events);
     for input in &report.inputs {
         for w in &input.warnings {
             report.warnings.push(format!("{}: {w}", input.path));
@@ -115,6 +123,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             ..Default::default()
         },
         connections: Vec::new(),
+        events: Vec::new(),
     };
     match sniffed {
         Sniffed::Capture(format) => {
@@ -122,11 +131,16 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r.input.container = container;
             r
         }
-        Sniffed::Evtx => skipped("evtx", "Windows event logs are not read by this version"),
-        Sniffed::Xml => skipped(
-            "evtx-xml",
-            "XML event log exports are not read by this version",
-        ),
+        Sniffed::Evtx | Sniffed::Xml => {
+            let (mut input, events) =
+                crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
+            input.container = container;
+            StreamResult {
+                input,
+                connections: Vec::new(),
+                events,
+            }
+        }
         _ => skipped(
             "unknown",
             "not a capture, event log or archive this tool recognises",
@@ -289,8 +303,13 @@ pub fn analyze_capture(
             udp_packets_rdp_port: counts.udp_packets_rdp_port,
             icmp_errors_unmatched: counts.icmp_unmatched,
         }),
+        ..Default::default()
     };
-    StreamResult { input, connections }
+    StreamResult {
+        input,
+        connections,
+        events: Vec::new(),
+    }
 }
 
 /// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.

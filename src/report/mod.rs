@@ -38,9 +38,70 @@ pub struct Report {
     pub schema: &'static str,
     pub inputs: Vec<InputReport>,
     pub connections: Vec<ConnectionReport>,
-    pub events: Vec<serde_json::Value>,
+    /// Catalog events of the Windows event logs read, by time, then input, then record id.
+    pub events: Vec<EventReport>,
     pub findings: Vec<serde_json::Value>,
     pub warnings: Vec<String>,
+    /// Per server, client address and session: the catalog events in time order and what is
+    /// missing from them (`eventlog::timeline`).
+    pub timelines: Vec<TimelineReport>,
+}
+
+/// One catalog event of a Windows event log (`eventlog::catalog`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EventReport {
+    pub input: String,
+    pub record_id: u64,
+    pub time: String,
+    pub computer: String,
+    pub channel: String,
+    pub provider: String,
+    pub id: u32,
+    /// The catalog's short name (`nla_failed`, `logon_failed`…).
+    pub name: &'static str,
+    /// Where Windows logs it: `server`, `client` or `dc`.
+    pub side: &'static str,
+    pub summary: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
+    pub decoded: std::collections::BTreeMap<String, String>,
+    #[serde(skip)]
+    pub time_ns: i64,
+}
+
+impl EventReport {
+    /// How findings name the event: `input#record_id`.
+    pub fn reference(&self) -> String {
+        format!("{}#{}", self.input, self.record_id)
+    }
+}
+
+/// The events of one session (or one attempt that never got a session) on one server.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TimelineReport {
+    pub server: String,
+    /// The client's address as the events give it (`LOCAL` for the console), or null.
+    pub client: Option<String>,
+    pub session: Option<String>,
+    pub user: Option<String>,
+    pub start: String,
+    pub end: String,
+    /// `session` (a session was created, or session events were seen), `nla_failed`, `logon_failed`, `authenticated`
+    /// (authentication passed, no session seen), `connected` (a connection, nothing after).
+    pub outcome: &'static str,
+    pub events: Vec<TimelineEntry>,
+    /// What the events lack, said plainly ("131 and 140 without 1149: NLA failed").
+    pub missing: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TimelineEntry {
+    pub time: String,
+    pub id: u32,
+    pub name: &'static str,
+    /// `input#record_id` of the event in `events`.
+    pub event: String,
+    pub summary: String,
 }
 
 /// One file (or archive member) read.
@@ -53,7 +114,16 @@ pub struct InputReport {
     pub container: String,
     /// Frames read.
     pub packets: u64,
+    /// Catalog events read (event logs).
     pub events: u64,
+    /// Event log records outside the catalog: counted, not listed.
+    pub events_outside_catalog: u64,
+    /// Event log records that could not be read (skipped; the warnings name them).
+    pub corrupt_records: u64,
+    /// Catalog events per channel and id.
+    pub event_counts: Vec<crate::eventlog::IdCount>,
+    /// Records outside the catalog per channel and id.
+    pub outside_catalog: Vec<crate::eventlog::IdCount>,
     /// True when the file was recognised but not analysed; `skipped_reason` says why.
     pub skipped: bool,
     pub skipped_reason: Option<String>,
@@ -256,7 +326,7 @@ impl Report {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// JSON Lines: one object per input, connection, event, finding and warning, each with
+    /// JSON Lines: one object per input, connection, event, timeline, finding and warning, each with
     /// its `type` first.
     pub fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         #[derive(Serialize)]
@@ -285,6 +355,9 @@ impl Report {
         }
         for e in &self.events {
             line(w, "event", e)?;
+        }
+        for t in &self.timelines {
+            line(w, "timeline", t)?;
         }
         for f in &self.findings {
             line(w, "finding", f)?;

@@ -4,22 +4,34 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
-use super::{ConnectionReport, Report};
+use super::{ConnectionReport, InputReport, Report};
 
 /// Renders the report for a person at a terminal.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
+    let read: Vec<_> = report
+        .inputs
+        .iter()
+        .filter(|i| !i.skipped && !is_eventlog(i))
+        .collect();
+    let logs: Vec<_> = report
+        .inputs
+        .iter()
+        .filter(|i| !i.skipped && is_eventlog(i))
+        .collect();
     let skipped: Vec<_> = report.inputs.iter().filter(|i| i.skipped).collect();
     let packets: u64 = read.iter().map(|i| i.packets).sum();
-    out.push_str(&format!(
-        "Read {} capture{} ({} packets); {} RDP connection{}.\n",
-        read.len(),
-        plural(read.len()),
-        packets,
-        report.connections.len(),
-        plural(report.connections.len())
-    ));
+    // With only event logs read, no line about captures.
+    if !read.is_empty() || logs.is_empty() || !report.connections.is_empty() {
+        out.push_str(&format!(
+            "Read {} capture{} ({} packets); {} RDP connection{}.\n",
+            read.len(),
+            plural(read.len()),
+            packets,
+            report.connections.len(),
+            plural(report.connections.len())
+        ));
+    }
     for i in &read {
         let span = match (&i.first_packet, &i.last_packet) {
             (Some(a), Some(b)) => format!(", {a} → {b}"),
@@ -34,6 +46,9 @@ pub fn render(report: &Report) -> String {
             "  {} [{}{}]: {} packets{}\n",
             i.path, i.kind, container, i.packets, span
         ));
+    }
+    if !logs.is_empty() {
+        out.push_str(&eventlogs(report, &logs));
     }
     if !skipped.is_empty() {
         out.push_str(&format!(
@@ -135,6 +150,167 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
+    out
+}
+
+fn is_eventlog(i: &InputReport) -> bool {
+    i.kind == "evtx" || i.kind == "evtx-xml"
+}
+
+/// Timelines shown in full; the rest are counted.
+const MAX_TIMELINES: usize = 12;
+/// Events shown per timeline.
+const MAX_TIMELINE_EVENTS: usize = 10;
+
+/// `Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational` → `RdpCoreTS`.
+fn short_channel(c: &str) -> &str {
+    let c = c.strip_suffix("/Operational").unwrap_or(c);
+    let c = c.strip_prefix("Microsoft-Windows-").unwrap_or(c);
+    c.rsplit('-').next().unwrap_or(c)
+}
+
+/// The event logs read (catalog counts per input), then the session timelines: failed ones
+/// first, each with its events and what is missing from them.
+fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
+    let mut out = String::new();
+    let catalog: u64 = logs.iter().map(|i| i.events).sum();
+    let outside: u64 = logs.iter().map(|i| i.events_outside_catalog).sum();
+    let corrupt: u64 = logs.iter().map(|i| i.corrupt_records).sum();
+    out.push_str(&format!(
+        "Read {} event log{}: {catalog} RDP event{} (catalog), {outside} other{}{}.\n",
+        logs.len(),
+        plural(logs.len()),
+        plural(catalog as usize),
+        plural(outside as usize),
+        if corrupt > 0 {
+            format!(
+                ", {corrupt} corrupt record{} skipped",
+                plural(corrupt as usize)
+            )
+        } else {
+            String::new()
+        }
+    ));
+    for i in logs {
+        let mut counts: Vec<_> = i.event_counts.iter().collect();
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.id.cmp(&b.id)));
+        let mut parts: Vec<String> = counts
+            .iter()
+            .take(6)
+            .map(|c| format!("{} {}×{}", short_channel(&c.channel), c.id, c.count))
+            .collect();
+        if counts.len() > 6 {
+            parts.push(format!("+{} more ids", counts.len() - 6));
+        }
+        let container = if i.container == "file" {
+            String::new()
+        } else {
+            format!(" via {}", i.container)
+        };
+        out.push_str(&format!(
+            "  {} [{}{}]: {} RDP event{}{}{}{}\n",
+            i.path,
+            i.kind,
+            container,
+            i.events,
+            plural(i.events as usize),
+            if parts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", parts.join(", "))
+            },
+            if i.events_outside_catalog > 0 {
+                format!(", {} other", i.events_outside_catalog)
+            } else {
+                String::new()
+            },
+            if i.corrupt_records > 0 {
+                format!(", {} corrupt", i.corrupt_records)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if report.timelines.is_empty() {
+        return out;
+    }
+    // Outcomes per server, in one line each.
+    let mut per_server: Vec<(&str, Vec<(&str, usize)>)> = Vec::new();
+    for t in &report.timelines {
+        let entry = match per_server.iter_mut().position(|(s, _)| *s == t.server) {
+            Some(k) => &mut per_server[k].1,
+            None => {
+                per_server.push((&t.server, Vec::new()));
+                &mut per_server.last_mut().expect("just pushed").1
+            }
+        };
+        match entry.iter_mut().find(|(o, _)| *o == t.outcome) {
+            Some((_, n)) => *n += 1,
+            None => entry.push((t.outcome, 1)),
+        }
+    }
+    out.push_str(&format!(
+        "\nSession timelines ({}):\n",
+        report.timelines.len()
+    ));
+    for (server, outcomes) in &per_server {
+        let list: Vec<String> = outcomes.iter().map(|(o, n)| format!("{n} {o}")).collect();
+        out.push_str(&format!("  {server}: {}\n", list.join(", ")));
+    }
+    // Failed attempts first, then sessions; each group in time order.
+    let rank = |o: &str| match o {
+        "nla_failed" | "logon_failed" => 0,
+        "authenticated" | "connected" => 1,
+        _ => 2,
+    };
+    let mut shown: Vec<_> = report.timelines.iter().collect();
+    shown.sort_by_key(|t| rank(t.outcome));
+    out.push('\n');
+    for t in shown.iter().take(MAX_TIMELINES) {
+        out.push_str(&format!(
+            "  {}{}{}{}: {} ({} → {})\n",
+            t.server,
+            t.client
+                .as_deref()
+                .map(|c| format!(" ← {c}"))
+                .unwrap_or_default(),
+            t.session
+                .as_deref()
+                .map(|s| format!(", session {s}"))
+                .unwrap_or_default(),
+            t.user
+                .as_deref()
+                .map(|u| format!(", {u}"))
+                .unwrap_or_default(),
+            t.outcome.to_uppercase(),
+            t.start,
+            short_time(&t.end)
+        ));
+        for e in t.events.iter().take(MAX_TIMELINE_EVENTS) {
+            out.push_str(&format!(
+                "    {} {:>5} {}\n",
+                short_time(&e.time),
+                e.id,
+                e.summary
+            ));
+        }
+        if t.events.len() > MAX_TIMELINE_EVENTS {
+            out.push_str(&format!(
+                "    … {} more events\n",
+                t.events.len() - MAX_TIMELINE_EVENTS
+            ));
+        }
+        for m in &t.missing {
+            out.push_str(&format!("    ! {m}\n"));
+        }
+    }
+    if shown.len() > MAX_TIMELINES {
+        out.push_str(&format!(
+            "  … and {} more timelines (all in --format json)\n",
+            shown.len() - MAX_TIMELINES
+        ));
+    }
+    out.push('\n');
     out
 }
 

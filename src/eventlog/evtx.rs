@@ -1,0 +1,234 @@
+//! `.evtx` files through the `evtx` crate, streamed: the 4 KiB file header, then 64 KiB
+//! chunks read one after another from any [`Read`] (no seeking, so archive members work too).
+//! Chunks are parsed in batches of [`BATCH_CHUNKS`] in parallel on the rayon pool (the crate's
+//! own pipeline spawns onto the global pool and blocks waiting, which can starve a pool that is
+//! already busy reading other files; a `par_iter` over a batch cannot). Each record is rendered
+//! to XML by the crate and mapped by [`super::xml`], so both input kinds share one mapping.
+//!
+//! Chunks come in file order, not the "oldest chunk first" order of a log that has wrapped:
+//! events are sorted by time in the report anyway. A chunk or record the crate cannot read is
+//! skipped, counted in [`Counts::corrupt`](super::Counts) and named in a warning; a panic in
+//! the crate on a hostile chunk is caught and treated the same way.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use evtx::{EvtxChunkData, ParserSettings};
+use rayon::prelude::*;
+
+use super::{Counts, Event, EventlogResult, parse_event_xml};
+use crate::report::rfc3339;
+
+/// Bytes of the file header; chunks follow it.
+pub const FILE_HEADER_BYTES: usize = 4096;
+/// Bytes of one chunk.
+pub const CHUNK_BYTES: usize = 65536;
+/// Chunks parsed together: a fixed number, so the output never depends on the thread count.
+pub const BATCH_CHUNKS: usize = 16;
+/// Catalog events kept per file; more are counted, not kept (bounded memory).
+pub const MAX_EVENTS: usize = 200_000;
+
+/// What one chunk gave.
+#[derive(Default)]
+struct ChunkOut {
+    events: Vec<Event>,
+    counts: Counts,
+    warnings: Vec<String>,
+}
+
+/// Reads an `.evtx` stream: every record is counted, catalog events are kept (see the module
+/// doc of [`super`]). `display` names the file in warnings.
+pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
+    let mut out = EventlogResult::default();
+    let mut dropped_warnings = 0u64;
+    let mut header = vec![0u8; FILE_HEADER_BYTES];
+    let got = read_up_to(&mut reader, &mut header);
+    if got < 8 || &header[..8] != b"ElfFile\0" {
+        out.unreadable_reason = Some("not an evtx file (no ElfFile header)".into());
+        return out;
+    }
+    if got < FILE_HEADER_BYTES {
+        out.unreadable_reason = Some(format!(
+            "the evtx file header is cut ({got} of {FILE_HEADER_BYTES} bytes)"
+        ));
+        return out;
+    }
+    out.readable = true;
+    if let Err(e) = evtx::EvtxFileHeader::from_stream(&mut std::io::Cursor::new(&header)) {
+        out.warn(
+            format!("{display}: evtx file header not readable ({e}); reading chunks anyway"),
+            &mut dropped_warnings,
+        );
+    }
+    let settings = Arc::new(ParserSettings::new().indent(false));
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH_CHUNKS);
+    let mut chunk_number = 0u64;
+    let mut over_cap = 0u64;
+    loop {
+        let mut data = vec![0u8; CHUNK_BYTES];
+        let got = read_up_to(&mut reader, &mut data);
+        let end = got < CHUNK_BYTES;
+        if got > 0 && data[..got].iter().any(|&b| b != 0) {
+            if end {
+                out.counts.corrupt += 1;
+                out.warn(
+                    format!(
+                        "{display}: chunk {chunk_number} is cut ({got} of {CHUNK_BYTES} bytes), skipped"
+                    ),
+                    &mut dropped_warnings,
+                );
+            } else {
+                batch.push((chunk_number, data));
+            }
+        }
+        if batch.len() == BATCH_CHUNKS || (end && !batch.is_empty()) {
+            let parsed: Vec<ChunkOut> = std::mem::take(&mut batch)
+                .into_par_iter()
+                .map(|(n, data)| parse_chunk(display, n, data, &settings))
+                .collect();
+            for c in parsed {
+                out.counts.merge(c.counts);
+                for w in c.warnings {
+                    out.warn(w, &mut dropped_warnings);
+                }
+                for e in c.events {
+                    if out.events.len() < MAX_EVENTS {
+                        out.events.push(e);
+                    } else {
+                        over_cap += 1;
+                    }
+                }
+            }
+        }
+        if end {
+            break;
+        }
+        chunk_number += 1;
+    }
+    if over_cap > 0 {
+        out.warnings.push(format!(
+            "{display}: {over_cap} catalog events beyond the first {MAX_EVENTS} were counted, not kept"
+        ));
+    }
+    out.finish_warnings(dropped_warnings);
+    out
+}
+
+/// Parses one chunk; a panic inside the crate is caught and reported as a corrupt chunk.
+fn parse_chunk(display: &str, n: u64, data: Vec<u8>, settings: &Arc<ParserSettings>) -> ChunkOut {
+    let settings = Arc::clone(settings);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_chunk_inner(display, n, data, settings)
+    }))
+    .unwrap_or_else(|_| ChunkOut {
+        counts: Counts {
+            corrupt: 1,
+            ..Default::default()
+        },
+        warnings: vec![format!(
+            "{display}: chunk {n} could not be parsed (parser panic), skipped"
+        )],
+        ..Default::default()
+    })
+}
+
+fn parse_chunk_inner(
+    display: &str,
+    n: u64,
+    data: Vec<u8>,
+    settings: Arc<ParserSettings>,
+) -> ChunkOut {
+    let mut out = ChunkOut::default();
+    let mut chunk_data = match EvtxChunkData::new(data, false) {
+        Ok(c) => c,
+        Err(e) => {
+            out.counts.corrupt += 1;
+            out.warnings
+                .push(format!("{display}: chunk {n} skipped: {e}"));
+            return out;
+        }
+    };
+    chunk_data.number = Some(n);
+    let mut chunk = match chunk_data.parse(settings) {
+        Ok(c) => c,
+        Err(e) => {
+            out.counts.corrupt += 1;
+            out.warnings
+                .push(format!("{display}: chunk {n} skipped: {e}"));
+            return out;
+        }
+    };
+    for record in chunk.iter() {
+        let rendered = record.and_then(|r| r.into_xml());
+        let r = match rendered {
+            Ok(r) => r,
+            Err(e) => {
+                out.counts.corrupt += 1;
+                out.warnings
+                    .push(format!("{display}: chunk {n}: record skipped: {e}"));
+                continue;
+            }
+        };
+        match parse_event_xml(&r.data) {
+            Ok(mut e) => {
+                if e.time_ns == 0 && e.time.is_empty() {
+                    let ns = r.timestamp.as_nanosecond();
+                    if let Ok(ns) = i64::try_from(ns) {
+                        e.time_ns = ns;
+                        e.time = rfc3339(ns);
+                    }
+                }
+                if e.record_id == 0 {
+                    e.record_id = r.event_record_id;
+                }
+                if out.counts.add(&e) {
+                    out.events.push(e);
+                }
+            }
+            Err(m) => {
+                out.counts.corrupt += 1;
+                out.warnings.push(format!(
+                    "{display}: record {} skipped: its XML is unreadable ({m})",
+                    r.event_record_id
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_is_not_evtx_without_panicking() {
+        for bad in [&b""[..], b"ElfFile", b"ElfFile\0short", b"hello world"] {
+            let r = read_evtx("bad.evtx", bad);
+            assert!(r.events.is_empty());
+            assert!(!r.readable);
+            assert!(r.unreadable_reason.is_some());
+        }
+        // A header and a chunk of garbage: the chunk is skipped and counted.
+        let mut bytes = b"ElfFile\0".to_vec();
+        bytes.resize(FILE_HEADER_BYTES, 0);
+        bytes.extend(std::iter::repeat_n(0x41u8, CHUNK_BYTES));
+        let r = read_evtx("garbage.evtx", &bytes[..]);
+        assert!(r.readable);
+        assert_eq!(r.counts.corrupt, 1);
+        assert!(r.events.is_empty());
+    }
+}

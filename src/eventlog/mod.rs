@@ -1,0 +1,415 @@
+//! Windows event logs: `.evtx` files (read through the `evtx` crate) and Event Viewer XML
+//! exports ("Save All Events As… XML", `<Events><Event>…</Event>…</Events>`, and
+//! `wevtutil qe /f:xml` output, a run of `<Event>` elements without a root), normalized into
+//! one [`Event`]: UTC time, computer, channel, provider, event id, record id and the named
+//! fields of `EventData/Data@Name` or `UserData/<element>/<child>`. Rendered message text
+//! (localized) is never read.
+//!
+//! # Public API (used by the analysis and by tests)
+//!
+//! * [`read_evtx`]`(display, reader)` reads an `.evtx` stream from any [`std::io::Read`]
+//!   (a file, an archive member, `&bytes[..]`), chunk by chunk: memory stays bounded by a
+//!   batch of 64 KiB chunks, and the batch's chunks are parsed in parallel on the rayon pool.
+//! * [`read_xml`]`(display, text)` reads an XML export already in memory.
+//! * [`parse_event_xml`]`(xml)` reads one `<Event>` element.
+//!
+//! Both readers return an [`EventlogResult`]: the **catalog** events (those of
+//! [`catalog::CATALOG`], `reference/events.md`) in file order, warnings (corrupt records are
+//! skipped, counted and named; the rest is read) and [`Counts`] (records read, corrupt ones,
+//! catalog and outside-catalog events per channel and id). Events outside the catalog are
+//! counted, never kept. [`catalog::describe`] names a catalog event and builds its one-line
+//! summary; [`timeline::build`] groups catalog events into per-session timelines.
+//!
+//! Unnamed `EventData/Data` elements (classic providers) are named `param1`, `param2`…, and
+//! `EventData/Binary` is kept as `Binary` (hex, as written).
+
+pub mod catalog;
+pub mod evtx;
+pub mod timeline;
+pub mod xml;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use evtx::read_evtx;
+pub use xml::{parse_event_xml, read_xml};
+
+/// One event record, normalized.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// `System/TimeCreated@SystemTime` as RFC 3339 UTC with microseconds.
+    pub time: String,
+    /// The same instant in nanoseconds since the Unix epoch (0 when absent or unreadable).
+    #[serde(skip)]
+    pub time_ns: i64,
+    pub computer: String,
+    pub channel: String,
+    pub provider: String,
+    pub id: u32,
+    pub record_id: u64,
+    /// Named fields: `EventData/Data@Name`, or the children of `UserData`'s element.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Event {
+    /// A field's value, trimmed; `None` when absent, empty or `-` (Windows' "no value").
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && *v != "-")
+    }
+}
+
+/// One (channel, event id) and how many events had it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IdCount {
+    pub channel: String,
+    pub id: u32,
+    pub count: u64,
+}
+
+/// What one file held, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Records read (parsed), catalog or not.
+    pub records: u64,
+    /// Records (or whole chunks, counted as one) that could not be read.
+    pub corrupt: u64,
+    /// Catalog events per (channel, id).
+    pub catalog: BTreeMap<(String, u32), u64>,
+    /// Events outside the catalog per (channel, id).
+    pub outside: BTreeMap<(String, u32), u64>,
+}
+
+impl Counts {
+    pub fn catalog_total(&self) -> u64 {
+        self.catalog.values().sum()
+    }
+
+    pub fn outside_total(&self) -> u64 {
+        self.outside.values().sum()
+    }
+
+    /// Catalog events of one channel and id.
+    pub fn catalog_count(&self, channel: &str, id: u32) -> u64 {
+        self.catalog
+            .get(&(channel.to_string(), id))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn merge(&mut self, other: Counts) {
+        self.records += other.records;
+        self.corrupt += other.corrupt;
+        for (k, v) in other.catalog {
+            *self.catalog.entry(k).or_default() += v;
+        }
+        for (k, v) in other.outside {
+            *self.outside.entry(k).or_default() += v;
+        }
+    }
+
+    /// A map as a sorted list.
+    pub fn list(map: &BTreeMap<(String, u32), u64>) -> Vec<IdCount> {
+        map.iter()
+            .map(|((channel, id), &count)| IdCount {
+                channel: channel.clone(),
+                id: *id,
+                count,
+            })
+            .collect()
+    }
+
+    /// Counts one event read: into the catalog (returns true) or outside it.
+    fn add(&mut self, e: &Event) -> bool {
+        self.records += 1;
+        let key = (e.channel.clone(), e.id);
+        if catalog::lookup(e).is_some() {
+            *self.catalog.entry(key).or_default() += 1;
+            true
+        } else {
+            *self.outside.entry(key).or_default() += 1;
+            false
+        }
+    }
+}
+
+/// What reading one event log gave.
+#[derive(Clone, Debug, Default)]
+pub struct EventlogResult {
+    /// Catalog events, in the order the file holds them.
+    pub events: Vec<Event>,
+    /// Corrupt records and other problems, at most [`MAX_WARNINGS`] (then one line saying how
+    /// many more).
+    pub warnings: Vec<String>,
+    pub counts: Counts,
+    /// False when nothing could be read at all (no file header, not XML);
+    /// `unreadable_reason` then says why.
+    pub readable: bool,
+    pub unreadable_reason: Option<String>,
+}
+
+/// Warnings kept per file; the rest are counted in one line.
+pub const MAX_WARNINGS: usize = 20;
+/// Fields kept per event, and bytes per field value: more is cut (and never needed).
+pub const MAX_FIELDS: usize = 256;
+pub const MAX_FIELD_BYTES: usize = 16 << 10;
+
+impl EventlogResult {
+    fn warn(&mut self, message: String, dropped: &mut u64) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(message);
+        } else {
+            *dropped += 1;
+        }
+    }
+
+    fn finish_warnings(&mut self, dropped: u64) {
+        if dropped > 0 {
+            self.warnings
+                .push(format!("… and {dropped} more unreadable records"));
+        }
+    }
+}
+
+/// XML exports larger than this are not read (they are read into memory to be parsed).
+pub const MAX_XML_BYTES: u64 = 1 << 30;
+
+/// Reads one event-log stream for the analysis: `.evtx` when `evtx`, else an XML export
+/// (UTF-8, or UTF-16 with its byte-order mark). Returns the input's entry (kind `evtx` or
+/// `evtx-xml`, counts, warnings) and its catalog events as report entries.
+pub fn read_stream(
+    display: &str,
+    evtx: bool,
+    reader: Box<dyn std::io::Read + Send + '_>,
+) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
+    let kind = if evtx { "evtx" } else { "evtx-xml" };
+    let result = if evtx {
+        read_evtx(display, reader)
+    } else {
+        let mut data = Vec::new();
+        let read = std::io::Read::read_to_end(
+            &mut std::io::Read::take(reader, MAX_XML_BYTES + 1),
+            &mut data,
+        );
+        let mut warnings = Vec::new();
+        if let Err(e) = read {
+            warnings.push(format!(
+                "{display}: read error after {} bytes: {e}",
+                data.len()
+            ));
+        }
+        if data.len() as u64 > MAX_XML_BYTES {
+            warnings.push(format!(
+                "{display}: only the first {} MiB of the XML export were read",
+                MAX_XML_BYTES >> 20
+            ));
+            data.truncate(MAX_XML_BYTES as usize);
+        }
+        let text = decode_text(&data);
+        drop(data);
+        let mut r = read_xml(display, &text);
+        warnings.append(&mut r.warnings);
+        r.warnings = warnings;
+        r
+    };
+    let input = crate::report::InputReport {
+        path: display.to_string(),
+        kind: kind.into(),
+        container: "file".into(),
+        events: result.events.len() as u64,
+        events_outside_catalog: result.counts.outside_total(),
+        corrupt_records: result.counts.corrupt,
+        event_counts: Counts::list(&result.counts.catalog),
+        outside_catalog: Counts::list(&result.counts.outside),
+        skipped: !result.readable,
+        skipped_reason: (!result.readable).then(|| {
+            result
+                .unreadable_reason
+                .clone()
+                .unwrap_or_else(|| format!("not a readable {kind} file"))
+        }),
+        // The report prefixes each warning with the input's path: not twice.
+        warnings: result
+            .warnings
+            .into_iter()
+            .map(
+                |w| match w.strip_prefix(display).and_then(|w| w.strip_prefix(": ")) {
+                    Some(rest) => rest.to_string(),
+                    None => w,
+                },
+            )
+            .collect(),
+        ..Default::default()
+    };
+    let events = result
+        .events
+        .into_iter()
+        .map(|e| event_report(display, e))
+        .collect();
+    (input, events)
+}
+
+/// Text of an XML export: UTF-16 (LE or BE, by its byte-order mark) or UTF-8 (lossy).
+fn decode_text(data: &[u8]) -> String {
+    let utf16 = |bytes: &[u8], le: bool| {
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    if let Some(rest) = data.strip_prefix(b"\xff\xfe") {
+        utf16(rest, true)
+    } else if let Some(rest) = data.strip_prefix(b"\xfe\xff") {
+        utf16(rest, false)
+    } else {
+        let rest = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+        String::from_utf8_lossy(rest).into_owned()
+    }
+}
+
+/// A catalog event as the report lists it: named, summarized, coded fields decoded. Events
+/// outside the catalog get an empty name and a summary saying so.
+pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
+    let described = catalog::describe(&e);
+    let (name, side, summary, decoded) = match described {
+        Some(d) => (d.name, d.side, d.summary, d.decoded.into_iter().collect()),
+        None => (
+            "",
+            "",
+            format!("event {} of {}", e.id, e.channel),
+            BTreeMap::new(),
+        ),
+    };
+    crate::report::EventReport {
+        input: input.to_string(),
+        record_id: e.record_id,
+        time: e.time,
+        computer: e.computer,
+        channel: e.channel,
+        provider: e.provider,
+        id: e.id,
+        name,
+        side,
+        summary,
+        fields: e.fields,
+        decoded,
+        time_ns: e.time_ns,
+    }
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]` (the forms Windows writes) into
+/// nanoseconds since the epoch, UTC. A missing zone is taken as UTC.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let year = num(0, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let month = num(5, 2)?;
+    let day = num(8, 2)?;
+    if !matches!(b.get(10), Some(b'T') | Some(b't') | Some(b' ')) {
+        return None;
+    }
+    let hour = num(11, 2)?;
+    let minute = num(14, 2)?;
+    let second = num(17, 2)?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if second > 60 {
+        return None;
+    }
+    let mut at = 19;
+    let mut nanos = 0i64;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let mut digits = 0;
+        while let Some(d) = b.get(at).filter(|c| c.is_ascii_digit()) {
+            if digits < 9 {
+                nanos = nanos * 10 + (d - b'0') as i64;
+                digits += 1;
+            }
+            at += 1;
+        }
+        for _ in digits..9 {
+            nanos *= 10;
+        }
+    }
+    let offset_s = match b.get(at) {
+        None | Some(b'Z') | Some(b'z') => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let h = num(at + 1, 2)?;
+            let m = if b.get(at + 3) == Some(&b':') {
+                num(at + 4, 2)?
+            } else {
+                num(at + 3, 2)?
+            };
+            let off = h * 3600 + m * 60;
+            if sign == b'+' { off } else { -off }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month as u32, day as u32);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+/// (year, month, day) → days since 1970-01-01, proleptic Gregorian (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rfc3339;
+
+    #[test]
+    fn parses_windows_times() {
+        let t = parse_time("2018-08-02T04:32:33.1773324Z").unwrap();
+        assert_eq!(rfc3339(t), "2018-08-02T04:32:33.177332Z");
+        assert_eq!(t % 1000, 400);
+        let t = parse_time("2021-02-12T12:34:25.606423000Z").unwrap();
+        assert_eq!(rfc3339(t), "2021-02-12T12:34:25.606423Z");
+        assert_eq!(
+            parse_time("2000-02-29T01:00:00+01:00")
+                .map(rfc3339)
+                .as_deref(),
+            Some("2000-02-29T00:00:00.000000Z")
+        );
+        assert_eq!(parse_time("1970-01-01T00:00:00"), Some(0));
+        for bad in [
+            "",
+            "2018",
+            "2018-13-01T00:00:00Z",
+            "2018-01-01X00:00:00",
+            "２０１８",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Session timelines: the catalog events of one server (computer), client address and session
+//! id in time order, and what is missing from them — the server-side story of a connection
+//! attempt when there is no capture.
+//!
+//! Built in three passes over events sorted by time:
+//! 1. events with a session id *and* an address (LocalSessionManager 21, 22, 24, 25) make the
+//!    session timelines, keyed (server, address, session);
+//! 2. events with a session id only (LSM 23, 39, 40, 41) join the timeline of the same server
+//!    and session that had started by then (the latest), else the first one starting within a
+//!    minute after (41 comes just before 21), else a timeline without an address;
+//! 3. events with an address only (RdpCoreTS 131/140, RCM 1149, Security 4624/4625/4778/4779/
+//!    4825, RDPClient none) are cut into attempts per (server, address) — a new attempt at each
+//!    RdpCoreTS 131 or after a minute of silence — and an attempt that authenticated (1149 or
+//!    4624) joins the session of that address starting within two minutes after it; the others
+//!    stay timelines of their own (`session` null).
+//!
+//! Attempts seen only through Security logons of type 3 (file shares as much as RDP) make no
+//! timeline. Notes about a missing event are made only when the log that would hold it was read
+//! for that server (it has catalog events of that channel).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::catalog::{CORE, LSM, RCM};
+use crate::report::{EventReport, TimelineEntry, TimelineReport};
+
+/// Address-only events further apart than this start a new attempt.
+const ATTEMPT_GAP_NS: i64 = 60_000_000_000;
+/// An authenticated attempt joins a session starting at most this long after it.
+const LOGON_WINDOW_NS: i64 = 120_000_000_000;
+/// Session-only events may precede their session's first event by this much.
+const EARLY_NS: i64 = 60_000_000_000;
+
+/// The client address of an event, without its port.
+pub fn address(e: &EventReport) -> Option<String> {
+    // TermDD 56 names the client in its second insertion string.
+    if e.name == "rdp_protocol_error_client" {
+        return e
+            .fields
+            .get("param2")
+            .map(|v| strip_port(v.trim()))
+            .filter(|v| !v.is_empty());
+    }
+    let raw = [
+        "ClientIP",
+        "IPString",
+        "Param3",
+        "Address",
+        "IpAddress",
+        "ClientAddress",
+    ]
+    .iter()
+    .filter(|f| !(e.channel == CORE && **f == "Address"))
+    .find_map(|f| {
+        e.fields
+            .get(*f)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && *v != "-")
+    })?;
+    Some(strip_port(raw))
+}
+
+/// `10.0.0.5:50123` → `10.0.0.5`, `[fe80::1]:3389` → `fe80::1`, `::ffff:10.0.0.5` → `10.0.0.5`.
+pub fn strip_port(raw: &str) -> String {
+    let host = if let Some(rest) = raw.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else if raw.matches(':').count() == 1 {
+        raw.split(':').next().unwrap_or(raw)
+    } else {
+        raw
+    };
+    host.strip_prefix("::ffff:")
+        .filter(|v| v.contains('.'))
+        .unwrap_or(host)
+        .to_string()
+}
+
+/// The session id of an event.
+fn session(e: &EventReport) -> Option<String> {
+    if e.channel != LSM {
+        return None;
+    }
+    ["SessionID", "Session", "TargetSession"]
+        .iter()
+        .find_map(|f| e.fields.get(*f).map(|v| v.trim().to_string()))
+        .filter(|v| !v.is_empty())
+}
+
+fn user(e: &EventReport) -> Option<String> {
+    let get = |f: &str| {
+        e.fields
+            .get(f)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && *v != "-")
+    };
+    let (dom, name) = match e.id {
+        1149 => (get("Param2"), get("Param1")),
+        4624 | 4625 => (get("TargetDomainName"), get("TargetUserName")),
+        4778 | 4779 | 4825 => (get("AccountDomain"), get("AccountName")),
+        _ => (None, get("User")),
+    };
+    match (dom, name) {
+        (Some(d), Some(n)) => Some(format!("{d}\\{n}")),
+        (None, Some(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn logon_type(e: &EventReport) -> Option<u32> {
+    e.fields.get("LogonType")?.trim().parse().ok()
+}
+
+struct Building {
+    server: String,
+    client: Option<String>,
+    session: Option<String>,
+    /// Indexes into the sorted events.
+    events: Vec<usize>,
+    start_ns: i64,
+}
+
+/// Builds the timelines of `events` (any order; several servers mixed).
+pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&events[a], &events[b]);
+        (x.time_ns, &x.input, x.record_id).cmp(&(y.time_ns, &y.input, y.record_id))
+    });
+    // Which channels were read per server.
+    let mut channels: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for e in events {
+        channels.insert((e.computer.as_str(), e.channel.as_str()));
+    }
+
+    let mut sessions: Vec<Building> = Vec::new();
+    // Pass 1: session timelines.
+    for &i in &order {
+        let e = &events[i];
+        let (Some(s), Some(a)) = (session(e), address(e)) else {
+            continue;
+        };
+        if !matches!(e.id, 21 | 22 | 24 | 25) {
+            continue;
+        }
+        match sessions.iter_mut().rev().find(|t| {
+            t.server == e.computer
+                && t.client.as_deref() == Some(&a)
+                && t.session.as_deref() == Some(&s)
+        }) {
+            // A new logon (21) after a logoff starts over only when the last one ended.
+            Some(t) if !(e.id == 21 && ended(t, events)) => t.events.push(i),
+            _ => sessions.push(Building {
+                server: e.computer.clone(),
+                client: Some(a),
+                session: Some(s),
+                events: vec![i],
+                start_ns: e.time_ns,
+            }),
+        }
+    }
+    // Pass 2: session-only events.
+    for &i in &order {
+        let e = &events[i];
+        let Some(s) = session(e) else { continue };
+        if address(e).is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
+            continue;
+        }
+        let same = |t: &Building| t.server == e.computer && t.session.as_deref() == Some(&s);
+        let started = sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| same(t) && t.start_ns <= e.time_ns)
+            .max_by_key(|(_, t)| t.start_ns)
+            .map(|(k, _)| k);
+        let target = started.or_else(|| {
+            sessions
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| same(t) && t.start_ns <= e.time_ns + EARLY_NS)
+                .min_by_key(|(_, t)| t.start_ns)
+                .map(|(k, _)| k)
+        });
+        match target {
+            Some(k) => {
+                sessions[k].events.push(i);
+                sessions[k].start_ns = sessions[k].start_ns.min(e.time_ns);
+            }
+            None => sessions.push(Building {
+                server: e.computer.clone(),
+                client: None,
+                session: Some(s),
+                events: vec![i],
+                start_ns: e.time_ns,
+            }),
+        }
+    }
+    // Pass 3: address-only events, cut into attempts.
+    let mut attempts: BTreeMap<(String, String), Vec<Vec<usize>>> = BTreeMap::new();
+    for &i in &order {
+        let e = &events[i];
+        if session(e).is_some() {
+            continue;
+        }
+        let Some(a) = address(e) else { continue };
+        if !matches!(
+            e.id,
+            56 | 131 | 140 | 1149 | 4624 | 4625 | 4778 | 4779 | 4825
+        ) {
+            continue;
+        }
+        let list = attempts.entry((e.computer.clone(), a)).or_default();
+        let new = match list.last().and_then(|l| l.last()) {
+            None => true,
+            Some(&last) => {
+                (e.channel == CORE && e.id == 131)
+                    || e.time_ns - events[last].time_ns > ATTEMPT_GAP_NS
+            }
+        };
+        if new {
+            list.push(vec![i]);
+        } else if let Some(l) = list.last_mut() {
+            l.push(i);
+        }
+    }
+    let mut out_attempts: Vec<Building> = Vec::new();
+    for ((server, client), list) in attempts {
+        for attempt in list {
+            let Some(&last) = attempt.last() else {
+                continue;
+            };
+            let first_ns = events[attempt[0]].time_ns;
+            let authenticated = attempt.iter().any(|&i| {
+                let e = &events[i];
+                (e.channel == RCM && e.id == 1149) || e.id == 4624
+            });
+            let end_ns = events[last].time_ns;
+            let joined = authenticated
+                && sessions
+                    .iter_mut()
+                    .filter(|t| t.server == server && t.client.as_deref() == Some(&client))
+                    .filter(|t| {
+                        t.start_ns >= end_ns - 5_000_000_000
+                            && t.start_ns <= end_ns + LOGON_WINDOW_NS
+                    })
+                    .min_by_key(|t| t.start_ns)
+                    .map(|t| {
+                        t.events.extend(&attempt);
+                        t.start_ns = t.start_ns.min(first_ns);
+                    })
+                    .is_some();
+            if joined {
+                continue;
+            }
+            // Security logons of type 3 alone are not RDP evidence.
+            let rdp_specific = attempt.iter().any(|&i| {
+                let e = &events[i];
+                e.channel != "Security"
+                    || matches!(logon_type(e), Some(7 | 10 | 12))
+                    || e.id >= 4778
+            });
+            if rdp_specific {
+                out_attempts.push(Building {
+                    server: server.clone(),
+                    client: Some(client.clone()),
+                    session: None,
+                    events: attempt,
+                    start_ns: first_ns,
+                });
+            }
+        }
+    }
+    sessions.extend(out_attempts);
+
+    let mut timelines: Vec<TimelineReport> = sessions
+        .into_iter()
+        .map(|mut t| {
+            t.events.sort_by(|&a, &b| {
+                let (x, y) = (&events[a], &events[b]);
+                (x.time_ns, &x.input, x.record_id).cmp(&(y.time_ns, &y.input, y.record_id))
+            });
+            t.events.dedup();
+            finish(t, events, &channels)
+        })
+        .collect();
+    timelines.sort_by(|a, b| {
+        (&a.start, &a.server, &a.client, &a.session)
+            .cmp(&(&b.start, &b.server, &b.client, &b.session))
+    });
+    timelines
+}
+
+/// Whether a session timeline has ended (logoff 23 or a disconnect 24 last).
+fn ended(t: &Building, events: &[EventReport]) -> bool {
+    t.events
+        .last()
+        .is_some_and(|&i| matches!(events[i].id, 23 | 24))
+}
+
+fn finish(
+    t: Building,
+    events: &[EventReport],
+    channels: &BTreeSet<(&str, &str)>,
+) -> TimelineReport {
+    let evs: Vec<&EventReport> = t.events.iter().map(|&i| &events[i]).collect();
+    let has = |channel: &str, id: u32| evs.iter().any(|e| e.channel == channel && e.id == id);
+    let read = |channel: &str| channels.contains(&(t.server.as_str(), channel));
+    let logon = has(LSM, 21) || has(LSM, 22) || has(LSM, 25);
+    let accepted = has(CORE, 131);
+    let nla_failed = has(CORE, 140);
+    let authenticated = has(RCM, 1149);
+    let failed_logon = evs.iter().find(|e| e.id == 4625);
+    let mut missing = Vec::new();
+    if nla_failed && !authenticated {
+        missing
+            .push("131 and 140 without 1149: NLA failed (user name or password incorrect)".into());
+    } else if accepted && !authenticated && !logon && read(RCM) {
+        missing.push(
+            "131 without 1149: the connection ended before authentication completed (TLS or NLA)"
+                .into(),
+        );
+    }
+    if authenticated && !logon {
+        if read(LSM) {
+            missing
+                .push("1149 without 21: authentication passed but the logon itself failed".into());
+        } else {
+            missing.push(
+                "1149 without 21? the LocalSessionManager log was not read for this server".into(),
+            );
+        }
+    }
+    if let Some(f) = failed_logon {
+        // The codes' names only: the event's summary says the rest.
+        let names: Vec<&str> = ["Status", "SubStatus"]
+            .iter()
+            .filter_map(|k| f.decoded.get(*k))
+            .map(|d| d.split(':').next().unwrap_or(d))
+            .collect();
+        missing.push(if names.is_empty() {
+            "4625: the logon failed".into()
+        } else {
+            format!("4625: the logon failed ({})", names.join(", "))
+        });
+    }
+    let outcome = if logon || t.session.is_some() {
+        "session"
+    } else if nla_failed {
+        "nla_failed"
+    } else if failed_logon.is_some() {
+        "logon_failed"
+    } else if authenticated || evs.iter().any(|e| e.id == 4624) {
+        "authenticated"
+    } else {
+        "connected"
+    };
+    TimelineReport {
+        server: t.server,
+        client: t.client,
+        session: t.session,
+        user: evs.iter().find_map(|e| user(e)),
+        start: evs.first().map(|e| e.time.clone()).unwrap_or_default(),
+        end: evs.last().map(|e| e.time.clone()).unwrap_or_default(),
+        outcome,
+        events: evs
+            .iter()
+            .map(|e| TimelineEntry {
+                time: e.time.clone(),
+                id: e.id,
+                name: e.name,
+                event: e.reference(),
+                summary: e.summary.clone(),
+            })
+            .collect(),
+        missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t: i64, channel: &str, id: u32, fields: &[(&str, &str)]) -> EventReport {
+        EventReport {
+            input: "a.evtx".into(),
+            record_id: t as u64,
+            time: crate::report::rfc3339(t * 1_000_000_000),
+            time_ns: t * 1_000_000_000,
+            computer: "SRV".into(),
+            channel: channel.into(),
+            id,
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn strips_ports() {
+        assert_eq!(strip_port("10.0.0.5:50123"), "10.0.0.5");
+        assert_eq!(strip_port("[fe80::1]:3389"), "fe80::1");
+        assert_eq!(strip_port("fe80::1"), "fe80::1");
+        assert_eq!(strip_port("::ffff:10.0.0.5"), "10.0.0.5");
+        assert_eq!(strip_port("LOCAL"), "LOCAL");
+    }
+
+    #[test]
+    fn says_what_is_missing() {
+        let events = vec![
+            // A failed NLA attempt.
+            ev(
+                100,
+                CORE,
+                131,
+                &[("ConnType", "TCP"), ("ClientIP", "203.0.113.7:50000")],
+            ),
+            ev(101, CORE, 140, &[("IPString", "203.0.113.7")]),
+            // An attempt that authenticated and got a session.
+            ev(200, CORE, 131, &[("ClientIP", "203.0.113.7:50001")]),
+            ev(
+                201,
+                RCM,
+                1149,
+                &[("Param1", "alice"), ("Param3", "203.0.113.7")],
+            ),
+            ev(
+                203,
+                LSM,
+                21,
+                &[
+                    ("User", "CORP\\alice"),
+                    ("SessionID", "2"),
+                    ("Address", "203.0.113.7"),
+                ],
+            ),
+            ev(300, LSM, 23, &[("User", "CORP\\alice"), ("SessionID", "2")]),
+            // Authenticated, then nothing.
+            ev(400, CORE, 131, &[("ClientIP", "198.51.100.9:40000")]),
+            ev(
+                401,
+                RCM,
+                1149,
+                &[("Param1", "bob"), ("Param3", "198.51.100.9")],
+            ),
+        ];
+        let t = build(&events);
+        assert_eq!(t.len(), 3, "{t:#?}");
+        assert_eq!(t[0].outcome, "nla_failed");
+        assert_eq!(t[0].client.as_deref(), Some("203.0.113.7"));
+        assert!(t[0].missing[0].starts_with("131 and 140 without 1149"));
+        assert_eq!(t[1].outcome, "session");
+        assert_eq!(t[1].session.as_deref(), Some("2"));
+        assert_eq!(
+            t[1].events.iter().map(|e| e.id).collect::<Vec<_>>(),
+            vec![131, 1149, 21, 23]
+        );
+        assert!(t[1].missing.is_empty());
+        assert_eq!(t[2].outcome, "authenticated");
+        assert!(t[2].missing[0].starts_with("1149 without 21"));
+    }
+}

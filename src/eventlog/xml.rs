@@ -1,0 +1,448 @@
+//! Event XML → [`Event`]: the schema of `http://schemas.microsoft.com/win/2004/08/events/event`
+//! as Event Viewer exports it, `wevtutil qe /f:xml` prints it and the `evtx` crate renders a
+//! record. Read with `quick-xml`, by local names (namespaces and prefixes ignored):
+//!
+//! * `System/Provider@Name`, `System/EventID`, `System/TimeCreated@SystemTime`,
+//!   `System/EventRecordID`, `System/Channel`, `System/Computer`;
+//! * `EventData/Data@Name` → field (unnamed `Data` → `param1`, `param2`…; `Binary` → `Binary`);
+//! * `UserData/<element>/<leaf>` → field named after the leaf (nested leaves joined with `.`).
+//!
+//! `RenderingInfo` (the localized message) is skipped. A document that breaks off or is not
+//! well-formed loses the event it was in; reading goes on at the next `<Event`.
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+
+use super::{Event, EventlogResult, MAX_FIELD_BYTES, MAX_FIELDS, parse_time};
+use crate::report::rfc3339;
+
+/// Elements nested deeper than this inside an event are ignored.
+const MAX_DEPTH: usize = 32;
+
+/// Reads an XML export (with or without an `<Events>` root, with or without XML
+/// declarations between events): every event is counted, catalog events are kept.
+pub fn read_xml(display: &str, text: &str) -> EventlogResult {
+    let mut out = EventlogResult {
+        readable: true,
+        ..Default::default()
+    };
+    let mut dropped = 0u64;
+    let mut offset = 0usize;
+    let mut seen_any = false;
+    while offset < text.len() {
+        let rest = &text[offset..];
+        let mut broken: Vec<String> = Vec::new();
+        let mut sink = |e: Result<Event, String>| match e {
+            Ok(e) => {
+                seen_any = true;
+                if out.counts.add(&e) {
+                    out.events.push(e);
+                }
+            }
+            Err(m) => broken.push(m),
+        };
+        let scanned = scan(rest, &mut sink);
+        for m in broken {
+            out.counts.corrupt += 1;
+            out.warn(format!("{display}: {m}"), &mut dropped);
+        }
+        match scanned {
+            Ok(()) => break,
+            Err((pos, message)) => {
+                out.counts.corrupt += 1;
+                out.warn(
+                    format!(
+                        "{display}: unreadable XML at byte {}: {message}",
+                        offset + pos
+                    ),
+                    &mut dropped,
+                );
+                // Go on at the next event after the error.
+                let from = (offset + pos.max(1)).min(text.len());
+                match next_event_start(text, from) {
+                    Some(next) => offset = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    out.finish_warnings(dropped);
+    if !seen_any && out.counts.corrupt > 0 {
+        out.readable = false;
+        out.unreadable_reason = Some("no event could be read from the XML".into());
+    }
+    out
+}
+
+/// Reads one `<Event>` element (the first one in `xml`).
+pub fn parse_event_xml(xml: &str) -> Result<Event, String> {
+    let mut first = None;
+    let mut sink = |e: Result<Event, String>| {
+        if let (None, Ok(e)) = (&first, e) {
+            first = Some(e);
+        }
+    };
+    let result = scan(xml, &mut sink);
+    match (first, result) {
+        (Some(e), _) => Ok(e),
+        (None, Err((pos, m))) => Err(format!("at byte {pos}: {m}")),
+        (None, Ok(())) => Err("no <Event> element".into()),
+    }
+}
+
+/// The byte offset of the next `<Event` start tag (not `<Events`) at or after `from`.
+fn next_event_start(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    while at < text.len() {
+        if !text.is_char_boundary(at) {
+            at += 1;
+            continue;
+        }
+        let found = text[at..].find("<Event")?;
+        let start = at + found;
+        let after = text.as_bytes().get(start + 6).copied();
+        if matches!(after, Some(b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n')) {
+            return Some(start);
+        }
+        at = start + 6;
+    }
+    None
+}
+
+/// Local name of a start tag, as text.
+fn local(e: &BytesStart<'_>) -> String {
+    e.local_name().as_ref().to_string()
+}
+
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
+}
+
+/// An event being read.
+#[derive(Default)]
+struct Building {
+    event: Event,
+    /// Element names from the `Event` element down (exclusive).
+    path: Vec<String>,
+    /// Whether each open element has had a child element.
+    had_child: Vec<bool>,
+    /// The field name a `Data` element in progress will fill.
+    data_name: Option<String>,
+    unnamed: usize,
+    text: String,
+    time_text: Option<String>,
+}
+
+impl Building {
+    fn set_field(&mut self, name: String, value: String) {
+        if self.event.fields.len() >= MAX_FIELDS && !self.event.fields.contains_key(&name) {
+            return;
+        }
+        let mut value = value;
+        if value.len() > MAX_FIELD_BYTES {
+            let mut cut = MAX_FIELD_BYTES;
+            while !value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            value.truncate(cut);
+        }
+        self.event.fields.insert(name, value);
+    }
+
+    fn open(&mut self, e: &BytesStart<'_>) {
+        if let Some(parent) = self.had_child.last_mut() {
+            *parent = true;
+        }
+        let name = local(e);
+        let depth = self.path.len();
+        match (self.path.first().map(String::as_str), depth, name.as_str()) {
+            (Some("System"), 1, "Provider") => {
+                if let Some(n) = attr(e, "Name") {
+                    self.event.provider = n;
+                }
+            }
+            (Some("System"), 1, "TimeCreated") => {
+                self.time_text = attr(e, "SystemTime");
+            }
+            (Some("EventData"), 1, "Data") => {
+                self.data_name = Some(match attr(e, "Name").filter(|n| !n.is_empty()) {
+                    Some(n) => n,
+                    None => {
+                        self.unnamed += 1;
+                        format!("param{}", self.unnamed)
+                    }
+                });
+            }
+            _ => {}
+        }
+        self.path.push(name);
+        self.had_child.push(false);
+        self.text.clear();
+    }
+
+    fn close(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        let leaf = !self.had_child.last().copied().unwrap_or(false);
+        let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        match p.as_slice() {
+            ["System", "EventID"] => self.event.id = text.trim().parse().unwrap_or(0),
+            ["System", "EventRecordID"] => self.event.record_id = text.trim().parse().unwrap_or(0),
+            ["System", "Channel"] => self.event.channel = text.trim().to_string(),
+            ["System", "Computer"] => self.event.computer = text.trim().to_string(),
+            ["EventData", "Data"] => {
+                if let Some(n) = self.data_name.take() {
+                    self.set_field(n, text);
+                }
+            }
+            ["EventData", "Binary"] => self.set_field("Binary".into(), text.trim().to_string()),
+            ["UserData", _, rest @ ..] if !rest.is_empty() && leaf => {
+                let name = rest.join(".");
+                self.set_field(name, text);
+            }
+            _ => {}
+        }
+        self.path.pop();
+        self.had_child.pop();
+    }
+
+    fn finish(mut self) -> Event {
+        if let Some(t) = self.time_text.as_deref().and_then(parse_time) {
+            self.event.time_ns = t;
+            self.event.time = rfc3339(t);
+        } else if let Some(t) = self.time_text {
+            // Kept as written when it cannot be read as a time.
+            self.event.time = t;
+        }
+        self.event
+    }
+}
+
+/// Scans `text` for `<Event>` elements, calling `sink` for each complete one. Returns the
+/// byte position and message of the first XML error.
+fn scan(text: &str, sink: &mut dyn FnMut(Result<Event, String>)) -> Result<(), (usize, String)> {
+    let mut reader = Reader::from_str(text);
+    // End tags are matched by the event's own path: an event cut short and followed by the
+    // next `<Event>` loses only itself.
+    reader.config_mut().check_end_names = false;
+    // After a resync the root's close tag has no open tag: not an error.
+    reader.config_mut().allow_unmatched_ends = true;
+    let mut current: Option<Building> = None;
+    // Depth of ignored elements below MAX_DEPTH inside the current event.
+    let mut ignored = 0usize;
+    loop {
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) => return Err((reader.error_position() as usize, e.to_string())),
+        };
+        match ev {
+            XmlEvent::Start(e) => match current.as_mut() {
+                _ if e.local_name().as_ref() == "Event" => {
+                    if current.is_some() {
+                        sink(Err(format!(
+                            "an event breaks off at byte {} (a new <Event> starts inside it)",
+                            reader.buffer_position()
+                        )));
+                    }
+                    ignored = 0;
+                    current = Some(Building::default());
+                }
+                None => {}
+                Some(_) if ignored > 0 => ignored += 1,
+                Some(b) if b.path.len() >= MAX_DEPTH => ignored = 1,
+                Some(b) => b.open(&e),
+            },
+            XmlEvent::Empty(e) => match current.as_mut() {
+                None if e.local_name().as_ref() == "Event" => sink(Ok(Event::default())),
+                None => {}
+                Some(_) if ignored > 0 => {}
+                Some(b) if b.path.len() >= MAX_DEPTH => {}
+                Some(b) => {
+                    b.open(&e);
+                    b.close();
+                }
+            },
+            XmlEvent::End(_) => {
+                if ignored > 0 {
+                    ignored -= 1;
+                    continue;
+                }
+                match current.as_mut() {
+                    Some(b) if b.path.is_empty() => {
+                        if let Some(b) = current.take() {
+                            sink(Ok(b.finish()));
+                        }
+                    }
+                    Some(b) => b.close(),
+                    None => {}
+                }
+            }
+            XmlEvent::Text(t) => {
+                if let Some(b) = current.as_mut().filter(|_| ignored == 0) {
+                    push_capped(&mut b.text, &t.xml10_content());
+                }
+            }
+            XmlEvent::CData(t) => {
+                if let Some(b) = current.as_mut().filter(|_| ignored == 0) {
+                    push_capped(&mut b.text, &t);
+                }
+            }
+            XmlEvent::GeneralRef(r) => {
+                if let Some(b) = current.as_mut().filter(|_| ignored == 0) {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => Some(c.to_string()),
+                        _ => match r.xml10_content().as_ref() {
+                            "amp" => Some("&".into()),
+                            "lt" => Some("<".into()),
+                            "gt" => Some(">".into()),
+                            "quot" => Some("\"".into()),
+                            "apos" => Some("'".into()),
+                            _ => None,
+                        },
+                    };
+                    if let Some(s) = resolved {
+                        push_capped(&mut b.text, &s);
+                    }
+                }
+            }
+            XmlEvent::Eof => {
+                if current.is_some() {
+                    return Err((text.len(), "the document ends inside an event".into()));
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn push_capped(buf: &mut String, s: &str) {
+    if buf.len() >= MAX_FIELD_BYTES {
+        return;
+    }
+    buf.push_str(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One 4625 and one LocalSessionManager 21 as Event Viewer's "Save All Events As… XML"
+    /// writes them (one line per event, `RenderingInfo` included).
+    const EXPORT: &str = r#"<?xml version="1.0" encoding="utf-8" standalone="yes"?>
+<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/><EventID>4625</EventID><Version>0</Version><Level>0</Level><Task>12544</Task><Opcode>0</Opcode><Keywords>0x8010000000000000</Keywords><TimeCreated SystemTime='2024-03-05T10:11:12.1234567Z'/><EventRecordID>4242</EventRecordID><Correlation ActivityID='{0d5a8c4e-6e2b-0001-0000-000000000000}'/><Execution ProcessID='680' ThreadID='5012'/><Channel>Security</Channel><Computer>SRV01.corp.example</Computer><Security/></System><EventData><Data Name='SubjectUserSid'>S-1-0-0</Data><Data Name='TargetUserName'>alice</Data><Data Name='TargetDomainName'>CORP</Data><Data Name='Status'>0xc000006d</Data><Data Name='FailureReason'>%%2313</Data><Data Name='SubStatus'>0xc000006a</Data><Data Name='LogonType'>3</Data><Data Name='LogonProcessName'>NtLmSsp </Data><Data Name='WorkstationName'>LAPTOP&amp;1</Data><Data Name='IpAddress'>203.0.113.7</Data><Data Name='IpPort'>0</Data></EventData><RenderingInfo Culture='en-US'><Message>An account failed to log on.</Message><Level>Information</Level></RenderingInfo></Event>
+<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-TerminalServices-LocalSessionManager' Guid='{5d896912-022d-40aa-a3a8-4fa5515c76d7}'/><EventID>21</EventID><TimeCreated SystemTime='2024-03-05T10:11:20.5Z'/><EventRecordID>77</EventRecordID><Channel>Microsoft-Windows-TerminalServices-LocalSessionManager/Operational</Channel><Computer>SRV01.corp.example</Computer><Security UserID='S-1-5-18'/></System><UserData><EventXML xmlns='Event_NS'><User>CORP\alice</User><SessionID>2</SessionID><Address>203.0.113.7</Address></EventXML></UserData></Event>
+<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID><TimeCreated SystemTime='2024-03-05T10:11:21.0Z'/><EventRecordID>9</EventRecordID><Channel>System</Channel><Computer>SRV01</Computer></System><EventData><Data>Remote Desktop Services</Data><Data>stopped</Data><Binary>5400650072006D00</Binary></EventData></Event></Events>"#;
+
+    #[test]
+    fn reads_an_event_viewer_export() {
+        let r = read_xml("export.xml", EXPORT);
+        assert!(r.readable);
+        assert_eq!(r.counts.records, 3);
+        assert_eq!(r.counts.corrupt, 0);
+        // 7036 is outside the catalog: counted, not kept.
+        assert_eq!(r.events.len(), 2);
+        assert_eq!(r.counts.outside_total(), 1);
+        let e = &r.events[0];
+        assert_eq!(e.id, 4625);
+        assert_eq!(e.channel, "Security");
+        assert_eq!(e.provider, "Microsoft-Windows-Security-Auditing");
+        assert_eq!(e.computer, "SRV01.corp.example");
+        assert_eq!(e.record_id, 4242);
+        assert_eq!(e.time, "2024-03-05T10:11:12.123456Z");
+        assert_eq!(e.field("Status"), Some("0xc000006d"));
+        assert_eq!(e.field("LogonProcessName"), Some("NtLmSsp"));
+        assert_eq!(e.field("WorkstationName"), Some("LAPTOP&1"));
+        assert!(!e.fields.contains_key("Message"));
+        let lsm = &r.events[1];
+        assert_eq!(lsm.id, 21);
+        assert_eq!(lsm.field("User"), Some("CORP\\alice"));
+        assert_eq!(lsm.field("SessionID"), Some("2"));
+        assert_eq!(lsm.field("Address"), Some("203.0.113.7"));
+        assert_eq!(lsm.time, "2024-03-05T10:11:20.500000Z");
+    }
+
+    #[test]
+    fn names_unnamed_data_and_keeps_binary() {
+        let scm = &EXPORT[EXPORT.rfind("<Event ").unwrap()..];
+        let e = parse_event_xml(scm).unwrap();
+        assert_eq!(e.id, 7036);
+        assert_eq!(e.field("param1"), Some("Remote Desktop Services"));
+        assert_eq!(e.field("param2"), Some("stopped"));
+        assert_eq!(e.field("Binary"), Some("5400650072006D00"));
+    }
+
+    #[test]
+    fn reads_wevtutil_output_without_root() {
+        // `wevtutil qe … /f:xml` prints events back to back, no root, no declaration.
+        let start = EXPORT.find("<Event ").unwrap();
+        let end = EXPORT.rfind("</Events>").unwrap();
+        let body = &EXPORT[start..end];
+        let r = read_xml("qe.xml", body);
+        assert_eq!(r.counts.records, 3);
+        assert_eq!(r.events.len(), 2);
+    }
+
+    #[test]
+    fn skips_a_broken_event_and_goes_on() {
+        let start = EXPORT.find("<Event ").unwrap();
+        let second = EXPORT[start + 1..].find("<Event ").unwrap() + start + 1;
+        // The first event cut in the middle, then the rest intact.
+        let broken = format!(
+            "<Events>{}{}",
+            &EXPORT[start..start + 300],
+            &EXPORT[second..]
+        );
+        let r = read_xml("broken.xml", &broken);
+        assert_eq!(r.counts.corrupt, 1);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(
+            r.warnings[0].starts_with("broken.xml: an event breaks off"),
+            "{:?}",
+            r.warnings
+        );
+        assert_eq!(r.counts.records, 2);
+        assert_eq!(r.events[0].id, 21);
+    }
+
+    #[test]
+    fn resyncs_after_malformed_markup() {
+        let lsm = &EXPORT[EXPORT.find("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-TerminalServices-LocalSessionManager'").unwrap()..];
+        let lsm = &lsm[..lsm.find("</Event>").unwrap() + 8];
+        let doc = format!(
+            "<Events><Event><System><!x><EventID>1</EventID></System></Event>{lsm}</Events>"
+        );
+        let r = read_xml("bad.xml", &doc);
+        assert_eq!(r.counts.corrupt, 1, "{:?}", r.warnings);
+        assert!(r.warnings[0].starts_with("bad.xml: unreadable XML at byte"));
+        assert_eq!(r.events.len(), 1);
+        assert_eq!(r.events[0].id, 21);
+    }
+
+    #[test]
+    fn never_panics_on_cut_or_odd_input() {
+        for n in (0..EXPORT.len()).step_by(7) {
+            if EXPORT.is_char_boundary(n) {
+                let _ = read_xml("cut.xml", &EXPORT[..n]);
+            }
+        }
+        for odd in [
+            "",
+            "<",
+            "<Event",
+            "<Event/>",
+            "<Events><Event>",
+            "&amp;",
+            "<a><b></a>",
+        ] {
+            let _ = read_xml("odd.xml", odd);
+            let _ = parse_event_xml(odd);
+        }
+    }
+}
