@@ -218,12 +218,12 @@ pub fn decode_frame(
     frame_offset: u32,
     stats: &mut DecodeStats,
 ) -> Option<PacketFact> {
-    if link == linktype::ETHERNET {
-        if let Some(fact) = fast_ethernet_ipv4_tcp(data, frame, ts_ns, frame_offset) {
-            stats.ipv4 += 1;
-            stats.tcp += 1;
-            return Some(fact);
-        }
+    if link == linktype::ETHERNET
+        && let Some(fact) = fast_ethernet_ipv4_tcp(data, frame, ts_ns, frame_offset)
+    {
+        stats.ipv4 += 1;
+        stats.tcp += 1;
+        return Some(fact);
     }
     decode_frame_general(data, link, frame, ts_ns, frame_offset, stats)
 }
