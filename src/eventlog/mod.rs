@@ -21,7 +21,8 @@
 //! summary; [`timeline::build`] groups catalog events into per-session timelines.
 //!
 //! Unnamed `EventData/Data` elements (classic providers) are named `param1`, `param2`…, and
-//! `EventData/Binary` is kept as `Binary` (hex, as written).
+//! `EventData/Binary` is kept as `Binary` (hex, as written). `System/Correlation@ActivityID` is
+//! kept too: RdpCoreTS gives every event of one connection the same one.
 
 pub mod catalog;
 pub mod evtx;
@@ -48,6 +49,8 @@ pub struct Event {
     pub provider: String,
     pub id: u32,
     pub record_id: u64,
+    /// `System/Correlation@ActivityID`: RdpCoreTS gives all events of one connection the same.
+    pub activity_id: Option<String>,
     /// Named fields: `EventData/Data@Name`, or the children of `UserData`'s element.
     pub fields: BTreeMap<String, String>,
 }
@@ -303,6 +306,7 @@ pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
         summary,
         fields: e.fields,
         decoded,
+        activity_id: e.activity_id,
         time_ns: e.time_ns,
     }
 }

@@ -14,6 +14,9 @@
 //!    4624) joins the session of that address starting within two minutes after it; the others
 //!    stay timelines of their own (`session` null).
 //!
+//! Then the RdpCoreTS events that name neither (65, 102, 103, 143, 226…) join the timeline
+//! holding an RdpCoreTS event with the same activity id (`System/Correlation@ActivityID`).
+//!
 //! Attempts seen only through Security logons of type 3 (file shares as much as RDP) make no
 //! timeline. Notes about a missing event are made only when the log that would hold it was read
 //! for that server (it has catalog events of that channel).
@@ -27,6 +30,8 @@ use crate::report::{EventReport, TimelineEntry, TimelineReport};
 const ATTEMPT_GAP_NS: i64 = 60_000_000_000;
 /// An authenticated attempt joins a session starting at most this long after it.
 const LOGON_WINDOW_NS: i64 = 120_000_000_000;
+/// Events joined by activity id lie at most this far from their timeline's start.
+const ACTIVITY_WINDOW_NS: i64 = 600_000_000_000;
 /// Session-only events may precede their session's first event by this much.
 const EARLY_NS: i64 = 60_000_000_000;
 
@@ -208,6 +213,22 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             continue;
         }
         let list = attempts.entry((e.computer.clone(), a)).or_default();
+        // Two connections of one client can overlap: RdpCoreTS's activity id says which
+        // attempt an event belongs to (the 140 of the 131 it follows).
+        let same_activity = (e.channel == CORE && e.id != 131)
+            .then_some(e.activity_id.as_deref())
+            .flatten()
+            .and_then(|act| {
+                list.iter().rposition(|l| {
+                    l.iter().any(|&j| {
+                        events[j].channel == CORE && events[j].activity_id.as_deref() == Some(act)
+                    })
+                })
+            });
+        if let Some(k) = same_activity {
+            list[k].push(i);
+            continue;
+        }
         let new = match list.last().and_then(|l| l.last()) {
             None => true,
             Some(&last) => {
@@ -269,6 +290,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         }
     }
     sessions.extend(out_attempts);
+    join_by_activity(&mut sessions, events, &order);
 
     let mut timelines: Vec<TimelineReport> = sessions
         .into_iter()
@@ -286,6 +308,37 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             .cmp(&(&b.start, &b.server, &b.client, &b.session))
     });
     timelines
+}
+
+/// Joins the RdpCoreTS events that name neither client nor session (65, 102, 103, 143, 226…)
+/// to the timeline holding an RdpCoreTS event of the same server and activity id (one
+/// connection's events share it), within [`ACTIVITY_WINDOW_NS`] of that timeline's start.
+fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &[usize]) {
+    let mut by_activity: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut placed: BTreeSet<usize> = BTreeSet::new();
+    for (k, t) in timelines.iter().enumerate() {
+        for &i in &t.events {
+            placed.insert(i);
+            let e = &events[i];
+            if let (true, Some(a)) = (e.channel == CORE, e.activity_id.as_deref()) {
+                by_activity.entry((e.computer.as_str(), a)).or_insert(k);
+            }
+        }
+    }
+    for &i in order {
+        let e = &events[i];
+        if e.channel != CORE || placed.contains(&i) {
+            continue;
+        }
+        let Some(a) = e.activity_id.as_deref() else {
+            continue;
+        };
+        if let Some(&k) = by_activity.get(&(e.computer.as_str(), a))
+            && (e.time_ns - timelines[k].start_ns).abs() <= ACTIVITY_WINDOW_NS
+        {
+            timelines[k].events.push(i);
+        }
+    }
 }
 
 /// Whether a session timeline has ended (logoff 23 or a disconnect 24 last).
@@ -404,17 +457,23 @@ mod tests {
         assert_eq!(strip_port("LOCAL"), "LOCAL");
     }
 
+    fn with_activity(mut e: EventReport) -> EventReport {
+        e.activity_id = Some("{a1}".into());
+        e
+    }
+
     #[test]
     fn says_what_is_missing() {
         let events = vec![
             // A failed NLA attempt.
-            ev(
+            with_activity(ev(
                 100,
                 CORE,
                 131,
                 &[("ConnType", "TCP"), ("ClientIP", "203.0.113.7:50000")],
-            ),
+            )),
             ev(101, CORE, 140, &[("IPString", "203.0.113.7")]),
+            with_activity(ev(102, CORE, 226, &[("ErrorCode", "0x80070040")])),
             // An attempt that authenticated and got a session.
             ev(200, CORE, 131, &[("ClientIP", "203.0.113.7:50001")]),
             ev(
@@ -448,6 +507,11 @@ mod tests {
         assert_eq!(t[0].outcome, "nla_failed");
         assert_eq!(t[0].client.as_deref(), Some("203.0.113.7"));
         assert!(t[0].missing[0].starts_with("131 and 140 without 1149"));
+        // 226 names no client: it joins by its activity id.
+        assert_eq!(
+            t[0].events.iter().map(|e| e.id).collect::<Vec<_>>(),
+            vec![131, 140, 226]
+        );
         assert_eq!(t[1].outcome, "session");
         assert_eq!(t[1].session.as_deref(), Some("2"));
         assert_eq!(
@@ -457,5 +521,27 @@ mod tests {
         assert!(t[1].missing.is_empty());
         assert_eq!(t[2].outcome, "authenticated");
         assert!(t[2].missing[0].starts_with("1149 without 21"));
+    }
+
+    #[test]
+    fn overlapping_connections_of_one_client_are_told_apart_by_activity() {
+        let act = |mut e: EventReport, a: &str| {
+            e.activity_id = Some(a.into());
+            e
+        };
+        let events = vec![
+            act(ev(100, CORE, 131, &[("ClientIP", "203.0.113.7:1")]), "{a}"),
+            act(ev(101, CORE, 131, &[("ClientIP", "203.0.113.7:2")]), "{b}"),
+            act(ev(102, CORE, 140, &[("IPString", "203.0.113.7")]), "{a}"),
+            act(ev(103, CORE, 140, &[("IPString", "203.0.113.7")]), "{b}"),
+        ];
+        let t = build(&events);
+        assert_eq!(t.len(), 2);
+        for (k, tl) in t.iter().enumerate() {
+            let ids: Vec<_> = tl.events.iter().map(|e| e.event.clone()).collect();
+            let want = vec![format!("a.evtx#{}", 100 + k), format!("a.evtx#{}", 102 + k)];
+            assert_eq!(ids, want);
+            assert_eq!(tl.outcome, "nla_failed");
+        }
     }
 }

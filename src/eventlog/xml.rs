@@ -168,6 +168,12 @@ impl Building {
                     self.event.provider = n;
                 }
             }
+            (Some("System"), 1, "Correlation") => {
+                // Event Viewer writes GUIDs in upper case, the evtx crate in lower case.
+                self.event.activity_id = attr(e, "ActivityID")
+                    .map(|a| a.trim().to_ascii_lowercase())
+                    .filter(|a| !a.is_empty());
+            }
             (Some("System"), 1, "TimeCreated") => {
                 self.time_text = attr(e, "SystemTime");
             }
@@ -336,7 +342,7 @@ mod tests {
     /// One 4625 and one LocalSessionManager 21 as Event Viewer's "Save All Events As… XML"
     /// writes them (one line per event, `RenderingInfo` included).
     const EXPORT: &str = r#"<?xml version="1.0" encoding="utf-8" standalone="yes"?>
-<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/><EventID>4625</EventID><Version>0</Version><Level>0</Level><Task>12544</Task><Opcode>0</Opcode><Keywords>0x8010000000000000</Keywords><TimeCreated SystemTime='2024-03-05T10:11:12.1234567Z'/><EventRecordID>4242</EventRecordID><Correlation ActivityID='{0d5a8c4e-6e2b-0001-0000-000000000000}'/><Execution ProcessID='680' ThreadID='5012'/><Channel>Security</Channel><Computer>SRV01.corp.example</Computer><Security/></System><EventData><Data Name='SubjectUserSid'>S-1-0-0</Data><Data Name='TargetUserName'>alice</Data><Data Name='TargetDomainName'>CORP</Data><Data Name='Status'>0xc000006d</Data><Data Name='FailureReason'>%%2313</Data><Data Name='SubStatus'>0xc000006a</Data><Data Name='LogonType'>3</Data><Data Name='LogonProcessName'>NtLmSsp </Data><Data Name='WorkstationName'>LAPTOP&amp;1</Data><Data Name='IpAddress'>203.0.113.7</Data><Data Name='IpPort'>0</Data></EventData><RenderingInfo Culture='en-US'><Message>An account failed to log on.</Message><Level>Information</Level></RenderingInfo></Event>
+<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/><EventID>4625</EventID><Version>0</Version><Level>0</Level><Task>12544</Task><Opcode>0</Opcode><Keywords>0x8010000000000000</Keywords><TimeCreated SystemTime='2024-03-05T10:11:12.1234567Z'/><EventRecordID>4242</EventRecordID><Correlation ActivityID='{0D5A8C4E-6E2B-0001-0000-00000000000A}'/><Execution ProcessID='680' ThreadID='5012'/><Channel>Security</Channel><Computer>SRV01.corp.example</Computer><Security/></System><EventData><Data Name='SubjectUserSid'>S-1-0-0</Data><Data Name='TargetUserName'>alice</Data><Data Name='TargetDomainName'>CORP</Data><Data Name='Status'>0xc000006d</Data><Data Name='FailureReason'>%%2313</Data><Data Name='SubStatus'>0xc000006a</Data><Data Name='LogonType'>3</Data><Data Name='LogonProcessName'>NtLmSsp </Data><Data Name='WorkstationName'>LAPTOP&amp;1</Data><Data Name='IpAddress'>203.0.113.7</Data><Data Name='IpPort'>0</Data></EventData><RenderingInfo Culture='en-US'><Message>An account failed to log on.</Message><Level>Information</Level></RenderingInfo></Event>
 <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-TerminalServices-LocalSessionManager' Guid='{5d896912-022d-40aa-a3a8-4fa5515c76d7}'/><EventID>21</EventID><TimeCreated SystemTime='2024-03-05T10:11:20.5Z'/><EventRecordID>77</EventRecordID><Channel>Microsoft-Windows-TerminalServices-LocalSessionManager/Operational</Channel><Computer>SRV01.corp.example</Computer><Security UserID='S-1-5-18'/></System><UserData><EventXML xmlns='Event_NS'><User>CORP\alice</User><SessionID>2</SessionID><Address>203.0.113.7</Address></EventXML></UserData></Event>
 <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID><TimeCreated SystemTime='2024-03-05T10:11:21.0Z'/><EventRecordID>9</EventRecordID><Channel>System</Channel><Computer>SRV01</Computer></System><EventData><Data>Remote Desktop Services</Data><Data>stopped</Data><Binary>5400650072006D00</Binary></EventData></Event></Events>"#;
 
@@ -356,6 +362,10 @@ mod tests {
         assert_eq!(e.computer, "SRV01.corp.example");
         assert_eq!(e.record_id, 4242);
         assert_eq!(e.time, "2024-03-05T10:11:12.123456Z");
+        assert_eq!(
+            e.activity_id.as_deref(),
+            Some("{0d5a8c4e-6e2b-0001-0000-00000000000a}")
+        );
         assert_eq!(e.field("Status"), Some("0xc000006d"));
         assert_eq!(e.field("LogonProcessName"), Some("NtLmSsp"));
         assert_eq!(e.field("WorkstationName"), Some("LAPTOP&1"));

@@ -65,6 +65,9 @@ pub struct EventReport {
     pub fields: std::collections::BTreeMap<String, String>,
     /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
     pub decoded: std::collections::BTreeMap<String, String>,
+    /// `System/Correlation@ActivityID`, when the event has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
     #[serde(skip)]
     pub time_ns: i64,
 }
