@@ -327,3 +327,82 @@ fn many_hosts_in_one_run_are_sorted_and_deterministic() {
     let text = rdptriage::report::text::render(&a);
     assert!(text.contains("NLA failed"), "{text}");
 }
+
+/// Cut and damaged copies of a real log: never a panic, the undamaged chunks still read.
+#[test]
+fn cut_and_damaged_evtx_never_panics() {
+    let Some(corpus) = corpus() else { return };
+    let bytes = std::fs::read(corpus.join("evtx/velociraptor/RDPAuth_Security.evtx")).unwrap();
+    let whole = read_evtx("whole.evtx", &bytes[..]);
+    for cut in [
+        0,
+        7,
+        8,
+        100,
+        4095,
+        4096,
+        4097,
+        4096 + 65535,
+        4096 + 65536,
+        bytes.len() - 1,
+    ] {
+        let r = read_evtx("cut.evtx", &bytes[..cut.min(bytes.len())]);
+        assert!(r.counts.records <= whole.counts.records);
+    }
+    // Deterministic damage: bytes overwritten in the second chunk only.
+    let mut damaged = bytes.clone();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..400 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = 4096 + 65536 + 512 + (x as usize % (65536 - 512));
+        damaged[at] = (x >> 32) as u8;
+    }
+    let r = read_evtx("damaged.evtx", &damaged[..]);
+    assert!(r.readable);
+    // The first chunk is intact: its records are all there.
+    let first_chunk_records = {
+        let one = &bytes[..4096 + 65536];
+        read_evtx("one.evtx", one).counts.records
+    };
+    assert!(first_chunk_records > 0);
+    assert!(r.counts.records >= first_chunk_records);
+    assert!(r.counts.records + r.counts.corrupt <= whole.counts.records + 1000);
+}
+
+/// Event logs reach the reader through gzip (no seeking) and as UTF-16 XML exports.
+#[test]
+fn gzipped_evtx_and_utf16_xml_exports_are_read() {
+    use std::io::Write;
+    let Some(corpus) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let src =
+        std::fs::read(corpus.join("evtx/omerbenamram-evtx/Security_short_selected.evtx")).unwrap();
+    let gz = dir.path().join("a.evtx.gz");
+    let mut enc =
+        flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(&src).unwrap();
+    enc.finish().unwrap();
+    let xml = "<?xml version=\"1.0\" encoding=\"utf-16\"?><Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-RemoteDesktopServices-RdpCoreTS'/><EventID>140</EventID><TimeCreated SystemTime='2024-03-05T10:11:12.5Z'/><EventRecordID>7</EventRecordID><Channel>Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational</Channel><Computer>SRV</Computer></System><EventData><Data Name='IPString'>203.0.113.7</Data></EventData></Event></Events>";
+    let mut utf16 = vec![0xff, 0xfe];
+    for u in xml.encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let x = dir.path().join("b.xml");
+    std::fs::write(&x, utf16).unwrap();
+    let r = analyze_paths(&[dir.path().to_path_buf()], &Options::default());
+    let kinds: Vec<_> = r
+        .inputs
+        .iter()
+        .map(|i| (i.kind.as_str(), i.container.as_str(), i.events))
+        .collect();
+    assert_eq!(kinds, vec![("evtx", "gzip", 3), ("evtx-xml", "file", 1)]);
+    let nla = r.events.iter().find(|e| e.id == 140).unwrap();
+    assert_eq!(nla.time, "2024-03-05T10:11:12.500000Z");
+    assert_eq!(nla.reference(), format!("{}#7", x.display()));
+    assert_eq!(
+        nla.summary,
+        "NLA failed for 203.0.113.7 (user name or password incorrect)"
+    );
+}

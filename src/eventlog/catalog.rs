@@ -106,1150 +106,313 @@ macro_rules! entry {
     };
 }
 
-/// The catalog (reference/events.md §1–§6 and the RDPClient events of §4).
+/// The catalog (reference/events.md §1–§6 and the RDPClient events of §4), one row per event:
+/// channel, providers, id, name, side, meaning, fields with their decoders, filter, summary.
+#[rustfmt::skip]
 pub static CATALOG: &[Entry] = &[
     // §1 RemoteConnectionManager/Operational (server).
-    entry!(
-        RCM,
-        ANY,
-        261,
-        "listener_connection",
-        "server",
+    entry!(RCM, ANY, 261, "listener_connection", "server",
         "the RDP listener received a TCP connection (no address logged)",
-        [("listenerName", Plain)],
-        Always,
-        |e| format!("Listener {} received a connection", v(e, "listenerName"))
-    ),
-    entry!(
-        RCM,
-        ANY,
-        1149,
-        "rcm_auth_succeeded",
-        "server",
+        [("listenerName", Plain)], Always,
+        |e| format!("Listener {} received a connection", v(e, "listenerName"))),
+    entry!(RCM, ANY, 1149, "rcm_auth_succeeded", "server",
         "user authentication succeeded (NLA passed, or the connection was accepted without NLA); not proof of a logon",
-        [("Param1", Plain), ("Param2", Plain), ("Param3", Plain)],
-        Always,
-        |e| format!(
-            "Authentication succeeded for {} from {}",
-            user(e, "Param2", "Param1"),
-            v(e, "Param3")
-        )
-    ),
+        [("Param1", Plain), ("Param2", Plain), ("Param3", Plain)], Always,
+        |e| format!("Authentication succeeded for {} from {}", user(e, "Param2", "Param1"), v(e, "Param3"))),
     // §1, logged in System by the same provider.
-    entry!(
-        SYSTEM,
-        RCM_PROVIDER,
-        1056,
-        "rdp_cert_created",
-        "server",
+    entry!(SYSTEM, RCM_PROVIDER, 1056, "rdp_cert_created", "server",
         "a new self-signed certificate was created for RDP TLS",
-        [("param1", Plain), ("Binary", Plain)],
-        Always,
-        |e| format!(
-            "New self-signed RDP certificate created{}",
-            opt(" (thumbprint ", e.field("Binary"), ")")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        RCM_PROVIDER,
-        1057,
-        "rdp_cert_create_failed",
-        "server",
+        [("param1", Plain), ("Binary", Plain)], Always,
+        |e| format!("New self-signed RDP certificate created{}", opt(" (thumbprint ", e.field("Binary"), ")"))),
+    entry!(SYSTEM, RCM_PROVIDER, 1057, "rdp_cert_create_failed", "server",
         "failed to create a new self-signed certificate for RDP TLS",
-        [("param1", Plain)],
-        Always,
-        |e| format!(
-            "Creating the self-signed RDP certificate failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        RCM_PROVIDER,
-        1058,
-        "rdp_cert_replace_failed",
-        "server",
+        [("param1", Plain)], Always,
+        |e| format!("Creating the self-signed RDP certificate failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(SYSTEM, RCM_PROVIDER, 1058, "rdp_cert_replace_failed", "server",
         "failed to replace the expired self-signed RDP certificate (\"Access is denied\": MachineKeys permissions)",
-        [("param1", Plain)],
-        Always,
-        |e| format!(
-            "Replacing the expired self-signed RDP certificate failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        RCM_PROVIDER,
-        1059,
-        "rdp_cert_config_reset",
-        "server",
+        [("param1", Plain)], Always,
+        |e| format!("Replacing the expired self-signed RDP certificate failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(SYSTEM, RCM_PROVIDER, 1059, "rdp_cert_config_reset", "server",
         "the configured RDP certificate hash was invalid and was reset",
-        [("param1", Plain)],
-        Always,
-        |e| format!(
-            "The configured RDP certificate was invalid and was reset{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        RCM_PROVIDER,
-        1065,
-        "rdp_cert_template_expired",
-        "server",
+        [("param1", Plain)], Always,
+        |e| format!("The configured RDP certificate was invalid and was reset{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(SYSTEM, RCM_PROVIDER, 1065, "rdp_cert_template_expired", "server",
         "the template-based RDP certificate expired and could not be replaced",
-        [("param1", Plain)],
-        Always,
-        |e| format!(
-            "The template-based RDP certificate expired and could not be replaced{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
+        [("param1", Plain)], Always,
+        |e| format!("The template-based RDP certificate expired and could not be replaced{}", opt(": ", params(e).as_deref(), ""))),
     // §2 LocalSessionManager/Operational (server).
-    entry!(
-        LSM,
-        ANY,
-        21,
-        "session_logon",
-        "server",
+    entry!(LSM, ANY, 21, "session_logon", "server",
         "session logon succeeded (a new session)",
-        [("User", Plain), ("SessionID", Plain), ("Address", Plain)],
-        Always,
-        |e| format!(
-            "Session {} logon succeeded for {} from {}",
-            v(e, "SessionID"),
-            v(e, "User"),
-            v(e, "Address")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        22,
-        "shell_start",
-        "server",
+        [("User", Plain), ("SessionID", Plain), ("Address", Plain)], Always,
+        |e| format!("Session {} logon succeeded for {} from {}", v(e, "SessionID"), v(e, "User"), v(e, "Address"))),
+    entry!(LSM, ANY, 22, "shell_start", "server",
         "the session's shell started",
-        [("User", Plain), ("SessionID", Plain), ("Address", Plain)],
-        Always,
-        |e| format!(
-            "Shell started in session {} for {} from {}",
-            v(e, "SessionID"),
-            v(e, "User"),
-            v(e, "Address")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        23,
-        "session_logoff",
-        "server",
+        [("User", Plain), ("SessionID", Plain), ("Address", Plain)], Always,
+        |e| format!("Shell started in session {} for {} from {}", v(e, "SessionID"), v(e, "User"), v(e, "Address"))),
+    entry!(LSM, ANY, 23, "session_logoff", "server",
         "session logoff succeeded",
-        [("User", Plain), ("SessionID", Plain)],
-        Always,
-        |e| format!(
-            "Session {} of {} logged off",
-            v(e, "SessionID"),
-            v(e, "User")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        24,
-        "session_disconnected",
-        "server",
+        [("User", Plain), ("SessionID", Plain)], Always,
+        |e| format!("Session {} of {} logged off", v(e, "SessionID"), v(e, "User"))),
+    entry!(LSM, ANY, 24, "session_disconnected", "server",
         "the session was disconnected",
-        [("User", Plain), ("SessionID", Plain), ("Address", Plain)],
-        Always,
-        |e| format!(
-            "Session {} of {} from {} disconnected",
-            v(e, "SessionID"),
-            v(e, "User"),
-            v(e, "Address")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        25,
-        "session_reconnected",
-        "server",
+        [("User", Plain), ("SessionID", Plain), ("Address", Plain)], Always,
+        |e| format!("Session {} of {} from {} disconnected", v(e, "SessionID"), v(e, "User"), v(e, "Address"))),
+    entry!(LSM, ANY, 25, "session_reconnected", "server",
         "session reconnection succeeded",
-        [("User", Plain), ("SessionID", Plain), ("Address", Plain)],
-        Always,
-        |e| format!(
-            "Session {} of {} reconnected from {}",
-            v(e, "SessionID"),
-            v(e, "User"),
-            v(e, "Address")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        39,
-        "session_disconnected_by",
-        "server",
+        [("User", Plain), ("SessionID", Plain), ("Address", Plain)], Always,
+        |e| format!("Session {} of {} reconnected from {}", v(e, "SessionID"), v(e, "User"), v(e, "Address"))),
+    entry!(LSM, ANY, 39, "session_disconnected_by", "server",
         "a session was disconnected by another session",
-        [("TargetSession", Plain), ("Source", Plain)],
-        Always,
-        |e| format!(
-            "Session {} was disconnected by session {}",
-            v(e, "TargetSession"),
-            v(e, "Source")
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        40,
-        "session_disconnect_reason",
-        "server",
+        [("TargetSession", Plain), ("Source", Plain)], Always,
+        |e| format!("Session {} was disconnected by session {}", v(e, "TargetSession"), v(e, "Source"))),
+    entry!(LSM, ANY, 40, "session_disconnect_reason", "server",
         "a session was disconnected, with the reason code",
-        [("Session", Plain), ("Reason", ExtendedReason)],
-        Always,
-        |e| format!(
-            "Session {} disconnected, reason {}",
-            v(e, "Session"),
-            coded(e, "Reason", ExtendedReason)
-        )
-    ),
-    entry!(
-        LSM,
-        ANY,
-        41,
-        "session_arbitration",
-        "server",
+        [("Session", Plain), ("Reason", ExtendedReason)], Always,
+        |e| format!("Session {} disconnected, reason {}", v(e, "Session"), coded(e, "Reason", ExtendedReason))),
+    entry!(LSM, ANY, 41, "session_arbitration", "server",
         "session arbitration began (which session the user gets)",
-        [("User", Plain), ("SessionID", Plain)],
-        Always,
-        |e| format!(
-            "Session arbitration began for {} (session {})",
-            v(e, "User"),
-            v(e, "SessionID")
-        )
-    ),
+        [("User", Plain), ("SessionID", Plain)], Always,
+        |e| format!("Session arbitration began for {} (session {})", v(e, "User"), v(e, "SessionID"))),
     // §3 RdpCoreTS/Operational (server): the connection sequence.
-    entry!(
-        CORE,
-        ANY,
-        131,
-        "connection_accepted",
-        "server",
+    entry!(CORE, ANY, 131, "connection_accepted", "server",
         "the server accepted a new TCP/UDP connection from the client (logged for failed attempts too)",
-        [("ConnType", Plain), ("ClientIP", Plain)],
-        Always,
-        |e| format!(
-            "Accepted a {} connection from {}",
-            v(e, "ConnType"),
-            v(e, "ClientIP")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        140,
-        "nla_failed",
-        "server",
+        [("ConnType", Plain), ("ClientIP", Plain)], Always,
+        |e| format!("Accepted a {} connection from {}", v(e, "ConnType"), v(e, "ClientIP"))),
+    entry!(CORE, ANY, 140, "nla_failed", "server",
         "the connection failed because the user name or password is not correct (NLA)",
-        [("IPString", Plain)],
-        Always,
-        |e| format!(
-            "NLA failed for {} (user name or password incorrect)",
-            v(e, "IPString")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        139,
-        "security_layer_error",
-        "server",
+        [("IPString", Plain)], Always,
+        |e| format!("NLA failed for {} (user name or password incorrect)", v(e, "IPString"))),
+    entry!(CORE, ANY, 139, "security_layer_error", "server",
         "the server security layer detected an error in the protocol stream and disconnected the client",
-        [],
-        Always,
-        |e| format!(
-            "Security layer error, client disconnected{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        97,
-        "protocol_error",
-        "server",
+        [], Always,
+        |e| format!("Security layer error, client disconnected{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 97, "protocol_error", "server",
         "a protocol component detected an error in the protocol stream; client disconnected",
-        [],
-        Always,
-        |e| format!(
-            "Protocol stream error, client disconnected{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        98,
-        "tcp_established",
-        "server",
+        [], Always,
+        |e| format!("Protocol stream error, client disconnected{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 98, "tcp_established", "server",
         "a TCP connection was established",
-        [],
-        Always,
-        |_| "TCP connection established".into()
-    ),
-    entry!(
-        CORE,
-        ANY,
-        99,
-        "tcp_failed",
-        "server",
+        [], Always,
+        |_| "TCP connection established".into()),
+    entry!(CORE, ANY, 99, "tcp_failed", "server",
         "a TCP connection failed",
-        [],
-        Always,
-        |e| format!(
-            "TCP connection failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        65,
-        "connection_created",
-        "server",
+        [], Always,
+        |e| format!("TCP connection failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 65, "connection_created", "server",
         "connection RDP-Tcp#N created",
-        [("ConnectionName", Plain)],
-        Always,
-        |e| format!("Connection {} created", v(e, "ConnectionName"))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        66,
-        "connection_assigned",
-        "server",
+        [("ConnectionName", Plain)], Always,
+        |e| format!("Connection {} created", v(e, "ConnectionName"))),
+    entry!(CORE, ANY, 66, "connection_assigned", "server",
         "the connection was assigned to a session",
-        [("ConnectionName", Plain), ("SessionID", Plain)],
-        Always,
-        |e| format!(
-            "Connection {} assigned to session {}",
-            v(e, "ConnectionName"),
-            v(e, "SessionID")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        68,
-        "connection_timing",
-        "server",
+        [("ConnectionName", Plain), ("SessionID", Plain)], Always,
+        |e| format!("Connection {} assigned to session {}", v(e, "ConnectionName"), v(e, "SessionID"))),
+    entry!(CORE, ANY, 68, "connection_timing", "server",
         "connection timing (ms): credentials prompt, graphics channel, first graphics",
-        [
-            ("ConnectionName", Plain),
-            ("PromptForCredentials", Plain),
-            ("GfxChannelOpened", Plain),
-            ("FirstGraphicsReceived", Plain)
-        ],
-        Always,
-        |e| format!(
-            "Connection {} timing: graphics channel at {} ms, first graphics at {} ms",
-            v(e, "ConnectionName"),
-            v(e, "GfxChannelOpened"),
-            v(e, "FirstGraphicsReceived")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        102,
-        "connection_terminated",
-        "server",
+        [("ConnectionName", Plain), ("PromptForCredentials", Plain), ("GfxChannelOpened", Plain), ("FirstGraphicsReceived", Plain)], Always,
+        |e| format!("Connection {} timing: graphics channel at {} ms, first graphics at {} ms", v(e, "ConnectionName"), v(e, "GfxChannelOpened"), v(e, "FirstGraphicsReceived"))),
+    entry!(CORE, ANY, 102, "connection_terminated", "server",
         "the server terminated the main RDP connection",
-        [],
-        Always,
-        |_| "The server terminated the main RDP connection".into()
-    ),
-    entry!(
-        CORE,
-        ANY,
-        103,
-        "disconnect_reason",
-        "server",
+        [], Always,
+        |_| "The server terminated the main RDP connection".into()),
+    entry!(CORE, ANY, 103, "disconnect_reason", "server",
         "the disconnect reason code",
-        [("ReasonCode", Plain)],
-        Always,
-        |e| format!("Disconnect reason {}", v(e, "ReasonCode"))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        130,
-        "udp_requested",
-        "server",
+        [("ReasonCode", Plain)], Always,
+        |e| format!("Disconnect reason {}", v(e, "ReasonCode"))),
+    entry!(CORE, ANY, 130, "udp_requested", "server",
         "multi-transport (UDP) was requested",
-        [("TunnelID", Plain)],
-        Always,
-        |e| format!(
-            "Multi-transport (UDP) requested, tunnel {}",
-            v(e, "TunnelID")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        132,
-        "channel_created",
-        "server",
+        [("TunnelID", Plain)], Always,
+        |e| format!("Multi-transport (UDP) requested, tunnel {}", v(e, "TunnelID"))),
+    entry!(CORE, ANY, 132, "channel_created", "server",
         "a dynamic channel was created",
-        [("ChannelName", Plain), ("TunnelID", Plain)],
-        Always,
-        |e| format!(
-            "Channel {} created on tunnel {}",
-            v(e, "ChannelName"),
-            v(e, "TunnelID")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        133,
-        "udp_latency",
-        "server",
+        [("ChannelName", Plain), ("TunnelID", Plain)], Always,
+        |e| format!("Channel {} created on tunnel {}", v(e, "ChannelName"), v(e, "TunnelID"))),
+    entry!(CORE, ANY, 133, "udp_latency", "server",
         "multi-transport latency and bandwidth measured",
-        [],
-        Always,
-        |e| format!(
-            "Multi-transport latency/bandwidth{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        135,
-        "transport_finished",
-        "server",
+        [], Always,
+        |e| format!("Multi-transport latency/bandwidth{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 135, "transport_finished", "server",
         "the transport negotiation finished",
-        [("TunnelID", Plain), ("TransportType", Plain)],
-        Always,
-        |e| format!(
-            "Transport for tunnel {}: {}",
-            v(e, "TunnelID"),
-            v(e, "TransportType")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        136,
-        "udp_unavailable",
-        "server",
+        [("TunnelID", Plain), ("TransportType", Plain)], Always,
+        |e| format!("Transport for tunnel {}: {}", v(e, "TunnelID"), v(e, "TransportType"))),
+    entry!(CORE, ANY, 136, "udp_unavailable", "server",
         "UDP transport not available",
-        [],
-        Always,
-        |e| format!(
-            "UDP transport not available{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        138,
-        "dtls_failed",
-        "server",
+        [], Always,
+        |e| format!("UDP transport not available{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 138, "dtls_failed", "server",
         "DTLS initialisation failed (UDP)",
-        [],
-        Always,
-        |e| format!(
-            "DTLS initialisation failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        142,
-        "socket_read_failed",
-        "server",
+        [], Always,
+        |e| format!("DTLS initialisation failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 142, "socket_read_failed", "server",
         "a TCP socket READ failed",
-        [("error", Win32)],
-        Always,
-        |e| format!("TCP socket read failed: {}", coded(e, "error", Win32))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        143,
-        "socket_write_failed",
-        "server",
+        [("error", Win32)], Always,
+        |e| format!("TCP socket read failed: {}", coded(e, "error", Win32))),
+    entry!(CORE, ANY, 143, "socket_write_failed", "server",
         "a TCP socket WRITE failed",
-        [("error", Win32)],
-        Always,
-        |e| format!("TCP socket write failed: {}", coded(e, "error", Win32))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        144,
-        "socket_closed",
-        "server",
+        [("error", Win32)], Always,
+        |e| format!("TCP socket write failed: {}", coded(e, "error", Win32))),
+    entry!(CORE, ANY, 144, "socket_closed", "server",
         "the TCP socket was gracefully closed",
-        [],
-        Always,
-        |_| "TCP socket gracefully closed".into()
-    ),
-    entry!(
-        CORE,
-        ANY,
-        145,
-        "idle",
-        "server",
+        [], Always,
+        |_| "TCP socket gracefully closed".into()),
+    entry!(CORE, ANY, 145, "idle", "server",
         "no data was sent for a while",
-        [("IdleSeconds", Plain)],
-        Always,
-        |e| format!("Idle {} s", v(e, "IdleSeconds"))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        146,
-        "autoreconnect_failed",
-        "server",
+        [("IdleSeconds", Plain)], Always,
+        |e| format!("Idle {} s", v(e, "IdleSeconds"))),
+    entry!(CORE, ANY, 146, "autoreconnect_failed", "server",
         "AutoReconnect failed",
-        [],
-        Always,
-        |e| format!(
-            "AutoReconnect failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        147,
-        "logon_user_failed",
-        "server",
+        [], Always,
+        |e| format!("AutoReconnect failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 147, "logon_user_failed", "server",
         "LogonUserExEx failed",
-        [],
-        Always,
-        |e| format!(
-            "LogonUserExEx failed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        149,
-        "logon_certificate_invalid",
-        "server",
+        [], Always,
+        |e| format!("LogonUserExEx failed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 149, "logon_certificate_invalid", "server",
         "the client's logon certificate did not validate (smart card)",
-        [],
-        Always,
-        |e| format!(
-            "Client logon certificate did not validate{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        150,
-        "flush_delay",
-        "server",
+        [], Always,
+        |e| format!("Client logon certificate did not validate{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 150, "flush_delay", "server",
         "flush delay",
-        [],
-        Always,
-        |e| format!("Flush delay{}", opt(": ", params(e).as_deref(), ""))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        151,
-        "heartbeat_stats",
-        "server",
+        [], Always,
+        |e| format!("Flush delay{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 151, "heartbeat_stats", "server",
         "heartbeat statistics",
-        [],
-        Always,
-        |e| format!(
-            "Heartbeat statistics{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        152,
-        "heartbeat_missed",
-        "server",
+        [], Always,
+        |e| format!("Heartbeat statistics{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 152, "heartbeat_missed", "server",
         "heartbeats missed",
-        [],
-        Always,
-        |e| format!("Heartbeats missed{}", opt(": ", params(e).as_deref(), ""))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        153,
-        "tls_version",
-        "server",
+        [], Always,
+        |e| format!("Heartbeats missed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 153, "tls_version", "server",
         "the TLS version the session negotiated",
-        [],
-        Always,
-        |e| format!("TLS negotiated{}", opt(": ", params(e).as_deref(), ""))
-    ),
-    entry!(
-        CORE,
-        ANY,
-        226,
-        "state_transition_error",
-        "server",
+        [], Always,
+        |e| format!("TLS negotiated{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CORE, ANY, 226, "state_transition_error", "server",
         "the connection state machine failed a transition (names the stage and the error)",
-        [
-            ("StateTransition", Plain),
-            ("PreviousStateName", Plain),
-            ("NewStateName", Plain),
-            ("EventName", Plain),
-            ("ErrorCode", HResult)
-        ],
-        Always,
-        |e| transition(e)
-    ),
-    entry!(
-        CORE,
-        ANY,
-        227,
-        "component_error",
-        "server",
+        [("StateTransition", Plain), ("PreviousStateName", Plain), ("NewStateName", Plain), ("EventName", Plain), ("ErrorCode", HResult)], Always,
+        |e| transition(e)),
+    entry!(CORE, ANY, 227, "component_error", "server",
         "a component reported an error (free text, HRESULT)",
-        [("Name", Plain), ("Value", HResult), ("CustomLevel", Plain)],
-        Always,
-        |e| format!(
-            "{} error {}: {}",
-            v(e, "Name"),
-            coded(e, "Value", HResult),
-            v(e, "CustomLevel")
-        )
-    ),
-    entry!(
-        CORE,
-        ANY,
-        228,
-        "disconnect_trace",
-        "server",
+        [("Name", Plain), ("Value", HResult), ("CustomLevel", Plain)], Always,
+        |e| format!("{} error {}: {}", v(e, "Name"), coded(e, "Value", HResult), v(e, "CustomLevel"))),
+    entry!(CORE, ANY, 228, "disconnect_trace", "server",
         "disconnect trace with an error code",
-        [
-            ("ComponentName", Plain),
-            ("Message", Plain),
-            ("ErrorCode", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{}: {} (error {})",
-            v(e, "ComponentName"),
-            v(e, "Message"),
-            v(e, "ErrorCode")
-        )
-    ),
+        [("ComponentName", Plain), ("Message", Plain), ("ErrorCode", Plain)], Always,
+        |e| format!("{}: {} (error {})", v(e, "ComponentName"), v(e, "Message"), v(e, "ErrorCode"))),
     // §4 RDPClient/Operational (client).
-    entry!(
-        CLIENT,
-        ANY,
-        1024,
-        "client_connecting",
-        "client",
+    entry!(CLIENT, ANY, 1024, "client_connecting", "client",
         "the client is trying to connect to the server",
-        [("Value", Plain)],
-        Always,
-        |e| format!("Client connecting to {}", v(e, "Value"))
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1025,
-        "client_connected",
-        "client",
+        [("Value", Plain)], Always,
+        |e| format!("Client connecting to {}", v(e, "Value"))),
+    entry!(CLIENT, ANY, 1025, "client_connected", "client",
         "the client connected to the server (transport up)",
-        [],
-        Always,
-        |_| "Client connected (transport up)".into()
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1026,
-        "client_disconnected",
-        "client",
+        [], Always,
+        |_| "Client connected (transport up)".into()),
+    entry!(CLIENT, ANY, 1026, "client_disconnected", "client",
         "the client disconnected; Value is mstsc's discReason",
-        [("Value", DiscReason)],
-        Always,
-        |e| format!(
-            "Client disconnected, reason {}",
-            coded(e, "Value", DiscReason)
-        )
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1027,
-        "client_session",
-        "client",
+        [("Value", DiscReason)], Always,
+        |e| format!("Client disconnected, reason {}", coded(e, "Value", DiscReason))),
+    entry!(CLIENT, ANY, 1027, "client_session", "client",
         "connected to the domain with a session id",
-        [("DomainName", Plain), ("SessionId", Plain)],
-        Always,
-        |e| format!(
-            "Client connected to domain {} with session {}",
-            v(e, "DomainName"),
-            v(e, "SessionId")
-        )
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1029,
-        "client_user_hash",
-        "client",
+        [("DomainName", Plain), ("SessionId", Plain)], Always,
+        |e| format!("Client connected to domain {} with session {}", v(e, "DomainName"), v(e, "SessionId"))),
+    entry!(CLIENT, ANY, 1029, "client_user_hash", "client",
         "Base64(SHA256(user name)) the client used",
-        [("TraceMessage", Plain)],
-        Always,
-        |e| format!("User name hash {}", first(e, &["TraceMessage", "param1"]))
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1102,
-        "client_udp_started",
-        "client",
+        [("TraceMessage", Plain)], Always,
+        |e| format!("User name hash {}", first(e, &["TraceMessage", "param1"]))),
+    entry!(CLIENT, ANY, 1102, "client_udp_started", "client",
         "the client started a multi-transport (UDP) connection",
-        [("Value", Plain)],
-        Always,
-        |e| format!("Client started multi-transport (UDP) to {}", v(e, "Value"))
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        1105,
-        "client_udp_closed",
-        "client",
+        [("Value", Plain)], Always,
+        |e| format!("Client started multi-transport (UDP) to {}", v(e, "Value"))),
+    entry!(CLIENT, ANY, 1105, "client_udp_closed", "client",
         "the multi-transport (UDP) connection closed",
-        [],
-        Always,
-        |e| format!(
-            "Client multi-transport (UDP) closed{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        CLIENT,
-        ANY,
-        226,
-        "client_state_transition_error",
-        "client",
+        [], Always,
+        |e| format!("Client multi-transport (UDP) closed{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(CLIENT, ANY, 226, "client_state_transition_error", "client",
         "the client's state machine failed a transition: the stage where it failed",
-        [
-            ("StateTransitionName", Plain),
-            ("PreviousStateName", Plain),
-            ("NewStateName", Plain),
-            ("EventName", Plain),
-            ("ErrorCode", HResult)
-        ],
-        Always,
-        |e| transition(e)
-    ),
+        [("StateTransitionName", Plain), ("PreviousStateName", Plain), ("NewStateName", Plain), ("EventName", Plain), ("ErrorCode", HResult)], Always,
+        |e| transition(e)),
     // §5 Security.
-    entry!(
-        SECURITY,
-        ANY,
-        4624,
-        "logon_succeeded",
-        "server",
+    entry!(SECURITY, ANY, 4624, "logon_succeeded", "server",
         "logon succeeded (type 10 RDP, 7 reconnect, 3 NLA pre-auth)",
-        [
-            ("TargetUserName", Plain),
-            ("TargetDomainName", Plain),
-            ("LogonType", LogonType),
-            ("IpAddress", Plain),
-            ("TargetLogonId", Plain)
-        ],
-        RdpLogonType,
-        |e| format!(
-            "Logon succeeded for {} from {} (logon type {})",
-            user(e, "TargetDomainName", "TargetUserName"),
-            v(e, "IpAddress"),
-            coded(e, "LogonType", LogonType)
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4625,
-        "logon_failed",
-        "server",
+        [("TargetUserName", Plain), ("TargetDomainName", Plain), ("LogonType", LogonType), ("IpAddress", Plain), ("TargetLogonId", Plain)], RdpLogonType,
+        |e| format!("Logon succeeded for {} from {} (logon type {})", user(e, "TargetDomainName", "TargetUserName"), v(e, "IpAddress"), coded(e, "LogonType", LogonType))),
+    entry!(SECURITY, ANY, 4625, "logon_failed", "server",
         "logon failed; Status/SubStatus say why",
-        [
-            ("TargetUserName", Plain),
-            ("TargetDomainName", Plain),
-            ("LogonType", LogonType),
-            ("Status", NtStatus),
-            ("SubStatus", NtStatus),
-            ("IpAddress", Plain),
-            ("WorkstationName", Plain),
-            ("LogonProcessName", Plain)
-        ],
-        RdpLogonType,
-        |e| format!(
-            "Logon failed for {} from {} (logon type {}): {}",
-            user(e, "TargetDomainName", "TargetUserName"),
-            v(e, "IpAddress"),
-            coded(e, "LogonType", LogonType),
-            failure(e)
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4634,
-        "logoff",
-        "server",
+        [("TargetUserName", Plain), ("TargetDomainName", Plain), ("LogonType", LogonType), ("Status", NtStatus), ("SubStatus", NtStatus), ("IpAddress", Plain), ("WorkstationName", Plain), ("LogonProcessName", Plain)], RdpLogonType,
+        |e| format!("Logon failed for {} from {} (logon type {}): {}", user(e, "TargetDomainName", "TargetUserName"), v(e, "IpAddress"), coded(e, "LogonType", LogonType), failure(e))),
+    entry!(SECURITY, ANY, 4634, "logoff", "server",
         "an account was logged off",
-        [
-            ("TargetUserName", Plain),
-            ("TargetDomainName", Plain),
-            ("LogonType", LogonType),
-            ("TargetLogonId", Plain)
-        ],
-        RdpLogonType,
-        |e| format!(
-            "{} logged off (logon type {})",
-            user(e, "TargetDomainName", "TargetUserName"),
-            coded(e, "LogonType", LogonType)
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4647,
-        "user_logoff",
-        "server",
+        [("TargetUserName", Plain), ("TargetDomainName", Plain), ("LogonType", LogonType), ("TargetLogonId", Plain)], RdpLogonType,
+        |e| format!("{} logged off (logon type {})", user(e, "TargetDomainName", "TargetUserName"), coded(e, "LogonType", LogonType))),
+    entry!(SECURITY, ANY, 4647, "user_logoff", "server",
         "the user initiated a logoff",
-        [
-            ("TargetUserName", Plain),
-            ("TargetDomainName", Plain),
-            ("TargetLogonId", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{} initiated a logoff",
-            user(e, "TargetDomainName", "TargetUserName")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4648,
-        "explicit_credentials",
-        "client",
+        [("TargetUserName", Plain), ("TargetDomainName", Plain), ("TargetLogonId", Plain)], Always,
+        |e| format!("{} initiated a logoff", user(e, "TargetDomainName", "TargetUserName"))),
+    entry!(SECURITY, ANY, 4648, "explicit_credentials", "client",
         "a logon with explicit credentials (mstsc on the client: TERMSRV/host)",
-        [
-            ("SubjectUserName", Plain),
-            ("TargetUserName", Plain),
-            ("TargetDomainName", Plain),
-            ("TargetServerName", Plain),
-            ("TargetInfo", Plain),
-            ("IpAddress", Plain),
-            ("ProcessName", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{} used explicit credentials of {} for {}",
-            v(e, "SubjectUserName"),
-            user(e, "TargetDomainName", "TargetUserName"),
-            v(e, "TargetServerName")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4776,
-        "ntlm_validation",
-        "dc",
+        [("SubjectUserName", Plain), ("TargetUserName", Plain), ("TargetDomainName", Plain), ("TargetServerName", Plain), ("TargetInfo", Plain), ("IpAddress", Plain), ("ProcessName", Plain)], Always,
+        |e| format!("{} used explicit credentials of {} for {}", v(e, "SubjectUserName"), user(e, "TargetDomainName", "TargetUserName"), v(e, "TargetServerName"))),
+    entry!(SECURITY, ANY, 4776, "ntlm_validation", "dc",
         "NTLM credential validation",
-        [
-            ("TargetUserName", Plain),
-            ("Workstation", Plain),
-            ("Status", NtStatus)
-        ],
-        Always,
-        |e| format!(
-            "NTLM validation of {} from {}: {}",
-            v(e, "TargetUserName"),
-            v(e, "Workstation"),
-            status_or_ok(e, "Status")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4771,
-        "kerberos_preauth_failed",
-        "dc",
+        [("TargetUserName", Plain), ("Workstation", Plain), ("Status", NtStatus)], Always,
+        |e| format!("NTLM validation of {} from {}: {}", v(e, "TargetUserName"), v(e, "Workstation"), status_or_ok(e, "Status"))),
+    entry!(SECURITY, ANY, 4771, "kerberos_preauth_failed", "dc",
         "Kerberos pre-authentication failed",
-        [
-            ("TargetUserName", Plain),
-            ("ServiceName", Plain),
-            ("Status", Kerberos),
-            ("IpAddress", Plain)
-        ],
-        Always,
-        |e| format!(
-            "Kerberos pre-authentication failed for {} from {}: {}",
-            v(e, "TargetUserName"),
-            v(e, "IpAddress"),
-            coded(e, "Status", Kerberos)
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4778,
-        "session_reconnected_ws",
-        "server",
+        [("TargetUserName", Plain), ("ServiceName", Plain), ("Status", Kerberos), ("IpAddress", Plain)], Always,
+        |e| format!("Kerberos pre-authentication failed for {} from {}: {}", v(e, "TargetUserName"), v(e, "IpAddress"), coded(e, "Status", Kerberos))),
+    entry!(SECURITY, ANY, 4778, "session_reconnected_ws", "server",
         "a session was reconnected to a window station",
-        [
-            ("AccountName", Plain),
-            ("AccountDomain", Plain),
-            ("SessionName", Plain),
-            ("ClientName", Plain),
-            ("ClientAddress", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{} reconnected to {} from {} ({})",
-            user(e, "AccountDomain", "AccountName"),
-            v(e, "SessionName"),
-            v(e, "ClientAddress"),
-            v(e, "ClientName")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4779,
-        "session_disconnected_ws",
-        "server",
+        [("AccountName", Plain), ("AccountDomain", Plain), ("SessionName", Plain), ("ClientName", Plain), ("ClientAddress", Plain)], Always,
+        |e| format!("{} reconnected to {} from {} ({})", user(e, "AccountDomain", "AccountName"), v(e, "SessionName"), v(e, "ClientAddress"), v(e, "ClientName"))),
+    entry!(SECURITY, ANY, 4779, "session_disconnected_ws", "server",
         "a session was disconnected from a window station",
-        [
-            ("AccountName", Plain),
-            ("AccountDomain", Plain),
-            ("SessionName", Plain),
-            ("ClientName", Plain),
-            ("ClientAddress", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{} disconnected from {} ({} {})",
-            user(e, "AccountDomain", "AccountName"),
-            v(e, "SessionName"),
-            v(e, "ClientAddress"),
-            v(e, "ClientName")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        4825,
-        "rdp_access_denied",
-        "server",
+        [("AccountName", Plain), ("AccountDomain", Plain), ("SessionName", Plain), ("ClientName", Plain), ("ClientAddress", Plain)], Always,
+        |e| format!("{} disconnected from {} ({} {})", user(e, "AccountDomain", "AccountName"), v(e, "SessionName"), v(e, "ClientAddress"), v(e, "ClientName"))),
+    entry!(SECURITY, ANY, 4825, "rdp_access_denied", "server",
         "a user was denied Remote Desktop access (not in Remote Desktop Users or Administrators)",
-        [
-            ("AccountName", Plain),
-            ("AccountDomain", Plain),
-            ("ClientAddress", Plain)
-        ],
-        Always,
-        |e| format!(
-            "{} was denied Remote Desktop access from {} (not in Remote Desktop Users)",
-            user(e, "AccountDomain", "AccountName"),
-            v(e, "ClientAddress")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        5152,
-        "wfp_packet_dropped",
-        "server",
+        [("AccountName", Plain), ("AccountDomain", Plain), ("ClientAddress", Plain)], Always,
+        |e| format!("{} was denied Remote Desktop access from {} (not in Remote Desktop Users)", user(e, "AccountDomain", "AccountName"), v(e, "ClientAddress"))),
+    entry!(SECURITY, ANY, 5152, "wfp_packet_dropped", "server",
         "the Windows Filtering Platform dropped a packet (RDP port)",
-        [
-            ("SourceAddress", Plain),
-            ("SourcePort", Plain),
-            ("DestAddress", Plain),
-            ("DestPort", Plain),
-            ("Protocol", Plain)
-        ],
-        RdpPort,
-        |e| format!(
-            "Firewall dropped a packet {} → {}",
-            endpoint(e, "SourceAddress", "SourcePort"),
-            endpoint(e, "DestAddress", "DestPort")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        5156,
-        "wfp_connection_allowed",
-        "server",
+        [("SourceAddress", Plain), ("SourcePort", Plain), ("DestAddress", Plain), ("DestPort", Plain), ("Protocol", Plain)], RdpPort,
+        |e| format!("Firewall dropped a packet {} → {}", endpoint(e, "SourceAddress", "SourcePort"), endpoint(e, "DestAddress", "DestPort"))),
+    entry!(SECURITY, ANY, 5156, "wfp_connection_allowed", "server",
         "the Windows Filtering Platform allowed a connection (RDP port)",
-        [
-            ("SourceAddress", Plain),
-            ("SourcePort", Plain),
-            ("DestAddress", Plain),
-            ("DestPort", Plain),
-            ("Application", Plain)
-        ],
-        RdpPort,
-        |e| format!(
-            "Firewall allowed {} → {}",
-            endpoint(e, "SourceAddress", "SourcePort"),
-            endpoint(e, "DestAddress", "DestPort")
-        )
-    ),
-    entry!(
-        SECURITY,
-        ANY,
-        5157,
-        "wfp_connection_blocked",
-        "server",
+        [("SourceAddress", Plain), ("SourcePort", Plain), ("DestAddress", Plain), ("DestPort", Plain), ("Application", Plain)], RdpPort,
+        |e| format!("Firewall allowed {} → {}", endpoint(e, "SourceAddress", "SourcePort"), endpoint(e, "DestAddress", "DestPort"))),
+    entry!(SECURITY, ANY, 5157, "wfp_connection_blocked", "server",
         "the Windows Filtering Platform blocked a connection (RDP port)",
-        [
-            ("SourceAddress", Plain),
-            ("SourcePort", Plain),
-            ("DestAddress", Plain),
-            ("DestPort", Plain),
-            ("Application", Plain)
-        ],
-        RdpPort,
-        |e| format!(
-            "Firewall blocked {} → {}",
-            endpoint(e, "SourceAddress", "SourcePort"),
-            endpoint(e, "DestAddress", "DestPort")
-        )
-    ),
+        [("SourceAddress", Plain), ("SourcePort", Plain), ("DestAddress", Plain), ("DestPort", Plain), ("Application", Plain)], RdpPort,
+        |e| format!("Firewall blocked {} → {}", endpoint(e, "SourceAddress", "SourcePort"), endpoint(e, "DestAddress", "DestPort"))),
     // §6 System: Schannel and TermDD.
-    entry!(
-        SYSTEM,
-        SCHANNEL,
-        36870,
-        "tls_private_key_error",
-        "server",
+    entry!(SYSTEM, SCHANNEL, 36870, "tls_private_key_error", "server",
         "fatal error accessing the TLS server credential's private key (MachineKeys permissions or corruption)",
-        [
-            ("Type", Plain),
-            ("ErrorCode", NtStatus),
-            ("ErrorStatus", Plain)
-        ],
-        Always,
-        |e| format!(
-            "Schannel cannot use the private key of its TLS {} credential: {}{}",
-            e.field("Type").unwrap_or("server"),
-            coded(e, "ErrorCode", NtStatus),
-            opt(
-                " (internal error ",
-                e.field("ErrorStatus").or_else(|| e.field("ErrorState")),
-                ")"
-            )
-        )
-    ),
-    entry!(
-        SYSTEM,
-        SCHANNEL,
-        36871,
-        "tls_credential_error",
-        "server",
+        [("Type", Plain), ("ErrorCode", NtStatus), ("ErrorStatus", Plain)], Always,
+        |e| format!("Schannel cannot use the private key of its TLS {} credential: {}{}", e.field("Type").unwrap_or("server"), coded(e, "ErrorCode", NtStatus), opt(" (internal error ", e.field("ErrorStatus").or_else(|| e.field("ErrorState")), ")"))),
+    entry!(SYSTEM, SCHANNEL, 36871, "tls_credential_error", "server",
         "fatal error creating a TLS credential (e.g. protocol versions disabled)",
-        [("ErrorState", Plain)],
-        Always,
-        |e| format!(
-            "Schannel could not create a TLS credential{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        SCHANNEL,
-        36874,
-        "tls_no_common_version",
-        "server",
+        [("ErrorState", Plain)], Always,
+        |e| format!("Schannel could not create a TLS credential{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(SYSTEM, SCHANNEL, 36874, "tls_no_common_version", "server",
         "a TLS connection request arrived but none of the client's protocol versions is enabled on the server",
-        [],
-        Always,
-        |_| "TLS request refused: no protocol version in common with the client".into()
-    ),
-    entry!(
-        SYSTEM,
-        SCHANNEL,
-        36887,
-        "tls_alert_received",
-        "server",
+        [], Always,
+        |_| "TLS request refused: no protocol version in common with the client".into()),
+    entry!(SYSTEM, SCHANNEL, 36887, "tls_alert_received", "server",
         "a fatal TLS alert was received from the remote end",
-        [("AlertDesc", TlsAlert)],
-        Always,
-        |e| format!("Fatal TLS alert received: {}", alert(e))
-    ),
-    entry!(
-        SYSTEM,
-        SCHANNEL,
-        36888,
-        "tls_alert_sent",
-        "server",
+        [("AlertDesc", TlsAlert)], Always,
+        |e| format!("Fatal TLS alert received: {}", alert(e))),
+    entry!(SYSTEM, SCHANNEL, 36888, "tls_alert_sent", "server",
         "a fatal TLS alert was generated and sent to the remote end",
-        [("AlertDesc", TlsAlert), ("ErrorState", Plain)],
-        Always,
-        |e| format!(
-            "Fatal TLS alert sent: {}{}",
-            alert(e),
-            opt(" (internal state ", e.field("ErrorState"), ")")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        TERMDD,
-        50,
-        "rdp_protocol_error",
-        "server",
+        [("AlertDesc", TlsAlert), ("ErrorState", Plain)], Always,
+        |e| format!("Fatal TLS alert sent: {}{}", alert(e), opt(" (internal state ", e.field("ErrorState"), ")"))),
+    entry!(SYSTEM, TERMDD, 50, "rdp_protocol_error", "server",
         "the RDP protocol component detected an error in the protocol stream and disconnected the client",
-        [],
-        Always,
-        |e| format!(
-            "RDP protocol error, client disconnected{}",
-            opt(": ", params(e).as_deref(), "")
-        )
-    ),
-    entry!(
-        SYSTEM,
-        TERMDD,
-        56,
-        "rdp_protocol_error_client",
-        "server",
+        [], Always,
+        |e| format!("RDP protocol error, client disconnected{}", opt(": ", params(e).as_deref(), ""))),
+    entry!(SYSTEM, TERMDD, 56, "rdp_protocol_error_client", "server",
         "the RDP protocol component detected an error and disconnected the client (param2: its address; the status in the binary data)",
-        [("param1", Plain), ("param2", Plain), ("Binary", Plain)],
-        Always,
-        |e| format!(
-            "RDP protocol error, client {} disconnected{}",
-            v(e, "param2"),
-            termdd_status(e)
-                .map(|c| format!(
-                    " (status 0x{c:08X}{})",
-                    status(c).map(|(n, _)| format!(" {n}")).unwrap_or_default()
-                ))
-                .unwrap_or_default()
-        )
-    ),
+        [("param1", Plain), ("param2", Plain), ("Binary", Plain)], Always,
+        |e| format!("RDP protocol error, client {} disconnected{}", v(e, "param2"), termdd_summary(e))),
 ];
 
 /// The catalog row of an event, if it is one.
@@ -1701,6 +864,16 @@ fn params(e: &Event) -> Option<String> {
         .take(6)
         .collect();
     (!vals.is_empty()).then(|| vals.join(", "))
+}
+
+/// ` (status 0xC0000184 NAME)` from TermDD's binary data, or nothing.
+fn termdd_summary(e: &Event) -> String {
+    termdd_status(e)
+        .map(|c| {
+            let name = status(c).map(|(n, _)| format!(" {n}")).unwrap_or_default();
+            format!(" (status 0x{c:08X}{name})")
+        })
+        .unwrap_or_default()
 }
 
 /// The NTSTATUS in TermDD's binary data: its last little-endian dword when it looks like one

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use evtx::{EvtxChunkData, ParserSettings};
 use rayon::prelude::*;
 
-use super::{Counts, Event, EventlogResult, parse_event_xml};
+use super::{Counts, Event, EventlogResult, MAX_EVENTS, parse_event_xml};
 use crate::report::rfc3339;
 
 /// Bytes of the file header; chunks follow it.
@@ -25,8 +25,6 @@ pub const FILE_HEADER_BYTES: usize = 4096;
 pub const CHUNK_BYTES: usize = 65536;
 /// Chunks parsed together: a fixed number, so the output never depends on the thread count.
 pub const BATCH_CHUNKS: usize = 16;
-/// Catalog events kept per file; more are counted, not kept (bounded memory).
-pub const MAX_EVENTS: usize = 200_000;
 
 /// What one chunk gave.
 #[derive(Default)]

@@ -154,6 +154,9 @@ pub struct EventlogResult {
     pub unreadable_reason: Option<String>,
 }
 
+/// Catalog events kept per file; more are counted, not kept (bounded memory: a kept event
+/// takes about a kilobyte).
+pub const MAX_EVENTS: usize = 200_000;
 /// Warnings kept per file; the rest are counted in one line.
 pub const MAX_WARNINGS: usize = 20;
 /// Fields kept per event, and bytes per field value: more is cut (and never needed).
@@ -211,8 +214,7 @@ pub fn read_stream(
             ));
             data.truncate(MAX_XML_BYTES as usize);
         }
-        let text = decode_text(&data);
-        drop(data);
+        let text = decode_text(data);
         let mut r = read_xml(display, &text);
         warnings.append(&mut r.warnings);
         r.warnings = warnings;
@@ -256,7 +258,7 @@ pub fn read_stream(
 }
 
 /// Text of an XML export: UTF-16 (LE or BE, by its byte-order mark) or UTF-8 (lossy).
-fn decode_text(data: &[u8]) -> String {
+fn decode_text(mut data: Vec<u8>) -> String {
     let utf16 = |bytes: &[u8], le: bool| {
         let units: Vec<u16> = bytes
             .chunks_exact(2)
@@ -275,8 +277,14 @@ fn decode_text(data: &[u8]) -> String {
     } else if let Some(rest) = data.strip_prefix(b"\xfe\xff") {
         utf16(rest, false)
     } else {
-        let rest = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
-        String::from_utf8_lossy(rest).into_owned()
+        if data.starts_with(b"\xef\xbb\xbf") {
+            data.drain(..3);
+        }
+        // Valid UTF-8 (the usual case) becomes the text without a copy.
+        match String::from_utf8(data) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 }
 

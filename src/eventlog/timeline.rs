@@ -14,6 +14,9 @@
 //!    4624) joins the session of that address starting within two minutes after it; the others
 //!    stay timelines of their own (`session` null).
 //!
+//! The client's RDPClient/Operational events make timelines of their own: one per 1024
+//! ("connecting to X"), with the computer's later client events.
+//!
 //! Then the RdpCoreTS events that name neither (65, 102, 103, 143, 226…) join the timeline
 //! holding an RdpCoreTS event with the same activity id (`System/Correlation@ActivityID`).
 //!
@@ -21,9 +24,9 @@
 //! timeline. Notes about a missing event are made only when the log that would hold it was read
 //! for that server (it has catalog events of that channel).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::catalog::{CORE, LSM, RCM};
+use super::catalog::{CLIENT, CORE, LSM, RCM};
 use crate::report::{EventReport, TimelineEntry, TimelineReport};
 
 /// Address-only events further apart than this start a new attempt.
@@ -137,7 +140,12 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     }
 
     let mut sessions: Vec<Building> = Vec::new();
-    // Pass 1: session timelines.
+    // Pass 1: session timelines. Indexes keep every pass near-linear: the last timeline per
+    // (server, client, session), and the timelines per (server, session) and per (server,
+    // client) in the order they start.
+    let mut last_of: HashMap<(&str, String, String), usize> = HashMap::new();
+    let mut by_session: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut by_client: HashMap<(&str, String), Vec<usize>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         let (Some(s), Some(a)) = (session(e), address(e)) else {
@@ -146,56 +154,77 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         if !matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        match sessions.iter_mut().rev().find(|t| {
-            t.server == e.computer
-                && t.client.as_deref() == Some(&a)
-                && t.session.as_deref() == Some(&s)
-        }) {
+        let key = (e.computer.as_str(), a.clone(), s.clone());
+        match last_of.get(&key).copied() {
             // A new logon (21) after a logoff starts over only when the last one ended.
-            Some(t) if !(e.id == 21 && ended(t, events)) => t.events.push(i),
-            _ => sessions.push(Building {
-                server: e.computer.clone(),
-                client: Some(a),
-                session: Some(s),
-                events: vec![i],
-                start_ns: e.time_ns,
-            }),
+            Some(k) if !(e.id == 21 && ended(&sessions[k], events)) => sessions[k].events.push(i),
+            _ => {
+                let k = sessions.len();
+                sessions.push(Building {
+                    server: e.computer.clone(),
+                    client: Some(a.clone()),
+                    session: Some(s.clone()),
+                    events: vec![i],
+                    start_ns: e.time_ns,
+                });
+                last_of.insert(key, k);
+                by_session
+                    .entry((e.computer.as_str(), s))
+                    .or_default()
+                    .push(k);
+                by_client
+                    .entry((e.computer.as_str(), a))
+                    .or_default()
+                    .push(k);
+            }
         }
     }
     // Pass 2: session-only events.
+    let mut orphans: HashMap<(&str, String), usize> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         let Some(s) = session(e) else { continue };
         if address(e).is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let same = |t: &Building| t.server == e.computer && t.session.as_deref() == Some(&s);
-        let started = sessions
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| same(t) && t.start_ns <= e.time_ns)
-            .max_by_key(|(_, t)| t.start_ns)
-            .map(|(k, _)| k);
-        let target = started.or_else(|| {
-            sessions
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| same(t) && t.start_ns <= e.time_ns + EARLY_NS)
-                .min_by_key(|(_, t)| t.start_ns)
-                .map(|(k, _)| k)
-        });
+        let key = (e.computer.as_str(), s.clone());
+        let list = by_session.get(&key).map(Vec::as_slice).unwrap_or(&[]);
+        // The latest session started by then, else the first starting within a minute.
+        let at = list.partition_point(|&k| sessions[k].start_ns <= e.time_ns);
+        let started = at.checked_sub(1).map(|p| list[p]);
+        let early = list
+            .get(at)
+            .copied()
+            .filter(|&k| sessions[k].start_ns <= e.time_ns + EARLY_NS);
+        let orphan = orphans
+            .get(&key)
+            .copied()
+            .filter(|&k| sessions[k].start_ns <= e.time_ns);
+        let target = match (started, orphan) {
+            (Some(a), Some(b)) => Some(if sessions[b].start_ns > sessions[a].start_ns {
+                b
+            } else {
+                a
+            }),
+            (Some(a), None) => Some(a),
+            (None, Some(b)) => Some(b),
+            (None, None) => early,
+        };
         match target {
             Some(k) => {
                 sessions[k].events.push(i);
                 sessions[k].start_ns = sessions[k].start_ns.min(e.time_ns);
             }
-            None => sessions.push(Building {
-                server: e.computer.clone(),
-                client: None,
-                session: Some(s),
-                events: vec![i],
-                start_ns: e.time_ns,
-            }),
+            None => {
+                orphans.insert(key, sessions.len());
+                sessions.push(Building {
+                    server: e.computer.clone(),
+                    client: None,
+                    session: Some(s),
+                    events: vec![i],
+                    start_ns: e.time_ns,
+                });
+            }
         }
     }
     // Pass 3: address-only events, cut into attempts.
@@ -219,11 +248,17 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             .then_some(e.activity_id.as_deref())
             .flatten()
             .and_then(|act| {
-                list.iter().rposition(|l| {
-                    l.iter().any(|&j| {
-                        events[j].channel == CORE && events[j].activity_id.as_deref() == Some(act)
+                // The last few attempts only: a flood from one address stays linear.
+                let from = list.len().saturating_sub(16);
+                list[from..]
+                    .iter()
+                    .rposition(|l| {
+                        l.iter().any(|&j| {
+                            events[j].channel == CORE
+                                && events[j].activity_id.as_deref() == Some(act)
+                        })
                     })
-                })
+                    .map(|k| from + k)
             });
         if let Some(k) = same_activity {
             list[k].push(i);
@@ -254,20 +289,19 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 (e.channel == RCM && e.id == 1149) || e.id == 4624
             });
             let end_ns = events[last].time_ns;
-            let joined = authenticated
-                && sessions
-                    .iter_mut()
-                    .filter(|t| t.server == server && t.client.as_deref() == Some(&client))
-                    .filter(|t| {
-                        t.start_ns >= end_ns - 5_000_000_000
-                            && t.start_ns <= end_ns + LOGON_WINDOW_NS
-                    })
-                    .min_by_key(|t| t.start_ns)
-                    .map(|t| {
-                        t.events.extend(&attempt);
-                        t.start_ns = t.start_ns.min(first_ns);
-                    })
-                    .is_some();
+            let list = by_client
+                .get(&(server.as_str(), client.clone()))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let at = list.partition_point(|&k| sessions[k].start_ns < end_ns - 5_000_000_000);
+            let joined = match list.get(at).copied() {
+                Some(k) if authenticated && sessions[k].start_ns <= end_ns + LOGON_WINDOW_NS => {
+                    sessions[k].events.extend(&attempt);
+                    sessions[k].start_ns = sessions[k].start_ns.min(first_ns);
+                    true
+                }
+                _ => false,
+            };
             if joined {
                 continue;
             }
@@ -291,6 +325,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     }
     sessions.extend(out_attempts);
     join_by_activity(&mut sessions, events, &order);
+    sessions.extend(client_attempts(events, &order));
 
     let mut timelines: Vec<TimelineReport> = sessions
         .into_iter()
@@ -348,12 +383,94 @@ fn ended(t: &Building, events: &[EventReport]) -> bool {
         .is_some_and(|&i| matches!(events[i].id, 23 | 24))
 }
 
+/// The client's side (RDPClient/Operational): each 1024 "connecting to X" starts an attempt of
+/// that computer; its later client events (1025, 1026, 1027, 226, 1029, 1102, 1105) join the
+/// computer's latest attempt. The timeline's `server` is the name the user typed, its `client`
+/// the computer that logged it.
+fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
+    let mut out: Vec<Building> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for &i in order {
+        let e = &events[i];
+        if e.channel != CLIENT {
+            continue;
+        }
+        if e.id == 1024 {
+            latest.insert(e.computer.as_str(), out.len());
+            out.push(Building {
+                server: e
+                    .fields
+                    .get("Value")
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "?".into()),
+                client: Some(e.computer.clone()),
+                session: None,
+                events: vec![i],
+                start_ns: e.time_ns,
+            });
+        } else if let Some(&k) = latest.get(e.computer.as_str()) {
+            out[k].events.push(i);
+        }
+    }
+    out
+}
+
+/// A client attempt's outcome and notes.
+fn finish_client(evs: &[&EventReport]) -> (&'static str, Vec<String>) {
+    let has = |id: u32| evs.iter().any(|e| e.channel == CLIENT && e.id == id);
+    let reason = evs
+        .iter()
+        .rev()
+        .find(|e| e.channel == CLIENT && e.id == 1026)
+        .map(|e| {
+            let raw = e.fields.get("Value").map(|v| v.trim()).unwrap_or("?");
+            match e.decoded.get("Value") {
+                Some(d) => format!(
+                    "disconnect reason {raw}, {}",
+                    d.split(':').next().unwrap_or(d)
+                ),
+                None => format!("disconnect reason {raw}"),
+            }
+        });
+    let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+    let mut missing = Vec::new();
+    let outcome = if has(1027) {
+        "session"
+    } else if has(1025) {
+        missing.push(format!("1025 without 1027: connected, but no session{why}"));
+        "connected"
+    } else if has(1026) {
+        missing.push(format!(
+            "1024 without 1025: the connection was never completed{why}"
+        ));
+        "client_failed"
+    } else {
+        "connecting"
+    };
+    (outcome, missing)
+}
+
 fn finish(
     t: Building,
     events: &[EventReport],
     channels: &BTreeSet<(&str, &str)>,
 ) -> TimelineReport {
     let evs: Vec<&EventReport> = t.events.iter().map(|&i| &events[i]).collect();
+    if evs.first().is_some_and(|e| e.channel == CLIENT) {
+        let (outcome, missing) = finish_client(&evs);
+        return TimelineReport {
+            server: t.server,
+            client: t.client,
+            session: t.session,
+            user: None,
+            start: evs.first().map(|e| e.time.clone()).unwrap_or_default(),
+            end: evs.last().map(|e| e.time.clone()).unwrap_or_default(),
+            outcome,
+            events: entries(&evs),
+            missing,
+        };
+    }
     let has = |channel: &str, id: u32| evs.iter().any(|e| e.channel == channel && e.id == id);
     let read = |channel: &str| channels.contains(&(t.server.as_str(), channel));
     let logon = has(LSM, 21) || has(LSM, 22) || has(LSM, 25);
@@ -413,18 +530,21 @@ fn finish(
         start: evs.first().map(|e| e.time.clone()).unwrap_or_default(),
         end: evs.last().map(|e| e.time.clone()).unwrap_or_default(),
         outcome,
-        events: evs
-            .iter()
-            .map(|e| TimelineEntry {
-                time: e.time.clone(),
-                id: e.id,
-                name: e.name,
-                event: e.reference(),
-                summary: e.summary.clone(),
-            })
-            .collect(),
+        events: entries(&evs),
         missing,
     }
+}
+
+fn entries(evs: &[&EventReport]) -> Vec<TimelineEntry> {
+    evs.iter()
+        .map(|e| TimelineEntry {
+            time: e.time.clone(),
+            id: e.id,
+            name: e.name,
+            event: e.reference(),
+            summary: e.summary.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -521,6 +641,40 @@ mod tests {
         assert!(t[1].missing.is_empty());
         assert_eq!(t[2].outcome, "authenticated");
         assert!(t[2].missing[0].starts_with("1149 without 21"));
+    }
+
+    #[test]
+    fn client_attempts_say_where_they_stopped() {
+        let mut fail = ev(101, CLIENT, 1026, &[("Value", "2308")]);
+        fail.decoded.insert(
+            "Value".into(),
+            "disconnectReasonAtClientWinsockFDCLOSE: socket closed".into(),
+        );
+        let events = vec![
+            ev(100, CLIENT, 1024, &[("Value", "srv.example")]),
+            fail,
+            ev(200, CLIENT, 1024, &[("Value", "srv.example")]),
+            ev(201, CLIENT, 1025, &[]),
+            ev(
+                202,
+                CLIENT,
+                1027,
+                &[("DomainName", "CORP"), ("SessionId", "3")],
+            ),
+        ];
+        let t = build(&events);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].server, "srv.example");
+        assert_eq!(t[0].client.as_deref(), Some("SRV"));
+        assert_eq!(t[0].outcome, "client_failed");
+        assert_eq!(
+            t[0].missing,
+            vec![
+                "1024 without 1025: the connection was never completed (disconnect reason 2308, disconnectReasonAtClientWinsockFDCLOSE)"
+            ]
+        );
+        assert_eq!(t[1].outcome, "session");
+        assert!(t[1].missing.is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 
-use super::{Event, EventlogResult, MAX_FIELD_BYTES, MAX_FIELDS, parse_time};
+use super::{Event, EventlogResult, MAX_EVENTS, MAX_FIELD_BYTES, MAX_FIELDS, parse_time};
 use crate::report::rfc3339;
 
 /// Elements nested deeper than this inside an event are ignored.
@@ -29,6 +29,7 @@ pub fn read_xml(display: &str, text: &str) -> EventlogResult {
     let mut dropped = 0u64;
     let mut offset = 0usize;
     let mut seen_any = false;
+    let mut over_cap = 0u64;
     while offset < text.len() {
         let rest = &text[offset..];
         let mut broken: Vec<String> = Vec::new();
@@ -36,7 +37,11 @@ pub fn read_xml(display: &str, text: &str) -> EventlogResult {
             Ok(e) => {
                 seen_any = true;
                 if out.counts.add(&e) {
-                    out.events.push(e);
+                    if out.events.len() < MAX_EVENTS {
+                        out.events.push(e);
+                    } else {
+                        over_cap += 1;
+                    }
                 }
             }
             Err(m) => broken.push(m),
@@ -65,6 +70,11 @@ pub fn read_xml(display: &str, text: &str) -> EventlogResult {
                 }
             }
         }
+    }
+    if over_cap > 0 {
+        out.warnings.push(format!(
+            "{display}: {over_cap} catalog events beyond the first {MAX_EVENTS} were counted, not kept"
+        ));
     }
     out.finish_warnings(dropped);
     if !seen_any && out.counts.corrupt > 0 {

@@ -89,6 +89,8 @@ pub struct TimelineReport {
     pub user: Option<String>,
     pub start: String,
     pub end: String,
+    /// Client-side timelines (RDPClient/Operational: `server` is the name typed, `client` the
+    /// computer) end `session`, `connected`, `client_failed` or `connecting`.
     /// `session` (a session was created, or session events were seen), `nla_failed`, `logon_failed`, `authenticated`
     /// (authentication passed, no session seen), `connected` (a connection, nothing after).
     pub outcome: &'static str,

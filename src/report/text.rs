@@ -253,9 +253,15 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         "\nSession timelines ({}):\n",
         report.timelines.len()
     ));
-    for (server, outcomes) in &per_server {
+    for (server, outcomes) in per_server.iter().take(MAX_TIMELINES) {
         let list: Vec<String> = outcomes.iter().map(|(o, n)| format!("{n} {o}")).collect();
         out.push_str(&format!("  {server}: {}\n", list.join(", ")));
+    }
+    if per_server.len() > MAX_TIMELINES {
+        out.push_str(&format!(
+            "  … and {} more servers\n",
+            per_server.len() - MAX_TIMELINES
+        ));
     }
     // Failed attempts first, then sessions; each group in time order.
     let rank = |o: &str| match o {
