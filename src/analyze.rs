@@ -85,6 +85,17 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     report.events.sort_by(|a, b| {
         (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
     });
+    // The same log given twice (an .evtx and its XML export, or two copies in a bundle) is
+    // one set of events: keep each record once, from the first input in report order.
+    let mut seen = std::collections::HashSet::new();
+    let before = report.events.len();
+    report.events.retain(|e| seen.insert((e.computer.clone(), e.channel.clone(), e.record_id, e.time_ns, e.id)));
+    if report.events.len() < before {
+        report.warnings.push(format!(
+            "{} events were read from more than one input (the same log given twice) and are kept once",
+            before - report.events.len()
+        ));
+    }
     report.timelines = crate::eventlog::timeline::build(&report.events);
     for input in &report.inputs {
         for w in &input.warnings {
