@@ -89,7 +89,15 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     // one set of events: keep each record once, from the first input in report order.
     let mut seen = std::collections::HashSet::new();
     let before = report.events.len();
-    report.events.retain(|e| seen.insert((e.computer.clone(), e.channel.clone(), e.record_id, e.time_ns, e.id)));
+    report.events.retain(|e| {
+        seen.insert((
+            e.computer.clone(),
+            e.channel.clone(),
+            e.record_id,
+            e.time_ns,
+            e.id,
+        ))
+    });
     if report.events.len() < before {
         report.warnings.push(format!(
             "{} events were read from more than one input (the same log given twice) and are kept once",
