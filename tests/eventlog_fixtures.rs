@@ -1299,3 +1299,29 @@ fn writer_splits_records_across_chunks() -> Result<(), String> {
     assert_eq!(ids, (1000..1200).collect::<Vec<u64>>());
     Ok(())
 }
+
+/// Writes `target/bench-data/large.evtx`: the RdpCoreTS and Security fixture events repeated
+/// (`EVTX_RECORDS`, default 300,000 records), for `benches/evtx-timing.sh`.
+#[test]
+#[ignore = "writes target/bench-data/large.evtx; run with -- --ignored write_large_evtx"]
+fn write_large_evtx() -> Result<(), String> {
+    let n: u64 = std::env::var("EVTX_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let base: Vec<Record> = fixtures()
+        .iter()
+        .filter(|f| f.name == "server-rdpcorets" || f.name == "server-security")
+        .flat_map(|f| f.events.iter())
+        .map(record)
+        .collect::<Result<_, _>>()?;
+    let records: Vec<Record> = (0..n)
+        .map(|i| {
+            let mut r = base[(i % base.len() as u64) as usize].clone();
+            r.id = i + 1;
+            r.content.values[10] = Value::U64(i + 1);
+            r
+        })
+        .collect();
+    let bytes = write_evtx(&records).map_err(|e| e.to_string())?;
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("large.evtx"), bytes).map_err(|e| e.to_string())
+}
