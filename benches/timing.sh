@@ -287,8 +287,8 @@ out.append("The floor is `gen-capture --walk`: plain `read()` calls into a 2 MiB
            " 16-byte record headers, the least any reader of the file must do. The three library rows run the"
            " crate's `Framer`, `decode_block` and `Shard::apply` on one thread (`gen-capture --stage`), without"
            " judging connections or writing a report.")
-out.append("CPU s above wall s means more than one core was busy: `rdptriage analyze` always cuts the file into"
-           " blocks on a thread of its own, outside the `--threads` pool. The load average shows whether other"
+out.append("CPU s above wall s means more than one core was busy: with `--threads 1` rdptriage does everything"
+           " on one thread; with more, one reader thread cuts the file into blocks while the others decode. The load average shows whether other"
            " work shared the machine; the minimum wall time is the least disturbed run.")
 out.append("tshark 4.0 keeps TLS on port 3389 as TPKT continuation data after the X.224 exchange, so"
            " `-d tcp.port==3389,tls` is what makes it dissect the TLS handshakes there (TCP sequence analysis"
