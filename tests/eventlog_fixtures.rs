@@ -1305,7 +1305,10 @@ fn writer_splits_records_across_chunks() -> Result<(), String> {
 #[test]
 #[ignore = "writes target/bench-data/large.evtx; run with -- --ignored write_large_evtx"]
 fn write_large_evtx() -> Result<(), String> {
-    let n: u64 = std::env::var("EVTX_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300_000);
+    let n: u64 = std::env::var("EVTX_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300_000);
     let base: Vec<Record> = fixtures()
         .iter()
         .filter(|f| f.name == "server-rdpcorets" || f.name == "server-security")
