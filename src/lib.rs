@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod capture;
 pub mod correlate;
+pub mod diagnose;
 pub mod eventlog;
 pub mod handshake;
 pub mod input;

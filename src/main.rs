@@ -38,6 +38,26 @@ enum Command {
         #[arg(long, default_value_t = 64 * 1024, hide = true)]
         payload_cap: usize,
     },
+    /// Explain an error code from a dialog or a log, offline: what it means, the candidate
+    /// causes (most likely first) and the evidence that tells them apart.
+    Explain {
+        /// The code: hex (0x904), decimal (2308), negative decimal (-2146893044) or a name
+        /// (SEC_E_UNTRUSTED_ROOT).
+        #[arg(allow_negative_numbers = true)]
+        code: String,
+        /// The dialog's "Extended error code" (looked up as an extended disconnect reason).
+        #[arg(allow_negative_numbers = true)]
+        extended: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,6 +80,15 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Explain {
+            code,
+            extended,
+            format,
+        } => ExitCode::from(rdptriage::diagnose::explain(
+            &code,
+            extended.as_deref(),
+            matches!(format, ExplainFormat::Json),
+        )),
         Command::Analyze {
             paths,
             format,

@@ -13,7 +13,7 @@
 //! names them; summaries fall back to the values present when a name is missing.
 
 use super::Event;
-use crate::handshake::credssp::status_name;
+use crate::diagnose::codes::{self, disc_reason, extended_reason, status};
 use crate::handshake::side::krb_error_name;
 use crate::handshake::tls::alert_name;
 
@@ -40,7 +40,7 @@ pub const RDP_LOGON_TYPES: &[u32] = &[3, 7, 10, 12];
 pub enum Decode {
     /// Shown as written.
     Plain,
-    /// NTSTATUS / SEC_E code (`0xc000006d`), named from `credssp::STATUS_CODES`; the
+    /// NTSTATUS / SEC_E code (`0xc000006d`), named from `diagnose::codes::STATUS_CODES`; the
     /// HRESULT form `0xD…` of TermDD is read as `0xC…`.
     NtStatus,
     /// HRESULT or Win32 error (hex or decimal): NTSTATUS/SEC_E names, `0x8007xxxx` as Win32.
@@ -469,79 +469,6 @@ pub fn describe(e: &Event) -> Option<Described> {
     })
 }
 
-/// SEC_E / HRESULT codes of codes.md §6 that Schannel and the RDP client log and that
-/// `credssp::STATUS_CODES` (NLA's table, consulted first) does not hold. Only codes absent from
-/// that table belong here (a unit test checks it).
-pub const EXTRA_STATUS_CODES: &[(u32, &str, &str)] = &[
-    (
-        0x8009_0303,
-        "SEC_E_TARGET_UNKNOWN",
-        "the target (SPN) is unknown",
-    ),
-    (
-        0x8009_0304,
-        "SEC_E_INTERNAL_ERROR",
-        "the Local Security Authority cannot be contacted",
-    ),
-    (
-        0x8009_0308,
-        "SEC_E_INVALID_TOKEN",
-        "malformed security token",
-    ),
-    (
-        0x8009_030D,
-        "SEC_E_UNKNOWN_CREDENTIALS",
-        "the credentials are not recognised (with Schannel: the certificate's private key cannot be used)",
-    ),
-    (
-        0x8009_0318,
-        "SEC_E_INCOMPLETE_MESSAGE",
-        "incomplete message (truncation or packet loss)",
-    ),
-    (
-        0x8009_0325,
-        "SEC_E_UNTRUSTED_ROOT",
-        "the certificate chain ends in an untrusted root",
-    ),
-    (
-        0x8009_0326,
-        "SEC_E_ILLEGAL_MESSAGE",
-        "the peer sent an illegal or unexpected message",
-    ),
-    (
-        0x8009_0327,
-        "SEC_E_CERT_UNKNOWN",
-        "unknown certificate problem",
-    ),
-    (
-        0x8009_0328,
-        "SEC_E_CERT_EXPIRED",
-        "the certificate has expired",
-    ),
-    (
-        0x8009_0331,
-        "SEC_E_ALGORITHM_MISMATCH",
-        "no cipher suite or protocol in common",
-    ),
-    (
-        0x8009_0349,
-        "SEC_E_CERT_WRONG_USAGE",
-        "the certificate's key usage is wrong for TLS",
-    ),
-    (0x8000_4005, "E_FAIL", "unspecified failure"),
-];
-
-/// Name and meaning of an NTSTATUS / SEC_E code: the NLA table first, then
-/// [`EXTRA_STATUS_CODES`].
-pub fn status(code: u32) -> Option<(&'static str, &'static str)> {
-    status_name(code).or_else(|| {
-        EXTRA_STATUS_CODES
-            .iter()
-            .find(|(c, _, _)| *c == code)
-            .map(|&(_, n, m)| (n, m))
-    })
-}
-
 /// Reads a number written in decimal or `0x` hex.
 pub fn number(raw: &str) -> Option<u64> {
     let raw = raw.trim();
@@ -602,217 +529,10 @@ pub fn logon_type(t: u32) -> Option<&'static str> {
     })
 }
 
-/// mstsc disconnect reasons (codes.md §1), the ones a failed connection shows.
-pub const DISC_REASONS: &[(u32, &str, &str)] = &[
-    (0, "disconnectReasonNoInfo", "no information"),
-    (
-        1,
-        "disconnectReasonLocalNotError",
-        "local disconnect, not an error",
-    ),
-    (
-        2,
-        "disconnectReasonRemoteByUser",
-        "remote disconnect by user, not an error",
-    ),
-    (3, "disconnectReasonByServer", "the server disconnected"),
-    (
-        260,
-        "disconnectReasonDNSLookupFailed",
-        "DNS name lookup failed",
-    ),
-    (
-        264,
-        "disconnectReasonConnectionTimedOut",
-        "connection timed out",
-    ),
-    (
-        516,
-        "disconnectReasonSocketConnectFailed",
-        "TCP connect failed",
-    ),
-    (520, "disconnectReasonHostNotFound", "host not found"),
-    (
-        772,
-        "disconnectReasonWinsockSendFailed",
-        "socket send failed",
-    ),
-    (776, "disconnectReasonInvalidIPAddr", "IP address not valid"),
-    (
-        1028,
-        "disconnectReasonSocketRecvFailed",
-        "socket receive failed",
-    ),
-    (
-        1030,
-        "disconnectReasonInvalidSecurityData",
-        "security data not valid",
-    ),
-    (1032, "disconnectReasonInternalError", "internal error"),
-    (
-        1288,
-        "disconnectReasonDNSLookupFailed2",
-        "DNS lookup failed",
-    ),
-    (
-        1540,
-        "disconnectReasonGetHostByNameFailed",
-        "gethostbyname failed",
-    ),
-    (1796, "disconnectReasonTimeoutOccurred", "time-out occurred"),
-    (
-        2055,
-        "SSL_ERR_LOGON_FAILURE",
-        "NLA logon failure (bad user name or password)",
-    ),
-    (
-        2056,
-        "disconnectReasonLicensingFailed",
-        "licence negotiation failed",
-    ),
-    (
-        2308,
-        "disconnectReasonAtClientWinsockFDCLOSE",
-        "socket closed by the peer or the network",
-    ),
-    (
-        2310,
-        "disconnectReasonInternalSecurityError",
-        "internal security error",
-    ),
-    (
-        2566,
-        "disconnectReasonInternalSecurityError2",
-        "internal security error",
-    ),
-    (2567, "SSL_ERR_NO_SUCH_USER", "NLA: no such user"),
-    (2822, "disconnectReasonEncryptionError", "encryption error"),
-    (2823, "SSL_ERR_ACCOUNT_DISABLED", "NLA: account disabled"),
-    (3078, "disconnectReasonDecryptionError", "decryption error"),
-    (
-        3079,
-        "SSL_ERR_ACCOUNT_RESTRICTION",
-        "NLA: account restriction",
-    ),
-    (
-        3335,
-        "SSL_ERR_ACCOUNT_LOCKED_OUT",
-        "NLA: account locked out",
-    ),
-    (3591, "SSL_ERR_ACCOUNT_EXPIRED", "NLA: account expired"),
-    (3847, "SSL_ERR_PASSWORD_EXPIRED", "NLA: password expired"),
-    (
-        4615,
-        "SSL_ERR_PASSWORD_MUST_CHANGE",
-        "NLA: password must change",
-    ),
-    (
-        5639,
-        "SSL_ERR_DELEGATION_POLICY",
-        "CredSSP delegation policy forbids sending credentials",
-    ),
-    (5895, "SSL_ERR_POLICY_NTLM_ONLY", "policy allows NTLM only"),
-    (
-        6151,
-        "SSL_ERR_NO_AUTHENTICATING_AUTHORITY",
-        "no authority (KDC/DC) could be contacted",
-    ),
-    (6919, "SSL_ERR_CERT_EXPIRED", "certificate expired"),
-    (7175, "SSL_ERR_SMARTCARD_WRONG_PIN", "smart card wrong PIN"),
-    (
-        8455,
-        "SSL_ERR_FRESH_CRED_REQUIRED_BY_SERVER",
-        "the server demands fresh credentials",
-    ),
-    (8711, "SSL_ERR_SMARTCARD_CARD_BLOCKED", "smart card blocked"),
-];
-
-pub fn disc_reason(code: u32) -> Option<(&'static str, &'static str)> {
-    DISC_REASONS
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|&(_, n, m)| (n, m))
-}
-
-/// Extended disconnect reasons (codes.md §2), which LSM 40's reason codes follow.
-pub const EXTENDED_REASONS: &[(u32, &str, &str)] = &[
-    (0, "exDiscReasonNoInfo", "no information"),
-    (
-        1,
-        "exDiscReasonAPIInitiatedDisconnect",
-        "an application disconnected",
-    ),
-    (
-        2,
-        "exDiscReasonAPIInitiatedLogoff",
-        "an application logged the session off",
-    ),
-    (
-        3,
-        "exDiscReasonServerIdleTimeout",
-        "idle timeout on the server",
-    ),
-    (
-        4,
-        "exDiscReasonServerLogonTimeout",
-        "logon time limit exceeded",
-    ),
-    (
-        5,
-        "exDiscReasonReplacedByOtherConnection",
-        "replaced by another connection",
-    ),
-    (6, "exDiscReasonOutOfMemory", "server out of memory"),
-    (
-        7,
-        "exDiscReasonServerDeniedConnection",
-        "the server refused the connection",
-    ),
-    (
-        8,
-        "exDiscReasonServerDeniedConnectionFips",
-        "the server refused the connection (FIPS)",
-    ),
-    (
-        9,
-        "exDiscReasonServerInsufficientPrivileges",
-        "insufficient privileges",
-    ),
-    (
-        10,
-        "exDiscReasonServerFreshCredsRequired",
-        "fresh credentials required",
-    ),
-    (
-        11,
-        "exDiscReasonRpcInitiatedDisconnectByUser",
-        "disconnected by an admin tool or the user",
-    ),
-    (12, "exDiscReasonLogoffByUser", "the user logged off"),
-];
-
-pub fn extended_reason(code: u32) -> Option<(&'static str, &'static str)> {
-    EXTENDED_REASONS
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|&(_, n, m)| (n, m))
-}
-
-/// Win32 errors RDP connections die of; others by number.
+/// Win32 errors RDP connections die of (`diagnose::codes::WIN32_ERRORS`); others by number.
 fn win32(code: u32) -> String {
-    let known = match code {
-        64 => Some("ERROR_NETNAME_DELETED: the network connection was closed or reset"),
-        121 => Some("ERROR_SEM_TIMEOUT: the network timed out"),
-        1236 => Some("ERROR_CONNECTION_ABORTED: the connection was aborted locally"),
-        10053 => Some("WSAECONNABORTED: the connection was aborted"),
-        10054 => Some("WSAECONNRESET: the connection was reset by the peer"),
-        10060 => Some("WSAETIMEDOUT: the connection timed out"),
-        87 => Some("ERROR_INVALID_PARAMETER"),
-        5 => Some("ERROR_ACCESS_DENIED"),
-        _ => None,
-    };
-    match known {
-        Some(k) => k.to_string(),
+    match codes::win32(code) {
+        Some((name, meaning)) => format!("{name}: {meaning}"),
         None => format!("Win32 error {code}"),
     }
 }
@@ -1078,13 +798,7 @@ mod tests {
     }
 
     #[test]
-    fn extra_codes_only_add_to_the_nla_table() {
-        for (code, name, _) in EXTRA_STATUS_CODES {
-            assert!(
-                status_name(*code).is_none(),
-                "{name} is in credssp::STATUS_CODES"
-            );
-        }
+    fn status_codes_come_from_the_code_tables() {
         assert_eq!(
             status(0x8009_030D).map(|s| s.0),
             Some("SEC_E_UNKNOWN_CREDENTIALS")
@@ -1099,7 +813,7 @@ mod tests {
         );
         assert_eq!(
             decode(Decode::HResult, "2147942487").as_deref(),
-            Some("ERROR_INVALID_PARAMETER")
+            Some("ERROR_INVALID_PARAMETER: invalid parameter")
         );
         assert!(
             decode(Decode::NtStatus, "0xD000006D")

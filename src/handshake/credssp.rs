@@ -1,6 +1,6 @@
 //! CredSSP TSRequest (MS-CSSP 2.2.1) when it can be read in clear — a capture taken behind a
 //! TLS-terminating gateway, or a decrypted one — with the NTSTATUS of its `errorCode`
-//! named (MS-ERREF 2.3; the table of `reference/codes.md` §6).
+//! named (MS-ERREF 2.3; `diagnose::codes::STATUS_CODES`, the table of `reference/codes.md` §6).
 //!
 //! Written by hand: only the outer DER structure is needed (which fields are present, the
 //! version and the error code), and it must never fail on a cut or odd message.
@@ -104,120 +104,6 @@ pub fn parse_ts_request(b: &[u8]) -> Option<TsRequest> {
     r.version.is_some().then_some(r)
 }
 
-/// NTSTATUS and SEC_E values seen in NLA failures: name and meaning (`reference/codes.md` §6).
-pub const STATUS_CODES: &[(u32, &str, &str)] = &[
-    (
-        0xC000_006D,
-        "STATUS_LOGON_FAILURE",
-        "bad user name or password",
-    ),
-    (
-        0xC000_006A,
-        "STATUS_WRONG_PASSWORD",
-        "right user, wrong password",
-    ),
-    (
-        0xC000_0064,
-        "STATUS_NO_SUCH_USER",
-        "the user name does not exist",
-    ),
-    (
-        0xC000_0234,
-        "STATUS_ACCOUNT_LOCKED_OUT",
-        "the account is locked out",
-    ),
-    (
-        0xC000_0072,
-        "STATUS_ACCOUNT_DISABLED",
-        "the account is disabled",
-    ),
-    (
-        0xC000_0071,
-        "STATUS_PASSWORD_EXPIRED",
-        "the password has expired",
-    ),
-    (
-        0xC000_0224,
-        "STATUS_PASSWORD_MUST_CHANGE",
-        "the password must be changed at next logon, which NLA cannot do",
-    ),
-    (
-        0xC000_0193,
-        "STATUS_ACCOUNT_EXPIRED",
-        "the account has expired",
-    ),
-    (
-        0xC000_006E,
-        "STATUS_ACCOUNT_RESTRICTION",
-        "an account restriction (e.g. a blank password) forbids the logon",
-    ),
-    (
-        0xC000_006F,
-        "STATUS_INVALID_LOGON_HOURS",
-        "outside the account's logon hours",
-    ),
-    (
-        0xC000_0070,
-        "STATUS_INVALID_WORKSTATION",
-        "the account may not log on from this workstation",
-    ),
-    (
-        0xC000_015B,
-        "STATUS_LOGON_TYPE_NOT_GRANTED",
-        "the user lacks \"Allow log on through Remote Desktop Services\"",
-    ),
-    (
-        0xC000_0133,
-        "STATUS_TIME_DIFFERENCE_AT_DC",
-        "the clocks of the server and the domain controller differ",
-    ),
-    (
-        0xC000_005E,
-        "STATUS_NO_LOGON_SERVERS",
-        "no domain controller could be reached",
-    ),
-    (
-        0xC000_018C,
-        "STATUS_TRUSTED_DOMAIN_FAILURE",
-        "the trust relationship failed",
-    ),
-    (0xC000_0022, "STATUS_ACCESS_DENIED", "access denied"),
-    (
-        0x8009_0302,
-        "SEC_E_UNSUPPORTED_FUNCTION",
-        "TLS or CredSSP version mismatch",
-    ),
-    (
-        0x8009_030C,
-        "SEC_E_LOGON_DENIED",
-        "logon denied (bad credentials)",
-    ),
-    (
-        0x8009_030E,
-        "SEC_E_NO_CREDENTIALS",
-        "no credentials available",
-    ),
-    (
-        0x8009_0311,
-        "SEC_E_NO_AUTHENTICATING_AUTHORITY",
-        "no domain controller or KDC could be contacted",
-    ),
-    (
-        0x8009_0322,
-        "SEC_E_WRONG_PRINCIPAL",
-        "the target principal name is wrong (SPN or host name)",
-    ),
-    (0x8009_0324, "SEC_E_TIME_SKEW", "clock skew"),
-];
-
-/// Name and meaning of an NTSTATUS or SEC_E code, if known.
-pub fn status_name(code: u32) -> Option<(&'static str, &'static str)> {
-    STATUS_CODES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map(|&(_, n, m)| (n, m))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +122,7 @@ mod tests {
         assert_eq!(r.error_code, Some(0xC000_006D));
         assert!(!r.nego_tokens && !r.auth_info);
         assert_eq!(
-            status_name(0xC000_006D).map(|s| s.0),
+            crate::diagnose::codes::status(0xC000_006D).map(|s| s.0),
             Some("STATUS_LOGON_FAILURE")
         );
         // The four-byte form without the sign-padding zero.

@@ -334,25 +334,15 @@ fn rcode_name(r: u8) -> String {
     }
 }
 
-/// KRB-ERROR codes (RFC 4120 §7.5.9) that matter for RDP logons.
+/// KRB-ERROR code names (RFC 4120 §7.5.9; `diagnose::codes::KERBEROS_ERRORS`), unknown ones
+/// as `KRB_ERROR_<n>`.
 pub fn krb_error_name(code: i32) -> String {
-    match code {
-        6 => "KDC_ERR_C_PRINCIPAL_UNKNOWN".into(),
-        7 => "KDC_ERR_S_PRINCIPAL_UNKNOWN".into(),
-        12 => "KDC_ERR_POLICY".into(),
-        14 => "KDC_ERR_ETYPE_NOSUPP".into(),
-        18 => "KDC_ERR_CLIENT_REVOKED".into(),
-        23 => "KDC_ERR_KEY_EXPIRED".into(),
-        24 => "KDC_ERR_PREAUTH_FAILED".into(),
-        25 => "KDC_ERR_PREAUTH_REQUIRED".into(),
-        31 => "KRB_AP_ERR_BAD_INTEGRITY".into(),
-        32 => "KRB_AP_ERR_TKT_EXPIRED".into(),
-        37 => "KRB_AP_ERR_SKEW".into(),
-        41 => "KRB_AP_ERR_MODIFIED".into(),
-        52 => "KRB_ERR_RESPONSE_TOO_BIG".into(),
-        60 => "KRB_ERR_GENERIC".into(),
-        68 => "KDC_ERR_WRONG_REALM".into(),
-        other => format!("KRB_ERROR_{other}"),
+    match u32::try_from(code)
+        .ok()
+        .and_then(crate::diagnose::codes::kerberos)
+    {
+        Some((name, _)) => name.to_string(),
+        None => format!("KRB_ERROR_{code}"),
     }
 }
 

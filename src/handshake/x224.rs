@@ -116,39 +116,31 @@ impl FailureCode {
         }
     }
 
-    pub fn name(self) -> String {
+    /// The raw value.
+    pub fn value(self) -> u32 {
         match self {
-            FailureCode::SslRequiredByServer => "SSL_REQUIRED_BY_SERVER".into(),
-            FailureCode::SslNotAllowedByServer => "SSL_NOT_ALLOWED_BY_SERVER".into(),
-            FailureCode::SslCertNotOnServer => "SSL_CERT_NOT_ON_SERVER".into(),
-            FailureCode::InconsistentFlags => "INCONSISTENT_FLAGS".into(),
-            FailureCode::HybridRequiredByServer => "HYBRID_REQUIRED_BY_SERVER".into(),
-            FailureCode::SslWithUserAuthRequiredByServer => {
-                "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER".into()
-            }
-            FailureCode::Unknown(v) => format!("0x{v:08x}"),
+            FailureCode::SslRequiredByServer => 1,
+            FailureCode::SslNotAllowedByServer => 2,
+            FailureCode::SslCertNotOnServer => 3,
+            FailureCode::InconsistentFlags => 4,
+            FailureCode::HybridRequiredByServer => 5,
+            FailureCode::SslWithUserAuthRequiredByServer => 6,
+            FailureCode::Unknown(v) => v,
+        }
+    }
+
+    /// Its name (`diagnose::codes::NEG_FAILURES`), or the number in hex.
+    pub fn name(self) -> String {
+        match crate::diagnose::codes::neg_failure(self.value()) {
+            Some((name, _)) => name.to_string(),
+            None => format!("0x{:08x}", self.value()),
         }
     }
 
     /// What the code means for the person reading the report.
     pub fn meaning(self) -> &'static str {
-        match self {
-            FailureCode::SslRequiredByServer => {
-                "the server requires TLS or CredSSP; the client offered only Standard RDP Security"
-            }
-            FailureCode::SslNotAllowedByServer => {
-                "the server allows only Standard RDP Security (SecurityLayer = RDP); the client asked for TLS"
-            }
-            FailureCode::SslCertNotOnServer => "the server has no certificate to use for TLS",
-            FailureCode::InconsistentFlags => "the client's requested protocols are inconsistent",
-            FailureCode::HybridRequiredByServer => {
-                "the server requires Network Level Authentication (CredSSP); the client did not offer it"
-            }
-            FailureCode::SslWithUserAuthRequiredByServer => {
-                "the server requires TLS with user authentication"
-            }
-            FailureCode::Unknown(_) => "an unknown negotiation failure code",
-        }
+        crate::diagnose::codes::neg_failure(self.value())
+            .map_or("an unknown negotiation failure code", |(_, m)| m)
     }
 }
 

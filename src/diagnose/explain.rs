@@ -1,0 +1,885 @@
+//! `rdptriage explain CODE [EXTENDED]`: what a code from an error dialog or a log means, which
+//! causes it is compatible with (most likely first) and the evidence that tells them apart.
+//!
+//! A code alone never proves a cause (`reference/users.md` §1): every candidate comes with what
+//! a capture (our stage and cause) and the Windows event logs show when it is the one, and the
+//! output ends with what to collect next (`reference/remedies.md`). The knowledge is data:
+//! [`CAUSES`] (one row per cause), [`RULES`] (which causes a code is compatible with) and
+//! [`PAIRS`] (an error code with its extended code).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::codes::Table;
+
+/// What to collect next (`reference/remedies.md`, last list).
+const COLLECT_CAPTURE: &str = "a capture of one failed attempt, on both ends if possible (`rdptriage analyze` names the stage and cause; both ends show middleboxes that inject resets or drop large segments)";
+const COLLECT_SERVER_LOGS: &str = "server logs: System, Security, RemoteConnectionManager, LocalSessionManager and RdpCoreTS operational channels (evtx or Event Viewer XML)";
+const COLLECT_CLIENT_LOG: &str = "client log: TerminalServices-RDPClient/Operational (1024 connecting, 1026 disconnect reason, 1027 connected)";
+const COLLECT_TEST_NET: &str = "`Test-NetConnection HOST -Port 3389` from the client";
+const COLLECT_DNS: &str = "the client's resolution of the server name (`Resolve-DnsName HOST`) and the address the server logs (RdpCoreTS 131)";
+const COLLECT_DC_LOGS: &str =
+    "domain controller Security log (4771, 4776) when the account is a domain account";
+
+/// A cause a code can point to, and how to tell it from the others.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Cause {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What a capture of the attempt shows (the stage and cause `rdptriage analyze` reports).
+    pub capture: &'static str,
+    /// The Windows events that show it.
+    pub events: &'static str,
+    /// The fix, once the evidence proves this cause.
+    pub fix: &'static str,
+    #[serde(skip)]
+    pub collect: &'static [&'static str],
+}
+
+/// The causes (`reference/remedies.md`, `reference/events.md` stage table).
+pub const CAUSES: &[Cause] = &[
+    Cause {
+        id: "server_certificate",
+        title: "certificate problem on the server: expired self-signed RDP certificate, or a TLS private key the server cannot use (MachineKeys corrupt or wrong permissions, common on Azure VMs)",
+        capture: "the server resets or sends an internal_error alert right after the ClientHello (stage tls, cause tls_aborted or tls_alert); or a Certificate whose not_after is before the capture time, which the client rejects (certificate_rejected)",
+        events: "System: RemoteConnectionManager 1057/1058 (self-signed certificate could not be created/replaced; \"access denied\" means the key store); Schannel 36870 (fatal error accessing the TLS server credential private key, e.g. 0x8009030D / 0x8009030E); client RDPClient 226 with a 0x8009… code",
+        fix: "Expired certificate: certlm.msc → Remote Desktop → Certificates, delete it, then `Restart-Service TermService -Force` (a fresh self-signed one is made). Unusable key: give NETWORK SERVICE read access to the private key, or rename C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys to MachineKeys_old (on Azure through Run Command) and reboot.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "tls_mismatch",
+        title: "TLS version or cipher suite mismatch between client and server",
+        capture: "a fatal alert protocol_version / handshake_failure / insufficient_security (stage tls, cause tls_alert); the ClientHello offers only versions the server disabled",
+        events: "Schannel 36874 (none of the client's protocol versions supported), 36871 (cannot create a TLS credential), 36887/36888 (fatal alert received/sent, with its code)",
+        fix: "Align enabled TLS versions and cipher suites (SCHANNEL registry / group policy) on both ends; do not leave TLS 1.2 disabled on either side.",
+        collect: &[COLLECT_CAPTURE, COLLECT_SERVER_LOGS],
+    },
+    Cause {
+        id: "packet_loss",
+        title: "firewall, VPN or network path losing packets (VPN, Wi-Fi, overloaded link, MTU black hole)",
+        capture: "retransmissions, missed bytes and long gaps during the handshake (cause packet_loss); the large Certificate record never arrives while small segments pass",
+        events: "the server logs the connection (RdpCoreTS 131) but no certificate, Schannel or logon error for it",
+        fix: "Fix the path or lower the MTU/MSS on the VPN; retry on a wired or direct link to confirm.",
+        collect: &[COLLECT_CAPTURE, COLLECT_TEST_NET],
+    },
+    Cause {
+        id: "firewall_drop",
+        title: "a firewall drops port 3389 (host firewall, network security group, perimeter)",
+        capture: "SYNs to 3389 never answered (stage tcp, cause tcp_no_answer)",
+        events: "Security 5152/5157 (WFP dropped/blocked) on port 3389 when auditing is on; no RdpCoreTS 131 for the attempt; RDPClient 1026 reason 264",
+        fix: "Allow \"Remote Desktop - User Mode (TCP-In)\" for the active profile on the server; check network security groups and perimeter firewalls on the path; allow mstsc.exe in third-party security software.",
+        collect: &[COLLECT_TEST_NET, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "nothing_listening",
+        title: "nothing listens on the port, or a REJECT rule answers",
+        capture: "an RST answers the SYN (stage tcp, cause tcp_refused)",
+        events: "no RdpCoreTS 131 for the attempt; RDPClient 1026 reason 516",
+        fix: "Enable Remote Desktop on the server, check the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and that TermService runs.",
+        collect: &[COLLECT_TEST_NET, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "name_resolution",
+        title: "wrong address or name resolution",
+        capture: "a DNS answer NXDOMAIN/SERVFAIL for the server name, or an address that never answers (side traffic beside tcp_no_answer)",
+        events: "RDPClient 1026 reason 260/520/1288/1540; the server never logs the attempt, or logs a different client address",
+        fix: "Connect by IP to confirm, then fix the DNS record or the client's resolver / hosts file.",
+        collect: &[COLLECT_DNS, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "security_layer_mismatch",
+        title: "security layer or NLA setting mismatch between client and server",
+        capture: "an RDP_NEG_FAILURE such as HYBRID_REQUIRED_BY_SERVER / SSL_REQUIRED_BY_SERVER / SSL_NOT_ALLOWED_BY_SERVER (stage x224, cause negotiation_failure); requested vs selected protocols",
+        events: "RCM 261 and RdpCoreTS 131 for the attempt, then nothing further; RDPClient 1026 with an extended reason or 226",
+        fix: "Make client and server agree: the policies \"Require use of specific security layer for remote (RDP) connections\" and \"Require user authentication … by using Network Level Authentication\"; a client that cannot do NLA must be updated, not the server weakened (turning NLA off is a diagnostic step, never the fix).",
+        collect: &[COLLECT_CAPTURE, COLLECT_SERVER_LOGS],
+    },
+    Cause {
+        id: "nla_failure",
+        title: "NLA / CredSSP authentication failure (credentials, account state, domain controller, Kerberos)",
+        capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure); a Kerberos KRB-ERROR on port 88",
+        events: "Security 4625 (logon type 3, NtLmSsp) with Status/SubStatus; RdpCoreTS 140; DC 4771/4776",
+        fix: "Read the status: bad password (0xC000006A) or stale saved credentials → clear the entry in Credential Manager; locked out, disabled, expired → account fix; 0xC000015B → Remote Desktop Users; KRB_AP_ERR_SKEW → time sync; KDC_ERR_S_PRINCIPAL_UNKNOWN → connect by the name in the SPN, not by IP; no DC reachable → restore DC connectivity.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_DC_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "credssp_policy",
+        title: "CredSSP policy or patch-level mismatch (encryption oracle remediation, credential delegation policy)",
+        capture: "TLS completes and the client itself ends the CredSSP exchange early (stage nla)",
+        events: "the client dialog names \"CredSSP encryption oracle remediation\" or the delegation policy; RDPClient 226; no 4625 on the server",
+        fix: "Patch both ends (CVE-2018-0886); the policy \"Encryption Oracle Remediation\" is a temporary bridge only; check the client's credential delegation policies.",
+        collect: &[COLLECT_CLIENT_LOG, COLLECT_SERVER_LOGS],
+    },
+    Cause {
+        id: "logon_right",
+        title: "the user is not allowed to log on remotely",
+        capture: "NLA completes or fails late; with HYBRID_EX an Early User Authorization Result of ACCESS_DENIED (stage nla or session)",
+        events: "Security 4825, or 4625 with 0xC000015B (STATUS_LOGON_TYPE_NOT_GRANTED)",
+        fix: "Add the user to Remote Desktop Users or grant \"Allow log on through Remote Desktop Services\".",
+        collect: &[COLLECT_SERVER_LOGS],
+    },
+    Cause {
+        id: "server_denied",
+        title: "the server denied the session after authentication (licensing, session limits, policy)",
+        capture: "the connection ends after NLA/MCS (stage mcs or session, cause server_denied); a Set Error Info PDU when the capture can be read",
+        events: "RdpCoreTS 97/102/103, TermDD 50/56, LSM 40 (reason code); the ERRINFO code names the reason",
+        fix: "Act on the decoded ERRINFO / extended code: licensing, session limits, policy.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_CLIENT_LOG],
+    },
+];
+
+/// Which causes a code is compatible with, most likely first: `(table, first, last, causes)`.
+/// The first row whose range holds the value wins.
+pub const RULES: &[(Table, u32, u32, &[&str])] = &[
+    // §1 mstsc disconnect reasons.
+    (Table::DiscReason, 0, 2, &[]),
+    (Table::DiscReason, 3, 3, &["server_denied", "logon_right"]),
+    (Table::DiscReason, 0x104, 0x104, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        0x108,
+        0x108,
+        &["firewall_drop", "name_resolution", "packet_loss"],
+    ),
+    (
+        Table::DiscReason,
+        0x204,
+        0x204,
+        &["nothing_listening", "firewall_drop", "name_resolution"],
+    ),
+    (Table::DiscReason, 0x208, 0x208, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        0x304,
+        0x304,
+        &["packet_loss", "server_certificate"],
+    ),
+    (Table::DiscReason, 0x308, 0x308, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        0x404,
+        0x404,
+        &["packet_loss", "server_certificate", "nla_failure"],
+    ),
+    (
+        Table::DiscReason,
+        0x406,
+        0x406,
+        &["security_layer_mismatch", "tls_mismatch"],
+    ),
+    (
+        Table::DiscReason,
+        0x506,
+        0x506,
+        &["security_layer_mismatch", "tls_mismatch"],
+    ),
+    (Table::DiscReason, 0x508, 0x508, &["name_resolution"]),
+    (Table::DiscReason, 0x604, 0x604, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        0x606,
+        0x606,
+        &["server_certificate", "security_layer_mismatch"],
+    ),
+    (
+        Table::DiscReason,
+        0x704,
+        0x704,
+        &["packet_loss", "firewall_drop", "server_denied"],
+    ),
+    (
+        Table::DiscReason,
+        0x706,
+        0x706,
+        &["server_certificate", "security_layer_mismatch"],
+    ),
+    (Table::DiscReason, 0x804, 0x804, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        0x807,
+        0x807,
+        &["nla_failure", "credssp_policy"],
+    ),
+    (Table::DiscReason, 0x808, 0x808, &["server_denied"]),
+    (
+        Table::DiscReason,
+        0x904,
+        0x904,
+        &[
+            "server_certificate",
+            "packet_loss",
+            "security_layer_mismatch",
+            "nla_failure",
+            "tls_mismatch",
+        ],
+    ),
+    (
+        Table::DiscReason,
+        0x906,
+        0x906,
+        &["server_certificate", "tls_mismatch", "credssp_policy"],
+    ),
+    (
+        Table::DiscReason,
+        0x908,
+        0x908,
+        &["server_denied", "packet_loss"],
+    ),
+    (
+        Table::DiscReason,
+        0xA06,
+        0xA06,
+        &["server_certificate", "tls_mismatch", "credssp_policy"],
+    ),
+    (
+        Table::DiscReason,
+        0xB06,
+        0xC06,
+        &["tls_mismatch", "packet_loss"],
+    ),
+    (
+        Table::DiscReason,
+        0x1607,
+        0x1707,
+        &["credssp_policy", "nla_failure"],
+    ),
+    (Table::DiscReason, 0x1B07, 0x1B07, &["server_certificate"]),
+    (
+        Table::DiscReason,
+        0x2107,
+        0x2107,
+        &["credssp_policy", "nla_failure"],
+    ),
+    (Table::DiscReason, 0xC08, 0xC08, &[]),
+    (
+        Table::DiscReason,
+        0xA07,
+        0x2207,
+        &["nla_failure", "logon_right"],
+    ),
+    (Table::DiscReason, 0, u32::MAX, &[]),
+    // §2 extended reasons.
+    (Table::ExtendedReason, 0, 2, &[]),
+    (
+        Table::ExtendedReason,
+        7,
+        7,
+        &[
+            "server_certificate",
+            "packet_loss",
+            "security_layer_mismatch",
+            "nla_failure",
+            "server_denied",
+        ],
+    ),
+    (
+        Table::ExtendedReason,
+        8,
+        8,
+        &["tls_mismatch", "security_layer_mismatch"],
+    ),
+    (
+        Table::ExtendedReason,
+        9,
+        9,
+        &["logon_right", "server_denied"],
+    ),
+    (
+        Table::ExtendedReason,
+        10,
+        10,
+        &["credssp_policy", "nla_failure"],
+    ),
+    (Table::ExtendedReason, 768, 768, &["nla_failure"]),
+    (Table::ExtendedReason, 3, 32767, &["server_denied"]),
+    // §3 ERRINFO: the server sent a PDU, so the connection reached MCS.
+    (Table::ErrInfo, 9, 9, &["logon_right", "server_denied"]),
+    (Table::ErrInfo, 10, 10, &["credssp_policy", "server_denied"]),
+    (Table::ErrInfo, 0, u32::MAX, &["server_denied"]),
+    // §4 negotiation failures.
+    (
+        Table::NegFailure,
+        3,
+        3,
+        &["server_certificate", "security_layer_mismatch"],
+    ),
+    (Table::NegFailure, 0, u32::MAX, &["security_layer_mismatch"]),
+    // §6 status codes.
+    (
+        Table::Status,
+        0xC000_015B,
+        0xC000_015B,
+        &["logon_right", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0xC000_0236,
+        0xC000_0236,
+        &["server_denied", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0xC000_0000,
+        0xCFFF_FFFF,
+        &["nla_failure", "credssp_policy"],
+    ),
+    (
+        Table::Status,
+        0x8009_0302,
+        0x8009_0302,
+        &["tls_mismatch", "credssp_policy"],
+    ),
+    (
+        Table::Status,
+        0x8009_030D,
+        0x8009_030E,
+        &["server_certificate", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0x8009_0318,
+        0x8009_0318,
+        &["packet_loss", "tls_mismatch"],
+    ),
+    (
+        Table::Status,
+        0x8009_0322,
+        0x8009_0322,
+        &["server_certificate", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0x8009_0326,
+        0x8009_0326,
+        &["tls_mismatch", "server_certificate"],
+    ),
+    (
+        Table::Status,
+        0x8009_0325,
+        0x8009_0328,
+        &["server_certificate"],
+    ),
+    (Table::Status, 0x8009_0331, 0x8009_0331, &["tls_mismatch"]),
+    (
+        Table::Status,
+        0x8009_0349,
+        0x8009_0353,
+        &["server_certificate"],
+    ),
+    (
+        Table::Status,
+        0x8009_035E,
+        0x8009_035F,
+        &["credssp_policy", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0x8009_0346,
+        0x8009_0346,
+        &["credssp_policy", "tls_mismatch"],
+    ),
+    (
+        Table::Status,
+        0x8000_4005,
+        0x8000_4005,
+        &[
+            "server_certificate",
+            "credssp_policy",
+            "nla_failure",
+            "tls_mismatch",
+        ],
+    ),
+    (
+        Table::Status,
+        0x8009_0000,
+        0x8009_FFFF,
+        &["nla_failure", "credssp_policy"],
+    ),
+    // §7 TLS alerts.
+    (Table::TlsAlert, 0, 0, &[]),
+    (
+        Table::TlsAlert,
+        10,
+        10,
+        &["security_layer_mismatch", "tls_mismatch"],
+    ),
+    (Table::TlsAlert, 20, 22, &["packet_loss", "tls_mismatch"]),
+    (
+        Table::TlsAlert,
+        40,
+        40,
+        &["tls_mismatch", "server_certificate"],
+    ),
+    (Table::TlsAlert, 41, 48, &["server_certificate"]),
+    (Table::TlsAlert, 51, 51, &["packet_loss", "tls_mismatch"]),
+    (Table::TlsAlert, 70, 71, &["tls_mismatch"]),
+    (
+        Table::TlsAlert,
+        80,
+        80,
+        &["server_certificate", "tls_mismatch"],
+    ),
+    (
+        Table::TlsAlert,
+        0,
+        u32::MAX,
+        &["tls_mismatch", "server_certificate"],
+    ),
+    // §8 Kerberos errors.
+    (Table::Kerberos, 25, 25, &[]),
+    (Table::Kerberos, 52, 52, &[]),
+    (Table::Kerberos, 0, u32::MAX, &["nla_failure"]),
+    // Win32.
+    (Table::Win32, 64, 64, &["packet_loss", "server_certificate"]),
+    (
+        Table::Win32,
+        10054,
+        10054,
+        &["packet_loss", "server_certificate"],
+    ),
+    (Table::Win32, 121, 121, &["packet_loss", "firewall_drop"]),
+    (
+        Table::Win32,
+        10060,
+        10060,
+        &["firewall_drop", "packet_loss"],
+    ),
+    (Table::Win32, 0, u32::MAX, &[]),
+];
+
+/// Error code with extended code, when the pair ranks the causes differently from each code
+/// alone: `(discReason, extended, causes, note)`.
+pub const PAIRS: &[(u32, u32, &[&str], &str)] = &[(
+    0x904,
+    7,
+    &[
+        "server_certificate",
+        "packet_loss",
+        "security_layer_mismatch",
+        "nla_failure",
+        "tls_mismatch",
+    ],
+    "0x904 + 0x7 means the socket was closed and the server \"denied\" the connection. Where mstsc takes 0x7 from when TCP dies before any Set Error Info PDU (during TLS or CredSSP) is unconfirmed; field reports tie it to TLS/Schannel failures on the server (expired self-signed certificate, MachineKeys permissions), firewalls, VPN packet loss and NLA/security-layer mismatch. Only a capture or the event logs tell them apart (codes.md §1).",
+)];
+
+/// Notes about whole tables (codes.md).
+fn table_note(t: Table, value: u32) -> Option<&'static str> {
+    match t {
+        Table::ErrInfo => Some(
+            "a Set Error Info PDU travels inside MCS: it exists only when the connection got that far; failures in TCP, TLS or CredSSP never produce one",
+        ),
+        Table::DiscReason if value & 0xFF == 0x07 && value >= 0x807 => {
+            Some("SSL_ERR_* values come from a public mstscax header only, not from MS Learn")
+        }
+        Table::Status if value == 0x8000_4005 => Some(
+            "E_FAIL is unspecified: RDPClient 226 often carries it, and it is not proof of a particular certificate or policy problem",
+        ),
+        _ => None,
+    }
+}
+
+/// One reading of a code.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reading {
+    pub table: Table,
+    pub table_title: &'static str,
+    pub source: &'static str,
+    pub value: u32,
+    pub hex: String,
+    pub name: &'static str,
+    pub meaning: &'static str,
+    /// How the input was read, when not plainly (`0xD…` as `0xC…`, `0x8007xxxx` as Win32…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_as: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
+}
+
+/// A candidate cause in an explanation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    pub rank: usize,
+    #[serde(flatten)]
+    pub cause: Cause,
+}
+
+/// Everything `explain` says about a code (and its extended code).
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub input: String,
+    /// The readings of CODE, most likely first.
+    pub readings: Vec<Reading>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extended_input: Option<String>,
+    /// The readings of EXTENDED (the extended-reason table).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<Reading>,
+    pub notes: Vec<&'static str>,
+    /// Candidate causes, most likely first; none of them proven by the code alone.
+    pub causes: Vec<Candidate>,
+    pub collect_next: Vec<&'static str>,
+}
+
+/// A number as a user pastes it: `0x904`, `2308`, `-2146893044` (an HRESULT printed signed).
+fn parse_number(raw: &str) -> Option<(u32, Option<String>)> {
+    let s = raw.trim();
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        let hex = hex.replace('_', "");
+        return u32::from_str_radix(&hex, 16).ok().map(|v| (v, None));
+    }
+    let n: i64 = s.parse().ok()?;
+    if n < 0 {
+        let v = i32::try_from(n).ok()? as u32;
+        return Some((v, Some(format!("{n} read as the signed form of 0x{v:08X}"))));
+    }
+    u32::try_from(n).ok().map(|v| (v, None))
+}
+
+fn reading(t: Table, value: u32, read_as: Option<String>) -> Option<Reading> {
+    let (name, meaning) = t.find(value)?;
+    Some(Reading {
+        table: t,
+        table_title: t.title(),
+        source: t.section(),
+        value,
+        hex: format!("0x{value:X}"),
+        name,
+        meaning,
+        read_as,
+        note: table_note(t, value),
+    })
+}
+
+/// The readings of one number in the given tables, in order; then the derived forms (NTSTATUS
+/// as HRESULT `0xD…`, Win32 in `0x8007xxxx`).
+fn readings_of(value: u32, read_as: Option<String>, tables: &[Table]) -> Vec<Reading> {
+    let mut out: Vec<Reading> = tables
+        .iter()
+        .filter(|t| **t != Table::Win32)
+        .filter_map(|&t| reading(t, value, read_as.clone()))
+        .collect();
+    if tables.contains(&Table::Status) && value >> 28 == 0xD {
+        let c = value & 0xCFFF_FFFF;
+        out.extend(reading(
+            Table::Status,
+            c,
+            Some(format!(
+                "0x{value:08X} is an NTSTATUS written as HRESULT: read as 0x{c:08X}"
+            )),
+        ));
+    }
+    if tables.contains(&Table::Win32) && value >> 16 == 0x8007 {
+        let w = value & 0xFFFF;
+        out.extend(reading(
+            Table::Win32,
+            w,
+            Some(format!("0x{value:08X} is HRESULT_FROM_WIN32({w})")),
+        ));
+    }
+    out
+}
+
+/// A code as pasted: a number in any table (most likely first), or a name from any table.
+fn readings(raw: &str, tables: &[Table]) -> Vec<Reading> {
+    if let Some((v, read_as)) = parse_number(raw) {
+        let out = readings_of(v, read_as, tables);
+        if !out.is_empty() {
+            return out;
+        }
+        // Decimal digits that name nothing may be hex without its 0x (`80090325`).
+        if raw.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(h) = u32::from_str_radix(raw, 16)
+        {
+            return readings_of(h, Some(format!("{raw} read as hex 0x{h:X}")), tables);
+        }
+        return out;
+    }
+    let s = raw.trim();
+    let mut out: Vec<Reading> = tables
+        .iter()
+        .filter_map(|&t| t.by_name(s).and_then(|v| reading(t, v, None)))
+        .collect();
+    // Hex without 0x that contains letters (`C000006D`).
+    if out.is_empty()
+        && s.len() <= 8
+        && let Ok(h) = u32::from_str_radix(s, 16)
+    {
+        out = readings_of(h, Some(format!("{s} read as hex 0x{h:X}")), tables);
+    }
+    out
+}
+
+fn causes_of(t: Table, value: u32) -> &'static [&'static str] {
+    RULES
+        .iter()
+        .find(|(rt, lo, hi, _)| *rt == t && (*lo..=*hi).contains(&value))
+        .map(|r| r.3)
+        .unwrap_or(&[])
+}
+
+fn cause(id: &str) -> Cause {
+    *CAUSES
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("RULES name an unknown cause {id}"))
+}
+
+/// Reads CODE (and EXTENDED) and gathers what the tables say; `Err` names what is unknown.
+pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, String> {
+    let all = &Table::ALL;
+    let mut readings_main = match extended {
+        // With an extended code, CODE is the dialog's error code: a disconnect reason.
+        Some(_) => readings(code, &[Table::DiscReason]),
+        None => Vec::new(),
+    };
+    if readings_main.is_empty() {
+        readings_main = readings(code, all);
+    }
+    if readings_main.is_empty() {
+        return Err(match parse_number(code) {
+            Some((v, _)) => format!("{code} (0x{v:X}) is in none of the code tables"),
+            None if code
+                .trim()
+                .starts_with(|c: char| c.is_ascii_digit() || c == '-') =>
+            {
+                format!("{code} is not a 32-bit code (hex 0x…, decimal or negative decimal)")
+            }
+            None => format!(
+                "{code:?} is neither a number (0x…, decimal, -decimal) nor a known code name"
+            ),
+        });
+    }
+    let ext_readings = match extended {
+        Some(e) => {
+            let mut r = readings(e, &[Table::ExtendedReason]);
+            if r.is_empty() {
+                return Err(format!(
+                    "extended code {e} is not an extended disconnect reason"
+                ));
+            }
+            // Values from 256 up mirror the server's Set Error Info code (codes.md §2).
+            let v = r[0].value;
+            if v >= 256 {
+                r.extend(reading(
+                    Table::ErrInfo,
+                    v,
+                    Some("the same value as the server's Set Error Info code".to_string()),
+                ));
+            }
+            r
+        }
+        None => Vec::new(),
+    };
+
+    let mut notes = Vec::new();
+    let mut ids: Vec<&'static str> = Vec::new();
+    let add = |list: &[&'static str], ids: &mut Vec<&'static str>| {
+        for id in list {
+            if !ids.contains(id) {
+                ids.push(id);
+            }
+        }
+    };
+    let first = &readings_main[0];
+    let pair = ext_readings.first().and_then(|e| {
+        PAIRS.iter().find(|(d, x, _, _)| {
+            first.table == Table::DiscReason && *d == first.value && *x == e.value
+        })
+    });
+    match (pair, ext_readings.first()) {
+        (Some((_, _, list, note)), _) => {
+            add(list, &mut ids);
+            notes.push(*note);
+        }
+        (None, Some(e)) => {
+            let disc = causes_of(first.table, first.value);
+            let ext = causes_of(Table::ExtendedReason, e.value);
+            // 0x3: the server disconnected, the extended code is the reason.
+            if first.table == Table::DiscReason && first.value == 3 {
+                add(ext, &mut ids);
+                add(disc, &mut ids);
+            } else {
+                add(disc, &mut ids);
+                add(ext, &mut ids);
+            }
+        }
+        (None, None) => {
+            for r in &readings_main {
+                add(causes_of(r.table, r.value), &mut ids);
+            }
+        }
+    }
+    if readings_main.len() > 1 {
+        notes.push("the number is in several tables: each reading is listed, most likely first, and the causes of all of them are candidates");
+    }
+    let causes: Vec<Candidate> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| Candidate {
+            rank: i + 1,
+            cause: cause(id),
+        })
+        .collect();
+    let mut collect_next: Vec<&'static str> = Vec::new();
+    for c in &causes {
+        for item in c.cause.collect {
+            if !collect_next.contains(item) {
+                collect_next.push(item);
+            }
+        }
+    }
+    if !causes.is_empty() && !collect_next.contains(&COLLECT_CLIENT_LOG) {
+        collect_next.push(COLLECT_CLIENT_LOG);
+    }
+    Ok(Explanation {
+        input: code.to_string(),
+        readings: readings_main,
+        extended_input: extended.map(str::to_string),
+        extended: ext_readings,
+        notes,
+        causes,
+        collect_next,
+    })
+}
+
+fn render_reading(out: &mut String, r: &Reading, indent: &str) {
+    out.push_str(&format!(
+        "{indent}{} = {} ({})\n{indent}  {} [{}]\n{indent}  {}\n",
+        r.name, r.hex, r.value, r.table_title, r.source, r.meaning
+    ));
+    if let Some(a) = &r.read_as {
+        out.push_str(&format!("{indent}  read as: {a}\n"));
+    }
+    if let Some(n) = r.note {
+        out.push_str(&format!("{indent}  note: {n}\n"));
+    }
+}
+
+/// The explanation for a person.
+pub fn render_text(e: &Explanation) -> String {
+    let mut out = String::new();
+    if e.readings.len() == 1 {
+        out.push_str(&format!("Code {}:\n", e.input));
+        render_reading(&mut out, &e.readings[0], "  ");
+    } else {
+        out.push_str(&format!(
+            "Code {}: {} readings, most likely first:\n",
+            e.input,
+            e.readings.len()
+        ));
+        for (i, r) in e.readings.iter().enumerate() {
+            out.push_str(&format!("  {}. ", i + 1));
+            let mut one = String::new();
+            render_reading(&mut one, r, "     ");
+            out.push_str(one.trim_start());
+        }
+    }
+    if let Some(x) = &e.extended_input {
+        out.push_str(&format!("Extended code {x}:\n"));
+        for r in &e.extended {
+            render_reading(&mut out, r, "  ");
+        }
+    }
+    for n in &e.notes {
+        out.push_str(&format!("\nNote: {n}\n"));
+    }
+    if e.causes.is_empty() {
+        out.push_str("\nNo candidate causes among those rdptriage knows: not a failure, or a problem inside the client.\n");
+    } else {
+        out.push_str(
+            "\nCandidate causes, most likely first (the code alone proves none of them):\n",
+        );
+        for c in &e.causes {
+            out.push_str(&format!(
+                "  {}. {} — {}\n     tell it apart by:\n       capture: {}\n       events:  {}\n     fix, once proven: {}\n",
+                c.rank, c.cause.id, c.cause.title, c.cause.capture, c.cause.events, c.cause.fix
+            ));
+        }
+    }
+    if !e.collect_next.is_empty() {
+        out.push_str("\nCollect next:\n");
+        for c in &e.collect_next {
+            out.push_str(&format!("  - {c}\n"));
+        }
+    }
+    out
+}
+
+/// `rdptriage explain`: prints the explanation (text or JSON) and returns the exit status:
+/// 0 when the code is known, 2 when it is not (with a message on stderr).
+pub fn explain(code: &str, extended: Option<&str>, json: bool) -> u8 {
+    let e = match explain_code(code, extended) {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("rdptriage: {msg}");
+            return 2;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = if json {
+        serde_json::to_writer_pretty(&mut stdout, &e)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(stdout))
+    } else {
+        stdout.write_all(render_text(&e).as_bytes())
+    };
+    if let Err(err) = written
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("rdptriage: cannot write: {err}");
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_names_a_known_cause() {
+        for (_, _, _, list) in RULES {
+            for id in *list {
+                cause(id);
+            }
+        }
+        for (_, _, list, _) in PAIRS {
+            for id in *list {
+                cause(id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_known_code_has_a_rule() {
+        for t in Table::ALL {
+            for (v, n, _) in t.rows() {
+                assert!(
+                    RULES
+                        .iter()
+                        .any(|(rt, lo, hi, _)| *rt == t && (*lo..=*hi).contains(v)),
+                    "{n} has no rule"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parses_numbers() {
+        assert_eq!(parse_number("0x904").unwrap().0, 2308);
+        assert_eq!(parse_number("2308").unwrap().0, 0x904);
+        assert_eq!(parse_number("-2146893044").unwrap().0, 0x8009_030C);
+        assert!(parse_number("0x1_0000_0000").is_none());
+        assert!(parse_number("nope").is_none());
+    }
+
+    #[test]
+    fn derived_forms() {
+        let e = explain_code("0xD000006D", None).unwrap();
+        assert_eq!(e.readings[0].name, "STATUS_LOGON_FAILURE");
+        let e = explain_code("0x80072746", None).unwrap();
+        assert_eq!(e.readings[0].name, "WSAECONNRESET");
+        let e = explain_code("80090325", None).unwrap();
+        assert_eq!(e.readings[0].name, "SEC_E_UNTRUSTED_ROOT");
+    }
+}

@@ -1,0 +1,215 @@
+//! `rdptriage explain CODE [EXTENDED]`: readings of pasted codes and the candidate causes with
+//! the evidence that tells them apart. Expected names and values are those of
+//! `reference/codes.md`.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn rdptriage(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+        .args(args)
+        .output()
+        .expect("run rdptriage")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+/// `explain ARGS --format json`, which must succeed.
+fn json(args: &[&str]) -> Value {
+    let mut all = vec!["explain", "--format", "json"];
+    all.extend(args);
+    let o = rdptriage(&all);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("explain's JSON parses")
+}
+
+fn names(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn cause_ids(v: &Value) -> Vec<String> {
+    v["causes"]
+        .as_array()
+        .expect("causes")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn hex_and_decimal_give_the_same_result() {
+    let hex = json(&["0x904"]);
+    let dec = json(&["2308"]);
+    assert_eq!(
+        names(&hex, "readings"),
+        ["disconnectReasonAtClientWinsockFDCLOSE"]
+    );
+    assert_eq!(hex["readings"], dec["readings"]);
+    assert_eq!(hex["causes"], dec["causes"]);
+    assert_eq!(hex["collect_next"], dec["collect_next"]);
+    assert_eq!(hex["readings"][0]["value"], 2308);
+    assert_eq!(hex["readings"][0]["table"], "disc_reason");
+
+    let t_hex = stdout(&rdptriage(&["explain", "0x904"]));
+    let t_dec = stdout(&rdptriage(&["explain", "2308"]));
+    assert_eq!(
+        t_hex.replacen("Code 0x904:", "", 1),
+        t_dec.replacen("Code 2308:", "", 1)
+    );
+}
+
+#[test]
+fn error_0x904_extended_0x7_lists_causes_with_their_evidence() {
+    let v = json(&["0x904", "0x7"]);
+    assert_eq!(
+        names(&v, "readings"),
+        ["disconnectReasonAtClientWinsockFDCLOSE"]
+    );
+    assert_eq!(
+        names(&v, "extended"),
+        ["exDiscReasonServerDeniedConnection"]
+    );
+    let ids = cause_ids(&v);
+    for want in [
+        "server_certificate",
+        "packet_loss",
+        "security_layer_mismatch",
+        "nla_failure",
+    ] {
+        assert!(ids.iter().any(|i| i == want), "{want} missing from {ids:?}");
+    }
+    assert!(ids.len() >= 2, "a code alone never names a single cause");
+    for c in v["causes"].as_array().unwrap() {
+        for field in ["title", "capture", "events", "fix"] {
+            assert!(
+                !c[field].as_str().unwrap_or_default().is_empty(),
+                "{} has no {field}",
+                c["id"]
+            );
+        }
+    }
+    let cause = |id: &str| {
+        v["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let cert = cause("server_certificate");
+    for e in ["1057", "1058", "36870"] {
+        assert!(cert["events"].as_str().unwrap().contains(e), "{e}");
+    }
+    assert!(cert["capture"].as_str().unwrap().contains("tls_aborted"));
+    assert!(
+        cause("packet_loss")["capture"]
+            .as_str()
+            .unwrap()
+            .contains("retransmissions")
+    );
+    let nla = cause("nla_failure");
+    assert!(nla["events"].as_str().unwrap().contains("4625"));
+    assert!(nla["events"].as_str().unwrap().contains("RdpCoreTS 140"));
+    assert!(
+        cause("security_layer_mismatch")["capture"]
+            .as_str()
+            .unwrap()
+            .contains("negotiation_failure")
+    );
+    assert!(!v["collect_next"].as_array().unwrap().is_empty());
+
+    let text = stdout(&rdptriage(&["explain", "0x904", "0x7"]));
+    assert!(
+        text.contains("Candidate causes, most likely first"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("tell it apart by:").count(),
+        ids.len(),
+        "{text}"
+    );
+    assert!(text.contains("Collect next:"), "{text}");
+}
+
+#[test]
+fn ntstatus_and_signed_hresult() {
+    let v = json(&["0xC000006D"]);
+    assert_eq!(names(&v, "readings"), ["STATUS_LOGON_FAILURE"]);
+    assert!(cause_ids(&v).contains(&"nla_failure".to_string()));
+
+    let v = json(&["-2146893044"]);
+    assert_eq!(names(&v, "readings"), ["SEC_E_LOGON_DENIED"]);
+    assert_eq!(v["readings"][0]["hex"], "0x8009030C");
+
+    let v = json(&["SEC_E_UNTRUSTED_ROOT"]);
+    assert_eq!(v["readings"][0]["hex"], "0x80090325");
+}
+
+#[test]
+fn tls_alerts() {
+    let v = json(&["48"]);
+    assert_eq!(names(&v, "readings"), ["unknown_ca"]);
+    assert_eq!(v["readings"][0]["table"], "tls_alert");
+    let v = json(&["certificate_expired"]);
+    assert_eq!(v["readings"][0]["value"], 45);
+    let v = json(&["70"]);
+    assert!(names(&v, "readings").contains(&"protocol_version".to_string()));
+}
+
+#[test]
+fn negotiation_failure_by_name() {
+    let v = json(&["HYBRID_REQUIRED_BY_SERVER"]);
+    assert_eq!(v["readings"][0]["table"], "neg_failure");
+    assert_eq!(v["readings"][0]["value"], 5);
+    assert!(cause_ids(&v).contains(&"security_layer_mismatch".to_string()));
+}
+
+#[test]
+fn a_number_in_several_tables_shows_each_reading_disconnect_reason_first() {
+    let v = json(&["3"]);
+    let tables: Vec<&str> = v["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables[0], "disc_reason");
+    assert!(tables.contains(&"extended_reason") && tables.contains(&"err_info"));
+    assert_eq!(
+        names(&v, "readings")[..3],
+        [
+            "disconnectReasonByServer",
+            "exDiscReasonServerIdleTimeout",
+            "ERRINFO_IDLE_TIMEOUT"
+        ]
+    );
+}
+
+#[test]
+fn unknown_codes_exit_2_with_a_message() {
+    for args in [
+        &["explain", "0x12345"][..],
+        &["explain", "NOT_A_CODE"],
+        &["explain", "0x904", "0x99999"],
+        &["explain"],
+    ] {
+        let o = rdptriage(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}");
+    }
+}
