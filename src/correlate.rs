@@ -121,3 +121,265 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
         }
     }
 }
+
+/// A connection's events are those whose (clock-corrected) time falls this long before its
+/// start or after its end.
+pub const EVENT_SLACK_NS: i64 = 2_000_000_000;
+
+/// RemoteConnectionManager 1057/1058 (the certificate could not be made) are logged when the
+/// service starts: they explain a certificate failure up to this long after.
+pub const CERT_EVENT_WINDOW_NS: i64 = 600_000_000_000;
+
+/// Events joined to connections, and the clock offsets used.
+#[derive(Debug, Default)]
+pub struct Joined {
+    /// Per connection (report order): indices into the events.
+    pub by_connection: Vec<Vec<usize>>,
+    /// Per event: joined to at least one connection.
+    pub joined: Vec<bool>,
+    pub offsets: Vec<crate::report::ClockOffset>,
+}
+
+/// The client address (and port, when the event has one) an event names: RdpCoreTS 131
+/// `ClientIP`, 140 `IPString`, Security `IpAddress`/`IpPort` and WFP `SourceAddress`/
+/// `SourcePort`, RCM 1149 `Param3`, TermDD 56 `param2`.
+pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u16>)> {
+    let f = |k: &str| {
+        e.fields
+            .get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty() && v != "-")
+    };
+    let port = |v: Option<String>| v.and_then(|p| p.parse::<u16>().ok()).filter(|&p| p != 0);
+    match e.id {
+        131 => {
+            let v = f("ClientIP")?;
+            match v.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') || h.starts_with('[') => Some((
+                    h.trim_matches(['[', ']']).to_string(),
+                    port(Some(p.to_string())),
+                )),
+                _ => Some((v, None)),
+            }
+        }
+        140 => f("IPString").map(|v| (v, None)),
+        4624 | 4625 => f("IpAddress").map(|v| (v, port(f("IpPort")))),
+        5152 | 5156 | 5157 => f("SourceAddress").map(|v| (v, port(f("SourcePort")))),
+        1149 => f("Param3").map(|v| (v, None)),
+        56 => f("param2").map(|v| (v, None)),
+        _ => None,
+    }
+}
+
+/// The server address a client-side event names (RDPClient 1024 `Value`, the name typed).
+fn event_server(e: &crate::report::EventReport) -> Option<String> {
+    (e.side == "client" && e.id == 1024)
+        .then(|| e.fields.get("Value").map(|v| v.trim().to_string()))
+        .flatten()
+}
+
+fn median(v: &mut [i64]) -> Option<i64> {
+    v.sort_unstable();
+    v.get(v.len() / 2).copied()
+}
+
+/// Joins events to connections by client address and time.
+///
+/// First the clock offset of each log host: from the events that name the client's address
+/// *and port* (RdpCoreTS 131, Security 4625 with `IpPort`), or the server's address (RDPClient
+/// 1024), paired with the connection of that endpoint nearest in time (within
+/// [`ATTEMPT_GAP_NS`]); the median of `event time − connection start`. Then, on corrected
+/// times: address-carrying events join the nearest connection of that client whose span
+/// (± [`EVENT_SLACK_NS`]) holds them; events without an address (Schannel, RDPClient 1026)
+/// join by time alone on a host whose events joined that connection's server, or on any host
+/// when the run has one server; RCM 1057/1058 join the certificate failures of the next
+/// [`CERT_EVENT_WINDOW_NS`]; events sharing an ActivityID with a joined event join its
+/// connection.
+pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventReport]) -> Joined {
+    let mut out = Joined {
+        by_connection: vec![Vec::new(); conns.len()],
+        joined: vec![false; events.len()],
+        offsets: Vec::new(),
+    };
+    if conns.is_empty() || events.is_empty() {
+        return out;
+    }
+    let endpoint = |s: &str| -> (String, Option<u16>) {
+        match s.rsplit_once(':') {
+            Some((h, p)) => (h.trim_matches(['[', ']']).to_string(), p.parse().ok()),
+            None => (s.to_string(), None),
+        }
+    };
+    let cl: Vec<(String, Option<u16>)> = conns.iter().map(|c| endpoint(&c.client)).collect();
+    let sv: Vec<String> = conns.iter().map(|c| endpoint(&c.server).0).collect();
+    // Connections by client and by server address: an event looks at its own only.
+    let mut by_client: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_server: HashMap<&str, Vec<usize>> = HashMap::new();
+    for i in 0..conns.len() {
+        by_client.entry(cl[i].0.as_str()).or_default().push(i);
+        by_server.entry(sv[i].as_str()).or_default().push(i);
+    }
+    let all: Vec<usize> = (0..conns.len()).collect();
+    // Clock offsets per computer.
+    let mut samples: HashMap<&str, Vec<i64>> = HashMap::new();
+    for e in events {
+        let pick = |among: &[usize], want: &dyn Fn(usize) -> bool| {
+            among
+                .iter()
+                .copied()
+                .filter(|&i| want(i))
+                .min_by_key(|&i| (e.time_ns - conns[i].start_ns).abs())
+                .filter(|&i| (e.time_ns - conns[i].start_ns).abs() <= ATTEMPT_GAP_NS)
+        };
+        let hit = if let Some((ip, Some(port))) = event_client(e) {
+            pick(
+                by_client.get(ip.as_str()).map_or(&[][..], Vec::as_slice),
+                &|i| cl[i].1 == Some(port),
+            )
+        } else if let Some(server) = event_server(e) {
+            pick(
+                by_server
+                    .get(server.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+                &|_| true,
+            )
+        } else {
+            None
+        };
+        if let Some(i) = hit {
+            samples
+                .entry(e.computer.as_str())
+                .or_default()
+                .push(e.time_ns - conns[i].start_ns);
+        }
+    }
+    let mut offset: HashMap<&str, i64> = HashMap::new();
+    let mut names: Vec<&str> = samples.keys().copied().collect();
+    names.sort_unstable();
+    for name in names {
+        let v = samples.get_mut(name).expect("key");
+        if let Some(m) = median(v) {
+            offset.insert(name, m);
+            out.offsets.push(crate::report::ClockOffset {
+                computer: name.to_string(),
+                offset_ms: (m as f64 / 1e3).round() / 1e3,
+                pairs: v.len(),
+            });
+        }
+    }
+    let t = |e: &crate::report::EventReport| {
+        e.time_ns - offset.get(e.computer.as_str()).copied().unwrap_or(0)
+    };
+    let within = |i: usize, at: i64| {
+        at >= conns[i].start_ns - EVENT_SLACK_NS
+            && at <= conns[i].end_ns.max(conns[i].start_ns) + EVENT_SLACK_NS
+    };
+    let nearest = |among: &[usize], want: &dyn Fn(usize) -> bool, at: i64| {
+        among
+            .iter()
+            .copied()
+            .filter(|&i| want(i) && within(i, at))
+            .min_by_key(|&i| {
+                let (s, e) = (conns[i].start_ns, conns[i].end_ns.max(conns[i].start_ns));
+                if at < s {
+                    s - at
+                } else if at > e {
+                    at - e
+                } else {
+                    0
+                }
+            })
+    };
+    let join = |out: &mut Joined, i: usize, k: usize| {
+        if !out.by_connection[i].contains(&k) {
+            out.by_connection[i].push(k);
+        }
+        out.joined[k] = true;
+    };
+    // Pass 1: events that name an address.
+    let mut host_servers: HashMap<&str, Vec<String>> = HashMap::new();
+    for (k, e) in events.iter().enumerate() {
+        let at = t(e);
+        let hit = if let Some((ip, port)) = event_client(e) {
+            nearest(
+                by_client.get(ip.as_str()).map_or(&[][..], Vec::as_slice),
+                &|i| port.is_none() || cl[i].1 == port,
+                at,
+            )
+        } else if let Some(server) = event_server(e) {
+            nearest(
+                by_server
+                    .get(server.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+                &|_| true,
+                at,
+            )
+        } else {
+            None
+        };
+        if let Some(i) = hit {
+            join(&mut out, i, k);
+            let servers = host_servers.entry(e.computer.as_str()).or_default();
+            let s = if e.side == "client" {
+                cl[i].0.clone()
+            } else {
+                sv[i].clone()
+            };
+            if !servers.contains(&s) {
+                servers.push(s);
+            }
+        }
+    }
+    // Pass 2: ActivityIDs shared with a joined event.
+    let mut by_activity: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, list) in out.by_connection.iter().enumerate() {
+        for &k in list {
+            if let Some(a) = events[k].activity_id.as_deref() {
+                by_activity.insert((events[k].computer.as_str(), a), i);
+            }
+        }
+    }
+    let mut servers_in_run: Vec<&str> = sv.iter().map(String::as_str).collect();
+    servers_in_run.sort_unstable();
+    servers_in_run.dedup();
+    for (k, e) in events.iter().enumerate() {
+        if out.joined[k] || event_client(e).is_some() || event_server(e).is_some() {
+            continue;
+        }
+        if let Some(a) = e.activity_id.as_deref()
+            && let Some(&i) = by_activity.get(&(e.computer.as_str(), a))
+        {
+            join(&mut out, i, k);
+            continue;
+        }
+        // Pass 3: by time, on a host known to be this connection's server (or client).
+        let known = host_servers.get(e.computer.as_str());
+        let mine = |i: usize| match known {
+            Some(list) => list.contains(if e.side == "client" { &cl[i].0 } else { &sv[i] }),
+            None => e.side == "client" || servers_in_run.len() == 1,
+        };
+        let at = t(e);
+        if e.id == 1057 || e.id == 1058 {
+            let cert = |c: &ConnectionReport| {
+                matches!(
+                    c.cause,
+                    Some("certificate_rejected" | "tls_alert" | "tls_aborted")
+                )
+            };
+            for (i, c) in conns.iter().enumerate() {
+                if mine(i) && cert(c) && at <= c.start_ns && c.start_ns - at <= CERT_EVENT_WINDOW_NS
+                {
+                    join(&mut out, i, k);
+                }
+            }
+        } else if matches!(e.id, 36870 | 36871 | 36874 | 36887 | 36888 | 1026 | 50 | 56)
+            && let Some(i) = nearest(&all, &mine, at)
+        {
+            join(&mut out, i, k);
+        }
+    }
+    for list in &mut out.by_connection {
+        list.sort_unstable();
+    }
+    out
+}

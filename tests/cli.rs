@@ -137,6 +137,7 @@ fn jsonl_lines_each_have_a_type() {
             "input",
             "connection",
             "connection",
+            "finding",
             "warning"
         ]
     );
@@ -146,8 +147,11 @@ fn jsonl_lines_each_have_a_type() {
     // In b.pcap only the SYN survived, at the very end of the capture.
     assert_eq!(lines[4]["cause"], "capture_ended");
     assert_eq!(lines[4]["verdict"], "incomplete");
+    // One finding: the refused attempt (an unfinished connection is not a failure).
+    assert_eq!(lines[5]["cause"], "tcp_refused");
+    assert_eq!(lines[5]["connections"], serde_json::json!(["c1"]));
     assert_eq!(
-        lines[5]["message"],
+        lines[6]["message"],
         format!(
             "{}: truncated record header: the file ends 10 bytes into a 16-byte header at offset 98",
             p(&cut)
@@ -162,10 +166,20 @@ fn text_output_names_the_cause() {
     let o = rdptriage(&["analyze", p(&cap)]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
+    // The findings first, then the inputs and the connection table.
     assert!(
-        out.starts_with("Read 1 capture (2 packets); 1 RDP connection.\n"),
+        out.starts_with("Findings (1):\n1. [error tcp_refused"),
         "{out}"
     );
+    assert!(
+        out.contains("   fix: Enable Remote Desktop on the server"),
+        "{out}"
+    );
+    let findings_at = out.find("Findings").expect("findings");
+    let read_at = out
+        .find("Read 1 capture (2 packets); 1 RDP connection.\n")
+        .expect("read line");
+    assert!(findings_at < read_at, "{out}");
     assert!(out.contains(p(&cap)), "{out}");
     assert!(out.contains("tcp_refused"), "{out}");
     assert!(out.contains("FAILED"), "{out}");

@@ -6,5 +6,6 @@
 
 pub mod codes;
 pub mod explain;
+pub mod rules;
 
 pub use explain::{Explanation, explain, explain_code};

@@ -40,11 +40,46 @@ pub struct Report {
     pub connections: Vec<ConnectionReport>,
     /// Catalog events of the Windows event logs read, by time, then input, then record id.
     pub events: Vec<EventReport>,
-    pub findings: Vec<serde_json::Value>,
+    /// What went wrong, one per failed connection attempt and per problem a log shows that
+    /// no capture covers (`diagnose::rules`).
+    pub findings: Vec<Finding>,
     pub warnings: Vec<String>,
+    /// Per log host: how far its clock is from the captures' (`correlate::join_events`).
+    pub clock_offsets: Vec<ClockOffset>,
     /// Per server, client address and session: the catalog events in time order and what is
     /// missing from them (`eventlog::timeline`).
     pub timelines: Vec<TimelineReport>,
+}
+
+/// One conclusion: a cause, how sure, the evidence that proves it and the fix.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Finding {
+    pub cause: &'static str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    /// `high`, `medium` or `low`.
+    pub confidence: &'static str,
+    /// One sentence a support engineer can paste into a ticket.
+    pub summary: String,
+    /// The connection attempt (`a1`…), for findings from captures.
+    pub attempt: Option<String>,
+    pub connections: Vec<String>,
+    /// `input#record_id` of the events that belong to it.
+    pub events: Vec<String>,
+    /// `frame N: …` and `input#record_id: …` lines.
+    pub evidence: Vec<String>,
+    pub remediation: Vec<String>,
+    pub collect_next: Vec<String>,
+}
+
+/// How far one log host's clock is from the captures', from events joined to connections by
+/// address and port (`offset_ms` = event time − capture time).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ClockOffset {
+    pub computer: String,
+    pub offset_ms: f64,
+    /// How many event/connection pairs gave it.
+    pub pairs: usize,
 }
 
 /// One catalog event of a Windows event log (`eventlog::catalog`).

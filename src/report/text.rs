@@ -8,7 +8,7 @@ use super::{ConnectionReport, InputReport, Report};
 
 /// Renders the report for a person at a terminal.
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
+    let mut out = findings(report);
     let read: Vec<_> = report
         .inputs
         .iter()
@@ -150,6 +150,48 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
+    out
+}
+
+/// The findings, first: what went wrong, the evidence, the fix.
+fn findings(report: &Report) -> String {
+    let mut out = String::new();
+    if report.findings.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("Findings ({}):\n", report.findings.len()));
+    for (n, f) in report.findings.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. [{} {}, {} confidence] {}\n",
+            n + 1,
+            f.severity,
+            f.cause,
+            f.confidence,
+            f.summary
+        ));
+        if !f.connections.is_empty() {
+            out.push_str(&format!("   connections: {}\n", f.connections.join(", ")));
+        }
+        out.push_str("   evidence:\n");
+        for e in &f.evidence {
+            out.push_str(&format!("     - {e}\n"));
+        }
+        for r in &f.remediation {
+            out.push_str(&format!("   fix: {r}\n"));
+        }
+        for c in &f.collect_next {
+            out.push_str(&format!("   collect next: {c}\n"));
+        }
+    }
+    if !report.clock_offsets.is_empty() {
+        let list: Vec<String> = report
+            .clock_offsets
+            .iter()
+            .map(|o| format!("{} {:+.3} ms ({} pairs)", o.computer, o.offset_ms, o.pairs))
+            .collect();
+        out.push_str(&format!("   log clocks vs capture: {}\n", list.join(", ")));
+    }
+    out.push('\n');
     out
 }
 
