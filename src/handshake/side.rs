@@ -70,6 +70,27 @@ struct PendingQuery {
     name: String,
 }
 
+impl PendingQuery {
+    /// The event for a query that got no answer.
+    fn unanswered(self) -> SideEvent {
+        SideEvent {
+            kind: "dns",
+            frame: self.frame,
+            time: rfc3339(self.ts_ns),
+            ts_ns: self.ts_ns,
+            client: self.client.to_string(),
+            server: self.server.to_string(),
+            name: Some(self.name),
+            result: "no answer".into(),
+            addresses: vec![],
+            answer_frame: None,
+            code: None,
+            realm: None,
+            server_time: None,
+        }
+    }
+}
+
 /// The most DNS queries waiting for an answer; beyond it the oldest are given up.
 const MAX_PENDING: usize = 100_000;
 /// The most events kept per capture.
@@ -190,21 +211,7 @@ impl SideTracker {
         stale.sort_by_key(|(_, q)| q.frame);
         for (k, q) in stale {
             self.pending.remove(&k);
-            self.push(SideEvent {
-                kind: "dns",
-                frame: q.frame,
-                time: rfc3339(q.ts_ns),
-                ts_ns: q.ts_ns,
-                client: q.client.to_string(),
-                server: q.server.to_string(),
-                name: Some(q.name),
-                result: "no answer".into(),
-                addresses: vec![],
-                answer_frame: None,
-                code: None,
-                realm: None,
-                server_time: None,
-            });
+            self.push(q.unanswered());
         }
     }
 
@@ -214,21 +221,7 @@ impl SideTracker {
         let pending: Vec<_> = self.pending.drain().map(|(_, q)| q).collect();
         for q in pending {
             if capture_end_ns - q.ts_ns > 2_000_000_000 {
-                self.push(SideEvent {
-                    kind: "dns",
-                    frame: q.frame,
-                    time: rfc3339(q.ts_ns),
-                    ts_ns: q.ts_ns,
-                    client: q.client.to_string(),
-                    server: q.server.to_string(),
-                    name: Some(q.name),
-                    result: "no answer".into(),
-                    addresses: vec![],
-                    answer_frame: None,
-                    code: None,
-                    realm: None,
-                    server_time: None,
-                });
+                self.push(q.unanswered());
             }
         }
         self.events.sort_by_key(|e| (e.frame, e.answer_frame));
