@@ -400,38 +400,7 @@ fn judge_finished(
         .iter()
         .filter(|c| matches!(c.class, Class::Kerberos | Class::Dns))
     {
-        for (dir, from, to) in [(&c.c2s, c.client, c.server), (&c.s2c, c.server, c.client)] {
-            let prefix = if c.class == Class::Dns { 2 } else { 4 };
-            let mut at = 0usize;
-            while at + prefix <= dir.stream.len() {
-                let len = if prefix == 2 {
-                    u16::from_be_bytes([dir.stream[at], dir.stream[at + 1]]) as usize
-                } else {
-                    u32::from_be_bytes([
-                        dir.stream[at],
-                        dir.stream[at + 1],
-                        dir.stream[at + 2],
-                        dir.stream[at + 3],
-                    ]) as usize
-                };
-                let end = (at + prefix).saturating_add(len).min(dir.stream.len());
-                let (frame, ts_ns) = crate::handshake::pdu::frame_at(dir, end.saturating_sub(1));
-                let start = if prefix == 2 { at + 2 } else { at };
-                side.feed(&SideDatagram {
-                    frame,
-                    ts_ns,
-                    src: from.ip,
-                    dst: to.ip,
-                    src_port: from.port,
-                    dst_port: to.port,
-                    payload: dir.stream[start..end].to_vec(),
-                });
-                if len == 0 {
-                    break;
-                }
-                at = end;
-            }
-        }
+        side.feed_connection(c);
     }
     finished
         .par_iter()

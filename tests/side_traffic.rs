@@ -284,3 +284,51 @@ fn credssp_in_clear_names_the_error_code() {
         "not_reached"
     );
 }
+
+/// Kerberos over TCP (RFC 4120 §7.2.2): each message behind a 4-byte length.
+#[test]
+fn kerberos_error_over_tcp() {
+    let conv = Conv::new("10.2.0.5:49300", "10.2.0.1:88");
+    let req = [&[0u8, 0, 0, 4][..], &[0x6a, 0x02, 0x30, 0x00]].concat();
+    let err = krb_error(24, "CORP.EXAMPLE", &["krbtgt", "CORP.EXAMPLE"]);
+    let reply = [(err.len() as u32).to_be_bytes().to_vec(), err].concat();
+    let (req_l, reply_l) = (req.len() as u32, reply.len() as u32);
+    let segs = vec![
+        (T0, conv.syn()),
+        (T0 + MS, conv.synack()),
+        (T0 + 2 * MS, conv.ack()),
+        (T0 + 3 * MS, conv.c(0, 0).data(&req)),
+        (T0 + 4 * MS, conv.s(0, req_l).data(&reply)), // frame 5
+        (T0 + 5 * MS, conv.c(req_l, reply_l).fin()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "krb-tcp.pcap", &pcap_of(Link::Eth, &segs));
+    let r = analyze(&[path]);
+    assert!(
+        r.connections.is_empty(),
+        "Kerberos is side traffic, not an RDP connection"
+    );
+    let f: Vec<_> = r.inputs[0]
+        .side_failures
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.frame,
+                e.result.as_str(),
+                e.client.as_str(),
+                e.realm.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        f,
+        vec![(
+            "kerberos",
+            5,
+            "KDC_ERR_PREAUTH_FAILED",
+            "10.2.0.5",
+            Some("CORP.EXAMPLE")
+        )]
+    );
+}

@@ -124,8 +124,6 @@ pub struct Framer<R: Read> {
     /// NetMon files are read whole (their frame table is at the end), then served from here.
     netmon_frames: Option<std::vec::IntoIter<(FrameIndex, Vec<u8>)>>,
     done: bool,
-    /// Capture start/end seen so far (for the report).
-    pub records_read: u64,
     /// Processed blocks coming back for their buffers to be reused.
     recycled: Option<std::sync::mpsc::Receiver<Block>>,
     /// True once the file's own header was read: the pcap global header, a pcapng Section
@@ -181,7 +179,6 @@ impl<R: Read> Framer<R> {
             warnings: Vec::new(),
             netmon_frames: None,
             done: false,
-            records_read: 0,
             header_ok: false,
             recycled: None,
         }
@@ -301,7 +298,6 @@ impl<R: Read> Framer<R> {
         }
         self.next_seq += 1;
         self.next_frame += block.frames.len() as u64;
-        self.records_read += block.frames.len() as u64;
         Some(block)
     }
 
@@ -801,7 +797,6 @@ impl<R: Read> Framer<R> {
         }
         self.next_seq += 1;
         self.next_frame += block.frames.len() as u64;
-        self.records_read += block.frames.len() as u64;
         Some(block)
     }
 }

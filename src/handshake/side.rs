@@ -113,6 +113,39 @@ impl SideTracker {
         }
     }
 
+    /// Feeds the messages of a DNS or Kerberos connection over TCP: each is preceded by its
+    /// length, 2 bytes for DNS (RFC 1035 §4.2.2), 4 for Kerberos (RFC 4120 §7.2.2; the length
+    /// stays on the message, as [`SideTracker::feed`] expects).
+    pub fn feed_connection(&mut self, c: &crate::tcp::Connection) {
+        let dns = c.class == crate::tcp::Class::Dns;
+        let prefix = if dns { 2 } else { 4 };
+        for (dir, from, to) in [(&c.c2s, c.client, c.server), (&c.s2c, c.server, c.client)] {
+            let s = &dir.stream;
+            let mut at = 0usize;
+            while at + prefix <= s.len() {
+                let len = s[at..at + prefix]
+                    .iter()
+                    .fold(0usize, |n, &b| (n << 8) | b as usize);
+                let end = (at + prefix).saturating_add(len).min(s.len());
+                let (frame, ts_ns) = super::pdu::frame_at(dir, end.saturating_sub(1));
+                let start = if dns { at + 2 } else { at };
+                self.feed(&SideDatagram {
+                    frame,
+                    ts_ns,
+                    src: from.ip,
+                    dst: to.ip,
+                    src_port: from.port,
+                    dst_port: to.port,
+                    payload: s[start..end].to_vec(),
+                });
+                if len == 0 {
+                    break;
+                }
+                at = end;
+            }
+        }
+    }
+
     fn push(&mut self, e: SideEvent) {
         if self.events.len() < MAX_EVENTS {
             self.events.push(e);

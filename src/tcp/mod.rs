@@ -689,9 +689,6 @@ impl TrackerCounts {
     }
 }
 
-/// A connection whose tracking ended, ready for protocol analysis.
-pub type Finished = Connection;
-
 /// Closed connections are kept this long (capture time) for late packets before they end.
 const CLOSED_LINGER_NS: i64 = 30_000_000_000;
 /// Connections that never completed the handshake end after this long without packets.
@@ -706,7 +703,7 @@ pub struct Shard {
     /// hash buys nothing offline while costing a few percent of the whole run.
     flows: FxHashMap<PairKey, Connection>,
     /// Connections whose tracking ended, waiting to be taken by [`Shard::take_finished`].
-    finished: Vec<Finished>,
+    finished: Vec<Connection>,
     /// DNS and Kerberos datagrams, waiting to be taken by [`Shard::take_side`].
     side: Vec<crate::handshake::side::SideDatagram>,
     pub counts: TrackerCounts,
@@ -885,7 +882,7 @@ impl Shard {
     }
 
     /// Takes the connections whose tracking ended since the last call.
-    pub fn take_finished(&mut self) -> Vec<Finished> {
+    pub fn take_finished(&mut self) -> Vec<Connection> {
         std::mem::take(&mut self.finished)
     }
 
