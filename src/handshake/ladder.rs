@@ -821,29 +821,22 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .map(|p| p.last_frame)
                     .max()
                     .unwrap_or(rsp.last_frame);
-                ladder.push(
-                    "session",
-                    "ok",
-                    vec![last],
-                    format!("inferred: {after_c} client and {after_s} server records after the MCS exchange"),
+                let note = format!(
+                    "inferred: {after_c} client and {after_s} server records after the MCS exchange"
                 );
-                out.reached = "session";
                 let words = format!(
                     "connected: {} handshake done, session carried {after_c} client and {after_s} server records{}",
                     version,
                     end.map(|e| format!("; {}", e.describe()))
                         .unwrap_or_default()
                 );
-                return finish(out, ladder, "ok", "", "", words);
+                return session_ok(out, ladder, last, note, words);
             }
-            let st = stall(conn, end, rsp.ts_ns, Side::Server, "server_denied");
-            let words = format!(
-                "the connection ended during connection setup, after the MCS exchange: {}",
-                st.words
-            );
-            let mut frames = vec![rsp.last_frame];
-            frames.extend(end.map(|e| e.mark.frame));
-            end_stalled(out, ladder, "session", &st, frames, words)
+            setup_ended(conn, out, ladder, end, rsp.ts_ns, {
+                let mut f = vec![rsp.last_frame];
+                f.extend(end.map(|e| e.mark.frame));
+                f
+            })
         }
         (Some(ci), None) => {
             let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
@@ -1037,13 +1030,8 @@ fn standard_security(
                     .map(|p| p.last_frame)
                     .max()
                     .unwrap_or(rsp.last_frame);
-                ladder.push(
-                    "session",
-                    "ok",
-                    vec![last],
-                    format!("{after_c} client and {after_s} server PDUs after the MCS exchange"),
-                );
-                out.reached = "session";
+                let note =
+                    format!("{after_c} client and {after_s} server PDUs after the MCS exchange");
                 let words = format!(
                     "connected with Standard RDP Security; session carried {after_c} client and {after_s} server PDUs{}{}",
                     dpum.map(|(d, r)| format!("; the server ended it with {}", dpum_words(&d, r)))
@@ -1051,7 +1039,7 @@ fn standard_security(
                     end.map(|e| format!("; {}", e.describe()))
                         .unwrap_or_default()
                 );
-                return finish(out, ladder, "ok", "", "", words);
+                return session_ok(out, ladder, last, note, words);
             }
             if let Some((d, r)) = dpum {
                 let words = format!(
@@ -1061,18 +1049,13 @@ fn standard_security(
                 ladder.push("session", "failed", vec![d.last_frame], words.clone());
                 return finish(out, ladder, "failed", "server_denied", "session", words);
             }
-            let st = stall(conn, end, rsp.ts_ns, Side::Server, "server_denied");
-            let words = format!(
-                "the connection ended during connection setup, after the MCS exchange: {}",
-                st.words
-            );
-            end_stalled(
+            setup_ended(
+                conn,
                 out,
                 ladder,
-                "session",
-                &st,
+                end,
+                rsp.ts_ns,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words,
             )
         }
         (Some((cip, _)), None) => {
@@ -1156,6 +1139,36 @@ fn mcs_json(
             .unwrap_or_default(),
         "problems": problems,
     })
+}
+
+/// The session ran: the last stage is `session`, the verdict `ok`.
+fn session_ok(
+    mut out: RdpOutcome,
+    mut ladder: Ladder,
+    last_frame: u64,
+    note: String,
+    words: String,
+) -> RdpOutcome {
+    ladder.push("session", "ok", vec![last_frame], note);
+    out.reached = "session";
+    finish(out, ladder, "ok", "", "", words)
+}
+
+/// The connection ended after the MCS exchange and before the session ran.
+fn setup_ended(
+    conn: &Connection,
+    out: RdpOutcome,
+    ladder: Ladder,
+    end: Option<Ending>,
+    mcs_done_ns: i64,
+    frames: Vec<u64>,
+) -> RdpOutcome {
+    let st = stall(conn, end, mcs_done_ns, Side::Server, "server_denied");
+    let words = format!(
+        "the connection ended during connection setup, after the MCS exchange: {}",
+        st.words
+    );
+    end_stalled(out, ladder, "session", &st, frames, words)
 }
 
 /// Ends the ladder at `stage`, which stalled: `unknown` when the capture simply ended, else
