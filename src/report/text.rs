@@ -117,7 +117,7 @@ pub fn render(report: &Report) -> String {
             .unwrap_or(120);
         table.set_width(width);
         // Cause names and addresses are never broken mid-word.
-        for (i, min) in [(1usize, 18u16), (3, 22), (4, 20)] {
+        for (i, min) in [(1usize, 24u16), (3, 22), (4, 18)] {
             if let Some(col) = table.column_mut(i) {
                 col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
             }
