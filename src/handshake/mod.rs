@@ -10,6 +10,7 @@
 pub mod credssp;
 pub mod ladder;
 pub mod mcs;
+pub mod messages;
 pub mod pdu;
 pub mod side;
 pub mod tls;
@@ -212,6 +213,15 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         kerberos: Vec::new(),
         tls,
         mcs,
+        // The sequence costs memory; a connection that worked needs no diagram.
+        messages: if verdict == Some("ok") {
+            None
+        } else {
+            serde_json::to_value(messages::sequence(conn))
+                .ok()
+                .as_ref()
+                .and_then(JsonBlob::new)
+        },
         network,
     }
 }

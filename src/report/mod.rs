@@ -247,6 +247,10 @@ pub struct ConnectionReport {
     /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
     /// server's encryption and certificate.
     pub mcs: Option<JsonBlob>,
+    /// The handshake as a message sequence (`handshake::messages`: frame, ms since the first
+    /// frame, from `client|server|network`, label, count), for connections that did not end
+    /// `ok`; null for those that did.
+    pub messages: Option<JsonBlob>,
     pub network: NetworkReport,
 }
 

@@ -1,0 +1,450 @@
+//! The handshake as a message sequence: who sent what, in which frame — the rows of a
+//! Wireshark "flow graph" restricted to what matters for RDP setup. The Markdown and HTML
+//! reports draw it as a ladder diagram (client and server columns, one arrow per row).
+//!
+//! Rows come from the TCP control packets (SYN, SYN-ACK, ACK, FIN, RST: RFC 9293 §3.1), the
+//! ICMP errors quoting the connection, and the protocol units of each direction's kept stream
+//! ([`super::pdu::split`]): X.224 TPDUs (X.224 §13, MS-RDPBCGR 2.2.1.1–2.2.1.2), MCS PDUs
+//! (T.125, MS-RDPBCGR 2.2.1.3–2.2.1.9), TLS records and handshake messages (RFC 8446 §5.1,
+//! §4), CredSSP TSRequests in clear (MS-CSSP 2.2.1) and fast-path PDUs (MS-RDPBCGR 2.2.9.1.2).
+//! Runs of the same message from the same side (application data, fast-path updates, SYN
+//! retries) are folded into one row with a count, and the sequence is capped at
+//! [`MAX_MESSAGES`] rows, so a long session costs no more than a short one.
+
+use serde::Serialize;
+
+use crate::tcp::{Connection, Direction, Side};
+
+use super::mcs::{self, McsPdu};
+use super::pdu::{self, Pdu, PduKind};
+use super::{tls, x224};
+
+/// Most rows kept: the first [`MAX_MESSAGES`] − [`TAIL_MESSAGES`] and the last
+/// [`TAIL_MESSAGES`] (where connections break), with the count of rows left out between.
+pub const MAX_MESSAGES: usize = 40;
+const TAIL_MESSAGES: usize = 10;
+
+/// One row of the sequence.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Message {
+    /// The first frame of the row (of the run, when folded).
+    pub frame: u64,
+    /// The last frame of a folded run, when it differs from `frame`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_frame: Option<u64>,
+    /// Milliseconds since the connection's first frame.
+    pub ms: f64,
+    /// `client` or `server`; `network` for an ICMP error sent by a router or host.
+    pub from: &'static str,
+    /// What was sent: `SYN`, `X.224 Connection Request (SSL, HYBRID)`, `TLS ClientHello`…
+    pub label: String,
+    /// How many packets or units the row folds (1 for most).
+    pub count: u32,
+    /// Set on the row `omitted` rows before which the cap cut the sequence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted_before: Option<usize>,
+}
+
+/// The rows of one connection, in frame order.
+pub fn sequence(conn: &Connection) -> Vec<Message> {
+    let t0 = conn.first.ts_ns;
+    let ms = |ts: i64| ((ts - t0) as f64 / 1e6 * 1000.0).round() / 1000.0;
+    let mut rows: Vec<Message> = Vec::new();
+    let push = |rows: &mut Vec<Message>, frame: u64, ts: i64, from: &'static str, label: String| {
+        rows.push(Message {
+            frame,
+            last_frame: None,
+            ms: ms(ts),
+            from,
+            label,
+            count: 1,
+            omitted_before: None,
+        });
+    };
+
+    if let Some(syn) = conn.syn {
+        // The first SYN and its retries: one row each is noise; the count says it.
+        let n = conn.syn_frames.len().max(1);
+        let label = if n > 1 {
+            format!("SYN (sent {n} times)")
+        } else {
+            "SYN".to_string()
+        };
+        push(&mut rows, syn.frame, syn.ts_ns, "client", label);
+        if let (Some(last), Some(row)) = (conn.syn_frames.last(), rows.last_mut())
+            && *last != syn.frame
+        {
+            row.last_frame = Some(*last);
+            row.count = n as u32;
+        }
+    }
+    if let Some(sa) = conn.synack {
+        push(
+            &mut rows,
+            sa.frame,
+            sa.ts_ns,
+            "server",
+            "SYN-ACK".to_string(),
+        );
+    }
+    if let Some(ack) = conn.handshake_ack {
+        push(&mut rows, ack.frame, ack.ts_ns, "client", "ACK".to_string());
+    }
+    for e in &conn.icmp {
+        let about = match e.about {
+            Side::Client => "the client's packet",
+            Side::Server => "the server's packet",
+        };
+        push(
+            &mut rows,
+            e.mark.frame,
+            e.mark.ts_ns,
+            "network",
+            format!(
+                "ICMP {} (about {about}, from {})",
+                super::icmp_message(e.icmp.v6, e.icmp.icmp_type, e.icmp.code),
+                e.icmp.reporter
+            ),
+        );
+    }
+
+    // Protocol units, each direction labelled on its own, then merged by frame.
+    let standard_security = conn.s2c.stream.len() >= 11 && selected_rdp(&conn.s2c);
+    for (dir, side, from) in [
+        (&conn.c2s, Side::Client, "client"),
+        (&conn.s2c, Side::Server, "server"),
+    ] {
+        let mut encrypted = false;
+        for p in pdu::split(dir, side, standard_security) {
+            let label = unit_label(&p, p.bytes(dir), &mut encrypted);
+            push(&mut rows, p.first_frame, p.ts_ns, from, label);
+        }
+        for (mark, what) in [(dir.first_fin, "FIN"), (dir.first_rst, "RST")] {
+            if let Some(m) = mark {
+                push(&mut rows, m.frame, m.ts_ns, from, what.to_string());
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.frame);
+    fold(same_frame(rows))
+}
+
+/// Units one side sent in one frame become one row: `TLS ServerHello, Certificate,
+/// ServerHelloDone`, `TLS application data ×4`.
+fn same_frame(rows: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(rows.len());
+    let mut parts: Vec<(String, u32)> = Vec::new();
+    let flush = |out: &mut Vec<Message>, parts: &mut Vec<(String, u32)>| {
+        if parts.len() <= 1 && parts.first().is_none_or(|p| p.1 == 1) {
+            parts.clear();
+            return;
+        }
+        let Some(last) = out.last_mut() else { return };
+        let mut label = String::new();
+        for (i, (part, n)) in parts.iter().enumerate() {
+            if i > 0 {
+                label.push_str(", ");
+            }
+            let part = match part.strip_prefix("TLS ") {
+                Some(rest) if i > 0 && label.starts_with("TLS ") => rest,
+                _ => part,
+            };
+            label.push_str(part);
+            if *n > 1 {
+                label.push_str(&format!(" ×{n}"));
+            }
+        }
+        last.label = label;
+        parts.clear();
+    };
+    for m in rows {
+        match out.last() {
+            Some(l) if l.frame == m.frame && l.from == m.from && l.last_frame.is_none() => {
+                match parts.last_mut() {
+                    Some((label, n)) if *label == m.label => *n += 1,
+                    _ => parts.push((m.label, 1)),
+                }
+            }
+            _ => {
+                flush(&mut out, &mut parts);
+                parts.push((m.label.clone(), 1));
+                out.push(m);
+            }
+        }
+    }
+    flush(&mut out, &mut parts);
+    out
+}
+
+/// Whether the server's X.224 Connection Confirm selected Standard RDP Security (so later
+/// units may be fast-path PDUs).
+fn selected_rdp(s2c: &Direction) -> bool {
+    let s = &s2c.stream;
+    let Some(len) = x224::tpkt_len(s) else {
+        return false;
+    };
+    s.get(..len)
+        .and_then(x224::parse_connection_confirm)
+        .is_some_and(|cc| cc.selected == Some(0) || (cc.selected.is_none() && cc.failure.is_none()))
+}
+
+/// Names one unit. `encrypted` turns true at the side's ChangeCipherSpec: its later handshake
+/// and alert records are encrypted.
+fn unit_label(p: &Pdu, bytes: &[u8], encrypted: &mut bool) -> String {
+    let cut = if p.complete {
+        ""
+    } else {
+        " (cut by the capture)"
+    };
+    let label = match p.kind {
+        PduKind::Tpkt => tpkt_label(bytes),
+        PduKind::Tls(20) => {
+            *encrypted = true;
+            "TLS ChangeCipherSpec".to_string()
+        }
+        PduKind::Tls(21) if !*encrypted && bytes.len() >= 7 => format!(
+            "TLS alert {} {}",
+            if bytes[5] == 2 { "fatal" } else { "warning" },
+            tls::alert_name(bytes[6])
+        ),
+        PduKind::Tls(21) => "TLS alert (encrypted)".to_string(),
+        PduKind::Tls(22) if !*encrypted => handshake_label(bytes.get(5..).unwrap_or(&[])),
+        PduKind::Tls(22) => "TLS Finished (encrypted)".to_string(),
+        PduKind::Tls(23) => "TLS application data".to_string(),
+        PduKind::Tls(t) => format!("TLS record type {t}"),
+        PduKind::Der => "CredSSP TSRequest (in clear)".to_string(),
+        PduKind::FastPath => "fast-path PDU".to_string(),
+        PduKind::Unknown => format!("{} bytes, not RDP framing", p.len),
+    };
+    format!("{label}{cut}")
+}
+
+/// X.224 TPDU (X.224 §13.3–13.7) with the RDP negotiation or MCS PDU inside.
+fn tpkt_label(t: &[u8]) -> String {
+    match t.get(5).map(|c| c & 0xf0) {
+        Some(0xe0) => match x224::parse_connection_request(t) {
+            Some(cr) => {
+                let requested = cr
+                    .requested
+                    .map(|r| format!(" ({})", x224::protocol_names(r).join(", ")))
+                    .unwrap_or_default();
+                format!("X.224 Connection Request{requested}")
+            }
+            None => "X.224 Connection Request (malformed)".to_string(),
+        },
+        Some(0xd0) => match x224::parse_connection_confirm(t) {
+            Some(cc) => match (cc.selected, cc.failure) {
+                (_, Some(f)) => format!(
+                    "X.224 Connection Confirm: RDP_NEG_FAILURE {}",
+                    x224::FailureCode::of(f).name()
+                ),
+                (Some(s), None) => format!(
+                    "X.224 Connection Confirm (selects {})",
+                    x224::protocol_name(s)
+                ),
+                (None, None) => "X.224 Connection Confirm (no negotiation)".to_string(),
+            },
+            None => "X.224 Connection Confirm (malformed)".to_string(),
+        },
+        Some(0x80) => "X.224 Disconnect Request".to_string(),
+        Some(0xf0) => match mcs::parse_mcs(t) {
+            Some(pdu) => mcs_label(&pdu),
+            None => "X.224 Data".to_string(),
+        },
+        _ => "TPKT".to_string(),
+    }
+}
+
+/// MCS PDU names (T.125 §7, MS-RDPBCGR 2.2.1.3–2.2.1.9, 2.2.2.1).
+fn mcs_label(pdu: &McsPdu) -> String {
+    match pdu {
+        McsPdu::ConnectInitial(_) => "MCS Connect Initial (GCC client data)".to_string(),
+        McsPdu::ConnectResponse(r) => {
+            format!("MCS Connect Response ({})", mcs::mcs_result_name(r.result))
+        }
+        McsPdu::ErectDomainRequest => "MCS Erect Domain Request".to_string(),
+        McsPdu::AttachUserRequest => "MCS Attach User Request".to_string(),
+        McsPdu::AttachUserConfirm { result, .. } => {
+            format!(
+                "MCS Attach User Confirm ({})",
+                mcs::mcs_result_name(*result)
+            )
+        }
+        McsPdu::ChannelJoinRequest { .. } => "MCS Channel Join Request".to_string(),
+        McsPdu::ChannelJoinConfirm { result, .. } => {
+            format!(
+                "MCS Channel Join Confirm ({})",
+                mcs::mcs_result_name(*result)
+            )
+        }
+        McsPdu::DisconnectProviderUltimatum { reason } => format!(
+            "MCS Disconnect Provider Ultimatum ({})",
+            mcs::reason_name(*reason)
+        ),
+        McsPdu::SendDataRequest { .. } => "MCS Send Data Request".to_string(),
+        McsPdu::SendDataIndication { .. } => "MCS Send Data Indication".to_string(),
+        McsPdu::Other(n) => format!("MCS PDU {n}"),
+    }
+}
+
+/// The handshake messages a clear TLS handshake record holds (RFC 8446 §4, RFC 5246 §7.4).
+fn handshake_label(mut b: &[u8]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    while b.len() >= 4 {
+        let name = match b[0] {
+            0 => "HelloRequest",
+            1 => "ClientHello",
+            2 => "ServerHello",
+            4 => "NewSessionTicket",
+            8 => "EncryptedExtensions",
+            11 => "Certificate",
+            12 => "ServerKeyExchange",
+            13 => "CertificateRequest",
+            14 => "ServerHelloDone",
+            15 => "CertificateVerify",
+            16 => "ClientKeyExchange",
+            20 => "Finished",
+            _ => "handshake message",
+        };
+        names.push(name);
+        let len = u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize;
+        b = b.get(4 + len..).unwrap_or(&[]);
+    }
+    if names.is_empty() {
+        return "TLS handshake (continued)".to_string();
+    }
+    format!("TLS {}", names.join(", "))
+}
+
+/// Folds runs (same side, same label, no other row between) and caps the sequence.
+fn fold(rows: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(rows.len().min(MAX_MESSAGES + 1));
+    let mut omitted = 0usize;
+    let mut tail: std::collections::VecDeque<Message> = Default::default();
+    let head = MAX_MESSAGES - TAIL_MESSAGES;
+    let mut add =
+        |m: Message, out: &mut Vec<Message>, tail: &mut std::collections::VecDeque<Message>| {
+            if out.len() < head {
+                out.push(m);
+            } else {
+                tail.push_back(m);
+                if tail.len() > TAIL_MESSAGES {
+                    tail.pop_front();
+                    omitted += 1;
+                }
+            }
+        };
+    let mut current: Option<Message> = None;
+    for m in rows {
+        match current.as_mut() {
+            Some(c) if c.from == m.from && c.label == m.label && foldable(&m.label) => {
+                c.count += m.count;
+                c.last_frame = Some(m.last_frame.unwrap_or(m.frame));
+            }
+            _ => {
+                if let Some(c) = current.take() {
+                    add(c, &mut out, &mut tail);
+                }
+                current = Some(m);
+            }
+        }
+    }
+    if let Some(c) = current.take() {
+        add(c, &mut out, &mut tail);
+    }
+    if let Some(first) = tail.front_mut()
+        && omitted > 0
+    {
+        first.omitted_before = Some(omitted);
+    }
+    out.extend(tail);
+    out
+}
+
+/// Only repetitive units fold: a second ClientHello or Connection Request is a fact of its own.
+fn foldable(label: &str) -> bool {
+    matches!(
+        label,
+        "TLS application data"
+            | "fast-path PDU"
+            | "MCS Send Data Request"
+            | "MCS Send Data Indication"
+            | "MCS Channel Join Request"
+            | "MCS Channel Join Confirm (rt-successful)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handshake_records_name_every_message() {
+        // ServerHello (len 2), Certificate (len 0), ServerHelloDone (len 0) in one record.
+        let rec = [2, 0, 0, 2, 3, 3, 11, 0, 0, 0, 14, 0, 0, 0];
+        assert_eq!(
+            handshake_label(&rec),
+            "TLS ServerHello, Certificate, ServerHelloDone"
+        );
+        assert_eq!(handshake_label(&[1, 0]), "TLS handshake (continued)");
+    }
+
+    fn row(frame: u64, from: &'static str, label: &str) -> Message {
+        Message {
+            frame,
+            last_frame: None,
+            ms: 0.0,
+            from,
+            label: label.to_string(),
+            count: 1,
+            omitted_before: None,
+        }
+    }
+
+    #[test]
+    fn units_of_one_frame_share_a_row() {
+        let out = same_frame(vec![
+            row(9, "server", "TLS ServerHello"),
+            row(9, "server", "TLS ChangeCipherSpec"),
+            row(9, "server", "TLS application data"),
+            row(9, "server", "TLS application data"),
+            row(10, "client", "TLS ChangeCipherSpec"),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[0].label,
+            "TLS ServerHello, ChangeCipherSpec, application data ×2"
+        );
+        assert_eq!(out[1].label, "TLS ChangeCipherSpec");
+    }
+
+    #[test]
+    fn runs_fold_and_long_sequences_keep_head_and_tail() {
+        let mut rows = vec![row(1, "client", "TLS ClientHello")];
+        for f in 2..=200 {
+            let from = if f % 2 == 0 { "client" } else { "server" };
+            rows.push(row(f, from, "TLS application data"));
+        }
+        rows.push(row(201, "server", "RST"));
+        let out = fold(rows);
+        assert_eq!(out.len(), MAX_MESSAGES);
+        assert_eq!(out[0].label, "TLS ClientHello");
+        assert_eq!(
+            out[MAX_MESSAGES - TAIL_MESSAGES].omitted_before,
+            Some(201 - 40)
+        );
+        assert_eq!(out.last().map(|m| m.label.as_str()), Some("RST"));
+
+        let out = fold(vec![
+            row(5, "server", "TLS application data"),
+            row(6, "server", "TLS application data"),
+            row(9, "server", "TLS application data"),
+            row(10, "client", "RST"),
+        ]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            (out[0].frame, out[0].last_frame, out[0].count),
+            (5, Some(9), 3)
+        );
+    }
+}
