@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::text;
+use rdptriage::report::{html, markdown, text};
 use rdptriage::tcp::TrackerConfig;
 
 /// Offline analyzer for failed Remote Desktop (RDP) connections.
@@ -65,6 +65,10 @@ enum Format {
     Text,
     Json,
     Jsonl,
+    /// Markdown: a postmortem section for a ticket or a wiki.
+    Md,
+    /// One self-contained HTML file with a ladder diagram per failed connection.
+    Html,
 }
 
 fn main() -> ExitCode {
@@ -118,12 +122,24 @@ fn main() -> ExitCode {
                     tracker.rdp_ports.push(p);
                 }
             }
+            let progress = Progress::start(&paths);
             let report = analyze_paths(&paths, &Options { tracker });
+            progress.finish();
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let written = match format {
-                Format::Text => stdout.write_all(text::render(&report).as_bytes()),
+                Format::Text => {
+                    use std::io::IsTerminal;
+                    let style = text::Style {
+                        colour: std::io::stdout().is_terminal()
+                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                        ..text::Style::default()
+                    };
+                    stdout.write_all(text::render_styled(&report, style).as_bytes())
+                }
                 Format::Json => report.write_json(&mut stdout),
                 Format::Jsonl => report.write_jsonl(&mut stdout),
+                Format::Md => stdout.write_all(markdown::render(&report).as_bytes()),
+                Format::Html => stdout.write_all(html::render(&report).as_bytes()),
             }
             .and_then(|_| stdout.flush());
             if let Err(e) = written
@@ -137,6 +153,75 @@ fn main() -> ExitCode {
                 eprintln!("rdptriage: no readable input (see the list above)");
                 ExitCode::from(2)
             }
+        }
+    }
+}
+
+/// The progress bar on stderr: bytes read from disk against the files' total size, shown
+/// only when stderr is a terminal (never in a pipe, a log file or CI) and the run lasts.
+struct Progress {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(paths: &[PathBuf]) -> Progress {
+        use std::io::IsTerminal;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() {
+            return Progress { done, thread: None };
+        }
+        let mut ignored = Vec::new();
+        let files = rdptriage::input::collect_files(paths, &mut ignored);
+        let total: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let flag = done.clone();
+        let thread = std::thread::spawn(move || {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} reading {msg}: {bytes}/{total_bytes} {wide_bar} {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(format!(
+                "{} file{}",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            ));
+            // Short runs draw nothing: the bar appears after half a second.
+            let mut waited = 0;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                waited += 1;
+                if waited >= 5 {
+                    bar.set_position(
+                        rdptriage::input::BYTES_READ
+                            .load(Ordering::Relaxed)
+                            .min(total),
+                    );
+                    bar.tick();
+                }
+            }
+            bar.finish_and_clear();
+        });
+        Progress {
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread {
+            let _ = t.join();
         }
     }
 }

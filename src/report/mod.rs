@@ -4,6 +4,9 @@
 //! Field names here are a contract with scripts and dashboards: add fields, never rename or
 //! remove them. Absent facts are `null` or `[]`, never guessed.
 
+pub mod html;
+pub mod markdown;
+mod story;
 pub mod text;
 
 use serde::Serialize;

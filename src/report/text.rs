@@ -6,9 +6,52 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
 use super::{ConnectionReport, InputReport, Report};
 
-/// Renders the report for a person at a terminal.
+/// How the terminal view is drawn.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Table width in columns.
+    pub width: u16,
+    /// ANSI colours (only for a terminal: `main` sets it when stdout is one and `NO_COLOR` is
+    /// not set).
+    pub colour: bool,
+}
+
+impl Default for Style {
+    /// `COLUMNS` wide (120 when unset), no colour.
+    fn default() -> Self {
+        Style {
+            width: std::env::var("COLUMNS")
+                .ok()
+                .and_then(|w| w.parse::<u16>().ok())
+                .unwrap_or(120),
+            colour: false,
+        }
+    }
+}
+
+/// SGR codes used.
+const RED: &str = "1;31";
+const GREEN: &str = "32";
+const YELLOW: &str = "33";
+const BOLD: &str = "1";
+
+/// `s` in colour `sgr` when colour is on.
+fn paint(s: &str, sgr: &str, style: Style) -> String {
+    if style.colour {
+        format!("\x1b[{sgr}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders the report for a person at a terminal, `COLUMNS` wide, without colour.
 pub fn render(report: &Report) -> String {
-    let mut out = findings(report);
+    render_styled(report, Style::default())
+}
+
+/// Renders the report for a person at a terminal.
+pub fn render_styled(report: &Report, style: Style) -> String {
+    let mut out = findings(report, style);
     let read: Vec<_> = report
         .inputs
         .iter()
@@ -111,11 +154,7 @@ pub fn render(report: &Report) -> String {
                 network_cell(c),
             ]);
         }
-        let width = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|w| w.parse::<u16>().ok())
-            .unwrap_or(120);
-        table.set_width(width);
+        table.set_width(style.width);
         // Cause names and addresses are never broken mid-word.
         for (i, min) in [(1usize, 24u16), (3, 22), (4, 18)] {
             if let Some(col) = table.column_mut(i) {
@@ -131,7 +170,7 @@ pub fn render(report: &Report) -> String {
             .iter()
             .filter(|c| c.verdict != Some("ok"))
         {
-            out.push_str(&details(c));
+            out.push_str(&details(c, style));
         }
     }
     if !report.warnings.is_empty() {
@@ -154,30 +193,37 @@ pub fn render(report: &Report) -> String {
 }
 
 /// The findings, first: what went wrong, the evidence, the fix.
-fn findings(report: &Report) -> String {
+fn findings(report: &Report, style: Style) -> String {
     let mut out = String::new();
     if report.findings.is_empty() {
         return out;
     }
     out.push_str(&format!("Findings ({}):\n", report.findings.len()));
     for (n, f) in report.findings.iter().enumerate() {
+        let colour = match f.severity {
+            "error" => RED,
+            "warning" => YELLOW,
+            _ => BOLD,
+        };
         out.push_str(&format!(
-            "{}. [{} {}, {} confidence] {}\n",
+            "{}. {} {}\n",
             n + 1,
-            f.severity,
-            f.cause,
-            f.confidence,
+            paint(
+                &format!("[{} {}, {} confidence]", f.severity, f.cause, f.confidence),
+                colour,
+                style
+            ),
             f.summary
         ));
         if !f.connections.is_empty() {
             out.push_str(&format!("   connections: {}\n", f.connections.join(", ")));
         }
-        out.push_str("   evidence:\n");
+        out.push_str(&format!("   {}\n", paint("evidence:", BOLD, style)));
         for e in &f.evidence {
             out.push_str(&format!("     - {e}\n"));
         }
         for r in &f.remediation {
-            out.push_str(&format!("   fix: {r}\n"));
+            out.push_str(&format!("   {} {r}\n", paint("fix:", GREEN, style)));
         }
         for c in &f.collect_next {
             out.push_str(&format!("   collect next: {c}\n"));
@@ -195,7 +241,7 @@ fn findings(report: &Report) -> String {
     out
 }
 
-fn is_eventlog(i: &InputReport) -> bool {
+pub(crate) fn is_eventlog(i: &InputReport) -> bool {
     i.kind == "evtx" || i.kind == "evtx-xml"
 }
 
@@ -205,7 +251,7 @@ const MAX_TIMELINES: usize = 12;
 const MAX_TIMELINE_EVENTS: usize = 10;
 
 /// `Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational` → `RdpCoreTS`.
-fn short_channel(c: &str) -> &str {
+pub(crate) fn short_channel(c: &str) -> &str {
     let c = c.strip_suffix("/Operational").unwrap_or(c);
     let c = c.strip_prefix("Microsoft-Windows-").unwrap_or(c);
     c.rsplit('-').next().unwrap_or(c)
@@ -362,18 +408,18 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
     out
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
 /// `2026-06-01T10:02:03.120456Z` → `10:02:03.120` (the date is on the capture's line).
-fn short_time(t: &str) -> String {
+pub(crate) fn short_time(t: &str) -> String {
     t.get(11..23).unwrap_or(t).to_string()
 }
 
 /// One mark per stage reached or tried: ✓ ok, ✗ failed, ? unknown (stages never reached are
 /// left out).
-fn ladder_line(c: &ConnectionReport) -> String {
+pub(crate) fn ladder_line(c: &ConnectionReport) -> String {
     c.stages
         .iter()
         .filter(|s| s.status != "not_reached")
@@ -382,7 +428,7 @@ fn ladder_line(c: &ConnectionReport) -> String {
         .join(" ")
 }
 
-fn mark(status: &str) -> &'static str {
+pub(crate) fn mark(status: &str) -> &'static str {
     match status {
         "ok" => "✓",
         "failed" => "✗",
@@ -392,7 +438,7 @@ fn mark(status: &str) -> &'static str {
 }
 
 /// The ladder of one connection, stage by stage, with the frames to open.
-fn details(c: &ConnectionReport) -> String {
+fn details(c: &ConnectionReport, style: Style) -> String {
     let mut out = format!(
         "{} {} → {} ({}): {}\n",
         c.id,
@@ -400,8 +446,8 @@ fn details(c: &ConnectionReport) -> String {
         c.server,
         c.input,
         match (c.verdict, c.cause) {
-            (Some(v), Some(cause)) => format!("{} — {cause}", v.to_uppercase()),
-            (Some(v), None) => v.to_uppercase(),
+            (Some(v), Some(cause)) => paint(&format!("{} — {cause}", v.to_uppercase()), RED, style),
+            (Some(v), None) => paint(&v.to_uppercase(), YELLOW, style),
             (None, _) => "not judged".into(),
         }
     );
@@ -430,14 +476,21 @@ fn details(c: &ConnectionReport) -> String {
         };
         out.push_str(&format!(
             "  {} {:<8}{}{}\n",
-            mark(s.status),
+            match s.status {
+                "ok" => paint(mark(s.status), GREEN, style),
+                "failed" => paint(mark(s.status), RED, style),
+                _ => mark(s.status).to_string(),
+            },
             s.stage,
             note,
             frames
         ));
     }
     if let Some(f) = frame_to_open(c) {
-        out.push_str(&format!("  → open frame {f} in Wireshark\n"));
+        out.push_str(&format!(
+            "  → {}\n",
+            paint(&format!("open frame {f} in Wireshark"), BOLD, style)
+        ));
     }
     out.push('\n');
     out
@@ -445,7 +498,7 @@ fn details(c: &ConnectionReport) -> String {
 
 /// The frame that shows the failure best: the certificate a client rejected, the fatal alert,
 /// else the last frame of the failed stage.
-fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
+pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
     let tls = c.tls.as_ref().map(|t| t.value());
     let tls = tls.as_ref();
     match c.cause {
@@ -483,7 +536,7 @@ fn result_cell(c: &ConnectionReport) -> String {
     cell
 }
 
-fn network_cell(c: &ConnectionReport) -> String {
+pub(crate) fn network_cell(c: &ConnectionReport) -> String {
     let n = &c.network;
     let mut parts = Vec::new();
     if let Some(rtt) = n.rtt_ms {

@@ -1,0 +1,457 @@
+//! `--format html`: the report as one self-contained page (inline CSS and SVG, no script, no
+//! fetch of any kind) to attach to a ticket or open offline: the findings with their evidence
+//! and fix, a ladder diagram per failed connection (client and server columns, one arrow per
+//! message with its frame number, the break marked), the merged timeline of captures and
+//! event logs, every connection, and the warnings.
+
+use super::story;
+use super::text::{frame_to_open, plural, short_time};
+use super::{ConnectionReport, Report};
+
+/// Most connections drawn; the table lists all of them.
+const MAX_DIAGRAMS: usize = 20;
+const MAX_CONNECTION_ROWS: usize = 500;
+const MAX_WARNINGS: usize = 100;
+
+const STYLE: &str = r#"
+:root { --fg:#1d232b; --muted:#5b6673; --line:#d5dbe2; --bg:#ffffff; --panel:#f5f7fa;
+  --err:#c62828; --warn:#b26a00; --ok:#2e7d32; --info:#1565c0; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
+  background: var(--bg); margin: 0 auto; max-width: 1100px; padding: 24px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 28px 0 10px;
+  border-bottom: 2px solid var(--line); padding-bottom: 4px; } h3 { font-size: 15px; margin: 14px 0 6px; }
+.headline { font-size: 16px; margin: 4px 0 10px; }
+.muted, .inputs { color: var(--muted); }
+code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; }
+.finding { border: 1px solid var(--line); border-left: 6px solid var(--info); border-radius: 6px;
+  padding: 10px 16px; margin: 12px 0; background: var(--panel); }
+.finding.error { border-left-color: var(--err); } .finding.warning { border-left-color: var(--warn); }
+.badge { display: inline-block; border-radius: 10px; padding: 1px 9px; font-size: 12px; color: #fff;
+  background: var(--info); margin-right: 6px; vertical-align: middle; }
+.badge.error, .badge.failed { background: var(--err); } .badge.warning, .badge.incomplete { background: var(--warn); }
+.badge.ok { background: var(--ok); } .badge.conf { background: #607080; }
+.summary { font-size: 15px; margin: 8px 0; }
+ul, ol { margin: 4px 0 8px; padding-left: 22px; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: var(--panel); font-weight: 600; }
+tr.failure td { color: var(--err); }
+.stages span { display: inline-block; padding: 1px 8px; margin: 0 4px 4px 0; border-radius: 4px;
+  border: 1px solid var(--line); font-size: 12.5px; }
+.stages .ok { background: #e8f5e9; border-color: #a5d6a7; } .stages .failed { background: #ffebee; border-color: #ef9a9a; font-weight: 600; }
+.stages .unknown { background: #fff8e1; border-color: #ffe082; }
+.ladder { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0 18px; background: #fff; overflow-x: auto; }
+svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
+"#;
+
+/// Renders the report as one HTML page.
+pub fn render(report: &Report) -> String {
+    let mut out = String::with_capacity(32 * 1024);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<title>rdptriage report</title>\n<style>");
+    out.push_str(STYLE);
+    out.push_str("</style>\n</head>\n<body>\n<h1>RDP connection triage</h1>\n");
+    out.push_str(&format!(
+        "<p class=\"headline\">{}</p>\n<ul class=\"inputs\">\n",
+        esc(&story::headline(report))
+    ));
+    for i in &report.inputs {
+        let what = if i.skipped {
+            format!(
+                "skipped: {}",
+                i.skipped_reason.as_deref().unwrap_or("not analysed")
+            )
+        } else if i.kind == "evtx" || i.kind == "evtx-xml" {
+            format!("{} RDP event{}", i.events, plural(i.events as usize))
+        } else {
+            let span = match (&i.first_packet, &i.last_packet) {
+                (Some(a), Some(b)) => format!(", {a} → {b}"),
+                _ => String::new(),
+            };
+            format!("{} packets{span}", i.packets)
+        };
+        out.push_str(&format!(
+            "<li><code>{}</code> ({}): {}</li>\n",
+            esc(&i.path),
+            esc(&i.kind),
+            esc(&what)
+        ));
+    }
+    out.push_str("</ul>\n");
+
+    findings(report, &mut out);
+    diagrams(report, &mut out);
+    timeline(report, &mut out);
+    connections(report, &mut out);
+    if !report.warnings.is_empty() {
+        out.push_str(&format!(
+            "<h2>Warnings ({})</h2>\n<ul>\n",
+            report.warnings.len()
+        ));
+        for w in report.warnings.iter().take(MAX_WARNINGS) {
+            out.push_str(&format!("<li>{}</li>\n", esc(w)));
+        }
+        if report.warnings.len() > MAX_WARNINGS {
+            out.push_str(&format!(
+                "<li>… and {} more (all in <code>--format json</code>)</li>\n",
+                report.warnings.len() - MAX_WARNINGS
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str(&format!(
+        "<footer>rdptriage {} · report schema {}</footer>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION"),
+        report.schema
+    ));
+    out
+}
+
+fn findings(report: &Report, out: &mut String) {
+    out.push_str(&format!("<h2>Findings ({})</h2>\n", report.findings.len()));
+    if report.findings.is_empty() {
+        out.push_str("<p>No failure found: every RDP connection read ended ok, and the logs name no problem.</p>\n");
+    }
+    for f in &report.findings {
+        out.push_str(&format!(
+            "<article class=\"finding {sev}\">\n<h3><span class=\"badge {sev}\">{sev}</span><span class=\"badge conf\">{} confidence</span> <code>{}</code>{}</h3>\n",
+            esc(f.confidence),
+            esc(f.cause),
+            if f.connections.is_empty() {
+                String::new()
+            } else {
+                format!(" <span class=\"muted\">— {}</span>", esc(&f.connections.join(", ")))
+            },
+            sev = esc(f.severity),
+        ));
+        out.push_str(&format!("<p class=\"summary\">{}</p>\n", rich(&f.summary)));
+        list(out, "Evidence", "ul", &f.evidence);
+        list(out, "Fix", "ol", &f.remediation);
+        list(out, "Collect next", "ul", &f.collect_next);
+        out.push_str("</article>\n");
+    }
+    if !report.clock_offsets.is_empty() {
+        let l: Vec<String> = report
+            .clock_offsets
+            .iter()
+            .map(|o| format!("{} {:+.3} ms ({} pairs)", o.computer, o.offset_ms, o.pairs))
+            .collect();
+        out.push_str(&format!(
+            "<p class=\"muted\">Log clocks against the capture: {}.</p>\n",
+            esc(&l.join(", "))
+        ));
+    }
+}
+
+fn list(out: &mut String, title: &str, tag: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(&format!("<h3>{title}</h3>\n<{tag}>\n"));
+    for i in items {
+        out.push_str(&format!("<li>{}</li>\n", rich(i)));
+    }
+    out.push_str(&format!("</{tag}>\n"));
+}
+
+fn diagrams(report: &Report, out: &mut String) {
+    let failed: Vec<&ConnectionReport> = report
+        .connections
+        .iter()
+        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Handshakes that failed</h2>\n");
+    for c in failed.iter().take(MAX_DIAGRAMS) {
+        let verdict = c.verdict.unwrap_or("incomplete");
+        out.push_str(&format!(
+            "<h3 id=\"{id}\">{id} <code>{}</code> → <code>{}</code> <span class=\"badge {v}\">{v}</span> <code>{}</code></h3>\n",
+            esc(&c.client),
+            esc(&c.server),
+            esc(c.cause.unwrap_or("")),
+            id = esc(&c.id),
+            v = esc(verdict),
+        ));
+        out.push_str(&format!(
+            "<p>{} <span class=\"muted\">({})</span></p>\n<div class=\"stages\">",
+            esc(&c.summary),
+            esc(&c.input)
+        ));
+        for s in c.stages.iter().filter(|s| s.status != "not_reached") {
+            out.push_str(&format!(
+                "<span class=\"{}\">{} {}</span>",
+                esc(s.status),
+                esc(s.stage),
+                super::text::mark(s.status)
+            ));
+        }
+        out.push_str("</div>\n<div class=\"ladder\">\n");
+        out.push_str(&ladder_svg(c));
+        out.push_str("</div>\n");
+    }
+    if failed.len() > MAX_DIAGRAMS {
+        out.push_str(&format!(
+            "<p class=\"muted\">{} more failed connections: see the table and <code>--format json</code>.</p>\n",
+            failed.len() - MAX_DIAGRAMS
+        ));
+    }
+}
+
+/// Geometry of the ladder diagram.
+const CLIENT_X: f64 = 230.0;
+const SERVER_X: f64 = 800.0;
+const WIDTH: f64 = 1000.0;
+const TOP: f64 = 56.0;
+const ROW: f64 = 30.0;
+/// Characters of a label drawn on an arrow (the whole label is in the row's tooltip).
+const LABEL_CHARS: usize = 80;
+
+/// One connection's messages as an SVG sequence diagram.
+fn ladder_svg(c: &ConnectionReport) -> String {
+    let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
+    let rows = messages.as_array().cloned().unwrap_or_default();
+    let break_frame = frame_to_open(c);
+    let extra = rows
+        .iter()
+        .filter(|m| m["omitted_before"].as_u64().is_some())
+        .count();
+    let height = TOP + ROW * (rows.len() + extra) as f64 + 24.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\">\n<title>{} handshake: {} messages</title>\n",
+        esc(&c.id),
+        rows.len()
+    );
+    // Column heads and life lines.
+    for (x, who, addr) in [
+        (CLIENT_X, "client", &c.client),
+        (SERVER_X, "server", &c.server),
+    ] {
+        s.push_str(&format!(
+            "<text x=\"{x}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">{who}</text>\n<text x=\"{x}\" y=\"36\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6673\">{}</text>\n<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#9aa5b1\" stroke-width=\"2\"/>\n",
+            esc(addr),
+            TOP - 12.0,
+            height - 8.0
+        ));
+    }
+    s.push_str("<text x=\"8\" y=\"36\" font-size=\"12\" fill=\"#5b6673\">frame · ms</text>\n");
+    let mut y = TOP;
+    for m in &rows {
+        if let Some(n) = m["omitted_before"].as_u64() {
+            y += ROW;
+            s.push_str(&format!(
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6673\">⋯ {n} rows left out ⋯</text>\n",
+                (CLIENT_X + SERVER_X) / 2.0,
+                y - 8.0
+            ));
+        }
+        y += ROW;
+        let frame = m["frame"].as_u64().unwrap_or(0);
+        let last = m["last_frame"].as_u64();
+        let label = m["label"].as_str().unwrap_or("");
+        let count = m["count"].as_u64().unwrap_or(1);
+        let mut full = label.to_string();
+        if count > 1 && !label.contains('×') && !label.contains("times") {
+            full.push_str(&format!(" ×{count}"));
+        }
+        let is_break = break_frame.is_some_and(|b| b >= frame && b <= last.unwrap_or(frame));
+        let colour =
+            if is_break || label == "RST" || label.contains("fatal") || label.contains("FAILURE") {
+                "#c62828"
+            } else if label.contains("alert")
+                || label.contains("Ultimatum")
+                || label.starts_with("ICMP")
+            {
+                "#b26a00"
+            } else if label == "FIN" {
+                "#607080"
+            } else {
+                "#1d232b"
+            };
+        let frames = match last {
+            Some(l) => format!("{frame}–{l}"),
+            None => frame.to_string(),
+        };
+        s.push_str(&format!(
+            "<g><title>frame {frames}, {:.3} ms: {}</title>\n<text x=\"8\" y=\"{}\" font-size=\"12\" class=\"mono\" fill=\"#5b6673\">#{frames} · {:.1}</text>\n",
+            m["ms"].as_f64().unwrap_or(0.0),
+            esc(&full),
+            y - 2.0,
+            m["ms"].as_f64().unwrap_or(0.0),
+        ));
+        let (x1, x2) = match m["from"].as_str() {
+            Some("client") => (CLIENT_X, SERVER_X),
+            Some("server") => (SERVER_X, CLIENT_X),
+            // An ICMP error from the network: drawn from the middle to the client.
+            _ => ((CLIENT_X + SERVER_X) / 2.0, CLIENT_X),
+        };
+        let dir = if x2 > x1 { 1.0 } else { -1.0 };
+        let dash = if label == "FIN" || label == "RST" {
+            " stroke-dasharray=\"6 4\""
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"{}\"{dash}/>\n<polygon points=\"{x2},{y} {},{} {},{}\" fill=\"{colour}\"/>\n",
+            x2 - dir * 8.0,
+            if is_break { 3 } else { 2 },
+            x2 - dir * 10.0,
+            y - 5.0,
+            x2 - dir * 10.0,
+            y + 5.0,
+        ));
+        let shown: String = if full.chars().count() > LABEL_CHARS {
+            let mut t: String = full.chars().take(LABEL_CHARS - 1).collect();
+            t.push('…');
+            t
+        } else {
+            full.clone()
+        };
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12.5\" fill=\"{colour}\"{}>{}</text>\n",
+            (CLIENT_X + SERVER_X) / 2.0,
+            y - 6.0,
+            if is_break { " font-weight=\"700\"" } else { "" },
+            esc(&shown)
+        ));
+        if is_break {
+            s.push_str(&format!(
+                "<text x=\"{}\" y=\"{}\" font-size=\"13\" font-weight=\"700\" fill=\"#c62828\">✗ {}</text>\n",
+                SERVER_X + 14.0,
+                y + 4.0,
+                esc(c.cause.unwrap_or("break"))
+            ));
+        }
+        s.push_str("</g>\n");
+    }
+    if rows.is_empty() {
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\" fill=\"#5b6673\">no messages kept for this connection</text>\n",
+            (CLIENT_X + SERVER_X) / 2.0,
+            TOP + 20.0
+        ));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn timeline(report: &Report, out: &mut String) {
+    let (rows, left_out) = story::timeline(report);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Timeline (UTC)</h2>\n<table>\n<thead><tr><th>time</th><th>source</th><th>what</th></tr></thead>\n<tbody>\n");
+    let mut day = "";
+    for r in &rows {
+        let shown = if r.time.get(..10) == Some(day) {
+            short_time(&r.time)
+        } else {
+            day = r.time.get(..10).unwrap_or("");
+            r.time.replace('T', " ").trim_end_matches('Z').to_string()
+        };
+        out.push_str(&format!(
+            "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            if r.failure { " class=\"failure\"" } else { "" },
+            esc(&shown),
+            esc(&r.source),
+            esc(&r.what)
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if left_out > 0 {
+        out.push_str(&format!(
+            "<p class=\"muted\">{left_out} more rows (connections that worked, routine events) are in <code>--format json</code>.</p>\n"
+        ));
+    }
+}
+
+fn connections(report: &Report, out: &mut String) {
+    if report.connections.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "<h2>Connections ({})</h2>\n<table>\n<thead><tr><th>id</th><th>client → server</th><th>start (UTC)</th><th>result</th><th>stages</th><th>network</th></tr></thead>\n<tbody>\n",
+        report.connections.len()
+    ));
+    for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
+        let verdict = c.verdict.unwrap_or("not judged");
+        let id = if c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none() {
+            format!("<a href=\"#{0}\">{0}</a>", esc(&c.id))
+        } else {
+            esc(&c.id)
+        };
+        out.push_str(&format!(
+            "<tr><td>{id}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td><span class=\"badge {v}\">{v}</span> {}{}</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&c.client),
+            esc(&c.server),
+            esc(&c.start.as_deref().map(short_time).unwrap_or_default()),
+            esc(c.cause.unwrap_or("")),
+            c.superseded_by
+                .as_deref()
+                .map(|l| format!(" (retried: {})", esc(l)))
+                .unwrap_or_default(),
+            esc(&super::text::ladder_line(c)),
+            esc(&super::text::network_cell(c).replace('\n', ", ")),
+            v = esc(verdict),
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if report.connections.len() > MAX_CONNECTION_ROWS {
+        out.push_str(&format!(
+            "<p class=\"muted\">{} more connections are in <code>--format json</code>.</p>\n",
+            report.connections.len() - MAX_CONNECTION_ROWS
+        ));
+    }
+}
+
+/// Escaped text whose `backtick spans` become `<code>` (remedies quote commands that way).
+fn rich(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    if parts.len() < 3 || parts.len().is_multiple_of(2) {
+        return esc(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, p) in parts.iter().enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{}</code>", esc(p)));
+        } else {
+            out.push_str(&esc(p));
+        }
+    }
+    out
+}
+
+/// HTML text and attribute escaping.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_attributes() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(rich("run `a<b` now"), "run <code>a&lt;b</code> now");
+        assert_eq!(rich("one ` only"), "one ` only");
+    }
+}

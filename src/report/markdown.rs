@@ -1,0 +1,329 @@
+//! `--format md`: the report as a postmortem section (CommonMark with GitHub tables) that
+//! pastes into a ticket or a wiki page: what was read, the findings (summary, evidence, fix,
+//! what to collect next), the merged timeline of captures and logs, the handshake of each
+//! failed connection as a frame-by-frame sequence, every connection in one table, warnings.
+
+use super::story::{self, Row};
+use super::text::{frame_to_open, ladder_line, plural, short_time};
+use super::{ConnectionReport, Report};
+
+/// Most connections given their own handshake section; the table lists all of them.
+const MAX_SEQUENCES: usize = 20;
+/// Most rows of the connections table.
+const MAX_CONNECTION_ROWS: usize = 200;
+/// Most warnings listed.
+const MAX_WARNINGS: usize = 50;
+
+/// Renders the report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut out = String::from("## RDP connection triage\n\n");
+    out.push_str(&story::headline(report));
+    out.push_str("\n\n");
+    for i in report.inputs.iter().filter(|i| !i.skipped) {
+        let what = if i.kind == "evtx" || i.kind == "evtx-xml" {
+            format!("{} RDP event{}", i.events, plural(i.events as usize))
+        } else {
+            let span = match (&i.first_packet, &i.last_packet) {
+                (Some(a), Some(b)) => format!(", {a} → {b}"),
+                _ => String::new(),
+            };
+            format!("{} packets{span}", i.packets)
+        };
+        out.push_str(&format!("- `{}` ({}): {what}\n", code(&i.path), i.kind));
+    }
+    for i in report.inputs.iter().filter(|i| i.skipped) {
+        out.push_str(&format!(
+            "- `{}` skipped: {}\n",
+            code(&i.path),
+            i.skipped_reason.as_deref().unwrap_or("not analysed")
+        ));
+    }
+    out.push('\n');
+
+    findings(report, &mut out);
+    timeline(report, &mut out);
+    sequences(report, &mut out);
+    connections(report, &mut out);
+
+    if !report.warnings.is_empty() {
+        out.push_str(&format!("### Warnings ({})\n\n", report.warnings.len()));
+        for w in report.warnings.iter().take(MAX_WARNINGS) {
+            out.push_str(&format!("- {}\n", text(w)));
+        }
+        if report.warnings.len() > MAX_WARNINGS {
+            out.push_str(&format!(
+                "- … and {} more (all in `--format json`)\n",
+                report.warnings.len() - MAX_WARNINGS
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn findings(report: &Report, out: &mut String) {
+    if report.findings.is_empty() {
+        out.push_str("### Findings\n\nNo failure found: every RDP connection read ended ok, and the logs name no problem.\n\n");
+        return;
+    }
+    out.push_str("### Summary\n\n");
+    for (n, f) in report.findings.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. **{}** ({}, {} confidence): {}\n",
+            n + 1,
+            f.cause,
+            f.severity,
+            f.confidence,
+            text(&f.summary)
+        ));
+    }
+    out.push('\n');
+    for (n, f) in report.findings.iter().enumerate() {
+        out.push_str(&format!("### Finding {}: {}\n\n", n + 1, f.cause));
+        out.push_str(&format!("{}\n\n", text(&f.summary)));
+        let mut facts = vec![
+            format!("severity **{}**", f.severity),
+            format!("confidence **{}**", f.confidence),
+        ];
+        if !f.connections.is_empty() {
+            facts.push(format!("connections {}", f.connections.join(", ")));
+        }
+        if let Some(a) = &f.attempt {
+            facts.push(format!("attempt {a}"));
+        }
+        out.push_str(&format!("{}\n\n", facts.join(" · ")));
+        out.push_str("**Evidence**\n\n");
+        for e in &f.evidence {
+            out.push_str(&format!("- {}\n", text(e)));
+        }
+        out.push('\n');
+        if !f.remediation.is_empty() {
+            out.push_str("**Fix**\n\n");
+            for (k, r) in f.remediation.iter().enumerate() {
+                out.push_str(&format!("{}. {}\n", k + 1, text(r)));
+            }
+            out.push('\n');
+        }
+        if !f.collect_next.is_empty() {
+            out.push_str("**Collect next**\n\n");
+            for c in &f.collect_next {
+                out.push_str(&format!("- {}\n", text(c)));
+            }
+            out.push('\n');
+        }
+    }
+    if !report.clock_offsets.is_empty() {
+        let list: Vec<String> = report
+            .clock_offsets
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {:+.3} ms ({} pair{})",
+                    o.computer,
+                    o.offset_ms,
+                    o.pairs,
+                    plural(o.pairs)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "Log clocks against the capture: {}.\n\n",
+            list.join(", ")
+        ));
+    }
+}
+
+fn timeline(report: &Report, out: &mut String) {
+    let (rows, left_out) = story::timeline(report);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("### Timeline (UTC)\n\n");
+    out.push_str("| time | source | what |\n|---|---|---|\n");
+    let mut day = "";
+    for Row {
+        time,
+        source,
+        what,
+        failure,
+        ..
+    } in &rows
+    {
+        // The date once, then times only.
+        let shown = if time.get(..10) == Some(day) {
+            short_time(time)
+        } else {
+            day = time.get(..10).unwrap_or("");
+            time.replace('T', " ").trim_end_matches('Z').to_string()
+        };
+        let what = if *failure {
+            format!("**{}**", cell(what))
+        } else {
+            cell(what)
+        };
+        out.push_str(&format!("| {shown} | {} | {what} |\n", cell(source)));
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n{left_out} more row{} (connections that worked, routine events) are in `--format json`.\n",
+            plural(left_out)
+        ));
+    }
+    out.push('\n');
+}
+
+fn sequences(report: &Report, out: &mut String) {
+    let failed: Vec<&ConnectionReport> = report
+        .connections
+        .iter()
+        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    out.push_str("### Handshakes that failed\n\n");
+    for c in failed.iter().take(MAX_SEQUENCES) {
+        out.push_str(&format!(
+            "**{}** `{}` → `{}` in `{}`: {} — {}\n\n",
+            c.id,
+            c.client,
+            c.server,
+            code(&c.input),
+            c.verdict.unwrap_or("not judged").to_uppercase(),
+            c.cause.unwrap_or("no cause")
+        ));
+        out.push_str(&format!("Ladder: {}.", ladder_line(c)));
+        if let Some(f) = frame_to_open(c) {
+            out.push_str(&format!(" Open frame {f} in Wireshark."));
+        }
+        out.push_str("\n\n");
+        let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
+        let Some(rows) = messages.as_array().filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        let break_frame = frame_to_open(c);
+        out.push_str("| frame | ms | client | | server |\n|---:|---:|---|:---:|---|\n");
+        for m in rows {
+            if let Some(n) = m["omitted_before"].as_u64() {
+                out.push_str(&format!("| … | | {n} rows left out | | |\n"));
+            }
+            let frame = m["frame"].as_u64().unwrap_or(0);
+            let frames = match m["last_frame"].as_u64() {
+                Some(l) => format!("{frame}–{l}"),
+                None => frame.to_string(),
+            };
+            let mut label = cell(m["label"].as_str().unwrap_or(""));
+            if m["count"].as_u64().unwrap_or(1) > 1
+                && !label.contains('×')
+                && !label.contains("times")
+            {
+                label.push_str(&format!(" ×{}", m["count"]));
+            }
+            let hit = break_frame
+                .is_some_and(|b| b >= frame && b <= m["last_frame"].as_u64().unwrap_or(frame));
+            if hit {
+                label = format!("**{label}** ✗");
+            }
+            let (client, arrow, server) = match m["from"].as_str() {
+                Some("client") => (label, "→", String::new()),
+                Some("server") => (String::new(), "←", label),
+                _ => (label, "⚡", String::new()),
+            };
+            out.push_str(&format!(
+                "| {frames} | {:.1} | {client} | {arrow} | {server} |\n",
+                m["ms"].as_f64().unwrap_or(0.0)
+            ));
+        }
+        out.push('\n');
+    }
+    if failed.len() > MAX_SEQUENCES {
+        out.push_str(&format!(
+            "{} more failed connections: see the table below and `--format json`.\n\n",
+            failed.len() - MAX_SEQUENCES
+        ));
+    }
+}
+
+fn connections(report: &Report, out: &mut String) {
+    if report.connections.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "### Connections ({})\n\n| id | client → server | start (UTC) | result | ladder | network |\n|---|---|---|---|---|---|\n",
+        report.connections.len()
+    ));
+    for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
+        let result = match (c.verdict, c.cause) {
+            (Some(v), Some(cause)) => format!("{} `{cause}`", v.to_uppercase()),
+            (Some(v), None) => v.to_uppercase(),
+            (None, _) => format!("reached {}", c.reached.unwrap_or("nothing")),
+        };
+        let retried = c
+            .superseded_by
+            .as_deref()
+            .map(|l| format!(" (retried: {l})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| {} | `{}` → `{}` | {} | {result}{retried} | {} | {} |\n",
+            c.id,
+            c.client,
+            c.server,
+            c.start.as_deref().map(short_time).unwrap_or_default(),
+            ladder_line(c),
+            cell(&super::text::network_cell(c).replace('\n', ", "))
+        ));
+    }
+    if report.connections.len() > MAX_CONNECTION_ROWS {
+        out.push_str(&format!(
+            "\n{} more connections are in `--format json`.\n",
+            report.connections.len() - MAX_CONNECTION_ROWS
+        ));
+    }
+    out.push('\n');
+}
+
+/// Text that may hold Markdown's special characters, made literal.
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(ch) = chars.next() {
+        // A backslash escapes only ASCII punctuation (CommonMark §2.4): `C:\Windows` stays.
+        if ch == '\\' {
+            out.push(ch);
+            if chars.peek().is_some_and(|c| c.is_ascii_punctuation()) {
+                out.push('\\');
+            }
+            continue;
+        }
+        // `_` is left alone: GitHub-flavoured Markdown never reads it as emphasis inside a
+        // word (`certificate_rejected`).
+        if matches!(ch, '*' | '[' | ']' | '<' | '>' | '|') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A table cell: literal text on one line.
+fn cell(s: &str) -> String {
+    text(&s.replace(['\n', '\r'], " "))
+}
+
+/// Inside backticks only a backtick needs care.
+fn code(s: &str) -> String {
+    s.replace('`', "'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_characters_are_literal() {
+        assert_eq!(text("a|b *c* [d]"), r"a\|b \*c\* \[d\]");
+        assert_eq!(cell("x\ny|z"), r"x y\|z");
+        assert_eq!(code("a`b"), "a'b");
+        assert_eq!(text(r"C:\ProgramData\*"), r"C:\ProgramData\\\*");
+    }
+}

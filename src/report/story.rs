@@ -1,0 +1,193 @@
+//! What the Markdown and HTML reports tell in the same order: one headline, then a merged
+//! timeline of what the captures and the event logs saw, limited to what matters (the
+//! connections and events the findings name, then the other failures, then the rest up to a
+//! cap). Kept apart from the renderers so both say the same thing.
+
+use super::text::{is_eventlog, plural, short_channel};
+use super::{ConnectionReport, EventReport, Report};
+
+/// Most timeline rows shown; the JSON report has them all.
+pub const MAX_TIMELINE_ROWS: usize = 80;
+
+/// One row of the merged timeline.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub time_ns: i64,
+    /// RFC 3339 UTC.
+    pub time: String,
+    /// `capture c1 frame 10` or `RDPT-SRV System#15402`.
+    pub source: String,
+    pub what: String,
+    /// Whether the row is a failure (a connection breaking, an error event).
+    pub failure: bool,
+    /// Whether a finding names it.
+    pub in_finding: bool,
+}
+
+/// `Read 1 capture (16 packets) and 2 event logs (6 RDP events): 1 RDP connection, 1
+/// failed. 1 finding.`
+pub fn headline(report: &Report) -> String {
+    let captures: Vec<_> = report
+        .inputs
+        .iter()
+        .filter(|i| !i.skipped && !is_eventlog(i))
+        .collect();
+    let logs: Vec<_> = report
+        .inputs
+        .iter()
+        .filter(|i| !i.skipped && is_eventlog(i))
+        .collect();
+    let skipped = report.inputs.iter().filter(|i| i.skipped).count();
+    let packets: u64 = captures.iter().map(|i| i.packets).sum();
+    let events: u64 = logs.iter().map(|i| i.events).sum();
+    let mut read = Vec::new();
+    if !captures.is_empty() {
+        read.push(format!(
+            "{} capture{} ({packets} packets)",
+            captures.len(),
+            plural(captures.len())
+        ));
+    }
+    if !logs.is_empty() {
+        read.push(format!(
+            "{} event log{} ({events} RDP event{})",
+            logs.len(),
+            plural(logs.len()),
+            plural(events as usize)
+        ));
+    }
+    if read.is_empty() {
+        read.push("nothing readable".to_string());
+    }
+    let count = |v: &str| {
+        report
+            .connections
+            .iter()
+            .filter(|c| c.verdict == Some(v))
+            .count()
+    };
+    let n = report.connections.len();
+    let mut conns = format!("{n} RDP connection{}", plural(n));
+    let parts: Vec<String> = [
+        ("ok", count("ok")),
+        ("failed", count("failed")),
+        ("incomplete", count("incomplete")),
+    ]
+    .iter()
+    .filter(|(_, k)| *k > 0)
+    .map(|(v, k)| format!("{k} {v}"))
+    .collect();
+    if !parts.is_empty() {
+        conns.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    let f = report.findings.len();
+    format!(
+        "Read {}{}: {conns}; {f} finding{}.",
+        read.join(" and "),
+        if skipped > 0 {
+            format!(", skipped {skipped} file{}", plural(skipped))
+        } else {
+            String::new()
+        },
+        plural(f)
+    )
+}
+
+/// The merged timeline: rows named by findings always, then failures, then the rest, up to
+/// [`MAX_TIMELINE_ROWS`]; returned in time order with the count of rows left out.
+pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
+    let named_conns: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.connections.iter().map(String::as_str))
+        .collect();
+    let named_events: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.events.iter().map(String::as_str))
+        .collect();
+    let mut rows: Vec<Row> = Vec::new();
+    for c in &report.connections {
+        let in_finding = named_conns.contains(c.id.as_str());
+        rows.extend(connection_rows(c, in_finding));
+    }
+    for e in &report.events {
+        let reference = e.reference();
+        rows.push(event_row(e, named_events.contains(reference.as_str())));
+    }
+    let total = rows.len();
+    // Keep the most telling rows, then put them back in time order.
+    rows.sort_by_key(|r| (!r.in_finding, !r.failure, r.time_ns));
+    rows.truncate(MAX_TIMELINE_ROWS);
+    rows.sort_by(|a, b| a.time_ns.cmp(&b.time_ns).then(a.source.cmp(&b.source)));
+    let left_out = total - rows.len();
+    (rows, left_out)
+}
+
+fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
+    let start = c.start.clone().unwrap_or_default();
+    let end = c.end.clone().unwrap_or_default();
+    let mut rows = vec![Row {
+        time_ns: c.start_ns,
+        time: start,
+        source: format!("capture {} frame {}", c.id, c.first_frame),
+        what: format!("{} {} → {}: connection opened", c.id, c.client, c.server),
+        failure: false,
+        in_finding,
+    }];
+    let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
+    let what = match (c.verdict, c.failed_stage, c.cause) {
+        (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary),
+        (Some(v), Some(stage), Some(cause)) => {
+            format!("{} {v} at the {stage} stage ({cause}): {}", c.id, c.summary)
+        }
+        (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary),
+        (None, _, _) => format!("{} reached {}", c.id, c.reached.unwrap_or("nothing")),
+    };
+    rows.push(Row {
+        time_ns: c.end_ns,
+        time: end,
+        source: format!("capture {} frame {frame}", c.id),
+        what,
+        failure: c.verdict.is_some_and(|v| v != "ok"),
+        in_finding,
+    });
+    rows
+}
+
+fn event_row(e: &EventReport, in_finding: bool) -> Row {
+    let failure = [
+        "fail",
+        "error",
+        "denied",
+        "dropped",
+        "blocked",
+        "invalid",
+        "expired",
+        "missed",
+        "alert",
+        "no_common",
+        "unavailable",
+    ]
+    .iter()
+    .any(|w| e.name.contains(w));
+    Row {
+        time_ns: e.time_ns,
+        time: e.time.clone(),
+        source: format!(
+            "{} {}#{}",
+            e.computer,
+            short_channel(&e.channel),
+            e.record_id
+        ),
+        what: format!("{} {}: {}", short_provider(&e.provider), e.id, e.summary),
+        failure,
+        in_finding,
+    }
+}
+
+/// `Microsoft-Windows-TerminalServices-RemoteConnectionManager` → `RemoteConnectionManager`.
+pub fn short_provider(p: &str) -> &str {
+    let p = p.strip_prefix("Microsoft-Windows-").unwrap_or(p);
+    p.rsplit('-').next().unwrap_or(p)
+}
