@@ -653,9 +653,14 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     // encrypted alert and closes without any application data.
     let client_data: Vec<Pdu> = c_app.iter().filter(|p| is_data(p)).copied().collect();
     let client_alert = c_app.iter().find(|p| is_alert(p)).copied();
+    // One that closes or resets without an alert and without sending a byte after the
+    // handshake (mstsc when the user refuses the certificate warning, a scanner that only
+    // wanted the certificate) did not go on past the certificate either: with NLA it never
+    // sent its first TSRequest, so no credentials were tried.
     if client_data.is_empty()
-        && let (Some(e), Some(a)) = (end, client_alert)
+        && let Some(e) = end
         && e.by == Side::Client
+        && c_app.iter().all(|p| is_alert(p))
     {
         let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
         let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
@@ -692,12 +697,31 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         } else {
             format!(": {}", why.join("; "))
         };
-        let words = format!(
-            "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
-            a.last_frame
-        );
+        let how = if e.reset {
+            "reset the connection"
+        } else {
+            "closed"
+        };
         let mut frames = tls_frames;
-        frames.extend([a.last_frame, e.mark.frame]);
+        let words = match client_alert {
+            Some(a) => {
+                frames.push(a.last_frame);
+                format!(
+                    "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
+                    a.last_frame
+                )
+            }
+            None => format!(
+                "the client {how} right after the TLS handshake (frame {}) without an alert and without sending any data{}: it did not go on past the server's certificate{why} (a client whose user refused the certificate, or a scanner that only collected it)",
+                e.mark.frame,
+                if sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0 {
+                    ", so no credentials were tried"
+                } else {
+                    ""
+                }
+            ),
+        };
+        frames.push(e.mark.frame);
         // The TLS stage itself completed; the client refused what it carried.
         ladder.stages.pop();
         ladder.push("tls", "failed", frames, words.clone());

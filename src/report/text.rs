@@ -51,7 +51,11 @@ pub fn render(report: &Report) -> String {
 
 /// Renders the report for a person at a terminal.
 pub fn render_styled(report: &Report, style: Style) -> String {
-    let mut out = findings(report, style);
+    let mut out = format!(
+        "{}\n\n",
+        paint(&super::story::headline(report), BOLD, style)
+    );
+    out.push_str(&findings(report, style));
     let read: Vec<_> = report
         .inputs
         .iter()
