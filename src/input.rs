@@ -163,7 +163,7 @@ pub fn peek<'a>(
 pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut Vec<OpenFailure>) {
     let display = path.display().to_string();
     let mut file = match File::open(path) {
-        Ok(f) => f,
+        Ok(f) => Metered(f),
         Err(e) => {
             failures.push(OpenFailure {
                 display,
@@ -196,6 +196,27 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
         return;
     }
     open_stream(display, "file".into(), Box::new(file), 0, visit, failures);
+}
+
+/// Bytes read from files on disk so far by the whole process: what the progress bar shows
+/// against the files' total size.
+pub static BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A file whose reads are added to [`BYTES_READ`].
+struct Metered(File);
+
+impl Read for Metered {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl Seek for Metered {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
 }
 
 /// The container chain after one more layer: a plain file's member is just `gzip`, a gzip in
