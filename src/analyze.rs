@@ -106,8 +106,12 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     }
     report.timelines = crate::eventlog::timeline::build(&report.events);
     let joined = crate::correlate::join_events(&report.connections, &report.events);
-    report.findings =
-        crate::diagnose::rules::findings(&report.connections, &report.events, &joined);
+    report.findings = crate::diagnose::rules::findings(
+        &report.connections,
+        &report.events,
+        &joined,
+        &report.inputs,
+    );
     report.clock_offsets = joined.offsets;
     for input in &report.inputs {
         for w in &input.warnings {

@@ -141,8 +141,9 @@ pub struct Joined {
 }
 
 /// The client address (and port, when the event has one) an event names: RdpCoreTS 131
-/// `ClientIP`, 140 `IPString`, Security `IpAddress`/`IpPort` and WFP `SourceAddress`/
-/// `SourcePort`, RCM 1149 `Param3`, TermDD 56 `param2`.
+/// `ClientIP`, 140 `IPString`, Security `IpAddress`/`IpPort` (the KDC's 4768/4769/4771:
+/// `IpAddress` only) and WFP `SourceAddress`/`SourcePort`, RCM 1149 `Param3`, TermDD 56
+/// `param2`.
 pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u16>)> {
     let f = |k: &str| {
         e.fields
@@ -151,6 +152,11 @@ pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u1
             .filter(|v| !v.is_empty() && v != "-")
     };
     let port = |v: Option<String>| v.and_then(|p| p.parse::<u16>().ok()).filter(|&p| p != 0);
+    // Domain controllers write IPv4 clients as IPv4-mapped IPv6 (`::ffff:10.0.0.5`).
+    let unmapped = |v: String| match v.strip_prefix("::ffff:") {
+        Some(v4) if v4.contains('.') => v4.to_string(),
+        _ => v,
+    };
     match e.id {
         131 => {
             let v = f("ClientIP")?;
@@ -163,7 +169,9 @@ pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u1
             }
         }
         140 => f("IPString").map(|v| (v, None)),
-        4624 | 4625 => f("IpAddress").map(|v| (v, port(f("IpPort")))),
+        4624 | 4625 => f("IpAddress").map(|v| (unmapped(v), port(f("IpPort")))),
+        // The KDC's events: `IpPort` is the port of the Kerberos exchange, not of RDP.
+        4768 | 4769 | 4771 => f("IpAddress").map(|v| (unmapped(v), None)),
         5152 | 5156 | 5157 => f("SourceAddress").map(|v| (v, port(f("SourcePort")))),
         1149 => f("Param3").map(|v| (v, None)),
         56 => f("param2").map(|v| (v, None)),
@@ -188,10 +196,11 @@ fn median(v: &mut [i64]) -> Option<i64> {
 /// First the clock offset of each log host: from the events that name the client's address
 /// *and port* (RdpCoreTS 131, Security 4625 with `IpPort`), or the server's address (RDPClient
 /// 1024), paired with the connection of that endpoint nearest in time (within
-/// [`ATTEMPT_GAP_NS`]); the median of `event time − connection start`. Then, on corrected
+/// [`ATTEMPT_GAP_NS`]); per connection the earliest such event; the median over connections
+/// of `event time − connection start`. Then, on corrected
 /// times: address-carrying events join the nearest connection of that client whose span
 /// (± [`EVENT_SLACK_NS`]) holds them; events without an address (Schannel, RDPClient 1026)
-/// join by time alone on a host whose events joined that connection's server, or on any host
+/// join by time alone (Schannel, TermDD, RDPClient 1026/226) on a host whose events joined that connection's server, or on any host
 /// when the run has one server; RCM 1057/1058 join the certificate failures of the next
 /// [`CERT_EVENT_WINDOW_NS`]; events sharing an ActivityID with a joined event join its
 /// connection.
@@ -222,6 +231,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
     let all: Vec<usize> = (0..conns.len()).collect();
     // Clock offsets per computer.
     let mut samples: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut first: HashMap<(&str, usize), i64> = HashMap::new();
     for e in events {
         let pick = |among: &[usize], want: &dyn Fn(usize) -> bool| {
             among
@@ -247,11 +257,15 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
             None
         };
         if let Some(i) = hit {
-            samples
-                .entry(e.computer.as_str())
-                .or_default()
-                .push(e.time_ns - conns[i].start_ns);
+            // One sample per connection and host, from its earliest event: a firewall logs
+            // every dropped SYN (5152), and only the first is at the connection's start.
+            let d = e.time_ns - conns[i].start_ns;
+            let at = first.entry((e.computer.as_str(), i)).or_insert(d);
+            *at = (*at).min(d);
         }
+    }
+    for ((computer, _), d) in first {
+        samples.entry(computer).or_default().push(d);
     }
     let mut offset: HashMap<&str, i64> = HashMap::new();
     let mut names: Vec<&str> = samples.keys().copied().collect();
@@ -372,8 +386,10 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
                     join(&mut out, i, k);
                 }
             }
-        } else if matches!(e.id, 36870 | 36871 | 36874 | 36887 | 36888 | 1026 | 50 | 56)
-            && let Some(i) = nearest(&all, &mine, at)
+        } else if matches!(
+            e.id,
+            36870 | 36871 | 36874 | 36887 | 36888 | 1026 | 226 | 50 | 56
+        ) && let Some(i) = nearest(&all, &mine, at)
         {
             join(&mut out, i, k);
         }

@@ -49,6 +49,7 @@ enum Shape {
 enum F {
     S(&'static str),
     U32(u32),
+    U64(u64),
     Hex32(u32),
     Hex64(u64),
     SizeT(u32),
@@ -60,6 +61,7 @@ impl F {
         match self {
             F::S(s) | F::Sid(s) => s.to_string(),
             F::U32(v) => v.to_string(),
+            F::U64(v) => v.to_string(),
             F::Hex32(v) | F::SizeT(v) => format!("0x{v:x}"),
             F::Hex64(v) => format!("0x{v:x}"),
         }
@@ -68,6 +70,7 @@ impl F {
         match self {
             F::S(s) => Value::Str(s.to_string()),
             F::U32(v) => Value::U32(*v),
+            F::U64(v) => Value::U64(*v),
             F::Hex32(v) => Value::HexInt32(*v),
             F::Hex64(v) => Value::HexInt64(*v),
             F::SizeT(v) => Value::SizeT32(*v),
@@ -78,6 +81,7 @@ impl F {
         match self {
             F::S(_) => 0x01,
             F::U32(_) => 0x08,
+            F::U64(_) => 0x0A,
             F::Hex32(_) => 0x14,
             F::Hex64(_) => 0x15,
             F::SizeT(_) => 0x10,
@@ -232,6 +236,48 @@ fn logon_failure(record_id: u64, time: &'static str, tid: u32) -> Ev {
             ("ProcessName", F::S("-")),
             ("IpAddress", F::S("10.99.1.2")),
             ("IpPort", F::S("0")),
+        ]),
+    }
+}
+
+/// Security 5152, the Windows Filtering Platform dropped an inbound packet: the System part,
+/// EventData names, order and value types of the real record 319457771 in
+/// `omerbenamram-evtx/Security_short_selected.evtx` (a SYN to 3389 dropped at the transport
+/// layer: Application `-`, ProcessId 0, Direction `%%14592` inbound, Protocol 6, LayerName
+/// `%%14597`, LayerRTID 13; Execution 4/80, the System process).
+fn wfp_drop(record_id: u64, time: &'static str, source_port: &'static str) -> Ev {
+    Ev {
+        shape: Shape::Security,
+        provider: SECURITY,
+        guid: Some(SECURITY_GUID),
+        source: None,
+        id: 5152,
+        qualifiers: None,
+        version: 0,
+        level: 0,
+        task: 12809,
+        opcode: 0,
+        keywords: 0x8010_0000_0000_0000,
+        time,
+        record_id,
+        activity: None,
+        pid: 4,
+        tid: 80,
+        channel: "Security",
+        computer: SRV,
+        user: None,
+        payload: Payload::Named(vec![
+            ("ProcessId", F::U64(0)),
+            ("Application", F::S("-")),
+            ("Direction", F::S("%%14592")),
+            ("SourceAddress", F::S("10.99.1.2")),
+            ("SourcePort", F::S(source_port)),
+            ("DestAddress", F::S("10.99.2.2")),
+            ("DestPort", F::S("3389")),
+            ("Protocol", F::U32(6)),
+            ("FilterRTID", F::U64(70417)),
+            ("LayerName", F::S("%%14597")),
+            ("LayerRTID", F::U64(13)),
         ]),
     }
 }
@@ -496,6 +542,52 @@ fn fixtures() -> Vec<Fixture> {
                     vec![("AlertDesc", F::U32(40)), ("ErrorState", F::U32(1205))],
                 ),
             ],
+        },
+        // tcp-dropped.pcap: each of the 8 SYNs (03:41:50.046054 … 03:42:01.375689) dropped by
+        // the server's firewall, logged ~0.17 ms after the client's capture saw it leave.
+        Fixture {
+            name: "server-security-wfp",
+            events: vec![
+                wfp_drop(118726, "2026-11-22T03:41:50.0462271Z", "36304"),
+                wfp_drop(118727, "2026-11-22T03:41:51.0679338Z", "36304"),
+                wfp_drop(118728, "2026-11-22T03:41:52.0958604Z", "36304"),
+                wfp_drop(118729, "2026-11-22T03:41:53.1158912Z", "36304"),
+                wfp_drop(118730, "2026-11-22T03:41:54.1398767Z", "36304"),
+                wfp_drop(118731, "2026-11-22T03:41:55.1639005Z", "36304"),
+                wfp_drop(118732, "2026-11-22T03:41:57.1799013Z", "36304"),
+                wfp_drop(118733, "2026-11-22T03:42:01.3758621Z", "36304"),
+            ],
+        },
+        // server-reset-mid-handshake.pcap: the connection accepted (SYN 03:42:52.293399) …
+        Fixture {
+            name: "server-rdpcorets-tlskey",
+            events: vec![rdpcorets(
+                131,
+                4217,
+                "2026-11-22T03:42:52.2935712Z",
+                "{F4205D3C-7A19-4E2B-9C41-8D3E6F5A0000}",
+                1416,
+                vec![
+                    ("ConnType", F::S("TCP")),
+                    ("ClientIP", F::S("10.99.1.2:45692")),
+                ],
+            )],
+        },
+        // … and Schannel failing on the private key at its ClientHello (03:42:52.420797).
+        Fixture {
+            name: "server-system-tlskey",
+            events: vec![schannel(
+                36870,
+                15418,
+                "2026-11-22T03:42:52.4211240Z",
+                "{B1E3A429-AE1E-0003-7B12-D24FA6E0D801}",
+                3936,
+                vec![
+                    ("Type", F::S("server")),
+                    ("ErrorCode", F::Hex32(0x8009_030D)),
+                    ("ErrorStatus", F::U32(10001)),
+                ],
+            )],
         },
         Fixture {
             name: "client-rdpclient",

@@ -228,3 +228,131 @@ fn a_success_logged_for_the_same_client_and_time_lowers_the_confidence() {
         f.evidence
     );
 }
+
+#[test]
+fn dropped_syns_with_the_firewall_s_5152s_are_a_firewall_drop() {
+    let r = analyze(&[
+        "captures/tcp-dropped.pcap",
+        "eventlog/server-security-wfp.evtx",
+    ]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    // The capture alone says tcp_no_answer; the 5152s name the firewall.
+    assert_eq!(f.cause, "firewall_blocked");
+    assert_eq!(r.connections[0].cause, Some("tcp_no_answer"));
+    assert_eq!(f.severity, "error");
+    assert_eq!(f.confidence, "high");
+    assert_eq!(f.connections, ["c1"]);
+    // EXPECTED.md: frames 1-8, the SYN and its 7 retransmissions.
+    assert!(
+        has_line(f, "frames 1, 2, 3, 4, 5, 6, 7, 8:", "never answered"),
+        "{:#?}",
+        f.evidence
+    );
+    // README: one 5152 per dropped SYN, records 118726-118733, 10.99.1.2:36304 → :3389.
+    assert_eq!(f.events.len(), 8, "{:#?}", f.events);
+    for record in 118726..=118733 {
+        assert!(cites(f, "server-security-wfp.evtx", record), "{record}");
+    }
+    let line = f
+        .evidence
+        .iter()
+        .find(|l| l.contains("server-security-wfp.evtx#118726:"))
+        .expect("5152 line");
+    assert!(
+        line.contains("5152: Firewall dropped a packet 10.99.1.2:36304 → 10.99.2.2:3389"),
+        "{line}"
+    );
+    for fact in [
+        "failed at the tcp stage (firewall_blocked)",
+        "firewall dropped it",
+        "RDPT-SRV 5152 ×8",
+        "(tcp_no_answer)",
+        "8 SYNs to 10.99.2.2:3389 unanswered",
+    ] {
+        assert!(f.summary.contains(fact), "{fact}: {}", f.summary);
+    }
+    // remedies.md, firewall drops port 3389.
+    assert!(
+        f.remediation
+            .join(" ")
+            .contains("Remote Desktop - User Mode (TCP-In)")
+    );
+    assert!(!f.collect_next.is_empty());
+    // One sample per connection: the first 5152 against the first SYN (+0.17 ms).
+    let off = &r.clock_offsets[0];
+    assert_eq!((off.computer.as_str(), off.pairs), ("RDPT-SRV", 1));
+    assert!((off.offset_ms - 0.173).abs() < 0.001, "{off:?}");
+}
+
+#[test]
+fn reset_after_the_client_hello_with_schannel_36870_is_the_private_key() {
+    let r = analyze(&[
+        "captures/server-reset-mid-handshake.pcap",
+        "eventlog/server-system-tlskey.evtx",
+        "eventlog/server-rdpcorets-tlskey.evtx",
+    ]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "private_key_inaccessible");
+    assert_eq!(r.connections[0].cause, Some("tls_aborted"));
+    assert_eq!(f.severity, "error");
+    assert_eq!(f.confidence, "high");
+    assert_eq!(f.connections, ["c1"]);
+    // EXPECTED.md: ClientHello 8, the server's plaintext DPU 10, the server's RST 11.
+    assert!(
+        has_line(f, "frames 8, 10, 11:", "plaintext X.224/MCS PDU"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(
+        has_line(f, "frame 11:", "the server reset"),
+        "{:#?}",
+        f.evidence
+    );
+    // README: 131 (4217) at the SYN, Schannel 36870 (15418) at the ClientHello.
+    assert_eq!(f.events.len(), 2, "{:#?}", f.events);
+    assert!(cites(f, "server-rdpcorets-tlskey.evtx", 4217));
+    assert!(cites(f, "server-system-tlskey.evtx", 15418));
+    for fact in [
+        "failed at the tls stage (private_key_inaccessible)",
+        "could not use the private key",
+        "RDPT-SRV 36870",
+        "0x8009030d (SEC_E_UNKNOWN_CREDENTIALS",
+        "(tls_aborted)",
+        "(frame 10)",
+    ] {
+        assert!(f.summary.contains(fact), "{fact}: {}", f.summary);
+    }
+    // remedies.md, the server cannot use its TLS private key — and not the expired-certificate fix.
+    let fix = f.remediation.join(" ");
+    assert!(fix.contains("NETWORK SERVICE read access"), "{fix}");
+    assert!(fix.contains("MachineKeys_old"), "{fix}");
+    assert!(!fix.contains("certlm.msc"), "{fix}");
+
+    // With the whole System log: RCM 1058/1057 (access denied at service start) and TermDD 56
+    // at the reset join as companions; the 36870 of 03:42:30 (cert-expired.pcap's time, no
+    // capture of it here) stays a finding of its own.
+    let r = analyze(&[
+        "captures/server-reset-mid-handshake.pcap",
+        "eventlog/server-system-tlskey.evtx",
+        "eventlog/server-rdpcorets-tlskey.evtx",
+        "eventlog/server-system.evtx",
+    ]);
+    let causes: Vec<&str> = r.findings.iter().map(|f| f.cause).collect();
+    assert_eq!(
+        causes,
+        ["private_key_inaccessible", "private_key_inaccessible"],
+        "{:#?}",
+        r.findings
+    );
+    let f = &r.findings[0];
+    assert_eq!(f.confidence, "high");
+    for record in [15402, 15403, 15420] {
+        assert!(cites(f, "server-system.evtx", record), "{record}");
+    }
+    assert!(!f.events.iter().any(|e| e.ends_with("#15417")));
+    assert_eq!(r.findings[1].connections, Vec::<String>::new());
+    assert_eq!(r.findings[1].confidence, "medium");
+    assert!(r.findings[1].events[0].ends_with("server-system.evtx#15417"));
+}

@@ -48,6 +48,14 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
     },
     Cause {
+        id: "private_key",
+        title: "the server cannot use the private key of its TLS certificate (MachineKeys corrupt or wrong permissions, common on Azure VMs)",
+        capture: "the server resets, or sends an internal_error alert or a plaintext disconnect, right after the ClientHello: no ServerHello (stage tls, cause tls_aborted or tls_alert)",
+        events: "System: Schannel 36870 (fatal error accessing the TLS server credential private key, e.g. 0x8009030D / 0x8009030E) at the ClientHello; RemoteConnectionManager 1057/1058 with \"access denied\" at service start; TermDD 56",
+        fix: "Give NETWORK SERVICE read access to the certificate's private key, or rename C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys to MachineKeys_old (on Azure through the portal's Run Command) and reboot so the store and the certificate are rebuilt.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
         id: "tls_mismatch",
         title: "TLS version or cipher suite mismatch between client and server",
         capture: "a fatal alert protocol_version / handshake_failure / insufficient_security (stage tls, cause tls_alert); the ClientHello offers only versions the server disabled",
@@ -102,6 +110,22 @@ pub const CAUSES: &[Cause] = &[
         events: "Security 4625 (logon type 3, NtLmSsp) with Status/SubStatus; RdpCoreTS 140; DC 4771/4776",
         fix: "Read the status: bad password (0xC000006A) or stale saved credentials → clear the entry in Credential Manager; locked out, disabled, expired → account fix; 0xC000015B → Remote Desktop Users; KRB_AP_ERR_SKEW → time sync; KDC_ERR_S_PRINCIPAL_UNKNOWN → connect by the name in the SPN, not by IP; no DC reachable → restore DC connectivity.",
         collect: &[COLLECT_SERVER_LOGS, COLLECT_DC_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "clock_skew",
+        title: "the client's and the domain's clocks differ by more than Kerberos allows (5 minutes by default)",
+        capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure) while the KDC answers the client with KRB_AP_ERR_SKEW (37) on port 88; the KRB-ERROR carries the KDC's time",
+        events: "DC: Security 4771 / 4769 with Status 0x25; server: Security 4625 with 0xC0000133 (STATUS_TIME_DIFFERENCE_AT_DC); client: RDPClient 226 with 0x80090324 (SEC_E_TIME_SKEW)",
+        fix: "Fix time sync: `w32tm /query /status` on the client, server and DC, then `w32tm /resync` (domain members follow the domain hierarchy; the PDC emulator follows a reliable source).",
+        collect: &[COLLECT_DC_LOGS, COLLECT_CAPTURE, COLLECT_CLIENT_LOG],
+    },
+    Cause {
+        id: "spn_unknown",
+        title: "the name the client connects to has no Kerberos service principal (TERMSRV/name): connecting by IP address, an alias, or a name not registered for the server",
+        capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure) while the KDC answers KDC_ERR_S_PRINCIPAL_UNKNOWN (7) for TERMSRV/<name> on port 88; Negotiate then falls back to NTLM, which policy may forbid",
+        events: "DC: Security 4769 for TERMSRV/<name> with Status 0x7; client: RDPClient 226 with 0x80090303 (SEC_E_TARGET_UNKNOWN) or 0x80090322 (SEC_E_WRONG_PRINCIPAL)",
+        fix: "Connect by the name registered in the SPN (the server's DNS host name), not by IP or an alias; or register the alias: `setspn -S TERMSRV/alias SERVER`.",
+        collect: &[COLLECT_DC_LOGS, COLLECT_CAPTURE, COLLECT_CLIENT_LOG],
     },
     Cause {
         id: "credssp_policy",
@@ -308,6 +332,12 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
     // §6 status codes.
     (
         Table::Status,
+        0xC000_0133,
+        0xC000_0133,
+        &["clock_skew", "nla_failure"],
+    ),
+    (
+        Table::Status,
         0xC000_015B,
         0xC000_015B,
         &["logon_right", "nla_failure"],
@@ -334,7 +364,19 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
         Table::Status,
         0x8009_030D,
         0x8009_030E,
-        &["server_certificate", "nla_failure"],
+        &["private_key", "server_certificate", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0x8009_0324,
+        0x8009_0324,
+        &["clock_skew", "nla_failure"],
+    ),
+    (
+        Table::Status,
+        0x8009_0303,
+        0x8009_0303,
+        &["spn_unknown", "nla_failure"],
     ),
     (
         Table::Status,
@@ -346,7 +388,7 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
         Table::Status,
         0x8009_0322,
         0x8009_0322,
-        &["server_certificate", "nla_failure"],
+        &["spn_unknown", "server_certificate", "nla_failure"],
     ),
     (
         Table::Status,
@@ -429,6 +471,8 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
     // §8 Kerberos errors.
     (Table::Kerberos, 25, 25, &[]),
     (Table::Kerberos, 52, 52, &[]),
+    (Table::Kerberos, 37, 37, &["clock_skew", "nla_failure"]),
+    (Table::Kerberos, 7, 7, &["spn_unknown", "nla_failure"]),
     (Table::Kerberos, 0, u32::MAX, &["nla_failure"]),
     // Win32.
     (Table::Win32, 64, 64, &["packet_loss", "server_certificate"]),

@@ -6,11 +6,23 @@
 //! What each cause means, which events agree with or contradict it, and its fix are data:
 //! [`RULES`] and [`EVENT_RULES`], whose remediation and what-to-collect come from the
 //! knowledge table of [`super::explain::CAUSES`] (`reference/remedies.md`).
+//!
+//! A capture names the stage and what the wire showed (`tcp_no_answer`, `tls_aborted`,
+//! `nla_failure`); the logs and the side traffic often say why. [`REFINEMENTS`] name the more
+//! precise cause of `REPORT.md` (`firewall_blocked`, `private_key_inaccessible`, `clock_skew`,
+//! `spn_unknown`, `credssp_policy_mismatch`) only when the evidence `remedies.md` asks for is
+//! there beside the capture's failure: a Security 5152 for the dropped SYNs, a Schannel 36870
+//! at the aborted handshake, the KDC's KRB-ERROR or 4769/4771 for the failed CredSSP exchange
+//! — never an error code alone. Evidence against a refinement lowers its confidence. DNS
+//! failures and Kerberos errors of a capture with no RDP connection to explain give findings
+//! of their own when they name the RDP server ([`side_findings`]).
 
 use std::collections::BTreeMap;
 
 use crate::correlate::Joined;
-use crate::report::{ConnectionReport, EventReport, Finding};
+use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
+use crate::handshake::side::SideEvent;
+use crate::report::{ConnectionReport, EventReport, Finding, InputReport};
 
 use super::explain::{CAUSES, Cause};
 
@@ -102,11 +114,167 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// One piece of evidence a refinement looks for.
+pub enum Proof {
+    /// An event joined to the attempt: one of `ids`, and when `field` is given, one of those
+    /// fields holding one of those codes (hex or decimal, as Windows writes them).
+    Event {
+        ids: &'static [u32],
+        field: Option<(&'static [&'static str], &'static [u32])>,
+    },
+    /// A KRB-ERROR sent to the client around the connection (`connections[].kerberos`,
+    /// RFC 4120 §5.9.1) with one of these codes, for a server principal starting with
+    /// `sname` (case-insensitive) when given.
+    Kerberos {
+        codes: &'static [i32],
+        sname: Option<&'static str>,
+    },
+}
+
+/// Statuses with which a server names a credential or account problem (codes.md §6): a 4625
+/// carrying one says NLA failed on the user's credentials, not on Kerberos or CredSSP.
+const CREDENTIAL_STATUSES: &[u32] = &[
+    0xC000_006A,
+    0xC000_0064,
+    0xC000_0234,
+    0xC000_0072,
+    0xC000_0071,
+    0xC000_0224,
+    0xC000_0193,
+    0xC000_006E,
+    0xC000_015B,
+];
+
+/// KRB_AP_ERR_SKEW (RFC 4120 §7.5.9; codes.md §8).
+pub const KRB_AP_ERR_SKEW: i32 = 37;
+/// KDC_ERR_S_PRINCIPAL_UNKNOWN.
+pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
+/// Kerberos allows clocks this far apart by default (5 minutes; RFC 4120 §1.6 leaves it to
+/// policy, Windows' "Maximum tolerance for computer clock synchronization").
+pub const MAX_SKEW_S: f64 = 300.0;
+
+/// A more precise cause than the capture's, when its proof is there.
+pub struct Refinement {
+    /// The connection causes it refines.
+    pub from: &'static [&'static str],
+    /// The finding's cause (`REPORT.md`).
+    pub cause: &'static str,
+    /// The row of [`CAUSES`] with its fix.
+    pub knowledge: &'static str,
+    /// Any of these proves it.
+    pub proof: &'static [Proof],
+    /// Any of these lowers its confidence.
+    pub contradict: &'static [Proof],
+    /// What it is, for the summary.
+    pub what: &'static str,
+}
+
+/// Capture cause + evidence → the precise cause, first match wins (`reference/remedies.md`).
+pub const REFINEMENTS: &[Refinement] = &[
+    Refinement {
+        from: &["tcp_no_answer", "icmp_unreachable"],
+        cause: "firewall_blocked",
+        knowledge: "firewall_drop",
+        proof: &[Proof::Event {
+            ids: &[5152, 5157],
+            field: None,
+        }],
+        contradict: &[Proof::Event {
+            ids: &[131, 1149],
+            field: None,
+        }],
+        what: "the server's firewall dropped it (Windows Filtering Platform)",
+    },
+    Refinement {
+        from: &["tls_aborted", "tls_alert"],
+        cause: "private_key_inaccessible",
+        knowledge: "private_key",
+        proof: &[Proof::Event {
+            ids: &[36870],
+            field: None,
+        }],
+        contradict: &[Proof::Event {
+            ids: &[36874, 1149],
+            field: None,
+        }],
+        what: "the server could not use the private key of its TLS certificate, so it could not answer the ClientHello",
+    },
+    Refinement {
+        from: &["nla_failure"],
+        cause: "clock_skew",
+        knowledge: "clock_skew",
+        proof: &[
+            Proof::Kerberos {
+                codes: &[KRB_AP_ERR_SKEW],
+                sname: None,
+            },
+            Proof::Event {
+                ids: &[4771, 4769],
+                field: Some((&["Status"], &[0x25])),
+            },
+            Proof::Event {
+                ids: &[4625],
+                field: Some((&["Status", "SubStatus"], &[0xC000_0133])),
+            },
+            Proof::Event {
+                ids: &[226],
+                field: Some((&["ErrorCode"], &[0x8009_0324])),
+            },
+        ],
+        contradict: &[Proof::Event {
+            ids: &[4625],
+            field: Some((&["Status", "SubStatus"], CREDENTIAL_STATUSES)),
+        }],
+        what: "Kerberos refused the client's clock (KRB_AP_ERR_SKEW), so NLA could not authenticate",
+    },
+    Refinement {
+        from: &["nla_failure"],
+        cause: "spn_unknown",
+        knowledge: "spn_unknown",
+        proof: &[
+            Proof::Kerberos {
+                codes: &[KDC_ERR_S_PRINCIPAL_UNKNOWN],
+                sname: Some(RDP_SPN_PREFIX),
+            },
+            Proof::Event {
+                ids: &[4769],
+                field: Some((&["Status"], &[0x7])),
+            },
+        ],
+        contradict: &[Proof::Event {
+            ids: &[4625],
+            field: Some((&["Status", "SubStatus"], CREDENTIAL_STATUSES)),
+        }],
+        what: "the domain has no Kerberos principal for the name the client connected to (KDC_ERR_S_PRINCIPAL_UNKNOWN), so NLA could not use Kerberos",
+    },
+    Refinement {
+        from: &["nla_failure"],
+        cause: "credssp_policy_mismatch",
+        knowledge: "credssp_policy",
+        // SEC_E_UNSUPPORTED_FUNCTION after TLS completed: not a TLS version mismatch (TLS
+        // worked), the CredSSP versions (CVE-2018-0886) or policies disagree.
+        proof: &[Proof::Event {
+            ids: &[226],
+            field: Some((&["ErrorCode"], &[0x8009_0302])),
+        }],
+        // The server got as far as checking the user's credentials: CredSSP itself agreed.
+        contradict: &[Proof::Event {
+            ids: &[4625, 140, 1149],
+            field: None,
+        }],
+        what: "client and server disagree on CredSSP (encryption oracle remediation, CVE-2018-0886): the client refused to go on after TLS",
+    },
+];
+
 /// A problem an event shows on its own.
 pub struct EventRule {
     pub cause: &'static str,
     pub ids: &'static [u32],
+    /// When given: one of these fields holds one of these codes.
+    pub when: Option<(&'static [&'static str], &'static [u32])>,
     pub severity: &'static str,
+    /// How sure an event alone makes it: `low` when the event is not specific to RDP.
+    pub confidence: &'static str,
     pub knowledge: &'static str,
     /// What the events say, for the summary.
     pub what: &'static str,
@@ -117,46 +285,192 @@ pub const EVENT_RULES: &[EventRule] = &[
     EventRule {
         cause: "certificate_renewal_failed",
         ids: &[1057, 1058],
+        when: None,
         severity: "warning",
+        confidence: "medium",
         knowledge: "server_certificate",
         what: "could not create or replace its self-signed RDP certificate",
     },
     EventRule {
         cause: "private_key_inaccessible",
         ids: &[36870],
+        when: None,
         severity: "error",
-        knowledge: "server_certificate",
+        confidence: "medium",
+        knowledge: "private_key",
         what: "could not use the private key of its TLS server certificate",
     },
     EventRule {
         cause: "tls_protocol_mismatch",
         ids: &[36871, 36874],
+        when: None,
         severity: "error",
+        confidence: "medium",
         knowledge: "tls_mismatch",
         what: "found no TLS version or cipher suite in common with a client",
     },
     EventRule {
         cause: "logon_right_missing",
         ids: &[4825],
+        when: None,
         severity: "error",
+        confidence: "medium",
         knowledge: "logon_right",
         what: "denied a user who may not log on through Remote Desktop",
     },
     EventRule {
+        cause: "logon_right_missing",
+        ids: &[4625],
+        when: Some((&["Status", "SubStatus"], &[0xC000_015B])),
+        severity: "error",
+        confidence: "medium",
+        knowledge: "logon_right",
+        what: "denied a user who may not log on through Remote Desktop",
+    },
+    EventRule {
+        cause: "clock_skew",
+        ids: &[4625],
+        when: Some((&["Status", "SubStatus"], &[0xC000_0133])),
+        severity: "error",
+        confidence: "medium",
+        knowledge: "clock_skew",
+        what: "rejected a logon because the clocks differ (STATUS_TIME_DIFFERENCE_AT_DC)",
+    },
+    EventRule {
         cause: "logon_failed",
         ids: &[4625],
+        when: None,
         severity: "warning",
+        confidence: "medium",
         knowledge: "nla_failure",
         what: "rejected logons",
     },
     EventRule {
         cause: "firewall_blocked",
         ids: &[5152, 5157],
+        when: None,
         severity: "error",
+        confidence: "medium",
         knowledge: "firewall_drop",
         what: "dropped inbound packets to the RDP port (Windows Filtering Platform)",
     },
+    EventRule {
+        cause: "spn_unknown",
+        // 4769 is in the catalog only for TERMSRV/ service names.
+        ids: &[4769],
+        when: Some((&["Status"], &[0x7])),
+        severity: "error",
+        confidence: "medium",
+        knowledge: "spn_unknown",
+        what: "has no Kerberos principal for an RDP server name a client asked a ticket for (KDC_ERR_S_PRINCIPAL_UNKNOWN)",
+    },
+    EventRule {
+        cause: "clock_skew",
+        // A pre-authentication or ticket request refused for the clock; not tied to RDP by
+        // itself (any Kerberos client), hence low.
+        ids: &[4771, 4769],
+        when: Some((&["Status"], &[0x25])),
+        severity: "warning",
+        confidence: "low",
+        knowledge: "clock_skew",
+        what: "refused Kerberos requests because the client's clock is off (KRB_AP_ERR_SKEW)",
+    },
 ];
+
+/// A coded field's value: hex (`0x25`), decimal, or a signed decimal HRESULT (`-2146893054`).
+fn code(raw: &str) -> Option<u32> {
+    let raw = raw.trim();
+    if let Some(n) = number(raw) {
+        return u32::try_from(n).ok();
+    }
+    raw.parse::<i32>().ok().map(|n| n as u32)
+}
+
+/// True when one of `fields` of the event holds one of `codes`.
+fn has_code(e: &EventReport, fields: &[&str], codes: &[u32]) -> bool {
+    fields.iter().any(|f| {
+        e.fields
+            .get(*f)
+            .and_then(|v| code(v))
+            .is_some_and(|c| codes.contains(&c))
+    })
+}
+
+/// True when the event matches a [`Proof::Event`] (false for the other kinds).
+fn event_proves(p: &Proof, e: &EventReport) -> bool {
+    match p {
+        Proof::Event { ids, field } => {
+            ids.contains(&e.id) && field.is_none_or(|(fields, codes)| has_code(e, fields, codes))
+        }
+        Proof::Kerberos { .. } => false,
+    }
+}
+
+/// True when the KRB-ERROR matches a [`Proof::Kerberos`].
+fn kerberos_proves(p: &Proof, k: &SideEvent) -> bool {
+    match p {
+        Proof::Kerberos { codes, sname } => {
+            k.code.is_some_and(|c| codes.contains(&c))
+                && sname.is_none_or(|prefix| {
+                    k.name.as_deref().is_some_and(|n| {
+                        n.get(..prefix.len())
+                            .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+                    })
+                })
+        }
+        Proof::Event { .. } => false,
+    }
+}
+
+/// Evidence line of a KRB-ERROR: `frame 5: the KDC 10.0.0.1 answered KRB_AP_ERR_SKEW (37) for
+/// TERMSRV/rdp.corp.example@CORP.EXAMPLE; its clock 1050 s ahead of the client's`.
+fn kerberos_line(k: &SideEvent, prefix: &str) -> String {
+    let mut line = format!(
+        "{prefix}frame {}: the KDC {} answered {}{} for {}{}",
+        k.frame,
+        k.server,
+        k.result,
+        k.code.map(|c| format!(" ({c})")).unwrap_or_default(),
+        k.name.as_deref().unwrap_or("?"),
+        k.realm
+            .as_deref()
+            .map(|r| format!("@{r}"))
+            .unwrap_or_default()
+    );
+    if k.code == Some(KRB_AP_ERR_SKEW)
+        && let Some(s) = k.skew_s
+    {
+        let whose = match k.skew_from {
+            Some("client_time") => "the client's (its request's time)",
+            _ => "the capture's",
+        };
+        line.push_str(&format!(
+            "; the KDC's clock {} s {} {whose}",
+            s.abs(),
+            if s >= 0.0 { "ahead of" } else { "behind" }
+        ));
+    }
+    line
+}
+
+/// Evidence line of a DNS lookup.
+fn dns_line(d: &SideEvent, prefix: &str) -> String {
+    let frames = match d.answer_frame {
+        Some(a) if a != d.frame => format!("frames {}, {a}", d.frame),
+        _ => format!("frame {}", d.frame),
+    };
+    let answer = if d.addresses.is_empty() {
+        d.result.clone()
+    } else {
+        d.addresses.join(", ")
+    };
+    format!(
+        "{prefix}{frames}: {} asked {} for {}: {answer}",
+        d.client,
+        d.server,
+        d.name.as_deref().unwrap_or("?")
+    )
+}
 
 fn knowledge(id: &str) -> Option<&'static Cause> {
     CAUSES.iter().find(|c| c.id == id)
@@ -296,6 +610,8 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     if let (Some(by), Some(f)) = (n.reset_by, n.reset_frame) {
         out.push(format!("{prefix}frame {f}: the {by} reset the connection"));
     }
+    out.extend(c.dns.iter().map(|d| dns_line(d, prefix)));
+    out.extend(c.kerberos.iter().map(|k| kerberos_line(k, prefix)));
     out
 }
 
@@ -306,8 +622,82 @@ fn progress(c: &ConnectionReport) -> usize {
         .unwrap_or(0)
 }
 
-/// The findings of a report.
+/// What proves a refinement for one attempt: the joined events and the KRB-ERRORs.
+struct Proved<'a> {
+    rule: &'static Refinement,
+    events: Vec<usize>,
+    kerberos: Vec<&'a SideEvent>,
+}
+
+/// The first refinement of `cause` whose proof is among the attempt's events and KRB-ERRORs.
+fn refine<'a>(
+    cause: &str,
+    evs: &[usize],
+    events: &[EventReport],
+    kerberos: &[&'a SideEvent],
+) -> Option<Proved<'a>> {
+    REFINEMENTS
+        .iter()
+        .filter(|r| r.from.contains(&cause))
+        .find_map(|r| {
+            let ev: Vec<usize> = evs
+                .iter()
+                .copied()
+                .filter(|&k| r.proof.iter().any(|p| event_proves(p, &events[k])))
+                .collect();
+            let krb: Vec<&SideEvent> = kerberos
+                .iter()
+                .copied()
+                .filter(|k| r.proof.iter().any(|p| kerberos_proves(p, k)))
+                .collect();
+            (!ev.is_empty() || !krb.is_empty()).then_some(Proved {
+                rule: r,
+                events: ev,
+                kerberos: krb,
+            })
+        })
+}
+
+/// `RDPT-SRV 5152 ×8: Firewall dropped a packet …` per computer and id, in first-seen order.
+fn event_words(ks: &[usize], events: &[EventReport]) -> Vec<String> {
+    let mut groups: Vec<((&str, u32), Vec<usize>)> = Vec::new();
+    for &k in ks {
+        let key = (events[k].computer.as_str(), events[k].id);
+        match groups.iter_mut().find(|(g, _)| *g == key) {
+            Some((_, list)) => list.push(k),
+            None => groups.push((key, vec![k])),
+        }
+    }
+    groups
+        .iter()
+        .map(|((computer, id), list)| {
+            let times = if list.len() > 1 {
+                format!(" ×{}", list.len())
+            } else {
+                String::new()
+            };
+            format!("{computer} {id}{times}: {}", events[list[0]].summary)
+        })
+        .collect()
+}
+
+/// The findings of a report: one per failed attempt, then what the logs show that no
+/// connection explains, then what the side traffic of captures without such a connection
+/// shows ([`side_findings`]).
 pub fn findings(
+    conns: &[ConnectionReport],
+    events: &[EventReport],
+    joined: &Joined,
+    inputs: &[InputReport],
+) -> Vec<Finding> {
+    let mut out = attempt_findings(conns, events, joined);
+    out.extend(event_findings(events, joined));
+    out.extend(side_findings(inputs, conns, events, joined));
+    out
+}
+
+/// One finding per failed connection attempt.
+fn attempt_findings(
     conns: &[ConnectionReport],
     events: &[EventReport],
     joined: &Joined,
@@ -351,17 +741,48 @@ pub fn findings(
         evs.sort_unstable();
         evs.dedup();
         let mut confidence = c.confidence.unwrap_or("low");
-        let agreeing: Vec<&EventReport> = evs
+        let kerberos: Vec<&SideEvent> = members
             .iter()
-            .map(|&k| &events[k])
-            .filter(|e| rule.is_some_and(|r| r.agree.contains(&e.id)))
+            .flat_map(|&i| conns[i].kerberos.iter())
             .collect();
-        let contradicting: Vec<&EventReport> = evs
-            .iter()
-            .map(|&k| &events[k])
-            .filter(|e| rule.is_some_and(|r| r.contradict.contains(&e.id)))
-            .collect();
-        if !agreeing.is_empty() {
+        let refined = refine(cause, &evs, events, &kerberos);
+        let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
+            Some(p) => (
+                p.events.iter().map(|&k| &events[k]).collect(),
+                evs.iter()
+                    .map(|&k| &events[k])
+                    .filter(|e| p.rule.contradict.iter().any(|c| event_proves(c, e)))
+                    .map(|e| format!("{} contradicts this: {}", e.reference(), e.summary))
+                    .collect(),
+            ),
+            None => (
+                evs.iter()
+                    .map(|&k| &events[k])
+                    .filter(|e| rule.is_some_and(|r| r.agree.contains(&e.id)))
+                    .collect(),
+                evs.iter()
+                    .map(|&k| &events[k])
+                    .filter(|e| rule.is_some_and(|r| r.contradict.contains(&e.id)))
+                    .map(|e| format!("{} contradicts this: {}", e.reference(), e.summary))
+                    .collect(),
+            ),
+        };
+        // A clock difference measured within Kerberos' tolerance speaks against clock skew.
+        if let Some(p) = &refined {
+            for k in &p.kerberos {
+                if k.code == Some(KRB_AP_ERR_SKEW)
+                    && let Some(s) = k.skew_s.filter(|s| s.abs() < MAX_SKEW_S)
+                {
+                    contradicting.push(format!(
+                        "frame {} contradicts this: the clocks differ by {} s only, within Kerberos' {} s",
+                        k.frame,
+                        s.abs(),
+                        MAX_SKEW_S
+                    ));
+                }
+            }
+        }
+        if !agreeing.is_empty() || refined.as_ref().is_some_and(|p| !p.kerberos.is_empty()) {
             confidence = shift(confidence, 1);
         }
         if !contradicting.is_empty() {
@@ -386,35 +807,50 @@ pub fn findings(
             evidence.extend(connection_lines(&conns[i], &prefix));
         }
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
-        for e in &contradicting {
-            evidence.push(format!("{} contradicts this: {}", e.reference(), e.summary));
-        }
-        let (remediation, collect_next) = rule
-            .map(|r| remedy(r.knowledge))
-            .unwrap_or_else(|| remedy(""));
+        evidence.extend(contradicting.iter().cloned());
+        let (remediation, collect_next) = match (&refined, rule) {
+            (Some(p), _) => remedy(p.rule.knowledge),
+            (None, Some(r)) => remedy(r.knowledge),
+            (None, None) => remedy(""),
+        };
         let stage = c.failed_stage.unwrap_or("?");
         let tries = if many {
             format!(" ({} connections)", members.len())
         } else {
             String::new()
         };
-        let mut summary = format!(
-            "RDP from {} to {} at {}{tries} {} at the {stage} stage ({cause}): {}",
-            host(&c.client),
-            c.server,
-            members
-                .iter()
-                .filter_map(|&i| conns[i].start.as_deref())
-                .min()
-                .unwrap_or("?"),
-            if verdict == "failed" {
-                "failed"
-            } else {
-                "stopped, unfinished,"
-            },
-            c.summary
-        );
-        if !agreeing.is_empty() {
+        let start = members
+            .iter()
+            .filter_map(|&i| conns[i].start.as_deref())
+            .min()
+            .unwrap_or("?");
+        let verb = if verdict == "failed" {
+            "failed"
+        } else {
+            "stopped, unfinished,"
+        };
+        let mut summary = match &refined {
+            Some(p) => {
+                let mut proofs = event_words(&p.events, events);
+                proofs.extend(p.kerberos.iter().map(|k| kerberos_line(k, "")));
+                format!(
+                    "RDP from {} to {} at {start}{tries} {verb} at the {stage} stage ({}): {} — {}; the capture alone ({cause}): {}",
+                    host(&c.client),
+                    c.server,
+                    p.rule.cause,
+                    p.rule.what,
+                    proofs.join("; "),
+                    c.summary
+                )
+            }
+            None => format!(
+                "RDP from {} to {} at {start}{tries} {verb} at the {stage} stage ({cause}): {}",
+                host(&c.client),
+                c.server,
+                c.summary
+            ),
+        };
+        if refined.is_none() && !agreeing.is_empty() {
             let mut ids: Vec<String> = agreeing
                 .iter()
                 .map(|e| format!("{} {}", e.computer, e.id))
@@ -425,7 +861,7 @@ pub fn findings(
         }
         summary.push('.');
         out.push(Finding {
-            cause,
+            cause: refined.as_ref().map_or(cause, |p| p.rule.cause),
             severity: if verdict == "failed" {
                 "error"
             } else {
@@ -441,7 +877,6 @@ pub fn findings(
             collect_next,
         });
     }
-    out.extend(event_findings(events, joined));
     out
 }
 
@@ -453,7 +888,11 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         if joined.joined.get(k).copied().unwrap_or(false) {
             continue;
         }
-        let Some(r) = EVENT_RULES.iter().position(|r| r.ids.contains(&e.id)) else {
+        let Some(rule) = EVENT_RULES.iter().position(|r| {
+            r.ids.contains(&e.id)
+                && r.when
+                    .is_none_or(|(fields, codes)| has_code(e, fields, codes))
+        }) else {
             continue;
         };
         if matches!(e.id, 5152 | 5157)
@@ -461,21 +900,6 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
                 != Some(crate::eventlog::catalog::RDP_PORT)
         {
             continue;
-        }
-        let mut rule = r;
-        if e.id == 4625 {
-            let st = |k: &str| {
-                e.fields
-                    .get(k)
-                    .map(|v| v.to_ascii_lowercase())
-                    .unwrap_or_default()
-            };
-            if st("Status") == "0xc000015b" || st("SubStatus") == "0xc000015b" {
-                rule = EVENT_RULES
-                    .iter()
-                    .position(|r| r.cause == "logon_right_missing")
-                    .unwrap_or(r);
-            }
         }
         let client = crate::correlate::event_client(e)
             .map(|(ip, _)| ip)
@@ -509,7 +933,7 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         out.push(Finding {
             cause: rule.cause,
             severity: rule.severity,
-            confidence: "medium",
+            confidence: rule.confidence,
             summary: format!(
                 "{computer} {}{from} {when} (no capture covers it): {}.",
                 rule.what, first.summary
@@ -521,6 +945,179 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             remediation,
             collect_next,
         });
+    }
+    out
+}
+
+/// How long around a side failure the client's own events and connections are looked for.
+const SIDE_WINDOW_NS: i64 = crate::correlate::ATTEMPT_GAP_NS;
+
+/// mstsc disconnect reasons that mean the name did not resolve: those whose only candidate
+/// cause in [`super::explain::RULES`] is name resolution (codes.md §1: 0x104, 0x208, 0x508…).
+fn dns_reason(value: u32) -> bool {
+    super::explain::RULES
+        .iter()
+        .find(|(t, lo, hi, _)| {
+            *t == super::codes::Table::DiscReason && (*lo..=*hi).contains(&value)
+        })
+        .is_some_and(|(_, _, _, causes)| *causes == ["name_resolution"])
+}
+
+/// True when `typed` (what the user typed in mstsc, RDPClient 1024) is the looked-up name or
+/// its first label (`rdp` for `rdp.corp.example`, which the resolver's suffix search made).
+fn same_name(typed: &str, looked_up: &str) -> bool {
+    let (t, l) = (
+        typed.trim().trim_end_matches('.').to_ascii_lowercase(),
+        looked_up.trim_end_matches('.').to_ascii_lowercase(),
+    );
+    !t.is_empty() && (t == l || l.split('.').next() == Some(t.as_str()))
+}
+
+/// Findings from the DNS failures and KRB-ERRORs of captures (`inputs[].side_failures`) that
+/// no RDP connection of the run explains: a KRB-ERROR for a `TERMSRV/` principal (unknown
+/// principal; clock skew measured beyond Kerberos' tolerance), and a failed lookup of the name
+/// the client's RDPClient 1024 says the user typed, with no RDP connection from that client
+/// after it. A DNS failure alone is never one: resolvers' suffix searches fail all day.
+fn side_findings(
+    inputs: &[InputReport],
+    conns: &[ConnectionReport],
+    events: &[EventReport],
+    joined: &Joined,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let attached = |input: &str, frame: u64| {
+        conns.iter().any(|c| {
+            c.input == input
+                && c.kerberos
+                    .iter()
+                    .chain(c.dns.iter())
+                    .any(|e| e.frame == frame)
+        })
+    };
+    let spn = |k: &SideEvent| {
+        k.name.as_deref().is_some_and(|n| {
+            n.get(..RDP_SPN_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(RDP_SPN_PREFIX))
+        })
+    };
+    for input in inputs {
+        // Kerberos: (cause, client, principal) → errors.
+        let mut krb: BTreeMap<(&'static str, String, String), Vec<&SideEvent>> = BTreeMap::new();
+        for k in input.side_failures.iter().filter(|k| k.kind == "kerberos") {
+            if attached(&input.path, k.frame) {
+                continue;
+            }
+            let cause = match k.code {
+                Some(KDC_ERR_S_PRINCIPAL_UNKNOWN) if spn(k) => "spn_unknown",
+                Some(KRB_AP_ERR_SKEW) if k.skew_s.is_some_and(|s| s.abs() >= MAX_SKEW_S) => {
+                    "clock_skew"
+                }
+                _ => continue,
+            };
+            krb.entry((cause, k.client.clone(), k.name.clone().unwrap_or_default()))
+                .or_default()
+                .push(k);
+        }
+        for ((cause, client, principal), ks) in krb {
+            let (remediation, collect_next) = remedy(cause);
+            let what = match cause {
+                "spn_unknown" => format!(
+                    "the KDC {} has no principal {principal}: Kerberos cannot authenticate the RDP server by that name (connect by the name registered in the SPN, not by IP or alias)",
+                    ks[0].server
+                ),
+                _ => format!(
+                    "the KDC {} refused {client}'s requests for its clock (KRB_AP_ERR_SKEW, beyond Kerberos' {MAX_SKEW_S} s)",
+                    ks[0].server
+                ),
+            };
+            out.push(Finding {
+                cause,
+                severity: "error",
+                // Tied to RDP by the TERMSRV principal, not by a connection.
+                confidence: if spn(ks[0]) { "medium" } else { "low" },
+                summary: format!(
+                    "{client} in {} at {} (no RDP connection of the capture explains it): {what}.",
+                    input.path, ks[0].time
+                ),
+                attempt: None,
+                connections: Vec::new(),
+                events: Vec::new(),
+                evidence: ks.iter().map(|k| kerberos_line(k, "")).collect(),
+                remediation,
+                collect_next,
+            });
+        }
+        // DNS: (client, name) → failed lookups.
+        let mut dns: BTreeMap<(String, String), Vec<&SideEvent>> = BTreeMap::new();
+        for d in input.side_failures.iter().filter(|d| d.kind == "dns") {
+            let Some(name) = d.name.clone() else { continue };
+            // A connection from that client soon after: the lookup did not stop it.
+            let connected = conns.iter().any(|c| {
+                c.input == input.path
+                    && host(&c.client) == d.client
+                    && c.start_ns >= d.ts_ns
+                    && c.start_ns - d.ts_ns <= SIDE_WINDOW_NS
+            });
+            if !connected {
+                dns.entry((d.client.clone(), name)).or_default().push(d);
+            }
+        }
+        for ((client, name), ds) in dns {
+            let near = |e: &EventReport| (e.time_ns - ds[0].ts_ns).abs() <= SIDE_WINDOW_NS;
+            let typed: Vec<usize> = (0..events.len())
+                .filter(|&k| {
+                    let e = &events[k];
+                    e.side == "client"
+                        && e.id == 1024
+                        && near(e)
+                        && e.fields.get("Value").is_some_and(|v| same_name(v, &name))
+                })
+                .collect();
+            if typed.is_empty() {
+                continue;
+            }
+            let reasons: Vec<usize> = (0..events.len())
+                .filter(|&k| {
+                    let e = &events[k];
+                    e.side == "client"
+                        && e.id == 1026
+                        && near(e)
+                        && !joined.joined.get(k).copied().unwrap_or(false)
+                        && e.fields
+                            .get("Value")
+                            .and_then(|v| code(v))
+                            .is_some_and(dns_reason)
+                })
+                .collect();
+            let mut ks: Vec<usize> = typed.iter().chain(&reasons).copied().collect();
+            ks.sort_unstable();
+            let (remediation, collect_next) = remedy("name_resolution");
+            let mut evidence: Vec<String> = ds.iter().map(|d| dns_line(d, "")).collect();
+            evidence.extend(ks.iter().map(|&k| event_line(&events[k])));
+            let results: Vec<&str> = ds.iter().map(|d| d.result.as_str()).collect();
+            out.push(Finding {
+                cause: "name_resolution_failed",
+                severity: "error",
+                confidence: if reasons.is_empty() { "medium" } else { "high" },
+                summary: format!(
+                    "{client} could not resolve {name} ({}) at {}, the server name the client was asked to connect to ({}), and no RDP connection followed{}.",
+                    results.join(", "),
+                    ds[0].time,
+                    event_words(&typed, events).join("; "),
+                    if reasons.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; the client agrees ({})", event_words(&reasons, events).join("; "))
+                    }
+                ),
+                attempt: None,
+                connections: Vec::new(),
+                events: ks.iter().map(|&k| events[k].reference()).collect(),
+                evidence,
+                remediation,
+                collect_next,
+            });
+        }
     }
     out
 }

@@ -49,6 +49,15 @@ pub struct SideEvent {
     pub realm: Option<String>,
     /// Kerberos: the KDC's time, to compare with the client's clock (clock skew).
     pub server_time: Option<String>,
+    /// Kerberos: the client's time as its request stated it (`ctime`, RFC 4120 §5.9.1, echoed
+    /// by the KDC when the request carried it).
+    pub client_time: Option<String>,
+    /// Kerberos: the KDC's time minus the client's, in seconds: from `ctime` when the error
+    /// echoes it, else from the capture's timestamp of the error (the capturing host's clock;
+    /// `skew_from` says which).
+    pub skew_s: Option<f64>,
+    /// `client_time` or `capture_time`.
+    pub skew_from: Option<&'static str>,
 }
 
 impl SideEvent {
@@ -87,6 +96,9 @@ impl PendingQuery {
             code: None,
             realm: None,
             server_time: None,
+            client_time: None,
+            skew_s: None,
+            skew_from: None,
         }
     }
 }
@@ -194,6 +206,9 @@ impl SideTracker {
             code: None,
             realm: None,
             server_time: None,
+            client_time: None,
+            skew_s: None,
+            skew_from: None,
         });
     }
 
@@ -215,6 +230,40 @@ impl SideTracker {
         };
         let code = err.error_code.0;
         let sname = err.sname.name_string.join("/");
+        // KerberosTime fields (the asn1-rs type is not named here, its fields are).
+        let s = &err.stime.0;
+        let stime = krb_time_ns(
+            [
+                s.year,
+                s.month.into(),
+                s.day.into(),
+                s.hour.into(),
+                s.minute.into(),
+                s.second.into(),
+            ],
+            Some(err.susec),
+            s.millisecond,
+        );
+        let ctime = err.ctime.as_ref().and_then(|c| {
+            let c = &c.0;
+            krb_time_ns(
+                [
+                    c.year,
+                    c.month.into(),
+                    c.day.into(),
+                    c.hour.into(),
+                    c.minute.into(),
+                    c.second.into(),
+                ],
+                err.cusec,
+                c.millisecond,
+            )
+        });
+        let (skew_s, skew_from) = match (stime, ctime) {
+            (Some(s), Some(c)) => (Some(seconds(s - c)), Some("client_time")),
+            (Some(s), None) => (Some(seconds(s - d.ts_ns)), Some("capture_time")),
+            _ => (None, None),
+        };
         self.push(SideEvent {
             kind: "kerberos",
             frame: d.frame,
@@ -229,6 +278,9 @@ impl SideTracker {
             code: Some(code),
             realm: Some(err.realm.0.clone()),
             server_time: Some(format!("{}", err.stime)),
+            client_time: err.ctime.as_ref().map(|c| format!("{c}")),
+            skew_s,
+            skew_from,
         });
     }
 
@@ -260,6 +312,37 @@ impl SideTracker {
         self.events.sort_by_key(|e| (e.frame, e.answer_frame));
         (self.events, self.dropped)
     }
+}
+
+/// Seconds, to the millisecond.
+fn seconds(ns: i64) -> f64 {
+    (ns as f64 / 1e6).round() / 1e3
+}
+
+/// A KerberosTime (RFC 4120 §5.2.3: GeneralizedTime, UTC, no fraction) — `[year, month, day,
+/// hour, minute, second]` — plus its microseconds field, as nanoseconds since 1970; None for
+/// an impossible date.
+fn krb_time_ns(t: [u32; 6], usec: Option<u32>, millis: Option<u16>) -> Option<i64> {
+    let [year, month, day, hour, minute, second] = t;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 (H. Hinnant's days_from_civil).
+    let (y, m, d) = (i64::from(year), i64::from(month), i64::from(day));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs =
+        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second.min(60));
+    let frac = match usec {
+        Some(u) => i64::from(u.min(999_999)) * 1000,
+        None => i64::from(millis.unwrap_or(0)) * 1_000_000,
+    };
+    secs.checked_mul(1_000_000_000)?.checked_add(frac)
 }
 
 /// A DNS message, as far as this tool needs it (RFC 1035 §4.1).
@@ -466,6 +549,21 @@ mod tests {
             (events[1].frame, events[1].result.as_str()),
             (3, "no answer")
         );
+    }
+
+    #[test]
+    fn kerberos_times_to_instants() {
+        // 2026-11-22T04:00:00Z is 1795320000 s (tshark's epoch time of the fixtures, plus 18:10).
+        assert_eq!(
+            krb_time_ns([2026, 11, 22, 4, 0, 0], Some(250_000), None),
+            Some(1_795_320_000_250_000_000)
+        );
+        assert_eq!(
+            krb_time_ns([2000, 2, 29, 0, 0, 0], None, Some(5)),
+            Some(951_782_400_005_000_000)
+        );
+        assert_eq!(krb_time_ns([2026, 13, 1, 0, 0, 0], None, None), None);
+        assert_eq!(krb_time_ns([u32::MAX, 1, 1, 0, 0, 0], None, None), None);
     }
 
     #[test]
