@@ -1407,16 +1407,27 @@ fn write_large_evtx() -> Result<(), String> {
         .flat_map(|f| f.events.iter())
         .map(record)
         .collect::<Result<_, _>>()?;
+    // EVTX_CATALOG_EVERY=K keeps every K-th record a catalog event and gives the others id
+    // 4688 (process creation, outside the catalog), as in a real Security log.
+    let every: u64 = std::env::var("EVTX_CATALOG_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let records: Vec<Record> = (0..n)
         .map(|i| {
             let mut r = base[(i % base.len() as u64) as usize].clone();
             r.id = i + 1;
             r.content.values[10] = Value::U64(i + 1);
+            if i % every != 0 {
+                r.content.values[3] = Value::U16(4688);
+            }
             r
         })
         .collect();
     let bytes = write_evtx(&records).map_err(|e| e.to_string())?;
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    std::fs::write(out.join("large.evtx"), bytes).map_err(|e| e.to_string())
+    let name = std::env::var("EVTX_OUT").unwrap_or_else(|_| "large.evtx".to_string());
+    std::fs::write(out.join(name), bytes).map_err(|e| e.to_string())
 }

@@ -229,6 +229,10 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     }
     // Pass 3: address-only events, cut into attempts.
     let mut attempts: BTreeMap<(String, String), Vec<Vec<usize>>> = BTreeMap::new();
+    // The RdpCoreTS activity ids each attempt holds, beside `attempts` (same keys, same
+    // order): matching an event to its attempt stays linear even when one attempt gathers
+    // thousands of events.
+    let mut activities: HashMap<(String, String), Vec<Vec<&str>>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         if session(e).is_some() {
@@ -241,25 +245,22 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         ) {
             continue;
         }
-        let list = attempts.entry((e.computer.clone(), a)).or_default();
+        let key = (e.computer.clone(), a);
+        let acts = activities.entry(key.clone()).or_default();
+        let list = attempts.entry(key).or_default();
+        let core_activity = (e.channel == CORE)
+            .then_some(e.activity_id.as_deref())
+            .flatten();
         // Two connections of one client can overlap: RdpCoreTS's activity id says which
         // attempt an event belongs to (the 140 of the 131 it follows).
-        let same_activity = (e.channel == CORE && e.id != 131)
-            .then_some(e.activity_id.as_deref())
-            .flatten()
-            .and_then(|act| {
-                // The last few attempts only: a flood from one address stays linear.
-                let from = list.len().saturating_sub(16);
-                list[from..]
-                    .iter()
-                    .rposition(|l| {
-                        l.iter().any(|&j| {
-                            events[j].channel == CORE
-                                && events[j].activity_id.as_deref() == Some(act)
-                        })
-                    })
-                    .map(|k| from + k)
-            });
+        let same_activity = core_activity.filter(|_| e.id != 131).and_then(|act| {
+            // The last few attempts only: a flood from one address stays linear.
+            let from = acts.len().saturating_sub(16);
+            acts[from..]
+                .iter()
+                .rposition(|l| l.contains(&act))
+                .map(|k| from + k)
+        });
         if let Some(k) = same_activity {
             list[k].push(i);
             continue;
@@ -273,8 +274,14 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         };
         if new {
             list.push(vec![i]);
+            acts.push(Vec::new());
         } else if let Some(l) = list.last_mut() {
             l.push(i);
+        }
+        if let (Some(act), Some(l)) = (core_activity, acts.last_mut())
+            && !l.contains(&act)
+        {
+            l.push(act);
         }
     }
     let mut out_attempts: Vec<Building> = Vec::new();
