@@ -1,6 +1,10 @@
 //! Findings end to end on the fixtures: captures joined with the event logs made to match
 //! them. Expected values come from `fixtures/captures/EXPECTED.md` and
-//! `fixtures/eventlog/README.md`.
+//! `fixtures/eventlog/README.md`. The rules that need side traffic (Kerberos, DNS) or events
+//! no fixture has (4769, 4771, RDPClient 226) are tested on a real capture with frames added
+//! (etherparse, `tests/support`) and on Event Viewer XML written here.
+
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -355,4 +359,751 @@ fn reset_after_the_client_hello_with_schannel_36870_is_the_private_key() {
     assert_eq!(r.findings[1].connections, Vec::<String>::new());
     assert_eq!(r.findings[1].confidence, "medium");
     assert!(r.findings[1].events[0].ends_with("server-system.evtx#15417"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules from side traffic and KDC/client events.
+
+/// A DER tag-length-value.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A DER INTEGER, minimal length.
+fn int(v: u32) -> Vec<u8> {
+    let mut b: Vec<u8> = v.to_be_bytes().to_vec();
+    while b.len() > 1 && b[0] == 0 && b[1] & 0x80 == 0 {
+        b.remove(0);
+    }
+    if b[0] & 0x80 != 0 {
+        b.insert(0, 0);
+    }
+    tlv(0x02, &b)
+}
+
+/// KRB-ERROR (RFC 4120 §5.9.1): pvno 5, msg-type 30, [ctime, cusec], stime, susec,
+/// error-code, realm, sname. Times as GeneralizedTime `YYYYMMDDHHMMSSZ`.
+fn krb_error(
+    code: u32,
+    ctime: Option<(&str, u32)>,
+    stime: (&str, u32),
+    realm: &str,
+    sname: &[&str],
+) -> Vec<u8> {
+    let names: Vec<u8> = sname.iter().flat_map(|n| tlv(0x1b, n.as_bytes())).collect();
+    let principal = tlv(
+        0x30,
+        &[tlv(0xa0, &int(2)), tlv(0xa1, &tlv(0x30, &names))].concat(),
+    );
+    let mut body = vec![tlv(0xa0, &int(5)), tlv(0xa1, &int(30))];
+    if let Some((t, us)) = ctime {
+        body.push(tlv(0xa2, &tlv(0x18, t.as_bytes())));
+        body.push(tlv(0xa3, &int(us)));
+    }
+    body.extend([
+        tlv(0xa4, &tlv(0x18, stime.0.as_bytes())),
+        tlv(0xa5, &int(stime.1)),
+        tlv(0xa6, &int(code)),
+        tlv(0xa9, &tlv(0x1b, realm.as_bytes())),
+        tlv(0xaa, &principal),
+    ]);
+    tlv(0x7e, &tlv(0x30, &body.concat()))
+}
+
+/// A DNS query (or, with `rcode`, its answer) for `name` (RFC 1035 §4.1).
+fn dns(id: u16, name: &str, rcode: Option<u8>) -> Vec<u8> {
+    let mut b = id.to_be_bytes().to_vec();
+    let flags: u16 = match rcode {
+        Some(r) => 0x8180 | r as u16,
+        None => 0x0100,
+    };
+    b.extend(flags.to_be_bytes());
+    b.extend([0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        b.push(label.len() as u8);
+        b.extend(label.as_bytes());
+    }
+    b.extend([0, 0, 1, 0, 1]);
+    b
+}
+
+/// The records of a little-endian microsecond pcap (the fixtures' format).
+fn pcap_records(bytes: &[u8]) -> Vec<(i64, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let u = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
+        let (sec, usec, len) = (u(at) as i64, u(at + 4) as i64, u(at + 8) as usize);
+        out.push((
+            sec * 1_000_000_000 + usec * 1000,
+            bytes[at + 16..at + 16 + len].to_vec(),
+        ));
+        at += 16 + len;
+    }
+    out
+}
+
+/// A fixture capture with `extra` Ethernet frames added in time order, written to `dir`.
+fn capture_with(dir: &Path, rel: &str, extra: &[(i64, Vec<u8>)]) -> PathBuf {
+    let bytes = std::fs::read(fixture(rel)).expect("fixture");
+    assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "LE µs pcap");
+    let mut frames = pcap_records(&bytes);
+    frames.extend(extra.iter().cloned());
+    frames.sort_by_key(|f| f.0);
+    let name = Path::new(rel).file_name().expect("name");
+    support::write(
+        dir,
+        &name.to_string_lossy(),
+        &support::Pcap::new(1).file(&frames),
+    )
+}
+
+/// nla-wrong-password.pcap's first SYN: 2026-11-22T03:42:37.553628Z.
+const NLA_SYN_NS: i64 = 1_795_318_957_553_628_000;
+
+/// A KRB-ERROR from the KDC 10.99.0.10 to the client 10.99.1.2, 13.6 ms before
+/// nla-wrong-password.pcap's first SYN (so frame 1 of the result).
+fn kdc_says(krb: Vec<u8>) -> (i64, Vec<u8>) {
+    (
+        NLA_SYN_NS - 13_628_000,
+        support::Link::Eth.wrap(&support::udp(
+            support::ep("10.99.0.10:88"),
+            support::ep("10.99.1.2:56850"),
+            &krb,
+        )),
+    )
+}
+
+/// One event as Event Viewer's "Save All Events As… XML" writes it.
+struct Xe<'a> {
+    provider: &'a str,
+    guid: &'a str,
+    id: u32,
+    level: u8,
+    task: u16,
+    keywords: &'a str,
+    time: &'a str,
+    record: u64,
+    pid: u32,
+    tid: u32,
+    channel: &'a str,
+    computer: &'a str,
+    user: Option<&'a str>,
+    data: Vec<(&'a str, &'a str)>,
+}
+
+fn export(events: &[Xe]) -> String {
+    let mut x =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?><Events>");
+    for e in events {
+        x.push_str(&format!(
+            "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider Name=\"{}\" Guid=\"{}\"/><EventID>{}</EventID><Version>0</Version><Level>{}</Level><Task>{}</Task><Opcode>0</Opcode><Keywords>{}</Keywords><TimeCreated SystemTime=\"{}\"/><EventRecordID>{}</EventRecordID><Correlation/><Execution ProcessID=\"{}\" ThreadID=\"{}\"/><Channel>{}</Channel><Computer>{}</Computer>{}</System><EventData>",
+            e.provider,
+            e.guid,
+            e.id,
+            e.level,
+            e.task,
+            e.keywords,
+            e.time,
+            e.record,
+            e.pid,
+            e.tid,
+            e.channel,
+            e.computer,
+            match e.user {
+                Some(u) => format!("<Security UserID=\"{u}\"/>"),
+                None => "<Security/>".to_string(),
+            }
+        ));
+        for (n, v) in &e.data {
+            x.push_str(&format!("<Data Name=\"{n}\">{v}</Data>"));
+        }
+        x.push_str("</EventData></Event>");
+    }
+    x.push_str("</Events>");
+    x
+}
+
+const SECURITY: &str = "Microsoft-Windows-Security-Auditing";
+const SECURITY_GUID: &str = "{54849625-5478-4994-a5ba-3e3b0328c30d}";
+const DC: &str = "RDPT-DC.rdpt.test";
+
+/// Security 4769 on the DC, failed (Audit Failure), for TERMSRV/10.99.2.2: the field list and
+/// order of the version-0 4769 (TargetUserName … TransmittedServices), `::ffff:` client address.
+fn ticket_refused(record: u64, time: &'static str, status: &'static str) -> Xe<'static> {
+    Xe {
+        provider: SECURITY,
+        guid: SECURITY_GUID,
+        id: 4769,
+        level: 0,
+        task: 14337,
+        keywords: "0x8010000000000000",
+        time,
+        record,
+        pid: 580,
+        tid: 2128,
+        channel: "Security",
+        computer: DC,
+        user: None,
+        data: vec![
+            ("TargetUserName", "rdptest@RDPT.TEST"),
+            ("TargetDomainName", "RDPT.TEST"),
+            ("ServiceName", "TERMSRV/10.99.2.2"),
+            ("ServiceSid", "S-1-0-0"),
+            ("TicketOptions", "0x40810000"),
+            ("TicketEncryptionType", "0xffffffff"),
+            ("IpAddress", "::ffff:10.99.1.2"),
+            ("IpPort", "56851"),
+            ("Status", status),
+            ("LogonGuid", "{00000000-0000-0000-0000-000000000000}"),
+            ("TransmittedServices", "-"),
+        ],
+    }
+}
+
+/// Security 4771 on the DC (the field list of the real record 887114 in
+/// EVTX-ATTACK-SAMPLES/kerberos_pwd_spray_4771.evtx).
+fn preauth_failed(record: u64, time: &'static str, status: &'static str) -> Xe<'static> {
+    Xe {
+        provider: SECURITY,
+        guid: SECURITY_GUID,
+        id: 4771,
+        level: 0,
+        task: 14339,
+        keywords: "0x8010000000000000",
+        time,
+        record,
+        pid: 580,
+        tid: 2128,
+        channel: "Security",
+        computer: DC,
+        user: None,
+        data: vec![
+            ("TargetUserName", "rdptest"),
+            ("TargetSid", "S-1-5-21-3623811015-3361044348-30300820-1013"),
+            ("ServiceName", "krbtgt/RDPT.TEST"),
+            ("TicketOptions", "0x40810010"),
+            ("Status", status),
+            ("PreAuthType", "2"),
+            ("IpAddress", "::ffff:10.99.1.2"),
+            ("IpPort", "56849"),
+            ("CertIssuerName", ""),
+            ("CertSerialNumber", ""),
+            ("CertThumbprint", ""),
+        ],
+    }
+}
+
+/// RDPClient/Operational (ClientActiveXCore) on the client: 1024 connecting, 1026 disconnect
+/// reason (as fixtures/eventlog/client-rdpclient), 226 state-transition error (OSSEM's field
+/// names; the state names are made up).
+fn client_event(
+    id: u32,
+    record: u64,
+    time: &'static str,
+    data: Vec<(&'static str, &'static str)>,
+) -> Xe<'static> {
+    Xe {
+        provider: "Microsoft-Windows-TerminalServices-ClientActiveXCore",
+        guid: "{28AA95BB-D444-4719-A36F-40462168127E}",
+        id,
+        level: if id == 226 { 3 } else { 4 },
+        task: 101,
+        keywords: "0x4000000000000000",
+        time,
+        record,
+        pid: 5312,
+        tid: 6044,
+        channel: "Microsoft-Windows-TerminalServices-RDPClient/Operational",
+        computer: "RDPT-CLIENT",
+        user: Some("S-1-5-21-1004336348-1177238915-682003330-1001"),
+        data,
+    }
+}
+
+fn write_xml(dir: &Path, name: &str, events: &[Xe]) -> PathBuf {
+    support::write(dir, name, export(events).as_bytes())
+}
+
+fn run(paths: &[PathBuf]) -> Report {
+    analyze_paths(paths, &Options::default())
+}
+
+#[test]
+fn kdc_skew_error_beside_a_failed_nla_is_clock_skew() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The client's request said 03:42:37.540000; the KDC's clock says 04:00:07.540000.
+    let cap = capture_with(
+        dir.path(),
+        "captures/nla-wrong-password.pcap",
+        &[kdc_says(krb_error(
+            37,
+            Some(("20261122034237Z", 540_000)),
+            ("20261122040007Z", 540_000),
+            "RDPT.TEST",
+            &["TERMSRV", "rdpt-srv.rdpt.test"],
+        ))],
+    );
+    let r = run(std::slice::from_ref(&cap));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "clock_skew");
+    assert_eq!(f.severity, "error");
+    // The NLA failure is inferred (medium); the KDC's error raises it.
+    assert_eq!(f.confidence, "high");
+    assert_eq!(f.connections, ["c1", "c2"]);
+    assert!(f.events.is_empty());
+    assert_eq!(r.connections[1].cause, Some("nla_failure"));
+    let k = &r.connections[0].kerberos[0];
+    assert_eq!(
+        (k.frame, k.skew_s, k.skew_from),
+        (1, Some(1050.0), Some("client_time"))
+    );
+    let krb = "frame 1: the KDC 10.99.0.10 answered KRB_AP_ERR_SKEW (37) for TERMSRV/rdpt-srv.rdpt.test@RDPT.TEST; the KDC's clock 1050 s ahead of the client's (its request's time)";
+    assert!(
+        f.evidence.iter().any(|l| l.ends_with(krb)),
+        "{:#?}",
+        f.evidence
+    );
+    for fact in [
+        "failed at the nla stage (clock_skew)",
+        "KRB_AP_ERR_SKEW",
+        "1050 s ahead",
+        "(nla_failure)",
+        "(frame 41)",
+    ] {
+        assert!(f.summary.contains(fact), "{fact}: {}", f.summary);
+    }
+    assert!(f.remediation.join(" ").contains("w32tm /resync"));
+
+    // The server's 4625s say the password was wrong: they speak against it.
+    let r = run(&[cap, fixture("eventlog/server-security.evtx")]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "clock_skew");
+    assert_eq!(f.confidence, "medium");
+    assert!(
+        has_line(f, "/", "server-security.evtx#118734 contradicts this"),
+        "{:#?}",
+        f.evidence
+    );
+}
+
+#[test]
+fn a_skew_error_whose_clocks_agree_is_doubted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // No ctime: the skew is measured against the capture (03:42:37.54): 60 s, within 300.
+    let cap = capture_with(
+        dir.path(),
+        "captures/nla-wrong-password.pcap",
+        &[kdc_says(krb_error(
+            37,
+            None,
+            ("20261122034337Z", 540_000),
+            "RDPT.TEST",
+            &["TERMSRV", "rdpt-srv.rdpt.test"],
+        ))],
+    );
+    let r = run(&[cap]);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "clock_skew");
+    // Medium + 1 for the KDC's error − 1 for the measured difference.
+    assert_eq!(f.confidence, "medium");
+    assert!(
+        f.evidence.iter().any(|l| l
+            == "frame 1 contradicts this: the clocks differ by 60 s only, within Kerberos' 300 s"),
+        "{:#?}",
+        f.evidence
+    );
+    assert_eq!(r.connections[0].kerberos[0].skew_from, Some("capture_time"));
+}
+
+#[test]
+fn unknown_termsrv_principal_beside_a_failed_nla_is_spn_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = capture_with(
+        dir.path(),
+        "captures/nla-wrong-password.pcap",
+        &[kdc_says(krb_error(
+            7,
+            None,
+            ("20261122034237Z", 540_000),
+            "RDPT.TEST",
+            &["TERMSRV", "10.99.2.2"],
+        ))],
+    );
+    let r = run(std::slice::from_ref(&cap));
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "spn_unknown");
+    assert_eq!(f.confidence, "high");
+    assert!(
+        has_line(
+            f,
+            "frame 1:",
+            "answered KDC_ERR_S_PRINCIPAL_UNKNOWN (7) for TERMSRV/10.99.2.2@RDPT.TEST"
+        ),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(f.summary.contains("(spn_unknown)"), "{}", f.summary);
+    assert!(f.summary.contains("no Kerberos principal"), "{}", f.summary);
+    assert!(f.remediation.join(" ").contains("setspn -S TERMSRV/"));
+    // A KRB-ERROR for another service is not this.
+    let cap = capture_with(
+        dir.path(),
+        "captures/nla-wrong-password.pcap",
+        &[kdc_says(krb_error(
+            7,
+            None,
+            ("20261122034237Z", 540_000),
+            "RDPT.TEST",
+            &["cifs", "files.rdpt.test"],
+        ))],
+    );
+    let r = run(&[cap]);
+    assert_eq!(r.findings[0].cause, "nla_failure");
+    assert_eq!(r.findings[0].confidence, "medium");
+}
+
+#[test]
+fn dc_4769_for_termsrv_with_0x7_is_spn_unknown_with_or_without_a_capture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // At the second connection's CredSSP (03:42:37.60), from 10.99.1.2.
+    let dc = write_xml(
+        dir.path(),
+        "dc-security.xml",
+        &[ticket_refused(
+            5521,
+            "2026-11-22T03:42:37.600000000Z",
+            "0x7",
+        )],
+    );
+    let r = run(&[fixture("captures/nla-wrong-password.pcap"), dc.clone()]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "spn_unknown");
+    assert_eq!(f.confidence, "high");
+    assert!(
+        f.events[0].ends_with("dc-security.xml#5521"),
+        "{:#?}",
+        f.events
+    );
+    let line = f
+        .evidence
+        .iter()
+        .find(|l| l.contains("dc-security.xml#5521:"))
+        .expect("4769 line");
+    assert!(
+        line.contains("Service ticket for TERMSRV/10.99.2.2 requested by rdptest@RDPT.TEST from ::ffff:10.99.1.2: 0x7 (KDC_ERR_S_PRINCIPAL_UNKNOWN)"),
+        "{line}"
+    );
+    assert!(
+        f.summary.contains("RDPT-DC.rdpt.test 4769"),
+        "{}",
+        f.summary
+    );
+
+    // The DC's log alone: an event finding, medium.
+    let r = run(&[dc]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.confidence), ("spn_unknown", "medium"));
+    assert!(
+        f.summary
+            .starts_with("RDPT-DC.rdpt.test has no Kerberos principal"),
+        "{}",
+        f.summary
+    );
+
+    // A successful ticket (Status 0x0) is no finding; a 4769 for another service is not in
+    // the catalog at all.
+    let mut other = ticket_refused(5523, "2026-11-22T03:42:37.600000000Z", "0x7");
+    other.data[2] = ("ServiceName", "cifs/files.rdpt.test");
+    let ok = write_xml(
+        dir.path(),
+        "dc-ok.xml",
+        &[
+            ticket_refused(5522, "2026-11-22T03:42:37.600000000Z", "0x0"),
+            other,
+        ],
+    );
+    let r = run(&[ok]);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert_eq!(r.events.len(), 1);
+}
+
+#[test]
+fn dc_4771_with_0x25_alone_is_a_low_confidence_clock_skew() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dc = write_xml(
+        dir.path(),
+        "dc-4771.xml",
+        &[
+            preauth_failed(7001, "2026-11-22T03:42:30.100000000Z", "0x25"),
+            preauth_failed(7002, "2026-11-22T03:42:31.100000000Z", "0x18"),
+        ],
+    );
+    let r = run(&[dc]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity, f.confidence),
+        ("clock_skew", "warning", "low")
+    );
+    assert_eq!(f.events.len(), 1);
+    assert!(f.events[0].ends_with("dc-4771.xml#7001"));
+    assert!(
+        f.evidence[0].contains("0x25 (KRB_AP_ERR_SKEW)"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(f.summary.contains("from 10.99.1.2"), "{}", f.summary);
+}
+
+#[test]
+fn unsupported_function_after_tls_is_a_credssp_policy_mismatch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // mstsc's 226 with SEC_E_UNSUPPORTED_FUNCTION (0x80090302 = 2148074242) during the second
+    // connection's CredSSP exchange (03:42:37.60).
+    let client = write_xml(
+        dir.path(),
+        "client.xml",
+        &[client_event(
+            226,
+            61,
+            "2026-11-22T03:42:37.600000000Z",
+            vec![
+                ("StateTransitionName", "CredSSP"),
+                ("PreviousState", "4"),
+                ("PreviousStateName", "CSSP_Handshake"),
+                ("NewState", "9"),
+                ("NewStateName", "CSSP_Failed"),
+                ("Event", "3"),
+                ("EventName", "CSSP_Error"),
+                ("ErrorCode", "2148074242"),
+            ],
+        )],
+    );
+    let r = run(&[fixture("captures/nla-wrong-password.pcap"), client.clone()]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, "credssp_policy_mismatch");
+    assert_eq!(f.confidence, "high");
+    assert!(f.events[0].ends_with("client.xml#61"));
+    assert!(
+        has_line(f, "", "SEC_E_UNSUPPORTED_FUNCTION"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(
+        f.summary.contains("(credssp_policy_mismatch)"),
+        "{}",
+        f.summary
+    );
+    assert!(f.summary.contains("CVE-2018-0886"), "{}", f.summary);
+    assert!(
+        f.remediation
+            .join(" ")
+            .contains("Encryption Oracle Remediation")
+    );
+
+    // The server's RdpCoreTS 140s (it checked the credentials): CredSSP itself worked.
+    let r = run(&[
+        fixture("captures/nla-wrong-password.pcap"),
+        client,
+        fixture("eventlog/server-rdpcorets.evtx"),
+    ]);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.confidence),
+        ("credssp_policy_mismatch", "medium")
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|l| l.contains("server-rdpcorets.evtx#4215 contradicts this")),
+        "{:#?}",
+        f.evidence
+    );
+
+    // The same code with the TLS handshake failing is not CredSSP: no refinement.
+    let r = run(&[
+        fixture("captures/server-reset-mid-handshake.pcap"),
+        write_xml(
+            dir.path(),
+            "client-tls.xml",
+            &[client_event(
+                226,
+                62,
+                "2026-11-22T03:42:52.430000000Z",
+                vec![("ErrorCode", "0x80090302")],
+            )],
+        ),
+    ]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(r.findings[0].cause, "tls_aborted");
+}
+
+/// A capture of a client whose lookup of the server name fails, and nothing else.
+fn failed_lookup(dir: &Path, rcode: u8) -> PathBuf {
+    let t = NLA_SYN_NS;
+    let (client, resolver) = (support::ep("10.99.1.2:53001"), support::ep("10.99.0.53:53"));
+    let frames = vec![
+        (
+            t,
+            support::Link::Eth.wrap(&support::udp(
+                client,
+                resolver,
+                &dns(0x51, "rdp.rdpt.test", None),
+            )),
+        ),
+        (
+            t + 2_000_000,
+            support::Link::Eth.wrap(&support::udp(
+                resolver,
+                client,
+                &dns(0x51, "rdp.rdpt.test", Some(rcode)),
+            )),
+        ),
+    ];
+    support::write(dir, "dns.pcap", &support::Pcap::new(1).file(&frames))
+}
+
+#[test]
+fn the_typed_name_not_resolving_is_name_resolution_failed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = failed_lookup(dir.path(), 3);
+    // mstsc: connecting to "rdp" (the resolver appended rdpt.test), then reason 260
+    // (disconnectReasonDNSLookupFailed).
+    let typed = client_event(
+        1024,
+        70,
+        "2026-11-22T03:42:37.550000000Z",
+        vec![
+            ("Name", "Server Name"),
+            ("Value", "rdp"),
+            ("CustomLevel", "Info"),
+        ],
+    );
+    let gave_up = client_event(
+        1026,
+        71,
+        "2026-11-22T03:42:37.560000000Z",
+        vec![
+            ("Name", "Disconnect Reason"),
+            ("Value", "260"),
+            ("CustomLevel", "Info"),
+        ],
+    );
+    let both = write_xml(dir.path(), "client-both.xml", &[typed, gave_up]);
+    let r = run(&[cap.clone(), both]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity, f.confidence),
+        ("name_resolution_failed", "error", "high")
+    );
+    assert_eq!(f.events.len(), 2);
+    assert!(f.events[0].ends_with("client-both.xml#70"));
+    assert!(f.events[1].ends_with("client-both.xml#71"));
+    assert_eq!(
+        f.evidence[0],
+        "frames 1, 2: 10.99.1.2 asked 10.99.0.53 for rdp.rdpt.test: NXDOMAIN"
+    );
+    assert!(
+        f.summary.starts_with(
+            "10.99.1.2 could not resolve rdp.rdpt.test (NXDOMAIN) at 2026-11-22T03:42:37.553628Z"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary
+            .contains("RDPT-CLIENT 1024: Client connecting to rdp"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary.contains("the client agrees (RDPT-CLIENT 1026"),
+        "{}",
+        f.summary
+    );
+    assert!(f.remediation.join(" ").contains("Connect by IP to confirm"));
+
+    // Only the name typed: medium.
+    let typed_only = write_xml(
+        dir.path(),
+        "client-1024.xml",
+        &[client_event(
+            1024,
+            70,
+            "2026-11-22T03:42:37.550000000Z",
+            vec![
+                ("Name", "Server Name"),
+                ("Value", "rdp.rdpt.test"),
+                ("CustomLevel", "Info"),
+            ],
+        )],
+    );
+    let r = run(&[cap.clone(), typed_only]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(r.findings[0].confidence, "medium");
+
+    // The failure alone, or for a name nobody typed: no finding (suffix searches fail daily).
+    let r = run(std::slice::from_ref(&cap));
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    let other = write_xml(
+        dir.path(),
+        "client-other.xml",
+        &[client_event(
+            1024,
+            70,
+            "2026-11-22T03:42:37.550000000Z",
+            vec![
+                ("Name", "Server Name"),
+                ("Value", "10.99.2.2"),
+                ("CustomLevel", "Info"),
+            ],
+        )],
+    );
+    let r = run(&[cap, other]);
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}
+
+#[test]
+fn a_termsrv_kerberos_error_with_no_rdp_connection_is_its_own_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let frames = vec![kdc_says(krb_error(
+        7,
+        None,
+        ("20261122034237Z", 540_000),
+        "RDPT.TEST",
+        &["TERMSRV", "rdp-alias.rdpt.test"],
+    ))];
+    let cap = support::write(dir.path(), "krb.pcap", &support::Pcap::new(1).file(&frames));
+    let r = run(&[cap]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.confidence), ("spn_unknown", "medium"));
+    assert!(f.connections.is_empty());
+    assert_eq!(
+        f.evidence,
+        [
+            "frame 1: the KDC 10.99.0.10 answered KDC_ERR_S_PRINCIPAL_UNKNOWN (7) for TERMSRV/rdp-alias.rdpt.test@RDPT.TEST"
+        ]
+    );
+    assert!(
+        f.summary
+            .contains("has no principal TERMSRV/rdp-alias.rdpt.test"),
+        "{}",
+        f.summary
+    );
 }

@@ -610,8 +610,26 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     if let (Some(by), Some(f)) = (n.reset_by, n.reset_frame) {
         out.push(format!("{prefix}frame {f}: the {by} reset the connection"));
     }
-    out.extend(c.dns.iter().map(|d| dns_line(d, prefix)));
-    out.extend(c.kerberos.iter().map(|k| kerberos_line(k, prefix)));
+    out
+}
+
+/// The DNS lookups and KRB-ERRORs of an attempt's connections, each once (connections of one
+/// attempt share them).
+fn side_lines(conns: &[ConnectionReport], members: &[usize]) -> Vec<String> {
+    let mut seen: Vec<(&str, u64)> = Vec::new();
+    let mut out = Vec::new();
+    for &i in members {
+        for e in conns[i].dns.iter().chain(&conns[i].kerberos) {
+            if seen.contains(&(e.kind, e.frame)) {
+                continue;
+            }
+            seen.push((e.kind, e.frame));
+            out.push(match e.kind {
+                "dns" => dns_line(e, ""),
+                _ => kerberos_line(e, ""),
+            });
+        }
+    }
     out
 }
 
@@ -645,11 +663,14 @@ fn refine<'a>(
                 .copied()
                 .filter(|&k| r.proof.iter().any(|p| event_proves(p, &events[k])))
                 .collect();
-            let krb: Vec<&SideEvent> = kerberos
+            let mut krb: Vec<&SideEvent> = kerberos
                 .iter()
                 .copied()
                 .filter(|k| r.proof.iter().any(|p| kerberos_proves(p, k)))
                 .collect();
+            // The connections of one attempt share the KRB-ERRORs around them.
+            krb.sort_by_key(|k| k.frame);
+            krb.dedup_by_key(|k| k.frame);
             (!ev.is_empty() || !krb.is_empty()).then_some(Proved {
                 rule: r,
                 events: ev,
@@ -806,6 +827,7 @@ fn attempt_findings(
             };
             evidence.extend(connection_lines(&conns[i], &prefix));
         }
+        evidence.extend(side_lines(conns, members));
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
         evidence.extend(contradicting.iter().cloned());
         let (remediation, collect_next) = match (&refined, rule) {
