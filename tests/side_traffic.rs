@@ -173,6 +173,13 @@ fn dns_and_kerberos_around_a_connection() {
     );
     assert_eq!(k.name.as_deref(), Some("TERMSRV/rdp.corp.example"));
     assert_eq!(k.realm.as_deref(), Some("CORP.EXAMPLE"));
+    // No ctime in the error: the KDC's time (2026-11-22T04:00:00Z = 1795320000 s) against the
+    // capture's timestamp of the error (T0 + 20 ms = 1795000000.02 s).
+    assert_eq!(k.client_time, None);
+    assert_eq!(
+        (k.skew_s, k.skew_from),
+        (Some(319_999.98), Some("capture_time"))
+    );
 
     // Every failure of the capture, for connections that never started.
     let failures: Vec<_> = r.inputs[0]
