@@ -4,12 +4,21 @@
 //! streamed through the decompressor, never extracted to disk; archives nested in archives
 //! are read in memory up to [`MAX_NESTED_ARCHIVE_BYTES`]).
 //!
+//! Decompression is bounded ([`Limits`]): every gzip stream and zip member stops, with a read
+//! error naming the cap, past [`MAX_DECOMPRESSED_BYTES`], and once a file's streams together
+//! have given more than [`RATIO_FREE_BYTES`] they may give at most [`MAX_RATIO`] times the
+//! bytes read from the file (a decompression bomb). What was read before the stop is analysed;
+//! the reader of the stream (capture framer, event log reader) turns the error into a warning
+//! with its offset.
+//!
 //! This module only opens and names things; decoding belongs to `capture` (and to `eventlog`
 //! for Windows event logs).
 
 use std::fs::File;
 use std::io::{Cursor, Read, Seek};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::capture::CaptureFormat;
 
@@ -17,6 +26,151 @@ use crate::capture::CaptureFormat;
 pub const MAX_DEPTH: usize = 4;
 /// An archive inside an archive is read into memory to be opened; larger ones are skipped.
 pub const MAX_NESTED_ARCHIVE_BYTES: u64 = 256 << 20;
+/// The most bytes one gzip stream or zip member may decompress to.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 64 << 30;
+/// Decompressed bytes a file's streams may give in all before [`MAX_RATIO`] applies.
+pub const RATIO_FREE_BYTES: u64 = 64 << 20;
+/// Past [`RATIO_FREE_BYTES`], the most decompressed bytes per byte read from the file
+/// (deflate itself cannot exceed about 1032:1; captures and logs compress 3–20:1).
+pub const MAX_RATIO: u64 = 200;
+
+/// Caps on decompression (see the module doc); [`Limits::DEFAULT`] is what the tool uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Per gzip stream or zip member.
+    pub max_decompressed_bytes: u64,
+    /// Per file, all its decompressed streams together, before the ratio applies.
+    pub ratio_free_bytes: u64,
+    pub max_ratio: u64,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
+        ratio_free_bytes: RATIO_FREE_BYTES,
+        max_ratio: MAX_RATIO,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// What one opened file has given so far: bytes read from the file itself, and bytes given
+/// by all its decompressing layers together (a gzip inside a zip counts twice).
+#[derive(Clone, Debug)]
+struct Budget {
+    limits: Limits,
+    read: Arc<AtomicU64>,
+    decompressed: Arc<AtomicU64>,
+}
+
+/// Bytes read from files on disk so far by the whole process: what the progress bar shows
+/// against the files' total size.
+pub static BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// The file's own bytes, counted as they are read.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        BYTES_READ.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counted<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// A decompressing layer's output, stopped with an error past the [`Limits`].
+struct Capped<R> {
+    inner: R,
+    /// `gzip stream` or `zip member`, for the message.
+    what: &'static str,
+    given: u64,
+    budget: Budget,
+    stopped: Option<String>,
+}
+
+impl<R> Capped<R> {
+    fn new(inner: R, what: &'static str, budget: &Budget) -> Self {
+        Capped {
+            inner,
+            what,
+            given: 0,
+            budget: budget.clone(),
+            stopped: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    /// Gives exactly up to a cap, then fails: a stream of [`Limits::max_decompressed_bytes`]
+    /// gives that many bytes; a file's streams give [`Limits::ratio_free_bytes`] in all, then
+    /// more only while they stay under the ratio. The error names the cap.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(m) = &self.stopped {
+            return Err(std::io::Error::other(m.clone()));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let l = self.budget.limits;
+        let total = self.budget.decompressed.load(Ordering::Relaxed);
+        let read = self.budget.read.load(Ordering::Relaxed);
+        let over_ratio = total >= l.ratio_free_bytes && total >= read.saturating_mul(l.max_ratio);
+        let stop = if self.given >= l.max_decompressed_bytes {
+            Some(format!(
+                "decompression stopped after {} bytes: a {} may give at most {} MiB",
+                self.given,
+                self.what,
+                l.max_decompressed_bytes >> 20
+            ))
+        } else if over_ratio {
+            Some(format!(
+                "decompression stopped after {} bytes of this {}: the file's compressed streams \
+                 gave {total} bytes from {read} bytes read, more than {} to 1 (a decompression \
+                 bomb?)",
+                self.given, self.what, l.max_ratio
+            ))
+        } else {
+            None
+        };
+        if let Some(m) = stop {
+            // A stream that ends exactly at the cap is whole: only more bytes are refused.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.stopped = Some(m.clone());
+            return Err(std::io::Error::other(m));
+        }
+        // Never step over a cap inside one read, so the bytes given before the error are
+        // exactly the cap's.
+        let mut want = (buf.len() as u64).min(l.max_decompressed_bytes - self.given);
+        if total < l.ratio_free_bytes {
+            want = want.min(l.ratio_free_bytes - total);
+        } else {
+            want = want.min(read.saturating_mul(l.max_ratio) - total);
+        }
+        let n = self.inner.read(&mut buf[..want as usize])?;
+        self.given += n as u64;
+        self.budget
+            .decompressed
+            .fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// What a stream's first bytes say it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,16 +316,49 @@ pub fn peek<'a>(
 /// `visit` sees only captures, event logs and unknown files.
 pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut Vec<OpenFailure>) {
     let display = path.display().to_string();
-    let mut file = match File::open(path) {
-        Ok(f) => Metered(f),
-        Err(e) => {
-            failures.push(OpenFailure {
-                display,
-                container: "file".into(),
-                message: format!("cannot open: {e}"),
-            });
-            return;
-        }
+    match File::open(path) {
+        Ok(file) => open_source(display, file, Limits::DEFAULT, visit, failures),
+        Err(e) => failures.push(OpenFailure {
+            display,
+            container: "file".into(),
+            message: format!("cannot open: {e}"),
+        }),
+    }
+}
+
+/// [`open_file`] for a file already in memory, named `display`, under explicit `limits`
+/// (the fuzz targets and tests use it; the tool reads files with [`open_file`]).
+pub fn open_bytes(
+    display: &str,
+    data: &[u8],
+    limits: Limits,
+    visit: &mut dyn FnMut(Stream<'_>),
+    failures: &mut Vec<OpenFailure>,
+) {
+    open_source(
+        display.to_string(),
+        Cursor::new(data),
+        limits,
+        visit,
+        failures,
+    );
+}
+
+fn open_source<R: Read + Seek + Send>(
+    display: String,
+    source: R,
+    limits: Limits,
+    visit: &mut dyn FnMut(Stream<'_>),
+    failures: &mut Vec<OpenFailure>,
+) {
+    let budget = Budget {
+        limits,
+        read: Arc::new(AtomicU64::new(0)),
+        decompressed: Arc::new(AtomicU64::new(0)),
+    };
+    let mut file = Counted {
+        inner: source,
+        read: Arc::clone(&budget.read),
     };
     let mut head = [0u8; 4];
     let n = read_up_to(&mut file, &mut head);
@@ -184,7 +371,7 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
             });
             return;
         }
-        open_zip(file, &display, "zip", 1, visit, failures);
+        open_zip(file, &display, "zip", 1, &budget, visit, failures);
         return;
     }
     if let Err(e) = file.rewind() {
@@ -195,28 +382,15 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
         });
         return;
     }
-    open_stream(display, "file".into(), Box::new(file), 0, visit, failures);
-}
-
-/// Bytes read from files on disk so far by the whole process: what the progress bar shows
-/// against the files' total size.
-pub static BYTES_READ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// A file whose reads are added to [`BYTES_READ`].
-struct Metered(File);
-
-impl Read for Metered {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.read(buf)?;
-        BYTES_READ.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
-impl Seek for Metered {
-    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
-        self.0.seek(pos)
-    }
+    open_stream(
+        display,
+        "file".into(),
+        Box::new(file),
+        0,
+        &budget,
+        visit,
+        failures,
+    );
 }
 
 /// The container chain after one more layer: a plain file's member is just `gzip`, a gzip in
@@ -245,6 +419,7 @@ fn open_stream<'a>(
     container: String,
     reader: Box<dyn Read + Send + 'a>,
     depth: usize,
+    budget: &Budget,
     visit: &mut dyn FnMut(Stream<'_>),
     failures: &mut Vec<OpenFailure>,
 ) {
@@ -262,12 +437,17 @@ fn open_stream<'a>(
     let sniffed = Sniffed::of(&head);
     match sniffed {
         Sniffed::Gzip if depth < MAX_DEPTH => {
-            let inner = flate2::read::MultiGzDecoder::new(reader);
+            let inner = Capped::new(
+                flate2::read::MultiGzDecoder::new(reader),
+                "gzip stream",
+                budget,
+            );
             open_stream(
                 display,
                 nest(&container, "gzip"),
                 Box::new(inner),
                 depth + 1,
+                budget,
                 visit,
                 failures,
             );
@@ -302,6 +482,7 @@ fn open_stream<'a>(
                 &display,
                 &container,
                 depth + 1,
+                budget,
                 visit,
                 failures,
             );
@@ -325,6 +506,7 @@ fn open_zip<R: Read + Seek + Send>(
     display: &str,
     container: &str,
     depth: usize,
+    budget: &Budget,
     visit: &mut dyn FnMut(Stream<'_>),
     failures: &mut Vec<OpenFailure>,
 ) {
@@ -363,8 +545,9 @@ fn open_zip<R: Read + Seek + Send>(
         open_stream(
             member_display,
             container.to_string(),
-            Box::new(member),
+            Box::new(Capped::new(member, "zip member", budget)),
             depth,
+            budget,
             visit,
             failures,
         );

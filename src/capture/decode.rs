@@ -258,32 +258,11 @@ fn fast_ethernet_ipv4_tcp(
     let raw_flags = tcp[13];
     let flags = raw_flags
         & (tcp_flags::FIN | tcp_flags::SYN | tcp_flags::RST | tcp_flags::PSH | tcp_flags::ACK);
-    let (mut mss, mut wscale) = (None, None);
-    if flags & tcp_flags::SYN != 0 {
-        // Options (RFC 9293 §3.2): end, no-op, MSS, window scale; others skipped by length.
-        let opts = &tcp[20..hlen];
-        let mut i = 0;
-        while i < opts.len() {
-            match opts[i] {
-                0 => break,
-                1 => i += 1,
-                kind => {
-                    let len = *opts.get(i + 1)? as usize;
-                    if len < 2 || i + len > opts.len() {
-                        // Malformed options: let the general path decide.
-                        return None;
-                    }
-                    match (kind, len) {
-                        (2, 4) => mss = Some(be16(opts, i + 2)),
-                        (3, 3) => wscale = Some(opts[i + 2]),
-                        (2, _) | (3, _) => return None,
-                        _ => {}
-                    }
-                    i += len;
-                }
-            }
-        }
-    }
+    let (mss, wscale) = if flags & tcp_flags::SYN != 0 {
+        syn_options(&tcp[20..hlen])
+    } else {
+        (None, None)
+    };
     let payload = &tcp[hlen..];
     Some(PacketFact {
         frame,
@@ -312,6 +291,38 @@ fn fast_ethernet_ipv4_tcp(
             len: payload.len() as u32,
         },
     })
+}
+
+/// MSS and window scale of a SYN's options (RFC 9293 §3.2, RFC 7323 §2.2), read the same way
+/// by both decoding paths: options are walked by their length, so an option this reader does
+/// not know (SACK, timestamps, MPTCP, Fast Open…) is skipped; an option of impossible length
+/// ends the walk, keeping what came before. (etherparse's iterator stops at the first option
+/// it does not know or whose length it rejects, which lost the window scale behind an MPTCP
+/// option on the general path while the fast path kept it: found by the `decode` fuzz target,
+/// `tests/fuzz-regressions/decode/`.)
+fn syn_options(opts: &[u8]) -> (Option<u16>, Option<u8>) {
+    let (mut mss, mut wscale) = (None, None);
+    let mut i = 0;
+    while i < opts.len() {
+        match opts[i] {
+            0 => break,
+            1 => i += 1,
+            kind => {
+                let Some(&len) = opts.get(i + 1) else { break };
+                let len = len as usize;
+                if len < 2 || i + len > opts.len() {
+                    break;
+                }
+                match (kind, len) {
+                    (2, 4) => mss = Some(u16::from_be_bytes([opts[i + 2], opts[i + 3]])),
+                    (3, 3) => wscale = Some(opts[i + 2]),
+                    _ => {}
+                }
+                i += len;
+            }
+        }
+    }
+    (mss, wscale)
 }
 
 /// Decodes any frame with `etherparse`.
@@ -413,17 +424,11 @@ pub fn decode_frame_general(
         TransportSlice::Tcp(tcp) => {
             stats.tcp += 1;
             let header_len = tcp.header_slice().len();
-            let mut mss = None;
-            let mut wscale = None;
-            if tcp.syn() {
-                for opt in tcp.options_iterator().flatten() {
-                    match opt {
-                        etherparse::TcpOptionElement::MaximumSegmentSize(m) => mss = Some(m),
-                        etherparse::TcpOptionElement::WindowScale(w) => wscale = Some(w),
-                        _ => {}
-                    }
-                }
-            }
+            let (mss, wscale) = if tcp.syn() {
+                syn_options(tcp.options())
+            } else {
+                (None, None)
+            };
             let bit = |set: bool, flag: u8| if set { flag } else { 0 };
             let flags = bit(tcp.fin(), tcp_flags::FIN)
                 | bit(tcp.syn(), tcp_flags::SYN)

@@ -40,7 +40,7 @@ pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
     let mut out = EventlogResult::default();
     let mut dropped_warnings = 0u64;
     let mut header = vec![0u8; FILE_HEADER_BYTES];
-    let got = read_up_to(&mut reader, &mut header);
+    let (got, _) = read_up_to(&mut reader, &mut header);
     if got < 8 || &header[..8] != b"ElfFile\0" {
         out.unreadable_reason = Some("not an evtx file (no ElfFile header)".into());
         return out;
@@ -64,8 +64,16 @@ pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
     let mut over_cap = 0u64;
     loop {
         let mut data = vec![0u8; CHUNK_BYTES];
-        let got = read_up_to(&mut reader, &mut data);
+        let (got, error) = read_up_to(&mut reader, &mut data);
         let end = got < CHUNK_BYTES;
+        // A read error used to end the file silently, as if it had ended there.
+        if let Some(e) = error {
+            let offset = (FILE_HEADER_BYTES + CHUNK_BYTES * chunk_number as usize + got) as u64;
+            out.warn(
+                format!("{display}: read error at offset {offset}: {e}; the rest of the file is not read"),
+                &mut dropped_warnings,
+            );
+        }
         if got > 0 && data[..got].iter().any(|&b| b != 0) {
             if end {
                 out.counts.corrupt += 1;
@@ -147,6 +155,22 @@ fn parse_chunk_inner(
         }
     };
     chunk_data.number = Some(n);
+    // A bad checksum is said, not fatal: every record is still checked on its own as it is
+    // read (a log copied while Windows was writing it can have a stale chunk).
+    let (header_ok, data_ok) = (
+        chunk_data.validate_header_checksum(),
+        chunk_data.validate_data_checksum(),
+    );
+    if !(header_ok && data_ok) {
+        let which = match (header_ok, data_ok) {
+            (false, false) => "header and records",
+            (false, true) => "header",
+            _ => "records",
+        };
+        out.warnings.push(format!(
+            "{display}: chunk {n}: CRC32 of its {which} does not match; its records are read anyway"
+        ));
+    }
     let mut chunk = match chunk_data.parse(settings) {
         Ok(c) => c,
         Err(e) => {
@@ -195,17 +219,19 @@ fn parse_chunk_inner(
     out
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+/// Reads until `buf` is full or the stream ends; a read error ends it too and is returned
+/// (a corrupt archive member, or a decompression cap of [`crate::input`]).
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut got = 0;
     while got < buf.len() {
         match r.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => break,
+            Err(e) => return (got, Some(e)),
         }
     }
-    got
+    (got, None)
 }
 
 #[cfg(test)]

@@ -1,0 +1,734 @@
+//! Limits on hostile input (issue 7): decompression bombs, nested archives, member names that
+//! look like paths, records and blocks claiming gigabytes, snap lengths that lie, 100,000
+//! connections, millions of tiny packets, a SYN flood, clocks going backwards, evtx chunks with
+//! bad checksums. Every input is built here, in memory or in a temp folder; each test checks
+//! that the run ends, what was read before the bad part is still reported, and the exact
+//! warning (file and offset) for the rest.
+
+mod support;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use rdptriage::input::{self, Limits, MAX_DEPTH, MAX_RATIO, RATIO_FREE_BYTES};
+use rdptriage::report::{ConnectionReport, Report};
+use support::*;
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)).expect("fixture")
+}
+
+/// `fixtures/captures/cert-expired.pcap`: 16 packets, one RDP connection from
+/// 10.99.1.2:53850 that failed at TLS (the client rejected the expired certificate).
+fn cert_expired() -> Vec<u8> {
+    fixture("fixtures/captures/cert-expired.pcap")
+}
+
+fn assert_cert_expired_connection(c: &ConnectionReport, input: &str) {
+    assert_eq!(c.input, input);
+    assert_eq!(
+        (c.client.as_str(), c.server.as_str()),
+        ("10.99.1.2:53850", "10.99.2.2:3389")
+    );
+    assert_eq!(
+        (c.verdict, c.failed_stage, c.cause),
+        (Some("failed"), Some("tls"), Some("certificate_rejected"))
+    );
+}
+
+/// A 54-byte Ethernet frame carrying a UDP datagram that is neither DNS nor Kerberos: it
+/// counts as a packet and nothing else.
+fn udp_frame() -> Vec<u8> {
+    Link::Eth.wrap(&udp(
+        ep("10.7.0.1:40000"),
+        ep("10.7.0.2:9999"),
+        b"hello, world",
+    ))
+}
+
+/// The same with 60,000 zero bytes of payload (what makes a bomb: deflate packs it ~1000:1).
+fn big_udp_frame() -> Vec<u8> {
+    Link::Eth.wrap(&udp(
+        ep("10.7.0.1:40000"),
+        ep("10.7.0.2:9999"),
+        &[0; 60_000],
+    ))
+}
+
+// ---------------------------------------------------------------------------------------
+// Decompression bombs
+// ---------------------------------------------------------------------------------------
+
+/// A zip whose one member is the fixture capture followed by ~80 MiB of one repeated UDP
+/// record (deflate makes that about 1000 to 1): decompression stops once the member has
+/// given [`RATIO_FREE_BYTES`] (64 MiB) and more than [`MAX_RATIO`] (200) times the bytes read
+/// from the file. The connection before the bomb is reported; the warning names the member
+/// and the exact offset where reading stopped.
+#[test]
+fn zip_bomb_stops_at_the_ratio_cap() {
+    let started = std::time::Instant::now();
+    let head = cert_expired();
+    let rec = Pcap::new(1).record(1_795_320_150_593_219_000, &big_udp_frame());
+    let mut member = head.clone();
+    while member.len() < 80 << 20 {
+        member.extend_from_slice(&rec);
+    }
+    let z = zip_of(&[("bomb.pcap", true, &member)]);
+    assert!(
+        (z.len() as u64) * MAX_RATIO < RATIO_FREE_BYTES,
+        "{} bytes",
+        z.len()
+    );
+    let (r, _dir, p) = analyze_bytes("bundle.zip", &z);
+    let name = format!("{}!bomb.pcap", p.display());
+    let i = only_input(&r);
+    assert_eq!(
+        (i.path.as_str(), i.container.as_str()),
+        (name.as_str(), "zip")
+    );
+    // Whole records within the first 64 MiB: the fixture's 16 packets, then the UDP ones.
+    let udp_records = (RATIO_FREE_BYTES as usize - head.len()) / rec.len();
+    assert_eq!(i.packets, 16 + udp_records as u64);
+    let cut_record_at = head.len() + udp_records * rec.len();
+    assert_eq!(
+        i.warnings,
+        vec![
+            format!(
+                "read error: decompression stopped after {RATIO_FREE_BYTES} bytes of this zip \
+                 member: the file's compressed streams gave {RATIO_FREE_BYTES} bytes from {} \
+                 bytes read, more than 200 to 1 (a decompression bomb?) at offset {RATIO_FREE_BYTES}",
+                bytes_read_at_stop(&i.warnings[0])
+            ),
+            format!(
+                "truncated record: frame {} claims {} bytes, the file ends after {} at offset {cut_record_at}",
+                17 + udp_records,
+                rec.len() - 16,
+                RATIO_FREE_BYTES as usize - cut_record_at - 16
+            ),
+        ]
+    );
+    assert!(bytes_read_at_stop(&i.warnings[0]) * MAX_RATIO <= RATIO_FREE_BYTES);
+    assert_cert_expired_connection(only_conn(&r), &name);
+    eprintln!("zip bomb: {:?}", started.elapsed());
+}
+
+/// The "N bytes read" figure of a ratio-cap message (it depends on how far the decompressor
+/// had read ahead, so it is read back and checked against what it must be near).
+fn bytes_read_at_stop(warning: &str) -> u64 {
+    let n: u64 = warning
+        .split(" bytes from ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {warning}"));
+    n
+}
+
+/// One stream reached through [`input::open_bytes`]: display, container, bytes it gave and
+/// the read error that ended it.
+type Reached = (String, String, usize, Option<String>);
+
+/// Every stream reached through [`input::open_bytes`], and the failures to open, as text.
+fn streams(data: &[u8], limits: Limits) -> (Vec<Reached>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut failures = Vec::new();
+    input::open_bytes(
+        "upload",
+        data,
+        limits,
+        &mut |mut s| {
+            let mut buf = Vec::new();
+            let err = s.reader.read_to_end(&mut buf).err().map(|e| e.to_string());
+            out.push((s.display.clone(), s.container.clone(), buf.len(), err));
+        },
+        &mut failures,
+    );
+    let failures = failures
+        .into_iter()
+        .map(|f| format!("{} [{}]: {}", f.display, f.container, f.message))
+        .collect();
+    (out, failures)
+}
+
+/// The size cap, per gzip stream and per zip member, shown with a 1 MiB cap (the tool's is
+/// [`input::MAX_DECOMPRESSED_BYTES`], 64 GiB): a stream gives exactly the cap, then a read
+/// error naming it; a stream of exactly the cap is whole; other members are still read.
+#[test]
+fn decompressed_size_cap_per_stream() {
+    let limits = Limits {
+        max_decompressed_bytes: 1 << 20,
+        ratio_free_bytes: u64::MAX,
+        max_ratio: MAX_RATIO,
+    };
+    let mut big = cert_expired();
+    big.resize(3 << 20, 0x55);
+    let mut exact = cert_expired();
+    exact.resize(1 << 20, 0x55);
+    let stop = "decompression stopped after 1048576 bytes: a gzip stream may give at most 1 MiB";
+    assert_eq!(
+        streams(&gzip(&big), limits),
+        (
+            vec![("upload".into(), "gzip".into(), 1 << 20, Some(stop.into()))],
+            vec![]
+        )
+    );
+    assert_eq!(
+        streams(&gzip(&exact), limits),
+        (
+            vec![("upload".into(), "gzip".into(), 1 << 20, None)],
+            vec![]
+        )
+    );
+    let z = zip_of(&[
+        ("big.pcap", true, &big),
+        ("big.pcap.gz", false, &gzip(&big)),
+        ("small.pcap", true, &cert_expired()),
+    ]);
+    let member_stop = stop.replace("gzip stream", "zip member");
+    assert_eq!(
+        streams(&z, limits),
+        (
+            vec![
+                (
+                    "upload!big.pcap".into(),
+                    "zip".into(),
+                    1 << 20,
+                    Some(member_stop)
+                ),
+                (
+                    "upload!big.pcap.gz".into(),
+                    "zip/gzip".into(),
+                    1 << 20,
+                    Some(stop.into())
+                ),
+                ("upload!small.pcap".into(), "zip".into(), 3294, None),
+            ],
+            vec![]
+        )
+    );
+    assert_eq!(Limits::default(), Limits::DEFAULT);
+    assert_eq!(
+        (
+            Limits::DEFAULT.max_decompressed_bytes,
+            Limits::DEFAULT.ratio_free_bytes,
+            Limits::DEFAULT.max_ratio
+        ),
+        (64 << 30, 64 << 20, 200)
+    );
+}
+
+/// The ratio counts every layer against the bytes read from the file: a gzip bomb inside a
+/// zip stops at the same 64 MiB in all as a zip bomb, whichever layer crosses it.
+#[test]
+fn ratio_cap_counts_nested_layers_together() {
+    let limits = Limits {
+        ratio_free_bytes: 1 << 20,
+        ..Limits::DEFAULT
+    };
+    let zeros = vec![0u8; 8 << 20];
+    let z = zip_of(&[("zeros.gz", false, &gzip(&zeros))]);
+    let (s, failures) = streams(&z, limits);
+    assert_eq!(failures, Vec::<String>::new());
+    assert_eq!(s.len(), 1);
+    let (display, container, given, err) = &s[0];
+    assert_eq!(
+        (display.as_str(), container.as_str()),
+        ("upload!zeros.gz", "zip/gzip")
+    );
+    // Past the first MiB, the two layers together (the stored member's bytes and the gzip's)
+    // stop at exactly 200 times the bytes read from the file: all of it by then, plus the
+    // zip reader's second look at its headers.
+    let (member, file) = (gzip(&zeros).len() as u64, z.len() as u64);
+    let read = bytes_read_at_stop(err.as_deref().expect("stopped"));
+    assert!((file..file + 4096).contains(&read), "{read} of {file}");
+    assert_eq!(*given as u64, MAX_RATIO * read - member);
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            format!(
+                "decompression stopped after {given} bytes of this gzip stream: the file's \
+                 compressed streams gave {} bytes from {read} bytes read, more than 200 to 1 \
+                 (a decompression bomb?)",
+                MAX_RATIO * read
+            )
+            .as_str()
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Nested archives and member names
+// ---------------------------------------------------------------------------------------
+
+/// Archives nested in archives are opened [`MAX_DEPTH`] (4) levels deep: a zip holding a
+/// capture and a zip holding a capture and a zip… The captures of levels 1–4 are read; the
+/// archive at level 5 is listed as not opened, naming it by its whole chain.
+#[test]
+fn nested_archives_are_opened_four_levels_deep() {
+    let pcap = cert_expired();
+    let mut level = zip_of(&[("l5.pcap", false, &pcap)]);
+    for n in (1..=4).rev() {
+        let name = format!("l{n}.pcap");
+        let inner = format!("l{}.zip", n + 1);
+        level = zip_of(&[
+            (name.as_str(), n % 2 == 0, &pcap),
+            (inner.as_str(), n % 2 == 1, &level),
+        ]);
+    }
+    assert_eq!(MAX_DEPTH, 4);
+    let (r, _dir, p) = analyze_bytes("l1.zip", &level);
+    let base = p.display().to_string();
+    let paths: Vec<(&str, &str, u64, bool)> = r
+        .inputs
+        .iter()
+        .map(|i| (i.path.as_str(), i.container.as_str(), i.packets, i.skipped))
+        .collect();
+    let chain = [
+        format!("{base}!l1.pcap"),
+        format!("{base}!l2.zip!l2.pcap"),
+        format!("{base}!l2.zip!l3.zip!l3.pcap"),
+        format!("{base}!l2.zip!l3.zip!l4.zip!l4.pcap"),
+        format!("{base}!l2.zip!l3.zip!l4.zip!l5.zip"),
+    ];
+    assert_eq!(
+        paths,
+        vec![
+            (chain[0].as_str(), "zip", 16, false),
+            (chain[1].as_str(), "zip/zip", 16, false),
+            (chain[2].as_str(), "zip/zip/zip", 16, false),
+            (chain[3].as_str(), "zip/zip/zip/zip", 16, false),
+            (chain[4].as_str(), "zip/zip/zip/zip", 0, true),
+        ]
+    );
+    assert_eq!(
+        r.inputs[4].warnings,
+        vec!["archives nested deeper than 4 levels are not opened"]
+    );
+    assert_eq!(r.connections.len(), 4);
+    for (c, input) in r.connections.iter().zip(&chain) {
+        assert_cert_expired_connection(c, input);
+    }
+}
+
+/// gzip counts as a level too: a capture gzipped five times is not opened.
+#[test]
+fn gzip_nested_five_times_is_not_opened() {
+    let mut g = cert_expired();
+    for _ in 0..4 {
+        g = gzip(&g);
+    }
+    let (r, _d, p) = analyze_bytes("four.pcap.gz", &g);
+    let i = only_input(&r);
+    assert_eq!(
+        (i.container.as_str(), i.packets),
+        ("gzip/gzip/gzip/gzip", 16)
+    );
+    let (r, _d, p5) = analyze_bytes("five.pcap.gz", &gzip(&g));
+    let i = only_input(&r);
+    assert_eq!(
+        (
+            i.path.clone(),
+            i.container.as_str(),
+            i.skipped,
+            i.warnings.clone()
+        ),
+        (
+            p5.display().to_string(),
+            "gzip/gzip/gzip/gzip",
+            true,
+            vec!["archives nested deeper than 4 levels are not opened".to_string()]
+        )
+    );
+    assert_ne!(p, p5);
+}
+
+/// Member names are shown, never used as paths: `..`, absolute, drive-letter and
+/// backslashed names are read like any other member (control characters dropped from the
+/// name shown), and nothing is written anywhere.
+#[test]
+fn member_names_are_never_paths() {
+    let pcap = cert_expired();
+    let names = [
+        "../../escape.pcap",
+        "/etc/absolute.pcap",
+        "C:\\Windows\\drive.pcap",
+        "a/../../../up.pcap",
+        "bell\u{7}\nline.pcap",
+    ];
+    let members: Vec<(&str, bool, &[u8])> = names.iter().map(|n| (*n, true, &pcap[..])).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner");
+    let z = write(&inner, "bundle.zip", &zip_of(&members));
+    let before = std::env::current_dir().unwrap();
+    let r = analyze(std::slice::from_ref(&z));
+    let shown: Vec<String> = r.inputs.iter().map(|i| i.path.clone()).collect();
+    let expect: Vec<String> = [
+        "../../escape.pcap",
+        "/etc/absolute.pcap",
+        "C:\\Windows\\drive.pcap",
+        "a/../../../up.pcap",
+        "bellline.pcap",
+    ]
+    .iter()
+    .map(|n| format!("{}!{n}", z.display()))
+    .collect();
+    assert_eq!(shown, expect);
+    assert!(r.inputs.iter().all(|i| i.packets == 16 && !i.skipped));
+    assert_eq!(r.connections.len(), 5);
+    // Nothing was extracted: the temp folder holds the archive only, and the working folder
+    // did not change.
+    let all: Vec<PathBuf> = walk(dir.path());
+    assert_eq!(all, vec![z.clone()]);
+    assert_eq!(std::env::current_dir().unwrap(), before);
+    assert!(!dir.path().join("escape.pcap").exists());
+}
+
+fn walk(p: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let e = e.unwrap().path();
+        if e.is_dir() {
+            out.extend(walk(&e));
+        } else {
+            out.push(e);
+        }
+    }
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Records and blocks that lie
+// ---------------------------------------------------------------------------------------
+
+/// The fixture's frames as (time, bytes).
+fn cert_expired_frames() -> Vec<(i64, Vec<u8>)> {
+    let data = cert_expired();
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let w = |o: usize| u32::from_le_bytes(data[at + o..at + o + 4].try_into().unwrap());
+        let ts = w(0) as i64 * SEC + w(4) as i64 * 1000;
+        let len = w(8) as usize;
+        out.push((ts, data[at + 16..at + 16 + len].to_vec()));
+        at += 16 + len;
+    }
+    assert_eq!(out.len(), 16);
+    out
+}
+
+/// A pcapng block whose length claims nearly 4 GiB between the fixture's frames 8 and 9:
+/// the length is not believed, the framer finds the next block, frames 9–16 are read, the
+/// connection is whole, and the warning names the block's offset.
+#[test]
+fn pcapng_block_claiming_gigabytes() {
+    let frames = cert_expired_frames();
+    let mut ng = Pcapng::new(false);
+    ng.idb(1, 65535, None);
+    for (t, f) in &frames[..8] {
+        ng.epb(0, us(*t), f);
+    }
+    let bad_at = ng.epb(0, us(frames[8].0), &udp_frame());
+    ng.buf[bad_at + 4..bad_at + 8].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+    for (t, f) in &frames[8..] {
+        ng.epb(0, us(*t), f);
+    }
+    let (r, _d, p) = analyze_bytes("huge-block.pcapng", &ng.bytes());
+    let i = only_input(&r);
+    assert_eq!(i.packets, 16);
+    assert_eq!(
+        i.warnings,
+        vec![format!(
+            "corrupt pcapng block after frame 8 (block length 4294967280 is invalid); skipped 88 \
+             bytes to the next valid block at offset {bad_at}"
+        )]
+    );
+    assert_cert_expired_connection(only_conn(&r), &p.display().to_string());
+}
+
+/// A pcap record whose captured length claims 2 GiB: the header is not believed (longer
+/// than any frame), the framer resynchronises on the next record, and the frames after it
+/// are read.
+#[test]
+fn pcap_record_claiming_gigabytes() {
+    let frames = cert_expired_frames();
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    for (t, f) in &frames[..8] {
+        file.extend(pcap.record(*t, f));
+    }
+    let bad_at = file.len();
+    let mut bad = pcap.record(frames[8].0, &udp_frame());
+    bad[8..12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    file.extend(bad);
+    for (t, f) in &frames[8..] {
+        file.extend(pcap.record(*t, f));
+    }
+    let (r, _d, p) = analyze_bytes("huge-record.pcap", &file);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 16);
+    assert_eq!(
+        i.warnings,
+        vec![format!(
+            "corrupt record header after frame 8; skipped 70 bytes to the next valid record at \
+             offset {bad_at}"
+        )]
+    );
+    assert_cert_expired_connection(only_conn(&r), &p.display().to_string());
+}
+
+/// Snap lengths that lie: a pcap header or a pcapng interface declaring 64 bytes over frames
+/// of up to 1514. The frames' own lengths are believed (writers do this), so the frames are
+/// read whole and the certificate is still found.
+#[test]
+fn snap_lengths_that_lie() {
+    let frames = cert_expired_frames();
+    let mut pcap = Pcap::new(1);
+    pcap.snaplen = 64;
+    let (r, _d, p) = analyze_bytes("snap64.pcap", &pcap.file(&frames));
+    let i = only_input(&r);
+    assert_eq!((i.packets, i.warnings.len()), (16, 0));
+    assert_cert_expired_connection(only_conn(&r), &p.display().to_string());
+
+    let mut ng = Pcapng::new(false);
+    ng.idb(1, 64, None);
+    for (t, f) in &frames {
+        ng.epb(0, us(*t), f);
+    }
+    let (r, _d, p) = analyze_bytes("snap64.pcapng", &ng.bytes());
+    let i = only_input(&r);
+    assert_eq!((i.packets, i.warnings.clone()), (16, vec![]));
+    let c = only_conn(&r);
+    assert_cert_expired_connection(c, &p.display().to_string());
+    assert!(
+        c.summary
+            .contains("it had expired on 2020-01-31T00:00:00.000000Z"),
+        "{}",
+        c.summary
+    );
+
+    // A snap length of 0 or 4 GiB means "no limit": frames up to 256 KiB are believed.
+    for snap in [0, u32::MAX] {
+        pcap.snaplen = snap;
+        let (r, _d, _p) = analyze_bytes("snap.pcap", &pcap.file(&frames));
+        assert_eq!(only_input(&r).packets, 16);
+        assert_eq!(r.connections.len(), 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Volume
+// ---------------------------------------------------------------------------------------
+
+/// 100,000 RDP connections, each a SYN refused by a RST: every one is reported, in frame
+/// order, and the run ends.
+#[test]
+fn hundred_thousand_connections() {
+    const N: usize = 100_000;
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    for n in 0..N {
+        let client = format!(
+            "10.{}.{}.{}:{}",
+            1 + n / 60_000,
+            (n / 240) % 250,
+            1 + n % 240,
+            40_000 + n % 7
+        );
+        let c = Conv::new(&client, "10.0.0.1:3389");
+        let t = T0 + n as i64 * MS;
+        file.extend(pcap.record(t, &c.syn().frame(Link::Eth)));
+        file.extend(pcap.record(t + MS / 2, &c.refuse().frame(Link::Eth)));
+    }
+    let (r, _d, _p) = analyze_bytes("many.pcap", &file);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 2 * N as u64);
+    let stats = i.stats.as_ref().unwrap();
+    assert_eq!(
+        (stats.tcp_connections, stats.rdp_connections),
+        (N as u64, N as u64)
+    );
+    assert_eq!(r.connections.len(), N);
+    let causes: std::collections::BTreeSet<Option<&str>> =
+        r.connections.iter().map(|c| c.cause).collect();
+    assert_eq!(causes, [Some("tcp_refused")].into_iter().collect());
+    assert_eq!(
+        (
+            r.connections[0].first_frame,
+            r.connections[N - 1].last_frame
+        ),
+        (1, 2 * N as u64)
+    );
+}
+
+/// Millions of tiny packets: one RDP connection whose client sends 1,000,000 one-byte
+/// segments, and 1,000,000 one-byte frames that decode as nothing, interleaved. Every frame
+/// is counted; the connection's kept stream stops at the per-direction cap (64 KiB).
+#[test]
+fn millions_of_tiny_packets() {
+    const N: u32 = 1_000_000;
+    let c = Conv::new("10.1.0.5:50123", "10.0.0.1:3389");
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    for (t, s) in handshake(&c, T0) {
+        file.extend(pcap.record(t, &s.frame(Link::Eth)));
+    }
+    let tiny = pcap.record(T0, &[0x42]);
+    for n in 0..N {
+        let t = T0 + SEC + n as i64 * 1000;
+        file.extend(pcap.record(t, &c.c(n, 0).data(b"x").frame(Link::Eth)));
+        let mut junk = tiny.clone();
+        junk[..8].copy_from_slice(&pcap.record(t, &[])[..8]);
+        file.extend(junk);
+    }
+    let (r, _d, _p) = analyze_bytes("tiny.pcap", &file);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 3 + 2 * N as u64);
+    let stats = i.stats.as_ref().unwrap();
+    assert_eq!(
+        (stats.tcp_packets, stats.undecodable_frames),
+        (3 + N as u64, N as u64)
+    );
+    let conn = only_conn(&r);
+    assert_eq!((conn.first_frame, conn.last_frame), (1, 2 + 2 * N as u64));
+    // Its bytes are counted whole though only the first 64 KiB are kept; they are not RDP.
+    assert_eq!(
+        conn.summary,
+        "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind \
+         another protocol"
+    );
+}
+
+/// A SYN flood: 50,000 SYNs to the RDP port from spoofed addresses, none answered, around
+/// one real connection (the fixture's, its frames in the middle of the flood). The real
+/// connection keeps its verdict; every SYN is a connection that got no answer.
+#[test]
+fn syn_flood() {
+    const N: usize = 50_000;
+    let real = cert_expired_frames();
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    let t0 = real[0].0 - (N as i64 / 2) * MS - MS / 2;
+    for n in 0..N {
+        if n == N / 2 {
+            for (t, f) in &real {
+                file.extend(pcap.record(*t, f));
+            }
+        }
+        let client = format!("172.16.{}.{}:{}", n / 200, n % 200, 1024 + n % 5000);
+        let syn = Conv::new(&client, "10.99.2.2:3389")
+            .isn(n as u32 * 7919, 0)
+            .syn();
+        file.extend(pcap.record(t0 + n as i64 * MS, &syn.frame(Link::Eth)));
+    }
+    let (r, _d, p) = analyze_bytes("flood.pcap", &file);
+    let i = only_input(&r);
+    assert_eq!(i.packets, N as u64 + 16);
+    assert_eq!(r.connections.len(), N + 1);
+    let real_conn: Vec<&ConnectionReport> = r
+        .connections
+        .iter()
+        .filter(|c| c.client == "10.99.1.2:53850")
+        .collect();
+    assert_eq!(real_conn.len(), 1);
+    assert_cert_expired_connection(real_conn[0], &p.display().to_string());
+    // SYNs sent in the capture's last 3 s may still have been answered after it ended.
+    let mut causes = std::collections::BTreeMap::new();
+    for c in r
+        .connections
+        .iter()
+        .filter(|c| c.client != "10.99.1.2:53850")
+    {
+        *causes.entry(c.cause).or_insert(0) += 1;
+    }
+    assert_eq!(
+        causes,
+        [
+            (Some("capture_ended"), 3000),
+            (Some("tcp_no_answer"), N - 3000)
+        ]
+        .into_iter()
+        .collect()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Clocks and checksums
+// ---------------------------------------------------------------------------------------
+
+/// Timestamps going backwards: the fixture's frames 9–16 an hour earlier than frames 1–8,
+/// and then a capture whose clock jumps back three days. Frames are analysed in file order
+/// (as Wireshark numbers them); every frame is read and the connection keeps its verdict.
+#[test]
+fn timestamps_going_backwards() {
+    let mut frames = cert_expired_frames();
+    for (t, _) in frames[8..].iter_mut() {
+        *t -= 3600 * SEC;
+    }
+    let (r, _d, p) = analyze_bytes("back-1h.pcap", &Pcap::new(1).file(&frames));
+    let i = only_input(&r);
+    assert_eq!((i.packets, i.warnings.clone()), (16, vec![]));
+    assert_cert_expired_connection(only_conn(&r), &p.display().to_string());
+    // The capture's span: its first frame's time, and the latest time seen (frame 8's).
+    assert_eq!(
+        (i.first_packet.as_deref(), i.last_packet.as_deref()),
+        (
+            Some("2026-11-22T03:42:30.462804Z"),
+            Some("2026-11-22T03:42:30.554757Z")
+        )
+    );
+
+    for (t, _) in frames[8..].iter_mut() {
+        *t -= 3 * 86_400 * SEC;
+    }
+    let (r, _d, p) = analyze_bytes("back-3d.pcap", &Pcap::new(1).file(&frames));
+    let i = only_input(&r);
+    assert_eq!((i.packets, i.warnings.clone()), (16, vec![]));
+    assert_cert_expired_connection(only_conn(&r), &p.display().to_string());
+}
+
+/// evtx chunks with bad checksums: a file of two chunks (the fixtures' RdpCoreTS and
+/// Security chunks), the first with a record byte changed (its records' CRC no longer
+/// matches) and the second with its header CRC zeroed. Both chunks' records are still read;
+/// a warning names each chunk.
+#[test]
+fn evtx_chunks_with_bad_checksums() {
+    let core = fixture("fixtures/eventlog/server-rdpcorets.evtx");
+    let sec = fixture("fixtures/eventlog/server-security.evtx");
+    let (header, chunk_a, chunk_b) = (
+        &core[..4096],
+        &core[4096..4096 + 65536],
+        &sec[4096..4096 + 65536],
+    );
+    let mut a = chunk_a.to_vec();
+    // The last byte of the records area (before the free space) is padding: changing it
+    // breaks the CRC, not the records.
+    let free = u32::from_le_bytes(a[48..52].try_into().unwrap()) as usize;
+    a[free - 1] ^= 0xff;
+    let mut b = chunk_b.to_vec();
+    b[124..128].copy_from_slice(&[0; 4]);
+    let file = [header, &a, &b].concat();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad-crc.evtx", &file);
+    let good_core = write(dir.path(), "core.evtx", &core);
+    let good_sec = write(dir.path(), "sec.evtx", &sec);
+    let r_bad = analyze(std::slice::from_ref(&bad));
+    let r_good = analyze(&[good_core, good_sec]);
+    let i = only_input(&r_bad);
+    assert_eq!(
+        i.warnings,
+        vec![
+            "chunk 0: CRC32 of its records does not match; its records are read anyway".to_string(),
+            "chunk 1: CRC32 of its header does not match; its records are read anyway".to_string(),
+        ]
+    );
+    assert_eq!(i.corrupt_records, 0);
+    let ids =
+        |r: &Report| -> Vec<(u32, u64)> { r.events.iter().map(|e| (e.id, e.record_id)).collect() };
+    assert_eq!(ids(&r_bad), ids(&r_good));
+    assert_eq!(
+        i.events,
+        r_good.inputs.iter().map(|i| i.events).sum::<u64>()
+    );
+    assert!(i.events > 0);
+}
