@@ -166,9 +166,11 @@ fn text_output_names_the_cause() {
     let o = rdptriage(&["analyze", p(&cap)]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    // The findings first, then the inputs and the connection table.
+    // A headline, the findings, then the inputs and the connection table.
     assert!(
-        out.starts_with("Findings (1):\n1. [error tcp_refused"),
+        out.starts_with(
+            "Read 1 capture (2 packets): 1 RDP connection (1 failed); 1 finding.\n\nFindings (1):\n1. [error tcp_refused"
+        ),
         "{out}"
     );
     assert!(

@@ -660,7 +660,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     if client_data.is_empty()
         && let Some(e) = end
         && e.by == Side::Client
-        && c_app.iter().all(|p| is_alert(p))
+        && c_app.iter().all(is_alert)
     {
         let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
         let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
