@@ -340,7 +340,8 @@ fn temp_path() -> PathBuf {
 }
 
 /// The whole pipeline on one uploaded file: sniffing, archives, captures or event logs,
-/// connections, findings, and the report in every output format.
+/// connections, findings, and the report in every output format (JSON, JSON lines, text,
+/// Markdown, HTML).
 pub fn pipeline(data: &[u8]) {
     let path = temp_path();
     if std::fs::write(&path, data).is_err() {
@@ -351,4 +352,6 @@ pub fn pipeline(data: &[u8]) {
     std::hint::black_box(report.to_json());
     std::hint::black_box(report.to_jsonl());
     std::hint::black_box(rdptriage::report::text::render(&report));
+    std::hint::black_box(rdptriage::report::markdown::render(&report));
+    std::hint::black_box(rdptriage::report::html::render(&report));
 }

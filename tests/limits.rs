@@ -732,3 +732,64 @@ fn evtx_chunks_with_bad_checksums() {
     );
     assert!(i.events > 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Exit codes
+// ---------------------------------------------------------------------------------------
+
+/// The command line on hostile input: 0 when anything was read (the bad part is a warning in
+/// the report), 2 when nothing was.
+#[test]
+fn exit_codes_on_hostile_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |paths: &[&PathBuf]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+            .arg("analyze")
+            .args(paths)
+            .args(["--format", "json"])
+            .output()
+            .expect("run rdptriage")
+    };
+    let mut five = cert_expired();
+    for _ in 0..5 {
+        five = gzip(&five);
+    }
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let five = write(dir.path(), "five.gz", &five);
+    let junk = write(dir.path(), "junk.bin", &junk);
+    let out = run(&[&five, &junk]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "rdptriage: no readable input (see the list above)"
+    );
+
+    let mut cut = cert_expired();
+    cut.truncate(cut.len() - 10);
+    let cut = write(dir.path(), "cut.pcap", &cut);
+    let out = run(&[&five, &cut]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(v["connections"].as_array().map(Vec::len), Some(1));
+    let warnings: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            format!(
+                "{}: archives nested deeper than 4 levels are not opened",
+                five.display()
+            ),
+            format!(
+                "{}: truncated record: frame 16 claims 54 bytes, the file ends after 44 at offset 3224",
+                cut.display()
+            ),
+        ]
+    );
+}
