@@ -1107,3 +1107,56 @@ fn a_termsrv_kerberos_error_with_no_rdp_connection_is_its_own_finding() {
         f.summary
     );
 }
+
+#[test]
+fn nla_failures_in_the_log_alone_are_one_finding_per_client() {
+    // README: RdpCoreTS 140 (4213, 4215) for 10.99.1.2, after 131 (4212, 4214); no capture.
+    let r = analyze(&["eventlog/server-rdpcorets.evtx"]);
+    let nla: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.cause == "nla_failure")
+        .collect();
+    assert_eq!(nla.len(), 1, "{:#?}", r.findings);
+    let f = nla[0];
+    assert_eq!((f.severity, f.confidence), ("warning", "medium"));
+    assert!(f.summary.starts_with(
+        "RDPT-SRV rejected Network Level Authentication (CredSSP) from 10.99.1.2 2 times between"
+    ));
+    assert!(cites(f, "server-rdpcorets.evtx", 4213), "{:#?}", f.events);
+    assert!(cites(f, "server-rdpcorets.evtx", 4215), "{:#?}", f.events);
+    assert!(f.connections.is_empty());
+}
+
+#[test]
+fn nla_failures_from_many_addresses_are_one_finding() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../shared/corpus/evtx/omerbenamram-evtx/2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx",
+    );
+    if !path.is_file() {
+        eprintln!("skipping: {} not found", path.display());
+        return;
+    }
+    let r = analyze_paths(&[path], &Options::default());
+    let nla: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.cause == "nla_failure")
+        .collect();
+    // 126 RdpCoreTS 140 records (eventlog_corpus.rs) from 62 addresses: one finding, every
+    // record listed, twelve evidence lines and a line for the rest.
+    assert_eq!(nla.len(), 1, "{:#?}", r.findings);
+    let f = nla[0];
+    assert_eq!(f.events.len(), 126);
+    assert!(
+        f.summary
+            .contains("from 62 addresses (most: 212.92.115.217 ×17, "),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.evidence.len(), 13);
+    assert_eq!(
+        f.evidence[12],
+        "… and 114 more events of the same kind (all listed in `events`)"
+    );
+}

@@ -337,6 +337,15 @@ pub const EVENT_RULES: &[EventRule] = &[
         what: "rejected a logon because the clocks differ (STATUS_TIME_DIFFERENCE_AT_DC)",
     },
     EventRule {
+        cause: "nla_failure",
+        ids: &[140],
+        when: None,
+        severity: "warning",
+        confidence: "medium",
+        knowledge: "nla_failure",
+        what: "rejected Network Level Authentication (CredSSP)",
+    },
+    EventRule {
         cause: "logon_failed",
         ids: &[4625],
         when: None,
@@ -931,8 +940,40 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             .or_default()
             .push(k);
     }
-    let mut out = Vec::new();
+    // Many client addresses failing the same way on one server (password guessing, a
+    // misconfigured fleet) make one finding, not one per address.
+    let mut per_server: BTreeMap<(usize, String), Vec<(String, Vec<usize>)>> = BTreeMap::new();
     for ((r, computer, client), ks) in groups {
+        per_server
+            .entry((r, computer))
+            .or_default()
+            .push((client, ks));
+    }
+    let mut merged: Vec<(usize, String, String, Vec<usize>)> = Vec::new();
+    for ((r, computer), clients) in per_server {
+        if clients.len() <= MAX_CLIENT_FINDINGS {
+            for (client, ks) in clients {
+                merged.push((r, computer.clone(), client, ks));
+            }
+            continue;
+        }
+        let mut ranked: Vec<(usize, &str)> = clients
+            .iter()
+            .map(|(c, ks)| (ks.len(), c.as_str()))
+            .collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+        let top: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|(n, c)| format!("{c} ×{n}"))
+            .collect();
+        let label = format!("{} addresses (most: {})", clients.len(), top.join(", "));
+        let mut ks: Vec<usize> = clients.into_iter().flat_map(|(_, ks)| ks).collect();
+        ks.sort_by_key(|&k| (events[k].time_ns, k));
+        merged.push((r, computer, label, ks));
+    }
+    let mut out = Vec::new();
+    for (r, computer, client, ks) in merged {
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
@@ -963,13 +1004,31 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             attempt: None,
             connections: Vec::new(),
             events: ks.iter().map(|&k| events[k].reference()).collect(),
-            evidence: ks.iter().map(|&k| event_line(&events[k])).collect(),
+            evidence: {
+                let mut lines: Vec<String> = ks
+                    .iter()
+                    .take(MAX_EVENT_EVIDENCE)
+                    .map(|&k| event_line(&events[k]))
+                    .collect();
+                if ks.len() > MAX_EVENT_EVIDENCE {
+                    lines.push(format!(
+                        "… and {} more events of the same kind (all listed in `events`)",
+                        ks.len() - MAX_EVENT_EVIDENCE
+                    ));
+                }
+                lines
+            },
             remediation,
             collect_next,
         });
     }
     out
 }
+
+/// Above this many client addresses, a log-only cause on one server is one finding.
+const MAX_CLIENT_FINDINGS: usize = 5;
+/// Evidence lines of a log-only finding; its `events` list has every record.
+const MAX_EVENT_EVIDENCE: usize = 12;
 
 /// How long around a side failure the client's own events and connections are looked for.
 const SIDE_WINDOW_NS: i64 = crate::correlate::ATTEMPT_GAP_NS;
