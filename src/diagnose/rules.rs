@@ -942,7 +942,8 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
     }
     // Many client addresses failing the same way on one server (password guessing, a
     // misconfigured fleet) make one finding, not one per address.
-    let mut per_server: BTreeMap<(usize, String), Vec<(String, Vec<usize>)>> = BTreeMap::new();
+    type Clients = Vec<(String, Vec<usize>)>;
+    let mut per_server: BTreeMap<(usize, String), Clients> = BTreeMap::new();
     for ((r, computer, client), ks) in groups {
         per_server
             .entry((r, computer))
