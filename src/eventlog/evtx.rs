@@ -182,6 +182,15 @@ fn parse_chunk_inner(
     };
     for record in chunk.iter() {
         let rendered = record.and_then(|r| r.into_xml());
+        // Records outside the catalog are only counted: their id and channel are read from
+        // the rendered XML without parsing it.
+        if let Ok(r) = &rendered
+            && let Some((id, channel)) = system_key(&r.data)
+            && !super::catalog::may_match(channel, id)
+        {
+            out.counts.add_outside(channel, id);
+            continue;
+        }
         let r = match rendered {
             Ok(r) => r,
             Err(e) => {
@@ -219,6 +228,20 @@ fn parse_chunk_inner(
     out
 }
 
+/// `System/EventID` and `System/Channel` of a record the crate rendered, read by searching the
+/// text (the crate writes them as `<EventID …>N</EventID>` and `<Channel>C</Channel>`); `None`
+/// when either is missing or holds an entity, so the record goes through the full parse.
+fn system_key(xml: &str) -> Option<(u32, &str)> {
+    let after = &xml[xml.find("<EventID")? + 8..];
+    let digits = &after[after.find('>')? + 1..];
+    let digits = &digits[..digits.find('<')?];
+    let id = digits.trim().parse::<u32>().ok()?;
+    let start = xml.find("<Channel>")? + 9;
+    let len = xml[start..].find("</Channel>")?;
+    let channel = &xml[start..start + len];
+    (!channel.contains('&')).then_some((id, channel))
+}
+
 /// Reads until `buf` is full or the stream ends; a read error ends it too and is returned
 /// (a corrupt archive member, or a decompression cap of [`crate::input`]).
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
@@ -237,6 +260,21 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_key_reads_id_and_channel_of_rendered_xml() {
+        let xml = "<Event><System><Provider Name=\"P\"/><EventID Qualifiers=\"\">4688</EventID><Channel>Security</Channel></System></Event>";
+        assert_eq!(system_key(xml), Some((4688, "Security")));
+        assert_eq!(
+            system_key("<Event><EventID>x</EventID><Channel>S</Channel>"),
+            None
+        );
+        assert_eq!(
+            system_key("<Event><EventID>5</EventID><Channel>a&amp;b</Channel>"),
+            None
+        );
+        assert_eq!(system_key("<Event><EventID>5</EventID>"), None);
+    }
 
     #[test]
     fn refuses_what_is_not_evtx_without_panicking() {

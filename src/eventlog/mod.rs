@@ -125,6 +125,17 @@ impl Counts {
             .collect()
     }
 
+    /// Counts one record known to be outside the catalog without reading it whole.
+    fn add_outside(&mut self, channel: &str, id: u32) {
+        self.records += 1;
+        match self.outside.get_mut(&(channel.to_string(), id)) {
+            Some(n) => *n += 1,
+            None => {
+                self.outside.insert((channel.to_string(), id), 1);
+            }
+        }
+    }
+
     /// Counts one event read: into the catalog (returns true) or outside it.
     fn add(&mut self, e: &Event) -> bool {
         self.records += 1;
