@@ -1160,3 +1160,48 @@ fn nla_failures_from_many_addresses_are_one_finding() {
         "… and 114 more events of the same kind (all listed in `events`)"
     );
 }
+
+/// `n` clients (10.1.0.1, 10.1.0.2…) each refused once by 10.2.0.9:3389, a second apart.
+fn refused_by_one_server(dir: &Path, n: u8) -> PathBuf {
+    use support::{Conv, Link, MS, SEC, T0, pcap_of};
+    let mut segs = Vec::new();
+    for i in 0..n {
+        let c = Conv::new(&format!("10.1.0.{}:50000", i + 1), "10.2.0.9:3389");
+        let t = T0 + i64::from(i) * SEC;
+        segs.push((t, c.syn()));
+        segs.push((t + MS, c.refuse()));
+    }
+    let path = dir.join(format!("refused-{n}.pcap"));
+    std::fs::write(&path, pcap_of(Link::Eth, &segs)).expect("write");
+    path
+}
+
+#[test]
+fn many_attempts_failing_alike_at_one_server_are_one_finding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = run(&[refused_by_one_server(dir.path(), 5)]);
+    assert_eq!(r.connections.len(), 5);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.confidence), ("tcp_refused", "high"));
+    assert_eq!(f.connections, ["c1", "c2", "c3", "c4", "c5"]);
+    assert!(
+        f.summary.starts_with(
+            "5 RDP attempts from 5 clients to 10.2.0.9:3389 failed alike (tcp_refused) between 2023-11-14T22:13:20.000000Z and 2023-11-14T22:13:24.001000Z; the first: RDP from 10.1.0.1 to 10.2.0.9:3389"
+        ),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.evidence[0], "5 attempts alike: a1, a2, a3, a4, a5");
+    assert!(
+        f.evidence[1].starts_with("first (c1): frames 1, 2: tcp stage failed"),
+        "{:#?}",
+        f.evidence
+    );
+    assert!(f.attempt.is_none());
+
+    // Three alike stay three findings, one per attempt.
+    let r = run(&[refused_by_one_server(dir.path(), 3)]);
+    assert_eq!(r.findings.len(), 3, "{:#?}", r.findings);
+    assert!(r.findings.iter().all(|f| f.connections.len() == 1));
+}

@@ -720,10 +720,131 @@ pub fn findings(
     joined: &Joined,
     inputs: &[InputReport],
 ) -> Vec<Finding> {
-    let mut out = attempt_findings(conns, events, joined);
+    let mut out = merge_repeated(attempt_findings(conns, events, joined), conns);
     out.extend(event_findings(events, joined));
     out.extend(side_findings(inputs, conns, events, joined));
     out
+}
+
+/// More attempts than this failing the same way at one server make one finding.
+const MAX_ALIKE_FINDINGS: usize = 3;
+/// Attempts named in a merged finding's evidence (its `connections` has them all).
+const MAX_NAMED_ATTEMPTS: usize = 20;
+
+/// Attempt findings of the same cause at the same server, when there are more than
+/// [`MAX_ALIKE_FINDINGS`], become one: a scan or a flood of refused connections is one
+/// problem, not thousands. The merged finding keeps every connection and event, the first
+/// attempt's evidence as the example, and the lowest confidence of the group.
+fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Finding> {
+    let by_id: std::collections::HashMap<&str, &ConnectionReport> =
+        conns.iter().map(|c| (c.id.as_str(), c)).collect();
+    let server_of = |f: &Finding| {
+        f.connections
+            .last()
+            .and_then(|id| by_id.get(id.as_str()))
+            .map(|c| c.server.clone())
+    };
+    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if let Some(server) = server_of(f) {
+            groups.entry((f.cause, server)).or_default().push(i);
+        }
+    }
+    let mut merged_into: Vec<Option<usize>> = vec![None; findings.len()];
+    for members in groups.values().filter(|m| m.len() > MAX_ALIKE_FINDINGS) {
+        for &i in members {
+            merged_into[i] = Some(members[0]);
+        }
+    }
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    let mut out: std::collections::HashMap<usize, Finding> = std::collections::HashMap::new();
+    for ((cause, server), members) in &groups {
+        if members.len() <= MAX_ALIKE_FINDINGS {
+            continue;
+        }
+        let parts: Vec<Finding> = members.iter().filter_map(|&i| slots[i].take()).collect();
+        let Some(first) = parts.first() else { continue };
+        let conn_ids: Vec<String> = parts.iter().flat_map(|f| f.connections.clone()).collect();
+        let span: Vec<&ConnectionReport> = conn_ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
+        let clients: std::collections::BTreeSet<&str> =
+            span.iter().map(|c| host(&c.client)).collect();
+        let start = span
+            .iter()
+            .filter_map(|c| c.start.as_deref())
+            .min()
+            .unwrap_or("");
+        let end = span
+            .iter()
+            .filter_map(|c| c.end.as_deref())
+            .max()
+            .unwrap_or("");
+        let confidence = parts
+            .iter()
+            .map(|f| f.confidence)
+            .min_by_key(|c| match *c {
+                "low" => 0,
+                "medium" => 1,
+                _ => 2,
+            })
+            .unwrap_or(first.confidence);
+        let attempts: Vec<&str> = parts.iter().filter_map(|f| f.attempt.as_deref()).collect();
+        let mut evidence = vec![format!(
+            "{} attempts alike: {}{}",
+            parts.len(),
+            attempts
+                .iter()
+                .take(MAX_NAMED_ATTEMPTS)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if attempts.len() > MAX_NAMED_ATTEMPTS {
+                format!(" … ({} more)", attempts.len() - MAX_NAMED_ATTEMPTS)
+            } else {
+                String::new()
+            }
+        )];
+        evidence.extend(
+            first
+                .evidence
+                .iter()
+                .map(|l| format!("first ({}): {l}", first.connections.join(", "))),
+        );
+        let mut events: Vec<String> = parts.iter().flat_map(|f| f.events.clone()).collect();
+        events.dedup();
+        out.insert(
+            members[0],
+            Finding {
+            cause,
+            severity: first.severity,
+            confidence,
+            summary: format!(
+                "{} RDP attempts from {} client{} to {server} failed alike ({cause}) between {start} and {end}; the first: {}",
+                parts.len(),
+                clients.len(),
+                if clients.len() == 1 { "" } else { "s" },
+                first.summary
+            ),
+            attempt: None,
+            connections: conn_ids,
+            events,
+            evidence,
+            remediation: first.remediation.clone(),
+            collect_next: first.collect_next.clone(),
+        });
+    }
+    // Unmerged findings keep their place; each merged one takes its first member's place.
+    let mut result = Vec::new();
+    for (i, slot) in slots.into_iter().enumerate() {
+        match (slot, merged_into[i]) {
+            (Some(f), None) => result.push(f),
+            (_, Some(first)) if first == i => result.extend(out.remove(&i)),
+            _ => {}
+        }
+    }
+    result
 }
 
 /// One finding per failed connection attempt.

@@ -132,6 +132,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         }
     }
     if !report.connections.is_empty() {
+        let shown = shown_connections(report);
         let mut table = Table::new();
         table
             .load_style(UTF8_FULL_CONDENSED)
@@ -144,7 +145,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
                 "ladder",
                 "network",
             ]);
-        for c in &report.connections {
+        for &c in &shown {
             let attempt = match (&c.attempt, c.attempt_connections) {
                 (Some(a), n) if n > 1 => format!("\n{a} {}/{n}", c.attempt_index),
                 _ => String::new(),
@@ -169,12 +170,22 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         out.push('\n');
         out.push('\n');
         // The ladder of every connection that did not simply work; the others are in the table.
-        for c in report
-            .connections
-            .iter()
-            .filter(|c| c.verdict != Some("ok"))
-        {
+        if shown.len() < report.connections.len() {
+            out.push_str(&format!(
+                "Showing {} of {} connections (those the findings name first, then in order); all are in --format json.\n\n",
+                shown.len(),
+                report.connections.len()
+            ));
+        }
+        let failed: Vec<_> = shown.iter().filter(|c| c.verdict != Some("ok")).collect();
+        for c in failed.iter().take(MAX_LADDERS) {
             out.push_str(&details(c, style));
+        }
+        if failed.len() > MAX_LADDERS {
+            out.push_str(&format!(
+                "… and the ladders of {} more failed connections (--format json, md or html)\n\n",
+                failed.len() - MAX_LADDERS
+            ));
         }
     }
     if !report.warnings.is_empty() {
@@ -194,6 +205,46 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         }
     }
     out
+}
+
+/// Rows of the connection table at most: a table of thousands of rows is read by no one.
+const MAX_TABLE_ROWS: usize = 100;
+/// Ladders printed at most.
+const MAX_LADDERS: usize = 30;
+
+/// The connections the table shows, in report order: all of them when they fit, else the
+/// ones the findings name (their first connection each), then failed ones, then the rest.
+fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
+    if report.connections.len() <= MAX_TABLE_ROWS {
+        return report.connections.iter().collect();
+    }
+    let named: std::collections::HashSet<&str> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.connections.last().map(String::as_str))
+        .collect();
+    let mut picked: Vec<usize> = Vec::with_capacity(MAX_TABLE_ROWS);
+    let rank = |c: &ConnectionReport| {
+        if named.contains(c.id.as_str()) {
+            0
+        } else if c.verdict != Some("ok") {
+            1
+        } else {
+            2
+        }
+    };
+    for wanted in 0..3 {
+        for (i, c) in report.connections.iter().enumerate() {
+            if picked.len() == MAX_TABLE_ROWS {
+                break;
+            }
+            if rank(c) == wanted {
+                picked.push(i);
+            }
+        }
+    }
+    picked.sort_unstable();
+    picked.iter().map(|&i| &report.connections[i]).collect()
 }
 
 /// The findings, first: what went wrong, the evidence, the fix.
