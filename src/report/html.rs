@@ -54,17 +54,16 @@ pub fn render(report: &Report) -> String {
     out.push_str("<title>rdptriage report</title>\n<style>");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<h1>RDP connection triage</h1>\n");
+    let read = report.inputs.iter().filter(|i| !i.skipped).count();
     out.push_str(&format!(
-        "<p class=\"headline\">{}</p>\n<ul class=\"inputs\">\n",
-        esc(&story::headline(report))
+        "<p class=\"headline\">{}</p>\n<details class=\"inputs\"{}><summary>{read} input{} read</summary>\n<ul>\n",
+        esc(&story::headline(report)),
+        // A few inputs are shown; a bundle's list is folded.
+        if read <= 12 { " open" } else { "" },
+        plural(read)
     ));
-    for i in &report.inputs {
-        let what = if i.skipped {
-            format!(
-                "skipped: {}",
-                i.skipped_reason.as_deref().unwrap_or("not analysed")
-            )
-        } else if i.kind == "evtx" || i.kind == "evtx-xml" {
+    for i in report.inputs.iter().filter(|i| !i.skipped) {
+        let what = if i.kind == "evtx" || i.kind == "evtx-xml" {
             format!("{} RDP event{}", i.events, plural(i.events as usize))
         } else {
             let span = match (&i.first_packet, &i.last_packet) {
@@ -80,7 +79,25 @@ pub fn render(report: &Report) -> String {
             esc(&what)
         ));
     }
-    out.push_str("</ul>\n");
+    out.push_str("</ul>\n</details>\n");
+    // Files that are neither captures nor logs (notes, other tools' output): folded away.
+    let skipped: Vec<_> = report.inputs.iter().filter(|i| i.skipped).collect();
+    if !skipped.is_empty() {
+        out.push_str(&format!(
+            "<details class=\"inputs\"><summary>{} file{} skipped</summary>\n<ul>\n",
+            skipped.len(),
+            plural(skipped.len())
+        ));
+        for i in skipped {
+            out.push_str(&format!(
+                "<li><code>{}</code> ({}): {}</li>\n",
+                esc(&i.path),
+                esc(&i.kind),
+                esc(i.skipped_reason.as_deref().unwrap_or("not analysed"))
+            ));
+        }
+        out.push_str("</ul>\n</details>\n");
+    }
 
     findings(report, &mut out);
     diagrams(report, &mut out);

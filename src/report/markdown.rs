@@ -11,6 +11,8 @@ use super::{ConnectionReport, Report};
 const MAX_SEQUENCES: usize = 20;
 /// Most rows of the connections table.
 const MAX_CONNECTION_ROWS: usize = 200;
+/// Inputs listed one per line; a bundle's others are counted.
+const MAX_INPUT_LINES: usize = 12;
 /// Most warnings listed.
 const MAX_WARNINGS: usize = 50;
 
@@ -19,7 +21,8 @@ pub fn render(report: &Report) -> String {
     let mut out = String::from("## RDP connection triage\n\n");
     out.push_str(&story::headline(report));
     out.push_str("\n\n");
-    for i in report.inputs.iter().filter(|i| !i.skipped) {
+    let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
+    for i in read.iter().take(MAX_INPUT_LINES) {
         let what = if i.kind == "evtx" || i.kind == "evtx-xml" {
             format!("{} RDP event{}", i.events, plural(i.events as usize))
         } else {
@@ -31,11 +34,31 @@ pub fn render(report: &Report) -> String {
         };
         out.push_str(&format!("- `{}` ({}): {what}\n", code(&i.path), i.kind));
     }
-    for i in report.inputs.iter().filter(|i| i.skipped) {
+    if read.len() > MAX_INPUT_LINES {
         out.push_str(&format!(
-            "- `{}` skipped: {}\n",
-            code(&i.path),
-            i.skipped_reason.as_deref().unwrap_or("not analysed")
+            "- … and {} more inputs read (all in `--format json`)\n",
+            read.len() - MAX_INPUT_LINES
+        ));
+    }
+    let skipped: Vec<_> = report.inputs.iter().filter(|i| i.skipped).collect();
+    if skipped.len() <= 3 {
+        for i in &skipped {
+            out.push_str(&format!(
+                "- `{}` skipped: {}\n",
+                code(&i.path),
+                i.skipped_reason.as_deref().unwrap_or("not analysed")
+            ));
+        }
+    } else {
+        let names: Vec<String> = skipped
+            .iter()
+            .take(3)
+            .map(|i| format!("`{}`", code(&i.path)))
+            .collect();
+        out.push_str(&format!(
+            "- {} files skipped (neither captures nor event logs): {} … (all in `--format json`)\n",
+            skipped.len(),
+            names.join(", ")
         ));
     }
     out.push('\n');
