@@ -1205,3 +1205,177 @@ fn many_attempts_failing_alike_at_one_server_are_one_finding() {
     assert_eq!(r.findings.len(), 3, "{:#?}", r.findings);
     assert!(r.findings.iter().all(|f| f.connections.len() == 1));
 }
+
+/// The finding each capture cause gives on its own (no logs): cause, severity, confidence,
+/// the connections, an evidence line naming the frame that shows the break
+/// (`fixtures/captures/EXPECTED.md`), and the fix of `remedies.md` for it.
+#[test]
+fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
+    let cases: &[(&str, &str, &str, &[&str], &str, &str)] = &[
+        (
+            "captures/neg-hybrid-required.pcap",
+            "negotiation_failure",
+            "high",
+            &["c1"],
+            "frame 6: the server answered the Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER",
+            "Make client and server agree",
+        ),
+        (
+            "captures/neg-server-rdp-only.pcap",
+            "negotiation_failure",
+            "high",
+            &["c1"],
+            "frames 4, 6, 8: x224 stage failed: the server selected RDP (frame 6)",
+            "Make client and server agree",
+        ),
+        (
+            "captures/tls-version-mismatch.pcap",
+            "tls_alert",
+            "high",
+            &["c1"],
+            "frame 10: server sent fatal TLS alert internal_error",
+            "Align enabled TLS versions and cipher suites",
+        ),
+        (
+            "captures/tls-cipher-mismatch.pcap",
+            "tls_alert",
+            "high",
+            &["c1"],
+            "frame 10: server sent fatal TLS alert handshake_failure",
+            "Align enabled TLS versions and cipher suites",
+        ),
+        (
+            "captures/stdrdp-xrdp-mac-error.pcap",
+            "server_denied",
+            "medium",
+            &["c1"],
+            "frame 32: session stage failed: the server sent an MCS Disconnect Provider Ultimatum",
+            "Act on the decoded ERRINFO",
+        ),
+        (
+            "captures/loss-handshake.pcap",
+            "packet_loss",
+            "high",
+            &["c1"],
+            "frame 13: server certificate",
+            "Fix the path or lower the MTU/MSS",
+        ),
+        (
+            "captures/tcp-refused.pcap",
+            "tcp_refused",
+            "high",
+            &["c1", "c2"],
+            "c1 (same attempt, same cause): refused",
+            "Enable Remote Desktop on the server",
+        ),
+        (
+            "captures/cert-name-mismatch.pcap",
+            "certificate_rejected",
+            "medium",
+            &["c1"],
+            "frame 10: server certificate CN=wrong-name.rdptriage.test",
+            "Expired certificate:",
+        ),
+    ];
+    for &(file, cause, confidence, conns, evidence, fix) in cases {
+        let r = analyze(&[file]);
+        assert_eq!(r.findings.len(), 1, "{file}: {:#?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.cause, f.severity, f.confidence),
+            (cause, "error", confidence),
+            "{file}"
+        );
+        assert_eq!(f.connections, conns, "{file}");
+        assert!(
+            f.evidence.iter().any(|l| l.starts_with(evidence)),
+            "{file}: {:#?}",
+            f.evidence
+        );
+        assert!(
+            f.remediation[0].starts_with(fix),
+            "{file}: {:#?}",
+            f.remediation
+        );
+        assert!(!f.collect_next.is_empty(), "{file}");
+    }
+}
+
+/// A SYN answered by an ICMP port unreachable; a Connection Request the server resets; a
+/// Connection Request never answered, the client giving up after 30 s: built packet by
+/// packet.
+#[test]
+fn icmp_x224_rejection_and_timeout_give_their_findings() {
+    use support::{Conv, Link, MS, Pcap, SEC, T0, icmp4_unreachable, pcap_of};
+    // TPKT (RFC 1006) + X.224 CR (LI 14) + RDP_NEG_REQ for SSL|HYBRID (MS-RDPBCGR 2.2.1.1.1).
+    const CR: [u8; 19] = [3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 3, 0, 0, 0];
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let c = Conv::new("10.5.0.2:50001", "10.6.0.9:3389");
+    let syn = c.syn();
+    let icmp = Link::Eth.wrap(&icmp4_unreachable(
+        c.server.ip(),
+        c.client.ip(),
+        3,
+        &syn.ip(),
+    ));
+    let mut frames = vec![(T0, syn.frame(Link::Eth)), (T0 + MS, icmp)];
+    for k in 1..4 {
+        frames.push((T0 + k * SEC, c.syn().frame(Link::Eth)));
+    }
+    let icmp_path = dir.path().join("icmp.pcap");
+    std::fs::write(&icmp_path, Pcap::new(1).file(&frames)).expect("write");
+
+    let c = Conv::new("10.5.0.3:50002", "10.6.0.9:3389");
+    let rejected = dir.path().join("x224-rejected.pcap");
+    std::fs::write(
+        &rejected,
+        pcap_of(
+            Link::Eth,
+            &[
+                (T0, c.syn()),
+                (T0 + MS, c.synack()),
+                (T0 + 2 * MS, c.ack()),
+                (T0 + 3 * MS, c.c(0, 0).data(&CR)),
+                (T0 + 4 * MS, c.s(0, CR.len() as u32).rst()),
+            ],
+        ),
+    )
+    .expect("write");
+
+    let c = Conv::new("10.5.0.4:50003", "10.6.0.9:3389");
+    let silent = dir.path().join("timeout.pcap");
+    std::fs::write(
+        &silent,
+        pcap_of(
+            Link::Eth,
+            &[
+                (T0, c.syn()),
+                (T0 + MS, c.synack()),
+                (T0 + 2 * MS, c.ack()),
+                (T0 + 3 * MS, c.c(0, 0).data(&CR)),
+                (T0 + 4 * MS, c.s(0, CR.len() as u32)),
+                (T0 + 30 * SEC, c.c(CR.len() as u32, 0).fin()),
+                (T0 + 30 * SEC + MS, c.s(0, CR.len() as u32 + 1).fin()),
+            ],
+        ),
+    )
+    .expect("write");
+
+    for (path, cause, frame) in [
+        (icmp_path, "icmp_unreachable", "frame 2"),
+        (rejected, "x224_rejected", "frame 5"),
+        (silent, "timeout", "frame 6"),
+    ] {
+        let r = run(std::slice::from_ref(&path));
+        assert_eq!(r.findings.len(), 1, "{cause}: {:#?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!((f.cause, f.severity), (cause, "error"), "{:#?}", f);
+        assert!(
+            f.evidence.iter().any(|l| l.contains(frame)),
+            "{cause}: {:#?}",
+            f.evidence
+        );
+        assert!(!f.remediation.is_empty(), "{cause}");
+    }
+}

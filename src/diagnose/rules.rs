@@ -555,7 +555,14 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     if let Some(neg) = c.negotiation.as_ref().map(|b| b.value())
         && let Some(f) = neg.get("failure").and_then(|v| v.as_str())
     {
-        out.push(format!("{prefix}X.224 negotiation failed: {f}"));
+        let at = neg
+            .get("confirm_frame")
+            .and_then(|v| v.as_u64())
+            .map(|n| format!("frame {n}: "))
+            .unwrap_or_default();
+        out.push(format!(
+            "{prefix}{at}the server answered the Connection Request with RDP_NEG_FAILURE {f}"
+        ));
     }
     let tls = c.tls.as_ref().map(|b| b.value());
     if let Some(cert) = tls
