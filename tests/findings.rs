@@ -1211,7 +1211,9 @@ fn many_attempts_failing_alike_at_one_server_are_one_finding() {
 /// (`fixtures/captures/EXPECTED.md`), and the fix of `remedies.md` for it.
 #[test]
 fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
-    let cases: &[(&str, &str, &str, &[&str], &str, &str)] = &[
+    /// File, cause, confidence, connections, an evidence line's start, the fix's start.
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             "captures/neg-hybrid-required.pcap",
             "negotiation_failure",
