@@ -175,6 +175,8 @@ pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u1
         5152 | 5156 | 5157 => f("SourceAddress").map(|v| (v, port(f("SourcePort")))),
         1149 => f("Param3").map(|v| (v, None)),
         56 => f("param2").map(|v| (v, None)),
+        // Security 4778/4779 (session reconnected/disconnected) and 4825 (RDP access denied).
+        4778 | 4779 | 4825 => f("ClientAddress").map(|v| (unmapped(v), None)),
         _ => None,
     }
 }

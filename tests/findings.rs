@@ -1381,3 +1381,110 @@ fn icmp_x224_rejection_and_timeout_give_their_findings() {
         assert!(!f.remediation.is_empty(), "{cause}");
     }
 }
+
+/// Log-only findings no fixture scenario has: a user without the Remote Desktop logon right
+/// (Security 4825, and 4625 with 0xC000015B) and a TLS version no side shares (Schannel 36874).
+#[test]
+fn logon_right_and_tls_version_events_give_their_findings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let security =
+        |id: u32, record: u64, time: &'static str, data: Vec<(&'static str, &'static str)>| Xe {
+            provider: SECURITY,
+            guid: SECURITY_GUID,
+            id,
+            level: 0,
+            task: 12544,
+            keywords: "0x8010000000000000",
+            time,
+            record,
+            pid: 676,
+            tid: 3012,
+            channel: "Security",
+            computer: "RDPT-SRV",
+            user: None,
+            data,
+        };
+    let log = write_xml(
+        dir.path(),
+        "server-security-rights.xml",
+        &[
+            security(
+                4825,
+                700,
+                "2026-11-22T04:10:00.000000Z",
+                vec![
+                    ("AccountName", "intern"),
+                    ("AccountDomain", "RDPT"),
+                    ("LogonID", "0x3e7"),
+                    ("ClientAddress", "10.99.1.7"),
+                ],
+            ),
+            security(
+                4625,
+                701,
+                "2026-11-22T04:10:05.000000Z",
+                vec![
+                    ("TargetUserName", "intern"),
+                    ("TargetDomainName", "RDPT"),
+                    ("Status", "0xc000015b"),
+                    ("SubStatus", "0x0"),
+                    ("LogonType", "10"),
+                    ("IpAddress", "10.99.1.7"),
+                    ("IpPort", "0"),
+                ],
+            ),
+        ],
+    );
+    let system = write_xml(
+        dir.path(),
+        "server-system-tls.xml",
+        &[Xe {
+            provider: "Schannel",
+            guid: "{1f678132-5938-4686-9fdc-c8ff68f15c85}",
+            id: 36874,
+            level: 2,
+            task: 0,
+            keywords: "0x8000000000000000",
+            time: "2026-11-22T04:11:00.000000Z",
+            record: 15500,
+            pid: 680,
+            tid: 700,
+            channel: "System",
+            computer: "RDPT-SRV",
+            user: Some("S-1-5-18"),
+            data: vec![],
+        }],
+    );
+    let r = run(&[log, system]);
+    let causes: Vec<(&str, usize)> = r
+        .findings
+        .iter()
+        .map(|f| (f.cause, f.events.len()))
+        .collect();
+    assert_eq!(
+        causes,
+        [("tls_protocol_mismatch", 1), ("logon_right_missing", 2)],
+        "{:#?}",
+        r.findings
+    );
+    let right = &r.findings[1];
+    assert_eq!((right.severity, right.confidence), ("error", "medium"));
+    assert!(
+        right.summary.starts_with(
+            "RDPT-SRV denied a user who may not log on through Remote Desktop from 10.99.1.7 2 times between 2026-11-22T04:10:00.000000Z and 2026-11-22T04:10:05.000000Z"
+        ),
+        "{}",
+        right.summary
+    );
+    assert!(cites(right, "server-security-rights.xml", 700));
+    assert!(cites(right, "server-security-rights.xml", 701));
+    assert!(!right.remediation.is_empty());
+    let tls = &r.findings[0];
+    assert!(cites(tls, "server-system-tls.xml", 15500));
+    assert!(
+        tls.summary
+            .contains("found no TLS version or cipher suite in common"),
+        "{}",
+        tls.summary
+    );
+}

@@ -1063,6 +1063,14 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         let client = crate::correlate::event_client(e)
             .map(|(ip, _)| ip)
             .unwrap_or_default();
+        // Rows of one cause (4825, and 4625 with 0xC000015B) group together.
+        let rule = EVENT_RULES
+            .iter()
+            .position(|r| {
+                let this = &EVENT_RULES[rule];
+                (r.cause, r.severity, r.confidence) == (this.cause, this.severity, this.confidence)
+            })
+            .unwrap_or(rule);
         groups
             .entry((rule, e.computer.clone(), client))
             .or_default()
