@@ -129,9 +129,19 @@ fn rdpcorets_sample_gives_its_nla_failures_and_skips_corrupt_records() {
     let r = read(&corpus.join(
         "evtx/omerbenamram-evtx/2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx",
     ));
-    // The four records evtx_dump cannot read either: skipped, counted, named.
+    // The four records evtx_dump cannot read either: skipped, counted, named. Their chunks
+    // (0 and 13) fail their records' CRC32 too: said once each, their other records read.
     assert_eq!(r.counts.corrupt, 4);
-    assert_eq!(r.warnings.len(), 4, "{:#?}", r.warnings);
+    assert_eq!(r.warnings.len(), 6, "{:#?}", r.warnings);
+    for chunk in [0, 13] {
+        assert!(
+            r.warnings.iter().any(|w| w.ends_with(&format!(
+                "chunk {chunk}: CRC32 of its records does not match; its records are read anyway"
+            ))),
+            "{:#?}",
+            r.warnings
+        );
+    }
     assert!(r.warnings.iter().any(|w| w.contains("6335011")));
     let nla: Vec<_> = r.events.iter().filter(|e| e.id == 140).collect();
     assert_eq!(nla.len(), 126);
