@@ -297,6 +297,11 @@ pub struct Connection {
     pub syn_frames: Vec<u64>,
     /// The latest client SYN before the SYN-ACK: the one the server answered.
     last_syn: Option<Mark>,
+    /// The IPv4 identification of the latest client SYN: a SYN seen again with the same one
+    /// is the same packet captured twice, not a retransmission.
+    last_syn_ip_id: u16,
+    /// The same for the server's SYN-ACK.
+    last_synack_ip_id: u16,
     client_isn: Option<u32>,
     pub synack: Option<Mark>,
     pub synack_retries: u32,
@@ -339,6 +344,8 @@ impl Connection {
             syn_retries: 0,
             syn_frames: Vec::new(),
             last_syn: None,
+            last_syn_ip_id: 0,
+            last_synack_ip_id: 0,
             client_isn: None,
             synack: None,
             synack_retries: 0,
@@ -418,7 +425,12 @@ impl Connection {
         if syn {
             if from_client && !ack {
                 match self.client_isn {
+                    // The same SYN captured twice (same nonzero IPv4 identification).
+                    Some(isn)
+                        if isn == t.seq && fact.ip_id != 0 && fact.ip_id == self.last_syn_ip_id => {
+                    }
                     Some(isn) if isn == t.seq => {
+                        self.last_syn_ip_id = fact.ip_id;
                         self.syn_retries += 1;
                         if self.synack.is_none() {
                             self.last_syn = Some(mark);
@@ -428,6 +440,7 @@ impl Connection {
                         }
                     }
                     _ => {
+                        self.last_syn_ip_id = fact.ip_id;
                         self.syn = Some(mark);
                         self.last_syn = Some(mark);
                         self.syn_frames = vec![fact.frame];
@@ -438,8 +451,16 @@ impl Connection {
                 }
             } else if !from_client && ack {
                 match self.server_isn {
-                    Some(isn) if isn == t.seq => self.synack_retries += 1,
+                    Some(isn)
+                        if isn == t.seq
+                            && fact.ip_id != 0
+                            && fact.ip_id == self.last_synack_ip_id => {}
+                    Some(isn) if isn == t.seq => {
+                        self.last_synack_ip_id = fact.ip_id;
+                        self.synack_retries += 1;
+                    }
                     _ => {
+                        self.last_synack_ip_id = fact.ip_id;
                         self.synack = Some(mark);
                         self.server_isn = Some(t.seq);
                         self.s2c.base = Some(t.seq.wrapping_add(1));
