@@ -2,8 +2,11 @@
 //! chunks read one after another from any [`Read`] (no seeking, so archive members work too).
 //! Chunks are parsed in batches of [`BATCH_CHUNKS`] in parallel on the rayon pool (the crate's
 //! own pipeline spawns onto the global pool and blocks waiting, which can starve a pool that is
-//! already busy reading other files; a `par_iter` over a batch cannot). Each record is rendered
-//! to XML by the crate and mapped by [`super::xml`], so both input kinds share one mapping.
+//! already busy reading other files; a `par_iter` over a batch cannot). Only catalog events
+//! are decoded fully: a record's id and channel come first from its template's substitution
+//! values (where, is learned per chunk from rendered records: [`Learned`]) or from the XML the
+//! crate renders, and a record outside the catalog is only counted. A catalog event's XML is
+//! mapped by [`super::xml`], so both input kinds share one mapping.
 //!
 //! Chunks come in file order, not the "oldest chunk first" order of a log that has wrapped:
 //! events are sorted by time in the report anyway. A chunk or record the crate cannot read is
