@@ -4,7 +4,7 @@
 //! own pipeline spawns onto the global pool and blocks waiting, which can starve a pool that is
 //! already busy reading other files; a `par_iter` over a batch cannot). Only catalog events
 //! are decoded fully: a record's id and channel come first from its template's substitution
-//! values (where, is learned per chunk from rendered records: [`Learned`]) or from the XML the
+//! values (where, is learned per chunk from rendered records: `Learned`) or from the XML the
 //! crate renders, and a record outside the catalog is only counted. A catalog event's XML is
 //! mapped by [`super::xml`], so both input kinds share one mapping.
 //!
