@@ -771,7 +771,13 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
         }
         let parts: Vec<Finding> = members.iter().filter_map(|&i| slots[i].take()).collect();
         let Some(first) = parts.first() else { continue };
-        let conn_ids: Vec<String> = parts.iter().flat_map(|f| f.connections.clone()).collect();
+        let mut conn_ids: Vec<String> = parts.iter().flat_map(|f| f.connections.clone()).collect();
+        // In report order (`c2` before `c10`).
+        conn_ids.sort_by_key(|id| {
+            id.trim_start_matches('c')
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+        });
         let span: Vec<&ConnectionReport> = conn_ids
             .iter()
             .filter_map(|id| by_id.get(id.as_str()).copied())

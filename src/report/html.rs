@@ -140,7 +140,7 @@ fn findings(report: &Report, out: &mut String) {
             if f.connections.is_empty() {
                 String::new()
             } else {
-                format!(" <span class=\"muted\">— {}</span>", esc(&f.connections.join(", ")))
+                format!(" <span class=\"muted\">— {}</span>", esc(&super::text::id_list(&f.connections)))
             },
             sev = esc(f.severity),
         ));

@@ -109,7 +109,10 @@ fn findings(report: &Report, out: &mut String) {
             format!("confidence **{}**", f.confidence),
         ];
         if !f.connections.is_empty() {
-            facts.push(format!("connections {}", f.connections.join(", ")));
+            facts.push(format!(
+                "connections {}",
+                super::text::id_list(&f.connections)
+            ));
         }
         if let Some(a) = &f.attempt {
             facts.push(format!("attempt {a}"));

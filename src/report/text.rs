@@ -207,6 +207,21 @@ pub fn render_styled(report: &Report, style: Style) -> String {
     out
 }
 
+/// Connection ids named in a finding's line; the JSON report lists them all.
+const MAX_IDS: usize = 12;
+
+/// `c1, c2, c3` — or the first [`MAX_IDS`] and how many more.
+pub(crate) fn id_list(ids: &[String]) -> String {
+    if ids.len() <= MAX_IDS {
+        return ids.join(", ");
+    }
+    format!(
+        "{} … ({} more)",
+        ids[..MAX_IDS].join(", "),
+        ids.len() - MAX_IDS
+    )
+}
+
 /// Rows of the connection table at most: a table of thousands of rows is read by no one.
 const MAX_TABLE_ROWS: usize = 100;
 /// Ladders printed at most.
@@ -271,7 +286,7 @@ fn findings(report: &Report, style: Style) -> String {
             f.summary
         ));
         if !f.connections.is_empty() {
-            out.push_str(&format!("   connections: {}\n", f.connections.join(", ")));
+            out.push_str(&format!("   connections: {}\n", id_list(&f.connections)));
         }
         out.push_str(&format!("   {}\n", paint("evidence:", BOLD, style)));
         for e in &f.evidence {
