@@ -1,10 +1,14 @@
 //! Capture files → blocks of frames.
 //!
 //! A capture is read as a stream (a plain file, a gzip stream or a zip member alike) and cut
-//! into [`Block`]s of about [`BLOCK_BYTES`]: the raw bytes of whole records plus an index of
-//! the frames inside them (offset, length, timestamp, link type). Cutting is sequential and
-//! cheap (it reads record headers only); decoding the frames of each block
-//! ([`decode::decode_block`]) is what runs in parallel.
+//! into [`Block`]s of about [`BLOCK_BYTES`] of frames: the read buffer itself plus an index of
+//! the frames inside it (offset, length, timestamp, link type). Frames are never copied: a
+//! block ends at its budget or where the buffer ends inside a record, takes the buffer, and
+//! only that cut record is carried over to the next buffer. Reads fill the buffer to a size
+//! that follows the file position, so block boundaries depend on the bytes alone (the same
+//! for any thread count, and for a file and its gzip). Cutting is sequential and cheap (it
+//! reads record headers only); decoding the frames of each block ([`decode::decode_block`])
+//! is what runs in parallel.
 //!
 //! Formats: pcap (both byte orders, micro- and nanosecond; tcpdump.org "pcap" file format),
 //! pcapng (draft-ietf-opsawg-pcapng: several sections and interfaces, each with its own link
@@ -126,6 +130,11 @@ pub struct Framer<R: Read> {
     done: bool,
     /// Processed blocks coming back for their buffers to be reused.
     recycled: Option<std::sync::mpsc::Receiver<Block>>,
+    /// A buffer to read into next (a processed block's, come back).
+    spare: Option<Vec<u8>>,
+    /// True while the block being cut indexes frames inside `pending`: the buffer may then
+    /// grow but its bytes never move (frames are offsets into it).
+    frozen: bool,
     /// True once the file's own header was read: the pcap global header, a pcapng Section
     /// Header Block, or the NetMon header and frame table. A capture without one had nothing
     /// that could be read.
@@ -181,6 +190,8 @@ impl<R: Read> Framer<R> {
             done: false,
             header_ok: false,
             recycled: None,
+            spare: None,
+            frozen: false,
         }
     }
 
@@ -191,25 +202,65 @@ impl<R: Read> Framer<R> {
         self
     }
 
-    /// An empty block, reusing a processed one's buffers when one came back.
+    /// An empty block, reusing a processed one's buffers when one came back: its frame index,
+    /// and its bytes as the next read buffer (already paged in, never zeroed again).
     fn empty_block(&mut self) -> Block {
-        let (mut bytes, mut frames) = match self.recycled.as_ref().and_then(|rx| rx.try_recv().ok())
-        {
-            Some(b) => (b.bytes, b.frames),
-            None => (
-                Vec::with_capacity(BLOCK_BYTES + MAX_FRAME_BYTES as usize),
-                Vec::with_capacity(BLOCK_BYTES / 256),
-            ),
+        let mut frames = match self.recycled.as_ref().and_then(|rx| rx.try_recv().ok()) {
+            Some(b) => {
+                if self.spare.is_none() && !b.bytes.is_empty() {
+                    self.spare = Some(b.bytes);
+                }
+                b.frames
+            }
+            None => Vec::with_capacity(BLOCK_BYTES / 256),
         };
-        bytes.clear();
         frames.clear();
         Block {
             seq: self.next_seq,
             first_frame: self.next_frame,
-            bytes,
+            bytes: Vec::new(),
             frames,
             warnings: Vec::new(),
         }
+    }
+
+    /// Hands the read buffer, whose framed records the block indexes, to the block, and
+    /// carries the bytes not framed yet (a record cut by the end of the last read) over to a
+    /// fresh buffer: the only bytes copied.
+    fn hand_over(&mut self, block: &mut Block) {
+        let rest = self.filled - self.start;
+        let mut next = self.spare.take().unwrap_or_default();
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&self.pending[self.start..self.filled]);
+        block.bytes = std::mem::replace(&mut self.pending, next);
+        self.pending_offset += self.start as u64;
+        self.filled = rest;
+        self.start = 0;
+        self.frozen = false;
+    }
+
+    /// Whether the next record lies whole in the buffer (or looks corrupt, for the framing
+    /// code to deal with): if not, the block ends here rather than read with frames indexed.
+    fn next_record_buffered(&self) -> bool {
+        let a = self.available();
+        let (need_header, len) = match &self.state {
+            FramerState::Pcap { big_endian, .. } => {
+                if a.len() < 16 {
+                    return false;
+                }
+                (16, 16 + read_u32(a, 8, *big_endian) as usize)
+            }
+            FramerState::Pcapng { big_endian, .. } => {
+                if a.len() < 12 {
+                    return false;
+                }
+                (12, read_u32(a, 4, *big_endian) as usize)
+            }
+            FramerState::Start => return false,
+        };
+        len < need_header || len > MAX_RECORD_BYTES || len <= a.len()
     }
 
     fn available(&self) -> &[u8] {
@@ -226,7 +277,7 @@ impl<R: Read> Framer<R> {
         if self.available().len() >= want || self.eof {
             return Ok(());
         }
-        if self.start > 0 {
+        if self.start > 0 && !self.frozen {
             self.pending.copy_within(self.start..self.filled, 0);
             self.filled -= self.start;
             self.pending_offset += self.start as u64;
@@ -234,13 +285,18 @@ impl<R: Read> Framer<R> {
         }
         // Read straight into the buffer's tail, a block at a time once the stream proved
         // long (small captures never pay for a large buffer).
-        let chunk = (self.pending.len().max(32 * 1024) * 2).min(BLOCK_BYTES);
+        // (The size follows the file position, not the buffer's length, which depends on
+        // which recycled buffer came back.)
+        let read_so_far = self.pending_offset as usize + self.filled;
+        let chunk = (read_so_far.max(32 * 1024) * 2).min(BLOCK_BYTES);
         let room = want.max(self.filled + chunk);
         if self.pending.len() < room {
             self.pending.resize(room, 0);
         }
-        while self.filled < want && !self.eof {
-            match self.reader.read(&mut self.pending[self.filled..]) {
+        // Fill the whole room, whatever sizes the reads return: block boundaries then depend
+        // on the bytes alone (the same for a file and its gzip), never on how reads split.
+        while self.filled < room && !self.eof {
+            match self.reader.read(&mut self.pending[self.filled..room]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => self.filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -276,10 +332,16 @@ impl<R: Read> Framer<R> {
                 return self.take_warnings_block();
             }
         }
-        // Sized for a whole block up front: growing it by doubling would copy it ten times.
+        // Frames are indexed where they were read (no copy): the block ends at BLOCK_BYTES of
+        // frames, or where the read buffer ends inside a record, and then takes the buffer.
         let mut block = self.empty_block();
         loop {
-            if block.bytes.len() >= BLOCK_BYTES {
+            if let (Some(first), Some(last)) = (block.frames.first(), block.frames.last())
+                && (last.offset + last.len - first.offset) as usize >= BLOCK_BYTES
+            {
+                break;
+            }
+            if !block.frames.is_empty() && !self.eof && !self.next_record_buffered() {
                 break;
             }
             let progressed = match self.state {
@@ -287,10 +349,16 @@ impl<R: Read> Framer<R> {
                 FramerState::Pcapng { .. } => self.frame_pcapng_block(&mut block),
                 FramerState::Start => false,
             };
+            if !block.frames.is_empty() {
+                self.frozen = true;
+            }
             if !progressed {
                 self.done = true;
                 break;
             }
+        }
+        if !block.frames.is_empty() {
+            self.hand_over(&mut block);
         }
         block.warnings.append(&mut self.warnings);
         if block.frames.is_empty() && block.warnings.is_empty() {
@@ -411,10 +479,10 @@ impl<R: Read> Framer<R> {
             h.ts_frac as i64 * 1000
         };
         let ts_ns = (h.ts_sec as i64) * 1_000_000_000 + frac_ns;
-        let data_start = self.start + 16;
-        push_frame(
+        index_frame(
             block,
-            &self.pending[data_start..data_start + h.caplen as usize],
+            self.start + 16,
+            h.caplen as usize,
             h.orig_len,
             linktype,
             ts_ns,
@@ -648,7 +716,7 @@ impl<R: Read> Framer<R> {
                         Some(iface) => {
                             let ts = ((ts_high as u64) << 32) | ts_low as u64;
                             let ts_ns = ts_to_ns(ts, iface.units_per_sec, iface.offset_sec);
-                            push_frame(block, &body[28..28 + caplen], orig_len, iface.linktype, ts_ns);
+                            index_frame(block, self.start + 28, caplen, orig_len, iface.linktype, ts_ns);
                         }
                         None => self.warnings.push(FormatError::new(
                             at,
@@ -669,7 +737,7 @@ impl<R: Read> Framer<R> {
                     if iface.snaplen > 0 {
                         caplen = caplen.min(iface.snaplen as usize);
                     }
-                    push_frame(block, &body[12..12 + caplen], orig_len, iface.linktype, 0);
+                    index_frame(block, self.start + 12, caplen, orig_len, iface.linktype, 0);
                 } else {
                     self.warnings.push(FormatError::new(
                         at,
@@ -801,6 +869,25 @@ impl<R: Read> Framer<R> {
     }
 }
 
+/// Indexes a frame lying at `offset` of the read buffer the block will take.
+fn index_frame(
+    block: &mut Block,
+    offset: usize,
+    len: usize,
+    orig_len: u32,
+    linktype: u32,
+    ts_ns: i64,
+) {
+    block.frames.push(FrameIndex {
+        offset: offset as u32,
+        len: len as u32,
+        orig_len,
+        linktype,
+        ts_ns,
+    });
+}
+
+/// Copies a frame into the block (NetMon frames, read whole from the file first).
 fn push_frame(block: &mut Block, data: &[u8], orig_len: u32, linktype: u32, ts_ns: i64) {
     let offset = block.bytes.len() as u32;
     block.bytes.extend_from_slice(data);
