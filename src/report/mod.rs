@@ -361,10 +361,59 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 impl Report {
-    /// The report as pretty JSON, written as it is serialized (no copy of it in memory).
+    /// The report as pretty JSON, byte for byte what `serde_json::to_writer_pretty` writes,
+    /// with the connections (most of a large report) serialized in parallel a window at a
+    /// time: memory holds one window's text, never the whole report's.
     pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        w.write_all(b"\n")
+        use rayon::prelude::*;
+        /// `value` pretty-printed as the member of an object or array at `depth`.
+        fn nested<T: Serialize>(value: &T, depth: usize) -> std::io::Result<String> {
+            let text = serde_json::to_string_pretty(value)?;
+            let indent = "  ".repeat(depth);
+            Ok(text.replace('\n', &format!("\n{indent}")))
+        }
+        fn field<T: Serialize>(
+            w: &mut dyn std::io::Write,
+            name: &str,
+            value: &T,
+            last: bool,
+        ) -> std::io::Result<()> {
+            write!(
+                w,
+                "  {}: {}",
+                serde_json::to_string(name)?,
+                nested(value, 1)?
+            )?;
+            w.write_all(if last { b"\n" } else { b",\n" })
+        }
+        /// Connections serialized together, in parallel, then written in order.
+        const WINDOW: usize = 2048;
+        w.write_all(b"{\n")?;
+        field(w, "schema", &self.schema, false)?;
+        field(w, "inputs", &self.inputs, false)?;
+        if self.connections.is_empty() {
+            w.write_all(b"  \"connections\": [],\n")?;
+        } else {
+            w.write_all(b"  \"connections\": [\n")?;
+            for (k, window) in self.connections.chunks(WINDOW).enumerate() {
+                let texts: Vec<std::io::Result<String>> =
+                    window.par_iter().map(|c| nested(c, 2)).collect();
+                for (i, t) in texts.into_iter().enumerate() {
+                    if k > 0 || i > 0 {
+                        w.write_all(b",\n")?;
+                    }
+                    w.write_all(b"    ")?;
+                    w.write_all(t?.as_bytes())?;
+                }
+            }
+            w.write_all(b"\n  ],\n")?;
+        }
+        field(w, "events", &self.events, false)?;
+        field(w, "findings", &self.findings, false)?;
+        field(w, "warnings", &self.warnings, false)?;
+        field(w, "clock_offsets", &self.clock_offsets, false)?;
+        field(w, "timelines", &self.timelines, true)?;
+        w.write_all(b"}\n")
     }
 
     pub fn to_json(&self) -> String {
@@ -425,6 +474,64 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_written_in_parallel_is_what_serde_writes() {
+        let conn = |id: &str| ConnectionReport {
+            id: id.to_string(),
+            input: "a \"quoted\"\npath.pcap".to_string(),
+            transport: "tcp",
+            client: "10.0.0.5:50123".into(),
+            server: "10.0.0.9:3389".into(),
+            first_frame: 1,
+            last_frame: 9,
+            start: None,
+            end: None,
+            verdict: Some("failed"),
+            reached: None,
+            failed_stage: Some("tcp"),
+            cause: Some("tcp_refused"),
+            confidence: Some("high"),
+            summary: "refused".into(),
+            attempt: None,
+            attempt_connections: 1,
+            attempt_index: 1,
+            superseded_by: None,
+            start_ns: 0,
+            end_ns: 0,
+            stages: vec![StageReport {
+                stage: "tcp",
+                status: "failed",
+                frames: vec![1, 2],
+                note: None,
+                evidence: Some("clear"),
+            }],
+            negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
+            dns: vec![],
+            kerberos: vec![],
+            tls: None,
+            mcs: None,
+            messages: None,
+            network: NetworkReport::default(),
+        };
+        for n in [0usize, 1, 3, 2049] {
+            let report = Report {
+                schema: SCHEMA,
+                connections: (0..n).map(|i| conn(&format!("c{i}"))).collect(),
+                warnings: vec!["w".into()],
+                ..Default::default()
+            };
+            let mut ours = Vec::new();
+            report.write_json(&mut ours).expect("write");
+            let mut serde = serde_json::to_vec_pretty(&report).expect("serde");
+            serde.push(b'\n');
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(serde).unwrap(),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn rfc3339_formats_known_instants() {
