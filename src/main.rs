@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse captures (pcap, pcapng, NetMon; gzip or zip too), files or folders.
+    /// Analyse captures (pcap, pcapng, NetMon) and Windows event logs (.evtx, Event Viewer
+    /// XML), plain, gzip or zip, files or folders: one report across all of them.
     Analyze {
         /// Files or folders (read recursively).
         #[arg(required = true)]
@@ -62,8 +63,11 @@ enum ExplainFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
+    /// For a person at a terminal: findings, what was read, connections (colour on a TTY).
     Text,
+    /// The report contract (REPORT.md, schema rdptriage/1).
     Json,
+    /// The same objects one per line, each with a `type`.
     Jsonl,
     /// Markdown: a postmortem section for a ticket or a wiki.
     Md,
