@@ -110,13 +110,45 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
 
     // Protocol units, each direction labelled on its own, then merged by frame.
     let standard_security = conn.s2c.stream.len() >= 11 && selected_rdp(&conn.s2c);
-    for (dir, side, from) in [
-        (&conn.c2s, Side::Client, "client"),
-        (&conn.s2c, Side::Server, "server"),
+    let client_units = pdu::split(&conn.c2s, Side::Client, standard_security);
+    let server_units = pdu::split(&conn.s2c, Side::Server, standard_security);
+    // TLS 1.3 (RFC 8446 §2): after the ServerHello everything is encrypted, handshake
+    // included. The server's records before the client's first encrypted one are its
+    // encrypted handshake flight, and the client's first is its Finished.
+    let tls13 = server_units.iter().any(|p| {
+        p.kind == PduKind::Tls(22)
+            && tls::parse_handshake_stream(p.bytes(&conn.s2c).get(5..).unwrap_or(&[]))
+                .0
+                .iter()
+                .any(|(_, _, m)| matches!(m, tls::HandshakeMessage::ServerHello(h) if h.version_raw == 0x0304))
+    });
+    let client_first_data = client_units
+        .iter()
+        .find(|p| p.kind == PduKind::Tls(23))
+        .map(|p| p.first_frame);
+    for (dir, units, from) in [
+        (&conn.c2s, client_units.as_slice(), "client"),
+        (&conn.s2c, server_units.as_slice(), "server"),
     ] {
         let mut encrypted = false;
-        for p in pdu::split(dir, side, standard_security) {
-            let label = unit_label(&p, p.bytes(dir), &mut encrypted);
+        for p in units {
+            let mut label = unit_label(p, p.bytes(dir), &mut encrypted);
+            if tls13 && p.kind == PduKind::Tls(23) {
+                let handshake = match from {
+                    "client" => Some(p.first_frame) == client_first_data,
+                    _ => client_first_data.is_none_or(|f| p.first_frame < f),
+                };
+                if handshake {
+                    label = if from == "client" {
+                        "TLS Finished (encrypted)".to_string()
+                    } else {
+                        "TLS encrypted handshake".to_string()
+                    };
+                }
+            }
+            if tls13 && label.starts_with("TLS ServerHello") {
+                label = label.replacen("TLS ServerHello", "TLS ServerHello (TLS 1.3)", 1);
+            }
             push(&mut rows, p.first_frame, p.ts_ns, from, label);
         }
         for (mark, what) in [(dir.first_fin, "FIN"), (dir.first_rst, "RST")] {
