@@ -144,6 +144,9 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
                     } else {
                         "TLS encrypted handshake".to_string()
                     };
+                } else if p.tls_payload_len() == 19 {
+                    // 2 bytes of alert, the inner content type and a 16-byte AEAD tag.
+                    label = "TLS alert (encrypted)".to_string();
                 }
             }
             if tls13 && label.starts_with("TLS ServerHello") {
