@@ -200,12 +200,15 @@ impl Progress {
                 files.len(),
                 if files.len() == 1 { "" } else { "s" }
             ));
-            // Short runs draw nothing: the bar appears after half a second.
-            let mut waited = 0;
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                waited += 1;
-                if waited >= 5 {
+            // Short runs draw nothing: the bar appears after half a second
+            // (`RDPTRIAGE_PROGRESS_AFTER_MS` changes that, for tests).
+            let after_ms: u64 = std::env::var("RDPTRIAGE_PROGRESS_AFTER_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(500);
+            let started = std::time::Instant::now();
+            loop {
+                if started.elapsed().as_millis() as u64 >= after_ms {
                     bar.set_position(
                         rdptriage::input::BYTES_READ
                             .load(Ordering::Relaxed)
@@ -213,6 +216,10 @@ impl Progress {
                     );
                     bar.tick();
                 }
+                if flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
             bar.finish_and_clear();
         });

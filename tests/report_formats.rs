@@ -310,3 +310,55 @@ fn formats_are_chosen_on_the_command_line() {
         assert!(text.contains("nla_failure"));
     }
 }
+
+#[test]
+fn colour_and_progress_on_a_terminal() {
+    // `script` (util-linux) runs the tool on a pseudo-terminal and copies what it drew.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipping: `script` (util-linux) is not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_rdptriage");
+    let out = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "'{bin}' analyze fixtures/captures/cert-expired.pcap"
+        ))
+        .arg("/dev/null")
+        .env("RDPTRIAGE_PROGRESS_AFTER_MS", "0")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run script");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("pseudo-terminal") {
+        eprintln!(
+            "skipping: no pseudo-terminal here ({})",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{tty}");
+    // The bar (drawn, then cleared) and the coloured finding.
+    assert!(tty.contains("reading 1 file: "), "{tty}");
+    assert!(
+        tty.contains("\x1b[1;31m[error certificate_rejected, medium confidence]\x1b[0m"),
+        "{tty}"
+    );
+
+    // NO_COLOR turns colour off even on a terminal.
+    let out = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "'{bin}' analyze fixtures/captures/cert-expired.pcap"
+        ))
+        .arg("/dev/null")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run script");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tty.contains("[error certificate_rejected, medium confidence]"),
+        "{tty}"
+    );
+    assert!(!tty.contains("\x1b[1;31m"), "{tty}");
+}
