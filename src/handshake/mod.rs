@@ -112,7 +112,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
                 cause = Some("tcp_no_answer");
                 failed_stage = Some("tcp");
                 summary = format!(
-                    "no answer: {sent} SYN{} to {} unanswered; the capture went on {:.1} s after the first; a silent drop (firewall), a host that is down, or a wrong address",
+                    "no answer: {sent} SYN{} to {} unanswered for at least {:.1} s after the first (as far as the capture shows); a silent drop (firewall), a host that is down, or a wrong address",
                     if sent == 1 { "" } else { "s" },
                     conn.server,
                     waited as f64 / 1e9
