@@ -362,8 +362,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 impl Report {
     /// The report as pretty JSON, byte for byte what `serde_json::to_writer_pretty` writes,
-    /// with the connections (most of a large report) serialized in parallel a window at a
-    /// time: memory holds one window's text, never the whole report's.
+    /// with every array (connections and events are most of a large report) serialized in
+    /// parallel a window at a time: memory holds one window's text, never the whole report's.
     pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         use rayon::prelude::*;
         /// `value` pretty-printed as the member of an object or array at `depth`.
@@ -386,33 +386,44 @@ impl Report {
             )?;
             w.write_all(if last { b"\n" } else { b",\n" })
         }
-        /// Connections serialized together, in parallel, then written in order.
-        const WINDOW: usize = 2048;
+        /// An array member, its items serialized a window at a time in parallel and written
+        /// in order: memory holds one window's text, never the whole array's.
+        fn array<T: Serialize + Sync>(
+            w: &mut dyn std::io::Write,
+            name: &str,
+            items: &[T],
+            last: bool,
+        ) -> std::io::Result<()> {
+            const WINDOW: usize = 2048;
+            write!(w, "  {}: ", serde_json::to_string(name)?)?;
+            if items.is_empty() {
+                w.write_all(b"[]")?;
+            } else {
+                w.write_all(b"[\n")?;
+                for (k, window) in items.chunks(WINDOW).enumerate() {
+                    let texts: Vec<std::io::Result<String>> =
+                        window.par_iter().map(|c| nested(c, 2)).collect();
+                    for (i, t) in texts.into_iter().enumerate() {
+                        if k > 0 || i > 0 {
+                            w.write_all(b",\n")?;
+                        }
+                        w.write_all(b"    ")?;
+                        w.write_all(t?.as_bytes())?;
+                    }
+                }
+                w.write_all(b"\n  ]")?;
+            }
+            w.write_all(if last { b"\n" } else { b",\n" })
+        }
         w.write_all(b"{\n")?;
         field(w, "schema", &self.schema, false)?;
-        field(w, "inputs", &self.inputs, false)?;
-        if self.connections.is_empty() {
-            w.write_all(b"  \"connections\": [],\n")?;
-        } else {
-            w.write_all(b"  \"connections\": [\n")?;
-            for (k, window) in self.connections.chunks(WINDOW).enumerate() {
-                let texts: Vec<std::io::Result<String>> =
-                    window.par_iter().map(|c| nested(c, 2)).collect();
-                for (i, t) in texts.into_iter().enumerate() {
-                    if k > 0 || i > 0 {
-                        w.write_all(b",\n")?;
-                    }
-                    w.write_all(b"    ")?;
-                    w.write_all(t?.as_bytes())?;
-                }
-            }
-            w.write_all(b"\n  ],\n")?;
-        }
-        field(w, "events", &self.events, false)?;
-        field(w, "findings", &self.findings, false)?;
-        field(w, "warnings", &self.warnings, false)?;
-        field(w, "clock_offsets", &self.clock_offsets, false)?;
-        field(w, "timelines", &self.timelines, true)?;
+        array(w, "inputs", &self.inputs, false)?;
+        array(w, "connections", &self.connections, false)?;
+        array(w, "events", &self.events, false)?;
+        array(w, "findings", &self.findings, false)?;
+        array(w, "warnings", &self.warnings, false)?;
+        array(w, "clock_offsets", &self.clock_offsets, false)?;
+        array(w, "timelines", &self.timelines, true)?;
         w.write_all(b"}\n")
     }
 
@@ -518,6 +529,14 @@ mod tests {
             let report = Report {
                 schema: SCHEMA,
                 connections: (0..n).map(|i| conn(&format!("c{i}"))).collect(),
+                events: (0..n)
+                    .map(|i| EventReport {
+                        record_id: i as u64,
+                        fields: [("a\"b".to_string(), "x\ny".to_string())].into(),
+                        ..Default::default()
+                    })
+                    .collect(),
+                findings: vec![Finding::default(); n.min(3)],
                 warnings: vec!["w".into()],
                 ..Default::default()
             };
