@@ -655,6 +655,9 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 1000, "only {compared} frames compared");
+        // The fixtures alone have 588 such frames; with the corpus there are thousands.
+        let corpus = root.join("../shared/corpus/pcap").is_dir();
+        let least = if corpus { 1000 } else { 500 };
+        assert!(compared > least, "only {compared} frames compared");
     }
 }
