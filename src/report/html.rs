@@ -175,11 +175,7 @@ fn list(out: &mut String, title: &str, tag: &str, items: &[String]) {
 }
 
 fn diagrams(report: &Report, out: &mut String) {
-    let failed: Vec<&ConnectionReport> = report
-        .connections
-        .iter()
-        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
-        .collect();
+    let failed = story::drawn_failures(report);
     if failed.is_empty() {
         return;
     }

@@ -3,9 +3,9 @@
 //! what to collect next), the merged timeline of captures and logs, the handshake of each
 //! failed connection as a frame-by-frame sequence, every connection in one table, warnings.
 
+use super::Report;
 use super::story::{self, Row};
 use super::text::{frame_to_open, ladder_line, plural, short_time};
-use super::{ConnectionReport, Report};
 
 /// Most connections given their own handshake section; the table lists all of them.
 const MAX_SEQUENCES: usize = 20;
@@ -199,11 +199,7 @@ fn timeline(report: &Report, out: &mut String) {
 }
 
 fn sequences(report: &Report, out: &mut String) {
-    let failed: Vec<&ConnectionReport> = report
-        .connections
-        .iter()
-        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
-        .collect();
+    let failed = story::drawn_failures(report);
     if failed.is_empty() {
         return;
     }

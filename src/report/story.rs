@@ -4,10 +4,45 @@
 //! cap). Kept apart from the renderers so both say the same thing.
 
 use super::text::{is_eventlog, plural, short_channel};
-use super::{ConnectionReport, EventReport, Report};
+use super::{ConnectionReport, EventReport, InputReport, Report};
 
 /// Most timeline rows shown; the JSON report has them all.
 pub const MAX_TIMELINE_ROWS: usize = 80;
+
+/// The connections whose handshake the Markdown and HTML reports draw: every one that did
+/// not end `ok` and that no later connection of its attempt went further than.
+pub fn drawn_failures(report: &Report) -> Vec<&ConnectionReport> {
+    report
+        .connections
+        .iter()
+        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
+        .collect()
+}
+
+/// The inputs read, split: captures, event logs; and the files skipped.
+pub struct InputKinds<'a> {
+    pub captures: Vec<&'a InputReport>,
+    pub logs: Vec<&'a InputReport>,
+    pub skipped: Vec<&'a InputReport>,
+}
+
+pub fn input_kinds(report: &Report) -> InputKinds<'_> {
+    let mut kinds = InputKinds {
+        captures: Vec::new(),
+        logs: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for i in &report.inputs {
+        if i.skipped {
+            kinds.skipped.push(i);
+        } else if is_eventlog(i) {
+            kinds.logs.push(i);
+        } else {
+            kinds.captures.push(i);
+        }
+    }
+    kinds
+}
 
 /// One row of the merged timeline.
 #[derive(Clone, Debug)]
@@ -27,17 +62,12 @@ pub struct Row {
 /// `Read 1 capture (16 packets) and 2 event logs (6 RDP events): 1 RDP connection, 1
 /// failed. 1 finding.`
 pub fn headline(report: &Report) -> String {
-    let captures: Vec<_> = report
-        .inputs
-        .iter()
-        .filter(|i| !i.skipped && !is_eventlog(i))
-        .collect();
-    let logs: Vec<_> = report
-        .inputs
-        .iter()
-        .filter(|i| !i.skipped && is_eventlog(i))
-        .collect();
-    let skipped = report.inputs.iter().filter(|i| i.skipped).count();
+    let InputKinds {
+        captures,
+        logs,
+        skipped,
+    } = input_kinds(report);
+    let skipped = skipped.len();
     let packets: u64 = captures.iter().map(|i| i.packets).sum();
     let events: u64 = logs.iter().map(|i| i.events).sum();
     let mut read = Vec::new();

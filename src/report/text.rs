@@ -56,17 +56,11 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         paint(&super::story::headline(report), BOLD, style)
     );
     out.push_str(&findings(report, style));
-    let read: Vec<_> = report
-        .inputs
-        .iter()
-        .filter(|i| !i.skipped && !is_eventlog(i))
-        .collect();
-    let logs: Vec<_> = report
-        .inputs
-        .iter()
-        .filter(|i| !i.skipped && is_eventlog(i))
-        .collect();
-    let skipped: Vec<_> = report.inputs.iter().filter(|i| i.skipped).collect();
+    let super::story::InputKinds {
+        captures: read,
+        logs,
+        skipped,
+    } = super::story::input_kinds(report);
     let packets: u64 = read.iter().map(|i| i.packets).sum();
     // With only event logs read, no line about captures.
     if !read.is_empty() || logs.is_empty() || !report.connections.is_empty() {
