@@ -63,20 +63,11 @@ pub fn render(report: &Report) -> String {
         plural(read)
     ));
     for i in report.inputs.iter().filter(|i| !i.skipped) {
-        let what = if i.kind == "evtx" || i.kind == "evtx-xml" {
-            format!("{} RDP event{}", i.events, plural(i.events as usize))
-        } else {
-            let span = match (&i.first_packet, &i.last_packet) {
-                (Some(a), Some(b)) => format!(", {a} → {b}"),
-                _ => String::new(),
-            };
-            format!("{} packets{span}", i.packets)
-        };
         out.push_str(&format!(
             "<li><code>{}</code> ({}): {}</li>\n",
             esc(&i.path),
             esc(&i.kind),
-            esc(&what)
+            esc(&story::input_contents(i))
         ));
     }
     out.push_str("</ul>\n</details>\n");
@@ -360,12 +351,7 @@ fn timeline(report: &Report, out: &mut String) {
     out.push_str("<h2>Timeline (UTC)</h2>\n<table>\n<thead><tr><th>time</th><th>source</th><th>what</th></tr></thead>\n<tbody>\n");
     let mut day = "";
     for r in &rows {
-        let shown = if r.time.get(..10) == Some(day) {
-            short_time(&r.time)
-        } else {
-            day = r.time.get(..10).unwrap_or("");
-            r.time.replace('T', " ").trim_end_matches('Z').to_string()
-        };
+        let shown = story::shown_time(&r.time, &mut day);
         out.push_str(&format!(
             "<tr{}><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>\n",
             if r.failure { " class=\"failure\"" } else { "" },

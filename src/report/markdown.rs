@@ -23,16 +23,12 @@ pub fn render(report: &Report) -> String {
     out.push_str("\n\n");
     let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
     for i in read.iter().take(MAX_INPUT_LINES) {
-        let what = if i.kind == "evtx" || i.kind == "evtx-xml" {
-            format!("{} RDP event{}", i.events, plural(i.events as usize))
-        } else {
-            let span = match (&i.first_packet, &i.last_packet) {
-                (Some(a), Some(b)) => format!(", {a} → {b}"),
-                _ => String::new(),
-            };
-            format!("{} packets{span}", i.packets)
-        };
-        out.push_str(&format!("- `{}` ({}): {what}\n", code(&i.path), i.kind));
+        out.push_str(&format!(
+            "- `{}` ({}): {}\n",
+            code(&i.path),
+            i.kind,
+            story::input_contents(i)
+        ));
     }
     if read.len() > MAX_INPUT_LINES {
         out.push_str(&format!(
@@ -175,13 +171,7 @@ fn timeline(report: &Report, out: &mut String) {
         ..
     } in &rows
     {
-        // The date once, then times only.
-        let shown = if time.get(..10) == Some(day) {
-            short_time(time)
-        } else {
-            day = time.get(..10).unwrap_or("");
-            time.replace('T', " ").trim_end_matches('Z').to_string()
-        };
+        let shown = story::shown_time(time, &mut day);
         let what = if *failure {
             format!("**{}**", cell(what))
         } else {

@@ -44,6 +44,28 @@ pub fn input_kinds(report: &Report) -> InputKinds<'_> {
     kinds
 }
 
+/// What an input held, in a few words: `16 packets, <first> → <last>` or `5 RDP events`.
+pub fn input_contents(i: &InputReport) -> String {
+    if is_eventlog(i) {
+        return format!("{} RDP event{}", i.events, plural(i.events as usize));
+    }
+    match (&i.first_packet, &i.last_packet) {
+        (Some(a), Some(b)) => format!("{} packets, {a} → {b}", i.packets),
+        _ => format!("{} packets", i.packets),
+    }
+}
+
+/// Timeline times: the full date and time on the first row of each day, the time alone on
+/// the others. `day` carries the current day from row to row.
+pub fn shown_time<'a>(time: &'a str, day: &mut &'a str) -> String {
+    if time.get(..10) == Some(*day) {
+        super::text::short_time(time)
+    } else {
+        *day = time.get(..10).unwrap_or("");
+        time.replace('T', " ").trim_end_matches('Z').to_string()
+    }
+}
+
 /// One row of the merged timeline.
 #[derive(Clone, Debug)]
 pub struct Row {
