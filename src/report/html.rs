@@ -5,7 +5,7 @@
 //! event logs, every connection, and the warnings.
 
 use super::story;
-use super::text::{frame_to_open, plural, short_time};
+use super::text::{plural, short_time};
 use super::{ConnectionReport, Report};
 
 /// Most connections drawn; the table lists all of them.
@@ -217,13 +217,8 @@ const LABEL_CHARS: usize = 80;
 
 /// One connection's messages as an SVG sequence diagram.
 fn ladder_svg(c: &ConnectionReport) -> String {
-    let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
-    let rows = messages.as_array().cloned().unwrap_or_default();
-    let break_frame = frame_to_open(c);
-    let extra = rows
-        .iter()
-        .filter(|m| m["omitted_before"].as_u64().is_some())
-        .count();
+    let rows = story::sequence(c);
+    let extra = rows.iter().filter(|r| r.omitted_before.is_some()).count();
     let height = TOP + ROW * (rows.len() + extra) as f64 + 24.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\">\n<title>{} handshake: {} messages</title>\n",
@@ -244,8 +239,8 @@ fn ladder_svg(c: &ConnectionReport) -> String {
     }
     s.push_str("<text x=\"8\" y=\"36\" font-size=\"12\" fill=\"#5b6673\">frame · ms</text>\n");
     let mut y = TOP;
-    for m in &rows {
-        if let Some(n) = m["omitted_before"].as_u64() {
+    for r in &rows {
+        if let Some(n) = r.omitted_before {
             y += ROW;
             s.push_str(&format!(
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6673\">⋯ {n} rows left out ⋯</text>\n",
@@ -254,15 +249,8 @@ fn ladder_svg(c: &ConnectionReport) -> String {
             ));
         }
         y += ROW;
-        let frame = m["frame"].as_u64().unwrap_or(0);
-        let last = m["last_frame"].as_u64();
-        let label = m["label"].as_str().unwrap_or("");
-        let count = m["count"].as_u64().unwrap_or(1);
-        let mut full = label.to_string();
-        if count > 1 && !label.contains('×') && !label.contains("times") {
-            full.push_str(&format!(" ×{count}"));
-        }
-        let is_break = break_frame.is_some_and(|b| b >= frame && b <= last.unwrap_or(frame));
+        let (full, is_break, frames) = (&r.label, r.is_break, &r.frames);
+        let label = full.as_str();
         let colour =
             if is_break || label == "RST" || label.contains("fatal") || label.contains("FAILURE") {
                 "#c62828"
@@ -276,20 +264,16 @@ fn ladder_svg(c: &ConnectionReport) -> String {
             } else {
                 "#1d232b"
             };
-        let frames = match last {
-            Some(l) => format!("{frame}–{l}"),
-            None => frame.to_string(),
-        };
         s.push_str(&format!(
             "<g><title>frame {frames}, {:.3} ms: {}</title>\n<text x=\"8\" y=\"{}\" font-size=\"12\" class=\"mono\" fill=\"#5b6673\">#{frames} · {:.1}</text>\n",
-            m["ms"].as_f64().unwrap_or(0.0),
-            esc(&full),
+            r.ms,
+            esc(full),
             y - 2.0,
-            m["ms"].as_f64().unwrap_or(0.0),
+            r.ms,
         ));
-        let (x1, x2) = match m["from"].as_str() {
-            Some("client") => (CLIENT_X, SERVER_X),
-            Some("server") => (SERVER_X, CLIENT_X),
+        let (x1, x2) = match r.from.as_str() {
+            "client" => (CLIENT_X, SERVER_X),
+            "server" => (SERVER_X, CLIENT_X),
             // An ICMP error from the network: drawn from the middle to the client.
             _ => ((CLIENT_X + SERVER_X) / 2.0, CLIENT_X),
         };

@@ -209,41 +209,27 @@ fn sequences(report: &Report, out: &mut String) {
             out.push_str(&format!(" Open frame {f} in Wireshark."));
         }
         out.push_str("\n\n");
-        let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
-        let Some(rows) = messages.as_array().filter(|r| !r.is_empty()) else {
+        let rows = story::sequence(c);
+        if rows.is_empty() {
             continue;
-        };
-        let break_frame = frame_to_open(c);
+        }
         out.push_str("| frame | ms | client | | server |\n|---:|---:|---|:---:|---|\n");
-        for m in rows {
-            if let Some(n) = m["omitted_before"].as_u64() {
+        for r in rows {
+            if let Some(n) = r.omitted_before {
                 out.push_str(&format!("| … | | {n} rows left out | | |\n"));
             }
-            let frame = m["frame"].as_u64().unwrap_or(0);
-            let frames = match m["last_frame"].as_u64() {
-                Some(l) => format!("{frame}–{l}"),
-                None => frame.to_string(),
-            };
-            let mut label = cell(m["label"].as_str().unwrap_or(""));
-            if m["count"].as_u64().unwrap_or(1) > 1
-                && !label.contains('×')
-                && !label.contains("times")
-            {
-                label.push_str(&format!(" ×{}", m["count"]));
-            }
-            let hit = break_frame
-                .is_some_and(|b| b >= frame && b <= m["last_frame"].as_u64().unwrap_or(frame));
-            if hit {
+            let mut label = cell(&r.label);
+            if r.is_break {
                 label = format!("**{label}** ✗");
             }
-            let (client, arrow, server) = match m["from"].as_str() {
-                Some("client") => (label, "→", String::new()),
-                Some("server") => (String::new(), "←", label),
+            let (client, arrow, server) = match r.from.as_str() {
+                "client" => (label, "→", String::new()),
+                "server" => (String::new(), "←", label),
                 _ => (label, "⚡", String::new()),
             };
             out.push_str(&format!(
-                "| {frames} | {:.1} | {client} | {arrow} | {server} |\n",
-                m["ms"].as_f64().unwrap_or(0.0)
+                "| {} | {:.1} | {client} | {arrow} | {server} |\n",
+                r.frames, r.ms
             ));
         }
         out.push('\n');

@@ -66,6 +66,54 @@ pub fn shown_time<'a>(time: &'a str, day: &mut &'a str) -> String {
     }
 }
 
+/// One row of a connection's message sequence (`connections[].messages`), ready to draw.
+pub struct SequenceRow {
+    /// `10`, or `29–31` for a folded run.
+    pub frames: String,
+    pub ms: f64,
+    /// `client`, `server` or `network`.
+    pub from: String,
+    /// The label, with the run's count (`TLS application data ×3`).
+    pub label: String,
+    /// Whether the row holds the frame that shows the break ([`super::text::frame_to_open`]).
+    pub is_break: bool,
+    /// Rows the sequence's cap left out before this one.
+    pub omitted_before: Option<u64>,
+}
+
+/// The message sequence of a connection, read once for both drawings.
+pub fn sequence(c: &ConnectionReport) -> Vec<SequenceRow> {
+    let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
+    let break_frame = super::text::frame_to_open(c);
+    let Some(rows) = messages.as_array() else {
+        return Vec::new();
+    };
+    rows.iter()
+        .map(|m| {
+            let frame = m["frame"].as_u64().unwrap_or(0);
+            let last = m["last_frame"].as_u64();
+            let mut label = m["label"].as_str().unwrap_or("").to_string();
+            let count = m["count"].as_u64().unwrap_or(1);
+            // Labels of units folded within one frame already say `×n`; SYN retries say
+            // `sent n times`.
+            if count > 1 && !label.contains('×') && !label.contains("times") {
+                label.push_str(&format!(" ×{count}"));
+            }
+            SequenceRow {
+                frames: match last {
+                    Some(l) => format!("{frame}–{l}"),
+                    None => frame.to_string(),
+                },
+                ms: m["ms"].as_f64().unwrap_or(0.0),
+                from: m["from"].as_str().unwrap_or("network").to_string(),
+                label,
+                is_break: break_frame.is_some_and(|b| b >= frame && b <= last.unwrap_or(frame)),
+                omitted_before: m["omitted_before"].as_u64(),
+            }
+        })
+        .collect()
+}
+
 /// One row of the merged timeline.
 #[derive(Clone, Debug)]
 pub struct Row {
