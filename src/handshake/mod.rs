@@ -217,10 +217,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         messages: if verdict == Some("ok") {
             None
         } else {
-            serde_json::to_value(messages::sequence(conn))
-                .ok()
-                .as_ref()
-                .and_then(JsonBlob::new)
+            JsonBlob::of(&messages::sequence(conn))
         },
         network,
     }

@@ -21,6 +21,11 @@ pub struct JsonBlob(Box<serde_json::value::RawValue>);
 
 impl JsonBlob {
     pub fn new(v: &serde_json::Value) -> Option<JsonBlob> {
+        Self::of(v)
+    }
+
+    /// Any serializable value as a block, without building a `serde_json::Value` first.
+    pub fn of<T: Serialize + ?Sized>(v: &T) -> Option<JsonBlob> {
         serde_json::value::to_raw_value(v).ok().map(JsonBlob)
     }
 
