@@ -126,6 +126,7 @@ fn json_carries_the_message_sequence_of_failed_connections_only() {
             (16, "client", "RST"),
         ]
     );
+    // tshark: frame 10 at 0.092688000 s (frame.time_relative).
     assert_eq!(failed["messages"][6]["ms"], 92.688);
     let ok = conns
         .iter()
