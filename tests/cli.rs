@@ -179,7 +179,7 @@ fn text_output_names_the_cause() {
     );
     let findings_at = out.find("Findings").expect("findings");
     let read_at = out
-        .find("Read 1 capture (2 packets); 1 RDP connection.\n")
+        .find("Captures (1, 2 packets, 1 RDP connection):\n")
         .expect("read line");
     assert!(findings_at < read_at, "{out}");
     assert!(out.contains(p(&cap)), "{out}");

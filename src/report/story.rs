@@ -181,8 +181,14 @@ pub fn headline(report: &Report) -> String {
         conns.push_str(&format!(" ({})", parts.join(", ")));
     }
     let f = report.findings.len();
+    // Logs alone: no word about connections no capture could show.
+    let conns = if captures.is_empty() && n == 0 {
+        String::new()
+    } else {
+        format!("{conns}; ")
+    };
     format!(
-        "Read {}{}: {conns}; {f} finding{}.",
+        "Read {}{}: {conns}{f} finding{}.",
         read.join(" and "),
         if skipped > 0 {
             format!(", skipped {skipped} file{}", plural(skipped))

@@ -62,12 +62,12 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         skipped,
     } = super::story::input_kinds(report);
     let packets: u64 = read.iter().map(|i| i.packets).sum();
-    // With only event logs read, no line about captures.
+    // The headline said how many; these are the sections' titles. With only event logs
+    // read, no section for captures.
     if !read.is_empty() || logs.is_empty() || !report.connections.is_empty() {
         out.push_str(&format!(
-            "Read {} capture{} ({} packets); {} RDP connection{}.\n",
+            "Captures ({}, {} packets, {} RDP connection{}):\n",
             read.len(),
-            plural(read.len()),
             packets,
             report.connections.len(),
             plural(report.connections.len())
@@ -329,9 +329,8 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
     let outside: u64 = logs.iter().map(|i| i.events_outside_catalog).sum();
     let corrupt: u64 = logs.iter().map(|i| i.corrupt_records).sum();
     out.push_str(&format!(
-        "Read {} event log{}: {catalog} RDP event{} (catalog), {outside} other{}{}.\n",
+        "Event logs ({}): {catalog} RDP event{} (catalog), {outside} other{}{}.\n",
         logs.len(),
-        plural(logs.len()),
         plural(catalog as usize),
         plural(outside as usize),
         if corrupt > 0 {
