@@ -90,7 +90,12 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             conns
                 .iter()
-                .map(|c| judge(black_box(c), "bench.pcap", i64::MAX).stages.len())
+                .map(|c| {
+                    judge(black_box(c), "bench.pcap", i64::MAX)
+                        .detail()
+                        .stages
+                        .len()
+                })
                 .sum::<usize>()
         })
     });

@@ -11,6 +11,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::sync_channel;
 
 use rayon::prelude::*;
@@ -33,6 +34,9 @@ pub const WINDOW_BLOCKS: usize = 8;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub tracker: TrackerConfig,
+    /// Connection details this run holds in memory (`report::spill`): shared by the run's
+    /// streams, so the run as a whole spills past the limit.
+    pub held_details: Arc<AtomicUsize>,
 }
 
 /// The result of reading one stream: its input entry, its RDP connections and, for event
@@ -262,7 +266,9 @@ pub fn analyze_capture(
                 }
             });
             feed_side(&mut shards, &mut side);
-            connections.extend(judge_finished(&mut shards, display, now, &mut side));
+            let mut judged = judge_finished(&mut shards, display, now, &mut side);
+            crate::report::spill::settle(&mut judged, &opts.held_details);
+            connections.extend(judged);
             for block in window {
                 // The reader may have finished: then the buffers are simply dropped.
                 let _ = back_tx.try_send(block);
@@ -275,7 +281,9 @@ pub fn analyze_capture(
     });
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    connections.extend(judge_finished(&mut shards, display, max_ts, &mut side));
+    let mut judged = judge_finished(&mut shards, display, max_ts, &mut side);
+    crate::report::spill::settle(&mut judged, &opts.held_details);
+    connections.extend(judged);
     connections.sort_by_key(|c| (c.first_frame, c.client.clone(), c.server.clone()));
     let (side_events, side_dropped) = side.finish(max_ts);
     attach_side(&mut connections, &side_events);

@@ -39,7 +39,8 @@ fn host(endpoint: &str) -> &str {
 }
 
 fn cookie(c: &ConnectionReport) -> Option<String> {
-    c.negotiation
+    c.detail()
+        .negotiation
         .as_ref()?
         .value()
         .get("cookie")?

@@ -127,7 +127,13 @@ fn main() -> ExitCode {
                 }
             }
             let progress = Progress::start(&paths);
-            let report = analyze_paths(&paths, &Options { tracker });
+            let report = analyze_paths(
+                &paths,
+                &Options {
+                    tracker,
+                    ..Default::default()
+                },
+            );
             progress.finish();
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let written = match format {

@@ -54,7 +54,7 @@ fn pcap_truncated_inside_a_record() {
     let conn = only_conn(&r);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
     assert_eq!(conn.last_frame, 4);
-    assert_eq!(conn.network.client.payload_bytes, 100);
+    assert_eq!(conn.detail().network.client.payload_bytes, 100);
 
     // Cut 5 bytes into record 5's header.
     let (r, _d, _p) = analyze_bytes("cut2.pcap", &bytes[..412 + 5]);
@@ -91,8 +91,8 @@ fn pcap_garbage_between_records_resyncs() {
     let conn = only_conn(&r);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
     assert_eq!(conn.last_frame, 5);
-    assert_eq!(conn.network.client.payload_bytes, 200);
-    assert_eq!(conn.network.missed_bytes, 0);
+    assert_eq!(conn.detail().network.client.payload_bytes, 200);
+    assert_eq!(conn.detail().network.missed_bytes, 0);
 
     // Garbage to the end of the file.
     let mut tail = bytes[..98].to_vec();
@@ -152,8 +152,8 @@ fn pcapng_corrupt_block_length_resyncs() {
         let conn = only_conn(&r);
         assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
         assert_eq!(conn.last_frame, 4);
-        assert_eq!(conn.network.client.gaps, 1);
-        assert_eq!(conn.network.client.missed_bytes, 100);
+        assert_eq!(conn.detail().network.client.gaps, 1);
+        assert_eq!(conn.detail().network.client.missed_bytes, 100);
     }
 }
 
@@ -268,7 +268,7 @@ fn zip_with_corrupt_members() {
     assert_eq!(clients.last(), Some(&"10.1.0.5:50004"));
     assert!(clients.contains(&"10.1.0.5:50002"));
     let good2 = r.connections.last().expect("conn");
-    assert_eq!(good2.network.client.payload_bytes, 10_000);
+    assert_eq!(good2.detail().network.client.payload_bytes, 10_000);
 }
 
 /// A pcap whose 24-byte file header is cut: nothing can be read; the input is skipped.

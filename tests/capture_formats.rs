@@ -23,9 +23,9 @@ fn assert_handshake(r: &rdptriage::report::Report, start: &str, end: &str, rtt_m
     assert_eq!(c.last_frame, 3);
     assert_eq!(c.reached, Some("tcp"));
     assert_eq!(stages(c)[0], ("tcp", "ok", vec![1, 2, 3]));
-    assert_eq!(c.network.mss_client, Some(1460));
-    assert_eq!(c.network.mss_server, Some(1380));
-    assert_eq!(c.network.rtt_ms, Some(rtt_ms));
+    assert_eq!(c.detail().network.mss_client, Some(1460));
+    assert_eq!(c.detail().network.mss_server, Some(1380));
+    assert_eq!(c.detail().network.rtt_ms, Some(rtt_ms));
     let v = json(r);
     assert_eq!(v["connections"][0]["start"], start);
     assert_eq!(v["connections"][0]["end"], end);
@@ -254,8 +254,8 @@ fn pcapng_simple_packet_block() {
     let c = only_conn(&r);
     assert_eq!(stages(c)[0], ("tcp", "ok", vec![1, 2, 3]));
     // The server's MSS is only in the SPB.
-    assert_eq!(c.network.mss_server, Some(1380));
-    assert_eq!(c.network.rtt_ms, Some(20.0));
+    assert_eq!(c.detail().network.mss_server, Some(1380));
+    assert_eq!(c.detail().network.rtt_ms, Some(20.0));
 }
 
 /// `if_tsresol` with the high bit set is a negative power of two: 0x94 = 2^-20 s.
@@ -367,12 +367,18 @@ fn netmon_fixtures_match_the_pcap() {
             c.end.as_deref(),
             Some(&*format!("2026-11-22T03:12:39{}", e.4))
         );
-        assert_eq!(c.network.rtt_ms, Some(e.5));
-        assert_eq!(c.network.closed_by, Some("server"));
-        assert_eq!(c.network.close_frame, Some(e.6));
-        assert_eq!(c.network.client.payload_bytes, e.7);
-        assert_eq!(c.network.server.payload_bytes, e.8);
-        assert_eq!((c.network.client.packets, c.network.server.packets), (6, 6));
+        assert_eq!(c.detail().network.rtt_ms, Some(e.5));
+        assert_eq!(c.detail().network.closed_by, Some("server"));
+        assert_eq!(c.detail().network.close_frame, Some(e.6));
+        assert_eq!(c.detail().network.client.payload_bytes, e.7);
+        assert_eq!(c.detail().network.server.payload_bytes, e.8);
+        assert_eq!(
+            (
+                c.detail().network.client.packets,
+                c.detail().network.server.packets
+            ),
+            (6, 6)
+        );
     }
     // The NetMon file and the pcap it was converted from say the same thing.
     let strip = |r: &rdptriage::report::Report| {
@@ -406,14 +412,17 @@ fn netmon_mixed_media_and_snap_length() {
     // Frames 1, 3, 5 are the Token Ring copies; the Ethernet ones are 2, 4, 6.
     assert_eq!(stages(a)[0], ("tcp", "ok", vec![2, 4, 6]));
     assert_eq!((a.first_frame, a.last_frame), (2, 15));
-    assert_eq!(a.network.close_frame, Some(13));
+    assert_eq!(a.detail().network.close_frame, Some(13));
     assert_eq!(stages(b)[0], ("tcp", "ok", vec![16, 17, 18]));
     assert_eq!((b.first_frame, b.last_frame), (16, 27));
     // Frames cut at 96 bytes still count their bytes on the wire (from the IP length).
-    assert_eq!(a.network.client.payload_bytes, 89);
-    assert_eq!(a.network.server.payload_bytes, 221);
-    assert_eq!(b.network.server.payload_bytes, 520);
-    assert_eq!(a.network.missed_bytes + b.network.missed_bytes, 0);
+    assert_eq!(a.detail().network.client.payload_bytes, 89);
+    assert_eq!(a.detail().network.server.payload_bytes, 221);
+    assert_eq!(b.detail().network.server.payload_bytes, 520);
+    assert_eq!(
+        a.detail().network.missed_bytes + b.detail().network.missed_bytes,
+        0
+    );
 }
 
 #[test]
@@ -715,7 +724,8 @@ fn blocks_cut_inside_records_give_the_same_report_plain_and_gzipped() {
                     c.first_frame,
                     c.last_frame,
                     c.verdict,
-                    c.network.client.payload_bytes + c.network.server.payload_bytes,
+                    c.detail().network.client.payload_bytes
+                        + c.detail().network.server.payload_bytes,
                 )
             })
             .collect()
@@ -726,7 +736,7 @@ fn blocks_cut_inside_records_give_the_same_report_plain_and_gzipped() {
     assert!(
         a.connections
             .iter()
-            .all(|c| c.network.client.payload_bytes == 6000
-                && c.network.server.payload_bytes == 2000)
+            .all(|c| c.detail().network.client.payload_bytes == 6000
+                && c.detail().network.server.payload_bytes == 2000)
     );
 }

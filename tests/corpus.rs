@@ -112,12 +112,16 @@ fn tcp_scan_gives_tcp_refused() {
     assert_eq!(c.cause, Some("tcp_refused"));
     assert_eq!(c.failed_stage, Some("tcp"));
     assert_eq!(c.reached, None);
-    assert_eq!(c.stages[0].stage, "tcp");
-    assert_eq!(c.stages[0].status, "failed");
-    assert_eq!(c.stages[0].frames, vec![17, 18]);
-    assert_eq!(c.network.reset_by, Some("server"));
-    assert_eq!(c.network.reset_frame, Some(18));
-    assert!(c.stages[1..].iter().all(|s| s.status == "not_reached"));
+    assert_eq!(c.detail().stages[0].stage, "tcp");
+    assert_eq!(c.detail().stages[0].status, "failed");
+    assert_eq!(c.detail().stages[0].frames, vec![17, 18]);
+    assert_eq!(c.detail().network.reset_by, Some("server"));
+    assert_eq!(c.detail().network.reset_frame, Some(18));
+    assert!(
+        c.detail().stages[1..]
+            .iter()
+            .all(|s| s.status == "not_reached")
+    );
 }
 
 /// synscan.pcap: nmap sent one SYN each from ports 36050 (frame 18) and 36051 (frame 21) to
@@ -134,8 +138,8 @@ fn synscan_gives_tcp_no_answer() {
         assert_eq!(c.cause, Some("tcp_no_answer"));
         assert_eq!(c.verdict, Some("failed"));
         assert_eq!(c.first_frame, frame);
-        assert_eq!(c.stages[0].frames, vec![frame]);
-        assert_eq!(c.network.syn_retries, 0);
+        assert_eq!(c.detail().stages[0].frames, vec![frame]);
+        assert_eq!(c.detail().network.syn_retries, 0);
     }
     // The scan's other 1000-odd probes are not RDP and are only counted.
     let stats = r.inputs[0].stats.as_ref().unwrap();
@@ -155,7 +159,7 @@ fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
         return;
     };
     let c = only_connection(&r);
-    let n = &c.network;
+    let n = &c.detail().network;
     assert_eq!(n.retransmissions, 17);
     assert_eq!(n.gaps, 12);
     assert_eq!(n.out_of_order, 1);
@@ -169,7 +173,7 @@ fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
     assert_eq!((n.reset_by, n.reset_frame), (Some("server"), Some(448)));
     // SYN at 0.000000, SYN-ACK at 0.000378, ACK at 0.000419 (tshark -c 3).
     assert_eq!(n.rtt_ms, Some(0.419));
-    assert_eq!(c.stages[0].frames, vec![1, 2, 3]);
+    assert_eq!(c.detail().stages[0].frames, vec![1, 2, 3]);
     // XP RDC 5.1 to Server 2003, Standard RDP Security, "full logon/logoff" (MANIFEST.md).
     assert_eq!(c.reached, Some("session"));
     assert_eq!(c.verdict, Some("ok"));
@@ -189,7 +193,7 @@ fn duplicated_packets_count_as_tshark_counts_them() {
         ("pcap/zeek/rdp-x509.pcap", 4, None, 1),
     ] {
         let Some(r) = analyze(rel) else { return };
-        let n = &only_connection(&r).network;
+        let n = &only_connection(&r).detail().network;
         assert_eq!(n.syn_retries, retries, "{rel}");
         assert_eq!(n.synack_retries, retries, "{rel}");
         assert_eq!(n.retransmissions + 2, tshark_retx, "{rel}");
@@ -208,13 +212,13 @@ fn reordered_segments_are_gaps_that_fill() {
     assert_eq!(r.connections.len(), 2);
     let c = &r.connections[1];
     assert_eq!(c.client, "172.21.128.16:1312");
-    assert_eq!(c.network.gaps, 9);
-    assert_eq!(c.network.retransmissions, 0);
-    assert_eq!(c.network.missed_bytes, 0);
-    assert_eq!(c.network.out_of_order, 9);
+    assert_eq!(c.detail().network.gaps, 9);
+    assert_eq!(c.detail().network.retransmissions, 0);
+    assert_eq!(c.detail().network.missed_bytes, 0);
+    assert_eq!(c.detail().network.out_of_order, 9);
     // Connection 1 (port 1311) ends with the server's RST at frame 8 (rst=['srv@8']).
-    assert_eq!(r.connections[0].network.reset_frame, Some(8));
-    assert_eq!(r.connections[0].network.reset_by, Some("server"));
+    assert_eq!(r.connections[0].detail().network.reset_frame, Some(8));
+    assert_eq!(r.connections[0].detail().network.reset_by, Some("server"));
 }
 
 /// rdp-ssl.pcap starts after the X.224 exchange ("(no SYN)" in the curation summary): the
@@ -227,10 +231,10 @@ fn a_capture_that_starts_mid_stream() {
     let c = only_connection(&r);
     assert_eq!(c.client, "192.168.1.109:49181");
     assert_eq!(c.server, "10.0.2.15:3389");
-    assert!(c.network.mid_stream);
-    assert_eq!(c.network.roles_from, "rdp_port");
-    assert_eq!(c.stages[0].status, "ok");
-    assert_eq!(c.network.rtt_ms, None);
+    assert!(c.detail().network.mid_stream);
+    assert_eq!(c.detail().network.roles_from, "rdp_port");
+    assert_eq!(c.detail().stages[0].status, "ok");
+    assert_eq!(c.detail().network.rtt_ms, None);
 }
 
 /// Client RSTs: LM_rdp_sharprdp ends both sessions with a client reset (rst=['cli@526'] and
@@ -243,7 +247,7 @@ fn who_reset_is_named() {
     let resets: Vec<_> = r
         .connections
         .iter()
-        .map(|c| (c.network.reset_by, c.network.reset_frame))
+        .map(|c| (c.detail().network.reset_by, c.detail().network.reset_frame))
         .collect();
     assert_eq!(
         resets,

@@ -29,14 +29,20 @@ fn analyze(rel: &str) -> Option<Report> {
 }
 
 fn neg(c: &ConnectionReport, key: &str) -> Value {
-    c.negotiation
+    c.detail()
+        .negotiation
         .as_ref()
         .map(|n| n.value()[key].clone())
         .unwrap_or(Value::Null)
 }
 
 fn tls(c: &ConnectionReport, path: &[&str]) -> Value {
-    let mut v = c.tls.as_ref().map(|t| t.value()).unwrap_or(Value::Null);
+    let mut v = c
+        .detail()
+        .tls
+        .as_ref()
+        .map(|t| t.value())
+        .unwrap_or(Value::Null);
     for k in path {
         v = v[*k].clone();
     }
@@ -234,8 +240,11 @@ fn no_cookie_agrees_with_zeek() {
         tls(c, &["certificate", "sha256"]),
         "2f24fa5efe1c62447b32aa41af38c4176d03a62ca9c3c8d491946ed283b86cca"
     );
-    assert_eq!(c.network.capture_duplicates, c.network.retransmissions);
-    assert_eq!(c.network.reset_by, Some("client"));
+    assert_eq!(
+        c.detail().network.capture_duplicates,
+        c.detail().network.retransmissions
+    );
+    assert_eq!(c.detail().network.reset_by, Some("client"));
 }
 
 /// Zeek (rdp-proprietary-encryption): connection 1 result SSL_NOT_ALLOWED_BY_SERVER, cookie
@@ -252,7 +261,7 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     assert_eq!(neg(c1, "failure"), "SSL_NOT_ALLOWED_BY_SERVER");
     assert_eq!(neg(c1, "requested"), serde_json::json!(["SSL"]));
     assert_eq!(neg(c2, "selected"), "RDP");
-    let m = c2.mcs.as_ref().expect("mcs in clear").value();
+    let m = c2.detail().mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(
         m["channels"],
@@ -275,7 +284,7 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     assert_eq!(c1.attempt_connections, 2);
     assert_eq!(c1.superseded_by.as_deref(), Some(c2.id.as_str()));
     // The server's RST ends connection 1 (rst=['srv@8']).
-    assert_eq!(c1.network.reset_frame, Some(8));
+    assert_eq!(c1.detail().network.reset_frame, Some(8));
 }
 
 /// Zeek (rdp-x509): cookie "JOHN-PC  ", Success, RDP, X.509, 2 certificates, not permanent,
@@ -287,7 +296,7 @@ fn x509_agrees_with_zeek() {
     };
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("JOHN-PC  "));
-    let m = c.mcs.as_ref().expect("mcs in clear").value();
+    let m = c.detail().mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(m["cert_type"], "X.509");
     assert_eq!(m["cert_count"], 2);
@@ -309,7 +318,12 @@ fn unknown_keyboard_agrees_with_zeek() {
     let Some(r) = analyze("pcap/zeek/rdp-unknown-keyboard.pcap") else {
         return;
     };
-    let m = r.connections[0].mcs.as_ref().expect("mcs in clear").value();
+    let m = r.connections[0]
+        .detail()
+        .mcs
+        .as_ref()
+        .expect("mcs in clear")
+        .value();
     assert_eq!(m["keyboard_layout"], "Thai (Best Guess for 263198)");
     assert_eq!(m["gcc_result"], Value::Null);
     assert_eq!(m["connect_response_frame"], Value::Null);
@@ -327,7 +341,7 @@ fn rdp_003_agrees_with_suricata() {
     assert_eq!(zeek_cookie(c).as_deref(), Some("A70067"));
     // Legacy request: no RDP_NEG_REQ, so Standard RDP Security.
     assert_eq!(neg(c, "requested"), Value::Null);
-    let m = c.mcs.as_ref().expect("mcs in clear").value();
+    let m = c.detail().mcs.as_ref().expect("mcs in clear").value();
     assert_eq!(m["client_build_raw"], 2600);
     assert_eq!(m["client_name"], "ISD2-KM84178");
     assert_eq!(

@@ -23,17 +23,18 @@ fn one(name: &str) -> ConnectionReport {
     r.connections.into_iter().next().unwrap()
 }
 
-fn stage<'a>(c: &'a ConnectionReport, name: &str) -> (&'a str, &'a [u64]) {
-    let s = c
+fn stage(c: &ConnectionReport, name: &str) -> (&'static str, Vec<u64>) {
+    let detail = c.detail();
+    let s = detail
         .stages
         .iter()
         .find(|s| s.stage == name)
         .expect("stage present");
-    (s.status, &s.frames)
+    (s.status, s.frames.clone())
 }
 
-fn statuses(c: &ConnectionReport) -> Vec<&str> {
-    c.stages.iter().map(|s| s.status).collect()
+fn statuses(c: &ConnectionReport) -> Vec<&'static str> {
+    c.detail().stages.iter().map(|s| s.status).collect()
 }
 
 fn field(v: &Option<JsonBlob>, path: &[&str]) -> Value {
@@ -158,9 +159,9 @@ fn refused_port() {
     assert_eq!(r.connections.len(), 2);
     for (c, (syn, rst)) in r.connections.iter().zip([(1, 2), (3, 4)]) {
         assert_eq!(c.cause, Some("tcp_refused"));
-        assert_eq!(stage(c, "tcp"), ("failed", &[syn, rst][..]));
+        assert_eq!(stage(c, "tcp"), ("failed", vec![syn, rst]));
         assert_eq!(
-            (c.network.reset_by, c.network.reset_frame),
+            (c.detail().network.reset_by, c.detail().network.reset_frame),
             (Some("server"), Some(rst))
         );
         assert_eq!(c.attempt.as_deref(), Some("a1"));
@@ -172,9 +173,9 @@ fn refused_port() {
 #[test]
 fn silently_dropped_port() {
     let c = one("tcp-dropped.pcap");
-    assert_eq!(c.network.syn_retries, 7);
-    assert_eq!(stage(&c, "tcp"), ("failed", &[1, 2, 3, 4, 5, 6, 7, 8][..]));
-    assert_eq!(c.network.reset_by, None);
+    assert_eq!(c.detail().network.syn_retries, 7);
+    assert_eq!(stage(&c, "tcp"), ("failed", vec![1, 2, 3, 4, 5, 6, 7, 8]));
+    assert_eq!(c.detail().network.reset_by, None);
     assert_eq!(c.client, "10.99.1.2:36304");
     assert_eq!(c.server, "10.99.2.2:3389");
 }
@@ -184,15 +185,15 @@ fn silently_dropped_port() {
 #[test]
 fn loss_on_the_path_is_counted_like_tshark() {
     let c = one("loss-path.pcap");
-    let n = &c.network;
+    let n = &c.detail().network;
     assert_eq!(n.retransmissions, 13);
     assert_eq!(n.gaps, 9);
     assert_eq!(n.out_of_order, 2);
     assert_eq!(n.keep_alives, 1);
     assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(116)));
     assert_eq!((n.reset_by, n.reset_frame), (Some("client"), Some(118)));
-    assert_eq!(stage(&c, "x224"), ("ok", &[4, 7][..]));
-    assert_eq!(field(&c.tls, &["version"]), "TLS1.3");
+    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 7]));
+    assert_eq!(field(&c.detail().tls, &["version"]), "TLS1.3");
 }
 
 /// tls-success: CR frame 4 (PROTOCOL_SSL), CC frame 6, ClientHello 8, ServerHello 10 (TLS 1.3,
@@ -201,22 +202,28 @@ fn loss_on_the_path_is_counted_like_tshark() {
 fn tls_session() {
     let c = one("tls-success.pcap");
     assert_eq!(statuses(&c), ["ok", "ok", "ok", "not_reached", "ok", "ok"]);
-    assert_eq!(stage(&c, "x224"), ("ok", &[4, 6][..]));
-    assert_eq!(stage(&c, "tls"), ("ok", &[8, 10, 11][..]));
-    assert_eq!(field(&c.negotiation, &["requested"]), json!(["SSL"]));
-    assert_eq!(field(&c.negotiation, &["selected"]), "SSL");
-    assert_eq!(field(&c.tls, &["version"]), "TLS1.3");
-    assert_eq!(field(&c.tls, &["cipher"]), "TLS_AES_256_GCM_SHA384");
-    assert_eq!(field(&c.tls, &["certificate_encrypted"]), true);
+    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 6]));
+    assert_eq!(stage(&c, "tls"), ("ok", vec![8, 10, 11]));
     assert_eq!(
-        field(&c.tls, &["client_hello", "supported_versions"]),
+        field(&c.detail().negotiation, &["requested"]),
+        json!(["SSL"])
+    );
+    assert_eq!(field(&c.detail().negotiation, &["selected"]), "SSL");
+    assert_eq!(field(&c.detail().tls, &["version"]), "TLS1.3");
+    assert_eq!(
+        field(&c.detail().tls, &["cipher"]),
+        "TLS_AES_256_GCM_SHA384"
+    );
+    assert_eq!(field(&c.detail().tls, &["certificate_encrypted"]), true);
+    assert_eq!(
+        field(&c.detail().tls, &["client_hello", "supported_versions"]),
         json!(["TLS1.3", "TLS1.2", "TLS1.1", "TLS1.0"])
     );
     assert_eq!(
-        (c.network.closed_by, c.network.close_frame),
+        (c.detail().network.closed_by, c.detail().network.close_frame),
         (Some("client"), Some(107))
     );
-    assert_eq!(c.network.reset_frame, Some(109));
+    assert_eq!(c.detail().network.reset_frame, Some(109));
 }
 
 /// stdrdp-success: legacy CR (no RDP_NEG_REQ) frame 4, CC frame 6 selecting Standard RDP
@@ -228,12 +235,12 @@ fn standard_rdp_security_session() {
         statuses(&c),
         ["ok", "ok", "not_reached", "not_reached", "ok", "ok"]
     );
-    assert_eq!(field(&c.negotiation, &["requested"]), Value::Null);
-    assert_eq!(field(&c.negotiation, &["selected"]), "RDP");
-    assert_eq!(c.stages[1].frames, [4, 6]);
-    assert_eq!(field(&c.mcs, &["encryption_method"]), "128bit");
+    assert_eq!(field(&c.detail().negotiation, &["requested"]), Value::Null);
+    assert_eq!(field(&c.detail().negotiation, &["selected"]), "RDP");
+    assert_eq!(c.detail().stages[1].frames, [4, 6]);
+    assert_eq!(field(&c.detail().mcs, &["encryption_method"]), "128bit");
     assert_eq!(
-        (c.network.closed_by, c.network.close_frame),
+        (c.detail().network.closed_by, c.detail().network.close_frame),
         (Some("client"), Some(64))
     );
     assert_eq!(
@@ -249,14 +256,17 @@ fn standard_rdp_security_session() {
 fn server_requires_nla() {
     let c = one("neg-hybrid-required.pcap");
     assert_eq!(
-        field(&c.negotiation, &["failure"]),
+        field(&c.detail().negotiation, &["failure"]),
         "HYBRID_REQUIRED_BY_SERVER"
     );
-    assert_eq!(field(&c.negotiation, &["requested"]), json!(["SSL"]));
-    assert_eq!(stage(&c, "x224"), ("failed", &[4, 6][..]));
+    assert_eq!(
+        field(&c.detail().negotiation, &["requested"]),
+        json!(["SSL"])
+    );
+    assert_eq!(stage(&c, "x224"), ("failed", vec![4, 6]));
     assert_eq!(c.confidence, Some("high"));
     assert_eq!(
-        (c.network.closed_by, c.network.close_frame),
+        (c.detail().network.closed_by, c.detail().network.close_frame),
         (Some("client"), Some(8))
     );
 }
@@ -266,9 +276,9 @@ fn server_requires_nla() {
 #[test]
 fn server_selects_a_protocol_the_client_did_not_offer() {
     let c = one("neg-server-rdp-only.pcap");
-    assert_eq!(field(&c.negotiation, &["selected"]), "RDP");
-    assert_eq!(field(&c.negotiation, &["failure"]), Value::Null);
-    assert_eq!(stage(&c, "x224"), ("failed", &[4, 6, 8][..]));
+    assert_eq!(field(&c.detail().negotiation, &["selected"]), "RDP");
+    assert_eq!(field(&c.detail().negotiation, &["failure"]), Value::Null);
+    assert_eq!(stage(&c, "x224"), ("failed", vec![4, 6, 8]));
 }
 
 /// cert-expired: TLS 1.2, self-signed CN=10.99.2.2 valid 2020-01-01 to 2020-01-31 in frame 10;
@@ -276,12 +286,12 @@ fn server_selects_a_protocol_the_client_did_not_offer() {
 #[test]
 fn expired_certificate() {
     let c = one("cert-expired.pcap");
-    assert_eq!(field(&c.tls, &["version"]), "TLS1.2");
+    assert_eq!(field(&c.detail().tls, &["version"]), "TLS1.2");
     assert_eq!(
-        field(&c.tls, &["cipher"]),
+        field(&c.detail().tls, &["cipher"]),
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
     );
-    let cert = field(&c.tls, &["certificate"]);
+    let cert = field(&c.detail().tls, &["certificate"]);
     assert_eq!(cert["frame"], 10);
     assert_eq!(cert["subject"], "CN=10.99.2.2");
     assert_eq!(cert["issuer"], "CN=10.99.2.2");
@@ -291,14 +301,17 @@ fn expired_certificate() {
     assert_eq!(cert["expired_at_capture"], true);
     assert_eq!(cert["subject_alt_names"], json!(["IP:10.99.2.2"]));
     assert_eq!(cert["key_type"], "RSA");
-    let alerts = field(&c.tls, &["alerts"]).as_array().unwrap().clone();
+    let alerts = field(&c.detail().tls, &["alerts"])
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(
         (alerts[0]["from"].as_str(), alerts[0]["frame"].as_u64()),
         (Some("client"), Some(13))
     );
     assert_eq!(alerts[0]["level"], "encrypted");
     assert!(c.summary.contains("expired on 2020-01-31"), "{}", c.summary);
-    assert_eq!(stage(&c, "tls"), ("failed", &[8, 10, 12, 13, 14][..]));
+    assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10, 12, 13, 14]));
     assert_eq!(c.confidence, Some("medium"));
 }
 
@@ -307,13 +320,13 @@ fn expired_certificate() {
 #[test]
 fn certificate_for_another_name() {
     let c = one("cert-name-mismatch.pcap");
-    let cert = field(&c.tls, &["certificate"]);
+    let cert = field(&c.detail().tls, &["certificate"]);
     assert_eq!(cert["subject"], "CN=wrong-name.rdptriage.test");
     assert_eq!(cert["issuer"], "CN=rdptriage Test CA");
     assert_eq!(cert["self_signed"], false);
     assert_eq!(cert["expired_at_capture"], false);
     assert_eq!(cert["matches_sni"], false);
-    assert_eq!(field(&c.tls, &["sni"]), "10.99.2.2");
+    assert_eq!(field(&c.detail().tls, &["sni"]), "10.99.2.2");
     assert!(
         c.summary
             .contains("names DNS:wrong-name.rdptriage.test but the client asked for 10.99.2.2"),
@@ -330,9 +343,9 @@ fn wrong_password_is_an_nla_failure() {
     assert_eq!(r.connections.len(), 2);
     for (c, (fin, rst)) in r.connections.iter().zip([(17, 19), (40, 42)]) {
         assert_eq!(c.cause, Some("nla_failure"), "{}", c.summary);
-        assert_eq!(field(&c.negotiation, &["selected"]), "HYBRID");
+        assert_eq!(field(&c.detail().negotiation, &["selected"]), "HYBRID");
         assert_eq!(
-            field(&c.negotiation, &["requested"]),
+            field(&c.detail().negotiation, &["requested"]),
             json!(["SSL", "HYBRID"])
         );
         assert_eq!(stage(c, "tls").0, "ok");
@@ -340,15 +353,20 @@ fn wrong_password_is_an_nla_failure() {
         assert_eq!(status, "failed");
         assert_eq!(frames.last(), Some(&fin));
         assert_eq!(
-            (c.network.closed_by, c.network.close_frame),
+            (c.detail().network.closed_by, c.detail().network.close_frame),
             (Some("server"), Some(fin))
         );
         assert_eq!(
-            (c.network.reset_by, c.network.reset_frame),
+            (c.detail().network.reset_by, c.detail().network.reset_frame),
             (Some("server"), Some(rst))
         );
         assert_eq!(
-            c.stages.iter().find(|s| s.stage == "nla").unwrap().evidence,
+            c.detail()
+                .stages
+                .iter()
+                .find(|s| s.stage == "nla")
+                .unwrap()
+                .evidence,
             Some("inferred")
         );
     }
@@ -361,8 +379,8 @@ fn wrong_password_is_an_nla_failure() {
 fn nla_session() {
     let c = one("nla-success.pcap");
     assert_eq!(statuses(&c), ["ok", "ok", "ok", "ok", "ok", "ok"]);
-    assert_eq!(stage(&c, "x224"), ("ok", &[4, 6][..]));
-    assert_eq!(stage(&c, "tls"), ("ok", &[8, 9, 10][..]));
+    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 6]));
+    assert_eq!(stage(&c, "tls"), ("ok", vec![8, 9, 10]));
 }
 
 /// tls-version-mismatch: xrdp limited to TLS 1.1 answers the ClientHello (frame 8) with a
@@ -374,13 +392,16 @@ fn tls_alerts_name_sender_and_description() {
         ("tls-cipher-mismatch.pcap", "handshake_failure"),
     ] {
         let c = one(name);
-        let alerts = field(&c.tls, &["alerts"]).as_array().unwrap().clone();
+        let alerts = field(&c.detail().tls, &["alerts"])
+            .as_array()
+            .unwrap()
+            .clone();
         assert_eq!(
             alerts[0],
             json!({"from": "server", "level": "fatal", "description": desc, "frame": 10}),
             "{name}"
         );
-        assert_eq!(stage(&c, "tls"), ("failed", &[8, 10][..]), "{name}");
+        assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10]), "{name}");
         assert_eq!(c.confidence, Some("high"));
     }
 }
@@ -390,12 +411,12 @@ fn tls_alerts_name_sender_and_description() {
 #[test]
 fn server_that_cannot_start_tls() {
     let c = one("server-reset-mid-handshake.pcap");
-    assert_eq!(stage(&c, "tls"), ("failed", &[8, 10, 11][..]));
+    assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10, 11]));
     assert_eq!(
-        (c.network.reset_by, c.network.reset_frame),
+        (c.detail().network.reset_by, c.detail().network.reset_frame),
         (Some("server"), Some(11))
     );
-    assert_eq!(field(&c.tls, &["server_hello_frame"]), Value::Null);
+    assert_eq!(field(&c.detail().tls, &["server_hello_frame"]), Value::Null);
     assert!(c.summary.contains("plaintext"), "{}", c.summary);
 }
 
@@ -405,12 +426,15 @@ fn server_that_cannot_start_tls() {
 #[test]
 fn handshake_stalled_by_loss() {
     let c = one("loss-handshake.pcap");
-    assert_eq!(c.network.retransmissions, 8);
-    assert_eq!(c.network.reset_by, None);
-    assert_eq!(c.network.closed_by, None);
-    assert_eq!(stage(&c, "x224"), ("ok", &[4, 9][..]));
-    assert_eq!(field(&c.tls, &["server_hello_frame"]), 13);
-    assert_eq!(field(&c.tls, &["server_finished_frame"]), Value::Null);
+    assert_eq!(c.detail().network.retransmissions, 8);
+    assert_eq!(c.detail().network.reset_by, None);
+    assert_eq!(c.detail().network.closed_by, None);
+    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 9]));
+    assert_eq!(field(&c.detail().tls, &["server_hello_frame"]), 13);
+    assert_eq!(
+        field(&c.detail().tls, &["server_finished_frame"]),
+        Value::Null
+    );
 }
 
 /// stdrdp-xrdp-mac-error: xrdp drops FreeRDP's Standard RDP Security session right after the
@@ -419,7 +443,7 @@ fn handshake_stalled_by_loss() {
 fn server_ends_standard_security_setup() {
     let c = one("stdrdp-xrdp-mac-error.pcap");
     assert_eq!(
-        (c.network.closed_by, c.network.close_frame),
+        (c.detail().network.closed_by, c.detail().network.close_frame),
         (Some("server"), Some(34))
     );
     assert!(
@@ -427,5 +451,5 @@ fn server_ends_standard_security_setup() {
         "{}",
         c.summary
     );
-    assert_eq!(field(&c.mcs, &["gcc_result"]), "Success");
+    assert_eq!(field(&c.detail().mcs, &["gcc_result"]), "Success");
 }

@@ -41,10 +41,10 @@ fn check_link(link: Link, (client, server): (&str, &str)) -> Report {
     assert_eq!(conn.client, client, "{link:?}");
     assert_eq!(conn.server, server, "{link:?}");
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]), "{link:?}");
-    assert_eq!(conn.network.mss_client, Some(1460), "{link:?}");
-    assert_eq!(conn.network.mss_server, Some(1380), "{link:?}");
-    assert_eq!(conn.network.client.payload_bytes, 19, "{link:?}");
-    assert_eq!(conn.network.rtt_ms, Some(20.0), "{link:?}");
+    assert_eq!(conn.detail().network.mss_client, Some(1460), "{link:?}");
+    assert_eq!(conn.detail().network.mss_server, Some(1380), "{link:?}");
+    assert_eq!(conn.detail().network.client.payload_bytes, 19, "{link:?}");
+    assert_eq!(conn.detail().network.rtt_ms, Some(20.0), "{link:?}");
     r
 }
 
@@ -208,9 +208,9 @@ fn snap_length_cut_keeps_segment_lengths() {
     let s = i.stats.as_ref().expect("stats");
     assert_eq!(s.bytes, 58 + 58 + 54 + 1054 + 554);
     let conn = only_conn(&r);
-    assert_eq!(conn.network.client.payload_bytes, 1500);
-    assert_eq!(conn.network.missed_bytes, 0);
-    assert_eq!(conn.network.gaps, 0);
+    assert_eq!(conn.detail().network.client.payload_bytes, 1500);
+    assert_eq!(conn.detail().network.missed_bytes, 0);
+    assert_eq!(conn.detail().network.gaps, 0);
 }
 
 /// Frames that are not IP (ARP, LLDP), are too short for their link header, have a cut VLAN

@@ -277,7 +277,8 @@ fn credssp_in_clear_names_the_error_code() {
         (Some("nla_failure"), Some("nla"), Some("x224"))
     );
     assert_eq!(c.confidence, Some("high"));
-    let nla = c.stages.iter().find(|s| s.stage == "nla").unwrap();
+    let detail = c.detail();
+    let nla = detail.stages.iter().find(|s| s.stage == "nla").unwrap();
     assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);
     assert_eq!(nla.evidence, Some("clear"));
     assert!(
@@ -287,7 +288,12 @@ fn credssp_in_clear_names_the_error_code() {
         c.summary
     );
     assert_eq!(
-        c.stages.iter().find(|s| s.stage == "tls").unwrap().status,
+        c.detail()
+            .stages
+            .iter()
+            .find(|s| s.stage == "tls")
+            .unwrap()
+            .status,
         "not_reached"
     );
 }

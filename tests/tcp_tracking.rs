@@ -53,11 +53,11 @@ fn refused_syn_answered_by_rst() {
     let conn = only_conn(&r);
     assert_tcp_failed(conn, "tcp_refused", vec![1, 2]);
     assert_eq!((conn.first_frame, conn.last_frame), (1, 2));
-    assert_eq!(conn.network.reset_by, Some("server"));
-    assert_eq!(conn.network.reset_frame, Some(2));
-    assert_eq!(conn.network.closed_by, None);
-    assert_eq!(conn.network.syn_retries, 0);
-    assert_eq!(conn.network.rtt_ms, None);
+    assert_eq!(conn.detail().network.reset_by, Some("server"));
+    assert_eq!(conn.detail().network.reset_frame, Some(2));
+    assert_eq!(conn.detail().network.closed_by, None);
+    assert_eq!(conn.detail().network.syn_retries, 0);
+    assert_eq!(conn.detail().network.rtt_ms, None);
     let v = json(&r);
     assert_eq!(v["connections"][0]["cause"], "tcp_refused");
     assert_eq!(v["connections"][0]["verdict"], "failed");
@@ -75,9 +75,9 @@ fn unanswered_syn_with_retries() {
     );
     let conn = only_conn(&r);
     assert_tcp_failed(conn, "tcp_no_answer", vec![1, 2, 3]);
-    assert_eq!(conn.network.syn_retries, 2);
-    assert_eq!(conn.network.client.packets, 3);
-    assert_eq!(conn.network.retransmissions, 0);
+    assert_eq!(conn.detail().network.syn_retries, 2);
+    assert_eq!(conn.detail().network.client.packets, 3);
+    assert_eq!(conn.detail().network.retransmissions, 0);
     assert_eq!(conn.start.as_deref(), Some("2023-11-14T22:13:20.000000Z"));
     assert_eq!(conn.end.as_deref(), Some("2023-11-14T22:13:23.000000Z"));
     assert_eq!(
@@ -110,7 +110,7 @@ fn single_syn_capture_ended_vs_no_answer() {
         let r = run("lastsyn.pcap", &segs);
         let conn = conn_of(&r, CLIENT);
         assert_eq!(conn.cause, Some(cause), "SYN then {after} ns");
-        assert_eq!(conn.network.syn_retries, 0);
+        assert_eq!(conn.detail().network.syn_retries, 0);
         if cause == "capture_ended" {
             assert_eq!(conn.verdict, Some("incomplete"));
             assert_eq!(conn.failed_stage, None);
@@ -166,8 +166,8 @@ fn icmp_unreachable_quoting_the_syn() {
 
     let ca = conn_of(&r, CLIENT);
     assert_tcp_failed(ca, "icmp_unreachable", vec![1, 2]);
-    assert_eq!(ca.network.icmp.len(), 1);
-    let e = &ca.network.icmp[0];
+    assert_eq!(ca.detail().network.icmp.len(), 1);
+    let e = &ca.detail().network.icmp[0];
     assert_eq!(e.frame, 2);
     assert_eq!(e.time, "2023-11-14T22:13:20.001000Z");
     assert_eq!(e.from, "10.2.0.9");
@@ -176,8 +176,8 @@ fn icmp_unreachable_quoting_the_syn() {
 
     let cb = conn_of(&r, "10.1.0.6:50001");
     assert_tcp_failed(cb, "icmp_unreachable", vec![3, 4, 5]);
-    assert_eq!(cb.network.syn_retries, 1);
-    let e = &cb.network.icmp[0];
+    assert_eq!(cb.detail().network.syn_retries, 1);
+    let e = &cb.detail().network.icmp[0];
     assert_eq!((e.frame, e.from.as_str()), (5, "10.1.0.1"));
     assert_eq!(e.message, "destination unreachable: host unreachable");
     assert_eq!((e.icmp_type, e.code), (3, 1));
@@ -212,13 +212,13 @@ fn icmpv6_unreachable_quoting_the_syn() {
     assert_eq!(r.connections.len(), 2);
     let ca = conn_of(&r, "[2001:db8:1::5]:50000");
     assert_tcp_failed(ca, "icmp_unreachable", vec![1, 2]);
-    let e = &ca.network.icmp[0];
+    let e = &ca.detail().network.icmp[0];
     assert_eq!(e.from, "2001:db8:2::9");
     assert_eq!(e.message, "destination unreachable: port unreachable");
     assert_eq!((e.icmp_type, e.code, e.about), (1, 4, "client"));
     let cb = conn_of(&r, "[2001:db8:1::6]:50001");
     assert_tcp_failed(cb, "icmp_unreachable", vec![3, 4]);
-    let e = &cb.network.icmp[0];
+    let e = &cb.detail().network.icmp[0];
     assert_eq!(e.from, "2001:db8:1::1");
     assert_eq!(e.message, "destination unreachable: address unreachable");
     assert_eq!((e.icmp_type, e.code), (1, 3));
@@ -244,11 +244,11 @@ fn port_reuse_makes_two_connections() {
     assert_eq!((ca.id.as_str(), cb.id.as_str()), ("c1", "c2"));
     assert_eq!((ca.first_frame, ca.last_frame), (1, 4));
     assert_eq!(stages(ca)[0], ("tcp", "ok", vec![1, 2, 3]));
-    assert_eq!(ca.network.reset_by, Some("client"));
-    assert_eq!(ca.network.reset_frame, Some(4));
+    assert_eq!(ca.detail().network.reset_by, Some("client"));
+    assert_eq!(ca.detail().network.reset_frame, Some(4));
     assert_eq!((cb.first_frame, cb.last_frame), (5, 7));
     assert_eq!(stages(cb)[0], ("tcp", "ok", vec![5, 6, 7]));
-    assert_eq!(cb.network.reset_by, None);
+    assert_eq!(cb.detail().network.reset_by, None);
     assert_eq!(cb.start.as_deref(), Some("2023-11-14T22:13:22.000000Z"));
     let s = only_input(&r).stats.clone().expect("stats");
     assert_eq!((s.tcp_connections, s.rdp_connections), (2, 2));
@@ -268,12 +268,12 @@ fn syn_retry_same_isn_is_one_connection() {
     ];
     let r = run("synretry.pcap", &segs);
     let conn = only_conn(&r);
-    assert_eq!(conn.network.syn_retries, 1);
-    assert_eq!(conn.network.synack_retries, 1);
+    assert_eq!(conn.detail().network.syn_retries, 1);
+    assert_eq!(conn.detail().network.synack_retries, 1);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 3, 5]));
     assert_eq!(conn.reached, Some("tcp"));
-    assert_eq!(conn.network.rtt_ms, Some(20.0));
-    assert_eq!(conn.network.retransmissions, 0);
+    assert_eq!(conn.detail().network.rtt_ms, Some(20.0));
+    assert_eq!(conn.detail().network.retransmissions, 0);
     assert_eq!(
         only_input(&r)
             .stats
@@ -298,19 +298,19 @@ fn mid_stream_roles_from_rdp_port() {
     let conn = only_conn(&r);
     assert_eq!(conn.client, CLIENT);
     assert_eq!(conn.server, SERVER);
-    assert!(conn.network.mid_stream);
-    assert_eq!(conn.network.roles_from, "rdp_port");
+    assert!(conn.detail().network.mid_stream);
+    assert_eq!(conn.detail().network.roles_from, "rdp_port");
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1]));
     assert_eq!(conn.reached, Some("tcp"));
     assert_eq!(
         (
-            conn.network.server.payload_bytes,
-            conn.network.client.payload_bytes
+            conn.detail().network.server.payload_bytes,
+            conn.detail().network.client.payload_bytes
         ),
         (100, 50)
     );
-    assert_eq!(conn.network.rtt_ms, None);
-    assert_eq!(conn.network.missed_bytes, 0);
+    assert_eq!(conn.detail().network.rtt_ms, None);
+    assert_eq!(conn.detail().network.missed_bytes, 0);
     let v = json(&r);
     assert_eq!(v["connections"][0]["network"]["mid_stream"], true);
 }
@@ -325,8 +325,8 @@ fn mid_stream_roles_from_x224_payload() {
     let conn = only_conn(&r);
     assert_eq!(conn.client, "10.1.0.5:1500");
     assert_eq!(conn.server, "10.2.0.9:4000");
-    assert_eq!(conn.network.roles_from, "payload");
-    assert!(conn.network.mid_stream);
+    assert_eq!(conn.detail().network.roles_from, "payload");
+    assert!(conn.detail().network.mid_stream);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ fn retransmission() {
         ],
     );
     let r = run("retrans.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.retransmissions, n.client.retransmissions), (1, 1));
     assert_eq!((n.out_of_order, n.gaps, n.missed_bytes), (0, 0, 0));
     // Payload bytes count what was on the wire, the retransmission included.
@@ -375,7 +375,7 @@ fn out_of_order() {
         ],
     );
     let r = run("ooo.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.out_of_order, n.client.out_of_order), (1, 1));
     assert_eq!((n.gaps, n.client.gaps), (1, 1));
     assert_eq!((n.retransmissions, n.missed_bytes), (0, 0));
@@ -398,7 +398,7 @@ fn gap_never_filled() {
         ],
     );
     let r = run("gap.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.client.gaps, n.client.missed_bytes), (1, 200));
     assert_eq!((n.server.gaps, n.server.missed_bytes), (1, 1_000));
     assert_eq!((n.gaps, n.missed_bytes), (2, 1_200));
@@ -424,7 +424,7 @@ fn duplicate_acks_and_fast_retransmission() {
         ],
     );
     let r = run("dupack.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.duplicate_acks, n.client.duplicate_acks), (2, 2));
     assert_eq!((n.retransmissions, n.server.retransmissions), (1, 1));
     assert_eq!((n.server.gaps, n.missed_bytes, n.out_of_order), (1, 0, 0));
@@ -445,7 +445,7 @@ fn zero_windows() {
         ],
     );
     let r = run("zerowin.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!(
         (n.zero_windows, n.client.zero_windows, n.server.zero_windows),
         (2, 2, 0)
@@ -477,7 +477,7 @@ fn keep_alives_are_not_duplicate_acks() {
         segs.push((t + MS, c.s(0, 100)));
     }
     let r = run("keepalive.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!(n.keep_alives, 4);
     assert_eq!((n.duplicate_acks, n.retransmissions), (0, 0));
     assert_eq!((n.gaps, n.missed_bytes, n.out_of_order), (0, 0, 0));
@@ -498,7 +498,7 @@ fn closed_by_and_reset_by_with_frames() {
         ],
     );
     let r = run("fin.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(6)));
     assert_eq!((n.reset_by, n.reset_frame), (None, None));
     // A FIN takes one sequence number: the ACK after it is not a gap (tshark agrees).
@@ -507,7 +507,7 @@ fn closed_by_and_reset_by_with_frames() {
     // The server resets right after the handshake.
     let segs = after_handshake(&c, vec![(T0 + 30 * MS, c.s(0, 0).rst())]);
     let r = run("srvrst.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.reset_by, n.reset_frame), (Some("server"), Some(4)));
     assert_eq!((n.closed_by, n.close_frame), (None, None));
 
@@ -520,7 +520,7 @@ fn closed_by_and_reset_by_with_frames() {
         ],
     );
     let r = run("finrst.pcap", &segs);
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!((n.closed_by, n.close_frame), (Some("server"), Some(4)));
     assert_eq!((n.reset_by, n.reset_frame), (Some("client"), Some(5)));
 }
@@ -540,13 +540,13 @@ fn rtt_and_mss_from_the_handshake() {
             (T0 + 12_845_000, c.ack()),
         ],
     );
-    let n = &only_conn(&r).network;
+    let n = &only_conn(&r).detail().network;
     assert_eq!(n.rtt_ms, Some(12.845));
     assert_eq!((n.mss_client, n.mss_server), (Some(1200), Some(8960)));
 
     let r = run("rtt2.pcap", &[(T0, syn), (T0 + 12_345_000, synack)]);
     let conn = only_conn(&r);
-    assert_eq!(conn.network.rtt_ms, Some(12.345));
+    assert_eq!(conn.detail().network.rtt_ms, Some(12.345));
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2]));
 }
 
@@ -570,7 +570,7 @@ fn rdp_recognised_by_payload_on_other_ports() {
     let conn = only_conn(&r);
     assert_eq!(conn.server, "10.2.0.9:8443");
     assert_eq!(conn.first_frame, 1);
-    assert_eq!(conn.network.client.payload_bytes, 19);
+    assert_eq!(conn.detail().network.client.payload_bytes, 19);
     let s = only_input(&r).stats.clone().expect("stats");
     assert_eq!((s.tcp_connections, s.rdp_connections), (2, 1));
 }

@@ -533,11 +533,12 @@ pub fn event_line(e: &EventReport) -> String {
 /// The `frame N: …` lines of one connection, from its stages, TLS facts and TCP ends.
 fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let n = &c.network;
+    let detail = c.detail();
+    let n = &detail.network;
     // SYNs retransmitted before the answer (an unanswered SYN is the failed stage's line).
     if c.reached.is_some()
         && n.syn_retries > 0
-        && let Some(s) = c.stages.iter().find(|s| s.stage == "tcp")
+        && let Some(s) = detail.stages.iter().find(|s| s.stage == "tcp")
     {
         out.push(format!(
             "{prefix}{}: SYN sent {} times ({} retransmissions) before an answer",
@@ -552,7 +553,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
             i.frame, i.from, i.message
         ));
     }
-    if let Some(neg) = c.negotiation.as_ref().map(|b| b.value())
+    if let Some(neg) = detail.negotiation.as_ref().map(|b| b.value())
         && let Some(f) = neg.get("failure").and_then(|v| v.as_str())
     {
         let at = neg
@@ -564,7 +565,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
             "{prefix}{at}the server answered the Connection Request with RDP_NEG_FAILURE {f}"
         ));
     }
-    let tls = c.tls.as_ref().map(|b| b.value());
+    let tls = detail.tls.as_ref().map(|b| b.value());
     if let Some(cert) = tls
         .as_ref()
         .and_then(|t| t.get("certificate"))
@@ -609,7 +610,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
             ));
         }
     }
-    for s in c.stages.iter().filter(|s| s.status == "failed") {
+    for s in detail.stages.iter().filter(|s| s.status == "failed") {
         let note = s.note.clone().unwrap_or_default();
         let what = if s.frames.is_empty() {
             String::new()

@@ -16,8 +16,10 @@ pub mod side;
 pub mod tls;
 pub mod x224;
 
+use crate::report::spill::Detail;
 use crate::report::{
-    ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport, StageReport, rfc3339,
+    ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport,
+    StageReport, rfc3339,
 };
 use crate::tcp::{Connection, Direction, RoleSource, Side};
 
@@ -207,19 +209,21 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         superseded_by: None,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
-        stages,
-        negotiation,
         dns: Vec::new(),
         kerberos: Vec::new(),
-        tls,
-        mcs,
-        // The sequence costs memory; a connection that worked needs no diagram.
-        messages: if verdict == Some("ok") {
-            None
-        } else {
-            JsonBlob::of(&messages::sequence(conn))
-        },
-        network,
+        detail: Detail::held(ConnectionDetail {
+            stages,
+            negotiation,
+            tls,
+            mcs,
+            // The sequence costs memory; a connection that worked needs no diagram.
+            messages: if verdict == Some("ok") {
+                None
+            } else {
+                JsonBlob::of(&messages::sequence(conn))
+            },
+            network,
+        }),
     }
 }
 

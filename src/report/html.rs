@@ -186,7 +186,12 @@ fn diagrams(report: &Report, out: &mut String) {
             esc(&c.summary),
             esc(&c.input)
         ));
-        for s in c.stages.iter().filter(|s| s.status != "not_reached") {
+        for s in c
+            .detail()
+            .stages
+            .iter()
+            .filter(|s| s.status != "not_reached")
+        {
             out.push_str(&format!(
                 "<span class=\"{}\">{} {}</span>",
                 esc(s.status),

@@ -6,10 +6,11 @@
 
 pub mod html;
 pub mod markdown;
+pub mod spill;
 mod story;
 pub mod text;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const SCHEMA: &str = "rdptriage/1";
 
@@ -32,6 +33,12 @@ impl JsonBlob {
     /// The block as a value, to read fields from.
     pub fn value(&self) -> serde_json::Value {
         serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonBlob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(d).map(JsonBlob)
     }
 }
 
@@ -211,7 +218,12 @@ pub struct LinkTypeCount {
 }
 
 /// One RDP connection.
-#[derive(Clone, Debug, Serialize)]
+///
+/// What every consumer reads (addresses, times, verdict, attempt) is held here; the handshake
+/// detail (stages, negotiation, TLS, MCS, messages, network counters) sits behind
+/// [`ConnectionReport::detail`], in memory or, once a run holds many connections, in the
+/// spill file (`report::spill`). The JSON is the same either way.
+#[derive(Clone, Debug)]
 pub struct ConnectionReport {
     pub id: String,
     pub input: String,
@@ -240,17 +252,30 @@ pub struct ConnectionReport {
     pub attempt_index: usize,
     /// A later connection of the same attempt that got further than this one.
     pub superseded_by: Option<String>,
-    #[serde(skip)]
     pub start_ns: i64,
-    #[serde(skip)]
     pub end_ns: i64,
-    pub stages: Vec<StageReport>,
-    pub negotiation: Option<JsonBlob>,
     /// DNS lookups by this client before the connection: the one that gave the server's
     /// address, and any that failed.
     pub dns: Vec<crate::handshake::side::SideEvent>,
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<crate::handshake::side::SideEvent>,
+    /// The handshake detail, held or spilled: read it with [`ConnectionReport::detail`].
+    pub detail: spill::Detail,
+}
+
+impl ConnectionReport {
+    /// The connection's handshake detail: borrowed when held, read back from the spill file
+    /// when spilled.
+    pub fn detail(&self) -> std::borrow::Cow<'_, ConnectionDetail> {
+        self.detail.get()
+    }
+}
+
+/// A connection's handshake detail: the heavy part of its report.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ConnectionDetail {
+    pub stages: Vec<StageReport>,
+    pub negotiation: Option<JsonBlob>,
     pub tls: Option<JsonBlob>,
     /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
     /// server's encryption and certificate.
@@ -262,20 +287,59 @@ pub struct ConnectionReport {
     pub network: NetworkReport,
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl Serialize for ConnectionReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let detail = self.detail();
+        let mut st = s.serialize_struct("ConnectionReport", 27)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("input", &self.input)?;
+        st.serialize_field("transport", &self.transport)?;
+        st.serialize_field("client", &self.client)?;
+        st.serialize_field("server", &self.server)?;
+        st.serialize_field("first_frame", &self.first_frame)?;
+        st.serialize_field("last_frame", &self.last_frame)?;
+        st.serialize_field("start", &self.start)?;
+        st.serialize_field("end", &self.end)?;
+        st.serialize_field("verdict", &self.verdict)?;
+        st.serialize_field("reached", &self.reached)?;
+        st.serialize_field("failed_stage", &self.failed_stage)?;
+        st.serialize_field("cause", &self.cause)?;
+        st.serialize_field("confidence", &self.confidence)?;
+        st.serialize_field("summary", &self.summary)?;
+        st.serialize_field("attempt", &self.attempt)?;
+        st.serialize_field("attempt_connections", &self.attempt_connections)?;
+        st.serialize_field("attempt_index", &self.attempt_index)?;
+        st.serialize_field("superseded_by", &self.superseded_by)?;
+        st.serialize_field("stages", &detail.stages)?;
+        st.serialize_field("negotiation", &detail.negotiation)?;
+        st.serialize_field("dns", &self.dns)?;
+        st.serialize_field("kerberos", &self.kerberos)?;
+        st.serialize_field("tls", &detail.tls)?;
+        st.serialize_field("mcs", &detail.mcs)?;
+        st.serialize_field("messages", &detail.messages)?;
+        st.serialize_field("network", &detail.network)?;
+        st.end()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageReport {
-    pub stage: &'static str,
+    #[serde(deserialize_with = "spill::static_str")]
+    pub stage: spill::Word,
     /// `ok`, `failed`, `not_reached` or `unknown`.
-    pub status: &'static str,
+    #[serde(deserialize_with = "spill::static_str")]
+    pub status: spill::Word,
     pub frames: Vec<u64>,
     pub note: Option<String>,
     /// `clear` when decoded from bytes sent in clear, `inferred` when judged from encrypted
     /// records' directions, sizes and timing; null for stages not reached.
-    pub evidence: Option<&'static str>,
+    #[serde(deserialize_with = "spill::static_str_opt")]
+    pub evidence: Option<spill::Word>,
 }
 
 /// TCP-level health of a connection.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct NetworkReport {
     pub syn_retries: u32,
     pub synack_retries: u32,
@@ -295,21 +359,24 @@ pub struct NetworkReport {
     pub rtt_ms: Option<f64>,
     pub mss_client: Option<u16>,
     pub mss_server: Option<u16>,
-    pub reset_by: Option<&'static str>,
+    #[serde(deserialize_with = "spill::static_str_opt")]
+    pub reset_by: Option<spill::Word>,
     pub reset_frame: Option<u64>,
-    pub closed_by: Option<&'static str>,
+    #[serde(deserialize_with = "spill::static_str_opt")]
+    pub closed_by: Option<spill::Word>,
     pub close_frame: Option<u64>,
     pub icmp: Vec<IcmpReport>,
     pub client: DirectionReport,
     pub server: DirectionReport,
     /// How client and server were told apart: `syn`, `syn_ack`, `rdp_port`, `payload`, `lower_port`.
-    pub roles_from: &'static str,
+    #[serde(deserialize_with = "spill::static_str")]
+    pub roles_from: spill::Word,
     /// True when the capture began after the connection's handshake.
     pub mid_stream: bool,
 }
 
 /// Counters of one direction, named after the side that sent the packets.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DirectionReport {
     pub packets: u64,
     pub payload_bytes: u64,
@@ -322,7 +389,7 @@ pub struct DirectionReport {
     pub zero_windows: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IcmpReport {
     pub frame: u64,
     pub time: String,
@@ -332,7 +399,8 @@ pub struct IcmpReport {
     pub icmp_type: u8,
     pub code: u8,
     /// Whose packet the error quoted: `client` or `server`.
-    pub about: &'static str,
+    #[serde(deserialize_with = "spill::static_str")]
+    pub about: spill::Word,
 }
 
 /// Formats nanoseconds since the epoch as RFC 3339 UTC with microseconds.
@@ -515,20 +583,22 @@ mod tests {
             superseded_by: None,
             start_ns: 0,
             end_ns: 0,
-            stages: vec![StageReport {
-                stage: "tcp",
-                status: "failed",
-                frames: vec![1, 2],
-                note: None,
-                evidence: Some("clear"),
-            }],
-            negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
             dns: vec![],
             kerberos: vec![],
-            tls: None,
-            mcs: None,
-            messages: None,
-            network: NetworkReport::default(),
+            detail: spill::Detail::held(ConnectionDetail {
+                stages: vec![StageReport {
+                    stage: "tcp",
+                    status: "failed",
+                    frames: vec![1, 2],
+                    note: None,
+                    evidence: Some("clear"),
+                }],
+                negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
+                tls: None,
+                mcs: None,
+                messages: None,
+                network: NetworkReport::default(),
+            }),
         };
         for n in [0usize, 1, 3, 2049] {
             let report = Report {

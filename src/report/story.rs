@@ -83,7 +83,12 @@ pub struct SequenceRow {
 
 /// The message sequence of a connection, read once for both drawings.
 pub fn sequence(c: &ConnectionReport) -> Vec<SequenceRow> {
-    let messages = c.messages.as_ref().map(|m| m.value()).unwrap_or_default();
+    let messages = c
+        .detail()
+        .messages
+        .as_ref()
+        .map(|m| m.value())
+        .unwrap_or_default();
     let break_frame = super::text::frame_to_open(c);
     let Some(rows) = messages.as_array() else {
         return Vec::new();

@@ -483,7 +483,8 @@ pub(crate) fn short_time(t: &str) -> String {
 /// One mark per stage reached or tried: ✓ ok, ✗ failed, ? unknown (stages never reached are
 /// left out).
 pub(crate) fn ladder_line(c: &ConnectionReport) -> String {
-    c.stages
+    c.detail()
+        .stages
         .iter()
         .filter(|s| s.status != "not_reached")
         .map(|s| format!("{} {}", s.stage, mark(s.status)))
@@ -515,7 +516,8 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         }
     );
     out.push_str(&format!("  {}\n", c.summary));
-    for s in &c.stages {
+    let detail = c.detail();
+    for s in &detail.stages {
         if s.status == "not_reached" && s.note.is_none() {
             continue;
         }
@@ -562,7 +564,8 @@ fn details(c: &ConnectionReport, style: Style) -> String {
 /// The frame that shows the failure best: the certificate a client rejected, the fatal alert,
 /// else the last frame of the failed stage.
 pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
-    let tls = c.tls.as_ref().map(|t| t.value());
+    let detail = c.detail();
+    let tls = detail.tls.as_ref().map(|t| t.value());
     let tls = tls.as_ref();
     match c.cause {
         Some("certificate_rejected") => {
@@ -581,7 +584,8 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
         }
         _ => {}
     }
-    c.stages
+    detail
+        .stages
         .iter()
         .find(|s| s.status == "failed")
         .and_then(|s| s.frames.last().copied())
@@ -600,7 +604,8 @@ fn result_cell(c: &ConnectionReport) -> String {
 }
 
 pub(crate) fn network_cell(c: &ConnectionReport) -> String {
-    let n = &c.network;
+    let detail = c.detail();
+    let n = &detail.network;
     let mut parts = Vec::new();
     if let Some(rtt) = n.rtt_ms {
         parts.push(format!("rtt {rtt:.1} ms"));

@@ -696,7 +696,13 @@ pub fn analyze(paths: &[PathBuf]) -> Report {
 pub fn analyze_ports(paths: &[PathBuf], extra: &[u16]) -> Report {
     let mut tracker = TrackerConfig::default();
     tracker.rdp_ports.extend_from_slice(extra);
-    analyze_paths(paths, &Options { tracker })
+    analyze_paths(
+        paths,
+        &Options {
+            tracker,
+            ..Default::default()
+        },
+    )
 }
 
 /// Writes `bytes` as `name` in a fresh temp dir and analyses it. The dir lives as long as
@@ -750,7 +756,8 @@ pub fn json(r: &Report) -> serde_json::Value {
 
 /// `(stage, status, frames)` of every stage.
 pub fn stages(c: &ConnectionReport) -> Vec<(&'static str, &'static str, Vec<u64>)> {
-    c.stages
+    c.detail()
+        .stages
         .iter()
         .map(|s| (s.stage, s.status, s.frames.clone()))
         .collect()
@@ -758,7 +765,7 @@ pub fn stages(c: &ConnectionReport) -> Vec<(&'static str, &'static str, Vec<u64>
 
 /// The statuses of the five stages after `tcp`.
 pub fn later_statuses(c: &ConnectionReport) -> Vec<&'static str> {
-    c.stages.iter().skip(1).map(|s| s.status).collect()
+    c.detail().stages.iter().skip(1).map(|s| s.status).collect()
 }
 
 /// SYN at `t`, SYN-ACK at `t` + 10 ms, ACK at `t` + 20 ms (handshake RTT 20 ms).

@@ -1,0 +1,270 @@
+//! Connection details kept on disk once a run holds many connections, so memory stays bounded
+//! by what a person reads (addresses, verdicts, attempts), not by the capture's size.
+//!
+//! A connection's report is two parts: the head every consumer reads (addresses, times,
+//! verdict, cause, summary, attempt) and its [`ConnectionDetail`] (stages, negotiation, TLS,
+//! MCS, message sequence, network counters), about 2.5 KB of JSON and several KB in memory.
+//! The first [`held_limit`] details of a run stay in memory; later ones are written, as
+//! compact JSON, to one unnamed temporary file (removed by the system when the process ends)
+//! and read back one at a time when a finding, a renderer or the JSON writer asks for them.
+//! The report is byte-for-byte the same whichever way a detail was kept (tested by
+//! `tests/spill.rs` with `RDPTRIAGE_HOLD_DETAILS=0`).
+//!
+//! Written by hand: this is a single append-only file of JSON records addressed by offset
+//! (positional writes and reads, no locks); no crate does just that without a database.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::{Deserialize, Deserializer};
+
+use super::{ConnectionDetail, ConnectionReport};
+
+/// How many connection details a run keeps in memory before it spills the rest: 16,384
+/// (about 60 MB), or `RDPTRIAGE_HOLD_DETAILS` when set (tests set 0 to spill everything).
+pub fn held_limit() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("RDPTRIAGE_HOLD_DETAILS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(16_384)
+    })
+}
+
+/// One of the report's fixed words (a stage, a status, who reset). An alias, so that serde's
+/// derive does not take `&'static str` fields for text borrowed from the input.
+pub type Word = &'static str;
+
+/// A connection's detail: in memory, or at an offset of the spill file.
+#[derive(Clone, Debug)]
+pub enum Detail {
+    Held(Box<ConnectionDetail>),
+    Spilled(Spilled),
+}
+
+/// Where a spilled detail sits.
+#[derive(Clone, Debug)]
+pub struct Spilled {
+    file: Arc<SpillFile>,
+    offset: u64,
+    len: u32,
+}
+
+impl Detail {
+    pub fn held(d: ConnectionDetail) -> Detail {
+        Detail::Held(Box::new(d))
+    }
+
+    /// The detail, borrowed when held, read back when spilled. A spilled detail that cannot
+    /// be read back (the temporary file damaged under us) reads as empty, never a panic.
+    pub fn get(&self) -> Cow<'_, ConnectionDetail> {
+        match self {
+            Detail::Held(d) => Cow::Borrowed(d),
+            Detail::Spilled(s) => Cow::Owned(s.read().unwrap_or_default()),
+        }
+    }
+
+    pub fn is_spilled(&self) -> bool {
+        matches!(self, Detail::Spilled(_))
+    }
+}
+
+impl Spilled {
+    fn read(&self) -> Option<ConnectionDetail> {
+        let mut buf = vec![0u8; self.len as usize];
+        self.file.file.read_exact_at(&mut buf, self.offset).ok()?;
+        serde_json::from_slice(&buf).ok()
+    }
+}
+
+/// The run's spill file: appended to with positional writes at offsets handed out atomically.
+#[derive(Debug)]
+struct SpillFile {
+    file: File,
+    end: AtomicU64,
+}
+
+/// The process's spill file, made on first use; `None` when no temporary file can be made
+/// (then details stay in memory).
+fn spill_file() -> Option<Arc<SpillFile>> {
+    static FILE: Mutex<Option<Arc<SpillFile>>> = Mutex::new(None);
+    let mut slot = FILE.lock().unwrap_or_else(|e| e.into_inner());
+    if slot.is_none() {
+        let file = tempfile::tempfile().ok()?;
+        *slot = Some(Arc::new(SpillFile {
+            file,
+            end: AtomicU64::new(0),
+        }));
+    }
+    slot.clone()
+}
+
+/// Settles a batch of freshly judged connections: while the run holds fewer than
+/// [`held_limit`] details in memory (`held` counts them) their details stay there; the rest
+/// are written to the spill file, the batch in one write. A detail that cannot be written
+/// (no temporary file, disk full) stays in memory rather than be lost.
+pub fn settle(batch: &mut [ConnectionReport], held: &AtomicUsize) {
+    settle_within(batch, held, held_limit());
+}
+
+fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usize) {
+    let n = batch.len();
+    let held_before = held.fetch_add(n, Ordering::Relaxed);
+    let keep = limit.saturating_sub(held_before).min(n);
+    if keep == n {
+        return;
+    }
+    let Some(file) = spill_file() else {
+        return;
+    };
+    let rest = &mut batch[keep..];
+    let mut buf = Vec::with_capacity(rest.len() * 3072);
+    let mut spans = Vec::with_capacity(rest.len());
+    for c in rest.iter() {
+        let start = buf.len();
+        let written = match &c.detail {
+            Detail::Held(d) => serde_json::to_writer(&mut buf, d).is_ok(),
+            Detail::Spilled(_) => false,
+        };
+        if !written {
+            buf.truncate(start);
+            spans.push(None);
+            continue;
+        }
+        spans.push(Some((start as u64, (buf.len() - start) as u32)));
+    }
+    let base = file.end.fetch_add(buf.len() as u64, Ordering::Relaxed);
+    if file.file.write_all_at(&buf, base).is_err() {
+        return;
+    }
+    let mut spilled = 0;
+    for (c, span) in rest.iter_mut().zip(spans) {
+        if let Some((offset, len)) = span {
+            c.detail = Detail::Spilled(Spilled {
+                file: Arc::clone(&file),
+                offset: base + offset,
+                len,
+            });
+            spilled += 1;
+        }
+    }
+    held.fetch_sub(spilled, Ordering::Relaxed);
+}
+
+/// Deserializes one of the report's fixed words (stage, status, who reset…) back to a
+/// `&'static str`: each distinct word is allocated once per process.
+pub fn static_str<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = Cow::<str>::deserialize(d)?;
+    Ok(intern(&s))
+}
+
+/// [`static_str`] for an optional word.
+pub fn static_str_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    let s = Option::<Cow<str>>::deserialize(d)?;
+    Ok(s.map(|s| intern(&s)))
+}
+
+fn intern(s: &str) -> &'static str {
+    static WORDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut words = WORDS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(w) = words.iter().find(|w| **w == s) {
+        return w;
+    }
+    let w: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    words.push(w);
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{IcmpReport, JsonBlob, NetworkReport, StageReport};
+
+    fn connection(i: u64) -> ConnectionReport {
+        let mut network = NetworkReport {
+            rtt_ms: Some(0.1 + i as f64 / 3.0),
+            reset_by: Some("server"),
+            reset_frame: Some(7 + i),
+            roles_from: "syn",
+            ..Default::default()
+        };
+        network.icmp.push(IcmpReport {
+            frame: 4,
+            time: "2024-01-01T00:00:00.000001Z".into(),
+            from: "10.0.0.1".into(),
+            message: "destination unreachable: port \"unreachable\"".into(),
+            icmp_type: 3,
+            code: 3,
+            about: "client",
+        });
+        ConnectionReport {
+            id: format!("c{i}"),
+            input: "x.pcap".into(),
+            transport: "tcp",
+            client: "10.0.0.5:50123".into(),
+            server: "10.0.0.9:3389".into(),
+            first_frame: i,
+            last_frame: i + 9,
+            start: None,
+            end: None,
+            verdict: Some("failed"),
+            reached: Some("tls"),
+            failed_stage: Some("nla"),
+            cause: Some("nla_failure"),
+            confidence: Some("medium"),
+            summary: "ü ✗ summary".into(),
+            attempt: Some("a1".into()),
+            attempt_connections: 2,
+            attempt_index: 1,
+            superseded_by: None,
+            start_ns: 0,
+            end_ns: 0,
+            dns: vec![],
+            kerberos: vec![],
+            detail: Detail::held(ConnectionDetail {
+                stages: vec![StageReport {
+                    stage: "nla",
+                    status: "failed",
+                    frames: vec![i, i + 3],
+                    note: Some("a \"quoted\"\nnote".into()),
+                    evidence: Some("inferred"),
+                }],
+                negotiation: None,
+                tls: JsonBlob::new(&serde_json::json!({"version": "TLS 1.2", "x": [1.5, null]})),
+                mcs: None,
+                messages: JsonBlob::new(&serde_json::json!([{"frame": 1, "label": "SYN"}])),
+                network,
+            }),
+        }
+    }
+
+    #[test]
+    fn spilled_details_read_back_as_written() {
+        let held = AtomicUsize::new(0);
+        let mut batch: Vec<ConnectionReport> = (0..5).map(connection).collect();
+        let before = serde_json::to_string_pretty(&batch).unwrap();
+        settle_within(&mut batch, &held, 2);
+        let spilled: Vec<bool> = batch.iter().map(|c| c.detail.is_spilled()).collect();
+        assert_eq!(spilled, [false, false, true, true, true]);
+        assert_eq!(held.load(Ordering::Relaxed), 2);
+        assert_eq!(serde_json::to_string_pretty(&batch).unwrap(), before);
+        let d = batch[4].detail();
+        assert_eq!(d.stages[0].frames, [4, 7]);
+        assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
+        assert_eq!(d.network.icmp[0].about, "client");
+        // A second batch past the limit spills whole.
+        let mut more: Vec<ConnectionReport> = (5..8).map(connection).collect();
+        settle_within(&mut more, &held, 2);
+        assert!(more.iter().all(|c| c.detail.is_spilled()));
+        assert_eq!(more[2].detail().stages[0].frames, [7, 10]);
+    }
+
+    #[test]
+    fn fixed_words_are_allocated_once() {
+        assert!(std::ptr::eq(intern("tls_alert_x"), intern("tls_alert_x")));
+    }
+}
