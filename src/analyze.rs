@@ -196,8 +196,8 @@ pub fn analyze_capture(
     let mut max_ts = i64::MIN;
     let mut side = SideTracker::default();
 
-    let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
-    let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS * 2);
+    let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS);
+    let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
     // With one thread the blocks are cut on it too, between windows; with more, a reader
     // thread cuts them while the pool decodes (it counts as one of the threads' worth of work).
     let inline = rayon::current_num_threads() == 1;
@@ -222,6 +222,12 @@ pub fn analyze_capture(
                 framer.header_ok
             })
         });
+        // Two windows in flight: while window k's facts are applied to the connection tables
+        // and its finished connections judged, window k+1 is decoded (rayon::join), so the
+        // pool never waits at a barrier between the two steps. Facts are still applied in
+        // window order, and `now` is the latest time seen through the window applied, as when
+        // the steps ran one after the other.
+        let mut applying: Option<(Vec<Block>, Vec<DecodedBlock>, i64)> = None;
         loop {
             let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
             while window.len() < WINDOW_BLOCKS {
@@ -234,10 +240,34 @@ pub fn analyze_capture(
                     None => break,
                 }
             }
-            if window.is_empty() {
+            if window.is_empty() && applying.is_none() {
                 break;
             }
-            let decoded: Vec<DecodedBlock> = window.par_iter().map(decode_block).collect();
+            let (decoded, judged) = rayon::join(
+                || window.par_iter().map(decode_block).collect::<Vec<_>>(),
+                || {
+                    applying.take().map(|(blocks, decoded, now)| {
+                        let judged = apply_window(
+                            &mut shards,
+                            &mut side,
+                            &blocks,
+                            &decoded,
+                            now,
+                            display,
+                            &opts.held_details,
+                        );
+                        for block in blocks {
+                            // The reader may have finished: then the buffers are simply dropped.
+                            let _ = back_tx.try_send(block);
+                        }
+                        judged
+                    })
+                },
+            );
+            connections.extend(judged.unwrap_or_default());
+            if window.is_empty() {
+                continue;
+            }
             for (b, d) in window.iter_mut().zip(&decoded) {
                 warnings.extend(b.warnings.drain(..).map(|w| w.to_string()));
                 stats.merge(&d.stats);
@@ -249,30 +279,7 @@ pub fn analyze_capture(
                     max_ts = max_ts.max(t);
                 }
             }
-            let now = max_ts;
-            shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
-                for (block, d) in window.iter().zip(&decoded) {
-                    for fact in &d.shards[si] {
-                        let start = fact.payload.offset as usize;
-                        let payload = block
-                            .bytes
-                            .get(start..start + fact.payload.len as usize)
-                            .unwrap_or(&[]);
-                        shard.apply(fact, payload);
-                    }
-                }
-                if now != i64::MIN {
-                    shard.expire(now);
-                }
-            });
-            feed_side(&mut shards, &mut side);
-            let mut judged = judge_finished(&mut shards, display, now, &mut side);
-            crate::report::spill::settle(&mut judged, &opts.held_details);
-            connections.extend(judged);
-            for block in window {
-                // The reader may have finished: then the buffers are simply dropped.
-                let _ = back_tx.try_send(block);
-            }
+            applying = Some((window, decoded, max_ts));
         }
         match framing {
             Some(handle) => handle.join().unwrap_or(false),
@@ -284,7 +291,9 @@ pub fn analyze_capture(
     let mut judged = judge_finished(&mut shards, display, max_ts, &mut side);
     crate::report::spill::settle(&mut judged, &opts.held_details);
     connections.extend(judged);
-    connections.sort_by_key(|c| (c.first_frame, c.client.clone(), c.server.clone()));
+    connections.sort_by(|a, b| {
+        (a.first_frame, &a.client, &a.server).cmp(&(b.first_frame, &b.client, &b.server))
+    });
     let (side_events, side_dropped) = side.finish(max_ts);
     attach_side(&mut connections, &side_events);
     let side_failures: Vec<SideEvent> = side_events
@@ -345,6 +354,39 @@ pub fn analyze_capture(
         connections,
         events: Vec::new(),
     }
+}
+
+/// Applies one decoded window's packet facts to the connection tables (each shard in frame
+/// order, shards in parallel), expires idle connections as of `now`, and judges the
+/// connections whose tracking ended; their details are settled (held or spilled).
+fn apply_window(
+    shards: &mut [Shard],
+    side: &mut SideTracker,
+    window: &[Block],
+    decoded: &[DecodedBlock],
+    now: i64,
+    display: &str,
+    held_details: &AtomicUsize,
+) -> Vec<ConnectionReport> {
+    shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
+        for (block, d) in window.iter().zip(decoded) {
+            for fact in &d.shards[si] {
+                let start = fact.payload.offset as usize;
+                let payload = block
+                    .bytes
+                    .get(start..start + fact.payload.len as usize)
+                    .unwrap_or(&[]);
+                shard.apply(fact, payload);
+            }
+        }
+        if now != i64::MIN {
+            shard.expire(now);
+        }
+    });
+    feed_side(shards, side);
+    let mut judged = judge_finished(shards, display, now, side);
+    crate::report::spill::settle(&mut judged, held_details);
+    judged
 }
 
 /// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.

@@ -58,6 +58,11 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut order: Vec<usize> = (0..conns.len()).collect();
     order.sort_by_key(|&i| (times.get(i).map(|t| t.0).unwrap_or(0), i));
+    // Each connection's cookie read once (a spilled detail is read back from disk).
+    let mut cookies: Vec<Option<Option<String>>> = vec![None; conns.len()];
+    let mut cookie_of = |i: usize, conns: &[ConnectionReport]| {
+        cookies[i].get_or_insert_with(|| cookie(&conns[i])).clone()
+    };
     for i in order {
         let key = (
             conns[i].input.clone(),
@@ -70,7 +75,7 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
             && let Some(&last) = list.last()
         {
             let last_end = times.get(last).map(|t| t.1).unwrap_or(0);
-            let same_cookie = match (cookie(&conns[i]), cookie(&conns[last])) {
+            let same_cookie = match (cookie_of(i, conns), cookie_of(last, conns)) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
