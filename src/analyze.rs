@@ -91,17 +91,25 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     });
     // The same log given twice (an .evtx and its XML export, or two copies in a bundle) is
     // one set of events: keep each record once, from the first input in report order.
-    let mut seen = std::collections::HashSet::new();
+    let keep: Vec<bool> = {
+        let mut seen = std::collections::HashSet::with_capacity(report.events.len());
+        report
+            .events
+            .iter()
+            .map(|e| {
+                seen.insert((
+                    e.computer.as_str(),
+                    e.channel.as_str(),
+                    e.record_id,
+                    e.time_ns,
+                    e.id,
+                ))
+            })
+            .collect()
+    };
     let before = report.events.len();
-    report.events.retain(|e| {
-        seen.insert((
-            e.computer.clone(),
-            e.channel.clone(),
-            e.record_id,
-            e.time_ns,
-            e.id,
-        ))
-    });
+    let mut kept = keep.into_iter();
+    report.events.retain(|_| kept.next().unwrap_or(true));
     if report.events.len() < before {
         report.warnings.push(format!(
             "{} events were read from more than one input (the same log given twice) and are kept once",

@@ -260,9 +260,12 @@ pub fn read_stream(
             .collect(),
         ..Default::default()
     };
+    // Naming and summarizing each event is independent of the others: on the rayon pool, in
+    // file order still.
+    use rayon::prelude::*;
     let events = result
         .events
-        .into_iter()
+        .into_par_iter()
         .map(|e| event_report(display, e))
         .collect();
     (input, events)

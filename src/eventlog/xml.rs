@@ -119,13 +119,12 @@ fn next_event_start(text: &str, from: usize) -> Option<usize> {
     None
 }
 
-/// Local name of a start tag, as text.
-fn local(e: &BytesStart<'_>) -> String {
-    e.local_name().as_ref().to_string()
-}
-
+/// An attribute's value, normalized as XML 1.0 says.
 fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    // Without the check for duplicate names (it keeps a list per tag): the first attribute
+    // of the name is the one taken either way.
     e.attributes()
+        .with_checks(false)
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
         .and_then(|a| {
@@ -139,8 +138,11 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
 #[derive(Default)]
 struct Building {
     event: Event,
-    /// Element names from the `Event` element down (exclusive).
-    path: Vec<String>,
+    /// Local names of the open elements from the `Event` element down (exclusive), one after
+    /// another in `names`: element `i` is `names[path[i].0..path[i].1]` (one buffer, not a
+    /// `String` per element).
+    names: String,
+    path: Vec<(usize, usize)>,
     /// Whether each open element has had a child element.
     had_child: Vec<bool>,
     /// The field name a `Data` element in progress will fill.
@@ -151,6 +153,13 @@ struct Building {
 }
 
 impl Building {
+    /// The local name of the open element at `depth` (0: a child of `Event`).
+    fn name(&self, depth: usize) -> &str {
+        self.path
+            .get(depth)
+            .map_or("", |&(from, to)| &self.names[from..to])
+    }
+
     fn set_field(&mut self, name: String, value: String) {
         if self.event.fields.len() >= MAX_FIELDS && !self.event.fields.contains_key(&name) {
             return;
@@ -170,24 +179,25 @@ impl Building {
         if let Some(parent) = self.had_child.last_mut() {
             *parent = true;
         }
-        let name = local(e);
+        let local = e.local_name();
+        let name: &str = local.as_ref();
         let depth = self.path.len();
-        match (self.path.first().map(String::as_str), depth, name.as_str()) {
-            (Some("System"), 1, "Provider") => {
+        match (self.name(0), depth, name) {
+            ("System", 1, "Provider") => {
                 if let Some(n) = attr(e, "Name") {
                     self.event.provider = n;
                 }
             }
-            (Some("System"), 1, "Correlation") => {
+            ("System", 1, "Correlation") => {
                 // Event Viewer writes GUIDs in upper case, the evtx crate in lower case.
                 self.event.activity_id = attr(e, "ActivityID")
                     .map(|a| a.trim().to_ascii_lowercase())
                     .filter(|a| !a.is_empty());
             }
-            (Some("System"), 1, "TimeCreated") => {
+            ("System", 1, "TimeCreated") => {
                 self.time_text = attr(e, "SystemTime");
             }
-            (Some("EventData"), 1, "Data") => {
+            ("EventData", 1, "Data") => {
                 self.data_name = Some(match attr(e, "Name").filter(|n| !n.is_empty()) {
                     Some(n) => n,
                     None => {
@@ -198,33 +208,50 @@ impl Building {
             }
             _ => {}
         }
-        self.path.push(name);
+        let from = self.names.len();
+        self.names.push_str(name);
+        self.path.push((from, self.names.len()));
         self.had_child.push(false);
         self.text.clear();
     }
 
     fn close(&mut self) {
-        let text = std::mem::take(&mut self.text);
         let leaf = !self.had_child.last().copied().unwrap_or(false);
-        let p: Vec<&str> = self.path.iter().map(String::as_str).collect();
-        match p.as_slice() {
-            ["System", "EventID"] => self.event.id = text.trim().parse().unwrap_or(0),
-            ["System", "EventRecordID"] => self.event.record_id = text.trim().parse().unwrap_or(0),
-            ["System", "Channel"] => self.event.channel = text.trim().to_string(),
-            ["System", "Computer"] => self.event.computer = text.trim().to_string(),
-            ["EventData", "Data"] => {
+        let depth = self.path.len();
+        match (self.name(0), depth, self.name(1)) {
+            ("System", 2, "EventID") => self.event.id = self.text.trim().parse().unwrap_or(0),
+            ("System", 2, "EventRecordID") => {
+                self.event.record_id = self.text.trim().parse().unwrap_or(0)
+            }
+            ("System", 2, "Channel") => self.event.channel = self.text.trim().to_string(),
+            ("System", 2, "Computer") => self.event.computer = self.text.trim().to_string(),
+            ("EventData", 2, "Data") => {
                 if let Some(n) = self.data_name.take() {
+                    let text = std::mem::take(&mut self.text);
                     self.set_field(n, text);
                 }
             }
-            ["EventData", "Binary"] => self.set_field("Binary".into(), text.trim().to_string()),
-            ["UserData", _, rest @ ..] if !rest.is_empty() && leaf => {
-                let name = rest.join(".");
+            ("EventData", 2, "Binary") => {
+                let text = self.text.trim().to_string();
+                self.set_field("Binary".into(), text);
+            }
+            ("UserData", 3.., _) if leaf => {
+                let mut name = String::new();
+                for i in 2..depth {
+                    if i > 2 {
+                        name.push('.');
+                    }
+                    name.push_str(self.name(i));
+                }
+                let text = std::mem::take(&mut self.text);
                 self.set_field(name, text);
             }
             _ => {}
         }
-        self.path.pop();
+        self.text.clear();
+        if let Some((from, _)) = self.path.pop() {
+            self.names.truncate(from);
+        }
         self.had_child.pop();
     }
 

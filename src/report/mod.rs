@@ -441,9 +441,21 @@ impl Report {
         use rayon::prelude::*;
         /// `value` pretty-printed as the member of an object or array at `depth`.
         fn nested<T: Serialize>(value: &T, depth: usize) -> std::io::Result<String> {
-            let text = serde_json::to_string_pretty(value)?;
-            let indent = "  ".repeat(depth);
-            Ok(text.replace('\n', &format!("\n{indent}")))
+            let text = serde_json::to_vec_pretty(value)?;
+            // Every line break of the pretty text is structural (strings escape theirs).
+            let breaks = text.iter().filter(|&&b| b == b'\n').count();
+            let mut out = Vec::with_capacity(text.len() + breaks * 2 * depth);
+            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    out.push(b'\n');
+                    for _ in 0..depth {
+                        out.extend_from_slice(b"  ");
+                    }
+                }
+                out.extend_from_slice(line);
+            }
+            // serde_json writes UTF-8 only.
+            String::from_utf8(out).map_err(std::io::Error::other)
         }
         fn field<T: Serialize>(
             w: &mut dyn std::io::Write,
