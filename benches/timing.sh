@@ -15,8 +15,9 @@
 #   TSHARK_SLICE_MB  size of the slice tshark is first timed on, default 100
 #   QUIET_LOAD       wait (up to QUIET_WAIT_S, default 600) for the 1-minute load average to
 #                    drop below this before timing, default 1.0 (0 = do not wait)
-#   RSS_STRESS       1 (default) also runs rdptriage on a capture of the same size with 4x the
-#                    RDP connections (--rdp-scale 400), to see whether peak RSS depends on them
+#   RSS_STRESS       1 (default) also runs rdptriage on captures with more RDP connections (the
+#                    same size with --rdp-scale 400 and 3000: 4x and about 8x as many) and on one
+#                    four times the size, to see whether peak RSS depends on either
 #   RESULTS          where the Markdown goes, default benches/RESULTS.md
 #
 # Captures are generated into target/bench-data/ and reused while their size, seed, generator
@@ -37,6 +38,8 @@ RESULTS=${RESULTS:-benches/RESULTS.md}
 DATA=target/bench-data
 FILE=$DATA/bench-${SIZE_MB}mb-seed${SEED}.pcap
 HEAVY=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp400.pcap
+HEAVIER=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp3000.pcap
+BIGGER=$DATA/bench-$((SIZE_MB * 4))mb-seed${SEED}.pcap
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -70,7 +73,11 @@ generate() {
 }
 mkdir -p "$DATA"
 generate "$FILE"
-if [ "$RSS_STRESS" = 1 ]; then generate "$HEAVY" --rdp-scale 400; fi
+if [ "$RSS_STRESS" = 1 ]; then
+    generate "$HEAVY" --rdp-scale 400
+    generate "$HEAVIER" --rdp-scale 3000
+    generate "$BIGGER" --size-mb $((SIZE_MB * 4))
+fi
 sumval() { awk -F': ' -v k="$2" '$1 == k { print $2 }' "$1.summary"; }
 BYTES=$(stat -c %s "$FILE")
 FRAMES=$(sumval "$FILE" frames)
@@ -150,14 +157,19 @@ rm -f "$WORK/report.json"
 EXPECTED=$(sumval "$FILE" rdp_connections)
 echo "== RDP connections: generated $EXPECTED, rdptriage stats/report: $FOUND" >&2
 
-HEAVY_LINE=""
+# Memory against connections and size: name, file, how it was made.
+STRESS_LINES=""
+stress() {
+    local name=$1 file=$2 how=$3
+    cat "$file" >/dev/null
+    echo "== RSS stress $name: $file" >&2
+    measure "$name" "$RDPT" analyze --format json --threads 2 "$file"
+    STRESS_LINES="$STRESS_LINES$name|$file|$how|$(sumval "$file" rdp_connections)|$(stat -c %s "$file");"
+}
 if [ "$RSS_STRESS" = 1 ]; then
-    cat "$HEAVY" >/dev/null
-    CMD_HEAVY="$RDPT analyze --format json --threads 2 $HEAVY"
-    echo "== 4x RDP connections: $HEAVY" >&2
-    measure heavy_t2 $CMD_HEAVY
-    HEAVY_CONNS=$(sumval "$HEAVY" rdp_connections)
-    HEAVY_LINE="$HEAVY_CONNS"
+    stress stress_rdp400 "$HEAVY" "--rdp-scale 400"
+    stress stress_rdp3000 "$HEAVIER" "--rdp-scale 3000"
+    stress stress_big "$BIGGER" "--size-mb $((SIZE_MB * 4))"
 fi
 
 # tshark: a slice first, the whole file when the slice says it fits the budget.
@@ -187,7 +199,7 @@ DIRTY=$(git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | grep -
 
 export RUNS="$WORK/runs" OUT="$RESULTS" BYTES SLICE_BYTES TSHARK_MODE REPEAT FILE HEAVY FRAMES GEN SIZE_MB SEED \
     CMD_CAT CMD_WALK CMD_FRAME CMD_DECODE CMD_TRACK CMD_T1 CMD_T2 TSHARK_ARGS TSHARK_BUDGET_S SLICE_FRAMES \
-    FOUND EXPECTED JSON_MB HEAVY_LINE LOAD_START LOAD_END CPU MEM COMMIT DIRTY
+    FOUND EXPECTED JSON_MB STRESS_LINES LOAD_START LOAD_END CPU MEM COMMIT DIRTY
 export NPROC=$(nproc) KERNEL=$(uname -r) RUSTC="$(rustc -V)" TSHARK_V="$(tshark --version 2>/dev/null | head -n1)"
 export DATE=$(date -u +%Y-%m-%dT%H:%MZ)
 export MIX="$(sumval "$FILE" rdp_connections) RDP connections ($(sumval "$FILE" rdp_success) successful replays, \
@@ -266,19 +278,21 @@ for label, v, ok in [
     ("peak RSS ≤ 300 MB", "%.0f MB" % rss_max, rss_max <= 300),
 ]:
     out.append("| %s | %s | %s |" % (label, v, verdict(ok)))
-if E["HEAVY_LINE"]:
-    h = runs["heavy_t2"][0]
-    out.append("| peak RSS ≤ 300 MB with 4× the RDP connections (%s in %.0f MB, `--rdp-scale 400`) | %.0f MB (%.2f s) | %s |"
-               % (E["HEAVY_LINE"], B / 1e6, h[2] / 1024, h[0], verdict(h[2] / 1024 <= 300)))
+for line in filter(None, E["STRESS_LINES"].split(";")):
+    name, f, how, conns, size = line.split("|")
+    h = runs[name][0]
+    out.append("| peak RSS ≤ 300 MB: %s RDP connections in %.0f MB (`%s`) | %.0f MB (%.2f s) | %s |"
+               % (conns, int(size) / 1e6, how, h[2] / 1024, h[0], verdict(h[2] / 1024 <= 300)))
 out.append("")
 out.append("Commands:")
 out.append("")
 out.append("```")
 for x in rows:
     out.append(x["cmd"])
-if E["HEAVY_LINE"]:
-    out.append("%s analyze --format json --threads 2 %s > /dev/null   # %s made with --rdp-scale 400"
-               % ("target/release/rdptriage", E["HEAVY"], E["HEAVY"]))
+for line in filter(None, E["STRESS_LINES"].split(";")):
+    name, f, how, conns, size = line.split("|")
+    out.append("target/release/rdptriage analyze --format json --threads 2 %s > /dev/null   # made with gen-capture ... --seed %s %s"
+               % (f, E["SEED"], how))
 if mode != "full":
     out.append("# SLICE = editcap -r %s SLICE 1-%s   (the first %s frames)" % (E["FILE"], E["SLICE_FRAMES"], E["SLICE_FRAMES"]))
 out.append("```")

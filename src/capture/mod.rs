@@ -229,7 +229,13 @@ impl<R: Read> Framer<R> {
     /// fresh buffer: the only bytes copied.
     fn hand_over(&mut self, block: &mut Block) {
         let rest = self.filled - self.start;
-        let mut next = self.spare.take().unwrap_or_default();
+        // A fresh buffer is made big enough for a block plus a cut record up front: grown
+        // later, realloc would copy its megabytes (glibc keeps such buffers in the heap once
+        // a few were freed, where realloc moves them).
+        let mut next = self
+            .spare
+            .take()
+            .unwrap_or_else(|| Vec::with_capacity(BLOCK_BYTES + 2 * MAX_FRAME_BYTES as usize));
         if next.len() < rest {
             next.resize(rest, 0);
         }
