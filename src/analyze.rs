@@ -1,12 +1,14 @@
 //! The analysis engine: inputs in, one [`Report`] out.
 //!
-//! Files are analysed in parallel (rayon). Inside one capture, a reader thread cuts the stream
-//! into blocks while the pool decodes a window of [`WINDOW_BLOCKS`] blocks at a time in
-//! parallel; the window's packet facts are then applied to [`SHARDS`] connection tables in
-//! parallel, each shard in frame order. Blocks, windows and shards are fixed sizes, never
-//! derived from the thread count, so the report is byte-identical for any `--threads`.
-//! Memory is bounded by the window, the connection tables and the per-direction payload cap,
-//! not by the capture's size.
+//! Files are analysed in parallel (rayon). Inside one capture, the stream is cut into blocks
+//! a window of [`WINDOW_BLOCKS`] at a time, and three windows are in flight on the pool at
+//! once: one is cut from the stream, the one before it is decoded block by block in
+//! parallel, and the one before that has its packet facts applied to [`SHARDS`] connection
+//! tables in parallel (each shard in frame order) and its finished connections judged.
+//! Blocks, windows and shards are fixed sizes, never derived from the thread count, so the
+//! report is byte-identical for any `--threads`. Memory is bounded by the windows in flight,
+//! the connection tables, the per-direction payload cap and, per reported connection, its
+//! head (the detail is spilled to disk past a limit: `report::spill`).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -204,96 +206,81 @@ pub fn analyze_capture(
     let mut max_ts = i64::MIN;
     let mut side = SideTracker::default();
 
-    let (tx, rx) = sync_channel::<Block>(WINDOW_BLOCKS);
+    // Processed blocks go back to the framer, whose next reads reuse their buffers.
     let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
-    // With one thread the blocks are cut on it too, between windows; with more, a reader
-    // thread cuts them while the pool decodes (it counts as one of the threads' worth of work).
-    let inline = rayon::current_num_threads() == 1;
-    let mut framer_inline = None;
-    let mut reader = Some(reader);
-    let mut back_rx = Some(back_rx);
-    if inline {
-        framer_inline = reader
-            .take()
-            .zip(back_rx.take())
-            .map(|(r, back)| Framer::new(r, format).recycle_from(back));
-    }
-    let header_ok = std::thread::scope(|scope| {
-        let framing = reader.take().zip(back_rx.take()).map(|(reader, back_rx)| {
-            scope.spawn(move || {
-                let mut framer = Framer::new(reader, format).recycle_from(back_rx);
-                while let Some(block) = framer.next_block() {
-                    if tx.send(block).is_err() {
-                        break;
-                    }
-                }
-                framer.header_ok
-            })
-        });
-        // Two windows in flight: while window k's facts are applied to the connection tables
-        // and its finished connections judged, window k+1 is decoded (rayon::join), so the
-        // pool never waits at a barrier between the two steps. Facts are still applied in
-        // window order, and `now` is the latest time seen through the window applied, as when
-        // the steps ran one after the other.
-        let mut applying: Option<(Vec<Block>, Vec<DecodedBlock>, i64)> = None;
-        loop {
-            let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
-            while window.len() < WINDOW_BLOCKS {
-                let next = match framer_inline.as_mut() {
-                    Some(f) => f.next_block(),
-                    None => rx.recv().ok(),
-                };
-                match next {
-                    Some(b) => window.push(b),
-                    None => break,
-                }
+    let mut framer = Framer::new(reader, format).recycle_from(back_rx);
+    let next_window = |framer: &mut Framer<_>| {
+        let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
+        while window.len() < WINDOW_BLOCKS {
+            match framer.next_block() {
+                Some(b) => window.push(b),
+                None => break,
             }
-            if window.is_empty() && applying.is_none() {
-                break;
-            }
-            let (decoded, judged) = rayon::join(
-                || window.par_iter().map(decode_block).collect::<Vec<_>>(),
-                || {
-                    applying.take().map(|(blocks, decoded, now)| {
-                        let judged = apply_window(
-                            &mut shards,
-                            &mut side,
-                            &blocks,
-                            &decoded,
-                            now,
-                            display,
-                            &opts.held_details,
-                        );
-                        for block in blocks {
-                            // The reader may have finished: then the buffers are simply dropped.
-                            let _ = back_tx.try_send(block);
+        }
+        window
+    };
+    // Three windows in flight, all on the pool (no thread of its own, so no more threads than
+    // `--threads`): while window k's facts are applied to the connection tables and its
+    // finished connections judged, window k+1 is decoded and window k+2 cut from the stream.
+    // Facts are still applied in window order, and `now` is the latest time seen through the
+    // window applied, as when the steps ran one after the other.
+    let mut framed = next_window(&mut framer);
+    let mut applying: Option<(Vec<Block>, Vec<DecodedBlock>, i64)> = None;
+    loop {
+        if framed.is_empty() && applying.is_none() {
+            break;
+        }
+        let ((decoded, next_framed), judged) = rayon::join(
+            || {
+                rayon::join(
+                    || framed.par_iter().map(decode_block).collect::<Vec<_>>(),
+                    || {
+                        if framed.is_empty() {
+                            Vec::new()
+                        } else {
+                            next_window(&mut framer)
                         }
-                        judged
-                    })
-                },
-            );
-            connections.extend(judged.unwrap_or_default());
-            if window.is_empty() {
-                continue;
-            }
-            for (b, d) in window.iter_mut().zip(&decoded) {
-                warnings.extend(b.warnings.drain(..).map(|w| w.to_string()));
-                stats.merge(&d.stats);
-                if let Some(t) = d.first_ts_ns {
-                    first_ts.get_or_insert(t);
-                }
-                if let Some(t) = d.last_ts_ns {
-                    last_ts = Some(t);
-                    max_ts = max_ts.max(t);
-                }
-            }
-            applying = Some((window, decoded, max_ts));
+                    },
+                )
+            },
+            || {
+                applying.take().map(|(blocks, decoded, now)| {
+                    let judged = apply_window(
+                        &mut shards,
+                        &mut side,
+                        &blocks,
+                        &decoded,
+                        now,
+                        display,
+                        &opts.held_details,
+                    );
+                    for block in blocks {
+                        // A full queue means the framer has spares enough: the buffer is dropped.
+                        let _ = back_tx.try_send(block);
+                    }
+                    judged
+                })
+            },
+        );
+        connections.extend(judged.unwrap_or_default());
+        let mut window = std::mem::replace(&mut framed, next_framed);
+        if window.is_empty() {
+            continue;
         }
-        match framing {
-            Some(handle) => handle.join().unwrap_or(false),
-            None => framer_inline.as_ref().is_some_and(|f| f.header_ok),
+        for (b, d) in window.iter_mut().zip(&decoded) {
+            warnings.extend(b.warnings.drain(..).map(|w| w.to_string()));
+            stats.merge(&d.stats);
+            if let Some(t) = d.first_ts_ns {
+                first_ts.get_or_insert(t);
+            }
+            if let Some(t) = d.last_ts_ns {
+                last_ts = Some(t);
+                max_ts = max_ts.max(t);
+            }
         }
-    });
+        applying = Some((window, decoded, max_ts));
+    }
+    let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
     let mut judged = judge_finished(&mut shards, display, max_ts, &mut side);
