@@ -74,10 +74,23 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     for f in failures {
         report.inputs.push(failure_input(f));
     }
+    // The first capture's list is taken as it is and sized once for all: copying lists into
+    // a growing one would hold two copies at the peak.
+    let total: usize = per_file
+        .iter()
+        .flat_map(|(results, _)| results.iter().map(|r| r.connections.len()))
+        .sum();
     for (results, fails) in per_file {
         for r in results {
             report.inputs.push(r.input);
-            report.connections.extend(r.connections);
+            if report.connections.is_empty() {
+                report.connections = r.connections;
+                report
+                    .connections
+                    .reserve_exact(total - report.connections.len());
+            } else {
+                report.connections.extend(r.connections);
+            }
             report.events.extend(r.events);
         }
         for f in fails {
@@ -286,9 +299,11 @@ pub fn analyze_capture(
     let mut judged = judge_finished(&mut shards, display, max_ts, &mut side);
     crate::report::spill::settle(&mut judged, &opts.held_details);
     connections.extend(judged);
-    connections.sort_by(|a, b| {
+    // Unstable (no buffer of half the list): no two connections share a first frame.
+    connections.sort_unstable_by(|a, b| {
         (a.first_frame, &a.client, &a.server).cmp(&(b.first_frame, &b.client, &b.server))
     });
+    connections.shrink_to_fit();
     let (side_events, side_dropped) = side.finish(max_ts);
     attach_side(&mut connections, &side_events);
     let side_failures: Vec<SideEvent> = side_events

@@ -231,6 +231,11 @@ impl Direction {
 
     fn append(&mut self, data: &[u8], frame: u64, ts: i64) {
         let offset = self.stream.len() as u32;
+        if self.stream.capacity() == 0 {
+            // A handshake's first flight in one allocation, not grown by doubling from a few
+            // bytes (each growth copies what came before).
+            self.stream.reserve(data.len().max(4096));
+        }
         self.stream.extend_from_slice(data);
         if self.segments.len() < MAX_SEGMENTS {
             self.segments.push(Segment {
@@ -824,11 +829,13 @@ impl Shard {
                 self.end(old);
             }
         }
-        let cfg = Arc::clone(&self.cfg);
+        // Borrowed, not cloned: the shards of both threads share this Arc, and counting it
+        // up and down per packet bounced its cache line between the cores.
+        let cfg = &self.cfg;
         let conn = self
             .flows
             .entry(key)
-            .or_insert_with(|| Connection::new(fact, &cfg));
+            .or_insert_with(|| Connection::new(fact, cfg));
         if conn.first.frame == fact.frame {
             self.counts.tcp_connections += 1;
         }
@@ -847,9 +854,9 @@ impl Shard {
                 }
             }
             let from_client = fact.src == conn.client;
-            conn.classify(from_client, if from_client { payload } else { &[] }, &cfg);
+            conn.classify(from_client, if from_client { payload } else { &[] }, cfg);
         }
-        conn.apply_tcp(fact, t, payload, &cfg);
+        conn.apply_tcp(fact, t, payload, cfg);
     }
 
     /// Ends connections that closed a while ago or went idle, as of capture time `now_ns`.
