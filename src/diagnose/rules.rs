@@ -399,8 +399,8 @@ fn code(raw: &str) -> Option<u32> {
 fn has_code(e: &EventReport, fields: &[&str], codes: &[u32]) -> bool {
     fields.iter().any(|f| {
         e.fields
-            .get(*f)
-            .and_then(|v| code(v))
+            .get(f)
+            .and_then(code)
             .is_some_and(|c| codes.contains(&c))
     })
 }
@@ -521,7 +521,7 @@ fn frames(list: &[u64]) -> String {
 /// the summary does not already name).
 pub fn event_line(e: &EventReport) -> String {
     let mut line = format!("{}: {} {}: {}", e.reference(), e.provider, e.id, e.summary);
-    for (k, v) in &e.decoded {
+    for (k, v) in e.decoded.iter() {
         let name = v.split(':').next().unwrap_or(v);
         if !e.summary.contains(name) {
             line.push_str(&format!("; {k} {v}"));
@@ -1308,10 +1308,7 @@ fn side_findings(
                         && e.id == 1026
                         && near(e)
                         && !joined.joined.get(k).copied().unwrap_or(false)
-                        && e.fields
-                            .get("Value")
-                            .and_then(|v| code(v))
-                            .is_some_and(dns_reason)
+                        && e.fields.get("Value").and_then(code).is_some_and(dns_reason)
                 })
                 .collect();
             let mut ks: Vec<usize> = typed.iter().chain(&reasons).copied().collect();

@@ -593,7 +593,7 @@ fn params(e: &Event) -> Option<String> {
     let vals: Vec<String> = e
         .fields
         .iter()
-        .filter(|(k, v)| k.as_str() != "Binary" && !v.trim().is_empty())
+        .filter(|(k, v)| *k != "Binary" && !v.trim().is_empty())
         .map(|(k, v)| {
             let v = v.trim().trim_end_matches('.');
             if k.starts_with("param") {
@@ -779,7 +779,7 @@ mod tests {
         assert!(d.decoded.contains(&("LogonType".into(), "Network".into())));
         // Logon type 2 is not an RDP logon.
         let mut local = e.clone();
-        local.fields.insert("LogonType".into(), "2".into());
+        local.fields.insert("LogonType", "2");
         assert!(describe(&local).is_none());
         let e = ev(CLIENT, "x", 1026, &[("Value", "2308")]);
         assert!(

@@ -26,6 +26,7 @@
 
 pub mod catalog;
 pub mod evtx;
+pub mod fields;
 pub mod timeline;
 pub mod xml;
 
@@ -52,7 +53,7 @@ pub struct Event {
     /// `System/Correlation@ActivityID`: RdpCoreTS gives all events of one connection the same.
     pub activity_id: Option<String>,
     /// Named fields: `EventData/Data@Name`, or the children of `UserData`'s element.
-    pub fields: BTreeMap<String, String>,
+    pub fields: fields::Fields,
 }
 
 impl Event {
@@ -307,12 +308,17 @@ fn decode_text(mut data: Vec<u8>) -> String {
 pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
     let described = catalog::describe(&e);
     let (name, side, summary, decoded) = match described {
-        Some(d) => (d.name, d.side, d.summary, d.decoded.into_iter().collect()),
+        Some(d) => (
+            d.name,
+            d.side,
+            d.summary,
+            d.decoded.into_iter().collect::<fields::Fields>(),
+        ),
         None => (
             "",
             "",
             format!("event {} of {}", e.id, e.channel),
-            BTreeMap::new(),
+            fields::Fields::new(),
         ),
     };
     crate::report::EventReport {
@@ -326,7 +332,11 @@ pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
         name,
         side,
         summary,
-        fields: e.fields,
+        fields: {
+            let mut fields = e.fields;
+            fields.shrink_to_fit();
+            fields
+        },
         decoded,
         activity_id: e.activity_id,
         time_ns: e.time_ns,

@@ -60,7 +60,7 @@ pub fn address(e: &EventReport) -> Option<String> {
     .filter(|f| !(e.channel == CORE && **f == "Address"))
     .find_map(|f| {
         e.fields
-            .get(*f)
+            .get(f)
             .map(|v| v.trim())
             .filter(|v| !v.is_empty() && *v != "-")
     })?;
@@ -89,7 +89,7 @@ fn session(e: &EventReport) -> Option<String> {
     }
     ["SessionID", "Session", "TargetSession"]
         .iter()
-        .find_map(|f| e.fields.get(*f).map(|v| v.trim().to_string()))
+        .find_map(|f| e.fields.get(f).map(|v| v.trim().to_string()))
         .filter(|v| !v.is_empty())
 }
 
@@ -509,7 +509,7 @@ fn finish(
         // The codes' names only: the event's summary says the rest.
         let names: Vec<&str> = ["Status", "SubStatus"]
             .iter()
-            .filter_map(|k| f.decoded.get(*k))
+            .filter_map(|k| f.decoded.get(k))
             .map(|d| d.split(':').next().unwrap_or(d))
             .collect();
         missing.push(if names.is_empty() {
@@ -654,8 +654,8 @@ mod tests {
     fn client_attempts_say_where_they_stopped() {
         let mut fail = ev(101, CLIENT, 1026, &[("Value", "2308")]);
         fail.decoded.insert(
-            "Value".into(),
-            "disconnectReasonAtClientWinsockFDCLOSE: socket closed".into(),
+            "Value",
+            "disconnectReasonAtClientWinsockFDCLOSE: socket closed",
         );
         let events = vec![
             ev(100, CLIENT, 1024, &[("Value", "srv.example")]),

@@ -112,9 +112,9 @@ pub struct EventReport {
     /// Where Windows logs it: `server`, `client` or `dc`.
     pub side: &'static str,
     pub summary: String,
-    pub fields: std::collections::BTreeMap<String, String>,
+    pub fields: crate::eventlog::fields::Fields,
     /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
-    pub decoded: std::collections::BTreeMap<String, String>,
+    pub decoded: crate::eventlog::fields::Fields,
     /// `System/Correlation@ActivityID`, when the event has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,

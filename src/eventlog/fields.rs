@@ -1,0 +1,155 @@
+//! An event's named fields (`EventData/Data@Name`, `UserData` children) in one buffer.
+//!
+//! A Security 4624 carries about twenty fields; kept as a `BTreeMap<String, String>` that is
+//! forty small allocations and tree nodes, about 2.5 KB an event, and logs of a domain
+//! controller hold hundreds of thousands of such events. Here the names and values sit end to
+//! end in one `String`, with a sorted index of where each starts: a fifth of the memory, two
+//! allocations. It reads like the map it replaces (`get`, `contains_key`, `iter` in name
+//! order) and serializes as the same JSON object.
+//!
+//! Written by hand: the maps of the usual crates keep each key and value apart.
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+/// Name → value, iterated in name order (byte order, as `BTreeMap<String, String>`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Fields {
+    /// Names and values, end to end.
+    text: String,
+    /// One entry a field, sorted by name: where its name starts, the name's and the value's
+    /// lengths (the value follows the name).
+    index: Vec<(u32, u32, u32)>,
+}
+
+impl Fields {
+    pub fn new() -> Fields {
+        Fields::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    fn name_of(&self, &(at, name_len, _): &(u32, u32, u32)) -> &str {
+        let at = at as usize;
+        &self.text[at..at + name_len as usize]
+    }
+
+    fn value_of(&self, &(at, name_len, value_len): &(u32, u32, u32)) -> &str {
+        let from = at as usize + name_len as usize;
+        &self.text[from..from + value_len as usize]
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.index
+            .binary_search_by(|entry| self.name_of(entry).cmp(name))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let i = self.find(name).ok()?;
+        Some(self.value_of(&self.index[i]))
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.find(name).is_ok()
+    }
+
+    /// Sets `name` to `value`. A name given again takes the new value (the old one's bytes
+    /// stay in the buffer, unused: names repeat rarely).
+    pub fn insert(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let at = self.text.len() as u32;
+        self.text.push_str(name);
+        self.text.push_str(value);
+        let entry = (at, name.len() as u32, value.len() as u32);
+        match self.find(name) {
+            Ok(i) => self.index[i] = entry,
+            Err(i) => self.index.insert(i, entry),
+        }
+    }
+
+    /// Names and values in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.index
+            .iter()
+            .map(|e| (self.name_of(e), self.value_of(e)))
+    }
+
+    /// Gives back the slack of the buffers once the event is complete.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.index.shrink_to_fit();
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>, const K: usize> From<[(N, V); K]> for Fields {
+    fn from(pairs: [(N, V); K]) -> Fields {
+        let mut f = Fields::new();
+        for (n, v) in pairs {
+            f.insert(n, v);
+        }
+        f
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(pairs: I) -> Fields {
+        let mut f = Fields::new();
+        for (n, v) in pairs {
+            f.insert(n, v);
+        }
+        f
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn reads_and_serializes_like_a_btreemap() {
+        let pairs = [
+            ("TargetUserName", "alice"),
+            ("IpAddress", "10.0.0.5"),
+            ("LogonType", "10"),
+            ("a\"b", "x\ny"),
+            ("Empty", ""),
+            ("Ünïcode", "välue"),
+            ("LogonType", "3"),
+        ];
+        let mut ours = Fields::new();
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            ours.insert(k, v);
+            map.insert(k.to_string(), v.to_string());
+        }
+        assert_eq!(ours.len(), 6);
+        assert_eq!(ours.get("LogonType"), Some("3"));
+        assert_eq!(ours.get("Empty"), Some(""));
+        assert_eq!(ours.get("Missing"), None);
+        assert!(ours.contains_key("Ünïcode"));
+        let names: Vec<&str> = ours.iter().map(|(k, _)| k).collect();
+        let expected: Vec<&str> = map.keys().map(String::as_str).collect();
+        assert_eq!(names, expected);
+        assert_eq!(
+            serde_json::to_string(&ours).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+    }
+}
