@@ -1276,7 +1276,16 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
             "medium",
             &["c1"],
             "frame 10: server certificate CN=wrong-name.rdptriage.test",
-            "Expired certificate:",
+            // The fix follows the certificate's fault: its name, not its age or key.
+            "The certificate does not name what the client connected to (it asked for 10.99.2.2, the certificate names DNS:wrong-name.rdptriage.test)",
+        ),
+        (
+            "captures/cert-expired.pcap",
+            "certificate_rejected",
+            "medium",
+            &["c1"],
+            "frame 10: server certificate CN=10.99.2.2 (issuer CN=10.99.2.2), valid 2020-01-01T00:00:00.000000Z to 2020-01-31T00:00:00.000000Z, expired at capture time",
+            "Expired certificate: certlm.msc",
         ),
     ];
     for &(file, cause, confidence, conns, evidence, fix) in cases {
