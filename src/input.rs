@@ -33,6 +33,10 @@ pub const RATIO_FREE_BYTES: u64 = 64 << 20;
 /// Past [`RATIO_FREE_BYTES`], the most decompressed bytes per byte read from the file
 /// (deflate itself cannot exceed about 1032:1; captures and logs compress 3–20:1).
 pub const MAX_RATIO: u64 = 200;
+/// Members of one zip archive opened; the rest are counted in one failure entry (each member
+/// read becomes an entry of the report, so an archive of millions of empty members would
+/// otherwise grow the report without bound).
+pub const MAX_ZIP_MEMBERS: usize = 100_000;
 
 /// Caps on decompression (see the module doc); [`Limits::DEFAULT`] is what the tool uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +46,8 @@ pub struct Limits {
     /// Per file, all its decompressed streams together, before the ratio applies.
     pub ratio_free_bytes: u64,
     pub max_ratio: u64,
+    /// Members opened per zip archive.
+    pub max_zip_members: usize,
 }
 
 impl Limits {
@@ -49,6 +55,7 @@ impl Limits {
         max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
         ratio_free_bytes: RATIO_FREE_BYTES,
         max_ratio: MAX_RATIO,
+        max_zip_members: MAX_ZIP_MEMBERS,
     };
 }
 
@@ -521,7 +528,19 @@ fn open_zip<R: Read + Seek + Send>(
             return;
         }
     };
-    for i in 0..zip.len() {
+    let members = zip.len();
+    let opened = members.min(budget.limits.max_zip_members);
+    if opened < members {
+        failures.push(OpenFailure {
+            display: display.to_string(),
+            container: container.to_string(),
+            message: format!(
+                "the archive has {members} members: the first {opened} were opened, the other {} were not",
+                members - opened
+            ),
+        });
+    }
+    for i in 0..opened {
         let member = match zip.by_index(i) {
             Ok(m) => m,
             Err(e) => {

@@ -159,6 +159,7 @@ fn decompressed_size_cap_per_stream() {
         max_decompressed_bytes: 1 << 20,
         ratio_free_bytes: u64::MAX,
         max_ratio: MAX_RATIO,
+        ..Limits::DEFAULT
     };
     let mut big = cert_expired();
     big.resize(3 << 20, 0x55);
@@ -791,5 +792,29 @@ fn exit_codes_on_hostile_input() {
                 cut.display()
             ),
         ]
+    );
+}
+
+/// An archive of more members than [`input::MAX_ZIP_MEMBERS`] (here a cap of 3 for the test):
+/// the first ones are read in archive order, and one failure entry names how many were left.
+#[test]
+fn zip_members_past_the_cap_are_counted_not_opened() {
+    let limits = Limits {
+        max_zip_members: 3,
+        ..Limits::DEFAULT
+    };
+    let z = zip_of(&[
+        ("a.txt", false, b"one"),
+        ("b.txt", false, b"two"),
+        ("c.txt", false, b"three"),
+        ("d.txt", false, b"four"),
+        ("e.txt", false, b"five"),
+    ]);
+    let (s, failures) = streams(&z, limits);
+    let names: Vec<&str> = s.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["upload!a.txt", "upload!b.txt", "upload!c.txt"]);
+    assert_eq!(
+        failures,
+        ["upload [zip]: the archive has 5 members: the first 3 were opened, the other 2 were not"]
     );
 }
