@@ -355,7 +355,10 @@ fn each_attr<'a>(mut s: &'a str, mut f: impl FnMut(&'a str, &'a str) -> bool) ->
         let v = v.strip_prefix('"').ok_or(())?;
         let end = v.find('"').ok_or(())?;
         let value = &v[..end];
-        if value.contains(['&', '<', '>', '\t', '\n', '\r']) {
+        if value
+            .bytes()
+            .any(|b| matches!(b, b'&' | b'<' | b'>' | b'\t' | b'\n' | b'\r'))
+        {
             return Err(());
         }
         if f(name, value) {
@@ -382,7 +385,7 @@ pub fn parse_plain_event(xml: &str) -> Option<Event> {
             None if !text.trim_start_matches(XML_WS).is_empty() => return None,
             None => {}
             Some(b) => {
-                if text.contains(['&', '\r']) {
+                if text.bytes().any(|b| b == b'&' || b == b'\r') {
                     return None;
                 }
                 push_capped(&mut b.text, text);
