@@ -22,6 +22,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
 
+use super::fields::Fields;
 use super::{Event, EventlogResult, MAX_EVENTS, MAX_FIELD_BYTES, MAX_FIELDS, parse_time};
 use crate::report::rfc3339;
 
@@ -186,8 +187,10 @@ impl Building {
             .map_or("", |&(from, to)| &self.names[from..to])
     }
 
-    fn set_field(&mut self, name: String, value: String) {
-        if self.event.fields.len() >= MAX_FIELDS && !self.event.fields.contains_key(&name) {
+    /// Sets a field of the event (borrowing the value: the text buffer is kept for the next
+    /// element instead of being given away and allocated again).
+    fn set_field(fields: &mut Fields, name: &str, value: &str) {
+        if fields.len() >= MAX_FIELDS && !fields.contains_key(name) {
             return;
         }
         let mut value = value;
@@ -196,9 +199,9 @@ impl Building {
             while !value.is_char_boundary(cut) {
                 cut -= 1;
             }
-            value.truncate(cut);
+            value = &value[..cut];
         }
-        self.event.fields.insert(name, value);
+        fields.insert(name, value);
     }
 
     fn open(&mut self, e: &impl Tag) {
@@ -253,13 +256,11 @@ impl Building {
             ("System", 2, "Computer") => self.event.computer = self.text.trim().to_string(),
             ("EventData", 2, "Data") => {
                 if let Some(n) = self.data_name.take() {
-                    let text = std::mem::take(&mut self.text);
-                    self.set_field(n, text);
+                    Self::set_field(&mut self.event.fields, &n, &self.text);
                 }
             }
             ("EventData", 2, "Binary") => {
-                let text = self.text.trim().to_string();
-                self.set_field("Binary".into(), text);
+                Self::set_field(&mut self.event.fields, "Binary", self.text.trim());
             }
             ("UserData", 3.., _) if leaf => {
                 let mut name = String::new();
@@ -269,8 +270,7 @@ impl Building {
                     }
                     name.push_str(self.name(i));
                 }
-                let text = std::mem::take(&mut self.text);
-                self.set_field(name, text);
+                Self::set_field(&mut self.event.fields, &name, &self.text);
             }
             _ => {}
         }
