@@ -419,3 +419,45 @@ fn gzipped_evtx_and_utf16_xml_exports_are_read() {
         "NLA failed for 203.0.113.7 (user name or password incorrect)"
     );
 }
+
+/// The plain-subset reader of the crate's rendered XML (`parse_plain_event`) gives exactly what
+/// the `quick-xml` reader gives, record by record, on the fixtures and every corpus log, and is
+/// the one taken for almost all of them.
+#[test]
+fn plain_reader_matches_quick_xml_on_every_rendered_record() {
+    use rdptriage::eventlog::xml::{parse_event_xml, parse_plain_event};
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/eventlog"))
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "evtx"))
+            .collect();
+    if let Some(corpus) = corpus() {
+        files.extend(evtx_files(&corpus));
+    }
+    let (mut records, mut plain) = (0u64, 0u64);
+    for path in &files {
+        let settings = evtx::ParserSettings::new().indent(false);
+        let Ok(parser) = evtx::EvtxParser::from_path(path) else {
+            continue;
+        };
+        let mut parser = parser.with_configuration(settings);
+        for r in parser.records().flatten() {
+            records += 1;
+            if let Some(fast) = parse_plain_event(&r.data) {
+                plain += 1;
+                assert_eq!(
+                    Ok(fast),
+                    parse_event_xml(&r.data),
+                    "{}: record {}",
+                    path.display(),
+                    r.event_record_id
+                );
+            }
+        }
+    }
+    assert!(records > 0);
+    assert!(plain * 10 >= records * 9, "{plain} of {records}");
+    eprintln!("{plain} of {records} records read by the plain reader");
+}

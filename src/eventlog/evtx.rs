@@ -6,7 +6,8 @@
 //! are decoded fully: a record's id and channel come first from its template's substitution
 //! values (where, is learned per chunk from rendered records: `Learned`) or from the XML the
 //! crate renders, and a record outside the catalog is only counted. A catalog event's XML is
-//! mapped by [`super::xml`], so both input kinds share one mapping.
+//! mapped by [`super::xml`] (its plain-subset reader, else `quick-xml`), so both input kinds
+//! share one mapping.
 //!
 //! Chunks come in file order, not the "oldest chunk first" order of a log that has wrapped:
 //! events are sorted by time in the report anyway. A chunk or record the crate cannot read is
@@ -223,7 +224,11 @@ fn parse_chunk_inner(
                 continue;
             }
         };
-        match parse_event_xml(&r.data) {
+        let parsed = match super::xml::parse_plain_event(&r.data) {
+            Some(e) => Ok(e),
+            None => parse_event_xml(&r.data),
+        };
+        match parsed {
             Ok(mut e) => {
                 if e.time_ns == 0 && e.time.is_empty() {
                     let ns = r.timestamp.as_nanosecond();

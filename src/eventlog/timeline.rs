@@ -26,6 +26,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
+
 use super::catalog::{CLIENT, CORE, LSM, RCM};
 use crate::report::{EventReport, TimelineEntry, TimelineReport};
 
@@ -139,6 +141,12 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         channels.insert((e.computer.as_str(), e.channel.as_str()));
     }
 
+    // Each event's session id and address, read once (three passes ask), on the rayon pool.
+    let keys: Vec<(Option<String>, Option<String>)> = events
+        .par_iter()
+        .map(|e| (session(e), address(e)))
+        .collect();
+
     let mut sessions: Vec<Building> = Vec::new();
     // Pass 1: session timelines. Indexes keep every pass near-linear: the last timeline per
     // (server, client, session), and the timelines per (server, session) and per (server,
@@ -148,7 +156,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut by_client: HashMap<(&str, String), Vec<usize>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
-        let (Some(s), Some(a)) = (session(e), address(e)) else {
+        let (Some(s), Some(a)) = (&keys[i].0, &keys[i].1) else {
             continue;
         };
         if !matches!(e.id, 21 | 22 | 24 | 25) {
@@ -169,11 +177,11 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 });
                 last_of.insert(key, k);
                 by_session
-                    .entry((e.computer.as_str(), s))
+                    .entry((e.computer.as_str(), s.clone()))
                     .or_default()
                     .push(k);
                 by_client
-                    .entry((e.computer.as_str(), a))
+                    .entry((e.computer.as_str(), a.clone()))
                     .or_default()
                     .push(k);
             }
@@ -183,8 +191,8 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut orphans: HashMap<(&str, String), usize> = HashMap::new();
     for &i in &order {
         let e = &events[i];
-        let Some(s) = session(e) else { continue };
-        if address(e).is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
+        let Some(s) = &keys[i].0 else { continue };
+        if keys[i].1.is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
         let key = (e.computer.as_str(), s.clone());
@@ -220,7 +228,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 sessions.push(Building {
                     server: e.computer.clone(),
                     client: None,
-                    session: Some(s),
+                    session: Some(s.clone()),
                     events: vec![i],
                     start_ns: e.time_ns,
                 });
@@ -235,10 +243,10 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut activities: HashMap<(String, String), Vec<Vec<&str>>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
-        if session(e).is_some() {
+        if keys[i].0.is_some() {
             continue;
         }
-        let Some(a) = address(e) else { continue };
+        let Some(a) = keys[i].1.clone() else { continue };
         if !matches!(
             e.id,
             56 | 131 | 140 | 1149 | 4624 | 4625 | 4778 | 4779 | 4825
@@ -330,12 +338,14 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             }
         }
     }
+    drop(keys);
     sessions.extend(out_attempts);
     join_by_activity(&mut sessions, events, &order);
     sessions.extend(client_attempts(events, &order));
 
+    // Each timeline is finished on its own: on the rayon pool, in the same order.
     let mut timelines: Vec<TimelineReport> = sessions
-        .into_iter()
+        .into_par_iter()
         .map(|mut t| {
             t.events.sort_by(|&a, &b| {
                 let (x, y) = (&events[a], &events[b]);
