@@ -37,11 +37,7 @@ fn connections(name: &str) -> Vec<Connection> {
         let decoded = decode_block(&block);
         for (si, shard) in shards.iter_mut().enumerate() {
             for fact in &decoded.shards[si] {
-                let start = fact.payload.offset as usize;
-                let payload = block
-                    .bytes
-                    .get(start..start + fact.payload.len as usize)
-                    .unwrap_or(&[]);
+                let payload = block.payload(fact.payload);
                 shard.apply(fact, payload);
             }
         }

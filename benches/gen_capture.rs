@@ -178,11 +178,7 @@ fn run_stage(stage: &str, path: &Path) -> Result<(), String> {
                 continue;
             }
             for fact in shard_facts {
-                let start = fact.payload.offset as usize;
-                let payload = block
-                    .bytes
-                    .get(start..start + fact.payload.len as usize)
-                    .unwrap_or(&[]);
+                let payload = block.payload(fact.payload);
                 shards[si].apply(fact, payload);
             }
             if let Some(now) = d.last_ts_ns {

@@ -71,11 +71,7 @@ fn track(blocks: &[Block], decoded: &[DecodedBlock]) -> u64 {
     for (si, shard) in shards.iter_mut().enumerate() {
         for (block, d) in blocks.iter().zip(decoded) {
             for fact in &d.shards[si] {
-                let start = fact.payload.offset as usize;
-                let payload = block
-                    .bytes
-                    .get(start..start + fact.payload.len as usize)
-                    .unwrap_or(&[]);
+                let payload = block.payload(fact.payload);
                 shard.apply(fact, payload);
             }
         }

@@ -381,11 +381,7 @@ fn apply_window(
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
         for (block, d) in window.iter().zip(decoded) {
             for fact in &d.shards[si] {
-                let start = fact.payload.offset as usize;
-                let payload = block
-                    .bytes
-                    .get(start..start + fact.payload.len as usize)
-                    .unwrap_or(&[]);
+                let payload = block.payload(fact.payload);
                 shard.apply(fact, payload);
             }
         }

@@ -95,6 +95,12 @@ pub struct Block {
 }
 
 impl Block {
+    /// The transport payload a decoded fact points at (empty when it lies outside the block).
+    pub fn payload(&self, p: decode::PayloadRef) -> &[u8] {
+        let start = p.offset as usize;
+        self.bytes.get(start..start + p.len as usize).unwrap_or(&[])
+    }
+
     pub fn frame(&self, i: usize) -> Option<RawRecord<'_>> {
         let f = self.frames.get(i)?;
         let start = f.offset as usize;
