@@ -567,51 +567,57 @@ impl Report {
     }
 }
 
+/// A refused connection with one held stage: what unit tests build reports from.
+#[cfg(test)]
+pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
+    ConnectionReport {
+        id: id.to_string(),
+        input: "a \"quoted\"\npath.pcap".to_string(),
+        transport: "tcp",
+        client: "10.0.0.5:50123".into(),
+        server: "10.0.0.9:3389".into(),
+        first_frame: 1,
+        last_frame: 9,
+        start: None,
+        end: None,
+        verdict: Some("failed"),
+        reached: None,
+        failed_stage: Some("tcp"),
+        cause: Some("tcp_refused"),
+        confidence: Some("high"),
+        summary: "refused".into(),
+        attempt: None,
+        attempt_connections: 1,
+        attempt_index: 1,
+        superseded_by: None,
+        start_ns: 0,
+        end_ns: 0,
+        dns: vec![],
+        kerberos: vec![],
+        detail: spill::Detail::held(ConnectionDetail {
+            stages: vec![StageReport {
+                stage: "tcp",
+                status: "failed",
+                frames: vec![1, 2],
+                note: None,
+                evidence: Some("clear"),
+            }],
+            negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
+            tls: None,
+            mcs: None,
+            messages: None,
+            network: NetworkReport::default(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn json_written_in_parallel_is_what_serde_writes() {
-        let conn = |id: &str| ConnectionReport {
-            id: id.to_string(),
-            input: "a \"quoted\"\npath.pcap".to_string(),
-            transport: "tcp",
-            client: "10.0.0.5:50123".into(),
-            server: "10.0.0.9:3389".into(),
-            first_frame: 1,
-            last_frame: 9,
-            start: None,
-            end: None,
-            verdict: Some("failed"),
-            reached: None,
-            failed_stage: Some("tcp"),
-            cause: Some("tcp_refused"),
-            confidence: Some("high"),
-            summary: "refused".into(),
-            attempt: None,
-            attempt_connections: 1,
-            attempt_index: 1,
-            superseded_by: None,
-            start_ns: 0,
-            end_ns: 0,
-            dns: vec![],
-            kerberos: vec![],
-            detail: spill::Detail::held(ConnectionDetail {
-                stages: vec![StageReport {
-                    stage: "tcp",
-                    status: "failed",
-                    frames: vec![1, 2],
-                    note: None,
-                    evidence: Some("clear"),
-                }],
-                negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
-                tls: None,
-                mcs: None,
-                messages: None,
-                network: NetworkReport::default(),
-            }),
-        };
+        let conn = sample_connection;
         for n in [0usize, 1, 3, 2049] {
             let report = Report {
                 schema: SCHEMA,

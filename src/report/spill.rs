@@ -201,45 +201,23 @@ mod tests {
             code: 3,
             about: "client",
         });
-        ConnectionReport {
-            id: format!("c{i}"),
-            input: "x.pcap".into(),
-            transport: "tcp",
-            client: "10.0.0.5:50123".into(),
-            server: "10.0.0.9:3389".into(),
-            first_frame: i,
-            last_frame: i + 9,
-            start: None,
-            end: None,
-            verdict: Some("failed"),
-            reached: Some("tls"),
-            failed_stage: Some("nla"),
-            cause: Some("nla_failure"),
-            confidence: Some("medium"),
-            summary: "ü ✗ summary".into(),
-            attempt: Some("a1".into()),
-            attempt_connections: 2,
-            attempt_index: 1,
-            superseded_by: None,
-            start_ns: 0,
-            end_ns: 0,
-            dns: vec![],
-            kerberos: vec![],
-            detail: Detail::held(ConnectionDetail {
-                stages: vec![StageReport {
-                    stage: "nla",
-                    status: "failed",
-                    frames: vec![i, i + 3],
-                    note: Some("a \"quoted\"\nnote".into()),
-                    evidence: Some("inferred"),
-                }],
-                negotiation: None,
-                tls: JsonBlob::new(&serde_json::json!({"version": "TLS 1.2", "x": [1.5, null]})),
-                mcs: None,
-                messages: JsonBlob::new(&serde_json::json!([{"frame": 1, "label": "SYN"}])),
-                network,
-            }),
-        }
+        let mut c = crate::report::sample_connection(&format!("c{i}"));
+        c.first_frame = i;
+        c.detail = Detail::held(ConnectionDetail {
+            stages: vec![StageReport {
+                stage: "nla",
+                status: "failed",
+                frames: vec![i, i + 3],
+                note: Some("a \"quoted\"\nnote".into()),
+                evidence: Some("inferred"),
+            }],
+            negotiation: None,
+            tls: JsonBlob::new(&serde_json::json!({"version": "TLS 1.2", "x": [1.5, null]})),
+            mcs: None,
+            messages: JsonBlob::new(&serde_json::json!([{"frame": 1, "label": "SYN"}])),
+            network,
+        });
+        c
     }
 
     #[test]
