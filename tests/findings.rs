@@ -1277,7 +1277,7 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
             &["c1"],
             "frame 10: server certificate CN=wrong-name.rdptriage.test",
             // The fix follows the certificate's fault: its name, not its age or key.
-            "The certificate does not name what the client connected to (it asked for 10.99.2.2, the certificate names DNS:wrong-name.rdptriage.test)",
+            "Connect by a name the certificate carries",
         ),
         (
             "captures/cert-expired.pcap",

@@ -48,6 +48,22 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
     },
     Cause {
+        id: "certificate_name",
+        title: "the server's certificate does not name what the client connected to",
+        capture: "the client ends the connection right after the server's Certificate, whose subject and alternative names do not include the name or address in the ClientHello's server_name (certificate_rejected)",
+        events: "no server event (the server saw nothing wrong); the client's RDPClient/Operational log records the disconnect (1026)",
+        fix: "Connect by a name the certificate carries (the evidence shows both), or give the server a certificate for the name clients use (Remote Desktop certificate template by Group Policy, or its thumbprint set in Win32_TSGeneralSetting.SSLCertificateSHA1Hash) and restart TermService.",
+        collect: &[COLLECT_CLIENT_LOG, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: "certificate_untrusted",
+        title: "the client does not trust the server's certificate: self-signed, or issued by a CA it does not trust",
+        capture: "the client ends the connection right after a Certificate that is valid at the capture's time and names the server, but is self-signed or from an unknown issuer (certificate_rejected)",
+        events: "no server event; the client's RDPClient/Operational log records the disconnect (1026)",
+        fix: "Deploy a certificate from a CA the clients trust (Remote Desktop certificate template by Group Policy), or import the issuing CA's root into the clients' Trusted Root Certification Authorities; for one known self-signed server, have the user check the thumbprint and accept it once.",
+        collect: &[COLLECT_CLIENT_LOG, COLLECT_CAPTURE],
+    },
+    Cause {
         id: "private_key",
         title: "the server cannot use the private key of its TLS certificate (MachineKeys corrupt or wrong permissions, common on Azure VMs)",
         capture: "the server resets, or sends an internal_error alert or a plaintext disconnect, right after the ClientHello: no ServerHello (stage tls, cause tls_aborted or tls_alert)",

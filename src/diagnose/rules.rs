@@ -481,35 +481,22 @@ fn dns_line(d: &SideEvent, prefix: &str) -> String {
     )
 }
 
-/// The fix for a certificate the client rejected, from what the capture shows of the
-/// certificate: one that does not name what the client typed, or is self-signed, or comes
-/// from a CA the client may not trust. `None` for an expired one (the knowledge row's fix)
-/// or when the certificate was not seen (TLS 1.3).
-fn certificate_remedy(c: &ConnectionReport) -> Option<String> {
+/// The knowledge row for a certificate the client rejected, from what the capture shows of
+/// the certificate: `certificate_name` when it does not name what the client asked for,
+/// `certificate_untrusted` when it is valid but self-signed or from another CA. `None` for an
+/// expired one (the rule's own row) or when the certificate was not seen (TLS 1.3).
+fn certificate_knowledge(c: &ConnectionReport) -> Option<&'static str> {
     let tls = c.detail().tls.as_ref()?.value();
     let cert = tls.get("certificate").filter(|v| v.is_object())?;
     let flag = |k: &str| cert.get(k).and_then(|v| v.as_bool());
     if flag("expired_at_capture") == Some(true) || flag("not_yet_valid_at_capture") == Some(true) {
         return None;
     }
-    let sni = tls.get("sni").and_then(|v| v.as_str());
-    if flag("matches_sni") == Some(false) {
-        let named = cert
-            .get("subject_alt_names")
-            .and_then(|v| v.as_array())
-            .and_then(|a| a.first())
-            .and_then(|v| v.as_str())
-            .or_else(|| cert.get("subject").and_then(|v| v.as_str()))
-            .unwrap_or("?");
-        return Some(format!(
-            "The certificate does not name what the client connected to (it asked for {}, the certificate names {named}): connect by a name the certificate carries, or give the server a certificate for the name clients use (Remote Desktop certificate template by Group Policy, or set its thumbprint in Win32_TSGeneralSetting.SSLCertificateSHA1Hash) and restart TermService.",
-            sni.unwrap_or("?")
-        ));
-    }
-    if flag("self_signed") == Some(true) {
-        return Some("The client does not trust the server's self-signed certificate: deploy a certificate from a CA the clients trust (Remote Desktop certificate template by Group Policy), or have the user check the thumbprint and accept it once.".to_string());
-    }
-    Some("The client does not trust the CA that issued the server's certificate: import that CA's root into the clients' Trusted Root Certification Authorities (Group Policy), or give the server a certificate from a CA they already trust.".to_string())
+    Some(if flag("matches_sni") == Some(false) {
+        "certificate_name"
+    } else {
+        "certificate_untrusted"
+    })
 }
 
 fn knowledge(id: &str) -> Option<&'static Cause> {
@@ -1005,17 +992,14 @@ fn attempt_findings(
         evidence.extend(side_lines(conns, members));
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
         evidence.extend(contradicting.iter().cloned());
-        let (mut remediation, collect_next) = match (&refined, rule) {
+        let (remediation, collect_next) = match (&refined, rule) {
             (Some(p), _) => remedy(p.rule.knowledge),
+            (None, Some(r)) if c.cause == Some("certificate_rejected") => {
+                remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
+            }
             (None, Some(r)) => remedy(r.knowledge),
             (None, None) => remedy(""),
         };
-        if refined.is_none()
-            && c.cause == Some("certificate_rejected")
-            && let Some(fix) = certificate_remedy(c)
-        {
-            remediation = vec![fix];
-        }
         let stage = c.failed_stage.unwrap_or("?");
         let tries = if many {
             format!(" ({} connections)", members.len())
