@@ -129,7 +129,7 @@ pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
 fn parse_chunk(display: &str, n: u64, data: Vec<u8>, settings: &Arc<ParserSettings>) -> ChunkOut {
     let settings = Arc::clone(settings);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parse_chunk_inner(display, n, data, settings)
+        parse_chunk_inner(display, n, data, settings, true)
     }))
     .unwrap_or_else(|_| ChunkOut {
         counts: Counts {
@@ -143,11 +143,14 @@ fn parse_chunk(display: &str, n: u64, data: Vec<u8>, settings: &Arc<ParserSettin
     })
 }
 
+/// Parses one chunk: through [`super::binxml`] when `fast` and it reads the chunk, else
+/// through the crate.
 fn parse_chunk_inner(
     display: &str,
     n: u64,
     data: Vec<u8>,
     settings: Arc<ParserSettings>,
+    fast: bool,
 ) -> ChunkOut {
     let mut out = ChunkOut::default();
     let mut chunk_data = match EvtxChunkData::new(data, false) {
@@ -175,6 +178,19 @@ fn parse_chunk_inner(
         out.warnings.push(format!(
             "{display}: chunk {n}: CRC32 of its {which} does not match; its records are read anyway"
         ));
+    }
+    // The fast path reads the chunk's records from their BinXml, or leaves the whole chunk
+    // to the crate below.
+    if fast
+        && let Ok(fast) = super::binxml::read_chunk(
+            &chunk_data.data,
+            chunk_data.header.free_space_offset,
+            chunk_data.header.last_event_record_id,
+        )
+    {
+        out.events = fast.events;
+        out.counts = fast.counts;
+        return out;
     }
     let mut chunk = match chunk_data.parse(settings) {
         Ok(c) => c,
@@ -229,21 +245,13 @@ fn parse_chunk_inner(
             None => parse_event_xml(&r.data),
         };
         match parsed {
-            Ok(mut e) => {
-                if e.time_ns == 0 && e.time.is_empty() {
-                    let ns = r.timestamp.as_nanosecond();
-                    if let Ok(ns) = i64::try_from(ns) {
-                        e.time_ns = ns;
-                        e.time = rfc3339(ns);
-                    }
-                }
-                if e.record_id == 0 {
-                    e.record_id = r.event_record_id;
-                }
-                if out.counts.add(&e) {
-                    out.events.push(e);
-                }
-            }
+            Ok(e) => keep_event(
+                e,
+                i64::try_from(r.timestamp.as_nanosecond()).ok(),
+                r.event_record_id,
+                &mut out.counts,
+                &mut out.events,
+            ),
             Err(m) => {
                 out.counts.corrupt += 1;
                 out.warnings.push(format!(
@@ -254,6 +262,31 @@ fn parse_chunk_inner(
         }
     }
     out
+}
+
+/// Keeps a mapped record: its time from the record header when its XML had none (`written_ns`,
+/// when the header's time is one), its record id from the header when the XML had none;
+/// counted, and kept when it is a catalog event.
+pub(super) fn keep_event(
+    mut e: Event,
+    written_ns: Option<i64>,
+    record_id: u64,
+    counts: &mut Counts,
+    events: &mut Vec<Event>,
+) {
+    if e.time_ns == 0
+        && e.time.is_empty()
+        && let Some(ns) = written_ns
+    {
+        e.time_ns = ns;
+        e.time = rfc3339(ns);
+    }
+    if e.record_id == 0 {
+        e.record_id = record_id;
+    }
+    if counts.add(&e) {
+        events.push(e);
+    }
 }
 
 /// Where a chunk's template keeps `System/EventID` and `System/Channel`, learned from rendered
@@ -387,6 +420,71 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every chunk of the fixtures' and the corpus's logs (the corpus when present): the
+    /// BinXml fast path gives exactly what the crate path gives, or declines; and it must
+    /// read most chunks, or it is no fast path.
+    #[test]
+    fn fast_path_matches_the_crate() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["fixtures/eventlog", "../shared/corpus/evtx"] {
+            let mut stack = vec![root.join(dir)];
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "evtx") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        files.sort();
+        if !root.join("../shared/corpus/evtx").is_dir() {
+            eprintln!("../shared/corpus/evtx is absent: comparing on fixtures/eventlog only");
+        }
+        let settings = Arc::new(ParserSettings::new().indent(false));
+        let (mut read, mut declined) = (0, Vec::new());
+        for f in &files {
+            let bytes = std::fs::read(f).unwrap();
+            for (n, chunk) in bytes[FILE_HEADER_BYTES.min(bytes.len())..]
+                .chunks_exact(CHUNK_BYTES)
+                .enumerate()
+            {
+                let Ok(data) = EvtxChunkData::new(chunk.to_vec(), false) else {
+                    continue;
+                };
+                let slow =
+                    parse_chunk_inner("t", n as u64, chunk.to_vec(), settings.clone(), false);
+                match super::super::binxml::read_chunk(
+                    &data.data,
+                    data.header.free_space_offset,
+                    data.header.last_event_record_id,
+                ) {
+                    Ok(fast) => {
+                        read += 1;
+                        assert_eq!(fast.events, slow.events, "{} chunk {n}", f.display());
+                        assert_eq!(fast.counts, slow.counts, "{} chunk {n}", f.display());
+                    }
+                    Err(why) => declined.push(format!("{} chunk {n}: {why}", f.display())),
+                }
+            }
+        }
+        eprintln!("fast path: {read} chunks read, {} declined", declined.len());
+        for d in &declined {
+            eprintln!("  declined {d}");
+        }
+        assert!(read > 0);
+        assert!(
+            declined.len() * 4 < read,
+            "the fast path declines too often"
+        );
+    }
 
     #[test]
     fn templates_are_trusted_after_two_agreeing_records_and_dropped_on_doubt() {

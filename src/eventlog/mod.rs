@@ -24,6 +24,7 @@
 //! `EventData/Binary` is kept as `Binary` (hex, as written). `System/Correlation@ActivityID` is
 //! kept too: RdpCoreTS gives every event of one connection the same one.
 
+pub mod binxml;
 pub mod catalog;
 pub mod evtx;
 pub mod fields;

@@ -27,7 +27,7 @@ use super::{Event, EventlogResult, MAX_EVENTS, MAX_FIELD_BYTES, MAX_FIELDS, pars
 use crate::report::rfc3339;
 
 /// Elements nested deeper than this inside an event are ignored.
-const MAX_DEPTH: usize = 32;
+pub(super) const MAX_DEPTH: usize = 32;
 
 /// Reads an XML export (with or without an `<Events>` root, with or without XML
 /// declarations between events): every event is counted, catalog events are kept.
@@ -130,7 +130,7 @@ fn next_event_start(text: &str, from: usize) -> Option<usize> {
 }
 
 /// A start (or empty-element) tag as [`Building`] reads it: its local name and attributes.
-trait Tag {
+pub(super) trait Tag {
     fn local(&self) -> &str;
     /// The first attribute of this local name, its value normalized as XML 1.0 says.
     fn attr(&self, name: &str) -> Option<String>;
@@ -163,19 +163,19 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
 
 /// An event being read.
 #[derive(Default)]
-struct Building {
+pub(super) struct Building {
     event: Event,
     /// Local names of the open elements from the `Event` element down (exclusive), one after
     /// another in `names`: element `i` is `names[path[i].0..path[i].1]` (one buffer, not a
     /// `String` per element).
     names: String,
-    path: Vec<(usize, usize)>,
+    pub(super) path: Vec<(usize, usize)>,
     /// Whether each open element has had a child element.
     had_child: Vec<bool>,
     /// The field name a `Data` element in progress will fill.
     data_name: Option<String>,
     unnamed: usize,
-    text: String,
+    pub(super) text: String,
     time_text: Option<String>,
 }
 
@@ -204,7 +204,7 @@ impl Building {
         fields.insert(name, value);
     }
 
-    fn open(&mut self, e: &impl Tag) {
+    pub(super) fn open(&mut self, e: &impl Tag) {
         if let Some(parent) = self.had_child.last_mut() {
             *parent = true;
         }
@@ -244,7 +244,7 @@ impl Building {
         self.text.clear();
     }
 
-    fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         let leaf = !self.had_child.last().copied().unwrap_or(false);
         let depth = self.path.len();
         match (self.name(0), depth, self.name(1)) {
@@ -281,7 +281,7 @@ impl Building {
         self.had_child.pop();
     }
 
-    fn finish(mut self) -> Event {
+    pub(super) fn finish(mut self) -> Event {
         if let Some(t) = self.time_text.as_deref().and_then(parse_time) {
             self.event.time_ns = t;
             self.event.time = rfc3339(t);
@@ -531,7 +531,7 @@ fn scan(text: &str, sink: &mut dyn FnMut(Result<Event, String>)) -> Result<(), (
     }
 }
 
-fn push_capped(buf: &mut String, s: &str) {
+pub(super) fn push_capped(buf: &mut String, s: &str) {
     if buf.len() >= MAX_FIELD_BYTES {
         return;
     }

@@ -1,0 +1,1103 @@
+//! A chunk's records read straight from their Binary XML (MS-EVEN6 §2.2.12 BinXml, §3.1.4.7
+//! templates), without rendering them: the fast path of [`super::evtx`].
+//!
+//! Written by hand because the `evtx` crate offers no way to it: its record iterator builds
+//! every record's whole tree before a caller sees the record, and its public API then gives a
+//! record only as rendered XML or JSON, or as typed substitution values without the template
+//! they fill. Mapping a catalog event meant rendering XML and reading it back, and even a
+//! record outside the catalog cost a tree. Here each template of a chunk is read once into a
+//! small tree ([`Template`]); a record is its template id and its substitution values, so its
+//! event id and channel are two values (a record outside the catalog costs little more than
+//! that), and a catalog event is mapped by walking the template with the record's values into
+//! the same [`Building`] the XML reader fills, so both readers keep one mapping.
+//!
+//! Only the common shape is read: records that are one template instance, templates of
+//! elements, attributes, text and substitutions, values of the scalar types Windows writes for
+//! the fields we keep. Anything else (a nested BinXml or array value where the event needs it,
+//! CDATA, character or entity references, a control character XML would alter, a record the
+//! crate would have to search for…) declines the whole chunk, which the crate then reads as
+//! before: [`read_chunk`] either gives exactly what the crate path gives, or nothing. The
+//! `fast_path_matches_the_crate` test compares both on every chunk of the fixtures and the
+//! corpus.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use super::xml::{Building, MAX_DEPTH, Tag, push_capped};
+use super::{Counts, Event};
+
+/// Bytes of the chunk header (with its string and template tables); records follow.
+const CHUNK_HEADER_BYTES: usize = 512;
+/// Bytes of a record header: magic, size, record id, FILETIME (MS-EVEN6 §2.2.3).
+const RECORD_HEADER_BYTES: usize = 24;
+const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";
+/// Elements and pieces one template may hold: more declines the chunk.
+const MAX_TEMPLATE_NODES: usize = 4096;
+
+/// Why a chunk is left to the crate (for tests and debugging; never shown to users).
+pub(super) type Decline = &'static str;
+
+/// BinXml tokens (MS-EVEN6 §2.2.12), without the 0x40 "more" flag.
+mod token {
+    pub const EOF: u8 = 0x00;
+    pub const OPEN_START_ELEMENT: u8 = 0x01;
+    pub const CLOSE_START_ELEMENT: u8 = 0x02;
+    pub const CLOSE_EMPTY_ELEMENT: u8 = 0x03;
+    pub const END_ELEMENT: u8 = 0x04;
+    pub const VALUE: u8 = 0x05;
+    pub const ATTRIBUTE: u8 = 0x06;
+    pub const TEMPLATE_INSTANCE: u8 = 0x0c;
+    pub const NORMAL_SUBSTITUTION: u8 = 0x0d;
+    pub const OPTIONAL_SUBSTITUTION: u8 = 0x0e;
+    pub const FRAGMENT_HEADER: u8 = 0x0f;
+}
+
+/// Value types (MS-EVEN6 §2.2.12, "Type" of a value or substitution descriptor).
+mod value_type {
+    pub const NULL: u8 = 0x00;
+    pub const STRING: u8 = 0x01;
+    pub const INT8: u8 = 0x03;
+    pub const UINT8: u8 = 0x04;
+    pub const INT16: u8 = 0x05;
+    pub const UINT16: u8 = 0x06;
+    pub const INT32: u8 = 0x07;
+    pub const UINT32: u8 = 0x08;
+    pub const INT64: u8 = 0x09;
+    pub const UINT64: u8 = 0x0a;
+    pub const BOOL: u8 = 0x0d;
+    pub const BINARY: u8 = 0x0e;
+    pub const GUID: u8 = 0x0f;
+    pub const SIZE_T: u8 = 0x10;
+    pub const FILETIME: u8 = 0x11;
+    pub const SYSTEMTIME: u8 = 0x12;
+    pub const SID: u8 = 0x13;
+    pub const HEX_INT32: u8 = 0x14;
+    pub const HEX_INT64: u8 = 0x15;
+    pub const BINXML: u8 = 0x21;
+}
+
+/// What a chunk gave.
+#[derive(Default)]
+pub(super) struct FastChunk {
+    pub events: Vec<Event>,
+    pub counts: Counts,
+}
+
+/// Text of an element or attribute: literal text or a substitution value.
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    /// The record's substitution value at this index (normal or optional: for the text we
+    /// read, an optional substitution left out and an empty value are the same).
+    Value(u16),
+}
+
+#[derive(Debug)]
+enum Node {
+    Element(usize),
+    Piece(Piece),
+}
+
+/// One element of a template (MS-EVEN6 §2.2.12 OpenStartElement … EndElement).
+#[derive(Debug, Default)]
+struct Element {
+    name: String,
+    /// Left out of a record whose value at this index is null (MS-EVEN6 §2.2.12
+    /// DependencyId).
+    dependency: Option<u16>,
+    attributes: Vec<(String, Vec<Piece>)>,
+    children: Vec<Node>,
+}
+
+/// A template definition (MS-EVEN6 §2.2.13): its elements (the first is the root, `Event`),
+/// and where `System/EventID` and `System/Channel` are when they are plain text.
+#[derive(Debug)]
+struct Template {
+    elements: Vec<Element>,
+    /// The pieces of `System/EventID` and `System/Channel`, when each is a single element
+    /// of text only under a single `System` that no value can leave out: then a record's id
+    /// and channel are read from them alone.
+    key: Option<(Key, Key)>,
+}
+
+/// A record's substitution values: (type, offset in the chunk, size).
+struct Values<'a> {
+    data: &'a [u8],
+    items: Vec<(u8, usize, usize)>,
+}
+
+impl Values<'_> {
+    fn bytes(&self, (_, at, len): (u8, usize, usize)) -> &[u8] {
+        &self.data[at..at + len]
+    }
+
+    /// Value `index` when it is a non-empty BinXml fragment (MS-EVEN6 §2.2.12, type 0x21):
+    /// its range in the chunk.
+    fn fragment(&self, index: u16) -> Option<std::ops::Range<usize>> {
+        match self.items.get(usize::from(index)) {
+            Some(&(value_type::BINXML, at, len)) if len > 0 => Some(at..at + len),
+            _ => None,
+        }
+    }
+
+    /// Whether an element depending on value `index` is left out: the value is null.
+    fn is_null(&self, index: u16) -> Result<bool, Decline> {
+        match self.items.get(usize::from(index)) {
+            None => Ok(false),
+            Some((value_type::NULL, _, _)) => Ok(true),
+            // A fragment is rendered, so not null; an empty one would be.
+            Some((value_type::BINXML, _, 0)) => Err("a dependency on an empty BinXml value"),
+            Some(_) => Ok(false),
+        }
+    }
+
+    /// Appends value `index` as the XML text the crate renders for it (the text, unescaped).
+    fn write(&self, index: u16, out: &mut String) -> Result<(), Decline> {
+        let Some(&item) = self.items.get(usize::from(index)) else {
+            return Ok(());
+        };
+        write_value(item.0, self.bytes(item), out)
+    }
+}
+
+/// Reads every record of a chunk (`data`: its 64 KiB), or declines. `free_space_offset` and
+/// `last_record_id` come from the chunk header.
+pub(super) fn read_chunk(
+    data: &[u8],
+    free_space_offset: u32,
+    last_record_id: u64,
+) -> Result<FastChunk, Decline> {
+    let mut out = FastChunk::default();
+    let mut reader = Reader {
+        data,
+        templates: HashMap::new(),
+    };
+    let mut values = Values {
+        data,
+        items: Vec::new(),
+    };
+    let (mut id_text, mut channel_text, mut raw) = (String::new(), String::new(), String::new());
+    let live_end = (free_space_offset as usize).min(data.len());
+    let mut offset = CHUNK_HEADER_BYTES;
+    while offset < live_end {
+        let header = data
+            .get(offset..offset + RECORD_HEADER_BYTES)
+            .ok_or("a record header past the chunk")?;
+        if &header[..4] != RECORD_MAGIC {
+            return Err("no record magic where a record starts");
+        }
+        let size = u32_at(header, 4)? as usize;
+        let record_id = u64_at(header, 8)?;
+        let filetime = u64_at(header, 16)?;
+        if size < RECORD_HEADER_BYTES + 4 {
+            return Err("a record shorter than its header");
+        }
+        let binxml = offset + RECORD_HEADER_BYTES..offset + size - 4;
+        if binxml.end > data.len() {
+            return Err("a record past the chunk");
+        }
+        let written_ns = filetime_ns(filetime)?;
+        let template = reader.read_fragment(binxml, &mut values)?;
+        if template.elements[0].name != "Event" {
+            return Err("a record whose root is not Event");
+        }
+
+        // Outside the catalog by id and channel alone: counted.
+        let mut outside = false;
+        if let Some((id_key, channel_key)) = &template.key {
+            id_text.clear();
+            channel_text.clear();
+            id_key.read(&values, &mut raw, &mut id_text)?;
+            channel_key.read(&values, &mut raw, &mut channel_text)?;
+            let id = id_text.trim().parse().unwrap_or(0);
+            let channel = channel_text.trim();
+            if !super::catalog::may_match(channel, id) {
+                out.counts.add_outside(channel, id);
+                outside = true;
+            }
+        }
+        if !outside {
+            let mut b = Building::default();
+            reader.walk(&template, 0, &values, &mut b, &mut raw, 0)?;
+            super::evtx::keep_event(
+                b.finish(),
+                written_ns,
+                record_id,
+                &mut out.counts,
+                &mut out.events,
+            );
+        }
+        if record_id == last_record_id {
+            break;
+        }
+        offset += size;
+    }
+    Ok(out)
+}
+
+/// A chunk being read: its bytes and the templates read so far, by offset.
+struct Reader<'a> {
+    data: &'a [u8],
+    templates: HashMap<u32, Rc<Template>>,
+}
+
+/// BinXml fragments nested in values deeper than this decline the chunk.
+const MAX_NESTING: usize = 8;
+
+impl Reader<'_> {
+    /// Reads BinXml (`range` of the chunk: a record's, or a BinXml value's): a fragment header
+    /// and one template instance (MS-EVEN6 §2.2.12 TemplateInstance), its substitution values
+    /// into `values`. Returns its template, read and kept the first time.
+    fn read_instance(
+        &mut self,
+        range: std::ops::Range<usize>,
+        values: &mut Values<'_>,
+    ) -> Result<Rc<Template>, Decline> {
+        let data = self.data;
+        let end = range.end;
+        let mut pos = range.start;
+        if data.get(pos) == Some(&token::FRAGMENT_HEADER) {
+            pos += 4;
+        }
+        if data.get(pos) != Some(&token::TEMPLATE_INSTANCE) {
+            return Err("BinXml that is not a template instance");
+        }
+        // Token, an unknown byte, the template id, the definition's offset.
+        let def_offset = u32_at(data, pos + 6)?;
+        pos += 10;
+        if def_offset as usize == pos {
+            // The definition is inline: next offset, GUID, size, then its data.
+            let size = u32_at(data, pos + 20)? as usize;
+            pos += 24 + size;
+        }
+        let template = match self.templates.get(&def_offset) {
+            Some(t) => Rc::clone(t),
+            None => {
+                let t = Rc::new(read_template(data, def_offset as usize)?);
+                self.templates.insert(def_offset, Rc::clone(&t));
+                t
+            }
+        };
+        let count = u32_at(data, pos)? as usize;
+        pos += 4;
+        let descriptors_end = count
+            .checked_mul(4)
+            .and_then(|n| n.checked_add(pos))
+            .filter(|&e| e <= end)
+            .ok_or("substitution descriptors past the record")?;
+        let descriptors = &data[pos..descriptors_end];
+        pos = descriptors_end;
+        values.items.clear();
+        for d in descriptors.chunks_exact(4) {
+            let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
+            if pos + size > end {
+                return Err("a substitution value past the record");
+            }
+            values.items.push((d[2], pos, size));
+            pos += size;
+        }
+        // The instance ends the BinXml, or an EOF token follows it.
+        if pos != end && data.get(pos) != Some(&token::EOF) {
+            return Err("more than one template instance in BinXml");
+        }
+        Ok(template)
+    }
+
+    /// Feeds the content of a template's `element` with a record's `values` to `b`, as the
+    /// XML reader would from the rendered record: child elements (those whose dependency is
+    /// null left out), text, values, and BinXml values as the elements they hold. Text and
+    /// values next to each other are one run of text, as they are in the XML.
+    fn walk(
+        &mut self,
+        template: &Template,
+        element: usize,
+        values: &Values<'_>,
+        b: &mut Building,
+        scratch: &mut String,
+        nesting: usize,
+    ) -> Result<(), Decline> {
+        scratch.clear();
+        for node in &template.elements[element].children {
+            match node {
+                Node::Piece(Piece::Value(i)) if values.fragment(*i).is_some() => {
+                    flush_text(b, scratch);
+                    if nesting >= MAX_NESTING {
+                        return Err("BinXml values nested too deep");
+                    }
+                    let range = values.fragment(*i).unwrap_or_default();
+                    let mut inner = Values {
+                        data: self.data,
+                        items: Vec::new(),
+                    };
+                    let t = self.read_fragment(range, &mut inner)?;
+                    // A fragment's root is always rendered, whatever its dependency.
+                    self.element(&t, 0, &inner, b, scratch, nesting + 1)?;
+                }
+                Node::Piece(p) => write_pieces(std::slice::from_ref(p), values, scratch)?,
+                Node::Element(i) => {
+                    if let Some(d) = template.elements[*i].dependency
+                        && values.is_null(d)?
+                    {
+                        continue;
+                    }
+                    flush_text(b, scratch);
+                    self.element(template, *i, values, b, scratch, nesting)?;
+                }
+            }
+        }
+        flush_text(b, scratch);
+        Ok(())
+    }
+
+    /// One element: its start tag, its content, its end. `scratch` is empty on the way in
+    /// and out (the caller has flushed its run of text).
+    fn element(
+        &mut self,
+        template: &Template,
+        index: usize,
+        values: &Values<'_>,
+        b: &mut Building,
+        scratch: &mut String,
+        nesting: usize,
+    ) -> Result<(), Decline> {
+        let e = &template.elements[index];
+        if b.path.len() >= MAX_DEPTH {
+            return Err("an event nested too deep");
+        }
+        let tag = FastTag {
+            name: &e.name,
+            attributes: &e.attributes,
+            values,
+            problem: std::cell::Cell::new(None),
+        };
+        b.open(&tag);
+        if let Some(problem) = tag.problem.get() {
+            return Err(problem);
+        }
+        self.walk(template, index, values, b, scratch, nesting)?;
+        b.close();
+        Ok(())
+    }
+
+    /// Reads a BinXml value: a template instance (its values into `values`), or elements
+    /// written out without a template (MS-EVEN6 §2.2.12: then their start tags carry no
+    /// DependencyId and there are no values).
+    fn read_fragment(
+        &mut self,
+        range: std::ops::Range<usize>,
+        values: &mut Values<'_>,
+    ) -> Result<Rc<Template>, Decline> {
+        let mut pos = range.start;
+        if self.data.get(pos) == Some(&token::FRAGMENT_HEADER) {
+            pos += 4;
+        }
+        match self.data.get(pos) {
+            Some(&token::TEMPLATE_INSTANCE) => self.read_instance(range, values),
+            Some(t) if t & 0x1f == token::OPEN_START_ELEMENT => {
+                values.items.clear();
+                let mut reader = TemplateReader {
+                    data: &self.data[..range.end],
+                    pos,
+                    elements: Vec::new(),
+                    nodes: 0,
+                    dependencies: false,
+                };
+                reader.element(0)?;
+                if reader.pos != range.end && reader.peek()? != token::EOF {
+                    return Err("a BinXml value of more than one element");
+                }
+                Ok(Rc::new(Template {
+                    elements: reader.elements,
+                    key: None,
+                }))
+            }
+            _ => Err("a BinXml value of another shape"),
+        }
+    }
+}
+
+/// Gives a run of element text to `b`, as the XML reader reads it, and empties `run`.
+fn flush_text(b: &mut Building, run: &mut String) {
+    if run.is_empty() {
+        return;
+    }
+    if run.contains('\r') {
+        let mut text = String::with_capacity(run.len());
+        push_xml_text(&mut text, run);
+        push_capped(&mut b.text, &text);
+    } else {
+        push_capped(&mut b.text, run);
+    }
+    run.clear();
+}
+
+/// Reads a template definition at `offset` (MS-EVEN6 §2.2.13: next offset, GUID, data size,
+/// then a BinXml fragment of one element).
+fn read_template(data: &[u8], offset: usize) -> Result<Template, Decline> {
+    let size = u32_at(data, offset + 20)? as usize;
+    let start = offset + 24;
+    let end = start
+        .checked_add(size)
+        .filter(|&e| e <= data.len())
+        .ok_or("a template past the chunk")?;
+    let mut reader = TemplateReader {
+        data: &data[..end],
+        pos: start,
+        elements: Vec::new(),
+        nodes: 0,
+        dependencies: true,
+    };
+    if reader.peek()? == token::FRAGMENT_HEADER {
+        reader.pos += 4;
+    }
+    if reader.peek()? & 0x1f != token::OPEN_START_ELEMENT {
+        return Err("a template not starting with an element");
+    }
+    reader.element(0)?;
+    if reader.peek()? != token::EOF {
+        return Err("a template with more than one root");
+    }
+    let elements = reader.elements;
+    let key = find_key(&elements);
+    Ok(Template { elements, key })
+}
+
+/// `System/EventID` and `System/Channel` as plain text pieces, when a record can be keyed by
+/// them alone (see [`Template::key`]).
+fn find_key(elements: &[Element]) -> Option<(Key, Key)> {
+    let children = |e: &Element| {
+        e.children
+            .iter()
+            .filter_map(|n| match n {
+                Node::Element(i) => Some(*i),
+                Node::Piece(_) => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let only = |list: &[usize], name: &str| {
+        let mut found = list.iter().filter(|&&i| elements[i].name == name);
+        match (found.next(), found.next()) {
+            (Some(&i), None) => Some(i),
+            _ => None,
+        }
+    };
+    let system = only(&children(&elements[0]), "System")?;
+    if elements[system].dependency.is_some() {
+        return None;
+    }
+    let in_system = children(&elements[system]);
+    let key = |i: usize| -> Option<Key> {
+        let pieces = elements[i]
+            .children
+            .iter()
+            .map(|n| match n {
+                Node::Piece(Piece::Text(t)) => Some(Piece::Text(t.clone())),
+                Node::Piece(Piece::Value(v)) => Some(Piece::Value(*v)),
+                Node::Element(_) => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Key {
+            dependency: elements[i].dependency,
+            pieces,
+        })
+    };
+    Some((
+        key(only(&in_system, "EventID")?)?,
+        key(only(&in_system, "Channel")?)?,
+    ))
+}
+
+/// The text of one element of `System`: its pieces, or nothing when its dependency is null.
+#[derive(Debug)]
+struct Key {
+    dependency: Option<u16>,
+    pieces: Vec<Piece>,
+}
+
+impl Key {
+    /// Appends the element's text as the XML reader reads it (`raw`: a scratch buffer).
+    fn read(&self, values: &Values<'_>, raw: &mut String, out: &mut String) -> Result<(), Decline> {
+        if let Some(d) = self.dependency
+            && values.is_null(d)?
+        {
+            return Ok(());
+        }
+        raw.clear();
+        for p in &self.pieces {
+            if let Piece::Value(i) = p
+                && values.fragment(*i).is_some()
+            {
+                return Err("a BinXml value in System/EventID or System/Channel");
+            }
+        }
+        write_pieces(&self.pieces, values, raw)?;
+        push_xml_text(out, raw);
+        Ok(())
+    }
+}
+
+struct TemplateReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    elements: Vec<Element>,
+    nodes: usize,
+    /// Whether start tags carry a DependencyId: in template definitions, not in elements
+    /// written out in a BinXml value.
+    dependencies: bool,
+}
+
+impl TemplateReader<'_> {
+    fn peek(&self) -> Result<u8, Decline> {
+        self.data
+            .get(self.pos)
+            .copied()
+            .ok_or("a template cut short")
+    }
+
+    fn u16(&mut self) -> Result<u16, Decline> {
+        let v = u16_at(self.data, self.pos)?;
+        self.pos += 2;
+        Ok(v)
+    }
+
+    fn u32(&mut self) -> Result<u32, Decline> {
+        let v = u32_at(self.data, self.pos)?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn count(&mut self) -> Result<(), Decline> {
+        self.nodes += 1;
+        if self.nodes > MAX_TEMPLATE_NODES {
+            return Err("a template too large");
+        }
+        Ok(())
+    }
+
+    /// A name reference (MS-EVEN6 §2.2.12 Name): an offset in the chunk; the name itself
+    /// follows inline when the offset is where the reader is.
+    fn name(&mut self) -> Result<String, Decline> {
+        let offset = self.u32()? as usize;
+        // Next name's offset, hash, length in UTF-16 units, the units, a NUL.
+        let units = usize::from(u16_at(self.data, offset + 6)?);
+        let text = self
+            .data
+            .get(offset + 8..offset + 8 + units * 2)
+            .ok_or("a name past the chunk")?;
+        let name = utf16(text)?;
+        if offset == self.pos {
+            self.pos += 8 + units * 2 + 2;
+        }
+        // The XML reader goes by local names: `xmlns:auto-ns2` is read as `auto-ns2`.
+        let local = match name.split_once(':') {
+            None => name,
+            Some((prefix, local)) if !prefix.is_empty() && !local.contains(':') => {
+                local.to_string()
+            }
+            _ => return Err("a name with an odd prefix"),
+        };
+        if local.is_empty() {
+            return Err("an empty name");
+        }
+        Ok(local)
+    }
+
+    /// A text value or a substitution at the reader, appended to `pieces`; false when the
+    /// token is neither.
+    fn piece(&mut self, pieces: &mut Vec<Piece>) -> Result<bool, Decline> {
+        match self.peek()? & !0x40 {
+            token::VALUE => {
+                self.pos += 1;
+                if self.peek()? != value_type::STRING {
+                    return Err("a template text value that is not a string");
+                }
+                self.pos += 1;
+                let units = usize::from(self.u16()?);
+                let text = self
+                    .data
+                    .get(self.pos..self.pos + units * 2)
+                    .ok_or("a template text past the chunk")?;
+                let text = xml_text(text);
+                self.pos += units * 2;
+                pieces.push(Piece::Text(text));
+            }
+            token::NORMAL_SUBSTITUTION | token::OPTIONAL_SUBSTITUTION => {
+                self.pos += 1;
+                let index = self.u16()?;
+                self.pos += 1;
+                pieces.push(Piece::Value(index));
+            }
+            _ => return Ok(false),
+        }
+        self.count()?;
+        Ok(true)
+    }
+
+    /// An element at the reader (its OpenStartElement token), with its attributes and
+    /// content, up to its end; returns its index.
+    fn element(&mut self, depth: usize) -> Result<usize, Decline> {
+        if depth > MAX_DEPTH {
+            return Err("a template nested too deep");
+        }
+        self.count()?;
+        let has_attributes = self.peek()? & 0x40 != 0;
+        self.pos += 1;
+        let dependency = if self.dependencies {
+            Some(self.u16()?).filter(|&d| d != 0xffff)
+        } else {
+            None
+        };
+        let _data_size = self.u32()?;
+        let name = self.name()?;
+        if has_attributes {
+            let _attribute_list_size = self.u32()?;
+        }
+        let index = self.elements.len();
+        self.elements.push(Element {
+            name,
+            dependency,
+            ..Default::default()
+        });
+        let mut attributes = Vec::new();
+        loop {
+            match self.peek()? & !0x40 {
+                token::ATTRIBUTE => {
+                    self.pos += 1;
+                    let name = self.name()?;
+                    let mut pieces = Vec::new();
+                    while self.piece(&mut pieces)? {}
+                    attributes.push((name, pieces));
+                }
+                token::CLOSE_EMPTY_ELEMENT => {
+                    self.pos += 1;
+                    self.elements[index].attributes = attributes;
+                    return Ok(index);
+                }
+                token::CLOSE_START_ELEMENT => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err("an unexpected token in a start tag"),
+            }
+        }
+        let mut children = Vec::new();
+        loop {
+            let mut pieces = Vec::new();
+            if self.piece(&mut pieces)? {
+                children.extend(pieces.into_iter().map(Node::Piece));
+                continue;
+            }
+            match self.peek()? & !0x40 {
+                token::OPEN_START_ELEMENT => children.push(Node::Element(self.element(depth + 1)?)),
+                token::END_ELEMENT => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err("an unexpected token in element content"),
+            }
+        }
+        let e = &mut self.elements[index];
+        e.attributes = attributes;
+        e.children = children;
+        Ok(index)
+    }
+}
+
+/// A start tag for [`Building`]: the element's name, and its attributes' text made when
+/// [`Building`] asks for one (it reads four attributes of all an event has). A value that
+/// cannot be read is kept in `problem`, for the caller to decline the chunk.
+struct FastTag<'a> {
+    name: &'a str,
+    attributes: &'a [(String, Vec<Piece>)],
+    values: &'a Values<'a>,
+    problem: std::cell::Cell<Option<Decline>>,
+}
+
+impl Tag for FastTag<'_> {
+    fn local(&self) -> &str {
+        self.name
+    }
+
+    fn attr(&self, name: &str) -> Option<String> {
+        let (_, pieces) = self.attributes.iter().find(|(n, _)| n == name)?;
+        let mut text = String::new();
+        if let Err(e) = write_pieces(pieces, self.values, &mut text) {
+            self.problem.set(Some(e));
+            return None;
+        }
+        // XML normalizes white space in attribute values: not done here.
+        if text.bytes().any(|b| b < 0x20) {
+            self.problem.set(Some("a tab or line end in an attribute"));
+            return None;
+        }
+        Some(text)
+    }
+}
+
+fn write_pieces(pieces: &[Piece], values: &Values<'_>, out: &mut String) -> Result<(), Decline> {
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Value(i) => values.write(*i, out)?,
+        }
+    }
+    Ok(())
+}
+
+/// Appends a substitution value as the text the crate renders for it (before XML escaping,
+/// which the XML reader undoes), or declines a type or value it would render otherwise.
+fn write_value(ty: u8, bytes: &[u8], out: &mut String) -> Result<(), Decline> {
+    use value_type as t;
+    let fixed = |n: usize| -> Result<&[u8], Decline> {
+        if bytes.len() == n {
+            Ok(bytes)
+        } else {
+            Err("a value of the wrong size for its type")
+        }
+    };
+    match ty {
+        t::NULL => {}
+        t::STRING => {
+            if !bytes.len().is_multiple_of(2) {
+                return Err("a string of an odd number of bytes");
+            }
+            // Up to the first NUL, as the crate reads it.
+            let units = bytes
+                .chunks_exact(2)
+                .position(|u| u == [0, 0])
+                .unwrap_or(bytes.len() / 2);
+            push_utf16_xml(out, &bytes[..units * 2]);
+        }
+        t::INT8 => write_num(out, fixed(1)?[0] as i8),
+        t::UINT8 => write_num(out, fixed(1)?[0]),
+        t::INT16 => write_num(out, i16::from_le_bytes(array(fixed(2)?))),
+        t::UINT16 => write_num(out, u16::from_le_bytes(array(fixed(2)?))),
+        t::INT32 => write_num(out, i32::from_le_bytes(array(fixed(4)?))),
+        t::UINT32 => write_num(out, u32::from_le_bytes(array(fixed(4)?))),
+        t::INT64 => write_num(out, i64::from_le_bytes(array(fixed(8)?))),
+        t::UINT64 => write_num(out, u64::from_le_bytes(array(fixed(8)?))),
+        t::HEX_INT32 => {
+            let _ = write!(out, "0x{:x}", u32::from_le_bytes(array(fixed(4)?)));
+        }
+        t::HEX_INT64 => {
+            let _ = write!(out, "0x{:x}", u64::from_le_bytes(array(fixed(8)?)));
+        }
+        t::BOOL => match u32::from_le_bytes(array(fixed(4)?)) {
+            0 => out.push_str("false"),
+            1 => out.push_str("true"),
+            _ => return Err("a boolean neither 0 nor 1"),
+        },
+        t::BINARY => {
+            for b in bytes {
+                let _ = write!(out, "{b:02X}");
+            }
+        }
+        t::GUID => {
+            let g = fixed(16)?;
+            let _ = write!(
+                out,
+                "{{{:08x}-{:04x}-{:04x}-",
+                u32::from_le_bytes(array(&g[0..4])),
+                u16::from_le_bytes(array(&g[4..6])),
+                u16::from_le_bytes(array(&g[6..8])),
+            );
+            for (i, b) in g[8..].iter().enumerate() {
+                if i == 2 {
+                    out.push('-');
+                }
+                let _ = write!(out, "{b:02x}");
+            }
+            out.push('}');
+        }
+        t::FILETIME => {
+            let ticks = u64::from_le_bytes(array(fixed(8)?));
+            if ticks > i64::MAX as u64 {
+                return Err("a FILETIME past i64");
+            }
+            write_filetime(out, ticks);
+        }
+        t::SYSTEMTIME => {
+            let s = fixed(16)?;
+            let f = |i: usize| u16::from_le_bytes([s[2 * i], s[2 * i + 1]]);
+            let (year, month, day) = (f(0), f(1), f(3));
+            let (hour, minute, second, ms) = (f(4), f(5), f(6), f(7));
+            let valid = (1601..=30827).contains(&year)
+                && (1..=12).contains(&month)
+                && day >= 1
+                && u32::from(day) <= days_in_month(u64::from(year), month)
+                && hour < 24
+                && minute < 60
+                && second < 60
+                && ms < 1000;
+            if !valid {
+                return Err("a SYSTEMTIME that is not valid");
+            }
+            let _ = write!(
+                out,
+                "{:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{:07}Z",
+                year % 10_000,
+                u32::from(ms) * 10_000
+            );
+        }
+        t::SID => {
+            if bytes.len() < 8 || bytes.len() != 8 + 4 * usize::from(bytes[1]) {
+                return Err("a SID of the wrong size");
+            }
+            let authority = u64::from_be_bytes([
+                0, 0, bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            ]);
+            let _ = write!(out, "S-{}-{authority}", bytes[0]);
+            for sub in bytes[8..].chunks_exact(4) {
+                let _ = write!(out, "-{}", u32::from_le_bytes(array(sub)));
+            }
+        }
+        // The crate reads a SizeT of 4 or 8 bytes as a HexInt of that width.
+        t::SIZE_T if bytes.len() == 4 => {
+            let _ = write!(out, "0x{:x}", u32::from_le_bytes(array(bytes)));
+        }
+        t::SIZE_T if bytes.len() == 8 => {
+            let _ = write!(out, "0x{:x}", u64::from_le_bytes(array(bytes)));
+        }
+        _ => return Err("a value type not read here"),
+    }
+    Ok(())
+}
+
+fn write_num(out: &mut String, n: impl itoa::Integer) {
+    out.push_str(itoa::Buffer::new().format(n));
+}
+
+/// A FILETIME (100 ns since 1601-01-01 UTC) as Windows renders it, seven fractional digits;
+/// years past 9999 keep their last four digits.
+fn write_filetime(out: &mut String, ticks: u64) {
+    const TICKS_PER_SECOND: u64 = 10_000_000;
+    const TICKS_PER_DAY: u64 = 86_400 * TICKS_PER_SECOND;
+    let (days, rest) = (ticks / TICKS_PER_DAY, ticks % TICKS_PER_DAY);
+    // Howard Hinnant's civil_from_days, counting from 0000-03-01 (584,694 days before
+    // 1601-01-01) in eras of 400 years.
+    let z = days + 584_694;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = era * 400 + yoe + u64::from(month <= 2);
+    let secs = rest / TICKS_PER_SECOND;
+    let _ = write!(
+        out,
+        "{:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:07}Z",
+        year % 10_000,
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        rest % TICKS_PER_SECOND
+    );
+}
+
+fn days_in_month(year: u64, month: u16) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A record header's FILETIME as nanoseconds since the Unix epoch (`None` before 1677, out
+/// of `i64`); declines past the year 9999, where the crate takes the record as unreadable.
+fn filetime_ns(filetime: u64) -> Result<Option<i64>, Decline> {
+    const UNIX_EPOCH_SECS: i64 = 11_644_473_600;
+    let secs = (filetime / 10_000_000) as i64 - UNIX_EPOCH_SECS;
+    let nanos = ((filetime % 10_000_000) * 100) as i64;
+    if secs > 253_402_300_799 {
+        return Err("a record time past the year 9999");
+    }
+    Ok(secs
+        .checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(nanos)))
+}
+
+/// UTF-16 text as the crate's XML rendering writes it, before escaping (which the XML reader
+/// undoes): `_` for what XML cannot hold (a lone surrogate, a C0 control but tab, line feed
+/// and carriage return, U+FFFE, U+FFFF).
+fn xml_text(bytes: &[u8]) -> String {
+    char::decode_utf16(
+        bytes
+            .chunks_exact(2)
+            .map(|u| u16::from_le_bytes([u[0], u[1]])),
+    )
+    .map(|c| match c {
+        Ok(c)
+            if (c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+                || matches!(c, '\u{fffe}' | '\u{ffff}') =>
+        {
+            '_'
+        }
+        Ok(c) => c,
+        Err(_) => '_',
+    })
+    .collect()
+}
+
+/// Appends UTF-16 text as [`xml_text`] gives it; printable ASCII (most values) directly.
+fn push_utf16_xml(out: &mut String, bytes: &[u8]) {
+    if bytes
+        .chunks_exact(2)
+        .all(|u| u[1] == 0 && (0x20..0x80).contains(&u[0]))
+    {
+        out.extend(bytes.chunks_exact(2).map(|u| char::from(u[0])));
+    } else {
+        out.push_str(&xml_text(bytes));
+    }
+}
+
+/// Appends element text as the XML reader gives it: line ends normalized as XML 1.0 says
+/// (`\r\n` and a lone `\r` become `\n`).
+fn push_xml_text(out: &mut String, text: &str) {
+    if !text.contains('\r') {
+        out.push_str(text);
+        return;
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('\n') {
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+}
+
+fn utf16(bytes: &[u8]) -> Result<String, Decline> {
+    char::decode_utf16(
+        bytes
+            .chunks_exact(2)
+            .map(|u| u16::from_le_bytes([u[0], u[1]])),
+    )
+    .collect::<Result<String, _>>()
+    .map_err(|_| "a string that is not valid UTF-16")
+}
+
+fn array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a.copy_from_slice(&bytes[..N]);
+    a
+}
+
+fn u16_at(data: &[u8], at: usize) -> Result<u16, Decline> {
+    data.get(at..at + 2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or("a read past the chunk")
+}
+
+fn u32_at(data: &[u8], at: usize) -> Result<u32, Decline> {
+    data.get(at..at + 4)
+        .map(|b| u32::from_le_bytes(array(b)))
+        .ok_or("a read past the chunk")
+}
+
+fn u64_at(data: &[u8], at: usize) -> Result<u64, Decline> {
+    data.get(at..at + 8)
+        .map(|b| u64::from_le_bytes(array(b)))
+        .ok_or("a read past the chunk")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filetimes_render_as_windows_does() {
+        let mut s = String::new();
+        // 2024-03-05T10:11:12.1234567Z
+        write_filetime(&mut s, 133_541_070_721_234_567);
+        assert_eq!(s, "2024-03-05T10:11:12.1234567Z");
+        s.clear();
+        write_filetime(&mut s, 0);
+        assert_eq!(s, "1601-01-01T00:00:00.0000000Z");
+        assert_eq!(filetime_ns(116_444_736_000_000_000), Ok(Some(0)));
+        assert_eq!(
+            filetime_ns(0),
+            Ok(None),
+            "1601 is before i64 nanoseconds begin"
+        );
+        assert!(filetime_ns(u64::MAX).is_err());
+    }
+
+    #[test]
+    fn values_render_as_the_crate_renders_them() {
+        let render = |ty: u8, bytes: &[u8]| {
+            let mut s = String::new();
+            write_value(ty, bytes, &mut s).map(|_| s)
+        };
+        assert_eq!(render(value_type::UINT16, &[0x21, 0x12]).unwrap(), "4641");
+        assert_eq!(render(value_type::INT32, &[0xff; 4]).unwrap(), "-1");
+        assert_eq!(
+            render(value_type::HEX_INT32, &[0x6d, 0, 0, 0xc0]).unwrap(),
+            "0xc000006d"
+        );
+        assert_eq!(render(value_type::HEX_INT64, &[0; 8]).unwrap(), "0x0");
+        assert_eq!(
+            render(value_type::STRING, b"a\0b\0\0\0c\0").unwrap(),
+            "ab",
+            "a string ends at its first NUL"
+        );
+        // A carriage return is kept (the line ends of a run of text are normalized when it
+        // is given to the mapping); controls XML cannot hold become `_`.
+        assert_eq!(render(value_type::STRING, b"a\0\r\0\x01\0").unwrap(), "a\r_");
+        let mut run = String::new();
+        push_xml_text(&mut run, "a\r\nb\rc");
+        assert_eq!(run, "a\nb\nc");
+        assert_eq!(render(value_type::BINARY, &[0xab, 0x01]).unwrap(), "AB01");
+        assert_eq!(
+            render(
+                value_type::GUID,
+                &[
+                    0x4e, 0x8c, 0x5a, 0x0d, 0x2b, 0x6e, 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0, 0x0a
+                ]
+            )
+            .unwrap(),
+            "{0d5a8c4e-6e2b-0001-0000-00000000000a}"
+        );
+        assert_eq!(
+            render(
+                value_type::SID,
+                &[1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 0x02, 0, 0]
+            )
+            .unwrap(),
+            "S-1-5-32-544"
+        );
+        assert_eq!(render(value_type::BOOL, &[1, 0, 0, 0]).unwrap(), "true");
+        assert!(render(value_type::BOOL, &[2, 0, 0, 0]).is_err());
+        assert!(render(value_type::UINT16, &[1, 2, 3, 4]).is_err());
+        assert!(render(0x81, &[]).is_err(), "arrays are left to the crate");
+        assert!(render(value_type::BINXML, &[]).is_err());
+    }
+
+    #[test]
+    fn never_panics_on_hostile_chunks() {
+        // A chunk header, then noise: every way in must decline or read, never panic.
+        let mut data = vec![0u8; 65536];
+        data[..8].copy_from_slice(b"ElfChnk\0");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..2000 {
+            for b in data[512..].iter_mut().take(256) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = seed as u8;
+            }
+            // A record header at 512 pointing into the noise, with a fragment and instance.
+            data[512..516].copy_from_slice(RECORD_MAGIC);
+            data[516..520].copy_from_slice(&(200u32 + round % 64).to_le_bytes());
+            data[536..541].copy_from_slice(&[0x0f, 1, 1, 0, 0x0c]);
+            let _ = read_chunk(&data, 65536, u64::MAX);
+        }
+    }
+}
