@@ -1050,7 +1050,10 @@ mod tests {
         );
         // A carriage return is kept (the line ends of a run of text are normalized when it
         // is given to the mapping); controls XML cannot hold become `_`.
-        assert_eq!(render(value_type::STRING, b"a\0\r\0\x01\0").unwrap(), "a\r_");
+        assert_eq!(
+            render(value_type::STRING, b"a\0\r\0\x01\0").unwrap(),
+            "a\r_"
+        );
         let mut run = String::new();
         push_xml_text(&mut run, "a\r\nb\rc");
         assert_eq!(run, "a\nb\nc");

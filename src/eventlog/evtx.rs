@@ -41,7 +41,7 @@ struct ChunkOut {
 
 /// Reads an `.evtx` stream: every record is counted, catalog events are kept (see the module
 /// doc of [`super`]). `display` names the file in warnings.
-pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
+pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult {
     let mut out = EventlogResult::default();
     let mut dropped_warnings = 0u64;
     let mut header = vec![0u8; FILE_HEADER_BYTES];
@@ -64,57 +64,48 @@ pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
         );
     }
     let settings = Arc::new(ParserSettings::new().indent(false));
-    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH_CHUNKS);
-    let mut chunk_number = 0u64;
     let mut over_cap = 0u64;
+    let mut next_chunk = 0u64;
+    // The next batch is read while this one is parsed.
+    let mut pending = read_batch(display, &mut reader, &mut next_chunk);
     loop {
-        let mut data = vec![0u8; CHUNK_BYTES];
-        let (got, error) = read_up_to(&mut reader, &mut data);
-        let end = got < CHUNK_BYTES;
-        // A read error used to end the file silently, as if it had ended there.
-        if let Some(e) = error {
-            let offset = (FILE_HEADER_BYTES + CHUNK_BYTES * chunk_number as usize + got) as u64;
-            out.warn(
-                format!("{display}: read error at offset {offset}: {e}; the rest of the file is not read"),
-                &mut dropped_warnings,
-            );
-        }
-        if got > 0 && data[..got].iter().any(|&b| b != 0) {
-            if end {
-                out.counts.corrupt += 1;
-                out.warn(
-                    format!(
-                        "{display}: chunk {chunk_number} is cut ({got} of {CHUNK_BYTES} bytes), skipped"
-                    ),
-                    &mut dropped_warnings,
-                );
-            } else {
-                batch.push((chunk_number, data));
-            }
-        }
-        if batch.len() == BATCH_CHUNKS || (end && !batch.is_empty()) {
-            let parsed: Vec<ChunkOut> = std::mem::take(&mut batch)
+        let current = pending;
+        let parse = |chunks: Vec<(u64, Vec<u8>)>| -> Vec<ChunkOut> {
+            chunks
                 .into_par_iter()
                 .map(|(n, data)| parse_chunk(display, n, data, &settings))
-                .collect();
-            for c in parsed {
-                out.counts.merge(c.counts);
-                for w in c.warnings {
-                    out.warn(w, &mut dropped_warnings);
-                }
-                for e in c.events {
-                    if out.events.len() < MAX_EVENTS {
-                        out.events.push(e);
-                    } else {
-                        over_cap += 1;
-                    }
+                .collect()
+        };
+        let (parsed, next) = if current.end {
+            (parse(current.chunks), None)
+        } else {
+            let (parsed, next) = rayon::join(
+                || parse(current.chunks),
+                || read_batch(display, &mut reader, &mut next_chunk),
+            );
+            (parsed, Some(next))
+        };
+        out.counts.corrupt += current.cut;
+        for w in current.warnings {
+            out.warn(w, &mut dropped_warnings);
+        }
+        for c in parsed {
+            out.counts.merge(c.counts);
+            for w in c.warnings {
+                out.warn(w, &mut dropped_warnings);
+            }
+            for e in c.events {
+                if out.events.len() < MAX_EVENTS {
+                    out.events.push(e);
+                } else {
+                    over_cap += 1;
                 }
             }
         }
-        if end {
-            break;
+        match next {
+            Some(b) => pending = b,
+            None => break,
         }
-        chunk_number += 1;
     }
     if over_cap > 0 {
         out.warnings.push(format!(
@@ -123,6 +114,57 @@ pub fn read_evtx<R: Read>(display: &str, mut reader: R) -> EventlogResult {
     }
     out.finish_warnings(dropped_warnings);
     out
+}
+
+/// Up to [`BATCH_CHUNKS`] chunks read from the stream, with what reading them found.
+struct ReadBatch {
+    /// (chunk number, its bytes) of the chunks holding anything but zeroes.
+    chunks: Vec<(u64, Vec<u8>)>,
+    /// A read error, a chunk cut short.
+    warnings: Vec<String>,
+    /// Chunks cut short (counted as corrupt).
+    cut: u64,
+    /// Whether the stream ended (or failed) in this batch.
+    end: bool,
+}
+
+/// Reads the next batch of chunks; `next_chunk` numbers them.
+fn read_batch<R: Read>(display: &str, reader: &mut R, next_chunk: &mut u64) -> ReadBatch {
+    let mut batch = ReadBatch {
+        chunks: Vec::with_capacity(BATCH_CHUNKS),
+        warnings: Vec::new(),
+        cut: 0,
+        end: false,
+    };
+    while batch.chunks.len() < BATCH_CHUNKS {
+        let chunk_number = *next_chunk;
+        let mut data = vec![0u8; CHUNK_BYTES];
+        let (got, error) = read_up_to(reader, &mut data);
+        let end = got < CHUNK_BYTES;
+        // A read error used to end the file silently, as if it had ended there.
+        if let Some(e) = error {
+            let offset = (FILE_HEADER_BYTES + CHUNK_BYTES * chunk_number as usize + got) as u64;
+            batch.warnings.push(format!(
+                "{display}: read error at offset {offset}: {e}; the rest of the file is not read"
+            ));
+        }
+        if got > 0 && data[..got].iter().any(|&b| b != 0) {
+            if end {
+                batch.cut += 1;
+                batch.warnings.push(format!(
+                    "{display}: chunk {chunk_number} is cut ({got} of {CHUNK_BYTES} bytes), skipped"
+                ));
+            } else {
+                batch.chunks.push((chunk_number, data));
+            }
+        }
+        if end {
+            batch.end = true;
+            break;
+        }
+        *next_chunk += 1;
+    }
+    batch
 }
 
 /// Parses one chunk; a panic inside the crate is caught and reported as a corrupt chunk.
