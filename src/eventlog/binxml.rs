@@ -789,24 +789,20 @@ fn write_value(ty: u8, bytes: &[u8], out: &mut String) -> Result<(), Decline> {
             _ => return Err("a boolean neither 0 nor 1"),
         },
         t::BINARY => {
-            for b in bytes {
-                let _ = write!(out, "{b:02X}");
+            for &b in bytes {
+                push_hex_byte(out, b, b"0123456789ABCDEF");
             }
         }
         t::GUID => {
+            // Data1, Data2, Data3 little-endian, then Data4 as written: `{d1-d2-d3-d4-d4}`.
+            const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
             let g = fixed(16)?;
-            let _ = write!(
-                out,
-                "{{{:08x}-{:04x}-{:04x}-",
-                u32::from_le_bytes(array(&g[0..4])),
-                u16::from_le_bytes(array(&g[4..6])),
-                u16::from_le_bytes(array(&g[6..8])),
-            );
-            for (i, b) in g[8..].iter().enumerate() {
-                if i == 2 {
+            out.push('{');
+            for (i, &at) in ORDER.iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
                     out.push('-');
                 }
-                let _ = write!(out, "{b:02x}");
+                push_hex_byte(out, g[at], b"0123456789abcdef");
             }
             out.push('}');
         }
@@ -885,15 +881,34 @@ fn write_filetime(out: &mut String, ticks: u64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = era * 400 + yoe + u64::from(month <= 2);
     let secs = rest / TICKS_PER_SECOND;
-    let _ = write!(
-        out,
-        "{:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:07}Z",
-        year % 10_000,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        rest % TICKS_PER_SECOND
-    );
+    push_digits(out, year % 10_000, 4);
+    out.push('-');
+    push_digits(out, month, 2);
+    out.push('-');
+    push_digits(out, day, 2);
+    out.push('T');
+    push_digits(out, secs / 3600, 2);
+    out.push(':');
+    push_digits(out, secs / 60 % 60, 2);
+    out.push(':');
+    push_digits(out, secs % 60, 2);
+    out.push('.');
+    push_digits(out, rest % TICKS_PER_SECOND, 7);
+    out.push('Z');
+}
+
+/// `value`'s last `width` decimal digits, zero-padded.
+fn push_digits(out: &mut String, value: u64, width: u32) {
+    let mut d = 10u64.pow(width - 1);
+    while d > 0 {
+        out.push(char::from(b'0' + (value / d % 10) as u8));
+        d /= 10;
+    }
+}
+
+fn push_hex_byte(out: &mut String, b: u8, digits: &[u8; 16]) {
+    out.push(char::from(digits[usize::from(b >> 4)]));
+    out.push(char::from(digits[usize::from(b & 0x0f)]));
 }
 
 fn days_in_month(year: u64, month: u16) -> u32 {
