@@ -203,7 +203,13 @@ mod tests {
         });
         let mut c = crate::report::sample_connection(&format!("c{i}"));
         c.first_frame = i;
+        c.timed = i.is_multiple_of(2);
+        c.start_ns = i as i64 * 1_000_000_007;
+        c.superseded_by = i
+            .is_multiple_of(3)
+            .then_some(crate::report::ConnId(i as u32 + 1));
         c.detail = Detail::held(ConnectionDetail {
+            summary: format!("refused \"{i}\""),
             stages: vec![StageReport {
                 stage: "nla",
                 status: "failed",
@@ -232,6 +238,11 @@ mod tests {
         assert_eq!(serde_json::to_string_pretty(&batch).unwrap(), before);
         let d = batch[4].detail();
         assert_eq!(d.stages[0].frames, [4, 7]);
+        assert_eq!(d.summary, "refused \"4\"");
+        assert_eq!(
+            batch[3].summary(),
+            "refused \"3\" (the client tried again: c4, of the same attempt, got further)"
+        );
         assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
         assert_eq!(d.network.icmp[0].about, "client");
         // A second batch past the limit spills whole.
