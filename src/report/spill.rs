@@ -1,9 +1,10 @@
 //! Connection details kept on disk once a run holds many connections, so memory stays bounded
 //! by what a person reads (addresses, verdicts, attempts), not by the capture's size.
 //!
-//! A connection's report is two parts: the head every consumer reads (addresses, times,
-//! verdict, cause, summary, attempt) and its [`ConnectionDetail`] (stages, negotiation, TLS,
-//! MCS, message sequence, network counters), about 2.5 KB of JSON and several KB in memory.
+//! A connection's report is two parts: the compact head every consumer reads (addresses,
+//! times, verdict, cause, attempt) and its [`ConnectionDetail`] (summary, stages, negotiation,
+//! TLS, MCS, message sequence, network counters), about 2.5 KB of JSON and several KB in
+//! memory.
 //! The first [`held_limit`] details of a run stay in memory; later ones are written, as
 //! compact JSON, to one unnamed temporary file (removed by the system when the process ends)
 //! and read back one at a time when a finding, a renderer or the JSON writer asks for them.
