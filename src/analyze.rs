@@ -98,7 +98,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         }
     }
     for (i, c) in report.connections.iter_mut().enumerate() {
-        c.id = format!("c{}", i + 1);
+        c.id = crate::report::ConnId(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     crate::correlate::group_attempts(&mut report.connections);
     report.events.sort_by(|a, b| {
@@ -210,6 +210,8 @@ pub fn analyze_capture(
     opts: &Options,
 ) -> StreamResult {
     let cfg = Arc::new(opts.tracker.clone());
+    // The name every connection of the capture reports, shared.
+    let input_name: Arc<str> = Arc::from(display);
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
     let mut stats = DecodeStats::default();
     let mut warnings = Vec::new();
@@ -264,7 +266,7 @@ pub fn analyze_capture(
                         &blocks,
                         &decoded,
                         now,
-                        display,
+                        &input_name,
                         &opts.held_details,
                     );
                     for block in blocks {
@@ -296,7 +298,7 @@ pub fn analyze_capture(
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    let mut judged = judge_finished(&mut shards, display, max_ts, &mut side);
+    let mut judged = judge_finished(&mut shards, &input_name, max_ts, &mut side);
     crate::report::spill::settle(&mut judged, &opts.held_details);
     connections.extend(judged);
     // Unstable (no buffer of half the list): no two connections share a first frame.
@@ -375,7 +377,7 @@ fn apply_window(
     window: &[Block],
     decoded: &[DecodedBlock],
     now: i64,
-    display: &str,
+    display: &Arc<str>,
     held_details: &AtomicUsize,
 ) -> Vec<ConnectionReport> {
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
@@ -451,7 +453,7 @@ fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
 /// the side tracker.
 fn judge_finished(
     shards: &mut [Shard],
-    display: &str,
+    display: &Arc<str>,
     now: i64,
     side: &mut SideTracker,
 ) -> Vec<ConnectionReport> {

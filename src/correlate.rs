@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::report::ConnectionReport;
+use crate::report::{AttemptId, ConnectionReport};
 
 /// A connection belongs to the previous one's attempt when it starts within this long of
 /// that one's end.
@@ -53,7 +53,7 @@ fn cookie(c: &ConnectionReport) -> Option<String> {
 pub fn group_attempts(conns: &mut [ConnectionReport]) {
     let times: Vec<(i64, i64)> = conns.iter().map(|c| (c.start_ns, c.end_ns)).collect();
     // Open attempts per (input, client host, server endpoint): index of the last connection.
-    let mut open: HashMap<(String, String, String), Vec<usize>> = HashMap::new();
+    let mut open: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     let mut attempt_of: Vec<usize> = vec![usize::MAX; conns.len()];
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut order: Vec<usize> = (0..conns.len()).collect();
@@ -65,9 +65,9 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
     };
     for i in order {
         let key = (
-            conns[i].input.clone(),
-            host(&conns[i].client).to_string(),
-            conns[i].server.clone(),
+            &*conns[i].input,
+            host(&conns[i].client),
+            conns[i].server.as_str(),
         );
         let (start, _) = times.get(i).copied().unwrap_or((0, 0));
         let mut joined = None;
@@ -101,28 +101,26 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
         .map(|(a, m)| (m.iter().copied().min().unwrap_or(0), a))
         .collect();
     firsts.sort_unstable();
-    let mut number = vec![0usize; members.len()];
+    let mut number = vec![0u32; members.len()];
     for (n, (_, a)) in firsts.iter().enumerate() {
-        number[*a] = n + 1;
+        number[*a] = u32::try_from(n + 1).unwrap_or(u32::MAX);
     }
+    drop(open);
     for (a, m) in members.iter().enumerate() {
         let best = m
             .iter()
             .copied()
             .max_by_key(|&i| (progress(&conns[i]), std::cmp::Reverse(i)));
         for (k, &i) in m.iter().enumerate() {
-            conns[i].attempt = Some(format!("a{}", number[a]));
-            conns[i].attempt_connections = m.len();
-            conns[i].attempt_index = k + 1;
+            conns[i].attempt = Some(AttemptId(number[a]));
+            conns[i].attempt_connections = u32::try_from(m.len()).unwrap_or(u32::MAX);
+            conns[i].attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
             if let Some(b) = best
                 && b != i
                 && progress(&conns[b]) > progress(&conns[i])
             {
-                let later = conns[b].id.clone();
-                conns[i].summary.push_str(&format!(
-                    " (the client tried again: {later}, of the same attempt, got further)"
-                ));
-                conns[i].superseded_by = Some(later);
+                // `ConnectionReport::summary` says so.
+                conns[i].superseded_by = Some(conns[b].id);
             }
         }
     }

@@ -360,11 +360,11 @@ fn netmon_fixtures_match_the_pcap() {
         assert_eq!((c.first_frame, c.last_frame), (e.0, e.1));
         assert_eq!(stages(c)[0], ("tcp", "ok", e.2.clone()));
         assert_eq!(
-            c.start.as_deref(),
+            c.start().as_deref(),
             Some(&*format!("2026-11-22T03:12:39{}", e.3))
         );
         assert_eq!(
-            c.end.as_deref(),
+            c.end().as_deref(),
             Some(&*format!("2026-11-22T03:12:39{}", e.4))
         );
         assert_eq!(c.detail().network.rtt_ms, Some(e.5));
@@ -436,7 +436,7 @@ fn gzip_compressed_pcap() {
     assert_eq!(i.packets, 3);
     assert!(!i.skipped);
     let conn = only_conn(&r);
-    assert_eq!(conn.input, i.path);
+    assert_eq!(*conn.input, *i.path);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
 }
 
@@ -489,23 +489,30 @@ fn zip_members_each_listed() {
         ]
     );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    let conns: Vec<(&str, String, String, Option<&str>)> = r
+    let conns: Vec<(String, String, String, Option<&str>)> = r
         .connections
         .iter()
-        .map(|c| (c.id.as_str(), c.input.clone(), c.client.clone(), c.cause))
+        .map(|c| {
+            (
+                c.id.to_string(),
+                c.input.to_string(),
+                c.client.clone(),
+                c.cause,
+            )
+        })
         .collect();
     assert_eq!(conns.len(), 3);
     assert_eq!(
         conns[0],
         (
-            "c1",
+            "c1".to_string(),
             format!("{base}!a/refused.pcap"),
             "10.0.0.5:50001".into(),
             Some("tcp_refused")
         )
     );
     assert_eq!(
-        (conns[1].0, &conns[1].1, &conns[1].2),
+        (conns[1].0.as_str(), &conns[1].1, &conns[1].2),
         (
             "c2",
             &format!("{base}!b.pcapng"),
@@ -513,7 +520,7 @@ fn zip_members_each_listed() {
         )
     );
     assert_eq!(
-        (conns[2].0, &conns[2].1, &conns[2].2),
+        (conns[2].0.as_str(), &conns[2].1, &conns[2].2),
         (
             "c3",
             &format!("{base}!c.pcap.gz"),
@@ -578,7 +585,7 @@ fn folders_walked_recursively_in_sorted_order() {
         clients,
         ["10.0.0.5:1", "10.0.0.5:2", "10.0.0.5:3", "10.0.0.5:4"]
     );
-    let ids: Vec<&str> = r.connections.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<String> = r.connections.iter().map(|c| c.id.to_string()).collect();
     assert_eq!(ids, ["c1", "c2", "c3", "c4"]);
 }
 
@@ -680,7 +687,7 @@ fn zip_inside_zip() {
         (i.kind.as_str(), i.container.as_str(), i.packets),
         ("pcap", "zip/zip", 3)
     );
-    assert_eq!(only_conn(&r).input, i.path);
+    assert_eq!(*only_conn(&r).input, *i.path);
 }
 
 /// Frames are indexed inside the read buffers, never copied, and blocks end where a buffer

@@ -90,7 +90,7 @@ fn the_whole_corpus_folder_in_one_run() {
     assert_eq!(r.connections.len(), total);
     // Ids are c1..cN in report order.
     for (i, c) in r.connections.iter().enumerate() {
-        assert_eq!(c.id, format!("c{}", i + 1));
+        assert_eq!(c.id.to_string(), format!("c{}", i + 1));
     }
 }
 

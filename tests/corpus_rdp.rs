@@ -172,9 +172,9 @@ fn ladder_verdicts_match_the_corpus_descriptions() {
     for &(rel, i, verdict, cause, reached) in LADDER {
         let Some(r) = analyze(rel) else { continue };
         let c = &r.connections[i];
-        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", c.summary);
-        assert_eq!(c.cause, cause, "{rel} #{i}: {}", c.summary);
-        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", c.summary);
+        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.cause, cause, "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", c.summary());
     }
 }
 
@@ -213,10 +213,7 @@ fn rdp_to_ssl_agrees_with_zeek() {
     // One attempt: the short first connection (mstsc's, before the password was typed, 34 s
     // earlier) is superseded by the full session.
     assert_eq!(r.connections[0].attempt, r.connections[1].attempt);
-    assert_eq!(
-        r.connections[0].superseded_by.as_deref(),
-        Some(r.connections[1].id.as_str())
-    );
+    assert_eq!(r.connections[0].superseded_by, Some(r.connections[1].id));
 }
 
 /// Zeek (rdp-no-cookie-msthash): no cookie, security_protocol HYBRID_EX; ssl.log TLSv12,
@@ -282,7 +279,7 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     assert_eq!(m["encryption_method"], "128bit");
     assert_eq!(c1.attempt, c2.attempt);
     assert_eq!(c1.attempt_connections, 2);
-    assert_eq!(c1.superseded_by.as_deref(), Some(c2.id.as_str()));
+    assert_eq!(c1.superseded_by, Some(c2.id));
     // The server's RST ends connection 1 (rst=['srv@8']).
     assert_eq!(c1.detail().network.reset_frame, Some(8));
 }

@@ -25,7 +25,7 @@ fn cert_expired() -> Vec<u8> {
 }
 
 fn assert_cert_expired_connection(c: &ConnectionReport, input: &str) {
-    assert_eq!(c.input, input);
+    assert_eq!(&*c.input, input);
     assert_eq!(
         (c.client.as_str(), c.server.as_str()),
         ("10.99.1.2:53850", "10.99.2.2:3389")
@@ -502,10 +502,10 @@ fn snap_lengths_that_lie() {
     let c = only_conn(&r);
     assert_cert_expired_connection(c, &p.display().to_string());
     assert!(
-        c.summary
+        c.summary()
             .contains("it had expired on 2020-01-31T00:00:00.000000Z"),
         "{}",
-        c.summary
+        c.summary()
     );
 
     // A snap length of 0 or 4 GiB means "no limit": frames up to 256 KiB are believed.
@@ -594,7 +594,7 @@ fn millions_of_tiny_packets() {
     assert_eq!((conn.first_frame, conn.last_frame), (1, 2 + 2 * N as u64));
     // Its bytes are counted whole though only the first 64 KiB are kept; they are not RDP.
     assert_eq!(
-        conn.summary,
+        conn.summary(),
         "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind \
          another protocol"
     );

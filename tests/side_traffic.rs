@@ -282,10 +282,10 @@ fn credssp_in_clear_names_the_error_code() {
     assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);
     assert_eq!(nla.evidence, Some("clear"));
     assert!(
-        c.summary
+        c.summary()
             .contains("errorCode 0xC000006D: STATUS_LOGON_FAILURE"),
         "{}",
-        c.summary
+        c.summary()
     );
     assert_eq!(
         c.detail()

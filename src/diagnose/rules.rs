@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use crate::correlate::Joined;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::side::SideEvent;
-use crate::report::{ConnectionReport, EventReport, Finding, InputReport};
+use crate::report::{AttemptId, ConnId, ConnectionReport, EventReport, Finding, InputReport};
 
 use super::explain::{CAUSES, Cause};
 
@@ -762,12 +762,13 @@ const MAX_NAMED_ATTEMPTS: usize = 20;
 /// problem, not thousands. The merged finding keeps every connection and event, the first
 /// attempt's evidence as the example, and the lowest confidence of the group.
 fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Finding> {
-    let by_id: std::collections::HashMap<&str, &ConnectionReport> =
-        conns.iter().map(|c| (c.id.as_str(), c)).collect();
+    let by_id: std::collections::HashMap<ConnId, &ConnectionReport> =
+        conns.iter().map(|c| (c.id, c)).collect();
+    let named = |id: &str| ConnId::parse(id).and_then(|id| by_id.get(&id).copied());
     let server_of = |f: &Finding| {
         f.connections
             .last()
-            .and_then(|id| by_id.get(id.as_str()))
+            .and_then(|id| named(id))
             .map(|c| c.server.clone())
     };
     let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
@@ -797,22 +798,19 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
                 .parse::<u64>()
                 .unwrap_or(u64::MAX)
         });
-        let span: Vec<&ConnectionReport> = conn_ids
-            .iter()
-            .filter_map(|id| by_id.get(id.as_str()).copied())
-            .collect();
+        let span: Vec<&ConnectionReport> = conn_ids.iter().filter_map(|id| named(id)).collect();
         let clients: std::collections::BTreeSet<&str> =
             span.iter().map(|c| host(&c.client)).collect();
         let start = span
             .iter()
-            .filter_map(|c| c.start.as_deref())
+            .filter_map(|c| c.start())
             .min()
-            .unwrap_or("");
+            .unwrap_or_default();
         let end = span
             .iter()
-            .filter_map(|c| c.end.as_deref())
+            .filter_map(|c| c.end())
             .max()
-            .unwrap_or("");
+            .unwrap_or_default();
         let confidence = parts
             .iter()
             .map(|f| f.confidence)
@@ -887,14 +885,16 @@ fn attempt_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     // Connections by attempt, in report order.
-    let mut attempts: Vec<(String, Vec<usize>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // An attempt, or a connection in none (named after the connection).
+    let mut attempts: Vec<(Result<AttemptId, ConnId>, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<Result<AttemptId, ConnId>, usize> =
+        std::collections::HashMap::new();
     for (i, c) in conns.iter().enumerate() {
-        let a = c.attempt.clone().unwrap_or_else(|| c.id.clone());
+        let a = c.attempt.ok_or(c.id);
         match index.get(&a) {
             Some(&at) => attempts[at].1.push(i),
             None => {
-                index.insert(a.clone(), attempts.len());
+                index.insert(a, attempts.len());
                 attempts.push((a, vec![i]));
             }
         }
@@ -978,7 +978,8 @@ fn attempt_findings(
                 // The other tries of the attempt, one line each.
                 evidence.push(format!(
                     "{} (same attempt, same cause): {}",
-                    conns[i].id, conns[i].summary
+                    conns[i].id,
+                    conns[i].summary()
                 ));
                 continue;
             }
@@ -1008,9 +1009,9 @@ fn attempt_findings(
         };
         let start = members
             .iter()
-            .filter_map(|&i| conns[i].start.as_deref())
+            .filter_map(|&i| conns[i].start())
             .min()
-            .unwrap_or("?");
+            .unwrap_or_else(|| "?".into());
         let verb = if verdict == "failed" {
             "failed"
         } else {
@@ -1027,14 +1028,14 @@ fn attempt_findings(
                     p.rule.cause,
                     p.rule.what,
                     proofs.join("; "),
-                    c.summary
+                    c.summary()
                 )
             }
             None => format!(
                 "RDP from {} to {} at {start}{tries} {verb} at the {stage} stage ({cause}): {}",
                 host(&c.client),
                 c.server,
-                c.summary
+                c.summary()
             ),
         };
         if refined.is_none() && !agreeing.is_empty() {
@@ -1056,8 +1057,11 @@ fn attempt_findings(
             },
             confidence,
             summary,
-            attempt: Some(attempt.clone()),
-            connections: members.iter().map(|&i| conns[i].id.clone()).collect(),
+            attempt: Some(match attempt {
+                Ok(a) => a.to_string(),
+                Err(c) => c.to_string(),
+            }),
+            connections: members.iter().map(|&i| conns[i].id.to_string()).collect(),
             events: evs.iter().map(|&k| events[k].reference()).collect(),
             evidence,
             remediation,
@@ -1233,7 +1237,7 @@ fn side_findings(
     let mut out = Vec::new();
     let attached = |input: &str, frame: u64| {
         conns.iter().any(|c| {
-            c.input == input
+            &*c.input == input
                 && c.kerberos
                     .iter()
                     .chain(c.dns.iter())
@@ -1299,7 +1303,7 @@ fn side_findings(
             let Some(name) = d.name.clone() else { continue };
             // A connection from that client soon after: the lookup did not stop it.
             let connected = conns.iter().any(|c| {
-                c.input == input.path
+                *c.input == *input.path
                     && host(&c.client) == d.client
                     && c.start_ns >= d.ts_ns
                     && c.start_ns - d.ts_ns <= SIDE_WINDOW_NS

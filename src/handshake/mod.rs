@@ -32,7 +32,12 @@ pub const STAGES: [&str; 6] = ["tcp", "x224", "tls", "nla", "mcs", "session"];
 pub const NO_ANSWER_AFTER_NS: i64 = 3_000_000_000;
 
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
-pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionReport {
+/// `input` is the capture's name, shared by all its connections.
+pub fn judge(
+    conn: &Connection,
+    input: &std::sync::Arc<str>,
+    capture_end_ns: i64,
+) -> ConnectionReport {
     let network = network_report(conn);
     let mut stages = Vec::with_capacity(STAGES.len());
     let mut verdict = None;
@@ -188,21 +193,19 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
     }
 
     ConnectionReport {
-        id: String::new(),
-        input: input.to_string(),
+        id: crate::report::ConnId(0),
+        input: std::sync::Arc::clone(input),
         transport: "tcp",
         client: conn.client.to_string(),
         server: conn.server.to_string(),
         first_frame: conn.first.frame,
         last_frame: conn.last.frame,
-        start: Some(rfc3339(conn.first.ts_ns)),
-        end: Some(rfc3339(conn.last.ts_ns)),
+        timed: true,
         verdict,
         reached,
         failed_stage,
         cause,
         confidence: confidence(verdict, failed_stage, reached, &stages),
-        summary,
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
@@ -212,6 +215,7 @@ pub fn judge(conn: &Connection, input: &str, capture_end_ns: i64) -> ConnectionR
         dns: Vec::new(),
         kerberos: Vec::new(),
         detail: Detail::held(ConnectionDetail {
+            summary,
             stages,
             negotiation,
             tls,

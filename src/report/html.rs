@@ -178,12 +178,12 @@ fn diagrams(report: &Report, out: &mut String) {
             esc(&c.client),
             esc(&c.server),
             esc(c.cause.unwrap_or("")),
-            id = esc(&c.id),
+            id = esc(&c.id.to_string()),
             v = esc(verdict),
         ));
         out.push_str(&format!(
             "<p>{} <span class=\"muted\">({})</span></p>\n<div class=\"stages\">",
-            esc(&c.summary),
+            esc(&c.summary()),
             esc(&c.input)
         ));
         for s in c
@@ -227,7 +227,7 @@ fn ladder_svg(c: &ConnectionReport) -> String {
     let height = TOP + ROW * (rows.len() + extra) as f64 + 24.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\">\n<title>{} handshake: {} messages</title>\n",
-        esc(&c.id),
+        esc(&c.id.to_string()),
         rows.len()
     );
     // Column heads and life lines.
@@ -368,19 +368,18 @@ fn connections(report: &Report, out: &mut String) {
     for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
         let verdict = c.verdict.unwrap_or("not judged");
         let id = if c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none() {
-            format!("<a href=\"#{0}\">{0}</a>", esc(&c.id))
+            format!("<a href=\"#{0}\">{0}</a>", esc(&c.id.to_string()))
         } else {
-            esc(&c.id)
+            esc(&c.id.to_string())
         };
         out.push_str(&format!(
             "<tr><td>{id}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td><span class=\"badge {v}\">{v}</span> {}{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&c.client),
             esc(&c.server),
-            esc(&c.start.as_deref().map(short_time).unwrap_or_default()),
+            esc(&c.start().as_deref().map(short_time).unwrap_or_default()),
             esc(c.cause.unwrap_or("")),
             c.superseded_by
-                .as_deref()
-                .map(|l| format!(" (retried: {})", esc(l)))
+                .map(|l| format!(" (retried: {})", esc(&l.to_string())))
                 .unwrap_or_default(),
             esc(&super::text::ladder_line(c)),
             esc(&super::text::network_cell(c).replace('\n', ", ")),

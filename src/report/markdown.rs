@@ -258,7 +258,6 @@ fn connections(report: &Report, out: &mut String) {
         };
         let retried = c
             .superseded_by
-            .as_deref()
             .map(|l| format!(" (retried: {l})"))
             .unwrap_or_default();
         out.push_str(&format!(
@@ -266,7 +265,7 @@ fn connections(report: &Report, out: &mut String) {
             c.id,
             c.client,
             c.server,
-            c.start.as_deref().map(short_time).unwrap_or_default(),
+            c.start().as_deref().map(short_time).unwrap_or_default(),
             ladder_line(c),
             cell(&super::text::network_cell(c).replace('\n', ", "))
         ));

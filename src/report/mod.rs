@@ -217,23 +217,65 @@ pub struct LinkTypeCount {
     pub frames: u64,
 }
 
+/// A connection's name in the report: `c1`, `c2`… in report order (`c0` before numbering).
+/// A number in memory, written as its name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+impl ConnId {
+    /// The connection a name (`c12`) gives.
+    pub fn parse(name: &str) -> Option<ConnId> {
+        name.strip_prefix('c')?.parse().ok().map(ConnId)
+    }
+}
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "c{}", self.0)
+    }
+}
+
+impl Serialize for ConnId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A connection attempt's name: `a1`, `a2`… in report order of its first connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AttemptId(pub u32);
+
+impl std::fmt::Display for AttemptId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a{}", self.0)
+    }
+}
+
+impl Serialize for AttemptId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One RDP connection.
 ///
-/// What every consumer reads (addresses, times, verdict, attempt) is held here; the handshake
-/// detail (stages, negotiation, TLS, MCS, messages, network counters) sits behind
-/// [`ConnectionReport::detail`], in memory or, once a run holds many connections, in the
-/// spill file (`report::spill`). The JSON is the same either way.
+/// What every consumer reads (addresses, times, verdict, attempt) is held here, in a compact
+/// form: names and times are numbers written out when printed, the input's name is shared by
+/// all its connections. The summary and the handshake detail (stages, negotiation, TLS, MCS,
+/// messages, network counters) sit behind [`ConnectionReport::detail`], in memory or, once a
+/// run holds many connections, in the spill file (`report::spill`). The JSON is the same
+/// either way.
 #[derive(Clone, Debug)]
 pub struct ConnectionReport {
-    pub id: String,
-    pub input: String,
+    pub id: ConnId,
+    pub input: std::sync::Arc<str>,
     pub transport: &'static str,
     pub client: String,
     pub server: String,
     pub first_frame: u64,
     pub last_frame: u64,
-    pub start: Option<String>,
-    pub end: Option<String>,
+    /// False when the connection has no times (`start` and `end` are then null).
+    pub timed: bool,
     /// `ok`, `failed`, `incomplete`, or null while the stages after TCP are not judged.
     pub verdict: Option<&'static str>,
     pub reached: Option<&'static str>,
@@ -242,16 +284,14 @@ pub struct ConnectionReport {
     /// How sure the verdict is: `high` when the stage that decided it was read in clear,
     /// `medium` when it was inferred from encrypted records.
     pub confidence: Option<&'static str>,
-    /// One line a person reads first.
-    pub summary: String,
     /// The connection attempt this connection belongs to (`a1`…): retries and fallbacks of
     /// one "Connect" share it.
-    pub attempt: Option<String>,
+    pub attempt: Option<AttemptId>,
     /// How many connections the attempt has, and this one's place in it (1-based).
-    pub attempt_connections: usize,
-    pub attempt_index: usize,
+    pub attempt_connections: u32,
+    pub attempt_index: u32,
     /// A later connection of the same attempt that got further than this one.
-    pub superseded_by: Option<String>,
+    pub superseded_by: Option<ConnId>,
     pub start_ns: i64,
     pub end_ns: i64,
     /// DNS lookups by this client before the connection: the one that gave the server's
@@ -259,7 +299,8 @@ pub struct ConnectionReport {
     pub dns: Vec<crate::handshake::side::SideEvent>,
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<crate::handshake::side::SideEvent>,
-    /// The handshake detail, held or spilled: read it with [`ConnectionReport::detail`].
+    /// The summary and handshake detail, held or spilled: read them with
+    /// [`ConnectionReport::detail`] and [`ConnectionReport::summary`].
     pub detail: spill::Detail,
 }
 
@@ -269,11 +310,40 @@ impl ConnectionReport {
     pub fn detail(&self) -> std::borrow::Cow<'_, ConnectionDetail> {
         self.detail.get()
     }
+
+    /// When the first frame was captured (RFC 3339 UTC), or null.
+    pub fn start(&self) -> Option<String> {
+        self.timed.then(|| rfc3339(self.start_ns))
+    }
+
+    /// When the last frame was captured (RFC 3339 UTC), or null.
+    pub fn end(&self) -> Option<String> {
+        self.timed.then(|| rfc3339(self.end_ns))
+    }
+
+    /// One line a person reads first (read from the detail: see [`Self::summary_of`]).
+    pub fn summary(&self) -> String {
+        self.summary_of(&self.detail()).into_owned()
+    }
+
+    /// The summary, given the connection's detail already read: the judge's line, and, when
+    /// a later connection of the same attempt got further, that it did.
+    pub fn summary_of<'a>(&self, detail: &'a ConnectionDetail) -> std::borrow::Cow<'a, str> {
+        match self.superseded_by {
+            None => std::borrow::Cow::Borrowed(&detail.summary),
+            Some(later) => std::borrow::Cow::Owned(format!(
+                "{} (the client tried again: {later}, of the same attempt, got further)",
+                detail.summary
+            )),
+        }
+    }
 }
 
-/// A connection's handshake detail: the heavy part of its report.
+/// A connection's summary and handshake detail: the heavy part of its report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ConnectionDetail {
+    /// The judge's one line (`ConnectionReport::summary` adds what the attempt tells).
+    pub summary: String,
     pub stages: Vec<StageReport>,
     pub negotiation: Option<JsonBlob>,
     pub tls: Option<JsonBlob>,
@@ -293,20 +363,20 @@ impl Serialize for ConnectionReport {
         let detail = self.detail();
         let mut st = s.serialize_struct("ConnectionReport", 27)?;
         st.serialize_field("id", &self.id)?;
-        st.serialize_field("input", &self.input)?;
+        st.serialize_field("input", &*self.input)?;
         st.serialize_field("transport", &self.transport)?;
         st.serialize_field("client", &self.client)?;
         st.serialize_field("server", &self.server)?;
         st.serialize_field("first_frame", &self.first_frame)?;
         st.serialize_field("last_frame", &self.last_frame)?;
-        st.serialize_field("start", &self.start)?;
-        st.serialize_field("end", &self.end)?;
+        st.serialize_field("start", &self.start())?;
+        st.serialize_field("end", &self.end())?;
         st.serialize_field("verdict", &self.verdict)?;
         st.serialize_field("reached", &self.reached)?;
         st.serialize_field("failed_stage", &self.failed_stage)?;
         st.serialize_field("cause", &self.cause)?;
         st.serialize_field("confidence", &self.confidence)?;
-        st.serialize_field("summary", &self.summary)?;
+        st.serialize_field("summary", &self.summary_of(&detail))?;
         st.serialize_field("attempt", &self.attempt)?;
         st.serialize_field("attempt_connections", &self.attempt_connections)?;
         st.serialize_field("attempt_index", &self.attempt_index)?;
@@ -571,21 +641,19 @@ impl Report {
 #[cfg(test)]
 pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
     ConnectionReport {
-        id: id.to_string(),
-        input: "a \"quoted\"\npath.pcap".to_string(),
+        id: ConnId(id.trim_start_matches('c').parse().unwrap_or(0)),
+        input: "a \"quoted\"\npath.pcap".into(),
         transport: "tcp",
         client: "10.0.0.5:50123".into(),
         server: "10.0.0.9:3389".into(),
         first_frame: 1,
         last_frame: 9,
-        start: None,
-        end: None,
+        timed: false,
         verdict: Some("failed"),
         reached: None,
         failed_stage: Some("tcp"),
         cause: Some("tcp_refused"),
         confidence: Some("high"),
-        summary: "refused".into(),
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
@@ -595,6 +663,7 @@ pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
         dns: vec![],
         kerberos: vec![],
         detail: spill::Detail::held(ConnectionDetail {
+            summary: "refused".into(),
             stages: vec![StageReport {
                 stage: "tcp",
                 status: "failed",
@@ -643,6 +712,41 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    #[test]
+    fn compact_head_fields_print_as_the_report_names_them() {
+        assert_eq!(ConnId(12).to_string(), "c12");
+        assert_eq!(AttemptId(3).to_string(), "a3");
+        assert_eq!(ConnId::parse("c12"), Some(ConnId(12)));
+        assert_eq!(ConnId::parse("a12"), None);
+        assert_eq!(ConnId::parse("c"), None);
+        let mut c = sample_connection("c4");
+        c.attempt = Some(AttemptId(2));
+        c.start_ns = 1_234_567_890_123_456_789;
+        c.end_ns = c.start_ns + 1_000;
+        assert_eq!((c.start(), c.end()), (None, None));
+        c.timed = true;
+        assert_eq!(c.start().as_deref(), Some("2009-02-13T23:31:30.123456Z"));
+        assert_eq!(c.end().as_deref(), Some("2009-02-13T23:31:30.123457Z"));
+        assert_eq!(c.summary(), "refused");
+        c.superseded_by = Some(ConnId(9));
+        assert_eq!(
+            c.summary(),
+            "refused (the client tried again: c9, of the same attempt, got further)"
+        );
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["id"], "c4");
+        assert_eq!(v["input"], "a \"quoted\"\npath.pcap");
+        assert_eq!(v["start"], "2009-02-13T23:31:30.123456Z");
+        assert_eq!(v["attempt"], "a2");
+        assert_eq!(v["superseded_by"], "c9");
+        assert_eq!(v["summary"], c.summary().as_str());
+        c.attempt = None;
+        c.superseded_by = None;
+        c.timed = false;
+        let v = serde_json::to_value(&c).unwrap();
+        assert!(v["attempt"].is_null() && v["superseded_by"].is_null() && v["end"].is_null());
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Connection details kept on disk once a run holds many connections, so memory stays bounded
 //! by what a person reads (addresses, verdicts, attempts), not by the capture's size.
 //!
-//! A connection's report is two parts: the head every consumer reads (addresses, times,
-//! verdict, cause, summary, attempt) and its [`ConnectionDetail`] (stages, negotiation, TLS,
-//! MCS, message sequence, network counters), about 2.5 KB of JSON and several KB in memory.
+//! A connection's report is two parts: the compact head every consumer reads (addresses,
+//! times, verdict, cause, attempt) and its [`ConnectionDetail`] (summary, stages, negotiation,
+//! TLS, MCS, message sequence, network counters), about 2.5 KB of JSON and several KB in
+//! memory.
 //! The first [`held_limit`] details of a run stay in memory; later ones are written, as
 //! compact JSON, to one unnamed temporary file (removed by the system when the process ends)
 //! and read back one at a time when a finding, a renderer or the JSON writer asks for them.
@@ -203,7 +204,13 @@ mod tests {
         });
         let mut c = crate::report::sample_connection(&format!("c{i}"));
         c.first_frame = i;
+        c.timed = i.is_multiple_of(2);
+        c.start_ns = i as i64 * 1_000_000_007;
+        c.superseded_by = i
+            .is_multiple_of(3)
+            .then_some(crate::report::ConnId(i as u32 + 1));
         c.detail = Detail::held(ConnectionDetail {
+            summary: format!("refused \"{i}\""),
             stages: vec![StageReport {
                 stage: "nla",
                 status: "failed",
@@ -232,6 +239,11 @@ mod tests {
         assert_eq!(serde_json::to_string_pretty(&batch).unwrap(), before);
         let d = batch[4].detail();
         assert_eq!(d.stages[0].frames, [4, 7]);
+        assert_eq!(d.summary, "refused \"4\"");
+        assert_eq!(
+            batch[3].summary(),
+            "refused \"3\" (the client tried again: c4, of the same attempt, got further)"
+        );
         assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
         assert_eq!(d.network.icmp[0].about, "client");
         // A second batch past the limit spills whole.

@@ -207,10 +207,14 @@ pub fn headline(report: &Report) -> String {
 /// The merged timeline: rows named by findings always, then failures, then the rest, up to
 /// [`MAX_TIMELINE_ROWS`]; returned in time order with the count of rows left out.
 pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
-    let named_conns: std::collections::HashSet<&str> = report
+    let named_conns: std::collections::HashSet<super::ConnId> = report
         .findings
         .iter()
-        .flat_map(|f| f.connections.iter().map(String::as_str))
+        .flat_map(|f| {
+            f.connections
+                .iter()
+                .filter_map(|id| super::ConnId::parse(id))
+        })
         .collect();
     let named_events: std::collections::HashSet<&str> = report
         .findings
@@ -219,7 +223,7 @@ pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
         .collect();
     let mut rows: Vec<Row> = Vec::new();
     for c in &report.connections {
-        let in_finding = named_conns.contains(c.id.as_str());
+        let in_finding = named_conns.contains(&c.id);
         rows.extend(connection_rows(c, in_finding));
     }
     for e in &report.events {
@@ -236,8 +240,8 @@ pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
 }
 
 fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
-    let start = c.start.clone().unwrap_or_default();
-    let end = c.end.clone().unwrap_or_default();
+    let start = c.start().unwrap_or_default();
+    let end = c.end().unwrap_or_default();
     let mut rows = vec![Row {
         time_ns: c.start_ns,
         time: start,
@@ -248,11 +252,15 @@ fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
     }];
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
     let what = match (c.verdict, c.failed_stage, c.cause) {
-        (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary),
+        (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary()),
         (Some(v), Some(stage), Some(cause)) => {
-            format!("{} {v} at the {stage} stage ({cause}): {}", c.id, c.summary)
+            format!(
+                "{} {v} at the {stage} stage ({cause}): {}",
+                c.id,
+                c.summary()
+            )
         }
-        (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary),
+        (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary()),
         (None, _, _) => format!("{} reached {}", c.id, c.reached.unwrap_or("nothing")),
     };
     rows.push(Row {

@@ -147,7 +147,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
             table.add_row(vec![
                 format!("{}{attempt}", c.id),
                 format!("{}\n→ {}", c.client, c.server),
-                c.start.as_deref().map(short_time).unwrap_or_default(),
+                c.start().as_deref().map(short_time).unwrap_or_default(),
                 result_cell(c),
                 ladder_line(c),
                 network_cell(c),
@@ -227,14 +227,14 @@ fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
     if report.connections.len() <= MAX_TABLE_ROWS {
         return report.connections.iter().collect();
     }
-    let named: std::collections::HashSet<&str> = report
+    let named: std::collections::HashSet<super::ConnId> = report
         .findings
         .iter()
-        .filter_map(|f| f.connections.last().map(String::as_str))
+        .filter_map(|f| f.connections.last().and_then(|id| super::ConnId::parse(id)))
         .collect();
     let mut picked: Vec<usize> = Vec::with_capacity(MAX_TABLE_ROWS);
     let rank = |c: &ConnectionReport| {
-        if named.contains(c.id.as_str()) {
+        if named.contains(&c.id) {
             0
         } else if c.verdict != Some("ok") {
             1
@@ -515,8 +515,9 @@ fn details(c: &ConnectionReport, style: Style) -> String {
             (None, _) => "not judged".into(),
         }
     );
-    out.push_str(&format!("  {}\n", c.summary));
     let detail = c.detail();
+    let summary = c.summary_of(&detail);
+    out.push_str(&format!("  {summary}\n"));
     for s in &detail.stages {
         if s.status == "not_reached" && s.note.is_none() {
             continue;
@@ -535,7 +536,7 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         };
         // The failed stage's note is the summary above: not twice.
         let note = match s.note.as_deref() {
-            Some(n) if n == c.summary || c.summary.starts_with(n) => "failed here (above)",
+            Some(n) if n == summary || summary.starts_with(n) => "failed here (above)",
             Some(n) => n,
             None => s.status,
         };
