@@ -302,7 +302,7 @@ out.append("The floor is `gen-capture --walk`: plain `read()` calls into a 2 MiB
            " crate's `Framer`, `decode_block` and `Shard::apply` on one thread (`gen-capture --stage`), without"
            " judging connections or writing a report.")
 out.append("CPU s above wall s means more than one core was busy: with `--threads 1` rdptriage does everything"
-           " on one thread; with more, one reader thread cuts the file into blocks while the others decode. The load average shows whether other"
+           " on one thread; with more, the pool cuts the next windows of the file while it decodes and judges the one before. The load average shows whether other"
            " work shared the machine; the minimum wall time is the least disturbed run.")
 out.append("tshark 4.0 keeps TLS on port 3389 as TPKT continuation data after the X.224 exchange, so"
            " `-d tcp.port==3389,tls` is what makes it dissect the TLS handshakes there (TCP sequence analysis"
