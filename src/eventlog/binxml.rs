@@ -319,21 +319,23 @@ impl Reader<'_> {
     ) -> Result<(), Decline> {
         scratch.clear();
         for node in &template.elements[element].children {
-            match node {
-                Node::Piece(Piece::Value(i)) if values.fragment(*i).is_some() => {
-                    flush_text(b, scratch);
-                    if nesting >= MAX_NESTING {
-                        return Err("BinXml values nested too deep");
-                    }
-                    let range = values.fragment(*i).unwrap_or_default();
-                    let mut inner = Values {
-                        data: self.data,
-                        items: Vec::new(),
-                    };
-                    let t = self.read_fragment(range, &mut inner)?;
-                    // A fragment's root is always rendered, whatever its dependency.
-                    self.element(&t, 0, &inner, b, scratch, nesting + 1)?;
+            if let Node::Piece(Piece::Value(i)) = node
+                && let Some(range) = values.fragment(*i)
+            {
+                flush_text(b, scratch);
+                if nesting >= MAX_NESTING {
+                    return Err("BinXml values nested too deep");
                 }
+                let mut inner = Values {
+                    data: self.data,
+                    items: Vec::new(),
+                };
+                let t = self.read_fragment(range, &mut inner)?;
+                // A fragment's root is always rendered, whatever its dependency.
+                self.element(&t, 0, &inner, b, scratch, nesting + 1)?;
+                continue;
+            }
+            match node {
                 Node::Piece(p) => write_pieces(std::slice::from_ref(p), values, scratch)?,
                 Node::Element(i) => {
                     if let Some(d) = template.elements[*i].dependency
@@ -524,13 +526,7 @@ impl Key {
             return Ok(());
         }
         raw.clear();
-        for p in &self.pieces {
-            if let Piece::Value(i) = p
-                && values.fragment(*i).is_some()
-            {
-                return Err("a BinXml value in System/EventID or System/Channel");
-            }
-        }
+        // A BinXml value here is declined by `write_value` (not a text type).
         write_pieces(&self.pieces, values, raw)?;
         push_xml_text(out, raw);
         Ok(())
