@@ -363,3 +363,31 @@ fn colour_and_progress_on_a_terminal() {
     );
     assert!(!tty.contains("\x1b[1;31m"), "{tty}");
 }
+
+/// The JSON report is written by hand for its bulk arrays (`report::pretty`) and through serde
+/// for the rest: byte for byte what `serde_json::to_writer_pretty` writes for the whole
+/// report, on every fixture and, when present, on the corpus (its events carry real-world
+/// text: user names, paths, control characters).
+#[test]
+fn json_report_is_what_serde_json_writes() {
+    let mut sets = vec![vec![PathBuf::from("fixtures")]];
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if corpus.is_dir() {
+        sets.push(vec![corpus]);
+    } else {
+        eprintln!("corpus part skipped: {} not found", corpus.display());
+    }
+    for paths in sets {
+        let report = analyze_paths(&paths, &Options::default());
+        assert!(report.events.len() > 10, "{paths:?}");
+        assert!(!report.timelines.is_empty(), "{paths:?}");
+        let mut ours = Vec::new();
+        report.write_json(&mut ours).unwrap();
+        let mut serde = serde_json::to_vec_pretty(&report).unwrap();
+        serde.push(b'\n');
+        assert!(
+            ours == serde,
+            "{paths:?}: write_json differs from serde_json"
+        );
+    }
+}

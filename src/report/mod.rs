@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod pretty;
 pub mod spill;
 mod story;
 pub mod text;
@@ -541,44 +542,64 @@ impl Report {
             )?;
             w.write_all(if last { b"\n" } else { b",\n" })
         }
-        /// An array member, its items serialized a window at a time in parallel and written
-        /// in order: memory holds one window's text, never the whole array's.
-        fn array<T: Serialize + Sync>(
+        /// An array member, its items written a window at a time in parallel (by `item`, at
+        /// depth 2) and put out in order: memory holds one window's text, never the whole
+        /// array's.
+        fn array<T: Sync>(
             w: &mut dyn std::io::Write,
             name: &str,
             items: &[T],
             last: bool,
+            item: impl Fn(&T, &mut Vec<u8>) -> std::io::Result<()> + Sync,
         ) -> std::io::Result<()> {
             const WINDOW: usize = 2048;
+            const TASK: usize = 64;
             write!(w, "  {}: ", serde_json::to_string(name)?)?;
             if items.is_empty() {
                 w.write_all(b"[]")?;
             } else {
                 w.write_all(b"[\n")?;
                 for (k, window) in items.chunks(WINDOW).enumerate() {
-                    let texts: Vec<std::io::Result<String>> =
-                        window.par_iter().map(|c| nested(c, 2)).collect();
-                    for (i, t) in texts.into_iter().enumerate() {
-                        if k > 0 || i > 0 {
-                            w.write_all(b",\n")?;
-                        }
-                        w.write_all(b"    ")?;
-                        w.write_all(t?.as_bytes())?;
+                    let texts: Vec<std::io::Result<Vec<u8>>> = window
+                        .par_chunks(TASK)
+                        .enumerate()
+                        .map(|(j, task)| {
+                            let mut out = Vec::new();
+                            for (i, c) in task.iter().enumerate() {
+                                if k > 0 || j > 0 || i > 0 {
+                                    out.extend_from_slice(b",\n");
+                                }
+                                out.extend_from_slice(b"    ");
+                                item(c, &mut out)?;
+                            }
+                            Ok(out)
+                        })
+                        .collect();
+                    for t in texts {
+                        w.write_all(&t?)?;
                     }
                 }
                 w.write_all(b"\n  ]")?;
             }
             w.write_all(if last { b"\n" } else { b",\n" })
         }
+        fn serde_item<T: Serialize>(c: &T, out: &mut Vec<u8>) -> std::io::Result<()> {
+            out.extend_from_slice(nested(c, 2)?.as_bytes());
+            Ok(())
+        }
+        fn pretty_item<T: pretty::PrettyJson>(c: &T, out: &mut Vec<u8>) -> std::io::Result<()> {
+            c.write_pretty(out, 2);
+            Ok(())
+        }
         w.write_all(b"{\n")?;
         field(w, "schema", &self.schema, false)?;
-        array(w, "inputs", &self.inputs, false)?;
-        array(w, "connections", &self.connections, false)?;
-        array(w, "events", &self.events, false)?;
-        array(w, "findings", &self.findings, false)?;
-        array(w, "warnings", &self.warnings, false)?;
-        array(w, "clock_offsets", &self.clock_offsets, false)?;
-        array(w, "timelines", &self.timelines, true)?;
+        array(w, "inputs", &self.inputs, false, serde_item)?;
+        array(w, "connections", &self.connections, false, serde_item)?;
+        array(w, "events", &self.events, false, pretty_item)?;
+        array(w, "findings", &self.findings, false, serde_item)?;
+        array(w, "warnings", &self.warnings, false, serde_item)?;
+        array(w, "clock_offsets", &self.clock_offsets, false, serde_item)?;
+        array(w, "timelines", &self.timelines, true, pretty_item)?;
         w.write_all(b"}\n")
     }
 
