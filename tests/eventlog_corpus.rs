@@ -412,10 +412,10 @@ fn gzipped_evtx_and_utf16_xml_exports_are_read() {
         .collect();
     assert_eq!(kinds, vec![("evtx", "gzip", 3), ("evtx-xml", "file", 1)]);
     let nla = r.events.iter().find(|e| e.id == 140).unwrap();
-    assert_eq!(nla.time, "2024-03-05T10:11:12.500000Z");
+    assert_eq!(&*nla.time, "2024-03-05T10:11:12.500000Z");
     assert_eq!(nla.reference(), format!("{}#7", x.display()));
     assert_eq!(
-        nla.summary,
+        &*nla.summary,
         "NLA failed for 203.0.113.7 (user name or password incorrect)"
     );
 }

@@ -265,10 +265,11 @@ pub fn read_stream(
     // Naming and summarizing each event is independent of the others: on the rayon pool, in
     // file order still.
     use rayon::prelude::*;
+    let shared: std::sync::Arc<str> = display.into();
     let events = result
         .events
         .into_par_iter()
-        .map(|e| event_report(display, e))
+        .map(|e| event_report(&shared, e))
         .collect();
     (input, events)
 }
@@ -306,7 +307,7 @@ fn decode_text(mut data: Vec<u8>) -> String {
 
 /// A catalog event as the report lists it: named, summarized, coded fields decoded. Events
 /// outside the catalog get an empty name and a summary saying so.
-pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
+pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::report::EventReport {
     let described = catalog::describe(&e);
     let (name, side, summary, decoded) = match described {
         Some(d) => (
@@ -323,16 +324,16 @@ pub fn event_report(input: &str, e: Event) -> crate::report::EventReport {
         ),
     };
     crate::report::EventReport {
-        input: input.to_string(),
+        input: input.clone(),
         record_id: e.record_id,
-        time: e.time,
+        time: e.time.into(),
         computer: e.computer,
         channel: e.channel,
         provider: e.provider,
         id: e.id,
         name,
         side,
-        summary,
+        summary: summary.into(),
         fields: {
             let mut fields = e.fields;
             fields.shrink_to_fit();

@@ -558,7 +558,7 @@ fn entries(evs: &[&EventReport]) -> Vec<TimelineEntry> {
             time: e.time.clone(),
             id: e.id,
             name: e.name,
-            event: e.reference(),
+            event: e.event_ref(),
             summary: e.summary.clone(),
         })
         .collect()
@@ -572,7 +572,7 @@ mod tests {
         EventReport {
             input: "a.evtx".into(),
             record_id: t as u64,
-            time: crate::report::rfc3339(t * 1_000_000_000),
+            time: crate::report::rfc3339(t * 1_000_000_000).into(),
             time_ns: t * 1_000_000_000,
             computer: "SRV".into(),
             channel: channel.into(),
@@ -709,7 +709,7 @@ mod tests {
         let t = build(&events);
         assert_eq!(t.len(), 2);
         for (k, tl) in t.iter().enumerate() {
-            let ids: Vec<_> = tl.events.iter().map(|e| e.event.clone()).collect();
+            let ids: Vec<_> = tl.events.iter().map(|e| e.event.to_string()).collect();
             let want = vec![format!("a.evtx#{}", 100 + k), format!("a.evtx#{}", 102 + k)];
             assert_eq!(ids, want);
             assert_eq!(tl.outcome, "nla_failed");

@@ -101,9 +101,11 @@ pub struct ClockOffset {
 /// One catalog event of a Windows event log (`eventlog::catalog`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct EventReport {
-    pub input: String,
+    /// Shared by every event of the input (and by its timeline entries).
+    pub input: std::sync::Arc<str>,
     pub record_id: u64,
-    pub time: String,
+    /// Shared with the event's timeline entry.
+    pub time: std::sync::Arc<str>,
     pub computer: String,
     pub channel: String,
     pub provider: String,
@@ -112,7 +114,8 @@ pub struct EventReport {
     pub name: &'static str,
     /// Where Windows logs it: `server`, `client` or `dc`.
     pub side: &'static str,
-    pub summary: String,
+    /// Shared with the event's timeline entry.
+    pub summary: std::sync::Arc<str>,
     pub fields: crate::eventlog::fields::Fields,
     /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
     pub decoded: crate::eventlog::fields::Fields,
@@ -126,7 +129,35 @@ pub struct EventReport {
 impl EventReport {
     /// How findings name the event: `input#record_id`.
     pub fn reference(&self) -> String {
-        format!("{}#{}", self.input, self.record_id)
+        self.event_ref().to_string()
+    }
+
+    /// The event's name in findings and timelines, without writing it out.
+    pub fn event_ref(&self) -> EventRef {
+        EventRef {
+            input: self.input.clone(),
+            record_id: self.record_id,
+        }
+    }
+}
+
+/// An event named as `input#record_id` (how timelines and findings point into `events`),
+/// written out only when printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventRef {
+    pub input: std::sync::Arc<str>,
+    pub record_id: u64,
+}
+
+impl std::fmt::Display for EventRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.input, self.record_id)
+    }
+}
+
+impl Serialize for EventRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -138,8 +169,8 @@ pub struct TimelineReport {
     pub client: Option<String>,
     pub session: Option<String>,
     pub user: Option<String>,
-    pub start: String,
-    pub end: String,
+    pub start: std::sync::Arc<str>,
+    pub end: std::sync::Arc<str>,
     /// Client-side timelines (RDPClient/Operational: `server` is the name typed, `client` the
     /// computer) end `session`, `connected`, `client_failed` or `connecting`.
     /// `session` (a session was created, or session events were seen), `nla_failed`, `logon_failed`, `authenticated`
@@ -152,12 +183,12 @@ pub struct TimelineReport {
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TimelineEntry {
-    pub time: String,
+    pub time: std::sync::Arc<str>,
     pub id: u32,
     pub name: &'static str,
     /// `input#record_id` of the event in `events`.
-    pub event: String,
-    pub summary: String,
+    pub event: EventRef,
+    pub summary: std::sync::Arc<str>,
 }
 
 /// One file (or archive member) read.

@@ -22,10 +22,16 @@ pub trait PrettyJson {
 /// Writes `s` as a JSON string, escaped as serde_json escapes: `"` `\` and the C0 controls
 /// (`\b \f \n \r \t`, others as `\u00XX` in lower-case hex); everything else as it is.
 pub fn string(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    string_contents(out, s);
+    out.push(b'"');
+}
+
+/// What [`string`] writes between the quotes.
+fn string_contents(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
-    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {
@@ -52,7 +58,6 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
         }
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 fn indent(out: &mut Vec<u8>, depth: usize) {
@@ -183,7 +188,12 @@ impl PrettyJson for TimelineEntry {
         o.str("time", &self.time);
         o.uint("id", u64::from(self.id));
         o.str("name", self.name);
-        o.str("event", &self.event);
+        let out = o.key("event");
+        out.push(b'"');
+        string_contents(out, &self.event.input);
+        out.push(b'#');
+        out.extend_from_slice(itoa::Buffer::new().format(self.event.record_id).as_bytes());
+        out.push(b'"');
         o.str("summary", &self.summary);
         o.end();
     }
@@ -237,7 +247,7 @@ mod tests {
 
     fn sample_event(activity: Option<&str>) -> EventReport {
         EventReport {
-            input: format!("dir/{HOSTILE}.evtx"),
+            input: format!("dir/{HOSTILE}.evtx").into(),
             record_id: u64::MAX,
             time: "2026-11-22T03:42:30.462911Z".into(),
             computer: HOSTILE.into(),
@@ -287,7 +297,10 @@ mod tests {
             time: "2026-11-22T03:42:30Z".into(),
             id: 131,
             name: "connection_accepted",
-            event: "a.evtx#1".into(),
+            event: crate::report::EventRef {
+                input: format!("a{HOSTILE}.evtx").into(),
+                record_id: 1,
+            },
             summary: HOSTILE.into(),
         };
         let full = TimelineReport {

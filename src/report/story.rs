@@ -292,7 +292,7 @@ fn event_row(e: &EventReport, in_finding: bool) -> Row {
     .any(|w| e.name.contains(w));
     Row {
         time_ns: e.time_ns,
-        time: e.time.clone(),
+        time: e.time.to_string(),
         source: format!(
             "{} {}#{}",
             e.computer,
