@@ -49,8 +49,20 @@ pub struct StreamResult {
     pub events: Vec<EventReport>,
 }
 
+/// With `RDPTRIAGE_PHASES` set, prints on stderr the seconds since the run's first mark and
+/// the phase just finished: where a run's time goes, without a profiler.
+pub fn phase(what: &str) {
+    static START: std::sync::OnceLock<Option<std::time::Instant>> = std::sync::OnceLock::new();
+    let start = START
+        .get_or_init(|| std::env::var_os("RDPTRIAGE_PHASES").map(|_| std::time::Instant::now()));
+    if let Some(start) = start {
+        eprintln!("{:>8.3} s  {what}", start.elapsed().as_secs_f64());
+    }
+}
+
 /// Analyses every file under `paths` into one report.
 pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
+    phase("start");
     let mut failures = Vec::new();
     let files = input::collect_files(paths, &mut failures);
     let per_file: Vec<(Vec<StreamResult>, Vec<OpenFailure>)> = files
@@ -67,6 +79,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         })
         .collect();
 
+    phase("inputs read");
     let mut report = Report {
         schema: SCHEMA,
         ..Default::default()
@@ -101,26 +114,32 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         c.id = crate::report::ConnId(u32::try_from(i + 1).unwrap_or(u32::MAX));
     }
     crate::correlate::group_attempts(&mut report.connections);
-    report.events.sort_by(|a, b| {
+    phase("merged");
+    report.events.par_sort_by(|a, b| {
         (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
     });
     // The same log given twice (an .evtx and its XML export, or two copies in a bundle) is
-    // one set of events: keep each record once, from the first input in report order.
+    // one set of events: keep each record once, from the first input in report order. Copies
+    // have the same time, so they sit in one run of equal times of the sorted list: only
+    // those runs (rare, short) are looked into.
     let keep: Vec<bool> = {
-        let mut seen = std::collections::HashSet::with_capacity(report.events.len());
-        report
-            .events
-            .iter()
-            .map(|e| {
-                seen.insert((
-                    e.computer.as_str(),
-                    e.channel.as_str(),
-                    e.record_id,
-                    e.time_ns,
-                    e.id,
-                ))
-            })
-            .collect()
+        let events = &report.events;
+        let mut keep = vec![true; events.len()];
+        let mut seen = std::collections::HashSet::new();
+        let mut from = 0;
+        while from < events.len() {
+            let time = events[from].time_ns;
+            let to = from + events[from..].partition_point(|e| e.time_ns == time);
+            if to - from > 1 {
+                seen.clear();
+                for (k, e) in events[from..to].iter().enumerate() {
+                    keep[from + k] =
+                        seen.insert((e.computer.as_str(), e.channel.as_str(), e.record_id, e.id));
+                }
+            }
+            from = to;
+        }
+        keep
     };
     let before = report.events.len();
     let mut kept = keep.into_iter();
@@ -131,7 +150,9 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             before - report.events.len()
         ));
     }
+    phase("events sorted, copies dropped");
     report.timelines = crate::eventlog::timeline::build(&report.events);
+    phase("timelines built");
     let joined = crate::correlate::join_events(&report.connections, &report.events);
     report.findings = crate::diagnose::rules::findings(
         &report.connections,
@@ -139,6 +160,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         &joined,
         &report.inputs,
     );
+    phase("joined, findings made");
     report.clock_offsets = joined.offsets;
     for input in &report.inputs {
         for w in &input.warnings {

@@ -152,6 +152,7 @@ fn main() -> ExitCode {
                 Format::Html => stdout.write_all(html::render(&report).as_bytes()),
             }
             .and_then(|_| stdout.flush());
+            rdptriage::analyze::phase("report written");
             if let Err(e) = written
                 && e.kind() != std::io::ErrorKind::BrokenPipe
             {

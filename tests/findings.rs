@@ -1497,3 +1497,44 @@ fn logon_right_and_tls_version_events_give_their_findings() {
         tls.summary
     );
 }
+
+/// The same log given twice (the `.evtx` and its Event Viewer export) is one set of events:
+/// each record kept once, from the first input in sorting order (the `.evtx`), and a warning
+/// counts the copies dropped. The findings are those of the log given once.
+#[test]
+fn the_same_log_given_twice_keeps_each_event_once() {
+    let once = analyze(&["eventlog/server-security.evtx"]);
+    let twice = analyze(&[
+        "eventlog/server-security.evtx",
+        "eventlog/server-security.xml",
+    ]);
+    assert_eq!(once.events.len(), 2);
+    let ids = |r: &Report| -> Vec<(u64, u32, String)> {
+        r.events
+            .iter()
+            .map(|e| {
+                (
+                    e.record_id,
+                    e.id,
+                    e.input.rsplit('/').next().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(ids(&twice), ids(&once));
+    assert!(
+        twice
+            .events
+            .iter()
+            .all(|e| e.input.ends_with("server-security.evtx"))
+    );
+    assert_eq!(
+        twice.warnings,
+        vec![format!(
+            "{} events were read from more than one input (the same log given twice) and are kept once",
+            once.events.len()
+        )]
+    );
+    assert!(once.warnings.is_empty(), "{:?}", once.warnings);
+    assert_eq!(twice.findings.len(), once.findings.len());
+}

@@ -131,10 +131,15 @@ struct Building {
 /// Builds the timelines of `events` (any order; several servers mixed).
 pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut order: Vec<usize> = (0..events.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (x, y) = (&events[a], &events[b]);
-        (x.time_ns, &x.input, x.record_id).cmp(&(y.time_ns, &y.input, y.record_id))
-    });
+    // The report gives its events sorted this way already.
+    if !events.is_sorted_by(|x, y| {
+        (x.time_ns, &x.input, x.record_id) <= (y.time_ns, &y.input, y.record_id)
+    }) {
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&events[a], &events[b]);
+            (x.time_ns, &x.input, x.record_id).cmp(&(y.time_ns, &y.input, y.record_id))
+        });
+    }
     // Which channels were read per server.
     let mut channels: BTreeSet<(&str, &str)> = BTreeSet::new();
     for e in events {
@@ -367,10 +372,10 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
 /// connection's events share it), within [`ACTIVITY_WINDOW_NS`] of that timeline's start.
 fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &[usize]) {
     let mut by_activity: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    let mut placed: BTreeSet<usize> = BTreeSet::new();
+    let mut placed = vec![false; events.len()];
     for (k, t) in timelines.iter().enumerate() {
         for &i in &t.events {
-            placed.insert(i);
+            placed[i] = true;
             let e = &events[i];
             if let (true, Some(a)) = (e.channel == CORE, e.activity_id.as_deref()) {
                 by_activity.entry((e.computer.as_str(), a)).or_insert(k);
@@ -379,7 +384,7 @@ fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &
     }
     for &i in order {
         let e = &events[i];
-        if e.channel != CORE || placed.contains(&i) {
+        if e.channel != CORE || placed[i] {
             continue;
         }
         let Some(a) = e.activity_id.as_deref() else {
