@@ -178,6 +178,7 @@ pub(super) fn read_chunk(
         items: Vec::new(),
     };
     let (mut id_text, mut channel_text, mut raw) = (String::new(), String::new(), String::new());
+    let mut building = Building::default();
     let live_end = (free_space_offset as usize).min(data.len());
     let mut offset = CHUNK_HEADER_BYTES;
     while offset < live_end {
@@ -218,10 +219,9 @@ pub(super) fn read_chunk(
             }
         }
         if !outside {
-            let mut b = Building::default();
-            reader.walk(&template, 0, &values, &mut b, &mut raw, 0)?;
+            reader.walk(&template, 0, &values, &mut building, &mut raw, 0)?;
             super::evtx::keep_event(
-                b.finish(),
+                building.take_event(),
                 written_ns,
                 record_id,
                 &mut out.counts,

@@ -73,6 +73,35 @@ impl Fields {
         }
     }
 
+    /// Appends a field, leaving the index unsorted until [`Fields::sort_appended`]: for a
+    /// reader that sets every field of an event before anything reads them (inserting in
+    /// order took a search per field).
+    pub fn append_unsorted(&mut self, name: &str, value: &str) {
+        let at = self.text.len() as u32;
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.index
+            .push((at, name.len() as u32, value.len() as u32));
+    }
+
+    /// Puts what [`Fields::append_unsorted`] added in name order, a name given again keeping
+    /// its last value, as [`Fields::insert`] would have.
+    pub fn sort_appended(&mut self) {
+        let text = self.text.as_bytes();
+        let name = |&(at, len, _): &(u32, u32, u32)| &text[at as usize..(at + len) as usize];
+        // Stable: the fields of one name stay in the order they were set.
+        self.index.sort_by(|a, b| byte_order(name(a), name(b)));
+        let mut kept = 0;
+        for i in 0..self.index.len() {
+            if i + 1 < self.index.len() && name(&self.index[i]) == name(&self.index[i + 1]) {
+                continue;
+            }
+            self.index[kept] = self.index[i];
+            kept += 1;
+        }
+        self.index.truncate(kept);
+    }
+
     /// Names and values in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.index
@@ -132,6 +161,34 @@ impl Serialize for Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_then_sorted_is_what_inserting_gives() {
+        let pairs = [
+            ("TargetUserName", "alice"),
+            ("IpAddress", "10.0.0.5"),
+            ("LogonType", "10"),
+            ("Empty", ""),
+            ("LogonType", "3"),
+            ("A", "1"),
+            ("LogonType", "7"),
+            ("Ünïcode", "välue"),
+            ("A", "2"),
+        ];
+        let inserted: Fields = pairs.into_iter().collect();
+        let mut appended = Fields::new();
+        for (n, v) in pairs {
+            appended.append_unsorted(n, v);
+        }
+        appended.sort_appended();
+        assert_eq!(
+            appended.iter().collect::<Vec<_>>(),
+            inserted.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(appended.get("LogonType"), Some("7"));
+        assert_eq!(appended.get("A"), Some("2"));
+        assert_eq!(appended.len(), 6);
+    }
     use std::collections::BTreeMap;
 
     #[test]

@@ -190,8 +190,12 @@ impl Building {
     /// Sets a field of the event (borrowing the value: the text buffer is kept for the next
     /// element instead of being given away and allocated again).
     fn set_field(fields: &mut Fields, name: &str, value: &str) {
-        if fields.len() >= MAX_FIELDS && !fields.contains_key(name) {
-            return;
+        // Fields are appended unsorted and sorted once the event is read (`take_event`).
+        if fields.len() >= MAX_FIELDS {
+            fields.sort_appended();
+            if fields.len() >= MAX_FIELDS && !fields.contains_key(name) {
+                return;
+            }
         }
         let mut value = value;
         if value.len() > MAX_FIELD_BYTES {
@@ -201,7 +205,7 @@ impl Building {
             }
             value = &value[..cut];
         }
-        fields.insert(name, value);
+        fields.append_unsorted(name, value);
     }
 
     pub(super) fn open(&mut self, e: &impl Tag) {
@@ -282,14 +286,29 @@ impl Building {
     }
 
     pub(super) fn finish(mut self) -> Event {
-        if let Some(t) = self.time_text.as_deref().and_then(parse_time) {
-            self.event.time_ns = t;
-            self.event.time = rfc3339(t);
-        } else if let Some(t) = self.time_text {
+        self.take_event()
+    }
+
+    /// The event read, leaving this ready for the next one with its buffers kept (the
+    /// BinXml reader reads a chunk's events with one).
+    pub(super) fn take_event(&mut self) -> Event {
+        let mut event = std::mem::take(&mut self.event);
+        event.fields.sort_appended();
+        let time_text = self.time_text.take();
+        if let Some(t) = time_text.as_deref().and_then(parse_time) {
+            event.time_ns = t;
+            event.time = rfc3339(t);
+        } else if let Some(t) = time_text {
             // Kept as written when it cannot be read as a time.
-            self.event.time = t;
+            event.time = t;
         }
-        self.event
+        self.names.clear();
+        self.path.clear();
+        self.had_child.clear();
+        self.data_name = None;
+        self.unnamed = 0;
+        self.text.clear();
+        event
     }
 }
 
