@@ -142,8 +142,13 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     }
     // Which channels were read per server.
     let mut channels: BTreeSet<(&str, &str)> = BTreeSet::new();
+    let mut last = None;
     for e in events {
-        channels.insert((e.computer.as_str(), e.channel.as_str()));
+        let pair = (e.computer.as_str(), e.channel.as_str());
+        if last != Some(pair) {
+            channels.insert(pair);
+            last = Some(pair);
+        }
     }
 
     // Each event's session id and address, read once (three passes ask), on the rayon pool.
@@ -156,9 +161,9 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     // Pass 1: session timelines. Indexes keep every pass near-linear: the last timeline per
     // (server, client, session), and the timelines per (server, session) and per (server,
     // client) in the order they start.
-    let mut last_of: HashMap<(&str, String, String), usize> = HashMap::new();
-    let mut by_session: HashMap<(&str, String), Vec<usize>> = HashMap::new();
-    let mut by_client: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    let mut last_of: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut by_session: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    let mut by_client: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         let (Some(s), Some(a)) = (&keys[i].0, &keys[i].1) else {
@@ -167,7 +172,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         if !matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_str(), a.clone(), s.clone());
+        let key = (e.computer.as_str(), a.as_str(), s.as_str());
         match last_of.get(&key).copied() {
             // A new logon (21) after a logoff starts over only when the last one ended.
             Some(k) if !(e.id == 21 && ended(&sessions[k], events)) => sessions[k].events.push(i),
@@ -182,25 +187,25 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 });
                 last_of.insert(key, k);
                 by_session
-                    .entry((e.computer.as_str(), s.clone()))
+                    .entry((e.computer.as_str(), s.as_str()))
                     .or_default()
                     .push(k);
                 by_client
-                    .entry((e.computer.as_str(), a.clone()))
+                    .entry((e.computer.as_str(), a.as_str()))
                     .or_default()
                     .push(k);
             }
         }
     }
     // Pass 2: session-only events.
-    let mut orphans: HashMap<(&str, String), usize> = HashMap::new();
+    let mut orphans: HashMap<(&str, &str), usize> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         let Some(s) = &keys[i].0 else { continue };
         if keys[i].1.is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_str(), s.clone());
+        let key = (e.computer.as_str(), s.as_str());
         let list = by_session.get(&key).map(Vec::as_slice).unwrap_or(&[]);
         // The latest session started by then, else the first starting within a minute.
         let at = list.partition_point(|&k| sessions[k].start_ns <= e.time_ns);
@@ -241,25 +246,27 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         }
     }
     // Pass 3: address-only events, cut into attempts.
-    let mut attempts: BTreeMap<(String, String), Vec<Vec<usize>>> = BTreeMap::new();
+    let mut attempts: BTreeMap<(&str, &str), Vec<Vec<usize>>> = BTreeMap::new();
     // The RdpCoreTS activity ids each attempt holds, beside `attempts` (same keys, same
     // order): matching an event to its attempt stays linear even when one attempt gathers
     // thousands of events.
-    let mut activities: HashMap<(String, String), Vec<Vec<&str>>> = HashMap::new();
+    let mut activities: HashMap<(&str, &str), Vec<Vec<&str>>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
         if keys[i].0.is_some() {
             continue;
         }
-        let Some(a) = keys[i].1.clone() else { continue };
+        let Some(a) = keys[i].1.as_deref() else {
+            continue;
+        };
         if !matches!(
             e.id,
             56 | 131 | 140 | 1149 | 4624 | 4625 | 4778 | 4779 | 4825
         ) {
             continue;
         }
-        let key = (e.computer.clone(), a);
-        let acts = activities.entry(key.clone()).or_default();
+        let key = (e.computer.as_str(), a);
+        let acts = activities.entry(key).or_default();
         let list = attempts.entry(key).or_default();
         let core_activity = (e.channel == CORE)
             .then_some(e.activity_id.as_deref())
@@ -310,7 +317,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             });
             let end_ns = events[last].time_ns;
             let list = by_client
-                .get(&(server.as_str(), client.clone()))
+                .get(&(server, client))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             let at = list.partition_point(|&k| sessions[k].start_ns < end_ns - 5_000_000_000);
@@ -334,8 +341,8 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             });
             if rdp_specific {
                 out_attempts.push(Building {
-                    server: server.clone(),
-                    client: Some(client.clone()),
+                    server: server.to_string(),
+                    client: Some(client.to_string()),
                     session: None,
                     events: attempt,
                     start_ns: first_ns,
@@ -343,7 +350,6 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             }
         }
     }
-    drop(keys);
     sessions.extend(out_attempts);
     join_by_activity(&mut sessions, events, &order);
     sessions.extend(client_attempts(events, &order));
