@@ -102,6 +102,29 @@ impl Fields {
         self.index.truncate(kept);
     }
 
+    /// A copy holding just the fields, in buffers of exactly their size (a reader fills one
+    /// `Fields` per event, then keeps this copy: no buffer grows twice, none is shrunk).
+    pub fn compacted(&self) -> Fields {
+        let live: usize = self.index.iter().map(|&(_, n, v)| (n + v) as usize).sum();
+        let mut out = Fields {
+            text: String::with_capacity(live),
+            index: Vec::with_capacity(self.index.len()),
+        };
+        for e in &self.index {
+            let at = out.text.len() as u32;
+            out.text.push_str(self.name_of(e));
+            out.text.push_str(self.value_of(e));
+            out.index.push((at, e.1, e.2));
+        }
+        out
+    }
+
+    /// Empties the fields, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.index.clear();
+    }
+
     /// Names and values in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.index
@@ -188,6 +211,16 @@ mod tests {
         assert_eq!(appended.get("LogonType"), Some("7"));
         assert_eq!(appended.get("A"), Some("2"));
         assert_eq!(appended.len(), 6);
+        let compact = appended.compacted();
+        assert_eq!(compact, inserted.compacted());
+        assert_eq!(
+            compact.iter().collect::<Vec<_>>(),
+            inserted.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(compact.text.capacity(), compact.text.len());
+        assert!(compact.text.len() < appended.text.len());
+        appended.clear();
+        assert!(appended.is_empty() && appended.text.capacity() > 0);
     }
     use std::collections::BTreeMap;
 

@@ -177,6 +177,9 @@ pub(super) struct Building {
     unnamed: usize,
     pub(super) text: String,
     time_text: Option<String>,
+    /// The event's fields as they are read, appended unsorted; the event gets a sorted,
+    /// compact copy when it is complete.
+    fields: Fields,
 }
 
 impl Building {
@@ -260,11 +263,11 @@ impl Building {
             ("System", 2, "Computer") => self.event.computer = self.text.trim().to_string(),
             ("EventData", 2, "Data") => {
                 if let Some(n) = self.data_name.take() {
-                    Self::set_field(&mut self.event.fields, &n, &self.text);
+                    Self::set_field(&mut self.fields, &n, &self.text);
                 }
             }
             ("EventData", 2, "Binary") => {
-                Self::set_field(&mut self.event.fields, "Binary", self.text.trim());
+                Self::set_field(&mut self.fields, "Binary", self.text.trim());
             }
             ("UserData", 3.., _) if leaf => {
                 let mut name = String::new();
@@ -274,7 +277,7 @@ impl Building {
                     }
                     name.push_str(self.name(i));
                 }
-                Self::set_field(&mut self.event.fields, &name, &self.text);
+                Self::set_field(&mut self.fields, &name, &self.text);
             }
             _ => {}
         }
@@ -293,7 +296,9 @@ impl Building {
     /// BinXml reader reads a chunk's events with one).
     pub(super) fn take_event(&mut self) -> Event {
         let mut event = std::mem::take(&mut self.event);
-        event.fields.sort_appended();
+        self.fields.sort_appended();
+        event.fields = self.fields.compacted();
+        self.fields.clear();
         let time_text = self.time_text.take();
         if let Some(t) = time_text.as_deref().and_then(parse_time) {
             event.time_ns = t;
