@@ -151,16 +151,23 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         ));
     }
     phase("events sorted, copies dropped");
-    report.timelines = crate::eventlog::timeline::build(&report.events);
-    phase("timelines built");
-    let joined = crate::correlate::join_events(&report.connections, &report.events);
-    report.findings = crate::diagnose::rules::findings(
-        &report.connections,
-        &report.events,
-        &joined,
-        &report.inputs,
+    // Timelines and findings are independent of each other: built side by side.
+    let (timelines, (findings, joined)) = rayon::join(
+        || crate::eventlog::timeline::build(&report.events),
+        || {
+            let joined = crate::correlate::join_events(&report.connections, &report.events);
+            let findings = crate::diagnose::rules::findings(
+                &report.connections,
+                &report.events,
+                &joined,
+                &report.inputs,
+            );
+            (findings, joined)
+        },
     );
-    phase("joined, findings made");
+    phase("timelines built, events joined, findings made");
+    report.timelines = timelines;
+    report.findings = findings;
     report.clock_offsets = joined.offsets;
     for input in &report.inputs {
         for w in &input.warnings {
