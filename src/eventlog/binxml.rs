@@ -179,6 +179,7 @@ pub(super) fn read_chunk(
     };
     let (mut id_text, mut channel_text, mut raw) = (String::new(), String::new(), String::new());
     let mut building = Building::default();
+    let mut outside_seen = OutsideTally::default();
     let live_end = (free_space_offset as usize).min(data.len());
     let mut offset = CHUNK_HEADER_BYTES;
     while offset < live_end {
@@ -214,7 +215,7 @@ pub(super) fn read_chunk(
             let id = id_text.trim().parse().unwrap_or(0);
             let channel = channel_text.trim();
             if !super::catalog::may_match(channel, id) {
-                out.counts.add_outside(channel, id);
+                outside_seen.add(channel, id, &mut out.counts);
                 outside = true;
             }
         }
@@ -233,7 +234,41 @@ pub(super) fn read_chunk(
         }
         offset += size;
     }
+    outside_seen.flush(&mut out.counts);
     Ok(out)
+}
+
+/// Records outside the catalog counted per (channel, id) while a chunk is read, merged into
+/// [`super::Counts`] at its end: a chunk holds few distinct pairs, and a short list compared
+/// in place spares the count map a lookup and an allocation per record. Past
+/// [`OutsideTally::MAX`] pairs, records go to the map directly.
+#[derive(Default)]
+struct OutsideTally {
+    pairs: Vec<(String, u32, u64)>,
+}
+
+impl OutsideTally {
+    const MAX: usize = 32;
+
+    fn add(&mut self, channel: &str, id: u32, counts: &mut super::Counts) {
+        if let Some(p) = self
+            .pairs
+            .iter_mut()
+            .find(|p| p.1 == id && p.0 == channel)
+        {
+            p.2 += 1;
+        } else if self.pairs.len() < Self::MAX {
+            self.pairs.push((channel.to_string(), id, 1));
+        } else {
+            counts.add_outside_n(channel, id, 1);
+        }
+    }
+
+    fn flush(&mut self, counts: &mut super::Counts) {
+        for (channel, id, n) in self.pairs.drain(..) {
+            counts.add_outside_n(&channel, id, n);
+        }
+    }
 }
 
 /// A chunk being read: its bytes and the templates read so far, by offset.

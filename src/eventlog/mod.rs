@@ -129,11 +129,16 @@ impl Counts {
 
     /// Counts one record known to be outside the catalog without reading it whole.
     fn add_outside(&mut self, channel: &str, id: u32) {
-        self.records += 1;
+        self.add_outside_n(channel, id, 1);
+    }
+
+    /// Counts `n` records of one channel and id known to be outside the catalog.
+    pub(super) fn add_outside_n(&mut self, channel: &str, id: u32, n: u64) {
+        self.records += n;
         match self.outside.get_mut(&(channel.to_string(), id)) {
-            Some(n) => *n += 1,
+            Some(k) => *k += n,
             None => {
-                self.outside.insert((channel.to_string(), id), 1);
+                self.outside.insert((channel.to_string(), id), n);
             }
         }
     }
