@@ -80,8 +80,7 @@ impl Fields {
         let at = self.text.len() as u32;
         self.text.push_str(name);
         self.text.push_str(value);
-        self.index
-            .push((at, name.len() as u32, value.len() as u32));
+        self.index.push((at, name.len() as u32, value.len() as u32));
     }
 
     /// Puts what [`Fields::append_unsorted`] added in name order, a name given again keeping
