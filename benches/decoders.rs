@@ -7,7 +7,11 @@
 //!   client's first TPKT and the server's first TLS flight of `cert-expired.pcap`;
 //! * `event_xml`: Event Viewer XML → normalized events → catalog (`eventlog::read_xml`) on
 //!   the fixture exports;
-//! * `evtx`: the same events from the binary `.evtx` fixtures (`eventlog::evtx::read_evtx`).
+//! * `evtx`: the same events from the binary `.evtx` fixtures (`eventlog::evtx::read_evtx`);
+//! * `event_timelines`, `event_json`: what a report does with events once read, on the
+//!   fixture logs' catalog events copied 100 times (distinct record ids, a second apart):
+//!   sessions and attempts (`eventlog::timeline::build`) and the JSON report's `events` and
+//!   `timelines` (`Report::write_json`, mostly `report::pretty`).
 //!
 //! `cargo bench --bench decoders` (about half a minute).
 
@@ -146,6 +150,37 @@ fn benches(c: &mut Criterion) {
                         .len()
                 })
                 .sum::<usize>()
+        })
+    });
+
+    // Every fixture log's catalog events, copied 100 times a second apart.
+    let base = rdptriage::analyze::analyze_paths(std::slice::from_ref(&logs), &Default::default());
+    let mut events = Vec::new();
+    for copy in 0..100i64 {
+        for e in &base.events {
+            let mut e = e.clone();
+            e.record_id += copy as u64 * 1_000_000;
+            e.time_ns += copy * 1_000_000_000;
+            events.push(e);
+        }
+    }
+    events.sort_by(|a, b| {
+        (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
+    });
+    g.throughput(Throughput::Elements(events.len() as u64));
+    g.bench_function("event_timelines", |b| {
+        b.iter(|| rdptriage::eventlog::timeline::build(black_box(&events)).len())
+    });
+    let report = rdptriage::report::Report {
+        timelines: rdptriage::eventlog::timeline::build(&events),
+        events,
+        ..Default::default()
+    };
+    g.bench_function("event_json", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(1 << 20);
+            report.write_json(&mut out).expect("write");
+            out.len()
         })
     });
     g.finish();
