@@ -134,7 +134,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
                 seen.clear();
                 for (k, e) in events[from..to].iter().enumerate() {
                     keep[from + k] =
-                        seen.insert((e.computer.as_str(), e.channel.as_str(), e.record_id, e.id));
+                        seen.insert((e.computer.as_ref(), e.channel.as_ref(), e.record_id, e.id));
                 }
             }
             from = to;

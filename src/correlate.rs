@@ -266,7 +266,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
             // One sample per connection and host, from its earliest event: a firewall logs
             // every dropped SYN (5152), and only the first is at the connection's start.
             let d = e.time_ns - conns[i].start_ns;
-            let at = first.entry((e.computer.as_str(), i)).or_insert(d);
+            let at = first.entry((e.computer.as_ref(), i)).or_insert(d);
             *at = (*at).min(d);
         }
     }
@@ -288,7 +288,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         }
     }
     let t = |e: &crate::report::EventReport| {
-        e.time_ns - offset.get(e.computer.as_str()).copied().unwrap_or(0)
+        e.time_ns - offset.get(e.computer.as_ref()).copied().unwrap_or(0)
     };
     let within = |i: usize, at: i64| {
         at >= conns[i].start_ns - EVENT_SLACK_NS
@@ -339,7 +339,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         };
         if let Some(i) = hit {
             join(&mut out, i, k);
-            let servers = host_servers.entry(e.computer.as_str()).or_default();
+            let servers = host_servers.entry(e.computer.as_ref()).or_default();
             let s = if e.side == "client" {
                 cl[i].0.clone()
             } else {
@@ -355,7 +355,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
     for (i, list) in out.by_connection.iter().enumerate() {
         for &k in list {
             if let Some(a) = events[k].activity_id.as_deref() {
-                by_activity.insert((events[k].computer.as_str(), a), i);
+                by_activity.insert((events[k].computer.as_ref(), a), i);
             }
         }
     }
@@ -367,13 +367,13 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
             continue;
         }
         if let Some(a) = e.activity_id.as_deref()
-            && let Some(&i) = by_activity.get(&(e.computer.as_str(), a))
+            && let Some(&i) = by_activity.get(&(e.computer.as_ref(), a))
         {
             join(&mut out, i, k);
             continue;
         }
         // Pass 3: by time, on a host known to be this connection's server (or client).
-        let known = host_servers.get(e.computer.as_str());
+        let known = host_servers.get(e.computer.as_ref());
         let mine = |i: usize| match known {
             Some(list) => list.contains(if e.side == "client" { &cl[i].0 } else { &sv[i] }),
             None => e.side == "client" || servers_in_run.len() == 1,

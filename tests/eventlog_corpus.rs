@@ -150,7 +150,7 @@ fn rdpcorets_sample_gives_its_nla_failures_and_skips_corrupt_records() {
     assert_eq!(first.record_id, 5281377);
     assert_eq!(first.field("IPString"), Some("43.228.99.228"));
     assert_eq!(first.time, "2018-08-02T04:32:34.436959Z");
-    assert_eq!(first.computer, "DESKTOP-1N4R894");
+    assert_eq!(&*first.computer, "DESKTOP-1N4R894");
     let second = nla.iter().find(|e| e.record_id == 5281387).unwrap();
     assert_eq!(second.field("IPString"), Some("62.170.2.215"));
     let d = catalog::describe(second).unwrap();

@@ -1359,9 +1359,9 @@ fn product_reader_gives_the_same_events_for_evtx_and_xml() -> Result<(), String>
             let what = format!("{} record {}", f.name, e.record_id);
             assert_eq!(got.record_id, e.record_id, "{what}");
             assert_eq!(got.id, u32::from(e.id), "{what}");
-            assert_eq!(got.provider, e.provider, "{what}");
-            assert_eq!(got.channel, e.channel, "{what}");
-            assert_eq!(got.computer, e.computer, "{what}");
+            assert_eq!(&*got.provider, e.provider, "{what}");
+            assert_eq!(&*got.channel, e.channel, "{what}");
+            assert_eq!(&*got.computer, e.computer, "{what}");
             assert_eq!(Some(got.time_ns), parse_time(e.time), "{what}: time");
             let fields: BTreeMap<String, String> = got
                 .fields

@@ -718,7 +718,7 @@ fn refine<'a>(
 fn event_words(ks: &[usize], events: &[EventReport]) -> Vec<String> {
     let mut groups: Vec<((&str, u32), Vec<usize>)> = Vec::new();
     for &k in ks {
-        let key = (events[k].computer.as_str(), events[k].id);
+        let key = (events[k].computer.as_ref(), events[k].id);
         match groups.iter_mut().find(|(g, _)| *g == key) {
             Some((_, list)) => list.push(k),
             None => groups.push((key, vec![k])),
@@ -1104,7 +1104,7 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             })
             .unwrap_or(rule);
         groups
-            .entry((rule, e.computer.clone(), client))
+            .entry((rule, e.computer.to_string(), client))
             .or_default()
             .push(k);
     }

@@ -46,9 +46,11 @@ pub struct Event {
     /// The same instant in nanoseconds since the Unix epoch (0 when absent or unreadable).
     #[serde(skip)]
     pub time_ns: i64,
-    pub computer: String,
-    pub channel: String,
-    pub provider: String,
+    /// Shared with the other events of the chunk that name the same computer, channel or
+    /// provider (see `xml::Building`).
+    pub computer: std::sync::Arc<str>,
+    pub channel: std::sync::Arc<str>,
+    pub provider: std::sync::Arc<str>,
     pub id: u32,
     pub record_id: u64,
     /// `System/Correlation@ActivityID`: RdpCoreTS gives all events of one connection the same.
@@ -146,7 +148,7 @@ impl Counts {
     /// Counts one event read: into the catalog (returns true) or outside it.
     fn add(&mut self, e: &Event) -> bool {
         self.records += 1;
-        let key = (e.channel.clone(), e.id);
+        let key = (e.channel.to_string(), e.id);
         if catalog::lookup(e).is_some() {
             *self.catalog.entry(key).or_default() += 1;
             true

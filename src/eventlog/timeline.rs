@@ -59,7 +59,7 @@ pub fn address(e: &EventReport) -> Option<String> {
         "ClientAddress",
     ]
     .iter()
-    .filter(|f| !(e.channel == CORE && **f == "Address"))
+    .filter(|f| !(e.channel.as_ref() == CORE && **f == "Address"))
     .find_map(|f| {
         e.fields
             .get(f)
@@ -86,7 +86,7 @@ pub fn strip_port(raw: &str) -> String {
 
 /// The session id of an event.
 fn session(e: &EventReport) -> Option<String> {
-    if e.channel != LSM {
+    if e.channel.as_ref() != LSM {
         return None;
     }
     ["SessionID", "Session", "TargetSession"]
@@ -144,7 +144,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut channels: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut last = None;
     for e in events {
-        let pair = (e.computer.as_str(), e.channel.as_str());
+        let pair = (e.computer.as_ref(), e.channel.as_ref());
         if last != Some(pair) {
             channels.insert(pair);
             last = Some(pair);
@@ -172,14 +172,14 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         if !matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_str(), a.as_str(), s.as_str());
+        let key = (e.computer.as_ref(), a.as_str(), s.as_str());
         match last_of.get(&key).copied() {
             // A new logon (21) after a logoff starts over only when the last one ended.
             Some(k) if !(e.id == 21 && ended(&sessions[k], events)) => sessions[k].events.push(i),
             _ => {
                 let k = sessions.len();
                 sessions.push(Building {
-                    server: e.computer.clone(),
+                    server: e.computer.to_string(),
                     client: Some(a.clone()),
                     session: Some(s.clone()),
                     events: vec![i],
@@ -187,11 +187,11 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 });
                 last_of.insert(key, k);
                 by_session
-                    .entry((e.computer.as_str(), s.as_str()))
+                    .entry((e.computer.as_ref(), s.as_str()))
                     .or_default()
                     .push(k);
                 by_client
-                    .entry((e.computer.as_str(), a.as_str()))
+                    .entry((e.computer.as_ref(), a.as_str()))
                     .or_default()
                     .push(k);
             }
@@ -205,7 +205,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         if keys[i].1.is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_str(), s.as_str());
+        let key = (e.computer.as_ref(), s.as_str());
         let list = by_session.get(&key).map(Vec::as_slice).unwrap_or(&[]);
         // The latest session started by then, else the first starting within a minute.
         let at = list.partition_point(|&k| sessions[k].start_ns <= e.time_ns);
@@ -236,7 +236,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             None => {
                 orphans.insert(key, sessions.len());
                 sessions.push(Building {
-                    server: e.computer.clone(),
+                    server: e.computer.to_string(),
                     client: None,
                     session: Some(s.clone()),
                     events: vec![i],
@@ -265,10 +265,10 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         ) {
             continue;
         }
-        let key = (e.computer.as_str(), a);
+        let key = (e.computer.as_ref(), a);
         let acts = activities.entry(key).or_default();
         let list = attempts.entry(key).or_default();
-        let core_activity = (e.channel == CORE)
+        let core_activity = (e.channel.as_ref() == CORE)
             .then_some(e.activity_id.as_deref())
             .flatten();
         // Two connections of one client can overlap: RdpCoreTS's activity id says which
@@ -288,7 +288,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         let new = match list.last().and_then(|l| l.last()) {
             None => true,
             Some(&last) => {
-                (e.channel == CORE && e.id == 131)
+                (e.channel.as_ref() == CORE && e.id == 131)
                     || e.time_ns - events[last].time_ns > ATTEMPT_GAP_NS
             }
         };
@@ -313,7 +313,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             let first_ns = events[attempt[0]].time_ns;
             let authenticated = attempt.iter().any(|&i| {
                 let e = &events[i];
-                (e.channel == RCM && e.id == 1149) || e.id == 4624
+                (e.channel.as_ref() == RCM && e.id == 1149) || e.id == 4624
             });
             let end_ns = events[last].time_ns;
             let list = by_client
@@ -335,7 +335,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             // Security logons of type 3 alone are not RDP evidence.
             let rdp_specific = attempt.iter().any(|&i| {
                 let e = &events[i];
-                e.channel != "Security"
+                e.channel.as_ref() != "Security"
                     || matches!(logon_type(e), Some(7 | 10 | 12))
                     || e.id >= 4778
             });
@@ -383,20 +383,20 @@ fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &
         for &i in &t.events {
             placed[i] = true;
             let e = &events[i];
-            if let (true, Some(a)) = (e.channel == CORE, e.activity_id.as_deref()) {
-                by_activity.entry((e.computer.as_str(), a)).or_insert(k);
+            if let (true, Some(a)) = (e.channel.as_ref() == CORE, e.activity_id.as_deref()) {
+                by_activity.entry((e.computer.as_ref(), a)).or_insert(k);
             }
         }
     }
     for &i in order {
         let e = &events[i];
-        if e.channel != CORE || placed[i] {
+        if e.channel.as_ref() != CORE || placed[i] {
             continue;
         }
         let Some(a) = e.activity_id.as_deref() else {
             continue;
         };
-        if let Some(&k) = by_activity.get(&(e.computer.as_str(), a))
+        if let Some(&k) = by_activity.get(&(e.computer.as_ref(), a))
             && (e.time_ns - timelines[k].start_ns).abs() <= ACTIVITY_WINDOW_NS
         {
             timelines[k].events.push(i);
@@ -420,11 +420,11 @@ fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
     let mut latest: HashMap<&str, usize> = HashMap::new();
     for &i in order {
         let e = &events[i];
-        if e.channel != CLIENT {
+        if e.channel.as_ref() != CLIENT {
             continue;
         }
         if e.id == 1024 {
-            latest.insert(e.computer.as_str(), out.len());
+            latest.insert(e.computer.as_ref(), out.len());
             out.push(Building {
                 server: e
                     .fields
@@ -432,12 +432,12 @@ fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
                     .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
                     .unwrap_or_else(|| "?".into()),
-                client: Some(e.computer.clone()),
+                client: Some(e.computer.to_string()),
                 session: None,
                 events: vec![i],
                 start_ns: e.time_ns,
             });
-        } else if let Some(&k) = latest.get(e.computer.as_str()) {
+        } else if let Some(&k) = latest.get(e.computer.as_ref()) {
             out[k].events.push(i);
         }
     }
@@ -446,11 +446,14 @@ fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
 
 /// A client attempt's outcome and notes.
 fn finish_client(evs: &[&EventReport]) -> (&'static str, Vec<String>) {
-    let has = |id: u32| evs.iter().any(|e| e.channel == CLIENT && e.id == id);
+    let has = |id: u32| {
+        evs.iter()
+            .any(|e| e.channel.as_ref() == CLIENT && e.id == id)
+    };
     let reason = evs
         .iter()
         .rev()
-        .find(|e| e.channel == CLIENT && e.id == 1026)
+        .find(|e| e.channel.as_ref() == CLIENT && e.id == 1026)
         .map(|e| {
             let raw = e.fields.get("Value").map(|v| v.trim()).unwrap_or("?");
             match e.decoded.get("Value") {
@@ -485,7 +488,7 @@ fn finish(
     channels: &BTreeSet<(&str, &str)>,
 ) -> TimelineReport {
     let evs: Vec<&EventReport> = t.events.iter().map(|&i| &events[i]).collect();
-    if evs.first().is_some_and(|e| e.channel == CLIENT) {
+    if evs.first().is_some_and(|e| e.channel.as_ref() == CLIENT) {
         let (outcome, missing) = finish_client(&evs);
         return TimelineReport {
             server: t.server,
@@ -499,7 +502,10 @@ fn finish(
             missing,
         };
     }
-    let has = |channel: &str, id: u32| evs.iter().any(|e| e.channel == channel && e.id == id);
+    let has = |channel: &str, id: u32| {
+        evs.iter()
+            .any(|e| e.channel.as_ref() == channel && e.id == id)
+    };
     let read = |channel: &str| channels.contains(&(t.server.as_str(), channel));
     let logon = has(LSM, 21) || has(LSM, 22) || has(LSM, 25);
     let accepted = has(CORE, 131);

@@ -180,6 +180,24 @@ pub(super) struct Building {
     /// The event's fields as they are read, appended unsorted; the event gets a sorted,
     /// compact copy when it is complete.
     fields: Fields,
+    /// Computer, channel and provider names given to events so far: a reader of many events
+    /// gives each the one shared copy (a chunk names a few).
+    shared: Vec<std::sync::Arc<str>>,
+}
+
+/// How many distinct names [`Building`] shares; past that each event gets its own copy.
+const SHARED_NAMES: usize = 16;
+
+/// `text` as a shared name, from `names` when it is there.
+fn shared_name(names: &mut Vec<std::sync::Arc<str>>, text: &str) -> std::sync::Arc<str> {
+    if let Some(n) = names.iter().find(|n| &***n == text) {
+        return n.clone();
+    }
+    let n: std::sync::Arc<str> = text.into();
+    if names.len() < SHARED_NAMES {
+        names.push(n.clone());
+    }
+    n
 }
 
 impl Building {
@@ -220,7 +238,7 @@ impl Building {
         match (self.name(0), depth, name) {
             ("System", 1, "Provider") => {
                 if let Some(n) = e.attr("Name") {
-                    self.event.provider = n;
+                    self.event.provider = shared_name(&mut self.shared, &n);
                 }
             }
             ("System", 1, "Correlation") => {
@@ -259,8 +277,12 @@ impl Building {
             ("System", 2, "EventRecordID") => {
                 self.event.record_id = self.text.trim().parse().unwrap_or(0)
             }
-            ("System", 2, "Channel") => self.event.channel = self.text.trim().to_string(),
-            ("System", 2, "Computer") => self.event.computer = self.text.trim().to_string(),
+            ("System", 2, "Channel") => {
+                self.event.channel = shared_name(&mut self.shared, self.text.trim())
+            }
+            ("System", 2, "Computer") => {
+                self.event.computer = shared_name(&mut self.shared, self.text.trim())
+            }
             ("EventData", 2, "Data") => {
                 if let Some(n) = self.data_name.take() {
                     Self::set_field(&mut self.fields, &n, &self.text);
@@ -584,9 +606,9 @@ mod tests {
         assert_eq!(r.counts.outside_total(), 1);
         let e = &r.events[0];
         assert_eq!(e.id, 4625);
-        assert_eq!(e.channel, "Security");
-        assert_eq!(e.provider, "Microsoft-Windows-Security-Auditing");
-        assert_eq!(e.computer, "SRV01.corp.example");
+        assert_eq!(&*e.channel, "Security");
+        assert_eq!(&*e.provider, "Microsoft-Windows-Security-Auditing");
+        assert_eq!(&*e.computer, "SRV01.corp.example");
         assert_eq!(e.record_id, 4242);
         assert_eq!(e.time, "2024-03-05T10:11:12.123456Z");
         assert_eq!(

@@ -106,9 +106,11 @@ pub struct EventReport {
     pub record_id: u64,
     /// Shared with the event's timeline entry.
     pub time: std::sync::Arc<str>,
-    pub computer: String,
-    pub channel: String,
-    pub provider: String,
+    /// The computer, channel and provider are shared by the events that name the same ones
+    /// (a log holds few).
+    pub computer: std::sync::Arc<str>,
+    pub channel: std::sync::Arc<str>,
+    pub provider: std::sync::Arc<str>,
     pub id: u32,
     /// The catalog's short name (`nla_failed`, `logon_failed`…).
     pub name: &'static str,
