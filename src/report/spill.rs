@@ -17,8 +17,8 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer};
 
@@ -47,12 +47,29 @@ pub enum Detail {
     Spilled(Spilled),
 }
 
-/// Where a spilled detail sits.
+/// Where a spilled detail sits in the process's spill file: its offset and length in one
+/// number (the offset above [`LEN_BITS`], the length below), so that a connection's head
+/// stays small. A detail too long for it (16 MiB; one is a few KB) or past the first TiB of
+/// the file stays in memory.
 #[derive(Clone, Debug)]
-pub struct Spilled {
-    file: Arc<SpillFile>,
-    offset: u64,
-    len: u32,
+pub struct Spilled(u64);
+
+/// Bits of [`Spilled`] that hold the length.
+const LEN_BITS: u32 = 24;
+
+impl Spilled {
+    fn new(offset: u64, len: usize) -> Option<Spilled> {
+        (len < 1 << LEN_BITS && offset < 1 << (64 - LEN_BITS))
+            .then_some(Spilled(offset << LEN_BITS | len as u64))
+    }
+
+    fn offset(&self) -> u64 {
+        self.0 >> LEN_BITS
+    }
+
+    fn len(&self) -> usize {
+        (self.0 & ((1 << LEN_BITS) - 1)) as usize
+    }
 }
 
 impl Detail {
@@ -76,8 +93,9 @@ impl Detail {
 
 impl Spilled {
     fn read(&self) -> Option<ConnectionDetail> {
-        let mut buf = vec![0u8; self.len as usize];
-        self.file.file.read_exact_at(&mut buf, self.offset).ok()?;
+        let file = spill_file()?;
+        let mut buf = vec![0u8; self.len()];
+        file.file.read_exact_at(&mut buf, self.offset()).ok()?;
         serde_json::from_slice(&buf).ok()
     }
 }
@@ -89,19 +107,18 @@ struct SpillFile {
     end: AtomicU64,
 }
 
-/// The process's spill file, made on first use; `None` when no temporary file can be made
-/// (then details stay in memory).
-fn spill_file() -> Option<Arc<SpillFile>> {
-    static FILE: Mutex<Option<Arc<SpillFile>>> = Mutex::new(None);
-    let mut slot = FILE.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.is_none() {
-        let file = tempfile::tempfile().ok()?;
-        *slot = Some(Arc::new(SpillFile {
+/// The process's spill file, made on first use; `None` when no temporary file could be made
+/// (then details stay in memory). Spilled details name only their offset: the file is the
+/// process's one.
+fn spill_file() -> Option<&'static SpillFile> {
+    static FILE: OnceLock<Option<SpillFile>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        tempfile::tempfile().ok().map(|file| SpillFile {
             file,
             end: AtomicU64::new(0),
-        }));
-    }
-    slot.clone()
+        })
+    })
+    .as_ref()
 }
 
 /// Settles a batch of freshly judged connections: while the run holds fewer than
@@ -136,7 +153,7 @@ fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usiz
             spans.push(None);
             continue;
         }
-        spans.push(Some((start as u64, (buf.len() - start) as u32)));
+        spans.push(Some((start as u64, buf.len() - start)));
     }
     let base = file.end.fetch_add(buf.len() as u64, Ordering::Relaxed);
     if file.file.write_all_at(&buf, base).is_err() {
@@ -144,12 +161,10 @@ fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usiz
     }
     let mut spilled = 0;
     for (c, span) in rest.iter_mut().zip(spans) {
-        if let Some((offset, len)) = span {
-            c.detail = Detail::Spilled(Spilled {
-                file: Arc::clone(&file),
-                offset: base + offset,
-                len,
-            });
+        if let Some((offset, len)) = span
+            && let Some(at) = Spilled::new(base + offset, len)
+        {
+            c.detail = Detail::Spilled(at);
             spilled += 1;
         }
     }
@@ -170,14 +185,7 @@ pub fn static_str_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static
 }
 
 fn intern(s: &str) -> &'static str {
-    static WORDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-    let mut words = WORDS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(w) = words.iter().find(|w| **w == s) {
-        return w;
-    }
-    let w: &'static str = Box::leak(s.to_owned().into_boxed_str());
-    words.push(w);
-    w
+    super::compact::intern(s)
 }
 
 #[cfg(test)]
