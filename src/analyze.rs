@@ -8,7 +8,7 @@
 //! Blocks, windows and shards are fixed sizes, never derived from the thread count, so the
 //! report is byte-identical for any `--threads`. Memory is bounded by the windows in flight,
 //! the connection tables, the per-direction payload cap and, per reported connection, its
-//! head (the detail is spilled to disk past a limit: `report::spill`).
+//! compact head of 144 bytes (the detail is spilled to disk past a limit: `report::spill`).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -220,6 +220,8 @@ pub fn analyze_capture(
     let mut last_ts: Option<i64> = None;
     let mut max_ts = i64::MIN;
     let mut side = SideTracker::default();
+    // Whether this stream's held details were trimmed (`report::spill::trim`).
+    let mut trimmed = false;
 
     // Processed blocks go back to the framer, whose next reads reuse their buffers.
     let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
@@ -278,6 +280,9 @@ pub fn analyze_capture(
             },
         );
         connections.extend(judged.unwrap_or_default());
+        if !trimmed {
+            trimmed = crate::report::spill::trim(&mut connections);
+        }
         let mut window = std::mem::replace(&mut framed, next_framed);
         if window.is_empty() {
             continue;
@@ -301,6 +306,9 @@ pub fn analyze_capture(
     let mut judged = judge_finished(&mut shards, input_name, max_ts, &mut side);
     crate::report::spill::settle(&mut judged, &opts.held_details);
     connections.extend(judged);
+    if !trimmed {
+        crate::report::spill::trim(&mut connections);
+    }
     // Unstable (no buffer of half the list): no two connections share a first frame. Were
     // two to share one, they would go by their addresses as printed, as always.
     connections.sort_unstable_by(|a, b| {
