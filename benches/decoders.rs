@@ -86,12 +86,12 @@ fn benches(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     g.throughput(Throughput::Elements(conns.len() as u64));
-    let input: std::sync::Arc<str> = "bench.pcap".into();
+    let input = rdptriage::report::compact::Name::of("bench.pcap");
     g.bench_function("judge", |b| {
         b.iter(|| {
             conns
                 .iter()
-                .map(|c| judge(black_box(c), &input, i64::MAX).detail().stages.len())
+                .map(|c| judge(black_box(c), input, i64::MAX).detail().stages.len())
                 .sum::<usize>()
         })
     });

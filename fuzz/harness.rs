@@ -202,7 +202,7 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
     for c in shard.take_finished() {
         match c.class {
             Class::Rdp => {
-                let r = judge(&c, &"fuzz".into(), now);
+                let r = judge(&c, rdptriage::report::compact::Name::of("fuzz"), now);
                 std::hint::black_box(serde_json::to_string(&r).ok());
                 n += 1;
             }

@@ -8,7 +8,7 @@
 //! Blocks, windows and shards are fixed sizes, never derived from the thread count, so the
 //! report is byte-identical for any `--threads`. Memory is bounded by the windows in flight,
 //! the connection tables, the per-direction payload cap and, per reported connection, its
-//! head (the detail is spilled to disk past a limit: `report::spill`).
+//! compact head of 144 bytes (the detail is spilled to disk past a limit: `report::spill`).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -239,8 +239,8 @@ pub fn analyze_capture(
     opts: &Options,
 ) -> StreamResult {
     let cfg = Arc::new(opts.tracker.clone());
-    // The name every connection of the capture reports, shared.
-    let input_name: Arc<str> = Arc::from(display);
+    // The name every connection of the capture reports, coded.
+    let input_name = crate::report::compact::Name::of(display);
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
     let mut stats = DecodeStats::default();
     let mut warnings = Vec::new();
@@ -249,6 +249,8 @@ pub fn analyze_capture(
     let mut last_ts: Option<i64> = None;
     let mut max_ts = i64::MIN;
     let mut side = SideTracker::default();
+    // Whether this stream's held details were trimmed (`report::spill::trim`).
+    let mut trimmed = false;
 
     // Processed blocks go back to the framer, whose next reads reuse their buffers.
     let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
@@ -295,7 +297,7 @@ pub fn analyze_capture(
                         &blocks,
                         &decoded,
                         now,
-                        &input_name,
+                        input_name,
                         &opts.held_details,
                     );
                     for block in blocks {
@@ -307,6 +309,9 @@ pub fn analyze_capture(
             },
         );
         connections.extend(judged.unwrap_or_default());
+        if !trimmed {
+            trimmed = crate::report::spill::trim(&mut connections);
+        }
         let mut window = std::mem::replace(&mut framed, next_framed);
         if window.is_empty() {
             continue;
@@ -327,12 +332,19 @@ pub fn analyze_capture(
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    let mut judged = judge_finished(&mut shards, &input_name, max_ts, &mut side);
+    let mut judged = judge_finished(&mut shards, input_name, max_ts, &mut side);
     crate::report::spill::settle(&mut judged, &opts.held_details);
     connections.extend(judged);
-    // Unstable (no buffer of half the list): no two connections share a first frame.
+    if !trimmed {
+        crate::report::spill::trim(&mut connections);
+    }
+    // Unstable (no buffer of half the list): no two connections share a first frame. Were
+    // two to share one, they would go by their addresses as printed, as always.
     connections.sort_unstable_by(|a, b| {
-        (a.first_frame, &a.client, &a.server).cmp(&(b.first_frame, &b.client, &b.server))
+        a.first_frame.cmp(&b.first_frame).then_with(|| {
+            (a.client.to_string(), a.server.to_string())
+                .cmp(&(b.client.to_string(), b.server.to_string()))
+        })
     });
     connections.shrink_to_fit();
     let (side_events, side_dropped) = side.finish(max_ts);
@@ -406,7 +418,7 @@ fn apply_window(
     window: &[Block],
     decoded: &[DecodedBlock],
     now: i64,
-    display: &Arc<str>,
+    display: crate::report::compact::Name,
     held_details: &AtomicUsize,
 ) -> Vec<ConnectionReport> {
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
@@ -440,11 +452,9 @@ fn feed_side(shards: &mut [Shard], side: &mut SideTracker) {
 /// around it (Kerberos, two minutes either side).
 fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
     const WINDOW_NS: i64 = 120_000_000_000;
-    let host = |e: &str| {
-        e.rsplit_once(':')
-            .map(|(h, _)| h.trim_matches(['[', ']']).to_string())
-            .unwrap_or_default()
-    };
+    if events.is_empty() {
+        return;
+    }
     // Events by the client that received them, so each connection looks at its own only.
     let mut by_client: std::collections::HashMap<&str, Vec<&SideEvent>> =
         std::collections::HashMap::new();
@@ -455,8 +465,8 @@ fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
         list.sort_by_key(|e| e.ts_ns);
     }
     for c in connections.iter_mut() {
-        let client = host(&c.client);
-        let server = host(&c.server);
+        let client = c.client.ip.to_string();
+        let server = c.server.ip.to_string();
         let Some(mine) = by_client.get(client.as_str()) else {
             continue;
         };
@@ -469,9 +479,9 @@ fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
                     if e.ts_ns <= c.start_ns
                         && (e.addresses.contains(&server) || e.is_failure()) =>
                 {
-                    c.dns.push((*e).clone());
+                    c.side_mut().dns.push((*e).clone());
                 }
-                "kerberos" => c.kerberos.push((*e).clone()),
+                "kerberos" => c.side_mut().kerberos.push((*e).clone()),
                 _ => {}
             }
         }
@@ -482,7 +492,7 @@ fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
 /// the side tracker.
 fn judge_finished(
     shards: &mut [Shard],
-    display: &Arc<str>,
+    display: crate::report::compact::Name,
     now: i64,
     side: &mut SideTracker,
 ) -> Vec<ConnectionReport> {

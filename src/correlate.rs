@@ -10,6 +10,10 @@
 
 use std::collections::HashMap;
 
+use std::net::IpAddr;
+
+use crate::capture::decode::Endpoint;
+use crate::report::compact::Name;
 use crate::report::{AttemptId, ConnectionReport};
 
 /// A connection belongs to the previous one's attempt when it starts within this long of
@@ -20,7 +24,7 @@ pub const ATTEMPT_GAP_NS: i64 = 120_000_000_000;
 
 /// Rank of the last stage reached, for comparing connections of one attempt.
 fn progress(c: &ConnectionReport) -> usize {
-    match c.reached {
+    match c.reached() {
         None => 0,
         Some(s) => {
             1 + super::handshake::STAGES
@@ -29,13 +33,6 @@ fn progress(c: &ConnectionReport) -> usize {
                 .unwrap_or(0)
         }
     }
-}
-
-fn host(endpoint: &str) -> &str {
-    endpoint
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or(endpoint)
 }
 
 fn cookie(c: &ConnectionReport) -> Option<String> {
@@ -53,7 +50,7 @@ fn cookie(c: &ConnectionReport) -> Option<String> {
 pub fn group_attempts(conns: &mut [ConnectionReport]) {
     let times: Vec<(i64, i64)> = conns.iter().map(|c| (c.start_ns, c.end_ns)).collect();
     // Open attempts per (input, client host, server endpoint): index of the last connection.
-    let mut open: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut open: HashMap<(Name, IpAddr, Endpoint), Vec<usize>> = HashMap::new();
     let mut attempt_of: Vec<usize> = vec![usize::MAX; conns.len()];
     let mut members: Vec<Vec<usize>> = Vec::new();
     let mut order: Vec<usize> = (0..conns.len()).collect();
@@ -64,11 +61,7 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
         cookies[i].get_or_insert_with(|| cookie(&conns[i])).clone()
     };
     for i in order {
-        let key = (
-            &*conns[i].input,
-            host(&conns[i].client),
-            conns[i].server.as_str(),
-        );
+        let key = (conns[i].input, conns[i].client.ip, conns[i].server);
         let (start, _) = times.get(i).copied().unwrap_or((0, 0));
         let mut joined = None;
         if let Some(list) = open.get(&key)
@@ -219,14 +212,11 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
     if conns.is_empty() || events.is_empty() {
         return out;
     }
-    let endpoint = |s: &str| -> (String, Option<u16>) {
-        match s.rsplit_once(':') {
-            Some((h, p)) => (h.trim_matches(['[', ']']).to_string(), p.parse().ok()),
-            None => (s.to_string(), None),
-        }
-    };
-    let cl: Vec<(String, Option<u16>)> = conns.iter().map(|c| endpoint(&c.client)).collect();
-    let sv: Vec<String> = conns.iter().map(|c| endpoint(&c.server).0).collect();
+    let cl: Vec<(String, Option<u16>)> = conns
+        .iter()
+        .map(|c| (c.client.ip.to_string(), Some(c.client.port)))
+        .collect();
+    let sv: Vec<String> = conns.iter().map(|c| c.server.ip.to_string()).collect();
     // Connections by client and by server address: an event looks at its own only.
     let mut by_client: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_server: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -382,7 +372,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         if e.id == 1057 || e.id == 1058 {
             let cert = |c: &ConnectionReport| {
                 matches!(
-                    c.cause,
+                    c.cause(),
                     Some("certificate_rejected" | "tls_alert" | "tls_aborted")
                 )
             };

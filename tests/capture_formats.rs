@@ -21,7 +21,7 @@ fn assert_handshake(r: &rdptriage::report::Report, start: &str, end: &str, rtt_m
     assert_eq!(c.server, "10.0.0.9:3389");
     assert_eq!(c.first_frame, 1);
     assert_eq!(c.last_frame, 3);
-    assert_eq!(c.reached, Some("tcp"));
+    assert_eq!(c.reached(), Some("tcp"));
     assert_eq!(stages(c)[0], ("tcp", "ok", vec![1, 2, 3]));
     assert_eq!(c.detail().network.mss_client, Some(1460));
     assert_eq!(c.detail().network.mss_server, Some(1380));
@@ -106,17 +106,17 @@ fn pcap_records_days_apart() {
         i.last_packet.as_deref(),
         Some("2023-11-20T22:13:20.000000Z")
     );
-    let got: Vec<(&str, u64, Option<&str>)> = r
+    let got: Vec<(String, u64, Option<&str>)> = r
         .connections
         .iter()
-        .map(|c| (c.client.as_str(), c.first_frame, c.cause))
+        .map(|c| (c.client.to_string(), c.first_frame, c.cause()))
         .collect();
     assert_eq!(
         got,
         [
-            ("10.1.0.5:50001", 1, Some("tcp_refused")),
-            ("10.1.0.5:50002", 3, Some("tcp_refused")),
-            ("10.1.0.5:50003", 5, Some("capture_ended")),
+            ("10.1.0.5:50001".to_string(), 1, Some("tcp_refused")),
+            ("10.1.0.5:50002".to_string(), 3, Some("tcp_refused")),
+            ("10.1.0.5:50003".to_string(), 5, Some("capture_ended")),
         ]
     );
 }
@@ -436,7 +436,7 @@ fn gzip_compressed_pcap() {
     assert_eq!(i.packets, 3);
     assert!(!i.skipped);
     let conn = only_conn(&r);
-    assert_eq!(*conn.input, *i.path);
+    assert_eq!(conn.input(), i.path);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
 }
 
@@ -495,9 +495,9 @@ fn zip_members_each_listed() {
         .map(|c| {
             (
                 c.id.to_string(),
-                c.input.to_string(),
-                c.client.clone(),
-                c.cause,
+                c.input().to_string(),
+                c.client.to_string(),
+                c.cause(),
             )
         })
         .collect();
@@ -580,7 +580,7 @@ fn folders_walked_recursively_in_sorted_order() {
         })
         .collect();
     assert_eq!(rel, ["C.pcap", "a/y/x.pcap", "a/z.pcap", "a.txt", "b.pcap"]);
-    let clients: Vec<&str> = r.connections.iter().map(|c| c.client.as_str()).collect();
+    let clients: Vec<String> = r.connections.iter().map(|c| c.client.to_string()).collect();
     assert_eq!(
         clients,
         ["10.0.0.5:1", "10.0.0.5:2", "10.0.0.5:3", "10.0.0.5:4"]
@@ -687,7 +687,7 @@ fn zip_inside_zip() {
         (i.kind.as_str(), i.container.as_str(), i.packets),
         ("pcap", "zip/zip", 3)
     );
-    assert_eq!(*only_conn(&r).input, *i.path);
+    assert_eq!(only_conn(&r).input(), i.path);
 }
 
 /// Frames are indexed inside the read buffers, never copied, and blocks end where a buffer
@@ -727,10 +727,10 @@ fn blocks_cut_inside_records_give_the_same_report_plain_and_gzipped() {
             .iter()
             .map(|c| {
                 (
-                    c.client.clone(),
+                    c.client.to_string(),
                     c.first_frame,
                     c.last_frame,
-                    c.verdict,
+                    c.verdict(),
                     c.detail().network.client.payload_bytes
                         + c.detail().network.server.payload_bytes,
                 )

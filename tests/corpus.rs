@@ -108,10 +108,10 @@ fn tcp_scan_gives_tcp_refused() {
     let c = only_connection(&r);
     assert_eq!(c.client, "192.168.1.178:43067");
     assert_eq!(c.server, "192.168.1.2:3389");
-    assert_eq!(c.verdict, Some("failed"));
-    assert_eq!(c.cause, Some("tcp_refused"));
-    assert_eq!(c.failed_stage, Some("tcp"));
-    assert_eq!(c.reached, None);
+    assert_eq!(c.verdict(), Some("failed"));
+    assert_eq!(c.cause(), Some("tcp_refused"));
+    assert_eq!(c.failed_stage(), Some("tcp"));
+    assert_eq!(c.reached(), None);
     assert_eq!(c.detail().stages[0].stage, "tcp");
     assert_eq!(c.detail().stages[0].status, "failed");
     assert_eq!(c.detail().stages[0].frames, vec![17, 18]);
@@ -135,8 +135,8 @@ fn synscan_gives_tcp_no_answer() {
     for (c, (port, frame)) in r.connections.iter().zip([(36050, 18), (36051, 21)]) {
         assert_eq!(c.client, format!("172.16.0.8:{port}"));
         assert_eq!(c.server, "64.13.134.52:3389");
-        assert_eq!(c.cause, Some("tcp_no_answer"));
-        assert_eq!(c.verdict, Some("failed"));
+        assert_eq!(c.cause(), Some("tcp_no_answer"));
+        assert_eq!(c.verdict(), Some("failed"));
         assert_eq!(c.first_frame, frame);
         assert_eq!(c.detail().stages[0].frames, vec![frame]);
         assert_eq!(c.detail().network.syn_retries, 0);
@@ -175,8 +175,8 @@ fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
     assert_eq!(n.rtt_ms, Some(0.419));
     assert_eq!(c.detail().stages[0].frames, vec![1, 2, 3]);
     // XP RDC 5.1 to Server 2003, Standard RDP Security, "full logon/logoff" (MANIFEST.md).
-    assert_eq!(c.reached, Some("session"));
-    assert_eq!(c.verdict, Some("ok"));
+    assert_eq!(c.reached(), Some("session"));
+    assert_eq!(c.verdict(), Some("ok"));
 }
 
 /// Duplicated packets (rdp-no-cookie-mstshash: "every packet is duplicated") and repeated

@@ -172,9 +172,9 @@ fn ladder_verdicts_match_the_corpus_descriptions() {
     for &(rel, i, verdict, cause, reached) in LADDER {
         let Some(r) = analyze(rel) else { continue };
         let c = &r.connections[i];
-        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.cause, cause, "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.verdict(), Some(verdict), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.cause(), cause, "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.reached(), Some(reached), "{rel} #{i}: {}", c.summary());
     }
 }
 
@@ -356,8 +356,8 @@ fn invalid_length_is_read_without_a_crash() {
         return;
     };
     let c = &r.connections[0];
-    assert_eq!(c.cause, None);
-    assert_eq!(c.failed_stage, Some("x224"));
+    assert_eq!(c.cause(), None);
+    assert_eq!(c.failed_stage(), Some("x224"));
     assert_eq!(
         neg(c, "problems"),
         serde_json::json!(["negotiation data length field is 0, not 8"])

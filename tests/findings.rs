@@ -243,7 +243,7 @@ fn dropped_syns_with_the_firewall_s_5152s_are_a_firewall_drop() {
     let f = &r.findings[0];
     // The capture alone says tcp_no_answer; the 5152s name the firewall.
     assert_eq!(f.cause, "firewall_blocked");
-    assert_eq!(r.connections[0].cause, Some("tcp_no_answer"));
+    assert_eq!(r.connections[0].cause(), Some("tcp_no_answer"));
     assert_eq!(f.severity, "error");
     assert_eq!(f.confidence, "high");
     assert_eq!(f.connections, ["c1"]);
@@ -299,7 +299,7 @@ fn reset_after_the_client_hello_with_schannel_36870_is_the_private_key() {
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
     assert_eq!(f.cause, "private_key_inaccessible");
-    assert_eq!(r.connections[0].cause, Some("tls_aborted"));
+    assert_eq!(r.connections[0].cause(), Some("tls_aborted"));
     assert_eq!(f.severity, "error");
     assert_eq!(f.confidence, "high");
     assert_eq!(f.connections, ["c1"]);
@@ -660,8 +660,8 @@ fn kdc_skew_error_beside_a_failed_nla_is_clock_skew() {
     assert_eq!(f.confidence, "high");
     assert_eq!(f.connections, ["c1", "c2"]);
     assert!(f.events.is_empty());
-    assert_eq!(r.connections[1].cause, Some("nla_failure"));
-    let k = &r.connections[0].kerberos[0];
+    assert_eq!(r.connections[1].cause(), Some("nla_failure"));
+    let k = &r.connections[0].kerberos()[0];
     assert_eq!(
         (k.frame, k.skew_s, k.skew_from),
         (1, Some(1050.0), Some("client_time"))
@@ -722,7 +722,10 @@ fn a_skew_error_whose_clocks_agree_is_doubted() {
         "{:#?}",
         f.evidence
     );
-    assert_eq!(r.connections[0].kerberos[0].skew_from, Some("capture_time"));
+    assert_eq!(
+        r.connections[0].kerberos()[0].skew_from,
+        Some("capture_time")
+    );
 }
 
 #[test]

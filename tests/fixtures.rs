@@ -143,7 +143,7 @@ fn every_fixture_gets_its_verdict() {
     for &(name, verdict, cause, reached, failed) in table {
         let c = one(name);
         assert_eq!(
-            (c.verdict, c.cause, c.reached, c.failed_stage),
+            (c.verdict(), c.cause(), c.reached(), c.failed_stage()),
             (Some(verdict), cause, reached, failed),
             "{name}: {}",
             c.summary()
@@ -158,7 +158,7 @@ fn refused_port() {
     let r = analyze("tcp-refused.pcap");
     assert_eq!(r.connections.len(), 2);
     for (c, (syn, rst)) in r.connections.iter().zip([(1, 2), (3, 4)]) {
-        assert_eq!(c.cause, Some("tcp_refused"));
+        assert_eq!(c.cause(), Some("tcp_refused"));
         assert_eq!(stage(c, "tcp"), ("failed", vec![syn, rst]));
         assert_eq!(
             (c.detail().network.reset_by, c.detail().network.reset_frame),
@@ -244,7 +244,7 @@ fn standard_rdp_security_session() {
         (Some("client"), Some(64))
     );
     assert_eq!(
-        c.confidence,
+        c.confidence(),
         Some("medium"),
         "the session stage is inferred from PDU counts"
     );
@@ -264,7 +264,7 @@ fn server_requires_nla() {
         json!(["SSL"])
     );
     assert_eq!(stage(&c, "x224"), ("failed", vec![4, 6]));
-    assert_eq!(c.confidence, Some("high"));
+    assert_eq!(c.confidence(), Some("high"));
     assert_eq!(
         (c.detail().network.closed_by, c.detail().network.close_frame),
         (Some("client"), Some(8))
@@ -316,7 +316,7 @@ fn expired_certificate() {
         c.summary()
     );
     assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10, 12, 13, 14]));
-    assert_eq!(c.confidence, Some("medium"));
+    assert_eq!(c.confidence(), Some("medium"));
 }
 
 /// cert-name-mismatch: the certificate (frame 10) is for wrong-name.rdptriage.test, issued by
@@ -346,7 +346,7 @@ fn wrong_password_is_an_nla_failure() {
     let r = analyze("nla-wrong-password.pcap");
     assert_eq!(r.connections.len(), 2);
     for (c, (fin, rst)) in r.connections.iter().zip([(17, 19), (40, 42)]) {
-        assert_eq!(c.cause, Some("nla_failure"), "{}", c.summary());
+        assert_eq!(c.cause(), Some("nla_failure"), "{}", c.summary());
         assert_eq!(field(&c.detail().negotiation, &["selected"]), "HYBRID");
         assert_eq!(
             field(&c.detail().negotiation, &["requested"]),
@@ -406,7 +406,7 @@ fn tls_alerts_name_sender_and_description() {
             "{name}"
         );
         assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10]), "{name}");
-        assert_eq!(c.confidence, Some("high"));
+        assert_eq!(c.confidence(), Some("high"));
     }
 }
 

@@ -25,13 +25,13 @@ fn cert_expired() -> Vec<u8> {
 }
 
 fn assert_cert_expired_connection(c: &ConnectionReport, input: &str) {
-    assert_eq!(&*c.input, input);
+    assert_eq!(c.input(), input);
     assert_eq!(
-        (c.client.as_str(), c.server.as_str()),
+        (c.client.to_string().as_str(), c.server.to_string().as_str()),
         ("10.99.1.2:53850", "10.99.2.2:3389")
     );
     assert_eq!(
-        (c.verdict, c.failed_stage, c.cause),
+        (c.verdict(), c.failed_stage(), c.cause()),
         (Some("failed"), Some("tls"), Some("certificate_rejected"))
     );
 }
@@ -551,7 +551,7 @@ fn hundred_thousand_connections() {
     );
     assert_eq!(r.connections.len(), N);
     let causes: std::collections::BTreeSet<Option<&str>> =
-        r.connections.iter().map(|c| c.cause).collect();
+        r.connections.iter().map(|c| c.cause()).collect();
     assert_eq!(causes, [Some("tcp_refused")].into_iter().collect());
     assert_eq!(
         (
@@ -640,7 +640,7 @@ fn syn_flood() {
         .iter()
         .filter(|c| c.client != "10.99.1.2:53850")
     {
-        *causes.entry(c.cause).or_insert(0) += 1;
+        *causes.entry(c.cause()).or_insert(0) += 1;
     }
     assert_eq!(
         causes,

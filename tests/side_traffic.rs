@@ -140,11 +140,11 @@ fn dns_and_kerberos_around_a_connection() {
     let r = analyze(&[path]);
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
-    assert_eq!(c.cause, Some("tcp_refused"));
+    assert_eq!(c.cause(), Some("tcp_refused"));
 
     // The failed lookup and the one that named the server; not the later unanswered one.
     let dns: Vec<_> = c
-        .dns
+        .dns()
         .iter()
         .map(|e| {
             (
@@ -162,11 +162,11 @@ fn dns_and_kerberos_around_a_connection() {
             (3, Some(4), Some("rdp.corp.example"), "NOERROR"),
         ]
     );
-    assert_eq!(c.dns[1].addresses, vec!["10.0.0.9".to_string()]);
-    assert_eq!(c.dns[0].client, "10.0.0.5");
+    assert_eq!(c.dns()[1].addresses, vec!["10.0.0.9".to_string()]);
+    assert_eq!(c.dns()[0].client, "10.0.0.5");
 
-    assert_eq!(c.kerberos.len(), 1);
-    let k = &c.kerberos[0];
+    assert_eq!(c.kerberos().len(), 1);
+    let k = &c.kerberos()[0];
     assert_eq!(
         (k.frame, k.code, k.result.as_str()),
         (5, Some(37), "KRB_AP_ERR_SKEW")
@@ -273,10 +273,10 @@ fn credssp_in_clear_names_the_error_code() {
     let r = analyze(&[path]);
     let c = &r.connections[0];
     assert_eq!(
-        (c.cause, c.failed_stage, c.reached),
+        (c.cause(), c.failed_stage(), c.reached()),
         (Some("nla_failure"), Some("nla"), Some("x224"))
     );
-    assert_eq!(c.confidence, Some("high"));
+    assert_eq!(c.confidence(), Some("high"));
     let detail = c.detail();
     let nla = detail.stages.iter().find(|s| s.stage == "nla").unwrap();
     assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);

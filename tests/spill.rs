@@ -1,6 +1,7 @@
 //! Spilled connection details (`report::spill`) give the same report as held ones: every
 //! format, on every fixture and, where present, the shared corpus, with
-//! `RDPTRIAGE_HOLD_DETAILS=0` (everything spilled) against the default (everything held).
+//! `RDPTRIAGE_HOLD_DETAILS=0` (everything spilled) against the default (everything held), and
+//! with a limit of one, where a capture of two connections has its held details trimmed.
 
 use std::path::Path;
 use std::process::Command;
@@ -72,4 +73,28 @@ fn spilled_details_report_the_same_on_the_corpus() {
     }
     let n = same_either_way(corpus);
     assert!(n > 0, "the corpus's captures hold RDP connections");
+}
+
+/// A capture of more connections than a run may hold is a large one: its held details are
+/// trimmed to a quarter of the limit (`report::spill::trim`), here to none with a limit of
+/// one, and the report stays the same.
+#[test]
+fn trimmed_details_report_the_same() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/captures");
+    for capture in ["nla-wrong-password.pcap", "tcp-refused.pcap"] {
+        let input = format!("{fixtures}/{capture}");
+        for format in ["json", "jsonl", "text", "md", "html"] {
+            let args = ["analyze", "--format", format, &input];
+            let held = run(&args, None);
+            let trimmed = run(&args, Some("1"));
+            assert!(
+                held == trimmed,
+                "{capture} --format {format}: trimmed output differs from held output"
+            );
+            if format == "json" {
+                let v: serde_json::Value = serde_json::from_slice(&held).expect("json");
+                assert_eq!(v["connections"].as_array().map_or(0, |a| a.len()), 2);
+            }
+        }
+    }
 }

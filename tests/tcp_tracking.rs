@@ -34,10 +34,10 @@ fn conn_of<'a>(r: &'a Report, client: &str) -> &'a ConnectionReport {
 }
 
 fn assert_tcp_failed(c: &ConnectionReport, cause: &str, frames: Vec<u64>) {
-    assert_eq!(c.verdict, Some("failed"));
-    assert_eq!(c.cause, Some(cause));
-    assert_eq!(c.failed_stage, Some("tcp"));
-    assert_eq!(c.reached, None);
+    assert_eq!(c.verdict(), Some("failed"));
+    assert_eq!(c.cause(), Some(cause));
+    assert_eq!(c.failed_stage(), Some("tcp"));
+    assert_eq!(c.reached(), None);
     assert_eq!(stages(c)[0], ("tcp", "failed", frames));
     assert_eq!(later_statuses(c), ["not_reached"; 5]);
 }
@@ -109,12 +109,12 @@ fn single_syn_capture_ended_vs_no_answer() {
         }
         let r = run("lastsyn.pcap", &segs);
         let conn = conn_of(&r, CLIENT);
-        assert_eq!(conn.cause, Some(cause), "SYN then {after} ns");
+        assert_eq!(conn.cause(), Some(cause), "SYN then {after} ns");
         assert_eq!(conn.detail().network.syn_retries, 0);
         if cause == "capture_ended" {
-            assert_eq!(conn.verdict, Some("incomplete"));
-            assert_eq!(conn.failed_stage, None);
-            assert_eq!(conn.reached, None);
+            assert_eq!(conn.verdict(), Some("incomplete"));
+            assert_eq!(conn.failed_stage(), None);
+            assert_eq!(conn.reached(), None);
             assert_eq!(stages(conn)[0], ("tcp", "unknown", vec![4]));
         } else {
             assert_tcp_failed(conn, "tcp_no_answer", vec![4]);
@@ -274,7 +274,7 @@ fn syn_retry_same_isn_is_one_connection() {
     assert_eq!(conn.detail().network.syn_retries, 1);
     assert_eq!(conn.detail().network.synack_retries, 1);
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 3, 5]));
-    assert_eq!(conn.reached, Some("tcp"));
+    assert_eq!(conn.reached(), Some("tcp"));
     assert_eq!(conn.detail().network.rtt_ms, Some(20.0));
     assert_eq!(conn.detail().network.retransmissions, 0);
     assert_eq!(
@@ -304,7 +304,7 @@ fn mid_stream_roles_from_rdp_port() {
     assert!(conn.detail().network.mid_stream);
     assert_eq!(conn.detail().network.roles_from, "rdp_port");
     assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1]));
-    assert_eq!(conn.reached, Some("tcp"));
+    assert_eq!(conn.reached(), Some("tcp"));
     assert_eq!(
         (
             conn.detail().network.server.payload_bytes,

@@ -35,6 +35,42 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+/// `10.0.0.5:50123` or `[fe80::1]:3389`, as [`Endpoint`] prints.
+impl std::str::FromStr for Endpoint {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(s: &str) -> Result<Endpoint, Self::Err> {
+        let a: std::net::SocketAddr = s.parse()?;
+        Ok(Endpoint {
+            ip: a.ip(),
+            port: a.port(),
+        })
+    }
+}
+
+/// An endpoint equals the text it prints as (tests and callers compare with `"10.0.0.5:1"`).
+impl PartialEq<str> for Endpoint {
+    fn eq(&self, other: &str) -> bool {
+        use std::fmt::Write;
+        // The longest endpoint, `[ffff:…:ffff]:65535`, is 47 bytes.
+        let mut buf = String::with_capacity(48);
+        let _ = write!(buf, "{self}");
+        buf == other
+    }
+}
+
+impl PartialEq<&str> for Endpoint {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<String> for Endpoint {
+    fn eq(&self, other: &String) -> bool {
+        *self == *other.as_str()
+    }
+}
+
 /// TCP flag bits (RFC 9293 §3.1).
 pub mod tcp_flags {
     pub const FIN: u8 = 0x01;

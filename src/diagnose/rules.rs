@@ -520,11 +520,9 @@ fn shift(level: &str, by: i32) -> &'static str {
     LEVELS[(at + by).clamp(0, 2) as usize]
 }
 
-fn host(endpoint: &str) -> &str {
-    endpoint
-        .rsplit_once(':')
-        .map(|(h, _)| h.trim_matches(['[', ']']))
-        .unwrap_or(endpoint)
+/// An endpoint's address, as the report prints it (`10.0.0.5`, `fe80::1`).
+fn host(endpoint: &crate::capture::decode::Endpoint) -> String {
+    endpoint.ip.to_string()
 }
 
 fn frames(list: &[u64]) -> String {
@@ -554,7 +552,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     let detail = c.detail();
     let n = &detail.network;
     // SYNs retransmitted before the answer (an unanswered SYN is the failed stage's line).
-    if c.reached.is_some()
+    if c.reached().is_some()
         && n.syn_retries > 0
         && let Some(s) = detail.stages.iter().find(|s| s.stage == "tcp")
     {
@@ -654,7 +652,7 @@ fn side_lines(conns: &[ConnectionReport], members: &[usize]) -> Vec<String> {
     let mut seen: Vec<(&str, u64)> = Vec::new();
     let mut out = Vec::new();
     for &i in members {
-        for e in conns[i].dns.iter().chain(&conns[i].kerberos) {
+        for e in conns[i].dns().iter().chain(conns[i].kerberos()) {
             if seen.contains(&(e.kind, e.frame)) {
                 continue;
             }
@@ -669,7 +667,7 @@ fn side_lines(conns: &[ConnectionReport], members: &[usize]) -> Vec<String> {
 }
 
 fn progress(c: &ConnectionReport) -> usize {
-    c.reached
+    c.reached()
         .and_then(|s| crate::handshake::STAGES.iter().position(|x| *x == s))
         .map(|p| p + 1)
         .unwrap_or(0)
@@ -769,7 +767,7 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
         f.connections
             .last()
             .and_then(|id| named(id))
-            .map(|c| c.server.clone())
+            .map(|c| c.server.to_string())
     };
     let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -799,8 +797,8 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
                 .unwrap_or(u64::MAX)
         });
         let span: Vec<&ConnectionReport> = conn_ids.iter().filter_map(|id| named(id)).collect();
-        let clients: std::collections::BTreeSet<&str> =
-            span.iter().map(|c| host(&c.client)).collect();
+        let clients: std::collections::BTreeSet<std::net::IpAddr> =
+            span.iter().map(|c| c.client.ip).collect();
         let start = span
             .iter()
             .filter_map(|c| c.start())
@@ -900,7 +898,7 @@ fn attempt_findings(
         }
     }
     for (attempt, members) in &attempts {
-        if members.iter().any(|&i| conns[i].verdict == Some("ok")) {
+        if members.iter().any(|&i| conns[i].verdict() == Some("ok")) {
             continue;
         }
         // The connection that got furthest (the last of those), not superseded.
@@ -913,7 +911,7 @@ fn attempt_findings(
         };
         let c = &conns[best];
         // An unfinished connection (`incomplete`) is not a failure: the table shows it.
-        let (Some(verdict @ "failed"), Some(cause)) = (c.verdict, c.cause) else {
+        let (Some(verdict @ "failed"), Some(cause)) = (c.verdict(), c.cause()) else {
             continue;
         };
         let rule = RULES.iter().find(|r| r.cause == cause);
@@ -923,10 +921,10 @@ fn attempt_findings(
             .collect();
         evs.sort_unstable();
         evs.dedup();
-        let mut confidence = c.confidence.unwrap_or("low");
+        let mut confidence = c.confidence().unwrap_or("low");
         let kerberos: Vec<&SideEvent> = members
             .iter()
-            .flat_map(|&i| conns[i].kerberos.iter())
+            .flat_map(|&i| conns[i].kerberos().iter())
             .collect();
         let refined = refine(cause, &evs, events, &kerberos);
         let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
@@ -974,7 +972,7 @@ fn attempt_findings(
         let many = members.len() > 1;
         let mut evidence = Vec::new();
         for &i in members {
-            if many && i != best && conns[i].cause == c.cause {
+            if many && i != best && conns[i].cause() == c.cause() {
                 // The other tries of the attempt, one line each.
                 evidence.push(format!(
                     "{} (same attempt, same cause): {}",
@@ -995,13 +993,13 @@ fn attempt_findings(
         evidence.extend(contradicting.iter().cloned());
         let (remediation, collect_next) = match (&refined, rule) {
             (Some(p), _) => remedy(p.rule.knowledge),
-            (None, Some(r)) if c.cause == Some("certificate_rejected") => {
+            (None, Some(r)) if c.cause() == Some("certificate_rejected") => {
                 remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
             }
             (None, Some(r)) => remedy(r.knowledge),
             (None, None) => remedy(""),
         };
-        let stage = c.failed_stage.unwrap_or("?");
+        let stage = c.failed_stage().unwrap_or("?");
         let tries = if many {
             format!(" ({} connections)", members.len())
         } else {
@@ -1237,10 +1235,10 @@ fn side_findings(
     let mut out = Vec::new();
     let attached = |input: &str, frame: u64| {
         conns.iter().any(|c| {
-            &*c.input == input
-                && c.kerberos
+            c.input() == input
+                && c.kerberos()
                     .iter()
-                    .chain(c.dns.iter())
+                    .chain(c.dns().iter())
                     .any(|e| e.frame == frame)
         })
     };
@@ -1302,9 +1300,10 @@ fn side_findings(
         for d in input.side_failures.iter().filter(|d| d.kind == "dns") {
             let Some(name) = d.name.clone() else { continue };
             // A connection from that client soon after: the lookup did not stop it.
+            let client: Option<std::net::IpAddr> = d.client.parse().ok();
             let connected = conns.iter().any(|c| {
-                *c.input == *input.path
-                    && host(&c.client) == d.client
+                c.input() == input.path
+                    && Some(c.client.ip) == client
                     && c.start_ns >= d.ts_ns
                     && c.start_ns - d.ts_ns <= SIDE_WINDOW_NS
             });

@@ -16,6 +16,7 @@ pub mod side;
 pub mod tls;
 pub mod x224;
 
+use crate::report::compact::{Name, Word};
 use crate::report::spill::Detail;
 use crate::report::{
     ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport,
@@ -32,12 +33,8 @@ pub const STAGES: [&str; 6] = ["tcp", "x224", "tls", "nla", "mcs", "session"];
 pub const NO_ANSWER_AFTER_NS: i64 = 3_000_000_000;
 
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
-/// `input` is the capture's name, shared by all its connections.
-pub fn judge(
-    conn: &Connection,
-    input: &std::sync::Arc<str>,
-    capture_end_ns: i64,
-) -> ConnectionReport {
+/// `input` is the capture's name.
+pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionReport {
     let network = network_report(conn);
     let mut stages = Vec::with_capacity(STAGES.len());
     let mut verdict = None;
@@ -194,26 +191,25 @@ pub fn judge(
 
     ConnectionReport {
         id: crate::report::ConnId(0),
-        input: std::sync::Arc::clone(input),
-        transport: "tcp",
-        client: conn.client.to_string(),
-        server: conn.server.to_string(),
+        input,
+        transport: Word::of(Some("tcp")),
+        client: conn.client,
+        server: conn.server,
         first_frame: conn.first.frame,
         last_frame: conn.last.frame,
         timed: true,
-        verdict,
-        reached,
-        failed_stage,
-        cause,
-        confidence: confidence(verdict, failed_stage, reached, &stages),
+        verdict: Word::of(verdict),
+        reached: Word::of(reached),
+        failed_stage: Word::of(failed_stage),
+        cause: Word::of(cause),
+        confidence: Word::of(confidence(verdict, failed_stage, reached, &stages)),
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
-        dns: Vec::new(),
-        kerberos: Vec::new(),
+        side: None,
         detail: Detail::held(ConnectionDetail {
             summary,
             stages,

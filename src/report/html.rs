@@ -172,19 +172,19 @@ fn diagrams(report: &Report, out: &mut String) {
     }
     out.push_str("<h2>Handshakes that failed</h2>\n");
     for c in failed.iter().take(MAX_DIAGRAMS) {
-        let verdict = c.verdict.unwrap_or("incomplete");
+        let verdict = c.verdict().unwrap_or("incomplete");
         out.push_str(&format!(
             "<h3 id=\"{id}\">{id} <code>{}</code> → <code>{}</code> <span class=\"badge {v}\">{v}</span> <code>{}</code></h3>\n",
-            esc(&c.client),
-            esc(&c.server),
-            esc(c.cause.unwrap_or("")),
+            esc(&c.client.to_string()),
+            esc(&c.server.to_string()),
+            esc(c.cause().unwrap_or("")),
             id = esc(&c.id.to_string()),
             v = esc(verdict),
         ));
         out.push_str(&format!(
             "<p>{} <span class=\"muted\">({})</span></p>\n<div class=\"stages\">",
             esc(&c.summary()),
-            esc(&c.input)
+            esc(c.input())
         ));
         for s in c
             .detail()
@@ -237,7 +237,7 @@ fn ladder_svg(c: &ConnectionReport) -> String {
     ] {
         s.push_str(&format!(
             "<text x=\"{x}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">{who}</text>\n<text x=\"{x}\" y=\"36\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6673\">{}</text>\n<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#9aa5b1\" stroke-width=\"2\"/>\n",
-            esc(addr),
+            esc(&addr.to_string()),
             TOP - 12.0,
             height - 8.0
         ));
@@ -316,7 +316,7 @@ fn ladder_svg(c: &ConnectionReport) -> String {
                 "<text x=\"{}\" y=\"{}\" font-size=\"13\" font-weight=\"700\" fill=\"#c62828\">✗ {}</text>\n",
                 SERVER_X + 14.0,
                 y + 4.0,
-                esc(c.cause.unwrap_or("break"))
+                esc(c.cause().unwrap_or("break"))
             ));
         }
         s.push_str("</g>\n");
@@ -366,18 +366,18 @@ fn connections(report: &Report, out: &mut String) {
         report.connections.len()
     ));
     for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
-        let verdict = c.verdict.unwrap_or("not judged");
-        let id = if c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none() {
+        let verdict = c.verdict().unwrap_or("not judged");
+        let id = if c.verdict().is_some_and(|v| v != "ok") && c.superseded_by.is_none() {
             format!("<a href=\"#{0}\">{0}</a>", esc(&c.id.to_string()))
         } else {
             esc(&c.id.to_string())
         };
         out.push_str(&format!(
             "<tr><td>{id}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td><span class=\"badge {v}\">{v}</span> {}{}</td><td>{}</td><td>{}</td></tr>\n",
-            esc(&c.client),
-            esc(&c.server),
+            esc(&c.client.to_string()),
+            esc(&c.server.to_string()),
             esc(&c.start().as_deref().map(short_time).unwrap_or_default()),
-            esc(c.cause.unwrap_or("")),
+            esc(c.cause().unwrap_or("")),
             c.superseded_by
                 .map(|l| format!(" (retried: {})", esc(&l.to_string())))
                 .unwrap_or_default(),

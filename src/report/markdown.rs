@@ -200,9 +200,9 @@ fn sequences(report: &Report, out: &mut String) {
             c.id,
             c.client,
             c.server,
-            code(&c.input),
-            c.verdict.unwrap_or("not judged").to_uppercase(),
-            c.cause.unwrap_or("no cause")
+            code(c.input()),
+            c.verdict().unwrap_or("not judged").to_uppercase(),
+            c.cause().unwrap_or("no cause")
         ));
         out.push_str(&format!("Ladder: {}.", ladder_line(c)));
         if let Some(f) = frame_to_open(c) {
@@ -251,10 +251,10 @@ fn connections(report: &Report, out: &mut String) {
         report.connections.len()
     ));
     for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
-        let result = match (c.verdict, c.cause) {
+        let result = match (c.verdict(), c.cause()) {
             (Some(v), Some(cause)) => format!("{} `{cause}`", v.to_uppercase()),
             (Some(v), None) => v.to_uppercase(),
-            (None, _) => format!("reached {}", c.reached.unwrap_or("nothing")),
+            (None, _) => format!("reached {}", c.reached().unwrap_or("nothing")),
         };
         let retried = c
             .superseded_by

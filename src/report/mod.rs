@@ -4,6 +4,7 @@
 //! Field names here are a contract with scripts and dashboards: add fields, never rename or
 //! remove them. Absent facts are `null` or `[]`, never guessed.
 
+pub mod compact;
 pub mod html;
 pub mod markdown;
 pub mod pretty;
@@ -294,30 +295,34 @@ impl Serialize for AttemptId {
 /// One RDP connection.
 ///
 /// What every consumer reads (addresses, times, verdict, attempt) is held here, in a compact
-/// form: names and times are numbers written out when printed, the input's name is shared by
-/// all its connections. The summary and the handshake detail (stages, negotiation, TLS, MCS,
-/// messages, network counters) sit behind [`ConnectionReport::detail`], in memory or, once a
-/// run holds many connections, in the spill file (`report::spill`). The JSON is the same
-/// either way.
+/// form of about 140 bytes and no allocation of its own, so that a run holds millions of
+/// connections in a few hundred MB: addresses and times are numbers written out when printed,
+/// the fixed words and the input's name are small codes (`report::compact`), the rare DNS and
+/// Kerberos events sit behind one pointer. The summary and the handshake detail (stages,
+/// negotiation, TLS, MCS, messages, network counters) sit behind [`ConnectionReport::detail`],
+/// in memory or, once a run holds many connections, in the spill file (`report::spill`). The
+/// JSON is the same either way.
 #[derive(Clone, Debug)]
 pub struct ConnectionReport {
     pub id: ConnId,
-    pub input: std::sync::Arc<str>,
-    pub transport: &'static str,
-    pub client: String,
-    pub server: String,
+    /// The input's name: read it with [`ConnectionReport::input`].
+    pub input: compact::Name,
+    /// Read the words with the methods of the same names.
+    pub transport: compact::Word,
+    pub client: crate::capture::decode::Endpoint,
+    pub server: crate::capture::decode::Endpoint,
     pub first_frame: u64,
     pub last_frame: u64,
     /// False when the connection has no times (`start` and `end` are then null).
     pub timed: bool,
     /// `ok`, `failed`, `incomplete`, or null while the stages after TCP are not judged.
-    pub verdict: Option<&'static str>,
-    pub reached: Option<&'static str>,
-    pub failed_stage: Option<&'static str>,
-    pub cause: Option<&'static str>,
+    pub verdict: compact::Word,
+    pub reached: compact::Word,
+    pub failed_stage: compact::Word,
+    pub cause: compact::Word,
     /// How sure the verdict is: `high` when the stage that decided it was read in clear,
     /// `medium` when it was inferred from encrypted records.
-    pub confidence: Option<&'static str>,
+    pub confidence: compact::Word,
     /// The connection attempt this connection belongs to (`a1`…): retries and fallbacks of
     /// one "Connect" share it.
     pub attempt: Option<AttemptId>,
@@ -328,14 +333,22 @@ pub struct ConnectionReport {
     pub superseded_by: Option<ConnId>,
     pub start_ns: i64,
     pub end_ns: i64,
+    /// DNS lookups and Kerberos errors around the connection, when there are any: read them
+    /// with [`ConnectionReport::dns`] and [`ConnectionReport::kerberos`].
+    pub side: Option<Box<SideLists>>,
+    /// The summary and handshake detail, held or spilled: read them with
+    /// [`ConnectionReport::detail`] and [`ConnectionReport::summary`].
+    pub detail: spill::Detail,
+}
+
+/// The DNS and Kerberos events of one connection.
+#[derive(Clone, Debug, Default)]
+pub struct SideLists {
     /// DNS lookups by this client before the connection: the one that gave the server's
     /// address, and any that failed.
     pub dns: Vec<crate::handshake::side::SideEvent>,
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<crate::handshake::side::SideEvent>,
-    /// The summary and handshake detail, held or spilled: read them with
-    /// [`ConnectionReport::detail`] and [`ConnectionReport::summary`].
-    pub detail: spill::Detail,
 }
 
 impl ConnectionReport {
@@ -343,6 +356,57 @@ impl ConnectionReport {
     /// when spilled.
     pub fn detail(&self) -> std::borrow::Cow<'_, ConnectionDetail> {
         self.detail.get()
+    }
+
+    /// The name of the input the connection was read from.
+    pub fn input(&self) -> &'static str {
+        self.input.get()
+    }
+
+    /// `tcp`.
+    pub fn transport(&self) -> &'static str {
+        self.transport.get().unwrap_or("")
+    }
+
+    /// `ok`, `failed`, `incomplete`, or none while the stages after TCP are not judged.
+    pub fn verdict(&self) -> Option<&'static str> {
+        self.verdict.get()
+    }
+
+    /// The last stage reached.
+    pub fn reached(&self) -> Option<&'static str> {
+        self.reached.get()
+    }
+
+    /// The stage that failed.
+    pub fn failed_stage(&self) -> Option<&'static str> {
+        self.failed_stage.get()
+    }
+
+    /// Why it failed, as the report's cause word.
+    pub fn cause(&self) -> Option<&'static str> {
+        self.cause.get()
+    }
+
+    /// `high` or `medium`.
+    pub fn confidence(&self) -> Option<&'static str> {
+        self.confidence.get()
+    }
+
+    /// DNS lookups by this client before the connection: the one that gave the server's
+    /// address, and any that failed.
+    pub fn dns(&self) -> &[crate::handshake::side::SideEvent] {
+        self.side.as_deref().map_or(&[], |s| &s.dns)
+    }
+
+    /// Kerberos errors sent to this client around the connection.
+    pub fn kerberos(&self) -> &[crate::handshake::side::SideEvent] {
+        self.side.as_deref().map_or(&[], |s| &s.kerberos)
+    }
+
+    /// The DNS and Kerberos lists, to add to.
+    pub fn side_mut(&mut self) -> &mut SideLists {
+        self.side.get_or_insert_with(Default::default)
     }
 
     /// When the first frame was captured (RFC 3339 UTC), or null.
@@ -397,19 +461,19 @@ impl Serialize for ConnectionReport {
         let detail = self.detail();
         let mut st = s.serialize_struct("ConnectionReport", 27)?;
         st.serialize_field("id", &self.id)?;
-        st.serialize_field("input", &*self.input)?;
-        st.serialize_field("transport", &self.transport)?;
-        st.serialize_field("client", &self.client)?;
-        st.serialize_field("server", &self.server)?;
+        st.serialize_field("input", self.input())?;
+        st.serialize_field("transport", self.transport())?;
+        st.serialize_field("client", &Shown(&self.client))?;
+        st.serialize_field("server", &Shown(&self.server))?;
         st.serialize_field("first_frame", &self.first_frame)?;
         st.serialize_field("last_frame", &self.last_frame)?;
         st.serialize_field("start", &self.start())?;
         st.serialize_field("end", &self.end())?;
-        st.serialize_field("verdict", &self.verdict)?;
-        st.serialize_field("reached", &self.reached)?;
-        st.serialize_field("failed_stage", &self.failed_stage)?;
-        st.serialize_field("cause", &self.cause)?;
-        st.serialize_field("confidence", &self.confidence)?;
+        st.serialize_field("verdict", &self.verdict())?;
+        st.serialize_field("reached", &self.reached())?;
+        st.serialize_field("failed_stage", &self.failed_stage())?;
+        st.serialize_field("cause", &self.cause())?;
+        st.serialize_field("confidence", &self.confidence())?;
         st.serialize_field("summary", &self.summary_of(&detail))?;
         st.serialize_field("attempt", &self.attempt)?;
         st.serialize_field("attempt_connections", &self.attempt_connections)?;
@@ -417,13 +481,22 @@ impl Serialize for ConnectionReport {
         st.serialize_field("superseded_by", &self.superseded_by)?;
         st.serialize_field("stages", &detail.stages)?;
         st.serialize_field("negotiation", &detail.negotiation)?;
-        st.serialize_field("dns", &self.dns)?;
-        st.serialize_field("kerberos", &self.kerberos)?;
+        st.serialize_field("dns", self.dns())?;
+        st.serialize_field("kerberos", self.kerberos())?;
         st.serialize_field("tls", &detail.tls)?;
         st.serialize_field("mcs", &detail.mcs)?;
         st.serialize_field("messages", &detail.messages)?;
         st.serialize_field("network", &detail.network)?;
         st.end()
+    }
+}
+
+/// A value serialized as the string its `Display` writes (an endpoint as `10.0.0.5:50123`).
+struct Shown<'a, T: std::fmt::Display>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
     }
 }
 
@@ -696,26 +769,25 @@ impl Report {
 pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
     ConnectionReport {
         id: ConnId(id.trim_start_matches('c').parse().unwrap_or(0)),
-        input: "a \"quoted\"\npath.pcap".into(),
-        transport: "tcp",
-        client: "10.0.0.5:50123".into(),
-        server: "10.0.0.9:3389".into(),
+        input: compact::Name::of("a \"quoted\"\npath.pcap"),
+        transport: compact::Word::of(Some("tcp")),
+        client: "10.0.0.5:50123".parse().expect("endpoint"),
+        server: "10.0.0.9:3389".parse().expect("endpoint"),
         first_frame: 1,
         last_frame: 9,
         timed: false,
-        verdict: Some("failed"),
-        reached: None,
-        failed_stage: Some("tcp"),
-        cause: Some("tcp_refused"),
-        confidence: Some("high"),
+        verdict: compact::Word::of(Some("failed")),
+        reached: compact::Word::NONE,
+        failed_stage: compact::Word::of(Some("tcp")),
+        cause: compact::Word::of(Some("tcp_refused")),
+        confidence: compact::Word::of(Some("high")),
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
         start_ns: 0,
         end_ns: 0,
-        dns: vec![],
-        kerberos: vec![],
+        side: None,
         detail: spill::Detail::held(ConnectionDetail {
             summary: "refused".into(),
             stages: vec![StageReport {
@@ -801,6 +873,14 @@ mod tests {
         c.timed = false;
         let v = serde_json::to_value(&c).unwrap();
         assert!(v["attempt"].is_null() && v["superseded_by"].is_null() && v["end"].is_null());
+    }
+
+    #[test]
+    fn a_connection_head_stays_small() {
+        // The head is what a run holds per connection (REPORT.md numbers: 144 bytes on
+        // x86-64); a field added here multiplies by millions of connections.
+        assert!(std::mem::size_of::<ConnectionReport>() <= 144);
+        assert!(std::mem::size_of::<spill::Detail>() <= 16);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! The first [`held_limit`] details of a run stay in memory; later ones are written, as
 //! compact JSON, to one unnamed temporary file (removed by the system when the process ends)
 //! and read back one at a time when a finding, a renderer or the JSON writer asks for them.
+//! A capture of more connections than that is a large run: its held details are then
+//! trimmed to the first [`trimmed_limit`] ([`trim`]), as spilling costs about 15 µs a
+//! detail, small beside such a run, and frees tens of MB.
 //! The report is byte-for-byte the same whichever way a detail was kept (tested by
 //! `tests/spill.rs` with `RDPTRIAGE_HOLD_DETAILS=0`).
 //!
@@ -17,8 +20,8 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer};
 
@@ -47,12 +50,29 @@ pub enum Detail {
     Spilled(Spilled),
 }
 
-/// Where a spilled detail sits.
+/// Where a spilled detail sits in the process's spill file: its offset and length in one
+/// number (the offset above [`LEN_BITS`], the length below), so that a connection's head
+/// stays small. A detail too long for it (16 MiB; one is a few KB) or past the first TiB of
+/// the file stays in memory.
 #[derive(Clone, Debug)]
-pub struct Spilled {
-    file: Arc<SpillFile>,
-    offset: u64,
-    len: u32,
+pub struct Spilled(u64);
+
+/// Bits of [`Spilled`] that hold the length.
+const LEN_BITS: u32 = 24;
+
+impl Spilled {
+    fn new(offset: u64, len: usize) -> Option<Spilled> {
+        (len < 1 << LEN_BITS && offset < 1 << (64 - LEN_BITS))
+            .then_some(Spilled(offset << LEN_BITS | len as u64))
+    }
+
+    fn offset(&self) -> u64 {
+        self.0 >> LEN_BITS
+    }
+
+    fn len(&self) -> usize {
+        (self.0 & ((1 << LEN_BITS) - 1)) as usize
+    }
 }
 
 impl Detail {
@@ -76,8 +96,9 @@ impl Detail {
 
 impl Spilled {
     fn read(&self) -> Option<ConnectionDetail> {
-        let mut buf = vec![0u8; self.len as usize];
-        self.file.file.read_exact_at(&mut buf, self.offset).ok()?;
+        let file = spill_file()?;
+        let mut buf = vec![0u8; self.len()];
+        file.file.read_exact_at(&mut buf, self.offset()).ok()?;
         serde_json::from_slice(&buf).ok()
     }
 }
@@ -89,19 +110,18 @@ struct SpillFile {
     end: AtomicU64,
 }
 
-/// The process's spill file, made on first use; `None` when no temporary file can be made
-/// (then details stay in memory).
-fn spill_file() -> Option<Arc<SpillFile>> {
-    static FILE: Mutex<Option<Arc<SpillFile>>> = Mutex::new(None);
-    let mut slot = FILE.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.is_none() {
-        let file = tempfile::tempfile().ok()?;
-        *slot = Some(Arc::new(SpillFile {
+/// The process's spill file, made on first use; `None` when no temporary file could be made
+/// (then details stay in memory). Spilled details name only their offset: the file is the
+/// process's one.
+fn spill_file() -> Option<&'static SpillFile> {
+    static FILE: OnceLock<Option<SpillFile>> = OnceLock::new();
+    FILE.get_or_init(|| {
+        tempfile::tempfile().ok().map(|file| SpillFile {
             file,
             end: AtomicU64::new(0),
-        }));
-    }
-    slot.clone()
+        })
+    })
+    .as_ref()
 }
 
 /// Settles a batch of freshly judged connections: while the run holds fewer than
@@ -119,13 +139,57 @@ fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usiz
     if keep == n {
         return;
     }
+    let spilled = spill_all(&mut batch[keep..]);
+    held.fetch_sub(spilled, Ordering::Relaxed);
+}
+
+/// How many details a single stream of more than [`held_limit`] connections goes on holding
+/// once it has that many: a quarter of the limit (4,096 by default).
+pub fn trimmed_limit() -> usize {
+    held_limit() / 4
+}
+
+/// For a stream of many connections: once `list` (one stream's connections in the order
+/// they were judged) holds more than [`held_limit`] connections, the run is a large one,
+/// where a few more spilled details cost little time and the memory they free matters;
+/// the details it holds past the first [`trimmed_limit`] are spilled. Those stay counted in
+/// `held`, so the stream's later details are spilled as they come. Returns true once done
+/// (or when there was nothing to do because the list is still small: then false).
+pub fn trim(list: &mut [ConnectionReport]) -> bool {
+    trim_within(list, held_limit(), trimmed_limit())
+}
+
+fn trim_within(list: &mut [ConnectionReport], limit: usize, keep: usize) -> bool {
+    if list.len() <= limit {
+        return false;
+    }
+    let mut kept = 0;
+    let from = list
+        .iter()
+        .position(|c| {
+            if !c.detail.is_spilled() {
+                kept += 1;
+            }
+            kept > keep
+        })
+        .unwrap_or(list.len());
+    // A chunk at a time: the text written is held until the write.
+    for chunk in list[from..].chunks_mut(1024) {
+        spill_all(chunk);
+    }
+    true
+}
+
+/// Writes the held details of `batch` to the spill file, in one write; returns how many.
+/// A detail that cannot be written (no temporary file, disk full) stays in memory rather
+/// than be lost.
+fn spill_all(batch: &mut [ConnectionReport]) -> usize {
     let Some(file) = spill_file() else {
-        return;
+        return 0;
     };
-    let rest = &mut batch[keep..];
-    let mut buf = Vec::with_capacity(rest.len() * 3072);
-    let mut spans = Vec::with_capacity(rest.len());
-    for c in rest.iter() {
+    let mut buf = Vec::with_capacity(batch.len() * 3072);
+    let mut spans = Vec::with_capacity(batch.len());
+    for c in batch.iter() {
         let start = buf.len();
         let written = match &c.detail {
             Detail::Held(d) => serde_json::to_writer(&mut buf, d).is_ok(),
@@ -136,24 +200,25 @@ fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usiz
             spans.push(None);
             continue;
         }
-        spans.push(Some((start as u64, (buf.len() - start) as u32)));
+        spans.push(Some((start as u64, buf.len() - start)));
+    }
+    if buf.is_empty() {
+        return 0;
     }
     let base = file.end.fetch_add(buf.len() as u64, Ordering::Relaxed);
     if file.file.write_all_at(&buf, base).is_err() {
-        return;
+        return 0;
     }
     let mut spilled = 0;
-    for (c, span) in rest.iter_mut().zip(spans) {
-        if let Some((offset, len)) = span {
-            c.detail = Detail::Spilled(Spilled {
-                file: Arc::clone(&file),
-                offset: base + offset,
-                len,
-            });
+    for (c, span) in batch.iter_mut().zip(spans) {
+        if let Some((offset, len)) = span
+            && let Some(at) = Spilled::new(base + offset, len)
+        {
+            c.detail = Detail::Spilled(at);
             spilled += 1;
         }
     }
-    held.fetch_sub(spilled, Ordering::Relaxed);
+    spilled
 }
 
 /// Deserializes one of the report's fixed words (stage, status, who reset…) back to a
@@ -170,14 +235,7 @@ pub fn static_str_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static
 }
 
 fn intern(s: &str) -> &'static str {
-    static WORDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
-    let mut words = WORDS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(w) = words.iter().find(|w| **w == s) {
-        return w;
-    }
-    let w: &'static str = Box::leak(s.to_owned().into_boxed_str());
-    words.push(w);
-    w
+    super::compact::intern(s)
 }
 
 #[cfg(test)]
@@ -251,6 +309,25 @@ mod tests {
         settle_within(&mut more, &held, 2);
         assert!(more.iter().all(|c| c.detail.is_spilled()));
         assert_eq!(more[2].detail().stages[0].frames, [7, 10]);
+    }
+
+    #[test]
+    fn a_long_list_is_trimmed_once_past_the_limit() {
+        let mut list: Vec<ConnectionReport> = (0..6).map(connection).collect();
+        let before = serde_json::to_string_pretty(&list).unwrap();
+        // Not past the limit: nothing to do.
+        assert!(!trim_within(&mut list, 6, 2));
+        assert!(list.iter().all(|c| !c.detail.is_spilled()));
+        // Past it: the first two held details stay, the rest are spilled.
+        list[1].detail = {
+            let mut one = vec![connection(1)];
+            settle_within(&mut one, &AtomicUsize::new(0), 0);
+            one.pop().unwrap().detail
+        };
+        assert!(trim_within(&mut list, 5, 2));
+        let spilled: Vec<bool> = list.iter().map(|c| c.detail.is_spilled()).collect();
+        assert_eq!(spilled, [false, true, false, true, true, true]);
+        assert_eq!(serde_json::to_string_pretty(&list).unwrap(), before);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub fn drawn_failures(report: &Report) -> Vec<&ConnectionReport> {
     report
         .connections
         .iter()
-        .filter(|c| c.verdict.is_some_and(|v| v != "ok") && c.superseded_by.is_none())
+        .filter(|c| c.verdict().is_some_and(|v| v != "ok") && c.superseded_by.is_none())
         .collect()
 }
 
@@ -168,7 +168,7 @@ pub fn headline(report: &Report) -> String {
         report
             .connections
             .iter()
-            .filter(|c| c.verdict == Some(v))
+            .filter(|c| c.verdict() == Some(v))
             .count()
     };
     let n = report.connections.len();
@@ -251,7 +251,7 @@ fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
         in_finding,
     }];
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
-    let what = match (c.verdict, c.failed_stage, c.cause) {
+    let what = match (c.verdict(), c.failed_stage(), c.cause()) {
         (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary()),
         (Some(v), Some(stage), Some(cause)) => {
             format!(
@@ -261,14 +261,14 @@ fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
             )
         }
         (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary()),
-        (None, _, _) => format!("{} reached {}", c.id, c.reached.unwrap_or("nothing")),
+        (None, _, _) => format!("{} reached {}", c.id, c.reached().unwrap_or("nothing")),
     };
     rows.push(Row {
         time_ns: c.end_ns,
         time: end,
         source: format!("capture {} frame {frame}", c.id),
         what,
-        failure: c.verdict.is_some_and(|v| v != "ok"),
+        failure: c.verdict().is_some_and(|v| v != "ok"),
         in_finding,
     });
     rows

@@ -171,7 +171,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
                 report.connections.len()
             ));
         }
-        let failed: Vec<_> = shown.iter().filter(|c| c.verdict != Some("ok")).collect();
+        let failed: Vec<_> = shown.iter().filter(|c| c.verdict() != Some("ok")).collect();
         for c in failed.iter().take(MAX_LADDERS) {
             out.push_str(&details(c, style));
         }
@@ -236,7 +236,7 @@ fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
     let rank = |c: &ConnectionReport| {
         if named.contains(&c.id) {
             0
-        } else if c.verdict != Some("ok") {
+        } else if c.verdict() != Some("ok") {
             1
         } else {
             2
@@ -508,8 +508,8 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         c.id,
         c.client,
         c.server,
-        c.input,
-        match (c.verdict, c.cause) {
+        c.input(),
+        match (c.verdict(), c.cause()) {
             (Some(v), Some(cause)) => paint(&format!("{} — {cause}", v.to_uppercase()), RED, style),
             (Some(v), None) => paint(&v.to_uppercase(), YELLOW, style),
             (None, _) => "not judged".into(),
@@ -568,7 +568,7 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
     let detail = c.detail();
     let tls = detail.tls.as_ref().map(|t| t.value());
     let tls = tls.as_ref();
-    match c.cause {
+    match c.cause() {
         Some("certificate_rejected") => {
             if let Some(f) = tls.and_then(|t| t["certificate"]["frame"].as_u64()) {
                 return Some(f);
@@ -593,10 +593,10 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
 }
 
 fn result_cell(c: &ConnectionReport) -> String {
-    let mut cell = match (c.verdict, c.cause) {
+    let mut cell = match (c.verdict(), c.cause()) {
         (Some(v), Some(cause)) => format!("{}\n{}", v.to_uppercase(), cause),
         (Some(v), None) => v.to_uppercase(),
-        (None, _) => format!("reached {}", c.reached.unwrap_or("nothing")),
+        (None, _) => format!("reached {}", c.reached().unwrap_or("nothing")),
     };
     if let Some(later) = &c.superseded_by {
         cell.push_str(&format!("\n(retried: {later})"));

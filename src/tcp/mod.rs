@@ -726,8 +726,11 @@ const IDLE_NS: i64 = 3_600_000_000_000;
 pub struct Shard {
     cfg: Arc<TrackerConfig>,
     /// Keyed with Fx hashing: the keys are addresses from the capture, and a DoS-resistant
-    /// hash buys nothing offline while costing a few percent of the whole run.
-    flows: FxHashMap<PairKey, Connection>,
+    /// hash buys nothing offline while costing a few percent of the whole run. Boxed: a table
+    /// grows by doubling and never shrinks, and a connection is most of a kilobyte, so a
+    /// table of connections in place would hold up to twice the busiest moment's worth of
+    /// them (tens of MB on a capture of many connections a second).
+    flows: FxHashMap<PairKey, Box<Connection>>,
     /// Connections whose tracking ended, waiting to be taken by [`Shard::take_finished`].
     finished: Vec<Connection>,
     /// DNS and Kerberos datagrams, waiting to be taken by [`Shard::take_side`].
@@ -826,7 +829,7 @@ impl Shard {
                     None => true,
                 };
             if restart && let Some(old) = self.flows.remove(&key) {
-                self.end(old);
+                self.end(*old);
             }
         }
         // Borrowed, not cloned: the shards of both threads share this Arc, and counting it
@@ -835,7 +838,7 @@ impl Shard {
         let conn = self
             .flows
             .entry(key)
-            .or_insert_with(|| Connection::new(fact, cfg));
+            .or_insert_with(|| Box::new(Connection::new(fact, cfg)));
         if conn.first.frame == fact.frame {
             self.counts.tcp_connections += 1;
         }
@@ -877,14 +880,14 @@ impl Shard {
             .collect();
         for k in expired {
             if let Some(c) = self.flows.remove(&k) {
-                self.end(c);
+                self.end(*c);
             }
         }
     }
 
     /// Ends every connection (the capture is over).
     pub fn expire_all(&mut self) {
-        let all: Vec<Connection> = self.flows.drain().map(|(_, c)| c).collect();
+        let all: Vec<Connection> = self.flows.drain().map(|(_, c)| *c).collect();
         for c in all {
             self.end(c);
         }
