@@ -16,8 +16,9 @@
 #   QUIET_LOAD       wait (up to QUIET_WAIT_S, default 600) for the 1-minute load average to
 #                    drop below this before timing, default 1.0 (0 = do not wait)
 #   RSS_STRESS       1 (default) also runs rdptriage on captures with more RDP connections (the
-#                    same size with --rdp-scale 400 and 3000: 4x and about 8x as many) and on one
-#                    four times the size, to see whether peak RSS depends on either
+#                    same size with --rdp-scale 400 and 3000: 4x and about 8x as many; twice the
+#                    size with --rdp-scale 3000: about 16x) and on one four times the size, to
+#                    see whether peak RSS depends on either
 #   RESULTS          where the Markdown goes, default benches/RESULTS.md
 #
 # Captures are generated into target/bench-data/ and reused while their size, seed, generator
@@ -39,6 +40,7 @@ DATA=target/bench-data
 FILE=$DATA/bench-${SIZE_MB}mb-seed${SEED}.pcap
 HEAVY=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp400.pcap
 HEAVIER=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp3000.pcap
+HEAVIEST=$DATA/bench-$((SIZE_MB * 2))mb-seed${SEED}-rdp3000.pcap
 BIGGER=$DATA/bench-$((SIZE_MB * 4))mb-seed${SEED}.pcap
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -76,6 +78,7 @@ generate "$FILE"
 if [ "$RSS_STRESS" = 1 ]; then
     generate "$HEAVY" --rdp-scale 400
     generate "$HEAVIER" --rdp-scale 3000
+    generate "$HEAVIEST" --size-mb $((SIZE_MB * 2)) --rdp-scale 3000
     generate "$BIGGER" --size-mb $((SIZE_MB * 4))
 fi
 sumval() { awk -F': ' -v k="$2" '$1 == k { print $2 }' "$1.summary"; }
@@ -169,6 +172,7 @@ stress() {
 if [ "$RSS_STRESS" = 1 ]; then
     stress stress_rdp400 "$HEAVY" "--rdp-scale 400"
     stress stress_rdp3000 "$HEAVIER" "--rdp-scale 3000"
+    stress stress_rdp3000_2x "$HEAVIEST" "--size-mb $((SIZE_MB * 2)) --rdp-scale 3000"
     stress stress_big "$BIGGER" "--size-mb $((SIZE_MB * 4))"
 fi
 

@@ -616,23 +616,12 @@ impl Report {
     /// parallel a window at a time: memory holds one window's text, never the whole report's.
     pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         use rayon::prelude::*;
-        /// `value` pretty-printed as the member of an object or array at `depth`.
-        fn nested<T: Serialize>(value: &T, depth: usize) -> std::io::Result<String> {
-            let text = serde_json::to_vec_pretty(value)?;
-            // Every line break of the pretty text is structural (strings escape theirs).
-            let breaks = text.iter().filter(|&&b| b == b'\n').count();
-            let mut out = Vec::with_capacity(text.len() + breaks * 2 * depth);
-            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-                if i > 0 {
-                    out.push(b'\n');
-                    for _ in 0..depth {
-                        out.extend_from_slice(b"  ");
-                    }
-                }
-                out.extend_from_slice(line);
-            }
-            // serde_json writes UTF-8 only.
-            String::from_utf8(out).map_err(std::io::Error::other)
+        /// `value` pretty-printed as the member of an object or array at `depth`, straight
+        /// into `out` (serde_json's pretty printer started at that depth).
+        fn nested<T: Serialize>(value: &T, depth: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+            let mut ser =
+                serde_json::Serializer::with_formatter(out, pretty::NestedPretty::at(depth));
+            value.serialize(&mut ser).map_err(std::io::Error::other)
         }
         fn field<T: Serialize>(
             w: &mut dyn std::io::Write,
@@ -640,12 +629,10 @@ impl Report {
             value: &T,
             last: bool,
         ) -> std::io::Result<()> {
-            write!(
-                w,
-                "  {}: {}",
-                serde_json::to_string(name)?,
-                nested(value, 1)?
-            )?;
+            let mut text = Vec::new();
+            nested(value, 1, &mut text)?;
+            write!(w, "  {}: ", serde_json::to_string(name)?)?;
+            w.write_all(&text)?;
             w.write_all(if last { b"\n" } else { b",\n" })
         }
         /// An array member, its items written a window at a time in parallel (by `item`, at
@@ -690,7 +677,7 @@ impl Report {
             w.write_all(if last { b"\n" } else { b",\n" })
         }
         fn serde_item<T: Serialize>(c: &T, out: &mut Vec<u8>) -> std::io::Result<()> {
-            out.extend_from_slice(nested(c, 2)?.as_bytes());
+            nested(c, 2, out)?;
             Ok(())
         }
         fn pretty_item<T: pretty::PrettyJson>(c: &T, out: &mut Vec<u8>) -> std::io::Result<()> {
