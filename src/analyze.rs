@@ -366,6 +366,16 @@ pub fn analyze_capture(
     for s in &shards {
         counts.merge(&s.counts);
     }
+    if counts.ended_early > 0 {
+        warnings.push(format!(
+            "{} closed connections were ended one second after closing instead of thirty, as \
+             more than {} connections were open or lingering at once (bounded memory); {} \
+             packets of theirs that came later were ignored",
+            counts.ended_early,
+            crate::tcp::PRESSURE_FLOWS * crate::capture::decode::SHARDS,
+            counts.late_ignored
+        ));
+    }
     let input = InputReport {
         path: display.to_string(),
         kind: format.name().into(),

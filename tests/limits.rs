@@ -562,6 +562,74 @@ fn hundred_thousand_connections() {
     );
 }
 
+/// Connections at a high rate: 20,000 refused in 4 s, so that more than 16,384 are held at
+/// once (closed ones linger 30 s for late packets). Closed connections then end a second after
+/// closing, which bounds the memory a brute force takes; a late packet of one that ended so is
+/// ignored and counted, not taken for a new connection, and every connection is reported as
+/// it was. Frames that decode as nothing push the late packet into a later window of blocks.
+#[test]
+fn a_high_connection_rate_ends_closed_connections_early() {
+    const N: usize = 20_000;
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    let mut frames = 0u64;
+    let conv = |n: usize| {
+        Conv::new(
+            &format!(
+                "10.{}.{}.{}:{}",
+                1 + n / 60_000,
+                (n / 240) % 250,
+                1 + n % 240,
+                40_000
+            ),
+            "10.0.0.1:3389",
+        )
+    };
+    for n in 0..N {
+        let c = conv(n);
+        let t = T0 + n as i64 * 200_000;
+        file.extend(pcap.record(t, &c.syn().frame(Link::Eth)));
+        file.extend(pcap.record(t + 50_000, &c.refuse().frame(Link::Eth)));
+        frames += 2;
+    }
+    let junk = |file: &mut Vec<u8>, frames: &mut u64, from: i64, count: usize| {
+        for k in 0..count {
+            file.extend(pcap.record(from + k as i64 * 1_000, &[0x42]));
+            *frames += 1;
+        }
+    };
+    junk(&mut file, &mut frames, T0 + 4 * SEC, 400_000);
+    // A late packet of the first connection, 5 s after it closed.
+    file.extend(pcap.record(T0 + 5 * SEC, &conv(0).c(1, 0).data(b"x").frame(Link::Eth)));
+    frames += 1;
+    junk(&mut file, &mut frames, T0 + 5 * SEC, 10);
+    let (r, _d, _p) = analyze_bytes("rate.pcap", &file);
+    let i = only_input(&r);
+    assert_eq!(i.packets, frames);
+    assert_eq!(r.connections.len(), N);
+    assert!(
+        r.connections
+            .iter()
+            .all(|c| c.cause() == Some("tcp_refused"))
+    );
+    let warning = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("closed connections were ended one second after closing"))
+        .expect("a warning saying connections ended early");
+    let early: u64 = warning
+        .split("rate.pcap: ")
+        .nth(1)
+        .and_then(|w| w.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(early > 0 && early <= N as u64, "{warning}");
+    assert!(
+        warning.ends_with("1 packets of theirs that came later were ignored"),
+        "{warning}"
+    );
+}
+
 /// Millions of tiny packets: one RDP connection whose client sends 1,000,000 one-byte
 /// segments, and 1,000,000 one-byte frames that decode as nothing, interleaved. Every frame
 /// is counted; the connection's kept stream stops at the per-direction cap (64 KiB).

@@ -703,6 +703,11 @@ pub struct TrackerCounts {
     pub icmp_unmatched: u64,
     /// DNS/Kerberos datagrams not kept because too many came at once.
     pub side_dropped: u64,
+    /// Closed connections ended before their linger was over, because the shard held too
+    /// many connections (see [`Shard::expire`]).
+    pub ended_early: u64,
+    /// Packets of connections ended early that came afterwards, ignored.
+    pub late_ignored: u64,
 }
 
 impl TrackerCounts {
@@ -712,6 +717,8 @@ impl TrackerCounts {
         self.udp_packets_rdp_port += o.udp_packets_rdp_port;
         self.icmp_unmatched += o.icmp_unmatched;
         self.side_dropped += o.side_dropped;
+        self.ended_early += o.ended_early;
+        self.late_ignored += o.late_ignored;
     }
 }
 
@@ -721,6 +728,16 @@ const CLOSED_LINGER_NS: i64 = 30_000_000_000;
 const EMBRYONIC_IDLE_NS: i64 = 300_000_000_000;
 /// Any connection ends after this long without packets.
 const IDLE_NS: i64 = 3_600_000_000_000;
+/// Connections a shard holds before closed ones end after [`CLOSED_LINGER_PRESSED_NS`]
+/// instead of [`CLOSED_LINGER_NS`]: 16,384 over the shards. A closed connection keeps its
+/// payload (up to 64 KiB a direction) while it lingers, so at hundreds of connections a second
+/// (an RDP brute force) thirty seconds of them took hundreds of MB.
+pub const PRESSURE_FLOWS: usize = 256;
+/// How long a closed connection lingers while its shard is pressed.
+const CLOSED_LINGER_PRESSED_NS: i64 = 1_000_000_000;
+/// Connections ended early that a shard remembers, so that their late packets are ignored
+/// instead of starting a connection of their own (about 64 bytes each).
+const MAX_TOMBSTONES: usize = 8_192;
 
 /// The connections of one shard.
 pub struct Shard {
@@ -731,6 +748,9 @@ pub struct Shard {
     /// table of connections in place would hold up to twice the busiest moment's worth of
     /// them (tens of MB on a capture of many connections a second).
     flows: FxHashMap<PairKey, Box<Connection>>,
+    /// Closed connections ended early (see [`Shard::expire`]), with the capture time they
+    /// ended at: a packet of one that comes within [`CLOSED_LINGER_NS`] is ignored.
+    tombstones: FxHashMap<PairKey, i64>,
     /// Connections whose tracking ended, waiting to be taken by [`Shard::take_finished`].
     finished: Vec<Connection>,
     /// DNS and Kerberos datagrams, waiting to be taken by [`Shard::take_side`].
@@ -748,6 +768,7 @@ impl Shard {
         Shard {
             cfg,
             flows: FxHashMap::default(),
+            tombstones: FxHashMap::default(),
             finished: Vec::new(),
             side: Vec::new(),
             counts: TrackerCounts::default(),
@@ -832,6 +853,17 @@ impl Shard {
                 self.end(*old);
             }
         }
+        // A late packet of a connection ended early is ignored; a new SYN starts a new one.
+        if !self.tombstones.is_empty()
+            && !self.flows.contains_key(&key)
+            && self.tombstones.contains_key(&key)
+        {
+            if !new_syn {
+                self.counts.late_ignored += 1;
+                return;
+            }
+            self.tombstones.remove(&key);
+        }
         // Borrowed, not cloned: the shards of both threads share this Arc, and counting it
         // up and down per packet bounced its cache line between the cores.
         let cfg = &self.cfg;
@@ -863,13 +895,28 @@ impl Shard {
     }
 
     /// Ends connections that closed a while ago or went idle, as of capture time `now_ns`.
+    /// A shard holding more than [`PRESSURE_FLOWS`] connections ends its closed ones after a
+    /// second instead of thirty, remembering them so that their late packets are ignored (and
+    /// counted): memory then follows the connections open at once, not the connection rate.
+    /// Which connections end early depends on the capture alone, never on thread timing.
     pub fn expire(&mut self, now_ns: i64) {
+        let pressed = self.flows.len() > PRESSURE_FLOWS;
+        let linger = if pressed {
+            CLOSED_LINGER_PRESSED_NS
+        } else {
+            CLOSED_LINGER_NS
+        };
+        let mut early = Vec::new();
         let expired: Vec<PairKey> = self
             .flows
             .iter()
-            .filter(|(_, c)| {
+            .filter(|(k, c)| {
                 let idle = now_ns - c.last.ts_ns;
-                (c.is_closed() && idle > CLOSED_LINGER_NS)
+                let closed = c.is_closed() && idle > linger;
+                if closed && idle <= CLOSED_LINGER_NS {
+                    early.push(**k);
+                }
+                closed
                     || (c.handshake_ack.is_none()
                         && c.synack.is_none()
                         && c.syn.is_some()
@@ -878,6 +925,16 @@ impl Shard {
             })
             .map(|(k, _)| *k)
             .collect();
+        if !self.tombstones.is_empty() {
+            self.tombstones
+                .retain(|_, ended| now_ns - *ended <= CLOSED_LINGER_NS);
+        }
+        self.counts.ended_early += early.len() as u64;
+        for k in early {
+            if self.tombstones.len() < MAX_TOMBSTONES {
+                self.tombstones.insert(k, now_ns);
+            }
+        }
         for k in expired {
             if let Some(c) = self.flows.remove(&k) {
                 self.end(*c);
