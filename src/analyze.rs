@@ -39,6 +39,10 @@ pub struct Options {
     /// Connection details this run holds in memory (`report::spill`): shared by the run's
     /// streams, so the run as a whole spills past the limit.
     pub held_details: Arc<AtomicUsize>,
+    /// Catalog events kept so far by the run's event logs (shared, like `held_details`).
+    pub kept_events: Arc<AtomicUsize>,
+    /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
+    pub max_run_events: Option<usize>,
 }
 
 /// The result of reading one stream: its input entry, its RDP connections and, for event
@@ -215,8 +219,14 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r
         }
         Sniffed::Evtx | Sniffed::Xml => {
-            let (mut input, events) =
-                crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
+            let (mut input, events) = crate::eventlog::read_stream_within(
+                &display,
+                sniffed == Sniffed::Evtx,
+                reader,
+                &opts.kept_events,
+                opts.max_run_events
+                    .unwrap_or(crate::eventlog::MAX_RUN_EVENTS),
+            );
             input.container = container;
             StreamResult {
                 input,

@@ -630,6 +630,48 @@ fn a_high_connection_rate_ends_closed_connections_early() {
     );
 }
 
+/// A run keeps a bounded number of catalog events over all its inputs: with the limit at 5,
+/// two fixture logs of 6 and 2 catalog events keep 5; the other 3 are counted (per-id counts
+/// stay whole) and the warnings say how many each input could not keep.
+#[test]
+fn a_run_keeps_a_bounded_number_of_events_over_all_its_inputs() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/eventlog");
+    let paths = [
+        dir.join("server-rdpcorets.evtx"),
+        dir.join("server-security.evtx"),
+    ];
+    let opts = rdptriage::analyze::Options {
+        max_run_events: Some(5),
+        ..Default::default()
+    };
+    let r = rdptriage::analyze::analyze_paths(&paths, &opts);
+    assert_eq!(r.events.len(), 5);
+    assert_eq!(r.inputs.iter().map(|i| i.events).sum::<u64>(), 5);
+    let counted: u64 = r
+        .inputs
+        .iter()
+        .flat_map(|i| i.event_counts.iter().map(|c| c.count))
+        .sum();
+    assert_eq!(counted, 8);
+    let dropped: u64 = r
+        .warnings
+        .iter()
+        .filter(|w| w.ends_with("a run keeps at most 5 over all its inputs"))
+        .map(|w| {
+            w.split(": ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(dropped, 3, "{:?}", r.warnings);
+    // Without the run's limit all 8 are kept.
+    let all = rdptriage::analyze::analyze_paths(&paths, &Default::default());
+    assert_eq!(all.events.len(), 8);
+    assert!(all.warnings.is_empty(), "{:?}", all.warnings);
+}
+
 /// Millions of tiny packets: one RDP connection whose client sends 1,000,000 one-byte
 /// segments, and 1,000,000 one-byte frames that decode as nothing, interleaved. Every frame
 /// is counted; the connection's kept stream stops at the per-direction cap (64 KiB).

@@ -177,6 +177,9 @@ pub struct EventlogResult {
 /// Catalog events kept per file; more are counted, not kept (bounded memory: a kept event
 /// takes about a kilobyte).
 pub const MAX_EVENTS: usize = 200_000;
+/// Catalog events kept by one run over all its inputs (about 1.2 KB each); more are counted,
+/// not kept, so that a bundle of many large logs stays bounded too.
+pub const MAX_RUN_EVENTS: usize = 400_000;
 /// Warnings kept per file; the rest are counted in one line.
 pub const MAX_WARNINGS: usize = 20;
 /// Fields kept per event, and bytes per field value: more is cut (and never needed).
@@ -211,8 +214,23 @@ pub fn read_stream(
     evtx: bool,
     reader: Box<dyn std::io::Read + Send + '_>,
 ) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
+    let kept = std::sync::atomic::AtomicUsize::new(0);
+    read_stream_within(display, evtx, reader, &kept, MAX_RUN_EVENTS)
+}
+
+/// [`read_stream`] within a run that keeps at most `max_run` catalog events over all its
+/// inputs, `kept` counting those kept so far: the events of this stream past the run's limit
+/// are counted, not kept, and a warning says how many. (Streams are read in parallel: which
+/// of them reaches the limit first follows the threads' timing; below it nothing does.)
+pub fn read_stream_within(
+    display: &str,
+    evtx: bool,
+    reader: Box<dyn std::io::Read + Send + '_>,
+    kept: &std::sync::atomic::AtomicUsize,
+    max_run: usize,
+) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
     let kind = if evtx { "evtx" } else { "evtx-xml" };
-    let result = if evtx {
+    let mut result = if evtx {
         read_evtx(display, reader)
     } else {
         let mut data = Vec::new();
@@ -240,6 +258,25 @@ pub fn read_stream(
         r.warnings = warnings;
         r
     };
+    let read = result.events.len();
+    let mut granted = 0;
+    let _ = kept.fetch_update(
+        std::sync::atomic::Ordering::Relaxed,
+        std::sync::atomic::Ordering::Relaxed,
+        |k| {
+            granted = read.min(max_run.saturating_sub(k));
+            Some(k + granted)
+        },
+    );
+    if granted < read {
+        result.events.truncate(granted);
+        result.events.shrink_to_fit();
+        result.warnings.push(format!(
+            "{display}: {} catalog events were counted, not kept: a run keeps at most {max_run} \
+             over all its inputs",
+            read - granted
+        ));
+    }
     let input = crate::report::InputReport {
         path: display.to_string(),
         kind: kind.into(),
