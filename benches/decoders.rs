@@ -11,7 +11,7 @@
 //! * `event_timelines`, `event_json`: what a report does with events once read, on the
 //!   fixture logs' catalog events copied 100 times (distinct record ids, a second apart):
 //!   sessions and attempts (`eventlog::timeline::build`) and the JSON report's `events` and
-//!   `timelines` (`Report::write_json`, mostly `report::pretty`).
+//!   `timelines` (`Report::write_json`).
 //!
 //! `cargo bench --bench decoders` (about half a minute).
 
