@@ -906,25 +906,19 @@ impl Shard {
         } else {
             CLOSED_LINGER_NS
         };
-        let mut early = Vec::new();
-        let expired: Vec<PairKey> = self
-            .flows
-            .iter()
-            .filter(|(k, c)| {
-                let idle = now_ns - c.last.ts_ns;
-                let closed = c.is_closed() && idle > linger;
-                if closed && idle <= CLOSED_LINGER_NS {
-                    early.push(**k);
+        let (mut expired, mut early) = (Vec::new(), Vec::new());
+        for (k, c) in &self.flows {
+            let idle = now_ns - c.last.ts_ns;
+            let embryonic = c.handshake_ack.is_none() && c.synack.is_none() && c.syn.is_some();
+            if c.is_closed() && idle > linger {
+                expired.push(*k);
+                if idle <= CLOSED_LINGER_NS {
+                    early.push(*k);
                 }
-                closed
-                    || (c.handshake_ack.is_none()
-                        && c.synack.is_none()
-                        && c.syn.is_some()
-                        && idle > EMBRYONIC_IDLE_NS)
-                    || idle > IDLE_NS
-            })
-            .map(|(k, _)| *k)
-            .collect();
+            } else if (embryonic && idle > EMBRYONIC_IDLE_NS) || idle > IDLE_NS {
+                expired.push(*k);
+            }
+        }
         if !self.tombstones.is_empty() {
             self.tombstones
                 .retain(|_, ended| now_ns - *ended <= CLOSED_LINGER_NS);
