@@ -1505,11 +1505,11 @@ pub struct WalkStats {
 }
 
 /// Reads a little-endian pcap (or pcapng) file sequentially with plain `read()` calls into a
-/// 2 MiB buffer, the way the analyzer's framer does, and walks the record headers: the least
+/// 1 MiB buffer, the way the analyzer's framer does, and walks the record headers: the least
 /// any reader of this file must do.
 pub fn walk(path: &Path) -> io::Result<WalkStats> {
     let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 2 << 20];
+    let mut buf = vec![0u8; 1 << 20];
     let (mut start, mut end) = (0usize, 0usize);
     let mut st = WalkStats::default();
     let mut eof = false;

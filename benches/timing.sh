@@ -301,7 +301,7 @@ if mode != "full":
     out.append("# SLICE = editcap -r %s SLICE 1-%s   (the first %s frames)" % (E["FILE"], E["SLICE_FRAMES"], E["SLICE_FRAMES"]))
 out.append("```")
 out.append("")
-out.append("The floor is `gen-capture --walk`: plain `read()` calls into a 2 MiB buffer and a walk over the"
+out.append("The floor is `gen-capture --walk`: plain `read()` calls into a 1 MiB buffer and a walk over the"
            " 16-byte record headers, the least any reader of the file must do. The three library rows run the"
            " crate's `Framer`, `decode_block` and `Shard::apply` on one thread (`gen-capture --stage`), without"
            " judging connections or writing a report.")

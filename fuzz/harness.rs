@@ -88,7 +88,9 @@ pub const TCP_RECORD: usize = 16;
 
 /// TCP tracking and reassembly, then the RDP stage machine, on segments described by the
 /// input, run as the pipeline runs them (expiry by capture time, then judging). The first
-/// byte picks the kept-payload cap (256 B … 64 KiB); then records of [`TCP_RECORD`] bytes:
+/// byte picks the kept-payload cap (256 B … 64 KiB) and, by its top bit, whether open
+/// connections keep their payload in memory or park it at every expiry (`tcp::park`); then
+/// records of [`TCP_RECORD`] bytes:
 ///
 /// | byte | meaning |
 /// | --- | --- |
@@ -106,6 +108,8 @@ pub fn tcp(data: &[u8]) {
     let cfg = Arc::new(TrackerConfig {
         rdp_ports: vec![3389],
         payload_cap: 256 << (cap % 9),
+        // Half the inputs park every open connection's kept payload at every expiry.
+        held_payload: if cap & 0x80 == 0 { 0 } else { 64 << 20 },
     });
     let mut shard = Shard::new(cfg);
     let mut side = SideTracker::default();
@@ -199,7 +203,8 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
         side.feed(&d);
     }
     let mut n = 0;
-    for c in shard.take_finished() {
+    for mut c in shard.take_finished() {
+        c.finish();
         match c.class {
             Class::Rdp => {
                 let r = judge(&c, rdptriage::report::compact::Name::of("fuzz"), now);

@@ -7,8 +7,9 @@
 //! tables in parallel (each shard in frame order) and its finished connections judged.
 //! Blocks, windows and shards are fixed sizes, never derived from the thread count, so the
 //! report is byte-identical for any `--threads`. Memory is bounded by the windows in flight,
-//! the connection tables, the per-direction payload cap and, per reported connection, its
-//! compact head of 144 bytes (the detail is spilled to disk past a limit: `report::spill`).
+//! the connection tables, the payload kept for open connections (the largest parked on disk
+//! past a budget: `tcp::park`) and, per reported connection, its compact head of 144 bytes
+//! (the detail is spilled to disk past a limit: `report::spill`).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -516,16 +517,22 @@ fn judge_finished(
     now: i64,
     side: &mut SideTracker,
 ) -> Vec<ConnectionReport> {
-    let finished: Vec<_> = shards.iter_mut().flat_map(|s| s.take_finished()).collect();
+    let mut finished: Vec<_> = shards.iter_mut().flat_map(|s| s.take_finished()).collect();
     for c in finished
-        .iter()
+        .iter_mut()
         .filter(|c| matches!(c.class, Class::Kerberos | Class::Dns))
     {
+        c.finish();
         side.feed_connection(c);
     }
+    // Each connection's streams are completed (read back when parked) just before it is
+    // judged and dropped just after: a few at a time in memory, not the whole batch.
     finished
-        .par_iter()
+        .into_par_iter()
         .filter(|c| c.class == Class::Rdp)
-        .map(|c| handshake::judge(c, display, now))
+        .map(|mut c| {
+            c.finish();
+            handshake::judge(&c, display, now)
+        })
         .collect()
 }

@@ -90,6 +90,36 @@ fn unanswered_syn_with_retries() {
     );
 }
 
+/// SYNs at 0, 1 and 3 s never answered, in a capture that goes on for 1,000 s (20 MB of
+/// frames that decode as nothing, so that the connection is ended for being idle well before
+/// the capture ends): it was seen unanswered until its idle limit (300 s after its last SYN)
+/// ran out, whatever the moment the tracker noticed, which follows how the capture is cut
+/// into blocks.
+#[test]
+fn unanswered_syns_ended_for_being_idle_say_how_long_they_were_seen() {
+    let c = conv();
+    let pcap = Pcap::new(1);
+    let mut fr = vec![
+        (T0, c.syn().frame(Link::Eth)),
+        (T0 + SEC, c.syn().frame(Link::Eth)),
+        (T0 + 3 * SEC, c.syn().frame(Link::Eth)),
+    ];
+    for k in 0..20_000i64 {
+        fr.push((T0 + 10 * SEC + k * 49_500_000, vec![0x42; 1_000]));
+    }
+    let file = pcap.file(&fr);
+    assert!(file.len() > 20_000_000);
+    let (r, _dir, _path) = analyze_bytes("idle.pcap", &file);
+    let conn = only_conn(&r);
+    assert_tcp_failed(conn, "tcp_no_answer", vec![1, 2, 3]);
+    assert_eq!(
+        conn.summary(),
+        "no answer: 3 SYNs to 10.2.0.9:3389 unanswered for at least 303.0 s after the first \
+         (as far as the capture shows); a silent drop (firewall), a host that is down, or a \
+         wrong address"
+    );
+}
+
 /// A single SYN is called unanswered only when the capture went on at least 3 s after it;
 /// a SYN at the very end of the capture is `capture_ended` (verdict `incomplete`).
 #[test]
@@ -594,7 +624,7 @@ fn extra_rdp_port() {
 // Determinism
 // ---------------------------------------------------------------------------------------
 
-/// 900 connections of four kinds over ~6 MB (three 2 MiB blocks): the JSON is
+/// 900 connections of four kinds over ~6 MB (six 1 MiB blocks): the JSON is
 /// byte-identical whatever the thread count.
 #[test]
 fn json_identical_with_1_and_2_threads() {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use record::{FormatError, RawRecord, linktype};
 
 /// Target size of the raw bytes of one block.
-pub const BLOCK_BYTES: usize = 1 << 21;
+pub const BLOCK_BYTES: usize = 1 << 20;
 /// A record or pcapng block larger than this is treated as corruption.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// Largest captured length accepted for one frame (jumbo frames and offloaded segments fit).
@@ -202,7 +202,7 @@ impl<R: Read> Framer<R> {
     }
 
     /// Lets the framer reuse the buffers of blocks already processed (sent back on `rx`):
-    /// fresh 2 MiB buffers would be page-faulted in, block after block.
+    /// fresh 1 MiB buffers would be page-faulted in, block after block.
     pub fn recycle_from(mut self, rx: std::sync::mpsc::Receiver<Block>) -> Self {
         self.recycled = Some(rx);
         self

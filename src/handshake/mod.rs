@@ -99,7 +99,11 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
                 icmp.icmp.reporter, icmp.mark.frame
             );
         } else {
-            let waited = capture_end_ns.max(conn.last.ts_ns) - syn.ts_ns;
+            // Seen unanswered until the capture ended or, for a connection ended for being
+            // idle, until its idle limit ran out (not the moment that was noticed, which
+            // follows how the capture was cut into blocks).
+            let seen_until = conn.idle_until_ns.unwrap_or(capture_end_ns);
+            let waited = seen_until.max(conn.last.ts_ns) - syn.ts_ns;
             let sent = 1 + conn.syn_retries;
             if conn.syn_retries > 0 || waited >= NO_ANSWER_AFTER_NS {
                 stages.push(stage(

@@ -15,6 +15,8 @@
 //! the first [`TrackerConfig::payload_cap`] bytes of each direction: the connection sequence
 //! lives there. Everything else is counted, not stored.
 
+pub mod park;
+
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
@@ -29,6 +31,9 @@ pub struct TrackerConfig {
     pub rdp_ports: Vec<u16>,
     /// Bytes of payload kept per direction of an RDP, Kerberos or DNS connection.
     pub payload_cap: usize,
+    /// Bytes of kept payload a capture holds in memory for its open connections before the
+    /// largest are moved to disk ([`park::held_payload`]).
+    pub held_payload: usize,
 }
 
 impl Default for TrackerConfig {
@@ -36,6 +41,7 @@ impl Default for TrackerConfig {
         TrackerConfig {
             rdp_ports: vec![3389],
             payload_cap: 64 * 1024,
+            held_payload: park::held_payload(),
         }
     }
 }
@@ -153,6 +159,9 @@ pub struct Direction {
     pending: Vec<(u32, Vec<u8>, u64, i64)>,
     /// Time of the most recent data segment that advanced `high`.
     last_advance_ns: i64,
+    /// The start of `stream` and `segments`, moved to disk while the connection is open
+    /// (`park`): `stream` then holds the bytes after them. Read back when the connection ends.
+    parked: Option<Box<park::Parked>>,
 }
 
 impl Direction {
@@ -168,7 +177,44 @@ impl Direction {
 
     /// Bytes of payload seen on the wire in this direction beyond the kept stream.
     pub fn stream_truncated(&self, cap: usize) -> bool {
-        self.high > cap as i64 && self.stream.len() >= cap
+        self.high > cap as i64 && self.kept_len() >= cap
+    }
+
+    /// Length of the kept stream, parked bytes included.
+    fn kept_len(&self) -> usize {
+        self.parked.as_ref().map_or(0, |p| p.stream_len) + self.stream.len()
+    }
+
+    /// Segments remembered, parked ones included.
+    fn segment_count(&self) -> usize {
+        self.parked.as_ref().map_or(0, |p| p.segment_count) + self.segments.len()
+    }
+
+    /// Memory the kept stream and segment list hold.
+    fn held_bytes(&self) -> usize {
+        self.stream.capacity() + self.segments.capacity() * std::mem::size_of::<Segment>()
+    }
+
+    /// Adds the kept stream and segments in memory to a batch being parked.
+    fn park_into(&self, batch: &mut park::Batch) -> park::Piece {
+        batch.add(&self.stream, &self.segments)
+    }
+
+    /// Records that the batch holding `piece` was written: frees the memory it parked.
+    fn parked_as(&mut self, piece: park::Piece, batch: &park::Batch) {
+        self.parked
+            .get_or_insert_with(Default::default)
+            .record(piece, batch);
+        self.stream = Vec::new();
+        self.segments = Vec::new();
+    }
+
+    /// Reads parked bytes and segments back in front of those in memory.
+    fn unpark(&mut self) {
+        if let Some(parked) = self.parked.take() {
+            (self.stream, self.segments) =
+                parked.unpark(&self.stream, &self.segments, &mut self.stream_holes);
+        }
     }
 
     /// Stream offset of a sequence number, unwrapped around `high`.
@@ -215,7 +261,7 @@ impl Direction {
         }
         let off = off as usize;
         let data = &data[..data.len().min(cap - off)];
-        let have = self.stream.len();
+        let have = self.kept_len();
         if off > have {
             if self.pending.len() < MAX_PENDING {
                 self.pending.push((off as u32, data.to_vec(), frame, ts));
@@ -230,14 +276,14 @@ impl Direction {
     }
 
     fn append(&mut self, data: &[u8], frame: u64, ts: i64) {
-        let offset = self.stream.len() as u32;
+        let offset = self.kept_len() as u32;
         if self.stream.capacity() == 0 {
             // A handshake's first flight in one allocation, not grown by doubling from a few
             // bytes (each growth copies what came before).
             self.stream.reserve(data.len().max(4096));
         }
         self.stream.extend_from_slice(data);
-        if self.segments.len() < MAX_SEGMENTS {
+        if self.segment_count() < MAX_SEGMENTS {
             self.segments.push(Segment {
                 offset,
                 len: data.len() as u32,
@@ -249,14 +295,15 @@ impl Direction {
 
     fn drain_pending(&mut self) {
         loop {
-            let have = self.stream.len();
+            let have = self.kept_len();
             let Some(i) = self
                 .pending
                 .iter()
                 .position(|(o, d, _, _)| (*o as usize) <= have && *o as usize + d.len() > have)
             else {
+                let have = self.kept_len();
                 self.pending
-                    .retain(|(o, d, _, _)| *o as usize + d.len() > self.stream.len());
+                    .retain(|(o, d, _, _)| *o as usize + d.len() > have);
                 return;
             };
             let (o, d, frame, ts) = self.pending.swap_remove(i);
@@ -267,7 +314,9 @@ impl Direction {
 
     /// At the end of the connection: bytes held after a gap that never filled are placed in
     /// the stream behind zero-filled holes, so decoders see them and know what is missing.
+    /// The stream is read back first when it was parked.
     fn flush_pending(&mut self) {
+        self.unpark();
         self.pending.sort_by_key(|p| p.0);
         let pending = std::mem::take(&mut self.pending);
         for (o, d, frame, ts) in pending {
@@ -321,6 +370,9 @@ pub struct Connection {
     /// TTLs seen from the server, to tell its own packets from injected ones later.
     pub server_ttls: Vec<u8>,
     pub rst_ttl: Option<u8>,
+    /// For a connection ended for being idle: the capture time up to which it was seen
+    /// idle (its last packet plus the idle limit), whatever the moment its shard noticed.
+    pub idle_until_ns: Option<i64>,
 }
 
 impl Connection {
@@ -363,6 +415,7 @@ impl Connection {
             icmp: Vec::new(),
             server_ttls: Vec::new(),
             rst_ttl: None,
+            idle_until_ns: None,
         }
     }
 
@@ -640,11 +693,17 @@ impl Connection {
             self.s2c.segments = Vec::new();
             self.c2s.pending = Vec::new();
             self.s2c.pending = Vec::new();
+            self.c2s.parked = None;
+            self.s2c.parked = None;
         }
     }
 
-    /// Ends tracking: remaining out-of-order bytes go into the streams behind zero-filled holes.
-    fn finish(&mut self) {
+    /// Completes the streams of a connection whose tracking ended, before anything decodes
+    /// them: parked bytes are read back, and remaining out-of-order bytes go into the streams
+    /// behind zero-filled holes. Done as each connection is judged, not when it ends, so that
+    /// the streams of the many connections a capture's end finishes at once are not all
+    /// read back together.
+    pub fn finish(&mut self) {
         self.c2s.flush_pending();
         self.s2c.flush_pending();
     }
@@ -708,6 +767,8 @@ pub struct TrackerCounts {
     pub ended_early: u64,
     /// Packets of connections ended early that came afterwards, ignored.
     pub late_ignored: u64,
+    /// Times an open connection's kept payload was moved to disk (see [`park`]).
+    pub parked: u64,
 }
 
 impl TrackerCounts {
@@ -719,6 +780,7 @@ impl TrackerCounts {
         self.side_dropped += o.side_dropped;
         self.ended_early += o.ended_early;
         self.late_ignored += o.late_ignored;
+        self.parked += o.parked;
     }
 }
 
@@ -911,12 +973,14 @@ impl Shard {
             let idle = now_ns - c.last.ts_ns;
             let embryonic = c.handshake_ack.is_none() && c.synack.is_none() && c.syn.is_some();
             if c.is_closed() && idle > linger {
-                expired.push(*k);
+                expired.push((*k, None));
                 if idle <= CLOSED_LINGER_NS {
                     early.push(*k);
                 }
-            } else if (embryonic && idle > EMBRYONIC_IDLE_NS) || idle > IDLE_NS {
-                expired.push(*k);
+            } else if embryonic && idle > EMBRYONIC_IDLE_NS {
+                expired.push((*k, Some(c.last.ts_ns + EMBRYONIC_IDLE_NS)));
+            } else if idle > IDLE_NS {
+                expired.push((*k, Some(c.last.ts_ns + IDLE_NS)));
             }
         }
         if !self.tombstones.is_empty() {
@@ -929,9 +993,62 @@ impl Shard {
                 self.tombstones.insert(k, now_ns);
             }
         }
-        for k in expired {
-            if let Some(c) = self.flows.remove(&k) {
+        for (k, idle_until_ns) in expired {
+            if let Some(mut c) = self.flows.remove(&k) {
+                c.idle_until_ns = idle_until_ns;
                 self.end(*c);
+            }
+        }
+        self.park_if_over();
+    }
+
+    /// Parks the largest kept streams of open connections (`park`) while the shard holds
+    /// more than its share of [`TrackerConfig::held_payload`], down to half of it, so that
+    /// parking comes in batches. The report is the same whether a stream was parked or not.
+    fn park_if_over(&mut self) {
+        let budget = self.cfg.held_payload / crate::capture::decode::SHARDS;
+        let held: usize = self
+            .flows
+            .values()
+            .map(|c| c.c2s.held_bytes() + c.s2c.held_bytes())
+            .sum();
+        if held <= budget {
+            return;
+        }
+        let mut largest: Vec<(usize, PairKey)> = self
+            .flows
+            .iter()
+            .map(|(k, c)| (c.c2s.held_bytes() + c.s2c.held_bytes(), *k))
+            .filter(|&(bytes, _)| bytes > 0)
+            .collect();
+        largest.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut left = held;
+        let mut chosen = Vec::new();
+        for (bytes, k) in largest {
+            if left <= budget / 2 {
+                break;
+            }
+            chosen.push(k);
+            left -= bytes;
+        }
+        // One write for the batch; the streams are freed only once it is on disk.
+        let mut batch = park::Batch::default();
+        let pieces: Vec<_> = chosen
+            .iter()
+            .filter_map(|k| {
+                let c = self.flows.get(k)?;
+                Some((k, c.c2s.park_into(&mut batch), c.s2c.park_into(&mut batch)))
+            })
+            .collect();
+        if !batch.write() {
+            // No park file, or the disk is full: the streams stay in memory.
+            return;
+        }
+        for (k, c2s, s2c) in pieces {
+            if let Some(c) = self.flows.get_mut(k) {
+                c.c2s.parked_as(c2s, &batch);
+                c.s2c.parked_as(s2c, &batch);
+                self.counts.parked += 1;
             }
         }
     }
@@ -949,11 +1066,9 @@ impl Shard {
             || (conn.class == Class::Undecided && self.cfg.rdp_ports.contains(&conn.server.port));
         if rdp {
             conn.class = Class::Rdp;
-            conn.finish();
             self.counts.rdp_connections += 1;
             self.finished.push(conn);
         } else if matches!(conn.class, Class::Kerberos | Class::Dns) {
-            conn.finish();
             self.finished.push(conn);
         }
     }
@@ -963,12 +1078,166 @@ impl Shard {
         std::mem::take(&mut self.side)
     }
 
-    /// Takes the connections whose tracking ended since the last call.
+    /// Takes the connections whose tracking ended since the last call; each is to be
+    /// completed by [`Connection::finish`] before its streams are read.
     pub fn take_finished(&mut self) -> Vec<Connection> {
         std::mem::take(&mut self.finished)
     }
 
     pub fn live_connections(&self) -> usize {
         self.flows.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::decode::{PayloadRef, SHARDS, TcpFact};
+
+    /// Payload bytes that differ from offset to offset.
+    fn bytes(from: usize, len: usize) -> Vec<u8> {
+        (from..from + len)
+            .map(|i| (i * 7 + i / 251) as u8)
+            .collect()
+    }
+
+    fn park(dir: &mut Direction) {
+        let mut batch = park::Batch::default();
+        let piece = dir.park_into(&mut batch);
+        assert!(batch.write(), "the park file could not be written");
+        dir.parked_as(piece, &batch);
+    }
+
+    /// A direction parked twice, with bytes out of order and waiting when it was parked,
+    /// reads back the same stream, segments and holes as one never parked.
+    #[test]
+    fn a_parked_direction_reads_back_the_same() {
+        const CAP: usize = 64 * 1024;
+        let (mut held, mut parked) = (Direction::default(), Direction::default());
+        // (offset, length): in order, then a stretch out of order, a gap never filled.
+        let steps: [&[(usize, usize)]; 3] = [
+            &[(0, 1_000), (1_000, 3_000), (6_000, 500)],
+            &[(4_000, 2_000), (6_500, 700), (9_000, 300)],
+            &[(7_200, 800), (9_300, 100)],
+        ];
+        let mut frame = 0;
+        for (i, step) in steps.iter().enumerate() {
+            for &(off, len) in *step {
+                frame += 1;
+                let data = bytes(off, len);
+                held.keep(off as i64, &data, frame, frame as i64 * 1_000, CAP);
+                parked.keep(off as i64, &data, frame, frame as i64 * 1_000, CAP);
+            }
+            if i < 2 {
+                let len = parked.kept_len();
+                park(&mut parked);
+                assert_eq!(parked.held_bytes(), 0);
+                assert_eq!(parked.kept_len(), len);
+                assert!(parked.stream.is_empty());
+            }
+        }
+        assert_eq!(parked.parked.as_ref().map(|p| p.stream_len), Some(7_200));
+        held.flush_pending();
+        parked.flush_pending();
+        assert!(parked.parked.is_none());
+        assert_eq!(parked.stream.len(), 9_400);
+        assert_eq!(parked.stream, held.stream);
+        assert_eq!(parked.segments, held.segments);
+        assert_eq!(parked.stream_holes, vec![(8_000, 1_000)]);
+        assert_eq!(parked.stream_holes, held.stream_holes);
+        assert_eq!(&parked.stream[..8_000], &bytes(0, 8_000)[..]);
+    }
+
+    fn endpoint(s: &str) -> Endpoint {
+        let (ip, port) = s.rsplit_once(':').expect("address:port");
+        Endpoint {
+            ip: ip.parse().expect("address"),
+            port: port.parse().expect("port"),
+        }
+    }
+
+    fn fact(frame: u64, src: &str, dst: &str, flags: u8, seq: u32, len: usize) -> PacketFact {
+        PacketFact {
+            frame,
+            ts_ns: frame as i64 * 1_000_000,
+            src: endpoint(src),
+            dst: endpoint(dst),
+            ttl: 64,
+            ip_id: frame as u16,
+            kind: FactKind::Tcp(TcpFact {
+                seq,
+                ack: 0,
+                flags,
+                window: 65_535,
+                seg_len: len as u32,
+                mss: None,
+                wscale: None,
+            }),
+            payload: PayloadRef {
+                offset: 0,
+                len: len as u32,
+            },
+        }
+    }
+
+    /// A shard holding more kept bytes than its share of the budget parks its largest
+    /// streams, down to half its share; the connections read back whole when they end.
+    #[test]
+    fn a_shard_over_its_budget_parks_its_largest_streams() {
+        use tcp_flags::{ACK, SYN};
+        let cfg = TrackerConfig {
+            held_payload: SHARDS * 10_000,
+            ..TrackerConfig::default()
+        };
+        let mut shard = Shard::new(Arc::new(cfg));
+        let server = "10.0.0.1:3389";
+        // Client bytes: 8,000 (a stream of 8,000 bytes), 2,000 and 1,000 (4,096 each).
+        let sizes = [8_000usize, 2_000, 1_000];
+        let mut frame = 0;
+        let next = |f: &mut u64| {
+            *f += 1;
+            *f
+        };
+        for (i, &size) in sizes.iter().enumerate() {
+            let client = format!("10.0.1.{}:50000", i + 1);
+            let isn = 1_000 * i as u32;
+            let (c, s) = (client.as_str(), server);
+            shard.apply(&fact(next(&mut frame), c, s, SYN, isn, 0), &[]);
+            shard.apply(&fact(next(&mut frame), s, c, SYN | ACK, 77, 0), &[]);
+            shard.apply(&fact(next(&mut frame), c, s, ACK, isn + 1, 0), &[]);
+            let data = bytes(0, size);
+            for (k, piece) in data.chunks(1_000).enumerate() {
+                let seq = isn + 1 + (k * 1_000) as u32;
+                let f = fact(next(&mut frame), c, s, ACK, seq, piece.len());
+                shard.apply(&f, piece);
+            }
+        }
+        shard.expire(frame as i64 * 1_000_000);
+        // About 8,400 + 4,200 + 4,200 held (stream buffers of 8,192 and 4,096 bytes, and
+        // segment lists) > 10,000: the two largest are parked, which leaves about 4,200 ≤ 5,000.
+        assert_eq!(shard.counts.parked, 2);
+        let held: Vec<usize> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let key = pair_key(
+                    endpoint(&format!("10.0.1.{}:50000", i + 1)),
+                    endpoint(server),
+                );
+                shard.flows[&key].c2s.held_bytes()
+            })
+            .collect();
+        assert_eq!(held[..2], [0, 0]);
+        assert!(held[2] > 0);
+        shard.expire_all();
+        let mut ended = shard.take_finished();
+        assert_eq!(ended.len(), 3);
+        ended.sort_by_key(|c| c.first.frame);
+        for (c, &size) in ended.iter_mut().zip(&sizes) {
+            c.finish();
+            assert_eq!(c.c2s.stream, bytes(0, size));
+            assert_eq!(c.c2s.segments.len(), size.div_ceil(1_000));
+            assert!(c.c2s.stream_holes.is_empty());
+        }
     }
 }
