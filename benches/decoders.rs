@@ -49,7 +49,10 @@ fn connections(name: &str) -> Vec<Connection> {
     let mut out = Vec::new();
     for s in &mut shards {
         s.expire_all();
-        out.extend(s.take_finished());
+        out.extend(s.take_finished().into_iter().map(|mut c| {
+            c.finish();
+            *c
+        }));
     }
     out
 }

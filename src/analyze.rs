@@ -343,8 +343,13 @@ pub fn analyze_capture(
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    let mut judged = judge_finished(&mut shards, input_name, max_ts, &mut side);
-    crate::report::spill::settle(&mut judged, &opts.held_details);
+    let judged = judge_finished(
+        &mut shards,
+        input_name,
+        max_ts,
+        &mut side,
+        &opts.held_details,
+    );
     connections.extend(judged);
     if !trimmed {
         crate::report::spill::trim(&mut connections);
@@ -454,9 +459,7 @@ fn apply_window(
         }
     });
     feed_side(shards, side);
-    let mut judged = judge_finished(shards, display, now, side);
-    crate::report::spill::settle(&mut judged, held_details);
-    judged
+    judge_finished(shards, display, now, side, held_details)
 }
 
 /// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.
@@ -516,7 +519,12 @@ fn judge_finished(
     display: crate::report::compact::Name,
     now: i64,
     side: &mut SideTracker,
+    held_details: &AtomicUsize,
 ) -> Vec<ConnectionReport> {
+    /// Connections judged before their details are settled: the end of a capture finishes
+    /// every connection still open at once (tens of thousands on a busy capture), and their
+    /// details, several KB each, are settled (held or spilled) a batch at a time.
+    const JUDGED_AT_ONCE: usize = 4096;
     let mut finished: Vec<_> = shards.iter_mut().flat_map(|s| s.take_finished()).collect();
     for c in finished
         .iter_mut()
@@ -525,14 +533,25 @@ fn judge_finished(
         c.finish();
         side.feed_connection(c);
     }
-    // Each connection's streams are completed (read back when parked) just before it is
-    // judged and dropped just after: a few at a time in memory, not the whole batch.
-    finished
-        .into_par_iter()
-        .filter(|c| c.class == Class::Rdp)
-        .map(|mut c| {
-            c.finish();
-            handshake::judge(&c, display, now)
-        })
-        .collect()
+    finished.retain(|c| c.class == Class::Rdp);
+    let mut judged = Vec::with_capacity(finished.len());
+    let mut rest = finished.into_iter();
+    loop {
+        let batch: Vec<_> = rest.by_ref().take(JUDGED_AT_ONCE).collect();
+        if batch.is_empty() {
+            break;
+        }
+        // Each connection's streams are completed (read back when parked) just before it is
+        // judged and dropped just after: a few at a time in memory, not the whole batch.
+        let mut reports: Vec<ConnectionReport> = batch
+            .into_par_iter()
+            .map(|mut c| {
+                c.finish();
+                handshake::judge(&c, display, now)
+            })
+            .collect();
+        crate::report::spill::settle(&mut reports, held_details);
+        judged.append(&mut reports);
+    }
+    judged
 }
