@@ -20,7 +20,7 @@
 //! `fast_path_matches_the_crate` test compares both on every chunk of the fixtures and the
 //! corpus.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -171,7 +171,7 @@ pub(super) fn read_chunk(
     let mut out = FastChunk::default();
     let mut reader = Reader {
         data,
-        templates: HashMap::new(),
+        templates: FxHashMap::default(),
     };
     let mut values = Values {
         data,
@@ -270,7 +270,7 @@ impl OutsideTally {
 /// A chunk being read: its bytes and the templates read so far, by offset.
 struct Reader<'a> {
     data: &'a [u8],
-    templates: HashMap<u32, Rc<Template>>,
+    templates: FxHashMap<u32, Rc<Template>>,
 }
 
 /// BinXml fragments nested in values deeper than this decline the chunk.
@@ -321,6 +321,7 @@ impl Reader<'_> {
         let descriptors = &data[pos..descriptors_end];
         pos = descriptors_end;
         values.items.clear();
+        values.items.reserve(count);
         for d in descriptors.chunks_exact(4) {
             let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
             if pos + size > end {

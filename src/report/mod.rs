@@ -587,13 +587,32 @@ pub fn rfc3339(ts_ns: i64) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60,
-        nanos / 1000
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+            sod / 3600,
+            (sod % 3600) / 60,
+            sod % 60,
+            nanos / 1000
+        );
+    }
+    // Digit by digit: `format!` took a tenth of the time of reading a log of catalog events,
+    // where every event's time is written this way.
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut value: u64| {
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, y as u64);
+    put(5, 2, u64::from(m));
+    put(8, 2, u64::from(d));
+    put(11, 2, (sod / 3600) as u64);
+    put(14, 2, ((sod % 3600) / 60) as u64);
+    put(17, 2, (sod % 60) as u64);
+    put(20, 6, (nanos / 1000) as u64);
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -875,5 +894,35 @@ mod tests {
             "2000-02-29T00:00:00.000000Z"
         );
         assert_eq!(rfc3339(-1_000_000_000), "1969-12-31T23:59:59.000000Z");
+    }
+
+    /// What `rfc3339` wrote before it wrote digits itself, for every year.
+    fn rfc3339_by_format(ts_ns: i64) -> String {
+        let secs = ts_ns.div_euclid(1_000_000_000);
+        let nanos = ts_ns.rem_euclid(1_000_000_000);
+        let sod = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+            sod / 3600,
+            (sod % 3600) / 60,
+            sod % 60,
+            nanos / 1000
+        )
+    }
+
+    /// The digits written by hand are what `format!` writes, from the first instant an i64
+    /// of nanoseconds holds to the last (years 1677 to 2262), in steps that cross every
+    /// field's carry.
+    #[test]
+    fn rfc3339_digits_match_format() {
+        let mut t = i64::MIN;
+        while let Some(next) = t.checked_add(987_654_321_987_654) {
+            assert_eq!(rfc3339(t), rfc3339_by_format(t), "{t}");
+            t = next;
+        }
+        for t in [i64::MIN, i64::MAX, 0, -1, 1, 999_999_999] {
+            assert_eq!(rfc3339(t), rfc3339_by_format(t), "{t}");
+        }
     }
 }
