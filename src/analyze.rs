@@ -44,6 +44,83 @@ pub struct Options {
     pub kept_events: Arc<AtomicUsize>,
     /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
     pub max_run_events: Option<usize>,
+    /// RDP connections listed so far by the run's captures (shared, like `held_details`).
+    pub listed_connections: Arc<AtomicUsize>,
+    /// RDP connections a capture and a run list at most; `None`: [`MAX_CONNECTIONS`] and
+    /// [`MAX_RUN_CONNECTIONS`].
+    pub max_connections: Option<(usize, usize)>,
+}
+
+/// RDP connections one capture lists in the report at most; later ones are judged and
+/// counted by cause, and a warning says how many (a SYN flood of millions of spoofed
+/// addresses would otherwise take gigabytes, and give a report nobody reads whole).
+pub const MAX_CONNECTIONS: usize = 250_000;
+/// RDP connections a run lists at most, over all its captures.
+pub const MAX_RUN_CONNECTIONS: usize = 500_000;
+
+/// Which judged connections a capture lists: the first up to its limit and the run's, the
+/// others counted by cause (or verdict, for those without one).
+struct Listing<'a> {
+    listed: usize,
+    max: usize,
+    run: &'a AtomicUsize,
+    run_max: usize,
+    unlisted: std::collections::BTreeMap<&'static str, u64>,
+    held_details: &'a AtomicUsize,
+}
+
+impl<'a> Listing<'a> {
+    fn new(opts: &'a Options) -> Listing<'a> {
+        let (max, run_max) = opts
+            .max_connections
+            .unwrap_or((MAX_CONNECTIONS, MAX_RUN_CONNECTIONS));
+        Listing {
+            listed: 0,
+            max,
+            run: &opts.listed_connections,
+            run_max,
+            unlisted: Default::default(),
+            held_details: &opts.held_details,
+        }
+    }
+
+    /// Keeps the connections of `judged` there is room for, counting the others.
+    fn admit(&mut self, judged: &mut Vec<ConnectionReport>) {
+        use std::sync::atomic::Ordering;
+        let room = self.max.saturating_sub(self.listed).min(judged.len());
+        let run_room = self
+            .run
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                Some(n + room.min(self.run_max.saturating_sub(n)))
+            })
+            .map_or(0, |before| room.min(self.run_max.saturating_sub(before)));
+        self.listed += run_room;
+        for c in judged.drain(run_room..) {
+            *self
+                .unlisted
+                .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
+                .or_default() += 1;
+        }
+    }
+
+    /// The warning for the connections not listed, if any.
+    fn warning(&self) -> Option<String> {
+        let n: u64 = self.unlisted.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let mut by_cause: Vec<(&&str, &u64)> = self.unlisted.iter().collect();
+        by_cause.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let causes: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        Some(format!(
+            "{n} RDP connections were judged and counted, not listed, once {} were listed (a \
+             capture lists at most {}, a run {}; bounded memory): {}",
+            self.listed,
+            self.max,
+            self.run_max,
+            causes.join(", ")
+        ))
+    }
 }
 
 /// The result of reading one stream: its input entry, its RDP connections and, for event
@@ -262,6 +339,7 @@ pub fn analyze_capture(
     let mut side = SideTracker::default();
     // Whether this stream's held details were trimmed (`report::spill::trim`).
     let mut trimmed = false;
+    let mut listing = Listing::new(opts);
 
     // Processed blocks go back to the framer, whose next reads reuse their buffers.
     let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
@@ -309,7 +387,7 @@ pub fn analyze_capture(
                         &decoded,
                         now,
                         input_name,
-                        &opts.held_details,
+                        &mut listing,
                     );
                     for block in blocks {
                         // A full queue means the framer has spares enough: the buffer is dropped.
@@ -343,13 +421,7 @@ pub fn analyze_capture(
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    let judged = judge_finished(
-        &mut shards,
-        input_name,
-        max_ts,
-        &mut side,
-        &opts.held_details,
-    );
+    let judged = judge_finished(&mut shards, input_name, max_ts, &mut side, &mut listing);
     connections.extend(judged);
     if !trimmed {
         crate::report::spill::trim(&mut connections);
@@ -390,6 +462,25 @@ pub fn analyze_capture(
             counts.ended_early,
             crate::tcp::PRESSURE_FLOWS * crate::capture::decode::SHARDS,
             counts.late_ignored
+        ));
+    }
+    warnings.extend(listing.warning());
+    if counts.evicted > 0 {
+        warnings.push(format!(
+            "{} connections still open were ended early, the longest idle first, as more than \
+             {} were open at once, or more than {} with their handshake unfinished (bounded \
+             memory): each is reported as the capture showed it until then{}",
+            counts.evicted,
+            crate::tcp::MAX_FLOWS * crate::capture::decode::SHARDS,
+            crate::tcp::MAX_HALF_OPEN * crate::capture::decode::SHARDS,
+            if counts.ended_early > 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {} packets of theirs that came later were ignored",
+                    counts.late_ignored
+                )
+            }
         ));
     }
     let input = InputReport {
@@ -445,7 +536,7 @@ fn apply_window(
     decoded: &[DecodedBlock],
     now: i64,
     display: crate::report::compact::Name,
-    held_details: &AtomicUsize,
+    listing: &mut Listing<'_>,
 ) -> Vec<ConnectionReport> {
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
         for (block, d) in window.iter().zip(decoded) {
@@ -459,7 +550,7 @@ fn apply_window(
         }
     });
     feed_side(shards, side);
-    judge_finished(shards, display, now, side, held_details)
+    judge_finished(shards, display, now, side, listing)
 }
 
 /// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.
@@ -519,7 +610,7 @@ fn judge_finished(
     display: crate::report::compact::Name,
     now: i64,
     side: &mut SideTracker,
-    held_details: &AtomicUsize,
+    listing: &mut Listing<'_>,
 ) -> Vec<ConnectionReport> {
     /// Connections judged before their details are settled: the end of a capture finishes
     /// every connection still open at once (tens of thousands on a busy capture), and their
@@ -550,7 +641,8 @@ fn judge_finished(
                 handshake::judge(&c, display, now)
             })
             .collect();
-        crate::report::spill::settle(&mut reports, held_details);
+        listing.admit(&mut reports);
+        crate::report::spill::settle(&mut reports, listing.held_details);
         judged.append(&mut reports);
     }
     judged

@@ -763,6 +763,141 @@ fn syn_flood() {
     );
 }
 
+/// A faster SYN flood: 30,000 SYNs in 3 s from spoofed addresses, none answered, around one
+/// real connection. More than 16,384 half-open connections are never tracked at once: the
+/// longest idle end early (each about 1.6 s after its SYN), are reported as no longer
+/// followed, and a warning says how many; the real connection keeps its verdict.
+#[test]
+fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
+    const N: usize = 30_000;
+    const STEP: i64 = 100_000;
+    let real = cert_expired_frames();
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    let t0 = real[0].0 - (N as i64 / 2) * STEP - STEP / 2;
+    for n in 0..N {
+        if n == N / 2 {
+            for (t, f) in &real {
+                file.extend(pcap.record(*t, f));
+            }
+        }
+        let client = format!("172.17.{}.{}:{}", n / 200, n % 200, 1024 + n % 5000);
+        let syn = Conv::new(&client, "10.99.2.2:3389")
+            .isn(n as u32 * 7919, 0)
+            .syn();
+        file.extend(pcap.record(t0 + n as i64 * STEP, &syn.frame(Link::Eth)));
+    }
+    let (r, _d, p) = analyze_bytes("fast-flood.pcap", &file);
+    assert_eq!(r.connections.len(), N + 1);
+    let real_conn: Vec<&ConnectionReport> = r
+        .connections
+        .iter()
+        .filter(|c| c.client == "10.99.1.2:53850")
+        .collect();
+    assert_eq!(real_conn.len(), 1);
+    assert_cert_expired_connection(real_conn[0], &p.display().to_string());
+    let warning = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("connections still open were ended early"))
+        .expect("a warning saying connections were ended early");
+    let ended: usize = warning
+        .split("fast-flood.pcap: ")
+        .nth(1)
+        .and_then(|w| w.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!((N - 16_384 - 64 * 64..N).contains(&ended), "{warning}");
+    let flood: Vec<&ConnectionReport> = r
+        .connections
+        .iter()
+        .filter(|c| c.client != "10.99.1.2:53850")
+        .collect();
+    assert!(flood.iter().all(|c| c.verdict() == Some("incomplete")));
+    assert!(flood.iter().all(|c| c.cause() == Some("capture_ended")));
+    let no_longer_followed = flood
+        .iter()
+        .filter(|c| {
+            c.summary()
+                .starts_with("no longer followed right after the SYN")
+        })
+        .count();
+    let capture_ends = flood
+        .iter()
+        .filter(|c| {
+            c.summary()
+                .starts_with("the capture ends right after the SYN")
+        })
+        .count();
+    assert_eq!((no_longer_followed, capture_ends), (ended, N - ended));
+}
+
+/// A capture lists at most so many RDP connections, and a run so many over its captures;
+/// the others are judged and counted by cause, and a warning says how many. Here two
+/// captures of 300 refused connections each, with at most 200 a capture and 350 a run.
+#[test]
+fn captures_and_runs_list_a_bounded_number_of_connections() {
+    let pcap = Pcap::new(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut paths = Vec::new();
+    for f in 0..2 {
+        let mut fr = Vec::new();
+        for n in 0..300usize {
+            let c = Conv::new(
+                &format!("10.{f}.{}.{}:40000", n / 200, n % 200),
+                "10.0.0.1:3389",
+            );
+            let t = T0 + n as i64 * MS;
+            fr.push((t, c.syn().frame(Link::Eth)));
+            fr.push((t + MS / 2, c.refuse().frame(Link::Eth)));
+        }
+        paths.push(write(
+            dir.path(),
+            &format!("refused-{f}.pcap"),
+            &pcap.file(&fr),
+        ));
+    }
+    let opts = rdptriage::analyze::Options {
+        max_connections: Some((200, 350)),
+        ..Default::default()
+    };
+    let r = rdptriage::analyze::analyze_paths(&paths, &opts);
+    assert_eq!(r.connections.len(), 350);
+    assert!(
+        r.connections
+            .iter()
+            .all(|c| c.cause() == Some("tcp_refused"))
+    );
+    let mut unlisted = 0;
+    for path in &paths {
+        let name = path.display().to_string();
+        let listed = r.connections.iter().filter(|c| c.input() == name).count();
+        assert!(listed <= 200, "{name}: {listed}");
+        let input = r.inputs.iter().find(|i| i.path == name).expect("input");
+        assert_eq!(input.stats.as_ref().map(|s| s.rdp_connections), Some(300));
+        let warning = input
+            .warnings
+            .iter()
+            .find(|w| w.contains("judged and counted, not listed"));
+        let counted = 300 - listed;
+        match warning {
+            Some(w) => {
+                assert_eq!(
+                    w,
+                    &format!(
+                        "{counted} RDP connections were judged and counted, not listed, once \
+                         {listed} were listed (a capture lists at most 200, a run 350; bounded \
+                         memory): tcp_refused {counted}"
+                    )
+                );
+                unlisted += counted;
+            }
+            None => assert_eq!(listed, 300),
+        }
+    }
+    assert_eq!(unlisted, 250);
+}
+
 // ---------------------------------------------------------------------------------------
 // Clocks and checksums
 // ---------------------------------------------------------------------------------------

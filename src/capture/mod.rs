@@ -32,6 +32,10 @@ pub use record::{FormatError, RawRecord, linktype};
 
 /// Target size of the raw bytes of one block.
 pub const BLOCK_BYTES: usize = 1 << 20;
+/// Most frames in one block: a capture of tiny packets (a SYN flood, 60 bytes a frame)
+/// would otherwise put 17,000 frames in a block, and each frame can start a connection that
+/// waits, with its packet facts, until its window is done.
+pub const BLOCK_FRAMES: usize = 4096;
 /// A record or pcapng block larger than this is treated as corruption.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// Largest captured length accepted for one frame (jumbo frames and offloaded segments fit).
@@ -349,7 +353,8 @@ impl<R: Read> Framer<R> {
         let mut block = self.empty_block();
         loop {
             if let (Some(first), Some(last)) = (block.frames.first(), block.frames.last())
-                && (last.offset + last.len - first.offset) as usize >= BLOCK_BYTES
+                && ((last.offset + last.len - first.offset) as usize >= BLOCK_BYTES
+                    || block.frames.len() >= BLOCK_FRAMES)
             {
                 break;
             }
@@ -864,7 +869,7 @@ impl<R: Read> Framer<R> {
             ..Default::default()
         };
         let iter = self.netmon_frames.as_mut()?;
-        while block.bytes.len() < BLOCK_BYTES {
+        while block.bytes.len() < BLOCK_BYTES && block.frames.len() < BLOCK_FRAMES {
             let Some((idx, bytes)) = iter.next() else {
                 self.done = true;
                 break;

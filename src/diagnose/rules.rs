@@ -897,35 +897,74 @@ fn attempt_findings(
             }
         }
     }
-    for (attempt, members) in &attempts {
+    // The connection an attempt is judged by: the one that got furthest (the last of those),
+    // not superseded; none when a connection of the attempt succeeded, and none when that
+    // one is unfinished (`incomplete` is not a failure: the table shows it).
+    let judged_by = |members: &[usize]| -> Option<(usize, &'static str)> {
         if members.iter().any(|&i| conns[i].verdict() == Some("ok")) {
-            continue;
+            return None;
         }
-        // The connection that got furthest (the last of those), not superseded.
-        let Some(&best) = members
+        let &best = members
             .iter()
             .filter(|&&i| conns[i].superseded_by.is_none())
-            .max_by_key(|&&i| (progress(&conns[i]), i))
-        else {
-            continue;
-        };
-        let c = &conns[best];
-        // An unfinished connection (`incomplete`) is not a failure: the table shows it.
-        let (Some(verdict @ "failed"), Some(cause)) = (c.verdict(), c.cause()) else {
-            continue;
-        };
-        let rule = RULES.iter().find(|r| r.cause == cause);
+            .max_by_key(|&&i| (progress(&conns[i]), i))?;
+        match (conns[best].verdict(), conns[best].cause()) {
+            (Some("failed"), Some(cause)) => Some((best, cause)),
+            _ => None,
+        }
+    };
+    let attempt_events = |members: &[usize]| -> Vec<usize> {
         let mut evs: Vec<usize> = members
             .iter()
             .flat_map(|&i| joined.by_connection[i].iter().copied())
             .collect();
         evs.sort_unstable();
         evs.dedup();
-        let mut confidence = c.confidence().unwrap_or("low");
-        let kerberos: Vec<&SideEvent> = members
+        evs
+    };
+    let attempt_kerberos = |members: &[usize]| -> Vec<&SideEvent> {
+        members
             .iter()
             .flat_map(|&i| conns[i].kerberos().iter())
-            .collect();
+            .collect()
+    };
+    // How many attempts will fail alike at each server (`merge_repeated`'s groups), and
+    // the first of each: past `MAX_ALIKE_FINDINGS` the others are merged into the first, so
+    // they are made as stubs (no summary, evidence or remedies), not written out in full
+    // only to be dropped: a SYN flood lists hundreds of thousands of them.
+    let mut alike: std::collections::HashMap<(&'static str, String), (usize, usize)> =
+        std::collections::HashMap::new();
+    for (k, (_, members)) in attempts.iter().enumerate() {
+        let Some((_, cause)) = judged_by(members) else {
+            continue;
+        };
+        let (evs, kerberos) = (attempt_events(members), attempt_kerberos(members));
+        let cause = refine(cause, &evs, events, &kerberos).map_or(cause, |p| p.rule.cause);
+        let Some(&last) = members.last() else {
+            continue;
+        };
+        let group = alike
+            .entry((cause, conns[last].server.to_string()))
+            .or_insert((k, 0));
+        group.1 += 1;
+    }
+    let stub = |k: usize, cause: &'static str, members: &[usize]| {
+        members.last().is_some_and(|&last| {
+            alike
+                .get(&(cause, conns[last].server.to_string()))
+                .is_some_and(|&(first, count)| count > MAX_ALIKE_FINDINGS && first != k)
+        })
+    };
+    for (k, (attempt, members)) in attempts.iter().enumerate() {
+        let Some((best, cause)) = judged_by(members) else {
+            continue;
+        };
+        let c = &conns[best];
+        let verdict = "failed";
+        let rule = RULES.iter().find(|r| r.cause == cause);
+        let evs = attempt_events(members);
+        let mut confidence = c.confidence().unwrap_or("low");
+        let kerberos = attempt_kerberos(members);
         let refined = refine(cause, &evs, events, &kerberos);
         let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
             Some(p) => (
@@ -968,6 +1007,26 @@ fn attempt_findings(
         }
         if !contradicting.is_empty() {
             confidence = shift(confidence, -1);
+        }
+        let finding_cause = refined.as_ref().map_or(cause, |p| p.rule.cause);
+        let attempt_name = match attempt {
+            Ok(a) => a.to_string(),
+            Err(c) => c.to_string(),
+        };
+        if stub(k, finding_cause, members) {
+            out.push(Finding {
+                cause: finding_cause,
+                severity: "error",
+                confidence,
+                summary: String::new(),
+                attempt: Some(attempt_name),
+                connections: members.iter().map(|&i| conns[i].id.to_string()).collect(),
+                events: evs.iter().map(|&k| events[k].reference()).collect(),
+                evidence: Vec::new(),
+                remediation: Vec::new(),
+                collect_next: Vec::new(),
+            });
+            continue;
         }
         let many = members.len() > 1;
         let mut evidence = Vec::new();
@@ -1047,7 +1106,7 @@ fn attempt_findings(
         }
         summary.push('.');
         out.push(Finding {
-            cause: refined.as_ref().map_or(cause, |p| p.rule.cause),
+            cause: finding_cause,
             severity: if verdict == "failed" {
                 "error"
             } else {
@@ -1055,10 +1114,7 @@ fn attempt_findings(
             },
             confidence,
             summary,
-            attempt: Some(match attempt {
-                Ok(a) => a.to_string(),
-                Err(c) => c.to_string(),
-            }),
+            attempt: Some(attempt_name),
             connections: members.iter().map(|&i| conns[i].id.to_string()).collect(),
             events: evs.iter().map(|&k| events[k].reference()).collect(),
             evidence,

@@ -125,6 +125,22 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
                     conn.server,
                     waited as f64 / 1e9
                 );
+            } else if conn.ended_early {
+                stages.push(stage(
+                    "tcp",
+                    "unknown",
+                    syn_frames,
+                    Some(format!(
+                        "no longer followed {:.2} s after the SYN, too soon to call it \
+                         unanswered: too many connections were open at once",
+                        waited as f64 / 1e9
+                    )),
+                ));
+                verdict = Some("incomplete");
+                cause = Some("capture_ended");
+                summary = "no longer followed right after the SYN, as too many connections were \
+                     open at once (bounded memory); nothing can be said of the connection"
+                    .to_string();
             } else {
                 stages.push(stage(
                     "tcp",

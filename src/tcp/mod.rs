@@ -373,6 +373,9 @@ pub struct Connection {
     /// For a connection ended for being idle: the capture time up to which it was seen
     /// idle (its last packet plus the idle limit), whatever the moment its shard noticed.
     pub idle_until_ns: Option<i64>,
+    /// Ended while still open because its shard tracked too many connections
+    /// ([`Shard::evict`]): what follows in the capture was not looked at.
+    pub ended_early: bool,
 }
 
 impl Connection {
@@ -416,6 +419,7 @@ impl Connection {
             server_ttls: Vec::new(),
             rst_ttl: None,
             idle_until_ns: None,
+            ended_early: false,
         }
     }
 
@@ -769,6 +773,9 @@ pub struct TrackerCounts {
     pub late_ignored: u64,
     /// Times an open connection's kept payload was moved to disk (see [`park`]).
     pub parked: u64,
+    /// Connections still open ended because the shard tracked too many at once
+    /// ([`MAX_FLOWS`], [`MAX_HALF_OPEN`]).
+    pub evicted: u64,
 }
 
 impl TrackerCounts {
@@ -781,6 +788,7 @@ impl TrackerCounts {
         self.ended_early += o.ended_early;
         self.late_ignored += o.late_ignored;
         self.parked += o.parked;
+        self.evicted += o.evicted;
     }
 }
 
@@ -795,11 +803,18 @@ const IDLE_NS: i64 = 3_600_000_000_000;
 /// payload (up to 64 KiB a direction) while it lingers, so at hundreds of connections a second
 /// (an RDP brute force) thirty seconds of them took hundreds of MB.
 pub const PRESSURE_FLOWS: usize = 256;
+/// Connections a shard tracks at once (65,536 over the shards, about 80 MB): past it, the
+/// longest idle end early ([`Shard::evict`]).
+pub const MAX_FLOWS: usize = 1024;
+/// Connections whose handshake never completed (a SYN, perhaps a SYN-ACK, no ACK) a shard
+/// tracks before the longest idle of them end early (16,384 over the shards): a SYN flood is
+/// all of them.
+pub const MAX_HALF_OPEN: usize = 256;
 /// How long a closed connection lingers while its shard is pressed.
 const CLOSED_LINGER_PRESSED_NS: i64 = 1_000_000_000;
 /// Connections ended early that a shard remembers, so that their late packets are ignored
 /// instead of starting a connection of their own (about 64 bytes each).
-const MAX_TOMBSTONES: usize = 8_192;
+const MAX_TOMBSTONES: usize = 1_024;
 
 /// The connections of one shard.
 pub struct Shard {
@@ -823,6 +838,9 @@ pub struct Shard {
     /// Bytes the open connections' kept streams grew by since the shard last counted them
     /// ([`Shard::park_if_over`]).
     grown: usize,
+    /// New connections since the shard last looked for half-open ones to end
+    /// ([`Shard::evict`]).
+    new_since_look: usize,
     pub counts: TrackerCounts,
 }
 
@@ -840,6 +858,7 @@ impl Shard {
             finished: Vec::new(),
             side: Vec::new(),
             grown: 0,
+            new_since_look: 0,
             counts: TrackerCounts::default(),
         }
     }
@@ -933,6 +952,14 @@ impl Shard {
             }
             self.tombstones.remove(&key);
         }
+        if self.flows.len() >= MAX_HALF_OPEN && !self.flows.contains_key(&key) {
+            self.new_since_look += 1;
+            if self.flows.len() >= MAX_FLOWS {
+                self.evict(fact.ts_ns, false);
+            } else if self.new_since_look >= 64 {
+                self.evict(fact.ts_ns, true);
+            }
+        }
         // Borrowed, not cloned: the shards of both threads share this Arc, and counting it
         // up and down per packet bounced its cache line between the cores.
         let cfg = &self.cfg;
@@ -1020,6 +1047,52 @@ impl Shard {
             }
         }
         self.park_if_over();
+    }
+
+    /// Ends connections early to bound how many a shard tracks: a SYN flood or a scan
+    /// opens connections faster than any limit of time ends them. With `half_open_only`,
+    /// once more than [`MAX_HALF_OPEN`] connections whose handshake never completed are
+    /// tracked, the longest idle of them, down to three quarters of that; otherwise (the
+    /// shard tracks [`MAX_FLOWS`]) a quarter of all, half-open ones first, then the longest
+    /// idle. Each is judged on what the capture showed until `now_ns` (the time of the packet
+    /// that would have been one too many), and its later packets are ignored and counted like
+    /// those of connections ended early. Which connections end depends on the capture alone
+    /// (state, idle time, then addresses).
+    fn evict(&mut self, now_ns: i64, half_open_only: bool) {
+        self.new_since_look = 0;
+        let half_open =
+            |c: &Connection| (c.syn.is_some() || c.synack.is_some()) && c.handshake_ack.is_none();
+        let mut candidates: Vec<(bool, i64, PairKey)> = self
+            .flows
+            .iter()
+            .filter(|(_, c)| !half_open_only || half_open(c))
+            .map(|(k, c)| (!half_open(c), c.last.ts_ns, *k))
+            .collect();
+        let n = if half_open_only {
+            if candidates.len() <= MAX_HALF_OPEN {
+                return;
+            }
+            candidates.len() - MAX_HALF_OPEN * 3 / 4
+        } else {
+            self.flows.len().saturating_sub(MAX_FLOWS * 3 / 4)
+        };
+        if n == 0 {
+            return;
+        }
+        candidates.select_nth_unstable(n - 1);
+        candidates.truncate(n);
+        candidates.sort_unstable();
+        self.counts.evicted += n as u64;
+        for (_, _, k) in candidates {
+            if let Some(mut c) = self.flows.remove(&k) {
+                c.idle_until_ns = Some(now_ns.max(c.last.ts_ns));
+                c.ended_early = true;
+                if self.tombstones.len() < MAX_TOMBSTONES {
+                    self.tombstones.insert(k, now_ns);
+                }
+                self.end(c);
+            }
+        }
     }
 
     /// Parks the largest kept streams of open connections (`park`) while the shard holds
