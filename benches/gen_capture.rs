@@ -32,7 +32,7 @@ use rdptriage::capture::{CaptureFormat, Framer};
 use rdptriage::tcp::{Shard, TrackerConfig};
 
 const USAGE: &str = "usage: gen-capture OUT --size-mb N [--seed N] [--format pcap|pcapng] \
-[--duration-s S] [--rdp-scale PCT] [--templates DIR]\n       gen-capture --walk FILE\n       gen-capture --stage frame|decode|track FILE";
+[--duration-s S] [--rdp-scale PCT] [--templates DIR]\n       gen-capture OUT --syn-flood N [--rate PER_S]\n       gen-capture --walk FILE\n       gen-capture --stage frame|decode|track FILE";
 
 fn main() -> ExitCode {
     match run() {
@@ -55,6 +55,8 @@ fn run() -> Result<(), String> {
     let mut duration_s = 3600u64;
     let mut rdp_scale = 100u64;
     let mut templates = gen_lib::default_template_dir();
+    let mut syn_flood: Option<u64> = None;
+    let mut rate = 10_000u64;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value\n{USAGE}"));
@@ -68,6 +70,8 @@ fn run() -> Result<(), String> {
             "--duration-s" => duration_s = number(value("--duration-s")?, "--duration-s")?,
             "--rdp-scale" => rdp_scale = number(value("--rdp-scale")?, "--rdp-scale")?,
             "--templates" => templates = PathBuf::from(value("--templates")?),
+            "--syn-flood" => syn_flood = Some(number(value("--syn-flood")?, "--syn-flood")?),
+            "--rate" => rate = number(value("--rate")?, "--rate")?.max(1),
             "--walk" => walk = Some(PathBuf::from(value("--walk")?)),
             "--stage" => stage = Some(value("--stage")?),
             "--format" => {
@@ -105,6 +109,14 @@ fn run() -> Result<(), String> {
     }
 
     let out = out.ok_or(format!("no output file\n{USAGE}"))?;
+    if let Some(n) = syn_flood {
+        let file = File::create(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        write_syn_flood(BufWriter::with_capacity(1 << 20, file), n, rate, seed)
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        println!("file: {}", out.display());
+        println!("syn_flood: {n} SYNs at {rate}/s to 10.1.0.10:3389");
+        return Ok(());
+    }
     let size_mb = size_mb.ok_or(format!("--size-mb is required\n{USAGE}"))?;
     let tmpls = gen_lib::load_templates(&templates).map_err(|e| e.to_string())?;
     for t in &tmpls {
@@ -201,4 +213,59 @@ fn run_stage(stage: &str, path: &Path) -> Result<(), String> {
     println!("rdp_connections: {rdp}");
     println!("seconds: {secs:.3}");
     Ok(())
+}
+
+/// A SYN flood: `n` SYNs to 10.1.0.10:3389 from spoofed addresses in 172.16.0.0/12, `rate`
+/// a second, none answered (Ethernet, IPv4, TCP; RFC 9293 §3.1), as a pcap. The stress case
+/// for connection tracking: every SYN opens a connection that nothing closes.
+fn write_syn_flood<W: std::io::Write>(
+    mut w: W,
+    n: u64,
+    rate: u64,
+    seed: u64,
+) -> std::io::Result<()> {
+    // pcap global header: microseconds, snaplen 65535, Ethernet.
+    w.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
+    w.write_all(&[2, 0, 4, 0])?;
+    w.write_all(&[0; 8])?;
+    w.write_all(&65_535u32.to_le_bytes())?;
+    w.write_all(&1u32.to_le_bytes())?;
+    let t0_us: u64 = 1_710_234_000_000_000;
+    for i in 0..n {
+        let mut frame = Vec::with_capacity(54);
+        frame.extend_from_slice(&[0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00]);
+        let src = [172, 16 + ((i >> 16) % 16) as u8, (i >> 8) as u8, i as u8];
+        let mut ip = [0u8; 20];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&40u16.to_be_bytes());
+        ip[4..6].copy_from_slice(&(i as u16).to_be_bytes());
+        ip[8] = 64;
+        ip[9] = 6;
+        ip[12..16].copy_from_slice(&src);
+        ip[16..20].copy_from_slice(&[10, 1, 0, 10]);
+        let mut sum: u32 = ip
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        frame.extend_from_slice(&ip);
+        let sport = 1024 + ((i * 7 + seed) % 60_000) as u16;
+        let isn = (i.wrapping_mul(2_654_435_761).wrapping_add(seed)) as u32;
+        frame.extend_from_slice(&sport.to_be_bytes());
+        frame.extend_from_slice(&3389u16.to_be_bytes());
+        frame.extend_from_slice(&isn.to_be_bytes());
+        frame.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02]);
+        frame.extend_from_slice(&64_240u16.to_be_bytes());
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+        let t = t0_us + i * 1_000_000 / rate;
+        w.write_all(&((t / 1_000_000) as u32).to_le_bytes())?;
+        w.write_all(&((t % 1_000_000) as u32).to_le_bytes())?;
+        w.write_all(&(frame.len() as u32).to_le_bytes())?;
+        w.write_all(&(frame.len() as u32).to_le_bytes())?;
+        w.write_all(&frame)?;
+    }
+    w.flush()
 }

@@ -744,7 +744,8 @@ pub fn findings(
     joined: &Joined,
     inputs: &[InputReport],
 ) -> Vec<Finding> {
-    let mut out = merge_repeated(attempt_findings(conns, events, joined), conns);
+    let (findings, alike) = attempt_findings(conns, events, joined);
+    let mut out = merge_repeated(findings, alike, conns);
     out.extend(event_findings(events, joined));
     out.extend(side_findings(inputs, conns, events, joined));
     out
@@ -759,7 +760,33 @@ const MAX_NAMED_ATTEMPTS: usize = 20;
 /// [`MAX_ALIKE_FINDINGS`], become one: a scan or a flood of refused connections is one
 /// problem, not thousands. The merged finding keeps every connection and event, the first
 /// attempt's evidence as the example, and the lowest confidence of the group.
-fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Finding> {
+/// The attempts of a group failing alike after its first, as `merge_repeated` needs them:
+/// made in full, then merged away, they took most of a SYN flood's memory.
+#[derive(Default)]
+struct Alike {
+    count: usize,
+    /// The first attempts' names (the merged evidence names at most [`MAX_NAMED_ATTEMPTS`]).
+    attempts: Vec<String>,
+    connections: Vec<ConnId>,
+    events: Vec<String>,
+    confidence: Option<&'static str>,
+}
+
+/// The lower of two confidences.
+fn lower(a: &'static str, b: &'static str) -> &'static str {
+    let rank = |c: &str| match c {
+        "low" => 0,
+        "medium" => 1,
+        _ => 2,
+    };
+    if rank(b) < rank(a) { b } else { a }
+}
+
+fn merge_repeated(
+    findings: Vec<Finding>,
+    mut alike: std::collections::HashMap<(&'static str, String), Alike>,
+    conns: &[ConnectionReport],
+) -> Vec<Finding> {
     let by_id: std::collections::HashMap<ConnId, &ConnectionReport> =
         conns.iter().map(|c| (c.id, c)).collect();
     let named = |id: &str| ConnId::parse(id).and_then(|id| by_id.get(&id).copied());
@@ -775,21 +802,33 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
             groups.entry((f.cause, server)).or_default().push(i);
         }
     }
+    let group_size =
+        |alike: &std::collections::HashMap<(&'static str, String), Alike>,
+         key: &(&'static str, String),
+         members: &[usize]| { members.len() + alike.get(key).map_or(0, |a| a.count) };
     let mut merged_into: Vec<Option<usize>> = vec![None; findings.len()];
-    for members in groups.values().filter(|m| m.len() > MAX_ALIKE_FINDINGS) {
-        for &i in members {
-            merged_into[i] = Some(members[0]);
+    for (key, members) in &groups {
+        if group_size(&alike, key, members) > MAX_ALIKE_FINDINGS {
+            for &i in members {
+                merged_into[i] = Some(members[0]);
+            }
         }
     }
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
     let mut out: std::collections::HashMap<usize, Finding> = std::collections::HashMap::new();
-    for ((cause, server), members) in &groups {
-        if members.len() <= MAX_ALIKE_FINDINGS {
+    for (key, members) in &groups {
+        if group_size(&alike, key, members) <= MAX_ALIKE_FINDINGS {
             continue;
         }
+        let (cause, server) = (key.0, &key.1);
+        let rest = alike.remove(key).unwrap_or_default();
         let parts: Vec<Finding> = members.iter().filter_map(|&i| slots[i].take()).collect();
         let Some(first) = parts.first() else { continue };
-        let mut conn_ids: Vec<String> = parts.iter().flat_map(|f| f.connections.clone()).collect();
+        let mut conn_ids: Vec<String> = parts
+            .iter()
+            .flat_map(|f| f.connections.clone())
+            .chain(rest.connections.iter().map(|c| c.to_string()))
+            .collect();
         // In report order (`c2` before `c10`).
         conn_ids.sort_by_key(|id| {
             id.trim_start_matches('c')
@@ -818,18 +857,19 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
                 _ => 2,
             })
             .unwrap_or(first.confidence);
-        let attempts: Vec<&str> = parts.iter().filter_map(|f| f.attempt.as_deref()).collect();
+        let confidence = rest.confidence.map_or(confidence, |c| lower(confidence, c));
+        let attempts: Vec<&str> = parts
+            .iter()
+            .filter_map(|f| f.attempt.as_deref())
+            .chain(rest.attempts.iter().map(String::as_str))
+            .collect();
+        let count = parts.len() + rest.count;
+        let named = attempts.len().min(MAX_NAMED_ATTEMPTS);
         let mut evidence = vec![format!(
-            "{} attempts alike: {}{}",
-            parts.len(),
-            attempts
-                .iter()
-                .take(MAX_NAMED_ATTEMPTS)
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", "),
-            if attempts.len() > MAX_NAMED_ATTEMPTS {
-                format!(" … ({} more)", attempts.len() - MAX_NAMED_ATTEMPTS)
+            "{count} attempts alike: {}{}",
+            attempts[..named].join(", "),
+            if count > named {
+                format!(" … ({} more)", count - named)
             } else {
                 String::new()
             }
@@ -840,7 +880,11 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
                 .iter()
                 .map(|l| format!("first ({}): {l}", first.connections.join(", "))),
         );
-        let mut events: Vec<String> = parts.iter().flat_map(|f| f.events.clone()).collect();
+        let mut events: Vec<String> = parts
+            .iter()
+            .flat_map(|f| f.events.clone())
+            .chain(rest.events)
+            .collect();
         events.dedup();
         out.insert(
             members[0],
@@ -850,7 +894,7 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
             confidence,
             summary: format!(
                 "{} RDP attempts from {} client{} to {server} failed alike ({cause}) between {start} and {end}; the first: {}",
-                parts.len(),
+                count,
                 clients.len(),
                 if clients.len() == 1 { "" } else { "s" },
                 first.summary
@@ -876,11 +920,15 @@ fn merge_repeated(findings: Vec<Finding>, conns: &[ConnectionReport]) -> Vec<Fin
 }
 
 /// One finding per failed connection attempt.
+#[allow(clippy::type_complexity)]
 fn attempt_findings(
     conns: &[ConnectionReport],
     events: &[EventReport],
     joined: &Joined,
-) -> Vec<Finding> {
+) -> (
+    Vec<Finding>,
+    std::collections::HashMap<(&'static str, String), Alike>,
+) {
     let mut out = Vec::new();
     // Connections by attempt, in report order.
     // An attempt, or a connection in none (named after the connection).
@@ -948,13 +996,14 @@ fn attempt_findings(
             .or_insert((k, 0));
         group.1 += 1;
     }
+    // The group an attempt is merged into without a finding of its own, if any.
     let stub = |k: usize, cause: &'static str, members: &[usize]| {
-        members.last().is_some_and(|&last| {
-            alike
-                .get(&(cause, conns[last].server.to_string()))
-                .is_some_and(|&(first, count)| count > MAX_ALIKE_FINDINGS && first != k)
-        })
+        let key = (cause, conns[*members.last()?].server.to_string());
+        let &(first, count) = alike.get(&key)?;
+        (count > MAX_ALIKE_FINDINGS && first != k).then_some(key)
     };
+    let mut rest_of_groups: std::collections::HashMap<(&'static str, String), Alike> =
+        std::collections::HashMap::new();
     for (k, (attempt, members)) in attempts.iter().enumerate() {
         let Some((best, cause)) = judged_by(members) else {
             continue;
@@ -1013,19 +1062,17 @@ fn attempt_findings(
             Ok(a) => a.to_string(),
             Err(c) => c.to_string(),
         };
-        if stub(k, finding_cause, members) {
-            out.push(Finding {
-                cause: finding_cause,
-                severity: "error",
-                confidence,
-                summary: String::new(),
-                attempt: Some(attempt_name),
-                connections: members.iter().map(|&i| conns[i].id.to_string()).collect(),
-                events: evs.iter().map(|&k| events[k].reference()).collect(),
-                evidence: Vec::new(),
-                remediation: Vec::new(),
-                collect_next: Vec::new(),
-            });
+        if let Some(key) = stub(k, finding_cause, members) {
+            let rest = rest_of_groups.entry(key).or_default();
+            rest.count += 1;
+            if rest.attempts.len() < MAX_NAMED_ATTEMPTS {
+                rest.attempts.push(attempt_name);
+            }
+            rest.connections
+                .extend(members.iter().map(|&i| conns[i].id));
+            rest.events
+                .extend(evs.iter().map(|&k| events[k].reference()));
+            rest.confidence = Some(rest.confidence.map_or(confidence, |c| lower(c, confidence)));
             continue;
         }
         let many = members.len() > 1;
@@ -1122,7 +1169,7 @@ fn attempt_findings(
             collect_next,
         });
     }
-    out
+    (out, rest_of_groups)
 }
 
 /// Findings from events no connection of the run explains, one per cause, computer and

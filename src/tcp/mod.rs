@@ -807,9 +807,9 @@ pub const PRESSURE_FLOWS: usize = 256;
 /// longest idle end early ([`Shard::evict`]).
 pub const MAX_FLOWS: usize = 1024;
 /// Connections whose handshake never completed (a SYN, perhaps a SYN-ACK, no ACK) a shard
-/// tracks before the longest idle of them end early (16,384 over the shards): a SYN flood is
-/// all of them.
-pub const MAX_HALF_OPEN: usize = 256;
+/// tracks before the longest idle of them end early (32,768 over the shards): a SYN flood is
+/// all of them. At 10,000 SYNs a second each is still followed for three seconds.
+pub const MAX_HALF_OPEN: usize = 512;
 /// How long a closed connection lingers while its shard is pressed.
 const CLOSED_LINGER_PRESSED_NS: i64 = 1_000_000_000;
 /// Connections ended early that a shard remembers, so that their late packets are ignored
