@@ -115,6 +115,8 @@ fn run() -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", out.display()))?;
         println!("file: {}", out.display());
         println!("syn_flood: {n} SYNs at {rate}/s to 10.1.0.10:3389");
+        println!("frames: {n}");
+        println!("rdp_connections: {n}");
         return Ok(());
     }
     let size_mb = size_mb.ok_or(format!("--size-mb is required\n{USAGE}"))?;

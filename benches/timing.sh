@@ -17,8 +17,10 @@
 #                    drop below this before timing, default 1.0 (0 = do not wait)
 #   RSS_STRESS       1 (default) also runs rdptriage on captures with more RDP connections (the
 #                    same size with --rdp-scale 400 and 3000: 4x and about 8x as many; twice the
-#                    size with --rdp-scale 3000: about 16x) and on one four times the size, to
-#                    see whether peak RSS depends on either
+#                    size with --rdp-scale 3000: about 16x), on one four times the size, to
+#                    see whether peak RSS depends on either, and on two made to press on the
+#                    connection tables: thousands of RDP connections open at once, and a SYN
+#                    flood of 2,000,000 spoofed SYNs (gen-capture --syn-flood)
 #   RESULTS          where the Markdown goes, default benches/RESULTS.md
 #
 # Captures are generated into target/bench-data/ and reused while their size, seed, generator
@@ -42,6 +44,10 @@ HEAVY=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp400.pcap
 HEAVIER=$DATA/bench-${SIZE_MB}mb-seed${SEED}-rdp3000.pcap
 HEAVIEST=$DATA/bench-$((SIZE_MB * 2))mb-seed${SEED}-rdp3000.pcap
 BIGGER=$DATA/bench-$((SIZE_MB * 4))mb-seed${SEED}.pcap
+# Many connections open at once (61,456 RDP connections in 15 s) and a SYN flood (2,000,000
+# spoofed SYNs at 10,000 a second): the cases that press on the connection tables.
+CONCURRENT=$DATA/concurrent-600mb-seed3-rdp6000.pcap
+FLOOD=$DATA/synflood-2m.pcap
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -80,6 +86,8 @@ if [ "$RSS_STRESS" = 1 ]; then
     generate "$HEAVIER" --rdp-scale 3000
     generate "$HEAVIEST" --size-mb $((SIZE_MB * 2)) --rdp-scale 3000
     generate "$BIGGER" --size-mb $((SIZE_MB * 4))
+    generate "$CONCURRENT" --size-mb 600 --seed 3 --rdp-scale 6000 --duration-s 30
+    generate "$FLOOD" --syn-flood 2000000
 fi
 sumval() { awk -F': ' -v k="$2" '$1 == k { print $2 }' "$1.summary"; }
 BYTES=$(stat -c %s "$FILE")
@@ -174,6 +182,8 @@ if [ "$RSS_STRESS" = 1 ]; then
     stress stress_rdp3000 "$HEAVIER" "--rdp-scale 3000"
     stress stress_rdp3000_2x "$HEAVIEST" "--size-mb $((SIZE_MB * 2)) --rdp-scale 3000"
     stress stress_big "$BIGGER" "--size-mb $((SIZE_MB * 4))"
+    stress stress_concurrent "$CONCURRENT" "--size-mb 600 --seed 3 --rdp-scale 6000 --duration-s 30"
+    stress stress_syn_flood "$FLOOD" "--syn-flood 2000000"
 fi
 
 # tshark: a slice first, the whole file when the slice says it fits the budget.
