@@ -14,6 +14,11 @@
 //! that look like a TPKT X.224 Connection Request) and for Kerberos and DNS over TCP, and only
 //! the first [`TrackerConfig::payload_cap`] bytes of each direction: the connection sequence
 //! lives there. Everything else is counted, not stored.
+//!
+//! Memory stays bounded whatever the capture: kept payload past a budget is moved to disk
+//! until the connection ends ([`park`]); closed connections end sooner when a shard holds
+//! many ([`PRESSURE_FLOWS`]); and a shard tracks at most [`MAX_FLOWS`] connections, of which
+//! [`MAX_HALF_OPEN`] half-open, the longest idle ending early past either (`Shard::evict`).
 
 pub mod park;
 
@@ -374,7 +379,7 @@ pub struct Connection {
     /// idle (its last packet plus the idle limit), whatever the moment its shard noticed.
     pub idle_until_ns: Option<i64>,
     /// Ended while still open because its shard tracked too many connections
-    /// ([`Shard::evict`]): what follows in the capture was not looked at.
+    /// (`Shard::evict`): what follows in the capture was not looked at.
     pub ended_early: bool,
 }
 
@@ -804,7 +809,7 @@ const IDLE_NS: i64 = 3_600_000_000_000;
 /// (an RDP brute force) thirty seconds of them took hundreds of MB.
 pub const PRESSURE_FLOWS: usize = 256;
 /// Connections a shard tracks at once (65,536 over the shards, about 80 MB): past it, the
-/// longest idle end early ([`Shard::evict`]).
+/// longest idle end early (`Shard::evict`).
 pub const MAX_FLOWS: usize = 1024;
 /// Connections whose handshake never completed (a SYN, perhaps a SYN-ACK, no ACK) a shard
 /// tracks before the longest idle of them end early (32,768 over the shards): a SYN flood is
@@ -839,7 +844,7 @@ pub struct Shard {
     /// ([`Shard::park_if_over`]).
     grown: usize,
     /// New connections since the shard last looked for half-open ones to end
-    /// ([`Shard::evict`]).
+    /// (`Shard::evict`).
     new_since_look: usize,
     pub counts: TrackerCounts,
 }
