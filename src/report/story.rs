@@ -130,8 +130,6 @@ pub struct Row {
     pub what: String,
     /// Whether the row is a failure (a connection breaking, an error event).
     pub failure: bool,
-    /// Whether a finding names it.
-    pub in_finding: bool,
 }
 
 /// `Read 1 capture (16 packets) and 2 event logs (6 RDP events): 1 RDP connection, 1
@@ -221,35 +219,58 @@ pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
         .iter()
         .flat_map(|f| f.events.iter().map(String::as_str))
         .collect();
-    let mut rows: Vec<Row> = Vec::new();
-    for c in &report.connections {
+    // Every row is first only its rank (whether a finding names it, whether it is a failure,
+    // its time) and where it comes from; only the rows kept are written out. A capture of
+    // 250,000 connections wrote half a million rows, reading each spilled summary back, to
+    // keep eighty.
+    #[derive(Clone, Copy)]
+    enum From {
+        Opened(usize),
+        Ended(usize),
+        Event(usize),
+    }
+    let mut ranked: Vec<(bool, bool, i64, From)> = Vec::new();
+    for (i, c) in report.connections.iter().enumerate() {
         let in_finding = named_conns.contains(&c.id);
-        rows.extend(connection_rows(c, in_finding));
+        let failure = c.verdict().is_some_and(|v| v != "ok");
+        ranked.push((!in_finding, true, c.start_ns, From::Opened(i)));
+        ranked.push((!in_finding, !failure, c.end_ns, From::Ended(i)));
     }
-    for e in &report.events {
+    for (k, e) in report.events.iter().enumerate() {
         let reference = e.reference();
-        rows.push(event_row(e, named_events.contains(reference.as_str())));
+        let in_finding = named_events.contains(reference.as_str());
+        ranked.push((!in_finding, !event_failure(e), e.time_ns, From::Event(k)));
     }
-    let total = rows.len();
-    // Keep the most telling rows, then put them back in time order.
-    rows.sort_by_key(|r| (!r.in_finding, !r.failure, r.time_ns));
-    rows.truncate(MAX_TIMELINE_ROWS);
+    let total = ranked.len();
+    // Keep the most telling rows (stable: equal ranks keep their order), then put them back
+    // in time order.
+    ranked.sort_by_key(|&(a, b, t, _)| (a, b, t));
+    ranked.truncate(MAX_TIMELINE_ROWS);
+    let mut rows: Vec<Row> = ranked
+        .iter()
+        .map(|&(_, _, _, from)| match from {
+            From::Opened(i) => opened_row(&report.connections[i]),
+            From::Ended(i) => ended_row(&report.connections[i]),
+            From::Event(k) => event_row(&report.events[k]),
+        })
+        .collect();
     rows.sort_by(|a, b| a.time_ns.cmp(&b.time_ns).then(a.source.cmp(&b.source)));
     let left_out = total - rows.len();
     (rows, left_out)
 }
 
-fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
-    let start = c.start().unwrap_or_default();
-    let end = c.end().unwrap_or_default();
-    let mut rows = vec![Row {
+fn opened_row(c: &ConnectionReport) -> Row {
+    Row {
         time_ns: c.start_ns,
-        time: start,
+        time: c.start().unwrap_or_default(),
         source: format!("capture {} frame {}", c.id, c.first_frame),
         what: format!("{} {} → {}: connection opened", c.id, c.client, c.server),
         failure: false,
-        in_finding,
-    }];
+    }
+}
+
+fn ended_row(c: &ConnectionReport) -> Row {
+    let end = c.end().unwrap_or_default();
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
     let what = match (c.verdict(), c.failed_stage(), c.cause()) {
         (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary()),
@@ -263,19 +284,18 @@ fn connection_rows(c: &ConnectionReport, in_finding: bool) -> Vec<Row> {
         (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary()),
         (None, _, _) => format!("{} reached {}", c.id, c.reached().unwrap_or("nothing")),
     };
-    rows.push(Row {
+    Row {
         time_ns: c.end_ns,
         time: end,
         source: format!("capture {} frame {frame}", c.id),
         what,
         failure: c.verdict().is_some_and(|v| v != "ok"),
-        in_finding,
-    });
-    rows
+    }
 }
 
-fn event_row(e: &EventReport, in_finding: bool) -> Row {
-    let failure = [
+/// Whether an event reads as a failure, by its catalog name.
+fn event_failure(e: &EventReport) -> bool {
+    [
         "fail",
         "error",
         "denied",
@@ -289,8 +309,12 @@ fn event_row(e: &EventReport, in_finding: bool) -> Row {
         "unavailable",
     ]
     .iter()
-    .any(|w| e.name.contains(w));
+    .any(|w| e.name.contains(w))
+}
+
+fn event_row(e: &EventReport) -> Row {
     Row {
+        failure: event_failure(e),
         time_ns: e.time_ns,
         time: e.time.to_string(),
         source: format!(
@@ -300,8 +324,6 @@ fn event_row(e: &EventReport, in_finding: bool) -> Row {
             e.record_id
         ),
         what: format!("{} {}: {}", short_provider(&e.provider), e.id, e.summary),
-        failure,
-        in_finding,
     }
 }
 
