@@ -51,6 +51,10 @@ pub struct Options {
     pub max_connections: Option<(usize, usize)>,
 }
 
+/// Files at least this large (as stored: a compressed file may hold more) are read one at a
+/// time, after the smaller ones, which are read side by side.
+pub const PARALLEL_FILE_BYTES: u64 = 32 << 20;
+
 /// RDP connections one capture lists in the report at most; later ones are judged and
 /// counted by cause, and a warning says how many (a SYN flood of millions of spoofed
 /// addresses would otherwise take gigabytes, and give a report nobody reads whole).
@@ -147,19 +151,32 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("start");
     let mut failures = Vec::new();
     let files = input::collect_files(paths, &mut failures);
-    let per_file: Vec<(Vec<StreamResult>, Vec<OpenFailure>)> = files
+    let read = |path: &PathBuf| {
+        let mut results = Vec::new();
+        let mut failures = Vec::new();
+        input::open_file(
+            path,
+            &mut |s| results.push(analyze_stream(s, opts)),
+            &mut failures,
+        );
+        (results, failures)
+    };
+    // Small files are read side by side, one to a thread; large ones after them, one at a
+    // time, each with the whole pool (a capture's pipeline is parallel inside): each large
+    // one bounds its memory (connection tables, payload budget, blocks in flight), and two
+    // side by side would take twice that.
+    let large =
+        |path: &PathBuf| std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_FILE_BYTES);
+    let mut per_file: Vec<Option<(Vec<StreamResult>, Vec<OpenFailure>)>> = files
         .par_iter()
-        .map(|path| {
-            let mut results = Vec::new();
-            let mut failures = Vec::new();
-            input::open_file(
-                path,
-                &mut |s| results.push(analyze_stream(s, opts)),
-                &mut failures,
-            );
-            (results, failures)
-        })
+        .map(|path| (!large(path)).then(|| read(path)))
         .collect();
+    for (path, slot) in files.iter().zip(per_file.iter_mut()) {
+        if slot.is_none() {
+            *slot = Some(read(path));
+        }
+    }
+    let per_file = per_file.into_iter().flatten();
 
     phase("inputs read");
     let mut report = Report {
@@ -171,6 +188,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     }
     // The first capture's list is taken as it is and sized once for all: copying lists into
     // a growing one would hold two copies at the peak.
+    let per_file: Vec<_> = per_file.collect();
     let total: usize = per_file
         .iter()
         .flat_map(|(results, _)| results.iter().map(|r| r.connections.len()))

@@ -833,6 +833,40 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     assert_eq!((no_longer_followed, capture_ends), (ended, N - ended));
 }
 
+/// Files of 32 MB or more are read after the smaller ones, one at a time; the report keeps
+/// the files' order all the same. Here a small capture, a 34 MB one (the fixture's
+/// connection after 34 MB of frames that decode as nothing) and the small one again.
+#[test]
+fn large_files_are_read_one_at_a_time_in_their_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = Pcap::new(1);
+    let real = cert_expired_frames();
+    let mut big = pcap.header();
+    for k in 0..34_000i64 {
+        big.extend(pcap.record(real[0].0 - SEC + k, &[0x42; 1_000]));
+    }
+    for (t, f) in &real {
+        big.extend(pcap.record(*t, f));
+    }
+    assert!(big.len() as u64 >= rdptriage::analyze::PARALLEL_FILE_BYTES);
+    let paths = vec![
+        write(dir.path(), "a-small.pcap", &cert_expired()),
+        write(dir.path(), "b-large.pcap", &big),
+        write(dir.path(), "c-small.pcap", &cert_expired()),
+    ];
+    let r = rdptriage::analyze::analyze_paths(&paths, &Default::default());
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let inputs: Vec<&str> = r.inputs.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(inputs, names.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.inputs[1].packets, 34_000 + 16);
+    assert_eq!(r.connections.len(), 3);
+    for (c, name) in r.connections.iter().zip(&names) {
+        assert_cert_expired_connection(c, name);
+    }
+    let ids: Vec<String> = r.connections.iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, ["c1", "c2", "c3"]);
+}
+
 /// A capture lists at most so many RDP connections, and a run so many over its captures;
 /// the others are judged and counted by cause, and a warning says how many. Here two
 /// captures of 300 refused connections each, with at most 200 a capture and 350 a run.
