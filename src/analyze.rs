@@ -1,6 +1,7 @@
 //! The analysis engine: inputs in, one [`Report`] out.
 //!
-//! Files are analysed in parallel (rayon). Inside one capture, the stream is cut into blocks
+//! Files under 32 MB are analysed in parallel (rayon), larger ones one at a time after them
+//! ([`PARALLEL_FILE_BYTES`]), each with the whole pool. Inside one capture, the stream is cut into blocks
 //! a window of [`WINDOW_BLOCKS`] at a time, and three windows are in flight on the pool at
 //! once: one is cut from the stream, the one before it is decoded block by block in
 //! parallel, and the one before that has its packet facts applied to [`SHARDS`] connection
