@@ -833,6 +833,52 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     assert_eq!((no_longer_followed, capture_ends), (ended, N - ended));
 }
 
+/// A flood ten times faster (60,000 SYNs in 0.6 s): the half-open connections ended early
+/// were followed for less than a second, too short to call them unanswered: each is
+/// `capture_ended`, "no longer followed right after the SYN", never "the capture ends".
+#[test]
+fn syns_no_longer_followed_within_a_second_are_not_called_unanswered() {
+    const N: usize = 60_000;
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    for n in 0..N {
+        let client = format!("172.18.{}.{}:{}", n / 250, n % 250, 1024 + n % 5000);
+        let syn = Conv::new(&client, "10.99.2.2:3389")
+            .isn(n as u32 * 7919, 0)
+            .syn();
+        file.extend(pcap.record(T0 + n as i64 * 10_000, &syn.frame(Link::Eth)));
+    }
+    let (r, _d, _p) = analyze_bytes("faster-flood.pcap", &file);
+    assert_eq!(r.connections.len(), N);
+    let ended: usize = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("connections still open were ended early"))
+        .and_then(|w| w.split("faster-flood.pcap: ").nth(1))
+        .and_then(|w| w.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a warning saying connections were ended early");
+    assert!(ended >= N - 32_768 - 64 * 64, "{ended}");
+    assert!(
+        r.connections
+            .iter()
+            .all(|c| c.cause() == Some("capture_ended"))
+    );
+    let count = |start: &str| {
+        r.connections
+            .iter()
+            .filter(|c| c.summary().starts_with(start))
+            .count()
+    };
+    assert_eq!(
+        (
+            count("no longer followed right after the SYN, as too many connections"),
+            count("the capture ends right after the SYN")
+        ),
+        (ended, N - ended)
+    );
+}
+
 /// Files of 32 MB or more are read after the smaller ones, one at a time; the report keeps
 /// the files' order all the same. Here a small capture, a 34 MB one (the fixture's
 /// connection after 34 MB of frames that decode as nothing) and the small one again.
