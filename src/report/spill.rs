@@ -96,14 +96,29 @@ impl Detail {
 
 impl Spilled {
     fn read(&self) -> Option<ConnectionDetail> {
-        let file = spill_file()?;
         let mut buf = vec![0u8; self.len()];
-        file.file.read_exact_at(&mut buf, self.offset()).ok()?;
+        read_at(&mut buf, self.offset()).then_some(())?;
         serde_json::from_slice(&buf).ok()
     }
 }
 
-/// The run's spill file: appended to with positional writes at offsets handed out atomically.
+/// Appends `bytes` to the run's temporary file in one positional write and returns where
+/// they start; `None` when they could not be written (no temporary file, disk full), and
+/// the caller keeps what it meant to write in memory. Shared with `tcp::park`.
+pub(crate) fn append(bytes: &[u8]) -> Option<u64> {
+    let file = spill_file()?;
+    let at = file.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    file.file.write_all_at(bytes, at).ok()?;
+    Some(at)
+}
+
+/// Fills `buf` from offset `at` of the run's temporary file; false when it cannot be read.
+pub(crate) fn read_at(buf: &mut [u8], at: u64) -> bool {
+    spill_file().is_some_and(|file| file.file.read_exact_at(buf, at).is_ok())
+}
+
+/// The run's temporary file (details spilled here, payload parked by `tcp::park`): appended
+/// to with positional writes at offsets handed out atomically.
 #[derive(Debug)]
 struct SpillFile {
     file: File,
@@ -184,9 +199,6 @@ fn trim_within(list: &mut [ConnectionReport], limit: usize, keep: usize) -> bool
 /// A detail that cannot be written (no temporary file, disk full) stays in memory rather
 /// than be lost.
 fn spill_all(batch: &mut [ConnectionReport]) -> usize {
-    let Some(file) = spill_file() else {
-        return 0;
-    };
     let mut buf = Vec::with_capacity(batch.len() * 3072);
     let mut spans = Vec::with_capacity(batch.len());
     for c in batch.iter() {
@@ -205,10 +217,9 @@ fn spill_all(batch: &mut [ConnectionReport]) -> usize {
     if buf.is_empty() {
         return 0;
     }
-    let base = file.end.fetch_add(buf.len() as u64, Ordering::Relaxed);
-    if file.file.write_all_at(&buf, base).is_err() {
+    let Some(base) = append(&buf) else {
         return 0;
-    }
+    };
     let mut spilled = 0;
     for (c, span) in batch.iter_mut().zip(spans) {
         if let Some((offset, len)) = span

@@ -8,18 +8,16 @@
 //! took 160 MB of kept bytes, and the sum had no bound. Now each shard moves ("parks") its
 //! largest in-memory streams, and their segment lists, to a temporary file once it holds
 //! more than its part of the budget, and a connection's parked pieces are read back in
-//! order when it ends, before anything decodes them. The report is byte-for-byte the same
-//! either way (`tests/limits.rs` runs every fixture with nothing held).
+//! order when it is judged, before anything decodes them. The report is byte-for-byte the
+//! same either way (`tests/spill.rs` runs every fixture and the corpus with nothing held).
 //!
-//! Written by hand, like `report::spill`: one append-only unnamed temporary file addressed
-//! by offset, with positional writes and reads and no locks; no crate does just that.
+//! The bytes go to the run's one unnamed temporary file, the one `report::spill` writes
+//! connection details to (positional writes at offsets handed out atomically, no locks).
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Segment;
+use crate::report::spill;
 
 /// Bytes of kept payload (and segment lists) a capture holds in memory for its open
 /// connections before it parks the largest: 64 MiB, or `RDPTRIAGE_HOLD_PAYLOAD` when set
@@ -34,32 +32,13 @@ pub fn held_payload() -> usize {
     })
 }
 
-/// The process's park file: appended to at offsets handed out atomically.
-struct ParkFile {
-    file: File,
-    end: AtomicU64,
-}
-
-/// The park file, made on first use; `None` when no temporary file could be made (then
-/// streams stay in memory).
-fn park_file() -> Option<&'static ParkFile> {
-    static FILE: OnceLock<Option<ParkFile>> = OnceLock::new();
-    FILE.get_or_init(|| {
-        tempfile::tempfile().ok().map(|file| ParkFile {
-            file,
-            end: AtomicU64::new(0),
-        })
-    })
-    .as_ref()
-}
-
-/// A batch of streams being parked together: their bytes, written to the park file in one
+/// A batch of streams being parked together: their bytes, written to the run's temporary file in one
 /// call by [`Batch::write`], then recorded in each direction's [`Parked`] by
 /// [`Parked::record`].
 #[derive(Default)]
 pub struct Batch {
     bytes: Vec<u8>,
-    /// Where the batch starts in the park file, once written.
+    /// Where the batch starts in the run's temporary file, once written.
     at: u64,
 }
 
@@ -82,21 +61,21 @@ impl Batch {
         }
     }
 
-    /// Writes the batch to the park file; false when it could not be (no temporary file,
+    /// Writes the batch to the run's temporary file; false when it could not be (no temporary file,
     /// disk full): nothing is then to be recorded, and the streams stay in memory.
     pub fn write(&mut self) -> bool {
-        let Some(file) = park_file() else {
-            return false;
-        };
-        self.at = file
-            .end
-            .fetch_add(self.bytes.len() as u64, Ordering::Relaxed);
-        file.file.write_all_at(&self.bytes, self.at).is_ok()
+        match spill::append(&self.bytes) {
+            Some(at) => {
+                self.at = at;
+                true
+            }
+            None => false,
+        }
     }
 }
 
 /// One direction's stream bytes and segments parked together: where in its batch (then, once
-/// recorded, in the park file) and how much of each.
+/// recorded, in the run's temporary file) and how much of each.
 #[derive(Clone, Copy, Debug)]
 pub struct Piece {
     at: u64,
@@ -104,7 +83,7 @@ pub struct Piece {
     segment_count: u32,
 }
 
-/// Bytes of one [`Segment`] in the park file.
+/// Bytes of one [`Segment`] in the run's temporary file.
 const SEGMENT_BYTES: usize = 24;
 
 /// The start of one direction's kept stream and segment list, parked on disk in pieces, in
@@ -147,8 +126,7 @@ impl Parked {
             let len = stream_len + p.segment_count as usize * SEGMENT_BYTES;
             buf.clear();
             buf.resize(len, 0);
-            let read = park_file().is_some_and(|f| f.file.read_exact_at(&mut buf, p.at).is_ok());
-            if !read {
+            if !spill::read_at(&mut buf, p.at) {
                 holes.push((out.len() as u32, p.stream_len));
                 out.resize(out.len() + stream_len, 0);
                 continue;
