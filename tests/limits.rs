@@ -710,6 +710,38 @@ fn millions_of_tiny_packets() {
     );
 }
 
+/// A pcap of `n` SYNs to 10.99.2.2:3389 from spoofed addresses in `net` (`172.16` …), one
+/// every `step` ns from `t0`, none answered; with `real`, the fixture's connection in the
+/// middle of them.
+fn spoofed_syn_flood(net: &str, n: usize, step: i64, t0: i64, real: bool) -> Vec<u8> {
+    let pcap = Pcap::new(1);
+    let mut file = pcap.header();
+    for k in 0..n {
+        if real && k == n / 2 {
+            for (t, f) in &cert_expired_frames() {
+                file.extend(pcap.record(*t, f));
+            }
+        }
+        let client = format!("{net}.{}.{}:{}", k / 250, k % 250, 1024 + k % 5000);
+        let syn = Conv::new(&client, "10.99.2.2:3389")
+            .isn(k as u32 * 7919, 0)
+            .syn();
+        file.extend(pcap.record(t0 + k as i64 * step, &syn.frame(Link::Eth)));
+    }
+    file
+}
+
+/// The number a run-level warning about `input` starts with, for the warning containing
+/// `words`.
+fn warned_count(r: &Report, input: &str, words: &str) -> Option<usize> {
+    r.warnings
+        .iter()
+        .find(|w| w.contains(words))
+        .and_then(|w| w.split(&format!("{input}: ")).nth(1))
+        .and_then(|w| w.split(' ').next())
+        .and_then(|n| n.parse().ok())
+}
+
 /// A SYN flood: 50,000 SYNs to the RDP port from spoofed addresses, none answered, around
 /// one real connection (the fixture's, its frames in the middle of the flood). The real
 /// connection keeps its verdict; every SYN is a connection that got no answer.
@@ -717,21 +749,8 @@ fn millions_of_tiny_packets() {
 fn syn_flood() {
     const N: usize = 50_000;
     let real = cert_expired_frames();
-    let pcap = Pcap::new(1);
-    let mut file = pcap.header();
     let t0 = real[0].0 - (N as i64 / 2) * MS - MS / 2;
-    for n in 0..N {
-        if n == N / 2 {
-            for (t, f) in &real {
-                file.extend(pcap.record(*t, f));
-            }
-        }
-        let client = format!("172.16.{}.{}:{}", n / 200, n % 200, 1024 + n % 5000);
-        let syn = Conv::new(&client, "10.99.2.2:3389")
-            .isn(n as u32 * 7919, 0)
-            .syn();
-        file.extend(pcap.record(t0 + n as i64 * MS, &syn.frame(Link::Eth)));
-    }
+    let file = spoofed_syn_flood("172.16", N, MS, t0, true);
     let (r, _d, p) = analyze_bytes("flood.pcap", &file);
     let i = only_input(&r);
     assert_eq!(i.packets, N as u64 + 16);
@@ -772,22 +791,8 @@ fn syn_flood() {
 fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     const N: usize = 50_000;
     const STEP: i64 = 60_000;
-    let real = cert_expired_frames();
-    let pcap = Pcap::new(1);
-    let mut file = pcap.header();
-    let t0 = real[0].0 - (N as i64 / 2) * STEP - STEP / 2;
-    for n in 0..N {
-        if n == N / 2 {
-            for (t, f) in &real {
-                file.extend(pcap.record(*t, f));
-            }
-        }
-        let client = format!("172.17.{}.{}:{}", n / 200, n % 200, 1024 + n % 5000);
-        let syn = Conv::new(&client, "10.99.2.2:3389")
-            .isn(n as u32 * 7919, 0)
-            .syn();
-        file.extend(pcap.record(t0 + n as i64 * STEP, &syn.frame(Link::Eth)));
-    }
+    let t0 = cert_expired_frames()[0].0 - (N as i64 / 2) * STEP - STEP / 2;
+    let file = spoofed_syn_flood("172.17", N, STEP, t0, true);
     let (r, _d, p) = analyze_bytes("fast-flood.pcap", &file);
     assert_eq!(r.connections.len(), N + 1);
     let real_conn: Vec<&ConnectionReport> = r
@@ -797,18 +802,13 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
         .collect();
     assert_eq!(real_conn.len(), 1);
     assert_cert_expired_connection(real_conn[0], &p.display().to_string());
-    let warning = r
-        .warnings
-        .iter()
-        .find(|w| w.contains("connections still open were ended early"))
-        .expect("a warning saying connections were ended early");
-    let ended: usize = warning
-        .split("fast-flood.pcap: ")
-        .nth(1)
-        .and_then(|w| w.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    assert!((N - 32_768 - 64 * 64..N).contains(&ended), "{warning}");
+    let ended = warned_count(
+        &r,
+        "fast-flood.pcap",
+        "connections still open were ended early",
+    )
+    .expect("a warning saying connections were ended early");
+    assert!((N - 32_768 - 64 * 64..N).contains(&ended), "{ended}");
     let flood: Vec<&ConnectionReport> = r
         .connections
         .iter()
@@ -839,25 +839,15 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
 #[test]
 fn syns_no_longer_followed_within_a_second_are_not_called_unanswered() {
     const N: usize = 60_000;
-    let pcap = Pcap::new(1);
-    let mut file = pcap.header();
-    for n in 0..N {
-        let client = format!("172.18.{}.{}:{}", n / 250, n % 250, 1024 + n % 5000);
-        let syn = Conv::new(&client, "10.99.2.2:3389")
-            .isn(n as u32 * 7919, 0)
-            .syn();
-        file.extend(pcap.record(T0 + n as i64 * 10_000, &syn.frame(Link::Eth)));
-    }
+    let file = spoofed_syn_flood("172.18", N, 10_000, T0, false);
     let (r, _d, _p) = analyze_bytes("faster-flood.pcap", &file);
     assert_eq!(r.connections.len(), N);
-    let ended: usize = r
-        .warnings
-        .iter()
-        .find(|w| w.contains("connections still open were ended early"))
-        .and_then(|w| w.split("faster-flood.pcap: ").nth(1))
-        .and_then(|w| w.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .expect("a warning saying connections were ended early");
+    let ended = warned_count(
+        &r,
+        "faster-flood.pcap",
+        "connections still open were ended early",
+    )
+    .expect("a warning saying connections were ended early");
     assert!(ended >= N - 32_768 - 64 * 64, "{ended}");
     assert!(
         r.connections

@@ -1288,42 +1288,55 @@ mod tests {
             .sum()
     }
 
+    const SERVER: &str = "10.0.0.1:3389";
+
+    fn client(i: usize) -> String {
+        format!("10.0.1.{}:50000", i + 1)
+    }
+
+    /// The next frame number.
+    fn next(frame: &mut u64) -> u64 {
+        *frame += 1;
+        *frame
+    }
+
+    /// Opens `count` connections to [`SERVER`] (SYN, SYN-ACK, ACK); the client of the i-th
+    /// starts its bytes at sequence number 100,000 × i + 1.
+    fn open_connections(shard: &mut Shard, count: usize, frame: &mut u64) {
+        use tcp_flags::{ACK, SYN};
+        for i in 0..count {
+            let (c, s) = (client(i), SERVER);
+            let isn = 100_000 * i as u32;
+            shard.apply(&fact(next(frame), &c, s, SYN, isn, 0), &[]);
+            shard.apply(&fact(next(frame), s, &c, SYN | ACK, 77, 0), &[]);
+            shard.apply(&fact(next(frame), &c, s, ACK, isn + 1, 0), &[]);
+        }
+    }
+
     /// A shard whose open connections' kept bytes grow past its share of the budget parks
     /// the largest: after every packet it holds at most its share plus the quarter it may
     /// grow by between two counts, and the connections read back whole when they end.
     #[test]
     fn a_shard_over_its_budget_parks_its_largest_streams() {
-        use tcp_flags::{ACK, SYN};
+        use tcp_flags::ACK;
         const BUDGET: usize = 10_000;
         let cfg = TrackerConfig {
             held_payload: SHARDS * BUDGET,
             ..TrackerConfig::default()
         };
         let mut shard = Shard::new(Arc::new(cfg));
-        let server = "10.0.0.1:3389";
-        let client = |i: usize| format!("10.0.1.{}:50000", i + 1);
         // Ten connections, each sending 6,000 bytes in pieces of 1,000, interleaved: 60,000
         // bytes kept in all, six times the budget.
         const CONNS: usize = 10;
         const SIZE: usize = 6_000;
         let mut frame = 0u64;
-        let mut next = || {
-            frame += 1;
-            frame
-        };
-        for i in 0..CONNS {
-            let (c, s) = (client(i), server);
-            let isn = 100_000 * i as u32;
-            shard.apply(&fact(next(), &c, s, SYN, isn, 0), &[]);
-            shard.apply(&fact(next(), s, &c, SYN | ACK, 77, 0), &[]);
-            shard.apply(&fact(next(), &c, s, ACK, isn + 1, 0), &[]);
-        }
+        open_connections(&mut shard, CONNS, &mut frame);
         let data = bytes(0, SIZE);
         let mut most = 0;
         for (k, piece) in data.chunks(1_000).enumerate() {
             for i in 0..CONNS {
                 let seq = 100_000 * i as u32 + 1 + (k * 1_000) as u32;
-                let f = fact(next(), &client(i), server, ACK, seq, piece.len());
+                let f = fact(next(&mut frame), &client(i), SERVER, ACK, seq, piece.len());
                 shard.apply(&f, piece);
                 most = most.max(held(&shard));
             }
@@ -1345,18 +1358,11 @@ mod tests {
         // The same connections with the default budget are never parked.
         let mut roomy = Shard::new(Arc::new(TrackerConfig::default()));
         let mut frame = 0u64;
-        let mut next = || {
-            frame += 1;
-            frame
-        };
+        open_connections(&mut roomy, CONNS, &mut frame);
         for i in 0..CONNS {
-            let (c, s) = (client(i), server);
-            let isn = 100_000 * i as u32;
-            roomy.apply(&fact(next(), &c, s, SYN, isn, 0), &[]);
-            roomy.apply(&fact(next(), s, &c, SYN | ACK, 77, 0), &[]);
-            roomy.apply(&fact(next(), &c, s, ACK, isn + 1, 0), &[]);
-            let seq = isn + 1;
-            roomy.apply(&fact(next(), &c, s, ACK, seq, SIZE), &data);
+            let seq = 100_000 * i as u32 + 1;
+            let f = fact(next(&mut frame), &client(i), SERVER, ACK, seq, SIZE);
+            roomy.apply(&f, &data);
         }
         roomy.expire_all();
         assert_eq!(roomy.counts.parked, 0);
