@@ -1009,7 +1009,6 @@ fn attempt_findings(
             continue;
         };
         let c = &conns[best];
-        let verdict = "failed";
         let rule = RULES.iter().find(|r| r.cause == cause);
         let evs = attempt_events(members);
         let mut confidence = c.confidence().unwrap_or("low");
@@ -1116,17 +1115,12 @@ fn attempt_findings(
             .filter_map(|&i| conns[i].start())
             .min()
             .unwrap_or_else(|| "?".into());
-        let verb = if verdict == "failed" {
-            "failed"
-        } else {
-            "stopped, unfinished,"
-        };
         let mut summary = match &refined {
             Some(p) => {
                 let mut proofs = event_words(&p.events, events);
                 proofs.extend(p.kerberos.iter().map(|k| kerberos_line(k, "")));
                 format!(
-                    "RDP from {} to {} at {start}{tries} {verb} at the {stage} stage ({}): {} — {}; the capture alone ({cause}): {}",
+                    "RDP from {} to {} at {start}{tries} failed at the {stage} stage ({}): {} — {}; the capture alone ({cause}): {}",
                     host(&c.client),
                     c.server,
                     p.rule.cause,
@@ -1136,7 +1130,7 @@ fn attempt_findings(
                 )
             }
             None => format!(
-                "RDP from {} to {} at {start}{tries} {verb} at the {stage} stage ({cause}): {}",
+                "RDP from {} to {} at {start}{tries} failed at the {stage} stage ({cause}): {}",
                 host(&c.client),
                 c.server,
                 c.summary()
@@ -1154,11 +1148,8 @@ fn attempt_findings(
         summary.push('.');
         out.push(Finding {
             cause: finding_cause,
-            severity: if verdict == "failed" {
-                "error"
-            } else {
-                "warning"
-            },
+            // Only failed attempts make findings (`judged_by`).
+            severity: "error",
             confidence,
             summary,
             attempt: Some(attempt_name),

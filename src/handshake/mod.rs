@@ -31,6 +31,10 @@ pub const STAGES: [&str; 6] = ["tcp", "x224", "tls", "nla", "mcs", "session"];
 /// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
 /// §2.1) and Windows waits 3 s.
 pub const NO_ANSWER_AFTER_NS: i64 = 3_000_000_000;
+/// The same for a connection the tracker stopped following while the capture went on (a
+/// flood of them, `tcp::Shard::evict`): the first retransmission timeout, as an answer comes
+/// within a round trip.
+pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
 /// `input` is the capture's name.
@@ -105,11 +109,8 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             let seen_until = conn.idle_until_ns.unwrap_or(capture_end_ns);
             let waited = seen_until.max(conn.last.ts_ns) - syn.ts_ns;
             let sent = 1 + conn.syn_retries;
-            // A connection ended early under a flood of them was followed for less time than
-            // the capture shows, while the capture went on: a second without an answer is
-            // then taken as none (an answer comes within a round trip).
             let enough = if conn.ended_early {
-                NO_ANSWER_AFTER_NS / 3
+                NO_ANSWER_WHEN_ENDED_EARLY_NS
             } else {
                 NO_ANSWER_AFTER_NS
             };

@@ -934,6 +934,9 @@ impl Shard {
     ) {
         let key = pair_key(fact.src, fact.dst);
         let new_syn = t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0;
+        // Whether the packet belongs to a connection being tracked (one lookup for the checks
+        // below, on every packet).
+        let mut tracked = false;
         if let Some(conn) = self.flows.get(&key) {
             let restart = new_syn
                 && match conn.client_isn {
@@ -942,22 +945,23 @@ impl Shard {
                     Some(isn) => !(isn == t.seq && fact.src == conn.client),
                     None => true,
                 };
-            if restart && let Some(old) = self.flows.remove(&key) {
-                self.end(old);
+            if restart {
+                if let Some(old) = self.flows.remove(&key) {
+                    self.end(old);
+                }
+            } else {
+                tracked = true;
             }
         }
         // A late packet of a connection ended early is ignored; a new SYN starts a new one.
-        if !self.tombstones.is_empty()
-            && !self.flows.contains_key(&key)
-            && self.tombstones.contains_key(&key)
-        {
+        if !tracked && !self.tombstones.is_empty() && self.tombstones.contains_key(&key) {
             if !new_syn {
                 self.counts.late_ignored += 1;
                 return;
             }
             self.tombstones.remove(&key);
         }
-        if self.flows.len() >= MAX_HALF_OPEN && !self.flows.contains_key(&key) {
+        if !tracked && self.flows.len() >= MAX_HALF_OPEN {
             self.new_since_look += 1;
             if self.flows.len() >= MAX_FLOWS {
                 self.evict(fact.ts_ns, false);
