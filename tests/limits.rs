@@ -731,6 +731,18 @@ fn spoofed_syn_flood(net: &str, n: usize, step: i64, t0: i64, real: bool) -> Vec
     file
 }
 
+/// The flood's connections, once the real one among them (the fixture's, from
+/// 10.99.1.2:53850) was found once and whole.
+fn flood_around_real<'a>(r: &'a Report, input: &std::path::Path) -> Vec<&'a ConnectionReport> {
+    let (real, flood): (Vec<&ConnectionReport>, Vec<&ConnectionReport>) = r
+        .connections
+        .iter()
+        .partition(|c| c.client == "10.99.1.2:53850");
+    assert_eq!(real.len(), 1);
+    assert_cert_expired_connection(real[0], &input.display().to_string());
+    flood
+}
+
 /// The number a run-level warning about `input` starts with, for the warning containing
 /// `words`.
 fn warned_count(r: &Report, input: &str, words: &str) -> Option<usize> {
@@ -755,20 +767,9 @@ fn syn_flood() {
     let i = only_input(&r);
     assert_eq!(i.packets, N as u64 + 16);
     assert_eq!(r.connections.len(), N + 1);
-    let real_conn: Vec<&ConnectionReport> = r
-        .connections
-        .iter()
-        .filter(|c| c.client == "10.99.1.2:53850")
-        .collect();
-    assert_eq!(real_conn.len(), 1);
-    assert_cert_expired_connection(real_conn[0], &p.display().to_string());
     // SYNs sent in the capture's last 3 s may still have been answered after it ended.
     let mut causes = std::collections::BTreeMap::new();
-    for c in r
-        .connections
-        .iter()
-        .filter(|c| c.client != "10.99.1.2:53850")
-    {
+    for c in flood_around_real(&r, &p) {
         *causes.entry(c.cause()).or_insert(0) += 1;
     }
     assert_eq!(
@@ -795,13 +796,7 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     let file = spoofed_syn_flood("172.17", N, STEP, t0, true);
     let (r, _d, p) = analyze_bytes("fast-flood.pcap", &file);
     assert_eq!(r.connections.len(), N + 1);
-    let real_conn: Vec<&ConnectionReport> = r
-        .connections
-        .iter()
-        .filter(|c| c.client == "10.99.1.2:53850")
-        .collect();
-    assert_eq!(real_conn.len(), 1);
-    assert_cert_expired_connection(real_conn[0], &p.display().to_string());
+    let flood = flood_around_real(&r, &p);
     let ended = warned_count(
         &r,
         "fast-flood.pcap",
@@ -809,11 +804,6 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     )
     .expect("a warning saying connections were ended early");
     assert!((N - 32_768 - 64 * 64..N).contains(&ended), "{ended}");
-    let flood: Vec<&ConnectionReport> = r
-        .connections
-        .iter()
-        .filter(|c| c.client != "10.99.1.2:53850")
-        .collect();
     let no_longer_followed = flood
         .iter()
         .filter(|c| {

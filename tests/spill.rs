@@ -90,24 +90,27 @@ fn parked_streams_report_the_same_on_the_fixtures() {
     assert!(n >= 17, "{n} RDP connections");
 }
 
+/// The shared corpus, or `None` (saying the test is skipped) where it is absent.
+fn corpus() -> Option<&'static str> {
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
+    if Path::new(corpus).is_dir() {
+        Some(corpus)
+    } else {
+        eprintln!("skipped: {corpus} is absent");
+        None
+    }
+}
+
 #[test]
 fn parked_streams_report_the_same_on_the_corpus() {
-    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-    if !Path::new(corpus).is_dir() {
-        eprintln!("skipped: {corpus} is absent");
-        return;
-    }
+    let Some(corpus) = corpus() else { return };
     let n = same_holding_nothing(corpus, "RDPTRIAGE_HOLD_PAYLOAD");
     assert!(n > 0, "the corpus's captures hold RDP connections");
 }
 
 #[test]
 fn spilled_details_report_the_same_on_the_corpus() {
-    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-    if !Path::new(corpus).is_dir() {
-        eprintln!("skipped: {corpus} is absent");
-        return;
-    }
+    let Some(corpus) = corpus() else { return };
     let n = same_either_way(corpus);
     assert!(n > 0, "the corpus's captures hold RDP connections");
 }
