@@ -170,7 +170,18 @@ pub fn headline(report: &Report) -> String {
             .count()
     };
     let n = report.connections.len();
-    let mut conns = format!("{n} RDP connection{}", plural(n));
+    // Past a capture's or the run's listing cap, the count judged comes first: a SYN flood
+    // is millions of connections, of which a quarter of a million are listed.
+    let judged: usize = captures
+        .iter()
+        .filter_map(|i| i.stats.as_ref())
+        .map(|s| s.rdp_connections as usize)
+        .sum();
+    let mut conns = if judged > n {
+        format!("{judged} RDP connections, {n} listed")
+    } else {
+        format!("{n} RDP connection{}", plural(n))
+    };
     let parts: Vec<String> = [
         ("ok", count("ok")),
         ("failed", count("failed")),
