@@ -143,7 +143,21 @@ pub fn phase(what: &str) {
     let start = START
         .get_or_init(|| std::env::var_os("RDPTRIAGE_PHASES").map(|_| std::time::Instant::now()));
     if let Some(start) = start {
-        eprintln!("{:>8.3} s  {what}", start.elapsed().as_secs_f64());
+        // Resident memory now and at its peak (Linux), to find where a run's peak happens.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map_or(String::from("?"), |kb| (kb / 1024).to_string())
+        };
+        eprintln!(
+            "{:>8.3} s  {:>5} MB  (peak {:>5} MB)  {what}",
+            start.elapsed().as_secs_f64(),
+            kb("VmRSS:"),
+            kb("VmHWM:")
+        );
     }
 }
 

@@ -10,10 +10,6 @@
 
 use std::collections::HashMap;
 
-use std::net::IpAddr;
-
-use crate::capture::decode::Endpoint;
-use crate::report::compact::Name;
 use crate::report::{AttemptId, ConnectionReport};
 
 /// A connection belongs to the previous one's attempt when it starts within this long of
@@ -47,76 +43,87 @@ fn cookie(c: &ConnectionReport) -> Option<String> {
 
 /// Assigns `attempt` ids (`a1`, `a2`… in report order) and, within attempts of several
 /// connections, marks each connection that a later one of the same attempt went beyond.
+///
+/// Connections are sorted by (input, client host, server endpoint, start): an attempt is then
+/// a run of that order, each connection joining the one just before it. Nothing is kept per
+/// connection but its place in that order (no map of open attempts, no member lists: a flood
+/// of 250,000 listed SYNs from as many hosts is 250,000 attempts).
 pub fn group_attempts(conns: &mut [ConnectionReport]) {
-    let times: Vec<(i64, i64)> = conns.iter().map(|c| (c.start_ns, c.end_ns)).collect();
-    // Open attempts per (input, client host, server endpoint): index of the last connection.
-    let mut open: HashMap<(Name, IpAddr, Endpoint), Vec<usize>> = HashMap::new();
-    let mut attempt_of: Vec<usize> = vec![usize::MAX; conns.len()];
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    let mut order: Vec<usize> = (0..conns.len()).collect();
-    order.sort_by_key(|&i| (times.get(i).map(|t| t.0).unwrap_or(0), i));
-    // Each connection's cookie read once (a spilled detail is read back from disk).
-    let mut cookies: Vec<Option<Option<String>>> = vec![None; conns.len()];
-    let mut cookie_of = |i: usize, conns: &[ConnectionReport]| {
-        cookies[i].get_or_insert_with(|| cookie(&conns[i])).clone()
+    let Ok(n) = u32::try_from(conns.len()) else {
+        return;
     };
-    for i in order {
-        let key = (conns[i].input, conns[i].client.ip, conns[i].server);
-        let (start, _) = times.get(i).copied().unwrap_or((0, 0));
-        let mut joined = None;
-        if let Some(list) = open.get(&key)
-            && let Some(&last) = list.last()
-        {
-            let last_end = times.get(last).map(|t| t.1).unwrap_or(0);
-            let same_cookie = match (cookie_of(i, conns), cookie_of(last, conns)) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            };
-            if same_cookie && start - last_end <= ATTEMPT_GAP_NS {
-                joined = Some(attempt_of[last]);
+    let key = |c: &ConnectionReport| (c.input, c.client.ip, c.server);
+    let mut order: Vec<u32> = (0..n).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ca, cb) = (&conns[a as usize], &conns[b as usize]);
+        key(ca)
+            .cmp(&key(cb))
+            .then(ca.start_ns.cmp(&cb.start_ns))
+            .then(a.cmp(&b))
+    });
+    // Attempts as runs of `order`: (first connection in report order, run start, run end).
+    let mut attempts: Vec<(u32, u32, u32)> = Vec::new();
+    let mut run_start = 0usize;
+    // The cookie of the connection before (read once: a spilled detail comes from disk).
+    let mut previous_cookie: Option<Option<String>> = None;
+    for k in 0..order.len() {
+        let i = order[k] as usize;
+        let mut joins = false;
+        if k > 0 {
+            let last = order[k - 1] as usize;
+            if key(&conns[last]) == key(&conns[i]) {
+                let last_cookie = previous_cookie
+                    .take()
+                    .unwrap_or_else(|| cookie(&conns[last]));
+                let this_cookie = cookie(&conns[i]);
+                let same_cookie = match (&this_cookie, &last_cookie) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                };
+                joins = same_cookie && conns[i].start_ns - conns[last].end_ns <= ATTEMPT_GAP_NS;
+                previous_cookie = Some(this_cookie);
+            } else {
+                previous_cookie = None;
             }
         }
-        let a = match joined {
-            Some(a) => a,
-            None => {
-                members.push(Vec::new());
-                members.len() - 1
-            }
-        };
-        attempt_of[i] = a;
-        members[a].push(i);
-        open.entry(key).or_default().push(i);
+        if !joins && k > 0 {
+            attempts.push(run(&order, run_start, k));
+            run_start = k;
+        }
     }
-    // Number attempts in report order of their first connection.
-    let mut firsts: Vec<(usize, usize)> = members
-        .iter()
-        .enumerate()
-        .map(|(a, m)| (m.iter().copied().min().unwrap_or(0), a))
-        .collect();
-    firsts.sort_unstable();
-    let mut number = vec![0u32; members.len()];
-    for (n, (_, a)) in firsts.iter().enumerate() {
-        number[*a] = u32::try_from(n + 1).unwrap_or(u32::MAX);
+    if !order.is_empty() {
+        attempts.push(run(&order, run_start, order.len()));
     }
-    drop(open);
-    for (a, m) in members.iter().enumerate() {
-        let best = m
+    // Numbered in report order of their first connection.
+    attempts.sort_unstable();
+    for (number, &(_, from, to)) in attempts.iter().enumerate() {
+        let members = &order[from as usize..to as usize];
+        let best = members
             .iter()
-            .copied()
+            .map(|&i| i as usize)
             .max_by_key(|&i| (progress(&conns[i]), std::cmp::Reverse(i)));
-        for (k, &i) in m.iter().enumerate() {
-            conns[i].attempt = Some(AttemptId(number[a]));
-            conns[i].attempt_connections = u32::try_from(m.len()).unwrap_or(u32::MAX);
-            conns[i].attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
-            if let Some(b) = best
-                && b != i
-                && progress(&conns[b]) > progress(&conns[i])
+        let best_progress = best.map(|b| progress(&conns[b]));
+        let best_id = best.map(|b| conns[b].id);
+        for (k, &i) in members.iter().enumerate() {
+            let c = &mut conns[i as usize];
+            c.attempt = Some(AttemptId(u32::try_from(number + 1).unwrap_or(u32::MAX)));
+            c.attempt_connections = to - from;
+            c.attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
+            if let (Some(b), Some(p), Some(id)) = (best, best_progress, best_id)
+                && b != i as usize
+                && p > progress(c)
             {
                 // `ConnectionReport::summary` says so.
-                conns[i].superseded_by = Some(conns[b].id);
+                c.superseded_by = Some(id);
             }
         }
     }
+}
+
+/// One attempt: the run `order[from..to]`, with its first connection in report order.
+fn run(order: &[u32], from: usize, to: usize) -> (u32, u32, u32) {
+    let first = order[from..to].iter().copied().min().unwrap_or(0);
+    (first, from as u32, to as u32)
 }
 
 /// A connection's events are those whose (clock-corrected) time falls this long before its

@@ -87,8 +87,9 @@ struct Names {
 
 static NAMES: RwLock<Option<Names>> = RwLock::new(None);
 
-/// The name of the input a connection was read from, in four bytes.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// The name of the input a connection was read from, in four bytes. Ordered by when the
+/// name was first seen (an order that means nothing but groups alike names together).
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name(u32);
 
 impl Name {
