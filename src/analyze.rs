@@ -374,8 +374,11 @@ pub fn analyze_capture(
     let mut trimmed = false;
     let mut listing = Listing::new(opts);
 
-    // Processed blocks go back to the framer, whose next reads reuse their buffers.
-    let (back_tx, back_rx) = sync_channel::<Block>(WINDOW_BLOCKS);
+    // Processed blocks go back to the framer, whose next reads reuse their buffers. Room for
+    // three windows: a window's blocks come back while the framer is still taking the ones
+    // before, and a block that finds the queue full is freed, its successor paged in anew.
+    const RECYCLED_BLOCKS: usize = 3 * WINDOW_BLOCKS;
+    let (back_tx, back_rx) = sync_channel::<Block>(RECYCLED_BLOCKS);
     let mut framer = Framer::new(reader, format).recycle_from(back_rx);
     let next_window = |framer: &mut Framer<_>| {
         let mut window: Vec<Block> = Vec::with_capacity(WINDOW_BLOCKS);
@@ -451,6 +454,7 @@ pub fn analyze_capture(
         }
         applying = Some((window, decoded, max_ts));
     }
+    phase("capture: last window applied");
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
@@ -468,6 +472,7 @@ pub fn analyze_capture(
         })
     });
     connections.shrink_to_fit();
+    phase("capture: open connections judged");
     let (side_events, side_dropped) = side.finish(max_ts);
     attach_side(&mut connections, &side_events);
     let side_failures: Vec<SideEvent> = side_events
