@@ -268,9 +268,14 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("events sorted, copies dropped");
     // Timelines and findings are independent of each other: built side by side.
     let (timelines, (findings, joined)) = rayon::join(
-        || crate::eventlog::timeline::build(&report.events),
+        || {
+            let t = crate::eventlog::timeline::build(&report.events);
+            phase("(timelines built)");
+            t
+        },
         || {
             let joined = crate::correlate::join_events(&report.connections, &report.events);
+            phase("(events joined)");
             let findings = crate::diagnose::rules::findings(
                 &report.connections,
                 &report.events,
