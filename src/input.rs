@@ -99,6 +99,109 @@ impl<R: Seek> Seek for Counted<R> {
     }
 }
 
+/// A file on disk read with positional reads, each large read split into pieces copied on
+/// the thread pool side by side. Copying a capture out of the page cache is the largest part
+/// of cutting it into blocks, and the cutting is the one step of a capture's pipeline that
+/// runs in order on one thread; split, that copy runs on every core. The bytes, and where
+/// each read ends, are those of reading the file in order (a piece that comes back short ends
+/// the read there: the file ends, or the next read goes on from there).
+struct SplitReads {
+    file: File,
+    pos: u64,
+}
+
+impl SplitReads {
+    /// Reads this large or more are split.
+    const SPLIT_FROM: usize = 512 * 1024;
+    /// Bytes per piece of a split read.
+    const PIECE: usize = 256 * 1024;
+}
+
+impl Read for SplitReads {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use rayon::prelude::*;
+        let start = self.pos;
+        if buf.len() < Self::SPLIT_FROM {
+            let n = read_at(&self.file, buf, start)?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        let pieces: Vec<(std::io::Result<usize>, usize)> = buf
+            .par_chunks_mut(Self::PIECE)
+            .enumerate()
+            .map(|(k, piece)| {
+                let len = piece.len();
+                (
+                    fill_at(&self.file, piece, start + (k * Self::PIECE) as u64),
+                    len,
+                )
+            })
+            .collect();
+        let mut n = 0;
+        for (got, len) in pieces {
+            match got {
+                Ok(got) => {
+                    n += got;
+                    if got < len {
+                        break;
+                    }
+                }
+                Err(e) if n == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for SplitReads {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let base = match to {
+            std::io::SeekFrom::Start(n) => {
+                self.pos = n;
+                return Ok(n);
+            }
+            std::io::SeekFrom::Current(d) => (self.pos, d),
+            std::io::SeekFrom::End(d) => (self.file.metadata()?.len(), d),
+        };
+        self.pos = base.0.checked_add_signed(base.1).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })?;
+        Ok(self.pos)
+    }
+}
+
+/// One positional read (`pread`), retried when interrupted.
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    use std::os::unix::fs::FileExt;
+    #[cfg(windows)]
+    use std::os::windows::fs::FileExt;
+    loop {
+        #[cfg(unix)]
+        let r = file.read_at(buf, at);
+        #[cfg(windows)]
+        let r = file.seek_read(buf, at);
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Fills `buf` from `at` on, short only where the file ends.
+fn fill_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match read_at(file, &mut buf[got..], at + got as u64)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
 /// A decompressing layer's output, stopped with an error past the [`Limits`].
 struct Capped<R> {
     inner: R,
@@ -324,7 +427,13 @@ pub fn peek<'a>(
 pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut Vec<OpenFailure>) {
     let display = path.display().to_string();
     match File::open(path) {
-        Ok(file) => open_source(display, file, Limits::DEFAULT, visit, failures),
+        Ok(file) => open_source(
+            display,
+            SplitReads { file, pos: 0 },
+            Limits::DEFAULT,
+            visit,
+            failures,
+        ),
         Err(e) => failures.push(OpenFailure {
             display,
             container: "file".into(),
@@ -597,6 +706,44 @@ mod tests {
         assert_eq!(Sniffed::of(b"\xef\xbb\xbf<?xml version"), Sniffed::Xml);
         assert_eq!(Sniffed::of(b"hello"), Sniffed::Unknown);
         assert_eq!(Sniffed::of(b""), Sniffed::Unknown);
+    }
+
+    #[test]
+    fn split_reads_give_the_file_in_order() {
+        use std::io::{SeekFrom, Write};
+        // Not a multiple of the piece: the last piece of a split read is short.
+        let data: Vec<u8> = (0..3 * SplitReads::PIECE + 12_345)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&data).unwrap();
+        let mut r = SplitReads { file, pos: 0 };
+        // A small read, then split ones of sizes that end inside a piece and past the end.
+        let mut got = Vec::new();
+        for size in [
+            100,
+            SplitReads::SPLIT_FROM + 3,
+            2 * SplitReads::SPLIT_FROM,
+            4096,
+        ] {
+            let mut buf = vec![0u8; size];
+            let n = r.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got.len(), data.len());
+        assert_eq!(got, data);
+        let mut buf = vec![0u8; SplitReads::SPLIT_FROM];
+        assert_eq!(r.read(&mut buf).unwrap(), 0, "at the end");
+        // Seeks move where the next read starts.
+        assert_eq!(r.seek(SeekFrom::End(-10)).unwrap(), data.len() as u64 - 10);
+        assert_eq!(r.read(&mut buf).unwrap(), 10);
+        assert_eq!(&buf[..10], &data[data.len() - 10..]);
+        assert_eq!(r.seek(SeekFrom::Start(5)).unwrap(), 5);
+        assert_eq!(r.seek(SeekFrom::Current(-2)).unwrap(), 3);
+        assert!(r.seek(SeekFrom::Current(-4)).is_err());
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(all, &data[3..]);
     }
 
     #[test]

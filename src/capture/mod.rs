@@ -20,6 +20,8 @@
 //!
 //! Files are read with `read()` into reusable buffers rather than memory-mapped: mapped pages
 //! of a multi-gigabyte capture count in the resident set, and the memory bound is a promise.
+//! A plain file's large reads are positional reads split across the thread pool
+//! (`input::SplitReads`), so the copy out of the page cache is not all on the framer's thread.
 
 pub mod decode;
 pub mod netmon;
