@@ -82,6 +82,8 @@ mod value_type {
 pub(super) struct FastChunk {
     pub events: Vec<Event>,
     pub counts: Counts,
+    /// Catalog events counted without being read (`count_only`), so not in `events`.
+    pub counted_only: u64,
 }
 
 /// Text of an element or attribute: literal text or a substitution value.
@@ -163,10 +165,15 @@ impl Values<'_> {
 
 /// Reads every record of a chunk (`data`: its 64 KiB), or declines. `free_space_offset` and
 /// `last_record_id` come from the chunk header.
+///
+/// With `count_only` (the log's kept events are at their cap: more would be counted, not
+/// kept), a record whose id and channel make it a catalog event whatever its fields is only
+/// counted, as one outside the catalog is; the others are read as always.
 pub(super) fn read_chunk(
     data: &[u8],
     free_space_offset: u32,
     last_record_id: u64,
+    count_only: bool,
 ) -> Result<FastChunk, Decline> {
     let mut out = FastChunk::default();
     let mut reader = Reader {
@@ -205,8 +212,9 @@ pub(super) fn read_chunk(
             return Err("a record whose root is not Event");
         }
 
-        // Outside the catalog by id and channel alone: counted.
-        let mut outside = false;
+        // Outside the catalog by id and channel alone, or past the cap and in the catalog by
+        // them alone: counted, not read.
+        let mut counted = false;
         if let Some((id_key, channel_key)) = &template.key {
             id_text.clear();
             channel_text.clear();
@@ -216,10 +224,14 @@ pub(super) fn read_chunk(
             let channel = channel_text.trim();
             if !super::catalog::may_match(channel, id) {
                 outside_seen.add(channel, id, &mut out.counts);
-                outside = true;
+                counted = true;
+            } else if count_only && super::catalog::always_in_catalog(channel, id) {
+                out.counts.add_catalog(channel, id);
+                out.counted_only += 1;
+                counted = true;
             }
         }
-        if !outside {
+        if !counted {
             reader.walk(&template, 0, &values, &mut building, &mut raw, 0)?;
             super::evtx::keep_event(
                 building.take_event(),
@@ -1204,6 +1216,43 @@ mod tests {
     }
 
     #[test]
+    fn past_the_cap_catalog_events_known_by_key_are_counted_not_read() {
+        let mut skipped = 0;
+        for name in [
+            "server-security.evtx",
+            "server-rdpcorets.evtx",
+            "server-system.evtx",
+            "server-rcm.evtx",
+            "client-rdpclient.evtx",
+        ] {
+            let (chunk, free, last) = fixture_chunk(name);
+            let Ok(full) = read_chunk(&chunk, free, last, false) else {
+                continue;
+            };
+            let counting = read_chunk(&chunk, free, last, true).unwrap();
+            // The same counts, whether a catalog event was read or only counted.
+            assert_eq!(counting.counts, full.counts, "{name}");
+            assert_eq!(full.counted_only, 0, "{name}");
+            // Read still: exactly the events whose fields decide whether they are in the
+            // catalog (4624/4625's logon type, WFP's ports…), in order.
+            let kept: Vec<&Event> = full
+                .events
+                .iter()
+                .filter(|e| !crate::eventlog::catalog::always_in_catalog(&e.channel, e.id))
+                .collect();
+            assert_eq!(counting.events.iter().collect::<Vec<_>>(), kept, "{name}");
+            assert_eq!(
+                counting.counted_only as usize,
+                full.events.len() - kept.len(),
+                "{name}"
+            );
+            skipped += counting.counted_only;
+        }
+        // Some were (RdpCoreTS 131/140, RCM 1149…), else this test tests nothing.
+        assert!(skipped > 0, "no event counted by key");
+    }
+
+    #[test]
     fn template_cache_takes_only_the_same_definition() {
         let (mut tested, mut external) = (0, 0);
         for name in [
@@ -1216,7 +1265,7 @@ mod tests {
             let (chunk, free, last) = fixture_chunk(name);
             TEMPLATES.with(|c| *c.borrow_mut() = TemplateCache::default());
             // A chunk this reader declines is not what this test is about.
-            let Ok(first) = read_chunk(&chunk, free, last) else {
+            let Ok(first) = read_chunk(&chunk, free, last, false) else {
                 continue;
             };
             tested += 1;
@@ -1226,7 +1275,7 @@ mod tests {
                 "{name}: {entries} read, {hits} taken"
             );
             // The same chunk again: every definition comes from the cache, same events.
-            let again = read_chunk(&chunk, free, last).unwrap();
+            let again = read_chunk(&chunk, free, last, false).unwrap();
             assert_eq!(again.events, first.events, "{name}");
             assert_eq!(again.counts, first.counts, "{name}");
             assert_eq!(TEMPLATES.with(|c| c.borrow().hits), entries, "{name}");
@@ -1366,7 +1415,7 @@ mod tests {
             data[512..516].copy_from_slice(RECORD_MAGIC);
             data[516..520].copy_from_slice(&(200u32 + round % 64).to_le_bytes());
             data[536..541].copy_from_slice(&[0x0f, 1, 1, 0, 0x0c]);
-            let _ = read_chunk(&data, 65536, u64::MAX);
+            let _ = read_chunk(&data, 65536, u64::MAX, false);
         }
     }
 }

@@ -432,6 +432,18 @@ pub fn may_match(channel: &str, id: u32) -> bool {
         .any(|c| c.id == id && c.channel.eq_ignore_ascii_case(channel))
 }
 
+/// Whether every event of this channel and id is a catalog event, whatever its provider and
+/// fields: a row of the pair that names no provider and filters on no field. Such an event can
+/// be counted from its id and channel alone.
+pub fn always_in_catalog(channel: &str, id: u32) -> bool {
+    CATALOG.iter().any(|c| {
+        c.id == id
+            && c.channel.eq_ignore_ascii_case(channel)
+            && c.providers.is_empty()
+            && matches!(c.filter, Filter::Always)
+    })
+}
+
 /// The catalog row of an event, if it is one.
 pub fn lookup(e: &Event) -> Option<&'static Entry> {
     CATALOG.iter().find(|c| {

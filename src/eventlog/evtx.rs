@@ -39,6 +39,8 @@ struct ChunkOut {
     warnings: Vec<String>,
     /// The chunk's buffer, given back for a later read when the fast path read the chunk.
     buffer: Option<Vec<u8>>,
+    /// Catalog events counted but not read (the log's kept events were at their cap).
+    counted_only: u64,
 }
 
 /// Reads an `.evtx` stream: every record is counted, catalog events are kept (see the module
@@ -75,10 +77,14 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
     let mut pending = read_batch(display, &mut reader, &mut next_chunk, &mut spare);
     loop {
         let current = pending;
+        // Once the kept events are at their cap, later catalog events are only counted: those
+        // that their id and channel alone make catalog events are not read at all. (Decided
+        // per batch, from the events kept before it: the same whatever the thread count.)
+        let count_only = out.events.len() >= MAX_EVENTS;
         let parse = |chunks: Vec<(u64, Vec<u8>)>| -> Vec<ChunkOut> {
             chunks
                 .into_par_iter()
-                .map(|(n, data)| parse_chunk(display, n, data, &settings))
+                .map(|(n, data)| parse_chunk(display, n, data, &settings, count_only))
                 .collect()
         };
         let (parsed, next) = if current.end {
@@ -96,6 +102,7 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
         }
         for mut c in parsed {
             spare.extend(c.buffer.take());
+            over_cap += c.counted_only;
             out.counts.merge(c.counts);
             for w in c.warnings {
                 out.warn(w, &mut dropped_warnings);
@@ -184,10 +191,16 @@ fn read_batch<R: Read>(
 }
 
 /// Parses one chunk; a panic inside the crate is caught and reported as a corrupt chunk.
-fn parse_chunk(display: &str, n: u64, data: Vec<u8>, settings: &Arc<ParserSettings>) -> ChunkOut {
+fn parse_chunk(
+    display: &str,
+    n: u64,
+    data: Vec<u8>,
+    settings: &Arc<ParserSettings>,
+    count_only: bool,
+) -> ChunkOut {
     let settings = Arc::clone(settings);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parse_chunk_inner(display, n, data, settings, true)
+        parse_chunk_inner(display, n, data, settings, true, count_only)
     }))
     .unwrap_or_else(|_| ChunkOut {
         counts: Counts {
@@ -201,14 +214,15 @@ fn parse_chunk(display: &str, n: u64, data: Vec<u8>, settings: &Arc<ParserSettin
     })
 }
 
-/// Parses one chunk: through [`super::binxml`] when `fast` and it reads the chunk, else
-/// through the crate.
+/// Parses one chunk: through [`super::binxml`] when `fast` and it reads the chunk (only
+/// counting what it can when `count_only`), else through the crate.
 fn parse_chunk_inner(
     display: &str,
     n: u64,
     data: Vec<u8>,
     settings: Arc<ParserSettings>,
     fast: bool,
+    count_only: bool,
 ) -> ChunkOut {
     let mut out = ChunkOut::default();
     let mut chunk_data = match EvtxChunkData::new(data, false) {
@@ -244,10 +258,12 @@ fn parse_chunk_inner(
             &chunk_data.data,
             chunk_data.header.free_space_offset,
             chunk_data.header.last_event_record_id,
+            count_only,
         )
     {
         out.events = fast.events;
         out.counts = fast.counts;
+        out.counted_only = fast.counted_only;
         out.buffer = Some(chunk_data.data);
         return out;
     }
@@ -518,12 +534,19 @@ mod tests {
                 let Ok(data) = EvtxChunkData::new(chunk.to_vec(), false) else {
                     continue;
                 };
-                let slow =
-                    parse_chunk_inner("t", n as u64, chunk.to_vec(), settings.clone(), false);
+                let slow = parse_chunk_inner(
+                    "t",
+                    n as u64,
+                    chunk.to_vec(),
+                    settings.clone(),
+                    false,
+                    false,
+                );
                 match super::super::binxml::read_chunk(
                     &data.data,
                     data.header.free_space_offset,
                     data.header.last_event_record_id,
+                    false,
                 ) {
                     Ok(fast) => {
                         read += 1;

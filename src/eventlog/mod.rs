@@ -145,6 +145,18 @@ impl Counts {
         }
     }
 
+    /// Counts one catalog event by its channel and id, without reading it whole (see
+    /// [`catalog::always_in_catalog`]).
+    pub(super) fn add_catalog(&mut self, channel: &str, id: u32) {
+        self.records += 1;
+        match self.catalog.get_mut(&(channel.to_string(), id)) {
+            Some(k) => *k += 1,
+            None => {
+                self.catalog.insert((channel.to_string(), id), 1);
+            }
+        }
+    }
+
     /// Counts one event read: into the catalog (returns true) or outside it.
     fn add(&mut self, e: &Event) -> bool {
         self.records += 1;
