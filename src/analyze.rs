@@ -41,8 +41,6 @@ pub struct Options {
     /// Connection details this run holds in memory (`report::spill`): shared by the run's
     /// streams, so the run as a whole spills past the limit.
     pub held_details: Arc<AtomicUsize>,
-    /// Catalog events kept so far by the run's event logs (shared, like `held_details`).
-    pub kept_events: Arc<AtomicUsize>,
     /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
     pub max_run_events: Option<usize>,
     /// RDP connections listed so far by the run's captures (shared, like `held_details`).
@@ -182,14 +180,37 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     // side by side would take twice that.
     let large =
         |path: &PathBuf| std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_FILE_BYTES);
-    let mut per_file: Vec<Option<(Vec<StreamResult>, Vec<OpenFailure>)>> = files
-        .par_iter()
-        .map(|path| (!large(path)).then(|| read(path)))
-        .collect();
-    for (path, slot) in files.iter().zip(per_file.iter_mut()) {
-        if slot.is_none() {
-            *slot = Some(read(path));
+    // The run's limit on kept catalog events is applied to the inputs in the order they are
+    // read (the small files in the order given, then the large ones), a batch of small files
+    // at a time: which events are kept never depends on which thread finished first, and no
+    // more than a batch's events wait to be cut.
+    let max_run_events = opts
+        .max_run_events
+        .unwrap_or(crate::eventlog::MAX_RUN_EVENTS);
+    let mut kept_events = 0usize;
+    let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>)| {
+        for r in &mut results {
+            crate::eventlog::keep_within_run(
+                &mut r.input,
+                &mut r.events,
+                &mut kept_events,
+                max_run_events,
+            );
         }
+        Some((results, fails))
+    };
+    let (small, large): (Vec<usize>, Vec<usize>) =
+        (0..files.len()).partition(|&i| !large(&files[i]));
+    let mut per_file: Vec<Option<(Vec<StreamResult>, Vec<OpenFailure>)>> =
+        (0..files.len()).map(|_| None).collect();
+    for batch in small.chunks(rayon::current_num_threads().max(1)) {
+        let read_side_by_side: Vec<_> = batch.par_iter().map(|&i| read(&files[i])).collect();
+        for (&i, result) in batch.iter().zip(read_side_by_side) {
+            per_file[i] = keep_within_run(result);
+        }
+    }
+    for i in large {
+        per_file[i] = keep_within_run(read(&files[i]));
     }
     let per_file = per_file.into_iter().flatten();
 
@@ -335,14 +356,8 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r
         }
         Sniffed::Evtx | Sniffed::Xml => {
-            let (mut input, events) = crate::eventlog::read_stream_within(
-                &display,
-                sniffed == Sniffed::Evtx,
-                reader,
-                &opts.kept_events,
-                opts.max_run_events
-                    .unwrap_or(crate::eventlog::MAX_RUN_EVENTS),
-            );
+            let (mut input, events) =
+                crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
             input.container = container;
             StreamResult {
                 input,

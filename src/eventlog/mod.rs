@@ -226,23 +226,8 @@ pub fn read_stream(
     evtx: bool,
     reader: Box<dyn std::io::Read + Send + '_>,
 ) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
-    let kept = std::sync::atomic::AtomicUsize::new(0);
-    read_stream_within(display, evtx, reader, &kept, MAX_RUN_EVENTS)
-}
-
-/// [`read_stream`] within a run that keeps at most `max_run` catalog events over all its
-/// inputs, `kept` counting those kept so far: the events of this stream past the run's limit
-/// are counted, not kept, and a warning says how many. (Streams are read in parallel: which
-/// of them reaches the limit first follows the threads' timing; below it nothing does.)
-pub fn read_stream_within(
-    display: &str,
-    evtx: bool,
-    reader: Box<dyn std::io::Read + Send + '_>,
-    kept: &std::sync::atomic::AtomicUsize,
-    max_run: usize,
-) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
     let kind = if evtx { "evtx" } else { "evtx-xml" };
-    let mut result = if evtx {
+    let result = if evtx {
         read_evtx(display, reader)
     } else {
         let mut data = Vec::new();
@@ -270,25 +255,6 @@ pub fn read_stream_within(
         r.warnings = warnings;
         r
     };
-    let read = result.events.len();
-    let mut granted = 0;
-    let _ = kept.fetch_update(
-        std::sync::atomic::Ordering::Relaxed,
-        std::sync::atomic::Ordering::Relaxed,
-        |k| {
-            granted = read.min(max_run.saturating_sub(k));
-            Some(k + granted)
-        },
-    );
-    if granted < read {
-        result.events.truncate(granted);
-        result.events.shrink_to_fit();
-        result.warnings.push(format!(
-            "{display}: {} catalog events were counted, not kept: a run keeps at most {max_run} \
-             over all its inputs",
-            read - granted
-        ));
-    }
     let input = crate::report::InputReport {
         path: display.to_string(),
         kind: kind.into(),
@@ -328,6 +294,30 @@ pub fn read_stream_within(
         .map(|e| event_report(&shared, e))
         .collect();
     (input, events)
+}
+
+/// Keeps a run's catalog events within `max_run` over all its inputs, `kept` counting those
+/// kept by the inputs before: this input's events past the limit are dropped (they stay
+/// counted in its `event_counts`) and a warning says how many. The analysis calls it on its
+/// inputs in the order it reads them, so which events are kept never depends on timing.
+pub fn keep_within_run(
+    input: &mut crate::report::InputReport,
+    events: &mut Vec<crate::report::EventReport>,
+    kept: &mut usize,
+    max_run: usize,
+) {
+    let granted = events.len().min(max_run.saturating_sub(*kept));
+    *kept += granted;
+    if granted < events.len() {
+        let dropped = events.len() - granted;
+        events.truncate(granted);
+        events.shrink_to_fit();
+        input.events = granted as u64;
+        input.warnings.push(format!(
+            "{dropped} catalog events were counted, not kept: a run keeps at most {max_run} \
+             over all its inputs"
+        ));
+    }
 }
 
 /// Text of an XML export: UTF-16 (LE or BE, by its byte-order mark) or UTF-8 (lossy).
