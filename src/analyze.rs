@@ -43,7 +43,9 @@ pub struct Options {
     pub held_details: Arc<AtomicUsize>,
     /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
     pub max_run_events: Option<usize>,
-    /// RDP connections listed so far by the run's captures (shared, like `held_details`).
+    /// RDP connections listed by the captures read before the current batch of inputs (set
+    /// by [`analyze_paths`] between batches): each capture of a batch may list up to the run's
+    /// room left then, and the run's limit is applied after the batch, in reading order.
     pub listed_connections: Arc<AtomicUsize>,
     /// RDP connections a capture and a run list at most; `None`: [`MAX_CONNECTIONS`] and
     /// [`MAX_RUN_CONNECTIONS`].
@@ -66,7 +68,9 @@ pub const MAX_RUN_CONNECTIONS: usize = 500_000;
 struct Listing<'a> {
     listed: usize,
     max: usize,
-    run: &'a AtomicUsize,
+    /// The run's room left when the capture's batch started: at most this many are listed
+    /// (the run's limit itself is applied after the batch, `Listed::apply_run_limit`).
+    run_room: usize,
     run_max: usize,
     unlisted: std::collections::BTreeMap<&'static str, u64>,
     held_details: &'a AtomicUsize,
@@ -77,10 +81,13 @@ impl<'a> Listing<'a> {
         let (max, run_max) = opts
             .max_connections
             .unwrap_or((MAX_CONNECTIONS, MAX_RUN_CONNECTIONS));
+        let before = opts
+            .listed_connections
+            .load(std::sync::atomic::Ordering::Relaxed);
         Listing {
             listed: 0,
             max,
-            run: &opts.listed_connections,
+            run_room: run_max.saturating_sub(before),
             run_max,
             unlisted: Default::default(),
             held_details: &opts.held_details,
@@ -89,40 +96,18 @@ impl<'a> Listing<'a> {
 
     /// Keeps the connections of `judged` there is room for, counting the others.
     fn admit(&mut self, judged: &mut Vec<ConnectionReport>) {
-        use std::sync::atomic::Ordering;
-        let room = self.max.saturating_sub(self.listed).min(judged.len());
-        let run_room = self
-            .run
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                Some(n + room.min(self.run_max.saturating_sub(n)))
-            })
-            .map_or(0, |before| room.min(self.run_max.saturating_sub(before)));
-        self.listed += run_room;
-        for c in judged.drain(run_room..) {
+        let room = self
+            .max
+            .min(self.run_room)
+            .saturating_sub(self.listed)
+            .min(judged.len());
+        self.listed += room;
+        for c in judged.drain(room..) {
             *self
                 .unlisted
                 .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
                 .or_default() += 1;
         }
-    }
-
-    /// The warning for the connections not listed, if any.
-    fn warning(&self) -> Option<String> {
-        let n: u64 = self.unlisted.values().sum();
-        if n == 0 {
-            return None;
-        }
-        let mut by_cause: Vec<(&&str, &u64)> = self.unlisted.iter().collect();
-        by_cause.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let causes: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        Some(format!(
-            "{n} RDP connections were judged and counted, not listed, once {} were listed (a \
-             capture lists at most {}, a run {}; bounded memory): {}",
-            self.listed,
-            self.max,
-            self.run_max,
-            causes.join(", ")
-        ))
     }
 }
 
@@ -132,6 +117,57 @@ pub struct StreamResult {
     pub input: InputReport,
     pub connections: Vec<ConnectionReport>,
     pub events: Vec<EventReport>,
+    /// A capture's listing, for the run's limit applied after it was read.
+    listing: Option<Listed>,
+}
+
+/// What a capture listed and counted (see `Listing`), and where in its warnings the warning
+/// about those not listed goes.
+struct Listed {
+    unlisted: std::collections::BTreeMap<&'static str, u64>,
+    max: usize,
+    run_max: usize,
+    warning_at: usize,
+}
+
+impl Listed {
+    /// Keeps the capture's listed connections within the run's room (`listed_before`: those
+    /// the inputs read before it listed), counting the others by cause, and puts the warning
+    /// about the connections not listed in place.
+    fn apply_run_limit(
+        self,
+        input: &mut InputReport,
+        connections: &mut Vec<ConnectionReport>,
+        listed_before: &mut usize,
+    ) {
+        let mut unlisted = self.unlisted;
+        let room = self.run_max.saturating_sub(*listed_before);
+        if connections.len() > room {
+            for c in connections.drain(room..) {
+                *unlisted
+                    .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
+                    .or_default() += 1;
+            }
+        }
+        *listed_before += connections.len();
+        let n: u64 = unlisted.values().sum();
+        if n == 0 {
+            return;
+        }
+        let mut by_cause: Vec<(&&str, &u64)> = unlisted.iter().collect();
+        by_cause.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let causes: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let warning = format!(
+            "{n} RDP connections were judged and counted, not listed, once {} were listed (a \
+             capture lists at most {}, a run {}; bounded memory): {}",
+            connections.len(),
+            self.max,
+            self.run_max,
+            causes.join(", ")
+        );
+        let at = self.warning_at.min(input.warnings.len());
+        input.warnings.insert(at, warning);
+    }
 }
 
 /// With `RDPTRIAGE_PHASES` set, prints on stderr the seconds since the run's first mark and
@@ -164,12 +200,30 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("start");
     let mut failures = Vec::new();
     let files = input::collect_files(paths, &mut failures);
+    opts.listed_connections
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     let read = |path: &PathBuf| {
         let mut results = Vec::new();
         let mut failures = Vec::new();
+        // The captures of one file (an archive's members, one after the other) list within
+        // the run's room left when its batch started, less what the members before listed:
+        // never what another file, read at the same time, took.
+        let file_opts = Options {
+            listed_connections: Arc::new(AtomicUsize::new(
+                opts.listed_connections
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            )),
+            ..opts.clone()
+        };
         input::open_file(
             path,
-            &mut |s| results.push(analyze_stream(s, opts)),
+            &mut |s| {
+                let r = analyze_stream(s, &file_opts);
+                file_opts
+                    .listed_connections
+                    .fetch_add(r.connections.len(), std::sync::atomic::Ordering::Relaxed);
+                results.push(r)
+            },
             &mut failures,
         );
         (results, failures)
@@ -180,14 +234,15 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     // side by side would take twice that.
     let large =
         |path: &PathBuf| std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_FILE_BYTES);
-    // The run's limit on kept catalog events is applied to the inputs in the order they are
-    // read (the small files in the order given, then the large ones), a batch of small files
-    // at a time: which events are kept never depends on which thread finished first, and no
-    // more than a batch's events wait to be cut.
+    // The run's limits on kept catalog events and listed RDP connections are applied to the
+    // inputs in the order they are read (the small files in the order given, then the large
+    // ones), a batch of small files at a time: what is kept never depends on which thread
+    // finished first, and no more than a batch's events and connections wait to be cut.
     let max_run_events = opts
         .max_run_events
         .unwrap_or(crate::eventlog::MAX_RUN_EVENTS);
     let mut kept_events = 0usize;
+    let mut listed = 0usize;
     let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>)| {
         for r in &mut results {
             crate::eventlog::keep_within_run(
@@ -196,7 +251,13 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
                 &mut kept_events,
                 max_run_events,
             );
+            if let Some(listing) = r.listing.take() {
+                listing.apply_run_limit(&mut r.input, &mut r.connections, &mut listed);
+            }
         }
+        // The next batch's captures may list up to the room left now.
+        opts.listed_connections
+            .store(listed, std::sync::atomic::Ordering::Relaxed);
         Some((results, fails))
     };
     let (small, large): (Vec<usize>, Vec<usize>) =
@@ -348,6 +409,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
         },
         connections: Vec::new(),
         events: Vec::new(),
+        listing: None,
     };
     match sniffed {
         Sniffed::Capture(format) => {
@@ -363,6 +425,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
                 input,
                 connections: Vec::new(),
                 events,
+                listing: None,
             }
         }
         _ => skipped(
@@ -522,7 +585,12 @@ pub fn analyze_capture(
             counts.late_ignored
         ));
     }
-    warnings.extend(listing.warning());
+    let listed = Listed {
+        unlisted: std::mem::take(&mut listing.unlisted),
+        max: listing.max,
+        run_max: listing.run_max,
+        warning_at: warnings.len(),
+    };
     if counts.evicted > 0 {
         warnings.push(format!(
             "{} connections still open were ended early, the longest idle first, as more than \
@@ -581,6 +649,7 @@ pub fn analyze_capture(
         input,
         connections,
         events: Vec::new(),
+        listing: Some(listed),
     }
 }
 
