@@ -1,6 +1,6 @@
 //! The analysis engine: inputs in, one [`Report`] out.
 //!
-//! Files under 32 MB are analysed in parallel (rayon), larger ones one at a time after them
+//! Files under 4 MiB are analysed in parallel (rayon), larger ones one at a time after them
 //! ([`PARALLEL_FILE_BYTES`]), each with the whole pool. Inside one capture, the stream is cut into blocks
 //! a window of [`WINDOW_BLOCKS`] at a time, and three windows are in flight on the pool at
 //! once: one is cut from the stream, the one before it is decoded block by block in
@@ -53,8 +53,11 @@ pub struct Options {
 }
 
 /// Files at least this large (as stored: a compressed file may hold more) are read one at a
-/// time, after the smaller ones, which are read side by side.
-pub const PARALLEL_FILE_BYTES: u64 = 32 << 20;
+/// time, after the smaller ones, which are read side by side. A capture's memory follows its
+/// connections more than its bytes (a 28 MB SYN flood holds 200 MB at its peak), and one
+/// file is parallel inside (a capture's pipeline, an event log's chunks): six 20 MB captures
+/// took 0.075 s one at a time against 0.071 s side by side, and 66 MB instead of 113 MB.
+pub const PARALLEL_FILE_BYTES: u64 = 4 << 20;
 
 /// RDP connections one capture lists in the report at most; later ones are judged and
 /// counted by cause, and a warning says how many (a SYN flood of millions of spoofed

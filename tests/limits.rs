@@ -868,16 +868,16 @@ fn syns_no_longer_followed_within_a_second_are_not_called_unanswered() {
     );
 }
 
-/// Files of 32 MB or more are read after the smaller ones, one at a time; the report keeps
-/// the files' order all the same. Here a small capture, a 34 MB one (the fixture's
-/// connection after 34 MB of frames that decode as nothing) and the small one again.
+/// Files of 4 MiB or more are read after the smaller ones, one at a time; the report keeps
+/// the files' order all the same. Here a small capture, a 5 MB one (the fixture's
+/// connection after 5 MB of frames that decode as nothing) and the small one again.
 #[test]
 fn large_files_are_read_one_at_a_time_in_their_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pcap = Pcap::new(1);
     let real = cert_expired_frames();
     let mut big = pcap.header();
-    for k in 0..34_000i64 {
+    for k in 0..5_000i64 {
         big.extend(pcap.record(real[0].0 - SEC + k, &[0x42; 1_000]));
     }
     for (t, f) in &real {
@@ -893,7 +893,7 @@ fn large_files_are_read_one_at_a_time_in_their_place() {
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let inputs: Vec<&str> = r.inputs.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(inputs, names.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(r.inputs[1].packets, 34_000 + 16);
+    assert_eq!(r.inputs[1].packets, 5_000 + 16);
     assert_eq!(r.connections.len(), 3);
     for (c, name) in r.connections.iter().zip(&names) {
         assert_cert_expired_connection(c, name);
