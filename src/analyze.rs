@@ -190,7 +190,7 @@ pub fn phase(what: &str) {
                 .map_or(String::from("?"), |kb| (kb / 1024).to_string())
         };
         eprintln!(
-            "{:>8.3} s  {:>5} MB  (peak {:>5} MB)  {what}",
+            "{:>8.3} s  {:>5} MiB  (peak {:>5} MiB)  {what}",
             start.elapsed().as_secs_f64(),
             kb("VmRSS:"),
             kb("VmHWM:")

@@ -787,9 +787,16 @@ fn merge_repeated(
     mut alike: std::collections::HashMap<(&'static str, String), Alike>,
     conns: &[ConnectionReport],
 ) -> Vec<Finding> {
-    let by_id: std::collections::HashMap<ConnId, &ConnectionReport> =
-        conns.iter().map(|c| (c.id, c)).collect();
-    let named = |id: &str| ConnId::parse(id).and_then(|id| by_id.get(&id).copied());
+    // A report numbers its connections c1, c2… in order: `cN` is `conns[N - 1]` (checked;
+    // a list numbered otherwise is searched).
+    let by_id = |id: ConnId| {
+        (id.0 as usize)
+            .checked_sub(1)
+            .and_then(|i| conns.get(i))
+            .filter(|c| c.id == id)
+            .or_else(|| conns.iter().find(|c| c.id == id))
+    };
+    let named = |id: &str| ConnId::parse(id).and_then(by_id);
     let server_of = |f: &Finding| {
         f.connections
             .last()
@@ -824,29 +831,36 @@ fn merge_repeated(
         let rest = alike.remove(key).unwrap_or_default();
         let parts: Vec<Finding> = members.iter().filter_map(|&i| slots[i].take()).collect();
         let Some(first) = parts.first() else { continue };
-        let mut conn_ids: Vec<String> = parts
+        // In report order (`c2` before `c10`), as numbers until written out: a flood's merged
+        // finding names hundreds of thousands.
+        let mut ids: Vec<Result<ConnId, &String>> = parts
             .iter()
-            .flat_map(|f| f.connections.clone())
-            .chain(rest.connections.iter().map(|c| c.to_string()))
+            .flat_map(|f| f.connections.iter())
+            .map(|id| ConnId::parse(id).ok_or(id))
+            .chain(rest.connections.iter().map(|&c| Ok(c)))
             .collect();
-        // In report order (`c2` before `c10`).
-        conn_ids.sort_by_key(|id| {
-            id.trim_start_matches('c')
-                .parse::<u64>()
-                .unwrap_or(u64::MAX)
-        });
-        let span: Vec<&ConnectionReport> = conn_ids.iter().filter_map(|id| named(id)).collect();
-        let clients: std::collections::BTreeSet<std::net::IpAddr> =
-            span.iter().map(|c| c.client.ip).collect();
-        let start = span
+        ids.sort_by_key(|id| id.as_ref().map_or(u64::MAX, |c| u64::from(c.0)));
+        let span: Vec<&ConnectionReport> = ids
             .iter()
-            .filter_map(|c| c.start())
-            .min()
+            .filter_map(|id| id.as_ref().ok().and_then(|&c| by_id(c)))
+            .collect();
+        let conn_ids: Vec<String> = ids
+            .into_iter()
+            .map(|id| id.map_or_else(String::clone, |c| c.to_string()))
+            .collect();
+        let mut clients: Vec<std::net::IpAddr> = span.iter().map(|c| c.client.ip).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        // The earliest start and latest end (each connection's written the same way, so the
+        // instant orders as the text did).
+        let timed = || span.iter().filter(|c| c.timed);
+        let start = timed()
+            .min_by_key(|c| c.start_ns)
+            .and_then(|c| c.start())
             .unwrap_or_default();
-        let end = span
-            .iter()
-            .filter_map(|c| c.end())
-            .max()
+        let end = timed()
+            .max_by_key(|c| c.end_ns)
+            .and_then(|c| c.end())
             .unwrap_or_default();
         let confidence = parts
             .iter()
