@@ -15,7 +15,7 @@
 //! at the aborted handshake, the KDC's KRB-ERROR or 4769/4771 for the failed CredSSP exchange
 //! — never an error code alone. Evidence against a refinement lowers its confidence. DNS
 //! failures and Kerberos errors of a capture with no RDP connection to explain give findings
-//! of their own when they name the RDP server ([`side_findings`]).
+//! of their own when they name the RDP server (`side_findings`).
 
 use std::collections::BTreeMap;
 
@@ -737,7 +737,7 @@ fn event_words(ks: &[usize], events: &[EventReport]) -> Vec<String> {
 
 /// The findings of a report: one per failed attempt, then what the logs show that no
 /// connection explains, then what the side traffic of captures without such a connection
-/// shows ([`side_findings`]).
+/// shows (`side_findings`).
 pub fn findings(
     conns: &[ConnectionReport],
     events: &[EventReport],

@@ -6,17 +6,17 @@
 //! record only as rendered XML or JSON, or as typed substitution values without the template
 //! they fill. Mapping a catalog event meant rendering XML and reading it back, and even a
 //! record outside the catalog cost a tree. Here each template of a chunk is read once into a
-//! small tree ([`Template`]); a record is its template id and its substitution values, so its
+//! small tree (`Template`); a record is its template id and its substitution values, so its
 //! event id and channel are two values (a record outside the catalog costs little more than
 //! that), and a catalog event is mapped by walking the template with the record's values into
-//! the same [`Building`] the XML reader fills, so both readers keep one mapping.
+//! the same `Building` the XML reader fills, so both readers keep one mapping.
 //!
 //! Only the common shape is read: records that are one template instance, templates of
 //! elements, attributes, text and substitutions, values of the scalar types Windows writes for
 //! the fields we keep. Anything else (a nested BinXml or array value where the event needs it,
 //! CDATA, character or entity references, a control character XML would alter, a record the
 //! crate would have to search for…) declines the whole chunk, which the crate then reads as
-//! before: [`read_chunk`] either gives exactly what the crate path gives, or nothing. The
+//! before: `read_chunk` either gives exactly what the crate path gives, or nothing. The
 //! `fast_path_matches_the_crate` test compares both on every chunk of the fixtures and the
 //! corpus.
 

@@ -13,7 +13,7 @@
 //! [`parse_plain_event`] reads the XML the `evtx` crate renders for one record without
 //! `quick-xml`: that text is a small, regular subset (a declaration, then tags with
 //! double-quoted attributes and text without entity or character references). A hand-written
-//! scanner of exactly that subset feeds the same mapping ([`Building`]) and gives up, so the
+//! scanner of exactly that subset feeds the same mapping (`Building`) and gives up, so the
 //! caller uses [`parse_event_xml`], on anything else (a reference, a carriage return, a comment
 //! or CDATA section, a prefixed name, an `Event` inside the event…): no XML crate reads "this
 //! subset, else say so", and a general parser costs a third of the time of a log of catalog

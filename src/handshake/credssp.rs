@@ -11,16 +11,16 @@ use serde::Serialize;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TsRequest {
     pub version: Option<u32>,
-    /// SPNEGO/NTLM/Kerberos tokens ([1] negoTokens).
+    /// SPNEGO/NTLM/Kerberos tokens (`[1] negoTokens`).
     pub nego_tokens: bool,
-    /// The delegated credentials ([2] authInfo): the client's last message of a successful
+    /// The delegated credentials (`[2] authInfo`): the client's last message of a successful
     /// exchange.
     pub auth_info: bool,
-    /// [3] pubKeyAuth.
+    /// `[3] pubKeyAuth`.
     pub pub_key_auth: bool,
-    /// [4] errorCode: an NTSTATUS (versions 3 and later).
+    /// `[4] errorCode`: an NTSTATUS (versions 3 and later).
     pub error_code: Option<u32>,
-    /// [5] clientNonce (versions 5 and later).
+    /// `[5] clientNonce` (versions 5 and later).
     pub client_nonce: bool,
 }
 

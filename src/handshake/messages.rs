@@ -19,8 +19,8 @@ use super::mcs::{self, McsPdu};
 use super::pdu::{self, Pdu, PduKind};
 use super::{tls, x224};
 
-/// Most rows kept: the first [`MAX_MESSAGES`] − [`TAIL_MESSAGES`] and the last
-/// [`TAIL_MESSAGES`] (where connections break), with the count of rows left out between.
+/// Most rows kept: the first [`MAX_MESSAGES`] − `TAIL_MESSAGES` and the last
+/// `TAIL_MESSAGES` (where connections break), with the count of rows left out between.
 pub const MAX_MESSAGES: usize = 40;
 const TAIL_MESSAGES: usize = 10;
 

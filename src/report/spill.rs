@@ -51,7 +51,7 @@ pub enum Detail {
 }
 
 /// Where a spilled detail sits in the process's spill file: its offset and length in one
-/// number (the offset above [`LEN_BITS`], the length below), so that a connection's head
+/// number (the offset above `LEN_BITS`, the length below), so that a connection's head
 /// stays small. A detail too long for it (16 MiB; one is a few KB) or past the first TiB of
 /// the file stays in memory.
 #[derive(Clone, Debug)]

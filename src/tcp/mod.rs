@@ -803,8 +803,8 @@ const CLOSED_LINGER_NS: i64 = 30_000_000_000;
 const EMBRYONIC_IDLE_NS: i64 = 300_000_000_000;
 /// Any connection ends after this long without packets.
 const IDLE_NS: i64 = 3_600_000_000_000;
-/// Connections a shard holds before closed ones end after [`CLOSED_LINGER_PRESSED_NS`]
-/// instead of [`CLOSED_LINGER_NS`]: 16,384 over the shards. A closed connection keeps its
+/// Connections a shard holds before closed ones end after `CLOSED_LINGER_PRESSED_NS`
+/// instead of `CLOSED_LINGER_NS`: 16,384 over the shards. A closed connection keeps its
 /// payload (up to 64 KiB a direction) while it lingers, so at hundreds of connections a second
 /// (an RDP brute force) thirty seconds of them took hundreds of MB.
 pub const PRESSURE_FLOWS: usize = 256;
