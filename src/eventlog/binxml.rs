@@ -1203,6 +1203,15 @@ fn u64_at(data: &[u8], at: usize) -> Result<u64, Decline> {
 mod tests {
     use super::*;
 
+    /// The fixture logs whose first chunks the tests read.
+    const FIXTURE_LOGS: [&str; 5] = [
+        "server-security.evtx",
+        "server-rdpcorets.evtx",
+        "server-system.evtx",
+        "server-rcm.evtx",
+        "client-rdpclient.evtx",
+    ];
+
     /// The first chunk of a fixture log: (its bytes, free space offset, last record id).
     fn fixture_chunk(name: &str) -> (Vec<u8>, u32, u64) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1218,13 +1227,7 @@ mod tests {
     #[test]
     fn past_the_cap_catalog_events_known_by_key_are_counted_not_read() {
         let mut skipped = 0;
-        for name in [
-            "server-security.evtx",
-            "server-rdpcorets.evtx",
-            "server-system.evtx",
-            "server-rcm.evtx",
-            "client-rdpclient.evtx",
-        ] {
+        for name in FIXTURE_LOGS {
             let (chunk, free, last) = fixture_chunk(name);
             let Ok(full) = read_chunk(&chunk, free, last, false) else {
                 continue;
@@ -1255,13 +1258,7 @@ mod tests {
     #[test]
     fn template_cache_takes_only_the_same_definition() {
         let (mut tested, mut external) = (0, 0);
-        for name in [
-            "server-security.evtx",
-            "server-rdpcorets.evtx",
-            "server-system.evtx",
-            "server-rcm.evtx",
-            "client-rdpclient.evtx",
-        ] {
+        for name in FIXTURE_LOGS {
             let (chunk, free, last) = fixture_chunk(name);
             TEMPLATES.with(|c| *c.borrow_mut() = TemplateCache::default());
             // A chunk this reader declines is not what this test is about.
