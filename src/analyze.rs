@@ -125,51 +125,63 @@ pub struct StreamResult {
 }
 
 /// What a capture listed and counted (see `Listing`), and where in its warnings the warning
-/// about those not listed goes.
+/// about those not listed is.
 struct Listed {
     unlisted: std::collections::BTreeMap<&'static str, u64>,
     max: usize,
     run_max: usize,
+    /// Where the warning is (or would go) among the capture's warnings.
     warning_at: usize,
+    /// Whether the capture's warnings hold it.
+    warned: bool,
 }
 
 impl Listed {
+    /// The warning for the connections not listed, once `listed` were, if any were not.
+    fn warning(&self, listed: usize) -> Option<String> {
+        let n: u64 = self.unlisted.values().sum();
+        if n == 0 {
+            return None;
+        }
+        let mut by_cause: Vec<(&&str, &u64)> = self.unlisted.iter().collect();
+        by_cause.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let causes: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        Some(format!(
+            "{n} RDP connections were judged and counted, not listed, once {listed} were listed \
+             (a capture lists at most {}, a run {}; bounded memory): {}",
+            self.max,
+            self.run_max,
+            causes.join(", ")
+        ))
+    }
+
     /// Keeps the capture's listed connections within the run's room (`listed_before`: those
-    /// the inputs read before it listed), counting the others by cause, and puts the warning
-    /// about the connections not listed in place.
+    /// the inputs read before it listed), counting the others by cause; when it cuts, the
+    /// capture's warning says so.
     fn apply_run_limit(
-        self,
+        mut self,
         input: &mut InputReport,
         connections: &mut Vec<ConnectionReport>,
         listed_before: &mut usize,
     ) {
-        let mut unlisted = self.unlisted;
         let room = self.run_max.saturating_sub(*listed_before);
         if connections.len() > room {
             for c in connections.drain(room..) {
-                *unlisted
+                *self
+                    .unlisted
                     .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
                     .or_default() += 1;
             }
+            if let Some(warning) = self.warning(connections.len()) {
+                let at = self.warning_at.min(input.warnings.len());
+                if self.warned && at < input.warnings.len() {
+                    input.warnings[at] = warning;
+                } else {
+                    input.warnings.insert(at, warning);
+                }
+            }
         }
         *listed_before += connections.len();
-        let n: u64 = unlisted.values().sum();
-        if n == 0 {
-            return;
-        }
-        let mut by_cause: Vec<(&&str, &u64)> = unlisted.iter().collect();
-        by_cause.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let causes: Vec<String> = by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        let warning = format!(
-            "{n} RDP connections were judged and counted, not listed, once {} were listed (a \
-             capture lists at most {}, a run {}; bounded memory): {}",
-            connections.len(),
-            self.max,
-            self.run_max,
-            causes.join(", ")
-        );
-        let at = self.warning_at.min(input.warnings.len());
-        input.warnings.insert(at, warning);
     }
 }
 
@@ -588,12 +600,17 @@ pub fn analyze_capture(
             counts.late_ignored
         ));
     }
-    let listed = Listed {
+    let mut listed = Listed {
         unlisted: std::mem::take(&mut listing.unlisted),
         max: listing.max,
         run_max: listing.run_max,
         warning_at: warnings.len(),
+        warned: false,
     };
+    if let Some(warning) = listed.warning(connections.len()) {
+        warnings.push(warning);
+        listed.warned = true;
+    }
     if counts.evicted > 0 {
         warnings.push(format!(
             "{} connections still open were ended early, the longest idle first, as more than \
