@@ -43,9 +43,9 @@ pub struct Options {
     pub held_details: Arc<AtomicUsize>,
     /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
     pub max_run_events: Option<usize>,
-    /// RDP connections listed by the captures read before the current batch of inputs (set
-    /// by [`analyze_paths`] between batches): each capture of a batch may list up to the run's
-    /// room left then, and the run's limit is applied after the batch, in reading order.
+    /// RDP connections listed by the inputs read before (set by [`analyze_paths`] for each
+    /// file, from what was listed when its batch started): a capture lists at most the run's
+    /// room left, and the run's limit is applied after the batch, in reading order.
     pub listed_connections: Arc<AtomicUsize>,
     /// RDP connections a capture and a run list at most; `None`: [`MAX_CONNECTIONS`] and
     /// [`MAX_RUN_CONNECTIONS`].
@@ -215,19 +215,15 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("start");
     let mut failures = Vec::new();
     let files = input::collect_files(paths, &mut failures);
-    opts.listed_connections
-        .store(0, std::sync::atomic::Ordering::Relaxed);
-    let read = |path: &PathBuf| {
+    // `listed_before`: the RDP connections listed when the file's batch started. The captures
+    // of one file (an archive's members, one after the other) list within the run's room left
+    // then, less what the members before them listed: never what another file, read at the
+    // same time, took.
+    let read = |path: &PathBuf, listed_before: usize| {
         let mut results = Vec::new();
         let mut failures = Vec::new();
-        // The captures of one file (an archive's members, one after the other) list within
-        // the run's room left when its batch started, less what the members before listed:
-        // never what another file, read at the same time, took.
         let file_opts = Options {
-            listed_connections: Arc::new(AtomicUsize::new(
-                opts.listed_connections
-                    .load(std::sync::atomic::Ordering::Relaxed),
-            )),
+            listed_connections: Arc::new(AtomicUsize::new(listed_before)),
             ..opts.clone()
         };
         input::open_file(
@@ -256,9 +252,9 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     let max_run_events = opts
         .max_run_events
         .unwrap_or(crate::eventlog::MAX_RUN_EVENTS);
-    let mut kept_events = 0usize;
-    let mut listed = 0usize;
-    let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>)| {
+    let (mut kept_events, mut listed) = (0usize, 0usize);
+    let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>),
+                               listed: &mut usize| {
         for r in &mut results {
             crate::eventlog::keep_within_run(
                 &mut r.input,
@@ -267,12 +263,9 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
                 max_run_events,
             );
             if let Some(listing) = r.listing.take() {
-                listing.apply_run_limit(&mut r.input, &mut r.connections, &mut listed);
+                listing.apply_run_limit(&mut r.input, &mut r.connections, listed);
             }
         }
-        // The next batch's captures may list up to the room left now.
-        opts.listed_connections
-            .store(listed, std::sync::atomic::Ordering::Relaxed);
         Some((results, fails))
     };
     let (small, large): (Vec<usize>, Vec<usize>) =
@@ -280,13 +273,16 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     let mut per_file: Vec<Option<(Vec<StreamResult>, Vec<OpenFailure>)>> =
         (0..files.len()).map(|_| None).collect();
     for batch in small.chunks(rayon::current_num_threads().max(1)) {
-        let read_side_by_side: Vec<_> = batch.par_iter().map(|&i| read(&files[i])).collect();
+        let before = listed;
+        let read_side_by_side: Vec<_> =
+            batch.par_iter().map(|&i| read(&files[i], before)).collect();
         for (&i, result) in batch.iter().zip(read_side_by_side) {
-            per_file[i] = keep_within_run(result);
+            per_file[i] = keep_within_run(result, &mut listed);
         }
     }
     for i in large {
-        per_file[i] = keep_within_run(read(&files[i]));
+        let result = read(&files[i], listed);
+        per_file[i] = keep_within_run(result, &mut listed);
     }
     let per_file = per_file.into_iter().flatten();
 
