@@ -865,13 +865,8 @@ fn merge_repeated(
         let confidence = parts
             .iter()
             .map(|f| f.confidence)
-            .min_by_key(|c| match *c {
-                "low" => 0,
-                "medium" => 1,
-                _ => 2,
-            })
-            .unwrap_or(first.confidence);
-        let confidence = rest.confidence.map_or(confidence, |c| lower(confidence, c));
+            .chain(rest.confidence)
+            .fold(first.confidence, lower);
         let attempts: Vec<&str> = parts
             .iter()
             .filter_map(|f| f.attempt.as_deref())
@@ -994,17 +989,25 @@ fn attempt_findings(
     // the first of each: past `MAX_ALIKE_FINDINGS` the others are merged into the first, so
     // they are made as stubs (no summary, evidence or remedies), not written out in full
     // only to be dropped: a SYN flood lists hundreds of thousands of them.
+    // Each failed attempt judged once: (the connection it is judged by, the capture's cause,
+    // its events, the refinement the logs and its Kerberos errors prove).
+    type Judged<'a> = (usize, &'static str, Vec<usize>, Option<Proved<'a>>);
+    let judged: Vec<Option<Judged>> = attempts
+        .iter()
+        .map(|(_, members)| {
+            let (best, cause) = judged_by(members)?;
+            let evs = attempt_events(members);
+            let refined = refine(cause, &evs, events, &attempt_kerberos(members));
+            Some((best, cause, evs, refined))
+        })
+        .collect();
     let mut alike: std::collections::HashMap<(&'static str, String), (usize, usize)> =
         std::collections::HashMap::new();
-    for (k, (_, members)) in attempts.iter().enumerate() {
-        let Some((_, cause)) = judged_by(members) else {
+    for (k, ((_, members), judged)) in attempts.iter().zip(&judged).enumerate() {
+        let (Some((_, cause, _, refined)), Some(&last)) = (judged, members.last()) else {
             continue;
         };
-        let (evs, kerberos) = (attempt_events(members), attempt_kerberos(members));
-        let cause = refine(cause, &evs, events, &kerberos).map_or(cause, |p| p.rule.cause);
-        let Some(&last) = members.last() else {
-            continue;
-        };
+        let cause = refined.as_ref().map_or(*cause, |p| p.rule.cause);
         let group = alike
             .entry((cause, conns[last].server.to_string()))
             .or_insert((k, 0));
@@ -1018,16 +1021,13 @@ fn attempt_findings(
     };
     let mut rest_of_groups: std::collections::HashMap<(&'static str, String), Alike> =
         std::collections::HashMap::new();
-    for (k, (attempt, members)) in attempts.iter().enumerate() {
-        let Some((best, cause)) = judged_by(members) else {
+    for (k, ((attempt, members), judged)) in attempts.iter().zip(judged).enumerate() {
+        let Some((best, cause, evs, refined)) = judged else {
             continue;
         };
         let c = &conns[best];
         let rule = RULES.iter().find(|r| r.cause == cause);
-        let evs = attempt_events(members);
         let mut confidence = c.confidence().unwrap_or("low");
-        let kerberos = attempt_kerberos(members);
-        let refined = refine(cause, &evs, events, &kerberos);
         let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
             Some(p) => (
                 p.events.iter().map(|&k| &events[k]).collect(),
