@@ -813,22 +813,18 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     )
     .expect("a warning saying connections were ended early");
     assert!((N - 32_768 - 64 * 64..N).contains(&ended), "{ended}");
-    let no_longer_followed = flood
-        .iter()
-        .filter(|c| {
-            c.cause() == Some("tcp_no_answer")
-                && c.summary()
-                    .contains("until it was no longer followed, as too many")
-        })
-        .count();
-    let capture_ends = flood
-        .iter()
-        .filter(|c| {
-            c.cause() == Some("capture_ended")
-                && c.summary()
-                    .starts_with("the capture ends right after the SYN")
-        })
-        .count();
+    let count = |cause: &str, says: fn(&str) -> bool| {
+        flood
+            .iter()
+            .filter(|c| c.cause() == Some(cause) && says(&c.summary()))
+            .count()
+    };
+    let no_longer_followed = count("tcp_no_answer", |s| {
+        s.contains("until it was no longer followed, as too many")
+    });
+    let capture_ends = count("capture_ended", |s| {
+        s.starts_with("the capture ends right after the SYN")
+    });
     assert_eq!((no_longer_followed, capture_ends), (ended, N - ended));
 }
 
