@@ -137,37 +137,25 @@ impl Counts {
     /// Counts `n` records of one channel and id known to be outside the catalog.
     pub(super) fn add_outside_n(&mut self, channel: &str, id: u32, n: u64) {
         self.records += n;
-        match self.outside.get_mut(&(channel.to_string(), id)) {
-            Some(k) => *k += n,
-            None => {
-                self.outside.insert((channel.to_string(), id), n);
-            }
-        }
+        *self.outside.entry((channel.to_string(), id)).or_default() += n;
     }
 
     /// Counts one catalog event by its channel and id, without reading it whole (see
     /// [`catalog::always_in_catalog`]).
     pub(super) fn add_catalog(&mut self, channel: &str, id: u32) {
         self.records += 1;
-        match self.catalog.get_mut(&(channel.to_string(), id)) {
-            Some(k) => *k += 1,
-            None => {
-                self.catalog.insert((channel.to_string(), id), 1);
-            }
-        }
+        *self.catalog.entry((channel.to_string(), id)).or_default() += 1;
     }
 
     /// Counts one event read: into the catalog (returns true) or outside it.
     fn add(&mut self, e: &Event) -> bool {
-        self.records += 1;
-        let key = (e.channel.to_string(), e.id);
-        if catalog::lookup(e).is_some() {
-            *self.catalog.entry(key).or_default() += 1;
-            true
+        let in_catalog = catalog::lookup(e).is_some();
+        if in_catalog {
+            self.add_catalog(&e.channel, e.id);
         } else {
-            *self.outside.entry(key).or_default() += 1;
-            false
+            self.add_outside_n(&e.channel, e.id, 1);
         }
+        in_catalog
     }
 }
 
