@@ -98,23 +98,23 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
     attempts.sort_unstable();
     for (number, &(_, from, to)) in attempts.iter().enumerate() {
         let members = &order[from as usize..to as usize];
+        // The connection that got furthest (the first of those): its place, progress, id.
         let best = members
             .iter()
             .map(|&i| i as usize)
-            .max_by_key(|&i| (progress(&conns[i]), std::cmp::Reverse(i)));
-        let best_progress = best.map(|b| progress(&conns[b]));
-        let best_id = best.map(|b| conns[b].id);
+            .max_by_key(|&i| (progress(&conns[i]), std::cmp::Reverse(i)))
+            .map(|b| (b, progress(&conns[b]), conns[b].id));
         for (k, &i) in members.iter().enumerate() {
             let c = &mut conns[i as usize];
             c.attempt = Some(AttemptId(u32::try_from(number + 1).unwrap_or(u32::MAX)));
             c.attempt_connections = to - from;
             c.attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
-            if let (Some(b), Some(p), Some(id)) = (best, best_progress, best_id)
+            if let Some((b, best_progress, best_id)) = best
                 && b != i as usize
-                && p > progress(c)
+                && best_progress > progress(c)
             {
                 // `ConnectionReport::summary` says so.
-                c.superseded_by = Some(id);
+                c.superseded_by = Some(best_id);
             }
         }
     }
