@@ -200,6 +200,93 @@ fn shared_name(names: &mut Vec<std::sync::Arc<str>>, text: &str) -> std::sync::A
     n
 }
 
+/// What opening an element does to the event, by where the element is
+/// ([`OpenKind::of`]): shared by [`Building::open`] and the BinXml reader's record plans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OpenKind {
+    /// `System/Provider`: `@Name` is the provider.
+    Provider,
+    /// `System/Correlation`: `@ActivityID`.
+    Correlation,
+    /// `System/TimeCreated`: `@SystemTime`.
+    TimeCreated,
+    /// `EventData/Data`: `@Name` names the field its text fills.
+    Data,
+    Other,
+}
+
+impl OpenKind {
+    /// The kind of an element named `name` opened at `depth` (0: a child of `Event`) under
+    /// the child of `Event` named `first` (`""` at depth 0).
+    pub(super) fn of(first: &str, depth: usize, name: &str) -> OpenKind {
+        match (first, depth, name) {
+            ("System", 1, "Provider") => OpenKind::Provider,
+            ("System", 1, "Correlation") => OpenKind::Correlation,
+            ("System", 1, "TimeCreated") => OpenKind::TimeCreated,
+            ("EventData", 1, "Data") => OpenKind::Data,
+            _ => OpenKind::Other,
+        }
+    }
+
+    /// The one attribute this kind reads.
+    pub(super) fn attribute(self) -> Option<&'static str> {
+        match self {
+            OpenKind::Provider | OpenKind::Data => Some("Name"),
+            OpenKind::Correlation => Some("ActivityID"),
+            OpenKind::TimeCreated => Some("SystemTime"),
+            OpenKind::Other => None,
+        }
+    }
+}
+
+/// What closing an element does with its text ([`CloseKind::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CloseKind {
+    /// `System/EventID`, `System/EventRecordID`, `System/Channel`, `System/Computer`.
+    EventId,
+    RecordId,
+    Channel,
+    Computer,
+    /// `EventData/Data`: the field named when it opened.
+    Data,
+    /// `EventData/Binary`: the field `Binary`, trimmed.
+    Binary,
+    /// A leaf at depth 3 or more under `UserData`: the field named by its path below
+    /// `UserData`'s element, joined with `.`.
+    UserData,
+    Other,
+}
+
+impl CloseKind {
+    /// The kind of the element closed at `depth` (1: a child of `Event`; the element
+    /// itself counted) under the child of `Event` named `first`, whose child on the path is
+    /// `second`; `leaf` when it had no child element.
+    pub(super) fn of(first: &str, depth: usize, second: &str, leaf: bool) -> CloseKind {
+        match (first, depth, second) {
+            ("System", 2, "EventID") => CloseKind::EventId,
+            ("System", 2, "EventRecordID") => CloseKind::RecordId,
+            ("System", 2, "Channel") => CloseKind::Channel,
+            ("System", 2, "Computer") => CloseKind::Computer,
+            ("EventData", 2, "Data") => CloseKind::Data,
+            ("EventData", 2, "Binary") => CloseKind::Binary,
+            ("UserData", 3.., _) if leaf => CloseKind::UserData,
+            _ => CloseKind::Other,
+        }
+    }
+}
+
+/// The field a `Data` element with this `Name` attribute fills: the name, or `param1`,
+/// `param2`… (`unnamed` counts the event's unnamed ones so far).
+pub(super) fn data_field_name(attr: Option<&str>, unnamed: &mut usize) -> String {
+    match attr.filter(|n| !n.is_empty()) {
+        Some(n) => n.to_string(),
+        None => {
+            *unnamed += 1;
+            format!("param{unnamed}")
+        }
+    }
+}
+
 impl Building {
     /// The local name of the open element at `depth` (0: a child of `Event`).
     fn name(&self, depth: usize) -> &str {
@@ -234,33 +321,10 @@ impl Building {
             *parent = true;
         }
         let name = e.local();
-        let depth = self.path.len();
-        match (self.name(0), depth, name) {
-            ("System", 1, "Provider") => {
-                if let Some(n) = e.attr("Name") {
-                    self.event.provider = shared_name(&mut self.shared, &n);
-                }
-            }
-            ("System", 1, "Correlation") => {
-                // Event Viewer writes GUIDs in upper case, the evtx crate in lower case.
-                self.event.activity_id = e
-                    .attr("ActivityID")
-                    .map(|a| a.trim().to_ascii_lowercase())
-                    .filter(|a| !a.is_empty());
-            }
-            ("System", 1, "TimeCreated") => {
-                self.time_text = e.attr("SystemTime");
-            }
-            ("EventData", 1, "Data") => {
-                self.data_name = Some(match e.attr("Name").filter(|n| !n.is_empty()) {
-                    Some(n) => n,
-                    None => {
-                        self.unnamed += 1;
-                        format!("param{}", self.unnamed)
-                    }
-                });
-            }
-            _ => {}
+        let kind = OpenKind::of(self.name(0), self.path.len(), name);
+        if let Some(attr) = kind.attribute() {
+            let value = e.attr(attr);
+            self.opened(kind, value.as_deref());
         }
         let from = self.names.len();
         self.names.push_str(name);
@@ -269,29 +333,45 @@ impl Building {
         self.text.clear();
     }
 
+    /// What opening an element of `kind` sets, given its attribute ([`OpenKind::attribute`]).
+    /// A `Data` element's field name is [`Building::data_name_of`]'s.
+    pub(super) fn opened(&mut self, kind: OpenKind, attr: Option<&str>) {
+        match kind {
+            OpenKind::Provider => {
+                if let Some(n) = attr {
+                    self.event.provider = shared_name(&mut self.shared, n);
+                }
+            }
+            OpenKind::Correlation => {
+                // Event Viewer writes GUIDs in upper case, the evtx crate in lower case.
+                self.event.activity_id = attr
+                    .map(|a| a.trim().to_ascii_lowercase())
+                    .filter(|a| !a.is_empty());
+            }
+            OpenKind::TimeCreated => self.time_text = attr.map(str::to_string),
+            OpenKind::Data => self.data_name = Some(self.data_name_of(attr)),
+            OpenKind::Other => {}
+        }
+    }
+
+    /// The field a `Data` element with this `Name` attribute fills: the name, or `param1`,
+    /// `param2`… for the event's unnamed ones.
+    pub(super) fn data_name_of(&mut self, attr: Option<&str>) -> String {
+        data_field_name(attr, &mut self.unnamed)
+    }
+
     pub(super) fn close(&mut self) {
         let leaf = !self.had_child.last().copied().unwrap_or(false);
         let depth = self.path.len();
-        match (self.name(0), depth, self.name(1)) {
-            ("System", 2, "EventID") => self.event.id = self.text.trim().parse().unwrap_or(0),
-            ("System", 2, "EventRecordID") => {
-                self.event.record_id = self.text.trim().parse().unwrap_or(0)
-            }
-            ("System", 2, "Channel") => {
-                self.event.channel = shared_name(&mut self.shared, self.text.trim())
-            }
-            ("System", 2, "Computer") => {
-                self.event.computer = shared_name(&mut self.shared, self.text.trim())
-            }
-            ("EventData", 2, "Data") => {
+        let kind = CloseKind::of(self.name(0), depth, self.name(1), leaf);
+        let text = std::mem::take(&mut self.text);
+        match kind {
+            CloseKind::Data => {
                 if let Some(n) = self.data_name.take() {
-                    Self::set_field(&mut self.fields, &n, &self.text);
+                    Self::set_field(&mut self.fields, &n, &text);
                 }
             }
-            ("EventData", 2, "Binary") => {
-                Self::set_field(&mut self.fields, "Binary", self.text.trim());
-            }
-            ("UserData", 3.., _) if leaf => {
+            CloseKind::UserData => {
                 let mut name = String::new();
                 for i in 2..depth {
                     if i > 2 {
@@ -299,15 +379,55 @@ impl Building {
                     }
                     name.push_str(self.name(i));
                 }
-                Self::set_field(&mut self.fields, &name, &self.text);
+                Self::set_field(&mut self.fields, &name, &text);
             }
-            _ => {}
+            _ => self.closed(kind, &text),
         }
+        self.text = text;
         self.text.clear();
         if let Some((from, _)) = self.path.pop() {
             self.names.truncate(from);
         }
         self.had_child.pop();
+    }
+
+    /// What closing an element of `kind` (neither `Data` nor `UserData`, whose field names
+    /// the caller knows) sets from the element's `text`.
+    pub(super) fn closed(&mut self, kind: CloseKind, text: &str) {
+        match kind {
+            CloseKind::EventId => self.event.id = text.trim().parse().unwrap_or(0),
+            CloseKind::RecordId => self.event.record_id = text.trim().parse().unwrap_or(0),
+            CloseKind::Channel => self.event.channel = shared_name(&mut self.shared, text.trim()),
+            CloseKind::Computer => self.event.computer = shared_name(&mut self.shared, text.trim()),
+            CloseKind::Binary => Self::set_field(&mut self.fields, "Binary", text.trim()),
+            CloseKind::Data | CloseKind::UserData | CloseKind::Other => {}
+        }
+    }
+
+    /// Stands at `names` below `Event` (each with a child element), after `unnamed` unnamed
+    /// `Data` elements: where a BinXml value's elements are walked from a record's plan.
+    pub(super) fn enter(&mut self, names: &[String], unnamed: usize) {
+        self.leave();
+        for n in names {
+            let from = self.names.len();
+            self.names.push_str(n);
+            self.path.push((from, self.names.len()));
+            self.had_child.push(true);
+        }
+        self.unnamed = unnamed;
+    }
+
+    /// Leaves what [`Building::enter`] stood at.
+    pub(super) fn leave(&mut self) {
+        self.names.clear();
+        self.path.clear();
+        self.had_child.clear();
+        self.text.clear();
+    }
+
+    /// Sets the field `name` of the event being read (a `Data` or `UserData` element's).
+    pub(super) fn field(&mut self, name: &str, value: &str) {
+        Self::set_field(&mut self.fields, name, value);
     }
 
     pub(super) fn finish(mut self) -> Event {
