@@ -11,7 +11,7 @@
 //! that), and a catalog event is mapped by walking the template with the record's values into
 //! the same `Building` the XML reader fills, so both readers keep one mapping. The walk is
 //! worked out once per template and record shape (which values are null, which are nested
-//! BinXml) into a [`Plan`]: the `Building` calls that set something and the pieces of text
+//! BinXml) into a `Plan`: the `Building` calls that set something and the pieces of text
 //! each reads; records then run their plan (`plans_read_records_as_the_walk_does` compares
 //! the two on every chunk of the fixtures and the corpus).
 //!
