@@ -227,6 +227,13 @@ pub(super) fn read_chunk(
     let mut building = Building::default();
     let mut outside_seen = OutsideTally::default();
     let live_end = (free_space_offset as usize).min(data.len());
+    // Room for as many events as the chunk has records, by the first and last record
+    // numbers of its header (at 8 and 16; libyal's "Windows XML Event Log format" §3):
+    // growing the list a record at a time was a twentieth of a log of catalog events.
+    if let (Ok(first), Ok(last)) = (u64_at(data, 8), u64_at(data, 16)) {
+        let records = last.saturating_sub(first).saturating_add(1);
+        out.events.reserve(records.min(1024) as usize);
+    }
     let mut offset = CHUNK_HEADER_BYTES;
     while offset < live_end {
         let header = data

@@ -107,13 +107,13 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
             for w in c.warnings {
                 out.warn(w, &mut dropped_warnings);
             }
-            for e in c.events {
-                if out.events.len() < MAX_EVENTS {
-                    out.events.push(e);
-                } else {
-                    over_cap += 1;
-                }
+            let room = MAX_EVENTS.saturating_sub(out.events.len());
+            let mut events = c.events;
+            if events.len() > room {
+                over_cap += (events.len() - room) as u64;
+                events.truncate(room);
             }
+            out.events.append(&mut events);
         }
         match next {
             Some(b) => pending = b,
