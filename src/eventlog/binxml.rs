@@ -191,6 +191,14 @@ impl Values<'_> {
         }
     }
 
+    /// Whether value `index` can be written ([`check_value`]).
+    fn check(&self, index: u16) -> Result<(), Decline> {
+        match self.items.get(usize::from(index)) {
+            Some(&item) => check_value(item.0, self.bytes(item)),
+            None => Ok(()),
+        }
+    }
+
     /// Appends value `index` as the XML text the crate renders for it (the text, unescaped).
     fn write(&self, index: u16, out: &mut String) -> Result<(), Decline> {
         let Some(&item) = self.items.get(usize::from(index)) else {
@@ -687,10 +695,18 @@ impl Planned {
         for step in &plan.steps {
             match step {
                 Step::Check(pieces) => {
-                    scratch.clear();
-                    write_pieces(pieces, values, scratch)?;
+                    for p in pieces {
+                        if let Piece::Value(i) = p {
+                            values.check(*i)?;
+                        }
+                    }
                 }
                 Step::Open(kind, None) => b.opened(*kind, None),
+                Step::Open(OpenKind::TimeCreated, Some(pieces))
+                    if let Some(ns) = filetime_value(pieces, values) =>
+                {
+                    b.time_created_ns(ns)
+                }
                 Step::Open(kind, Some(pieces)) => {
                     scratch.clear();
                     write_pieces(pieces, values, scratch)?;
@@ -1326,6 +1342,37 @@ fn write_pieces(pieces: &[Piece], values: &Values<'_>, out: &mut String) -> Resu
     Ok(())
 }
 
+/// Whether [`write_value`] would render a value (`Ok`) or decline it, without rendering it:
+/// for text the walk writes and drops (`Step::Check`).
+fn check_value(ty: u8, bytes: &[u8]) -> Result<(), Decline> {
+    use value_type as t;
+    let size = |n: usize| {
+        if bytes.len() == n {
+            Ok(())
+        } else {
+            Err("a value of the wrong size for its type")
+        }
+    };
+    match ty {
+        t::NULL | t::BINARY => Ok(()),
+        t::STRING if !bytes.len().is_multiple_of(2) => Err("a string of an odd number of bytes"),
+        t::STRING => Ok(()),
+        t::INT8 | t::UINT8 => size(1),
+        t::INT16 | t::UINT16 => size(2),
+        t::INT32 | t::UINT32 | t::HEX_INT32 => size(4),
+        t::INT64 | t::UINT64 | t::HEX_INT64 => size(8),
+        t::GUID => size(16),
+        t::SIZE_T if matches!(bytes.len(), 4 | 8) => Ok(()),
+        t::SID if bytes.len() < 8 || bytes.len() != 8 + 4 * usize::from(bytes[1]) => {
+            Err("a SID of the wrong size")
+        }
+        t::SID => Ok(()),
+        // The rest decline by content too: rendered into a scratch buffer.
+        t::BOOL | t::FILETIME | t::SYSTEMTIME => write_value(ty, bytes, &mut String::new()),
+        _ => Err("a value type not read here"),
+    }
+}
+
 /// Appends a substitution value as the text the crate renders for it (before XML escaping,
 /// which the XML reader undoes), or declines a type or value it would render otherwise.
 fn write_value(ty: u8, bytes: &[u8], out: &mut String) -> Result<(), Decline> {
@@ -1501,6 +1548,27 @@ fn days_in_month(year: u64, month: u16) -> u32 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
+}
+
+/// The instant of `pieces` when they are one FILETIME value from 1970 to 2199, in
+/// nanoseconds since the Unix epoch: what reading the text [`write_filetime`] gives back
+/// with `parse_time` would give (`filetime_text_reads_back_as_its_instant`).
+fn filetime_value(pieces: &[Piece], values: &Values<'_>) -> Option<i64> {
+    /// 1970-01-01 and 2200-01-01 in FILETIME ticks (nanoseconds since 1970 fit an `i64`
+    /// up to 2262).
+    const FROM: u64 = 116_444_736_000_000_000;
+    const UNTIL: u64 = 189_025_920_000_000_000;
+    let [Piece::Value(i)] = pieces else {
+        return None;
+    };
+    let &(ty, at, len) = values.items.get(usize::from(*i))?;
+    if ty != value_type::FILETIME || len != 8 {
+        return None;
+    }
+    let ticks = u64_at(values.data, at).ok()?;
+    (FROM..UNTIL)
+        .contains(&ticks)
+        .then(|| ((ticks - FROM) * 100) as i64)
 }
 
 /// A record header's FILETIME as nanoseconds since the Unix epoch (`None` before 1677, out
@@ -1727,6 +1795,94 @@ mod tests {
             planned >= events,
             "{planned} records planned in {compared} chunks, {events} events"
         );
+    }
+
+    #[test]
+    fn filetime_text_reads_back_as_its_instant() {
+        // Both ends of the range, and a spread of instants between them.
+        let (from, until) = (116_444_736_000_000_000u64, 189_025_920_000_000_000u64);
+        let mut ticks: Vec<u64> = vec![from, from + 1, until - 1, 133_500_000_001_234_567];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            ticks.push(from + x % (until - from));
+        }
+        for t in ticks {
+            let data = t.to_le_bytes();
+            let v = Values {
+                data: &data,
+                items: vec![(value_type::FILETIME, 0, 8)],
+            };
+            let direct = filetime_value(&[Piece::Value(0)], &v);
+            let mut text = String::new();
+            write_filetime(&mut text, t);
+            assert_eq!(direct, super::super::parse_time(&text), "{t} {text}");
+            assert!(direct.is_some());
+        }
+        // Outside the range, or not one FILETIME value: left to the text.
+        let before = (from - 1).to_le_bytes();
+        let v = Values {
+            data: &before,
+            items: vec![(value_type::FILETIME, 0, 8)],
+        };
+        assert_eq!(filetime_value(&[Piece::Value(0)], &v), None);
+        let at = from.to_le_bytes();
+        let v = Values {
+            data: &at,
+            items: vec![(value_type::UINT64, 0, 8)],
+        };
+        assert_eq!(filetime_value(&[Piece::Value(0)], &v), None);
+        assert_eq!(
+            filetime_value(&[Piece::Text("x".into()), Piece::Value(0)], &v),
+            None
+        );
+    }
+
+    #[test]
+    fn check_value_declines_what_write_value_declines() {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=24usize {
+            patterns.push(vec![0; len]);
+            patterns.push(vec![0xff; len]);
+            patterns.push((0..len as u8).collect());
+            patterns.push((0..len).map(|i| if i == 1 { 2 } else { 1 }).collect());
+        }
+        // Booleans 0, 1, 2; FILETIMEs below and past i64; valid and invalid SYSTEMTIMEs.
+        for v in [0u32, 1, 2] {
+            patterns.push(v.to_le_bytes().to_vec());
+        }
+        for v in [
+            0u64,
+            133_000_000_000_000_000,
+            i64::MAX as u64,
+            i64::MAX as u64 + 1,
+        ] {
+            patterns.push(v.to_le_bytes().to_vec());
+        }
+        for fields in [
+            [2024u16, 3, 2, 5, 10, 11, 12, 999],
+            [2024, 2, 4, 30, 0, 0, 0, 0],
+            [1600, 1, 0, 1, 0, 0, 0, 0],
+            [2024, 13, 0, 1, 0, 0, 0, 0],
+            [2024, 1, 0, 1, 24, 0, 0, 0],
+        ] {
+            patterns.push(fields.iter().flat_map(|f| f.to_le_bytes()).collect());
+        }
+        let mut compared = 0;
+        for ty in 0..=0x30u8 {
+            for bytes in &patterns {
+                let written = write_value(ty, bytes, &mut String::new());
+                assert_eq!(
+                    check_value(ty, bytes).is_ok(),
+                    written.is_ok(),
+                    "type {ty:#x}, {bytes:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 49 * patterns.len());
     }
 
     #[test]

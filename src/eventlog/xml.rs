@@ -177,6 +177,9 @@ pub(super) struct Building {
     unnamed: usize,
     pub(super) text: String,
     time_text: Option<String>,
+    /// `System/TimeCreated@SystemTime` when the BinXml reader had it as a FILETIME value it
+    /// read directly (see [`Building::time_created_ns`]).
+    time_ns: Option<i64>,
     /// The event's fields as they are read, appended unsorted; the event gets a sorted,
     /// compact copy when it is complete.
     fields: Fields,
@@ -348,10 +351,20 @@ impl Building {
                     .map(|a| a.trim().to_ascii_lowercase())
                     .filter(|a| !a.is_empty());
             }
-            OpenKind::TimeCreated => self.time_text = attr.map(str::to_string),
+            OpenKind::TimeCreated => {
+                self.time_text = attr.map(str::to_string);
+                self.time_ns = None;
+            }
             OpenKind::Data => self.data_name = Some(self.data_name_of(attr)),
             OpenKind::Other => {}
         }
+    }
+
+    /// Opens `System/TimeCreated` whose `SystemTime` is the instant `ns`: what
+    /// [`Building::opened`] with its text does, without writing the text and reading it back.
+    pub(super) fn time_created_ns(&mut self, ns: i64) {
+        self.time_text = None;
+        self.time_ns = Some(ns);
     }
 
     /// The field a `Data` element with this `Name` attribute fills: the name, or `param1`,
@@ -442,7 +455,10 @@ impl Building {
         event.fields = self.fields.compacted();
         self.fields.clear();
         let time_text = self.time_text.take();
-        if let Some(t) = time_text.as_deref().and_then(parse_time) {
+        if let Some(t) = self.time_ns.take() {
+            event.time_ns = t;
+            event.time = rfc3339(t);
+        } else if let Some(t) = time_text.as_deref().and_then(parse_time) {
             event.time_ns = t;
             event.time = rfc3339(t);
         } else if let Some(t) = time_text {
