@@ -67,6 +67,13 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
             &mut dropped_warnings,
         );
     }
+    // Room for the events of as many chunks as the header counts (at 42; a hint only: a
+    // log can hold more), at most the cap: the list then never grows by copying itself
+    // (growing was a twentieth of a log of catalog events). Pages no event fills are only
+    // reserved, never touched.
+    let chunks_in_header = usize::from(u16::from_le_bytes([header[42], header[43]]));
+    out.events
+        .reserve((chunks_in_header * 512).clamp(1024, MAX_EVENTS));
     let settings = Arc::new(ParserSettings::new().indent(false));
     let mut over_cap = 0u64;
     let mut next_chunk = 0u64;
