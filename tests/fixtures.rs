@@ -377,6 +377,48 @@ fn wrong_password_is_an_nla_failure() {
     assert_eq!(r.connections[0].attempt, r.connections[1].attempt);
 }
 
+/// `nla-success.pcap` cut after its first `frames` frames (classic pcap: a 24-byte header,
+/// then records of a 16-byte header and `incl_len` bytes), written to a temporary file.
+fn nla_success_cut_after(frames: usize) -> tempfile::NamedTempFile {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/nla-success.pcap");
+    let bytes = std::fs::read(p).unwrap();
+    let mut end = 24;
+    for _ in 0..frames {
+        let incl = u32::from_le_bytes(bytes[end + 8..end + 12].try_into().unwrap()) as usize;
+        end += 16 + incl;
+    }
+    let mut f = tempfile::Builder::new().suffix(".pcap").tempfile().unwrap();
+    std::io::Write::write_all(&mut f, &bytes[..end]).unwrap();
+    f
+}
+
+/// A capture stopped in the middle of CredSSP says so: no guess about credentials, and the
+/// NLA stage is not called failed.
+#[test]
+fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
+    // Frames 13–17 are CredSSP (EXPECTED.md: the exchange ends at 19, MCS begins at 20).
+    let cut = nla_success_cut_after(17);
+    let r = analyze_paths(&[cut.path().to_path_buf()], &Options::default());
+    assert_eq!(r.connections.len(), 1);
+    let c = &r.connections[0];
+    assert_eq!(c.verdict(), Some("incomplete"));
+    assert_eq!(c.cause(), Some("capture_ended"));
+    assert_eq!(c.reached(), Some("tls"));
+    assert_eq!(stage(c, "nla"), ("unknown", vec![13, 14, 16, 17]));
+    assert_eq!(
+        c.summary(),
+        "the capture ends during the CredSSP exchange, after 2 client and 2 server records \
+         (inferred from encrypted records), with the connection still open: how NLA ended is \
+         not in the capture"
+    );
+    let text = rdptriage::report::text::render(&r);
+    assert!(
+        text.contains("? nla     ended here (above) [frames 13, 14, 16, 17]"),
+        "{text}"
+    );
+    assert!(!text.contains("credentials"), "{text}");
+}
+
 /// nla-success: CR 0x3, CC selects HYBRID (frame 6); the CredSSP exchange ends and the
 /// session runs.
 #[test]

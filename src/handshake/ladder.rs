@@ -794,13 +794,27 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .max()
                     .unwrap_or(tls_done_ns);
                 let st = stall(conn, end, last, Side::Server, "nla_failure");
-                let words = format!(
-                    "the connection ended during the CredSSP exchange after {} client and {} server record{} (inferred from encrypted records): {}; most often wrong credentials, or an account that may not log on",
+                let records = format!(
+                    "after {} client and {} server record{} (inferred from encrypted records)",
                     client_data.len(),
                     server_data.len(),
                     if server_data.len() == 1 { "" } else { "s" },
-                    st.words
                 );
+                // Only an end the server or client made says something about the
+                // credentials; a capture stopped mid-exchange or a stall on loss does not.
+                let words = match st.cause {
+                    "capture_ended" => format!(
+                        "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
+                    ),
+                    "nla_failure" => format!(
+                        "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
+                        st.words
+                    ),
+                    _ => format!(
+                        "the connection ended during the CredSSP exchange {records}: {}",
+                        st.words
+                    ),
+                };
                 return end_stalled(out, ladder, "nla", &st, frames, words);
             }
         }

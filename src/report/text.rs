@@ -536,7 +536,10 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         };
         // The failed stage's note is the summary above: not twice.
         let note = match s.note.as_deref() {
-            Some(n) if n == summary || summary.starts_with(n) => "failed here (above)",
+            Some(n) if n == summary || summary.starts_with(n) => match s.status {
+                "failed" => "failed here (above)",
+                _ => "ended here (above)",
+            },
             Some(n) => n,
             None => s.status,
         };
