@@ -246,11 +246,14 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         }
     }
     // Pass 3: address-only events, cut into attempts.
-    let mut attempts: BTreeMap<(&str, &str), Vec<Vec<usize>>> = BTreeMap::new();
-    // The RdpCoreTS activity ids each attempt holds, beside `attempts` (same keys, same
-    // order): matching an event to its attempt stays linear even when one attempt gathers
-    // thousands of events.
-    let mut activities: HashMap<(&str, &str), Vec<Vec<&str>>> = HashMap::new();
+    // Per (server, address): its attempts, and the RdpCoreTS activity ids each attempt holds
+    // (matching an event to its attempt stays linear even when one attempt gathers thousands
+    // of events). Found through `slot_of`, or as the previous event's when it has the same
+    // key (most do: a log's events come in runs per client).
+    type Slot<'a> = (Vec<Vec<usize>>, Vec<Vec<&'a str>>);
+    let mut slots: Vec<((&str, &str), Slot)> = Vec::new();
+    let mut slot_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut last_slot: Option<((&str, &str), usize)> = None;
     for &i in &order {
         let e = &events[i];
         if keys[i].0.is_some() {
@@ -266,8 +269,15 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             continue;
         }
         let key = (e.computer.as_ref(), a);
-        let acts = activities.entry(key).or_default();
-        let list = attempts.entry(key).or_default();
+        let slot = match last_slot {
+            Some((k, slot)) if k == key => slot,
+            _ => *slot_of.entry(key).or_insert_with(|| {
+                slots.push((key, Default::default()));
+                slots.len() - 1
+            }),
+        };
+        last_slot = Some((key, slot));
+        let (list, acts) = &mut slots[slot].1;
         let core_activity = (e.channel.as_ref() == CORE)
             .then_some(e.activity_id.as_deref())
             .flatten();
@@ -305,7 +315,9 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         }
     }
     let mut out_attempts: Vec<Building> = Vec::new();
-    for ((server, client), list) in attempts {
+    // In key order, as a map by key would give them.
+    slots.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for ((server, client), (list, _)) in slots {
         for attempt in list {
             let Some(&last) = attempt.last() else {
                 continue;
