@@ -42,12 +42,17 @@ const EARLY_NS: i64 = 60_000_000_000;
 
 /// The client address of an event, without its port.
 pub fn address(e: &EventReport) -> Option<String> {
+    address_in(e).map(str::to_string)
+}
+
+/// [`address`], borrowed from the event's fields.
+fn address_in(e: &EventReport) -> Option<&str> {
     // TermDD 56 names the client in its second insertion string.
     if e.name == "rdp_protocol_error_client" {
         return e
             .fields
             .get("param2")
-            .map(|v| strip_port(v.trim()))
+            .map(|v| host_of(v.trim()))
             .filter(|v| !v.is_empty());
     }
     let raw = [
@@ -66,11 +71,16 @@ pub fn address(e: &EventReport) -> Option<String> {
             .map(|v| v.trim())
             .filter(|v| !v.is_empty() && *v != "-")
     })?;
-    Some(strip_port(raw))
+    Some(host_of(raw))
 }
 
 /// `10.0.0.5:50123` → `10.0.0.5`, `[fe80::1]:3389` → `fe80::1`, `::ffff:10.0.0.5` → `10.0.0.5`.
 pub fn strip_port(raw: &str) -> String {
+    host_of(raw).to_string()
+}
+
+/// [`strip_port`], borrowed: the host is always a part of `raw`.
+fn host_of(raw: &str) -> &str {
     let host = if let Some(rest) = raw.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
     } else if raw.matches(':').count() == 1 {
@@ -81,17 +91,16 @@ pub fn strip_port(raw: &str) -> String {
     host.strip_prefix("::ffff:")
         .filter(|v| v.contains('.'))
         .unwrap_or(host)
-        .to_string()
 }
 
 /// The session id of an event.
-fn session(e: &EventReport) -> Option<String> {
+fn session(e: &EventReport) -> Option<&str> {
     if e.channel.as_ref() != LSM {
         return None;
     }
     ["SessionID", "Session", "TargetSession"]
         .iter()
-        .find_map(|f| e.fields.get(f).map(|v| v.trim().to_string()))
+        .find_map(|f| e.fields.get(f).map(|v| v.trim()))
         .filter(|v| !v.is_empty())
 }
 
@@ -152,9 +161,9 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     }
 
     // Each event's session id and address, read once (three passes ask), on the rayon pool.
-    let keys: Vec<(Option<String>, Option<String>)> = events
+    let keys: Vec<(Option<&str>, Option<&str>)> = events
         .par_iter()
-        .map(|e| (session(e), address(e)))
+        .map(|e| (session(e), address_in(e)))
         .collect();
 
     let mut sessions: Vec<Building> = Vec::new();
@@ -166,13 +175,13 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut by_client: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for &i in &order {
         let e = &events[i];
-        let (Some(s), Some(a)) = (&keys[i].0, &keys[i].1) else {
+        let (Some(s), Some(a)) = keys[i] else {
             continue;
         };
         if !matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_ref(), a.as_str(), s.as_str());
+        let key = (e.computer.as_ref(), a, s);
         match last_of.get(&key).copied() {
             // A new logon (21) after a logoff starts over only when the last one ended.
             Some(k) if !(e.id == 21 && ended(&sessions[k], events)) => sessions[k].events.push(i),
@@ -180,18 +189,18 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 let k = sessions.len();
                 sessions.push(Building {
                     server: e.computer.to_string(),
-                    client: Some(a.clone()),
-                    session: Some(s.clone()),
+                    client: Some(a.to_string()),
+                    session: Some(s.to_string()),
                     events: vec![i],
                     start_ns: e.time_ns,
                 });
                 last_of.insert(key, k);
                 by_session
-                    .entry((e.computer.as_ref(), s.as_str()))
+                    .entry((e.computer.as_ref(), s))
                     .or_default()
                     .push(k);
                 by_client
-                    .entry((e.computer.as_ref(), a.as_str()))
+                    .entry((e.computer.as_ref(), a))
                     .or_default()
                     .push(k);
             }
@@ -201,11 +210,11 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     let mut orphans: HashMap<(&str, &str), usize> = HashMap::new();
     for &i in &order {
         let e = &events[i];
-        let Some(s) = &keys[i].0 else { continue };
+        let Some(s) = keys[i].0 else { continue };
         if keys[i].1.is_some() && matches!(e.id, 21 | 22 | 24 | 25) {
             continue;
         }
-        let key = (e.computer.as_ref(), s.as_str());
+        let key = (e.computer.as_ref(), s);
         let list = by_session.get(&key).map(Vec::as_slice).unwrap_or(&[]);
         // The latest session started by then, else the first starting within a minute.
         let at = list.partition_point(|&k| sessions[k].start_ns <= e.time_ns);
@@ -238,7 +247,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
                 sessions.push(Building {
                     server: e.computer.to_string(),
                     client: None,
-                    session: Some(s.clone()),
+                    session: Some(s.to_string()),
                     events: vec![i],
                     start_ns: e.time_ns,
                 });
@@ -259,7 +268,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         if keys[i].0.is_some() {
             continue;
         }
-        let Some(a) = keys[i].1.as_deref() else {
+        let Some(a) = keys[i].1 else {
             continue;
         };
         if !matches!(
