@@ -165,6 +165,50 @@ fn logs_alone_give_event_findings() {
     assert!(r.findings[1].events[0].ends_with("server-system.evtx#15417"));
 }
 
+/// server-rdpcorets' two 140s (README: 03:42:37.589 and .726) and server-security's two
+/// 4625s (03:42:37.588 and .726, 0xC000006D/0xC000006A) are the same two NLA failures: one
+/// finding, the Security log saying why; the 4625s alone stay a `logon_failed` finding.
+#[test]
+fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
+    let r = analyze(&[
+        "eventlog/server-security.evtx",
+        "eventlog/server-rdpcorets.evtx",
+    ]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.confidence), ("nla_failure", "high"));
+    let refs: Vec<&str> = f
+        .events
+        .iter()
+        .map(|e| e.rsplit('/').next().unwrap_or(e))
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            "server-security.evtx#118734",
+            "server-rdpcorets.evtx#4213",
+            "server-security.evtx#118735",
+            "server-rdpcorets.evtx#4215",
+        ]
+    );
+    assert!(
+        f.summary.contains(" 2 times between ")
+            && f.summary.contains(
+                "; the Security log agrees (2 × 4625): Logon failed for RDPT-SRV\\rdptest"
+            )
+            && f.summary
+                .contains("sub-status 0xC000006A STATUS_WRONG_PASSWORD"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.evidence.len(), 4);
+
+    let alone = analyze(&["eventlog/server-security.evtx"]);
+    let causes: Vec<&str> = alone.findings.iter().map(|f| f.cause).collect();
+    assert_eq!(causes, ["logon_failed"]);
+    assert_eq!(alone.findings[0].events.len(), 2);
+}
+
 #[test]
 fn corpus_security_log_gives_firewall_and_logon_findings() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

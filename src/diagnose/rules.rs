@@ -1247,8 +1247,12 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         ks.sort_by_key(|&k| (events[k].time_ns, k));
         merged.push((r, computer, label, ks));
     }
+    let agreeing = fold_logons_into_nla_failures(events, &mut merged);
     let mut out = Vec::new();
-    for (r, computer, client, ks) in merged {
+    for ((r, computer, client, ks), agree) in merged.into_iter().zip(agreeing) {
+        if ks.is_empty() {
+            continue;
+        }
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
@@ -1268,12 +1272,31 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
                 last.time
             )
         };
+        // The Security log's 4625s of the same failures say why NLA failed.
+        let agrees = match agree.first() {
+            None => String::new(),
+            Some(&k) => format!(
+                "; the Security log agrees ({} × 4625): {}",
+                agree.len(),
+                events[k].summary
+            ),
+        };
+        let mut ks = ks;
+        if !agree.is_empty() {
+            ks.extend(&agree);
+            ks.sort_by_key(|&k| (events[k].time_ns, k));
+        }
         out.push(Finding {
             cause: rule.cause,
             severity: rule.severity,
-            confidence: rule.confidence,
+            // Two logs of the server say the same: RdpCoreTS that NLA failed, Security why.
+            confidence: if agree.is_empty() {
+                rule.confidence
+            } else {
+                "high"
+            },
             summary: format!(
-                "{computer} {}{from} {when} (no capture covers it): {}.",
+                "{computer} {}{from} {when} (no capture covers it): {}{agrees}.",
                 rule.what, first.summary
             ),
             attempt: None,
@@ -1298,6 +1321,46 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// How far apart a failed NLA's RdpCoreTS 140 and Security 4625 may be logged (the same
+/// failure logs both within milliseconds, on one clock).
+const NLA_LOGON_WINDOW_NS: i64 = 10_000_000_000;
+
+/// Moves the Security 4625s of each log-only `logon_failed` group that lie within
+/// [`NLA_LOGON_WINDOW_NS`] of an RdpCoreTS 140 of the `nla_failure` group of the same server
+/// and client out of their group: one failure, one finding. Returns, for each group of
+/// `merged`, the 4625s that now agree with it (empty but for `nla_failure` groups); a
+/// `logon_failed` group left without events makes no finding.
+fn fold_logons_into_nla_failures(
+    events: &[EventReport],
+    merged: &mut [(usize, String, String, Vec<usize>)],
+) -> Vec<Vec<usize>> {
+    let mut agreeing = vec![Vec::new(); merged.len()];
+    let rule = |cause: &str| EVENT_RULES.iter().position(|r| r.cause == cause);
+    let (Some(nla), Some(logon)) = (rule("nla_failure"), rule("logon_failed")) else {
+        return agreeing;
+    };
+    for li in 0..merged.len() {
+        if merged[li].0 != logon || merged[li].2.is_empty() {
+            continue;
+        }
+        let Some(ni) = merged
+            .iter()
+            .position(|m| m.0 == nla && m.1 == merged[li].1 && m.2 == merged[li].2)
+        else {
+            continue;
+        };
+        let failed_at: Vec<i64> = merged[ni].3.iter().map(|&k| events[k].time_ns).collect();
+        let (near, far): (Vec<usize>, Vec<usize>) = merged[li].3.iter().partition(|&&k| {
+            failed_at
+                .iter()
+                .any(|t| (events[k].time_ns - t).abs() <= NLA_LOGON_WINDOW_NS)
+        });
+        agreeing[ni].extend(near);
+        merged[li].3 = far;
+    }
+    agreeing
 }
 
 /// Above this many client addresses, a log-only cause on one server is one finding.
