@@ -1351,11 +1351,15 @@ fn fold_logons_into_nla_failures(
         else {
             continue;
         };
-        let failed_at: Vec<i64> = merged[ni].3.iter().map(|&k| events[k].time_ns).collect();
+        let mut failed_at: Vec<i64> = merged[ni].3.iter().map(|&k| events[k].time_ns).collect();
+        failed_at.sort_unstable();
+        // The 140 logged nearest a 4625 is the first at or after the window's start.
         let (near, far): (Vec<usize>, Vec<usize>) = merged[li].3.iter().partition(|&&k| {
+            let t = events[k].time_ns;
+            let at = failed_at.partition_point(|&f| f < t.saturating_sub(NLA_LOGON_WINDOW_NS));
             failed_at
-                .iter()
-                .any(|t| (events[k].time_ns - t).abs() <= NLA_LOGON_WINDOW_NS)
+                .get(at)
+                .is_some_and(|&f| f <= t.saturating_add(NLA_LOGON_WINDOW_NS))
         });
         agreeing[ni].extend(near);
         merged[li].3 = far;
