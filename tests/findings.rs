@@ -209,6 +209,51 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     assert_eq!(alone.findings[0].events.len(), 2);
 }
 
+/// Six addresses each failing NLA twice (the server fixtures' 140s and 4625s, copied with
+/// another client address and other record ids; the sixth without its Security log): one
+/// finding for the six, the ten 4625s with it, none of their own (the five addresses of
+/// 4625s are not the six of 140s: they are matched per address, before either is grouped).
+#[test]
+fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for n in 1..=6 {
+        for log in ["server-rdpcorets.xml", "server-security.xml"] {
+            if n == 6 && log == "server-security.xml" {
+                continue;
+            }
+            let xml = std::fs::read_to_string(fixture(&format!("eventlog/{log}"))).unwrap();
+            let copy = xml
+                .replace("10.99.1.2", &format!("10.99.1.{}", 10 + n))
+                .replace("<EventRecordID>", &format!("<EventRecordID>{n}"));
+            let path = dir.path().join(format!("{n}-{log}"));
+            std::fs::write(&path, copy).unwrap();
+            paths.push(path);
+        }
+    }
+    let r = analyze_paths(&paths, &Options::default());
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.confidence), ("nla_failure", "high"));
+    assert!(
+        f.summary.contains(
+            "from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) 12 times"
+        ) && f
+            .summary
+            .contains("; the Security log agrees (10 × 4625): "),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.events.len(), 22);
+    assert_eq!(
+        f.events
+            .iter()
+            .filter(|e| e.contains("server-security"))
+            .count(),
+        10
+    );
+}
+
 #[test]
 fn corpus_security_log_gives_firewall_and_logon_findings() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

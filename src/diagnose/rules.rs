@@ -1214,27 +1214,37 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             .or_default()
             .push(k);
     }
+    // The 4625s that are the same failures as an address's 140s go with those (before many
+    // addresses are made one finding, so that they go along).
+    let mut agreeing = fold_logons_into_nla_failures(events, &mut groups);
     // Many client addresses failing the same way on one server (password guessing, a
     // misconfigured fleet) make one finding, not one per address.
-    type Clients = Vec<(String, Vec<usize>)>;
+    type Clients = Vec<(String, Vec<usize>, Vec<usize>)>;
     let mut per_server: BTreeMap<(usize, String), Clients> = BTreeMap::new();
     for ((r, computer, client), ks) in groups {
+        if ks.is_empty() {
+            continue;
+        }
+        let agree = agreeing
+            .remove(&(r, computer.clone(), client.clone()))
+            .unwrap_or_default();
         per_server
             .entry((r, computer))
             .or_default()
-            .push((client, ks));
+            .push((client, ks, agree));
     }
-    let mut merged: Vec<(usize, String, String, Vec<usize>)> = Vec::new();
+    type Merged = (usize, String, String, Vec<usize>, Vec<usize>);
+    let mut merged: Vec<Merged> = Vec::new();
     for ((r, computer), clients) in per_server {
         if clients.len() <= MAX_CLIENT_FINDINGS {
-            for (client, ks) in clients {
-                merged.push((r, computer.clone(), client, ks));
+            for (client, ks, agree) in clients {
+                merged.push((r, computer.clone(), client, ks, agree));
             }
             continue;
         }
         let mut ranked: Vec<(usize, &str)> = clients
             .iter()
-            .map(|(c, ks)| (ks.len(), c.as_str()))
+            .map(|(c, ks, _)| (ks.len(), c.as_str()))
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         let top: Vec<String> = ranked
@@ -1243,13 +1253,17 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             .map(|(n, c)| format!("{c} ×{n}"))
             .collect();
         let label = format!("{} addresses (most: {})", clients.len(), top.join(", "));
-        let mut ks: Vec<usize> = clients.into_iter().flat_map(|(_, ks)| ks).collect();
+        let (mut ks, mut agree) = (Vec::new(), Vec::new());
+        for (_, k, a) in clients {
+            ks.extend(k);
+            agree.extend(a);
+        }
         ks.sort_by_key(|&k| (events[k].time_ns, k));
-        merged.push((r, computer, label, ks));
+        agree.sort_by_key(|&k| (events[k].time_ns, k));
+        merged.push((r, computer, label, ks, agree));
     }
-    let agreeing = fold_logons_into_nla_failures(events, &mut merged);
     let mut out = Vec::new();
-    for ((r, computer, client, ks), agree) in merged.into_iter().zip(agreeing) {
+    for (r, computer, client, ks, agree) in merged {
         if ks.is_empty() {
             continue;
         }
@@ -1327,42 +1341,50 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
 /// failure logs both within milliseconds, on one clock).
 const NLA_LOGON_WINDOW_NS: i64 = 10_000_000_000;
 
-/// Moves the Security 4625s of each log-only `logon_failed` group that lie within
-/// [`NLA_LOGON_WINDOW_NS`] of an RdpCoreTS 140 of the `nla_failure` group of the same server
-/// and client out of their group: one failure, one finding. Returns, for each group of
-/// `merged`, the 4625s that now agree with it (empty but for `nla_failure` groups); a
-/// `logon_failed` group left without events makes no finding.
+/// A log-only group of events: (rule, server, client address).
+type GroupKey = (usize, String, String);
+
+/// Moves the Security 4625s of each log-only `logon_failed` group (per server and client)
+/// that lie within [`NLA_LOGON_WINDOW_NS`] of an RdpCoreTS 140 of the `nla_failure` group of
+/// the same server and client out of their group: one failure, one finding. Returns the 4625s
+/// that now agree with each `nla_failure` group, by its key; a `logon_failed` group left
+/// without events makes no finding.
 fn fold_logons_into_nla_failures(
     events: &[EventReport],
-    merged: &mut [(usize, String, String, Vec<usize>)],
-) -> Vec<Vec<usize>> {
-    let mut agreeing = vec![Vec::new(); merged.len()];
+    groups: &mut BTreeMap<GroupKey, Vec<usize>>,
+) -> BTreeMap<GroupKey, Vec<usize>> {
+    let mut agreeing = BTreeMap::new();
     let rule = |cause: &str| EVENT_RULES.iter().position(|r| r.cause == cause);
     let (Some(nla), Some(logon)) = (rule("nla_failure"), rule("logon_failed")) else {
         return agreeing;
     };
-    for li in 0..merged.len() {
-        if merged[li].0 != logon || merged[li].2.is_empty() {
-            continue;
-        }
-        let Some(ni) = merged
-            .iter()
-            .position(|m| m.0 == nla && m.1 == merged[li].1 && m.2 == merged[li].2)
-        else {
+    let logon_keys: Vec<GroupKey> = groups
+        .keys()
+        .filter(|(r, _, client)| *r == logon && !client.is_empty())
+        .cloned()
+        .collect();
+    for key in logon_keys {
+        let nla_key = (nla, key.1.clone(), key.2.clone());
+        let Some(failures) = groups.get(&nla_key) else {
             continue;
         };
-        let mut failed_at: Vec<i64> = merged[ni].3.iter().map(|&k| events[k].time_ns).collect();
+        let mut failed_at: Vec<i64> = failures.iter().map(|&k| events[k].time_ns).collect();
         failed_at.sort_unstable();
+        let Some(logons) = groups.get_mut(&key) else {
+            continue;
+        };
         // The 140 logged nearest a 4625 is the first at or after the window's start.
-        let (near, far): (Vec<usize>, Vec<usize>) = merged[li].3.iter().partition(|&&k| {
+        let (near, far): (Vec<usize>, Vec<usize>) = logons.iter().partition(|&&k| {
             let t = events[k].time_ns;
             let at = failed_at.partition_point(|&f| f < t.saturating_sub(NLA_LOGON_WINDOW_NS));
             failed_at
                 .get(at)
                 .is_some_and(|&f| f <= t.saturating_add(NLA_LOGON_WINDOW_NS))
         });
-        agreeing[ni].extend(near);
-        merged[li].3 = far;
+        *logons = far;
+        if !near.is_empty() {
+            agreeing.insert(nla_key, near);
+        }
     }
     agreeing
 }
