@@ -196,15 +196,18 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return Progress { done, thread: None };
         }
-        let mut ignored = Vec::new();
-        let files = rdptriage::input::collect_files(paths, &mut ignored);
-        let total: u64 = files
-            .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
-            .sum();
         let flag = done.clone();
+        let paths = paths.to_vec();
         let thread = std::thread::spawn(move || {
+            // The files' total size is summed here, beside the analysis, which walks the
+            // folders itself: a large tree no longer delays the start by a walk of its own.
+            let mut ignored = Vec::new();
+            let files = rdptriage::input::collect_files(&paths, &mut ignored);
+            let total: u64 = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum();
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(total),
                 indicatif::ProgressDrawTarget::stderr(),
