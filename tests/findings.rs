@@ -209,6 +209,37 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     assert_eq!(alone.findings[0].events.len(), 2);
 }
 
+/// The 4625s moved later (their `TimeCreated` rewritten): 9 s after the 140s they are still
+/// the same failures, 11 s after they are not (the window is 10 s).
+#[test]
+fn a_4625_joins_a_140_only_within_ten_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let security = std::fs::read_to_string(fixture("eventlog/server-security.xml")).unwrap();
+    for (second, folded) in [("46", true), ("48", false)] {
+        let moved = security.replace("T03:42:37.", &format!("T03:42:{second}."));
+        let path = dir.path().join(format!("security-{second}.xml"));
+        std::fs::write(&path, moved).unwrap();
+        let r = analyze_paths(
+            &[fixture("eventlog/server-rdpcorets.xml"), path],
+            &Options::default(),
+        );
+        let causes: Vec<(&str, &str)> =
+            r.findings.iter().map(|f| (f.cause, f.confidence)).collect();
+        if folded {
+            assert_eq!(causes, [("nla_failure", "high")], "{second}");
+            assert_eq!(r.findings[0].events.len(), 4);
+        } else {
+            assert_eq!(
+                causes,
+                [("nla_failure", "medium"), ("logon_failed", "medium")],
+                "{second}"
+            );
+            assert_eq!(r.findings[0].events.len(), 2);
+            assert_eq!(r.findings[1].events.len(), 2);
+        }
+    }
+}
+
 /// Six addresses each failing NLA twice (the server fixtures' 140s and 4625s, copied with
 /// another client address and other record ids; the sixth without its Security log): one
 /// finding for the six, the ten 4625s with it, none of their own (the five addresses of
