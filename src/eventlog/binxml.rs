@@ -1714,24 +1714,8 @@ mod tests {
 
     /// Every chunk of every .evtx under `fixtures/eventlog` and `../shared/corpus/evtx`.
     fn all_chunks() -> Vec<(String, Vec<u8>, u32, u64)> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["fixtures/eventlog", "../shared/corpus/evtx"] {
-            let mut stack = vec![root.join(dir)];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == "evtx") {
-                        files.push(p);
-                    }
-                }
-            }
-        }
-        files.sort();
         let mut chunks = Vec::new();
-        for f in files {
+        for f in super::super::test_evtx_files() {
             let bytes = std::fs::read(&f).unwrap();
             for (n, chunk) in bytes
                 .get(4096..)

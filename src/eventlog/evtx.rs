@@ -509,24 +509,7 @@ mod tests {
     #[test]
     fn fast_path_matches_the_crate() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = Vec::new();
-        for dir in ["fixtures/eventlog", "../shared/corpus/evtx"] {
-            let mut stack = vec![root.join(dir)];
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == "evtx") {
-                        files.push(p);
-                    }
-                }
-            }
-        }
-        files.sort();
+        let files = super::super::test_evtx_files();
         if !root.join("../shared/corpus/evtx").is_dir() {
             eprintln!("../shared/corpus/evtx is absent: comparing on fixtures/eventlog only");
         }

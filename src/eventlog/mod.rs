@@ -38,6 +38,29 @@ use serde::Serialize;
 pub use evtx::read_evtx;
 pub use xml::{parse_event_xml, read_xml};
 
+/// Every `.evtx` under `fixtures/eventlog` and `../shared/corpus/evtx` (when present), in
+/// path order: the logs the readers' tests compare on.
+#[cfg(test)]
+pub(crate) fn test_evtx_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["fixtures/eventlog", "../shared/corpus/evtx"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "evtx") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// One event record, normalized.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Event {
