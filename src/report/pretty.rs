@@ -141,6 +141,22 @@ mod tests {
         "a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{0}i\u{1f}j\u{7f}k é \u{2028} 😀 </script>";
 
     #[test]
+    fn deep_nesting_is_indented_as_serde_json_does() {
+        // 70 levels of arrays and objects.
+        let mut v = serde_json::json!({"leaf": [1, "x"]});
+        for i in 0..70 {
+            v = if i % 2 == 0 {
+                serde_json::json!([v, i])
+            } else {
+                serde_json::json!({"k": v})
+            };
+        }
+        for depth in [0, 3] {
+            assert_eq!(at(&v, depth), serde_at(&v, depth), "depth {depth}");
+        }
+    }
+
+    #[test]
     fn items_at_any_depth_are_serde_json_s_pretty_text_indented() {
         let event = EventReport {
             input: format!("dir/{HOSTILE}.evtx").into(),
