@@ -349,7 +349,7 @@ struct Reader<'a> {
 /// BinXml fragments nested in values deeper than this decline the chunk.
 const MAX_NESTING: usize = 8;
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// Reads BinXml (`range` of the chunk: a record's, or a BinXml value's): a fragment header
     /// and one template instance (MS-EVEN6 §2.2.12 TemplateInstance), its substitution values
     /// into `values`. Returns its template, read and kept the first time.
@@ -429,14 +429,7 @@ impl Reader<'_> {
                 && let Some(range) = values.fragment(*i)
             {
                 flush_text(b, scratch);
-                if nesting >= MAX_NESTING {
-                    return Err("BinXml values nested too deep");
-                }
-                let mut inner = Values {
-                    data: self.data,
-                    items: Vec::new(),
-                };
-                let t = self.read_fragment(range, &mut inner)?;
+                let (t, inner) = self.nested(range, nesting)?;
                 // A fragment's root is always rendered, whatever its dependency.
                 self.element(&t, 0, &inner, b, scratch, nesting + 1)?;
                 continue;
@@ -486,6 +479,24 @@ impl Reader<'_> {
         self.walk(template, index, values, b, scratch, nesting)?;
         b.close();
         Ok(())
+    }
+
+    /// A BinXml value of a record at `nesting` levels of such values: its template and its
+    /// own values (the walk and the plans both read nested values through here).
+    fn nested(
+        &mut self,
+        range: std::ops::Range<usize>,
+        nesting: usize,
+    ) -> Result<(Rc<Template>, Values<'a>), Decline> {
+        if nesting >= MAX_NESTING {
+            return Err("BinXml values nested too deep");
+        }
+        let mut inner = Values {
+            data: self.data,
+            items: Vec::new(),
+        };
+        let t = self.read_fragment(range, &mut inner)?;
+        Ok((t, inner))
     }
 
     /// Reads a BinXml value: a template instance (its values into `values`), or elements
@@ -682,16 +693,14 @@ impl Planned {
         let Planned::Plan(plan) = self else {
             return Err("a record planned without a plan");
         };
-        let RunBuffers { scratch, text } = buffers;
-        // The element's text as `flush_text` gives it to `Building`.
-        let element_text =
-            |pieces: &[Piece], scratch: &mut String, text: &mut String| -> Result<(), Decline> {
-                scratch.clear();
-                write_pieces(pieces, values, scratch)?;
-                text.clear();
-                push_xml_text(text, scratch);
-                Ok(())
-            };
+        // The element's text as `flush_text` gives it to `Building`, into `buffers.text`.
+        let element_text = |pieces: &[Piece], buffers: &mut RunBuffers| -> Result<(), Decline> {
+            buffers.scratch.clear();
+            write_pieces(pieces, values, &mut buffers.scratch)?;
+            buffers.text.clear();
+            push_xml_text(&mut buffers.text, &buffers.scratch);
+            Ok(())
+        };
         for step in &plan.steps {
             match step {
                 Step::Check(pieces) => {
@@ -708,6 +717,7 @@ impl Planned {
                     b.time_created_ns(ns)
                 }
                 Step::Open(kind, Some(pieces)) => {
+                    let scratch = &mut buffers.scratch;
                     scratch.clear();
                     write_pieces(pieces, values, scratch)?;
                     // As `FastTag::attr`.
@@ -717,40 +727,26 @@ impl Planned {
                     b.opened(*kind, Some(scratch));
                 }
                 Step::Close(kind, pieces) => {
-                    element_text(pieces, scratch, text)?;
-                    b.closed(*kind, text);
+                    element_text(pieces, buffers)?;
+                    b.closed(*kind, &buffers.text);
                 }
                 Step::Field(name, pieces) => {
-                    element_text(pieces, scratch, text)?;
-                    b.field(name, text);
+                    element_text(pieces, buffers)?;
+                    b.field(name, &buffers.text);
                 }
                 Step::Nested { value, place } => {
                     let range = values
                         .fragment(*value)
                         .ok_or("a planned BinXml value that is not one")?;
-                    if nesting >= MAX_NESTING {
-                        return Err("BinXml values nested too deep");
-                    }
-                    let mut inner = Values {
-                        data: reader.data,
-                        items: Vec::new(),
-                    };
-                    let t = reader.read_fragment(range, &mut inner)?;
+                    let (t, inner) = reader.nested(range, nesting)?;
                     match plan_for(&t, &inner, place, true)? {
-                        Some(p) => {
-                            let mut buffers = RunBuffers {
-                                scratch: std::mem::take(scratch),
-                                text: std::mem::take(text),
-                            };
-                            let ran = p.run(reader, &inner, b, &mut buffers, nesting + 1);
-                            (*scratch, *text) = (buffers.scratch, buffers.text);
-                            ran?;
-                        }
+                        Some(p) => p.run(reader, &inner, b, buffers, nesting + 1)?,
                         None => {
                             // Walked at its place (a fragment's root is always rendered).
                             b.enter(&place.names, place.unnamed);
-                            scratch.clear();
-                            let walked = reader.element(&t, 0, &inner, b, scratch, nesting + 1);
+                            buffers.scratch.clear();
+                            let walked =
+                                reader.element(&t, 0, &inner, b, &mut buffers.scratch, nesting + 1);
                             b.leave();
                             walked?;
                         }
