@@ -1263,10 +1263,7 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         merged.push((r, computer, label, ks, agree));
     }
     let mut out = Vec::new();
-    for (r, computer, client, ks, agree) in merged {
-        if ks.is_empty() {
-            continue;
-        }
+    for (r, computer, client, mut ks, agree) in merged {
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
@@ -1295,7 +1292,6 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
                 events[k].summary
             ),
         };
-        let mut ks = ks;
         if !agree.is_empty() {
             ks.extend(&agree);
             ks.sort_by_key(|&k| (events[k].time_ns, k));

@@ -337,7 +337,7 @@ impl Building {
     }
 
     /// What opening an element of `kind` sets, given its attribute ([`OpenKind::attribute`]).
-    /// A `Data` element's field name is [`Building::data_name_of`]'s.
+    /// A `Data` element's field name is [`data_field_name`]'s.
     pub(super) fn opened(&mut self, kind: OpenKind, attr: Option<&str>) {
         match kind {
             OpenKind::Provider => {
@@ -355,7 +355,7 @@ impl Building {
                 self.time_text = attr.map(str::to_string);
                 self.time_ns = None;
             }
-            OpenKind::Data => self.data_name = Some(self.data_name_of(attr)),
+            OpenKind::Data => self.data_name = Some(data_field_name(attr, &mut self.unnamed)),
             OpenKind::Other => {}
         }
     }
@@ -365,12 +365,6 @@ impl Building {
     pub(super) fn time_created_ns(&mut self, ns: i64) {
         self.time_text = None;
         self.time_ns = Some(ns);
-    }
-
-    /// The field a `Data` element with this `Name` attribute fills: the name, or `param1`,
-    /// `param2`… for the event's unnamed ones.
-    pub(super) fn data_name_of(&mut self, attr: Option<&str>) -> String {
-        data_field_name(attr, &mut self.unnamed)
     }
 
     pub(super) fn close(&mut self) {
