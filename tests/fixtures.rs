@@ -396,7 +396,8 @@ fn nla_success_cut_after(frames: usize) -> tempfile::NamedTempFile {
 /// NLA stage is not called failed.
 #[test]
 fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
-    // Frames 13–17 are CredSSP (EXPECTED.md: the exchange ends at 19, MCS begins at 20).
+    // Frames 13–17 are CredSSP (EXPECTED.md: the exchange ends at 19, MCS begins at 20);
+    // tshark: 13 and 16 come from the client (10.99.1.2), 14 and 17 from the server.
     let cut = nla_success_cut_after(17);
     let r = analyze_paths(&[cut.path().to_path_buf()], &Options::default());
     assert_eq!(r.connections.len(), 1);
