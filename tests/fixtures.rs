@@ -420,6 +420,27 @@ fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
     assert!(!text.contains("credentials"), "{text}");
 }
 
+/// The same capture stopped after the MCS exchange (tshark: frame 20 the client's 465-byte
+/// record, 22 the server's 136-byte answer): setup is not called ended by anyone.
+#[test]
+fn capture_cut_during_setup_is_incomplete() {
+    let cut = nla_success_cut_after(23);
+    let r = analyze_paths(&[cut.path().to_path_buf()], &Options::default());
+    assert_eq!(r.connections.len(), 1);
+    let c = &r.connections[0];
+    assert_eq!(
+        (c.verdict(), c.cause(), c.reached()),
+        (Some("incomplete"), Some("capture_ended"), Some("mcs"))
+    );
+    assert_eq!(stage(c, "mcs"), ("ok", vec![20, 22]));
+    assert_eq!(stage(c, "session").0, "unknown");
+    assert_eq!(
+        c.summary(),
+        "the capture ends during connection setup, after the MCS exchange, with the connection \
+         still open"
+    );
+}
+
 /// nla-success: CR 0x3, CC selects HYBRID (frame 6); the CredSSP exchange ends and the
 /// session runs.
 #[test]

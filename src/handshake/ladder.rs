@@ -1202,10 +1202,14 @@ fn setup_ended(
     frames: Vec<u64>,
 ) -> RdpOutcome {
     let st = stall(conn, end, mcs_done_ns, Side::Server, "server_denied");
-    let words = format!(
-        "the connection ended during connection setup, after the MCS exchange: {}",
-        st.words
-    );
+    // A capture stopped while the connection was open says nothing of how setup ended.
+    let words = match st.cause {
+        "capture_ended" => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
+        _ => format!(
+            "the connection ended during connection setup, after the MCS exchange: {}",
+            st.words
+        ),
+    };
     end_stalled(out, ladder, "session", &st, frames, words)
 }
 
