@@ -705,8 +705,10 @@ impl Report {
     }
 
     /// JSON Lines: one object per input, connection, event, timeline, finding and warning, each with
-    /// its `type` first.
+    /// its `type` first. Each list is written a window at a time, its lines serialized in
+    /// parallel (as `write_json` does): memory holds one window's text, never the whole list's.
     pub fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use rayon::prelude::*;
         #[derive(Serialize)]
         struct Line<'a, T: Serialize> {
             r#type: &'a str,
@@ -717,33 +719,42 @@ impl Report {
         struct Message<'a> {
             message: &'a str,
         }
-        fn line<T: Serialize>(
+        fn lines<T: Serialize + Sync>(
             w: &mut dyn std::io::Write,
             kind: &str,
-            item: &T,
+            items: &[T],
         ) -> std::io::Result<()> {
-            serde_json::to_writer(&mut *w, &Line { r#type: kind, item })?;
-            w.write_all(b"\n")
+            const WINDOW: usize = 2048;
+            const TASK: usize = 64;
+            for window in items.chunks(WINDOW) {
+                let texts: Vec<std::io::Result<Vec<u8>>> = window
+                    .par_chunks(TASK)
+                    .map(|task| {
+                        let mut out = Vec::new();
+                        for item in task {
+                            serde_json::to_writer(&mut out, &Line { r#type: kind, item })?;
+                            out.push(b'\n');
+                        }
+                        Ok(out)
+                    })
+                    .collect();
+                for t in texts {
+                    w.write_all(&t?)?;
+                }
+            }
+            Ok(())
         }
-        for i in &self.inputs {
-            line(w, "input", i)?;
-        }
-        for c in &self.connections {
-            line(w, "connection", c)?;
-        }
-        for e in &self.events {
-            line(w, "event", e)?;
-        }
-        for t in &self.timelines {
-            line(w, "timeline", t)?;
-        }
-        for f in &self.findings {
-            line(w, "finding", f)?;
-        }
-        for m in &self.warnings {
-            line(w, "warning", &Message { message: m })?;
-        }
-        Ok(())
+        lines(w, "input", &self.inputs)?;
+        lines(w, "connection", &self.connections)?;
+        lines(w, "event", &self.events)?;
+        lines(w, "timeline", &self.timelines)?;
+        lines(w, "finding", &self.findings)?;
+        let messages: Vec<Message> = self
+            .warnings
+            .iter()
+            .map(|m| Message { message: m })
+            .collect();
+        lines(w, "warning", &messages)
     }
 
     pub fn to_jsonl(&self) -> String {
@@ -826,6 +837,28 @@ mod tests {
                 String::from_utf8(serde).unwrap(),
                 "{n}"
             );
+            // JSON Lines, windows in parallel: each line is serde_json's object with its type
+            // first, in the report's order.
+            let lines = report.to_jsonl();
+            let mut expected = String::new();
+            let typed = |kind: &str, v: serde_json::Value| {
+                let mut line = serde_json::Map::new();
+                line.insert("type".into(), kind.into());
+                line.extend(v.as_object().expect("an object").clone());
+                serde_json::to_string(&line).expect("serde") + "\n"
+            };
+            for c in &report.connections {
+                expected += &typed("connection", serde_json::to_value(c).unwrap());
+            }
+            for e in &report.events {
+                expected += &typed("event", serde_json::to_value(e).unwrap());
+            }
+            for f in &report.findings {
+                expected += &typed("finding", serde_json::to_value(f).unwrap());
+            }
+            expected += &typed("warning", serde_json::json!({"message": "w"}));
+            assert_eq!(lines, expected, "{n}");
+            assert_eq!(lines.lines().count(), 2 * n + n.min(3) + 1);
         }
     }
 
