@@ -210,14 +210,29 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
 }
 
 /// The 4625s moved later (their `TimeCreated` rewritten): 9 s after the 140s they are still
-/// the same failures, 11 s after they are not (the window is 10 s).
+/// the same failures, 11 s after they are not (the window is 10 s). Made logon type 10
+/// (winlogon's, without NLA), 9 s after, they are another attempt's and stay apart.
 #[test]
 fn a_4625_joins_a_140_only_within_ten_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let security = std::fs::read_to_string(fixture("eventlog/server-security.xml")).unwrap();
-    for (second, folded) in [("46", true), ("48", false)] {
-        let moved = security.replace("T03:42:37.", &format!("T03:42:{second}."));
-        let path = dir.path().join(format!("security-{second}.xml"));
+    assert_eq!(
+        security
+            .matches(r#"<Data Name="LogonType">3</Data>"#)
+            .count(),
+        2
+    );
+    for (second, logon_type, folded) in [("46", "3", true), ("48", "3", false), ("46", "10", false)]
+    {
+        let moved = security
+            .replace("T03:42:37.", &format!("T03:42:{second}."))
+            .replace(
+                r#"<Data Name="LogonType">3</Data>"#,
+                &format!(r#"<Data Name="LogonType">{logon_type}</Data>"#),
+            );
+        let path = dir
+            .path()
+            .join(format!("security-{second}-{logon_type}.xml"));
         std::fs::write(&path, moved).unwrap();
         let r = analyze_paths(
             &[fixture("eventlog/server-rdpcorets.xml"), path],
@@ -226,13 +241,13 @@ fn a_4625_joins_a_140_only_within_ten_seconds() {
         let causes: Vec<(&str, &str)> =
             r.findings.iter().map(|f| (f.cause, f.confidence)).collect();
         if folded {
-            assert_eq!(causes, [("nla_failure", "high")], "{second}");
+            assert_eq!(causes, [("nla_failure", "high")], "{second} {logon_type}");
             assert_eq!(r.findings[0].events.len(), 4);
         } else {
             assert_eq!(
                 causes,
                 [("nla_failure", "medium"), ("logon_failed", "medium")],
-                "{second}"
+                "{second} {logon_type}"
             );
             assert_eq!(r.findings[0].events.len(), 2);
             assert_eq!(r.findings[1].events.len(), 2);

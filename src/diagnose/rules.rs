@@ -1342,9 +1342,11 @@ type GroupKey = (usize, String, String);
 
 /// Moves the Security 4625s of each log-only `logon_failed` group (per server and client)
 /// that lie within [`NLA_LOGON_WINDOW_NS`] of an RdpCoreTS 140 of the `nla_failure` group of
-/// the same server and client out of their group: one failure, one finding. Returns the 4625s
-/// that now agree with each `nla_failure` group, by its key; a `logon_failed` group left
-/// without events makes no finding.
+/// the same server and client out of their group: one failure, one finding. Only network
+/// logons (`LogonType` 3, or none given) fold: a failed NLA logs its 4625 as type 3, while a
+/// type 10 is winlogon's own logon failing, after a connection without NLA (events.md, 4625
+/// samples), so another attempt. Returns the 4625s that now agree with each `nla_failure`
+/// group, by its key; a `logon_failed` group left without events makes no finding.
 fn fold_logons_into_nla_failures(
     events: &[EventReport],
     groups: &mut BTreeMap<GroupKey, Vec<usize>>,
@@ -1371,6 +1373,13 @@ fn fold_logons_into_nla_failures(
         };
         // The 140 logged nearest a 4625 is the first at or after the window's start.
         let (near, far): (Vec<usize>, Vec<usize>) = logons.iter().partition(|&&k| {
+            let network_logon = events[k]
+                .fields
+                .get("LogonType")
+                .is_none_or(|v| v.trim() == "3");
+            if !network_logon {
+                return false;
+            }
             let t = events[k].time_ns;
             let at = failed_at.partition_point(|&f| f < t.saturating_sub(NLA_LOGON_WINDOW_NS));
             failed_at
