@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Times rdptriage reading Windows event logs beside `evtx_dump -o jsonl` (the evtx crate's own
-# dumper) on the same files: the largest .evtx of ../shared/corpus and two large generated ones
+# dumper) on the same files: the largest .evtx of ../shared/corpus and three generated ones
 # (the RdpCoreTS and Security fixture events repeated, written by the test-only writer of
-# tests/evtx_writer). Prints a Markdown table and writes it to benches/EVTX-RESULTS.md.
+# tests/evtx_writer): 150 MB of catalog events only, 150 MB with one record in ten a catalog
+# event, and a 20 MB Security log of 4625s only (password guessing). Prints a Markdown table
+# and writes it to benches/EVTX-RESULTS.md.
 #
 #   bash benches/evtx-timing.sh            # EVTX_RECORDS=300000 by default (about 150 MB)
 #
@@ -33,6 +35,16 @@ if [ ! -f "$MIXED" ] || [ "$(cat "$MIXED.records" 2>/dev/null)" != "$RECORDS" ];
   EVTX_RECORDS=$RECORDS EVTX_CATALOG_EVERY=10 EVTX_OUT=mixed.evtx \
     cargo test --release -q --test eventlog_fixtures -- --ignored write_large_evtx >/dev/null
   echo "$RECORDS" > "$MIXED.records"
+fi
+# A Security log of the default size (20 MB) filled by password guessing: every record a 4625
+# (the Security fixture's two), logged every half second in time order. A real log's worst
+# case: every record is a catalog event.
+BRUTE=$DATA/bruteforce.evtx
+BRUTE_RECORDS=42000
+if [ ! -f "$BRUTE" ] || [ "$(cat "$BRUTE.records" 2>/dev/null)" != "$BRUTE_RECORDS" ]; then
+  EVTX_RECORDS=$BRUTE_RECORDS EVTX_FIXTURES=server-security EVTX_STEP_MS=500 EVTX_OUT=bruteforce.evtx \
+    cargo test --release -q --test eventlog_fixtures -- --ignored write_large_evtx >/dev/null
+  echo "$BRUTE_RECORDS" > "$BRUTE.records"
 fi
 CORPUS=$(ls -S ../shared/corpus/evtx/*/*.evtx 2>/dev/null | head -1 || true)
 
@@ -70,7 +82,7 @@ measure() {
   echo "rdptriage decodes catalog events fully (fields, decoded codes, summaries, timelines) and writes its report;"
   echo "evtx_dump renders every record to JSON. \`--threads 1\`/\`-t 1\`: one worker thread; otherwise all cores."
   echo
-  for f in "$LARGE" "$MIXED" $CORPUS; do
+  for f in "$LARGE" "$MIXED" "$BRUTE" $CORPUS; do
     [ -f "$f" ] || continue
     cat "$f" >/dev/null
     records=$("$DUMP" -o jsonl "$f" 2>/dev/null | wc -l)
@@ -82,6 +94,7 @@ measure() {
     measure "\`evtx_dump -o jsonl -t 1\`" "$records" "$DUMP" -o jsonl -t 1 "$f"
     measure "\`rdptriage analyze --format json\`" "" target/release/rdptriage analyze --format json "$f"
     measure "\`rdptriage analyze --format json --threads 1\`" "" target/release/rdptriage analyze --format json --threads 1 "$f"
+    measure "\`rdptriage analyze --format jsonl\`" "" target/release/rdptriage analyze --format jsonl "$f"
     measure "\`rdptriage analyze --format text\`" "" target/release/rdptriage analyze --format text "$f"
     echo
   done

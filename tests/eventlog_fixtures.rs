@@ -1399,6 +1399,10 @@ fn writer_splits_records_across_chunks() -> Result<(), String> {
 
 /// Writes `target/bench-data/large.evtx`: the RdpCoreTS and Security fixture events repeated
 /// (`EVTX_RECORDS`, default 300,000 records), for `benches/evtx-timing.sh`.
+/// `EVTX_FIXTURES` names the fixtures repeated (default `server-rdpcorets,server-security`).
+/// Without `EVTX_STEP_MS` each copy keeps its fixture's time (the log's times go back at each
+/// copy, and the report must sort them); with it, record i is logged i × that many
+/// milliseconds after the first, in time order as a real log is.
 #[test]
 #[ignore = "writes target/bench-data/large.evtx; run with -- --ignored write_large_evtx"]
 fn write_large_evtx() -> Result<(), String> {
@@ -1406,12 +1410,22 @@ fn write_large_evtx() -> Result<(), String> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300_000);
+    let names = std::env::var("EVTX_FIXTURES")
+        .unwrap_or_else(|_| "server-rdpcorets,server-security".to_string());
+    let names: Vec<&str> = names.split(',').collect();
+    let step_ms: Option<u64> = std::env::var("EVTX_STEP_MS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let base: Vec<Record> = fixtures()
         .iter()
-        .filter(|f| f.name == "server-rdpcorets" || f.name == "server-security")
+        .filter(|f| names.contains(&f.name))
         .flat_map(|f| f.events.iter())
         .map(record)
         .collect::<Result<_, _>>()?;
+    if base.is_empty() {
+        return Err(format!("no fixture named in EVTX_FIXTURES={names:?}"));
+    }
+    let first_filetime = base.iter().map(|r| r.filetime).min().unwrap_or(0);
     // EVTX_CATALOG_EVERY=K keeps every K-th record a catalog event and gives the others id
     // 4688 (process creation, outside the catalog), as in a real Security log.
     let every: u64 = std::env::var("EVTX_CATALOG_EVERY")
@@ -1426,6 +1440,11 @@ fn write_large_evtx() -> Result<(), String> {
             r.content.values[10] = Value::U64(i + 1);
             if i % every != 0 {
                 r.content.values[3] = Value::U16(4688);
+            }
+            if let Some(step) = step_ms {
+                // FILETIME counts 100 ns.
+                r.filetime = first_filetime + i * step * 10_000;
+                r.content.values[6] = Value::FileTime(r.filetime);
             }
             r
         })
