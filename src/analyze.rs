@@ -339,7 +339,13 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         let mut from = 0;
         while from < events.len() {
             let time = events[from].time_ns;
-            let to = from + events[from..].partition_point(|e| e.time_ns == time);
+            // A scan, not a binary search: runs are short, and a search over the rest of
+            // the list for each run made this pass O(n log n) in scattered reads.
+            let to = from
+                + events[from..]
+                    .iter()
+                    .take_while(|e| e.time_ns == time)
+                    .count();
             if to - from > 1 {
                 seen.clear();
                 for (k, e) in events[from..to].iter().enumerate() {
