@@ -281,6 +281,14 @@ fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
     assert_eq!((f.cause, f.confidence), ("nla_failure", "high"));
+    // Many addresses: the fix for password guessing comes first.
+    assert!(
+        f.remediation[0].starts_with("Many addresses failing to log on is password guessing")
+            && f.remediation[0].contains("do not expose TCP 3389 to the internet"),
+        "{:#?}",
+        f.remediation
+    );
+    assert_eq!(f.remediation.len(), 2);
     assert!(
         f.summary.contains(
             "from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) 12 times"
@@ -317,6 +325,19 @@ fn corpus_security_log_gives_firewall_and_logon_findings() {
         .expect("firewall_blocked");
     assert_eq!(fw.events.len(), 1);
     assert!(fw.evidence[0].contains(":3389"), "{:#?}", fw.evidence);
+    // The same address's 4625 (type 10, #319457832) 2.3 s later shows its connection got
+    // in: the one drop blocked nothing.
+    assert_eq!((fw.severity, fw.confidence), ("warning", "low"));
+    assert!(
+        fw.summary
+            .contains("dropped an inbound packet to the RDP port (Windows Filtering Platform) from 23.94.153.202")
+            && fw.summary.contains(
+                "; but 23.94.153.202 reached the RDP server at 2016-06-29T15:24:36.686000Z"
+            )
+            && fw.summary.contains("Security_short_selected.evtx#319457832, event 4625), so the drop did not block its connections."),
+        "{}",
+        fw.summary
+    );
     let logon = r
         .findings
         .iter()
@@ -329,6 +350,84 @@ fn corpus_security_log_gives_firewall_and_logon_findings() {
         logon.evidence
     );
     assert_eq!(r.findings.len(), 2, "{:#?}", r.findings);
+}
+
+/// The WFP fixture's eight drops of 10.99.1.2, with the RdpCoreTS fixture (its first 131 from
+/// 10.99.1.2, #4211 at 03:42:30.46, 29 s after the last drop; fixtures/eventlog/README.md):
+/// the address got in within ten minutes,
+/// so the drops are a low-confidence warning. Moved an hour later, the 131s say nothing of
+/// the drops, which stay an error.
+#[test]
+fn a_firewall_drop_the_client_got_past_is_a_low_confidence_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = std::fs::read_to_string(fixture("eventlog/server-rdpcorets.xml")).unwrap();
+    assert!(core.contains("T03:42:30.4629118"));
+    for (hour, got_in) in [("03", true), ("04", false)] {
+        let moved = core.replace("T03:42:", &format!("T{hour}:42:"));
+        let path = dir.path().join(format!("core-{hour}.xml"));
+        std::fs::write(&path, moved).unwrap();
+        let r = analyze_paths(
+            &[fixture("eventlog/server-security-wfp.xml"), path],
+            &Options::default(),
+        );
+        let fw = r
+            .findings
+            .iter()
+            .find(|f| f.cause == "firewall_blocked")
+            .expect("firewall_blocked");
+        assert_eq!(fw.events.len(), 8);
+        assert!(
+            fw.summary
+                .starts_with("RDPT-SRV dropped inbound packets to the RDP port (Windows Filtering Platform) from 10.99.1.2 8 times"),
+            "{}",
+            fw.summary
+        );
+        if got_in {
+            assert_eq!((fw.severity, fw.confidence), ("warning", "low"));
+            assert!(
+                fw.summary.contains(&format!(
+                    "; but 10.99.1.2 reached the RDP server at 2026-11-22T03:42:30.462911Z ({}#4211, event 131)",
+                    dir.path().join("core-03.xml").display()
+                )),
+                "{}",
+                fw.summary
+            );
+        } else {
+            assert_eq!((fw.severity, fw.confidence), ("error", "medium"));
+            assert!(!fw.summary.contains("; but "), "{}", fw.summary);
+        }
+    }
+}
+
+/// A failed network logon (type 3) with no source address, or from the loopback, is a local
+/// process's, not an RDP client's: no finding. The same 4625s from a remote address are one.
+#[test]
+fn failed_network_logons_without_a_remote_address_are_not_rdp_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let security = std::fs::read_to_string(fixture("eventlog/server-security.xml")).unwrap();
+    for (address, finding) in [
+        ("-", false),
+        ("127.0.0.1", false),
+        ("::1", false),
+        ("10.99.1.7", true),
+    ] {
+        let local = security.replace(
+            r#"<Data Name="IpAddress">10.99.1.2</Data>"#,
+            &format!(r#"<Data Name="IpAddress">{address}</Data>"#),
+        );
+        assert_ne!(local, security);
+        let path = dir.path().join("security.xml");
+        std::fs::write(&path, local).unwrap();
+        let r = analyze_paths(&[path], &Options::default());
+        let causes: Vec<&str> = r.findings.iter().map(|f| f.cause).collect();
+        if finding {
+            assert_eq!(causes, ["logon_failed"], "{address}");
+        } else {
+            assert_eq!(causes, Vec::<&str>::new(), "{address}");
+            // Still read and listed as events.
+            assert_eq!(r.events.len(), 2, "{address}");
+        }
+    }
 }
 
 #[test]

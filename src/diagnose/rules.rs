@@ -1201,6 +1201,12 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         let client = crate::correlate::event_client(e)
             .map(|(ip, _)| ip)
             .unwrap_or_default();
+        // A failed network logon (type 3) without a remote source address is a local
+        // process's (a service, explorer's Advapi logon): not RDP's, whose failed NLA logs
+        // the client's address (events.md, 4625 samples).
+        if e.id == 4625 && !network_logon_from_afar(e, &client) {
+            continue;
+        }
         // Rows of one cause (4825, and 4625 with 0xC000015B) group together.
         let rule = EVENT_RULES
             .iter()
@@ -1233,12 +1239,13 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             .or_default()
             .push((client, ks, agree));
     }
-    type Merged = (usize, String, String, Vec<usize>, Vec<usize>);
+    /// Rule, server, client (or the label of many), events, agreeing events, many clients.
+    type Merged = (usize, String, String, Vec<usize>, Vec<usize>, bool);
     let mut merged: Vec<Merged> = Vec::new();
     for ((r, computer), clients) in per_server {
         if clients.len() <= MAX_CLIENT_FINDINGS {
             for (client, ks, agree) in clients {
-                merged.push((r, computer.clone(), client, ks, agree));
+                merged.push((r, computer.clone(), client, ks, agree, false));
             }
             continue;
         }
@@ -1260,14 +1267,41 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         }
         ks.sort_by_key(|&k| (events[k].time_ns, k));
         agree.sort_by_key(|&k| (events[k].time_ns, k));
-        merged.push((r, computer, label, ks, agree));
+        merged.push((r, computer, label, ks, agree, true));
     }
     let mut out = Vec::new();
-    for (r, computer, client, mut ks, agree) in merged {
+    for (r, computer, client, mut ks, agree, many) in merged {
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
-        let (remediation, collect_next) = remedy(rule.knowledge);
+        let (mut remediation, collect_next) = remedy(rule.knowledge);
+        let (mut severity, mut confidence) = (rule.severity, rule.confidence);
+        let mut what = rule.what.to_string();
+        let mut but = String::new();
+        if many && matches!(rule.cause, "nla_failure" | "logon_failed") {
+            // Many addresses failing on one server is password guessing, not one user's
+            // password.
+            remediation.insert(
+                0,
+                "Many addresses failing to log on is password guessing from the network: do not expose TCP 3389 to the internet (put RDP behind an RD Gateway or a VPN, or allow only known source addresses), keep NLA required, and set an account lockout policy.".to_string(),
+            );
+        }
+        if rule.cause == "firewall_blocked" {
+            if ks.len() == 1 {
+                what = "dropped an inbound packet to the RDP port (Windows Filtering Platform)"
+                    .to_string();
+            }
+            // A drop the same client got past (a stray packet of a closed connection, a
+            // scan's probe) blocked nothing: said, and made a low-confidence warning.
+            if !many && let Some(e) = reached_despite_drops(events, &computer, &client, &ks) {
+                severity = "warning";
+                confidence = "low";
+                but = format!(
+                    "; but {client} reached the RDP server at {} ({}#{}, event {}), so the drop did not block its connections",
+                    e.time, e.input, e.record_id, e.id
+                );
+            }
+        }
         let from = if client.is_empty() {
             String::new()
         } else {
@@ -1298,16 +1332,12 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         }
         out.push(Finding {
             cause: rule.cause,
-            severity: rule.severity,
+            severity,
             // Two logs of the server say the same: RdpCoreTS that NLA failed, Security why.
-            confidence: if agree.is_empty() {
-                rule.confidence
-            } else {
-                "high"
-            },
+            confidence: if agree.is_empty() { confidence } else { "high" },
             summary: format!(
-                "{computer} {}{from} {when} (no capture covers it): {}{agrees}.",
-                rule.what, first.summary
+                "{computer} {what}{from} {when} (no capture covers it): {}{agrees}{but}.",
+                first.summary
             ),
             attempt: None,
             connections: Vec::new(),
@@ -1331,6 +1361,49 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// False for a 4625 of a network logon (type 3) whose source address is missing (`-`) or
+/// the server's own loopback: a local process logging on, not an RDP client. Every other
+/// 4625 (types 10, 7, 12…, or no type given) is kept.
+fn network_logon_from_afar(e: &EventReport, client: &str) -> bool {
+    let network = e.fields.get("LogonType").is_some_and(|t| t.trim() == "3");
+    if !network {
+        return true;
+    }
+    !client.is_empty()
+        && client
+            .parse::<std::net::IpAddr>()
+            .map_or(true, |ip| !ip.is_loopback())
+}
+
+/// How far around a firewall drop an event of the same client that only a connection to
+/// the RDP port makes (RdpCoreTS 131/140, RCM 1149, a 4624/4625 from it, 4778) is taken to
+/// show the port was reachable after all.
+const FIREWALL_CONTRADICTION_NS: i64 = 10 * 60 * 1_000_000_000;
+
+/// The first event of `computer` from `client` within [`FIREWALL_CONTRADICTION_NS`] of one of
+/// `drops` that shows a connection from that client reached the RDP server.
+fn reached_despite_drops<'a>(
+    events: &'a [EventReport],
+    computer: &str,
+    client: &str,
+    drops: &[usize],
+) -> Option<&'a EventReport> {
+    let mut times: Vec<i64> = drops.iter().map(|&k| events[k].time_ns).collect();
+    times.sort_unstable();
+    events.iter().find(|e| {
+        matches!(e.id, 131 | 140 | 1149 | 4624 | 4625 | 4778)
+            && e.computer.as_ref() == computer
+            && crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == client)
+            && {
+                let at = times
+                    .partition_point(|&t| t < e.time_ns.saturating_sub(FIREWALL_CONTRADICTION_NS));
+                times
+                    .get(at)
+                    .is_some_and(|&t| t <= e.time_ns.saturating_add(FIREWALL_CONTRADICTION_NS))
+            }
+    })
 }
 
 /// How far apart a failed NLA's RdpCoreTS 140 and Security 4625 may be logged (the same
