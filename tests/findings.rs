@@ -399,6 +399,98 @@ fn a_firewall_drop_the_client_got_past_is_a_low_confidence_warning() {
     }
 }
 
+/// "131 without 1149" is said only where the server's RemoteConnectionManager log holds that
+/// time: RCM logs a 261 at every connection. The cert-expired attempt's 131 (#4211,
+/// 03:42:30.46) with the RCM fixture alone (its one event, the 1149 at 03:42:41.55) says
+/// nothing missing; with a 261 logged at the same moment, the missing 1149 is said.
+#[test]
+fn a_missing_1149_is_said_only_where_the_rcm_log_holds_that_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let rcm = std::fs::read_to_string(fixture("eventlog/server-rcm.xml")).unwrap();
+    let listener = r#"<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-TerminalServices-RemoteConnectionManager" Guid="{C76BAA63-AE81-421C-B425-340B4B24157F}"/><EventID>261</EventID><Version>0</Version><Level>4</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x1000000000000000</Keywords><TimeCreated SystemTime="2026-11-22T03:42:30.463000000Z"/><EventRecordID>730</EventRecordID><Correlation/><Execution ProcessID="1096" ThreadID="4152"/><Channel>Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational</Channel><Computer>RDPT-SRV</Computer><Security UserID="S-1-5-20"/></System><EventData><Data Name="listenerName">RDP-Tcp</Data></EventData></Event>"#;
+    let with_261 = rcm.replacen("<Events>", &format!("<Events>{listener}"), 1);
+    assert_ne!(with_261, rcm);
+    for (name, text, said) in [("rcm.xml", rcm, false), ("rcm-261.xml", with_261, true)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let r = analyze_paths(
+            &[fixture("eventlog/server-rdpcorets.xml"), path],
+            &Options::default(),
+        );
+        let t = r
+            .timelines
+            .iter()
+            .find(|t| {
+                t.events[0]
+                    .event
+                    .to_string()
+                    .ends_with("server-rdpcorets.xml#4211")
+            })
+            .expect("the timeline of #4211");
+        assert_eq!(
+            (t.outcome, t.client.as_deref()),
+            ("connected", Some("10.99.1.2"))
+        );
+        let expected: Vec<String> = if said {
+            vec!["131 without 1149: the connection ended before authentication completed (TLS or NLA)".into()]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(t.missing, expected, "{name}");
+    }
+}
+
+/// A UDP 131 (the UDP transport of a connection, MS-RDPEUDP) from the client of a TCP 131
+/// seconds before joins that connection's timeline; a minute and a half later (past the
+/// one-minute gap between attempts) it is a timeline of its own. The UDP 131 is the fixture's
+/// #4216 (TCP, 03:42:41.51, nla-success) copied as #4300 with ConnType UDP.
+#[test]
+fn a_udp_131_joins_the_tcp_connection_it_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = std::fs::read_to_string(fixture("eventlog/server-rdpcorets.xml")).unwrap();
+    let at = core.find("<EventRecordID>4216</EventRecordID>").unwrap();
+    let (from, to) = (
+        core[..at].rfind("<Event ").unwrap(),
+        at + core[at..].find("</Event>").unwrap() + "</Event>".len(),
+    );
+    let tcp = &core[from..to];
+    for (time, joined) in [("03:42:46.5054129", true), ("03:44:11.5054129", false)] {
+        let udp = tcp
+            .replace("T03:42:41.505412900Z", &format!("T{time}00Z"))
+            .replace("<EventRecordID>4216<", "<EventRecordID>4300<")
+            .replace(
+                r#"<Correlation ActivityID="{F42019B8-E4D2-4C3A-B5F6-0718293A0000}"/>"#,
+                "<Correlation/>",
+            )
+            .replace(">TCP<", ">UDP<")
+            .replace(">10.99.1.2:56880<", ">[10.99.1.2]:59407<");
+        assert_eq!(udp.matches("UDP").count(), 1);
+        let path = dir.path().join("core.xml");
+        std::fs::write(
+            &path,
+            core.replacen("</Events>", &format!("{udp}</Events>"), 1),
+        )
+        .unwrap();
+        let r = analyze_paths(&[path], &Options::default());
+        let holding = |record: &str| {
+            r.timelines
+                .iter()
+                .position(|t| {
+                    t.events
+                        .iter()
+                        .any(|e| e.event.to_string().ends_with(&format!("core.xml#{record}")))
+                })
+                .expect(record)
+        };
+        assert_eq!(holding("4216") == holding("4300"), joined, "{time}");
+        if !joined {
+            let own = &r.timelines[holding("4300")];
+            assert_eq!(own.events.len(), 1);
+            assert_eq!(own.client.as_deref(), Some("10.99.1.2"));
+        }
+    }
+}
+
 /// A failed network logon (type 3) with no source address, or from the loopback, is a local
 /// process's, not an RDP client's: no finding. The same 4625s from a remote address are one.
 #[test]

@@ -149,15 +149,22 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
             (x.time_ns, &x.input, x.record_id).cmp(&(y.time_ns, &y.input, y.record_id))
         });
     }
-    // Which channels were read per server.
-    let mut channels: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // Which channels were read per server, and when each server's RemoteConnectionManager
+    // log has events.
+    let mut channels = Channels::default();
     let mut last = None;
     for e in events {
         let pair = (e.computer.as_ref(), e.channel.as_ref());
         if last != Some(pair) {
-            channels.insert(pair);
+            channels.read.insert(pair);
             last = Some(pair);
         }
+        if pair.1 == RCM {
+            channels.rcm_at.entry(pair.0).or_default().push(e.time_ns);
+        }
+    }
+    for times in channels.rcm_at.values_mut() {
+        times.sort_unstable();
     }
 
     // Each event's session id and address, read once (three passes ask), on the rayon pool.
@@ -307,8 +314,14 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         let new = match list.last().and_then(|l| l.last()) {
             None => true,
             Some(&last) => {
-                (e.channel.as_ref() == CORE && e.id == 131)
-                    || e.time_ns - events[last].time_ns > ATTEMPT_GAP_NS
+                let gap = e.time_ns - events[last].time_ns > ATTEMPT_GAP_NS;
+                // A TCP 131 is a new connection. A UDP one soon after is the UDP transport
+                // (MS-RDPEUDP) of the client's connection in progress, not another attempt.
+                let udp = e
+                    .fields
+                    .get("ConnType")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("UDP"));
+                (e.channel.as_ref() == CORE && e.id == 131 && !udp) || gap
             }
         };
         if new {
@@ -503,11 +516,35 @@ fn finish_client(evs: &[&EventReport]) -> (&'static str, Vec<String>) {
     (outcome, missing)
 }
 
-fn finish(
-    t: Building,
-    events: &[EventReport],
-    channels: &BTreeSet<(&str, &str)>,
-) -> TimelineReport {
+/// What the logs read say about each server's channels.
+#[derive(Default)]
+struct Channels<'a> {
+    /// (server, channel) pairs with at least one catalog event.
+    read: BTreeSet<(&'a str, &'a str)>,
+    /// Per server, the times of its RemoteConnectionManager events, sorted.
+    rcm_at: HashMap<&'a str, Vec<i64>>,
+}
+
+/// How near a connection an event of the server's RemoteConnectionManager log must be for that
+/// log to be taken as covering it: RCM logs a 261 (its listener received a connection) at the
+/// moment of every connection's 131, so a log that holds none within this reach had not kept
+/// that time (rolled over, cleared, or another span of the log), and its lack of a 1149 says
+/// nothing.
+const RCM_COVER_NS: i64 = 5 * 1_000_000_000;
+
+impl Channels<'_> {
+    /// Whether `server`'s RCM log has an event within [`RCM_COVER_NS`] of `from..=to`.
+    fn rcm_covers(&self, server: &str, from: i64, to: i64) -> bool {
+        self.rcm_at.get(server).is_some_and(|times| {
+            let at = times.partition_point(|&t| t < from.saturating_sub(RCM_COVER_NS));
+            times
+                .get(at)
+                .is_some_and(|&t| t <= to.saturating_add(RCM_COVER_NS))
+        })
+    }
+}
+
+fn finish(t: Building, events: &[EventReport], channels: &Channels) -> TimelineReport {
     let evs: Vec<&EventReport> = t.events.iter().map(|&i| &events[i]).collect();
     if evs.first().is_some_and(|e| e.channel.as_ref() == CLIENT) {
         let (outcome, missing) = finish_client(&evs);
@@ -527,7 +564,7 @@ fn finish(
         evs.iter()
             .any(|e| e.channel.as_ref() == channel && e.id == id)
     };
-    let read = |channel: &str| channels.contains(&(t.server.as_str(), channel));
+    let read = |channel: &str| channels.read.contains(&(t.server.as_str(), channel));
     let logon = has(LSM, 21) || has(LSM, 22) || has(LSM, 25);
     let accepted = has(CORE, 131);
     let nla_failed = has(CORE, 140);
@@ -537,7 +574,15 @@ fn finish(
     if nla_failed && !authenticated {
         missing
             .push("131 and 140 without 1149: NLA failed (user name or password incorrect)".into());
-    } else if accepted && !authenticated && !logon && read(RCM) {
+    } else if accepted
+        && !authenticated
+        && !logon
+        && channels.rcm_covers(
+            &t.server,
+            evs.first().map_or(0, |e| e.time_ns),
+            evs.last().map_or(0, |e| e.time_ns),
+        )
+    {
         missing.push(
             "131 without 1149: the connection ended before authentication completed (TLS or NLA)"
                 .into(),
