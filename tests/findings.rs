@@ -1866,4 +1866,17 @@ fn the_same_log_given_twice_keeps_each_event_once() {
     );
     assert!(once.warnings.is_empty(), "{:?}", once.warnings);
     assert_eq!(twice.findings.len(), once.findings.len());
+    // The terminal's first line counts what each input held, and what is listed.
+    let headline = |r: &Report| {
+        rdptriage::report::text::render(r)
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        headline(&twice),
+        "Read 2 event logs (4 RDP events, 2 listed): 1 finding."
+    );
+    assert_eq!(headline(&once), "Read 1 event log (2 RDP events): 1 finding.");
 }

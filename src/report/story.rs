@@ -152,8 +152,16 @@ pub fn headline(report: &Report) -> String {
         ));
     }
     if !logs.is_empty() {
+        // Copies of one log given twice are listed once, and a run keeps at most so many
+        // events: then the count listed follows, as for connections.
+        let listed = report.events.len() as u64;
+        let of_them = if listed < events {
+            format!(", {listed} listed")
+        } else {
+            String::new()
+        };
         read.push(format!(
-            "{} event log{} ({events} RDP event{})",
+            "{} event log{} ({events} RDP event{}{of_them})",
             logs.len(),
             plural(logs.len()),
             plural(events as usize)
