@@ -604,6 +604,7 @@ pub fn analyze_capture(
             counts.late_ignored
         ));
     }
+    warnings.extend(counts.udp_rdp_port_warning(&cfg.rdp_ports));
     let mut listed = Listed {
         unlisted: std::mem::take(&mut listing.unlisted),
         max: listing.max,

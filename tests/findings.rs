@@ -1878,5 +1878,8 @@ fn the_same_log_given_twice_keeps_each_event_once() {
         headline(&twice),
         "Read 2 event logs (4 RDP events, 2 listed): 1 finding."
     );
-    assert_eq!(headline(&once), "Read 1 event log (2 RDP events): 1 finding.");
+    assert_eq!(
+        headline(&once),
+        "Read 1 event log (2 RDP events): 1 finding."
+    );
 }

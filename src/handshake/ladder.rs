@@ -459,11 +459,14 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             let frames = vec![crp.last_frame, ccp.last_frame];
             if let Some(code) = ccf.failure {
                 let f = FailureCode::of(code);
+                // The meaning speaks of what the client asked for: the request is cited with
+                // it, the Connection Confirm carrying the refusal with the refusal.
                 let words = format!(
-                    "the server refused the negotiation: {} — {} (frame {})",
+                    "the server refused the negotiation (frame {}): {} — {} (request in frame {})",
+                    ccp.last_frame,
                     f.name(),
                     f.meaning(),
-                    ccp.last_frame
+                    crp.last_frame
                 );
                 ladder.push("x224", "failed", frames, words.clone());
                 return finish(out, ladder, "failed", "negotiation_failure", "x224", words);

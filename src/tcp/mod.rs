@@ -354,8 +354,12 @@ pub struct Connection {
     pub syn_retries: u32,
     /// Frames of the client's SYNs for the current ISN (the first and its retries, up to 16).
     pub syn_frames: Vec<u64>,
-    /// The latest client SYN before the SYN-ACK: the one the server answered.
-    last_syn: Option<Mark>,
+    /// The client's SYN was sent again before the first SYN-ACK: which SYN the SYN-ACK
+    /// answers is ambiguous, so it gives no RTT sample (Karn's rule, RFC 6298 §3).
+    syn_retried_before_synack: bool,
+    /// A SYN or SYN-ACK was sent again before the client's handshake ACK: which one the ACK
+    /// follows is ambiguous, so SYN → ACK gives no RTT sample (Karn's rule).
+    handshake_retried: bool,
     /// The IPv4 identification of the latest client SYN: a SYN seen again with the same one
     /// is the same packet captured twice, not a retransmission.
     last_syn_ip_id: u16,
@@ -408,7 +412,8 @@ impl Connection {
             syn: None,
             syn_retries: 0,
             syn_frames: Vec::new(),
-            last_syn: None,
+            syn_retried_before_synack: false,
+            handshake_retried: false,
             last_syn_ip_id: 0,
             last_synack_ip_id: 0,
             client_isn: None,
@@ -450,15 +455,22 @@ impl Connection {
             || (self.c2s.first_fin.is_some() && self.s2c.first_fin.is_some())
     }
 
-    /// Round-trip time from the handshake: the client's SYN (the one the server answered, when
-    /// it was sent more than once) to its ACK of the SYN-ACK, which is one round trip wherever
-    /// the capture was taken.
+    /// Round-trip time from the handshake, following Karn's rule (RFC 6298 §3): no sample
+    /// spans a retransmitted SYN or SYN-ACK, as which packet it answers is ambiguous.
+    ///
+    /// The client's SYN to its ACK of the SYN-ACK, which is one round trip wherever the
+    /// capture was taken, when neither the SYN nor the SYN-ACK was sent again before that ACK;
+    /// otherwise (or without the ACK) the SYN to the first SYN-ACK, when the SYN was not sent
+    /// again before it; otherwise none.
     pub fn handshake_rtt_ns(&self) -> Option<i64> {
-        let syn = self.last_syn?;
-        match (self.handshake_ack, self.synack) {
-            (Some(ack), _) => Some(ack.ts_ns - syn.ts_ns),
-            (None, Some(sa)) => Some(sa.ts_ns - syn.ts_ns),
-            _ => None,
+        let syn = self.syn?;
+        let sa = self.synack?;
+        if self.syn_retried_before_synack {
+            return None;
+        }
+        match self.handshake_ack {
+            Some(ack) if !self.handshake_retried => Some(ack.ts_ns - syn.ts_ns),
+            _ => Some(sa.ts_ns - syn.ts_ns),
         }
         .filter(|&d| d >= 0)
     }
@@ -500,7 +512,10 @@ impl Connection {
                         self.last_syn_ip_id = fact.ip_id;
                         self.syn_retries += 1;
                         if self.synack.is_none() {
-                            self.last_syn = Some(mark);
+                            self.syn_retried_before_synack = true;
+                        }
+                        if self.handshake_ack.is_none() {
+                            self.handshake_retried = true;
                         }
                         if self.syn_frames.len() < 16 {
                             self.syn_frames.push(fact.frame);
@@ -509,7 +524,8 @@ impl Connection {
                     _ => {
                         self.last_syn_ip_id = fact.ip_id;
                         self.syn = Some(mark);
-                        self.last_syn = Some(mark);
+                        self.syn_retried_before_synack = false;
+                        self.handshake_retried = false;
                         self.syn_frames = vec![fact.frame];
                         self.client_isn = Some(t.seq);
                         self.c2s.base = Some(t.seq.wrapping_add(1));
@@ -525,6 +541,9 @@ impl Connection {
                     Some(isn) if isn == t.seq => {
                         self.last_synack_ip_id = fact.ip_id;
                         self.synack_retries += 1;
+                        if self.handshake_ack.is_none() {
+                            self.handshake_retried = true;
+                        }
                     }
                     _ => {
                         self.last_synack_ip_id = fact.ip_id;
@@ -784,6 +803,31 @@ pub struct TrackerCounts {
 }
 
 impl TrackerCounts {
+    /// The input warning for UDP packets to or from an RDP port (`rdp_ports`): they are
+    /// counted, as RDP-UDP (MS-RDPEUDP) is not analysed; none when there were none.
+    pub fn udp_rdp_port_warning(&self, rdp_ports: &[u16]) -> Option<String> {
+        let n = self.udp_packets_rdp_port;
+        if n == 0 {
+            return None;
+        }
+        let ports = rdp_ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "{n} UDP {} to or from {} {ports} (the RDP-UDP transport, MS-RDPEUDP) {} counted, \
+             not analysed",
+            if n == 1 { "packet" } else { "packets" },
+            if rdp_ports.len() == 1 {
+                "port"
+            } else {
+                "ports"
+            },
+            if n == 1 { "was" } else { "were" },
+        ))
+    }
+
     pub fn merge(&mut self, o: &TrackerCounts) {
         self.tcp_connections += o.tcp_connections;
         self.rdp_connections += o.rdp_connections;

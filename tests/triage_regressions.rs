@@ -1,0 +1,249 @@
+//! Regressions for three reported faults, each on a capture built here and, when it is present,
+//! on the public corpus capture the fault was reported on (`../shared/corpus`; those checks
+//! skip, saying why, when the corpus is absent):
+//!
+//! * an RDP_NEG_FAILURE sentence cited the Connection Confirm's frame where it spoke of what
+//!   the client asked for (`rdp-proprietary-encryption.pcap`, `neg-hybrid-required.pcap`);
+//! * the handshake RTT was measured across a retransmitted SYN-ACK and SYN (Karn's rule,
+//!   RFC 6298 §3; `rdp-x509.pcap`, `rdp-unknown-keyboard.pcap`);
+//! * UDP packets to or from port 3389 were counted without a warning
+//!   (`rdpeudp-handshake-fail.pcap`).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::report::Report;
+use support::*;
+
+const CLIENT: &str = "10.1.0.5:50000";
+const SERVER: &str = "10.2.0.9:3389";
+
+fn corpus_file(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel);
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping: {} not found (../shared/corpus absent)",
+            p.display()
+        );
+        None
+    }
+}
+
+fn analyze_corpus(rel: &str) -> Option<Report> {
+    Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))
+}
+
+fn rtt_of(segs: &[(i64, Seg)]) -> Option<f64> {
+    let (r, _dir, _p) = analyze_bytes("rtt.pcap", &pcap_of(Link::Eth, segs));
+    only_conn(&r).detail().network.rtt_ms
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. The negotiation failure cites the request frame
+// ---------------------------------------------------------------------------------------
+
+/// fixtures/captures/neg-hybrid-required.pcap: Connection Request in frame 4, Connection
+/// Confirm with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER in frame 6 (EXPECTED.md).
+#[test]
+fn negotiation_failure_cites_the_request_frame_fixture() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/neg-hybrid-required.pcap");
+    let r = analyze(&[p]);
+    let c = &r.connections[0];
+    assert_eq!(
+        c.summary(),
+        String::from(
+            "the server refused the negotiation (frame 6): HYBRID_REQUIRED_BY_SERVER — the \
+             server requires Network Level Authentication (CredSSP); the client did not offer \
+             it (request in frame 4)"
+        )
+    );
+}
+
+/// rdp-proprietary-encryption.pcap, connection 1: X.224 Connection Request (requestedProtocols
+/// 0x1) in frame 4, RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER in frame 5 (tshark).
+#[test]
+fn negotiation_failure_cites_the_request_frame_corpus() {
+    let Some(r) = analyze_corpus("pcap/zeek/rdp-proprietary-encryption.pcap") else {
+        return;
+    };
+    let c = &r.connections[0];
+    assert_eq!(c.id.to_string(), "c1");
+    let neg = c
+        .detail()
+        .negotiation
+        .as_ref()
+        .expect("negotiation")
+        .value();
+    assert_eq!(
+        (neg["request_frame"].clone(), neg["confirm_frame"].clone()),
+        (4.into(), 5.into())
+    );
+    assert_eq!(
+        c.summary(),
+        String::from(
+            "the server refused the negotiation (frame 5): SSL_NOT_ALLOWED_BY_SERVER — the \
+             server allows only Standard RDP Security (SecurityLayer = RDP); the client asked \
+             for TLS (request in frame 4) (the client tried again: c2, of the same attempt, got \
+             further)"
+        )
+    );
+    let x224 = &c.detail().stages[1];
+    assert_eq!(x224.stage, "x224");
+    assert_eq!(
+        x224.note.as_deref(),
+        Some(
+            "the server refused the negotiation (frame 5): SSL_NOT_ALLOWED_BY_SERVER — the \
+             server allows only Standard RDP Security (SecurityLayer = RDP); the client asked \
+             for TLS (request in frame 4)"
+        )
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Karn's rule for the handshake RTT
+// ---------------------------------------------------------------------------------------
+
+/// The shape of rdp-x509.pcap: SYN, SYN-ACK 0.08 ms later, the SYN-ACK again at 2.3 s, the
+/// SYN again at 3 s, the ACK at 7.14 s. SYN → ACK spans both retransmissions; the SYN was
+/// not sent again before the first SYN-ACK, so SYN → SYN-ACK is the sample.
+#[test]
+fn rtt_is_not_measured_across_a_retransmitted_syn_or_synack() {
+    let c = Conv::new(CLIENT, SERVER);
+    let rtt = rtt_of(&[
+        (T0, c.syn()),
+        (T0 + 80_000, c.synack()),
+        (T0 + 2_300_813_000, c.synack()),
+        (T0 + 2_996_685_000, c.syn()),
+        (T0 + 7_142_217_000, c.ack()),
+    ]);
+    assert_eq!(rtt, Some(0.08));
+}
+
+/// The SYN-ACK alone sent again before the ACK: SYN → ACK is ambiguous, SYN → SYN-ACK is not.
+#[test]
+fn rtt_after_a_retransmitted_synack_is_syn_to_first_synack() {
+    let c = Conv::new(CLIENT, SERVER);
+    let rtt = rtt_of(&[
+        (T0, c.syn()),
+        (T0 + 5 * MS, c.synack()),
+        (T0 + SEC + 5 * MS, c.synack()),
+        (T0 + SEC + 6 * MS, c.ack()),
+    ]);
+    assert_eq!(rtt, Some(5.0));
+}
+
+/// The SYN sent again before the SYN-ACK: which SYN it answers is ambiguous, so there is no
+/// sample from the handshake at all.
+#[test]
+fn rtt_after_a_retransmitted_syn_is_none() {
+    let c = Conv::new(CLIENT, SERVER);
+    let rtt = rtt_of(&[
+        (T0, c.syn()),
+        (T0 + SEC, c.syn()),
+        (T0 + SEC + 10 * MS, c.synack()),
+        (T0 + SEC + 20 * MS, c.ack()),
+    ]);
+    assert_eq!(rtt, None);
+}
+
+/// No retransmission: SYN → ACK as before.
+#[test]
+fn rtt_without_retransmission_is_syn_to_ack() {
+    let c = Conv::new(CLIENT, SERVER);
+    let rtt = rtt_of(&[
+        (T0, c.syn()),
+        (T0 + 12 * MS, c.synack()),
+        (T0 + 13 * MS, c.ack()),
+    ]);
+    assert_eq!(rtt, Some(13.0));
+}
+
+/// tshark: SYN (frame 1) → SYN-ACK (frame 2) 0.000080 s; the SYN-ACK again (frame 3), the SYN
+/// again (frame 4), then the ACK (frame 5) at 7.142217 s.
+#[test]
+fn rtt_on_the_corpus_follows_karns_rule() {
+    for rel in [
+        "pcap/zeek/rdp-x509.pcap",
+        "pcap/zeek/rdp-unknown-keyboard.pcap",
+    ] {
+        let Some(r) = analyze_corpus(rel) else {
+            return;
+        };
+        let n = &r.connections[0].detail().network;
+        assert_eq!((n.syn_retries, n.synack_retries), (1, 1), "{rel}");
+        assert_eq!(n.rtt_ms, Some(0.08), "{rel}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. UDP to or from port 3389 is warned about
+// ---------------------------------------------------------------------------------------
+
+fn udp_frames(pairs: &[(&str, &str)]) -> Vec<(i64, Vec<u8>)> {
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (s, d))| {
+            (
+                T0 + i as i64 * SEC,
+                Link::Eth.wrap(&udp(ep(s), ep(d), &[0xff; 32])),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn udp_to_the_rdp_port_is_warned() {
+    let fr = udp_frames(&[
+        (CLIENT, SERVER),
+        (CLIENT, SERVER),
+        (SERVER, CLIENT),
+        ("10.1.0.5:5353", "10.2.0.9:5353"),
+    ]);
+    let (r, _dir, p) = analyze_bytes("udp.pcap", &Pcap::new(1).file(&fr));
+    let input = only_input(&r);
+    assert_eq!(input.stats.as_ref().expect("stats").udp_packets_rdp_port, 3);
+    let w = "3 UDP packets to or from port 3389 (the RDP-UDP transport, MS-RDPEUDP) were \
+             counted, not analysed";
+    assert_eq!(input.warnings, vec![w.to_string()]);
+    assert_eq!(r.warnings, vec![format!("{}: {w}", p.display())]);
+
+    let (r, _dir, _p) = analyze_bytes("udp1.pcap", &Pcap::new(1).file(&fr[..1]));
+    assert_eq!(
+        only_input(&r).warnings,
+        vec![
+            "1 UDP packet to or from port 3389 (the RDP-UDP transport, MS-RDPEUDP) was \
+             counted, not analysed"
+                .to_string()
+        ]
+    );
+
+    let (r, _dir, _p) = analyze_bytes("udp0.pcap", &Pcap::new(1).file(&fr[3..]));
+    assert!(only_input(&r).warnings.is_empty());
+}
+
+/// rdpeudp-handshake-fail.pcap: three RDPUDP SYNs to UDP 3389, never answered.
+#[test]
+fn udp_to_the_rdp_port_is_warned_corpus() {
+    let Some(r) = analyze_corpus("pcap/zeek/rdpeudp-handshake-fail.pcap") else {
+        return;
+    };
+    let input = only_input(&r);
+    assert_eq!(input.stats.as_ref().expect("stats").udp_packets_rdp_port, 3);
+    assert_eq!(
+        input.warnings,
+        vec![
+            "3 UDP packets to or from port 3389 (the RDP-UDP transport, MS-RDPEUDP) were \
+             counted, not analysed"
+                .to_string()
+        ]
+    );
+    assert!(r.connections.is_empty());
+}
