@@ -247,3 +247,43 @@ fn udp_to_the_rdp_port_is_warned_corpus() {
     );
     assert!(r.connections.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// 4. The client leaving after the server confirmed its public key is not blamed on the
+//    credentials
+// ---------------------------------------------------------------------------------------
+
+/// zeek/rdp-to-ssl.pcap c1 (tshark, TLS records of stream 0): client 85 bytes (frame 12),
+/// server 341 (13), client 933 (14), server 341 (16), client FIN (17); c2, which logs on,
+/// has the same four sizes and then the client's credentials. The server's answer in frame
+/// 16 (336 bytes of TLS payload) is its public-key confirmation: the credentials were not
+/// what failed.
+#[test]
+fn a_client_leaving_after_the_public_key_confirmation_is_not_blamed_on_credentials() {
+    let Some(r) = analyze_corpus("pcap/zeek/rdp-to-ssl.pcap") else {
+        return;
+    };
+    let c1 = &r.connections[0];
+    assert_eq!(c1.cause(), Some("nla_failure"));
+    assert_eq!(
+        c1.summary(),
+        "the connection ended during the CredSSP exchange after 2 client and 2 server records (inferred from encrypted records): the client closed the connection (frame 17); the server's answer to the client's authentication (frame 16, 336 bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client) (the client tried again: c2, of the same attempt, got further)"
+    );
+}
+
+/// fixtures/captures/nla-wrong-password.pcap: the server (xrdp's FreeRDP) closes after the
+/// client's authentication, without an answer: the credentials remark stays.
+#[test]
+fn a_server_closing_during_credssp_still_points_at_credentials() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/nla-wrong-password.pcap");
+    let r = analyze(&[p]);
+    let c = &r.connections[0];
+    assert_eq!(c.cause(), Some("nla_failure"));
+    assert!(
+        c.summary().contains("the server closed the connection")
+            && c.summary()
+                .ends_with("most often wrong credentials, or an account that may not log on"),
+        "{}",
+        c.summary()
+    );
+}

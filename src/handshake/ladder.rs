@@ -40,6 +40,13 @@ pub struct RdpOutcome {
 /// closing, is said to have given up waiting.
 const GAVE_UP_AFTER_NS: i64 = 5_000_000_000;
 
+/// Encrypted bytes from which a server's CredSSP answer is taken for its public-key
+/// confirmation (MS-CSSP 3.1.5, `pubKeyAuth`: the server's public key, sealed, at least some
+/// 90 bytes for an EC key and 270 for RSA-2048, in a TSRequest) rather than a TSRequest
+/// carrying only an `errorCode` (about 20 bytes, under 80 with the TLS record's MAC, IV and
+/// padding).
+const PUBKEY_AUTH_MIN_BYTES: u32 = 120;
+
 /// Who ended the connection, and how.
 #[derive(Clone, Copy, Debug)]
 struct Ending {
@@ -803,11 +810,29 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     server_data.len(),
                     if server_data.len() == 1 { "" } else { "s" },
                 );
+                // The server's answer to the client's second record (NTLM's authenticate
+                // message, or Kerberos' public key): a public-key confirmation (pubKeyAuth,
+                // MS-CSSP 3.1.5) when the server accepted the credentials, a short TSRequest
+                // errorCode (or nothing) when it did not (behaviours.md).
+                let answer = client_data.get(1).and_then(|c| {
+                    server_data
+                        .iter()
+                        .find(|p| p.first_frame > c.last_frame)
+                        .copied()
+                });
+                let accepted_then_client_left = end.is_some_and(|e| e.by == Side::Client)
+                    && answer.is_some_and(|p| p.tls_payload_len() >= PUBKEY_AUTH_MIN_BYTES);
                 // Only an end the server or client made says something about the
                 // credentials; a capture stopped mid-exchange or a stall on loss does not.
                 let words = match st.cause {
                     "capture_ended" => format!(
                         "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
+                    ),
+                    "nla_failure" if accepted_then_client_left => format!(
+                        "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {}, {} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
+                        st.words,
+                        answer.map_or(0, |p| p.last_frame),
+                        answer.map_or(0, |p| p.tls_payload_len()),
                     ),
                     "nla_failure" => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
