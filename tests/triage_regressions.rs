@@ -1,4 +1,4 @@
-//! Regressions for three reported faults, each on a capture built here and, when it is present,
+//! Regressions for faults found by a review against the corpus, each on a capture built here and, when it is present,
 //! on the public corpus capture the fault was reported on (`../shared/corpus`; those checks
 //! skip, saying why, when the corpus is absent):
 //!
@@ -7,7 +7,11 @@
 //! * the handshake RTT was measured across a retransmitted SYN-ACK and SYN (Karn's rule,
 //!   RFC 6298 §3; `rdp-x509.pcap`, `rdp-unknown-keyboard.pcap`);
 //! * UDP packets to or from port 3389 were counted without a warning
-//!   (`rdpeudp-handshake-fail.pcap`).
+//!   (`rdpeudp-handshake-fail.pcap`);
+//! * a client leaving after the server's public-key confirmation was blamed on credentials
+//!   (`rdp-to-ssl.pcap`);
+//! * a capture begun after the X.224 exchange was taken to have selected SSL, so "no NLA"
+//!   (`rdp-ssl.pcap`).
 
 mod support;
 
@@ -283,6 +287,56 @@ fn a_server_closing_during_credssp_still_points_at_credentials() {
         c.summary().contains("the server closed the connection")
             && c.summary()
                 .ends_with("most often wrong credentials, or an account that may not log on"),
+        "{}",
+        c.summary()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. A capture that began after the X.224 exchange does not guess the security protocol
+// ---------------------------------------------------------------------------------------
+
+/// wireshark-wiki/rdp-ssl.pcap begins with the TLS ClientHello: the X.224 exchange, which
+/// says whether the server selected SSL or HYBRID, is not in it. Decrypted with the key
+/// beside it (tshark `-o uat:rsa_keys`), frames 7, 8, 10, 11 and 13 are CredSSP (NTLM) and 14
+/// and 16 MCS: NLA ran. Neither NLA nor MCS is guessed any more: both `unknown`, and the
+/// session is inferred from the records after TLS.
+#[test]
+fn a_capture_begun_after_x224_leaves_nla_and_mcs_unknown() {
+    let Some(r) = analyze_corpus("pcap/wireshark-wiki/rdp-ssl.pcap") else {
+        return;
+    };
+    let c = &r.connections[0];
+    let detail = c.detail();
+    let stages: Vec<(&str, &str)> = detail
+        .stages
+        .iter()
+        .map(|s| (&*s.stage, &*s.status))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("tcp", "ok"),
+            ("x224", "unknown"),
+            ("tls", "ok"),
+            ("nla", "unknown"),
+            ("mcs", "unknown"),
+            ("session", "ok"),
+        ]
+    );
+    assert_eq!(c.verdict(), Some("ok"));
+    assert_eq!(
+        detail.stages[3].note.as_deref(),
+        Some(
+            "the X.224 exchange is not in the capture: whether CredSSP (NLA) ran inside TLS is not known"
+        )
+    );
+    assert_eq!(
+        detail.stages[5].note.as_deref(),
+        Some("inferred: 21 client and 22 server records after TLS")
+    );
+    assert!(
+        !c.summary().contains("no NLA") && c.summary().contains("would say whether NLA ran"),
         "{}",
         c.summary()
     );

@@ -376,6 +376,9 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         .and_then(|p| x224::parse_connection_confirm(p.bytes(&conn.s2c)).map(|r| (*p, r)));
 
     let selected: Option<u32>;
+    // The capture began after the X.224 exchange: TLS is seen, but not whether the server
+    // selected SSL, HYBRID or HYBRID_EX, so nor whether CredSSP runs inside it.
+    let mut selection_unseen = false;
     match (&cr, &cc) {
         (None, _)
             if mid_stream
@@ -392,6 +395,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             selected = c_all
                 .first()
                 .and_then(|p| matches!(p.kind, PduKind::Tls(_)).then_some(protocol::SSL));
+            selection_unseen = selected.is_some();
         }
         (None, _) => {
             let e = end;
@@ -846,6 +850,44 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 return end_stalled(out, ladder, "nla", &st, frames, words);
             }
         }
+    } else if selection_unseen {
+        ladder.push(
+            "nla",
+            "unknown",
+            vec![],
+            "the X.224 exchange is not in the capture: whether CredSSP (NLA) ran inside TLS is not known".to_string(),
+        );
+        // Which encrypted records are CredSSP's and which MCS's is not known either: only
+        // that the connection carried data both ways.
+        ladder.push(
+            "mcs",
+            "unknown",
+            vec![],
+            "the X.224 exchange is not in the capture: which encrypted records are CredSSP's and which MCS's is not known".to_string(),
+        );
+        let (n_c, n_s) = (client_data.len(), server_data.len());
+        let last = client_data
+            .iter()
+            .chain(&server_data)
+            .map(|p| p.last_frame)
+            .max();
+        if let Some(last) = last.filter(|_| n_c >= 5 && n_s >= 5) {
+            let note = format!("inferred: {n_c} client and {n_s} server records after TLS");
+            let words = format!(
+                "connected: {version} handshake done, the connection then carried {n_c} client and {n_s} server records (the X.224 exchange, before the capture began, would say whether NLA ran){}",
+                end.map(|e| format!("; {}", e.describe()))
+                    .unwrap_or_default()
+            );
+            return session_ok(out, ladder, last, note, words);
+        }
+        let st = stall(conn, end, tls_done_ns, Side::Server, "server_denied");
+        let words = match st.cause {
+            "capture_ended" => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
+            _ => format!("the connection ended after TLS, before it carried a session: {}", st.words),
+        };
+        let mut frames: Vec<u64> = last.into_iter().collect();
+        frames.extend(end.map(|e| e.mark.frame));
+        return end_stalled(out, ladder, "session", &st, frames, words);
     } else {
         ladder.push(
             "nla",
