@@ -1,5 +1,5 @@
-//! Regressions for faults found by a review against the corpus, each on a capture built here and, when it is present,
-//! on the public corpus capture the fault was reported on (`../shared/corpus`; those checks
+//! Regressions for faults found by a review against the corpus, each on a capture built
+//! here or a fixture and, when it is present, on the public corpus capture the fault was reported on (`../shared/corpus`; those checks
 //! skip, saying why, when the corpus is absent):
 //!
 //! * an RDP_NEG_FAILURE sentence cited the Connection Confirm's frame where it spoke of what
@@ -308,11 +308,7 @@ fn a_capture_begun_after_x224_leaves_nla_and_mcs_unknown() {
     };
     let c = &r.connections[0];
     let detail = c.detail();
-    let stages: Vec<(&str, &str)> = detail
-        .stages
-        .iter()
-        .map(|s| (&*s.stage, &*s.status))
-        .collect();
+    let stages: Vec<(&str, &str)> = detail.stages.iter().map(|s| (s.stage, s.status)).collect();
     assert_eq!(
         stages,
         [
