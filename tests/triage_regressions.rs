@@ -1,6 +1,6 @@
 //! Regressions for faults found by a review against the corpus, each on a capture built
-//! here or a fixture and, when it is present, on the public corpus capture the fault was reported on (`../shared/corpus`; those checks
-//! skip, saying why, when the corpus is absent):
+//! here or a fixture and, when it is present, on the public corpus capture the fault was
+//! reported on (`../shared/corpus`; those checks skip, saying why, when it is absent):
 //!
 //! * an RDP_NEG_FAILURE sentence cited the Connection Confirm's frame where it spoke of what
 //!   the client asked for (`rdp-proprietary-encryption.pcap`, `neg-hybrid-required.pcap`);
