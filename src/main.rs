@@ -44,8 +44,9 @@ enum Command {
         /// Extra TCP port to treat as RDP (repeatable); 3389 always is.
         #[arg(long = "rdp-port", value_name = "PORT")]
         rdp_ports: Vec<u16>,
-        /// Bytes of payload kept per direction of each RDP connection.
-        #[arg(long, default_value_t = 64 * 1024, hide = true)]
+        /// Bytes of payload read per direction of each RDP connection: the handshake lies in
+        /// the first few KiB; a longer session's PDUs past them are counted, not read.
+        #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
         payload_cap: usize,
     },
     /// Explain an error code from a dialog or a log, offline: what it means, the candidate

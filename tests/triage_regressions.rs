@@ -11,7 +11,9 @@
 //! * a client leaving after the server's public-key confirmation was blamed on credentials
 //!   (`rdp-to-ssl.pcap`);
 //! * a capture begun after the X.224 exchange was taken to have selected SSL, so "no NLA"
-//!   (`rdp-ssl.pcap`).
+//!   (`rdp-ssl.pcap`);
+//! * a session longer than the payload read did not say its end was seen from TCP alone
+//!   (`RDP-002.pcap`).
 
 mod support;
 
@@ -335,5 +337,35 @@ fn a_capture_begun_after_x224_leaves_nla_and_mcs_unknown() {
         !c.summary().contains("no NLA") && c.summary().contains("would say whether NLA ran"),
         "{}",
         c.summary()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. A session longer than the payload read says so
+// ---------------------------------------------------------------------------------------
+
+/// wireshark-wiki RDP-002.pcap: the server's stream is 87,653 bytes (tshark `-z
+/// follow,tcp,raw,0`), past the 64 KiB read by default; its Disconnect Provider Ultimatum
+/// (rn-user-requested) is frame 444. By default the summary says the stream is read only in
+/// part; read whole (`--payload-cap 1048576`), it names the ultimatum and says nothing of a
+/// cap.
+#[test]
+fn a_session_past_the_payload_cap_says_its_end_is_from_tcp_alone() {
+    let Some(path) = corpus_file("pcap/wireshark-wiki/RDP-002.pcap") else {
+        return;
+    };
+    let capped = analyze_paths(std::slice::from_ref(&path), &Options::default());
+    let c = &capped.connections[0];
+    assert_eq!(c.verdict(), Some("ok"));
+    assert_eq!(
+        c.summary(),
+        "connected with Standard RDP Security; session carried 93 client and 128 server PDUs; the client closed the connection (frame 446); only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone"
+    );
+    let mut whole = Options::default();
+    whole.tracker.payload_cap = 1 << 20;
+    let read = analyze_paths(&[path], &whole);
+    assert_eq!(
+        read.connections[0].summary(),
+        "connected with Standard RDP Security; session carried 93 client and 170 server PDUs; the server ended it with an MCS Disconnect Provider Ultimatum (rn-user-requested, frame 444); the client closed the connection (frame 446)"
     );
 }

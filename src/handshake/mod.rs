@@ -207,7 +207,20 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             .last()
             .and_then(|s| s.frames.last().copied())
             .unwrap_or(conn.first.frame);
-        let rdp = ladder::rdp_stages(conn, last_tcp_frame);
+        let mut rdp = ladder::rdp_stages(conn, last_tcp_frame);
+        // A session's records past the payload cap are counted, not read: its counts stop
+        // there, and an end it carried there (a Disconnect Provider Ultimatum, an error info
+        // PDU) is not seen; the TCP end still is.
+        if rdp.reached == "session" && (conn.c2s.beyond_cap || conn.s2c.beyond_cap) {
+            const CAPPED: &str = "only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone";
+            if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == "session") {
+                s.note = Some(match s.note.take() {
+                    Some(n) => format!("{n}; {CAPPED}"),
+                    None => CAPPED.to_string(),
+                });
+            }
+            rdp.summary.push_str(&format!("; {CAPPED}"));
+        }
         stages.extend(rdp.stages);
         verdict = rdp.verdict;
         cause = rdp.cause;

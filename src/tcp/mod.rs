@@ -156,6 +156,9 @@ pub struct Direction {
     last_dup_ns: i64,
     pub first_fin: Option<Mark>,
     pub first_rst: Option<Mark>,
+    /// Payload past [`TrackerConfig::payload_cap`] was seen, counted and not kept: what the
+    /// stream carried after its first bytes (how a session ended) is not read.
+    pub beyond_cap: bool,
     /// Kept bytes, contiguous from stream offset 0.
     pub stream: Vec<u8>,
     pub segments: Vec<Segment>,
@@ -261,7 +264,13 @@ impl Direction {
 
     /// Stores payload for stream offset `off` (already known to be ≥ 0).
     fn keep(&mut self, off: i64, data: &[u8], frame: u64, ts: i64, cap: usize) {
-        if data.is_empty() || off >= cap as i64 {
+        if data.is_empty() {
+            return;
+        }
+        if off.saturating_add(data.len() as i64) > cap as i64 {
+            self.beyond_cap = true;
+        }
+        if off >= cap as i64 {
             return;
         }
         let off = off as usize;
