@@ -3,26 +3,12 @@
 //! MANIFEST's description of each trace (from tshark). The expectations in the table below are
 //! taken from those files, not from this program's output. Skips when the corpus is absent.
 
-use std::path::{Path, PathBuf};
+mod support;
+use support::corpus_file;
 
 use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::report::{ConnectionReport, Report};
 use serde_json::Value;
-
-fn corpus_file(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} not found (../shared/corpus absent)",
-            p.display()
-        );
-        None
-    }
-}
 
 fn analyze(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))

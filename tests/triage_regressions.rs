@@ -17,7 +17,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::report::Report;
@@ -25,21 +25,6 @@ use support::*;
 
 const CLIENT: &str = "10.1.0.5:50000";
 const SERVER: &str = "10.2.0.9:3389";
-
-fn corpus_file(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
-    if p.is_file() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipping: {} not found (../shared/corpus absent)",
-            p.display()
-        );
-        None
-    }
-}
 
 fn analyze_corpus(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))

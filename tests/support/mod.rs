@@ -10,6 +10,8 @@
 //!   block, LE and BE, several sections) writers that also report where each record starts,
 //!   so warnings can be checked against exact offsets.
 //! * Small runners over the library (`analyze_paths`) and helpers to write temp files.
+//! * [`corpus_file`]: a file of `../shared/corpus`, or `None` (saying the test skips) where
+//!   the corpus is absent.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -797,4 +799,21 @@ pub fn zip_of(members: &[(&str, bool, &[u8])]) -> Vec<u8> {
         }
     }
     w.finish().expect("zip finish").into_inner()
+}
+
+/// `rel` under `../shared/corpus`, or `None` after saying on stderr that the test skips:
+/// the corpus is not part of this repository (its licences differ) and may be absent.
+pub fn corpus_file(rel: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel);
+    if p.is_file() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipping: {} not found (../shared/corpus absent)",
+            p.display()
+        );
+        None
+    }
 }
