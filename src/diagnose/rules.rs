@@ -17,7 +17,7 @@
 //! failures and Kerberos errors of a capture with no RDP connection to explain give findings
 //! of their own when they name the RDP server (`side_findings`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::Joined;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
@@ -1270,6 +1270,8 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         merged.push((r, computer, label, ks, agree, true));
     }
     let mut out = Vec::new();
+    // Built at the first firewall finding, if any.
+    let mut reached: Option<Reached> = None;
     for (r, computer, client, mut ks, agree, many) in merged {
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
@@ -1293,7 +1295,12 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             }
             // A drop the same client got past (a stray packet of a closed connection, a
             // scan's probe) blocked nothing: said, and made a low-confidence warning.
-            if !many && let Some(e) = reached_despite_drops(events, &computer, &client, &ks) {
+            let reached = reached.get_or_insert_with(|| reached_by_client(events));
+            if !many
+                && let Some(e) = reached
+                    .get(&(computer.as_str(), client.clone()))
+                    .and_then(|list| reached_despite_drops(list, events, &ks))
+            {
                 severity = "warning";
                 confidence = "low";
                 but = format!(
@@ -1382,27 +1389,41 @@ fn network_logon_from_afar(e: &EventReport, client: &str) -> bool {
 /// show the port was reachable after all.
 const FIREWALL_CONTRADICTION_NS: i64 = 10 * 60 * 1_000_000_000;
 
-/// The first event of `computer` from `client` within [`FIREWALL_CONTRADICTION_NS`] of one of
-/// `drops` that shows a connection from that client reached the RDP server.
+/// Per server and client address, the events showing a connection from that client reached
+/// the RDP server (RdpCoreTS 131/140, RCM 1149, a 4624/4625 from it, 4778), in time order:
+/// what a firewall drop is checked against.
+type Reached<'a> = HashMap<(&'a str, String), Vec<&'a EventReport>>;
+
+fn reached_by_client(events: &[EventReport]) -> Reached<'_> {
+    let mut out: Reached<'_> = HashMap::new();
+    for e in events {
+        if !matches!(e.id, 131 | 140 | 1149 | 4624 | 4625 | 4778) {
+            continue;
+        }
+        if let Some((ip, _)) = crate::correlate::event_client(e) {
+            out.entry((e.computer.as_ref(), ip)).or_default().push(e);
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|e| e.time_ns);
+    }
+    out
+}
+
+/// The first of `reached` within [`FIREWALL_CONTRADICTION_NS`] of one of `drops`.
 fn reached_despite_drops<'a>(
-    events: &'a [EventReport],
-    computer: &str,
-    client: &str,
+    reached: &[&'a EventReport],
+    events: &[EventReport],
     drops: &[usize],
 ) -> Option<&'a EventReport> {
     let mut times: Vec<i64> = drops.iter().map(|&k| events[k].time_ns).collect();
     times.sort_unstable();
-    events.iter().find(|e| {
-        matches!(e.id, 131 | 140 | 1149 | 4624 | 4625 | 4778)
-            && e.computer.as_ref() == computer
-            && crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == client)
-            && {
-                let at = times
-                    .partition_point(|&t| t < e.time_ns.saturating_sub(FIREWALL_CONTRADICTION_NS));
-                times
-                    .get(at)
-                    .is_some_and(|&t| t <= e.time_ns.saturating_add(FIREWALL_CONTRADICTION_NS))
-            }
+    reached.iter().copied().find(|e| {
+        let at =
+            times.partition_point(|&t| t < e.time_ns.saturating_sub(FIREWALL_CONTRADICTION_NS));
+        times
+            .get(at)
+            .is_some_and(|&t| t <= e.time_ns.saturating_add(FIREWALL_CONTRADICTION_NS))
     })
 }
 
