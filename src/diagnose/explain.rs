@@ -128,6 +128,14 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_DC_LOGS, COLLECT_CAPTURE],
     },
     Cause {
+        id: "password_guessing",
+        title: "password guessing from the network: many client addresses failing to log on to one server",
+        capture: "many short connections from many addresses, each ending during the CredSSP exchange (stage nla, cause nla_failure)",
+        events: "RdpCoreTS 140 and Security 4625 (logon type 3) from many IpAddress values on one server, often with user names that do not exist (0xC0000064)",
+        fix: "Many addresses failing to log on is password guessing from the network: do not expose TCP 3389 to the internet (put RDP behind an RD Gateway or a VPN, or allow only known source addresses), keep NLA required, and set an account lockout policy.",
+        collect: &[COLLECT_SERVER_LOGS],
+    },
+    Cause {
         id: "clock_skew",
         title: "the client's and the domain's clocks differ by more than Kerberos allows (5 minutes by default)",
         capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure) while the KDC answers the client with KRB_AP_ERR_SKEW (37) on port 88; the KRB-ERROR carries the KDC's time",

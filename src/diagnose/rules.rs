@@ -1282,11 +1282,9 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         let mut but = String::new();
         if many && matches!(rule.cause, "nla_failure" | "logon_failed") {
             // Many addresses failing on one server is password guessing, not one user's
-            // password.
-            remediation.insert(
-                0,
-                "Many addresses failing to log on is password guessing from the network: do not expose TCP 3389 to the internet (put RDP behind an RD Gateway or a VPN, or allow only known source addresses), keep NLA required, and set an account lockout policy.".to_string(),
-            );
+            // password: its fix comes first.
+            let (guessing, _) = remedy("password_guessing");
+            remediation.splice(0..0, guessing);
         }
         if rule.cause == "firewall_blocked" {
             if ks.len() == 1 {

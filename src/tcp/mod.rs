@@ -183,11 +183,6 @@ impl Direction {
                 .sum::<u64>()
     }
 
-    /// Bytes of payload seen on the wire in this direction beyond the kept stream.
-    pub fn stream_truncated(&self, cap: usize) -> bool {
-        self.high > cap as i64 && self.kept_len() >= cap
-    }
-
     /// Length of the kept stream, parked bytes included.
     fn kept_len(&self) -> usize {
         self.parked.as_ref().map_or(0, |p| p.stream_len) + self.stream.len()
