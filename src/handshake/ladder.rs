@@ -40,6 +40,10 @@ pub struct RdpOutcome {
 /// closing, is said to have given up waiting.
 const GAVE_UP_AFTER_NS: i64 = 5_000_000_000;
 
+/// Records each way after the security exchange from which encrypted traffic is taken for a
+/// session that ran (connection setup takes fewer).
+const SESSION_MIN_RECORDS: usize = 5;
+
 /// Encrypted bytes from which a server's CredSSP answer is taken for its public-key
 /// confirmation (MS-CSSP 3.1.5, `pubKeyAuth`: the server's public key, sealed, at least some
 /// 90 bytes for an EC key and 270 for RSA-2048, in a TSRequest) rather than a TSRequest
@@ -818,27 +822,25 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 // message, or Kerberos' public key): a public-key confirmation (pubKeyAuth,
                 // MS-CSSP 3.1.5) when the server accepted the credentials, a short TSRequest
                 // errorCode (or nothing) when it did not (behaviours.md).
-                let answer = client_data.get(1).and_then(|c| {
-                    server_data
-                        .iter()
-                        .find(|p| p.first_frame > c.last_frame)
-                        .copied()
-                });
-                let accepted_then_client_left = end.is_some_and(|e| e.by == Side::Client)
-                    && answer.is_some_and(|p| p.tls_payload_len() >= PUBKEY_AUTH_MIN_BYTES);
+                // When the client then left, it did so with the credentials accepted.
+                let confirmed = client_data
+                    .get(1)
+                    .and_then(|c| server_data.iter().find(|p| p.first_frame > c.last_frame))
+                    .filter(|p| p.tls_payload_len() >= PUBKEY_AUTH_MIN_BYTES)
+                    .filter(|_| end.is_some_and(|e| e.by == Side::Client));
                 // Only an end the server or client made says something about the
                 // credentials; a capture stopped mid-exchange or a stall on loss does not.
-                let words = match st.cause {
-                    "capture_ended" => format!(
+                let words = match (st.cause, confirmed) {
+                    ("capture_ended", _) => format!(
                         "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
                     ),
-                    "nla_failure" if accepted_then_client_left => format!(
+                    ("nla_failure", Some(answer)) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {}, {} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
                         st.words,
-                        answer.map_or(0, |p| p.last_frame),
-                        answer.map_or(0, |p| p.tls_payload_len()),
+                        answer.last_frame,
+                        answer.tls_payload_len(),
                     ),
-                    "nla_failure" => format!(
+                    ("nla_failure", None) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
                         st.words
                     ),
@@ -871,7 +873,9 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             .chain(&server_data)
             .map(|p| p.last_frame)
             .max();
-        if let Some(last) = last.filter(|_| n_c >= 5 && n_s >= 5) {
+        if let Some(last) =
+            last.filter(|_| n_c >= SESSION_MIN_RECORDS && n_s >= SESSION_MIN_RECORDS)
+        {
             let note = format!("inferred: {n_c} client and {n_s} server records after TLS");
             let words = format!(
                 "connected: {version} handshake done, the connection then carried {n_c} client and {n_s} server records (the X.224 exchange, before the capture began, would say whether NLA ran){}",
@@ -922,7 +926,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 .iter()
                 .filter(|p| p.first_frame > rsp.last_frame)
                 .count();
-            if after_c >= 5 && after_s >= 5 {
+            if after_c >= SESSION_MIN_RECORDS && after_s >= SESSION_MIN_RECORDS {
                 let last = client_data
                     .iter()
                     .chain(&server_data)
