@@ -13,5 +13,6 @@ pub mod diagnose;
 pub mod eventlog;
 pub mod handshake;
 pub mod input;
+pub mod model;
 pub mod report;
 pub mod tcp;

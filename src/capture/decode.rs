@@ -19,57 +19,7 @@ use super::{Block, linktype};
 /// number of threads.
 pub const SHARDS: usize = 64;
 
-/// An IP address and port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Endpoint {
-    pub ip: IpAddr,
-    pub port: u16,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.ip {
-            IpAddr::V4(ip) => write!(f, "{ip}:{}", self.port),
-            IpAddr::V6(ip) => write!(f, "[{ip}]:{}", self.port),
-        }
-    }
-}
-
-/// `10.0.0.5:50123` or `[fe80::1]:3389`, as [`Endpoint`] prints.
-impl std::str::FromStr for Endpoint {
-    type Err = std::net::AddrParseError;
-
-    fn from_str(s: &str) -> Result<Endpoint, Self::Err> {
-        let a: std::net::SocketAddr = s.parse()?;
-        Ok(Endpoint {
-            ip: a.ip(),
-            port: a.port(),
-        })
-    }
-}
-
-/// An endpoint equals the text it prints as (tests and callers compare with `"10.0.0.5:1"`).
-impl PartialEq<str> for Endpoint {
-    fn eq(&self, other: &str) -> bool {
-        use std::fmt::Write;
-        // The longest endpoint, `[ffff:…:ffff]:65535`, is 47 bytes.
-        let mut buf = String::with_capacity(48);
-        let _ = write!(buf, "{self}");
-        buf == other
-    }
-}
-
-impl PartialEq<&str> for Endpoint {
-    fn eq(&self, other: &&str) -> bool {
-        *self == **other
-    }
-}
-
-impl PartialEq<String> for Endpoint {
-    fn eq(&self, other: &String) -> bool {
-        *self == *other.as_str()
-    }
-}
+pub use crate::model::Endpoint;
 
 /// TCP flag bits (RFC 9293 §3.1).
 pub mod tcp_flags {

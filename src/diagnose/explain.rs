@@ -11,7 +11,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::codes::Table;
+use crate::model::codes::Table;
 
 /// What to collect next (`reference/remedies.md`, last list).
 const COLLECT_CAPTURE: &str = "a capture of one failed attempt, on both ends if possible (`rdptriage analyze` names the stage and cause; both ends show middleboxes that inject resets or drop large segments)";

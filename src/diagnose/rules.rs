@@ -1500,7 +1500,7 @@ fn dns_reason(value: u32) -> bool {
     super::explain::RULES
         .iter()
         .find(|(t, lo, hi, _)| {
-            *t == super::codes::Table::DiscReason && (*lo..=*hi).contains(&value)
+            *t == crate::model::codes::Table::DiscReason && (*lo..=*hi).contains(&value)
         })
         .is_some_and(|(_, _, _, causes)| *causes == ["name_resolution"])
 }

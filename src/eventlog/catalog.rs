@@ -13,9 +13,9 @@
 //! names them; summaries fall back to the values present when a name is missing.
 
 use super::Event;
-use crate::diagnose::codes::{self, disc_reason, extended_reason, status};
 use crate::handshake::side::krb_error_name;
 use crate::handshake::tls::alert_name;
+use crate::model::codes::{self, disc_reason, extended_reason, status};
 
 pub const RCM: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
 pub const LSM: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
@@ -40,7 +40,7 @@ pub const RDP_LOGON_TYPES: &[u32] = &[3, 7, 10, 12];
 pub enum Decode {
     /// Shown as written.
     Plain,
-    /// NTSTATUS / SEC_E code (`0xc000006d`), named from `diagnose::codes::STATUS_CODES`; the
+    /// NTSTATUS / SEC_E code (`0xc000006d`), named from `model::codes::STATUS_CODES`; the
     /// HRESULT form `0xD…` of TermDD is read as `0xC…`.
     NtStatus,
     /// HRESULT or Win32 error (hex or decimal): NTSTATUS/SEC_E names, `0x8007xxxx` as Win32.
@@ -562,7 +562,7 @@ pub fn logon_type(t: u32) -> Option<&'static str> {
     })
 }
 
-/// Win32 errors RDP connections die of (`diagnose::codes::WIN32_ERRORS`); others by number.
+/// Win32 errors RDP connections die of (`model::codes::WIN32_ERRORS`); others by number.
 fn win32(code: u32) -> String {
     match codes::win32(code) {
         Some((name, meaning)) => format!("{name}: {meaning}"),

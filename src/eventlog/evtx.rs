@@ -22,7 +22,7 @@ use evtx::{EvtxChunkData, ParserSettings};
 use rayon::prelude::*;
 
 use super::{Counts, Event, EventlogResult, MAX_EVENTS, parse_event_xml};
-use crate::report::rfc3339;
+use crate::model::time::rfc3339;
 
 /// Bytes of the file header; chunks follow it.
 pub const FILE_HEADER_BYTES: usize = 4096;

@@ -481,7 +481,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::rfc3339;
+    use crate::model::time::rfc3339;
 
     #[test]
     fn parses_windows_times() {

@@ -655,7 +655,7 @@ mod tests {
         EventReport {
             input: "a.evtx".into(),
             record_id: t as u64,
-            time: crate::report::rfc3339(t * 1_000_000_000).into(),
+            time: crate::model::time::rfc3339(t * 1_000_000_000).into(),
             time_ns: t * 1_000_000_000,
             computer: "SRV".into(),
             channel: channel.into(),

@@ -24,7 +24,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 
 use super::fields::Fields;
 use super::{Event, EventlogResult, MAX_EVENTS, MAX_FIELD_BYTES, MAX_FIELDS, parse_time};
-use crate::report::rfc3339;
+use crate::model::time::rfc3339;
 
 /// Elements nested deeper than this inside an event are ignored.
 pub(super) const MAX_DEPTH: usize = 32;

@@ -1,6 +1,6 @@
 //! CredSSP TSRequest (MS-CSSP 2.2.1) when it can be read in clear — a capture taken behind a
 //! TLS-terminating gateway, or a decrypted one — with the NTSTATUS of its `errorCode`
-//! named (MS-ERREF 2.3; `diagnose::codes::STATUS_CODES`, the table of `reference/codes.md` §6).
+//! named (MS-ERREF 2.3; `model::codes::STATUS_CODES`, the table of `reference/codes.md` §6).
 //!
 //! Written by hand: only the outer DER structure is needed (which fields are present, the
 //! version and the error code), and it must never fail on a cut or odd message.
@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(r.error_code, Some(0xC000_006D));
         assert!(!r.nego_tokens && !r.auth_info);
         assert_eq!(
-            crate::diagnose::codes::status(0xC000_006D).map(|s| s.0),
+            crate::model::codes::status(0xC000_006D).map(|s| s.0),
             Some("STATUS_LOGON_FAILURE")
         );
         // The four-byte form without the sign-padding zero.

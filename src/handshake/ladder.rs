@@ -1005,7 +1005,7 @@ fn credssp_in_clear(
         .find(|(p, r)| p.side == Side::Server && r.error_code.is_some_and(|e| e != 0))
     {
         let code = r.error_code.unwrap_or(0);
-        let named = match crate::diagnose::codes::status(code) {
+        let named = match crate::model::codes::status(code) {
             Some((name, meaning)) => format!("{name} — {meaning}"),
             None => "an unknown status".to_string(),
         };

@@ -237,7 +237,7 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
     }
 
     ConnectionReport {
-        id: crate::report::ConnId(0),
+        id: crate::model::ConnId(0),
         input,
         transport: Word::of(Some("tcp")),
         client: conn.client,

@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use crate::report::rfc3339;
+use crate::model::time::rfc3339;
 
 /// A UDP datagram (or one message of a TCP stream) on port 53 or 88, as captured.
 #[derive(Clone, Debug)]
@@ -443,12 +443,12 @@ fn rcode_name(r: u8) -> String {
     }
 }
 
-/// KRB-ERROR code names (RFC 4120 §7.5.9; `diagnose::codes::KERBEROS_ERRORS`), unknown ones
+/// KRB-ERROR code names (RFC 4120 §7.5.9; `model::codes::KERBEROS_ERRORS`), unknown ones
 /// as `KRB_ERROR_<n>`.
 pub fn krb_error_name(code: i32) -> String {
     match u32::try_from(code)
         .ok()
-        .and_then(crate::diagnose::codes::kerberos)
+        .and_then(crate::model::codes::kerberos)
     {
         Some((name, _)) => name.to_string(),
         None => format!("KRB_ERROR_{code}"),

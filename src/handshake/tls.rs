@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
-use crate::report::rfc3339;
+use crate::model::time::rfc3339;
 
 /// Record content types (RFC 8446 §5.1).
 pub mod content {
@@ -47,9 +47,9 @@ pub fn cipher_name(id: u16) -> String {
         .unwrap_or_else(|| format!("0x{id:04x}"))
 }
 
-/// Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; `diagnose::codes::TLS_ALERTS`).
+/// Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; `model::codes::TLS_ALERTS`).
 pub fn alert_name(d: u8) -> String {
-    match crate::diagnose::codes::tls_alert(d.into()) {
+    match crate::model::codes::tls_alert(d.into()) {
         Some((name, _)) => name.to_string(),
         None => format!("unknown({d})"),
     }

@@ -129,9 +129,9 @@ impl FailureCode {
         }
     }
 
-    /// Its name (`diagnose::codes::NEG_FAILURES`), or the number in hex.
+    /// Its name (`model::codes::NEG_FAILURES`), or the number in hex.
     pub fn name(self) -> String {
-        match crate::diagnose::codes::neg_failure(self.value()) {
+        match crate::model::codes::neg_failure(self.value()) {
             Some((name, _)) => name.to_string(),
             None => format!("0x{:08x}", self.value()),
         }
@@ -139,7 +139,7 @@ impl FailureCode {
 
     /// What the code means for the person reading the report.
     pub fn meaning(self) -> &'static str {
-        crate::diagnose::codes::neg_failure(self.value())
+        crate::model::codes::neg_failure(self.value())
             .map_or("an unknown negotiation failure code", |(_, m)| m)
     }
 }

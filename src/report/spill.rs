@@ -14,18 +14,18 @@
 //! The report is byte-for-byte the same whichever way a detail was kept (tested by
 //! `tests/spill.rs` with `RDPTRIAGE_HOLD_DETAILS=0`).
 //!
-//! Written by hand: this is a single append-only file of JSON records addressed by offset
+//! The records go to the run's scratch file (`model::scratch`). Written by hand: a single
+//! append-only file of JSON records addressed by offset
 //! (positional writes and reads, no locks); no crate does just that without a database.
 
 use std::borrow::Cow;
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Deserializer};
 
 use super::{ConnectionDetail, ConnectionReport};
+use crate::model::scratch::{append, read_at};
 
 /// How many connection details a run keeps in memory before it spills the rest: 16,384
 /// (about 60 MB), or `RDPTRIAGE_HOLD_DETAILS` when set (tests set 0 to spill everything).
@@ -100,43 +100,6 @@ impl Spilled {
         read_at(&mut buf, self.offset()).then_some(())?;
         serde_json::from_slice(&buf).ok()
     }
-}
-
-/// Appends `bytes` to the run's temporary file in one positional write and returns where
-/// they start; `None` when they could not be written (no temporary file, disk full), and
-/// the caller keeps what it meant to write in memory. Shared with `tcp::park`.
-pub(crate) fn append(bytes: &[u8]) -> Option<u64> {
-    let file = spill_file()?;
-    let at = file.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    file.file.write_all_at(bytes, at).ok()?;
-    Some(at)
-}
-
-/// Fills `buf` from offset `at` of the run's temporary file; false when it cannot be read.
-pub(crate) fn read_at(buf: &mut [u8], at: u64) -> bool {
-    spill_file().is_some_and(|file| file.file.read_exact_at(buf, at).is_ok())
-}
-
-/// The run's temporary file (details spilled here, payload parked by `tcp::park`): appended
-/// to with positional writes at offsets handed out atomically.
-#[derive(Debug)]
-struct SpillFile {
-    file: File,
-    end: AtomicU64,
-}
-
-/// The process's spill file, made on first use; `None` when no temporary file could be made
-/// (then details stay in memory). Spilled details name only their offset: the file is the
-/// process's one.
-fn spill_file() -> Option<&'static SpillFile> {
-    static FILE: OnceLock<Option<SpillFile>> = OnceLock::new();
-    FILE.get_or_init(|| {
-        tempfile::tempfile().ok().map(|file| SpillFile {
-            file,
-            end: AtomicU64::new(0),
-        })
-    })
-    .as_ref()
 }
 
 /// Settles a batch of freshly judged connections: while the run holds fewer than

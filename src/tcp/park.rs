@@ -12,12 +12,12 @@
 //! same either way (`tests/spill.rs` runs every fixture and the corpus with nothing held).
 //!
 //! The bytes go to the run's one unnamed temporary file, the one `report::spill` writes
-//! connection details to (positional writes at offsets handed out atomically, no locks).
+//! connection details to (`model::scratch`) (positional writes at offsets handed out atomically, no locks).
 
 use std::sync::OnceLock;
 
 use super::Segment;
-use crate::report::spill;
+use crate::model::scratch;
 
 /// Bytes of kept payload (and segment lists) a capture holds in memory for its open
 /// connections before it parks the largest: 64 MiB, or `RDPTRIAGE_HOLD_PAYLOAD` when set
@@ -64,7 +64,7 @@ impl Batch {
     /// Writes the batch to the run's temporary file; false when it could not be (no temporary file,
     /// disk full): nothing is then to be recorded, and the streams stay in memory.
     pub fn write(&mut self) -> bool {
-        match spill::append(&self.bytes) {
+        match scratch::append(&self.bytes) {
             Some(at) => {
                 self.at = at;
                 true
@@ -126,7 +126,7 @@ impl Parked {
             let len = stream_len + p.segment_count as usize * SEGMENT_BYTES;
             buf.clear();
             buf.resize(len, 0);
-            if !spill::read_at(&mut buf, p.at) {
+            if !scratch::read_at(&mut buf, p.at) {
                 holes.push((out.len() as u32, p.stream_len));
                 out.resize(out.len() + stream_len, 0);
                 continue;
