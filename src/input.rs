@@ -20,8 +20,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::capture::CaptureFormat;
-
 /// How deep archives may nest (a zip in a gzip in a zip…).
 pub const MAX_DEPTH: usize = 4;
 /// An archive inside an archive is read into memory to be opened; larger ones are skipped.
@@ -279,6 +277,41 @@ impl<R: Read> Read for Capped<R> {
             .decompressed
             .fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// The magic of a NetMon 2.x capture file (`GMBU`, the Network Monitor capture file format).
+pub const NETMON2_MAGIC: &[u8] = b"GMBU";
+
+/// The capture formats recognised by their magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+    Netmon,
+}
+
+impl CaptureFormat {
+    /// Recognises a capture from its first bytes (at least 4 are needed).
+    pub fn sniff(head: &[u8]) -> Option<CaptureFormat> {
+        let magic = head.get(..4)?;
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d] => Some(CaptureFormat::Pcap),
+            [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::Pcapng),
+            _ if head.starts_with(NETMON2_MAGIC) => Some(CaptureFormat::Netmon),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CaptureFormat::Pcap => "pcap",
+            CaptureFormat::Pcapng => "pcapng",
+            CaptureFormat::Netmon => "netmon",
+        }
     }
 }
 

@@ -43,37 +43,7 @@ pub const MAX_RECORD_BYTES: usize = 16 << 20;
 /// Largest captured length accepted for one frame (jumbo frames and offloaded segments fit).
 const MAX_FRAME_BYTES: u32 = 262_144;
 
-/// The capture formats recognised by their magic bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CaptureFormat {
-    Pcap,
-    Pcapng,
-    Netmon,
-}
-
-impl CaptureFormat {
-    /// Recognises a capture from its first bytes (at least 4 are needed).
-    pub fn sniff(head: &[u8]) -> Option<CaptureFormat> {
-        let magic = head.get(..4)?;
-        match magic {
-            [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0x4d, 0x3c, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d] => Some(CaptureFormat::Pcap),
-            [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::Pcapng),
-            _ if netmon::is_netmon2(head) => Some(CaptureFormat::Netmon),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CaptureFormat::Pcap => "pcap",
-            CaptureFormat::Pcapng => "pcapng",
-            CaptureFormat::Netmon => "netmon",
-        }
-    }
-}
+pub use crate::input::CaptureFormat;
 
 /// Where one frame lies inside its block, and what the capture file says about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

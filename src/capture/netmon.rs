@@ -74,7 +74,8 @@ const LINKTYPE_FDDI: u32 = 10;
 /// pcap link type for IEEE 802.11 without a radio header.
 const LINKTYPE_IEEE802_11: u32 = 105;
 
-const MAGIC: &[u8; 4] = b"GMBU";
+/// The file's magic (`GMBU`).
+const MAGIC: &[u8] = crate::input::NETMON2_MAGIC;
 /// Bytes of the file header this reader uses (magic through the frame table length).
 const HEADER_USED_LEN: usize = 32;
 const VERSION_MINOR_OFFSET: usize = 4;

@@ -13,9 +13,8 @@
 //! names them; summaries fall back to the values present when a name is missing.
 
 use super::Event;
-use crate::handshake::side::krb_error_name;
-use crate::handshake::tls::alert_name;
 use crate::model::codes::{self, disc_reason, extended_reason, status};
+use crate::model::codes::{kerberos_error_name as krb_error_name, tls_alert_name as alert_name};
 
 pub const RCM: &str = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
 pub const LSM: &str = "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";

@@ -13,17 +13,7 @@ use serde::Serialize;
 
 use crate::model::time::rfc3339;
 
-/// A UDP datagram (or one message of a TCP stream) on port 53 or 88, as captured.
-#[derive(Clone, Debug)]
-pub struct SideDatagram {
-    pub frame: u64,
-    pub ts_ns: i64,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub src_port: u16,
-    pub dst_port: u16,
-    pub payload: Vec<u8>,
-}
+pub use crate::tcp::SideDatagram;
 
 /// What the side traffic showed, in the report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -443,17 +433,7 @@ fn rcode_name(r: u8) -> String {
     }
 }
 
-/// KRB-ERROR code names (RFC 4120 §7.5.9; `model::codes::KERBEROS_ERRORS`), unknown ones
-/// as `KRB_ERROR_<n>`.
-pub fn krb_error_name(code: i32) -> String {
-    match u32::try_from(code)
-        .ok()
-        .and_then(crate::model::codes::kerberos)
-    {
-        Some((name, _)) => name.to_string(),
-        None => format!("KRB_ERROR_{code}"),
-    }
-}
+pub use crate::model::codes::kerberos_error_name as krb_error_name;
 
 #[cfg(test)]
 mod tests {

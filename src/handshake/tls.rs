@@ -47,13 +47,7 @@ pub fn cipher_name(id: u16) -> String {
         .unwrap_or_else(|| format!("0x{id:04x}"))
 }
 
-/// Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; `model::codes::TLS_ALERTS`).
-pub fn alert_name(d: u8) -> String {
-    match crate::model::codes::tls_alert(d.into()) {
-        Some((name, _)) => name.to_string(),
-        None => format!("unknown({d})"),
-    }
-}
+pub use crate::model::codes::tls_alert_name as alert_name;
 
 /// What a ClientHello offered (RFC 8446 §4.1.2).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

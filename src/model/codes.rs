@@ -159,6 +159,23 @@ pub fn win32(code: u32) -> Option<(&'static str, &'static str)> {
     Table::Win32.find(code)
 }
 
+/// KRB-ERROR code names (RFC 4120 §7.5.9; [`KERBEROS_ERRORS`]), unknown ones
+/// as `KRB_ERROR_<n>`.
+pub fn kerberos_error_name(code: i32) -> String {
+    match u32::try_from(code).ok().and_then(kerberos) {
+        Some((name, _)) => name.to_string(),
+        None => format!("KRB_ERROR_{code}"),
+    }
+}
+
+/// Alert descriptions (RFC 8446 §6, RFC 5246 §7.2; [`TLS_ALERTS`]).
+pub fn tls_alert_name(d: u8) -> String {
+    match tls_alert(d.into()) {
+        Some((name, _)) => name.to_string(),
+        None => format!("unknown({d})"),
+    }
+}
+
 /// mstsc / ActiveX disconnect reasons, `discReason` (codes.md §1; RDPClient 1026 `Value`).
 pub const DISC_REASONS: &[Code] = &[
     (0, "disconnectReasonNoInfo", "no information"),

@@ -29,6 +29,18 @@ use serde::Serialize;
 
 use crate::capture::decode::{Endpoint, FactKind, IcmpFact, PacketFact, SHARDS, tcp_flags};
 
+/// A UDP datagram (or one message of a TCP stream) on port 53 or 88, as captured.
+#[derive(Clone, Debug)]
+pub struct SideDatagram {
+    pub frame: u64,
+    pub ts_ns: i64,
+    pub src: std::net::IpAddr,
+    pub dst: std::net::IpAddr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub payload: Vec<u8>,
+}
+
 /// What the tracker keeps and for how long.
 #[derive(Clone, Debug)]
 pub struct TrackerConfig {
@@ -887,7 +899,7 @@ pub struct Shard {
     #[allow(clippy::vec_box)]
     finished: Vec<Box<Connection>>,
     /// DNS and Kerberos datagrams, waiting to be taken by [`Shard::take_side`].
-    side: Vec<crate::handshake::side::SideDatagram>,
+    side: Vec<SideDatagram>,
     /// Bytes the open connections' kept streams grew by since the shard last counted them
     /// ([`Shard::park_if_over`]).
     grown: usize,
@@ -930,7 +942,7 @@ impl Shard {
                     && !payload.is_empty()
                 {
                     if self.side.len() < MAX_SIDE_PER_TAKE {
-                        self.side.push(crate::handshake::side::SideDatagram {
+                        self.side.push(SideDatagram {
                             frame: fact.frame,
                             ts_ns: fact.ts_ns,
                             src: fact.src.ip,
@@ -1225,7 +1237,7 @@ impl Shard {
     }
 
     /// Takes the DNS and Kerberos datagrams seen since the last call.
-    pub fn take_side(&mut self) -> Vec<crate::handshake::side::SideDatagram> {
+    pub fn take_side(&mut self) -> Vec<SideDatagram> {
         std::mem::take(&mut self.side)
     }
 
