@@ -12,6 +12,7 @@
 //! past a budget: `tcp::park`) and, per reported connection, its compact head of 144 bytes
 //! (the detail is spilled to disk past a limit: `report::spill`).
 
+use crate::model::Word;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,10 +107,7 @@ impl<'a> Listing<'a> {
             .min(judged.len());
         self.listed += room;
         for c in judged.drain(room..) {
-            *self
-                .unlisted
-                .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
-                .or_default() += 1;
+            *self.unlisted.entry(outcome_word(&c)).or_default() += 1;
         }
     }
 }
@@ -167,10 +165,7 @@ impl Listed {
         let room = self.run_max.saturating_sub(*listed_before);
         if connections.len() > room {
             for c in connections.drain(room..) {
-                *self
-                    .unlisted
-                    .entry(c.cause().or(c.verdict()).unwrap_or("unknown"))
-                    .or_default() += 1;
+                *self.unlisted.entry(outcome_word(&c)).or_default() += 1;
             }
             if let Some(warning) = self.warning(connections.len()) {
                 let at = self.warning_at.min(input.warnings.len());
@@ -821,6 +816,14 @@ pub fn sort_events(events: &mut [crate::report::EventReport]) {
             events.sort_by(order);
         }
     }
+}
+
+/// How a connection not listed is counted: by its cause, else its verdict.
+fn outcome_word(c: &ConnectionReport) -> &'static str {
+    c.cause
+        .map(Word::word)
+        .or(c.verdict.map(Word::word))
+        .unwrap_or("unknown")
 }
 
 #[cfg(test)]

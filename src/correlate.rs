@@ -8,6 +8,7 @@
 //! then says which connection of the attempt got furthest, so a reader looks at the one that
 //! really failed.
 
+use crate::model::Cause;
 use std::collections::HashMap;
 
 use crate::report::{AttemptId, ConnectionReport};
@@ -17,19 +18,6 @@ use crate::report::{AttemptId, ConnectionReport};
 /// Two minutes: mstsc's first connection often ends while the user types a password, and the
 /// real one follows tens of seconds later.
 pub const ATTEMPT_GAP_NS: i64 = 120_000_000_000;
-
-/// Rank of the last stage reached, for comparing connections of one attempt.
-fn progress(c: &ConnectionReport) -> usize {
-    match c.reached() {
-        None => 0,
-        Some(s) => {
-            1 + super::handshake::STAGES
-                .iter()
-                .position(|x| *x == s)
-                .unwrap_or(0)
-        }
-    }
-}
 
 fn cookie(c: &ConnectionReport) -> Option<String> {
     c.detail()
@@ -102,8 +90,8 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
         let best = members
             .iter()
             .map(|&i| i as usize)
-            .max_by_key(|&i| (progress(&conns[i]), std::cmp::Reverse(i)))
-            .map(|b| (b, progress(&conns[b]), conns[b].id));
+            .max_by_key(|&i| (conns[i].reached, std::cmp::Reverse(i)))
+            .map(|b| (b, conns[b].reached, conns[b].id));
         for (k, &i) in members.iter().enumerate() {
             let c = &mut conns[i as usize];
             c.attempt = Some(AttemptId(u32::try_from(number + 1).unwrap_or(u32::MAX)));
@@ -111,7 +99,7 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
             c.attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
             if let Some((b, best_progress, best_id)) = best
                 && b != i as usize
-                && best_progress > progress(c)
+                && best_progress > c.reached
             {
                 // `ConnectionReport::summary` says so.
                 c.superseded_by = Some(best_id);
@@ -379,8 +367,8 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         if e.id == 1057 || e.id == 1058 {
             let cert = |c: &ConnectionReport| {
                 matches!(
-                    c.cause(),
-                    Some("certificate_rejected" | "tls_alert" | "tls_aborted")
+                    c.cause,
+                    Some(Cause::CertificateRejected | Cause::TlsAlert | Cause::TlsAborted)
                 )
             };
             for (i, c) in conns.iter().enumerate() {

@@ -4,6 +4,7 @@
 
 mod support;
 
+use rdptriage::model::{Stage, Status};
 use std::io::Cursor;
 
 use rayon::prelude::*;
@@ -52,7 +53,7 @@ fn pcap_truncated_inside_a_record() {
     assert_eq!(i.warnings, [w]);
     assert_eq!(r.warnings, [format!("{}: {w}", p.display())]);
     let conn = only_conn(&r);
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
     assert_eq!(conn.last_frame, 4);
     assert_eq!(conn.detail().network.client.payload_bytes, 100);
 
@@ -89,7 +90,7 @@ fn pcap_garbage_between_records_resyncs() {
     assert_eq!(i.warnings, [w]);
     assert_eq!(r.warnings, [format!("{}: {w}", p.display())]);
     let conn = only_conn(&r);
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
     assert_eq!(conn.last_frame, 5);
     assert_eq!(conn.detail().network.client.payload_bytes, 200);
     assert_eq!(conn.detail().network.missed_bytes, 0);
@@ -150,7 +151,7 @@ fn pcapng_corrupt_block_length_resyncs() {
         assert_eq!(i.warnings, std::slice::from_ref(&w));
         assert_eq!(r.warnings, [format!("{}: {w}", p.display())]);
         let conn = only_conn(&r);
-        assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
+        assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
         assert_eq!(conn.last_frame, 4);
         assert_eq!(conn.detail().network.client.gaps, 1);
         assert_eq!(conn.detail().network.client.missed_bytes, 100);

@@ -5,6 +5,7 @@
 
 mod support;
 
+use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
 use std::path::PathBuf;
 
 use support::*;
@@ -21,8 +22,8 @@ fn assert_handshake(r: &rdptriage::report::Report, start: &str, end: &str, rtt_m
     assert_eq!(c.server, "10.0.0.9:3389");
     assert_eq!(c.first_frame, 1);
     assert_eq!(c.last_frame, 3);
-    assert_eq!(c.reached(), Some("tcp"));
-    assert_eq!(stages(c)[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(c.reached, Some(Stage::Tcp));
+    assert_eq!(stages(c)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
     assert_eq!(c.detail().network.mss_client, Some(1460));
     assert_eq!(c.detail().network.mss_server, Some(1380));
     assert_eq!(c.detail().network.rtt_ms, Some(rtt_ms));
@@ -106,17 +107,17 @@ fn pcap_records_days_apart() {
         i.last_packet.as_deref(),
         Some("2023-11-20T22:13:20.000000Z")
     );
-    let got: Vec<(String, u64, Option<&str>)> = r
+    let got: Vec<(String, u64, Option<Cause>)> = r
         .connections
         .iter()
-        .map(|c| (c.client.to_string(), c.first_frame, c.cause()))
+        .map(|c| (c.client.to_string(), c.first_frame, c.cause))
         .collect();
     assert_eq!(
         got,
         [
-            ("10.1.0.5:50001".to_string(), 1, Some("tcp_refused")),
-            ("10.1.0.5:50002".to_string(), 3, Some("tcp_refused")),
-            ("10.1.0.5:50003".to_string(), 5, Some("capture_ended")),
+            ("10.1.0.5:50001".to_string(), 1, Some(Cause::TcpRefused)),
+            ("10.1.0.5:50002".to_string(), 3, Some(Cause::TcpRefused)),
+            ("10.1.0.5:50003".to_string(), 5, Some(Cause::CaptureEnded)),
         ]
     );
 }
@@ -252,7 +253,7 @@ fn pcapng_simple_packet_block() {
         Some("2023-11-14T22:13:20.020000Z")
     );
     let c = only_conn(&r);
-    assert_eq!(stages(c)[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(stages(c)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
     // The server's MSS is only in the SPB.
     assert_eq!(c.detail().network.mss_server, Some(1380));
     assert_eq!(c.detail().network.rtt_ms, Some(20.0));
@@ -358,7 +359,7 @@ fn netmon_fixtures_match_the_pcap() {
         assert_eq!(c.client, format!("127.0.0.1:{}", e.9));
         assert_eq!(c.server, "127.0.0.1:18080");
         assert_eq!((c.first_frame, c.last_frame), (e.0, e.1));
-        assert_eq!(stages(c)[0], ("tcp", "ok", e.2.clone()));
+        assert_eq!(stages(c)[0], (Stage::Tcp, Status::Ok, e.2.clone()));
         assert_eq!(
             c.start().as_deref(),
             Some(&*format!("2026-11-22T03:12:39{}", e.3))
@@ -368,7 +369,7 @@ fn netmon_fixtures_match_the_pcap() {
             Some(&*format!("2026-11-22T03:12:39{}", e.4))
         );
         assert_eq!(c.detail().network.rtt_ms, Some(e.5));
-        assert_eq!(c.detail().network.closed_by, Some("server"));
+        assert_eq!(c.detail().network.closed_by, Some(Party::Server));
         assert_eq!(c.detail().network.close_frame, Some(e.6));
         assert_eq!(c.detail().network.client.payload_bytes, e.7);
         assert_eq!(c.detail().network.server.payload_bytes, e.8);
@@ -410,10 +411,10 @@ fn netmon_mixed_media_and_snap_length() {
     assert_eq!(r.connections.len(), 2);
     let (a, b) = (&r.connections[0], &r.connections[1]);
     // Frames 1, 3, 5 are the Token Ring copies; the Ethernet ones are 2, 4, 6.
-    assert_eq!(stages(a)[0], ("tcp", "ok", vec![2, 4, 6]));
+    assert_eq!(stages(a)[0], (Stage::Tcp, Status::Ok, vec![2, 4, 6]));
     assert_eq!((a.first_frame, a.last_frame), (2, 15));
     assert_eq!(a.detail().network.close_frame, Some(13));
-    assert_eq!(stages(b)[0], ("tcp", "ok", vec![16, 17, 18]));
+    assert_eq!(stages(b)[0], (Stage::Tcp, Status::Ok, vec![16, 17, 18]));
     assert_eq!((b.first_frame, b.last_frame), (16, 27));
     // Frames cut at 96 bytes still count their bytes on the wire (from the IP length).
     assert_eq!(a.detail().network.client.payload_bytes, 89);
@@ -437,7 +438,7 @@ fn gzip_compressed_pcap() {
     assert!(!i.skipped);
     let conn = only_conn(&r);
     assert_eq!(conn.input(), i.path);
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
 }
 
 /// A zip with a stored pcap, a deflated pcapng, a gzip'd pcap, a folder entry and a text
@@ -489,7 +490,7 @@ fn zip_members_each_listed() {
         ]
     );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    let conns: Vec<(String, String, String, Option<&str>)> = r
+    let conns: Vec<(String, String, String, Option<Cause>)> = r
         .connections
         .iter()
         .map(|c| {
@@ -497,7 +498,7 @@ fn zip_members_each_listed() {
                 c.id.to_string(),
                 c.input().to_string(),
                 c.client.to_string(),
-                c.cause(),
+                c.cause,
             )
         })
         .collect();
@@ -508,7 +509,7 @@ fn zip_members_each_listed() {
             "c1".to_string(),
             format!("{base}!a/refused.pcap"),
             "10.0.0.5:50001".into(),
-            Some("tcp_refused")
+            Some(Cause::TcpRefused)
         )
     );
     assert_eq!(
@@ -670,7 +671,10 @@ fn gzip_multi_member() {
     let i = only_input(&r);
     assert_eq!((i.packets, i.container.as_str()), (3, "gzip"));
     assert!(i.warnings.is_empty(), "{:?}", i.warnings);
-    assert_eq!(stages(only_conn(&r))[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(
+        stages(only_conn(&r))[0],
+        (Stage::Tcp, Status::Ok, vec![1, 2, 3])
+    );
 }
 
 /// A zip inside a zip: members are named through both archives.
@@ -722,7 +726,7 @@ fn blocks_cut_inside_records_give_the_same_report_plain_and_gzipped() {
         "{:?}",
         only_input(&a).warnings
     );
-    let key = |r: &rdptriage::report::Report| -> Vec<(String, u64, u64, Option<&str>, u64)> {
+    let key = |r: &rdptriage::report::Report| -> Vec<(String, u64, u64, Option<Verdict>, u64)> {
         r.connections
             .iter()
             .map(|c| {
@@ -730,7 +734,7 @@ fn blocks_cut_inside_records_give_the_same_report_plain_and_gzipped() {
                     c.client.to_string(),
                     c.first_frame,
                     c.last_frame,
-                    c.verdict(),
+                    c.verdict,
                     c.detail().network.client.payload_bytes
                         + c.detail().network.server.payload_bytes,
                 )

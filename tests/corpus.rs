@@ -4,6 +4,7 @@
 //! tshark commands quoted beside each assertion), never from this program's own output.
 //! Every test skips, saying so, when the corpus is absent.
 
+use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
 use std::path::{Path, PathBuf};
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -46,6 +47,11 @@ const CORPUS: &[(&str, u64, usize)] = &[
     ("pcap/suricata-verify/RDP-003.pcap", 435, 1),
     ("pcap/wireshark-wiki/RDP-002.pcap", 448, 1),
     ("pcap/wireshark-wiki/rdp-ssl.pcap", 71, 1),
+    (
+        "pcap/wireshark-wiki/ws-cssp/freerdp-client-krb5.pcapng",
+        2767,
+        1,
+    ),
     ("pcap/zeek/nla_win7_win2k8r2.pcap", 658, 2),
     ("pcap/zeek/rdp-invalid-length.pcap", 7, 1),
     ("pcap/zeek/rdp-no-cookie-mstshash.pcap", 20, 1),
@@ -130,19 +136,19 @@ fn tcp_scan_gives_tcp_refused() {
     let c = only_connection(&r);
     assert_eq!(c.client, "192.168.1.178:43067");
     assert_eq!(c.server, "192.168.1.2:3389");
-    assert_eq!(c.verdict(), Some("failed"));
-    assert_eq!(c.cause(), Some("tcp_refused"));
-    assert_eq!(c.failed_stage(), Some("tcp"));
-    assert_eq!(c.reached(), None);
-    assert_eq!(c.detail().stages[0].stage, "tcp");
-    assert_eq!(c.detail().stages[0].status, "failed");
+    assert_eq!(c.verdict, Some(Verdict::Failed));
+    assert_eq!(c.cause, Some(Cause::TcpRefused));
+    assert_eq!(c.failed_stage, Some(Stage::Tcp));
+    assert_eq!(c.reached, None);
+    assert_eq!(c.detail().stages[0].stage, Stage::Tcp);
+    assert_eq!(c.detail().stages[0].status, Status::Failed);
     assert_eq!(c.detail().stages[0].frames, vec![17, 18]);
-    assert_eq!(c.detail().network.reset_by, Some("server"));
+    assert_eq!(c.detail().network.reset_by, Some(Party::Server));
     assert_eq!(c.detail().network.reset_frame, Some(18));
     assert!(
         c.detail().stages[1..]
             .iter()
-            .all(|s| s.status == "not_reached")
+            .all(|s| s.status == Status::NotReached)
     );
 }
 
@@ -157,8 +163,8 @@ fn synscan_gives_tcp_no_answer() {
     for (c, (port, frame)) in r.connections.iter().zip([(36050, 18), (36051, 21)]) {
         assert_eq!(c.client, format!("172.16.0.8:{port}"));
         assert_eq!(c.server, "64.13.134.52:3389");
-        assert_eq!(c.cause(), Some("tcp_no_answer"));
-        assert_eq!(c.verdict(), Some("failed"));
+        assert_eq!(c.cause, Some(Cause::TcpNoAnswer));
+        assert_eq!(c.verdict, Some(Verdict::Failed));
         assert_eq!(c.first_frame, frame);
         assert_eq!(c.detail().stages[0].frames, vec![frame]);
         assert_eq!(c.detail().network.syn_retries, 0);
@@ -191,14 +197,20 @@ fn rdp_002_reports_retransmissions_and_gaps_like_tshark() {
     assert_eq!(n.server.retransmissions, 17);
     assert_eq!(n.client.duplicate_acks, 28);
     // Frame 446: the client's FIN; frame 448: the server's RST (tshark -Y "tcp.flags.fin==1 or tcp.flags.reset==1").
-    assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(446)));
-    assert_eq!((n.reset_by, n.reset_frame), (Some("server"), Some(448)));
+    assert_eq!(
+        (n.closed_by, n.close_frame),
+        (Some(Party::Client), Some(446))
+    );
+    assert_eq!(
+        (n.reset_by, n.reset_frame),
+        (Some(Party::Server), Some(448))
+    );
     // SYN at 0.000000, SYN-ACK at 0.000378, ACK at 0.000419 (tshark -c 3).
     assert_eq!(n.rtt_ms, Some(0.419));
     assert_eq!(c.detail().stages[0].frames, vec![1, 2, 3]);
     // XP RDC 5.1 to Server 2003, Standard RDP Security, "full logon/logoff" (MANIFEST.md).
-    assert_eq!(c.reached(), Some("session"));
-    assert_eq!(c.verdict(), Some("ok"));
+    assert_eq!(c.reached, Some(Stage::Session));
+    assert_eq!(c.verdict, Some(Verdict::Ok));
 }
 
 /// Duplicated packets (rdp-no-cookie-mstshash: "every packet is duplicated") and repeated
@@ -240,7 +252,10 @@ fn reordered_segments_are_gaps_that_fill() {
     assert_eq!(c.detail().network.out_of_order, 9);
     // Connection 1 (port 1311) ends with the server's RST at frame 8 (rst=['srv@8']).
     assert_eq!(r.connections[0].detail().network.reset_frame, Some(8));
-    assert_eq!(r.connections[0].detail().network.reset_by, Some("server"));
+    assert_eq!(
+        r.connections[0].detail().network.reset_by,
+        Some(Party::Server)
+    );
 }
 
 /// rdp-ssl.pcap starts after the X.224 exchange ("(no SYN)" in the curation summary): the
@@ -254,8 +269,11 @@ fn a_capture_that_starts_mid_stream() {
     assert_eq!(c.client, "192.168.1.109:49181");
     assert_eq!(c.server, "10.0.2.15:3389");
     assert!(c.detail().network.mid_stream);
-    assert_eq!(c.detail().network.roles_from, "rdp_port");
-    assert_eq!(c.detail().stages[0].status, "ok");
+    assert_eq!(
+        c.detail().network.roles_from,
+        rdptriage::tcp::RoleSource::RdpPort
+    );
+    assert_eq!(c.detail().stages[0].status, Status::Ok);
     assert_eq!(c.detail().network.rtt_ms, None);
 }
 
@@ -273,7 +291,10 @@ fn who_reset_is_named() {
         .collect();
     assert_eq!(
         resets,
-        vec![(Some("client"), Some(526)), (Some("client"), Some(1046))]
+        vec![
+            (Some(Party::Client), Some(526)),
+            (Some(Party::Client), Some(1046))
+        ]
     );
     assert_eq!(r.inputs[0].kind, "pcapng");
 }

@@ -4,6 +4,7 @@
 //! taken from those files, not from this program's output. Skips when the corpus is absent.
 
 mod support;
+use rdptriage::model::{Cause, Party, Stage, Verdict};
 use support::corpus_file;
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -44,22 +45,22 @@ fn zeek_cookie(c: &ConnectionReport) -> Option<String> {
 
 /// One row per connection: file, index, expected verdict, cause, last stage reached, and where
 /// the expectation comes from.
-const LADDER: &[(&str, usize, &str, Option<&str>, &str)] = &[
+const LADDER: &[(&str, usize, Verdict, Option<Cause>, Stage)] = &[
     // MANIFEST: "Conn 1: req 0x1 (TLS); server replies RDP_NEG_FAILURE 0x2 SSL_NOT_ALLOWED_BY_SERVER;
     // server RST. Conn 2: req 0x0, sel 0x0 (Standard RDP Security), full MCS/GCC, session OK."
     (
         "pcap/zeek/rdp-proprietary-encryption.pcap",
         0,
-        "failed",
-        Some("negotiation_failure"),
-        "tcp",
+        Verdict::Failed,
+        Some(Cause::NegotiationFailure),
+        Stage::Tcp,
     ),
     (
         "pcap/zeek/rdp-proprietary-encryption.pcap",
         1,
-        "ok",
+        Verdict::Ok,
         None,
-        "session",
+        Stage::Session,
     ),
     // MANIFEST: "Conn 1 is short: TLS done, 4 appdata, client FIN, then server RST": by
     // REPORT.md's definition the connection ended during the CredSSP exchange (HYBRID); it is
@@ -67,78 +68,102 @@ const LADDER: &[(&str, usize, &str, Option<&str>, &str)] = &[
     (
         "pcap/zeek/rdp-to-ssl.pcap",
         0,
-        "failed",
-        Some("nla_failure"),
-        "tls",
+        Verdict::Failed,
+        Some(Cause::NlaFailure),
+        Stage::Tls,
     ),
     (
         "pcap/zeek/nla_win7_win2k8r2.pcap",
         0,
-        "failed",
-        Some("nla_failure"),
-        "tls",
+        Verdict::Failed,
+        Some(Cause::NlaFailure),
+        Stage::Tls,
     ),
     // MANIFEST: "Conn 2 is a full session (438 appdata) ending in FIN+RST."
-    ("pcap/zeek/rdp-to-ssl.pcap", 1, "ok", None, "session"),
-    ("pcap/zeek/nla_win7_win2k8r2.pcap", 1, "ok", None, "session"),
+    (
+        "pcap/zeek/rdp-to-ssl.pcap",
+        1,
+        Verdict::Ok,
+        None,
+        Stage::Session,
+    ),
+    (
+        "pcap/zeek/nla_win7_win2k8r2.pcap",
+        1,
+        Verdict::Ok,
+        None,
+        Stage::Session,
+    ),
     // MANIFEST: "Standard RDP security … Truncated, with no teardown."
     (
         "pcap/zeek/rdp-x509.pcap",
         0,
-        "incomplete",
-        Some("capture_ended"),
-        "mcs",
+        Verdict::Incomplete,
+        Some(Cause::CaptureEnded),
+        Stage::Mcs,
     ),
     // MANIFEST: "Same flow as rdp-x509, cut after GCC ClientData."
     (
         "pcap/zeek/rdp-unknown-keyboard.pcap",
         0,
-        "incomplete",
-        Some("capture_ended"),
-        "x224",
+        Verdict::Incomplete,
+        Some(Cause::CaptureEnded),
+        Stage::X224,
     ),
     // Suricata: full session; MANIFEST: "full session, server RST at the end".
     (
         "pcap/suricata-verify/RDP-003.pcap",
         0,
-        "ok",
+        Verdict::Ok,
         None,
-        "session",
+        Stage::Session,
     ),
     // MANIFEST: "full logon/logoff".
-    ("pcap/wireshark-wiki/RDP-002.pcap", 0, "ok", None, "session"),
+    (
+        "pcap/wireshark-wiki/RDP-002.pcap",
+        0,
+        Verdict::Ok,
+        None,
+        Stage::Session,
+    ),
     // MANIFEST: "req 0xb, sel 0x8, TLS 1.2 ECDHE, 6 appdata. Truncated with no teardown."
     (
         "pcap/nDPI/rdp.pcap",
         0,
-        "incomplete",
-        Some("capture_ended"),
-        "tls",
+        Verdict::Incomplete,
+        Some(Cause::CaptureEnded),
+        Stage::Tls,
     ),
     // MANIFEST: "Legacy RDP (no RDP_NEG) … MCS Connect Initial/Response"; 30 packets, no teardown.
     (
         "pcap/nDPI/rdp3.pcap",
         0,
-        "incomplete",
-        Some("capture_ended"),
-        "mcs",
+        Verdict::Incomplete,
+        Some(Cause::CaptureEnded),
+        Stage::Mcs,
     ),
     // MANIFEST: "Capture starts mid-stream after X.224 … decrypting shows CredSSP … Demand/Confirm Active."
-    ("pcap/wireshark-wiki/rdp-ssl.pcap", 0, "ok", None, "session"),
+    (
+        "pcap/wireshark-wiki/rdp-ssl.pcap",
+        0,
+        Verdict::Ok,
+        None,
+        Stage::Session,
+    ),
     // MANIFEST: "Both sessions complete and end in a client RST."
     (
         "pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng",
         0,
-        "ok",
+        Verdict::Ok,
         None,
-        "session",
+        Stage::Session,
     ),
     (
         "pcap/PCAP-ATTACK/LM_rdp_sharprdp.pcapng",
         1,
-        "ok",
+        Verdict::Ok,
         None,
-        "session",
+        Stage::Session,
     ),
     // MANIFEST: "TLS 1.2 completes. After one 51-byte server record the client sends RST." The
     // 51 bytes are the server's ChangeCipherSpec (6) and Finished (45): the client reset
@@ -147,9 +172,9 @@ const LADDER: &[(&str, usize, &str, Option<&str>, &str)] = &[
     (
         "pcap/zeek/rdp-no-cookie-mstshash.pcap",
         0,
-        "failed",
-        Some("certificate_rejected"),
-        "x224",
+        Verdict::Failed,
+        Some(Cause::CertificateRejected),
+        Stage::X224,
     ),
 ];
 
@@ -158,9 +183,9 @@ fn ladder_verdicts_match_the_corpus_descriptions() {
     for &(rel, i, verdict, cause, reached) in LADDER {
         let Some(r) = analyze(rel) else { continue };
         let c = &r.connections[i];
-        assert_eq!(c.verdict(), Some(verdict), "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.cause(), cause, "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.reached(), Some(reached), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.cause, cause, "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", c.summary());
     }
 }
 
@@ -227,7 +252,7 @@ fn no_cookie_agrees_with_zeek() {
         c.detail().network.capture_duplicates,
         c.detail().network.retransmissions
     );
-    assert_eq!(c.detail().network.reset_by, Some("client"));
+    assert_eq!(c.detail().network.reset_by, Some(Party::Client));
 }
 
 /// Zeek (rdp-proprietary-encryption): connection 1 result SSL_NOT_ALLOWED_BY_SERVER, cookie
@@ -342,8 +367,8 @@ fn invalid_length_is_read_without_a_crash() {
         return;
     };
     let c = &r.connections[0];
-    assert_eq!(c.cause(), None);
-    assert_eq!(c.failed_stage(), Some("x224"));
+    assert_eq!(c.cause, None);
+    assert_eq!(c.failed_stage, Some(Stage::X224));
     assert_eq!(
         neg(c, "problems"),
         serde_json::json!(["negotiation data length field is 0, not 8"])

@@ -6,6 +6,7 @@
 
 mod support;
 
+use rdptriage::model::{Cause, Confidence, Severity};
 use std::path::{Path, PathBuf};
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -43,8 +44,8 @@ fn expired_certificate_with_server_and_client_logs_is_one_finding() {
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "certificate_rejected");
-    assert_eq!(f.severity, "error");
+    assert_eq!(f.cause, Cause::CertificateRejected);
+    assert_eq!(f.severity, Severity::Error);
     assert_eq!(f.connections, ["c1"]);
     // EXPECTED.md: ServerHello + Certificate (10), the client's encrypted alert (13), FIN (14).
     assert!(has_line(f, "frame 10:", "certificate"), "{:#?}", f.evidence);
@@ -65,7 +66,7 @@ fn expired_certificate_with_server_and_client_logs_is_one_finding() {
             .any(|e| e.ends_with("#15420") || e.ends_with("#15431"))
     );
     // The connection alone is inferred (medium); the server's logs agree.
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.confidence, Confidence::High);
     // remedies.md, expired self-signed RDP certificate.
     let fix = f.remediation.join(" ");
     assert!(fix.contains("certlm.msc"), "{fix}");
@@ -83,9 +84,9 @@ fn wrong_password_twice_is_one_nla_finding_with_the_4625s_and_140s() {
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "nla_failure");
+    assert_eq!(f.cause, Cause::NlaFailure);
     assert_eq!(f.connections, ["c1", "c2"]);
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.confidence, Confidence::High);
     for (file, record) in [
         ("server-security.evtx", 118734),
         ("server-security.evtx", 118735),
@@ -133,7 +134,7 @@ fn dropped_syns_alone_give_tcp_no_answer() {
     let r = analyze(&["captures/tcp-dropped.pcap"]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "tcp_no_answer");
+    assert_eq!(f.cause, Cause::TcpNoAnswer);
     assert!(f.events.is_empty());
     // EXPECTED.md: frames 1-8, the SYN and its 7 retransmissions.
     assert!(
@@ -153,11 +154,14 @@ fn dropped_syns_alone_give_tcp_no_answer() {
 #[test]
 fn logs_alone_give_event_findings() {
     let r = analyze(&["eventlog/server-system.evtx"]);
-    let causes: Vec<&str> = r.findings.iter().map(|f| f.cause).collect();
+    let causes: Vec<Cause> = r.findings.iter().map(|f| f.cause).collect();
     // README: 1058 + 1057 at service start, 36870 at 03:42:30.
     assert_eq!(
         causes,
-        ["certificate_renewal_failed", "private_key_inaccessible"],
+        [
+            Cause::CertificateRenewalFailed,
+            Cause::PrivateKeyInaccessible
+        ],
         "{:#?}",
         r.findings
     );
@@ -176,7 +180,10 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.cause, f.confidence), ("nla_failure", "high"));
+    assert_eq!(
+        (f.cause, f.confidence),
+        (Cause::NlaFailure, Confidence::High)
+    );
     let refs: Vec<&str> = f
         .events
         .iter()
@@ -204,8 +211,8 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     assert_eq!(f.evidence.len(), 4);
 
     let alone = analyze(&["eventlog/server-security.evtx"]);
-    let causes: Vec<&str> = alone.findings.iter().map(|f| f.cause).collect();
-    assert_eq!(causes, ["logon_failed"]);
+    let causes: Vec<Cause> = alone.findings.iter().map(|f| f.cause).collect();
+    assert_eq!(causes, [Cause::LogonFailed]);
     assert_eq!(alone.findings[0].events.len(), 2);
 }
 
@@ -238,15 +245,22 @@ fn a_4625_joins_a_140_only_within_ten_seconds() {
             &[fixture("eventlog/server-rdpcorets.xml"), path],
             &Options::default(),
         );
-        let causes: Vec<(&str, &str)> =
+        let causes: Vec<(Cause, Confidence)> =
             r.findings.iter().map(|f| (f.cause, f.confidence)).collect();
         if folded {
-            assert_eq!(causes, [("nla_failure", "high")], "{second} {logon_type}");
+            assert_eq!(
+                causes,
+                [(Cause::NlaFailure, Confidence::High)],
+                "{second} {logon_type}"
+            );
             assert_eq!(r.findings[0].events.len(), 4);
         } else {
             assert_eq!(
                 causes,
-                [("nla_failure", "medium"), ("logon_failed", "medium")],
+                [
+                    (Cause::NlaFailure, Confidence::Medium),
+                    (Cause::LogonFailed, Confidence::Medium)
+                ],
                 "{second} {logon_type}"
             );
             assert_eq!(r.findings[0].events.len(), 2);
@@ -280,7 +294,10 @@ fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
     let r = analyze_paths(&paths, &Options::default());
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.cause, f.confidence), ("nla_failure", "high"));
+    assert_eq!(
+        (f.cause, f.confidence),
+        (Cause::NlaFailure, Confidence::High)
+    );
     // Many addresses: the fix for password guessing comes first.
     assert!(
         f.remediation[0].starts_with("Many addresses failing to log on is password guessing")
@@ -321,13 +338,16 @@ fn corpus_security_log_gives_firewall_and_logon_findings() {
     let fw = r
         .findings
         .iter()
-        .find(|f| f.cause == "firewall_blocked")
+        .find(|f| f.cause == Cause::FirewallBlocked)
         .expect("firewall_blocked");
     assert_eq!(fw.events.len(), 1);
     assert!(fw.evidence[0].contains(":3389"), "{:#?}", fw.evidence);
     // The same address's 4625 (type 10, #319457832) 2.3 s later shows its connection got
     // in: the one drop blocked nothing.
-    assert_eq!((fw.severity, fw.confidence), ("warning", "low"));
+    assert_eq!(
+        (fw.severity, fw.confidence),
+        (Severity::Warning, Confidence::Low)
+    );
     assert!(
         fw.summary
             .contains("dropped an inbound packet to the RDP port (Windows Filtering Platform) from 23.94.153.202")
@@ -341,7 +361,7 @@ fn corpus_security_log_gives_firewall_and_logon_findings() {
     let logon = r
         .findings
         .iter()
-        .find(|f| f.cause == "logon_failed")
+        .find(|f| f.cause == Cause::LogonFailed)
         .expect("logon_failed");
     assert_eq!(logon.events.len(), 1);
     assert!(
@@ -373,7 +393,7 @@ fn a_firewall_drop_the_client_got_past_is_a_low_confidence_warning() {
         let fw = r
             .findings
             .iter()
-            .find(|f| f.cause == "firewall_blocked")
+            .find(|f| f.cause == Cause::FirewallBlocked)
             .expect("firewall_blocked");
         assert_eq!(fw.events.len(), 8);
         assert!(
@@ -383,7 +403,10 @@ fn a_firewall_drop_the_client_got_past_is_a_low_confidence_warning() {
             fw.summary
         );
         if got_in {
-            assert_eq!((fw.severity, fw.confidence), ("warning", "low"));
+            assert_eq!(
+                (fw.severity, fw.confidence),
+                (Severity::Warning, Confidence::Low)
+            );
             assert!(
                 fw.summary.contains(&format!(
                     "; but 10.99.1.2 reached the RDP server at 2026-11-22T03:42:30.462911Z ({}#4211, event 131)",
@@ -393,7 +416,10 @@ fn a_firewall_drop_the_client_got_past_is_a_low_confidence_warning() {
                 fw.summary
             );
         } else {
-            assert_eq!((fw.severity, fw.confidence), ("error", "medium"));
+            assert_eq!(
+                (fw.severity, fw.confidence),
+                (Severity::Error, Confidence::Medium)
+            );
             assert!(!fw.summary.contains("; but "), "{}", fw.summary);
         }
     }
@@ -511,11 +537,11 @@ fn failed_network_logons_without_a_remote_address_are_not_rdp_findings() {
         let path = dir.path().join("security.xml");
         std::fs::write(&path, local).unwrap();
         let r = analyze_paths(&[path], &Options::default());
-        let causes: Vec<&str> = r.findings.iter().map(|f| f.cause).collect();
+        let causes: Vec<Cause> = r.findings.iter().map(|f| f.cause).collect();
         if finding {
-            assert_eq!(causes, ["logon_failed"], "{address}");
+            assert_eq!(causes, [Cause::LogonFailed], "{address}");
         } else {
-            assert_eq!(causes, Vec::<&str>::new(), "{address}");
+            assert_eq!(causes, Vec::<Cause>::new(), "{address}");
             // Still read and listed as events.
             assert_eq!(r.events.len(), 2, "{address}");
         }
@@ -531,9 +557,9 @@ fn a_success_logged_for_the_same_client_and_time_lowers_the_confidence() {
         "eventlog/server-rcm.xml",
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
-    assert_eq!(r.findings[0].cause, "nla_failure");
+    assert_eq!(r.findings[0].cause, Cause::NlaFailure);
     assert!(r.findings[0].events.is_empty(), "{:#?}", r.findings[0]);
-    assert_eq!(r.findings[0].confidence, "medium");
+    assert_eq!(r.findings[0].confidence, Confidence::Medium);
     // The same 1149 moved into the second connection (03:42:37.60): it contradicts the failure.
     let xml = std::fs::read_to_string(fixture("eventlog/server-rcm.xml")).expect("read");
     let moved = xml.replace(
@@ -550,7 +576,7 @@ fn a_success_logged_for_the_same_client_and_time_lowers_the_confidence() {
     );
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.confidence, "low");
+    assert_eq!(f.confidence, Confidence::Low);
     assert!(f.events.iter().any(|e| e.ends_with("rcm-moved.xml#731")));
     assert!(
         f.evidence.iter().any(|l| l.contains("contradicts")),
@@ -568,10 +594,10 @@ fn dropped_syns_with_the_firewall_s_5152s_are_a_firewall_drop() {
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
     // The capture alone says tcp_no_answer; the 5152s name the firewall.
-    assert_eq!(f.cause, "firewall_blocked");
-    assert_eq!(r.connections[0].cause(), Some("tcp_no_answer"));
-    assert_eq!(f.severity, "error");
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.cause, Cause::FirewallBlocked);
+    assert_eq!(r.connections[0].cause, Some(Cause::TcpNoAnswer));
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.confidence, Confidence::High);
     assert_eq!(f.connections, ["c1"]);
     // EXPECTED.md: frames 1-8, the SYN and its 7 retransmissions.
     assert!(
@@ -624,10 +650,10 @@ fn reset_after_the_client_hello_with_schannel_36870_is_the_private_key() {
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "private_key_inaccessible");
-    assert_eq!(r.connections[0].cause(), Some("tls_aborted"));
-    assert_eq!(f.severity, "error");
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.cause, Cause::PrivateKeyInaccessible);
+    assert_eq!(r.connections[0].cause, Some(Cause::TlsAborted));
+    assert_eq!(f.severity, Severity::Error);
+    assert_eq!(f.confidence, Confidence::High);
     assert_eq!(f.connections, ["c1"]);
     // EXPECTED.md: ClientHello 8, the server's plaintext DPU 10, the server's RST 11.
     assert!(
@@ -669,21 +695,21 @@ fn reset_after_the_client_hello_with_schannel_36870_is_the_private_key() {
         "eventlog/server-rdpcorets-tlskey.evtx",
         "eventlog/server-system.evtx",
     ]);
-    let causes: Vec<&str> = r.findings.iter().map(|f| f.cause).collect();
+    let causes: Vec<Cause> = r.findings.iter().map(|f| f.cause).collect();
     assert_eq!(
         causes,
-        ["private_key_inaccessible", "private_key_inaccessible"],
+        [Cause::PrivateKeyInaccessible, Cause::PrivateKeyInaccessible],
         "{:#?}",
         r.findings
     );
     let f = &r.findings[0];
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.confidence, Confidence::High);
     for record in [15402, 15403, 15420] {
         assert!(cites(f, "server-system.evtx", record), "{record}");
     }
     assert!(!f.events.iter().any(|e| e.ends_with("#15417")));
     assert_eq!(r.findings[1].connections, Vec::<String>::new());
-    assert_eq!(r.findings[1].confidence, "medium");
+    assert_eq!(r.findings[1].confidence, Confidence::Medium);
     assert!(r.findings[1].events[0].ends_with("server-system.evtx#15417"));
 }
 
@@ -980,13 +1006,13 @@ fn kdc_skew_error_beside_a_failed_nla_is_clock_skew() {
     let r = run(std::slice::from_ref(&cap));
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "clock_skew");
-    assert_eq!(f.severity, "error");
+    assert_eq!(f.cause, Cause::ClockSkew);
+    assert_eq!(f.severity, Severity::Error);
     // The NLA failure is inferred (medium); the KDC's error raises it.
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.confidence, Confidence::High);
     assert_eq!(f.connections, ["c1", "c2"]);
     assert!(f.events.is_empty());
-    assert_eq!(r.connections[1].cause(), Some("nla_failure"));
+    assert_eq!(r.connections[1].cause, Some(Cause::NlaFailure));
     let k = &r.connections[0].kerberos()[0];
     assert_eq!(
         (k.frame, k.skew_s, k.skew_from),
@@ -1013,8 +1039,8 @@ fn kdc_skew_error_beside_a_failed_nla_is_clock_skew() {
     let r = run(&[cap, fixture("eventlog/server-security.evtx")]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "clock_skew");
-    assert_eq!(f.confidence, "medium");
+    assert_eq!(f.cause, Cause::ClockSkew);
+    assert_eq!(f.confidence, Confidence::Medium);
     assert!(
         has_line(f, "/", "server-security.evtx#118734 contradicts this"),
         "{:#?}",
@@ -1039,9 +1065,9 @@ fn a_skew_error_whose_clocks_agree_is_doubted() {
     );
     let r = run(&[cap]);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "clock_skew");
+    assert_eq!(f.cause, Cause::ClockSkew);
     // Medium + 1 for the KDC's error − 1 for the measured difference.
-    assert_eq!(f.confidence, "medium");
+    assert_eq!(f.confidence, Confidence::Medium);
     assert!(
         f.evidence.iter().any(|l| l
             == "frame 1 contradicts this: the clocks differ by 60 s only, within Kerberos' 300 s"),
@@ -1071,8 +1097,8 @@ fn unknown_termsrv_principal_beside_a_failed_nla_is_spn_unknown() {
     let r = run(std::slice::from_ref(&cap));
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "spn_unknown");
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.cause, Cause::SpnUnknown);
+    assert_eq!(f.confidence, Confidence::High);
     assert!(
         has_line(
             f,
@@ -1098,8 +1124,8 @@ fn unknown_termsrv_principal_beside_a_failed_nla_is_spn_unknown() {
         ))],
     );
     let r = run(&[cap]);
-    assert_eq!(r.findings[0].cause, "nla_failure");
-    assert_eq!(r.findings[0].confidence, "medium");
+    assert_eq!(r.findings[0].cause, Cause::NlaFailure);
+    assert_eq!(r.findings[0].confidence, Confidence::Medium);
 }
 
 #[test]
@@ -1118,8 +1144,8 @@ fn dc_4769_for_termsrv_with_0x7_is_spn_unknown_with_or_without_a_capture() {
     let r = run(&[fixture("captures/nla-wrong-password.pcap"), dc.clone()]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "spn_unknown");
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.cause, Cause::SpnUnknown);
+    assert_eq!(f.confidence, Confidence::High);
     assert!(
         f.events[0].ends_with("dc-security.xml#5521"),
         "{:#?}",
@@ -1144,7 +1170,10 @@ fn dc_4769_for_termsrv_with_0x7_is_spn_unknown_with_or_without_a_capture() {
     let r = run(&[dc]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.cause, f.confidence), ("spn_unknown", "medium"));
+    assert_eq!(
+        (f.cause, f.confidence),
+        (Cause::SpnUnknown, Confidence::Medium)
+    );
     assert!(
         f.summary
             .starts_with("RDPT-DC.rdpt.test has no Kerberos principal"),
@@ -1185,7 +1214,7 @@ fn dc_4771_with_0x25_alone_is_a_low_confidence_clock_skew() {
     let f = &r.findings[0];
     assert_eq!(
         (f.cause, f.severity, f.confidence),
-        ("clock_skew", "warning", "low")
+        (Cause::ClockSkew, Severity::Warning, Confidence::Low)
     );
     assert_eq!(f.events.len(), 1);
     assert!(f.events[0].ends_with("dc-4771.xml#7001"));
@@ -1224,8 +1253,8 @@ fn unsupported_function_after_tls_is_a_credssp_policy_mismatch() {
     let r = run(&[fixture("captures/nla-wrong-password.pcap"), client.clone()]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!(f.cause, "credssp_policy_mismatch");
-    assert_eq!(f.confidence, "high");
+    assert_eq!(f.cause, Cause::CredsspPolicyMismatch);
+    assert_eq!(f.confidence, Confidence::High);
     assert!(f.events[0].ends_with("client.xml#61"));
     assert!(
         has_line(f, "", "SEC_E_UNSUPPORTED_FUNCTION"),
@@ -1253,7 +1282,7 @@ fn unsupported_function_after_tls_is_a_credssp_policy_mismatch() {
     let f = &r.findings[0];
     assert_eq!(
         (f.cause, f.confidence),
-        ("credssp_policy_mismatch", "medium")
+        (Cause::CredsspPolicyMismatch, Confidence::Medium)
     );
     assert!(
         f.evidence
@@ -1278,7 +1307,7 @@ fn unsupported_function_after_tls_is_a_credssp_policy_mismatch() {
         ),
     ]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
-    assert_eq!(r.findings[0].cause, "tls_aborted");
+    assert_eq!(r.findings[0].cause, Cause::TlsAborted);
 }
 
 /// A capture of a client whose lookup of the server name fails, and nothing else.
@@ -1338,7 +1367,11 @@ fn the_typed_name_not_resolving_is_name_resolution_failed() {
     let f = &r.findings[0];
     assert_eq!(
         (f.cause, f.severity, f.confidence),
-        ("name_resolution_failed", "error", "high")
+        (
+            Cause::NameResolutionFailed,
+            Severity::Error,
+            Confidence::High
+        )
     );
     assert_eq!(f.events.len(), 2);
     assert!(f.events[0].ends_with("client-both.xml#70"));
@@ -1384,7 +1417,7 @@ fn the_typed_name_not_resolving_is_name_resolution_failed() {
     );
     let r = run(&[cap.clone(), typed_only]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
-    assert_eq!(r.findings[0].confidence, "medium");
+    assert_eq!(r.findings[0].confidence, Confidence::Medium);
 
     // The failure alone, or for a name nobody typed: no finding (suffix searches fail daily).
     let r = run(std::slice::from_ref(&cap));
@@ -1421,7 +1454,10 @@ fn a_termsrv_kerberos_error_with_no_rdp_connection_is_its_own_finding() {
     let r = run(&[cap]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.cause, f.confidence), ("spn_unknown", "medium"));
+    assert_eq!(
+        (f.cause, f.confidence),
+        (Cause::SpnUnknown, Confidence::Medium)
+    );
     assert!(f.connections.is_empty());
     assert_eq!(
         f.evidence,
@@ -1444,11 +1480,14 @@ fn nla_failures_in_the_log_alone_are_one_finding_per_client() {
     let nla: Vec<&Finding> = r
         .findings
         .iter()
-        .filter(|f| f.cause == "nla_failure")
+        .filter(|f| f.cause == Cause::NlaFailure)
         .collect();
     assert_eq!(nla.len(), 1, "{:#?}", r.findings);
     let f = nla[0];
-    assert_eq!((f.severity, f.confidence), ("warning", "medium"));
+    assert_eq!(
+        (f.severity, f.confidence),
+        (Severity::Warning, Confidence::Medium)
+    );
     assert!(f.summary.starts_with(
         "RDPT-SRV rejected Network Level Authentication (CredSSP) from 10.99.1.2 2 times between"
     ));
@@ -1470,7 +1509,7 @@ fn nla_failures_from_many_addresses_are_one_finding() {
     let nla: Vec<&Finding> = r
         .findings
         .iter()
-        .filter(|f| f.cause == "nla_failure")
+        .filter(|f| f.cause == Cause::NlaFailure)
         .collect();
     // 126 RdpCoreTS 140 records (eventlog_corpus.rs) from 62 addresses: one finding, every
     // record listed, twelve evidence lines and a line for the rest.
@@ -1512,7 +1551,10 @@ fn many_attempts_failing_alike_at_one_server_are_one_finding() {
     assert_eq!(r.connections.len(), 5);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
-    assert_eq!((f.cause, f.confidence), ("tcp_refused", "high"));
+    assert_eq!(
+        (f.cause, f.confidence),
+        (Cause::TcpRefused, Confidence::High)
+    );
     assert_eq!(f.connections, ["c1", "c2", "c3", "c4", "c5"]);
     assert!(
         f.summary.starts_with(
@@ -1541,68 +1583,68 @@ fn many_attempts_failing_alike_at_one_server_are_one_finding() {
 #[test]
 fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
     /// File, cause, confidence, connections, an evidence line's start, the fix's start.
-    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a str, &'a str);
+    type Case<'a> = (&'a str, Cause, Confidence, &'a [&'a str], &'a str, &'a str);
     let cases: &[Case] = &[
         (
             "captures/neg-hybrid-required.pcap",
-            "negotiation_failure",
-            "high",
+            Cause::NegotiationFailure,
+            Confidence::High,
             &["c1"],
             "frame 6: the server answered the Connection Request with RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER",
             "Make client and server agree",
         ),
         (
             "captures/neg-server-rdp-only.pcap",
-            "negotiation_failure",
-            "high",
+            Cause::NegotiationFailure,
+            Confidence::High,
             &["c1"],
             "frames 4, 6, 8: x224 stage failed: the server selected RDP (frame 6)",
             "Make client and server agree",
         ),
         (
             "captures/tls-version-mismatch.pcap",
-            "tls_alert",
-            "high",
+            Cause::TlsAlert,
+            Confidence::High,
             &["c1"],
             "frame 10: server sent fatal TLS alert internal_error",
             "Align enabled TLS versions and cipher suites",
         ),
         (
             "captures/tls-cipher-mismatch.pcap",
-            "tls_alert",
-            "high",
+            Cause::TlsAlert,
+            Confidence::High,
             &["c1"],
             "frame 10: server sent fatal TLS alert handshake_failure",
             "Align enabled TLS versions and cipher suites",
         ),
         (
             "captures/stdrdp-xrdp-mac-error.pcap",
-            "server_denied",
-            "medium",
+            Cause::ServerDenied,
+            Confidence::Medium,
             &["c1"],
             "frame 32: session stage failed: the server sent an MCS Disconnect Provider Ultimatum",
             "Act on the decoded ERRINFO",
         ),
         (
             "captures/loss-handshake.pcap",
-            "packet_loss",
-            "high",
+            Cause::PacketLoss,
+            Confidence::High,
             &["c1"],
             "frame 13: server certificate",
             "Fix the path or lower the MTU/MSS",
         ),
         (
             "captures/tcp-refused.pcap",
-            "tcp_refused",
-            "high",
+            Cause::TcpRefused,
+            Confidence::High,
             &["c1", "c2"],
             "c1 (same attempt, same cause): refused",
             "Enable Remote Desktop on the server",
         ),
         (
             "captures/cert-name-mismatch.pcap",
-            "certificate_rejected",
-            "medium",
+            Cause::CertificateRejected,
+            Confidence::Medium,
             &["c1"],
             "frame 10: server certificate CN=wrong-name.rdptriage.test",
             // The fix follows the certificate's fault: its name, not its age or key.
@@ -1610,8 +1652,8 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
         ),
         (
             "captures/cert-expired.pcap",
-            "certificate_rejected",
-            "medium",
+            Cause::CertificateRejected,
+            Confidence::Medium,
             &["c1"],
             "frame 10: server certificate CN=10.99.2.2 (issuer CN=10.99.2.2), valid 2020-01-01T00:00:00.000000Z to 2020-01-31T00:00:00.000000Z, expired at capture time",
             "Expired certificate: certlm.msc",
@@ -1623,7 +1665,7 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
         let f = &r.findings[0];
         assert_eq!(
             (f.cause, f.severity, f.confidence),
-            (cause, "error", confidence),
+            (cause, Severity::Error, confidence),
             "{file}"
         );
         assert_eq!(f.connections, conns, "{file}");
@@ -1703,14 +1745,14 @@ fn icmp_x224_rejection_and_timeout_give_their_findings() {
     .expect("write");
 
     for (path, cause, frame) in [
-        (icmp_path, "icmp_unreachable", "frame 2"),
-        (rejected, "x224_rejected", "frame 5"),
-        (silent, "timeout", "frame 6"),
+        (icmp_path, Cause::IcmpUnreachable, "frame 2"),
+        (rejected, Cause::X224Rejected, "frame 5"),
+        (silent, Cause::Timeout, "frame 6"),
     ] {
         let r = run(std::slice::from_ref(&path));
         assert_eq!(r.findings.len(), 1, "{cause}: {:#?}", r.findings);
         let f = &r.findings[0];
-        assert_eq!((f.cause, f.severity), (cause, "error"), "{:#?}", f);
+        assert_eq!((f.cause, f.severity), (cause, Severity::Error), "{:#?}", f);
         assert!(
             f.evidence.iter().any(|l| l.contains(frame)),
             "{cause}: {:#?}",
@@ -1794,19 +1836,25 @@ fn logon_right_and_tls_version_events_give_their_findings() {
         }],
     );
     let r = run(&[log, system]);
-    let causes: Vec<(&str, usize)> = r
+    let causes: Vec<(Cause, usize)> = r
         .findings
         .iter()
         .map(|f| (f.cause, f.events.len()))
         .collect();
     assert_eq!(
         causes,
-        [("tls_protocol_mismatch", 1), ("logon_right_missing", 2)],
+        [
+            (Cause::TlsProtocolMismatch, 1),
+            (Cause::LogonRightMissing, 2)
+        ],
         "{:#?}",
         r.findings
     );
     let right = &r.findings[1];
-    assert_eq!((right.severity, right.confidence), ("error", "medium"));
+    assert_eq!(
+        (right.severity, right.confidence),
+        (Severity::Error, Confidence::Medium)
+    );
     assert!(
         right.summary.starts_with(
             "RDPT-SRV denied a user who may not log on through Remote Desktop from 10.99.1.7 2 times between 2026-11-22T04:10:00.000000Z and 2026-11-22T04:10:05.000000Z"

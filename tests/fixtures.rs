@@ -3,6 +3,7 @@
 //! number and field below is written down in `fixtures/captures/EXPECTED.md`, where tshark
 //! derived it (`fixtures/captures/verify-expected.sh` re-checks that file against the pcaps).
 
+use rdptriage::model::{Cause, Confidence, Evidence, Party, Stage, Status, Verdict};
 use std::path::PathBuf;
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -23,7 +24,7 @@ fn one(name: &str) -> ConnectionReport {
     r.connections.into_iter().next().unwrap()
 }
 
-fn stage(c: &ConnectionReport, name: &str) -> (&'static str, Vec<u64>) {
+fn stage(c: &ConnectionReport, name: Stage) -> (Status, Vec<u64>) {
     let detail = c.detail();
     let s = detail
         .stages
@@ -33,7 +34,7 @@ fn stage(c: &ConnectionReport, name: &str) -> (&'static str, Vec<u64>) {
     (s.status, s.frames.clone())
 }
 
-fn statuses(c: &ConnectionReport) -> Vec<&'static str> {
+fn statuses(c: &ConnectionReport) -> Vec<Status> {
     c.detail().stages.iter().map(|s| s.status).collect()
 }
 
@@ -48,102 +49,126 @@ fn field(v: &Option<JsonBlob>, path: &[&str]) -> Value {
 /// One fixture's expected verdict, cause, last stage reached and failed stage.
 type Expected = (
     &'static str,
-    &'static str,
-    Option<&'static str>,
-    Option<&'static str>,
-    Option<&'static str>,
+    Verdict,
+    Option<Cause>,
+    Option<Stage>,
+    Option<Stage>,
 );
 
 /// Every fixture: the verdict, cause, last stage reached and the stage that failed.
 #[test]
 fn every_fixture_gets_its_verdict() {
     let table: &[Expected] = &[
-        ("tls-success.pcap", "ok", None, Some("session"), None),
-        ("loss-path.pcap", "ok", None, Some("session"), None),
-        ("stdrdp-success.pcap", "ok", None, Some("session"), None),
-        ("nla-success.pcap", "ok", None, Some("session"), None),
+        (
+            "tls-success.pcap",
+            Verdict::Ok,
+            None,
+            Some(Stage::Session),
+            None,
+        ),
+        (
+            "loss-path.pcap",
+            Verdict::Ok,
+            None,
+            Some(Stage::Session),
+            None,
+        ),
+        (
+            "stdrdp-success.pcap",
+            Verdict::Ok,
+            None,
+            Some(Stage::Session),
+            None,
+        ),
+        (
+            "nla-success.pcap",
+            Verdict::Ok,
+            None,
+            Some(Stage::Session),
+            None,
+        ),
         (
             "tcp-dropped.pcap",
-            "failed",
-            Some("tcp_no_answer"),
+            Verdict::Failed,
+            Some(Cause::TcpNoAnswer),
             None,
-            Some("tcp"),
+            Some(Stage::Tcp),
         ),
         (
             "neg-hybrid-required.pcap",
-            "failed",
-            Some("negotiation_failure"),
-            Some("tcp"),
-            Some("x224"),
+            Verdict::Failed,
+            Some(Cause::NegotiationFailure),
+            Some(Stage::Tcp),
+            Some(Stage::X224),
         ),
         (
             "neg-server-rdp-only.pcap",
-            "failed",
-            Some("negotiation_failure"),
-            Some("tcp"),
-            Some("x224"),
+            Verdict::Failed,
+            Some(Cause::NegotiationFailure),
+            Some(Stage::Tcp),
+            Some(Stage::X224),
         ),
         (
             "cert-expired.pcap",
-            "failed",
-            Some("certificate_rejected"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::CertificateRejected),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "cert-name-mismatch.pcap",
-            "failed",
-            Some("certificate_rejected"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::CertificateRejected),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "cert-expired-tls13.pcap",
-            "failed",
-            Some("certificate_rejected"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::CertificateRejected),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "tls-version-mismatch.pcap",
-            "failed",
-            Some("tls_alert"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::TlsAlert),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "tls-cipher-mismatch.pcap",
-            "failed",
-            Some("tls_alert"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::TlsAlert),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "server-reset-mid-handshake.pcap",
-            "failed",
-            Some("tls_aborted"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::TlsAborted),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "loss-handshake.pcap",
-            "failed",
-            Some("packet_loss"),
-            Some("x224"),
-            Some("tls"),
+            Verdict::Failed,
+            Some(Cause::PacketLoss),
+            Some(Stage::X224),
+            Some(Stage::Tls),
         ),
         (
             "stdrdp-xrdp-mac-error.pcap",
-            "failed",
-            Some("server_denied"),
-            Some("mcs"),
-            Some("session"),
+            Verdict::Failed,
+            Some(Cause::ServerDenied),
+            Some(Stage::Mcs),
+            Some(Stage::Session),
         ),
     ];
     for &(name, verdict, cause, reached, failed) in table {
         let c = one(name);
         assert_eq!(
-            (c.verdict(), c.cause(), c.reached(), c.failed_stage()),
+            (c.verdict, c.cause, c.reached, c.failed_stage),
             (Some(verdict), cause, reached, failed),
             "{name}: {}",
             c.summary()
@@ -158,11 +183,11 @@ fn refused_port() {
     let r = analyze("tcp-refused.pcap");
     assert_eq!(r.connections.len(), 2);
     for (c, (syn, rst)) in r.connections.iter().zip([(1, 2), (3, 4)]) {
-        assert_eq!(c.cause(), Some("tcp_refused"));
-        assert_eq!(stage(c, "tcp"), ("failed", vec![syn, rst]));
+        assert_eq!(c.cause, Some(Cause::TcpRefused));
+        assert_eq!(stage(c, Stage::Tcp), (Status::Failed, vec![syn, rst]));
         assert_eq!(
             (c.detail().network.reset_by, c.detail().network.reset_frame),
-            (Some("server"), Some(rst))
+            (Some(Party::Server), Some(rst))
         );
         assert_eq!(c.attempt.map(|a| a.to_string()).as_deref(), Some("a1"));
     }
@@ -174,7 +199,10 @@ fn refused_port() {
 fn silently_dropped_port() {
     let c = one("tcp-dropped.pcap");
     assert_eq!(c.detail().network.syn_retries, 7);
-    assert_eq!(stage(&c, "tcp"), ("failed", vec![1, 2, 3, 4, 5, 6, 7, 8]));
+    assert_eq!(
+        stage(&c, Stage::Tcp),
+        (Status::Failed, vec![1, 2, 3, 4, 5, 6, 7, 8])
+    );
     assert_eq!(c.detail().network.reset_by, None);
     assert_eq!(c.client, "10.99.1.2:36304");
     assert_eq!(c.server, "10.99.2.2:3389");
@@ -190,9 +218,15 @@ fn loss_on_the_path_is_counted_like_tshark() {
     assert_eq!(n.gaps, 9);
     assert_eq!(n.out_of_order, 2);
     assert_eq!(n.keep_alives, 1);
-    assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(116)));
-    assert_eq!((n.reset_by, n.reset_frame), (Some("client"), Some(118)));
-    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 7]));
+    assert_eq!(
+        (n.closed_by, n.close_frame),
+        (Some(Party::Client), Some(116))
+    );
+    assert_eq!(
+        (n.reset_by, n.reset_frame),
+        (Some(Party::Client), Some(118))
+    );
+    assert_eq!(stage(&c, Stage::X224), (Status::Ok, vec![4, 7]));
     assert_eq!(field(&c.detail().tls, &["version"]), "TLS1.3");
 }
 
@@ -201,9 +235,19 @@ fn loss_on_the_path_is_counted_like_tshark() {
 #[test]
 fn tls_session() {
     let c = one("tls-success.pcap");
-    assert_eq!(statuses(&c), ["ok", "ok", "ok", "not_reached", "ok", "ok"]);
-    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 6]));
-    assert_eq!(stage(&c, "tls"), ("ok", vec![8, 10, 11]));
+    assert_eq!(
+        statuses(&c),
+        [
+            Status::Ok,
+            Status::Ok,
+            Status::Ok,
+            Status::NotReached,
+            Status::Ok,
+            Status::Ok
+        ]
+    );
+    assert_eq!(stage(&c, Stage::X224), (Status::Ok, vec![4, 6]));
+    assert_eq!(stage(&c, Stage::Tls), (Status::Ok, vec![8, 10, 11]));
     assert_eq!(
         field(&c.detail().negotiation, &["requested"]),
         json!(["SSL"])
@@ -221,7 +265,7 @@ fn tls_session() {
     );
     assert_eq!(
         (c.detail().network.closed_by, c.detail().network.close_frame),
-        (Some("client"), Some(107))
+        (Some(Party::Client), Some(107))
     );
     assert_eq!(c.detail().network.reset_frame, Some(109));
 }
@@ -233,7 +277,14 @@ fn standard_rdp_security_session() {
     let c = one("stdrdp-success.pcap");
     assert_eq!(
         statuses(&c),
-        ["ok", "ok", "not_reached", "not_reached", "ok", "ok"]
+        [
+            Status::Ok,
+            Status::Ok,
+            Status::NotReached,
+            Status::NotReached,
+            Status::Ok,
+            Status::Ok
+        ]
     );
     assert_eq!(field(&c.detail().negotiation, &["requested"]), Value::Null);
     assert_eq!(field(&c.detail().negotiation, &["selected"]), "RDP");
@@ -241,11 +292,11 @@ fn standard_rdp_security_session() {
     assert_eq!(field(&c.detail().mcs, &["encryption_method"]), "128bit");
     assert_eq!(
         (c.detail().network.closed_by, c.detail().network.close_frame),
-        (Some("client"), Some(64))
+        (Some(Party::Client), Some(64))
     );
     assert_eq!(
-        c.confidence(),
-        Some("medium"),
+        c.confidence,
+        Some(Confidence::Medium),
         "the session stage is inferred from PDU counts"
     );
 }
@@ -263,11 +314,11 @@ fn server_requires_nla() {
         field(&c.detail().negotiation, &["requested"]),
         json!(["SSL"])
     );
-    assert_eq!(stage(&c, "x224"), ("failed", vec![4, 6]));
-    assert_eq!(c.confidence(), Some("high"));
+    assert_eq!(stage(&c, Stage::X224), (Status::Failed, vec![4, 6]));
+    assert_eq!(c.confidence, Some(Confidence::High));
     assert_eq!(
         (c.detail().network.closed_by, c.detail().network.close_frame),
-        (Some("client"), Some(8))
+        (Some(Party::Client), Some(8))
     );
 }
 
@@ -278,7 +329,7 @@ fn server_selects_a_protocol_the_client_did_not_offer() {
     let c = one("neg-server-rdp-only.pcap");
     assert_eq!(field(&c.detail().negotiation, &["selected"]), "RDP");
     assert_eq!(field(&c.detail().negotiation, &["failure"]), Value::Null);
-    assert_eq!(stage(&c, "x224"), ("failed", vec![4, 6, 8]));
+    assert_eq!(stage(&c, Stage::X224), (Status::Failed, vec![4, 6, 8]));
 }
 
 /// cert-expired: TLS 1.2, self-signed CN=10.99.2.2 valid 2020-01-01 to 2020-01-31 in frame 10;
@@ -315,8 +366,11 @@ fn expired_certificate() {
         "{}",
         c.summary()
     );
-    assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10, 12, 13, 14]));
-    assert_eq!(c.confidence(), Some("medium"));
+    assert_eq!(
+        stage(&c, Stage::Tls),
+        (Status::Failed, vec![8, 10, 12, 13, 14])
+    );
+    assert_eq!(c.confidence, Some(Confidence::Medium));
 }
 
 /// cert-name-mismatch: the certificate (frame 10) is for wrong-name.rdptriage.test, issued by
@@ -346,32 +400,32 @@ fn wrong_password_is_an_nla_failure() {
     let r = analyze("nla-wrong-password.pcap");
     assert_eq!(r.connections.len(), 2);
     for (c, (fin, rst)) in r.connections.iter().zip([(17, 19), (40, 42)]) {
-        assert_eq!(c.cause(), Some("nla_failure"), "{}", c.summary());
+        assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", c.summary());
         assert_eq!(field(&c.detail().negotiation, &["selected"]), "HYBRID");
         assert_eq!(
             field(&c.detail().negotiation, &["requested"]),
             json!(["SSL", "HYBRID"])
         );
-        assert_eq!(stage(c, "tls").0, "ok");
-        let (status, frames) = stage(c, "nla");
-        assert_eq!(status, "failed");
+        assert_eq!(stage(c, Stage::Tls).0, Status::Ok);
+        let (status, frames) = stage(c, Stage::Nla);
+        assert_eq!(status, Status::Failed);
         assert_eq!(frames.last(), Some(&fin));
         assert_eq!(
             (c.detail().network.closed_by, c.detail().network.close_frame),
-            (Some("server"), Some(fin))
+            (Some(Party::Server), Some(fin))
         );
         assert_eq!(
             (c.detail().network.reset_by, c.detail().network.reset_frame),
-            (Some("server"), Some(rst))
+            (Some(Party::Server), Some(rst))
         );
         assert_eq!(
             c.detail()
                 .stages
                 .iter()
-                .find(|s| s.stage == "nla")
+                .find(|s| s.stage == Stage::Nla)
                 .unwrap()
                 .evidence,
-            Some("inferred")
+            Some(Evidence::Inferred)
         );
     }
     assert_eq!(r.connections[0].attempt, r.connections[1].attempt);
@@ -402,10 +456,13 @@ fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
     let r = analyze_paths(&[cut.path().to_path_buf()], &Options::default());
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
-    assert_eq!(c.verdict(), Some("incomplete"));
-    assert_eq!(c.cause(), Some("capture_ended"));
-    assert_eq!(c.reached(), Some("tls"));
-    assert_eq!(stage(c, "nla"), ("unknown", vec![13, 14, 16, 17]));
+    assert_eq!(c.verdict, Some(Verdict::Incomplete));
+    assert_eq!(c.cause, Some(Cause::CaptureEnded));
+    assert_eq!(c.reached, Some(Stage::Tls));
+    assert_eq!(
+        stage(c, Stage::Nla),
+        (Status::Unknown, vec![13, 14, 16, 17])
+    );
     assert_eq!(
         c.summary(),
         "the capture ends during the CredSSP exchange, after 2 client and 2 server records \
@@ -429,11 +486,15 @@ fn capture_cut_during_setup_is_incomplete() {
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
     assert_eq!(
-        (c.verdict(), c.cause(), c.reached()),
-        (Some("incomplete"), Some("capture_ended"), Some("mcs"))
+        (c.verdict, c.cause, c.reached),
+        (
+            Some(Verdict::Incomplete),
+            Some(Cause::CaptureEnded),
+            Some(Stage::Mcs)
+        )
     );
-    assert_eq!(stage(c, "mcs"), ("ok", vec![20, 22]));
-    assert_eq!(stage(c, "session").0, "unknown");
+    assert_eq!(stage(c, Stage::Mcs), (Status::Ok, vec![20, 22]));
+    assert_eq!(stage(c, Stage::Session).0, Status::Unknown);
     assert_eq!(
         c.summary(),
         "the capture ends during connection setup, after the MCS exchange, with the connection \
@@ -446,9 +507,19 @@ fn capture_cut_during_setup_is_incomplete() {
 #[test]
 fn nla_session() {
     let c = one("nla-success.pcap");
-    assert_eq!(statuses(&c), ["ok", "ok", "ok", "ok", "ok", "ok"]);
-    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 6]));
-    assert_eq!(stage(&c, "tls"), ("ok", vec![8, 9, 10]));
+    assert_eq!(
+        statuses(&c),
+        [
+            Status::Ok,
+            Status::Ok,
+            Status::Ok,
+            Status::Ok,
+            Status::Ok,
+            Status::Ok
+        ]
+    );
+    assert_eq!(stage(&c, Stage::X224), (Status::Ok, vec![4, 6]));
+    assert_eq!(stage(&c, Stage::Tls), (Status::Ok, vec![8, 9, 10]));
 }
 
 /// tls-version-mismatch: xrdp limited to TLS 1.1 answers the ClientHello (frame 8) with a
@@ -469,8 +540,12 @@ fn tls_alerts_name_sender_and_description() {
             json!({"from": "server", "level": "fatal", "description": desc, "frame": 10}),
             "{name}"
         );
-        assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10]), "{name}");
-        assert_eq!(c.confidence(), Some("high"));
+        assert_eq!(
+            stage(&c, Stage::Tls),
+            (Status::Failed, vec![8, 10]),
+            "{name}"
+        );
+        assert_eq!(c.confidence, Some(Confidence::High));
     }
 }
 
@@ -479,10 +554,10 @@ fn tls_alerts_name_sender_and_description() {
 #[test]
 fn server_that_cannot_start_tls() {
     let c = one("server-reset-mid-handshake.pcap");
-    assert_eq!(stage(&c, "tls"), ("failed", vec![8, 10, 11]));
+    assert_eq!(stage(&c, Stage::Tls), (Status::Failed, vec![8, 10, 11]));
     assert_eq!(
         (c.detail().network.reset_by, c.detail().network.reset_frame),
-        (Some("server"), Some(11))
+        (Some(Party::Server), Some(11))
     );
     assert_eq!(field(&c.detail().tls, &["server_hello_frame"]), Value::Null);
     assert!(c.summary().contains("plaintext"), "{}", c.summary());
@@ -497,7 +572,7 @@ fn handshake_stalled_by_loss() {
     assert_eq!(c.detail().network.retransmissions, 8);
     assert_eq!(c.detail().network.reset_by, None);
     assert_eq!(c.detail().network.closed_by, None);
-    assert_eq!(stage(&c, "x224"), ("ok", vec![4, 9]));
+    assert_eq!(stage(&c, Stage::X224), (Status::Ok, vec![4, 9]));
     assert_eq!(field(&c.detail().tls, &["server_hello_frame"]), 13);
     assert_eq!(
         field(&c.detail().tls, &["server_finished_frame"]),
@@ -512,7 +587,7 @@ fn server_ends_standard_security_setup() {
     let c = one("stdrdp-xrdp-mac-error.pcap");
     assert_eq!(
         (c.detail().network.closed_by, c.detail().network.close_frame),
-        (Some("server"), Some(34))
+        (Some(Party::Server), Some(34))
     );
     assert!(
         c.summary().contains("Disconnect Provider Ultimatum"),

@@ -7,6 +7,7 @@
 
 mod support;
 
+use rdptriage::model::{Cause, Stage, Verdict};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -31,8 +32,12 @@ fn assert_cert_expired_connection(c: &ConnectionReport, input: &str) {
         ("10.99.1.2:53850", "10.99.2.2:3389")
     );
     assert_eq!(
-        (c.verdict(), c.failed_stage(), c.cause()),
-        (Some("failed"), Some("tls"), Some("certificate_rejected"))
+        (c.verdict, c.failed_stage, c.cause),
+        (
+            Some(Verdict::Failed),
+            Some(Stage::Tls),
+            Some(Cause::CertificateRejected)
+        )
     );
 }
 
@@ -550,9 +555,9 @@ fn hundred_thousand_connections() {
         (N as u64, N as u64)
     );
     assert_eq!(r.connections.len(), N);
-    let causes: std::collections::BTreeSet<Option<&str>> =
-        r.connections.iter().map(|c| c.cause()).collect();
-    assert_eq!(causes, [Some("tcp_refused")].into_iter().collect());
+    let causes: std::collections::BTreeSet<Option<Cause>> =
+        r.connections.iter().map(|c| c.cause).collect();
+    assert_eq!(causes, [Some(Cause::TcpRefused)].into_iter().collect());
     assert_eq!(
         (
             r.connections[0].first_frame,
@@ -610,7 +615,7 @@ fn a_high_connection_rate_ends_closed_connections_early() {
     assert!(
         r.connections
             .iter()
-            .all(|c| c.cause() == Some("tcp_refused"))
+            .all(|c| c.cause == Some(Cause::TcpRefused))
     );
     let warning = r
         .warnings
@@ -779,13 +784,13 @@ fn syn_flood() {
     // SYNs sent in the capture's last 3 s may still have been answered after it ended.
     let mut causes = std::collections::BTreeMap::new();
     for c in flood_around_real(&r, &p) {
-        *causes.entry(c.cause()).or_insert(0) += 1;
+        *causes.entry(c.cause).or_insert(0) += 1;
     }
     assert_eq!(
         causes,
         [
-            (Some("capture_ended"), 3000),
-            (Some("tcp_no_answer"), N - 3000)
+            (Some(Cause::CaptureEnded), 3000),
+            (Some(Cause::TcpNoAnswer), N - 3000)
         ]
         .into_iter()
         .collect()
@@ -813,16 +818,16 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     )
     .expect("a warning saying connections were ended early");
     assert!((N - 32_768 - 64 * 64..N).contains(&ended), "{ended}");
-    let count = |cause: &str, says: fn(&str) -> bool| {
+    let count = |cause: Cause, says: fn(&str) -> bool| {
         flood
             .iter()
-            .filter(|c| c.cause() == Some(cause) && says(&c.summary()))
+            .filter(|c| c.cause == Some(cause) && says(&c.summary()))
             .count()
     };
-    let no_longer_followed = count("tcp_no_answer", |s| {
+    let no_longer_followed = count(Cause::TcpNoAnswer, |s| {
         s.contains("until it was no longer followed, as too many")
     });
-    let capture_ends = count("capture_ended", |s| {
+    let capture_ends = count(Cause::CaptureEnded, |s| {
         s.starts_with("the capture ends right after the SYN")
     });
     assert_eq!((no_longer_followed, capture_ends), (ended, N - ended));
@@ -847,7 +852,7 @@ fn syns_no_longer_followed_within_a_second_are_not_called_unanswered() {
     assert!(
         r.connections
             .iter()
-            .all(|c| c.cause() == Some("capture_ended"))
+            .all(|c| c.cause == Some(Cause::CaptureEnded))
     );
     let count = |start: &str| {
         r.connections
@@ -935,7 +940,7 @@ fn captures_and_runs_list_a_bounded_number_of_connections() {
         assert!(
             r.connections
                 .iter()
-                .all(|c| c.cause() == Some("tcp_refused"))
+                .all(|c| c.cause == Some(Cause::TcpRefused))
         );
         for (path, listed) in paths.iter().zip([200, 150]) {
             let name = path.display().to_string();

@@ -4,6 +4,7 @@
 
 mod support;
 
+use rdptriage::model::{Stage, Status};
 use rdptriage::report::Report;
 use support::*;
 
@@ -40,7 +41,11 @@ fn check_link(link: Link, (client, server): (&str, &str)) -> Report {
     let conn = only_conn(&r);
     assert_eq!(conn.client, client, "{link:?}");
     assert_eq!(conn.server, server, "{link:?}");
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2, 3]), "{link:?}");
+    assert_eq!(
+        stages(conn)[0],
+        (Stage::Tcp, Status::Ok, vec![1, 2, 3]),
+        "{link:?}"
+    );
     assert_eq!(conn.detail().network.mss_client, Some(1460), "{link:?}");
     assert_eq!(conn.detail().network.mss_server, Some(1380), "{link:?}");
     assert_eq!(conn.detail().network.client.payload_bytes, 19, "{link:?}");
@@ -120,7 +125,10 @@ fn link_type_with_fcs_flag_bits() {
         "fcsbits.pcap",
         &w.file(&frames(Link::Eth, &handshake(&c, T0))),
     );
-    assert_eq!(stages(only_conn(&r))[0], ("tcp", "ok", vec![1, 2, 3]));
+    assert_eq!(
+        stages(only_conn(&r))[0],
+        (Stage::Tcp, Status::Ok, vec![1, 2, 3])
+    );
 }
 
 /// IPv4 fragments (first with MF, last with an offset) and an IPv6 fragment (Fragment

@@ -7,6 +7,7 @@
 //! Every input is a fixture of this repository: real captures (`fixtures/captures`, see
 //! EXPECTED.md) and event-log exports of the same scenarios (`fixtures/eventlog`).
 
+use rdptriage::model::Cause;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -150,9 +151,9 @@ fn html_is_self_contained_and_draws_one_ladder_per_failed_connection() {
     assert_eq!(page.matches("<article class=\"finding error\">").count(), 3);
     // The break of each ladder, named by its cause.
     for cause in [
-        "certificate_rejected",
-        "tcp_no_answer",
-        "negotiation_failure",
+        Cause::CertificateRejected,
+        Cause::TcpNoAnswer,
+        Cause::NegotiationFailure,
     ] {
         assert!(page.contains(&format!("✗ {cause}</text>")), "{cause}");
     }

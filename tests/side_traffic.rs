@@ -3,6 +3,7 @@
 
 mod support;
 
+use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status};
 use support::*;
 
 /// A DER tag-length-value.
@@ -140,7 +141,7 @@ fn dns_and_kerberos_around_a_connection() {
     let r = analyze(&[path]);
     assert_eq!(r.connections.len(), 1);
     let c = &r.connections[0];
-    assert_eq!(c.cause(), Some("tcp_refused"));
+    assert_eq!(c.cause, Some(Cause::TcpRefused));
 
     // The failed lookup and the one that named the server; not the later unanswered one.
     let dns: Vec<_> = c
@@ -273,14 +274,18 @@ fn credssp_in_clear_names_the_error_code() {
     let r = analyze(&[path]);
     let c = &r.connections[0];
     assert_eq!(
-        (c.cause(), c.failed_stage(), c.reached()),
-        (Some("nla_failure"), Some("nla"), Some("x224"))
+        (c.cause, c.failed_stage, c.reached),
+        (Some(Cause::NlaFailure), Some(Stage::Nla), Some(Stage::X224))
     );
-    assert_eq!(c.confidence(), Some("high"));
+    assert_eq!(c.confidence, Some(Confidence::High));
     let detail = c.detail();
-    let nla = detail.stages.iter().find(|s| s.stage == "nla").unwrap();
+    let nla = detail
+        .stages
+        .iter()
+        .find(|s| s.stage == Stage::Nla)
+        .unwrap();
     assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);
-    assert_eq!(nla.evidence, Some("clear"));
+    assert_eq!(nla.evidence, Some(Evidence::Clear));
     assert!(
         c.summary()
             .contains("errorCode 0xC000006D: STATUS_LOGON_FAILURE"),
@@ -291,10 +296,10 @@ fn credssp_in_clear_names_the_error_code() {
         c.detail()
             .stages
             .iter()
-            .find(|s| s.stage == "tls")
+            .find(|s| s.stage == Stage::Tls)
             .unwrap()
             .status,
-        "not_reached"
+        Status::NotReached
     );
 }
 

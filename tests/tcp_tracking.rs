@@ -6,6 +6,7 @@
 mod support;
 
 use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
 use rdptriage::report::{ConnectionReport, Report};
 use support::*;
 
@@ -33,13 +34,13 @@ fn conn_of<'a>(r: &'a Report, client: &str) -> &'a ConnectionReport {
         .unwrap_or_else(|| panic!("no connection from {client}"))
 }
 
-fn assert_tcp_failed(c: &ConnectionReport, cause: &str, frames: Vec<u64>) {
-    assert_eq!(c.verdict(), Some("failed"));
-    assert_eq!(c.cause(), Some(cause));
-    assert_eq!(c.failed_stage(), Some("tcp"));
-    assert_eq!(c.reached(), None);
-    assert_eq!(stages(c)[0], ("tcp", "failed", frames));
-    assert_eq!(later_statuses(c), ["not_reached"; 5]);
+fn assert_tcp_failed(c: &ConnectionReport, cause: Cause, frames: Vec<u64>) {
+    assert_eq!(c.verdict, Some(Verdict::Failed));
+    assert_eq!(c.cause, Some(cause));
+    assert_eq!(c.failed_stage, Some(Stage::Tcp));
+    assert_eq!(c.reached, None);
+    assert_eq!(stages(c)[0], (Stage::Tcp, Status::Failed, frames));
+    assert_eq!(later_statuses(c), [Status::NotReached; 5]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -51,9 +52,9 @@ fn refused_syn_answered_by_rst() {
     let c = conv();
     let r = run("refused.pcap", &[(T0, c.syn()), (T0 + 400_000, c.refuse())]);
     let conn = only_conn(&r);
-    assert_tcp_failed(conn, "tcp_refused", vec![1, 2]);
+    assert_tcp_failed(conn, Cause::TcpRefused, vec![1, 2]);
     assert_eq!((conn.first_frame, conn.last_frame), (1, 2));
-    assert_eq!(conn.detail().network.reset_by, Some("server"));
+    assert_eq!(conn.detail().network.reset_by, Some(Party::Server));
     assert_eq!(conn.detail().network.reset_frame, Some(2));
     assert_eq!(conn.detail().network.closed_by, None);
     assert_eq!(conn.detail().network.syn_retries, 0);
@@ -74,7 +75,7 @@ fn unanswered_syn_with_retries() {
         &[(T0, c.syn()), (T0 + SEC, c.syn()), (T0 + 3 * SEC, c.syn())],
     );
     let conn = only_conn(&r);
-    assert_tcp_failed(conn, "tcp_no_answer", vec![1, 2, 3]);
+    assert_tcp_failed(conn, Cause::TcpNoAnswer, vec![1, 2, 3]);
     assert_eq!(conn.detail().network.syn_retries, 2);
     assert_eq!(conn.detail().network.client.packets, 3);
     assert_eq!(conn.detail().network.retransmissions, 0);
@@ -111,7 +112,7 @@ fn unanswered_syns_ended_for_being_idle_say_how_long_they_were_seen() {
     assert!(file.len() > 20_000_000);
     let (r, _dir, _path) = analyze_bytes("idle.pcap", &file);
     let conn = only_conn(&r);
-    assert_tcp_failed(conn, "tcp_no_answer", vec![1, 2, 3]);
+    assert_tcp_failed(conn, Cause::TcpNoAnswer, vec![1, 2, 3]);
     assert_eq!(
         conn.summary(),
         "no answer: 3 SYNs to 10.2.0.9:3389 unanswered for at least 303.0 s after the first \
@@ -127,9 +128,9 @@ fn single_syn_capture_ended_vs_no_answer() {
     let other = Conv::new("10.1.0.7:40000", SERVER);
     let c = conv();
     for (after, cause) in [
-        (0, "capture_ended"),
-        (2_999 * MS, "capture_ended"),
-        (3 * SEC, "tcp_no_answer"),
+        (0, Cause::CaptureEnded),
+        (2_999 * MS, Cause::CaptureEnded),
+        (3 * SEC, Cause::TcpNoAnswer),
     ] {
         // Another connection's handshake, then our SYN, then (maybe) that connection's FIN.
         let mut segs = handshake(&other, T0);
@@ -139,15 +140,15 @@ fn single_syn_capture_ended_vs_no_answer() {
         }
         let r = run("lastsyn.pcap", &segs);
         let conn = conn_of(&r, CLIENT);
-        assert_eq!(conn.cause(), Some(cause), "SYN then {after} ns");
+        assert_eq!(conn.cause, Some(cause), "SYN then {after} ns");
         assert_eq!(conn.detail().network.syn_retries, 0);
-        if cause == "capture_ended" {
-            assert_eq!(conn.verdict(), Some("incomplete"));
-            assert_eq!(conn.failed_stage(), None);
-            assert_eq!(conn.reached(), None);
-            assert_eq!(stages(conn)[0], ("tcp", "unknown", vec![4]));
+        if cause == Cause::CaptureEnded {
+            assert_eq!(conn.verdict, Some(Verdict::Incomplete));
+            assert_eq!(conn.failed_stage, None);
+            assert_eq!(conn.reached, None);
+            assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Unknown, vec![4]));
         } else {
-            assert_tcp_failed(conn, "tcp_no_answer", vec![4]);
+            assert_tcp_failed(conn, Cause::TcpNoAnswer, vec![4]);
         }
     }
 }
@@ -195,17 +196,17 @@ fn icmp_unreachable_quoting_the_syn() {
     assert_eq!((s.icmp_packets, s.icmp_errors_unmatched), (3, 1));
 
     let ca = conn_of(&r, CLIENT);
-    assert_tcp_failed(ca, "icmp_unreachable", vec![1, 2]);
+    assert_tcp_failed(ca, Cause::IcmpUnreachable, vec![1, 2]);
     assert_eq!(ca.detail().network.icmp.len(), 1);
     let e = &ca.detail().network.icmp[0];
     assert_eq!(e.frame, 2);
     assert_eq!(e.time, "2023-11-14T22:13:20.001000Z");
     assert_eq!(e.from, "10.2.0.9");
     assert_eq!(e.message, "destination unreachable: port unreachable");
-    assert_eq!((e.icmp_type, e.code, e.about), (3, 3, "client"));
+    assert_eq!((e.icmp_type, e.code, e.about), (3, 3, Party::Client));
 
     let cb = conn_of(&r, "10.1.0.6:50001");
-    assert_tcp_failed(cb, "icmp_unreachable", vec![3, 4, 5]);
+    assert_tcp_failed(cb, Cause::IcmpUnreachable, vec![3, 4, 5]);
     assert_eq!(cb.detail().network.syn_retries, 1);
     let e = &cb.detail().network.icmp[0];
     assert_eq!((e.frame, e.from.as_str()), (5, "10.1.0.1"));
@@ -241,13 +242,13 @@ fn icmpv6_unreachable_quoting_the_syn() {
     let r = run_frames("icmp6.pcap", &fr);
     assert_eq!(r.connections.len(), 2);
     let ca = conn_of(&r, "[2001:db8:1::5]:50000");
-    assert_tcp_failed(ca, "icmp_unreachable", vec![1, 2]);
+    assert_tcp_failed(ca, Cause::IcmpUnreachable, vec![1, 2]);
     let e = &ca.detail().network.icmp[0];
     assert_eq!(e.from, "2001:db8:2::9");
     assert_eq!(e.message, "destination unreachable: port unreachable");
-    assert_eq!((e.icmp_type, e.code, e.about), (1, 4, "client"));
+    assert_eq!((e.icmp_type, e.code, e.about), (1, 4, Party::Client));
     let cb = conn_of(&r, "[2001:db8:1::6]:50001");
-    assert_tcp_failed(cb, "icmp_unreachable", vec![3, 4]);
+    assert_tcp_failed(cb, Cause::IcmpUnreachable, vec![3, 4]);
     let e = &cb.detail().network.icmp[0];
     assert_eq!(e.from, "2001:db8:1::1");
     assert_eq!(e.message, "destination unreachable: address unreachable");
@@ -276,11 +277,11 @@ fn port_reuse_makes_two_connections() {
         ("c1".into(), "c2".into())
     );
     assert_eq!((ca.first_frame, ca.last_frame), (1, 4));
-    assert_eq!(stages(ca)[0], ("tcp", "ok", vec![1, 2, 3]));
-    assert_eq!(ca.detail().network.reset_by, Some("client"));
+    assert_eq!(stages(ca)[0], (Stage::Tcp, Status::Ok, vec![1, 2, 3]));
+    assert_eq!(ca.detail().network.reset_by, Some(Party::Client));
     assert_eq!(ca.detail().network.reset_frame, Some(4));
     assert_eq!((cb.first_frame, cb.last_frame), (5, 7));
-    assert_eq!(stages(cb)[0], ("tcp", "ok", vec![5, 6, 7]));
+    assert_eq!(stages(cb)[0], (Stage::Tcp, Status::Ok, vec![5, 6, 7]));
     assert_eq!(cb.detail().network.reset_by, None);
     assert_eq!(cb.start().as_deref(), Some("2023-11-14T22:13:22.000000Z"));
     let s = only_input(&r).stats.clone().expect("stats");
@@ -304,8 +305,8 @@ fn syn_retry_same_isn_is_one_connection() {
     let conn = only_conn(&r);
     assert_eq!(conn.detail().network.syn_retries, 1);
     assert_eq!(conn.detail().network.synack_retries, 1);
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 3, 5]));
-    assert_eq!(conn.reached(), Some("tcp"));
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 3, 5]));
+    assert_eq!(conn.reached, Some(Stage::Tcp));
     assert_eq!(conn.detail().network.rtt_ms, None);
     assert_eq!(conn.detail().network.retransmissions, 0);
     assert_eq!(
@@ -333,9 +334,12 @@ fn mid_stream_roles_from_rdp_port() {
     assert_eq!(conn.client, CLIENT);
     assert_eq!(conn.server, SERVER);
     assert!(conn.detail().network.mid_stream);
-    assert_eq!(conn.detail().network.roles_from, "rdp_port");
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1]));
-    assert_eq!(conn.reached(), Some("tcp"));
+    assert_eq!(
+        conn.detail().network.roles_from,
+        rdptriage::tcp::RoleSource::RdpPort
+    );
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1]));
+    assert_eq!(conn.reached, Some(Stage::Tcp));
     assert_eq!(
         (
             conn.detail().network.server.payload_bytes,
@@ -359,7 +363,10 @@ fn mid_stream_roles_from_x224_payload() {
     let conn = only_conn(&r);
     assert_eq!(conn.client, "10.1.0.5:1500");
     assert_eq!(conn.server, "10.2.0.9:4000");
-    assert_eq!(conn.detail().network.roles_from, "payload");
+    assert_eq!(
+        conn.detail().network.roles_from,
+        rdptriage::tcp::RoleSource::Payload
+    );
     assert!(conn.detail().network.mid_stream);
 }
 
@@ -533,7 +540,7 @@ fn closed_by_and_reset_by_with_frames() {
     );
     let r = run("fin.pcap", &segs);
     let n = &only_conn(&r).detail().network;
-    assert_eq!((n.closed_by, n.close_frame), (Some("client"), Some(6)));
+    assert_eq!((n.closed_by, n.close_frame), (Some(Party::Client), Some(6)));
     assert_eq!((n.reset_by, n.reset_frame), (None, None));
     // A FIN takes one sequence number: the ACK after it is not a gap (tshark agrees).
     assert_eq!((n.gaps, n.missed_bytes, n.retransmissions), (0, 0, 0));
@@ -542,7 +549,7 @@ fn closed_by_and_reset_by_with_frames() {
     let segs = after_handshake(&c, vec![(T0 + 30 * MS, c.s(0, 0).rst())]);
     let r = run("srvrst.pcap", &segs);
     let n = &only_conn(&r).detail().network;
-    assert_eq!((n.reset_by, n.reset_frame), (Some("server"), Some(4)));
+    assert_eq!((n.reset_by, n.reset_frame), (Some(Party::Server), Some(4)));
     assert_eq!((n.closed_by, n.close_frame), (None, None));
 
     // The server closes, the client then resets.
@@ -555,8 +562,8 @@ fn closed_by_and_reset_by_with_frames() {
     );
     let r = run("finrst.pcap", &segs);
     let n = &only_conn(&r).detail().network;
-    assert_eq!((n.closed_by, n.close_frame), (Some("server"), Some(4)));
-    assert_eq!((n.reset_by, n.reset_frame), (Some("client"), Some(5)));
+    assert_eq!((n.closed_by, n.close_frame), (Some(Party::Server), Some(4)));
+    assert_eq!((n.reset_by, n.reset_frame), (Some(Party::Client), Some(5)));
 }
 
 /// SYN at 0, SYN-ACK at 12.345 ms, ACK at 12.845 ms: the RTT is SYN → ACK. Without the
@@ -581,7 +588,7 @@ fn rtt_and_mss_from_the_handshake() {
     let r = run("rtt2.pcap", &[(T0, syn), (T0 + 12_345_000, synack)]);
     let conn = only_conn(&r);
     assert_eq!(conn.detail().network.rtt_ms, Some(12.345));
-    assert_eq!(stages(conn)[0], ("tcp", "ok", vec![1, 2]));
+    assert_eq!(stages(conn)[0], (Stage::Tcp, Status::Ok, vec![1, 2]));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -617,7 +624,7 @@ fn extra_rdp_port() {
     let (r, _d, _p) = analyze_bytes("port3390.pcap", &bytes);
     assert!(r.connections.is_empty());
     let r = analyze_bytes_ports("port3390.pcap", &bytes, &[3390]);
-    assert_tcp_failed(only_conn(&r), "tcp_refused", vec![1, 2]);
+    assert_tcp_failed(only_conn(&r), Cause::TcpRefused, vec![1, 2]);
     assert_eq!(only_conn(&r).server, "10.2.0.9:3390");
 }
 

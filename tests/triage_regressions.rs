@@ -17,6 +17,7 @@
 
 mod support;
 
+use rdptriage::model::{Cause, Stage, Status, Verdict};
 use std::path::Path;
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -86,7 +87,7 @@ fn negotiation_failure_cites_the_request_frame_corpus() {
         )
     );
     let x224 = &c.detail().stages[1];
-    assert_eq!(x224.stage, "x224");
+    assert_eq!(x224.stage, Stage::X224);
     assert_eq!(
         x224.note.as_deref(),
         Some(
@@ -255,7 +256,7 @@ fn a_client_leaving_after_the_public_key_confirmation_is_not_blamed_on_credentia
         return;
     };
     let c1 = &r.connections[0];
-    assert_eq!(c1.cause(), Some("nla_failure"));
+    assert_eq!(c1.cause, Some(Cause::NlaFailure));
     assert_eq!(
         c1.summary(),
         "the connection ended during the CredSSP exchange after 2 client and 2 server records (inferred from encrypted records): the client closed the connection (frame 17); the server's answer to the client's authentication (frame 16, 336 bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client) (the client tried again: c2, of the same attempt, got further)"
@@ -269,7 +270,7 @@ fn a_server_closing_during_credssp_still_points_at_credentials() {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/nla-wrong-password.pcap");
     let r = analyze(&[p]);
     let c = &r.connections[0];
-    assert_eq!(c.cause(), Some("nla_failure"));
+    assert_eq!(c.cause, Some(Cause::NlaFailure));
     assert!(
         c.summary().contains("the server closed the connection")
             && c.summary()
@@ -295,19 +296,19 @@ fn a_capture_begun_after_x224_leaves_nla_and_mcs_unknown() {
     };
     let c = &r.connections[0];
     let detail = c.detail();
-    let stages: Vec<(&str, &str)> = detail.stages.iter().map(|s| (s.stage, s.status)).collect();
+    let stages: Vec<(Stage, Status)> = detail.stages.iter().map(|s| (s.stage, s.status)).collect();
     assert_eq!(
         stages,
         [
-            ("tcp", "ok"),
-            ("x224", "unknown"),
-            ("tls", "ok"),
-            ("nla", "unknown"),
-            ("mcs", "unknown"),
-            ("session", "ok"),
+            (Stage::Tcp, Status::Ok),
+            (Stage::X224, Status::Unknown),
+            (Stage::Tls, Status::Ok),
+            (Stage::Nla, Status::Unknown),
+            (Stage::Mcs, Status::Unknown),
+            (Stage::Session, Status::Ok),
         ]
     );
-    assert_eq!(c.verdict(), Some("ok"));
+    assert_eq!(c.verdict, Some(Verdict::Ok));
     assert_eq!(
         detail.stages[3].note.as_deref(),
         Some(
@@ -341,7 +342,7 @@ fn a_session_past_the_payload_cap_says_its_end_is_from_tcp_alone() {
     };
     let capped = analyze_paths(std::slice::from_ref(&path), &Options::default());
     let c = &capped.connections[0];
-    assert_eq!(c.verdict(), Some("ok"));
+    assert_eq!(c.verdict, Some(Verdict::Ok));
     assert_eq!(
         c.summary(),
         "connected with Standard RDP Security; session carried 93 client and 128 server PDUs; the client closed the connection (frame 446); only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone"

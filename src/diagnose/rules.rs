@@ -17,6 +17,7 @@
 //! failures and Kerberos errors of a capture with no RDP connection to explain give findings
 //! of their own when they name the RDP server (`side_findings`).
 
+use crate::model::{Cause, Confidence, Severity, Stage, Status, Verdict, Word};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::Joined;
@@ -24,12 +25,12 @@ use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::side::SideEvent;
 use crate::report::{AttemptId, ConnId, ConnectionReport, EventReport, Finding, InputReport};
 
-use super::explain::{CAUSES, Cause};
+use super::explain::{CAUSES, Cause as Knowledge};
 
 /// What a cause of a connection means for a finding.
 pub struct Rule {
     /// The connection's cause (`REPORT.md`).
-    pub cause: &'static str,
+    pub cause: Cause,
     /// The row of [`CAUSES`] with its fix and what to collect next.
     pub knowledge: &'static str,
     /// Event ids that, joined to the attempt, confirm the cause.
@@ -41,73 +42,73 @@ pub struct Rule {
 /// Capture causes → knowledge and events.
 pub const RULES: &[Rule] = &[
     Rule {
-        cause: "tcp_no_answer",
+        cause: Cause::TcpNoAnswer,
         knowledge: "firewall_drop",
         agree: &[5152, 5157],
         contradict: &[131, 1149],
     },
     Rule {
-        cause: "tcp_refused",
+        cause: Cause::TcpRefused,
         knowledge: "nothing_listening",
         agree: &[],
         contradict: &[131, 1149],
     },
     Rule {
-        cause: "icmp_unreachable",
+        cause: Cause::IcmpUnreachable,
         knowledge: "firewall_drop",
         agree: &[5152, 5157],
         contradict: &[1149],
     },
     Rule {
-        cause: "negotiation_failure",
+        cause: Cause::NegotiationFailure,
         knowledge: "security_layer_mismatch",
         agree: &[139],
         contradict: &[1149],
     },
     Rule {
-        cause: "x224_rejected",
+        cause: Cause::X224Rejected,
         knowledge: "security_layer_mismatch",
         agree: &[139],
         contradict: &[1149],
     },
     Rule {
-        cause: "tls_alert",
+        cause: Cause::TlsAlert,
         knowledge: "tls_mismatch",
         agree: &[36871, 36874, 36887, 36888],
         contradict: &[1149],
     },
     Rule {
-        cause: "tls_aborted",
+        cause: Cause::TlsAborted,
         knowledge: "server_certificate",
         agree: &[1057, 1058, 36870, 36871],
         contradict: &[1149],
     },
     Rule {
-        cause: "certificate_rejected",
+        cause: Cause::CertificateRejected,
         knowledge: "server_certificate",
         agree: &[1057, 1058, 36870],
         contradict: &[1149, 4624],
     },
     Rule {
-        cause: "nla_failure",
+        cause: Cause::NlaFailure,
         knowledge: "nla_failure",
         agree: &[4625, 140, 4771, 4776, 4825],
         contradict: &[1149, 4624],
     },
     Rule {
-        cause: "server_denied",
+        cause: Cause::ServerDenied,
         knowledge: "server_denied",
         agree: &[50, 56, 97, 102, 103, 40],
         contradict: &[],
     },
     Rule {
-        cause: "packet_loss",
+        cause: Cause::PacketLoss,
         knowledge: "packet_loss",
         agree: &[],
         contradict: &[],
     },
     Rule {
-        cause: "timeout",
+        cause: Cause::Timeout,
         knowledge: "packet_loss",
         agree: &[],
         contradict: &[],
@@ -156,9 +157,9 @@ pub const MAX_SKEW_S: f64 = 300.0;
 /// A more precise cause than the capture's, when its proof is there.
 pub struct Refinement {
     /// The connection causes it refines.
-    pub from: &'static [&'static str],
+    pub from: &'static [Cause],
     /// The finding's cause (`REPORT.md`).
-    pub cause: &'static str,
+    pub cause: Cause,
     /// The row of [`CAUSES`] with its fix.
     pub knowledge: &'static str,
     /// Any of these proves it.
@@ -172,8 +173,8 @@ pub struct Refinement {
 /// Capture cause + evidence → the precise cause, first match wins (`reference/remedies.md`).
 pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
-        from: &["tcp_no_answer", "icmp_unreachable"],
-        cause: "firewall_blocked",
+        from: &[Cause::TcpNoAnswer, Cause::IcmpUnreachable],
+        cause: Cause::FirewallBlocked,
         knowledge: "firewall_drop",
         proof: &[Proof::Event {
             ids: &[5152, 5157],
@@ -186,8 +187,8 @@ pub const REFINEMENTS: &[Refinement] = &[
         what: "the server's firewall dropped it (Windows Filtering Platform)",
     },
     Refinement {
-        from: &["tls_aborted", "tls_alert"],
-        cause: "private_key_inaccessible",
+        from: &[Cause::TlsAborted, Cause::TlsAlert],
+        cause: Cause::PrivateKeyInaccessible,
         knowledge: "private_key",
         proof: &[Proof::Event {
             ids: &[36870],
@@ -200,8 +201,8 @@ pub const REFINEMENTS: &[Refinement] = &[
         what: "the server could not use the private key of its TLS certificate, so it could not answer the ClientHello",
     },
     Refinement {
-        from: &["nla_failure"],
-        cause: "clock_skew",
+        from: &[Cause::NlaFailure],
+        cause: Cause::ClockSkew,
         knowledge: "clock_skew",
         proof: &[
             Proof::Kerberos {
@@ -228,8 +229,8 @@ pub const REFINEMENTS: &[Refinement] = &[
         what: "Kerberos refused the client's clock (KRB_AP_ERR_SKEW), so NLA could not authenticate",
     },
     Refinement {
-        from: &["nla_failure"],
-        cause: "spn_unknown",
+        from: &[Cause::NlaFailure],
+        cause: Cause::SpnUnknown,
         knowledge: "spn_unknown",
         proof: &[
             Proof::Kerberos {
@@ -248,8 +249,8 @@ pub const REFINEMENTS: &[Refinement] = &[
         what: "the domain has no Kerberos principal for the name the client connected to (KDC_ERR_S_PRINCIPAL_UNKNOWN), so NLA could not use Kerberos",
     },
     Refinement {
-        from: &["nla_failure"],
-        cause: "credssp_policy_mismatch",
+        from: &[Cause::NlaFailure],
+        cause: Cause::CredsspPolicyMismatch,
         knowledge: "credssp_policy",
         // SEC_E_UNSUPPORTED_FUNCTION after TLS completed: not a TLS version mismatch (TLS
         // worked), the CredSSP versions (CVE-2018-0886) or policies disagree.
@@ -268,13 +269,13 @@ pub const REFINEMENTS: &[Refinement] = &[
 
 /// A problem an event shows on its own.
 pub struct EventRule {
-    pub cause: &'static str,
+    pub cause: Cause,
     pub ids: &'static [u32],
     /// When given: one of these fields holds one of these codes.
     pub when: Option<(&'static [&'static str], &'static [u32])>,
-    pub severity: &'static str,
+    pub severity: Severity,
     /// How sure an event alone makes it: `low` when the event is not specific to RDP.
-    pub confidence: &'static str,
+    pub confidence: Confidence,
     pub knowledge: &'static str,
     /// What the events say, for the summary.
     pub what: &'static str,
@@ -283,104 +284,104 @@ pub struct EventRule {
 /// Event-log-only causes (`REPORT.md`), first matching row wins.
 pub const EVENT_RULES: &[EventRule] = &[
     EventRule {
-        cause: "certificate_renewal_failed",
+        cause: Cause::CertificateRenewalFailed,
         ids: &[1057, 1058],
         when: None,
-        severity: "warning",
-        confidence: "medium",
+        severity: Severity::Warning,
+        confidence: Confidence::Medium,
         knowledge: "server_certificate",
         what: "could not create or replace its self-signed RDP certificate",
     },
     EventRule {
-        cause: "private_key_inaccessible",
+        cause: Cause::PrivateKeyInaccessible,
         ids: &[36870],
         when: None,
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "private_key",
         what: "could not use the private key of its TLS server certificate",
     },
     EventRule {
-        cause: "tls_protocol_mismatch",
+        cause: Cause::TlsProtocolMismatch,
         ids: &[36871, 36874],
         when: None,
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "tls_mismatch",
         what: "found no TLS version or cipher suite in common with a client",
     },
     EventRule {
-        cause: "logon_right_missing",
+        cause: Cause::LogonRightMissing,
         ids: &[4825],
         when: None,
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "logon_right",
         what: "denied a user who may not log on through Remote Desktop",
     },
     EventRule {
-        cause: "logon_right_missing",
+        cause: Cause::LogonRightMissing,
         ids: &[4625],
         when: Some((&["Status", "SubStatus"], &[0xC000_015B])),
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "logon_right",
         what: "denied a user who may not log on through Remote Desktop",
     },
     EventRule {
-        cause: "clock_skew",
+        cause: Cause::ClockSkew,
         ids: &[4625],
         when: Some((&["Status", "SubStatus"], &[0xC000_0133])),
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "clock_skew",
         what: "rejected a logon because the clocks differ (STATUS_TIME_DIFFERENCE_AT_DC)",
     },
     EventRule {
-        cause: "nla_failure",
+        cause: Cause::NlaFailure,
         ids: &[140],
         when: None,
-        severity: "warning",
-        confidence: "medium",
+        severity: Severity::Warning,
+        confidence: Confidence::Medium,
         knowledge: "nla_failure",
         what: "rejected Network Level Authentication (CredSSP)",
     },
     EventRule {
-        cause: "logon_failed",
+        cause: Cause::LogonFailed,
         ids: &[4625],
         when: None,
-        severity: "warning",
-        confidence: "medium",
+        severity: Severity::Warning,
+        confidence: Confidence::Medium,
         knowledge: "nla_failure",
         what: "rejected logons",
     },
     EventRule {
-        cause: "firewall_blocked",
+        cause: Cause::FirewallBlocked,
         ids: &[5152, 5157],
         when: None,
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "firewall_drop",
         what: "dropped inbound packets to the RDP port (Windows Filtering Platform)",
     },
     EventRule {
-        cause: "spn_unknown",
+        cause: Cause::SpnUnknown,
         // 4769 is in the catalog only for TERMSRV/ service names.
         ids: &[4769],
         when: Some((&["Status"], &[0x7])),
-        severity: "error",
-        confidence: "medium",
+        severity: Severity::Error,
+        confidence: Confidence::Medium,
         knowledge: "spn_unknown",
         what: "has no Kerberos principal for an RDP server name a client asked a ticket for (KDC_ERR_S_PRINCIPAL_UNKNOWN)",
     },
     EventRule {
-        cause: "clock_skew",
+        cause: Cause::ClockSkew,
         // A pre-authentication or ticket request refused for the clock; not tied to RDP by
         // itself (any Kerberos client), hence low.
         ids: &[4771, 4769],
         when: Some((&["Status"], &[0x25])),
-        severity: "warning",
-        confidence: "low",
+        severity: Severity::Warning,
+        confidence: Confidence::Low,
         knowledge: "clock_skew",
         what: "refused Kerberos requests because the client's clock is off (KRB_AP_ERR_SKEW)",
     },
@@ -499,7 +500,7 @@ fn certificate_knowledge(c: &ConnectionReport) -> Option<&'static str> {
     })
 }
 
-fn knowledge(id: &str) -> Option<&'static Cause> {
+fn knowledge(id: &str) -> Option<&'static Knowledge> {
     CAUSES.iter().find(|c| c.id == id)
 }
 
@@ -511,13 +512,6 @@ fn remedy(id: &str) -> (Vec<String>, Vec<String>) {
         ),
         None => (Vec::new(), Vec::new()),
     }
-}
-
-const LEVELS: [&str; 3] = ["low", "medium", "high"];
-
-fn shift(level: &str, by: i32) -> &'static str {
-    let at = LEVELS.iter().position(|l| *l == level).unwrap_or(0) as i32;
-    LEVELS[(at + by).clamp(0, 2) as usize]
 }
 
 /// An endpoint's address, as the report prints it (`10.0.0.5`, `fe80::1`).
@@ -552,9 +546,9 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
     let detail = c.detail();
     let n = &detail.network;
     // SYNs retransmitted before the answer (an unanswered SYN is the failed stage's line).
-    if c.reached().is_some()
+    if c.reached.is_some()
         && n.syn_retries > 0
-        && let Some(s) = detail.stages.iter().find(|s| s.stage == "tcp")
+        && let Some(s) = detail.stages.iter().find(|s| s.stage == Stage::Tcp)
     {
         out.push(format!(
             "{prefix}{}: SYN sent {} times ({} retransmissions) before an answer",
@@ -626,7 +620,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
             ));
         }
     }
-    for s in detail.stages.iter().filter(|s| s.status == "failed") {
+    for s in detail.stages.iter().filter(|s| s.status == Status::Failed) {
         let note = s.note.clone().unwrap_or_default();
         let what = if s.frames.is_empty() {
             String::new()
@@ -666,13 +660,6 @@ fn side_lines(conns: &[ConnectionReport], members: &[usize]) -> Vec<String> {
     out
 }
 
-fn progress(c: &ConnectionReport) -> usize {
-    c.reached()
-        .and_then(|s| crate::handshake::STAGES.iter().position(|x| *x == s))
-        .map(|p| p + 1)
-        .unwrap_or(0)
-}
-
 /// What proves a refinement for one attempt: the joined events and the KRB-ERRORs.
 struct Proved<'a> {
     rule: &'static Refinement,
@@ -682,7 +669,7 @@ struct Proved<'a> {
 
 /// The first refinement of `cause` whose proof is among the attempt's events and KRB-ERRORs.
 fn refine<'a>(
-    cause: &str,
+    cause: Cause,
     evs: &[usize],
     events: &[EventReport],
     kerberos: &[&'a SideEvent],
@@ -769,22 +756,17 @@ struct Alike {
     attempts: Vec<String>,
     connections: Vec<ConnId>,
     events: Vec<String>,
-    confidence: Option<&'static str>,
+    confidence: Option<Confidence>,
 }
 
 /// The lower of two confidences.
-fn lower(a: &'static str, b: &'static str) -> &'static str {
-    let rank = |c: &str| match c {
-        "low" => 0,
-        "medium" => 1,
-        _ => 2,
-    };
-    if rank(b) < rank(a) { b } else { a }
+fn lower(a: Confidence, b: Confidence) -> Confidence {
+    a.min(b)
 }
 
 fn merge_repeated(
     findings: Vec<Finding>,
-    mut alike: std::collections::HashMap<(&'static str, String), Alike>,
+    mut alike: std::collections::HashMap<(Cause, String), Alike>,
     conns: &[ConnectionReport],
 ) -> Vec<Finding> {
     // A report numbers its connections c1, c2… in order: `cN` is `conns[N - 1]` (checked;
@@ -803,15 +785,15 @@ fn merge_repeated(
             .and_then(|id| named(id))
             .map(|c| c.server.to_string())
     };
-    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Cause, String), Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         if let Some(server) = server_of(f) {
             groups.entry((f.cause, server)).or_default().push(i);
         }
     }
     let group_size =
-        |alike: &std::collections::HashMap<(&'static str, String), Alike>,
-         key: &(&'static str, String),
+        |alike: &std::collections::HashMap<(Cause, String), Alike>,
+         key: &(Cause, String),
          members: &[usize]| { members.len() + alike.get(key).map_or(0, |a| a.count) };
     let mut merged_into: Vec<Option<usize>> = vec![None; findings.len()];
     for (key, members) in &groups {
@@ -936,7 +918,7 @@ fn attempt_findings(
     joined: &Joined,
 ) -> (
     Vec<Finding>,
-    std::collections::HashMap<(&'static str, String), Alike>,
+    std::collections::HashMap<(Cause, String), Alike>,
 ) {
     let mut out = Vec::new();
     // Connections by attempt, in report order.
@@ -957,16 +939,19 @@ fn attempt_findings(
     // The connection an attempt is judged by: the one that got furthest (the last of those),
     // not superseded; none when a connection of the attempt succeeded, and none when that
     // one is unfinished (`incomplete` is not a failure: the table shows it).
-    let judged_by = |members: &[usize]| -> Option<(usize, &'static str)> {
-        if members.iter().any(|&i| conns[i].verdict() == Some("ok")) {
+    let judged_by = |members: &[usize]| -> Option<(usize, Cause)> {
+        if members
+            .iter()
+            .any(|&i| conns[i].verdict == Some(Verdict::Ok))
+        {
             return None;
         }
         let &best = members
             .iter()
             .filter(|&&i| conns[i].superseded_by.is_none())
-            .max_by_key(|&&i| (progress(&conns[i]), i))?;
-        match (conns[best].verdict(), conns[best].cause()) {
-            (Some("failed"), Some(cause)) => Some((best, cause)),
+            .max_by_key(|&&i| (conns[i].reached, i))?;
+        match (conns[best].verdict, conns[best].cause) {
+            (Some(Verdict::Failed), Some(cause)) => Some((best, cause)),
             _ => None,
         }
     };
@@ -991,7 +976,7 @@ fn attempt_findings(
     // only to be dropped: a SYN flood lists hundreds of thousands of them.
     // Each failed attempt judged once: (the connection it is judged by, the capture's cause,
     // its events, the refinement the logs and its Kerberos errors prove).
-    type Judged<'a> = (usize, &'static str, Vec<usize>, Option<Proved<'a>>);
+    type Judged<'a> = (usize, Cause, Vec<usize>, Option<Proved<'a>>);
     let judged: Vec<Option<Judged>> = attempts
         .iter()
         .map(|(_, members)| {
@@ -1001,7 +986,7 @@ fn attempt_findings(
             Some((best, cause, evs, refined))
         })
         .collect();
-    let mut alike: std::collections::HashMap<(&'static str, String), (usize, usize)> =
+    let mut alike: std::collections::HashMap<(Cause, String), (usize, usize)> =
         std::collections::HashMap::new();
     for (k, ((_, members), judged)) in attempts.iter().zip(&judged).enumerate() {
         let (Some((_, cause, _, refined)), Some(&last)) = (judged, members.last()) else {
@@ -1014,12 +999,12 @@ fn attempt_findings(
         group.1 += 1;
     }
     // The group an attempt is merged into without a finding of its own, if any.
-    let stub = |k: usize, cause: &'static str, members: &[usize]| {
+    let stub = |k: usize, cause: Cause, members: &[usize]| {
         let key = (cause, conns[*members.last()?].server.to_string());
         let &(first, count) = alike.get(&key)?;
         (count > MAX_ALIKE_FINDINGS && first != k).then_some(key)
     };
-    let mut rest_of_groups: std::collections::HashMap<(&'static str, String), Alike> =
+    let mut rest_of_groups: std::collections::HashMap<(Cause, String), Alike> =
         std::collections::HashMap::new();
     for (k, ((attempt, members), judged)) in attempts.iter().zip(judged).enumerate() {
         let Some((best, cause, evs, refined)) = judged else {
@@ -1027,7 +1012,7 @@ fn attempt_findings(
         };
         let c = &conns[best];
         let rule = RULES.iter().find(|r| r.cause == cause);
-        let mut confidence = c.confidence().unwrap_or("low");
+        let mut confidence = c.confidence.unwrap_or(Confidence::Low);
         let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
             Some(p) => (
                 p.events.iter().map(|&k| &events[k]).collect(),
@@ -1065,10 +1050,10 @@ fn attempt_findings(
             }
         }
         if !agreeing.is_empty() || refined.as_ref().is_some_and(|p| !p.kerberos.is_empty()) {
-            confidence = shift(confidence, 1);
+            confidence = confidence.shifted(1);
         }
         if !contradicting.is_empty() {
-            confidence = shift(confidence, -1);
+            confidence = confidence.shifted(-1);
         }
         let finding_cause = refined.as_ref().map_or(cause, |p| p.rule.cause);
         let attempt_name = match attempt {
@@ -1091,7 +1076,7 @@ fn attempt_findings(
         let many = members.len() > 1;
         let mut evidence = Vec::new();
         for &i in members {
-            if many && i != best && conns[i].cause() == c.cause() {
+            if many && i != best && conns[i].cause == c.cause {
                 // The other tries of the attempt, one line each.
                 evidence.push(format!(
                     "{} (same attempt, same cause): {}",
@@ -1112,13 +1097,13 @@ fn attempt_findings(
         evidence.extend(contradicting.iter().cloned());
         let (remediation, collect_next) = match (&refined, rule) {
             (Some(p), _) => remedy(p.rule.knowledge),
-            (None, Some(r)) if c.cause() == Some("certificate_rejected") => {
+            (None, Some(r)) if c.cause == Some(Cause::CertificateRejected) => {
                 remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
             }
             (None, Some(r)) => remedy(r.knowledge),
             (None, None) => remedy(""),
         };
-        let stage = c.failed_stage().unwrap_or("?");
+        let stage = c.failed_stage.map_or("?", Word::word);
         let tries = if many {
             format!(" ({} connections)", members.len())
         } else {
@@ -1163,7 +1148,7 @@ fn attempt_findings(
         out.push(Finding {
             cause: finding_cause,
             // Only failed attempts make findings (`judged_by`).
-            severity: "error",
+            severity: Severity::Error,
             confidence,
             summary,
             attempt: Some(attempt_name),
@@ -1280,13 +1265,13 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
         let (mut severity, mut confidence) = (rule.severity, rule.confidence);
         let mut what = rule.what.to_string();
         let mut but = String::new();
-        if many && matches!(rule.cause, "nla_failure" | "logon_failed") {
+        if many && matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed) {
             // Many addresses failing on one server is password guessing, not one user's
             // password: its fix comes first.
             let (guessing, _) = remedy("password_guessing");
             remediation.splice(0..0, guessing);
         }
-        if rule.cause == "firewall_blocked" {
+        if rule.cause == Cause::FirewallBlocked {
             if ks.len() == 1 {
                 what = "dropped an inbound packet to the RDP port (Windows Filtering Platform)"
                     .to_string();
@@ -1299,8 +1284,8 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
                     .get(&(computer.as_str(), client.clone()))
                     .and_then(|list| reached_despite_drops(list, events, &ks))
             {
-                severity = "warning";
-                confidence = "low";
+                severity = Severity::Warning;
+                confidence = Confidence::Low;
                 but = format!(
                     "; but {client} reached the RDP server at {} ({}#{}, event {}), so the drop did not block its connections",
                     e.time, e.input, e.record_id, e.id
@@ -1339,7 +1324,11 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
             cause: rule.cause,
             severity,
             // Two logs of the server say the same: RdpCoreTS that NLA failed, Security why.
-            confidence: if agree.is_empty() { confidence } else { "high" },
+            confidence: if agree.is_empty() {
+                confidence
+            } else {
+                Confidence::High
+            },
             summary: format!(
                 "{computer} {what}{from} {when} (no capture covers it): {}{agrees}{but}.",
                 first.summary
@@ -1444,8 +1433,8 @@ fn fold_logons_into_nla_failures(
     groups: &mut BTreeMap<GroupKey, Vec<usize>>,
 ) -> BTreeMap<GroupKey, Vec<usize>> {
     let mut agreeing = BTreeMap::new();
-    let rule = |cause: &str| EVENT_RULES.iter().position(|r| r.cause == cause);
-    let (Some(nla), Some(logon)) = (rule("nla_failure"), rule("logon_failed")) else {
+    let rule = |cause: Cause| EVENT_RULES.iter().position(|r| r.cause == cause);
+    let (Some(nla), Some(logon)) = (rule(Cause::NlaFailure), rule(Cause::LogonFailed)) else {
         return agreeing;
     };
     let logon_keys: Vec<GroupKey> = groups
@@ -1544,15 +1533,15 @@ fn side_findings(
     };
     for input in inputs {
         // Kerberos: (cause, client, principal) → errors.
-        let mut krb: BTreeMap<(&'static str, String, String), Vec<&SideEvent>> = BTreeMap::new();
+        let mut krb: BTreeMap<(Cause, String, String), Vec<&SideEvent>> = BTreeMap::new();
         for k in input.side_failures.iter().filter(|k| k.kind == "kerberos") {
             if attached(&input.path, k.frame) {
                 continue;
             }
             let cause = match k.code {
-                Some(KDC_ERR_S_PRINCIPAL_UNKNOWN) if spn(k) => "spn_unknown",
+                Some(KDC_ERR_S_PRINCIPAL_UNKNOWN) if spn(k) => Cause::SpnUnknown,
                 Some(KRB_AP_ERR_SKEW) if k.skew_s.is_some_and(|s| s.abs() >= MAX_SKEW_S) => {
-                    "clock_skew"
+                    Cause::ClockSkew
                 }
                 _ => continue,
             };
@@ -1561,9 +1550,9 @@ fn side_findings(
                 .push(k);
         }
         for ((cause, client, principal), ks) in krb {
-            let (remediation, collect_next) = remedy(cause);
+            let (remediation, collect_next) = remedy(cause.word());
             let what = match cause {
-                "spn_unknown" => format!(
+                Cause::SpnUnknown => format!(
                     "the KDC {} has no principal {principal}: Kerberos cannot authenticate the RDP server by that name (connect by the name registered in the SPN, not by IP or alias)",
                     ks[0].server
                 ),
@@ -1574,9 +1563,13 @@ fn side_findings(
             };
             out.push(Finding {
                 cause,
-                severity: "error",
+                severity: Severity::Error,
                 // Tied to RDP by the TERMSRV principal, not by a connection.
-                confidence: if spn(ks[0]) { "medium" } else { "low" },
+                confidence: if spn(ks[0]) {
+                    Confidence::Medium
+                } else {
+                    Confidence::Low
+                },
                 summary: format!(
                     "{client} in {} at {} (no RDP connection of the capture explains it): {what}.",
                     input.path, ks[0].time
@@ -1636,9 +1629,13 @@ fn side_findings(
             evidence.extend(ks.iter().map(|&k| event_line(&events[k])));
             let results: Vec<&str> = ds.iter().map(|d| d.result.as_str()).collect();
             out.push(Finding {
-                cause: "name_resolution_failed",
-                severity: "error",
-                confidence: if reasons.is_empty() { "medium" } else { "high" },
+                cause: Cause::NameResolutionFailed,
+                severity: Severity::Error,
+                confidence: if reasons.is_empty() {
+                    Confidence::Medium
+                } else {
+                    Confidence::High
+                },
                 summary: format!(
                     "{client} could not resolve {name} ({}) at {}, the server name the client was asked to connect to ({}), and no RDP connection followed{}.",
                     results.join(", "),

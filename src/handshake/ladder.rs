@@ -12,6 +12,7 @@
 
 use serde_json::json;
 
+use crate::model::{Cause, Evidence, Stage, Status, Verdict};
 use crate::report::StageReport;
 use crate::tcp::{Connection, Mark, Side};
 
@@ -22,14 +23,14 @@ use super::tls::{self, HandshakeMessage, content};
 use super::x224::{self, FailureCode, protocol};
 
 /// How the RDP stages turned out.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RdpOutcome {
     pub stages: Vec<StageReport>,
-    pub verdict: Option<&'static str>,
-    pub cause: Option<&'static str>,
-    pub failed_stage: Option<&'static str>,
+    pub verdict: Option<Verdict>,
+    pub cause: Option<Cause>,
+    pub failed_stage: Option<Stage>,
     /// Last stage completed (tcp when nothing after it was).
-    pub reached: &'static str,
+    pub reached: Stage,
     pub summary: String,
     pub negotiation: Option<serde_json::Value>,
     pub tls: Option<serde_json::Value>,
@@ -120,8 +121,8 @@ struct Ladder {
 impl Ladder {
     fn push(
         &mut self,
-        stage: &'static str,
-        status: &'static str,
+        stage: Stage,
+        status: Status,
         frames: Vec<u64>,
         note: impl Into<Option<String>>,
     ) {
@@ -129,7 +130,7 @@ impl Ladder {
         frames.retain(|&f| f != 0);
         frames.sort_unstable();
         frames.dedup();
-        let evidence = (status != "not_reached").then_some("clear");
+        let evidence = (status != Status::NotReached).then_some(Evidence::Clear);
         self.stages.push(StageReport {
             stage,
             status,
@@ -141,26 +142,25 @@ impl Ladder {
 
     /// Marks every stage not yet written as not reached.
     fn rest_not_reached(&mut self) {
-        for name in ["x224", "tls", "nla", "mcs", "session"] {
+        for name in Stage::AFTER_TCP {
             if !self.stages.iter().any(|s| s.stage == name) {
                 self.stages.push(StageReport {
                     stage: name,
-                    status: "not_reached",
+                    status: Status::NotReached,
                     frames: vec![],
                     note: None,
                     evidence: None,
                 });
             }
         }
-        let order = |n: &str| super::STAGES.iter().position(|s| *s == n).unwrap_or(99);
-        self.stages.sort_by_key(|s| order(s.stage));
+        self.stages.sort_by_key(|s| s.stage);
     }
 }
 
 /// The outcome when the connection ended (or the capture did) while `stage` was in progress.
 struct Stall {
-    cause: &'static str,
-    verdict: &'static str,
+    cause: Cause,
+    verdict: Verdict,
     words: String,
 }
 
@@ -171,7 +171,7 @@ fn stall(
     end: Option<Ending>,
     last_progress_ns: i64,
     expected_from: Side,
-    closed_cause: &'static str,
+    closed_cause: Cause,
 ) -> Stall {
     // Packets captured twice are not loss.
     let real_retransmissions = (conn.c2s.retransmissions - conn.c2s.duplicates)
@@ -182,8 +182,8 @@ fn stall(
         // Still open when the capture ends: stalled on loss if the last seconds were spent
         // retransmitting, else simply cut.
         None if lossy && conn.last.ts_ns - last_progress_ns >= GAVE_UP_AFTER_NS => Stall {
-            cause: "packet_loss",
-            verdict: "failed",
+            cause: Cause::PacketLoss,
+            verdict: Verdict::Failed,
             words: format!(
                 "the handshake stalled on loss: no progress for {:.1} s while {} segments were retransmitted; the capture ends with the connection still open",
                 (conn.last.ts_ns - last_progress_ns) as f64 / 1e9,
@@ -191,16 +191,16 @@ fn stall(
             ),
         },
         None => Stall {
-            cause: "capture_ended",
-            verdict: "incomplete",
+            cause: Cause::CaptureEnded,
+            verdict: Verdict::Incomplete,
             words: "the capture ends while the connection is still open".into(),
         },
         Some(e) => {
             let silence = e.mark.ts_ns - last_progress_ns;
             if lossy && (silence > 1_000_000_000 || e.by == Side::Client) {
                 Stall {
-                    cause: "packet_loss",
-                    verdict: "failed",
+                    cause: Cause::PacketLoss,
+                    verdict: Verdict::Failed,
                     words: format!(
                         "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {}",
                         real_retransmissions,
@@ -211,8 +211,8 @@ fn stall(
                 }
             } else if e.by != expected_from && silence >= GAVE_UP_AFTER_NS {
                 Stall {
-                    cause: "timeout",
-                    verdict: "failed",
+                    cause: Cause::Timeout,
+                    verdict: Verdict::Failed,
                     words: format!(
                         "nothing came from the {} for {:.1} s, then {}",
                         side_word(expected_from),
@@ -223,7 +223,7 @@ fn stall(
             } else {
                 Stall {
                     cause: closed_cause,
-                    verdict: "failed",
+                    verdict: Verdict::Failed,
                     words: e.describe(),
                 }
             }
@@ -354,8 +354,15 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
 /// The RDP stages of a connection whose TCP handshake completed.
 pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     let mut out = RdpOutcome {
-        reached: "tcp",
-        ..Default::default()
+        stages: Vec::new(),
+        verdict: None,
+        cause: None,
+        failed_stage: None,
+        reached: Stage::Tcp,
+        summary: String::new(),
+        negotiation: None,
+        tls: None,
+        mcs: None,
     };
     let mut ladder = Ladder { stages: Vec::new() };
     let end = ending(conn);
@@ -391,8 +398,8 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .is_some_and(|p| matches!(p.kind, PduKind::Tls(_))) =>
         {
             ladder.push(
-                "x224",
-                "unknown",
+                Stage::X224,
+                Status::Unknown,
                 vec![],
                 "the capture began after the X.224 exchange".to_string(),
             );
@@ -404,8 +411,8 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         (None, _) => {
             let e = end;
             if conn.c2s.bytes == 0 {
-                let st = stall(conn, e, tcp_done_ns, Side::Client, "timeout");
-                let words = if st.cause == "capture_ended" {
+                let st = stall(conn, e, tcp_done_ns, Side::Client, Cause::Timeout);
+                let words = if st.cause == Cause::CaptureEnded {
                     "the client sent nothing after the TCP handshake before the capture ended"
                         .to_string()
                 } else {
@@ -414,7 +421,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                         st.words
                     )
                 };
-                return end_stalled(out, ladder, "x224", &st, vec![tcp_frames_end], words);
+                return end_stalled(out, ladder, Stage::X224, &st, vec![tcp_frames_end], words);
             }
             // Not a Connection Request: no cause from REPORT.md fits, so none is claimed.
             let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
@@ -435,8 +442,8 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     words.push_str(&format!(" with {}", ccf.problems.join(", ")));
                 }
             }
-            ladder.push("x224", "failed", frames, words.clone());
-            return finish(out, ladder, "failed", "", "x224", words);
+            ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+            return finish(out, ladder, Verdict::Failed, None, Some(Stage::X224), words);
         }
         (Some((crp, crq)), None) => {
             out.negotiation = Some(negotiation_json(
@@ -445,13 +452,13 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 Some(crp.last_frame),
                 None,
             ));
-            let st = stall(conn, end, crp.ts_ns, Side::Server, "x224_rejected");
+            let st = stall(conn, end, crp.ts_ns, Side::Server, Cause::X224Rejected);
             let words = match st.cause {
-                "x224_rejected" => format!(
+                Cause::X224Rejected => format!(
                     "the server never confirmed the X.224 Connection Request (frame {}); {}",
                     crp.last_frame, st.words
                 ),
-                "capture_ended" => format!(
+                Cause::CaptureEnded => format!(
                     "no X.224 Connection Confirm before the capture ended (request in frame {})",
                     crp.last_frame
                 ),
@@ -462,7 +469,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             };
             let mut frames = vec![crp.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            return end_stalled(out, ladder, "x224", &st, frames, words);
+            return end_stalled(out, ladder, Stage::X224, &st, frames, words);
         }
         (Some((crp, crq)), Some((ccp, ccf))) => {
             out.negotiation = Some(negotiation_json(
@@ -483,8 +490,15 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     f.meaning(),
                     crp.last_frame
                 );
-                ladder.push("x224", "failed", frames, words.clone());
-                return finish(out, ladder, "failed", "negotiation_failure", "x224", words);
+                ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+                return finish(
+                    out,
+                    ladder,
+                    Verdict::Failed,
+                    Some(Cause::NegotiationFailure),
+                    Some(Stage::X224),
+                    words,
+                );
             }
             let sel = ccf.selected.unwrap_or(protocol::RDP);
             let offered = match crq.requested {
@@ -506,16 +520,23 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 );
                 let mut frames = frames;
                 frames.extend(end.map(|e| e.mark.frame));
-                ladder.push("x224", "failed", frames, words.clone());
-                return finish(out, ladder, "failed", "negotiation_failure", "x224", words);
+                ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+                return finish(
+                    out,
+                    ladder,
+                    Verdict::Failed,
+                    Some(Cause::NegotiationFailure),
+                    Some(Stage::X224),
+                    words,
+                );
             }
             ladder.push(
-                "x224",
-                "ok",
+                Stage::X224,
+                Status::Ok,
                 frames,
                 format!("selected {}", x224::protocol_name(sel)),
             );
-            out.reached = "x224";
+            out.reached = Stage::X224;
             selected = Some(sel);
         }
     }
@@ -536,14 +557,14 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
 
     if sel == protocol::RDP && selected.is_some() {
         ladder.push(
-            "tls",
-            "not_reached",
+            Stage::Tls,
+            Status::NotReached,
             vec![],
             "Standard RDP Security was selected: no TLS".to_string(),
         );
         ladder.push(
-            "nla",
-            "not_reached",
+            Stage::Nla,
+            Status::NotReached,
             vec![],
             "Standard RDP Security: no NLA".to_string(),
         );
@@ -574,8 +595,15 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 "the {} sent a fatal TLS alert: {desc} (frame {frame})",
                 side_word(*side)
             );
-            ladder.push("tls", "failed", frames, words.clone());
-            return finish(out, ladder, "failed", "tls_alert", "tls", words);
+            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            return finish(
+                out,
+                ladder,
+                Verdict::Failed,
+                Some(Cause::TlsAlert),
+                Some(Stage::Tls),
+                words,
+            );
         }
         if let Some(f) = t.server_plaintext {
             frames.push(f);
@@ -585,8 +613,15 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 end.map(|e| format!(", then {}", e.describe()))
                     .unwrap_or_default()
             );
-            ladder.push("tls", "failed", frames, words.clone());
-            return finish(out, ladder, "failed", "tls_aborted", "tls", words);
+            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            return finish(
+                out,
+                ladder,
+                Verdict::Failed,
+                Some(Cause::TlsAborted),
+                Some(Stage::Tls),
+                words,
+            );
         }
         if let (Some((cf, _)), Some(e)) = (&t.certificate, end)
             && e.by == Side::Client
@@ -598,8 +633,15 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 "the client ended the connection right after the server's certificate (frame {cf}): {}",
                 e.describe()
             );
-            ladder.push("tls", "failed", frames, words.clone());
-            return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
+            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            return finish(
+                out,
+                ladder,
+                Verdict::Failed,
+                Some(Cause::CertificateRejected),
+                Some(Stage::Tls),
+                words,
+            );
         }
         let last = c_rest
             .iter()
@@ -612,9 +654,9 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         } else {
             Side::Client
         };
-        let st = stall(conn, end, last, expected, "tls_aborted");
+        let st = stall(conn, end, last, expected, Cause::TlsAborted);
         frames.extend(end.map(|e| e.mark.frame));
-        let words = if t.client_hello.is_none() && st.cause != "capture_ended" {
+        let words = if t.client_hello.is_none() && st.cause != Cause::CaptureEnded {
             format!(
                 "no ClientHello after the X.224 exchange (frame {after_cc}); {}",
                 st.words
@@ -622,7 +664,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         } else {
             format!("the TLS handshake did not finish: {}", st.words)
         };
-        return end_stalled(out, ladder, "tls", &st, frames, words);
+        return end_stalled(out, ladder, Stage::Tls, &st, frames, words);
     };
     let mut tls_frames = hello_frames(&t);
     tls_frames.push(tls_done_frame);
@@ -632,12 +674,12 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         .map(|(_, s)| s.version.clone())
         .unwrap_or_else(|| "TLS".into());
     ladder.push(
-        "tls",
-        "ok",
+        Stage::Tls,
+        Status::Ok,
         tls_frames.clone(),
         format!("{version} handshake finished both ways (frame {tls_done_frame})"),
     );
-    out.reached = "tls";
+    out.reached = Stage::Tls;
 
     // Records after the handshake. Each side's first record after its ChangeCipherSpec is its
     // Finished; in TLS 1.3 the server's encrypted flight comes before the client's Finished,
@@ -742,9 +784,16 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         frames.push(e.mark.frame);
         // The TLS stage itself completed; the client refused what it carried.
         ladder.stages.pop();
-        ladder.push("tls", "failed", frames, words.clone());
-        out.reached = "x224";
-        return finish(out, ladder, "failed", "certificate_rejected", "tls", words);
+        ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+        out.reached = Stage::X224;
+        return finish(
+            out,
+            ladder,
+            Verdict::Failed,
+            Some(Cause::CertificateRejected),
+            Some(Stage::Tls),
+            words,
+        );
     }
 
     let server_data: Vec<Pdu> = s_app.iter().filter(|p| is_data(p)).copied().collect();
@@ -786,13 +835,11 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 } else {
                     String::new()
                 };
-                ladder.push(
-                    "nla",
-                    "ok",
+                ladder.push(Stage::Nla, Status::Ok,
                     frames,
                     format!("inferred from encrypted records: the CredSSP exchange ended and the client went on (frame {}){euar}", ci.first_frame),
                 );
-                out.reached = "nla";
+                out.reached = Stage::Nla;
                 mcs_start = 3;
                 nla_done_ns = cr3.ts_ns;
             }
@@ -811,7 +858,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .map(|p| p.ts_ns)
                     .max()
                     .unwrap_or(tls_done_ns);
-                let st = stall(conn, end, last, Side::Server, "nla_failure");
+                let st = stall(conn, end, last, Side::Server, Cause::NlaFailure);
                 let records = format!(
                     "after {} client and {} server record{} (inferred from encrypted records)",
                     client_data.len(),
@@ -831,16 +878,16 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 // Only an end the server or client made says something about the
                 // credentials; a capture stopped mid-exchange or a stall on loss does not.
                 let words = match (st.cause, confirmed) {
-                    ("capture_ended", _) => format!(
+                    (Cause::CaptureEnded, _) => format!(
                         "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
                     ),
-                    ("nla_failure", Some(answer)) => format!(
+                    (Cause::NlaFailure, Some(answer)) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {}, {} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
                         st.words,
                         answer.last_frame,
                         answer.tls_payload_len(),
                     ),
-                    ("nla_failure", None) => format!(
+                    (Cause::NlaFailure, None) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
                         st.words
                     ),
@@ -849,21 +896,17 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                         st.words
                     ),
                 };
-                return end_stalled(out, ladder, "nla", &st, frames, words);
+                return end_stalled(out, ladder, Stage::Nla, &st, frames, words);
             }
         }
     } else if selection_unseen {
-        ladder.push(
-            "nla",
-            "unknown",
+        ladder.push(Stage::Nla, Status::Unknown,
             vec![],
             "the X.224 exchange is not in the capture: whether CredSSP (NLA) ran inside TLS is not known".to_string(),
         );
         // Which encrypted records are CredSSP's and which MCS's is not known either: only
         // that the connection carried data both ways.
-        ladder.push(
-            "mcs",
-            "unknown",
+        ladder.push(Stage::Mcs, Status::Unknown,
             vec![],
             "the X.224 exchange is not in the capture: which encrypted records are CredSSP's and which MCS's is not known".to_string(),
         );
@@ -884,18 +927,18 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             );
             return session_ok(out, ladder, last, note, words);
         }
-        let st = stall(conn, end, tls_done_ns, Side::Server, "server_denied");
+        let st = stall(conn, end, tls_done_ns, Side::Server, Cause::ServerDenied);
         let words = match st.cause {
-            "capture_ended" => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
+            Cause::CaptureEnded => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
             _ => format!("the connection ended after TLS, before it carried a session: {}", st.words),
         };
         let mut frames: Vec<u64> = last.into_iter().collect();
         frames.extend(end.map(|e| e.mark.frame));
-        return end_stalled(out, ladder, "session", &st, frames, words);
+        return end_stalled(out, ladder, Stage::Session, &st, frames, words);
     } else {
         ladder.push(
-            "nla",
-            "not_reached",
+            Stage::Nla,
+            Status::NotReached,
             vec![],
             format!("{} without CredSSP: no NLA", x224::protocol_name(sel)),
         );
@@ -911,13 +954,11 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     });
     match (ci, reply) {
         (Some(ci), Some(rsp)) => {
-            ladder.push(
-                "mcs",
-                "ok",
+            ladder.push(Stage::Mcs, Status::Ok,
                 vec![ci.last_frame, rsp.last_frame],
                 "inferred: the server answered the client's first record after the security exchange (MCS Connect Initial / Response)".to_string(),
             );
-            out.reached = "mcs";
+            out.reached = Stage::Mcs;
             let after_c = client_data
                 .iter()
                 .filter(|p| p.first_frame > rsp.last_frame)
@@ -951,17 +992,17 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             })
         }
         (Some(ci), None) => {
-            let st = stall(conn, end, ci.ts_ns, Side::Server, "server_denied");
+            let st = stall(conn, end, ci.ts_ns, Side::Server, Cause::ServerDenied);
             let words = format!(
                 "no answer to the client's MCS Connect Initial (frame {}, inferred): {}",
                 ci.last_frame, st.words
             );
             let mut frames = vec![ci.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            end_stalled(out, ladder, "mcs", &st, frames, words)
+            end_stalled(out, ladder, Stage::Mcs, &st, frames, words)
         }
         (None, _) => {
-            let st = stall(conn, end, nla_done_ns, Side::Client, "server_denied");
+            let st = stall(conn, end, nla_done_ns, Side::Client, Cause::ServerDenied);
             let words = format!(
                 "the client sent nothing after the security exchange: {}",
                 st.words
@@ -969,7 +1010,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             end_stalled(
                 out,
                 ladder,
-                "mcs",
+                Stage::Mcs,
                 &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
                 words,
@@ -990,7 +1031,7 @@ fn credssp_in_clear(
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    ladder.push("tls", "not_reached", vec![], "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".to_string());
+    ladder.push(Stage::Tls, Status::NotReached, vec![], "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".to_string());
     let mut msgs: Vec<(Pdu, credssp::TsRequest)> = c
         .iter()
         .map(|p| (p, &conn.c2s))
@@ -1015,8 +1056,15 @@ fn credssp_in_clear(
         );
         let mut frames = frames;
         frames.extend(end.map(|e| e.mark.frame));
-        ladder.push("nla", "failed", frames, words.clone());
-        return finish(out, ladder, "failed", "nla_failure", "nla", words);
+        ladder.push(Stage::Nla, Status::Failed, frames, words.clone());
+        return finish(
+            out,
+            ladder,
+            Verdict::Failed,
+            Some(Cause::NlaFailure),
+            Some(Stage::Nla),
+            words,
+        );
     }
     if let Some((p, _)) = msgs
         .iter()
@@ -1026,20 +1074,20 @@ fn credssp_in_clear(
             "the client sent its credentials (authInfo, frame {}) and the exchange ended",
             p.last_frame
         );
-        ladder.push("nla", "ok", frames, note);
+        ladder.push(Stage::Nla, Status::Ok, frames, note);
         let mut out = out;
-        out.reached = "nla";
+        out.reached = Stage::Nla;
         return standard_security(conn, out, ladder, end, x224_done_ns);
     }
     let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
-    let st = stall(conn, end, last, Side::Server, "nla_failure");
+    let st = stall(conn, end, last, Side::Server, Cause::NlaFailure);
     let words = format!(
         "the CredSSP exchange (in clear) did not finish: {}",
         st.words
     );
     let mut frames = frames;
     frames.extend(end.map(|e| e.mark.frame));
-    end_stalled(out, ladder, "nla", &st, frames, words)
+    end_stalled(out, ladder, Stage::Nla, &st, frames, words)
 }
 
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].
@@ -1099,16 +1147,23 @@ fn standard_security(
                         .unwrap_or_default(),
                     rsp.last_frame
                 );
-                ladder.push("mcs", "failed", frames, words.clone());
-                return finish(out, ladder, "failed", "server_denied", "mcs", words);
+                ladder.push(Stage::Mcs, Status::Failed, frames, words.clone());
+                return finish(
+                    out,
+                    ladder,
+                    Verdict::Failed,
+                    Some(Cause::ServerDenied),
+                    Some(Stage::Mcs),
+                    words,
+                );
             }
             ladder.push(
-                "mcs",
-                "ok",
+                Stage::Mcs,
+                Status::Ok,
                 frames,
                 "MCS Connect Initial and Connect Response in clear".to_string(),
             );
-            out.reached = "mcs";
+            out.reached = Stage::Mcs;
             let counts_before = |f: u64| {
                 (
                     c.iter()
@@ -1158,8 +1213,20 @@ fn standard_security(
                     "the server sent {} during connection setup",
                     dpum_words(&d, r)
                 );
-                ladder.push("session", "failed", vec![d.last_frame], words.clone());
-                return finish(out, ladder, "failed", "server_denied", "session", words);
+                ladder.push(
+                    Stage::Session,
+                    Status::Failed,
+                    vec![d.last_frame],
+                    words.clone(),
+                );
+                return finish(
+                    out,
+                    ladder,
+                    Verdict::Failed,
+                    Some(Cause::ServerDenied),
+                    Some(Stage::Session),
+                    words,
+                );
             }
             setup_ended(
                 conn,
@@ -1179,18 +1246,25 @@ fn standard_security(
                     cip.last_frame,
                     dpum_words(&d, r)
                 );
-                ladder.push("mcs", "failed", frames, words.clone());
-                return finish(out, ladder, "failed", "server_denied", "mcs", words);
+                ladder.push(Stage::Mcs, Status::Failed, frames, words.clone());
+                return finish(
+                    out,
+                    ladder,
+                    Verdict::Failed,
+                    Some(Cause::ServerDenied),
+                    Some(Stage::Mcs),
+                    words,
+                );
             }
-            let st = stall(conn, end, cip.ts_ns, Side::Server, "server_denied");
+            let st = stall(conn, end, cip.ts_ns, Side::Server, Cause::ServerDenied);
             let words = format!(
                 "no MCS Connect Response to the Connect Initial in frame {}: {}",
                 cip.last_frame, st.words
             );
-            end_stalled(out, ladder, "mcs", &st, vec![cip.last_frame], words)
+            end_stalled(out, ladder, Stage::Mcs, &st, vec![cip.last_frame], words)
         }
         (None, _) => {
-            let st = stall(conn, end, x224_done_ns, Side::Client, "server_denied");
+            let st = stall(conn, end, x224_done_ns, Side::Client, Cause::ServerDenied);
             let words = format!(
                 "no MCS Connect Initial after the X.224 exchange: {}",
                 st.words
@@ -1198,7 +1272,7 @@ fn standard_security(
             end_stalled(
                 out,
                 ladder,
-                "mcs",
+                Stage::Mcs,
                 &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
                 words,
@@ -1261,9 +1335,9 @@ fn session_ok(
     note: String,
     words: String,
 ) -> RdpOutcome {
-    ladder.push("session", "ok", vec![last_frame], note);
-    out.reached = "session";
-    finish(out, ladder, "ok", "", "", words)
+    ladder.push(Stage::Session, Status::Ok, vec![last_frame], note);
+    out.reached = Stage::Session;
+    finish(out, ladder, Verdict::Ok, None, None, words)
 }
 
 /// The connection ended after the MCS exchange and before the session ran.
@@ -1275,16 +1349,16 @@ fn setup_ended(
     mcs_done_ns: i64,
     frames: Vec<u64>,
 ) -> RdpOutcome {
-    let st = stall(conn, end, mcs_done_ns, Side::Server, "server_denied");
+    let st = stall(conn, end, mcs_done_ns, Side::Server, Cause::ServerDenied);
     // A capture stopped while the connection was open says nothing of how setup ended.
     let words = match st.cause {
-        "capture_ended" => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
+        Cause::CaptureEnded => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
         _ => format!(
             "the connection ended during connection setup, after the MCS exchange: {}",
             st.words
         ),
     };
-    end_stalled(out, ladder, "session", &st, frames, words)
+    end_stalled(out, ladder, Stage::Session, &st, frames, words)
 }
 
 /// Ends the ladder at `stage`, which stalled: `unknown` when the capture simply ended, else
@@ -1292,26 +1366,26 @@ fn setup_ended(
 fn end_stalled(
     out: RdpOutcome,
     mut ladder: Ladder,
-    stage: &'static str,
+    stage: Stage,
     st: &Stall,
     frames: Vec<u64>,
     words: String,
 ) -> RdpOutcome {
-    let status = if st.cause == "capture_ended" {
-        "unknown"
+    let status = if st.cause == Cause::CaptureEnded {
+        Status::Unknown
     } else {
-        "failed"
+        Status::Failed
     };
     ladder.push(stage, status, frames, words.clone());
-    finish(out, ladder, st.verdict, st.cause, stage, words)
+    finish(out, ladder, st.verdict, Some(st.cause), Some(stage), words)
 }
 
 fn finish(
     mut out: RdpOutcome,
     mut ladder: Ladder,
-    verdict: &'static str,
-    cause: &'static str,
-    failed: &'static str,
+    verdict: Verdict,
+    cause: Option<Cause>,
+    failed: Option<Stage>,
     words: String,
 ) -> RdpOutcome {
     ladder.rest_not_reached();
@@ -1321,10 +1395,10 @@ fn finish(
     let in_tls = out.tls.is_some();
     for s in &mut ladder.stages {
         let inferred = match s.stage {
-            "nla" | "mcs" => in_tls,
-            "session" => true,
-            "tls" => {
-                cause == "certificate_rejected"
+            Stage::Nla | Stage::Mcs => in_tls,
+            Stage::Session => true,
+            Stage::Tls => {
+                cause == Some(Cause::CertificateRejected)
                     && s.note
                         .as_deref()
                         .is_some_and(|n| n.contains("after the TLS handshake"))
@@ -1332,13 +1406,13 @@ fn finish(
             _ => false,
         };
         if inferred && s.evidence.is_some() {
-            s.evidence = Some("inferred");
+            s.evidence = Some(Evidence::Inferred);
         }
     }
     out.stages = ladder.stages;
     out.verdict = Some(verdict);
-    out.cause = (!cause.is_empty()).then_some(cause);
-    out.failed_stage = (verdict == "failed" && !failed.is_empty()).then_some(failed);
+    out.cause = cause;
+    out.failed_stage = failed.filter(|_| verdict == Verdict::Failed);
     out.summary = words;
     out
 }

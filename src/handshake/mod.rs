@@ -16,16 +16,14 @@ pub mod side;
 pub mod tls;
 pub mod x224;
 
-use crate::report::compact::{Name, Word};
+use crate::model::{Cause, Confidence, Evidence, Party, Stage, Status, Transport, Verdict};
+use crate::report::compact::Name;
 use crate::report::spill::Detail;
 use crate::report::{
     ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport,
     StageReport, rfc3339,
 };
 use crate::tcp::{Connection, Direction, RoleSource, Side};
-
-/// Stage names in order (REPORT.md).
-pub const STAGES: [&str; 6] = ["tcp", "x224", "tls", "nla", "mcs", "session"];
 
 /// An unanswered SYN is only called unanswered when the capture went on at least this long
 /// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
@@ -40,7 +38,7 @@ pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 /// `input` is the capture's name.
 pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionReport {
     let network = network_report(conn);
-    let mut stages = Vec::with_capacity(STAGES.len());
+    let mut stages = Vec::with_capacity(Stage::ALL.len());
     let mut verdict = None;
     let mut cause = None;
     let mut failed_stage = None;
@@ -62,23 +60,23 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             } else {
                 None
             };
-            stages.push(stage("tcp", "ok", frames, note));
-            reached = Some("tcp");
+            stages.push(stage(Stage::Tcp, Status::Ok, frames, note));
+            reached = Some(Stage::Tcp);
             summary = format!("TCP connected{rtt}; RDP stages are not analysed by this version");
         } else if let Some(rst) = server_rst.filter(|r| r.frame > syn.frame) {
             syn_frames.push(rst.frame);
             stages.push(stage(
-                "tcp",
-                "failed",
+                Stage::Tcp,
+                Status::Failed,
                 syn_frames,
                 Some(format!(
                     "the server answered the SYN with a reset (frame {})",
                     rst.frame
                 )),
             ));
-            verdict = Some("failed");
-            cause = Some("tcp_refused");
-            failed_stage = Some("tcp");
+            verdict = Some(Verdict::Failed);
+            cause = Some(Cause::TcpRefused);
+            failed_stage = Some(Stage::Tcp);
             summary = format!(
                 "refused: {} answered the SYN with RST (frame {}); nothing listens on port {} or a firewall rejects it",
                 conn.server, rst.frame, conn.server.port
@@ -87,17 +85,17 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             syn_frames.extend(conn.icmp.iter().map(|e| e.mark.frame));
             let msg = icmp_message(icmp.icmp.v6, icmp.icmp.icmp_type, icmp.icmp.code);
             stages.push(stage(
-                "tcp",
-                "failed",
+                Stage::Tcp,
+                Status::Failed,
                 syn_frames,
                 Some(format!(
                     "ICMP {msg} from {} (frame {})",
                     icmp.icmp.reporter, icmp.mark.frame
                 )),
             ));
-            verdict = Some("failed");
-            cause = Some("icmp_unreachable");
-            failed_stage = Some("tcp");
+            verdict = Some(Verdict::Failed);
+            cause = Some(Cause::IcmpUnreachable);
+            failed_stage = Some(Stage::Tcp);
             summary = format!(
                 "unreachable: {} reported \"{msg}\" for the SYN (frame {})",
                 icmp.icmp.reporter, icmp.mark.frame
@@ -116,8 +114,8 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             };
             if conn.syn_retries > 0 || waited >= enough {
                 stages.push(stage(
-                    "tcp",
-                    "failed",
+                    Stage::Tcp,
+                    Status::Failed,
                     syn_frames,
                     Some(format!(
                         "{sent} SYN{} over {:.1} s, never answered",
@@ -125,9 +123,9 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
                         (conn.last.ts_ns - syn.ts_ns) as f64 / 1e9
                     )),
                 ));
-                verdict = Some("failed");
-                cause = Some("tcp_no_answer");
-                failed_stage = Some("tcp");
+                verdict = Some(Verdict::Failed);
+                cause = Some(Cause::TcpNoAnswer);
+                failed_stage = Some(Stage::Tcp);
                 summary = format!(
                     "no answer: {sent} SYN{} to {} unanswered for at least {:.1} s after the first ({}); a silent drop (firewall), a host that is down, or a wrong address",
                     if sent == 1 { "" } else { "s" },
@@ -141,8 +139,8 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
                 );
             } else if conn.ended_early {
                 stages.push(stage(
-                    "tcp",
-                    "unknown",
+                    Stage::Tcp,
+                    Status::Unknown,
                     syn_frames,
                     Some(format!(
                         "no longer followed {:.2} s after the SYN, too soon to call it \
@@ -150,23 +148,23 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
                         waited as f64 / 1e9
                     )),
                 ));
-                verdict = Some("incomplete");
-                cause = Some("capture_ended");
+                verdict = Some(Verdict::Incomplete);
+                cause = Some(Cause::CaptureEnded);
                 summary = "no longer followed right after the SYN, as too many connections were \
                      open at once (bounded memory); nothing can be said of the connection"
                     .to_string();
             } else {
                 stages.push(stage(
-                    "tcp",
-                    "unknown",
+                    Stage::Tcp,
+                    Status::Unknown,
                     syn_frames,
                     Some(format!(
                         "the capture ends {:.2} s after the SYN, too soon to call it unanswered",
                         waited as f64 / 1e9
                     )),
                 ));
-                verdict = Some("incomplete");
-                cause = Some("capture_ended");
+                verdict = Some(Verdict::Incomplete);
+                cause = Some(Cause::CaptureEnded);
                 summary =
                     "the capture ends right after the SYN; nothing can be said of the connection"
                         .to_string();
@@ -174,12 +172,12 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
         }
     } else if let Some(sa) = conn.synack {
         stages.push(stage(
-            "tcp",
-            "ok",
+            Stage::Tcp,
+            Status::Ok,
             vec![sa.frame],
             Some("the client's SYN was not captured; the server's SYN-ACK was".to_string()),
         ));
-        reached = Some("tcp");
+        reached = Some(Stage::Tcp);
         summary = "TCP connected (SYN not captured); RDP stages are not analysed by this version"
             .to_string();
     } else {
@@ -189,10 +187,20 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             role_words(conn.roles)
         );
         if both {
-            stages.push(stage("tcp", "ok", vec![conn.first.frame], Some(note)));
-            reached = Some("tcp");
+            stages.push(stage(
+                Stage::Tcp,
+                Status::Ok,
+                vec![conn.first.frame],
+                Some(note),
+            ));
+            reached = Some(Stage::Tcp);
         } else {
-            stages.push(stage("tcp", "unknown", vec![conn.first.frame], Some(note)));
+            stages.push(stage(
+                Stage::Tcp,
+                Status::Unknown,
+                vec![conn.first.frame],
+                Some(note),
+            ));
         }
         summary =
             "seen mid-stream (no handshake captured); RDP stages are not analysed by this version"
@@ -202,7 +210,7 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
     let mut negotiation = None;
     let mut tls = None;
     let mut mcs = None;
-    if reached == Some("tcp") {
+    if reached == Some(Stage::Tcp) {
         let last_tcp_frame = stages
             .last()
             .and_then(|s| s.frames.last().copied())
@@ -211,9 +219,9 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
         // A session's records past the payload cap are counted, not read: its counts stop
         // there, and an end it carried there (a Disconnect Provider Ultimatum, an error info
         // PDU) is not seen; the TCP end still is.
-        if rdp.reached == "session" && (conn.c2s.beyond_cap || conn.s2c.beyond_cap) {
+        if rdp.reached == Stage::Session && (conn.c2s.beyond_cap || conn.s2c.beyond_cap) {
             const CAPPED: &str = "only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone";
-            if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == "session") {
+            if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == Stage::Session) {
                 s.note = Some(match s.note.take() {
                     Some(n) => format!("{n}; {CAPPED}"),
                     None => CAPPED.to_string(),
@@ -231,25 +239,25 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
         tls = rdp.tls.as_ref().and_then(JsonBlob::new);
         mcs = rdp.mcs.as_ref().and_then(JsonBlob::new);
     } else {
-        for name in &STAGES[1..] {
-            stages.push(stage(name, "not_reached", vec![], None));
+        for name in Stage::AFTER_TCP {
+            stages.push(stage(name, Status::NotReached, vec![], None));
         }
     }
 
     ConnectionReport {
         id: crate::model::ConnId(0),
         input,
-        transport: Word::of(Some("tcp")),
+        transport: Transport::Tcp,
         client: conn.client,
         server: conn.server,
         first_frame: conn.first.frame,
         last_frame: conn.last.frame,
         timed: true,
-        verdict: Word::of(verdict),
-        reached: Word::of(reached),
-        failed_stage: Word::of(failed_stage),
-        cause: Word::of(cause),
-        confidence: Word::of(confidence(verdict, failed_stage, reached, &stages)),
+        verdict,
+        reached,
+        failed_stage,
+        cause,
+        confidence: confidence(verdict, failed_stage, reached, &stages),
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
@@ -264,7 +272,7 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             tls,
             mcs,
             // The sequence costs memory; a connection that worked needs no diagram.
-            messages: if verdict == Some("ok") {
+            messages: if verdict == Some(Verdict::Ok) {
                 None
             } else {
                 JsonBlob::of(&messages::sequence(conn))
@@ -274,13 +282,8 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
     }
 }
 
-fn stage(
-    name: &'static str,
-    status: &'static str,
-    frames: Vec<u64>,
-    note: Option<String>,
-) -> StageReport {
-    let evidence = (status != "not_reached").then_some("clear");
+fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) -> StageReport {
+    let evidence = (status != Status::NotReached).then_some(Evidence::Clear);
     let mut frames = frames;
     frames.sort_unstable();
     frames.dedup();
@@ -295,21 +298,21 @@ fn stage(
 
 /// `high` when the stage that decided the verdict was read in clear, `medium` when inferred.
 fn confidence(
-    verdict: Option<&'static str>,
-    failed_stage: Option<&'static str>,
-    reached: Option<&'static str>,
+    verdict: Option<Verdict>,
+    failed_stage: Option<Stage>,
+    reached: Option<Stage>,
     stages: &[StageReport],
-) -> Option<&'static str> {
+) -> Option<Confidence> {
     verdict?;
     let deciding = failed_stage.or(reached)?;
     let evidence = stages
         .iter()
         .find(|s| s.stage == deciding)
         .and_then(|s| s.evidence);
-    Some(if evidence == Some("inferred") {
-        "medium"
+    Some(if evidence == Some(Evidence::Inferred) {
+        Confidence::Medium
     } else {
-        "high"
+        Confidence::High
     })
 }
 
@@ -323,10 +326,10 @@ fn role_words(r: RoleSource) -> &'static str {
     }
 }
 
-fn side_name(s: Side) -> &'static str {
+fn side_name(s: Side) -> Party {
     match s {
-        Side::Client => "client",
-        Side::Server => "server",
+        Side::Client => Party::Client,
+        Side::Server => Party::Server,
     }
 }
 
@@ -385,13 +388,7 @@ pub fn network_report(conn: &Connection) -> NetworkReport {
             .collect(),
         client,
         server,
-        roles_from: match conn.roles {
-            RoleSource::Syn => "syn",
-            RoleSource::SynAck => "syn_ack",
-            RoleSource::RdpPort => "rdp_port",
-            RoleSource::Payload => "payload",
-            RoleSource::LowerPort => "lower_port",
-        },
+        roles_from: conn.roles,
         mid_stream: conn.syn.is_none() && conn.synack.is_none(),
     }
 }

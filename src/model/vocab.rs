@@ -44,7 +44,7 @@ macro_rules! vocabulary {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.word())
+                f.pad(self.word())
             }
         }
 
@@ -141,11 +141,19 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// How sure a verdict or a finding is.
+    /// How sure a verdict or a finding is, from least to most sure.
     Confidence {
-        High = "high",
-        Medium = "medium",
         Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+}
+
+impl Confidence {
+    /// One level up (`by` > 0) or down, kept within low and high.
+    pub fn shifted(self, by: i32) -> Confidence {
+        let at = (self as i32 + by).clamp(0, 2);
+        Confidence::ALL[at as usize]
     }
 }
 
@@ -167,37 +175,38 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Why a connection or a log shows failure (`REPORT.md` "Causes"; the event-log-only causes
-    /// after `Probe`).
+    /// Why a connection or a log shows failure (`REPORT.md` "Causes", with the event-log-only
+    /// causes). Declared in the order of their words, so that lists and maps ordered by cause
+    /// are ordered as the words are.
     Cause {
-        TcpNoAnswer = "tcp_no_answer",
-        TcpRefused = "tcp_refused",
-        IcmpUnreachable = "icmp_unreachable",
-        NegotiationFailure = "negotiation_failure",
-        X224Rejected = "x224_rejected",
-        TlsAlert = "tls_alert",
-        TlsAborted = "tls_aborted",
-        CertificateRejected = "certificate_rejected",
-        NlaFailure = "nla_failure",
-        ServerDenied = "server_denied",
-        PacketLoss = "packet_loss",
-        Timeout = "timeout",
+        AccountLockedOut = "account_locked_out",
         CaptureEnded = "capture_ended",
-        Probe = "probe",
-        UdpBlocked = "udp_blocked",
-        GatewayDenied = "gateway_denied",
+        CertificateRejected = "certificate_rejected",
         CertificateRenewalFailed = "certificate_renewal_failed",
-        PrivateKeyInaccessible = "private_key_inaccessible",
-        TlsProtocolMismatch = "tls_protocol_mismatch",
+        ClockSkew = "clock_skew",
+        CredsspPolicyMismatch = "credssp_policy_mismatch",
+        FirewallBlocked = "firewall_blocked",
+        GatewayDenied = "gateway_denied",
+        IcmpUnreachable = "icmp_unreachable",
         LogonFailed = "logon_failed",
         LogonRightMissing = "logon_right_missing",
-        FirewallBlocked = "firewall_blocked",
         NameResolutionFailed = "name_resolution_failed",
-        ClockSkew = "clock_skew",
-        SpnUnknown = "spn_unknown",
-        CredsspPolicyMismatch = "credssp_policy_mismatch",
-        AccountLockedOut = "account_locked_out",
+        NegotiationFailure = "negotiation_failure",
+        NlaFailure = "nla_failure",
+        PacketLoss = "packet_loss",
         PasswordGuessing = "password_guessing",
+        PrivateKeyInaccessible = "private_key_inaccessible",
+        Probe = "probe",
+        ServerDenied = "server_denied",
+        SpnUnknown = "spn_unknown",
+        TcpNoAnswer = "tcp_no_answer",
+        TcpRefused = "tcp_refused",
+        Timeout = "timeout",
+        TlsAborted = "tls_aborted",
+        TlsAlert = "tls_alert",
+        TlsProtocolMismatch = "tls_protocol_mismatch",
+        UdpBlocked = "udp_blocked",
+        X224Rejected = "x224_rejected",
     }
 }
 
@@ -211,6 +220,7 @@ mod tests {
         assert_eq!(stages, ["tcp", "x224", "tls", "nla", "mcs", "session"]);
         assert!(Stage::Tcp < Stage::Session);
         assert_eq!(Stage::Mcs.index(), 4);
+        assert_eq!(format!("{:<5}|", Stage::Tls), "tls  |");
         assert_eq!(Stage::AFTER_TCP[0], Stage::X224);
         assert_eq!(
             serde_json::to_string(&Status::NotReached).unwrap(),
@@ -222,6 +232,7 @@ mod tests {
             assert_eq!(Cause::from_word(c.word()), Some(*c));
         }
         assert_eq!(Cause::ALL.len(), 28);
+        assert!(Cause::ALL.windows(2).all(|w| w[0].word() < w[1].word()));
         let back: Stage = serde_json::from_str("\"nla\"").unwrap();
         assert_eq!(back, Stage::Nla);
         assert!(serde_json::from_str::<Stage>("\"NLA\"").is_err());

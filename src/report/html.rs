@@ -7,6 +7,7 @@
 use super::story;
 use super::text::{plural, short_time};
 use super::{ConnectionReport, Report};
+use crate::model::{Status, Verdict, Word};
 
 /// Most connections drawn; the table lists all of them.
 const MAX_DIAGRAMS: usize = 20;
@@ -126,14 +127,14 @@ fn findings(report: &Report, out: &mut String) {
     for f in &report.findings {
         out.push_str(&format!(
             "<article class=\"finding {sev}\">\n<h3><span class=\"badge {sev}\">{sev}</span><span class=\"badge conf\">{} confidence</span> <code>{}</code>{}</h3>\n",
-            esc(f.confidence),
-            esc(f.cause),
+            esc(f.confidence.word()),
+            esc(f.cause.word()),
             if f.connections.is_empty() {
                 String::new()
             } else {
                 format!(" <span class=\"muted\">— {}</span>", esc(&super::text::id_list(&f.connections)))
             },
-            sev = esc(f.severity),
+            sev = esc(f.severity.word()),
         ));
         out.push_str(&format!("<p class=\"summary\">{}</p>\n", rich(&f.summary)));
         list(out, "Evidence", "ul", &f.evidence);
@@ -172,12 +173,12 @@ fn diagrams(report: &Report, out: &mut String) {
     }
     out.push_str("<h2>Handshakes that failed</h2>\n");
     for c in failed.iter().take(MAX_DIAGRAMS) {
-        let verdict = c.verdict().unwrap_or("incomplete");
+        let verdict = c.verdict.map_or("incomplete", Word::word);
         out.push_str(&format!(
             "<h3 id=\"{id}\">{id} <code>{}</code> → <code>{}</code> <span class=\"badge {v}\">{v}</span> <code>{}</code></h3>\n",
             esc(&c.client.to_string()),
             esc(&c.server.to_string()),
-            esc(c.cause().unwrap_or("")),
+            esc(c.cause.map_or("", Word::word)),
             id = esc(&c.id.to_string()),
             v = esc(verdict),
         ));
@@ -190,12 +191,12 @@ fn diagrams(report: &Report, out: &mut String) {
             .detail()
             .stages
             .iter()
-            .filter(|s| s.status != "not_reached")
+            .filter(|s| s.status != Status::NotReached)
         {
             out.push_str(&format!(
                 "<span class=\"{}\">{} {}</span>",
-                esc(s.status),
-                esc(s.stage),
+                esc(s.status.word()),
+                esc(s.stage.word()),
                 super::text::mark(s.status)
             ));
         }
@@ -316,7 +317,7 @@ fn ladder_svg(c: &ConnectionReport) -> String {
                 "<text x=\"{}\" y=\"{}\" font-size=\"13\" font-weight=\"700\" fill=\"#c62828\">✗ {}</text>\n",
                 SERVER_X + 14.0,
                 y + 4.0,
-                esc(c.cause().unwrap_or("break"))
+                esc(c.cause.map_or("break", Word::word))
             ));
         }
         s.push_str("</g>\n");
@@ -366,8 +367,8 @@ fn connections(report: &Report, out: &mut String) {
         report.connections.len()
     ));
     for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
-        let verdict = c.verdict().unwrap_or("not judged");
-        let id = if c.verdict().is_some_and(|v| v != "ok") && c.superseded_by.is_none() {
+        let verdict = c.verdict.map_or("not judged", Word::word);
+        let id = if c.verdict.is_some_and(|v| v != Verdict::Ok) && c.superseded_by.is_none() {
             format!("<a href=\"#{0}\">{0}</a>", esc(&c.id.to_string()))
         } else {
             esc(&c.id.to_string())
@@ -377,7 +378,7 @@ fn connections(report: &Report, out: &mut String) {
             esc(&c.client.to_string()),
             esc(&c.server.to_string()),
             esc(&c.start().as_deref().map(short_time).unwrap_or_default()),
-            esc(c.cause().unwrap_or("")),
+            esc(c.cause.map_or("", Word::word)),
             c.superseded_by
                 .map(|l| format!(" (retried: {})", esc(&l.to_string())))
                 .unwrap_or_default(),

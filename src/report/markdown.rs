@@ -6,6 +6,7 @@
 use super::Report;
 use super::story::{self, Row};
 use super::text::{frame_to_open, ladder_line, plural, short_time};
+use crate::model::Word;
 
 /// Most connections given their own handshake section; the table lists all of them.
 const MAX_SEQUENCES: usize = 20;
@@ -201,8 +202,8 @@ fn sequences(report: &Report, out: &mut String) {
             c.client,
             c.server,
             code(c.input()),
-            c.verdict().unwrap_or("not judged").to_uppercase(),
-            c.cause().unwrap_or("no cause")
+            c.verdict.map_or("not judged", Word::word).to_uppercase(),
+            c.cause.map_or("no cause", Word::word)
         ));
         out.push_str(&format!("Ladder: {}.", ladder_line(c)));
         if let Some(f) = frame_to_open(c) {
@@ -251,10 +252,10 @@ fn connections(report: &Report, out: &mut String) {
         report.connections.len()
     ));
     for c in report.connections.iter().take(MAX_CONNECTION_ROWS) {
-        let result = match (c.verdict(), c.cause()) {
-            (Some(v), Some(cause)) => format!("{} `{cause}`", v.to_uppercase()),
-            (Some(v), None) => v.to_uppercase(),
-            (None, _) => format!("reached {}", c.reached().unwrap_or("nothing")),
+        let result = match (c.verdict, c.cause) {
+            (Some(v), Some(cause)) => format!("{} `{cause}`", v.word().to_uppercase()),
+            (Some(v), None) => v.word().to_uppercase(),
+            (None, _) => format!("reached {}", c.reached.map_or("nothing", Word::word)),
         };
         let retried = c
             .superseded_by

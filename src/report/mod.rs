@@ -15,6 +15,9 @@ pub mod text;
 use serde::{Deserialize, Serialize};
 
 pub use crate::model::{AttemptId, ConnId, EventRef};
+use crate::model::{
+    Cause, Confidence, Evidence, Party, Severity, Stage, Status, Transport, Verdict,
+};
 
 pub const SCHEMA: &str = "rdptriage/1";
 
@@ -71,13 +74,11 @@ pub struct Report {
 }
 
 /// One conclusion: a cause, how sure, the evidence that proves it and the fix.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    pub cause: &'static str,
-    /// `error`, `warning` or `info`.
-    pub severity: &'static str,
-    /// `high`, `medium` or `low`.
-    pub confidence: &'static str,
+    pub cause: Cause,
+    pub severity: Severity,
+    pub confidence: Confidence,
     /// One sentence a support engineer can paste into a ticket.
     pub summary: String,
     /// The connection attempt (`a1`…), for findings from captures.
@@ -249,22 +250,21 @@ pub struct ConnectionReport {
     pub id: ConnId,
     /// The input's name: read it with [`ConnectionReport::input`].
     pub input: compact::Name,
-    /// Read the words with the methods of the same names.
-    pub transport: compact::Word,
+    pub transport: Transport,
     pub client: crate::capture::decode::Endpoint,
     pub server: crate::capture::decode::Endpoint,
     pub first_frame: u64,
     pub last_frame: u64,
     /// False when the connection has no times (`start` and `end` are then null).
     pub timed: bool,
-    /// `ok`, `failed`, `incomplete`, or null while the stages after TCP are not judged.
-    pub verdict: compact::Word,
-    pub reached: compact::Word,
-    pub failed_stage: compact::Word,
-    pub cause: compact::Word,
+    /// Null while the stages after TCP are not judged.
+    pub verdict: Option<Verdict>,
+    pub reached: Option<Stage>,
+    pub failed_stage: Option<Stage>,
+    pub cause: Option<Cause>,
     /// How sure the verdict is: `high` when the stage that decided it was read in clear,
     /// `medium` when it was inferred from encrypted records.
-    pub confidence: compact::Word,
+    pub confidence: Option<Confidence>,
     /// The connection attempt this connection belongs to (`a1`…): retries and fallbacks of
     /// one "Connect" share it.
     pub attempt: Option<AttemptId>,
@@ -303,36 +303,6 @@ impl ConnectionReport {
     /// The name of the input the connection was read from.
     pub fn input(&self) -> &'static str {
         self.input.get()
-    }
-
-    /// `tcp`.
-    pub fn transport(&self) -> &'static str {
-        self.transport.get().unwrap_or("")
-    }
-
-    /// `ok`, `failed`, `incomplete`, or none while the stages after TCP are not judged.
-    pub fn verdict(&self) -> Option<&'static str> {
-        self.verdict.get()
-    }
-
-    /// The last stage reached.
-    pub fn reached(&self) -> Option<&'static str> {
-        self.reached.get()
-    }
-
-    /// The stage that failed.
-    pub fn failed_stage(&self) -> Option<&'static str> {
-        self.failed_stage.get()
-    }
-
-    /// Why it failed, as the report's cause word.
-    pub fn cause(&self) -> Option<&'static str> {
-        self.cause.get()
-    }
-
-    /// `high` or `medium`.
-    pub fn confidence(&self) -> Option<&'static str> {
-        self.confidence.get()
     }
 
     /// DNS lookups by this client before the connection: the one that gave the server's
@@ -404,18 +374,18 @@ impl Serialize for ConnectionReport {
         let mut st = s.serialize_struct("ConnectionReport", 27)?;
         st.serialize_field("id", &self.id)?;
         st.serialize_field("input", self.input())?;
-        st.serialize_field("transport", self.transport())?;
+        st.serialize_field("transport", &self.transport)?;
         st.serialize_field("client", &Shown(&self.client))?;
         st.serialize_field("server", &Shown(&self.server))?;
         st.serialize_field("first_frame", &self.first_frame)?;
         st.serialize_field("last_frame", &self.last_frame)?;
         st.serialize_field("start", &self.start())?;
         st.serialize_field("end", &self.end())?;
-        st.serialize_field("verdict", &self.verdict())?;
-        st.serialize_field("reached", &self.reached())?;
-        st.serialize_field("failed_stage", &self.failed_stage())?;
-        st.serialize_field("cause", &self.cause())?;
-        st.serialize_field("confidence", &self.confidence())?;
+        st.serialize_field("verdict", &self.verdict)?;
+        st.serialize_field("reached", &self.reached)?;
+        st.serialize_field("failed_stage", &self.failed_stage)?;
+        st.serialize_field("cause", &self.cause)?;
+        st.serialize_field("confidence", &self.confidence)?;
         st.serialize_field("summary", &self.summary_of(&detail))?;
         st.serialize_field("attempt", &self.attempt)?;
         st.serialize_field("attempt_connections", &self.attempt_connections)?;
@@ -444,17 +414,12 @@ impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageReport {
-    #[serde(deserialize_with = "spill::static_str")]
-    pub stage: spill::Word,
-    /// `ok`, `failed`, `not_reached` or `unknown`.
-    #[serde(deserialize_with = "spill::static_str")]
-    pub status: spill::Word,
+    pub stage: Stage,
+    pub status: Status,
     pub frames: Vec<u64>,
     pub note: Option<String>,
-    /// `clear` when decoded from bytes sent in clear, `inferred` when judged from encrypted
-    /// records' directions, sizes and timing; null for stages not reached.
-    #[serde(deserialize_with = "spill::static_str_opt")]
-    pub evidence: Option<spill::Word>,
+    /// Null for stages not reached.
+    pub evidence: Option<Evidence>,
 }
 
 /// TCP-level health of a connection.
@@ -478,18 +443,15 @@ pub struct NetworkReport {
     pub rtt_ms: Option<f64>,
     pub mss_client: Option<u16>,
     pub mss_server: Option<u16>,
-    #[serde(deserialize_with = "spill::static_str_opt")]
-    pub reset_by: Option<spill::Word>,
+    pub reset_by: Option<Party>,
     pub reset_frame: Option<u64>,
-    #[serde(deserialize_with = "spill::static_str_opt")]
-    pub closed_by: Option<spill::Word>,
+    pub closed_by: Option<Party>,
     pub close_frame: Option<u64>,
     pub icmp: Vec<IcmpReport>,
     pub client: DirectionReport,
     pub server: DirectionReport,
     /// How client and server were told apart: `syn`, `syn_ack`, `rdp_port`, `payload`, `lower_port`.
-    #[serde(deserialize_with = "spill::static_str")]
-    pub roles_from: spill::Word,
+    pub roles_from: crate::tcp::RoleSource,
     /// True when the capture began after the connection's handshake.
     pub mid_stream: bool,
 }
@@ -517,9 +479,8 @@ pub struct IcmpReport {
     pub message: String,
     pub icmp_type: u8,
     pub code: u8,
-    /// Whose packet the error quoted: `client` or `server`.
-    #[serde(deserialize_with = "spill::static_str")]
-    pub about: spill::Word,
+    /// Whose packet the error quoted.
+    pub about: Party,
 }
 
 pub use crate::model::time::rfc3339;
@@ -673,17 +634,17 @@ pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
     ConnectionReport {
         id: ConnId(id.trim_start_matches('c').parse().unwrap_or(0)),
         input: compact::Name::of("a \"quoted\"\npath.pcap"),
-        transport: compact::Word::of(Some("tcp")),
+        transport: Transport::Tcp,
         client: "10.0.0.5:50123".parse().expect("endpoint"),
         server: "10.0.0.9:3389".parse().expect("endpoint"),
         first_frame: 1,
         last_frame: 9,
         timed: false,
-        verdict: compact::Word::of(Some("failed")),
-        reached: compact::Word::NONE,
-        failed_stage: compact::Word::of(Some("tcp")),
-        cause: compact::Word::of(Some("tcp_refused")),
-        confidence: compact::Word::of(Some("high")),
+        verdict: Some(Verdict::Failed),
+        reached: None,
+        failed_stage: Some(Stage::Tcp),
+        cause: Some(Cause::TcpRefused),
+        confidence: Some(Confidence::High),
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
@@ -694,11 +655,11 @@ pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
         detail: spill::Detail::held(ConnectionDetail {
             summary: "refused".into(),
             stages: vec![StageReport {
-                stage: "tcp",
-                status: "failed",
+                stage: Stage::Tcp,
+                status: Status::Failed,
                 frames: vec![1, 2],
                 note: None,
-                evidence: Some("clear"),
+                evidence: Some(Evidence::Clear),
             }],
             negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
             tls: None,
@@ -727,7 +688,21 @@ mod tests {
                         ..Default::default()
                     })
                     .collect(),
-                findings: vec![Finding::default(); n.min(3)],
+                findings: vec![
+                    Finding {
+                        cause: Cause::TcpRefused,
+                        severity: Severity::Error,
+                        confidence: Confidence::High,
+                        summary: "s".into(),
+                        attempt: None,
+                        connections: vec![],
+                        events: vec![],
+                        evidence: vec![],
+                        remediation: vec![],
+                        collect_next: vec![],
+                    };
+                    n.min(3)
+                ],
                 warnings: vec!["w".into()],
                 ..Default::default()
             };

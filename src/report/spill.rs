@@ -22,8 +22,6 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use serde::{Deserialize, Deserializer};
-
 use super::{ConnectionDetail, ConnectionReport};
 use crate::model::scratch::{append, read_at};
 
@@ -38,10 +36,6 @@ pub fn held_limit() -> usize {
             .unwrap_or(16_384)
     })
 }
-
-/// One of the report's fixed words (a stage, a status, who reset). An alias, so that serde's
-/// derive does not take `&'static str` fields for text borrowed from the input.
-pub type Word = &'static str;
 
 /// A connection's detail: in memory, or at an offset of the spill file.
 #[derive(Clone, Debug)]
@@ -195,30 +189,18 @@ fn spill_all(batch: &mut [ConnectionReport]) -> usize {
     spilled
 }
 
-/// Deserializes one of the report's fixed words (stage, status, who reset…) back to a
-/// `&'static str`: each distinct word is allocated once per process.
-pub fn static_str<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let s = Cow::<str>::deserialize(d)?;
-    Ok(super::compact::intern(&s))
-}
-
-/// [`static_str`] for an optional word.
-pub fn static_str_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
-    let s = Option::<Cow<str>>::deserialize(d)?;
-    Ok(s.map(|s| super::compact::intern(&s)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Evidence, Party, Stage, Status};
     use crate::report::{IcmpReport, JsonBlob, NetworkReport, StageReport};
 
     fn connection(i: u64) -> ConnectionReport {
         let mut network = NetworkReport {
             rtt_ms: Some(0.1 + i as f64 / 3.0),
-            reset_by: Some("server"),
+            reset_by: Some(Party::Server),
             reset_frame: Some(7 + i),
-            roles_from: "syn",
+            roles_from: crate::tcp::RoleSource::Syn,
             ..Default::default()
         };
         network.icmp.push(IcmpReport {
@@ -228,7 +210,7 @@ mod tests {
             message: "destination unreachable: port \"unreachable\"".into(),
             icmp_type: 3,
             code: 3,
-            about: "client",
+            about: Party::Client,
         });
         let mut c = crate::report::sample_connection(&format!("c{i}"));
         c.first_frame = i;
@@ -240,11 +222,11 @@ mod tests {
         c.detail = Detail::held(ConnectionDetail {
             summary: format!("refused \"{i}\""),
             stages: vec![StageReport {
-                stage: "nla",
-                status: "failed",
+                stage: Stage::Nla,
+                status: Status::Failed,
                 frames: vec![i, i + 3],
                 note: Some("a \"quoted\"\nnote".into()),
-                evidence: Some("inferred"),
+                evidence: Some(Evidence::Inferred),
             }],
             negotiation: None,
             tls: JsonBlob::new(&serde_json::json!({"version": "TLS 1.2", "x": [1.5, null]})),
@@ -273,7 +255,7 @@ mod tests {
             "refused \"3\" (the client tried again: c4, of the same attempt, got further)"
         );
         assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
-        assert_eq!(d.network.icmp[0].about, "client");
+        assert_eq!(d.network.icmp[0].about, Party::Client);
         // A second batch past the limit spills whole.
         let mut more: Vec<ConnectionReport> = (5..8).map(connection).collect();
         settle_within(&mut more, &held, 2);

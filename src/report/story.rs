@@ -5,6 +5,7 @@
 
 use super::text::{is_eventlog, plural, short_channel};
 use super::{ConnectionReport, EventReport, InputReport, Report};
+use crate::model::{Verdict, Word};
 
 /// Most timeline rows shown; the JSON report has them all.
 pub const MAX_TIMELINE_ROWS: usize = 80;
@@ -15,7 +16,7 @@ pub fn drawn_failures(report: &Report) -> Vec<&ConnectionReport> {
     report
         .connections
         .iter()
-        .filter(|c| c.verdict().is_some_and(|v| v != "ok") && c.superseded_by.is_none())
+        .filter(|c| c.verdict.is_some_and(|v| v != Verdict::Ok) && c.superseded_by.is_none())
         .collect()
 }
 
@@ -170,11 +171,11 @@ pub fn headline(report: &Report) -> String {
     if read.is_empty() {
         read.push("nothing readable".to_string());
     }
-    let count = |v: &str| {
+    let count = |v: Verdict| {
         report
             .connections
             .iter()
-            .filter(|c| c.verdict() == Some(v))
+            .filter(|c| c.verdict == Some(v))
             .count()
     };
     let n = report.connections.len();
@@ -190,15 +191,12 @@ pub fn headline(report: &Report) -> String {
     } else {
         format!("{n} RDP connection{}", plural(n))
     };
-    let parts: Vec<String> = [
-        ("ok", count("ok")),
-        ("failed", count("failed")),
-        ("incomplete", count("incomplete")),
-    ]
-    .iter()
-    .filter(|(_, k)| *k > 0)
-    .map(|(v, k)| format!("{k} {v}"))
-    .collect();
+    let parts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&v| (v, count(v)))
+        .filter(|(_, k)| *k > 0)
+        .map(|(v, k)| format!("{k} {v}"))
+        .collect();
     if !parts.is_empty() {
         conns.push_str(&format!(" ({})", parts.join(", ")));
     }
@@ -251,7 +249,7 @@ pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
     let mut ranked: Vec<(bool, bool, i64, From)> = Vec::new();
     for (i, c) in report.connections.iter().enumerate() {
         let in_finding = named_conns.contains(&c.id);
-        let failure = c.verdict().is_some_and(|v| v != "ok");
+        let failure = c.verdict.is_some_and(|v| v != Verdict::Ok);
         ranked.push((!in_finding, true, c.start_ns, From::Opened(i)));
         ranked.push((!in_finding, !failure, c.end_ns, From::Ended(i)));
     }
@@ -291,8 +289,8 @@ fn opened_row(c: &ConnectionReport) -> Row {
 fn ended_row(c: &ConnectionReport) -> Row {
     let end = c.end().unwrap_or_default();
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
-    let what = match (c.verdict(), c.failed_stage(), c.cause()) {
-        (Some("ok"), _, _) => format!("{}: {}", c.id, c.summary()),
+    let what = match (c.verdict, c.failed_stage, c.cause) {
+        (Some(Verdict::Ok), _, _) => format!("{}: {}", c.id, c.summary()),
         (Some(v), Some(stage), Some(cause)) => {
             format!(
                 "{} {v} at the {stage} stage ({cause}): {}",
@@ -301,14 +299,18 @@ fn ended_row(c: &ConnectionReport) -> Row {
             )
         }
         (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary()),
-        (None, _, _) => format!("{} reached {}", c.id, c.reached().unwrap_or("nothing")),
+        (None, _, _) => format!(
+            "{} reached {}",
+            c.id,
+            c.reached.map_or("nothing", Word::word)
+        ),
     };
     Row {
         time_ns: c.end_ns,
         time: end,
         source: format!("capture {} frame {frame}", c.id),
         what,
-        failure: c.verdict().is_some_and(|v| v != "ok"),
+        failure: c.verdict.is_some_and(|v| v != Verdict::Ok),
     }
 }
 

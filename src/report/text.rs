@@ -1,6 +1,7 @@
 //! The terminal view: what was read, then one row per RDP connection (comfy-table) with where
 //! it broke and the frame to open in Wireshark, then the warnings.
 
+use crate::model::{Cause, Severity, Status, Verdict, Word};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
@@ -171,7 +172,10 @@ pub fn render_styled(report: &Report, style: Style) -> String {
                 report.connections.len()
             ));
         }
-        let failed: Vec<_> = shown.iter().filter(|c| c.verdict() != Some("ok")).collect();
+        let failed: Vec<_> = shown
+            .iter()
+            .filter(|c| c.verdict != Some(Verdict::Ok))
+            .collect();
         for c in failed.iter().take(MAX_LADDERS) {
             out.push_str(&details(c, style));
         }
@@ -236,7 +240,7 @@ fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
     let rank = |c: &ConnectionReport| {
         if named.contains(&c.id) {
             0
-        } else if c.verdict() != Some("ok") {
+        } else if c.verdict != Some(Verdict::Ok) {
             1
         } else {
             2
@@ -265,8 +269,8 @@ fn findings(report: &Report, style: Style) -> String {
     out.push_str(&format!("Findings ({}):\n", report.findings.len()));
     for (n, f) in report.findings.iter().enumerate() {
         let colour = match f.severity {
-            "error" => RED,
-            "warning" => YELLOW,
+            Severity::Error => RED,
+            Severity::Warning => YELLOW,
             _ => BOLD,
         };
         out.push_str(&format!(
@@ -486,18 +490,18 @@ pub(crate) fn ladder_line(c: &ConnectionReport) -> String {
     c.detail()
         .stages
         .iter()
-        .filter(|s| s.status != "not_reached")
+        .filter(|s| s.status != Status::NotReached)
         .map(|s| format!("{} {}", s.stage, mark(s.status)))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-pub(crate) fn mark(status: &str) -> &'static str {
+pub(crate) fn mark(status: Status) -> &'static str {
     match status {
-        "ok" => "✓",
-        "failed" => "✗",
-        "unknown" => "?",
-        _ => "·",
+        Status::Ok => "✓",
+        Status::Failed => "✗",
+        Status::Unknown => "?",
+        Status::NotReached => "·",
     }
 }
 
@@ -509,9 +513,13 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         c.client,
         c.server,
         c.input(),
-        match (c.verdict(), c.cause()) {
-            (Some(v), Some(cause)) => paint(&format!("{} — {cause}", v.to_uppercase()), RED, style),
-            (Some(v), None) => paint(&v.to_uppercase(), YELLOW, style),
+        match (c.verdict, c.cause) {
+            (Some(v), Some(cause)) => paint(
+                &format!("{} — {cause}", v.word().to_uppercase()),
+                RED,
+                style
+            ),
+            (Some(v), None) => paint(&v.word().to_uppercase(), YELLOW, style),
             (None, _) => "not judged".into(),
         }
     );
@@ -519,7 +527,7 @@ fn details(c: &ConnectionReport, style: Style) -> String {
     let summary = c.summary_of(&detail);
     out.push_str(&format!("  {summary}\n"));
     for s in &detail.stages {
-        if s.status == "not_reached" && s.note.is_none() {
+        if s.status == Status::NotReached && s.note.is_none() {
             continue;
         }
         let frames = if s.frames.is_empty() {
@@ -537,17 +545,17 @@ fn details(c: &ConnectionReport, style: Style) -> String {
         // The failed stage's note is the summary above: not twice.
         let note = match s.note.as_deref() {
             Some(n) if n == summary || summary.starts_with(n) => match s.status {
-                "failed" => "failed here (above)",
+                Status::Failed => "failed here (above)",
                 _ => "ended here (above)",
             },
             Some(n) => n,
-            None => s.status,
+            None => s.status.word(),
         };
         out.push_str(&format!(
             "  {} {:<8}{}{}\n",
             match s.status {
-                "ok" => paint(mark(s.status), GREEN, style),
-                "failed" => paint(mark(s.status), RED, style),
+                Status::Ok => paint(mark(s.status), GREEN, style),
+                Status::Failed => paint(mark(s.status), RED, style),
                 _ => mark(s.status).to_string(),
             },
             s.stage,
@@ -571,13 +579,13 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
     let detail = c.detail();
     let tls = detail.tls.as_ref().map(|t| t.value());
     let tls = tls.as_ref();
-    match c.cause() {
-        Some("certificate_rejected") => {
+    match c.cause {
+        Some(Cause::CertificateRejected) => {
             if let Some(f) = tls.and_then(|t| t["certificate"]["frame"].as_u64()) {
                 return Some(f);
             }
         }
-        Some("tls_alert") => {
+        Some(Cause::TlsAlert) => {
             let fatal = tls
                 .and_then(|t| t["alerts"].as_array())
                 .and_then(|a| a.iter().find(|x| x["level"] == "fatal"))
@@ -591,15 +599,15 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
     detail
         .stages
         .iter()
-        .find(|s| s.status == "failed")
+        .find(|s| s.status == Status::Failed)
         .and_then(|s| s.frames.last().copied())
 }
 
 fn result_cell(c: &ConnectionReport) -> String {
-    let mut cell = match (c.verdict(), c.cause()) {
-        (Some(v), Some(cause)) => format!("{}\n{}", v.to_uppercase(), cause),
-        (Some(v), None) => v.to_uppercase(),
-        (None, _) => format!("reached {}", c.reached().unwrap_or("nothing")),
+    let mut cell = match (c.verdict, c.cause) {
+        (Some(v), Some(cause)) => format!("{}\n{}", v.word().to_uppercase(), cause),
+        (Some(v), None) => v.word().to_uppercase(),
+        (None, _) => format!("reached {}", c.reached.map_or("nothing", Word::word)),
     };
     if let Some(later) = &c.superseded_by {
         cell.push_str(&format!("\n(retried: {later})"));

@@ -83,11 +83,12 @@ pub enum Side {
     Server,
 }
 
-/// How the client and server roles were decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// How the client and server roles were decided (the report's `network.roles_from`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleSource {
     /// The client sent the first SYN.
+    #[default]
     Syn,
     /// Only the server's SYN-ACK was captured.
     SynAck,

@@ -14,6 +14,7 @@
 //!   the corpus is absent.
 #![allow(dead_code)]
 
+use rdptriage::model::{Stage, Status};
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -757,7 +758,7 @@ pub fn json(r: &Report) -> serde_json::Value {
 }
 
 /// `(stage, status, frames)` of every stage.
-pub fn stages(c: &ConnectionReport) -> Vec<(&'static str, &'static str, Vec<u64>)> {
+pub fn stages(c: &ConnectionReport) -> Vec<(Stage, Status, Vec<u64>)> {
     c.detail()
         .stages
         .iter()
@@ -766,7 +767,7 @@ pub fn stages(c: &ConnectionReport) -> Vec<(&'static str, &'static str, Vec<u64>
 }
 
 /// The statuses of the five stages after `tcp`.
-pub fn later_statuses(c: &ConnectionReport) -> Vec<&'static str> {
+pub fn later_statuses(c: &ConnectionReport) -> Vec<Status> {
     c.detail().stages.iter().skip(1).map(|s| s.status).collect()
 }
 
