@@ -20,13 +20,7 @@ use crate::report::{AttemptId, ConnectionReport};
 pub const ATTEMPT_GAP_NS: i64 = 120_000_000_000;
 
 fn cookie(c: &ConnectionReport) -> Option<String> {
-    c.detail()
-        .negotiation
-        .as_ref()?
-        .value()
-        .get("cookie")?
-        .as_str()
-        .map(str::to_string)
+    c.detail().negotiation.as_ref()?.cookie.clone()
 }
 
 /// Assigns `attempt` ids (`a1`, `a2`… in report order) and, within attempts of several

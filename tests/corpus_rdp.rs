@@ -11,6 +11,11 @@ use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::report::{ConnectionReport, Report};
 use serde_json::Value;
 
+/// A block of the report as the JSON report writes it.
+fn json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("serializes")
+}
+
 fn analyze(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))
 }
@@ -19,17 +24,12 @@ fn neg(c: &ConnectionReport, key: &str) -> Value {
     c.detail()
         .negotiation
         .as_ref()
-        .map(|n| n.value()[key].clone())
+        .map(|n| json(n)[key].clone())
         .unwrap_or(Value::Null)
 }
 
 fn tls(c: &ConnectionReport, path: &[&str]) -> Value {
-    let mut v = c
-        .detail()
-        .tls
-        .as_ref()
-        .map(|t| t.value())
-        .unwrap_or(Value::Null);
+    let mut v = c.detail().tls.as_ref().map(json).unwrap_or(Value::Null);
     for k in path {
         v = v[*k].clone();
     }
@@ -269,7 +269,7 @@ fn proprietary_encryption_fallback_agrees_with_zeek() {
     assert_eq!(neg(c1, "failure"), "SSL_NOT_ALLOWED_BY_SERVER");
     assert_eq!(neg(c1, "requested"), serde_json::json!(["SSL"]));
     assert_eq!(neg(c2, "selected"), "RDP");
-    let m = c2.detail().mcs.as_ref().expect("mcs in clear").value();
+    let m = c2.detail().mcs.as_ref().map(json).expect("mcs in clear");
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(
         m["channels"],
@@ -304,7 +304,7 @@ fn x509_agrees_with_zeek() {
     };
     let c = &r.connections[0];
     assert_eq!(zeek_cookie(c).as_deref(), Some("JOHN-PC  "));
-    let m = c.detail().mcs.as_ref().expect("mcs in clear").value();
+    let m = c.detail().mcs.as_ref().map(json).expect("mcs in clear");
     assert_eq!(m["gcc_result"], "Success");
     assert_eq!(m["cert_type"], "X.509");
     assert_eq!(m["cert_count"], 2);
@@ -330,8 +330,8 @@ fn unknown_keyboard_agrees_with_zeek() {
         .detail()
         .mcs
         .as_ref()
-        .expect("mcs in clear")
-        .value();
+        .map(json)
+        .expect("mcs in clear");
     assert_eq!(m["keyboard_layout"], "Thai (Best Guess for 263198)");
     assert_eq!(m["gcc_result"], Value::Null);
     assert_eq!(m["connect_response_frame"], Value::Null);
@@ -349,7 +349,7 @@ fn rdp_003_agrees_with_suricata() {
     assert_eq!(zeek_cookie(c).as_deref(), Some("A70067"));
     // Legacy request: no RDP_NEG_REQ, so Standard RDP Security.
     assert_eq!(neg(c, "requested"), Value::Null);
-    let m = c.detail().mcs.as_ref().expect("mcs in clear").value();
+    let m = c.detail().mcs.as_ref().map(json).expect("mcs in clear");
     assert_eq!(m["client_build_raw"], 2600);
     assert_eq!(m["client_name"], "ISD2-KM84178");
     assert_eq!(

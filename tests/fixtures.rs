@@ -7,7 +7,7 @@ use rdptriage::model::{Cause, Confidence, Evidence, Party, Stage, Status, Verdic
 use std::path::PathBuf;
 
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::{ConnectionReport, JsonBlob, Report};
+use rdptriage::report::{ConnectionReport, Report};
 use serde_json::{Value, json};
 
 fn analyze(name: &str) -> Report {
@@ -38,8 +38,9 @@ fn statuses(c: &ConnectionReport) -> Vec<Status> {
     c.detail().stages.iter().map(|s| s.status).collect()
 }
 
-fn field(v: &Option<JsonBlob>, path: &[&str]) -> Value {
-    let mut v = v.as_ref().map(|b| b.value()).unwrap_or(Value::Null);
+/// A field of a connection's negotiation, TLS or MCS block as the JSON report writes it.
+fn field<T: serde::Serialize>(v: &Option<T>, path: &[&str]) -> Value {
+    let mut v = serde_json::to_value(v).unwrap_or(Value::Null);
     for k in path {
         v = v[*k].clone();
     }

@@ -67,16 +67,9 @@ fn negotiation_failure_cites_the_request_frame_corpus() {
     };
     let c = &r.connections[0];
     assert_eq!(c.id.to_string(), "c1");
-    let neg = c
-        .detail()
-        .negotiation
-        .as_ref()
-        .expect("negotiation")
-        .value();
-    assert_eq!(
-        (neg["request_frame"].clone(), neg["confirm_frame"].clone()),
-        (4.into(), 5.into())
-    );
+    let detail = c.detail();
+    let neg = detail.negotiation.as_ref().expect("negotiation");
+    assert_eq!((neg.request_frame, neg.confirm_frame), (Some(4), Some(5)));
     assert_eq!(
         c.summary(),
         String::from(

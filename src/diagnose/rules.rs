@@ -487,13 +487,12 @@ fn dns_line(d: &SideEvent, prefix: &str) -> String {
 /// `certificate_untrusted` when it is valid but self-signed or from another CA. `None` for an
 /// expired one (the rule's own row) or when the certificate was not seen (TLS 1.3).
 fn certificate_knowledge(c: &ConnectionReport) -> Option<&'static str> {
-    let tls = c.detail().tls.as_ref()?.value();
-    let cert = tls.get("certificate").filter(|v| v.is_object())?;
-    let flag = |k: &str| cert.get(k).and_then(|v| v.as_bool());
-    if flag("expired_at_capture") == Some(true) || flag("not_yet_valid_at_capture") == Some(true) {
+    let detail = c.detail();
+    let cert = detail.tls.as_ref()?.certificate.as_ref()?;
+    if cert.info.expired_at_capture || cert.info.not_yet_valid_at_capture {
         return None;
     }
-    Some(if flag("matches_sni") == Some(false) {
+    Some(if cert.matches_sni == Some(false) {
         "certificate_name"
     } else {
         "certificate_untrusted"
@@ -563,62 +562,42 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
             i.frame, i.from, i.message
         ));
     }
-    if let Some(neg) = detail.negotiation.as_ref().map(|b| b.value())
-        && let Some(f) = neg.get("failure").and_then(|v| v.as_str())
+    if let Some(neg) = &detail.negotiation
+        && let Some(f) = &neg.failure
     {
         let at = neg
-            .get("confirm_frame")
-            .and_then(|v| v.as_u64())
+            .confirm_frame
             .map(|n| format!("frame {n}: "))
             .unwrap_or_default();
         out.push(format!(
             "{prefix}{at}the server answered the Connection Request with RDP_NEG_FAILURE {f}"
         ));
     }
-    let tls = detail.tls.as_ref().map(|b| b.value());
-    if let Some(cert) = tls
-        .as_ref()
-        .and_then(|t| t.get("certificate"))
-        .filter(|v| v.is_object())
-    {
-        let s = |k: &str| {
-            cert.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string()
-        };
+    if let Some(cert) = detail.tls.as_ref().and_then(|t| t.certificate.as_ref()) {
+        let info = &cert.info;
         let mut line = format!(
             "{prefix}frame {}: server certificate {} (issuer {}), valid {} to {}",
-            cert.get("frame").and_then(|v| v.as_u64()).unwrap_or(0),
-            s("subject"),
-            s("issuer"),
-            s("not_before"),
-            s("not_after")
+            cert.frame, info.subject, info.issuer, info.not_before, info.not_after
         );
-        if cert.get("expired_at_capture").and_then(|v| v.as_bool()) == Some(true) {
+        if info.expired_at_capture {
             line.push_str(", expired at capture time");
         }
-        if cert.get("self_signed").and_then(|v| v.as_bool()) == Some(true) {
+        if info.self_signed {
             line.push_str(", self-signed");
         }
         out.push(line);
     }
-    if let Some(alerts) = tls
-        .as_ref()
-        .and_then(|t| t.get("alerts"))
-        .and_then(|v| v.as_array())
-    {
-        for a in alerts {
-            let g = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let desc = a.get("description").and_then(|v| v.as_str());
-            out.push(format!(
-                "{prefix}frame {}: {} sent {} TLS alert{}",
-                a.get("frame").and_then(|v| v.as_u64()).unwrap_or(0),
-                g("from"),
-                g("level"),
-                desc.map(|d| format!(" {d}")).unwrap_or_default()
-            ));
-        }
+    for a in detail.tls.iter().flat_map(|t| &t.alerts) {
+        out.push(format!(
+            "{prefix}frame {}: {} sent {} TLS alert{}",
+            a.frame,
+            a.from,
+            a.level.word(),
+            a.description
+                .as_deref()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default()
+        ));
     }
     for s in detail.stages.iter().filter(|s| s.status == Status::Failed) {
         let note = s.note.clone().unwrap_or_default();

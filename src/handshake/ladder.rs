@@ -10,13 +10,14 @@
 //!
 //! Written by hand: the stage machine is this project's own judgement, no crate offers it.
 
-use serde_json::json;
-
-use crate::model::{Cause, Evidence, Stage, Status, Verdict};
+use crate::model::{Cause, Evidence, Party, Stage, Status, Verdict};
 use crate::report::StageReport;
 use crate::tcp::{Connection, Mark, Side};
 
 use super::credssp;
+use super::facts::{
+    Alert, AlertLevel, Certificate, ClientHelloFacts, McsFacts, Negotiation, TlsFacts,
+};
 use super::mcs::{self, McsPdu};
 use super::pdu::{Pdu, PduKind, split};
 use super::tls::{self, HandshakeMessage, content};
@@ -32,9 +33,9 @@ pub struct RdpOutcome {
     /// Last stage completed (tcp when nothing after it was).
     pub reached: Stage,
     pub summary: String,
-    pub negotiation: Option<serde_json::Value>,
-    pub tls: Option<serde_json::Value>,
-    pub mcs: Option<serde_json::Value>,
+    pub negotiation: Option<Negotiation>,
+    pub tls: Option<TlsFacts>,
+    pub mcs: Option<McsFacts>,
 }
 
 /// A connection whose last packets came this long after the last progress, with the client
@@ -88,6 +89,13 @@ fn ending(conn: &Connection) -> Option<Ending> {
             reset: true,
         }),
         (None, None) => None,
+    }
+}
+
+fn party(s: Side) -> Party {
+    match s {
+        Side::Client => Party::Client,
+        Side::Server => Party::Server,
     }
 }
 
@@ -244,7 +252,7 @@ struct TlsView {
     /// Records each side sent after its ChangeCipherSpec (the first is its Finished).
     client_after_ccs: Vec<Pdu>,
     server_after_ccs: Vec<Pdu>,
-    alerts: Vec<serde_json::Value>,
+    alerts: Vec<Alert>,
     fatal_alert: Option<(Side, String, u64)>,
     /// A TPKT where the server's TLS records were due (xrdp's plaintext disconnect).
     server_plaintext: Option<u64>,
@@ -310,14 +318,28 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                 PduKind::Tls(content::ALERT) => {
                     let body = p.bytes(dir).get(5..).unwrap_or(&[]);
                     if !ccs_seen && !v.tls13 && body.len() == 2 {
-                        let level = if body[0] == 2 { "fatal" } else { "warning" };
+                        let level = if body[0] == 2 {
+                            AlertLevel::Fatal
+                        } else {
+                            AlertLevel::Warning
+                        };
                         let desc = tls::alert_name(body[1]);
                         if body[0] == 2 && v.fatal_alert.is_none() {
                             v.fatal_alert = Some((side, desc.clone(), p.last_frame));
                         }
-                        v.alerts.push(json!({"from": side_word(side), "level": level, "description": desc, "frame": p.last_frame}));
+                        v.alerts.push(Alert {
+                            from: party(side),
+                            level,
+                            description: Some(desc),
+                            frame: p.last_frame,
+                        });
                     } else {
-                        v.alerts.push(json!({"from": side_word(side), "level": "encrypted", "description": null, "frame": p.last_frame}));
+                        v.alerts.push(Alert {
+                            from: party(side),
+                            level: AlertLevel::Encrypted,
+                            description: None,
+                            frame: p.last_frame,
+                        });
                         match side {
                             Side::Client => v.client_after_ccs.push(*p),
                             Side::Server => v.server_after_ccs.push(*p),
@@ -427,7 +449,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
             let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
             if let Some((ccp, ccf)) = &cc {
-                out.negotiation = Some(negotiation_json(
+                out.negotiation = Some(negotiation_facts(
                     None,
                     Some(ccf),
                     None,
@@ -446,7 +468,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             return finish(out, ladder, Verdict::Failed, None, Some(Stage::X224), words);
         }
         (Some((crp, crq)), None) => {
-            out.negotiation = Some(negotiation_json(
+            out.negotiation = Some(negotiation_facts(
                 Some(crq),
                 None,
                 Some(crp.last_frame),
@@ -472,7 +494,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             return end_stalled(out, ladder, Stage::X224, &st, frames, words);
         }
         (Some((crp, crq)), Some((ccp, ccf))) => {
-            out.negotiation = Some(negotiation_json(
+            out.negotiation = Some(negotiation_facts(
                 Some(crq),
                 Some(ccf),
                 Some(crp.last_frame),
@@ -579,7 +601,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
     let t = read_tls(conn, &c_rest, &s_rest);
-    out.tls = Some(tls_json(&t));
+    out.tls = Some(tls_facts(&t));
     let hello_frames = |t: &TlsView| {
         let mut f = Vec::new();
         f.extend(t.client_hello.as_ref().map(|x| x.0));
@@ -1123,7 +1145,7 @@ fn standard_security(
         Some(McsPdu::DisconnectProviderUltimatum { reason }) => Some((*p, reason)),
         _ => None,
     });
-    out.mcs = Some(mcs_json(
+    out.mcs = Some(mcs_facts(
         ci.as_ref().map(|x| (&x.1, x.0.last_frame)),
         cresp.as_ref().map(|x| (&x.1, x.0.last_frame)),
     ));
@@ -1284,12 +1306,13 @@ fn standard_security(
 /// What the MCS exchange says in clear: the client's name, build, keyboard, display and
 /// channels, and the server's encryption and certificate (Zeek's rdp.log fields, named as Zeek
 /// names them).
-fn mcs_json(
+fn mcs_facts(
     ci: Option<(&mcs::ConnectInitial, u64)>,
     cr: Option<(&mcs::ConnectResponse, u64)>,
-) -> serde_json::Value {
+) -> McsFacts {
     let core = ci.and_then(|(c, _)| c.client_core.as_ref());
     let sec = cr.and_then(|(r, _)| r.server_security.as_ref());
+    let cert = sec.and_then(|s| s.cert.as_ref());
     let mut problems: Vec<String> = Vec::new();
     if let Some((c, _)) = ci {
         problems.extend(c.problems.iter().cloned());
@@ -1297,34 +1320,39 @@ fn mcs_json(
     if let Some((r, _)) = cr {
         problems.extend(r.problems.iter().cloned());
     }
-    json!({
-        "connect_initial_frame": ci.map(|(_, f)| f),
-        "connect_response_frame": cr.map(|(_, f)| f),
-        "client_name": core.map(|c| c.client_name.clone()),
-        "client_build": core.map(|c| mcs::client_build_name(c.client_build)),
-        "client_build_raw": core.map(|c| c.client_build),
-        "keyboard_layout": core.map(|c| mcs::keyboard_layout_name(c.keyboard_layout)),
-        "desktop_width": core.map(|c| c.desktop_width),
-        "desktop_height": core.map(|c| c.desktop_height),
-        "requested_color_depth": core.and_then(|c| c.requested_color_depth()),
-        "client_dig_product_id": core.and_then(|c| c.client_dig_product_id.clone()),
-        "server_selected_protocol_echo": core.and_then(|c| c.server_selected_protocol).map(x224::protocol_name),
-        "channels": ci.map(|(c, _)| c.channels.clone()).unwrap_or_default(),
-        "result": cr.map(|(r, _)| mcs::mcs_result_name(r.result)),
-        "gcc_result": cr.and_then(|(r, _)| r.gcc_result).map(mcs::gcc_result_name),
-        "encryption_method": sec.map(|s| mcs::encryption_method_name(s.encryption_method)),
-        "encryption_level": sec.map(|s| mcs::encryption_level_name(s.encryption_level)),
-        "cert_type": sec.and_then(|s| s.cert.as_ref()).map(|c| mcs::cert_type_name(c.chain_version())),
-        "cert_count": sec.and_then(|s| s.cert.as_ref()).map(|c| c.count()),
-        "cert_permanent": sec.and_then(|s| s.cert.as_ref()).map(|c| c.permanent),
-        // An X.509 chain (MS-RDPELE 2.2.1.4.2) in the order the server sent it, each decoded
-        // like a TLS certificate.
-        "certificates": sec
-            .and_then(|s| s.cert.as_ref())
-            .map(|c| c.x509_chain.iter().filter_map(|der| tls::certificate_info(der, c.x509_chain.len())).collect::<Vec<_>>())
+    McsFacts {
+        connect_initial_frame: ci.map(|(_, f)| f),
+        connect_response_frame: cr.map(|(_, f)| f),
+        client_name: core.map(|c| c.client_name.clone()),
+        client_build: core.map(|c| mcs::client_build_name(c.client_build)),
+        client_build_raw: core.map(|c| c.client_build),
+        keyboard_layout: core.map(|c| mcs::keyboard_layout_name(c.keyboard_layout)),
+        desktop_width: core.map(|c| c.desktop_width),
+        desktop_height: core.map(|c| c.desktop_height),
+        requested_color_depth: core.and_then(|c| c.requested_color_depth()),
+        client_dig_product_id: core.and_then(|c| c.client_dig_product_id.clone()),
+        server_selected_protocol_echo: core
+            .and_then(|c| c.server_selected_protocol)
+            .map(x224::protocol_name),
+        channels: ci.map(|(c, _)| c.channels.clone()).unwrap_or_default(),
+        result: cr.map(|(r, _)| mcs::mcs_result_name(r.result)),
+        gcc_result: cr.and_then(|(r, _)| r.gcc_result).map(mcs::gcc_result_name),
+        encryption_method: sec.map(|s| mcs::encryption_method_name(s.encryption_method)),
+        encryption_level: sec.map(|s| mcs::encryption_level_name(s.encryption_level)),
+        cert_type: cert.map(|c| mcs::cert_type_name(c.chain_version())),
+        cert_count: cert.map(|c| c.count()),
+        cert_permanent: cert.map(|c| c.permanent),
+        // Each certificate of the chain decoded like a TLS certificate.
+        certificates: cert
+            .map(|c| {
+                c.x509_chain
+                    .iter()
+                    .filter_map(|der| tls::certificate_info(der, c.x509_chain.len()))
+                    .collect()
+            })
             .unwrap_or_default(),
-        "problems": problems,
-    })
+        problems,
+    }
 }
 
 /// The session ran: the last stage is `session`, the verdict `ok`.
@@ -1417,12 +1445,12 @@ fn finish(
     out
 }
 
-fn negotiation_json(
+fn negotiation_facts(
     cr: Option<&x224::ConnectionRequest>,
     cc: Option<&x224::ConnectionConfirm>,
     cr_frame: Option<u64>,
     cc_frame: Option<u64>,
-) -> serde_json::Value {
+) -> Negotiation {
     let mut problems: Vec<String> = Vec::new();
     if let Some(c) = cr {
         problems.extend(c.problems.iter().cloned());
@@ -1430,49 +1458,53 @@ fn negotiation_json(
     if let Some(c) = cc {
         problems.extend(c.problems.iter().cloned());
     }
-    json!({
-        "cookie": cr.and_then(|c| c.cookie.clone()),
-        "routing_token": cr.and_then(|c| c.routing_token.clone()),
-        "requested": cr.and_then(|c| c.requested).map(x224::protocol_names),
-        "requested_raw": cr.and_then(|c| c.requested),
-        "request_flags": cr.and_then(|c| c.neg_flags),
-        "correlation_id": cr.and_then(|c| c.correlation_id.clone()),
-        "selected": cc.and_then(|c| if c.failure.is_some() { None } else { Some(x224::protocol_name(c.selected.unwrap_or(0))) }),
-        "selected_raw": cc.and_then(|c| c.selected),
-        "response_flags": cc.and_then(|c| c.neg_flags),
-        "failure": cc.and_then(|c| c.failure).map(|f| FailureCode::of(f).name()),
-        "request_frame": cr_frame,
-        "confirm_frame": cc_frame,
-        "problems": problems,
-    })
+    Negotiation {
+        cookie: cr.and_then(|c| c.cookie.clone()),
+        routing_token: cr.and_then(|c| c.routing_token.clone()),
+        requested: cr.and_then(|c| c.requested).map(x224::protocol_names),
+        requested_raw: cr.and_then(|c| c.requested),
+        request_flags: cr.and_then(|c| c.neg_flags),
+        correlation_id: cr.and_then(|c| c.correlation_id.clone()),
+        selected: cc.and_then(|c| {
+            c.failure
+                .is_none()
+                .then(|| x224::protocol_name(c.selected.unwrap_or(0)))
+        }),
+        selected_raw: cc.and_then(|c| c.selected),
+        response_flags: cc.and_then(|c| c.neg_flags),
+        failure: cc
+            .and_then(|c| c.failure)
+            .map(|f| FailureCode::of(f).name()),
+        request_frame: cr_frame,
+        confirm_frame: cc_frame,
+        problems,
+    }
 }
 
-fn tls_json(t: &TlsView) -> serde_json::Value {
+fn tls_facts(t: &TlsView) -> TlsFacts {
     let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
-    let cert = t.certificate.as_ref().and_then(|(frame, c)| {
-        c.as_ref().map(|c| {
-            let mut v = serde_json::to_value(c).unwrap_or_default();
-            if let serde_json::Value::Object(m) = &mut v {
-                m.insert("frame".into(), json!(frame));
-                m.insert(
-                    "matches_sni".into(),
-                    json!(sni.as_deref().map(|h| tls::certificate_names(c, h))),
-                );
-            }
-            v
+    let certificate = t.certificate.as_ref().and_then(|(frame, c)| {
+        c.as_ref().map(|c| Certificate {
+            info: c.clone(),
+            frame: *frame,
+            matches_sni: sni.as_deref().map(|h| tls::certificate_names(c, h)),
         })
     });
-    let encrypted_certificate = t.tls13 && t.certificate.is_none();
-    json!({
-        "version": t.server_hello.as_ref().map(|(_, s)| s.version.clone()),
-        "cipher": t.server_hello.as_ref().map(|(_, s)| s.cipher.clone()),
-        "sni": t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone()),
-        "client_hello": t.client_hello.as_ref().map(|(f, c)| json!({"frame": f, "version": c.version, "supported_versions": c.supported_versions, "cipher_suites": c.cipher_suites})),
-        "server_hello_frame": t.server_hello.as_ref().map(|(f, _)| f),
-        "alerts": t.alerts,
-        "certificate": cert,
-        "certificate_encrypted": encrypted_certificate,
-        "client_finished_frame": t.client_after_ccs.first().map(|p| p.last_frame),
-        "server_finished_frame": t.server_after_ccs.first().map(|p| p.last_frame),
-    })
+    TlsFacts {
+        version: t.server_hello.as_ref().map(|(_, s)| s.version.clone()),
+        cipher: t.server_hello.as_ref().map(|(_, s)| s.cipher.clone()),
+        sni,
+        client_hello: t.client_hello.as_ref().map(|(f, c)| ClientHelloFacts {
+            frame: *f,
+            version: c.version.clone(),
+            supported_versions: c.supported_versions.clone(),
+            cipher_suites: c.cipher_suites,
+        }),
+        server_hello_frame: t.server_hello.as_ref().map(|(f, _)| *f),
+        alerts: t.alerts.clone(),
+        certificate,
+        certificate_encrypted: t.tls13 && t.certificate.is_none(),
+        client_finished_frame: t.client_after_ccs.first().map(|p| p.last_frame),
+        server_finished_frame: t.server_after_ccs.first().map(|p| p.last_frame),
+    }
 }

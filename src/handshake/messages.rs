@@ -24,8 +24,29 @@ use super::{tls, x224};
 pub const MAX_MESSAGES: usize = 40;
 const TAIL_MESSAGES: usize = 10;
 
+/// Who sent a row's packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sender {
+    Client,
+    Server,
+    /// A router or host that sent an ICMP error.
+    Network,
+}
+
+impl Sender {
+    /// `client`, `server` or `network`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Sender::Client => "client",
+            Sender::Server => "server",
+            Sender::Network => "network",
+        }
+    }
+}
+
 /// One row of the sequence.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Message {
     /// The first frame of the row (of the run, when folded).
     pub frame: u64,
@@ -34,8 +55,7 @@ pub struct Message {
     pub last_frame: Option<u64>,
     /// Milliseconds since the connection's first frame.
     pub ms: f64,
-    /// `client` or `server`; `network` for an ICMP error sent by a router or host.
-    pub from: &'static str,
+    pub from: Sender,
     /// What was sent: `SYN`, `X.224 Connection Request (SSL, HYBRID)`, `TLS ClientHello`…
     pub label: String,
     /// How many packets or units the row folds (1 for most).
@@ -50,7 +70,7 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
     let t0 = conn.first.ts_ns;
     let ms = |ts: i64| ((ts - t0) as f64 / 1e6 * 1000.0).round() / 1000.0;
     let mut rows: Vec<Message> = Vec::new();
-    let push = |rows: &mut Vec<Message>, frame: u64, ts: i64, from: &'static str, label: String| {
+    let push = |rows: &mut Vec<Message>, frame: u64, ts: i64, from: Sender, label: String| {
         rows.push(Message {
             frame,
             last_frame: None,
@@ -70,7 +90,7 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
         } else {
             "SYN".to_string()
         };
-        push(&mut rows, syn.frame, syn.ts_ns, "client", label);
+        push(&mut rows, syn.frame, syn.ts_ns, Sender::Client, label);
         if let (Some(last), Some(row)) = (conn.syn_frames.last(), rows.last_mut())
             && *last != syn.frame
         {
@@ -83,12 +103,18 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
             &mut rows,
             sa.frame,
             sa.ts_ns,
-            "server",
+            Sender::Server,
             "SYN-ACK".to_string(),
         );
     }
     if let Some(ack) = conn.handshake_ack {
-        push(&mut rows, ack.frame, ack.ts_ns, "client", "ACK".to_string());
+        push(
+            &mut rows,
+            ack.frame,
+            ack.ts_ns,
+            Sender::Client,
+            "ACK".to_string(),
+        );
     }
     for e in &conn.icmp {
         let about = match e.about {
@@ -99,7 +125,7 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
             &mut rows,
             e.mark.frame,
             e.mark.ts_ns,
-            "network",
+            Sender::Network,
             format!(
                 "ICMP {} (about {about}, from {})",
                 super::icmp_message(e.icmp.v6, e.icmp.icmp_type, e.icmp.code),
@@ -127,19 +153,19 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
         .find(|p| p.kind == PduKind::Tls(23))
         .map(|p| p.first_frame);
     for (dir, units, from) in [
-        (&conn.c2s, client_units.as_slice(), "client"),
-        (&conn.s2c, server_units.as_slice(), "server"),
+        (&conn.c2s, client_units.as_slice(), Sender::Client),
+        (&conn.s2c, server_units.as_slice(), Sender::Server),
     ] {
         let mut encrypted = false;
         for p in units {
             let mut label = unit_label(p, p.bytes(dir), &mut encrypted);
             if tls13 && p.kind == PduKind::Tls(23) {
                 let handshake = match from {
-                    "client" => Some(p.first_frame) == client_first_data,
+                    Sender::Client => Some(p.first_frame) == client_first_data,
                     _ => client_first_data.is_none_or(|f| p.first_frame < f),
                 };
                 if handshake {
-                    label = if from == "client" {
+                    label = if from == Sender::Client {
                         "TLS Finished (encrypted)".to_string()
                     } else {
                         "TLS encrypted handshake".to_string()
@@ -424,7 +450,7 @@ mod tests {
         assert_eq!(handshake_label(&[1, 0]), "TLS handshake (continued)");
     }
 
-    fn row(frame: u64, from: &'static str, label: &str) -> Message {
+    fn row(frame: u64, from: Sender, label: &str) -> Message {
         Message {
             frame,
             last_frame: None,
@@ -439,11 +465,11 @@ mod tests {
     #[test]
     fn units_of_one_frame_share_a_row() {
         let out = same_frame(vec![
-            row(9, "server", "TLS ServerHello"),
-            row(9, "server", "TLS ChangeCipherSpec"),
-            row(9, "server", "TLS application data"),
-            row(9, "server", "TLS application data"),
-            row(10, "client", "TLS ChangeCipherSpec"),
+            row(9, Sender::Server, "TLS ServerHello"),
+            row(9, Sender::Server, "TLS ChangeCipherSpec"),
+            row(9, Sender::Server, "TLS application data"),
+            row(9, Sender::Server, "TLS application data"),
+            row(10, Sender::Client, "TLS ChangeCipherSpec"),
         ]);
         assert_eq!(out.len(), 2);
         assert_eq!(
@@ -455,12 +481,16 @@ mod tests {
 
     #[test]
     fn runs_fold_and_long_sequences_keep_head_and_tail() {
-        let mut rows = vec![row(1, "client", "TLS ClientHello")];
+        let mut rows = vec![row(1, Sender::Client, "TLS ClientHello")];
         for f in 2..=200 {
-            let from = if f % 2 == 0 { "client" } else { "server" };
+            let from = if f % 2 == 0 {
+                Sender::Client
+            } else {
+                Sender::Server
+            };
             rows.push(row(f, from, "TLS application data"));
         }
-        rows.push(row(201, "server", "RST"));
+        rows.push(row(201, Sender::Server, "RST"));
         let out = fold(rows);
         assert_eq!(out.len(), MAX_MESSAGES);
         assert_eq!(out[0].label, "TLS ClientHello");
@@ -471,10 +501,10 @@ mod tests {
         assert_eq!(out.last().map(|m| m.label.as_str()), Some("RST"));
 
         let out = fold(vec![
-            row(5, "server", "TLS application data"),
-            row(6, "server", "TLS application data"),
-            row(9, "server", "TLS application data"),
-            row(10, "client", "RST"),
+            row(5, Sender::Server, "TLS application data"),
+            row(6, Sender::Server, "TLS application data"),
+            row(9, Sender::Server, "TLS application data"),
+            row(10, Sender::Client, "RST"),
         ]);
         assert_eq!(out.len(), 2);
         assert_eq!(

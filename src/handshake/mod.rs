@@ -8,6 +8,7 @@
 //! by [`ladder`] over the reassembled streams.
 
 pub mod credssp;
+pub mod facts;
 pub mod ladder;
 pub mod mcs;
 pub mod messages;
@@ -20,8 +21,8 @@ use crate::model::{Cause, Confidence, Evidence, Party, Stage, Status, Transport,
 use crate::report::compact::Name;
 use crate::report::spill::Detail;
 use crate::report::{
-    ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, JsonBlob, NetworkReport,
-    StageReport, rfc3339,
+    ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport,
+    rfc3339,
 };
 use crate::tcp::{Connection, Direction, RoleSource, Side};
 
@@ -235,9 +236,9 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
         failed_stage = rdp.failed_stage;
         reached = Some(rdp.reached);
         summary = rdp.summary;
-        negotiation = rdp.negotiation.as_ref().and_then(JsonBlob::new);
-        tls = rdp.tls.as_ref().and_then(JsonBlob::new);
-        mcs = rdp.mcs.as_ref().and_then(JsonBlob::new);
+        negotiation = rdp.negotiation;
+        tls = rdp.tls;
+        mcs = rdp.mcs;
     } else {
         for name in Stage::AFTER_TCP {
             stages.push(stage(name, Status::NotReached, vec![], None));
@@ -275,7 +276,7 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
             messages: if verdict == Some(Verdict::Ok) {
                 None
             } else {
-                JsonBlob::of(&messages::sequence(conn))
+                Some(messages::sequence(conn))
             },
             network,
         }),

@@ -69,7 +69,7 @@ pub struct ServerHelloInfo {
 }
 
 /// The server's (leaf) certificate.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CertificateInfo {
     pub subject: String,
     pub issuer: String,

@@ -21,37 +21,16 @@ use crate::model::{
 
 pub const SCHEMA: &str = "rdptriage/1";
 
-/// A block of the report kept as compact serialized JSON: a connection's negotiation, TLS and
-/// MCS facts are written once and printed as they are, at a tenth of the memory a
-/// `serde_json::Value` tree takes (reports of tens of thousands of connections stay small).
-#[derive(Clone, Debug)]
-pub struct JsonBlob(Box<serde_json::value::RawValue>);
+/// A block written as compact JSON wherever it stands, as the report has always written a
+/// connection's negotiation, TLS, MCS and message blocks (one line each, inside the pretty
+/// report).
+struct Compact<'a, T: Serialize>(&'a T);
 
-impl JsonBlob {
-    pub fn new(v: &serde_json::Value) -> Option<JsonBlob> {
-        Self::of(v)
-    }
-
-    /// Any serializable value as a block, without building a `serde_json::Value` first.
-    pub fn of<T: Serialize + ?Sized>(v: &T) -> Option<JsonBlob> {
-        serde_json::value::to_raw_value(v).ok().map(JsonBlob)
-    }
-
-    /// The block as a value, to read fields from.
-    pub fn value(&self) -> serde_json::Value {
-        serde_json::from_str(self.0.get()).unwrap_or_default()
-    }
-}
-
-impl<'de> Deserialize<'de> for JsonBlob {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Box::<serde_json::value::RawValue>::deserialize(d).map(JsonBlob)
-    }
-}
-
-impl Serialize for JsonBlob {
+impl<T: Serialize> Serialize for Compact<'_, T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        serde_json::value::to_raw_value(self.0)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
     }
 }
 
@@ -355,15 +334,15 @@ pub struct ConnectionDetail {
     /// The judge's one line (`ConnectionReport::summary` adds what the attempt tells).
     pub summary: String,
     pub stages: Vec<StageReport>,
-    pub negotiation: Option<JsonBlob>,
-    pub tls: Option<JsonBlob>,
+    pub negotiation: Option<crate::handshake::facts::Negotiation>,
+    pub tls: Option<crate::handshake::facts::TlsFacts>,
     /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
     /// server's encryption and certificate.
-    pub mcs: Option<JsonBlob>,
+    pub mcs: Option<crate::handshake::facts::McsFacts>,
     /// The handshake as a message sequence (`handshake::messages`: frame, ms since the first
     /// frame, from `client|server|network`, label, count), for connections that did not end
     /// `ok`; null for those that did.
-    pub messages: Option<JsonBlob>,
+    pub messages: Option<Vec<crate::handshake::messages::Message>>,
     pub network: NetworkReport,
 }
 
@@ -392,12 +371,12 @@ impl Serialize for ConnectionReport {
         st.serialize_field("attempt_index", &self.attempt_index)?;
         st.serialize_field("superseded_by", &self.superseded_by)?;
         st.serialize_field("stages", &detail.stages)?;
-        st.serialize_field("negotiation", &detail.negotiation)?;
+        st.serialize_field("negotiation", &Compact(&detail.negotiation))?;
         st.serialize_field("dns", self.dns())?;
         st.serialize_field("kerberos", self.kerberos())?;
-        st.serialize_field("tls", &detail.tls)?;
-        st.serialize_field("mcs", &detail.mcs)?;
-        st.serialize_field("messages", &detail.messages)?;
+        st.serialize_field("tls", &Compact(&detail.tls))?;
+        st.serialize_field("mcs", &Compact(&detail.mcs))?;
+        st.serialize_field("messages", &Compact(&detail.messages))?;
         st.serialize_field("network", &detail.network)?;
         st.end()
     }
@@ -661,7 +640,10 @@ pub(crate) fn sample_connection(id: &str) -> ConnectionReport {
                 note: None,
                 evidence: Some(Evidence::Clear),
             }],
-            negotiation: JsonBlob::new(&serde_json::json!({"cookie": null, "requested": []})),
+            negotiation: Some(crate::handshake::facts::Negotiation {
+                requested: Some(vec![]),
+                ..Default::default()
+            }),
             tls: None,
             mcs: None,
             messages: None,

@@ -192,8 +192,10 @@ fn spill_all(batch: &mut [ConnectionReport]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handshake::facts::{Alert, AlertLevel, TlsFacts};
+    use crate::handshake::messages::{Message, Sender};
     use crate::model::{Evidence, Party, Stage, Status};
-    use crate::report::{IcmpReport, JsonBlob, NetworkReport, StageReport};
+    use crate::report::{IcmpReport, NetworkReport, StageReport};
 
     fn connection(i: u64) -> ConnectionReport {
         let mut network = NetworkReport {
@@ -229,9 +231,26 @@ mod tests {
                 evidence: Some(Evidence::Inferred),
             }],
             negotiation: None,
-            tls: JsonBlob::new(&serde_json::json!({"version": "TLS 1.2", "x": [1.5, null]})),
+            tls: Some(TlsFacts {
+                version: Some("TLS 1.2".into()),
+                alerts: vec![Alert {
+                    from: Party::Server,
+                    level: AlertLevel::Fatal,
+                    description: Some("a \"quoted\" alert".into()),
+                    frame: i,
+                }],
+                ..Default::default()
+            }),
             mcs: None,
-            messages: JsonBlob::new(&serde_json::json!([{"frame": 1, "label": "SYN"}])),
+            messages: Some(vec![Message {
+                frame: 1,
+                last_frame: None,
+                ms: 1.5 + i as f64 / 7.0,
+                from: Sender::Client,
+                label: "SYN".into(),
+                count: 1,
+                omitted_before: None,
+            }]),
             network,
         });
         c

@@ -84,22 +84,17 @@ pub struct SequenceRow {
 
 /// The message sequence of a connection, read once for both drawings.
 pub fn sequence(c: &ConnectionReport) -> Vec<SequenceRow> {
-    let messages = c
-        .detail()
-        .messages
-        .as_ref()
-        .map(|m| m.value())
-        .unwrap_or_default();
+    let detail = c.detail();
     let break_frame = super::text::frame_to_open(c);
-    let Some(rows) = messages.as_array() else {
+    let Some(rows) = detail.messages.as_ref() else {
         return Vec::new();
     };
     rows.iter()
         .map(|m| {
-            let frame = m["frame"].as_u64().unwrap_or(0);
-            let last = m["last_frame"].as_u64();
-            let mut label = m["label"].as_str().unwrap_or("").to_string();
-            let count = m["count"].as_u64().unwrap_or(1);
+            let frame = m.frame;
+            let last = m.last_frame;
+            let mut label = m.label.clone();
+            let count = m.count;
             // Labels of units folded within one frame already say `×n`; SYN retries say
             // `sent n times`.
             if count > 1 && !label.contains('×') && !label.contains("times") {
@@ -110,11 +105,11 @@ pub fn sequence(c: &ConnectionReport) -> Vec<SequenceRow> {
                     Some(l) => format!("{frame}–{l}"),
                     None => frame.to_string(),
                 },
-                ms: m["ms"].as_f64().unwrap_or(0.0),
-                from: m["from"].as_str().unwrap_or("network").to_string(),
+                ms: m.ms,
+                from: m.from.word().to_string(),
                 label,
                 is_break: break_frame.is_some_and(|b| b >= frame && b <= last.unwrap_or(frame)),
-                omitted_before: m["omitted_before"].as_u64(),
+                omitted_before: m.omitted_before.map(|n| n as u64),
             }
         })
         .collect()

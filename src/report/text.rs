@@ -1,6 +1,7 @@
 //! The terminal view: what was read, then one row per RDP connection (comfy-table) with where
 //! it broke and the frame to open in Wireshark, then the warnings.
 
+use crate::handshake::facts::AlertLevel;
 use crate::model::{Cause, Severity, Status, Verdict, Word};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
@@ -577,19 +578,17 @@ fn details(c: &ConnectionReport, style: Style) -> String {
 /// else the last frame of the failed stage.
 pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
     let detail = c.detail();
-    let tls = detail.tls.as_ref().map(|t| t.value());
-    let tls = tls.as_ref();
+    let tls = detail.tls.as_ref();
     match c.cause {
         Some(Cause::CertificateRejected) => {
-            if let Some(f) = tls.and_then(|t| t["certificate"]["frame"].as_u64()) {
+            if let Some(f) = tls.and_then(|t| t.certificate.as_ref()).map(|c| c.frame) {
                 return Some(f);
             }
         }
         Some(Cause::TlsAlert) => {
             let fatal = tls
-                .and_then(|t| t["alerts"].as_array())
-                .and_then(|a| a.iter().find(|x| x["level"] == "fatal"))
-                .and_then(|x| x["frame"].as_u64());
+                .and_then(|t| t.alerts.iter().find(|x| x.level == AlertLevel::Fatal))
+                .map(|x| x.frame);
             if fatal.is_some() {
                 return fatal;
             }
