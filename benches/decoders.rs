@@ -10,7 +10,7 @@
 //! * `evtx`: the same events from the binary `.evtx` fixtures (`eventlog::evtx::read_evtx`);
 //! * `event_timelines`, `event_json`: what a report does with events once read, on the
 //!   fixture logs' catalog events copied 100 times (distinct record ids, a second apart):
-//!   sessions and attempts (`eventlog::timeline::build`) and the JSON report's `events` and
+//!   sessions and attempts (`correlate::timeline::build`) and the JSON report's `events` and
 //!   `timelines` (`Report::write_json`).
 //!
 //! `cargo bench --bench decoders` (about half a minute).
@@ -172,10 +172,10 @@ fn benches(c: &mut Criterion) {
     });
     g.throughput(Throughput::Elements(events.len() as u64));
     g.bench_function("event_timelines", |b| {
-        b.iter(|| rdptriage::eventlog::timeline::build(black_box(&events)).len())
+        b.iter(|| rdptriage::correlate::timeline::build(black_box(&events)).len())
     });
     let report = rdptriage::report::Report {
-        timelines: rdptriage::eventlog::timeline::build(&events),
+        timelines: rdptriage::correlate::timeline::build(&events),
         events,
         ..Default::default()
     };

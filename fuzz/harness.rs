@@ -303,14 +303,14 @@ pub fn side(data: &[u8]) {
 pub fn evtx(data: &[u8]) {
     let (input, events) = rdptriage::eventlog::read_stream("fuzz.evtx", true, Box::new(data));
     std::hint::black_box(input);
-    std::hint::black_box(rdptriage::eventlog::timeline::build(&events));
+    std::hint::black_box(rdptriage::correlate::timeline::build(&events));
 }
 
 /// Event mapping from Event Viewer XML exports (UTF-8 or UTF-16), then the timelines.
 pub fn eventlog_xml(data: &[u8]) {
     let (input, events) = rdptriage::eventlog::read_stream("fuzz.xml", false, Box::new(data));
     std::hint::black_box(input);
-    std::hint::black_box(rdptriage::eventlog::timeline::build(&events));
+    std::hint::black_box(rdptriage::correlate::timeline::build(&events));
     let one = rdptriage::eventlog::parse_event_xml(&String::from_utf8_lossy(data));
     std::hint::black_box(one.ok());
 }

@@ -365,7 +365,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     // Timelines and findings are independent of each other: built side by side.
     let (timelines, (findings, joined)) = rayon::join(
         || {
-            let t = crate::eventlog::timeline::build(&report.events);
+            let t = crate::correlate::timeline::build(&report.events);
             phase("(timelines built)");
             t
         },
@@ -571,7 +571,7 @@ pub fn analyze_capture(
     connections.shrink_to_fit();
     phase("capture: open connections judged");
     let (side_events, side_dropped) = side.finish(max_ts);
-    attach_side(&mut connections, &side_events);
+    crate::correlate::attach_side(&mut connections, &side_events);
     let side_failures: Vec<SideEvent> = side_events
         .iter()
         .filter(|e| e.is_failure())
@@ -706,47 +706,6 @@ fn feed_side(shards: &mut [Shard], side: &mut SideTracker) {
     datagrams.sort_by_key(|d| d.frame);
     for d in &datagrams {
         side.feed(d);
-    }
-}
-
-/// DNS lookups and Kerberos errors that may explain a connection: from its client, before it
-/// started (DNS, up to two minutes, the lookup that gave the server's address or failed) or
-/// around it (Kerberos, two minutes either side).
-fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
-    const WINDOW_NS: i64 = 120_000_000_000;
-    if events.is_empty() {
-        return;
-    }
-    // Events by the client that received them, so each connection looks at its own only.
-    let mut by_client: std::collections::HashMap<&str, Vec<&SideEvent>> =
-        std::collections::HashMap::new();
-    for e in events {
-        by_client.entry(e.client.as_str()).or_default().push(e);
-    }
-    for list in by_client.values_mut() {
-        list.sort_by_key(|e| e.ts_ns);
-    }
-    for c in connections.iter_mut() {
-        let client = c.client.ip.to_string();
-        let server = c.server.ip.to_string();
-        let Some(mine) = by_client.get(client.as_str()) else {
-            continue;
-        };
-        // Only the events within the window around the connection's start.
-        let from = mine.partition_point(|e| e.ts_ns < c.start_ns - WINDOW_NS);
-        let to = mine.partition_point(|e| e.ts_ns <= c.start_ns + WINDOW_NS);
-        for e in &mine[from..to] {
-            match e.kind {
-                "dns"
-                    if e.ts_ns <= c.start_ns
-                        && (e.addresses.contains(&server) || e.is_failure()) =>
-                {
-                    c.side_mut().dns.push((*e).clone());
-                }
-                "kerberos" => c.side_mut().kerberos.push((*e).clone()),
-                _ => {}
-            }
-        }
     }
 }
 

@@ -21,6 +21,7 @@ use crate::model::{Cause, Confidence, Severity, Stage, Status, Verdict, Word};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::Joined;
+use crate::correlate::windows::{FIREWALL_CONTRADICTION_NS, NLA_LOGON_WINDOW_NS, SIDE_WINDOW_NS};
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::side::SideEvent;
 use crate::report::{AttemptId, ConnId, ConnectionReport, EventReport, Finding, InputReport};
@@ -1350,11 +1351,6 @@ fn network_logon_from_afar(e: &EventReport, client: &str) -> bool {
             .map_or(true, |ip| !ip.is_loopback())
 }
 
-/// How far around a firewall drop an event of the same client that only a connection to
-/// the RDP port makes (RdpCoreTS 131/140, RCM 1149, a 4624/4625 from it, 4778) is taken to
-/// show the port was reachable after all.
-const FIREWALL_CONTRADICTION_NS: i64 = 10 * 60 * 1_000_000_000;
-
 /// Per server and client address, the events showing a connection from that client reached
 /// the RDP server (RdpCoreTS 131/140, RCM 1149, a 4624/4625 from it, 4778), in time order:
 /// what a firewall drop is checked against.
@@ -1392,10 +1388,6 @@ fn reached_despite_drops<'a>(
             .is_some_and(|&t| t <= e.time_ns.saturating_add(FIREWALL_CONTRADICTION_NS))
     })
 }
-
-/// How far apart a failed NLA's RdpCoreTS 140 and Security 4625 may be logged (the same
-/// failure logs both within milliseconds, on one clock).
-const NLA_LOGON_WINDOW_NS: i64 = 10_000_000_000;
 
 /// A log-only group of events: (rule, server, client address).
 type GroupKey = (usize, String, String);
@@ -1458,9 +1450,6 @@ fn fold_logons_into_nla_failures(
 const MAX_CLIENT_FINDINGS: usize = 5;
 /// Evidence lines of a log-only finding; its `events` list has every record.
 const MAX_EVENT_EVIDENCE: usize = 12;
-
-/// How long around a side failure the client's own events and connections are looked for.
-const SIDE_WINDOW_NS: i64 = crate::correlate::ATTEMPT_GAP_NS;
 
 /// mstsc disconnect reasons that mean the name did not resolve: those whose only candidate
 /// cause in [`super::explain::RULES`] is name resolution (codes.md §1: 0x104, 0x208, 0x508…).

@@ -18,7 +18,7 @@
 //! skipped, counted and named; the rest is read) and [`Counts`] (records read, corrupt ones,
 //! catalog and outside-catalog events per channel and id). Events outside the catalog are
 //! counted, never kept. [`catalog::describe`] names a catalog event and builds its one-line
-//! summary; [`timeline::build`] groups catalog events into per-session timelines.
+//! summary (`correlate::timeline` groups them into per-session timelines).
 //!
 //! Unnamed `EventData/Data` elements (classic providers) are named `param1`, `param2`…, and
 //! `EventData/Binary` is kept as `Binary` (hex, as written). `System/Correlation@ActivityID` is
@@ -28,7 +28,6 @@ pub mod binxml;
 pub mod catalog;
 pub mod evtx;
 pub mod fields;
-pub mod timeline;
 pub mod xml;
 
 use std::collections::BTreeMap;

@@ -48,7 +48,7 @@ pub struct Report {
     /// Per log host: how far its clock is from the captures' (`correlate::join_events`).
     pub clock_offsets: Vec<ClockOffset>,
     /// Per server, client address and session: the catalog events in time order and what is
-    /// missing from them (`eventlog::timeline`).
+    /// missing from them (`correlate::timeline`).
     pub timelines: Vec<TimelineReport>,
 }
 

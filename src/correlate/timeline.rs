@@ -28,17 +28,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
 
-use super::catalog::{CLIENT, CORE, LSM, RCM};
+use super::windows::{
+    ACTIVITY_WINDOW_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS, RCM_COVER_NS, SESSION_EARLY_NS,
+};
+use crate::eventlog::catalog::{CLIENT, CORE, LSM, RCM};
 use crate::report::{EventReport, TimelineEntry, TimelineReport};
-
-/// Address-only events further apart than this start a new attempt.
-const ATTEMPT_GAP_NS: i64 = 60_000_000_000;
-/// An authenticated attempt joins a session starting at most this long after it.
-const LOGON_WINDOW_NS: i64 = 120_000_000_000;
-/// Events joined by activity id lie at most this far from their timeline's start.
-const ACTIVITY_WINDOW_NS: i64 = 600_000_000_000;
-/// Session-only events may precede their session's first event by this much.
-const EARLY_NS: i64 = 60_000_000_000;
 
 /// The client address of an event, without its port.
 pub fn address(e: &EventReport) -> Option<String> {
@@ -229,7 +223,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         let early = list
             .get(at)
             .copied()
-            .filter(|&k| sessions[k].start_ns <= e.time_ns + EARLY_NS);
+            .filter(|&k| sessions[k].start_ns <= e.time_ns + SESSION_EARLY_NS);
         let orphan = orphans
             .get(&key)
             .copied()
@@ -314,7 +308,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
         let new = match list.last().and_then(|l| l.last()) {
             None => true,
             Some(&last) => {
-                let gap = e.time_ns - events[last].time_ns > ATTEMPT_GAP_NS;
+                let gap = e.time_ns - events[last].time_ns > LOG_ATTEMPT_GAP_NS;
                 // A TCP 131 is a new connection. A UDP one soon after is the UDP transport
                 // (MS-RDPEUDP) of the client's connection in progress, not another attempt.
                 let udp = e
@@ -524,13 +518,6 @@ struct Channels<'a> {
     /// Per server, the times of its RemoteConnectionManager events, sorted.
     rcm_at: HashMap<&'a str, Vec<i64>>,
 }
-
-/// How near a connection an event of the server's RemoteConnectionManager log must be for that
-/// log to be taken as covering it: RCM logs a 261 (its listener received a connection) at the
-/// moment of every connection's 131, so a log that holds none within this reach had not kept
-/// that time (rolled over, cleared, or another span of the log), and its lack of a 1149 says
-/// nothing.
-const RCM_COVER_NS: i64 = 5 * 1_000_000_000;
 
 impl Channels<'_> {
     /// Whether `server`'s RCM log has an event within [`RCM_COVER_NS`] of `from..=to`.

@@ -1,4 +1,7 @@
-//! Joining facts across connections: grouping the connections of one connection attempt.
+//! Every join and every time window, in one place ([`windows`]): the connections of one
+//! attempt ([`group_attempts`]), events ↔ connections and the log hosts' clock offsets
+//! ([`join_events`]), side traffic ↔ connections ([`attach_side`]), and the session timelines
+//! of the logs ([`timeline`]). Joins say what belongs together; `diagnose` judges it.
 //!
 //! One click on "Connect" is often several TCP connections: mstsc's probe before it asks for
 //! credentials, FreeRDP's retry after a failure, a fallback to another security protocol after
@@ -8,16 +11,15 @@
 //! then says which connection of the attempt got furthest, so a reader looks at the one that
 //! really failed.
 
-use crate::model::Cause;
+pub mod timeline;
+pub mod windows;
+
 use std::collections::HashMap;
 
+use crate::handshake::side::SideEvent;
+use crate::model::Cause;
 use crate::report::{AttemptId, ConnectionReport};
-
-/// A connection belongs to the previous one's attempt when it starts within this long of
-/// that one's end.
-/// Two minutes: mstsc's first connection often ends while the user types a password, and the
-/// real one follows tens of seconds later.
-pub const ATTEMPT_GAP_NS: i64 = 120_000_000_000;
+use windows::{ATTEMPT_GAP_NS, CERT_EVENT_WINDOW_NS, EVENT_SLACK_NS, SIDE_WINDOW_NS};
 
 fn cookie(c: &ConnectionReport) -> Option<String> {
     c.detail().negotiation.as_ref()?.cookie.clone()
@@ -107,14 +109,6 @@ fn run(order: &[u32], from: usize, to: usize) -> (u32, u32, u32) {
     let first = order[from..to].iter().copied().min().unwrap_or(0);
     (first, from as u32, to as u32)
 }
-
-/// A connection's events are those whose (clock-corrected) time falls this long before its
-/// start or after its end.
-pub const EVENT_SLACK_NS: i64 = 2_000_000_000;
-
-/// RemoteConnectionManager 1057/1058 (the certificate could not be made) are logged when the
-/// service starts: they explain a certificate failure up to this long after.
-pub const CERT_EVENT_WINDOW_NS: i64 = 600_000_000_000;
 
 /// Events joined to connections, and the clock offsets used.
 #[derive(Debug, Default)]
@@ -383,4 +377,43 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         list.sort_unstable();
     }
     out
+}
+/// Joins side traffic to connections: DNS lookups and Kerberos errors that may explain a
+/// connection, from its client, before it started (DNS, up to [`SIDE_WINDOW_NS`], the lookup
+/// that gave the server's address or failed) or around it (Kerberos, that long either side).
+pub fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    // Events by the client that received them, so each connection looks at its own only.
+    let mut by_client: std::collections::HashMap<&str, Vec<&SideEvent>> =
+        std::collections::HashMap::new();
+    for e in events {
+        by_client.entry(e.client.as_str()).or_default().push(e);
+    }
+    for list in by_client.values_mut() {
+        list.sort_by_key(|e| e.ts_ns);
+    }
+    for c in connections.iter_mut() {
+        let client = c.client.ip.to_string();
+        let server = c.server.ip.to_string();
+        let Some(mine) = by_client.get(client.as_str()) else {
+            continue;
+        };
+        // Only the events within the window around the connection's start.
+        let from = mine.partition_point(|e| e.ts_ns < c.start_ns - SIDE_WINDOW_NS);
+        let to = mine.partition_point(|e| e.ts_ns <= c.start_ns + SIDE_WINDOW_NS);
+        for e in &mine[from..to] {
+            match e.kind {
+                "dns"
+                    if e.ts_ns <= c.start_ns
+                        && (e.addresses.contains(&server) || e.is_failure()) =>
+                {
+                    c.side_mut().dns.push((*e).clone());
+                }
+                "kerberos" => c.side_mut().kerberos.push((*e).clone()),
+                _ => {}
+            }
+        }
+    }
 }
