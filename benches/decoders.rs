@@ -89,7 +89,7 @@ fn benches(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     g.throughput(Throughput::Elements(conns.len() as u64));
-    let input = rdptriage::report::compact::Name::of("bench.pcap");
+    let input = rdptriage::model::InputName::of("bench.pcap");
     g.bench_function("judge", |b| {
         b.iter(|| {
             conns

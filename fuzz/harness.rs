@@ -207,7 +207,7 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
         c.finish();
         match c.class {
             Class::Rdp => {
-                let r = judge(&c, rdptriage::report::compact::Name::of("fuzz"), now);
+                let r = judge(&c, rdptriage::model::InputName::of("fuzz"), now);
                 std::hint::black_box(serde_json::to_string(&r).ok());
                 n += 1;
             }

@@ -27,7 +27,7 @@ use crate::handshake;
 use crate::handshake::side::{SideDatagram, SideEvent, SideTracker};
 use crate::input::{self, OpenFailure, Sniffed, Stream};
 use crate::report::{
-    CaptureStats, ConnectionReport, EventReport, InputReport, LinkTypeCount, Report, SCHEMA,
+    CaptureStats, CatalogEvent, InputReport, JudgedConnection, LinkTypeCount, Report, SCHEMA,
     rfc3339,
 };
 use crate::tcp::{Class, Shard, TrackerConfig, TrackerCounts};
@@ -99,7 +99,7 @@ impl<'a> Listing<'a> {
     }
 
     /// Keeps the connections of `judged` there is room for, counting the others.
-    fn admit(&mut self, judged: &mut Vec<ConnectionReport>) {
+    fn admit(&mut self, judged: &mut Vec<JudgedConnection>) {
         let room = self
             .max
             .min(self.run_room)
@@ -116,8 +116,8 @@ impl<'a> Listing<'a> {
 /// logs, its catalog events.
 pub struct StreamResult {
     pub input: InputReport,
-    pub connections: Vec<ConnectionReport>,
-    pub events: Vec<EventReport>,
+    pub connections: Vec<JudgedConnection>,
+    pub events: Vec<CatalogEvent>,
     /// A capture's listing, for the run's limit applied after it was read.
     listing: Option<Listed>,
 }
@@ -159,7 +159,7 @@ impl Listed {
     fn apply_run_limit(
         mut self,
         input: &mut InputReport,
-        connections: &mut Vec<ConnectionReport>,
+        connections: &mut Vec<JudgedConnection>,
         listed_before: &mut usize,
     ) {
         let room = self.run_max.saturating_sub(*listed_before);
@@ -251,12 +251,12 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>),
                                listed: &mut usize| {
         for r in &mut results {
-            crate::eventlog::keep_within_run(
-                &mut r.input,
-                &mut r.events,
-                &mut kept_events,
-                max_run_events,
-            );
+            if let Some(w) =
+                crate::eventlog::keep_within_run(&mut r.events, &mut kept_events, max_run_events)
+            {
+                r.input.events = r.events.len() as u64;
+                r.input.warnings.push(w);
+            }
             if let Some(listing) = r.listing.take() {
                 listing.apply_run_limit(&mut r.input, &mut r.connections, listed);
             }
@@ -372,11 +372,19 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         || {
             let joined = crate::correlate::join_events(&report.connections, &report.events);
             phase("(events joined)");
+            let side: Vec<crate::diagnose::rules::CaptureSide> = report
+                .inputs
+                .iter()
+                .map(|i| crate::diagnose::rules::CaptureSide {
+                    path: &i.path,
+                    side_failures: &i.side_failures,
+                })
+                .collect();
             let findings = crate::diagnose::rules::findings(
                 &report.connections,
                 &report.events,
                 &joined,
-                &report.inputs,
+                &side,
             );
             (findings, joined)
         },
@@ -432,11 +440,10 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r
         }
         Sniffed::Evtx | Sniffed::Xml => {
-            let (mut input, events) =
+            let (log, events) =
                 crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
-            input.container = container;
             StreamResult {
-                input,
+                input: log_input(&display, container, log),
                 connections: Vec::new(),
                 events,
                 listing: None,
@@ -458,7 +465,7 @@ pub fn analyze_capture(
 ) -> StreamResult {
     let cfg = Arc::new(opts.tracker.clone());
     // The name every connection of the capture reports, coded.
-    let input_name = crate::report::compact::Name::of(display);
+    let input_name = crate::model::InputName::of(display);
     let mut shards: Vec<Shard> = (0..SHARDS).map(|_| Shard::new(Arc::clone(&cfg))).collect();
     let mut stats = DecodeStats::default();
     let mut warnings = Vec::new();
@@ -532,7 +539,7 @@ pub fn analyze_capture(
         );
         connections.extend(judged.unwrap_or_default());
         if !trimmed {
-            trimmed = crate::report::spill::trim(&mut connections);
+            trimmed = crate::handshake::held::trim(&mut connections);
         }
         let mut window = std::mem::replace(&mut framed, next_framed);
         if window.is_empty() {
@@ -558,7 +565,7 @@ pub fn analyze_capture(
     let judged = judge_finished(&mut shards, input_name, max_ts, &mut side, &mut listing);
     connections.extend(judged);
     if !trimmed {
-        crate::report::spill::trim(&mut connections);
+        crate::handshake::held::trim(&mut connections);
     }
     // Unstable (no buffer of half the list): no two connections share a first frame. Were
     // two to share one, they would go by their addresses as printed, as always.
@@ -682,9 +689,9 @@ fn apply_window(
     window: &[Block],
     decoded: &[DecodedBlock],
     now: i64,
-    display: crate::report::compact::Name,
+    display: crate::model::InputName,
     listing: &mut Listing<'_>,
-) -> Vec<ConnectionReport> {
+) -> Vec<JudgedConnection> {
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
         for (block, d) in window.iter().zip(decoded) {
             for fact in &d.shards[si] {
@@ -713,11 +720,11 @@ fn feed_side(shards: &mut [Shard], side: &mut SideTracker) {
 /// the side tracker.
 fn judge_finished(
     shards: &mut [Shard],
-    display: crate::report::compact::Name,
+    display: crate::model::InputName,
     now: i64,
     side: &mut SideTracker,
     listing: &mut Listing<'_>,
-) -> Vec<ConnectionReport> {
+) -> Vec<JudgedConnection> {
     /// Connections judged before their details are settled: the end of a capture finishes
     /// every connection still open at once (tens of thousands on a busy capture), and their
     /// details, several KB each, are settled (held or spilled) a batch at a time.
@@ -740,7 +747,7 @@ fn judge_finished(
         }
         // Each connection's streams are completed (read back when parked) just before it is
         // judged and dropped just after: a few at a time in memory, not the whole batch.
-        let mut reports: Vec<ConnectionReport> = batch
+        let mut reports: Vec<JudgedConnection> = batch
             .into_par_iter()
             .map(|mut c| {
                 c.finish();
@@ -748,7 +755,7 @@ fn judge_finished(
             })
             .collect();
         listing.admit(&mut reports);
-        crate::report::spill::settle(&mut reports, listing.held_details);
+        crate::handshake::held::settle(&mut reports, listing.held_details);
         judged.append(&mut reports);
     }
     judged
@@ -763,9 +770,9 @@ fn judge_finished(
 /// events peaked at 532 MiB with the parallel sort, 448 MiB so. Sorting small keys and then
 /// moving each event once to its place was tried: the moves, in random order over some 300
 /// bytes an event, took twice the merge sort's time.
-pub fn sort_events(events: &mut [crate::report::EventReport]) {
+pub fn sort_events(events: &mut [crate::eventlog::CatalogEvent]) {
     use rayon::prelude::*;
-    let order = |a: &crate::report::EventReport, b: &crate::report::EventReport| {
+    let order = |a: &crate::eventlog::CatalogEvent, b: &crate::eventlog::CatalogEvent| {
         (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
     };
     if !events.is_sorted_by(|a, b| order(a, b).is_le()) {
@@ -778,27 +785,45 @@ pub fn sort_events(events: &mut [crate::report::EventReport]) {
 }
 
 /// How a connection not listed is counted: by its cause, else its verdict.
-fn outcome_word(c: &ConnectionReport) -> &'static str {
+fn outcome_word(c: &JudgedConnection) -> &'static str {
     c.cause
         .map(Word::word)
         .or(c.verdict.map(Word::word))
         .unwrap_or("unknown")
 }
 
+/// The report's entry for an event log, from what reading it gave.
+fn log_input(display: &str, container: String, log: crate::eventlog::LogRead) -> InputReport {
+    InputReport {
+        path: display.to_string(),
+        kind: log.kind.into(),
+        container,
+        events: log.events,
+        events_outside_catalog: log.events_outside_catalog,
+        corrupt_records: log.corrupt_records,
+        event_counts: log.event_counts,
+        outside_catalog: log.outside_catalog,
+        skipped: log.unreadable.is_some(),
+        skipped_reason: log.unreadable,
+        warnings: log.warnings,
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::report::EventReport;
+    use crate::eventlog::CatalogEvent;
 
     #[test]
     fn sort_events_gives_the_stable_order() {
         let inputs: [std::sync::Arc<str>; 3] = ["b.evtx".into(), "a.evtx".into(), "b.evtx".into()];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut events: Vec<EventReport> = (0..5000)
+        let mut events: Vec<CatalogEvent> = (0..5000)
             .map(|i| {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
-                EventReport {
+                CatalogEvent {
                     input: inputs[(seed % 3) as usize].clone(),
                     time_ns: (seed >> 8 & 0x3f) as i64,
                     record_id: seed >> 20 & 0x7,
@@ -813,7 +838,7 @@ mod tests {
             (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
         });
         super::sort_events(&mut events);
-        let ids = |v: &[EventReport]| v.iter().map(|e| e.id).collect::<Vec<_>>();
+        let ids = |v: &[CatalogEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(ids(&events), ids(&stable));
         assert_ne!(ids(&events), (0..5000).collect::<Vec<_>>());
     }

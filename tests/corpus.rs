@@ -8,7 +8,7 @@ use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
 use std::path::{Path, PathBuf};
 
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::{ConnectionReport, Report};
+use rdptriage::report::{JudgedConnection, Report};
 
 fn corpus() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -30,7 +30,7 @@ fn analyze(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[path], &Options::default()))
 }
 
-fn only_connection(r: &Report) -> &ConnectionReport {
+fn only_connection(r: &Report) -> &JudgedConnection {
     assert_eq!(r.connections.len(), 1, "{:#?}", r.connections);
     &r.connections[0]
 }

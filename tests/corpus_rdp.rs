@@ -8,7 +8,7 @@ use rdptriage::model::{Cause, Party, Stage, Verdict};
 use support::corpus_file;
 
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::{ConnectionReport, Report};
+use rdptriage::report::{JudgedConnection, Report};
 use serde_json::Value;
 
 /// A block of the report as the JSON report writes it.
@@ -20,7 +20,7 @@ fn analyze(rel: &str) -> Option<Report> {
     Some(analyze_paths(&[corpus_file(rel)?], &Options::default()))
 }
 
-fn neg(c: &ConnectionReport, key: &str) -> Value {
+fn neg(c: &JudgedConnection, key: &str) -> Value {
     c.detail()
         .negotiation
         .as_ref()
@@ -28,7 +28,7 @@ fn neg(c: &ConnectionReport, key: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn tls(c: &ConnectionReport, path: &[&str]) -> Value {
+fn tls(c: &JudgedConnection, path: &[&str]) -> Value {
     let mut v = c.detail().tls.as_ref().map(json).unwrap_or(Value::Null);
     for k in path {
         v = v[*k].clone();
@@ -37,7 +37,7 @@ fn tls(c: &ConnectionReport, path: &[&str]) -> Value {
 }
 
 /// Zeek logs the cookie without its `mstshash=` prefix.
-fn zeek_cookie(c: &ConnectionReport) -> Option<String> {
+fn zeek_cookie(c: &JudgedConnection) -> Option<String> {
     neg(c, "cookie")
         .as_str()
         .map(|s| s.trim_start_matches("mstshash=").to_string())

@@ -7,7 +7,7 @@ use rdptriage::model::{Cause, Confidence, Evidence, Party, Stage, Status, Verdic
 use std::path::PathBuf;
 
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::{ConnectionReport, Report};
+use rdptriage::report::{JudgedConnection, Report};
 use serde_json::{Value, json};
 
 fn analyze(name: &str) -> Report {
@@ -17,14 +17,14 @@ fn analyze(name: &str) -> Report {
     analyze_paths(&[p], &Options::default())
 }
 
-fn one(name: &str) -> ConnectionReport {
+fn one(name: &str) -> JudgedConnection {
     let r = analyze(name);
     assert_eq!(r.connections.len(), 1, "{name}: {:#?}", r.connections);
     assert!(r.warnings.is_empty(), "{name}: {:?}", r.warnings);
     r.connections.into_iter().next().unwrap()
 }
 
-fn stage(c: &ConnectionReport, name: Stage) -> (Status, Vec<u64>) {
+fn stage(c: &JudgedConnection, name: Stage) -> (Status, Vec<u64>) {
     let detail = c.detail();
     let s = detail
         .stages
@@ -34,7 +34,7 @@ fn stage(c: &ConnectionReport, name: Stage) -> (Status, Vec<u64>) {
     (s.status, s.frames.clone())
 }
 
-fn statuses(c: &ConnectionReport) -> Vec<Status> {
+fn statuses(c: &JudgedConnection) -> Vec<Status> {
     c.detail().stages.iter().map(|s| s.status).collect()
 }
 

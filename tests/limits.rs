@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use rdptriage::input::{self, Limits, MAX_DEPTH, MAX_RATIO, RATIO_FREE_BYTES};
-use rdptriage::report::{ConnectionReport, Report};
+use rdptriage::report::{JudgedConnection, Report};
 use support::*;
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -25,7 +25,7 @@ fn cert_expired() -> Vec<u8> {
     fixture("fixtures/captures/cert-expired.pcap")
 }
 
-fn assert_cert_expired_connection(c: &ConnectionReport, input: &str) {
+fn assert_cert_expired_connection(c: &JudgedConnection, input: &str) {
     assert_eq!(c.input(), input);
     assert_eq!(
         (c.client.to_string().as_str(), c.server.to_string().as_str()),
@@ -747,8 +747,8 @@ fn spoofed_syn_flood(net: &str, n: usize, step: i64, t0: i64, real: bool) -> Vec
 
 /// The flood's connections, once the real one among them (the fixture's, from
 /// 10.99.1.2:53850) was found once and whole.
-fn flood_around_real<'a>(r: &'a Report, input: &std::path::Path) -> Vec<&'a ConnectionReport> {
-    let (real, flood): (Vec<&ConnectionReport>, Vec<&ConnectionReport>) = r
+fn flood_around_real<'a>(r: &'a Report, input: &std::path::Path) -> Vec<&'a JudgedConnection> {
+    let (real, flood): (Vec<&JudgedConnection>, Vec<&JudgedConnection>) = r
         .connections
         .iter()
         .partition(|c| c.client == "10.99.1.2:53850");

@@ -7,7 +7,7 @@ mod support;
 
 use rdptriage::analyze::{Options, analyze_paths};
 use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
-use rdptriage::report::{ConnectionReport, Report};
+use rdptriage::report::{JudgedConnection, Report};
 use support::*;
 
 const CLIENT: &str = "10.1.0.5:50000";
@@ -27,14 +27,14 @@ fn run_frames(name: &str, fr: &[(i64, Vec<u8>)]) -> Report {
     analyze_bytes(name, &Pcap::new(1).file(fr)).0
 }
 
-fn conn_of<'a>(r: &'a Report, client: &str) -> &'a ConnectionReport {
+fn conn_of<'a>(r: &'a Report, client: &str) -> &'a JudgedConnection {
     r.connections
         .iter()
         .find(|c| c.client == client)
         .unwrap_or_else(|| panic!("no connection from {client}"))
 }
 
-fn assert_tcp_failed(c: &ConnectionReport, cause: Cause, frames: Vec<u64>) {
+fn assert_tcp_failed(c: &JudgedConnection, cause: Cause, frames: Vec<u64>) {
     assert_eq!(c.verdict, Some(Verdict::Failed));
     assert_eq!(c.cause, Some(cause));
     assert_eq!(c.failed_stage, Some(Stage::Tcp));

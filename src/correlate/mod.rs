@@ -16,12 +16,15 @@ pub mod windows;
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+
+use crate::handshake::judged::JudgedConnection;
 use crate::handshake::side::SideEvent;
+use crate::model::AttemptId;
 use crate::model::Cause;
-use crate::report::{AttemptId, ConnectionReport};
 use windows::{ATTEMPT_GAP_NS, CERT_EVENT_WINDOW_NS, EVENT_SLACK_NS, SIDE_WINDOW_NS};
 
-fn cookie(c: &ConnectionReport) -> Option<String> {
+fn cookie(c: &JudgedConnection) -> Option<String> {
     c.detail().negotiation.as_ref()?.cookie.clone()
 }
 
@@ -32,11 +35,11 @@ fn cookie(c: &ConnectionReport) -> Option<String> {
 /// a run of that order, each connection joining the one just before it. Nothing is kept per
 /// connection but its place in that order (no map of open attempts, no member lists: a flood
 /// of 250,000 listed SYNs from as many hosts is 250,000 attempts).
-pub fn group_attempts(conns: &mut [ConnectionReport]) {
+pub fn group_attempts(conns: &mut [JudgedConnection]) {
     let Ok(n) = u32::try_from(conns.len()) else {
         return;
     };
-    let key = |c: &ConnectionReport| (c.input, c.client.ip, c.server);
+    let key = |c: &JudgedConnection| (c.input, c.client.ip, c.server);
     let mut order: Vec<u32> = (0..n).collect();
     order.sort_unstable_by(|&a, &b| {
         let (ca, cb) = (&conns[a as usize], &conns[b as usize]);
@@ -97,7 +100,7 @@ pub fn group_attempts(conns: &mut [ConnectionReport]) {
                 && b != i as usize
                 && best_progress > c.reached
             {
-                // `ConnectionReport::summary` says so.
+                // `JudgedConnection::summary` says so.
                 c.superseded_by = Some(best_id);
             }
         }
@@ -110,6 +113,16 @@ fn run(order: &[u32], from: usize, to: usize) -> (u32, u32, u32) {
     (first, from as u32, to as u32)
 }
 
+/// How far one log host's clock is from the captures', from events joined to connections by
+/// address and port (`offset_ms` = event time − capture time).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ClockOffset {
+    pub computer: String,
+    pub offset_ms: f64,
+    /// How many event/connection pairs gave it.
+    pub pairs: usize,
+}
+
 /// Events joined to connections, and the clock offsets used.
 #[derive(Debug, Default)]
 pub struct Joined {
@@ -117,14 +130,14 @@ pub struct Joined {
     pub by_connection: Vec<Vec<usize>>,
     /// Per event: joined to at least one connection.
     pub joined: Vec<bool>,
-    pub offsets: Vec<crate::report::ClockOffset>,
+    pub offsets: Vec<ClockOffset>,
 }
 
 /// The client address (and port, when the event has one) an event names: RdpCoreTS 131
 /// `ClientIP`, 140 `IPString`, Security `IpAddress`/`IpPort` (the KDC's 4768/4769/4771:
 /// `IpAddress` only) and WFP `SourceAddress`/`SourcePort`, RCM 1149 `Param3`, TermDD 56
 /// `param2`.
-pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u16>)> {
+pub fn event_client(e: &crate::eventlog::CatalogEvent) -> Option<(String, Option<u16>)> {
     let f = |k: &str| {
         e.fields
             .get(k)
@@ -162,7 +175,7 @@ pub fn event_client(e: &crate::report::EventReport) -> Option<(String, Option<u1
 }
 
 /// The server address a client-side event names (RDPClient 1024 `Value`, the name typed).
-fn event_server(e: &crate::report::EventReport) -> Option<String> {
+fn event_server(e: &crate::eventlog::CatalogEvent) -> Option<String> {
     (e.side == "client" && e.id == 1024)
         .then(|| e.fields.get("Value").map(|v| v.trim().to_string()))
         .flatten()
@@ -186,7 +199,7 @@ fn median(v: &mut [i64]) -> Option<i64> {
 /// when the run has one server; RCM 1057/1058 join the certificate failures of the next
 /// [`CERT_EVENT_WINDOW_NS`]; events sharing an ActivityID with a joined event join its
 /// connection.
-pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventReport]) -> Joined {
+pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::CatalogEvent]) -> Joined {
     let mut out = Joined {
         by_connection: vec![Vec::new(); conns.len()],
         joined: vec![false; events.len()],
@@ -253,14 +266,14 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         let v = samples.get_mut(name).expect("key");
         if let Some(m) = median(v) {
             offset.insert(name, m);
-            out.offsets.push(crate::report::ClockOffset {
+            out.offsets.push(ClockOffset {
                 computer: name.to_string(),
                 offset_ms: (m as f64 / 1e3).round() / 1e3,
                 pairs: v.len(),
             });
         }
     }
-    let t = |e: &crate::report::EventReport| {
+    let t = |e: &crate::eventlog::CatalogEvent| {
         e.time_ns - offset.get(e.computer.as_ref()).copied().unwrap_or(0)
     };
     let within = |i: usize, at: i64| {
@@ -353,7 +366,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
         };
         let at = t(e);
         if e.id == 1057 || e.id == 1058 {
-            let cert = |c: &ConnectionReport| {
+            let cert = |c: &JudgedConnection| {
                 matches!(
                     c.cause,
                     Some(Cause::CertificateRejected | Cause::TlsAlert | Cause::TlsAborted)
@@ -381,7 +394,7 @@ pub fn join_events(conns: &[ConnectionReport], events: &[crate::report::EventRep
 /// Joins side traffic to connections: DNS lookups and Kerberos errors that may explain a
 /// connection, from its client, before it started (DNS, up to [`SIDE_WINDOW_NS`], the lookup
 /// that gave the server's address or failed) or around it (Kerberos, that long either side).
-pub fn attach_side(connections: &mut [ConnectionReport], events: &[SideEvent]) {
+pub fn attach_side(connections: &mut [JudgedConnection], events: &[SideEvent]) {
     if events.is_empty() {
         return;
     }

@@ -25,22 +25,55 @@
 //! for that server (it has catalog events of that channel).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use super::windows::{
     ACTIVITY_WINDOW_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS, RCM_COVER_NS, SESSION_EARLY_NS,
 };
+use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::{CLIENT, CORE, LSM, RCM};
-use crate::report::{EventReport, TimelineEntry, TimelineReport};
+use crate::model::EventRef;
+
+/// The events of one session (or one attempt that never got a session) on one server.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timeline {
+    pub server: String,
+    /// The client's address as the events give it (`LOCAL` for the console), or null.
+    pub client: Option<String>,
+    pub session: Option<String>,
+    pub user: Option<String>,
+    pub start: Arc<str>,
+    pub end: Arc<str>,
+    /// Client-side timelines (RDPClient/Operational: `server` is the name typed, `client` the
+    /// computer) end `session`, `connected`, `client_failed` or `connecting`.
+    /// `session` (a session was created, or session events were seen), `nla_failed`, `logon_failed`, `authenticated`
+    /// (authentication passed, no session seen), `connected` (a connection, nothing after).
+    pub outcome: &'static str,
+    pub events: Vec<TimelineEntry>,
+    /// What the events lack, said plainly ("131 and 140 without 1149: NLA failed").
+    pub missing: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TimelineEntry {
+    pub time: Arc<str>,
+    pub id: u32,
+    pub name: &'static str,
+    /// `input#record_id` of the event in `events`.
+    pub event: EventRef,
+    pub summary: Arc<str>,
+}
 
 /// The client address of an event, without its port.
-pub fn address(e: &EventReport) -> Option<String> {
+pub fn address(e: &CatalogEvent) -> Option<String> {
     address_in(e).map(str::to_string)
 }
 
 /// [`address`], borrowed from the event's fields.
-fn address_in(e: &EventReport) -> Option<&str> {
+fn address_in(e: &CatalogEvent) -> Option<&str> {
     // TermDD 56 names the client in its second insertion string.
     if e.name == "rdp_protocol_error_client" {
         return e
@@ -88,7 +121,7 @@ fn host_of(raw: &str) -> &str {
 }
 
 /// The session id of an event.
-fn session(e: &EventReport) -> Option<&str> {
+fn session(e: &CatalogEvent) -> Option<&str> {
     if e.channel.as_ref() != LSM {
         return None;
     }
@@ -98,7 +131,7 @@ fn session(e: &EventReport) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
-fn user(e: &EventReport) -> Option<String> {
+fn user(e: &CatalogEvent) -> Option<String> {
     let get = |f: &str| {
         e.fields
             .get(f)
@@ -118,7 +151,7 @@ fn user(e: &EventReport) -> Option<String> {
     }
 }
 
-fn logon_type(e: &EventReport) -> Option<u32> {
+fn logon_type(e: &CatalogEvent) -> Option<u32> {
     e.fields.get("LogonType")?.trim().parse().ok()
 }
 
@@ -132,7 +165,7 @@ struct Building {
 }
 
 /// Builds the timelines of `events` (any order; several servers mixed).
-pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
+pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
     let mut order: Vec<usize> = (0..events.len()).collect();
     // The report gives its events sorted this way already.
     if !events.is_sorted_by(|x, y| {
@@ -383,7 +416,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
     sessions.extend(client_attempts(events, &order));
 
     // Each timeline is finished on its own: on the rayon pool, in the same order.
-    let mut timelines: Vec<TimelineReport> = sessions
+    let mut timelines: Vec<Timeline> = sessions
         .into_par_iter()
         .map(|mut t| {
             t.events.sort_by(|&a, &b| {
@@ -404,7 +437,7 @@ pub fn build(events: &[EventReport]) -> Vec<TimelineReport> {
 /// Joins the RdpCoreTS events that name neither client nor session (65, 102, 103, 143, 226…)
 /// to the timeline holding an RdpCoreTS event of the same server and activity id (one
 /// connection's events share it), within [`ACTIVITY_WINDOW_NS`] of that timeline's start.
-fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &[usize]) {
+fn join_by_activity(timelines: &mut [Building], events: &[CatalogEvent], order: &[usize]) {
     let mut by_activity: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut placed = vec![false; events.len()];
     for (k, t) in timelines.iter().enumerate() {
@@ -433,7 +466,7 @@ fn join_by_activity(timelines: &mut [Building], events: &[EventReport], order: &
 }
 
 /// Whether a session timeline has ended (logoff 23 or a disconnect 24 last).
-fn ended(t: &Building, events: &[EventReport]) -> bool {
+fn ended(t: &Building, events: &[CatalogEvent]) -> bool {
     t.events
         .last()
         .is_some_and(|&i| matches!(events[i].id, 23 | 24))
@@ -443,7 +476,7 @@ fn ended(t: &Building, events: &[EventReport]) -> bool {
 /// that computer; its later client events (1025, 1026, 1027, 226, 1029, 1102, 1105) join the
 /// computer's latest attempt. The timeline's `server` is the name the user typed, its `client`
 /// the computer that logged it.
-fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
+fn client_attempts(events: &[CatalogEvent], order: &[usize]) -> Vec<Building> {
     let mut out: Vec<Building> = Vec::new();
     let mut latest: HashMap<&str, usize> = HashMap::new();
     for &i in order {
@@ -473,7 +506,7 @@ fn client_attempts(events: &[EventReport], order: &[usize]) -> Vec<Building> {
 }
 
 /// A client attempt's outcome and notes.
-fn finish_client(evs: &[&EventReport]) -> (&'static str, Vec<String>) {
+fn finish_client(evs: &[&CatalogEvent]) -> (&'static str, Vec<String>) {
     let has = |id: u32| {
         evs.iter()
             .any(|e| e.channel.as_ref() == CLIENT && e.id == id)
@@ -531,11 +564,11 @@ impl Channels<'_> {
     }
 }
 
-fn finish(t: Building, events: &[EventReport], channels: &Channels) -> TimelineReport {
-    let evs: Vec<&EventReport> = t.events.iter().map(|&i| &events[i]).collect();
+fn finish(t: Building, events: &[CatalogEvent], channels: &Channels) -> Timeline {
+    let evs: Vec<&CatalogEvent> = t.events.iter().map(|&i| &events[i]).collect();
     if evs.first().is_some_and(|e| e.channel.as_ref() == CLIENT) {
         let (outcome, missing) = finish_client(&evs);
-        return TimelineReport {
+        return Timeline {
             server: t.server,
             client: t.client,
             session: t.session,
@@ -609,7 +642,7 @@ fn finish(t: Building, events: &[EventReport], channels: &Channels) -> TimelineR
     } else {
         "connected"
     };
-    TimelineReport {
+    Timeline {
         server: t.server,
         client: t.client,
         session: t.session,
@@ -622,7 +655,7 @@ fn finish(t: Building, events: &[EventReport], channels: &Channels) -> TimelineR
     }
 }
 
-fn entries(evs: &[&EventReport]) -> Vec<TimelineEntry> {
+fn entries(evs: &[&CatalogEvent]) -> Vec<TimelineEntry> {
     evs.iter()
         .map(|e| TimelineEntry {
             time: e.time.clone(),
@@ -638,8 +671,8 @@ fn entries(evs: &[&EventReport]) -> Vec<TimelineEntry> {
 mod tests {
     use super::*;
 
-    fn ev(t: i64, channel: &str, id: u32, fields: &[(&str, &str)]) -> EventReport {
-        EventReport {
+    fn ev(t: i64, channel: &str, id: u32, fields: &[(&str, &str)]) -> CatalogEvent {
+        CatalogEvent {
             input: "a.evtx".into(),
             record_id: t as u64,
             time: crate::model::time::rfc3339(t * 1_000_000_000).into(),
@@ -664,7 +697,7 @@ mod tests {
         assert_eq!(strip_port("LOCAL"), "LOCAL");
     }
 
-    fn with_activity(mut e: EventReport) -> EventReport {
+    fn with_activity(mut e: CatalogEvent) -> CatalogEvent {
         e.activity_id = Some("{a1}".into());
         e
     }
@@ -766,7 +799,7 @@ mod tests {
 
     #[test]
     fn overlapping_connections_of_one_client_are_told_apart_by_activity() {
-        let act = |mut e: EventReport, a: &str| {
+        let act = |mut e: CatalogEvent, a: &str| {
             e.activity_id = Some(a.into());
             e
         };

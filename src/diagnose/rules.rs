@@ -22,9 +22,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::correlate::Joined;
 use crate::correlate::windows::{FIREWALL_CONTRADICTION_NS, NLA_LOGON_WINDOW_NS, SIDE_WINDOW_NS};
+use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
+use crate::handshake::judged::JudgedConnection;
 use crate::handshake::side::SideEvent;
-use crate::report::{AttemptId, ConnId, ConnectionReport, EventReport, Finding, InputReport};
+use crate::model::{AttemptId, ConnId};
+
+use super::Finding;
 
 use super::explain::{CAUSES, Cause as Knowledge};
 
@@ -398,7 +402,7 @@ fn code(raw: &str) -> Option<u32> {
 }
 
 /// True when one of `fields` of the event holds one of `codes`.
-fn has_code(e: &EventReport, fields: &[&str], codes: &[u32]) -> bool {
+fn has_code(e: &CatalogEvent, fields: &[&str], codes: &[u32]) -> bool {
     fields.iter().any(|f| {
         e.fields
             .get(f)
@@ -408,7 +412,7 @@ fn has_code(e: &EventReport, fields: &[&str], codes: &[u32]) -> bool {
 }
 
 /// True when the event matches a [`Proof::Event`] (false for the other kinds).
-fn event_proves(p: &Proof, e: &EventReport) -> bool {
+fn event_proves(p: &Proof, e: &CatalogEvent) -> bool {
     match p {
         Proof::Event { ids, field } => {
             ids.contains(&e.id) && field.is_none_or(|(fields, codes)| has_code(e, fields, codes))
@@ -487,7 +491,7 @@ fn dns_line(d: &SideEvent, prefix: &str) -> String {
 /// the certificate: `certificate_name` when it does not name what the client asked for,
 /// `certificate_untrusted` when it is valid but self-signed or from another CA. `None` for an
 /// expired one (the rule's own row) or when the certificate was not seen (TLS 1.3).
-fn certificate_knowledge(c: &ConnectionReport) -> Option<&'static str> {
+fn certificate_knowledge(c: &JudgedConnection) -> Option<&'static str> {
     let detail = c.detail();
     let cert = detail.tls.as_ref()?.certificate.as_ref()?;
     if cert.info.expired_at_capture || cert.info.not_yet_valid_at_capture {
@@ -529,7 +533,7 @@ fn frames(list: &[u64]) -> String {
 
 /// One evidence line per event: `input#record: Provider id: summary` (with the decoded fields
 /// the summary does not already name).
-pub fn event_line(e: &EventReport) -> String {
+pub fn event_line(e: &CatalogEvent) -> String {
     let mut line = format!("{}: {} {}: {}", e.reference(), e.provider, e.id, e.summary);
     for (k, v) in e.decoded.iter() {
         let name = v.split(':').next().unwrap_or(v);
@@ -541,7 +545,7 @@ pub fn event_line(e: &EventReport) -> String {
 }
 
 /// The `frame N: …` lines of one connection, from its stages, TLS facts and TCP ends.
-fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
+fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
     let mut out = Vec::new();
     let detail = c.detail();
     let n = &detail.network;
@@ -622,7 +626,7 @@ fn connection_lines(c: &ConnectionReport, prefix: &str) -> Vec<String> {
 
 /// The DNS lookups and KRB-ERRORs of an attempt's connections, each once (connections of one
 /// attempt share them).
-fn side_lines(conns: &[ConnectionReport], members: &[usize]) -> Vec<String> {
+fn side_lines(conns: &[JudgedConnection], members: &[usize]) -> Vec<String> {
     let mut seen: Vec<(&str, u64)> = Vec::new();
     let mut out = Vec::new();
     for &i in members {
@@ -651,7 +655,7 @@ struct Proved<'a> {
 fn refine<'a>(
     cause: Cause,
     evs: &[usize],
-    events: &[EventReport],
+    events: &[CatalogEvent],
     kerberos: &[&'a SideEvent],
 ) -> Option<Proved<'a>> {
     REFINEMENTS
@@ -680,7 +684,7 @@ fn refine<'a>(
 }
 
 /// `RDPT-SRV 5152 ×8: Firewall dropped a packet …` per computer and id, in first-seen order.
-fn event_words(ks: &[usize], events: &[EventReport]) -> Vec<String> {
+fn event_words(ks: &[usize], events: &[CatalogEvent]) -> Vec<String> {
     let mut groups: Vec<((&str, u32), Vec<usize>)> = Vec::new();
     for &k in ks {
         let key = (events[k].computer.as_ref(), events[k].id);
@@ -702,14 +706,20 @@ fn event_words(ks: &[usize], events: &[EventReport]) -> Vec<String> {
         .collect()
 }
 
+/// A capture's DNS failures and Kerberos errors (`inputs[].side_failures` of the report).
+pub struct CaptureSide<'a> {
+    pub path: &'a str,
+    pub side_failures: &'a [SideEvent],
+}
+
 /// The findings of a report: one per failed attempt, then what the logs show that no
 /// connection explains, then what the side traffic of captures without such a connection
 /// shows (`side_findings`).
 pub fn findings(
-    conns: &[ConnectionReport],
-    events: &[EventReport],
+    conns: &[JudgedConnection],
+    events: &[CatalogEvent],
     joined: &Joined,
-    inputs: &[InputReport],
+    inputs: &[CaptureSide],
 ) -> Vec<Finding> {
     let (findings, alike) = attempt_findings(conns, events, joined);
     let mut out = merge_repeated(findings, alike, conns);
@@ -747,7 +757,7 @@ fn lower(a: Confidence, b: Confidence) -> Confidence {
 fn merge_repeated(
     findings: Vec<Finding>,
     mut alike: std::collections::HashMap<(Cause, String), Alike>,
-    conns: &[ConnectionReport],
+    conns: &[JudgedConnection],
 ) -> Vec<Finding> {
     // A report numbers its connections c1, c2… in order: `cN` is `conns[N - 1]` (checked;
     // a list numbered otherwise is searched).
@@ -802,7 +812,7 @@ fn merge_repeated(
             .chain(rest.connections.iter().map(|&c| Ok(c)))
             .collect();
         ids.sort_by_key(|id| id.as_ref().map_or(u64::MAX, |c| u64::from(c.0)));
-        let span: Vec<&ConnectionReport> = ids
+        let span: Vec<&JudgedConnection> = ids
             .iter()
             .filter_map(|id| id.as_ref().ok().and_then(|&c| by_id(c)))
             .collect();
@@ -893,8 +903,8 @@ fn merge_repeated(
 /// One finding per failed connection attempt.
 #[allow(clippy::type_complexity)]
 fn attempt_findings(
-    conns: &[ConnectionReport],
-    events: &[EventReport],
+    conns: &[JudgedConnection],
+    events: &[CatalogEvent],
     joined: &Joined,
 ) -> (
     Vec<Finding>,
@@ -993,7 +1003,7 @@ fn attempt_findings(
         let c = &conns[best];
         let rule = RULES.iter().find(|r| r.cause == cause);
         let mut confidence = c.confidence.unwrap_or(Confidence::Low);
-        let (agreeing, mut contradicting): (Vec<&EventReport>, Vec<String>) = match &refined {
+        let (agreeing, mut contradicting): (Vec<&CatalogEvent>, Vec<String>) = match &refined {
             Some(p) => (
                 p.events.iter().map(|&k| &events[k]).collect(),
                 evs.iter()
@@ -1144,7 +1154,7 @@ fn attempt_findings(
 
 /// Findings from events no connection of the run explains, one per cause, computer and
 /// client address.
-fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
+fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, String, String), Vec<usize>> = BTreeMap::new();
     for (k, e) in events.iter().enumerate() {
         if joined.joined.get(k).copied().unwrap_or(false) {
@@ -1340,7 +1350,7 @@ fn event_findings(events: &[EventReport], joined: &Joined) -> Vec<Finding> {
 /// False for a 4625 of a network logon (type 3) whose source address is missing (`-`) or
 /// the server's own loopback: a local process logging on, not an RDP client. Every other
 /// 4625 (types 10, 7, 12…, or no type given) is kept.
-fn network_logon_from_afar(e: &EventReport, client: &str) -> bool {
+fn network_logon_from_afar(e: &CatalogEvent, client: &str) -> bool {
     let network = e.fields.get("LogonType").is_some_and(|t| t.trim() == "3");
     if !network {
         return true;
@@ -1354,9 +1364,9 @@ fn network_logon_from_afar(e: &EventReport, client: &str) -> bool {
 /// Per server and client address, the events showing a connection from that client reached
 /// the RDP server (RdpCoreTS 131/140, RCM 1149, a 4624/4625 from it, 4778), in time order:
 /// what a firewall drop is checked against.
-type Reached<'a> = HashMap<(&'a str, String), Vec<&'a EventReport>>;
+type Reached<'a> = HashMap<(&'a str, String), Vec<&'a CatalogEvent>>;
 
-fn reached_by_client(events: &[EventReport]) -> Reached<'_> {
+fn reached_by_client(events: &[CatalogEvent]) -> Reached<'_> {
     let mut out: Reached<'_> = HashMap::new();
     for e in events {
         if !matches!(e.id, 131 | 140 | 1149 | 4624 | 4625 | 4778) {
@@ -1374,10 +1384,10 @@ fn reached_by_client(events: &[EventReport]) -> Reached<'_> {
 
 /// The first of `reached` within [`FIREWALL_CONTRADICTION_NS`] of one of `drops`.
 fn reached_despite_drops<'a>(
-    reached: &[&'a EventReport],
-    events: &[EventReport],
+    reached: &[&'a CatalogEvent],
+    events: &[CatalogEvent],
     drops: &[usize],
-) -> Option<&'a EventReport> {
+) -> Option<&'a CatalogEvent> {
     let mut times: Vec<i64> = drops.iter().map(|&k| events[k].time_ns).collect();
     times.sort_unstable();
     reached.iter().copied().find(|e| {
@@ -1400,7 +1410,7 @@ type GroupKey = (usize, String, String);
 /// samples), so another attempt. Returns the 4625s that now agree with each `nla_failure`
 /// group, by its key; a `logon_failed` group left without events makes no finding.
 fn fold_logons_into_nla_failures(
-    events: &[EventReport],
+    events: &[CatalogEvent],
     groups: &mut BTreeMap<GroupKey, Vec<usize>>,
 ) -> BTreeMap<GroupKey, Vec<usize>> {
     let mut agreeing = BTreeMap::new();
@@ -1478,9 +1488,9 @@ fn same_name(typed: &str, looked_up: &str) -> bool {
 /// the client's RDPClient 1024 says the user typed, with no RDP connection from that client
 /// after it. A DNS failure alone is never one: resolvers' suffix searches fail all day.
 fn side_findings(
-    inputs: &[InputReport],
-    conns: &[ConnectionReport],
-    events: &[EventReport],
+    inputs: &[CaptureSide],
+    conns: &[JudgedConnection],
+    events: &[CatalogEvent],
     joined: &Joined,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -1503,7 +1513,7 @@ fn side_findings(
         // Kerberos: (cause, client, principal) → errors.
         let mut krb: BTreeMap<(Cause, String, String), Vec<&SideEvent>> = BTreeMap::new();
         for k in input.side_failures.iter().filter(|k| k.kind == "kerberos") {
-            if attached(&input.path, k.frame) {
+            if attached(input.path, k.frame) {
                 continue;
             }
             let cause = match k.code {
@@ -1567,7 +1577,7 @@ fn side_findings(
             }
         }
         for ((client, name), ds) in dns {
-            let near = |e: &EventReport| (e.time_ns - ds[0].ts_ns).abs() <= SIDE_WINDOW_NS;
+            let near = |e: &CatalogEvent| (e.time_ns - ds[0].ts_ns).abs() <= SIDE_WINDOW_NS;
             let typed: Vec<usize> = (0..events.len())
                 .filter(|&k| {
                     let e = &events[k];

@@ -91,6 +91,51 @@ impl Event {
     }
 }
 
+/// One catalog event of a Windows event log (`eventlog::catalog`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CatalogEvent {
+    /// Shared by every event of the input (and by its timeline entries).
+    pub input: std::sync::Arc<str>,
+    pub record_id: u64,
+    /// Shared with the event's timeline entry.
+    pub time: std::sync::Arc<str>,
+    /// The computer, channel and provider are shared by the events that name the same ones
+    /// (a log holds few).
+    pub computer: std::sync::Arc<str>,
+    pub channel: std::sync::Arc<str>,
+    pub provider: std::sync::Arc<str>,
+    pub id: u32,
+    /// The catalog's short name (`nla_failed`, `logon_failed`…).
+    pub name: &'static str,
+    /// Where Windows logs it: `server`, `client` or `dc`.
+    pub side: &'static str,
+    /// Shared with the event's timeline entry.
+    pub summary: std::sync::Arc<str>,
+    pub fields: fields::Fields,
+    /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
+    pub decoded: fields::Fields,
+    /// `System/Correlation@ActivityID`, when the event has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<String>,
+    #[serde(skip)]
+    pub time_ns: i64,
+}
+
+impl CatalogEvent {
+    /// How findings name the event: `input#record_id`.
+    pub fn reference(&self) -> String {
+        self.event_ref().to_string()
+    }
+
+    /// The event's name in findings and timelines, without writing it out.
+    pub fn event_ref(&self) -> crate::model::EventRef {
+        crate::model::EventRef {
+            input: self.input.clone(),
+            record_id: self.record_id,
+        }
+    }
+}
+
 /// One (channel, event id) and how many events had it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IdCount {
@@ -228,14 +273,36 @@ impl EventlogResult {
 /// XML exports larger than this are not read (they are read into memory to be parsed).
 pub const MAX_XML_BYTES: u64 = 1 << 30;
 
+/// What reading one event-log stream gave, besides its events: what the report says of the
+/// input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogRead {
+    /// `evtx` or `evtx-xml`.
+    pub kind: &'static str,
+    /// Catalog events read.
+    pub events: u64,
+    /// Records outside the catalog: counted, not listed.
+    pub events_outside_catalog: u64,
+    /// Records that could not be read (skipped; the warnings name them).
+    pub corrupt_records: u64,
+    /// Catalog events per channel and id.
+    pub event_counts: Vec<IdCount>,
+    /// Records outside the catalog per channel and id.
+    pub outside_catalog: Vec<IdCount>,
+    /// Why the stream was recognised but could not be read, when it could not.
+    pub unreadable: Option<String>,
+    /// What went wrong while reading, without the input's name.
+    pub warnings: Vec<String>,
+}
+
 /// Reads one event-log stream for the analysis: `.evtx` when `evtx`, else an XML export
-/// (UTF-8, or UTF-16 with its byte-order mark). Returns the input's entry (kind `evtx` or
-/// `evtx-xml`, counts, warnings) and its catalog events as report entries.
+/// (UTF-8, or UTF-16 with its byte-order mark). Returns what was read (kind `evtx` or
+/// `evtx-xml`, counts, warnings) and its catalog events.
 pub fn read_stream(
     display: &str,
     evtx: bool,
     reader: Box<dyn std::io::Read + Send + '_>,
-) -> (crate::report::InputReport, Vec<crate::report::EventReport>) {
+) -> (LogRead, Vec<CatalogEvent>) {
     let kind = if evtx { "evtx" } else { "evtx-xml" };
     let result = if evtx {
         read_evtx(display, reader)
@@ -265,17 +332,14 @@ pub fn read_stream(
         r.warnings = warnings;
         r
     };
-    let input = crate::report::InputReport {
-        path: display.to_string(),
-        kind: kind.into(),
-        container: "file".into(),
+    let input = LogRead {
+        kind,
         events: result.events.len() as u64,
         events_outside_catalog: result.counts.outside_total(),
         corrupt_records: result.counts.corrupt,
         event_counts: Counts::list(&result.counts.catalog),
         outside_catalog: Counts::list(&result.counts.outside),
-        skipped: !result.readable,
-        skipped_reason: (!result.readable).then(|| {
+        unreadable: (!result.readable).then(|| {
             result
                 .unreadable_reason
                 .clone()
@@ -292,7 +356,6 @@ pub fn read_stream(
                 },
             )
             .collect(),
-        ..Default::default()
     };
     // Naming and summarizing each event is independent of the others: on the rayon pool, in
     // file order still.
@@ -310,24 +373,24 @@ pub fn read_stream(
 /// kept by the inputs before: this input's events past the limit are dropped (they stay
 /// counted in its `event_counts`) and a warning says how many. The analysis calls it on its
 /// inputs in the order it reads them, so which events are kept never depends on timing.
+/// Returns the warning to give the input when some were dropped.
 pub fn keep_within_run(
-    input: &mut crate::report::InputReport,
-    events: &mut Vec<crate::report::EventReport>,
+    events: &mut Vec<CatalogEvent>,
     kept: &mut usize,
     max_run: usize,
-) {
+) -> Option<String> {
     let granted = events.len().min(max_run.saturating_sub(*kept));
     *kept += granted;
-    if granted < events.len() {
-        let dropped = events.len() - granted;
-        events.truncate(granted);
-        events.shrink_to_fit();
-        input.events = granted as u64;
-        input.warnings.push(format!(
-            "{dropped} catalog events were counted, not kept: a run keeps at most {max_run} \
-             over all its inputs"
-        ));
+    if granted == events.len() {
+        return None;
     }
+    let dropped = events.len() - granted;
+    events.truncate(granted);
+    events.shrink_to_fit();
+    Some(format!(
+        "{dropped} catalog events were counted, not kept: a run keeps at most {max_run} \
+         over all its inputs"
+    ))
 }
 
 /// Text of an XML export: UTF-16 (LE or BE, by its byte-order mark) or UTF-8 (lossy).
@@ -363,7 +426,7 @@ fn decode_text(mut data: Vec<u8>) -> String {
 
 /// A catalog event as the report lists it: named, summarized, coded fields decoded. Events
 /// outside the catalog get an empty name and a summary saying so.
-pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::report::EventReport {
+pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::eventlog::CatalogEvent {
     let described = catalog::describe(&e);
     let (name, side, summary, decoded) = match described {
         Some(d) => (
@@ -379,7 +442,7 @@ pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::report::Eve
             fields::Fields::new(),
         ),
     };
-    crate::report::EventReport {
+    crate::eventlog::CatalogEvent {
         input: input.clone(),
         record_id: e.record_id,
         time: e.time.into(),

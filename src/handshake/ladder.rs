@@ -10,8 +10,8 @@
 //!
 //! Written by hand: the stage machine is this project's own judgement, no crate offers it.
 
+use super::judged::StageOutcome;
 use crate::model::{Cause, Evidence, Party, Stage, Status, Verdict};
-use crate::report::StageReport;
 use crate::tcp::{Connection, Mark, Side};
 
 use super::credssp;
@@ -26,7 +26,7 @@ use super::x224::{self, FailureCode, protocol};
 /// How the RDP stages turned out.
 #[derive(Debug)]
 pub struct RdpOutcome {
-    pub stages: Vec<StageReport>,
+    pub stages: Vec<StageOutcome>,
     pub verdict: Option<Verdict>,
     pub cause: Option<Cause>,
     pub failed_stage: Option<Stage>,
@@ -123,7 +123,7 @@ impl Ending {
 
 /// Builds the x224…session stages.
 struct Ladder {
-    stages: Vec<StageReport>,
+    stages: Vec<StageOutcome>,
 }
 
 impl Ladder {
@@ -139,7 +139,7 @@ impl Ladder {
         frames.sort_unstable();
         frames.dedup();
         let evidence = (status != Status::NotReached).then_some(Evidence::Clear);
-        self.stages.push(StageReport {
+        self.stages.push(StageOutcome {
             stage,
             status,
             frames,
@@ -152,7 +152,7 @@ impl Ladder {
     fn rest_not_reached(&mut self) {
         for name in Stage::AFTER_TCP {
             if !self.stages.iter().any(|s| s.stage == name) {
-                self.stages.push(StageReport {
+                self.stages.push(StageOutcome {
                     stage: name,
                     status: Status::NotReached,
                     frames: vec![],

@@ -9,6 +9,8 @@
 
 pub mod credssp;
 pub mod facts;
+pub mod held;
+pub mod judged;
 pub mod ladder;
 pub mod mcs;
 pub mod messages;
@@ -17,14 +19,14 @@ pub mod side;
 pub mod tls;
 pub mod x224;
 
+use crate::model::InputName;
+use crate::model::time::rfc3339;
 use crate::model::{Cause, Confidence, Evidence, Party, Stage, Status, Transport, Verdict};
-use crate::report::compact::Name;
-use crate::report::spill::Detail;
-use crate::report::{
-    ConnectionDetail, ConnectionReport, DirectionReport, IcmpReport, NetworkReport, StageReport,
-    rfc3339,
-};
 use crate::tcp::{Connection, Direction, RoleSource, Side};
+use held::Detail;
+use judged::{
+    ConnectionDetail, DirectionCounts, IcmpError, JudgedConnection, NetworkFacts, StageOutcome,
+};
 
 /// An unanswered SYN is only called unanswered when the capture went on at least this long
 /// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
@@ -37,7 +39,7 @@ pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
 /// `input` is the capture's name.
-pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionReport {
+pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> JudgedConnection {
     let network = network_report(conn);
     let mut stages = Vec::with_capacity(Stage::ALL.len());
     let mut verdict = None;
@@ -245,7 +247,7 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
         }
     }
 
-    ConnectionReport {
+    JudgedConnection {
         id: crate::model::ConnId(0),
         input,
         transport: Transport::Tcp,
@@ -283,12 +285,12 @@ pub fn judge(conn: &Connection, input: Name, capture_end_ns: i64) -> ConnectionR
     }
 }
 
-fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) -> StageReport {
+fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) -> StageOutcome {
     let evidence = (status != Status::NotReached).then_some(Evidence::Clear);
     let mut frames = frames;
     frames.sort_unstable();
     frames.dedup();
-    StageReport {
+    StageOutcome {
         stage: name,
         status,
         frames,
@@ -302,7 +304,7 @@ fn confidence(
     verdict: Option<Verdict>,
     failed_stage: Option<Stage>,
     reached: Option<Stage>,
-    stages: &[StageReport],
+    stages: &[StageOutcome],
 ) -> Option<Confidence> {
     verdict?;
     let deciding = failed_stage.or(reached)?;
@@ -334,8 +336,8 @@ fn side_name(s: Side) -> Party {
     }
 }
 
-fn direction_report(d: &Direction) -> DirectionReport {
-    DirectionReport {
+fn direction_report(d: &Direction) -> DirectionCounts {
+    DirectionCounts {
         packets: d.packets,
         payload_bytes: d.bytes,
         retransmissions: d.retransmissions,
@@ -349,12 +351,12 @@ fn direction_report(d: &Direction) -> DirectionReport {
 }
 
 /// The `network` block of a connection.
-pub fn network_report(conn: &Connection) -> NetworkReport {
+pub fn network_report(conn: &Connection) -> NetworkFacts {
     let client = direction_report(&conn.c2s);
     let server = direction_report(&conn.s2c);
     let reset = conn.first_reset();
     let fin = conn.first_fin();
-    NetworkReport {
+    NetworkFacts {
         syn_retries: conn.syn_retries,
         synack_retries: conn.synack_retries,
         retransmissions: client.retransmissions + server.retransmissions,
@@ -377,7 +379,7 @@ pub fn network_report(conn: &Connection) -> NetworkReport {
         icmp: conn
             .icmp
             .iter()
-            .map(|e| IcmpReport {
+            .map(|e| IcmpError {
                 frame: e.mark.frame,
                 time: rfc3339(e.mark.ts_ns),
                 from: e.icmp.reporter.to_string(),

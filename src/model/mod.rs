@@ -7,11 +7,13 @@
 
 pub mod codes;
 pub mod ids;
+pub mod input_name;
 pub mod scratch;
 pub mod time;
 pub mod vocab;
 
 pub use ids::{AttemptId, ConnId, Endpoint, EventRef};
+pub use input_name::InputName;
 pub use vocab::{
     Cause, Confidence, Evidence, Party, Severity, Stage, Status, Transport, Verdict, Word,
 };

@@ -6,7 +6,7 @@
 
 use super::story;
 use super::text::{plural, short_time};
-use super::{ConnectionReport, Report};
+use super::{JudgedConnection, Report};
 use crate::model::{Status, Verdict, Word};
 
 /// Most connections drawn; the table lists all of them.
@@ -222,7 +222,7 @@ const ROW: f64 = 30.0;
 const LABEL_CHARS: usize = 80;
 
 /// One connection's messages as an SVG sequence diagram.
-fn ladder_svg(c: &ConnectionReport) -> String {
+fn ladder_svg(c: &JudgedConnection) -> String {
     let rows = story::sequence(c);
     let extra = rows.iter().filter(|r| r.omitted_before.is_some()).count();
     let height = TOP + ROW * (rows.len() + extra) as f64 + 24.0;

@@ -119,7 +119,7 @@ impl serde_json::ser::Formatter for NestedPretty {
 mod tests {
     use super::*;
     use crate::eventlog::fields::Fields;
-    use crate::report::{EventRef, EventReport, TimelineEntry, TimelineReport};
+    use crate::report::{CatalogEvent, EventRef, Timeline, TimelineEntry};
     use serde::Serialize;
 
     /// `value` as the report writes it at `depth`.
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn items_at_any_depth_are_serde_json_s_pretty_text_indented() {
-        let event = EventReport {
+        let event = CatalogEvent {
             input: format!("dir/{HOSTILE}.evtx").into(),
             record_id: u64::MAX,
             time: "2026-11-22T03:42:30.462911Z".into(),
@@ -191,7 +191,7 @@ mod tests {
             },
             summary: HOSTILE.into(),
         };
-        let timeline = TimelineReport {
+        let timeline = Timeline {
             server: "SRV".into(),
             client: Some("10.0.0.5".into()),
             session: None,
@@ -205,7 +205,7 @@ mod tests {
         for depth in [0, 1, 2, 5] {
             assert_eq!(at(&event, depth), serde_at(&event, depth));
             assert_eq!(at(&timeline, depth), serde_at(&timeline, depth));
-            let empty = TimelineReport::default();
+            let empty = Timeline::default();
             assert_eq!(at(&empty, depth), serde_at(&empty, depth));
             let nothing: (Vec<u8>, Fields) = (Vec::new(), Fields::new());
             assert_eq!(at(&nothing, depth), serde_at(&nothing, depth));

@@ -4,7 +4,7 @@
 //! cap). Kept apart from the renderers so both say the same thing.
 
 use super::text::{is_eventlog, plural, short_channel};
-use super::{ConnectionReport, EventReport, InputReport, Report};
+use super::{CatalogEvent, InputReport, JudgedConnection, Report};
 use crate::model::{Verdict, Word};
 
 /// Most timeline rows shown; the JSON report has them all.
@@ -12,7 +12,7 @@ pub const MAX_TIMELINE_ROWS: usize = 80;
 
 /// The connections whose handshake the Markdown and HTML reports draw: every one that did
 /// not end `ok` and that no later connection of its attempt went further than.
-pub fn drawn_failures(report: &Report) -> Vec<&ConnectionReport> {
+pub fn drawn_failures(report: &Report) -> Vec<&JudgedConnection> {
     report
         .connections
         .iter()
@@ -83,7 +83,7 @@ pub struct SequenceRow {
 }
 
 /// The message sequence of a connection, read once for both drawings.
-pub fn sequence(c: &ConnectionReport) -> Vec<SequenceRow> {
+pub fn sequence(c: &JudgedConnection) -> Vec<SequenceRow> {
     let detail = c.detail();
     let break_frame = super::text::frame_to_open(c);
     let Some(rows) = detail.messages.as_ref() else {
@@ -271,7 +271,7 @@ pub fn timeline(report: &Report) -> (Vec<Row>, usize) {
     (rows, left_out)
 }
 
-fn opened_row(c: &ConnectionReport) -> Row {
+fn opened_row(c: &JudgedConnection) -> Row {
     Row {
         time_ns: c.start_ns,
         time: c.start().unwrap_or_default(),
@@ -281,7 +281,7 @@ fn opened_row(c: &ConnectionReport) -> Row {
     }
 }
 
-fn ended_row(c: &ConnectionReport) -> Row {
+fn ended_row(c: &JudgedConnection) -> Row {
     let end = c.end().unwrap_or_default();
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
     let what = match (c.verdict, c.failed_stage, c.cause) {
@@ -310,7 +310,7 @@ fn ended_row(c: &ConnectionReport) -> Row {
 }
 
 /// Whether an event reads as a failure, by its catalog name.
-fn event_failure(e: &EventReport) -> bool {
+fn event_failure(e: &CatalogEvent) -> bool {
     [
         "fail",
         "error",
@@ -328,7 +328,7 @@ fn event_failure(e: &EventReport) -> bool {
     .any(|w| e.name.contains(w))
 }
 
-fn event_row(e: &EventReport) -> Row {
+fn event_row(e: &CatalogEvent) -> Row {
     Row {
         failure: event_failure(e),
         time_ns: e.time_ns,

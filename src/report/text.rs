@@ -6,7 +6,7 @@ use crate::model::{Cause, Severity, Status, Verdict, Word};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
-use super::{ConnectionReport, InputReport, Report};
+use super::{InputReport, JudgedConnection, Report};
 
 /// How the terminal view is drawn.
 #[derive(Clone, Copy, Debug)]
@@ -228,7 +228,7 @@ const MAX_LADDERS: usize = 30;
 
 /// The connections the table shows, in report order: all of them when they fit, else the
 /// ones the findings name (their first connection each), then failed ones, then the rest.
-fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
+fn shown_connections(report: &Report) -> Vec<&JudgedConnection> {
     if report.connections.len() <= MAX_TABLE_ROWS {
         return report.connections.iter().collect();
     }
@@ -238,7 +238,7 @@ fn shown_connections(report: &Report) -> Vec<&ConnectionReport> {
         .filter_map(|f| f.connections.last().and_then(|id| super::ConnId::parse(id)))
         .collect();
     let mut picked: Vec<usize> = Vec::with_capacity(MAX_TABLE_ROWS);
-    let rank = |c: &ConnectionReport| {
+    let rank = |c: &JudgedConnection| {
         if named.contains(&c.id) {
             0
         } else if c.verdict != Some(Verdict::Ok) {
@@ -487,7 +487,7 @@ pub(crate) fn short_time(t: &str) -> String {
 
 /// One mark per stage reached or tried: ✓ ok, ✗ failed, ? unknown (stages never reached are
 /// left out).
-pub(crate) fn ladder_line(c: &ConnectionReport) -> String {
+pub(crate) fn ladder_line(c: &JudgedConnection) -> String {
     c.detail()
         .stages
         .iter()
@@ -507,7 +507,7 @@ pub(crate) fn mark(status: Status) -> &'static str {
 }
 
 /// The ladder of one connection, stage by stage, with the frames to open.
-fn details(c: &ConnectionReport, style: Style) -> String {
+fn details(c: &JudgedConnection, style: Style) -> String {
     let mut out = format!(
         "{} {} → {} ({}): {}\n",
         c.id,
@@ -576,7 +576,7 @@ fn details(c: &ConnectionReport, style: Style) -> String {
 
 /// The frame that shows the failure best: the certificate a client rejected, the fatal alert,
 /// else the last frame of the failed stage.
-pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
+pub(crate) fn frame_to_open(c: &JudgedConnection) -> Option<u64> {
     let detail = c.detail();
     let tls = detail.tls.as_ref();
     match c.cause {
@@ -602,7 +602,7 @@ pub(crate) fn frame_to_open(c: &ConnectionReport) -> Option<u64> {
         .and_then(|s| s.frames.last().copied())
 }
 
-fn result_cell(c: &ConnectionReport) -> String {
+fn result_cell(c: &JudgedConnection) -> String {
     let mut cell = match (c.verdict, c.cause) {
         (Some(v), Some(cause)) => format!("{}\n{}", v.word().to_uppercase(), cause),
         (Some(v), None) => v.word().to_uppercase(),
@@ -614,7 +614,7 @@ fn result_cell(c: &ConnectionReport) -> String {
     cell
 }
 
-pub(crate) fn network_cell(c: &ConnectionReport) -> String {
+pub(crate) fn network_cell(c: &JudgedConnection) -> String {
     let detail = c.detail();
     let n = &detail.network;
     let mut parts = Vec::new();

@@ -25,7 +25,7 @@ use etherparse::{
     TcpOptionElement, VlanId, VlanPcp,
 };
 use rdptriage::analyze::{Options, analyze_paths};
-use rdptriage::report::{ConnectionReport, InputReport, Report};
+use rdptriage::report::{InputReport, JudgedConnection, Report};
 use rdptriage::tcp::TrackerConfig;
 
 /// 2023-11-14T22:13:20Z, in nanoseconds since the epoch.
@@ -742,7 +742,7 @@ pub fn only_input(r: &Report) -> &InputReport {
 }
 
 /// The only connection of a report.
-pub fn only_conn(r: &Report) -> &ConnectionReport {
+pub fn only_conn(r: &Report) -> &JudgedConnection {
     assert_eq!(
         r.connections.len(),
         1,
@@ -758,7 +758,7 @@ pub fn json(r: &Report) -> serde_json::Value {
 }
 
 /// `(stage, status, frames)` of every stage.
-pub fn stages(c: &ConnectionReport) -> Vec<(Stage, Status, Vec<u64>)> {
+pub fn stages(c: &JudgedConnection) -> Vec<(Stage, Status, Vec<u64>)> {
     c.detail()
         .stages
         .iter()
@@ -767,7 +767,7 @@ pub fn stages(c: &ConnectionReport) -> Vec<(Stage, Status, Vec<u64>)> {
 }
 
 /// The statuses of the five stages after `tcp`.
-pub fn later_statuses(c: &ConnectionReport) -> Vec<Status> {
+pub fn later_statuses(c: &JudgedConnection) -> Vec<Status> {
     c.detail().stages.iter().skip(1).map(|s| s.status).collect()
 }
 

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{ConnectionDetail, ConnectionReport};
+use super::judged::{ConnectionDetail, JudgedConnection};
 use crate::model::scratch::{append, read_at};
 
 /// How many connection details a run keeps in memory before it spills the rest: 16,384
@@ -100,11 +100,11 @@ impl Spilled {
 /// [`held_limit`] details in memory (`held` counts them) their details stay there; the rest
 /// are written to the spill file, the batch in one write. A detail that cannot be written
 /// (no temporary file, disk full) stays in memory rather than be lost.
-pub fn settle(batch: &mut [ConnectionReport], held: &AtomicUsize) {
+pub fn settle(batch: &mut [JudgedConnection], held: &AtomicUsize) {
     settle_within(batch, held, held_limit());
 }
 
-fn settle_within(batch: &mut [ConnectionReport], held: &AtomicUsize, limit: usize) {
+fn settle_within(batch: &mut [JudgedConnection], held: &AtomicUsize, limit: usize) {
     let n = batch.len();
     let held_before = held.fetch_add(n, Ordering::Relaxed);
     let keep = limit.saturating_sub(held_before).min(n);
@@ -127,11 +127,11 @@ pub fn trimmed_limit() -> usize {
 /// the details it holds past the first [`trimmed_limit`] are spilled. Those stay counted in
 /// `held`, so the stream's later details are spilled as they come. Returns true once done
 /// (or when there was nothing to do because the list is still small: then false).
-pub fn trim(list: &mut [ConnectionReport]) -> bool {
+pub fn trim(list: &mut [JudgedConnection]) -> bool {
     trim_within(list, held_limit(), trimmed_limit())
 }
 
-fn trim_within(list: &mut [ConnectionReport], limit: usize, keep: usize) -> bool {
+fn trim_within(list: &mut [JudgedConnection], limit: usize, keep: usize) -> bool {
     if list.len() <= limit {
         return false;
     }
@@ -155,7 +155,7 @@ fn trim_within(list: &mut [ConnectionReport], limit: usize, keep: usize) -> bool
 /// Writes the held details of `batch` to the spill file, in one write; returns how many.
 /// A detail that cannot be written (no temporary file, disk full) stays in memory rather
 /// than be lost.
-fn spill_all(batch: &mut [ConnectionReport]) -> usize {
+fn spill_all(batch: &mut [JudgedConnection]) -> usize {
     let mut buf = Vec::with_capacity(batch.len() * 3072);
     let mut spans = Vec::with_capacity(batch.len());
     for c in batch.iter() {
@@ -193,19 +193,19 @@ fn spill_all(batch: &mut [ConnectionReport]) -> usize {
 mod tests {
     use super::*;
     use crate::handshake::facts::{Alert, AlertLevel, TlsFacts};
+    use crate::handshake::judged::{IcmpError, NetworkFacts, StageOutcome};
     use crate::handshake::messages::{Message, Sender};
     use crate::model::{Evidence, Party, Stage, Status};
-    use crate::report::{IcmpReport, NetworkReport, StageReport};
 
-    fn connection(i: u64) -> ConnectionReport {
-        let mut network = NetworkReport {
+    fn connection(i: u64) -> JudgedConnection {
+        let mut network = NetworkFacts {
             rtt_ms: Some(0.1 + i as f64 / 3.0),
             reset_by: Some(Party::Server),
             reset_frame: Some(7 + i),
             roles_from: crate::tcp::RoleSource::Syn,
             ..Default::default()
         };
-        network.icmp.push(IcmpReport {
+        network.icmp.push(IcmpError {
             frame: 4,
             time: "2024-01-01T00:00:00.000001Z".into(),
             from: "10.0.0.1".into(),
@@ -214,16 +214,16 @@ mod tests {
             code: 3,
             about: Party::Client,
         });
-        let mut c = crate::report::sample_connection(&format!("c{i}"));
+        let mut c = crate::handshake::judged::sample_connection(&format!("c{i}"));
         c.first_frame = i;
         c.timed = i.is_multiple_of(2);
         c.start_ns = i as i64 * 1_000_000_007;
         c.superseded_by = i
             .is_multiple_of(3)
-            .then_some(crate::report::ConnId(i as u32 + 1));
+            .then_some(crate::model::ConnId(i as u32 + 1));
         c.detail = Detail::held(ConnectionDetail {
             summary: format!("refused \"{i}\""),
-            stages: vec![StageReport {
+            stages: vec![StageOutcome {
                 stage: Stage::Nla,
                 status: Status::Failed,
                 frames: vec![i, i + 3],
@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn spilled_details_read_back_as_written() {
         let held = AtomicUsize::new(0);
-        let mut batch: Vec<ConnectionReport> = (0..5).map(connection).collect();
+        let mut batch: Vec<JudgedConnection> = (0..5).map(connection).collect();
         let before = serde_json::to_string_pretty(&batch).unwrap();
         settle_within(&mut batch, &held, 2);
         let spilled: Vec<bool> = batch.iter().map(|c| c.detail.is_spilled()).collect();
@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
         assert_eq!(d.network.icmp[0].about, Party::Client);
         // A second batch past the limit spills whole.
-        let mut more: Vec<ConnectionReport> = (5..8).map(connection).collect();
+        let mut more: Vec<JudgedConnection> = (5..8).map(connection).collect();
         settle_within(&mut more, &held, 2);
         assert!(more.iter().all(|c| c.detail.is_spilled()));
         assert_eq!(more[2].detail().stages[0].frames, [7, 10]);
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn a_long_list_is_trimmed_once_past_the_limit() {
-        let mut list: Vec<ConnectionReport> = (0..6).map(connection).collect();
+        let mut list: Vec<JudgedConnection> = (0..6).map(connection).collect();
         let before = serde_json::to_string_pretty(&list).unwrap();
         // Not past the limit: nothing to do.
         assert!(!trim_within(&mut list, 6, 2));
