@@ -94,7 +94,11 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             conns
                 .iter()
-                .map(|c| judge(black_box(c), input, i64::MAX).detail().stages.len())
+                .map(|c| {
+                    let mut j = judge(black_box(c), input, i64::MAX);
+                    rdptriage::diagnose::verdict::conclude(&mut j);
+                    j.detail().stages.len()
+                })
                 .sum::<usize>()
         })
     });

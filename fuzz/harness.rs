@@ -207,7 +207,8 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
         c.finish();
         match c.class {
             Class::Rdp => {
-                let r = judge(&c, rdptriage::model::InputName::of("fuzz"), now);
+                let mut r = judge(&c, rdptriage::model::InputName::of("fuzz"), now);
+                rdptriage::diagnose::verdict::conclude(&mut r);
                 std::hint::black_box(serde_json::to_string(&r).ok());
                 n += 1;
             }

@@ -751,7 +751,9 @@ fn judge_finished(
             .into_par_iter()
             .map(|mut c| {
                 c.finish();
-                handshake::judge(&c, display, now)
+                let mut judged = handshake::judge(&c, display, now);
+                crate::diagnose::verdict::conclude(&mut judged);
+                judged
             })
             .collect();
         listing.admit(&mut reports);

@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod rules;
+pub mod verdict;
 
 use serde::Serialize;
 

@@ -18,6 +18,87 @@ use crate::model::{
 };
 use crate::tcp::RoleSource;
 
+/// Where a connection stopped short of a session, and what the capture shows of how: the
+/// handshake's account of it, free of judgement (`diagnose::verdict` names its verdict and
+/// cause from it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Break {
+    /// The stage in progress when it stopped.
+    pub stage: Stage,
+    pub stop: Stop,
+    /// For a stage left unfinished ([`Stop::is_stall`]): whose turn it was.
+    pub waiting_for: Option<Party>,
+}
+
+impl Break {
+    /// A stop at `stage` with nobody's turn in question.
+    pub fn at(stage: Stage, stop: Stop) -> Break {
+        Break {
+            stage,
+            stop,
+            waiting_for: None,
+        }
+    }
+}
+
+/// What the capture shows at the point a connection stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Stop {
+    /// The server answered the SYN with a reset (RFC 9293 §3.5).
+    SynReset,
+    /// An ICMP or ICMPv6 error quoted the connection's SYN (RFC 792, RFC 4443).
+    SynUnreachable,
+    /// SYNs went unanswered for long enough to say so (a retry, or 3 s; 1 s for a connection
+    /// no longer followed).
+    SynUnanswered,
+    /// The capture ends, or the connection was no longer followed, too soon after the SYN to
+    /// say anything.
+    SynTooRecent,
+    /// The client's first bytes are not an X.224 Connection Request (MS-RDPBCGR 2.2.1.1).
+    NotRdp,
+    /// The server answered with RDP_NEG_FAILURE (MS-RDPBCGR 2.2.1.2.2).
+    NegotiationRefused,
+    /// The server selected a protocol the client had not offered, and the client left.
+    SelectionNotOffered,
+    /// A fatal TLS alert in clear (RFC 5246 §7.2).
+    FatalAlert,
+    /// The server answered the ClientHello with a plaintext X.224/MCS PDU instead of TLS.
+    PlaintextAnswer,
+    /// The client ended the connection right after the server's certificate.
+    CertificateRefused,
+    /// A server TSRequest read in clear carries an errorCode (MS-CSSP 2.2.1).
+    CredsspError,
+    /// The MCS Connect Response refused the connection (MS-RDPBCGR 2.2.1.4, T.125 result).
+    McsRefused,
+    /// The server sent an MCS Disconnect Provider Ultimatum (MS-RDPBCGR 2.2.2.3).
+    ServerDisconnected,
+    /// A stage left unfinished, still open when the capture ends.
+    StillOpen,
+    /// Left unfinished, still open when the capture ends, after seconds without progress
+    /// while segments were retransmitted.
+    LossThenStillOpen,
+    /// Left unfinished: loss (real retransmissions, gaps, bytes never seen), then an end.
+    LossThenEnded,
+    /// Left unfinished: nothing from the side whose turn it was for seconds, then an end.
+    Silence,
+    /// Left unfinished: one side closed or reset the connection.
+    Ended,
+}
+
+impl Stop {
+    /// A stage left unfinished rather than refused by a message.
+    pub fn is_stall(self) -> bool {
+        matches!(
+            self,
+            Stop::StillOpen
+                | Stop::LossThenStillOpen
+                | Stop::LossThenEnded
+                | Stop::Silence
+                | Stop::Ended
+        )
+    }
+}
+
 /// One RDP connection.
 ///
 /// What every consumer reads (addresses, times, verdict, attempt) is held here, in a compact
@@ -54,6 +135,9 @@ pub struct JudgedConnection {
     /// How many connections the attempt has, and this one's place in it (1-based).
     pub attempt_connections: u32,
     pub attempt_index: u32,
+    /// Where it stopped short of a session (none when the session ran, or when nothing after
+    /// TCP was judged); `diagnose::verdict` reads it.
+    pub stop: Option<Break>,
     /// A later connection of the same attempt that got further than this one.
     pub superseded_by: Option<ConnId>,
     pub start_ns: i64,
@@ -300,6 +384,7 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
+        stop: Some(Break::at(Stage::Tcp, Stop::SynReset)),
         start_ns: 0,
         end_ns: 0,
         side: None,

@@ -8,10 +8,13 @@
 //! record directions, counts and sizes, and its note says so. FreeRDP and xrdp behaviours the
 //! rules rely on are those of `reference/behaviours.md`.
 //!
-//! Written by hand: the stage machine is this project's own judgement, no crate offers it.
+//! The ladder says where a connection stopped ([`Break`]: the stage and what the capture shows
+//! there) and describes it; `diagnose::verdict` names the cause.
+//!
+//! Written by hand: the stage machine is this project's own reading, no crate offers it.
 
-use super::judged::StageOutcome;
-use crate::model::{Cause, Evidence, Party, Stage, Status, Verdict};
+use super::judged::{Break, StageOutcome, Stop};
+use crate::model::{Evidence, Party, Stage, Status};
 use crate::tcp::{Connection, Mark, Side};
 
 use super::credssp;
@@ -27,9 +30,8 @@ use super::x224::{self, FailureCode, protocol};
 #[derive(Debug)]
 pub struct RdpOutcome {
     pub stages: Vec<StageOutcome>,
-    pub verdict: Option<Verdict>,
-    pub cause: Option<Cause>,
-    pub failed_stage: Option<Stage>,
+    /// Where the connection stopped short of a session; none when the session ran.
+    pub stop: Option<Break>,
     /// Last stage completed (tcp when nothing after it was).
     pub reached: Stage,
     pub summary: String,
@@ -165,21 +167,21 @@ impl Ladder {
     }
 }
 
-/// The outcome when the connection ended (or the capture did) while `stage` was in progress.
+/// How a stage in progress was left: the connection ended (or the capture did) before it
+/// completed, with `waiting_for` the side whose turn it was.
 struct Stall {
-    cause: Cause,
-    verdict: Verdict,
+    stop: Stop,
+    waiting_for: Side,
     words: String,
 }
 
-/// Decides why a stage never completed when nothing more specific explains it: the capture
-/// ended, loss stalled it, one side gave up after silence, or one side closed.
+/// How a stage was left that never completed, when nothing more specific explains it: the
+/// capture ended, loss stalled it, one side gave up after silence, or one side closed.
 fn stall(
     conn: &Connection,
     end: Option<Ending>,
     last_progress_ns: i64,
     expected_from: Side,
-    closed_cause: Cause,
 ) -> Stall {
     // Packets captured twice are not loss.
     let real_retransmissions = (conn.c2s.retransmissions - conn.c2s.duplicates)
@@ -190,8 +192,8 @@ fn stall(
         // Still open when the capture ends: stalled on loss if the last seconds were spent
         // retransmitting, else simply cut.
         None if lossy && conn.last.ts_ns - last_progress_ns >= GAVE_UP_AFTER_NS => Stall {
-            cause: Cause::PacketLoss,
-            verdict: Verdict::Failed,
+            stop: Stop::LossThenStillOpen,
+            waiting_for: expected_from,
             words: format!(
                 "the handshake stalled on loss: no progress for {:.1} s while {} segments were retransmitted; the capture ends with the connection still open",
                 (conn.last.ts_ns - last_progress_ns) as f64 / 1e9,
@@ -199,16 +201,16 @@ fn stall(
             ),
         },
         None => Stall {
-            cause: Cause::CaptureEnded,
-            verdict: Verdict::Incomplete,
+            stop: Stop::StillOpen,
+            waiting_for: expected_from,
             words: "the capture ends while the connection is still open".into(),
         },
         Some(e) => {
             let silence = e.mark.ts_ns - last_progress_ns;
             if lossy && (silence > 1_000_000_000 || e.by == Side::Client) {
                 Stall {
-                    cause: Cause::PacketLoss,
-                    verdict: Verdict::Failed,
+                    stop: Stop::LossThenEnded,
+                    waiting_for: expected_from,
                     words: format!(
                         "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {}",
                         real_retransmissions,
@@ -219,8 +221,8 @@ fn stall(
                 }
             } else if e.by != expected_from && silence >= GAVE_UP_AFTER_NS {
                 Stall {
-                    cause: Cause::Timeout,
-                    verdict: Verdict::Failed,
+                    stop: Stop::Silence,
+                    waiting_for: expected_from,
                     words: format!(
                         "nothing came from the {} for {:.1} s, then {}",
                         side_word(expected_from),
@@ -230,8 +232,8 @@ fn stall(
                 }
             } else {
                 Stall {
-                    cause: closed_cause,
-                    verdict: Verdict::Failed,
+                    stop: Stop::Ended,
+                    waiting_for: expected_from,
                     words: e.describe(),
                 }
             }
@@ -377,9 +379,7 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
 pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
     let mut out = RdpOutcome {
         stages: Vec::new(),
-        verdict: None,
-        cause: None,
-        failed_stage: None,
+        stop: None,
         reached: Stage::Tcp,
         summary: String::new(),
         negotiation: None,
@@ -433,8 +433,8 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         (None, _) => {
             let e = end;
             if conn.c2s.bytes == 0 {
-                let st = stall(conn, e, tcp_done_ns, Side::Client, Cause::Timeout);
-                let words = if st.cause == Cause::CaptureEnded {
+                let st = stall(conn, e, tcp_done_ns, Side::Client);
+                let words = if st.stop == Stop::StillOpen {
                     "the client sent nothing after the TCP handshake before the capture ended"
                         .to_string()
                 } else {
@@ -465,7 +465,12 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 }
             }
             ladder.push(Stage::X224, Status::Failed, frames, words.clone());
-            return finish(out, ladder, Verdict::Failed, None, Some(Stage::X224), words);
+            return finish(
+                out,
+                ladder,
+                Some(Break::at(Stage::X224, Stop::NotRdp)),
+                words,
+            );
         }
         (Some((crp, crq)), None) => {
             out.negotiation = Some(negotiation_facts(
@@ -474,13 +479,13 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 Some(crp.last_frame),
                 None,
             ));
-            let st = stall(conn, end, crp.ts_ns, Side::Server, Cause::X224Rejected);
-            let words = match st.cause {
-                Cause::X224Rejected => format!(
+            let st = stall(conn, end, crp.ts_ns, Side::Server);
+            let words = match st.stop {
+                Stop::Ended => format!(
                     "the server never confirmed the X.224 Connection Request (frame {}); {}",
                     crp.last_frame, st.words
                 ),
-                Cause::CaptureEnded => format!(
+                Stop::StillOpen => format!(
                     "no X.224 Connection Confirm before the capture ended (request in frame {})",
                     crp.last_frame
                 ),
@@ -516,9 +521,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 return finish(
                     out,
                     ladder,
-                    Verdict::Failed,
-                    Some(Cause::NegotiationFailure),
-                    Some(Stage::X224),
+                    Some(Break::at(Stage::X224, Stop::NegotiationRefused)),
                     words,
                 );
             }
@@ -546,9 +549,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 return finish(
                     out,
                     ladder,
-                    Verdict::Failed,
-                    Some(Cause::NegotiationFailure),
-                    Some(Stage::X224),
+                    Some(Break::at(Stage::X224, Stop::SelectionNotOffered)),
                     words,
                 );
             }
@@ -621,9 +622,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             return finish(
                 out,
                 ladder,
-                Verdict::Failed,
-                Some(Cause::TlsAlert),
-                Some(Stage::Tls),
+                Some(Break::at(Stage::Tls, Stop::FatalAlert)),
                 words,
             );
         }
@@ -639,9 +638,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             return finish(
                 out,
                 ladder,
-                Verdict::Failed,
-                Some(Cause::TlsAborted),
-                Some(Stage::Tls),
+                Some(Break::at(Stage::Tls, Stop::PlaintextAnswer)),
                 words,
             );
         }
@@ -659,9 +656,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             return finish(
                 out,
                 ladder,
-                Verdict::Failed,
-                Some(Cause::CertificateRejected),
-                Some(Stage::Tls),
+                Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
                 words,
             );
         }
@@ -676,9 +671,9 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         } else {
             Side::Client
         };
-        let st = stall(conn, end, last, expected, Cause::TlsAborted);
+        let st = stall(conn, end, last, expected);
         frames.extend(end.map(|e| e.mark.frame));
-        let words = if t.client_hello.is_none() && st.cause != Cause::CaptureEnded {
+        let words = if t.client_hello.is_none() && st.stop != Stop::StillOpen {
             format!(
                 "no ClientHello after the X.224 exchange (frame {after_cc}); {}",
                 st.words
@@ -811,9 +806,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         return finish(
             out,
             ladder,
-            Verdict::Failed,
-            Some(Cause::CertificateRejected),
-            Some(Stage::Tls),
+            Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
             words,
         );
     }
@@ -880,7 +873,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .map(|p| p.ts_ns)
                     .max()
                     .unwrap_or(tls_done_ns);
-                let st = stall(conn, end, last, Side::Server, Cause::NlaFailure);
+                let st = stall(conn, end, last, Side::Server);
                 let records = format!(
                     "after {} client and {} server record{} (inferred from encrypted records)",
                     client_data.len(),
@@ -899,17 +892,17 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     .filter(|_| end.is_some_and(|e| e.by == Side::Client));
                 // Only an end the server or client made says something about the
                 // credentials; a capture stopped mid-exchange or a stall on loss does not.
-                let words = match (st.cause, confirmed) {
-                    (Cause::CaptureEnded, _) => format!(
+                let words = match (st.stop, confirmed) {
+                    (Stop::StillOpen, _) => format!(
                         "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
                     ),
-                    (Cause::NlaFailure, Some(answer)) => format!(
+                    (Stop::Ended, Some(answer)) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {}, {} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
                         st.words,
                         answer.last_frame,
                         answer.tls_payload_len(),
                     ),
-                    (Cause::NlaFailure, None) => format!(
+                    (Stop::Ended, None) => format!(
                         "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
                         st.words
                     ),
@@ -949,9 +942,9 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             );
             return session_ok(out, ladder, last, note, words);
         }
-        let st = stall(conn, end, tls_done_ns, Side::Server, Cause::ServerDenied);
-        let words = match st.cause {
-            Cause::CaptureEnded => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
+        let st = stall(conn, end, tls_done_ns, Side::Server);
+        let words = match st.stop {
+            Stop::StillOpen => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
             _ => format!("the connection ended after TLS, before it carried a session: {}", st.words),
         };
         let mut frames: Vec<u64> = last.into_iter().collect();
@@ -1014,7 +1007,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             })
         }
         (Some(ci), None) => {
-            let st = stall(conn, end, ci.ts_ns, Side::Server, Cause::ServerDenied);
+            let st = stall(conn, end, ci.ts_ns, Side::Server);
             let words = format!(
                 "no answer to the client's MCS Connect Initial (frame {}, inferred): {}",
                 ci.last_frame, st.words
@@ -1024,7 +1017,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             end_stalled(out, ladder, Stage::Mcs, &st, frames, words)
         }
         (None, _) => {
-            let st = stall(conn, end, nla_done_ns, Side::Client, Cause::ServerDenied);
+            let st = stall(conn, end, nla_done_ns, Side::Client);
             let words = format!(
                 "the client sent nothing after the security exchange: {}",
                 st.words
@@ -1082,9 +1075,7 @@ fn credssp_in_clear(
         return finish(
             out,
             ladder,
-            Verdict::Failed,
-            Some(Cause::NlaFailure),
-            Some(Stage::Nla),
+            Some(Break::at(Stage::Nla, Stop::CredsspError)),
             words,
         );
     }
@@ -1102,7 +1093,7 @@ fn credssp_in_clear(
         return standard_security(conn, out, ladder, end, x224_done_ns);
     }
     let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
-    let st = stall(conn, end, last, Side::Server, Cause::NlaFailure);
+    let st = stall(conn, end, last, Side::Server);
     let words = format!(
         "the CredSSP exchange (in clear) did not finish: {}",
         st.words
@@ -1173,9 +1164,7 @@ fn standard_security(
                 return finish(
                     out,
                     ladder,
-                    Verdict::Failed,
-                    Some(Cause::ServerDenied),
-                    Some(Stage::Mcs),
+                    Some(Break::at(Stage::Mcs, Stop::McsRefused)),
                     words,
                 );
             }
@@ -1244,9 +1233,7 @@ fn standard_security(
                 return finish(
                     out,
                     ladder,
-                    Verdict::Failed,
-                    Some(Cause::ServerDenied),
-                    Some(Stage::Session),
+                    Some(Break::at(Stage::Session, Stop::ServerDisconnected)),
                     words,
                 );
             }
@@ -1272,13 +1259,11 @@ fn standard_security(
                 return finish(
                     out,
                     ladder,
-                    Verdict::Failed,
-                    Some(Cause::ServerDenied),
-                    Some(Stage::Mcs),
+                    Some(Break::at(Stage::Mcs, Stop::ServerDisconnected)),
                     words,
                 );
             }
-            let st = stall(conn, end, cip.ts_ns, Side::Server, Cause::ServerDenied);
+            let st = stall(conn, end, cip.ts_ns, Side::Server);
             let words = format!(
                 "no MCS Connect Response to the Connect Initial in frame {}: {}",
                 cip.last_frame, st.words
@@ -1286,7 +1271,7 @@ fn standard_security(
             end_stalled(out, ladder, Stage::Mcs, &st, vec![cip.last_frame], words)
         }
         (None, _) => {
-            let st = stall(conn, end, x224_done_ns, Side::Client, Cause::ServerDenied);
+            let st = stall(conn, end, x224_done_ns, Side::Client);
             let words = format!(
                 "no MCS Connect Initial after the X.224 exchange: {}",
                 st.words
@@ -1365,7 +1350,7 @@ fn session_ok(
 ) -> RdpOutcome {
     ladder.push(Stage::Session, Status::Ok, vec![last_frame], note);
     out.reached = Stage::Session;
-    finish(out, ladder, Verdict::Ok, None, None, words)
+    finish(out, ladder, None, words)
 }
 
 /// The connection ended after the MCS exchange and before the session ran.
@@ -1377,10 +1362,10 @@ fn setup_ended(
     mcs_done_ns: i64,
     frames: Vec<u64>,
 ) -> RdpOutcome {
-    let st = stall(conn, end, mcs_done_ns, Side::Server, Cause::ServerDenied);
+    let st = stall(conn, end, mcs_done_ns, Side::Server);
     // A capture stopped while the connection was open says nothing of how setup ended.
-    let words = match st.cause {
-        Cause::CaptureEnded => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
+    let words = match st.stop {
+        Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
         _ => format!(
             "the connection ended during connection setup, after the MCS exchange: {}",
             st.words
@@ -1399,21 +1384,26 @@ fn end_stalled(
     frames: Vec<u64>,
     words: String,
 ) -> RdpOutcome {
-    let status = if st.cause == Cause::CaptureEnded {
+    let status = if st.stop == Stop::StillOpen {
         Status::Unknown
     } else {
         Status::Failed
     };
     ladder.push(stage, status, frames, words.clone());
-    finish(out, ladder, st.verdict, Some(st.cause), Some(stage), words)
+    let stop = Break {
+        stage,
+        stop: st.stop,
+        waiting_for: Some(party(st.waiting_for)),
+    };
+    finish(out, ladder, Some(stop), words)
 }
 
+/// Ends the ladder: the stages not reached, the evidence of each, and where it stopped (none
+/// when the session ran).
 fn finish(
     mut out: RdpOutcome,
     mut ladder: Ladder,
-    verdict: Verdict,
-    cause: Option<Cause>,
-    failed: Option<Stage>,
+    stop: Option<Break>,
     words: String,
 ) -> RdpOutcome {
     ladder.rest_not_reached();
@@ -1426,7 +1416,7 @@ fn finish(
             Stage::Nla | Stage::Mcs => in_tls,
             Stage::Session => true,
             Stage::Tls => {
-                cause == Some(Cause::CertificateRejected)
+                stop.is_some_and(|b| b.stop == Stop::CertificateRefused)
                     && s.note
                         .as_deref()
                         .is_some_and(|n| n.contains("after the TLS handshake"))
@@ -1438,9 +1428,7 @@ fn finish(
         }
     }
     out.stages = ladder.stages;
-    out.verdict = Some(verdict);
-    out.cause = cause;
-    out.failed_stage = failed.filter(|_| verdict == Verdict::Failed);
+    out.stop = stop;
     out.summary = words;
     out
 }

@@ -1,11 +1,14 @@
 //! The per-connection stage machine `tcp → x224 → tls → nla → mcs → session` (REPORT.md
-//! "Stages"), each stage `ok / failed / not_reached / unknown` with the frames that prove it.
+//! "Stages"): each stage `ok / failed / not_reached / unknown` with the frames that prove it,
+//! and where the connection stopped ([`judged::Break`]). Which cause a stop means is
+//! `diagnose::verdict`'s to say.
 //!
-//! The `tcp` stage is judged here from the tracker's facts: a completed three-way handshake
-//! (RFC 9293 §3.5), a SYN answered by RST (`tcp_refused`), an ICMP error quoting the
-//! connection (`icmp_unreachable`), SYNs never answered (`tcp_no_answer`), or a capture that
-//! stops before an answer could be expected (`capture_ended`). The stages after it are judged
-//! by [`ladder`] over the reassembled streams.
+//! The `tcp` stage is read here from the tracker's facts: a completed three-way handshake
+//! (RFC 9293 §3.5), a SYN answered by RST, an ICMP error quoting the connection, SYNs never
+//! answered, or a capture that stops before an answer could be expected. The stages after it
+//! are read by [`ladder`] over the reassembled streams; the protocol decoders are [`x224`],
+//! [`tls`], [`credssp`], [`mcs`] and [`side`] (DNS, Kerberos), their typed results
+//! [`facts`], and a judged connection is held or spilled by [`held`].
 
 pub mod credssp;
 pub mod facts;
@@ -21,11 +24,12 @@ pub mod x224;
 
 use crate::model::InputName;
 use crate::model::time::rfc3339;
-use crate::model::{Cause, Confidence, Evidence, Party, Stage, Status, Transport, Verdict};
+use crate::model::{Evidence, Party, Stage, Status, Transport};
 use crate::tcp::{Connection, Direction, RoleSource, Side};
 use held::Detail;
 use judged::{
-    ConnectionDetail, DirectionCounts, IcmpError, JudgedConnection, NetworkFacts, StageOutcome,
+    Break, ConnectionDetail, DirectionCounts, IcmpError, JudgedConnection, NetworkFacts,
+    StageOutcome, Stop,
 };
 
 /// An unanswered SYN is only called unanswered when the capture went on at least this long
@@ -42,9 +46,7 @@ pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> JudgedConnection {
     let network = network_report(conn);
     let mut stages = Vec::with_capacity(Stage::ALL.len());
-    let mut verdict = None;
-    let mut cause = None;
-    let mut failed_stage = None;
+    let mut stop = None;
     let mut reached = None;
     let mut summary;
 
@@ -77,9 +79,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     rst.frame
                 )),
             ));
-            verdict = Some(Verdict::Failed);
-            cause = Some(Cause::TcpRefused);
-            failed_stage = Some(Stage::Tcp);
+            stop = Some(Break::at(Stage::Tcp, Stop::SynReset));
             summary = format!(
                 "refused: {} answered the SYN with RST (frame {}); nothing listens on port {} or a firewall rejects it",
                 conn.server, rst.frame, conn.server.port
@@ -96,9 +96,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     icmp.icmp.reporter, icmp.mark.frame
                 )),
             ));
-            verdict = Some(Verdict::Failed);
-            cause = Some(Cause::IcmpUnreachable);
-            failed_stage = Some(Stage::Tcp);
+            stop = Some(Break::at(Stage::Tcp, Stop::SynUnreachable));
             summary = format!(
                 "unreachable: {} reported \"{msg}\" for the SYN (frame {})",
                 icmp.icmp.reporter, icmp.mark.frame
@@ -126,9 +124,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                         (conn.last.ts_ns - syn.ts_ns) as f64 / 1e9
                     )),
                 ));
-                verdict = Some(Verdict::Failed);
-                cause = Some(Cause::TcpNoAnswer);
-                failed_stage = Some(Stage::Tcp);
+                stop = Some(Break::at(Stage::Tcp, Stop::SynUnanswered));
                 summary = format!(
                     "no answer: {sent} SYN{} to {} unanswered for at least {:.1} s after the first ({}); a silent drop (firewall), a host that is down, or a wrong address",
                     if sent == 1 { "" } else { "s" },
@@ -151,8 +147,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                         waited as f64 / 1e9
                     )),
                 ));
-                verdict = Some(Verdict::Incomplete);
-                cause = Some(Cause::CaptureEnded);
+                stop = Some(Break::at(Stage::Tcp, Stop::SynTooRecent));
                 summary = "no longer followed right after the SYN, as too many connections were \
                      open at once (bounded memory); nothing can be said of the connection"
                     .to_string();
@@ -166,8 +161,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                         waited as f64 / 1e9
                     )),
                 ));
-                verdict = Some(Verdict::Incomplete);
-                cause = Some(Cause::CaptureEnded);
+                stop = Some(Break::at(Stage::Tcp, Stop::SynTooRecent));
                 summary =
                     "the capture ends right after the SYN; nothing can be said of the connection"
                         .to_string();
@@ -233,9 +227,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             rdp.summary.push_str(&format!("; {CAPPED}"));
         }
         stages.extend(rdp.stages);
-        verdict = rdp.verdict;
-        cause = rdp.cause;
-        failed_stage = rdp.failed_stage;
+        stop = rdp.stop;
         reached = Some(rdp.reached);
         summary = rdp.summary;
         negotiation = rdp.negotiation;
@@ -256,15 +248,17 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         first_frame: conn.first.frame,
         last_frame: conn.last.frame,
         timed: true,
-        verdict,
+        // Judged by `diagnose::verdict` from `stop`.
+        verdict: None,
         reached,
-        failed_stage,
-        cause,
-        confidence: confidence(verdict, failed_stage, reached, &stages),
+        failed_stage: None,
+        cause: None,
+        confidence: None,
         attempt: None,
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
+        stop,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
         side: None,
@@ -275,7 +269,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             tls,
             mcs,
             // The sequence costs memory; a connection that worked needs no diagram.
-            messages: if verdict == Some(Verdict::Ok) {
+            messages: if stop.is_none() && reached == Some(Stage::Session) {
                 None
             } else {
                 Some(messages::sequence(conn))
@@ -297,26 +291,6 @@ fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) ->
         note,
         evidence,
     }
-}
-
-/// `high` when the stage that decided the verdict was read in clear, `medium` when inferred.
-fn confidence(
-    verdict: Option<Verdict>,
-    failed_stage: Option<Stage>,
-    reached: Option<Stage>,
-    stages: &[StageOutcome],
-) -> Option<Confidence> {
-    verdict?;
-    let deciding = failed_stage.or(reached)?;
-    let evidence = stages
-        .iter()
-        .find(|s| s.stage == deciding)
-        .and_then(|s| s.evidence);
-    Some(if evidence == Some(Evidence::Inferred) {
-        Confidence::Medium
-    } else {
-        Confidence::High
-    })
 }
 
 fn role_words(r: RoleSource) -> &'static str {

@@ -1,0 +1,389 @@
+//! A connection's verdict, cause and confidence, from where the handshake says it stopped
+//! ([`Break`]): the judgement the ladder does not make. [`CAUSES`] is the table, one row per
+//! way a connection stops; the first row that matches names the cause (`REPORT.md` "Causes").
+
+use crate::handshake::judged::{Break, JudgedConnection, StageOutcome, Stop};
+use crate::model::{Cause, Confidence, Evidence, Party, Stage, Verdict};
+
+/// One row of the cause table: a stop, optionally only at one stage or while one side's turn,
+/// and what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CauseRow {
+    pub stop: Stop,
+    /// The row applies only at this stage.
+    pub stage: Option<Stage>,
+    /// The row applies only while it was this side's turn.
+    pub waiting_for: Option<Party>,
+    pub verdict: Verdict,
+    /// `None` where no cause of `REPORT.md` fits (the bytes are not RDP at all).
+    pub cause: Option<Cause>,
+}
+
+const fn row(stop: Stop, verdict: Verdict, cause: Option<Cause>) -> CauseRow {
+    CauseRow {
+        stop,
+        stage: None,
+        waiting_for: None,
+        verdict,
+        cause,
+    }
+}
+
+const fn ended_at(stage: Stage, waiting_for: Option<Party>, cause: Cause) -> CauseRow {
+    CauseRow {
+        stop: Stop::Ended,
+        stage: Some(stage),
+        waiting_for,
+        verdict: Verdict::Failed,
+        cause: Some(cause),
+    }
+}
+
+use Verdict::{Failed, Incomplete};
+
+/// How each way of stopping is judged, first match wins (`REPORT.md` "Causes";
+/// `reference/behaviours.md` for what real clients and servers do at each stage).
+pub const CAUSES: &[CauseRow] = &[
+    row(Stop::SynReset, Failed, Some(Cause::TcpRefused)),
+    row(Stop::SynUnreachable, Failed, Some(Cause::IcmpUnreachable)),
+    row(Stop::SynUnanswered, Failed, Some(Cause::TcpNoAnswer)),
+    row(Stop::SynTooRecent, Incomplete, Some(Cause::CaptureEnded)),
+    row(Stop::NotRdp, Failed, None),
+    row(
+        Stop::NegotiationRefused,
+        Failed,
+        Some(Cause::NegotiationFailure),
+    ),
+    row(
+        Stop::SelectionNotOffered,
+        Failed,
+        Some(Cause::NegotiationFailure),
+    ),
+    row(Stop::FatalAlert, Failed, Some(Cause::TlsAlert)),
+    row(Stop::PlaintextAnswer, Failed, Some(Cause::TlsAborted)),
+    row(
+        Stop::CertificateRefused,
+        Failed,
+        Some(Cause::CertificateRejected),
+    ),
+    row(Stop::CredsspError, Failed, Some(Cause::NlaFailure)),
+    row(Stop::McsRefused, Failed, Some(Cause::ServerDenied)),
+    row(Stop::ServerDisconnected, Failed, Some(Cause::ServerDenied)),
+    // A stage left unfinished: what the capture shows of its end decides.
+    row(Stop::StillOpen, Incomplete, Some(Cause::CaptureEnded)),
+    row(Stop::LossThenStillOpen, Failed, Some(Cause::PacketLoss)),
+    row(Stop::LossThenEnded, Failed, Some(Cause::PacketLoss)),
+    row(Stop::Silence, Failed, Some(Cause::Timeout)),
+    // One side ended it while the stage was in progress: the stage says what was refused.
+    ended_at(Stage::X224, Some(Party::Client), Cause::Timeout),
+    ended_at(Stage::X224, Some(Party::Server), Cause::X224Rejected),
+    ended_at(Stage::Tls, None, Cause::TlsAborted),
+    ended_at(Stage::Nla, None, Cause::NlaFailure),
+    ended_at(Stage::Mcs, None, Cause::ServerDenied),
+    ended_at(Stage::Session, None, Cause::ServerDenied),
+];
+
+impl CauseRow {
+    fn matches(&self, b: &Break) -> bool {
+        self.stop == b.stop
+            && self.stage.is_none_or(|s| s == b.stage)
+            && self.waiting_for.is_none_or(|p| b.waiting_for == Some(p))
+    }
+}
+
+/// What a connection's stop means: its verdict, cause and failed stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub cause: Option<Cause>,
+    /// The stage that failed (none for an incomplete connection).
+    pub failed_stage: Option<Stage>,
+}
+
+/// Judges where a connection stopped; `None` for a stop no row covers (the table covers
+/// every stop the handshake makes: see the tests).
+pub fn judge_break(b: &Break) -> Option<Judgement> {
+    let row = CAUSES.iter().find(|r| r.matches(b))?;
+    Some(Judgement {
+        verdict: row.verdict,
+        cause: row.cause,
+        failed_stage: (row.verdict == Verdict::Failed).then_some(b.stage),
+    })
+}
+
+/// Sets a judged connection's verdict, cause, failed stage and confidence from its stop: `ok`
+/// when the session ran, no verdict when nothing after TCP could be judged (a capture of one
+/// direction, begun mid-stream).
+pub fn conclude(c: &mut JudgedConnection) {
+    let judgement = match &c.stop {
+        Some(b) => judge_break(b),
+        None if c.reached == Some(Stage::Session) => Some(Judgement {
+            verdict: Verdict::Ok,
+            cause: None,
+            failed_stage: None,
+        }),
+        None => None,
+    };
+    c.verdict = judgement.map(|j| j.verdict);
+    c.cause = judgement.and_then(|j| j.cause);
+    c.failed_stage = judgement.and_then(|j| j.failed_stage);
+    c.confidence = judgement.and_then(|j| {
+        let deciding = j.failed_stage.or(c.reached)?;
+        Some(confidence(&c.detail().stages, deciding))
+    });
+}
+
+/// `high` when the stage that decided the verdict was read in clear, `medium` when it was
+/// inferred from encrypted records.
+pub fn confidence(stages: &[StageOutcome], deciding: Stage) -> Confidence {
+    let evidence = stages
+        .iter()
+        .find(|s| s.stage == deciding)
+        .and_then(|s| s.evidence);
+    if evidence == Some(Evidence::Inferred) {
+        Confidence::Medium
+    } else {
+        Confidence::High
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Status;
+
+    fn judged(stage: Stage, stop: Stop, waiting_for: Option<Party>) -> Option<Judgement> {
+        judge_break(&Break {
+            stage,
+            stop,
+            waiting_for,
+        })
+    }
+
+    fn failed(stage: Stage, cause: Cause) -> Option<Judgement> {
+        Some(Judgement {
+            verdict: Verdict::Failed,
+            cause: Some(cause),
+            failed_stage: Some(stage),
+        })
+    }
+
+    #[test]
+    fn tcp_stops() {
+        use Stage::Tcp;
+        assert_eq!(
+            judged(Tcp, Stop::SynReset, None),
+            failed(Tcp, Cause::TcpRefused)
+        );
+        assert_eq!(
+            judged(Tcp, Stop::SynUnreachable, None),
+            failed(Tcp, Cause::IcmpUnreachable)
+        );
+        assert_eq!(
+            judged(Tcp, Stop::SynUnanswered, None),
+            failed(Tcp, Cause::TcpNoAnswer)
+        );
+        // Too soon to say: incomplete, and no stage failed.
+        assert_eq!(
+            judged(Tcp, Stop::SynTooRecent, None),
+            Some(Judgement {
+                verdict: Verdict::Incomplete,
+                cause: Some(Cause::CaptureEnded),
+                failed_stage: None,
+            })
+        );
+    }
+
+    #[test]
+    fn refusals_by_message() {
+        assert_eq!(
+            judged(Stage::X224, Stop::NotRdp, None),
+            Some(Judgement {
+                verdict: Verdict::Failed,
+                cause: None,
+                failed_stage: Some(Stage::X224),
+            })
+        );
+        assert_eq!(
+            judged(Stage::X224, Stop::NegotiationRefused, None),
+            failed(Stage::X224, Cause::NegotiationFailure)
+        );
+        assert_eq!(
+            judged(Stage::X224, Stop::SelectionNotOffered, None),
+            failed(Stage::X224, Cause::NegotiationFailure)
+        );
+        assert_eq!(
+            judged(Stage::Tls, Stop::FatalAlert, None),
+            failed(Stage::Tls, Cause::TlsAlert)
+        );
+        assert_eq!(
+            judged(Stage::Tls, Stop::PlaintextAnswer, None),
+            failed(Stage::Tls, Cause::TlsAborted)
+        );
+        assert_eq!(
+            judged(Stage::Tls, Stop::CertificateRefused, None),
+            failed(Stage::Tls, Cause::CertificateRejected)
+        );
+        assert_eq!(
+            judged(Stage::Nla, Stop::CredsspError, None),
+            failed(Stage::Nla, Cause::NlaFailure)
+        );
+        assert_eq!(
+            judged(Stage::Mcs, Stop::McsRefused, None),
+            failed(Stage::Mcs, Cause::ServerDenied)
+        );
+        for stage in [Stage::Mcs, Stage::Session] {
+            assert_eq!(
+                judged(stage, Stop::ServerDisconnected, None),
+                failed(stage, Cause::ServerDenied)
+            );
+        }
+    }
+
+    #[test]
+    fn stalls_by_how_they_end() {
+        for stage in Stage::AFTER_TCP {
+            for who in [Party::Client, Party::Server] {
+                assert_eq!(
+                    judged(stage, Stop::StillOpen, Some(who)),
+                    Some(Judgement {
+                        verdict: Verdict::Incomplete,
+                        cause: Some(Cause::CaptureEnded),
+                        failed_stage: None,
+                    }),
+                    "{stage} {who}"
+                );
+                for loss in [Stop::LossThenStillOpen, Stop::LossThenEnded] {
+                    assert_eq!(
+                        judged(stage, loss, Some(who)),
+                        failed(stage, Cause::PacketLoss),
+                        "{stage} {who} {loss:?}"
+                    );
+                }
+                assert_eq!(
+                    judged(stage, Stop::Silence, Some(who)),
+                    failed(stage, Cause::Timeout),
+                    "{stage} {who}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_end_is_named_by_the_stage_it_cut() {
+        let ended = |stage, who| judged(stage, Stop::Ended, Some(who));
+        // The client never sent its Connection Request: it gave up, nothing was refused.
+        assert_eq!(
+            ended(Stage::X224, Party::Client),
+            failed(Stage::X224, Cause::Timeout)
+        );
+        assert_eq!(
+            ended(Stage::X224, Party::Server),
+            failed(Stage::X224, Cause::X224Rejected)
+        );
+        for who in [Party::Client, Party::Server] {
+            assert_eq!(
+                ended(Stage::Tls, who),
+                failed(Stage::Tls, Cause::TlsAborted)
+            );
+            assert_eq!(
+                ended(Stage::Nla, who),
+                failed(Stage::Nla, Cause::NlaFailure)
+            );
+            assert_eq!(
+                ended(Stage::Mcs, who),
+                failed(Stage::Mcs, Cause::ServerDenied)
+            );
+            assert_eq!(
+                ended(Stage::Session, who),
+                failed(Stage::Session, Cause::ServerDenied)
+            );
+        }
+        // An end at X.224 without knowing whose turn it was matches no row.
+        assert_eq!(judged(Stage::X224, Stop::Ended, None), None);
+    }
+
+    /// Every stop the handshake makes at the stages it makes it is covered by a row.
+    #[test]
+    fn the_table_covers_every_stop() {
+        let stall = [
+            Stop::StillOpen,
+            Stop::LossThenStillOpen,
+            Stop::LossThenEnded,
+            Stop::Silence,
+            Stop::Ended,
+        ];
+        for stage in Stage::AFTER_TCP {
+            for stop in stall {
+                for who in [Party::Client, Party::Server] {
+                    assert!(judged(stage, stop, Some(who)).is_some(), "{stage} {stop:?}");
+                }
+            }
+        }
+        for stop in [
+            Stop::SynReset,
+            Stop::SynUnreachable,
+            Stop::SynUnanswered,
+            Stop::SynTooRecent,
+        ] {
+            assert!(judged(Stage::Tcp, stop, None).is_some(), "{stop:?}");
+        }
+        // Each row is reached by some stop (none is shadowed by an earlier one).
+        for (i, r) in CAUSES.iter().enumerate() {
+            let b = Break {
+                stage: r.stage.unwrap_or(Stage::Mcs),
+                stop: r.stop,
+                waiting_for: r.waiting_for,
+            };
+            assert_eq!(
+                CAUSES.iter().position(|x| x.matches(&b)),
+                Some(i),
+                "row {i} is shadowed"
+            );
+        }
+    }
+
+    #[test]
+    fn confidence_follows_the_deciding_stage() {
+        let outcome = |stage, evidence| StageOutcome {
+            stage,
+            status: Status::Ok,
+            frames: vec![1],
+            note: None,
+            evidence,
+        };
+        let stages = [
+            outcome(Stage::Tls, Some(Evidence::Clear)),
+            outcome(Stage::Nla, Some(Evidence::Inferred)),
+        ];
+        assert_eq!(confidence(&stages, Stage::Tls), Confidence::High);
+        assert_eq!(confidence(&stages, Stage::Nla), Confidence::Medium);
+        assert_eq!(confidence(&stages, Stage::Mcs), Confidence::High);
+    }
+
+    #[test]
+    fn conclude_sets_the_head() {
+        let mut c = crate::handshake::judged::sample_connection("c1");
+        c.stop = Some(Break::at(Stage::Tcp, Stop::SynReset));
+        conclude(&mut c);
+        assert_eq!(
+            (c.verdict, c.cause, c.failed_stage, c.confidence),
+            (
+                Some(Verdict::Failed),
+                Some(Cause::TcpRefused),
+                Some(Stage::Tcp),
+                Some(Confidence::High)
+            )
+        );
+        c.stop = None;
+        c.reached = Some(Stage::Session);
+        conclude(&mut c);
+        assert_eq!((c.verdict, c.cause), (Some(Verdict::Ok), None));
+        // The sample's one stage is tcp; an ok session decided by a stage not listed is
+        // read in clear.
+        assert_eq!(c.confidence, Some(Confidence::High));
+        c.reached = None;
+        conclude(&mut c);
+        assert_eq!((c.verdict, c.confidence), (None, None));
+    }
+}
