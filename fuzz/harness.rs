@@ -227,7 +227,7 @@ pub fn x224(data: &[u8]) {
     }
     if let Some(c) = x224::parse_connection_confirm(data) {
         std::hint::black_box(format!("{c:?}"));
-        if let Some(code) = c.failure.map(x224::FailureCode::of) {
+        if let Some(code) = c.failure() {
             std::hint::black_box((code.name(), code.meaning()));
         }
     }

@@ -24,7 +24,7 @@ use super::facts::{
 use super::mcs::{self, McsPdu};
 use super::pdu::{Pdu, PduKind, split};
 use super::tls::{self, HandshakeMessage, content};
-use super::x224::{self, FailureCode, protocol};
+use super::x224::{self, protocol};
 
 /// How the RDP stages turned out.
 #[derive(Debug)]
@@ -506,8 +506,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                 Some(ccp.last_frame),
             ));
             let frames = vec![crp.last_frame, ccp.last_frame];
-            if let Some(code) = ccf.failure {
-                let f = FailureCode::of(code);
+            if let Some(f) = ccf.failure() {
                 // The meaning speaks of what the client asked for: the request is cited with
                 // it, the Connection Confirm carrying the refusal with the refusal.
                 let words = format!(
@@ -525,7 +524,7 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
                     words,
                 );
             }
-            let sel = ccf.selected.unwrap_or(protocol::RDP);
+            let sel = ccf.selected().unwrap_or(protocol::RDP);
             let offered = match crq.requested {
                 Some(r) => sel == protocol::RDP || r & sel != 0,
                 None => sel == protocol::RDP,
@@ -1454,15 +1453,13 @@ fn negotiation_facts(
         request_flags: cr.and_then(|c| c.neg_flags),
         correlation_id: cr.and_then(|c| c.correlation_id.clone()),
         selected: cc.and_then(|c| {
-            c.failure
+            c.failure()
                 .is_none()
-                .then(|| x224::protocol_name(c.selected.unwrap_or(0)))
+                .then(|| x224::protocol_name(c.selected().unwrap_or(0)))
         }),
-        selected_raw: cc.and_then(|c| c.selected),
-        response_flags: cc.and_then(|c| c.neg_flags),
-        failure: cc
-            .and_then(|c| c.failure)
-            .map(|f| FailureCode::of(f).name()),
+        selected_raw: cc.and_then(|c| c.selected()),
+        response_flags: cc.and_then(|c| c.flags()),
+        failure: cc.and_then(|c| c.failure()).map(|f| f.name()),
         request_frame: cr_frame,
         confirm_frame: cc_frame,
         problems,

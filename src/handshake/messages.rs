@@ -246,7 +246,14 @@ fn selected_rdp(s2c: &Direction) -> bool {
     };
     s.get(..len)
         .and_then(x224::parse_connection_confirm)
-        .is_some_and(|cc| cc.selected == Some(0) || (cc.selected.is_none() && cc.failure.is_none()))
+        .is_some_and(|cc| {
+            matches!(
+                cc.negotiated,
+                x224::Negotiated::Response { selected: 0, .. }
+                    | x224::Negotiated::Absent
+                    | x224::Negotiated::Unknown { .. }
+            )
+        })
 }
 
 /// Names one unit. `encrypted` turns true at the side's ChangeCipherSpec: its later handshake
@@ -294,16 +301,17 @@ fn tpkt_label(t: &[u8]) -> String {
             None => "X.224 Connection Request (malformed)".to_string(),
         },
         Some(0xd0) => match x224::parse_connection_confirm(t) {
-            Some(cc) => match (cc.selected, cc.failure) {
-                (_, Some(f)) => format!(
-                    "X.224 Connection Confirm: RDP_NEG_FAILURE {}",
-                    x224::FailureCode::of(f).name()
-                ),
-                (Some(s), None) => format!(
+            Some(cc) => match cc.negotiated {
+                x224::Negotiated::Failure { code, .. } => {
+                    format!("X.224 Connection Confirm: RDP_NEG_FAILURE {}", code.name())
+                }
+                x224::Negotiated::Response { selected, .. } => format!(
                     "X.224 Connection Confirm (selects {})",
-                    x224::protocol_name(s)
+                    x224::protocol_name(selected)
                 ),
-                (None, None) => "X.224 Connection Confirm (no negotiation)".to_string(),
+                x224::Negotiated::Absent | x224::Negotiated::Unknown { .. } => {
+                    "X.224 Connection Confirm (no negotiation)".to_string()
+                }
             },
             None => "X.224 Connection Confirm (malformed)".to_string(),
         },

@@ -163,13 +163,52 @@ pub struct ConnectionRequest {
 /// X.224 Connection Confirm with its RDP negotiation data (MS-RDPBCGR 2.2.1.2).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionConfirm {
-    pub neg_flags: Option<u8>,
-    /// RDP_NEG_RSP selectedProtocol. None with no negotiation data (Standard RDP Security)
-    /// or with a failure.
-    pub selected: Option<u32>,
-    /// RDP_NEG_FAILURE failureCode.
-    pub failure: Option<u32>,
+    pub negotiated: Negotiated,
+    /// Problems met while reading (lengths that did not fit…).
     pub problems: Vec<String>,
+}
+
+/// What a Connection Confirm carries after its X.224 header: one of the two negotiation
+/// structures, none, or one of a type the spec does not define (kept as read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Negotiated {
+    /// No negotiation data (or too little to read): a legacy server, Standard RDP Security.
+    #[default]
+    Absent,
+    /// RDP_NEG_RSP (2.2.1.2.1): the protocol the server selected.
+    Response { flags: u8, selected: u32 },
+    /// RDP_NEG_FAILURE (2.2.1.2.2).
+    Failure { flags: u8, code: FailureCode },
+    /// Negotiation data of an undefined type.
+    Unknown { kind: u8, flags: u8, value: u32 },
+}
+
+impl ConnectionConfirm {
+    /// RDP_NEG_RSP's selectedProtocol.
+    pub fn selected(&self) -> Option<u32> {
+        match self.negotiated {
+            Negotiated::Response { selected, .. } => Some(selected),
+            _ => None,
+        }
+    }
+
+    /// RDP_NEG_FAILURE's failureCode.
+    pub fn failure(&self) -> Option<FailureCode> {
+        match self.negotiated {
+            Negotiated::Failure { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The negotiation structure's flags, when there is one.
+    pub fn flags(&self) -> Option<u8> {
+        match self.negotiated {
+            Negotiated::Absent => None,
+            Negotiated::Response { flags, .. }
+            | Negotiated::Failure { flags, .. }
+            | Negotiated::Unknown { flags, .. } => Some(flags),
+        }
+    }
 }
 
 /// Parses an X.224 Connection Request from one TPKT packet (header included).
@@ -263,14 +302,26 @@ pub fn parse_connection_confirm(tpkt: &[u8]) -> Option<ConnectionConfirm> {
             .push(format!("negotiation data length field is {len}, not 8"));
     }
     let value = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
-    cc.neg_flags = Some(rest[1]);
-    match kind {
-        2 => cc.selected = Some(value),
-        3 => cc.failure = Some(value),
-        other => cc
-            .problems
-            .push(format!("unknown negotiation data type {other}")),
-    }
+    let flags = rest[1];
+    cc.negotiated = match kind {
+        2 => Negotiated::Response {
+            flags,
+            selected: value,
+        },
+        3 => Negotiated::Failure {
+            flags,
+            code: FailureCode::of(value),
+        },
+        other => {
+            cc.problems
+                .push(format!("unknown negotiation data type {other}"));
+            Negotiated::Unknown {
+                kind: other,
+                flags,
+                value,
+            }
+        }
+    };
     Some(cc)
 }
 
@@ -318,16 +369,39 @@ mod tests {
     fn reads_confirms_and_failures() {
         let rsp = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x08\x00\x00\x00";
         let cc = parse_connection_confirm(rsp).unwrap();
-        assert_eq!(cc.selected, Some(protocol::HYBRID_EX));
-        assert_eq!(cc.neg_flags, Some(0x1f));
+        assert_eq!(
+            cc.negotiated,
+            Negotiated::Response {
+                flags: 0x1f,
+                selected: protocol::HYBRID_EX
+            }
+        );
         let fail = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x03\x00\x08\x00\x05\x00\x00\x00";
         let cc = parse_connection_confirm(fail).unwrap();
-        assert_eq!(cc.failure, Some(5));
+        assert_eq!(
+            cc.negotiated,
+            Negotiated::Failure {
+                flags: 0,
+                code: FailureCode::HybridRequiredByServer
+            }
+        );
         assert_eq!(FailureCode::of(5).name(), "HYBRID_REQUIRED_BY_SERVER");
         // Legacy confirm without negotiation data: Standard RDP Security.
         let legacy = b"\x03\x00\x00\x0b\x06\xd0\x00\x00\x12\x34\x00";
         let cc = parse_connection_confirm(legacy).unwrap();
-        assert_eq!((cc.selected, cc.failure), (None, None));
+        assert_eq!(cc.negotiated, Negotiated::Absent);
+        // A type the spec does not define is kept as read, with a problem.
+        let odd = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x07\x01\x08\x00\x09\x00\x00\x00";
+        let cc = parse_connection_confirm(odd).unwrap();
+        assert_eq!(
+            cc.negotiated,
+            Negotiated::Unknown {
+                kind: 7,
+                flags: 1,
+                value: 9
+            }
+        );
+        assert_eq!(cc.problems, ["unknown negotiation data type 7"]);
     }
 
     #[test]
