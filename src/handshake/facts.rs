@@ -4,12 +4,20 @@
 //! Each is made once, where its bytes are read (`ladder`), and read by field everywhere after;
 //! the field names are those of the report (`REPORT.md` `negotiation`, `tls`, `mcs`), in the
 //! order the report writes them.
+//!
+//! [`Decoded`] is the one pass over a connection's bytes: both streams cut into units
+//! (TPKT, TLS records, fast-path PDUs, CredSSP in clear) and every TPKT's TPDU decoded, read
+//! by the ladder and by the message sequence alike.
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::Party;
+use crate::tcp::{Connection, Direction, Side};
 
+use super::mcs::{self, McsPdu};
+use super::pdu::{self, Pdu, PduKind};
 use super::tls::CertificateInfo;
+use super::x224::{self, ConnectionConfirm, ConnectionRequest};
 
 /// The X.224 Connection Request and Confirm (MS-RDPBCGR 2.2.1.1, 2.2.1.2).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -135,4 +143,137 @@ pub struct McsFacts {
     /// An X.509 chain (MS-RDPELE 2.2.1.4.2) in the order the server sent it.
     pub certificates: Vec<CertificateInfo>,
     pub problems: Vec<String>,
+}
+
+/// One X.224 TPDU read from a TPKT unit (X.224 §13), with the RDP structure inside, decoded
+/// once for everything that reads the connection (the ladder and the message sequence).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tpdu {
+    /// CR (MS-RDPBCGR 2.2.1.1); `None` when it does not read as one.
+    Request(Option<ConnectionRequest>),
+    /// CC (MS-RDPBCGR 2.2.1.2); `None` when it does not read as one.
+    Confirm(Option<ConnectionConfirm>),
+    /// DR.
+    Disconnect,
+    /// DT with its MCS PDU (T.125); `None` when no MCS PDU reads from it.
+    Data(Option<Box<McsPdu>>),
+    /// Any other TPDU code.
+    Other,
+}
+
+impl Tpdu {
+    /// Decodes one TPKT packet (header included).
+    pub fn of(tpkt: &[u8]) -> Tpdu {
+        match tpkt.get(5).map(|c| c & 0xf0) {
+            Some(0xe0) => Tpdu::Request(x224::parse_connection_request(tpkt)),
+            Some(0xd0) => Tpdu::Confirm(x224::parse_connection_confirm(tpkt)),
+            Some(0x80) => Tpdu::Disconnect,
+            Some(0xf0) => Tpdu::Data(mcs::parse_mcs(tpkt).map(Box::new)),
+            _ => Tpdu::Other,
+        }
+    }
+}
+
+/// One direction's units and, for each TPKT unit, its TPDU (the same index).
+#[derive(Clone, Debug, Default)]
+pub struct Units {
+    pub pdus: Vec<Pdu>,
+    tpdus: Vec<Option<Tpdu>>,
+}
+
+impl Units {
+    /// Cuts one direction (`fast_path` as in [`pdu::split`]) and decodes its TPKTs.
+    pub fn cut(dir: &Direction, side: Side, fast_path: bool) -> Units {
+        let pdus = pdu::split(dir, side, fast_path);
+        let tpdus = pdus
+            .iter()
+            .map(|p| (p.kind == PduKind::Tpkt).then(|| Tpdu::of(p.bytes(dir))))
+            .collect();
+        Units { pdus, tpdus }
+    }
+
+    /// The TPDU of the unit at `i`, when it is a TPKT unit.
+    pub fn tpdu(&self, i: usize) -> Option<&Tpdu> {
+        self.tpdus.get(i)?.as_ref()
+    }
+
+    /// The units with their TPDUs, in stream order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Pdu, Option<&Tpdu>)> {
+        self.pdus.iter().zip(self.tpdus.iter().map(Option::as_ref))
+    }
+}
+
+/// A connection's streams cut into units and their TPKTs decoded: the one pass over its bytes
+/// that the ladder and the message sequence both read.
+#[derive(Clone, Debug, Default)]
+pub struct Decoded {
+    pub client: Units,
+    pub server: Units,
+    /// Fast-path PDUs were looked for: the server's Connection Confirm, at the start of its
+    /// stream, selected Standard RDP Security (MS-RDPBCGR 2.2.9.1.2).
+    pub fast_path: bool,
+}
+
+impl Decoded {
+    pub fn of(conn: &Connection) -> Decoded {
+        let fast_path = conn.s2c.stream.len() >= 11 && selects_standard_security(&conn.s2c);
+        Decoded {
+            client: Units::cut(&conn.c2s, Side::Client, fast_path),
+            server: Units::cut(&conn.s2c, Side::Server, fast_path),
+            fast_path,
+        }
+    }
+}
+
+/// Whether the server's stream opens with a Connection Confirm that selects Standard RDP
+/// Security (RDP_NEG_RSP with PROTOCOL_RDP, or no negotiation data), so that later units
+/// may be fast-path PDUs.
+fn selects_standard_security(s2c: &Direction) -> bool {
+    let s = &s2c.stream;
+    let Some(len) = x224::tpkt_len(s) else {
+        return false;
+    };
+    s.get(..len)
+        .and_then(x224::parse_connection_confirm)
+        .is_some_and(|cc| {
+            matches!(
+                cc.negotiated,
+                x224::Negotiated::Response { selected: 0, .. }
+                    | x224::Negotiated::Absent
+                    | x224::Negotiated::Unknown { .. }
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tpdus_are_read_by_their_code() {
+        // mstsc's Connection Request (SSL|HYBRID|HYBRID_EX) and a Confirm selecting HYBRID_EX.
+        let cr = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x0b\x00\x00\x00";
+        let cc = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x08\x00\x00\x00";
+        match Tpdu::of(cr) {
+            Tpdu::Request(Some(r)) => assert_eq!(r.requested, Some(0x0b)),
+            other => panic!("{other:?}"),
+        }
+        match Tpdu::of(cc) {
+            Tpdu::Confirm(Some(c)) => assert_eq!(c.selected(), Some(x224::protocol::HYBRID_EX)),
+            other => panic!("{other:?}"),
+        }
+        // A Disconnect Request, a Data TPDU too short for MCS, another code.
+        assert_eq!(
+            Tpdu::of(b"\x03\x00\x00\x0b\x06\x80\x00\x00\x00\x00\x00"),
+            Tpdu::Disconnect
+        );
+        assert_eq!(Tpdu::of(b"\x03\x00\x00\x07\x02\xf0\x80"), Tpdu::Data(None));
+        assert_eq!(Tpdu::of(b"\x03\x00\x00\x07\x02\x70\x80"), Tpdu::Other);
+        assert_eq!(Tpdu::of(b"\x03\x00"), Tpdu::Other);
+        // A Request with nothing after its code reads as a legacy request (no RDP_NEG_REQ).
+        match Tpdu::of(b"\x03\x00\x00\x06\x01\xe0") {
+            Tpdu::Request(Some(r)) => assert_eq!((r.requested, r.cookie), (None, None)),
+            other => panic!("{other:?}"),
+        }
+    }
 }

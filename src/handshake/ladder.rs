@@ -21,8 +21,9 @@ use super::credssp;
 use super::facts::{
     Alert, AlertLevel, Certificate, ClientHelloFacts, McsFacts, Negotiation, TlsFacts,
 };
+use super::facts::{Decoded, Tpdu, Units};
 use super::mcs::{self, McsPdu};
-use super::pdu::{Pdu, PduKind, split};
+use super::pdu::{Pdu, PduKind};
 use super::tls::{self, HandshakeMessage, content};
 use super::x224::{self, protocol};
 
@@ -32,6 +33,8 @@ pub struct RdpOutcome {
     pub stages: Vec<StageOutcome>,
     /// Where the connection stopped short of a session; none when the session ran.
     pub stop: Option<Break>,
+    /// The server's ServerHello chose TLS 1.3 (RFC 8446): everything after it is encrypted.
+    pub tls13: bool,
     /// Last stage completed (tcp when nothing after it was).
     pub reached: Stage,
     pub summary: String,
@@ -376,10 +379,11 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
 }
 
 /// The RDP stages of a connection whose TCP handshake completed.
-pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
+pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> RdpOutcome {
     let mut out = RdpOutcome {
         stages: Vec::new(),
         stop: None,
+        tls13: false,
         reached: Stage::Tcp,
         summary: String::new(),
         negotiation: None,
@@ -394,19 +398,23 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
         .map(|m| m.ts_ns)
         .unwrap_or(conn.first.ts_ns);
 
-    let c_all = split(&conn.c2s, Side::Client, false);
-    let s_all = split(&conn.s2c, Side::Server, false);
+    let c_all = &decoded.client.pdus;
+    let s_all = &decoded.server.pdus;
     let mid_stream = conn.syn.is_none() && conn.synack.is_none();
 
     // --- X.224 (MS-RDPBCGR 2.2.1.1 / 2.2.1.2)
-    let cr = c_all
-        .first()
-        .filter(|p| p.kind == PduKind::Tpkt)
-        .and_then(|p| x224::parse_connection_request(p.bytes(&conn.c2s)).map(|r| (*p, r)));
-    let cc = s_all
+    let cr = decoded.client.iter().next().and_then(|(p, t)| match t {
+        Some(Tpdu::Request(Some(r))) => Some((*p, r.clone())),
+        _ => None,
+    });
+    let cc = decoded
+        .server
         .iter()
-        .find(|p| p.kind == PduKind::Tpkt)
-        .and_then(|p| x224::parse_connection_confirm(p.bytes(&conn.s2c)).map(|r| (*p, r)));
+        .find(|(p, _)| p.kind == PduKind::Tpkt)
+        .and_then(|(p, t)| match t {
+            Some(Tpdu::Confirm(Some(c))) => Some((*p, c.clone())),
+            _ => None,
+        });
 
     let selected: Option<u32>;
     // The capture began after the X.224 exchange: TLS is seen, but not whether the server
@@ -590,18 +598,20 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
             vec![],
             "Standard RDP Security: no NLA".to_string(),
         );
-        return standard_security(conn, out, ladder, end, x224_done_ns);
+        return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
     }
 
     // --- CredSSP in clear (no TLS: a capture behind a TLS-terminating gateway, or decrypted).
     let nla_selected = sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0;
     if nla_selected && c_rest.first().is_some_and(|p| p.kind == PduKind::Der) {
-        return credssp_in_clear(conn, out, ladder, &c_rest, &s_rest, end, x224_done_ns);
+        let rest = (c_rest.as_slice(), s_rest.as_slice());
+        return credssp_in_clear(conn, decoded, out, ladder, rest, end, x224_done_ns);
     }
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
     let t = read_tls(conn, &c_rest, &s_rest);
     out.tls = Some(tls_facts(&t));
+    out.tls13 = t.tls13;
     let hello_frames = |t: &TlsView| {
         let mut f = Vec::new();
         f.extend(t.client_hello.as_ref().map(|x| x.0));
@@ -1038,10 +1048,10 @@ pub fn rdp_stages(conn: &Connection, tcp_frames_end: u64) -> RdpOutcome {
 /// clear too.
 fn credssp_in_clear(
     conn: &Connection,
+    decoded: &Decoded,
     out: RdpOutcome,
     mut ladder: Ladder,
-    c: &[Pdu],
-    s: &[Pdu],
+    (c, s): (&[Pdu], &[Pdu]),
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
@@ -1089,7 +1099,7 @@ fn credssp_in_clear(
         ladder.push(Stage::Nla, Status::Ok, frames, note);
         let mut out = out;
         out.reached = Stage::Nla;
-        return standard_security(conn, out, ladder, end, x224_done_ns);
+        return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
     }
     let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
     let st = stall(conn, end, last, Side::Server);
@@ -1105,34 +1115,47 @@ fn credssp_in_clear(
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].
 fn standard_security(
     conn: &Connection,
+    decoded: &Decoded,
     mut out: RdpOutcome,
     mut ladder: Ladder,
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    let c: Vec<Pdu> = split(&conn.c2s, Side::Client, true)
-        .into_iter()
-        .skip(1)
-        .collect();
-    let s: Vec<Pdu> = split(&conn.s2c, Side::Server, true)
-        .into_iter()
-        .skip(1)
-        .collect();
-    let decode = |p: &Pdu, dir: &crate::tcp::Direction| {
-        (p.kind == PduKind::Tpkt)
-            .then(|| mcs::parse_mcs(p.bytes(dir)))
-            .flatten()
+    // The units as the decode pass cut them, fast-path PDUs included; after CredSSP in clear
+    // (NLA selected, so the pass did not look for fast-path PDUs) the streams are cut again
+    // allowing them.
+    let recut;
+    let (cu, su) = if decoded.fast_path {
+        (&decoded.client, &decoded.server)
+    } else {
+        recut = (
+            Units::cut(&conn.c2s, Side::Client, true),
+            Units::cut(&conn.s2c, Side::Server, true),
+        );
+        (&recut.0, &recut.1)
     };
-    let ci = c.iter().find_map(|p| match decode(p, &conn.c2s) {
-        Some(McsPdu::ConnectInitial(ci)) => Some((*p, ci)),
+    let c: Vec<Pdu> = cu.pdus.iter().skip(1).copied().collect();
+    let s: Vec<Pdu> = su.pdus.iter().skip(1).copied().collect();
+    fn mcs_of(u: &Units) -> Vec<(Pdu, &McsPdu)> {
+        u.iter()
+            .skip(1)
+            .filter_map(|(p, t)| match t {
+                Some(Tpdu::Data(Some(m))) => Some((*p, &**m)),
+                _ => None,
+            })
+            .collect()
+    }
+    let (c_mcs, s_mcs) = (mcs_of(cu), mcs_of(su));
+    let ci = c_mcs.iter().find_map(|(p, m)| match m {
+        McsPdu::ConnectInitial(ci) => Some((*p, ci.clone())),
         _ => None,
     });
-    let cresp = s.iter().find_map(|p| match decode(p, &conn.s2c) {
-        Some(McsPdu::ConnectResponse(r)) => Some((*p, r)),
+    let cresp = s_mcs.iter().find_map(|(p, m)| match m {
+        McsPdu::ConnectResponse(r) => Some((*p, r.clone())),
         _ => None,
     });
-    let dpum = s.iter().find_map(|p| match decode(p, &conn.s2c) {
-        Some(McsPdu::DisconnectProviderUltimatum { reason }) => Some((*p, reason)),
+    let dpum = s_mcs.iter().find_map(|(p, m)| match m {
+        McsPdu::DisconnectProviderUltimatum { reason } => Some((*p, *reason)),
         _ => None,
     });
     out.mcs = Some(mcs_facts(

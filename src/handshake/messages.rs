@@ -13,10 +13,11 @@
 
 use serde::Serialize;
 
-use crate::tcp::{Connection, Direction, Side};
+use crate::tcp::{Connection, Side};
 
+use super::facts::{Decoded, Tpdu};
 use super::mcs::{self, McsPdu};
-use super::pdu::{self, Pdu, PduKind};
+use super::pdu::{Pdu, PduKind};
 use super::{tls, x224};
 
 /// Most rows kept: the first [`MAX_MESSAGES`] − `TAIL_MESSAGES` and the last
@@ -66,7 +67,9 @@ pub struct Message {
 }
 
 /// The rows of one connection, in frame order.
-pub fn sequence(conn: &Connection) -> Vec<Message> {
+/// `tls13` is whether the ladder read a TLS 1.3 ServerHello; where the ladder did not run (a
+/// capture of one direction, begun mid-stream) the server's records are looked at here.
+pub fn sequence(conn: &Connection, decoded: &Decoded, tls13: Option<bool>) -> Vec<Message> {
     let t0 = conn.first.ts_ns;
     let ms = |ts: i64| ((ts - t0) as f64 / 1e6 * 1000.0).round() / 1000.0;
     let mut rows: Vec<Message> = Vec::new();
@@ -135,30 +138,31 @@ pub fn sequence(conn: &Connection) -> Vec<Message> {
     }
 
     // Protocol units, each direction labelled on its own, then merged by frame.
-    let standard_security = conn.s2c.stream.len() >= 11 && selected_rdp(&conn.s2c);
-    let client_units = pdu::split(&conn.c2s, Side::Client, standard_security);
-    let server_units = pdu::split(&conn.s2c, Side::Server, standard_security);
+    let client_units = &decoded.client.pdus;
+    let server_units = &decoded.server.pdus;
     // TLS 1.3 (RFC 8446 §2): after the ServerHello everything is encrypted, handshake
     // included. The server's records before the client's first encrypted one are its
     // encrypted handshake flight, and the client's first is its Finished.
-    let tls13 = server_units.iter().any(|p| {
-        p.kind == PduKind::Tls(22)
-            && tls::parse_handshake_stream(p.bytes(&conn.s2c).get(5..).unwrap_or(&[]))
-                .0
-                .iter()
-                .any(|(_, _, m)| matches!(m, tls::HandshakeMessage::ServerHello(h) if h.version_raw == 0x0304))
+    let tls13 = tls13.unwrap_or_else(|| {
+        server_units.iter().any(|p| {
+            p.kind == PduKind::Tls(22)
+                && tls::parse_handshake_stream(p.bytes(&conn.s2c).get(5..).unwrap_or(&[]))
+                    .0
+                    .iter()
+                    .any(|(_, _, m)| matches!(m, tls::HandshakeMessage::ServerHello(h) if h.version_raw == 0x0304))
+        })
     });
     let client_first_data = client_units
         .iter()
         .find(|p| p.kind == PduKind::Tls(23))
         .map(|p| p.first_frame);
     for (dir, units, from) in [
-        (&conn.c2s, client_units.as_slice(), Sender::Client),
-        (&conn.s2c, server_units.as_slice(), Sender::Server),
+        (&conn.c2s, &decoded.client, Sender::Client),
+        (&conn.s2c, &decoded.server, Sender::Server),
     ] {
         let mut encrypted = false;
-        for p in units {
-            let mut label = unit_label(p, p.bytes(dir), &mut encrypted);
+        for (p, tpdu) in units.iter() {
+            let mut label = unit_label(p, p.bytes(dir), tpdu, &mut encrypted);
             if tls13 && p.kind == PduKind::Tls(23) {
                 let handshake = match from {
                     Sender::Client => Some(p.first_frame) == client_first_data,
@@ -237,35 +241,16 @@ fn same_frame(rows: Vec<Message>) -> Vec<Message> {
     out
 }
 
-/// Whether the server's X.224 Connection Confirm selected Standard RDP Security (so later
-/// units may be fast-path PDUs).
-fn selected_rdp(s2c: &Direction) -> bool {
-    let s = &s2c.stream;
-    let Some(len) = x224::tpkt_len(s) else {
-        return false;
-    };
-    s.get(..len)
-        .and_then(x224::parse_connection_confirm)
-        .is_some_and(|cc| {
-            matches!(
-                cc.negotiated,
-                x224::Negotiated::Response { selected: 0, .. }
-                    | x224::Negotiated::Absent
-                    | x224::Negotiated::Unknown { .. }
-            )
-        })
-}
-
 /// Names one unit. `encrypted` turns true at the side's ChangeCipherSpec: its later handshake
 /// and alert records are encrypted.
-fn unit_label(p: &Pdu, bytes: &[u8], encrypted: &mut bool) -> String {
+fn unit_label(p: &Pdu, bytes: &[u8], tpdu: Option<&Tpdu>, encrypted: &mut bool) -> String {
     let cut = if p.complete {
         ""
     } else {
         " (cut by the capture)"
     };
     let label = match p.kind {
-        PduKind::Tpkt => tpkt_label(bytes),
+        PduKind::Tpkt => tpdu.map_or_else(|| "TPKT".to_string(), tpkt_label),
         PduKind::Tls(20) => {
             *encrypted = true;
             "TLS ChangeCipherSpec".to_string()
@@ -288,39 +273,33 @@ fn unit_label(p: &Pdu, bytes: &[u8], encrypted: &mut bool) -> String {
 }
 
 /// X.224 TPDU (X.224 §13.3–13.7) with the RDP negotiation or MCS PDU inside.
-fn tpkt_label(t: &[u8]) -> String {
-    match t.get(5).map(|c| c & 0xf0) {
-        Some(0xe0) => match x224::parse_connection_request(t) {
-            Some(cr) => {
-                let requested = cr
-                    .requested
-                    .map(|r| format!(" ({})", x224::protocol_names(r).join(", ")))
-                    .unwrap_or_default();
-                format!("X.224 Connection Request{requested}")
+fn tpkt_label(t: &Tpdu) -> String {
+    match t {
+        Tpdu::Request(Some(cr)) => {
+            let requested = cr
+                .requested
+                .map(|r| format!(" ({})", x224::protocol_names(r).join(", ")))
+                .unwrap_or_default();
+            format!("X.224 Connection Request{requested}")
+        }
+        Tpdu::Request(None) => "X.224 Connection Request (malformed)".to_string(),
+        Tpdu::Confirm(Some(cc)) => match cc.negotiated {
+            x224::Negotiated::Failure { code, .. } => {
+                format!("X.224 Connection Confirm: RDP_NEG_FAILURE {}", code.name())
             }
-            None => "X.224 Connection Request (malformed)".to_string(),
+            x224::Negotiated::Response { selected, .. } => format!(
+                "X.224 Connection Confirm (selects {})",
+                x224::protocol_name(selected)
+            ),
+            x224::Negotiated::Absent | x224::Negotiated::Unknown { .. } => {
+                "X.224 Connection Confirm (no negotiation)".to_string()
+            }
         },
-        Some(0xd0) => match x224::parse_connection_confirm(t) {
-            Some(cc) => match cc.negotiated {
-                x224::Negotiated::Failure { code, .. } => {
-                    format!("X.224 Connection Confirm: RDP_NEG_FAILURE {}", code.name())
-                }
-                x224::Negotiated::Response { selected, .. } => format!(
-                    "X.224 Connection Confirm (selects {})",
-                    x224::protocol_name(selected)
-                ),
-                x224::Negotiated::Absent | x224::Negotiated::Unknown { .. } => {
-                    "X.224 Connection Confirm (no negotiation)".to_string()
-                }
-            },
-            None => "X.224 Connection Confirm (malformed)".to_string(),
-        },
-        Some(0x80) => "X.224 Disconnect Request".to_string(),
-        Some(0xf0) => match mcs::parse_mcs(t) {
-            Some(pdu) => mcs_label(&pdu),
-            None => "X.224 Data".to_string(),
-        },
-        _ => "TPKT".to_string(),
+        Tpdu::Confirm(None) => "X.224 Connection Confirm (malformed)".to_string(),
+        Tpdu::Disconnect => "X.224 Disconnect Request".to_string(),
+        Tpdu::Data(Some(pdu)) => mcs_label(pdu),
+        Tpdu::Data(None) => "X.224 Data".to_string(),
+        Tpdu::Other => "TPKT".to_string(),
     }
 }
 

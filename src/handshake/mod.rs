@@ -45,6 +45,8 @@ pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 /// `input` is the capture's name.
 pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> JudgedConnection {
     let network = network_report(conn);
+    // The one pass over the connection's bytes, read by the ladder and the message sequence.
+    let decoded = facts::Decoded::of(conn);
     let mut stages = Vec::with_capacity(Stage::ALL.len());
     let mut stop = None;
     let mut reached = None;
@@ -207,12 +209,14 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let mut negotiation = None;
     let mut tls = None;
     let mut mcs = None;
+    // Whether TLS 1.3 was chosen, as the ladder read it (none when the ladder did not run).
+    let mut tls13 = None;
     if reached == Some(Stage::Tcp) {
         let last_tcp_frame = stages
             .last()
             .and_then(|s| s.frames.last().copied())
             .unwrap_or(conn.first.frame);
-        let mut rdp = ladder::rdp_stages(conn, last_tcp_frame);
+        let mut rdp = ladder::rdp_stages(conn, &decoded, last_tcp_frame);
         // A session's records past the payload cap are counted, not read: its counts stop
         // there, and an end it carried there (a Disconnect Provider Ultimatum, an error info
         // PDU) is not seen; the TCP end still is.
@@ -230,6 +234,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         stop = rdp.stop;
         reached = Some(rdp.reached);
         summary = rdp.summary;
+        tls13 = Some(rdp.tls13);
         negotiation = rdp.negotiation;
         tls = rdp.tls;
         mcs = rdp.mcs;
@@ -272,7 +277,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             messages: if stop.is_none() && reached == Some(Stage::Session) {
                 None
             } else {
-                Some(messages::sequence(conn))
+                Some(messages::sequence(conn, &decoded, tls13))
             },
             network,
         }),
