@@ -3,18 +3,16 @@
 //! Chunks are parsed in batches of [`BATCH_CHUNKS`] in parallel on the rayon pool (the crate's
 //! own pipeline spawns onto the global pool and blocks waiting, which can starve a pool that is
 //! already busy reading other files; a `par_iter` over a batch cannot). Only catalog events
-//! are decoded fully: a record's id and channel come first from its template's substitution
-//! values (where, is learned per chunk from rendered records: `Learned`) or from the XML the
-//! crate renders, and a record outside the catalog is only counted. A catalog event's XML is
-//! mapped by [`super::xml`] (its plain-subset reader, else `quick-xml`), so both input kinds
-//! share one mapping.
+//! are decoded fully: each chunk is read from its BinXml by [`super::binxml`]; a chunk that
+//! reader declines is left to the crate, whose rendered XML gives a record's id and channel (a
+//! record outside the catalog is then only counted) and is mapped by [`super::xml`]
+//! (`quick-xml`), so both input kinds share one mapping.
 //!
 //! Chunks come in file order, not the "oldest chunk first" order of a log that has wrapped:
 //! events are sorted by time in the report anyway. A chunk or record the crate cannot read is
 //! skipped, counted in [`Counts::corrupt`](super::Counts) and named in a warning; a panic in
 //! the crate on a hostile chunk is caught and treated the same way.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -283,35 +281,15 @@ fn parse_chunk_inner(
             return out;
         }
     };
-    let mut templates: HashMap<u32, Learned> = HashMap::new();
     for record in chunk.iter() {
-        // Records outside the catalog are only counted. Their template's substitution values
-        // give their id and channel without rendering, once two rendered records of that
-        // template have shown where those are (see [`Learned`]); else the rendered XML does.
-        let values = record
-            .as_ref()
-            .ok()
-            .and_then(|r| r.template_instances().ok())
-            .and_then(|t| t.into_iter().next());
-        if let Some(t) = &values
-            && let Some(Learned::Known { id_at, channel }) = templates.get(&t.template_def_offset)
-            && let Some((id, ch)) = read_key(&t.values, *id_at, channel)
-            && !super::catalog::may_match(&ch, id)
-        {
-            out.counts.add_outside(&ch, id);
-            continue;
-        }
+        // Records outside the catalog are only counted, from the rendered XML's System part.
         let rendered = record.and_then(|r| r.into_xml());
         if let Ok(r) = &rendered
             && let Some((id, channel)) = system_key(&r.data)
+            && !super::catalog::may_match(channel, id)
         {
-            if let Some(t) = &values {
-                learn(&mut templates, t, id, channel);
-            }
-            if !super::catalog::may_match(channel, id) {
-                out.counts.add_outside(channel, id);
-                continue;
-            }
+            out.counts.add_outside(channel, id);
+            continue;
         }
         let r = match rendered {
             Ok(r) => r,
@@ -322,11 +300,7 @@ fn parse_chunk_inner(
                 continue;
             }
         };
-        let parsed = match super::xml::parse_plain_event(&r.data) {
-            Some(e) => Ok(e),
-            None => parse_event_xml(&r.data),
-        };
-        match parsed {
+        match parse_event_xml(&r.data) {
             Ok(e) => keep_event(
                 e,
                 i64::try_from(r.timestamp.as_nanosecond()).ok(),
@@ -369,105 +343,6 @@ pub(super) fn keep_event(
     if counts.add(&e) {
         events.push(e);
     }
-}
-
-/// Where a chunk's template keeps `System/EventID` and `System/Channel`, learned from rendered
-/// records of that template (MS-EVEN6 §3.1.4.7: a record is a template instance and its
-/// substitution values; Windows puts the event id in a `UInt16` substitution, the channel
-/// either in the template's text or in a string substitution).
-#[derive(Clone, Debug)]
-enum Learned {
-    /// Seen once: the only `UInt16` value equal to the id, and where the channel was.
-    Candidate { id_at: usize, channel: ChannelAt },
-    /// Confirmed by a second rendered record: records of this template are read from their
-    /// values.
-    Known { id_at: usize, channel: ChannelAt },
-    /// Ambiguous or contradicted: every record of this template is rendered.
-    Render,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum ChannelAt {
-    /// Text of the template itself (the same for every record).
-    Text(String),
-    /// The string substitution at this index.
-    Value(usize),
-}
-
-/// The id and channel of a record from its substitution values, as `Learned` says.
-fn read_key(
-    values: &[evtx::binxml::value_variant::BinXmlValue<'_>],
-    id_at: usize,
-    channel: &ChannelAt,
-) -> Option<(u32, String)> {
-    use evtx::binxml::value_variant::BinXmlValue;
-    let id = match values.get(id_at)? {
-        BinXmlValue::UInt16Type(v) => u32::from(*v),
-        _ => return None,
-    };
-    let channel = match channel {
-        ChannelAt::Text(t) => t.clone(),
-        ChannelAt::Value(i) => value_string(values.get(*i)?)?,
-    };
-    Some((id, channel))
-}
-
-fn value_string(v: &evtx::binxml::value_variant::BinXmlValue<'_>) -> Option<String> {
-    use evtx::binxml::value_variant::BinXmlValue;
-    match v {
-        BinXmlValue::StringType(s) => s.to_string().ok(),
-        BinXmlValue::AnsiStringType(s) => Some((*s).to_string()),
-        _ => None,
-    }
-}
-
-/// Learns (or checks) where a template keeps the id and channel from one rendered record.
-fn learn(
-    templates: &mut HashMap<u32, Learned>,
-    t: &evtx::binxml::BinXmlTemplateValues<'_>,
-    id: u32,
-    channel: &str,
-) {
-    use evtx::binxml::value_variant::BinXmlValue;
-    let entry = templates.entry(t.template_def_offset);
-    let seen = match &entry {
-        std::collections::hash_map::Entry::Occupied(o) => Some(o.get().clone()),
-        std::collections::hash_map::Entry::Vacant(_) => None,
-    };
-    let ids: Vec<usize> = t
-        .values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| matches!(v, BinXmlValue::UInt16Type(x) if u32::from(*x) == id))
-        .map(|(i, _)| i)
-        .collect();
-    let channels: Vec<usize> = t
-        .values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| value_string(v).as_deref() == Some(channel))
-        .map(|(i, _)| i)
-        .collect();
-    let here = match (ids.as_slice(), channels.as_slice()) {
-        ([id_at], []) => Some((*id_at, ChannelAt::Text(channel.to_string()))),
-        ([id_at], [ch]) => Some((*id_at, ChannelAt::Value(*ch))),
-        _ => None,
-    };
-    let next = match (seen, here) {
-        (_, None) | (Some(Learned::Render), _) => Learned::Render,
-        (None, Some((id_at, channel))) => Learned::Candidate { id_at, channel },
-        (
-            Some(Learned::Candidate { id_at, channel } | Learned::Known { id_at, channel }),
-            Some((a, c)),
-        ) => {
-            if (id_at, &channel) == (a, &c) {
-                Learned::Known { id_at, channel }
-            } else {
-                Learned::Render
-            }
-        }
-    };
-    templates.insert(t.template_def_offset, next);
 }
 
 /// `System/EventID` and `System/Channel` of a record the crate rendered, read by searching the
@@ -556,72 +431,6 @@ mod tests {
             declined.len() * 4 < read,
             "the fast path declines too often"
         );
-    }
-
-    #[test]
-    fn templates_are_trusted_after_two_agreeing_records_and_dropped_on_doubt() {
-        use evtx::binxml::BinXmlTemplateValues;
-        use evtx::binxml::value_variant::BinXmlValue as V;
-        let instance = |values: Vec<V<'static>>| BinXmlTemplateValues {
-            template_id: 1,
-            template_def_offset: 512,
-            template_guid: None,
-            values,
-        };
-        let mut t = HashMap::new();
-        // Level, Task, EventID: 4688 only at index 2; the channel is template text.
-        learn(
-            &mut t,
-            &instance(vec![
-                V::UInt8Type(0),
-                V::UInt16Type(13312),
-                V::UInt16Type(4688),
-            ]),
-            4688,
-            "Security",
-        );
-        assert!(matches!(
-            t.get(&512),
-            Some(Learned::Candidate { id_at: 2, .. })
-        ));
-        learn(
-            &mut t,
-            &instance(vec![
-                V::UInt8Type(0),
-                V::UInt16Type(13312),
-                V::UInt16Type(4625),
-            ]),
-            4625,
-            "Security",
-        );
-        let Some(Learned::Known { id_at, channel }) = t.get(&512).cloned() else {
-            panic!("{t:?}")
-        };
-        assert_eq!(
-            read_key(
-                &[V::UInt8Type(0), V::UInt16Type(1), V::UInt16Type(5156)],
-                id_at,
-                &channel
-            ),
-            Some((5156, "Security".to_string()))
-        );
-        // A record where the id is elsewhere: the template is rendered from then on.
-        learn(
-            &mut t,
-            &instance(vec![V::UInt8Type(0), V::UInt16Type(4624), V::UInt16Type(9)]),
-            4624,
-            "Security",
-        );
-        assert!(matches!(t.get(&512), Some(Learned::Render)));
-        // Two values equal to the id: ambiguous from the start.
-        let mut t = HashMap::new();
-        learn(
-            &mut t,
-            &instance(vec![V::UInt16Type(7), V::UInt16Type(7)]),
-            7,
-            "System",
-        );
-        assert!(matches!(t.get(&512), Some(Learned::Render)));
     }
 
     #[test]

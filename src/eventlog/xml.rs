@@ -10,14 +10,8 @@
 //! `RenderingInfo` (the localized message) is skipped. A document that breaks off or is not
 //! well-formed loses the event it was in; reading goes on at the next `<Event`.
 //!
-//! [`parse_plain_event`] reads the XML the `evtx` crate renders for one record without
-//! `quick-xml`: that text is a small, regular subset (a declaration, then tags with
-//! double-quoted attributes and text without entity or character references). A hand-written
-//! scanner of exactly that subset feeds the same mapping (`Building`) and gives up, so the
-//! caller uses [`parse_event_xml`], on anything else (a reference, a carriage return, a comment
-//! or CDATA section, a prefixed name, an `Event` inside the event…): no XML crate reads "this
-//! subset, else say so", and a general parser costs a third of the time of a log of catalog
-//! events.
+//! The same mapping (`Building`) is fed by the `.evtx` BinXml reader (`super::binxml`), so
+//! both input kinds give the same [`Event`].
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
@@ -469,146 +463,6 @@ impl Building {
     }
 }
 
-/// A tag of the plain subset [`parse_plain_event`] reads: its name and the text of its
-/// attributes (already checked by [`each_attr`]).
-struct PlainTag<'a> {
-    name: &'a str,
-    attrs: &'a str,
-}
-
-impl Tag for PlainTag<'_> {
-    fn local(&self) -> &str {
-        self.name
-    }
-
-    fn attr(&self, name: &str) -> Option<String> {
-        let mut found = None;
-        let _ = each_attr(self.attrs, |n, v| {
-            if n == name {
-                found = Some(v.to_string());
-                true
-            } else {
-                false
-            }
-        });
-        found
-    }
-}
-
-/// XML's white space (what `quick-xml` trims in tags).
-const XML_WS: [char; 4] = [' ', '\t', '\r', '\n'];
-
-/// A name of the plain subset: not empty, no prefix, nothing that could be markup.
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.bytes().any(|b| {
-            matches!(
-                b,
-                b':' | b'<' | b'>' | b'"' | b'\'' | b'&' | b'/' | b'=' | b'!' | b'?'
-            ) || b.is_ascii_whitespace()
-        })
-}
-
-/// Calls `f` with each attribute (name, value) of a tag's text after its name, until `f`
-/// returns true: `Ok(true)` then, `Ok(false)` after the last one, `Err(())` when the text is
-/// outside the plain subset (a value that would need normalizing or unescaping, a prefixed
-/// name, single quotes…).
-fn each_attr<'a>(mut s: &'a str, mut f: impl FnMut(&'a str, &'a str) -> bool) -> Result<bool, ()> {
-    loop {
-        let t = s.trim_start_matches(XML_WS);
-        if t.is_empty() {
-            return Ok(false);
-        }
-        if t.len() == s.len() {
-            return Err(());
-        }
-        let eq = t.find('=').ok_or(())?;
-        let name = t[..eq].trim_end_matches(XML_WS);
-        if !plain_name(name) {
-            return Err(());
-        }
-        let v = t[eq + 1..].trim_start_matches(XML_WS);
-        let v = v.strip_prefix('"').ok_or(())?;
-        let end = v.find('"').ok_or(())?;
-        let value = &v[..end];
-        if value
-            .bytes()
-            .any(|b| matches!(b, b'&' | b'<' | b'>' | b'\t' | b'\n' | b'\r'))
-        {
-            return Err(());
-        }
-        if f(name, value) {
-            return Ok(true);
-        }
-        s = &v[end + 1..];
-    }
-}
-
-/// Reads one `<Event>` element as the `evtx` crate renders a record, when its text keeps to
-/// the plain subset of the module doc: the same [`Event`] as [`parse_event_xml`] gives, else
-/// `None` (then that one reads it).
-pub fn parse_plain_event(xml: &str) -> Option<Event> {
-    let mut rest = xml;
-    if let Some(r) = rest.strip_prefix("<?xml ") {
-        let end = r.find("?>")?;
-        rest = &r[end + 2..];
-    }
-    let mut current: Option<Building> = None;
-    loop {
-        let lt = rest.find('<')?;
-        let text = &rest[..lt];
-        match current.as_mut() {
-            None if !text.trim_start_matches(XML_WS).is_empty() => return None,
-            None => {}
-            Some(b) => {
-                if text.bytes().any(|b| b == b'&' || b == b'\r') {
-                    return None;
-                }
-                push_capped(&mut b.text, text);
-            }
-        }
-        rest = &rest[lt + 1..];
-        let gt = rest.find('>')?;
-        let tag = &rest[..gt];
-        rest = &rest[gt + 1..];
-        if let Some(name) = tag.strip_prefix('/') {
-            if !plain_name(name.trim_end_matches(XML_WS)) {
-                return None;
-            }
-            let b = current.as_mut()?;
-            if b.path.is_empty() {
-                return current.map(Building::finish);
-            }
-            b.close();
-            continue;
-        }
-        let (tag, empty) = match tag.strip_suffix('/') {
-            Some(t) => (t, true),
-            None => (tag, false),
-        };
-        let name_end = tag.find(XML_WS).unwrap_or(tag.len());
-        let (name, attrs) = tag.split_at(name_end);
-        if !plain_name(name) || each_attr(attrs, |_, _| false).is_err() {
-            return None;
-        }
-        if name == "Event" {
-            if current.is_some() || empty {
-                return None;
-            }
-            current = Some(Building::default());
-            continue;
-        }
-        let b = current.as_mut()?;
-        if b.path.len() >= MAX_DEPTH {
-            return None;
-        }
-        b.open(&PlainTag { name, attrs });
-        if empty {
-            b.close();
-        }
-    }
-}
-
 /// Scans `text` for `<Event>` elements, calling `sink` for each complete one. Returns the
 /// byte position and message of the first XML error.
 fn scan(text: &str, sink: &mut dyn FnMut(Result<Event, String>)) -> Result<(), (usize, String)> {
@@ -815,39 +669,6 @@ mod tests {
     }
 
     #[test]
-    fn plain_reader_gives_the_same_event_or_declines() {
-        let rendered = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider Name=\"P\" Guid=\"{1}\"/><EventID>4625</EventID><TimeCreated SystemTime=\"2024-03-05T10:11:12.1234567Z\"/><EventRecordID>7</EventRecordID><Correlation ActivityID=\" {0D5A} \"/><Channel>Security</Channel><Computer>SRV</Computer></System><EventData><Data Name=\"A\"> x </Data><Data Name=\"A\">second</Data><Data Name=\"E\"></Data><Data Name=\"D\">-</Data><Data>unnamed</Data><Data Name=\"S\"/><Binary>00FF</Binary></EventData><UserData><X><Y><Z>deep</Z></Y><W>w</W></X></UserData></Event>";
-        let fast = parse_plain_event(rendered).expect("plain");
-        assert_eq!(Ok(fast.clone()), parse_event_xml(rendered));
-        assert_eq!(fast.fields.get("A"), Some("second"));
-        assert_eq!(fast.fields.get("Y.Z"), Some("deep"));
-        assert_eq!(fast.activity_id.as_deref(), Some("{0d5a}"));
-        // Outside the subset: declined, so the general reader reads it.
-        for odd in [
-            rendered.replace(">second<", ">a&amp;b<"),
-            rendered.replace(">second<", ">a\r\nb<"),
-            rendered.replace("Name=\"A\"", "Name='A'"),
-            rendered.replace("Name=\"E\"", "Name=\"E\tF\""),
-            rendered.replace("<Binary>", "<!-- c --><Binary>"),
-            rendered.replace("<Binary>", "<e:Binary>"),
-            rendered.replace("<W>", "<Event>"),
-            rendered.replace("</Event>", ""),
-            EXPORT.to_string(),
-        ] {
-            assert_eq!(parse_plain_event(&odd), None, "{odd}");
-        }
-        let too_deep = format!(
-            "<Event><UserData>{}x{}</UserData></Event>",
-            "<a>".repeat(40),
-            "</a>".repeat(40)
-        );
-        assert_eq!(parse_plain_event(&too_deep), None);
-        for n in 0..rendered.len() {
-            assert_eq!(parse_plain_event(&rendered[..n]), None);
-        }
-    }
-
-    #[test]
     fn never_panics_on_cut_or_odd_input() {
         for n in (0..EXPORT.len()).step_by(7) {
             if EXPORT.is_char_boundary(n) {
@@ -865,7 +686,6 @@ mod tests {
         ] {
             let _ = read_xml("odd.xml", odd);
             let _ = parse_event_xml(odd);
-            let _ = parse_plain_event(odd);
         }
     }
 }
