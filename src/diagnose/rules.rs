@@ -1003,27 +1003,7 @@ fn attempt_findings(
         let c = &conns[best];
         let rule = RULES.iter().find(|r| r.cause == cause);
         let mut confidence = c.confidence.unwrap_or(Confidence::Low);
-        let (agreeing, mut contradicting): (Vec<&CatalogEvent>, Vec<String>) = match &refined {
-            Some(p) => (
-                p.events.iter().map(|&k| &events[k]).collect(),
-                evs.iter()
-                    .map(|&k| &events[k])
-                    .filter(|e| p.rule.contradict.iter().any(|c| event_proves(c, e)))
-                    .map(|e| format!("{} contradicts this: {}", e.reference(), e.summary))
-                    .collect(),
-            ),
-            None => (
-                evs.iter()
-                    .map(|&k| &events[k])
-                    .filter(|e| rule.is_some_and(|r| r.agree.contains(&e.id)))
-                    .collect(),
-                evs.iter()
-                    .map(|&k| &events[k])
-                    .filter(|e| rule.is_some_and(|r| r.contradict.contains(&e.id)))
-                    .map(|e| format!("{} contradicts this: {}", e.reference(), e.summary))
-                    .collect(),
-            ),
-        };
+        let (agreeing, mut contradicting) = weigh(rule, refined.as_ref(), &evs, events);
         // A clock difference measured within Kerberos' tolerance speaks against clock skew.
         if let Some(p) = &refined {
             for k in &p.kerberos {
@@ -1152,6 +1132,47 @@ fn attempt_findings(
     (out, rest_of_groups)
 }
 
+/// The row of [`EVENT_RULES`] an event falls under: the first whose ids and codes it has.
+fn event_rule(e: &CatalogEvent) -> Option<usize> {
+    EVENT_RULES.iter().position(|r| {
+        r.ids.contains(&e.id)
+            && r.when
+                .is_none_or(|(fields, codes)| has_code(e, fields, codes))
+    })
+}
+
+/// The events of an attempt that agree with its cause and those that contradict it (as
+/// evidence lines): the refinement's proofs and contradictions when one was proved, else the
+/// capture cause's [`RULES`] row's.
+fn weigh<'e>(
+    rule: Option<&Rule>,
+    refined: Option<&Proved>,
+    evs: &[usize],
+    events: &'e [CatalogEvent],
+) -> (Vec<&'e CatalogEvent>, Vec<String>) {
+    let of = |keep: &dyn Fn(&CatalogEvent) -> bool| -> Vec<&'e CatalogEvent> {
+        evs.iter()
+            .map(|&k| &events[k])
+            .filter(|e| keep(e))
+            .collect()
+    };
+    let (agreeing, contradicting) = match refined {
+        Some(p) => (
+            p.events.iter().map(|&k| &events[k]).collect(),
+            of(&|e| p.rule.contradict.iter().any(|c| event_proves(c, e))),
+        ),
+        None => (
+            of(&|e| rule.is_some_and(|r| r.agree.contains(&e.id))),
+            of(&|e| rule.is_some_and(|r| r.contradict.contains(&e.id))),
+        ),
+    };
+    let contradicting = contradicting
+        .iter()
+        .map(|e| format!("{} contradicts this: {}", e.reference(), e.summary))
+        .collect();
+    (agreeing, contradicting)
+}
+
 /// Findings from events no connection of the run explains, one per cause, computer and
 /// client address.
 fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
@@ -1160,11 +1181,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         if joined.joined.get(k).copied().unwrap_or(false) {
             continue;
         }
-        let Some(rule) = EVENT_RULES.iter().position(|r| {
-            r.ids.contains(&e.id)
-                && r.when
-                    .is_none_or(|(fields, codes)| has_code(e, fields, codes))
-        }) else {
+        let Some(rule) = event_rule(e) else {
             continue;
         };
         if matches!(e.id, 5152 | 5157)
@@ -1635,4 +1652,160 @@ fn side_findings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::verdict;
+
+    /// A catalog event with an id and, when given, one field holding a code in hex.
+    fn event(id: u32, field: Option<(&str, u32)>) -> CatalogEvent {
+        CatalogEvent {
+            id,
+            record_id: u64::from(id),
+            fields: field
+                .map(|(name, code)| (name.to_string(), format!("0x{code:08X}")))
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn krb_error(code: i32, principal: &str) -> SideEvent {
+        SideEvent {
+            kind: "kerberos",
+            frame: 7,
+            time: String::new(),
+            ts_ns: 0,
+            client: "10.0.0.5".into(),
+            server: "10.0.0.1".into(),
+            name: Some(principal.into()),
+            result: String::new(),
+            addresses: vec![],
+            answer_frame: None,
+            code: Some(code),
+            realm: None,
+            server_time: None,
+            client_time: None,
+            skew_s: None,
+            skew_from: None,
+        }
+    }
+
+    /// Each row of [`EVENT_RULES`] is the first that an event of its first id (with its first
+    /// field holding its first code, when it asks for one) falls under, and its fix exists.
+    #[test]
+    fn every_event_rule_row_is_reached() {
+        for (i, row) in EVENT_RULES.iter().enumerate() {
+            let e = event(
+                row.ids[0],
+                row.when.map(|(fields, codes)| (fields[0], codes[0])),
+            );
+            assert_eq!(event_rule(&e), Some(i), "row {i} ({})", row.cause);
+            assert!(knowledge(row.knowledge).is_some(), "row {i}");
+        }
+        // Without the code a row asks for, the event falls to a later row or none.
+        assert_eq!(
+            EVENT_RULES[event_rule(&event(4625, None)).expect("a row")].cause,
+            Cause::LogonFailed
+        );
+        assert_eq!(event_rule(&event(4769, Some(("Status", 0x6)))), None);
+        assert_eq!(event_rule(&event(4624, None)), None);
+    }
+
+    /// Each row of [`RULES`]: an event of an id it lists as agreeing agrees, one it lists as
+    /// contradicting contradicts, and others do neither; its fix exists.
+    #[test]
+    fn every_capture_rule_row_weighs_its_events() {
+        for row in RULES {
+            assert!(knowledge(row.knowledge).is_some(), "{}", row.cause);
+            for &id in row.agree {
+                let events = [event(id, None)];
+                let (agree, against) = weigh(Some(row), None, &[0], &events);
+                assert_eq!((agree.len(), against.len()), (1, 0), "{} {id}", row.cause);
+            }
+            for &id in row.contradict {
+                let events = [event(id, None)];
+                let (agree, against) = weigh(Some(row), None, &[0], &events);
+                assert_eq!((agree.len(), against.len()), (0, 1), "{} {id}", row.cause);
+                assert_eq!(against[0], format!("#{id} contradicts this: "));
+            }
+            let events = [event(4688, None)];
+            let (agree, against) = weigh(Some(row), None, &[0], &events);
+            assert!(agree.is_empty() && against.is_empty(), "{}", row.cause);
+        }
+    }
+
+    /// Every cause a connection fails with has its row in [`RULES`] (its fix and evidence).
+    #[test]
+    fn every_failing_cause_of_a_connection_has_a_rule() {
+        for row in verdict::CAUSES {
+            if let (Verdict::Failed, Some(cause)) = (row.verdict, row.cause) {
+                assert!(
+                    RULES.iter().any(|r| r.cause == cause),
+                    "{cause} has no row in RULES"
+                );
+            }
+        }
+    }
+
+    /// Each row of [`REFINEMENTS`] is proved by each of its proofs, from each capture cause
+    /// it refines, and an event that proves nothing refines nothing.
+    #[test]
+    fn every_refinement_row_is_proved_by_its_evidence() {
+        for row in REFINEMENTS {
+            assert!(knowledge(row.knowledge).is_some(), "{}", row.cause);
+            for &from in row.from {
+                for proof in row.proof {
+                    let (events, krb) = match proof {
+                        Proof::Event { ids, field } => (
+                            vec![event(ids[0], field.map(|(f, codes)| (f[0], codes[0])))],
+                            vec![],
+                        ),
+                        Proof::Kerberos { codes, sname } => (
+                            vec![],
+                            vec![krb_error(
+                                codes[0],
+                                &format!("{}rdp.example.test", sname.unwrap_or("host/")),
+                            )],
+                        ),
+                    };
+                    let evs: Vec<usize> = (0..events.len()).collect();
+                    let krb: Vec<&SideEvent> = krb.iter().collect();
+                    let proved = refine(from, &evs, &events, &krb).expect("proved");
+                    assert_eq!(proved.rule.cause, row.cause, "from {from}");
+                    assert_eq!(
+                        (proved.events.len(), proved.kerberos.len()),
+                        (events.len(), krb.len())
+                    );
+                }
+            }
+            // What contradicts a refinement does not prove it.
+            for c in row.contradict {
+                if let Proof::Event { ids, field } = c {
+                    let events = [event(ids[0], field.map(|(f, codes)| (f[0], codes[0])))];
+                    let proved = refine(row.from[0], &[0], &events, &[]);
+                    assert!(
+                        proved.is_none_or(|p| p.rule.cause != row.cause),
+                        "{}",
+                        row.cause
+                    );
+                    // … and lowers a proved one's confidence.
+                    let proof = Proved {
+                        rule: row,
+                        events: vec![],
+                        kerberos: vec![],
+                    };
+                    let (_, against) = weigh(None, Some(&proof), &[0], &events);
+                    assert_eq!(against.len(), 1, "{}", row.cause);
+                }
+            }
+        }
+        let events = [event(4688, None)];
+        assert!(refine(Cause::NlaFailure, &[0], &events, &[]).is_none());
+        // A KRB-ERROR for another service's principal is no SPN problem of RDP's.
+        let other = krb_error(KDC_ERR_S_PRINCIPAL_UNKNOWN, "cifs/files.example.test");
+        assert!(refine(Cause::NlaFailure, &[], &[], &[&other]).is_none());
+    }
 }
