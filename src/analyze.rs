@@ -10,7 +10,7 @@
 //! report is byte-identical for any `--threads`. Memory is bounded by the windows in flight,
 //! the connection tables, the payload kept for open connections (the largest parked on disk
 //! past a budget: `tcp::park`) and, per reported connection, its compact head of 144 bytes
-//! (the detail is spilled to disk past a limit: `report::spill`).
+//! (the detail is spilled to disk past a limit: `handshake::held`).
 
 use crate::model::Word;
 use std::io::Read;
@@ -39,7 +39,7 @@ pub const WINDOW_BLOCKS: usize = 8;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub tracker: TrackerConfig,
-    /// Connection details this run holds in memory (`report::spill`): shared by the run's
+    /// Connection details this run holds in memory (`handshake::held`): shared by the run's
     /// streams, so the run as a whole spills past the limit.
     pub held_details: Arc<AtomicUsize>,
     /// Catalog events a run keeps at most; `None`: [`crate::eventlog::MAX_RUN_EVENTS`].
@@ -474,7 +474,7 @@ pub fn analyze_capture(
     let mut last_ts: Option<i64> = None;
     let mut max_ts = i64::MIN;
     let mut side = SideTracker::default();
-    // Whether this stream's held details were trimmed (`report::spill::trim`).
+    // Whether this stream's held details were trimmed (`handshake::held::trim`).
     let mut trimmed = false;
     let mut listing = Listing::new(opts);
 

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             code,
             extended,
             format,
-        } => ExitCode::from(rdptriage::diagnose::explain(
+        } => ExitCode::from(rdptriage::report::explain::explain(
             &code,
             extended.as_deref(),
             matches!(format, ExplainFormat::Json),

@@ -1,4 +1,4 @@
-//! Spilled connection details (`report::spill`) give the same report as held ones: every
+//! Spilled connection details (`handshake::held`) give the same report as held ones: every
 //! format, on every fixture and, where present, the shared corpus, with
 //! `RDPTRIAGE_HOLD_DETAILS=0` (everything spilled) against the default (everything held), and
 //! with a limit of one, where a capture of two connections has its held details trimmed.
@@ -116,7 +116,7 @@ fn spilled_details_report_the_same_on_the_corpus() {
 }
 
 /// A capture of more connections than a run may hold is a large one: its held details are
-/// trimmed to a quarter of the limit (`report::spill::trim`), here to none with a limit of
+/// trimmed to a quarter of the limit (`handshake::held::trim`), here to none with a limit of
 /// one, and the report stays the same.
 #[test]
 fn trimmed_details_report_the_same() {

@@ -5,9 +5,8 @@
 //! a capture (our stage and cause) and the Windows event logs show when it is the one, and the
 //! output ends with what to collect next (`reference/remedies.md`). The knowledge is data:
 //! [`CAUSES`] (one row per cause), [`RULES`] (which causes a code is compatible with) and
-//! [`PAIRS`] (an error code with its extended code).
-
-use std::io::Write;
+//! [`PAIRS`] (an error code with its extended code). [`explain_code`] gives an [`Explanation`];
+//! `report::explain` writes it.
 
 use serde::Serialize;
 
@@ -809,95 +808,6 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
         causes,
         collect_next,
     })
-}
-
-fn render_reading(out: &mut String, r: &Reading, indent: &str) {
-    out.push_str(&format!(
-        "{indent}{} = {} ({})\n{indent}  {} [{}]\n{indent}  {}\n",
-        r.name, r.hex, r.value, r.table_title, r.source, r.meaning
-    ));
-    if let Some(a) = &r.read_as {
-        out.push_str(&format!("{indent}  read as: {a}\n"));
-    }
-    if let Some(n) = r.note {
-        out.push_str(&format!("{indent}  note: {n}\n"));
-    }
-}
-
-/// The explanation for a person.
-pub fn render_text(e: &Explanation) -> String {
-    let mut out = String::new();
-    if e.readings.len() == 1 {
-        out.push_str(&format!("Code {}:\n", e.input));
-        render_reading(&mut out, &e.readings[0], "  ");
-    } else {
-        out.push_str(&format!(
-            "Code {}: {} readings, most likely first:\n",
-            e.input,
-            e.readings.len()
-        ));
-        for (i, r) in e.readings.iter().enumerate() {
-            out.push_str(&format!("  {}. ", i + 1));
-            let mut one = String::new();
-            render_reading(&mut one, r, "     ");
-            out.push_str(one.trim_start());
-        }
-    }
-    if let Some(x) = &e.extended_input {
-        out.push_str(&format!("Extended code {x}:\n"));
-        for r in &e.extended {
-            render_reading(&mut out, r, "  ");
-        }
-    }
-    for n in &e.notes {
-        out.push_str(&format!("\nNote: {n}\n"));
-    }
-    if e.causes.is_empty() {
-        out.push_str("\nNo candidate causes among those rdptriage knows: not a failure, or a problem inside the client.\n");
-    } else {
-        out.push_str(
-            "\nCandidate causes, most likely first (the code alone proves none of them):\n",
-        );
-        for c in &e.causes {
-            out.push_str(&format!(
-                "  {}. {} — {}\n     tell it apart by:\n       capture: {}\n       events:  {}\n     fix, once proven: {}\n",
-                c.rank, c.cause.id, c.cause.title, c.cause.capture, c.cause.events, c.cause.fix
-            ));
-        }
-    }
-    if !e.collect_next.is_empty() {
-        out.push_str("\nCollect next:\n");
-        for c in &e.collect_next {
-            out.push_str(&format!("  - {c}\n"));
-        }
-    }
-    out
-}
-
-/// `rdptriage explain`: prints the explanation (text or JSON) and returns the exit status:
-/// 0 when the code is known, 2 when it is not (with a message on stderr).
-pub fn explain(code: &str, extended: Option<&str>, json: bool) -> u8 {
-    let e = match explain_code(code, extended) {
-        Ok(e) => e,
-        Err(msg) => {
-            eprintln!("rdptriage: {msg}");
-            return 2;
-        }
-    };
-    let mut stdout = std::io::stdout().lock();
-    let written = if json {
-        serde_json::to_writer_pretty(&mut stdout, &e)
-            .map_err(std::io::Error::from)
-            .and_then(|_| writeln!(stdout))
-    } else {
-        stdout.write_all(render_text(&e).as_bytes())
-    };
-    if let Err(err) = written
-        && err.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("rdptriage: cannot write: {err}");
-    }
-    0
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Judgement and words: connections, joins and events → [`Finding`]s ([`rules`]: what went
-//! wrong, how sure, the evidence, the fix), and [`explain()`], which turns a code a user pasted
+//! wrong, how sure, the evidence, the fix), and [`explain_code`], which turns a code a user pasted
 //! into its readings and the candidate causes with the evidence that tells them apart.
 
 pub mod explain;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::model::{Cause, Confidence, Severity};
 
-pub use explain::{Explanation, explain, explain_code};
+pub use explain::{Explanation, explain_code};
 
 /// One conclusion: a cause, how sure, the evidence that proves it and the fix.
 #[derive(Clone, Debug, Serialize)]

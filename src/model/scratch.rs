@@ -1,6 +1,6 @@
 //! The run's one scratch file: an unnamed temporary file (removed by the system when the
 //! process ends) that floors spill to when memory must stay bounded — `tcp::park` parks kept
-//! payload of open connections there, `report::spill` the details of judged connections.
+//! payload of open connections there, `handshake::held` the details of judged connections.
 //! Appends are positional writes at offsets handed out atomically, so no lock is taken.
 //!
 //! Written by hand: an append-only file addressed by offset; no crate does just that without a
@@ -26,8 +26,8 @@ pub fn read_at(buf: &mut [u8], at: u64) -> bool {
     spill_file().is_some_and(|file| file.file.read_exact_at(buf, at).is_ok())
 }
 
-/// The run's temporary file (details spilled by `report::spill`, payload parked by `tcp::park`): appended
-/// to with positional writes at offsets handed out atomically.
+/// The run's temporary file (details spilled by `handshake::held`, payload parked by
+/// `tcp::park`): appended to with positional writes at offsets handed out atomically.
 #[derive(Debug)]
 struct SpillFile {
     file: File,

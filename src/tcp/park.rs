@@ -11,7 +11,7 @@
 //! order when it is judged, before anything decodes them. The report is byte-for-byte the
 //! same either way (`tests/spill.rs` runs every fixture and the corpus with nothing held).
 //!
-//! The bytes go to the run's one unnamed temporary file, the one `report::spill` writes
+//! The bytes go to the run's one unnamed temporary file, the one `handshake::held` writes
 //! connection details to (`model::scratch`) (positional writes at offsets handed out atomically, no locks).
 
 use std::sync::OnceLock;
