@@ -7,7 +7,7 @@
 # BASE_REV defaults to HEAD~1, NEW_REV to the work tree as it is (uncommitted changes too).
 # A revision is built in a git worktree under target/report-diff/ (kept, so a second run
 # only rebuilds what changed). BASE_BIN / NEW_BIN name ready binaries instead of building.
-# FORMATS (default "json jsonl text md") says which reports to compare; json is the
+# FORMATS (default "json jsonl text md html") says which reports to compare; json is the
 # contract, the others catch a renderer reading a fact differently.
 #
 # Prints one line per differing report and a count; exits 1 when any report differs.
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 base_rev=${1:-HEAD~1}
 new_rev=${2:-}
-formats=${FORMATS:-json jsonl text md}
+formats=${FORMATS:-json jsonl text md html}
 work="$root/target/report-diff"
 mkdir -p "$work"
 

@@ -11,20 +11,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The floors, left to right: a floor may import those before it in its row of [`allowed`].
-const FLOORS: &[&str] = &[
-    "model",
-    "input",
-    "capture",
-    "tcp",
-    "handshake",
-    "eventlog",
-    "correlate",
-    "diagnose",
-    "report",
-    "analyze",
-    "main",
-];
+/// The floors: the crate's top-level modules as `lib.rs` declares them, and `main`. Each must
+/// have a row in [`allowed`] (a new module without one fails the test).
+fn floors() -> Vec<String> {
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("src/lib.rs is readable");
+    let mut floors: Vec<String> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').trim().to_string())
+        .collect();
+    floors.push("main".to_string());
+    floors
+}
 
 /// What each floor may import (DESIGN.md "Data flows one way"): captures go
 /// input → capture → tcp → handshake, logs input → eventlog; both meet in correlate, then
@@ -80,7 +79,7 @@ fn allowed(floor: &str) -> &'static [&'static str] {
             "diagnose",
             "report",
         ],
-        _ => &[],
+        _ => panic!("{floor} is not a floor of DESIGN.md: give it a row in allowed()"),
     }
 }
 
@@ -111,78 +110,118 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The code of a file without its test module (`#[cfg(test)]` then `mod tests`, which by this
-/// crate's convention closes the file), with each line's number.
-fn code_lines(text: &str) -> Vec<(usize, &str)> {
+/// The code of a file without its test module (`#[cfg(test)]` then `mod tests {`, which by
+/// this crate's convention closes the file), comments dropped, as statements: a `use` that
+/// spans lines is joined into one, numbered by its first line.
+fn code_lines(text: &str) -> Vec<(usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let end = lines
         .windows(2)
-        .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].trim_start().starts_with("mod tests"))
+        .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].trim() == "mod tests {")
         .unwrap_or(lines.len());
-    lines[..end]
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (i + 1, *l))
-        .filter(|(_, l)| !l.trim_start().starts_with("//"))
-        .collect()
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut open_use: Option<(usize, String)> = None;
+    for (i, line) in lines[..end].iter().enumerate() {
+        let code = match line.find("//") {
+            Some(at) => &line[..at],
+            None => line,
+        };
+        if let Some((n, mut joined)) = open_use.take() {
+            joined.push(' ');
+            joined.push_str(code.trim());
+            if code.contains(';') {
+                out.push((n, joined));
+            } else {
+                open_use = Some((n, joined));
+            }
+            continue;
+        }
+        let t = code.trim_start();
+        let is_use =
+            t.starts_with("use ") || t.starts_with("pub use ") || t.starts_with("pub(crate) use ");
+        if is_use && !code.contains(';') {
+            open_use = Some((i + 1, code.trim().to_string()));
+        } else {
+            out.push((i + 1, code.to_string()));
+        }
+    }
+    out.extend(open_use);
+    out
 }
 
 /// The floors a line names: `crate::tcp::…`, `use crate::{tcp, report::X}` and, in `main.rs`,
-/// `rdptriage::tcp::…`.
-fn floors_named(line: &str, root: &str) -> BTreeSet<String> {
+/// `rdptriage::tcp::…`; in a file `depth` modules below the crate root (`src/tcp/park.rs` is
+/// 2), a `super::` chain that climbs to the root names a floor as `crate::` does.
+fn floors_named(line: &str, root: &str, depth: usize, floors: &[String]) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let prefix = format!("{root}::");
-    let mut rest = line;
-    while let Some(at) = rest.find(&prefix) {
-        // Only whole path starts: not `mycrate::`.
-        let before = rest[..at].chars().last();
-        rest = &rest[at + prefix.len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        if let Some(group) = rest.strip_prefix('{') {
-            // `crate::{a, b::c, d::{e}}`: the first segment of each top-level item.
-            let mut depth = 0;
-            let mut item = String::new();
-            for c in group.chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => {
-                        found.extend(first_segment(&item));
-                        item.clear();
-                        continue;
-                    }
-                    _ => {}
-                }
-                if depth == 0 {
-                    item.push(c);
-                }
+    let mut prefixes = vec![(format!("{root}::"), false)];
+    if depth > 0 {
+        prefixes.push(("super::".repeat(depth), true));
+    }
+    for (prefix, chain) in prefixes {
+        let mut rest = line;
+        while let Some(at) = rest.find(&prefix) {
+            // Only whole path starts: not `mycrate::`, nor the tail of a longer `super::` chain.
+            let before = rest[..at].chars().last();
+            rest = &rest[at + prefix.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || (chain && c == ':')) {
+                continue;
             }
-            found.extend(first_segment(&item));
-        } else {
-            found.extend(first_segment(rest));
+            found.extend(segments(rest, floors));
         }
     }
     found
 }
 
-fn first_segment(path: &str) -> Option<String> {
+/// The floors at the start of what follows a path's root: one name, or each top-level item of
+/// a `{a, b::c, d::{e}}` group.
+fn segments(rest: &str, floors: &[String]) -> Vec<String> {
+    let Some(group) = rest.strip_prefix('{') else {
+        return first_segment(rest, floors).into_iter().collect();
+    };
+    let mut found = Vec::new();
+    let mut depth = 0;
+    let mut item = String::new();
+    for c in group.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                found.extend(first_segment(&item, floors));
+                item.clear();
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            item.push(c);
+        }
+    }
+    found.extend(first_segment(&item, floors));
+    found
+}
+
+fn first_segment(path: &str, floors: &[String]) -> Option<String> {
     let seg: String = path
         .trim()
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
-    FLOORS.contains(&seg.as_str()).then_some(seg)
+    floors.contains(&seg).then_some(seg)
 }
 
-/// Every edge between floors in the crate's code: (from, to) → the places that make it.
-fn edges() -> BTreeMap<(String, String), Vec<String>> {
+/// Every edge between floors in the crate's code, (from, to) → the places that make it, and
+/// how many code lines of each floor were read.
+type Edges = BTreeMap<(String, String), Vec<String>>;
+
+fn edges() -> (Edges, BTreeMap<String, usize>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let floors = floors();
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let mut edges: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut edges: Edges = BTreeMap::new();
+    let mut read: BTreeMap<String, usize> = BTreeMap::new();
     for file in files {
         let Some(floor) = floor_of(&src, &file) else {
             continue;
@@ -193,8 +232,20 @@ fn edges() -> BTreeMap<(String, String), Vec<String>> {
         } else {
             "crate"
         };
+        // How many modules below the crate root the file is: `src/tcp/park.rs` 2,
+        // `src/tcp/mod.rs` and `src/analyze.rs` 1, `main.rs` (its own crate's root) 0.
+        let rel = file.strip_prefix(&src).expect("under src");
+        let parts = rel.components().count();
+        let depth = if floor == "main" {
+            0
+        } else if rel.ends_with("mod.rs") {
+            parts - 1
+        } else {
+            parts
+        };
         for (n, line) in code_lines(&text) {
-            for to in floors_named(line, root) {
+            *read.entry(floor.clone()).or_default() += 1;
+            for to in floors_named(&line, root, depth, &floors) {
                 if to != floor {
                     let place = format!("{}:{n}: {}", file.display(), line.trim());
                     edges.entry((floor.clone(), to)).or_default().push(place);
@@ -202,12 +253,20 @@ fn edges() -> BTreeMap<(String, String), Vec<String>> {
             }
         }
     }
-    edges
+    (edges, read)
 }
 
 #[test]
 fn imports_follow_the_design() {
-    let edges = edges();
+    let (edges, read) = edges();
+    // Every floor was read, and every floor has its row of allowed imports.
+    for floor in floors() {
+        assert!(
+            read.get(&floor).copied().unwrap_or(0) > 0,
+            "no code of {floor} was read"
+        );
+        let _ = allowed(&floor);
+    }
     assert!(
         edges.contains_key(&("analyze".into(), "report".into())),
         "the scan finds no edge at all: it reads nothing"
@@ -228,7 +287,7 @@ fn imports_follow_the_design() {
 
 #[test]
 fn every_excused_edge_is_still_made() {
-    let edges = edges();
+    let (edges, _) = edges();
     for (from, to, why) in NOT_YET {
         assert!(
             !allowed(from).contains(to),
@@ -243,16 +302,36 @@ fn every_excused_edge_is_still_made() {
 
 #[test]
 fn the_scan_reads_paths_as_the_compiler_does() {
-    let named = |l: &str| floors_named(l, "crate").into_iter().collect::<Vec<_>>();
-    assert_eq!(named("use crate::tcp::{Connection, Side};"), ["tcp"]);
+    let floors = floors();
+    let named = |l: &str, depth| {
+        floors_named(l, "crate", depth, &floors)
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named("use crate::tcp::{Connection, Side};", 2), ["tcp"]);
     assert_eq!(
-        named("use crate::{report::{A, B}, model::Stage, diagnose};"),
+        named("use crate::{report::{A, B}, model::Stage, diagnose};", 1),
         ["diagnose", "model", "report"]
     );
-    assert_eq!(named("let x = crate::report::rfc3339(t);"), ["report"]);
-    assert_eq!(named("use mycrate::report::X;"), Vec::<String>::new());
-    assert_eq!(named("use crate::nothing::X;"), Vec::<String>::new());
-    let code = "use crate::a;\n// crate::report in a comment\n#[cfg(test)]\nmod tests {\n    use crate::report;\n}\n";
-    let lines: Vec<_> = code_lines(code).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(lines, [1]);
+    assert_eq!(named("let x = crate::report::rfc3339(t);", 1), ["report"]);
+    assert_eq!(named("use mycrate::report::X;", 1), Vec::<String>::new());
+    assert_eq!(named("use crate::nothing::X;", 1), Vec::<String>::new());
+    // `super::` chains that climb to the crate root, from a file two modules down.
+    assert_eq!(
+        named("fn f() -> super::super::report::Report", 2),
+        ["report"]
+    );
+    assert_eq!(
+        named("use super::super::{diagnose, tcp::Side};", 2),
+        ["diagnose", "tcp"]
+    );
+    // One `super::` from two modules down stays inside the floor.
+    assert_eq!(named("use super::report::X;", 2), Vec::<String>::new());
+    // A `use` over several lines is read whole; comments and the test module are not.
+    let code = "use crate::a;\nuse crate::{\n    report::Report, // crate::model\n    tcp,\n};\n// crate::report in a comment\n#[cfg(test)]\nmod tests {\n    use crate::report;\n}\n";
+    let lines = code_lines(code);
+    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    assert_eq!(numbers, [1, 2, 6]);
+    assert_eq!(named(&lines[1].1, 1), ["report", "tcp"]);
+    assert!(lines.iter().all(|(_, l)| !l.contains("model")));
 }

@@ -733,12 +733,8 @@ const MAX_ALIKE_FINDINGS: usize = 3;
 /// Attempts named in a merged finding's evidence (its `connections` has them all).
 const MAX_NAMED_ATTEMPTS: usize = 20;
 
-/// Attempt findings of the same cause at the same server, when there are more than
-/// [`MAX_ALIKE_FINDINGS`], become one: a scan or a flood of refused connections is one
-/// problem, not thousands. The merged finding keeps every connection and event, the first
-/// attempt's evidence as the example, and the lowest confidence of the group.
-/// The attempts of a group failing alike after its first, as `merge_repeated` needs them:
-/// made in full, then merged away, they took most of a SYN flood's memory.
+/// The attempts of a group failing alike after its first, as `merge_repeated` needs them
+/// (not whole findings, made and then merged away: a flood has millions of them).
 #[derive(Default)]
 struct Alike {
     count: usize,
@@ -754,6 +750,10 @@ fn lower(a: Confidence, b: Confidence) -> Confidence {
     a.min(b)
 }
 
+/// Attempt findings of the same cause at the same server, when there are more than
+/// [`MAX_ALIKE_FINDINGS`], become one: a scan or a flood of refused connections is one
+/// problem, not thousands. The merged finding keeps every connection and event, the first
+/// attempt's evidence as the example, and the lowest confidence of the group.
 fn merge_repeated(
     findings: Vec<Finding>,
     mut alike: std::collections::HashMap<(Cause, String), Alike>,

@@ -1,9 +1,10 @@
-//! A connection as the handshake floor judged it: the compact head every later floor reads
-//! (addresses, times, verdict, cause, attempt) and its [`ConnectionDetail`] (summary, stage
-//! outcomes, typed negotiation, TLS and MCS facts, the message sequence, network counters),
-//! held in memory or spilled ([`super::held`]). `correlate` fills in the attempt and the side
-//! traffic, `diagnose` reads it, `report` writes it: its serialization is the report's
-//! `connections[]` entry (`REPORT.md`).
+//! A connection as the handshake floor read it: the compact head every later floor reads
+//! (addresses, times, where it stopped, and the verdict, cause and attempt the later floors
+//! fill in) and its [`ConnectionDetail`] (summary, stage outcomes, typed negotiation, TLS and
+//! MCS facts, the message sequence, network counters), held in memory or spilled
+//! ([`super::held`]). `diagnose::verdict` sets the verdict, cause and confidence from the
+//! [`Break`], `correlate` the attempt and the side traffic, `diagnose` reads it, `report`
+//! writes it: its serialization is the report's `connections[]` entry (`REPORT.md`).
 
 use serde::{Deserialize, Serialize};
 
@@ -450,8 +451,8 @@ mod tests {
 
     #[test]
     fn a_connection_head_stays_small() {
-        // The head is what a run holds per connection (REPORT.md numbers: 144 bytes on
-        // x86-64); a field added here multiplies by millions of connections.
+        // The head is what a run holds per connection; a field added here multiplies by
+        // millions of connections.
         assert!(std::mem::size_of::<JudgedConnection>() <= 144);
         assert!(std::mem::size_of::<Detail>() <= 16);
     }

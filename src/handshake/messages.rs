@@ -4,7 +4,7 @@
 //!
 //! Rows come from the TCP control packets (SYN, SYN-ACK, ACK, FIN, RST: RFC 9293 §3.1), the
 //! ICMP errors quoting the connection, and the protocol units of each direction's kept stream
-//! ([`super::pdu::split`]): X.224 TPDUs (X.224 §13, MS-RDPBCGR 2.2.1.1–2.2.1.2), MCS PDUs
+//! (as [`super::facts::Decoded`] cut and decoded them): X.224 TPDUs (X.224 §13, MS-RDPBCGR 2.2.1.1–2.2.1.2), MCS PDUs
 //! (T.125, MS-RDPBCGR 2.2.1.3–2.2.1.9), TLS records and handshake messages (RFC 8446 §5.1,
 //! §4), CredSSP TSRequests in clear (MS-CSSP 2.2.1) and fast-path PDUs (MS-RDPBCGR 2.2.9.1.2).
 //! Runs of the same message from the same side (application data, fast-path updates, SYN
