@@ -18,10 +18,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::handshake::judged::JudgedConnection;
+use crate::handshake::judged::{Break, JudgedConnection, Stop};
 use crate::handshake::side::SideEvent;
 use crate::model::AttemptId;
-use crate::model::Cause;
+use crate::model::Stage;
 use windows::{ATTEMPT_GAP_NS, CERT_EVENT_WINDOW_NS, EVENT_SLACK_NS, SIDE_WINDOW_NS};
 
 fn cookie(c: &JudgedConnection) -> Option<String> {
@@ -366,10 +366,19 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         };
         let at = t(e);
         if e.id == 1057 || e.id == 1058 {
+            // A TLS handshake refused or cut by one side: what a certificate that could not
+            // be made leads to (not a capture that ended, nor loss or silence).
             let cert = |c: &JudgedConnection| {
                 matches!(
-                    c.cause,
-                    Some(Cause::CertificateRejected | Cause::TlsAlert | Cause::TlsAborted)
+                    c.stop,
+                    Some(Break {
+                        stage: Stage::Tls,
+                        stop: Stop::FatalAlert
+                            | Stop::PlaintextAnswer
+                            | Stop::CertificateRefused
+                            | Stop::Ended,
+                        ..
+                    })
                 )
             };
             for (i, c) in conns.iter().enumerate() {

@@ -87,6 +87,28 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Every stop, in declaration order.
+    pub const ALL: [Stop; 18] = [
+        Stop::SynReset,
+        Stop::SynUnreachable,
+        Stop::SynUnanswered,
+        Stop::SynTooRecent,
+        Stop::NotRdp,
+        Stop::NegotiationRefused,
+        Stop::SelectionNotOffered,
+        Stop::FatalAlert,
+        Stop::PlaintextAnswer,
+        Stop::CertificateRefused,
+        Stop::CredsspError,
+        Stop::McsRefused,
+        Stop::ServerDisconnected,
+        Stop::StillOpen,
+        Stop::LossThenStillOpen,
+        Stop::LossThenEnded,
+        Stop::Silence,
+        Stop::Ended,
+    ];
+
     /// A stage left unfinished rather than refused by a message.
     pub fn is_stall(self) -> bool {
         matches!(

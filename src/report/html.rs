@@ -7,6 +7,7 @@
 use super::story;
 use super::text::{plural, short_time};
 use super::{JudgedConnection, Report};
+use crate::handshake::messages::Sender;
 use crate::model::{Status, Verdict, Word};
 
 /// Most connections drawn; the table lists all of them.
@@ -277,11 +278,11 @@ fn ladder_svg(c: &JudgedConnection) -> String {
             y - 2.0,
             r.ms,
         ));
-        let (x1, x2) = match r.from.as_str() {
-            "client" => (CLIENT_X, SERVER_X),
-            "server" => (SERVER_X, CLIENT_X),
+        let (x1, x2) = match r.from {
+            Sender::Client => (CLIENT_X, SERVER_X),
+            Sender::Server => (SERVER_X, CLIENT_X),
             // An ICMP error from the network: drawn from the middle to the client.
-            _ => ((CLIENT_X + SERVER_X) / 2.0, CLIENT_X),
+            Sender::Network => ((CLIENT_X + SERVER_X) / 2.0, CLIENT_X),
         };
         let dir = if x2 > x1 { 1.0 } else { -1.0 };
         let dash = if label == "FIN" || label == "RST" {

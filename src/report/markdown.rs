@@ -6,6 +6,7 @@
 use super::Report;
 use super::story::{self, Row};
 use super::text::{frame_to_open, ladder_line, plural, short_time};
+use crate::handshake::messages::Sender;
 use crate::model::Word;
 
 /// Most connections given their own handshake section; the table lists all of them.
@@ -223,10 +224,10 @@ fn sequences(report: &Report, out: &mut String) {
             if r.is_break {
                 label = format!("**{label}** ✗");
             }
-            let (client, arrow, server) = match r.from.as_str() {
-                "client" => (label, "→", String::new()),
-                "server" => (String::new(), "←", label),
-                _ => (label, "⚡", String::new()),
+            let (client, arrow, server) = match r.from {
+                Sender::Client => (label, "→", String::new()),
+                Sender::Server => (String::new(), "←", label),
+                Sender::Network => (label, "⚡", String::new()),
             };
             out.push_str(&format!(
                 "| {} | {:.1} | {client} | {arrow} | {server} |\n",

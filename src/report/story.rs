@@ -5,6 +5,7 @@
 
 use super::text::{is_eventlog, plural, short_channel};
 use super::{CatalogEvent, InputReport, JudgedConnection, Report};
+use crate::handshake::messages::Sender;
 use crate::model::{Verdict, Word};
 
 /// Most timeline rows shown; the JSON report has them all.
@@ -73,7 +74,7 @@ pub struct SequenceRow {
     pub frames: String,
     pub ms: f64,
     /// `client`, `server` or `network`.
-    pub from: String,
+    pub from: Sender,
     /// The label, with the run's count (`TLS application data ×3`).
     pub label: String,
     /// Whether the row holds the frame that shows the break ([`super::text::frame_to_open`]).
@@ -106,7 +107,7 @@ pub fn sequence(c: &JudgedConnection) -> Vec<SequenceRow> {
                     None => frame.to_string(),
                 },
                 ms: m.ms,
-                from: m.from.word().to_string(),
+                from: m.from,
                 label,
                 is_break: break_frame.is_some_and(|b| b >= frame && b <= last.unwrap_or(frame)),
                 omitted_before: m.omitted_before.map(|n| n as u64),
