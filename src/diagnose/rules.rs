@@ -1808,4 +1808,175 @@ mod tests {
         let other = krb_error(KDC_ERR_S_PRINCIPAL_UNKNOWN, "cifs/files.example.test");
         assert!(refine(Cause::NlaFailure, &[], &[], &[&other]).is_none());
     }
+
+    /// What each log event means on its own, written down from `REPORT.md` and
+    /// `reference/remedies.md` rather than read from the table.
+    #[test]
+    fn log_events_name_their_causes() {
+        use Confidence::{Low, Medium};
+        use Severity::{Error, Warning};
+        let cases: &[(u32, Option<(&str, u32)>, Cause, Severity, Confidence)] = &[
+            (1057, None, Cause::CertificateRenewalFailed, Warning, Medium),
+            (1058, None, Cause::CertificateRenewalFailed, Warning, Medium),
+            (36870, None, Cause::PrivateKeyInaccessible, Error, Medium),
+            (36871, None, Cause::TlsProtocolMismatch, Error, Medium),
+            (36874, None, Cause::TlsProtocolMismatch, Error, Medium),
+            (4825, None, Cause::LogonRightMissing, Error, Medium),
+            (
+                4625,
+                Some(("SubStatus", 0xC000_015B)),
+                Cause::LogonRightMissing,
+                Error,
+                Medium,
+            ),
+            (
+                4625,
+                Some(("Status", 0xC000_0133)),
+                Cause::ClockSkew,
+                Error,
+                Medium,
+            ),
+            (
+                4625,
+                Some(("SubStatus", 0xC000_006A)),
+                Cause::LogonFailed,
+                Warning,
+                Medium,
+            ),
+            (140, None, Cause::NlaFailure, Warning, Medium),
+            (5152, None, Cause::FirewallBlocked, Error, Medium),
+            (5157, None, Cause::FirewallBlocked, Error, Medium),
+            (
+                4769,
+                Some(("Status", 0x7)),
+                Cause::SpnUnknown,
+                Error,
+                Medium,
+            ),
+            (4769, Some(("Status", 0x25)), Cause::ClockSkew, Warning, Low),
+            (4771, Some(("Status", 0x25)), Cause::ClockSkew, Warning, Low),
+        ];
+        for &(id, field, cause, severity, confidence) in cases {
+            let row = &EVENT_RULES[event_rule(&event(id, field)).expect("a row")];
+            assert_eq!(
+                (row.cause, row.severity, row.confidence),
+                (cause, severity, confidence),
+                "{id} {field:?}"
+            );
+        }
+        // Not problems on their own: a success, a process start, a 4771 of another status.
+        for (id, field) in [(4624, None), (4688, None), (4771, Some(("Status", 0x18)))] {
+            assert_eq!(event_rule(&event(id, field)), None, "{id}");
+        }
+    }
+
+    /// Which events agree with and contradict a connection's cause, written down from
+    /// `reference/remedies.md` rather than read from the table.
+    #[test]
+    fn joined_events_weigh_as_remedies_says() {
+        // (cause, agreeing ids, contradicting ids, ids that say nothing of it)
+        let cases: &[(Cause, &[u32], &[u32], &[u32])] = &[
+            (Cause::TcpNoAnswer, &[5152, 5157], &[131, 1149], &[4625]),
+            (Cause::TcpRefused, &[], &[131, 1149], &[5152]),
+            (Cause::TlsAborted, &[36870, 1057], &[1149], &[4625]),
+            (Cause::CertificateRejected, &[36870], &[4624, 1149], &[140]),
+            (
+                Cause::NlaFailure,
+                &[4625, 140, 4771],
+                &[4624, 1149],
+                &[36870],
+            ),
+            (Cause::NegotiationFailure, &[139], &[1149], &[4625]),
+            (Cause::ServerDenied, &[56], &[], &[4625]),
+        ];
+        for &(cause, agree, against, neutral) in cases {
+            let row = RULES.iter().find(|r| r.cause == cause).expect("a row");
+            let count = |id| {
+                let events = [event(id, None)];
+                let (a, c) = weigh(Some(row), None, &[0], &events);
+                (a.len(), c.len())
+            };
+            for &id in agree {
+                assert_eq!(count(id), (1, 0), "{cause} {id}");
+            }
+            for &id in against {
+                assert_eq!(count(id), (0, 1), "{cause} {id}");
+            }
+            for &id in neutral {
+                assert_eq!(count(id), (0, 0), "{cause} {id}");
+            }
+        }
+    }
+
+    /// The precise cause the evidence beside a capture's failure proves, written down from
+    /// `reference/remedies.md` rather than read from the table.
+    #[test]
+    fn evidence_refines_causes_as_remedies_says() {
+        let refined = |cause, e: Option<CatalogEvent>, k: Option<SideEvent>| {
+            let events: Vec<CatalogEvent> = e.into_iter().collect();
+            let krb: Vec<SideEvent> = k.into_iter().collect();
+            let evs: Vec<usize> = (0..events.len()).collect();
+            let krb_refs: Vec<&SideEvent> = krb.iter().collect();
+            refine(cause, &evs, &events, &krb_refs).map(|p| {
+                (
+                    p.rule.cause,
+                    p.kerberos.iter().map(|k| k.frame).collect::<Vec<_>>(),
+                )
+            })
+        };
+        let ev = |id, field| Some(event(id, field));
+        assert_eq!(
+            refined(Cause::TcpNoAnswer, ev(5152, None), None),
+            Some((Cause::FirewallBlocked, vec![]))
+        );
+        assert_eq!(
+            refined(Cause::IcmpUnreachable, ev(5157, None), None),
+            Some((Cause::FirewallBlocked, vec![]))
+        );
+        assert_eq!(
+            refined(Cause::TlsAborted, ev(36870, None), None),
+            Some((Cause::PrivateKeyInaccessible, vec![]))
+        );
+        assert_eq!(
+            refined(Cause::TlsAlert, ev(36870, None), None),
+            Some((Cause::PrivateKeyInaccessible, vec![]))
+        );
+        // The KRB-ERROR is cited by its frame.
+        assert_eq!(
+            refined(Cause::NlaFailure, None, Some(krb_error(37, "TERMSRV/rdp"))),
+            Some((Cause::ClockSkew, vec![7]))
+        );
+        assert_eq!(
+            refined(
+                Cause::NlaFailure,
+                ev(4625, Some(("SubStatus", 0xC000_0133))),
+                None
+            ),
+            Some((Cause::ClockSkew, vec![]))
+        );
+        assert_eq!(
+            refined(
+                Cause::NlaFailure,
+                None,
+                Some(krb_error(7, "TERMSRV/10.0.0.9"))
+            ),
+            Some((Cause::SpnUnknown, vec![7]))
+        );
+        assert_eq!(
+            refined(Cause::NlaFailure, ev(4769, Some(("Status", 0x7))), None),
+            Some((Cause::SpnUnknown, vec![]))
+        );
+        assert_eq!(
+            refined(
+                Cause::NlaFailure,
+                ev(226, Some(("ErrorCode", 0x8009_0302))),
+                None
+            ),
+            Some((Cause::CredsspPolicyMismatch, vec![]))
+        );
+        // Evidence of another stage proves nothing here.
+        assert_eq!(refined(Cause::NlaFailure, ev(5152, None), None), None);
+        assert_eq!(refined(Cause::TcpRefused, ev(5152, None), None), None);
+        assert_eq!(refined(Cause::TlsAborted, ev(4625, None), None), None);
+    }
 }
