@@ -1815,7 +1815,14 @@ mod tests {
     fn log_events_name_their_causes() {
         use Confidence::{Low, Medium};
         use Severity::{Error, Warning};
-        let cases: &[(u32, Option<(&str, u32)>, Cause, Severity, Confidence)] = &[
+        type Case = (
+            u32,
+            Option<(&'static str, u32)>,
+            Cause,
+            Severity,
+            Confidence,
+        );
+        let cases: &[Case] = &[
             (1057, None, Cause::CertificateRenewalFailed, Warning, Medium),
             (1058, None, Cause::CertificateRenewalFailed, Warning, Medium),
             (36870, None, Cause::PrivateKeyInaccessible, Error, Medium),
