@@ -1882,7 +1882,8 @@ mod tests {
     #[test]
     fn joined_events_weigh_as_remedies_says() {
         // (cause, agreeing ids, contradicting ids, ids that say nothing of it)
-        let cases: &[(Cause, &[u32], &[u32], &[u32])] = &[
+        type Case = (Cause, &'static [u32], &'static [u32], &'static [u32]);
+        let cases: &[Case] = &[
             (Cause::TcpNoAnswer, &[5152, 5157], &[131, 1149], &[4625]),
             (Cause::TcpRefused, &[], &[131, 1149], &[5152]),
             (Cause::TlsAborted, &[36870, 1057], &[1149], &[4625]),
