@@ -5,6 +5,7 @@
 //! (`reference/velociraptor/evtx.out.yaml.RDPAuth-section`). Skips with a message when the
 //! corpus is absent.
 
+use rdptriage::correlate::timeline::Outcome;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -300,7 +301,7 @@ fn velociraptor_rdpauth_sessions_are_found() {
         .find(|t| t.client.as_deref() == Some("192.168.38.1"))
         .unwrap();
     assert_eq!(t.user.as_deref(), Some("WINDOMAIN\\vagrant"));
-    assert_eq!(t.outcome, "session");
+    assert_eq!(t.outcome, Outcome::Session);
     assert!(t.missing.is_empty(), "{:?}", t.missing);
     // Sessions 2 and 3 appear only through session-only events.
     assert_eq!(ids(None, "2"), vec![41, 40]);
@@ -327,7 +328,7 @@ fn many_hosts_in_one_run_are_sorted_and_deterministic() {
     let nla = a
         .timelines
         .iter()
-        .filter(|t| t.server == "DESKTOP-1N4R894" && t.outcome == "nla_failed")
+        .filter(|t| t.server == "DESKTOP-1N4R894" && t.outcome == Outcome::NlaFailed)
         .count();
     assert!(nla >= 100, "{nla}");
     // The corrupt records are reported, prefixed with their file.

@@ -455,7 +455,10 @@ fn a_missing_1149_is_said_only_where_the_rcm_log_holds_that_time() {
             .expect("the timeline of #4211");
         assert_eq!(
             (t.outcome, t.client.as_deref()),
-            ("connected", Some("10.99.1.2"))
+            (
+                rdptriage::correlate::timeline::Outcome::Connected,
+                Some("10.99.1.2")
+            )
         );
         let expected: Vec<String> = if said {
             vec!["131 without 1149: the connection ended before authentication completed (TLS or NLA)".into()]

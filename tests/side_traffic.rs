@@ -3,6 +3,7 @@
 
 mod support;
 
+use rdptriage::handshake::side::SideKind;
 use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status};
 use support::*;
 
@@ -191,9 +192,9 @@ fn dns_and_kerberos_around_a_connection() {
     assert_eq!(
         failures,
         vec![
-            ("dns", 1, "NXDOMAIN"),
-            ("kerberos", 5, "KRB_AP_ERR_SKEW"),
-            ("dns", 8, "no answer")
+            (SideKind::Dns, 1, "NXDOMAIN"),
+            (SideKind::Kerberos, 5, "KRB_AP_ERR_SKEW"),
+            (SideKind::Dns, 8, "no answer")
         ]
     );
 }
@@ -342,7 +343,7 @@ fn kerberos_error_over_tcp() {
     assert_eq!(
         f,
         vec![(
-            "kerberos",
+            SideKind::Kerberos,
             5,
             "KDC_ERR_PREAUTH_FAILED",
             "10.2.0.5",

@@ -18,8 +18,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::eventlog::catalog::LogSide;
 use crate::handshake::judged::{Break, JudgedConnection, Stop};
-use crate::handshake::side::SideEvent;
+use crate::handshake::side::{SideEvent, SideKind};
 use crate::model::AttemptId;
 use crate::model::Stage;
 use windows::{ATTEMPT_GAP_NS, CERT_EVENT_WINDOW_NS, EVENT_SLACK_NS, SIDE_WINDOW_NS};
@@ -176,7 +177,7 @@ pub fn event_client(e: &crate::eventlog::CatalogEvent) -> Option<(String, Option
 
 /// The server address a client-side event names (RDPClient 1024 `Value`, the name typed).
 fn event_server(e: &crate::eventlog::CatalogEvent) -> Option<String> {
-    (e.side == "client" && e.id == 1024)
+    (e.side == Some(LogSide::Client) && e.id == 1024)
         .then(|| e.fields.get("Value").map(|v| v.trim().to_string()))
         .flatten()
 }
@@ -326,7 +327,7 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         if let Some(i) = hit {
             join(&mut out, i, k);
             let servers = host_servers.entry(e.computer.as_ref()).or_default();
-            let s = if e.side == "client" {
+            let s = if e.side == Some(LogSide::Client) {
                 cl[i].0.clone()
             } else {
                 sv[i].clone()
@@ -361,8 +362,12 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         // Pass 3: by time, on a host known to be this connection's server (or client).
         let known = host_servers.get(e.computer.as_ref());
         let mine = |i: usize| match known {
-            Some(list) => list.contains(if e.side == "client" { &cl[i].0 } else { &sv[i] }),
-            None => e.side == "client" || servers_in_run.len() == 1,
+            Some(list) => list.contains(if e.side == Some(LogSide::Client) {
+                &cl[i].0
+            } else {
+                &sv[i]
+            }),
+            None => e.side == Some(LogSide::Client) || servers_in_run.len() == 1,
         };
         let at = t(e);
         if e.id == 1057 || e.id == 1058 {
@@ -427,13 +432,13 @@ pub fn attach_side(connections: &mut [JudgedConnection], events: &[SideEvent]) {
         let to = mine.partition_point(|e| e.ts_ns <= c.start_ns + SIDE_WINDOW_NS);
         for e in &mine[from..to] {
             match e.kind {
-                "dns"
+                SideKind::Dns
                     if e.ts_ns <= c.start_ns
                         && (e.addresses.contains(&server) || e.is_failure()) =>
                 {
                     c.side_mut().dns.push((*e).clone());
                 }
-                "kerberos" => c.side_mut().kerberos.push((*e).clone()),
+                SideKind::Kerberos => c.side_mut().kerberos.push((*e).clone()),
                 _ => {}
             }
         }

@@ -47,11 +47,7 @@ pub struct Timeline {
     pub user: Option<String>,
     pub start: Arc<str>,
     pub end: Arc<str>,
-    /// Client-side timelines (RDPClient/Operational: `server` is the name typed, `client` the
-    /// computer) end `session`, `connected`, `client_failed` or `connecting`.
-    /// `session` (a session was created, or session events were seen), `nla_failed`, `logon_failed`, `authenticated`
-    /// (authentication passed, no session seen), `connected` (a connection, nothing after).
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub events: Vec<TimelineEntry>,
     /// What the events lack, said plainly ("131 and 140 without 1149: NLA failed").
     pub missing: Vec<String>,
@@ -65,6 +61,42 @@ pub struct TimelineEntry {
     /// `input#record_id` of the event in `events`.
     pub event: EventRef,
     pub summary: Arc<str>,
+}
+
+/// How a timeline ended. Server-side ones end `session`, `nla_failed`, `logon_failed`,
+/// `authenticated` or `connected`; client-side ones (RDPClient/Operational: `server` is the
+/// name typed, `client` the computer) `session`, `connected`, `client_failed` or `connecting`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A session was created, or session events were seen.
+    Session,
+    NlaFailed,
+    LogonFailed,
+    /// Authentication passed, no session seen.
+    Authenticated,
+    /// A connection, nothing after.
+    #[default]
+    Connected,
+    /// The client logged a disconnect before the connection completed (1026 without 1025).
+    ClientFailed,
+    /// The client logged only that it was connecting (1024).
+    Connecting,
+}
+
+impl Outcome {
+    /// The outcome's word in the report.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Session => "session",
+            Outcome::NlaFailed => "nla_failed",
+            Outcome::LogonFailed => "logon_failed",
+            Outcome::Authenticated => "authenticated",
+            Outcome::Connected => "connected",
+            Outcome::ClientFailed => "client_failed",
+            Outcome::Connecting => "connecting",
+        }
+    }
 }
 
 /// The client address of an event, without its port.
@@ -506,7 +538,7 @@ fn client_attempts(events: &[CatalogEvent], order: &[usize]) -> Vec<Building> {
 }
 
 /// A client attempt's outcome and notes.
-fn finish_client(evs: &[&CatalogEvent]) -> (&'static str, Vec<String>) {
+fn finish_client(evs: &[&CatalogEvent]) -> (Outcome, Vec<String>) {
     let has = |id: u32| {
         evs.iter()
             .any(|e| e.channel.as_ref() == CLIENT && e.id == id)
@@ -528,17 +560,17 @@ fn finish_client(evs: &[&CatalogEvent]) -> (&'static str, Vec<String>) {
     let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
     let mut missing = Vec::new();
     let outcome = if has(1027) {
-        "session"
+        Outcome::Session
     } else if has(1025) {
         missing.push(format!("1025 without 1027: connected, but no session{why}"));
-        "connected"
+        Outcome::Connected
     } else if has(1026) {
         missing.push(format!(
             "1024 without 1025: the connection was never completed{why}"
         ));
-        "client_failed"
+        Outcome::ClientFailed
     } else {
-        "connecting"
+        Outcome::Connecting
     };
     (outcome, missing)
 }
@@ -632,15 +664,15 @@ fn finish(t: Building, events: &[CatalogEvent], channels: &Channels) -> Timeline
         });
     }
     let outcome = if logon || t.session.is_some() {
-        "session"
+        Outcome::Session
     } else if nla_failed {
-        "nla_failed"
+        Outcome::NlaFailed
     } else if failed_logon.is_some() {
-        "logon_failed"
+        Outcome::LogonFailed
     } else if authenticated || evs.iter().any(|e| e.id == 4624) {
-        "authenticated"
+        Outcome::Authenticated
     } else {
-        "connected"
+        Outcome::Connected
     };
     Timeline {
         server: t.server,
@@ -744,7 +776,7 @@ mod tests {
         ];
         let t = build(&events);
         assert_eq!(t.len(), 3, "{t:#?}");
-        assert_eq!(t[0].outcome, "nla_failed");
+        assert_eq!(t[0].outcome, Outcome::NlaFailed);
         assert_eq!(t[0].client.as_deref(), Some("203.0.113.7"));
         assert!(t[0].missing[0].starts_with("131 and 140 without 1149"));
         // 226 names no client: it joins by its activity id.
@@ -752,14 +784,14 @@ mod tests {
             t[0].events.iter().map(|e| e.id).collect::<Vec<_>>(),
             vec![131, 140, 226]
         );
-        assert_eq!(t[1].outcome, "session");
+        assert_eq!(t[1].outcome, Outcome::Session);
         assert_eq!(t[1].session.as_deref(), Some("2"));
         assert_eq!(
             t[1].events.iter().map(|e| e.id).collect::<Vec<_>>(),
             vec![131, 1149, 21, 23]
         );
         assert!(t[1].missing.is_empty());
-        assert_eq!(t[2].outcome, "authenticated");
+        assert_eq!(t[2].outcome, Outcome::Authenticated);
         assert!(t[2].missing[0].starts_with("1149 without 21"));
     }
 
@@ -786,14 +818,14 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t[0].server, "srv.example");
         assert_eq!(t[0].client.as_deref(), Some("SRV"));
-        assert_eq!(t[0].outcome, "client_failed");
+        assert_eq!(t[0].outcome, Outcome::ClientFailed);
         assert_eq!(
             t[0].missing,
             vec![
                 "1024 without 1025: the connection was never completed (disconnect reason 2308, disconnectReasonAtClientWinsockFDCLOSE)"
             ]
         );
-        assert_eq!(t[1].outcome, "session");
+        assert_eq!(t[1].outcome, Outcome::Session);
         assert!(t[1].missing.is_empty());
     }
 
@@ -815,7 +847,7 @@ mod tests {
             let ids: Vec<_> = tl.events.iter().map(|e| e.event.to_string()).collect();
             let want = vec![format!("a.evtx#{}", 100 + k), format!("a.evtx#{}", 102 + k)];
             assert_eq!(ids, want);
-            assert_eq!(tl.outcome, "nla_failed");
+            assert_eq!(tl.outcome, Outcome::NlaFailed);
         }
     }
 }

@@ -23,9 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 use crate::correlate::Joined;
 use crate::correlate::windows::{FIREWALL_CONTRADICTION_NS, NLA_LOGON_WINDOW_NS, SIDE_WINDOW_NS};
 use crate::eventlog::CatalogEvent;
+use crate::eventlog::catalog::LogSide;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::judged::JudgedConnection;
-use crate::handshake::side::SideEvent;
+use crate::handshake::side::{SideEvent, SideKind};
 use crate::model::{AttemptId, ConnId};
 
 use super::Finding;
@@ -627,7 +628,7 @@ fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
 /// The DNS lookups and KRB-ERRORs of an attempt's connections, each once (connections of one
 /// attempt share them).
 fn side_lines(conns: &[JudgedConnection], members: &[usize]) -> Vec<String> {
-    let mut seen: Vec<(&str, u64)> = Vec::new();
+    let mut seen: Vec<(SideKind, u64)> = Vec::new();
     let mut out = Vec::new();
     for &i in members {
         for e in conns[i].dns().iter().chain(conns[i].kerberos()) {
@@ -636,8 +637,8 @@ fn side_lines(conns: &[JudgedConnection], members: &[usize]) -> Vec<String> {
             }
             seen.push((e.kind, e.frame));
             out.push(match e.kind {
-                "dns" => dns_line(e, ""),
-                _ => kerberos_line(e, ""),
+                SideKind::Dns => dns_line(e, ""),
+                SideKind::Kerberos => kerberos_line(e, ""),
             });
         }
     }
@@ -1529,7 +1530,11 @@ fn side_findings(
     for input in inputs {
         // Kerberos: (cause, client, principal) → errors.
         let mut krb: BTreeMap<(Cause, String, String), Vec<&SideEvent>> = BTreeMap::new();
-        for k in input.side_failures.iter().filter(|k| k.kind == "kerberos") {
+        for k in input
+            .side_failures
+            .iter()
+            .filter(|k| k.kind == SideKind::Kerberos)
+        {
             if attached(input.path, k.frame) {
                 continue;
             }
@@ -1579,7 +1584,11 @@ fn side_findings(
         }
         // DNS: (client, name) → failed lookups.
         let mut dns: BTreeMap<(String, String), Vec<&SideEvent>> = BTreeMap::new();
-        for d in input.side_failures.iter().filter(|d| d.kind == "dns") {
+        for d in input
+            .side_failures
+            .iter()
+            .filter(|d| d.kind == SideKind::Dns)
+        {
             let Some(name) = d.name.clone() else { continue };
             // A connection from that client soon after: the lookup did not stop it.
             let client: Option<std::net::IpAddr> = d.client.parse().ok();
@@ -1598,7 +1607,7 @@ fn side_findings(
             let typed: Vec<usize> = (0..events.len())
                 .filter(|&k| {
                     let e = &events[k];
-                    e.side == "client"
+                    e.side == Some(LogSide::Client)
                         && e.id == 1024
                         && near(e)
                         && e.fields.get("Value").is_some_and(|v| same_name(v, &name))
@@ -1610,7 +1619,7 @@ fn side_findings(
             let reasons: Vec<usize> = (0..events.len())
                 .filter(|&k| {
                     let e = &events[k];
-                    e.side == "client"
+                    e.side == Some(LogSide::Client)
                         && e.id == 1026
                         && near(e)
                         && !joined.joined.get(k).copied().unwrap_or(false)
@@ -1674,7 +1683,7 @@ mod tests {
 
     fn krb_error(code: i32, principal: &str) -> SideEvent {
         SideEvent {
-            kind: "kerberos",
+            kind: SideKind::Kerberos,
             frame: 7,
             time: String::new(),
             ts_ns: 0,

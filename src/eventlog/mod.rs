@@ -107,8 +107,9 @@ pub struct CatalogEvent {
     pub id: u32,
     /// The catalog's short name (`nla_failed`, `logon_failed`…).
     pub name: &'static str,
-    /// Where Windows logs it: `server`, `client` or `dc`.
-    pub side: &'static str,
+    /// Where Windows logs it (written `""` for an event outside the catalog).
+    #[serde(serialize_with = "side_word")]
+    pub side: Option<catalog::LogSide>,
     /// Shared with the event's timeline entry.
     pub summary: std::sync::Arc<str>,
     pub fields: fields::Fields,
@@ -133,6 +134,16 @@ impl CatalogEvent {
             input: self.input.clone(),
             record_id: self.record_id,
         }
+    }
+}
+
+fn side_word<S: serde::Serializer>(
+    side: &Option<catalog::LogSide>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match side {
+        Some(side) => side.serialize(s),
+        None => s.serialize_str(""),
     }
 }
 
@@ -431,13 +442,13 @@ pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::eventlog::C
     let (name, side, summary, decoded) = match described {
         Some(d) => (
             d.name,
-            d.side,
+            Some(d.side),
             d.summary,
             d.decoded.into_iter().collect::<fields::Fields>(),
         ),
         None => (
             "",
-            "",
+            None,
             format!("event {} of {}", e.id, e.channel),
             fields::Fields::new(),
         ),

@@ -808,9 +808,13 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             ),
         };
         frames.push(e.mark.frame);
-        // The TLS stage itself completed; the client refused what it carried.
+        // The TLS stage itself completed; the client refused what it carried, which only
+        // the encrypted records after the handshake tell.
         ladder.stages.pop();
         ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+        if let Some(tls) = ladder.stages.last_mut() {
+            tls.evidence = Some(Evidence::Inferred);
+        }
         out.reached = Stage::X224;
         return finish(
             out,
@@ -1430,19 +1434,12 @@ fn finish(
 ) -> RdpOutcome {
     ladder.rest_not_reached();
     // Inside TLS, everything after the handshake is judged from encrypted records, and so is
-    // the session under Standard RDP Security (PDU counts); so is a certificate rejection
-    // that came after a completed handshake.
+    // the session under Standard RDP Security (PDU counts).
     let in_tls = out.tls.is_some();
     for s in &mut ladder.stages {
         let inferred = match s.stage {
             Stage::Nla | Stage::Mcs => in_tls,
             Stage::Session => true,
-            Stage::Tls => {
-                stop.is_some_and(|b| b.stop == Stop::CertificateRefused)
-                    && s.note
-                        .as_deref()
-                        .is_some_and(|n| n.contains("after the TLS handshake"))
-            }
             _ => false,
         };
         if inferred && s.evidence.is_some() {

@@ -15,10 +15,20 @@ use crate::model::time::rfc3339;
 
 pub use crate::tcp::SideDatagram;
 
+/// Which protocol a side event is of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SideKind {
+    /// A DNS lookup (RFC 1035).
+    Dns,
+    /// A KRB-ERROR (RFC 4120 §5.9.1).
+    Kerberos,
+}
+
 /// What the side traffic showed, in the report.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SideEvent {
-    pub kind: &'static str,
+    pub kind: SideKind,
     /// Frame of the query (DNS) or of the error (Kerberos).
     pub frame: u64,
     pub time: String,
@@ -54,8 +64,8 @@ impl SideEvent {
     /// True for failures worth a reader's attention.
     pub fn is_failure(&self) -> bool {
         match self.kind {
-            "dns" => self.result != "NOERROR" || self.addresses.is_empty(),
-            _ => true,
+            SideKind::Dns => self.result != "NOERROR" || self.addresses.is_empty(),
+            SideKind::Kerberos => true,
         }
     }
 }
@@ -73,7 +83,7 @@ impl PendingQuery {
     /// The event for a query that got no answer.
     fn unanswered(self) -> SideEvent {
         SideEvent {
-            kind: "dns",
+            kind: SideKind::Dns,
             frame: self.frame,
             time: rfc3339(self.ts_ns),
             ts_ns: self.ts_ns,
@@ -183,7 +193,7 @@ impl SideTracker {
             None => (d.frame, d.ts_ns, msg.question.clone()),
         };
         self.push(SideEvent {
-            kind: "dns",
+            kind: SideKind::Dns,
             frame,
             time: rfc3339(ts_ns),
             ts_ns,
@@ -255,7 +265,7 @@ impl SideTracker {
             _ => (None, None),
         };
         self.push(SideEvent {
-            kind: "kerberos",
+            kind: SideKind::Kerberos,
             frame: d.frame,
             time: rfc3339(d.ts_ns),
             ts_ns: d.ts_ns,

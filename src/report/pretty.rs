@@ -167,7 +167,7 @@ mod tests {
             provider: "Microsoft-Windows-Security-Auditing".into(),
             id: 4625,
             name: "logon_failed",
-            side: "server",
+            side: Some(crate::eventlog::catalog::LogSide::Server),
             summary: HOSTILE.into(),
             fields: [
                 ("TargetUserName", "alice"),
@@ -198,7 +198,7 @@ mod tests {
             user: Some(HOSTILE.into()),
             start: "s".into(),
             end: "e".into(),
-            outcome: "connected",
+            outcome: crate::correlate::timeline::Outcome::Connected,
             events: vec![entry.clone(), entry],
             missing: vec!["131 and 140 without 1149".into(), HOSTILE.into()],
         };

@@ -1,6 +1,7 @@
 //! The terminal view: what was read, then one row per RDP connection (comfy-table) with where
 //! it broke and the frame to open in Wireshark, then the warnings.
 
+use crate::correlate::timeline::Outcome;
 use crate::handshake::facts::AlertLevel;
 use crate::model::{Cause, Severity, Status, Verdict, Word};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -391,7 +392,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         return out;
     }
     // Outcomes per server, in one line each.
-    let mut per_server: Vec<(&str, Vec<(&str, usize)>)> = Vec::new();
+    let mut per_server: Vec<(&str, Vec<(Outcome, usize)>)> = Vec::new();
     for t in &report.timelines {
         let entry = match per_server.iter_mut().position(|(s, _)| *s == t.server) {
             Some(k) => &mut per_server[k].1,
@@ -410,7 +411,10 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         report.timelines.len()
     ));
     for (server, outcomes) in per_server.iter().take(MAX_TIMELINES) {
-        let list: Vec<String> = outcomes.iter().map(|(o, n)| format!("{n} {o}")).collect();
+        let list: Vec<String> = outcomes
+            .iter()
+            .map(|(o, n)| format!("{n} {}", o.word()))
+            .collect();
         out.push_str(&format!("  {server}: {}\n", list.join(", ")));
     }
     if per_server.len() > MAX_TIMELINES {
@@ -420,10 +424,10 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         ));
     }
     // Failed attempts first, then sessions; each group in time order.
-    let rank = |o: &str| match o {
-        "nla_failed" | "logon_failed" => 0,
-        "authenticated" | "connected" => 1,
-        _ => 2,
+    let rank = |o: Outcome| match o {
+        Outcome::NlaFailed | Outcome::LogonFailed => 0,
+        Outcome::Authenticated | Outcome::Connected => 1,
+        Outcome::Session | Outcome::ClientFailed | Outcome::Connecting => 2,
     };
     let mut shown: Vec<_> = report.timelines.iter().collect();
     shown.sort_by_key(|t| rank(t.outcome));
@@ -444,7 +448,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
                 .as_deref()
                 .map(|u| format!(", {u}"))
                 .unwrap_or_default(),
-            t.outcome.to_uppercase(),
+            t.outcome.word().to_uppercase(),
             t.start,
             short_time(&t.end)
         ));
