@@ -163,12 +163,18 @@ fn main() -> ExitCode {
             }
             .and_then(|_| stdout.flush());
             rdptriage::analyze::phase("report written");
-            if let Err(e) = written
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                eprintln!("rdptriage: cannot write the report: {e}");
-            }
-            let code = if report.inputs.iter().any(|i| !i.skipped) {
+            // A reader that stopped reading (`| head`) is not a failure; any other write error
+            // is (a full disk, /dev/full): the report is not there, and the exit code says so.
+            let not_written = match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("rdptriage: cannot write the report: {e}");
+                    true
+                }
+                _ => false,
+            };
+            let code = if not_written {
+                ExitCode::from(1)
+            } else if report.inputs.iter().any(|i| !i.skipped) {
                 ExitCode::SUCCESS
             } else {
                 eprintln!("rdptriage: no readable input (see the list above)");

@@ -243,3 +243,38 @@ fn threads_do_not_change_the_output() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&one)).expect("json");
     assert_eq!(v["connections"].as_array().expect("array").len(), 400);
 }
+
+/// A report that cannot be written (a full disk: `/dev/full`) exits 1 with a message, in every
+/// format; a reader that stops early (a closed pipe) is no failure.
+#[test]
+fn a_report_that_cannot_be_written_exits_1() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: /dev/full is not on this system");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
+    for format in ["text", "json", "jsonl", "md", "html"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+            .args(["analyze", "--format", format, p(&cap)])
+            .stdout(full.try_clone().expect("dup"))
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("cannot write the report"), "{format}: {err}");
+    }
+    // `| head -c 1`: the reader leaves after one byte of a report larger than a pipe holds
+    // (the fixtures' JSON is about 170 KB); the run still counts as analysed.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+        .args(["analyze", "--format", "json", p(&fixtures)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut one = [0u8; 1];
+    std::io::Read::read_exact(&mut out, &mut one).expect("one byte");
+    drop(out);
+    assert_eq!(child.wait().expect("exits").code(), Some(0));
+}

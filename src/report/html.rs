@@ -49,9 +49,18 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 "#;
 
 /// Renders the report as one HTML page.
+/// The page's Content-Security-Policy: nothing but its inline style.
+pub const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 pub fn render(report: &Report) -> String {
     let mut out = String::with_capacity(32 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    // The page runs nothing and fetches nothing: its own inline style is all it may use, so
+    // no markup an input smuggled past the escaping could load or run anything.
+    out.push_str(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+    ));
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str("<title>rdptriage report</title>\n<style>");
     out.push_str(STYLE);
@@ -442,5 +451,16 @@ mod tests {
         );
         assert_eq!(rich("run `a<b` now"), "run <code>a&lt;b</code> now");
         assert_eq!(rich("one ` only"), "one ` only");
+    }
+
+    /// The page carries its Content-Security-Policy in its head, before anything an input
+    /// could have written.
+    #[test]
+    fn the_page_forbids_scripts_and_fetches() {
+        let page = render(&Report::default());
+        let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">");
+        let at = page.find(&meta).expect("CSP meta");
+        assert!(at < page.find("<title>").expect("title"));
+        assert!(CSP.starts_with("default-src 'none';") && !CSP.contains("script-src"));
     }
 }

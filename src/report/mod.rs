@@ -100,6 +100,37 @@ pub struct LinkTypeCount {
 
 pub use crate::model::time::rfc3339;
 
+/// serde_json's compact output with U+0085, U+2028 and U+2029 written as `\u` escapes: JSON
+/// allows them raw inside strings, but readers that split text on every Unicode line break
+/// (JavaScript's, Python's `splitlines`) would cut a JSON Lines line there.
+struct LineSafe;
+
+impl serde_json::ser::Formatter for LineSafe {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // U+0085 is C2 85 in UTF-8, U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+        if !fragment.bytes().any(|b| b == 0xC2 || b == 0xE2) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped = match c {
+                '\u{85}' => "\\u0085",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(escaped.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
 impl Report {
     /// The report as pretty JSON, byte for byte what `serde_json::to_writer_pretty` writes,
     /// with every array (connections and events are most of a large report) serialized in
@@ -211,7 +242,11 @@ impl Report {
                     .map(|task| {
                         let mut out = Vec::new();
                         for item in task {
-                            serde_json::to_writer(&mut out, &Line { r#type: kind, item })?;
+                            let mut ser =
+                                serde_json::Serializer::with_formatter(&mut out, LineSafe);
+                            Line { r#type: kind, item }
+                                .serialize(&mut ser)
+                                .map_err(std::io::Error::other)?;
                             out.push(b'\n');
                         }
                         Ok(out)
@@ -312,6 +347,40 @@ mod tests {
             expected += &typed("warning", serde_json::json!({"message": "w"}));
             assert_eq!(lines, expected, "{n}");
             assert_eq!(lines.lines().count(), 2 * n + n.min(3) + 1);
+        }
+    }
+
+    /// U+0085, U+2028 and U+2029 from an input are escaped in JSON Lines (each line stays one
+    /// line for readers that split on Unicode line breaks) and read back as they were; other
+    /// text, line breaks included, is serde_json's.
+    #[test]
+    fn json_lines_escape_unicode_line_breaks() {
+        let mut conn = sample_connection("c1");
+        if let Some(d) = match &mut conn.detail {
+            crate::handshake::held::Detail::Held(d) => Some(d),
+            _ => None,
+        } {
+            d.summary = "a\u{2028}b\u{2029}c\u{85}d\ne é".into();
+        }
+        let report = Report {
+            schema: SCHEMA,
+            connections: vec![conn],
+            warnings: vec!["w\u{2028}".into()],
+            ..Default::default()
+        };
+        let text = report.to_jsonl();
+        assert!(
+            !text.contains('\u{2028}') && !text.contains('\u{2029}') && !text.contains('\u{85}')
+        );
+        assert!(text.contains(r#"a\u2028b\u2029c\u0085d\ne é"#), "{text}");
+        assert_eq!(text.lines().count(), 2);
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("each line parses");
+            if v["type"] == "connection" {
+                assert_eq!(v["summary"], "a\u{2028}b\u{2029}c\u{85}d\ne é");
+            } else {
+                assert_eq!(v["message"], "w\u{2028}");
+            }
         }
     }
 }
