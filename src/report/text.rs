@@ -38,6 +38,44 @@ const GREEN: &str = "32";
 const YELLOW: &str = "33";
 const BOLD: &str = "1";
 
+/// Text from an input (a name, a path, a field, a summary quoting one), written so that it
+/// can neither act on the terminal nor forge the report's layout: C0 and C1 controls, DEL,
+/// bidi controls and line or paragraph separators are written escaped (`\x1b`, `\u{202e}`);
+/// the rest as it is. The tool's own colour codes are added around it, never inside.
+pub(crate) fn neutral(s: &str) -> Neutral<'_> {
+    Neutral(s)
+}
+
+/// See [`neutral`].
+pub(crate) struct Neutral<'a>(&'a str);
+
+/// Whether a character from an input must be shown escaped.
+fn disarmed(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+impl std::fmt::Display for Neutral<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(disarmed) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            if (c as u32) < 0x80 {
+                write!(f, "\\x{:02x}", c as u32)?;
+            } else {
+                write!(f, "\\u{{{:04x}}}", c as u32)?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 /// `s` in colour `sgr` when colour is on.
 fn paint(s: &str, sgr: &str, style: Style) -> String {
     if style.colour {
@@ -88,7 +126,11 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         };
         out.push_str(&format!(
             "  {} [{}{}]: {} packets{}\n",
-            i.path, i.kind, container, i.packets, span
+            neutral(&i.path),
+            i.kind,
+            container,
+            i.packets,
+            span
         ));
     }
     if !logs.is_empty() {
@@ -105,8 +147,8 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         for i in &skipped {
             let reason = format!(
                 "[{}] {}",
-                i.kind,
-                i.skipped_reason.as_deref().unwrap_or("skipped")
+                neutral(&i.kind),
+                neutral(i.skipped_reason.as_deref().unwrap_or("skipped"))
             );
             match reasons.iter_mut().find(|(r, _)| *r == reason) {
                 Some((_, paths)) => paths.push(&i.path),
@@ -116,14 +158,14 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         for (reason, paths) in &reasons {
             if paths.len() <= 3 {
                 for p in paths {
-                    out.push_str(&format!("  {p} {reason}\n"));
+                    out.push_str(&format!("  {} {reason}\n", neutral(p)));
                 }
             } else {
                 out.push_str(&format!(
                     "  {} files {reason}: {}, {} … (all in --format json)\n",
                     paths.len(),
-                    paths[0],
-                    paths[1]
+                    neutral(paths[0]),
+                    neutral(paths[1])
                 ));
             }
         }
@@ -195,7 +237,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
             plural(report.warnings.len())
         ));
         for w in report.warnings.iter().take(50) {
-            out.push_str(&format!("  {w}\n"));
+            out.push_str(&format!("  {}\n", neutral(w)));
         }
         if report.warnings.len() > 50 {
             out.push_str(&format!(
@@ -283,14 +325,14 @@ fn findings(report: &Report, style: Style) -> String {
                 colour,
                 style
             ),
-            f.summary
+            neutral(&f.summary)
         ));
         if !f.connections.is_empty() {
             out.push_str(&format!("   connections: {}\n", id_list(&f.connections)));
         }
         out.push_str(&format!("   {}\n", paint("evidence:", BOLD, style)));
         for e in &f.evidence {
-            out.push_str(&format!("     - {e}\n"));
+            out.push_str(&format!("     - {}\n", neutral(e)));
         }
         for r in &f.remediation {
             out.push_str(&format!("   {} {r}\n", paint("fix:", GREEN, style)));
@@ -303,7 +345,14 @@ fn findings(report: &Report, style: Style) -> String {
         let list: Vec<String> = report
             .clock_offsets
             .iter()
-            .map(|o| format!("{} {:+.3} ms ({} pairs)", o.computer, o.offset_ms, o.pairs))
+            .map(|o| {
+                format!(
+                    "{} {:+.3} ms ({} pairs)",
+                    neutral(&o.computer),
+                    o.offset_ms,
+                    o.pairs
+                )
+            })
             .collect();
         out.push_str(&format!("   log clocks vs capture: {}\n", list.join(", ")));
     }
@@ -354,7 +403,14 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         let mut parts: Vec<String> = counts
             .iter()
             .take(6)
-            .map(|c| format!("{} {}×{}", short_channel(&c.channel), c.id, c.count))
+            .map(|c| {
+                format!(
+                    "{} {}×{}",
+                    neutral(short_channel(&c.channel)),
+                    c.id,
+                    c.count
+                )
+            })
             .collect();
         if counts.len() > 6 {
             parts.push(format!("+{} more ids", counts.len() - 6));
@@ -366,7 +422,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
         };
         out.push_str(&format!(
             "  {} [{}{}]: {} RDP event{}{}{}{}\n",
-            i.path,
+            neutral(&i.path),
             i.kind,
             container,
             i.events,
@@ -415,7 +471,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
             .iter()
             .map(|(o, n)| format!("{n} {}", o.word()))
             .collect();
-        out.push_str(&format!("  {server}: {}\n", list.join(", ")));
+        out.push_str(&format!("  {}: {}\n", neutral(server), list.join(", ")));
     }
     if per_server.len() > MAX_TIMELINES {
         out.push_str(&format!(
@@ -435,18 +491,18 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
     for t in shown.iter().take(MAX_TIMELINES) {
         out.push_str(&format!(
             "  {}{}{}{}: {} ({} → {})\n",
-            t.server,
+            neutral(&t.server),
             t.client
                 .as_deref()
-                .map(|c| format!(" ← {c}"))
+                .map(|c| format!(" ← {}", neutral(c)))
                 .unwrap_or_default(),
             t.session
                 .as_deref()
-                .map(|s| format!(", session {s}"))
+                .map(|s| format!(", session {}", neutral(s)))
                 .unwrap_or_default(),
             t.user
                 .as_deref()
-                .map(|u| format!(", {u}"))
+                .map(|u| format!(", {}", neutral(u)))
                 .unwrap_or_default(),
             t.outcome.word().to_uppercase(),
             t.start,
@@ -457,7 +513,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
                 "    {} {:>5} {}\n",
                 short_time(&e.time),
                 e.id,
-                e.summary
+                neutral(&e.summary)
             ));
         }
         if t.events.len() > MAX_TIMELINE_EVENTS {
@@ -467,7 +523,7 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
             ));
         }
         for m in &t.missing {
-            out.push_str(&format!("    ! {m}\n"));
+            out.push_str(&format!("    ! {}\n", neutral(m)));
         }
     }
     if shown.len() > MAX_TIMELINES {
@@ -517,7 +573,7 @@ fn details(c: &JudgedConnection, style: Style) -> String {
         c.id,
         c.client,
         c.server,
-        c.input(),
+        neutral(c.input()),
         match (c.verdict, c.cause) {
             (Some(v), Some(cause)) => paint(
                 &format!("{} — {cause}", v.word().to_uppercase()),
@@ -530,7 +586,7 @@ fn details(c: &JudgedConnection, style: Style) -> String {
     );
     let detail = c.detail();
     let summary = c.summary_of(&detail);
-    out.push_str(&format!("  {summary}\n"));
+    out.push_str(&format!("  {}\n", neutral(&summary)));
     for s in &detail.stages {
         if s.status == Status::NotReached && s.note.is_none() {
             continue;
@@ -564,7 +620,7 @@ fn details(c: &JudgedConnection, style: Style) -> String {
                 _ => mark(s.status).to_string(),
             },
             s.stage,
-            note,
+            neutral(note),
             frames
         ));
     }
@@ -647,4 +703,96 @@ pub(crate) fn network_cell(c: &JudgedConnection) -> String {
         parts.push(format!("FIN by {by} #{f}"));
     }
     parts.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::Finding;
+    use crate::handshake::judged::sample_connection;
+    use crate::model::{Cause, Confidence};
+    use crate::report::{InputReport, SCHEMA};
+
+    /// A terminal escape (a window title, OSC 52 clipboard write, a screen clear), a forged
+    /// report line after a carriage return and a newline, and a right-to-left override: what
+    /// a hostile upload puts into a name, a field or a file name.
+    const HOSTILE: &str = "a\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\n[error ok] everything ok\u{202e}gnp.exe\u{85}";
+
+    #[test]
+    fn input_text_cannot_act_on_the_terminal_or_forge_lines() {
+        let mut conn = sample_connection("c1");
+        if let crate::handshake::held::Detail::Held(d) = &mut conn.detail {
+            d.summary = HOSTILE.into();
+            d.stages[0].note = Some(format!("note {HOSTILE}"));
+        }
+        let report = Report {
+            schema: SCHEMA,
+            inputs: vec![InputReport {
+                path: format!("dir/{HOSTILE}.pcap"),
+                kind: "pcap".into(),
+                container: "file".into(),
+                packets: 2,
+                ..Default::default()
+            }],
+            connections: vec![conn],
+            findings: vec![Finding {
+                cause: Cause::TcpRefused,
+                severity: Severity::Error,
+                confidence: Confidence::High,
+                summary: HOSTILE.into(),
+                attempt: None,
+                connections: vec!["c1".into()],
+                events: vec![],
+                evidence: vec![HOSTILE.into()],
+                remediation: vec![],
+                collect_next: vec![],
+            }],
+            warnings: vec![HOSTILE.into()],
+            ..Default::default()
+        };
+        for colour in [false, true] {
+            let text = render_styled(
+                &report,
+                Style {
+                    colour,
+                    ..Style::default()
+                },
+            );
+            // Nothing of the input reaches the terminal raw…
+            for bad in ['\x07', '\r', '\u{202e}', '\u{85}'] {
+                assert!(!text.contains(bad), "{bad:?} in\n{text}");
+            }
+            assert!(!text.contains("\x1b]"), "{text}");
+            assert!(!text.contains("\x1b[2J"), "{text}");
+            // … no line starts with the forged text…
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("[error ok]")),
+                "{text}"
+            );
+            // … it is shown escaped, where it was…
+            let shown = r"a\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x1b[2J\x0d\x0a[error ok] everything ok\u{202e}gnp.exe\u{0085}";
+            assert!(text.contains(&format!("dir/{shown}.pcap")), "{text}");
+            assert!(text.contains(&format!("     - {shown}\n")), "{text}");
+            assert!(text.contains(&format!("  {shown}\n")), "{text}");
+            // … and the tool's own colour codes are the only escapes left.
+            let escapes = text.matches('\x1b').count();
+            let ours = text.matches("\x1b[").count();
+            assert_eq!(escapes, ours, "{text}");
+            assert_eq!(ours > 0, colour);
+        }
+    }
+
+    #[test]
+    fn plain_text_passes_unchanged() {
+        let s = "CN=rdp.example.test, café, 10.0.0.5:3389 — ok";
+        assert_eq!(neutral(s).to_string(), s);
+        assert_eq!(neutral("\t").to_string(), r"\x09");
+        assert_eq!(neutral("\u{7f}\u{9b}").to_string(), r"\x7f\u{009b}");
+        assert_eq!(
+            neutral("\u{2066}x\u{2069}").to_string(),
+            r"\u{2066}x\u{2069}"
+        );
+    }
 }
