@@ -28,8 +28,8 @@ pub fn render(report: &Report) -> String {
         out.push_str(&format!(
             "- `{}` ({}): {}\n",
             code(&i.path),
-            i.kind,
-            story::input_contents(i)
+            text(&i.kind),
+            text(&story::input_contents(i))
         ));
     }
     if read.len() > MAX_INPUT_LINES {
@@ -44,7 +44,7 @@ pub fn render(report: &Report) -> String {
             out.push_str(&format!(
                 "- `{}` skipped: {}\n",
                 code(&i.path),
-                i.skipped_reason.as_deref().unwrap_or("not analysed")
+                text(i.skipped_reason.as_deref().unwrap_or("not analysed"))
             ));
         }
     } else {
@@ -124,14 +124,14 @@ fn findings(report: &Report, out: &mut String) {
         if !f.remediation.is_empty() {
             out.push_str("**Fix**\n\n");
             for (k, r) in f.remediation.iter().enumerate() {
-                out.push_str(&format!("{}. {}\n", k + 1, text(r)));
+                out.push_str(&format!("{}. {}\n", k + 1, own(r)));
             }
             out.push('\n');
         }
         if !f.collect_next.is_empty() {
             out.push_str("**Collect next**\n\n");
             for c in &f.collect_next {
-                out.push_str(&format!("- {}\n", text(c)));
+                out.push_str(&format!("- {}\n", own(c)));
             }
             out.push('\n');
         }
@@ -143,7 +143,7 @@ fn findings(report: &Report, out: &mut String) {
             .map(|o| {
                 format!(
                     "{} {:+.3} ms ({} pair{})",
-                    o.computer,
+                    text(&o.computer),
                     o.offset_ms,
                     o.pairs,
                     plural(o.pairs)
@@ -281,9 +281,16 @@ fn connections(report: &Report, out: &mut String) {
     out.push('\n');
 }
 
-/// Text that may hold Markdown's special characters, made literal.
+/// Text that may hold Markdown's special characters, made literal: it can open no block
+/// (heading, list, quote, code fence: no line break passes, controls are shown escaped as in
+/// the terminal report, and a leading `-`, `+`, `=`, `#` or `~` is escaped) and no inline
+/// structure (emphasis, link, HTML, code span, table cell).
 fn text(s: &str) -> String {
+    let s = super::text::neutral(s).to_string();
     let mut out = String::with_capacity(s.len());
+    if s.starts_with(['-', '+', '=', '#', '~']) {
+        out.push('\\');
+    }
     let mut chars = s.chars().peekable();
     while let Some(ch) = chars.next() {
         // A backslash escapes only ASCII punctuation (CommonMark §2.4): `C:\Windows` stays.
@@ -296,7 +303,7 @@ fn text(s: &str) -> String {
         }
         // `_` is left alone: GitHub-flavoured Markdown never reads it as emphasis inside a
         // word (`certificate_rejected`).
-        if matches!(ch, '*' | '[' | ']' | '<' | '>' | '|') {
+        if matches!(ch, '*' | '[' | ']' | '<' | '>' | '|' | '`') {
             out.push('\\');
         }
         out.push(ch);
@@ -304,14 +311,30 @@ fn text(s: &str) -> String {
     out
 }
 
+/// The tool's own words (a fix, what to collect next), whose code spans are meant: literal but
+/// for them.
+fn own(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                part.to_string()
+            } else {
+                text(part)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 /// A table cell: literal text on one line.
 fn cell(s: &str) -> String {
     text(&s.replace(['\n', '\r'], " "))
 }
 
-/// Inside backticks only a backtick needs care.
+/// Inside backticks only a backtick needs care, and controls are shown escaped.
 fn code(s: &str) -> String {
-    s.replace('`', "'")
+    super::text::neutral(s).to_string().replace('`', "'")
 }
 
 #[cfg(test)]
@@ -324,5 +347,25 @@ mod tests {
         assert_eq!(cell("x\ny|z"), r"x y\|z");
         assert_eq!(code("a`b"), "a'b");
         assert_eq!(text(r"C:\ProgramData\*"), r"C:\ProgramData\\\*");
+    }
+
+    /// What an input can hold to break a ticket's Markdown: a code fence in a user name, a
+    /// line break starting a heading or a list item, a leading list marker, a right-to-left
+    /// override.
+    #[test]
+    fn inputs_open_no_structure() {
+        assert_eq!(text("al```ice"), r"al\`\`\`ice");
+        assert_eq!(text("x\n# Finding 9: ok"), r"x\x0a# Finding 9: ok");
+        assert_eq!(text("- item"), r"\- item");
+        assert_eq!(text("~~~"), r"\~~~");
+        assert_eq!(text("# x"), r"\# x");
+        assert_eq!(text("RST #16"), "RST #16");
+        assert_eq!(
+            own("run `rdptriage analyze` *now*"),
+            r"run `rdptriage analyze` \*now\*"
+        );
+        assert_eq!(text("a\u{202e}b"), r"a\u{202e}b");
+        assert_eq!(code("a`b\nc"), r"a'b\x0ac");
+        assert_eq!(cell("x\r\ny"), "x  y");
     }
 }
