@@ -41,7 +41,9 @@ const BOLD: &str = "1";
 /// Text from an input (a name, a path, a field, a summary quoting one), written so that it
 /// can neither act on the terminal nor forge the report's layout: C0 and C1 controls, DEL,
 /// bidi controls and line or paragraph separators are written escaped (`\x1b`, `\u{202e}`);
-/// the rest as it is. The tool's own colour codes are added around it, never inside.
+/// the rest as it is, cut after [`MAX_SHOWN_CHARS`] with an ellipsis and the count left out
+/// (the JSON report has it whole). The tool's own colour codes are added around it, never
+/// inside.
 pub(crate) fn neutral(s: &str) -> Neutral<'_> {
     Neutral(s)
 }
@@ -59,9 +61,27 @@ fn disarmed(c: char) -> bool {
         )
 }
 
+/// Characters of one value from an input shown in a person's report: ten lines' worth of
+/// summary or name; a longer one is an attack or an accident, and would bury the rest.
+pub(crate) const MAX_SHOWN_CHARS: usize = 2000;
+
 impl std::fmt::Display for Neutral<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut rest = self.0;
+        let (shown, left) = match self.0.char_indices().nth(MAX_SHOWN_CHARS) {
+            Some((at, _)) => (&self.0[..at], self.0[at..].chars().count()),
+            None => (self.0, 0),
+        };
+        Neutral::write(shown, f)?;
+        if left > 0 {
+            write!(f, "… ({left} more characters)")?;
+        }
+        Ok(())
+    }
+}
+
+impl Neutral<'_> {
+    fn write(s: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = s;
         while let Some(at) = rest.find(disarmed) {
             f.write_str(&rest[..at])?;
             let c = rest[at..].chars().next().unwrap_or_default();
@@ -794,5 +814,13 @@ mod tests {
             neutral("\u{2066}x\u{2069}").to_string(),
             r"\u{2066}x\u{2069}"
         );
+        // A very long value is cut, saying how much was left out.
+        let long = "é".repeat(MAX_SHOWN_CHARS + 37);
+        assert_eq!(
+            neutral(&long).to_string(),
+            format!("{}… (37 more characters)", "é".repeat(MAX_SHOWN_CHARS))
+        );
+        let exact = "é".repeat(MAX_SHOWN_CHARS);
+        assert_eq!(neutral(&exact).to_string(), exact);
     }
 }
