@@ -191,6 +191,52 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Joins of a password-guessing bundle: 20,000 connections of one client and 20,000 of its
+    // failed logons (a fixture's, repeated every 10 s), joined by address and time.
+    let mut g = c.benchmark_group("correlate");
+    g.sample_size(10).measurement_time(Duration::from_secs(2));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = rdptriage::analyze::analyze_paths(
+        &[
+            root.join("fixtures/captures/nla-wrong-password.pcap"),
+            root.join("fixtures/eventlog/server-security.evtx"),
+        ],
+        &Default::default(),
+    );
+    const N: i64 = 20_000;
+    let conns: Vec<_> = (0..N)
+        .map(|k| {
+            let mut c = run.connections[0].clone();
+            c.start_ns += k * 10_000_000_000;
+            c.end_ns += k * 10_000_000_000;
+            c
+        })
+        .collect();
+    let logons: Vec<_> = (0..N)
+        .map(|k| {
+            let mut e = run.events[0].clone();
+            e.record_id += k as u64;
+            e.time_ns += k * 10_000_000_000;
+            e
+        })
+        .collect();
+    assert!(
+        rdptriage::correlate::join_events(&conns[..100], &logons[..100])
+            .joined
+            .iter()
+            .all(|&j| j),
+        "each logon joins its connection"
+    );
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("join_events_one_address", |b| {
+        b.iter(|| {
+            rdptriage::correlate::join_events(black_box(&conns), &logons)
+                .joined
+                .len()
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(decoders, benches);

@@ -187,6 +187,38 @@ fn median(v: &mut [i64]) -> Option<i64> {
     v.get(v.len() / 2).copied()
 }
 
+/// Connections ordered by start time, to look up those starting within a span by binary
+/// search; `longest` is the longest of their durations.
+struct ByStart {
+    order: Vec<usize>,
+    starts: Vec<i64>,
+    longest: i64,
+}
+
+impl ByStart {
+    fn new(mut order: Vec<usize>, conns: &[JudgedConnection]) -> ByStart {
+        order.sort_by_key(|&i| (conns[i].start_ns, i));
+        let starts = order.iter().map(|&i| conns[i].start_ns).collect();
+        let longest = order
+            .iter()
+            .map(|&i| conns[i].end_ns.max(conns[i].start_ns) - conns[i].start_ns)
+            .max()
+            .unwrap_or(0);
+        ByStart {
+            order,
+            starts,
+            longest,
+        }
+    }
+
+    /// The connections starting within `from..=to`.
+    fn starting(&self, from: i64, to: i64) -> &[usize] {
+        let a = self.starts.partition_point(|&s| s < from);
+        let b = self.starts.partition_point(|&s| s <= to);
+        &self.order[a..b.max(a)]
+    }
+}
+
 /// Joins events to connections by client address and time.
 ///
 /// First the clock offset of each log host: from the events that name the client's address
@@ -214,38 +246,47 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         .map(|c| (c.client.ip.to_string(), Some(c.client.port)))
         .collect();
     let sv: Vec<String> = conns.iter().map(|c| c.server.ip.to_string()).collect();
-    // Connections by client and by server address: an event looks at its own only.
+    // Connections by client and by server address, in time order: an event looks at its own
+    // only, and among those at the ones whose time can match (a password-guessing bundle has
+    // tens of thousands of events and connections of one address).
     let mut by_client: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_server: HashMap<&str, Vec<usize>> = HashMap::new();
     for i in 0..conns.len() {
         by_client.entry(cl[i].0.as_str()).or_default().push(i);
         by_server.entry(sv[i].as_str()).or_default().push(i);
     }
-    let all: Vec<usize> = (0..conns.len()).collect();
+    let by_client: HashMap<&str, ByStart> = by_client
+        .into_iter()
+        .map(|(k, v)| (k, ByStart::new(v, conns)))
+        .collect();
+    let by_server: HashMap<&str, ByStart> = by_server
+        .into_iter()
+        .map(|(k, v)| (k, ByStart::new(v, conns)))
+        .collect();
+    let all = ByStart::new((0..conns.len()).collect(), conns);
+    let none = ByStart::new(Vec::new(), conns);
     // Clock offsets per computer.
     let mut samples: HashMap<&str, Vec<i64>> = HashMap::new();
     let mut first: HashMap<(&str, usize), i64> = HashMap::new();
     for e in events {
-        let pick = |among: &[usize], want: &dyn Fn(usize) -> bool| {
+        // The nearest by start within the attempt gap; of equals, the first in report order.
+        let pick = |among: &ByStart, want: &dyn Fn(usize) -> bool| {
             among
+                .starting(
+                    e.time_ns.saturating_sub(ATTEMPT_GAP_NS),
+                    e.time_ns.saturating_add(ATTEMPT_GAP_NS),
+                )
                 .iter()
                 .copied()
                 .filter(|&i| want(i))
-                .min_by_key(|&i| (e.time_ns - conns[i].start_ns).abs())
-                .filter(|&i| (e.time_ns - conns[i].start_ns).abs() <= ATTEMPT_GAP_NS)
+                .min_by_key(|&i| ((e.time_ns - conns[i].start_ns).abs(), i))
         };
         let hit = if let Some((ip, Some(port))) = event_client(e) {
-            pick(
-                by_client.get(ip.as_str()).map_or(&[][..], Vec::as_slice),
-                &|i| cl[i].1 == Some(port),
-            )
+            pick(by_client.get(ip.as_str()).unwrap_or(&none), &|i| {
+                cl[i].1 == Some(port)
+            })
         } else if let Some(server) = event_server(e) {
-            pick(
-                by_server
-                    .get(server.as_str())
-                    .map_or(&[][..], Vec::as_slice),
-                &|_| true,
-            )
+            pick(by_server.get(server.as_str()).unwrap_or(&none), &|_| true)
         } else {
             None
         };
@@ -281,20 +322,29 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         at >= conns[i].start_ns - EVENT_SLACK_NS
             && at <= conns[i].end_ns.max(conns[i].start_ns) + EVENT_SLACK_NS
     };
-    let nearest = |among: &[usize], want: &dyn Fn(usize) -> bool, at: i64| {
+    // The connection whose span (± the slack) holds `at`, nearest first; of equals, the first
+    // in report order. Only connections starting late enough to still run at `at` are looked
+    // at.
+    let nearest = |among: &ByStart, want: &dyn Fn(usize) -> bool, at: i64| {
         among
+            .starting(
+                at.saturating_sub(among.longest)
+                    .saturating_sub(EVENT_SLACK_NS),
+                at.saturating_add(EVENT_SLACK_NS),
+            )
             .iter()
             .copied()
             .filter(|&i| want(i) && within(i, at))
             .min_by_key(|&i| {
                 let (s, e) = (conns[i].start_ns, conns[i].end_ns.max(conns[i].start_ns));
-                if at < s {
+                let distance = if at < s {
                     s - at
                 } else if at > e {
                     at - e
                 } else {
                     0
-                }
+                };
+                (distance, i)
             })
     };
     let join = |out: &mut Joined, i: usize, k: usize| {
@@ -309,15 +359,13 @@ pub fn join_events(conns: &[JudgedConnection], events: &[crate::eventlog::Catalo
         let at = t(e);
         let hit = if let Some((ip, port)) = event_client(e) {
             nearest(
-                by_client.get(ip.as_str()).map_or(&[][..], Vec::as_slice),
+                by_client.get(ip.as_str()).unwrap_or(&none),
                 &|i| port.is_none() || cl[i].1 == port,
                 at,
             )
         } else if let Some(server) = event_server(e) {
             nearest(
-                by_server
-                    .get(server.as_str())
-                    .map_or(&[][..], Vec::as_slice),
+                by_server.get(server.as_str()).unwrap_or(&none),
                 &|_| true,
                 at,
             )
