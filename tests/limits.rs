@@ -1144,3 +1144,46 @@ fn zip_members_past_the_cap_are_counted_not_opened() {
         ["upload [zip]: the archive has 5 members: the first 3 were opened, the other 2 were not"]
     );
 }
+
+/// A peer that floods TLS alerts: the connection keeps the first 32 alert records and counts
+/// the rest, so memory does not grow with them (the JSON says how many were left out).
+#[test]
+fn tls_alerts_kept_per_connection_are_capped() {
+    let c = Conv::new("10.7.0.5:50000", "10.7.0.9:3389");
+    // The server selects SSL (RDP_NEG_RSP, PROTOCOL_SSL), then the client sends 100 warning
+    // alerts (close_notify), each a 7-byte record, in one segment.
+    let cc: [u8; 19] = [
+        0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x02, 0x00, 0x08, 0x00,
+        0x01, 0x00, 0x00, 0x00,
+    ];
+    let alerts: Vec<u8> = (0..100)
+        .flat_map(|_| [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00])
+        .collect();
+    let mut segs = handshake(&c, T0);
+    segs.extend([
+        (T0 + 30 * MS, c.c(0, 0).data(&X224_CR)),
+        (T0 + 31 * MS, c.s(0, 19).data(&cc)),
+        (T0 + 32 * MS, c.c(19, 19).data(&alerts)),
+        (T0 + 33 * MS, c.s(19, 19 + alerts.len() as u32)),
+    ]);
+    let bytes = Pcap::new(1).file(&frames(Link::Eth, &segs));
+    let (r, _dir, _) = analyze_bytes("alerts.pcap", &bytes);
+    assert_eq!(r.connections.len(), 1);
+    let detail = r.connections[0].detail();
+    let tls = detail.tls.as_ref().expect("tls facts");
+    assert_eq!(tls.alerts.len(), 32);
+    assert_eq!(tls.alerts_omitted, 68);
+    assert!(
+        tls.alerts.iter().all(|a| a.frame == 6),
+        "{:?}",
+        tls.alerts[0]
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+    assert_eq!(v["connections"][0]["tls"]["alerts_omitted"], 68);
+    assert_eq!(
+        v["connections"][0]["tls"]["alerts"]
+            .as_array()
+            .map(Vec::len),
+        Some(32)
+    );
+}

@@ -54,13 +54,25 @@ pub struct TlsFacts {
     pub sni: Option<String>,
     pub client_hello: Option<ClientHelloFacts>,
     pub server_hello_frame: Option<u64>,
+    /// The first [`MAX_ALERTS`] alert records, both ways, in the order read.
     pub alerts: Vec<Alert>,
+    /// Alert records past those (a peer that floods alerts), counted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub alerts_omitted: u64,
     /// The server's leaf certificate, when sent in clear.
     pub certificate: Option<Certificate>,
     /// TLS 1.3: the certificate went encrypted (RFC 8446 §4.4.2).
     pub certificate_encrypted: bool,
     pub client_finished_frame: Option<u64>,
     pub server_finished_frame: Option<u64>,
+}
+
+/// Alert records a connection's facts keep: a handshake ends with one or two; a peer that
+/// sends thousands is counted, not kept.
+pub const MAX_ALERTS: usize = 32;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What the ClientHello offered (RFC 8446 §4.1.2).

@@ -19,7 +19,7 @@ use crate::tcp::{Connection, Mark, Side};
 
 use super::credssp;
 use super::facts::{
-    Alert, AlertLevel, Certificate, ClientHelloFacts, McsFacts, Negotiation, TlsFacts,
+    Alert, AlertLevel, Certificate, ClientHelloFacts, MAX_ALERTS, McsFacts, Negotiation, TlsFacts,
 };
 use super::facts::{Decoded, Tpdu, Units};
 use super::mcs::{self, McsPdu};
@@ -258,6 +258,7 @@ struct TlsView {
     client_after_ccs: Vec<Pdu>,
     server_after_ccs: Vec<Pdu>,
     alerts: Vec<Alert>,
+    alerts_omitted: u64,
     fatal_alert: Option<(Side, String, u64)>,
     /// A TPKT where the server's TLS records were due (xrdp's plaintext disconnect).
     server_plaintext: Option<u64>,
@@ -265,6 +266,17 @@ struct TlsView {
     done: Option<(u64, i64)>,
     /// TLS 1.3: everything after the ServerHello is encrypted.
     tls13: bool,
+}
+
+impl TlsView {
+    /// Keeps an alert record while fewer than `MAX_ALERTS` are kept, else counts it.
+    fn keep_alert(&mut self, a: Alert) {
+        if self.alerts.len() < MAX_ALERTS {
+            self.alerts.push(a);
+        } else {
+            self.alerts_omitted += 1;
+        }
+    }
 }
 
 fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
@@ -332,14 +344,14 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                         if body[0] == 2 && v.fatal_alert.is_none() {
                             v.fatal_alert = Some((side, desc.clone(), p.last_frame));
                         }
-                        v.alerts.push(Alert {
+                        v.keep_alert(Alert {
                             from: party(side),
                             level,
                             description: Some(desc),
                             frame: p.last_frame,
                         });
                     } else {
-                        v.alerts.push(Alert {
+                        v.keep_alert(Alert {
                             from: party(side),
                             level: AlertLevel::Encrypted,
                             description: None,
@@ -1507,6 +1519,7 @@ fn tls_facts(t: &TlsView) -> TlsFacts {
         }),
         server_hello_frame: t.server_hello.as_ref().map(|(f, _)| *f),
         alerts: t.alerts.clone(),
+        alerts_omitted: t.alerts_omitted,
         certificate,
         certificate_encrypted: t.tls13 && t.certificate.is_none(),
         client_finished_frame: t.client_after_ccs.first().map(|p| p.last_frame),
