@@ -1187,3 +1187,45 @@ fn tls_alerts_kept_per_connection_are_capped() {
         Some(32)
     );
 }
+
+/// One warning per unknown pcapng block, for a file of thousands of them: the first 100 are
+/// listed, the rest counted in one more warning that names the last of them, so the problem
+/// that ended the read (here the file cut inside a block header) is never crowded out.
+#[test]
+fn problems_of_a_capture_are_listed_up_to_a_hundred() {
+    let c = Conv::new("10.8.0.5:50000", "10.8.0.9:3389");
+    let mut w = Pcapng::new(false);
+    w.idb(1, 0, None);
+    w.epb(0, (T0 / 1000) as u64, &c.syn().frame(Link::Eth));
+    let first_unknown = w.block(0x99, &[0; 8]);
+    for _ in 1..5000 {
+        w.block(0x99, &[0; 8]);
+    }
+    w.epb(
+        0,
+        ((T0 + 10 * MS) / 1000) as u64,
+        &c.refuse().frame(Link::Eth),
+    );
+    let mut bytes = w.bytes();
+    let cut_at = bytes.len();
+    bytes.extend_from_slice(&[0x99, 0, 0, 0, 20, 0]);
+    let (r, _d, _p) = analyze_bytes("flood.pcapng", &bytes);
+    let i = &r.inputs[0];
+    assert_eq!(i.packets, 2);
+    assert_eq!(i.warnings.len(), 101, "{:?}", &i.warnings[95..]);
+    assert_eq!(
+        i.warnings[0],
+        format!(
+            "skipped unknown pcapng block type 0x00000099 (20 bytes) at offset {first_unknown}"
+        )
+    );
+    let last = &i.warnings[100];
+    assert!(
+        last.starts_with(
+            "4900 more problems were counted, not listed; the last of them: truncated pcapng block"
+        ),
+        "{last}"
+    );
+    assert!(last.contains(&format!("at offset {cut_at}")), "{last}");
+    assert_eq!(r.connections[0].cause, Some(Cause::TcpRefused));
+}

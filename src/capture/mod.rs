@@ -40,10 +40,54 @@ pub const BLOCK_BYTES: usize = 1 << 20;
 pub const BLOCK_FRAMES: usize = 4096;
 /// A record or pcapng block larger than this is treated as corruption.
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
+/// Problems of one capture listed as warnings; the rest are counted in one more (with the
+/// last of them, where reading stopped when it stopped early).
+pub const MAX_LISTED_PROBLEMS: u64 = 100;
 /// Largest captured length accepted for one frame (jumbo frames and offloaded segments fit).
 const MAX_FRAME_BYTES: u32 = 262_144;
 
 pub use crate::input::CaptureFormat;
+
+/// The problems met while reading one capture: the first [`MAX_LISTED_PROBLEMS`] are listed;
+/// later ones are counted, and the latest is kept to be listed at the end, so that the one
+/// that stopped the read is never crowded out by many before it.
+#[derive(Debug, Default)]
+struct Problems {
+    listed: Vec<FormatError>,
+    count: u64,
+    last_unlisted: Option<FormatError>,
+    /// The unlisted ones have been told (once, at the end of the capture).
+    told: bool,
+}
+
+impl Problems {
+    fn warn(&mut self, w: FormatError) {
+        self.count += 1;
+        if self.count <= MAX_LISTED_PROBLEMS {
+            self.listed.push(w);
+        } else {
+            self.last_unlisted = Some(w);
+        }
+    }
+
+    /// At the end of the capture: how many problems were not listed, and the last of them.
+    fn tell_unlisted(&mut self) {
+        if std::mem::replace(&mut self.told, true) {
+            return;
+        }
+        let Some(last) = self.last_unlisted.take() else {
+            return;
+        };
+        let others = self.count - MAX_LISTED_PROBLEMS - 1;
+        self.listed.push(FormatError::new(
+            last.offset,
+            format!(
+                "{others} more problems were counted, not listed; the last of them: {}",
+                last.message
+            ),
+        ));
+    }
+}
 
 /// Where one frame lies inside its block, and what the capture file says about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +150,7 @@ pub struct Framer<R: Read> {
     next_frame: u64,
     next_seq: u64,
     state: FramerState,
-    warnings: Vec<FormatError>,
+    warnings: Problems,
     /// NetMon files are read whole (their frame table is at the end), then served from here.
     netmon_frames: Option<std::vec::IntoIter<(FrameIndex, Vec<u8>)>>,
     done: bool,
@@ -167,7 +211,7 @@ impl<R: Read> Framer<R> {
             next_frame: 1,
             next_seq: 0,
             state: FramerState::Start,
-            warnings: Vec::new(),
+            warnings: Problems::default(),
             netmon_frames: None,
             done: false,
             header_ok: false,
@@ -301,12 +345,27 @@ impl<R: Read> Framer<R> {
         if let Err(e) = self.fill(want) {
             let at = self.offset_of(self.available().len());
             self.warnings
-                .push(FormatError::new(at, format!("read error: {e}")));
+                .warn(FormatError::new(at, format!("read error: {e}")));
         }
     }
 
     /// Returns the next block, or `None` at the end of the capture.
     pub fn next_block(&mut self) -> Option<Block> {
+        let block = self.next_block_read();
+        if !self.done || self.warnings.told {
+            return block;
+        }
+        self.warnings.tell_unlisted();
+        match block {
+            Some(mut b) => {
+                b.warnings.append(&mut self.warnings.listed);
+                Some(b)
+            }
+            None => self.take_warnings_block(),
+        }
+    }
+
+    fn next_block_read(&mut self) -> Option<Block> {
         if self.done {
             return None;
         }
@@ -349,7 +408,7 @@ impl<R: Read> Framer<R> {
         if !block.frames.is_empty() {
             self.hand_over(&mut block);
         }
-        block.warnings.append(&mut self.warnings);
+        block.warnings.append(&mut self.warnings.listed);
         if block.frames.is_empty() && block.warnings.is_empty() {
             return None;
         }
@@ -359,13 +418,13 @@ impl<R: Read> Framer<R> {
     }
 
     fn take_warnings_block(&mut self) -> Option<Block> {
-        if self.warnings.is_empty() {
+        if self.warnings.listed.is_empty() {
             return None;
         }
         let block = Block {
             seq: self.next_seq,
             first_frame: self.next_frame,
-            warnings: std::mem::take(&mut self.warnings),
+            warnings: std::mem::take(&mut self.warnings.listed),
             ..Default::default()
         };
         self.next_seq += 1;
@@ -396,7 +455,7 @@ impl<R: Read> Framer<R> {
                     }
                     Err(_) => {
                         let got = head.len();
-                        self.warnings.push(FormatError::new(
+                        self.warnings.warn(FormatError::new(
                             0,
                             format!("pcap file header incomplete ({got} of 24 bytes)"),
                         ));
@@ -433,7 +492,7 @@ impl<R: Read> Framer<R> {
         }
         let header_at = self.offset_of(0);
         if avail.len() < 16 {
-            self.warnings.push(FormatError::new(
+            self.warnings.warn(FormatError::new(
                 header_at,
                 format!(
                     "truncated record header: the file ends {} bytes into a 16-byte header",
@@ -450,7 +509,7 @@ impl<R: Read> Framer<R> {
         self.fill_or_warn(total);
         let avail_len = self.available().len();
         if avail_len < total {
-            self.warnings.push(FormatError::new(
+            self.warnings.warn(FormatError::new(
                 header_at,
                 format!(
                     "truncated record: frame {} claims {} bytes, the file ends after {}",
@@ -527,7 +586,7 @@ impl<R: Read> Framer<R> {
             }
         });
         let skip = found.unwrap_or(avail.len());
-        self.warnings.push(FormatError::new(
+        self.warnings.warn(FormatError::new(
             bad_at,
             format!(
                 "corrupt record header after frame {}; skipped {} bytes{}",
@@ -553,7 +612,7 @@ impl<R: Read> Framer<R> {
         }
         let at = self.offset_of(0);
         if avail.len() < 12 {
-            self.warnings.push(FormatError::new(
+            self.warnings.warn(FormatError::new(
                 at,
                 format!(
                     "truncated pcapng block: the file ends {} bytes into a block header",
@@ -600,7 +659,7 @@ impl<R: Read> Framer<R> {
                 );
             }
             let avail = &self.pending[self.start..self.filled];
-            self.warnings.push(FormatError::new(
+            self.warnings.warn(FormatError::new(
                 at,
                 format!(
                     "truncated pcapng block: a block of {len} bytes, the file ends after {}",
@@ -622,7 +681,7 @@ impl<R: Read> Framer<R> {
                     pcap_parser::parse_sectionheaderblock_le(body)
                 };
                 if parsed.is_err() {
-                    self.warnings.push(FormatError::new(
+                    self.warnings.warn(FormatError::new(
                         at,
                         "section header block could not be parsed; its options are ignored",
                     ));
@@ -647,7 +706,7 @@ impl<R: Read> Framer<R> {
                         offset_sec: ts_offset_sec(&idb.options, big_endian),
                     },
                     Err(_) => {
-                        self.warnings.push(FormatError::new(
+                        self.warnings.warn(FormatError::new(
                             at,
                             "interface description options could not be parsed; microsecond timestamps assumed",
                         ));
@@ -688,7 +747,7 @@ impl<R: Read> Framer<R> {
                 };
                 let frame_no = self.next_frame + block.frames.len() as u64;
                 if len < 32 {
-                    self.warnings.push(FormatError::new(
+                    self.warnings.warn(FormatError::new(
                         at,
                         format!("packet block of frame {frame_no} is too short ({len} bytes)"),
                     ));
@@ -707,7 +766,7 @@ impl<R: Read> Framer<R> {
                             let ts_ns = ts_to_ns(ts, iface.units_per_sec, iface.offset_sec);
                             index_frame(block, self.start + 28, caplen, orig_len, iface.linktype, ts_ns);
                         }
-                        None => self.warnings.push(FormatError::new(
+                        None => self.warnings.warn(FormatError::new(
                             at,
                             format!("frame {frame_no} names interface {if_id}, which no interface description defined; skipped"),
                         )),
@@ -728,7 +787,7 @@ impl<R: Read> Framer<R> {
                     }
                     index_frame(block, self.start + 12, caplen, orig_len, iface.linktype, 0);
                 } else {
-                    self.warnings.push(FormatError::new(
+                    self.warnings.warn(FormatError::new(
                         at,
                         "simple packet block before any interface description; skipped",
                     ));
@@ -737,7 +796,7 @@ impl<R: Read> Framer<R> {
             // Known blocks that carry no packets: name resolution, interface statistics,
             // systemd journal, decryption secrets, custom blocks.
             4 | 5 | 9 | 0x0a | 0x8000_0001 | 0x0000_0bad | 0x4000_0bad => {}
-            other => self.warnings.push(FormatError::new(
+            other => self.warnings.warn(FormatError::new(
                 at,
                 format!("skipped unknown pcapng block type 0x{other:08x} ({len} bytes)"),
             )),
@@ -772,7 +831,7 @@ impl<R: Read> Framer<R> {
     fn resync_pcapng(&mut self, block: &mut Block, bad_at: u64, why: &str) -> bool {
         let found = self.find_pcapng_block();
         let skip = found.unwrap_or(self.available().len());
-        self.warnings.push(FormatError::new(
+        self.warnings.warn(FormatError::new(
             bad_at,
             format!(
                 "corrupt pcapng block after frame {} ({why}); skipped {skip} bytes{}",
@@ -795,13 +854,13 @@ impl<R: Read> Framer<R> {
                 .take(MAX_NETMON_BYTES + 1)
                 .read_to_end(&mut data);
             if let Err(e) = limited {
-                self.warnings.push(FormatError::new(
+                self.warnings.warn(FormatError::new(
                     data.len() as u64,
                     format!("read error: {e}"),
                 ));
             }
             if data.len() as u64 > MAX_NETMON_BYTES {
-                self.warnings.push(FormatError::new(
+                self.warnings.warn(FormatError::new(
                     MAX_NETMON_BYTES,
                     format!(
                         "NetMon file larger than {} MiB is not read",
@@ -827,11 +886,11 @@ impl<R: Read> Framer<R> {
                                 },
                                 r.data.to_vec(),
                             )),
-                            Err(e) => self.warnings.push(e),
+                            Err(e) => self.warnings.warn(e),
                         }
                     }
                 }
-                Err(e) => self.warnings.push(e),
+                Err(e) => self.warnings.warn(e),
             }
             self.netmon_frames = Some(frames.into_iter());
         }
@@ -848,7 +907,7 @@ impl<R: Read> Framer<R> {
             };
             push_frame(&mut block, &bytes, idx.orig_len, idx.linktype, idx.ts_ns);
         }
-        block.warnings.append(&mut self.warnings);
+        block.warnings.append(&mut self.warnings.listed);
         if block.frames.is_empty() && block.warnings.is_empty() {
             return None;
         }
