@@ -3,16 +3,12 @@
 //! `report`. Every `crate::floor` path in a module's code (test modules excluded) is an edge
 //! from its floor to that floor; an edge the design forbids fails the test with the file and
 //! line that makes it.
-//!
-//! Edges the design forbids that the code still makes are listed in [`NOT_YET`], each with the
-//! reason it is still there: the list may only shrink, and an entry the code no longer needs
-//! fails the test too, so that it is taken off.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The floors: the crate's top-level modules as `lib.rs` declares them, and `main`. Each must
-/// have a row in [`allowed`] (a new module without one fails the test).
+/// be in [`ORDER`] (a new module without its place fails the test).
 fn floors() -> Vec<String> {
     let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
         .expect("src/lib.rs is readable");
@@ -25,66 +21,36 @@ fn floors() -> Vec<String> {
     floors
 }
 
-/// What each floor may import (DESIGN.md "Data flows one way"): captures go
-/// input → capture → tcp → handshake, logs input → eventlog; both meet in correlate, then
-/// diagnose, then report; `analyze` and `main` run them all.
+/// The floors in pipeline order (DESIGN.md "Data flows one way"): each may import those before
+/// it, except that `eventlog` is a branch of its own beside capture → tcp → handshake (logs go
+/// input → eventlog) and may import only `model` and `input`.
+const ORDER: &[&str] = &[
+    "model",
+    "input",
+    "capture",
+    "tcp",
+    "handshake",
+    "eventlog",
+    "correlate",
+    "diagnose",
+    "report",
+    "analyze",
+    "main",
+];
+
+/// What a floor may import.
 fn allowed(floor: &str) -> &'static [&'static str] {
     match floor {
-        "model" => &[],
-        "input" => &["model"],
-        "capture" => &["model", "input"],
-        "tcp" => &["model", "input", "capture"],
-        "handshake" => &["model", "input", "capture", "tcp"],
         "eventlog" => &["model", "input"],
-        "correlate" => &["model", "input", "capture", "tcp", "handshake", "eventlog"],
-        "diagnose" => &[
-            "model",
-            "input",
-            "capture",
-            "tcp",
-            "handshake",
-            "eventlog",
-            "correlate",
-        ],
-        "report" => &[
-            "model",
-            "input",
-            "capture",
-            "tcp",
-            "handshake",
-            "eventlog",
-            "correlate",
-            "diagnose",
-        ],
-        "main" => &[
-            "model",
-            "input",
-            "capture",
-            "tcp",
-            "handshake",
-            "eventlog",
-            "correlate",
-            "diagnose",
-            "report",
-            "analyze",
-        ],
-        "analyze" => &[
-            "model",
-            "input",
-            "capture",
-            "tcp",
-            "handshake",
-            "eventlog",
-            "correlate",
-            "diagnose",
-            "report",
-        ],
-        _ => panic!("{floor} is not a floor of DESIGN.md: give it a row in allowed()"),
+        _ => {
+            let at = ORDER
+                .iter()
+                .position(|f| *f == floor)
+                .unwrap_or_else(|| panic!("{floor} is not a floor of DESIGN.md: add it to ORDER"));
+            &ORDER[..at]
+        }
     }
 }
-
-/// Forbidden edges the code still makes, with why each is still there (none now).
-const NOT_YET: &[(&str, &str, &str)] = &[];
 
 /// The floor a source file belongs to: `src/tcp/park.rs` → `tcp`, `src/main.rs` → `main`.
 fn floor_of(src: &Path, file: &Path) -> Option<String> {
@@ -273,9 +239,7 @@ fn imports_follow_the_design() {
     );
     let mut broken = Vec::new();
     for ((from, to), places) in &edges {
-        let ok = allowed(from).contains(&to.as_str());
-        let excused = NOT_YET.iter().any(|(f, t, _)| f == from && t == to);
-        if !ok && !excused {
+        if !allowed(from).contains(&to.as_str()) {
             broken.push(format!(
                 "{from} → {to} is forbidden by DESIGN.md, made at:\n    {}",
                 places.join("\n    ")
@@ -283,21 +247,6 @@ fn imports_follow_the_design() {
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
-}
-
-#[test]
-fn every_excused_edge_is_still_made() {
-    let (edges, _) = edges();
-    for (from, to, why) in NOT_YET {
-        assert!(
-            !allowed(from).contains(to),
-            "{from} → {to} is allowed: take it off NOT_YET"
-        );
-        assert!(
-            edges.contains_key(&(from.to_string(), to.to_string())),
-            "{from} → {to} is no longer made ({why}): take it off NOT_YET"
-        );
-    }
 }
 
 #[test]

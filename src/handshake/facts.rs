@@ -176,11 +176,16 @@ pub enum Tpdu {
 impl Tpdu {
     /// Decodes one TPKT packet (header included).
     pub fn of(tpkt: &[u8]) -> Tpdu {
-        match tpkt.get(5).map(|c| c & 0xf0) {
-            Some(0xe0) => Tpdu::Request(x224::parse_connection_request(tpkt)),
-            Some(0xd0) => Tpdu::Confirm(x224::parse_connection_confirm(tpkt)),
-            Some(0x80) => Tpdu::Disconnect,
-            Some(0xf0) => Tpdu::Data(mcs::parse_mcs(tpkt).map(Box::new)),
+        use x224::TpduKind;
+        match tpkt.get(5).map(|&c| TpduKind::of(c)) {
+            Some(TpduKind::ConnectionRequest) => {
+                Tpdu::Request(x224::parse_connection_request(tpkt))
+            }
+            Some(TpduKind::ConnectionConfirm) => {
+                Tpdu::Confirm(x224::parse_connection_confirm(tpkt))
+            }
+            Some(TpduKind::DisconnectRequest) => Tpdu::Disconnect,
+            Some(TpduKind::Data) => Tpdu::Data(mcs::parse_mcs(tpkt).map(Box::new)),
             _ => Tpdu::Other,
         }
     }

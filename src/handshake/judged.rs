@@ -27,7 +27,7 @@ pub struct Break {
     /// The stage in progress when it stopped.
     pub stage: Stage,
     pub stop: Stop,
-    /// For a stage left unfinished ([`Stop::is_stall`]): whose turn it was.
+    /// For a stage left unfinished (from `Stop::StillOpen` on): whose turn it was.
     pub waiting_for: Option<Party>,
 }
 
@@ -108,18 +108,6 @@ impl Stop {
         Stop::Silence,
         Stop::Ended,
     ];
-
-    /// A stage left unfinished rather than refused by a message.
-    pub fn is_stall(self) -> bool {
-        matches!(
-            self,
-            Stop::StillOpen
-                | Stop::LossThenStillOpen
-                | Stop::LossThenEnded
-                | Stop::Silence
-                | Stop::Ended
-        )
-    }
 }
 
 /// One RDP connection.
@@ -127,7 +115,7 @@ impl Stop {
 /// What every consumer reads (addresses, times, verdict, attempt) is held here, in a compact
 /// form of about 140 bytes and no allocation of its own, so that a run holds millions of
 /// connections in a few hundred MB: addresses and times are numbers written out when printed,
-/// the fixed words and the input's name are small codes (`model::InputName`), the rare DNS and
+/// the words are one-byte enums and the input's name a small code (`model::InputName`), the rare DNS and
 /// Kerberos events sit behind one pointer. The summary and the handshake detail (stages,
 /// negotiation, TLS, MCS, messages, network counters) sit behind [`JudgedConnection::detail`],
 /// in memory or, once a run holds many connections, in the spill file ([`super::held`]). The

@@ -14,7 +14,7 @@
 //! Written by hand: the stage machine is this project's own reading, no crate offers it.
 
 use super::judged::{Break, StageOutcome, Stop};
-use crate::model::{Evidence, Party, Stage, Status};
+use crate::model::{Evidence, Stage, Status};
 use crate::tcp::{Connection, Mark, Side};
 
 use super::credssp;
@@ -97,25 +97,11 @@ fn ending(conn: &Connection) -> Option<Ending> {
     }
 }
 
-fn party(s: Side) -> Party {
-    match s {
-        Side::Client => Party::Client,
-        Side::Server => Party::Server,
-    }
-}
-
-fn side_word(s: Side) -> &'static str {
-    match s {
-        Side::Client => "client",
-        Side::Server => "server",
-    }
-}
-
 impl Ending {
     fn describe(&self) -> String {
         format!(
             "the {} {} (frame {})",
-            side_word(self.by),
+            self.by.party(),
             if self.reset {
                 "reset the connection"
             } else {
@@ -228,7 +214,7 @@ fn stall(
                     waiting_for: expected_from,
                     words: format!(
                         "nothing came from the {} for {:.1} s, then {}",
-                        side_word(expected_from),
+                        expected_from.party(),
                         silence as f64 / 1e9,
                         e.describe()
                     ),
@@ -345,14 +331,14 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                             v.fatal_alert = Some((side, desc.clone(), p.last_frame));
                         }
                         v.keep_alert(Alert {
-                            from: party(side),
+                            from: side.party(),
                             level,
                             description: Some(desc),
                             frame: p.last_frame,
                         });
                     } else {
                         v.keep_alert(Alert {
-                            from: party(side),
+                            from: side.party(),
                             level: AlertLevel::Encrypted,
                             description: None,
                             frame: p.last_frame,
@@ -637,7 +623,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             frames.push(*frame);
             let words = format!(
                 "the {} sent a fatal TLS alert: {desc} (frame {frame})",
-                side_word(*side)
+                side.party()
             );
             ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
             return finish(
@@ -1431,7 +1417,7 @@ fn end_stalled(
     let stop = Break {
         stage,
         stop: st.stop,
-        waiting_for: Some(party(st.waiting_for)),
+        waiting_for: Some(st.waiting_for.party()),
     };
     finish(out, ladder, Some(stop), words)
 }

@@ -24,8 +24,8 @@ pub mod x224;
 
 use crate::model::InputName;
 use crate::model::time::rfc3339;
-use crate::model::{Evidence, Party, Stage, Status, Transport};
-use crate::tcp::{Connection, Direction, RoleSource, Side};
+use crate::model::{Evidence, Stage, Status, Transport};
+use crate::tcp::{Connection, Direction, RoleSource};
 use held::Detail;
 use judged::{
     Break, ConnectionDetail, DirectionCounts, IcmpError, JudgedConnection, NetworkFacts,
@@ -308,13 +308,6 @@ fn role_words(r: RoleSource) -> &'static str {
     }
 }
 
-fn side_name(s: Side) -> Party {
-    match s {
-        Side::Client => Party::Client,
-        Side::Server => Party::Server,
-    }
-}
-
 fn direction_report(d: &Direction) -> DirectionCounts {
     DirectionCounts {
         packets: d.packets,
@@ -351,9 +344,9 @@ pub fn network_report(conn: &Connection) -> NetworkFacts {
             .map(|n| (n as f64 / 1e3).round() / 1e3),
         mss_client: conn.mss_client,
         mss_server: conn.mss_server,
-        reset_by: reset.map(|(s, _)| side_name(s)),
+        reset_by: reset.map(|(s, _)| s.party()),
         reset_frame: reset.map(|(_, m)| m.frame),
-        closed_by: fin.map(|(s, _)| side_name(s)),
+        closed_by: fin.map(|(s, _)| s.party()),
         close_frame: fin.map(|(_, m)| m.frame),
         icmp: conn
             .icmp
@@ -365,7 +358,7 @@ pub fn network_report(conn: &Connection) -> NetworkFacts {
                 message: icmp_message(e.icmp.v6, e.icmp.icmp_type, e.icmp.code),
                 icmp_type: e.icmp.icmp_type,
                 code: e.icmp.code,
-                about: side_name(e.about),
+                about: e.about.party(),
             })
             .collect(),
         client,

@@ -92,11 +92,6 @@ impl Stage {
         Stage::Mcs,
         Stage::Session,
     ];
-
-    /// Its place in the order (`tcp` is 0).
-    pub fn index(self) -> usize {
-        self as usize
-    }
 }
 
 vocabulary! {
@@ -219,7 +214,6 @@ mod tests {
         let stages: Vec<_> = Stage::ALL.iter().map(|s| s.word()).collect();
         assert_eq!(stages, ["tcp", "x224", "tls", "nla", "mcs", "session"]);
         assert!(Stage::Tcp < Stage::Session);
-        assert_eq!(Stage::Mcs.index(), 4);
         assert_eq!(format!("{:<5}|", Stage::Tls), "tls  |");
         assert_eq!(Stage::AFTER_TCP[0], Stage::X224);
         assert_eq!(

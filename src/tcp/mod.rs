@@ -83,6 +83,16 @@ pub enum Side {
     Server,
 }
 
+impl Side {
+    /// The side as the report names it.
+    pub fn party(self) -> crate::model::Party {
+        match self {
+            Side::Client => crate::model::Party::Client,
+            Side::Server => crate::model::Party::Server,
+        }
+    }
+}
+
 /// How the client and server roles were decided (the report's `network.roles_from`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
