@@ -63,39 +63,31 @@ pub struct TimelineEntry {
     pub summary: Arc<str>,
 }
 
-/// How a timeline ended. Server-side ones end `session`, `nla_failed`, `logon_failed`,
-/// `authenticated` or `connected`; client-side ones (RDPClient/Operational: `server` is the
-/// name typed, `client` the computer) `session`, `connected`, `client_failed` or `connecting`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// A session was created, or session events were seen.
-    Session,
-    NlaFailed,
-    LogonFailed,
-    /// Authentication passed, no session seen.
-    Authenticated,
-    /// A connection, nothing after.
-    #[default]
-    Connected,
-    /// The client logged a disconnect before the connection completed (1026 without 1025).
-    ClientFailed,
-    /// The client logged only that it was connecting (1024).
-    Connecting,
+crate::model::vocabulary! {
+    /// How a timeline ended. Server-side ones end `session`, `nla_failed`, `logon_failed`,
+    /// `authenticated` or `connected`; client-side ones (RDPClient/Operational: `server` is
+    /// the name typed, `client` the computer) `session`, `connected`, `client_failed` or
+    /// `connecting`.
+    Outcome {
+        /// A session was created, or session events were seen.
+        Session = "session",
+        NlaFailed = "nla_failed",
+        LogonFailed = "logon_failed",
+        /// Authentication passed, no session seen.
+        Authenticated = "authenticated",
+        /// A connection, nothing after.
+        Connected = "connected",
+        /// The client logged a disconnect before the connection completed (1026 without 1025).
+        ClientFailed = "client_failed",
+        /// The client logged only that it was connecting (1024).
+        Connecting = "connecting",
+    }
 }
 
-impl Outcome {
-    /// The outcome's word in the report.
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Session => "session",
-            Outcome::NlaFailed => "nla_failed",
-            Outcome::LogonFailed => "logon_failed",
-            Outcome::Authenticated => "authenticated",
-            Outcome::Connected => "connected",
-            Outcome::ClientFailed => "client_failed",
-            Outcome::Connecting => "connecting",
-        }
+/// What a timeline holds before it is judged: a connection, nothing after.
+impl Default for Outcome {
+    fn default() -> Outcome {
+        Outcome::Connected
     }
 }
 

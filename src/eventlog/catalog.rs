@@ -12,8 +12,6 @@
 //! others (Schannel, TermDD, RDPClient, LSM 39) are not in the corpus and stay as events.md
 //! names them; summaries fall back to the values present when a name is missing.
 
-use serde::Serialize;
-
 use super::Event;
 use crate::model::codes::{self, disc_reason, extended_reason, status};
 use crate::model::codes::{kerberos_error_name as krb_error_name, tls_alert_name as alert_name};
@@ -93,16 +91,16 @@ pub struct Entry {
     pub summary: fn(&Event) -> String,
 }
 
-/// Which host's log an event is written to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogSide {
-    /// The RDP server.
-    Server,
-    /// The client running mstsc.
-    Client,
-    /// A domain controller.
-    Dc,
+crate::model::vocabulary! {
+    /// Which host's log an event is written to.
+    LogSide {
+        /// The RDP server.
+        Server = "server",
+        /// The client running mstsc.
+        Client = "client",
+        /// A domain controller.
+        Dc = "dc",
+    }
 }
 
 use Decode::*;

@@ -84,24 +84,13 @@ pub struct ClientHelloFacts {
     pub cipher_suites: usize,
 }
 
-/// How an alert record was read (RFC 5246 §7.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertLevel {
-    Warning,
-    Fatal,
-    /// Sent after ChangeCipherSpec: level and description are not readable.
-    Encrypted,
-}
-
-impl AlertLevel {
-    /// `warning`, `fatal` or `encrypted`.
-    pub fn word(self) -> &'static str {
-        match self {
-            AlertLevel::Warning => "warning",
-            AlertLevel::Fatal => "fatal",
-            AlertLevel::Encrypted => "encrypted",
-        }
+crate::model::vocabulary! {
+    /// How an alert record was read (RFC 5246 §7.2).
+    AlertLevel {
+        Warning = "warning",
+        Fatal = "fatal",
+        /// Sent after ChangeCipherSpec: level and description are not readable.
+        Encrypted = "encrypted",
     }
 }
 

@@ -25,24 +25,13 @@ use super::{tls, x224};
 pub const MAX_MESSAGES: usize = 40;
 const TAIL_MESSAGES: usize = 10;
 
-/// Who sent a row's packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sender {
-    Client,
-    Server,
-    /// A router or host that sent an ICMP error.
-    Network,
-}
-
-impl Sender {
-    /// `client`, `server` or `network`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Sender::Client => "client",
-            Sender::Server => "server",
-            Sender::Network => "network",
-        }
+crate::model::vocabulary! {
+    /// Who sent a row's packet.
+    Sender {
+        Client = "client",
+        Server = "server",
+        /// A router or host that sent an ICMP error.
+        Network = "network",
     }
 }
 

@@ -15,14 +15,14 @@ use crate::model::time::rfc3339;
 
 pub use crate::tcp::SideDatagram;
 
-/// Which protocol a side event is of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SideKind {
-    /// A DNS lookup (RFC 1035).
-    Dns,
-    /// A KRB-ERROR (RFC 4120 §5.9.1).
-    Kerberos,
+crate::model::vocabulary! {
+    /// Which protocol a side event is of.
+    SideKind {
+        /// A DNS lookup (RFC 1035).
+        Dns = "dns",
+        /// A KRB-ERROR (RFC 4120 §5.9.1).
+        Kerberos = "kerberos",
+    }
 }
 
 /// What the side traffic showed, in the report.

@@ -14,6 +14,7 @@ pub mod vocab;
 
 pub use ids::{AttemptId, ConnId, Endpoint, EventRef};
 pub use input_name::InputName;
+pub(crate) use vocab::vocabulary;
 pub use vocab::{
     Cause, Confidence, Evidence, Party, Severity, Stage, Status, Transport, Verdict, Word,
 };

@@ -3,8 +3,6 @@
 //! compile and a match says when a case is missed. Serde names are the words of `REPORT.md`;
 //! [`Word::word`] gives the same word for text.
 
-use serde::{Deserialize, Serialize};
-
 /// A type whose values are words of the report.
 pub trait Word: Copy {
     /// The word, as `REPORT.md` spells it.
@@ -12,7 +10,8 @@ pub trait Word: Copy {
 }
 
 /// Defines a vocabulary enum: its variants with their words, `word()`, `Display`, `Serialize`
-/// as the word, and `ALL` in declaration order.
+/// and `Deserialize` as the word, and `ALL` in declaration order. Floors define their own
+/// vocabularies with it too (`crate::model::vocabulary!`).
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal,)+ }) => {
         $(#[$meta])*
@@ -34,7 +33,7 @@ macro_rules! vocabulary {
             }
         }
 
-        impl Word for $name {
+        impl $crate::model::Word for $name {
             fn word(self) -> &'static str {
                 match self {
                     $($name::$variant => $word,)+
@@ -44,19 +43,19 @@ macro_rules! vocabulary {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.pad(self.word())
+                f.pad($crate::model::Word::word(*self))
             }
         }
 
-        impl Serialize for $name {
+        impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.word())
+                s.serialize_str($crate::model::Word::word(*self))
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
+        impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let word = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
                 $name::from_word(&word).ok_or_else(|| {
                     serde::de::Error::custom(format_args!("not a {}: {word}", stringify!($name)))
                 })
@@ -64,6 +63,8 @@ macro_rules! vocabulary {
         }
     };
 }
+
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// The stages of an RDP connection, in order (`REPORT.md` "Stages"; MS-RDPBCGR 1.3.1.1).
