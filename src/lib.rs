@@ -12,15 +12,15 @@
 //! - [`tcp`]: connection tracking, per-direction reassembly with caps, network health.
 //! - [`handshake`]: one decode pass per connection (`facts::Decoded`; decoders `x224`, `tls`,
 //!   `credssp`, `mcs`, `side`), typed facts (`facts`), the stage ladder and where the
-//!   connection stopped (`ladder`, `judged::Break`), the judged connection held or spilled
-//!   (`judged`, `held`).
+//!   connection stopped (`ladder`, `judged::Break`), what each stage showed, typed
+//!   (`observed::Seen`), the judged connection held or spilled (`judged`, `held`).
 //! - [`eventlog`]: `.evtx` and XML exports → catalog events (`CatalogEvent`) and their counts.
 //! - [`correlate`]: every join and time window (`windows`): attempts, events ↔ connections and
 //!   clock offsets, side traffic ↔ connections, the logs' session timelines.
-//! - [`diagnose`]: judgement and words: a stop's verdict and cause (`verdict`), findings with
-//!   evidence and fixes (`rules`), `explain`.
-//! - [`report`]: the `Report` of `REPORT.md`, rendered as text, JSON, JSON Lines, Markdown and
-//!   HTML.
+//! - [`diagnose`]: judgement and words: a stop's verdict and cause (`verdict`), the stage notes
+//!   and summaries (`words`), findings with evidence and fixes (`rules`), `explain`.
+//! - [`report`]: the `Report` of `REPORT.md` (a connection's entry: `report::connection`),
+//!   rendered as text, JSON, JSON Lines, Markdown and HTML.
 //! - [`analyze`]: runs the floors in order, in parallel.
 
 pub mod analyze;

@@ -4,6 +4,7 @@
 //! taken from those files, not from this program's output. Skips when the corpus is absent.
 
 mod support;
+use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Party, Stage, Verdict};
 use support::corpus_file;
 
@@ -183,9 +184,9 @@ fn ladder_verdicts_match_the_corpus_descriptions() {
     for &(rel, i, verdict, cause, reached) in LADDER {
         let Some(r) = analyze(rel) else { continue };
         let c = &r.connections[i];
-        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.cause, cause, "{rel} #{i}: {}", c.summary());
-        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", c.summary());
+        assert_eq!(c.verdict, Some(verdict), "{rel} #{i}: {}", summary(c));
+        assert_eq!(c.cause, cause, "{rel} #{i}: {}", summary(c));
+        assert_eq!(c.reached, Some(reached), "{rel} #{i}: {}", summary(c));
     }
 }
 

@@ -3,6 +3,7 @@
 //! number and field below is written down in `fixtures/captures/EXPECTED.md`, where tshark
 //! derived it (`fixtures/captures/verify-expected.sh` re-checks that file against the pcaps).
 
+use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Confidence, Evidence, Party, Stage, Status, Verdict};
 use std::path::PathBuf;
 
@@ -172,7 +173,7 @@ fn every_fixture_gets_its_verdict() {
             (c.verdict, c.cause, c.reached, c.failed_stage),
             (Some(verdict), cause, reached, failed),
             "{name}: {}",
-            c.summary()
+            summary(&c)
         );
     }
 }
@@ -363,9 +364,9 @@ fn expired_certificate() {
     );
     assert_eq!(alerts[0]["level"], "encrypted");
     assert!(
-        c.summary().contains("expired on 2020-01-31"),
+        summary(&c).contains("expired on 2020-01-31"),
         "{}",
-        c.summary()
+        summary(&c)
     );
     assert_eq!(
         stage(&c, Stage::Tls),
@@ -387,10 +388,10 @@ fn certificate_for_another_name() {
     assert_eq!(cert["matches_sni"], false);
     assert_eq!(field(&c.detail().tls, &["sni"]), "10.99.2.2");
     assert!(
-        c.summary()
+        summary(&c)
             .contains("names DNS:wrong-name.rdptriage.test but the client asked for 10.99.2.2"),
         "{}",
-        c.summary()
+        summary(&c)
     );
 }
 
@@ -401,7 +402,7 @@ fn wrong_password_is_an_nla_failure() {
     let r = analyze("nla-wrong-password.pcap");
     assert_eq!(r.connections.len(), 2);
     for (c, (fin, rst)) in r.connections.iter().zip([(17, 19), (40, 42)]) {
-        assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", c.summary());
+        assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", summary(c));
         assert_eq!(field(&c.detail().negotiation, &["selected"]), "HYBRID");
         assert_eq!(
             field(&c.detail().negotiation, &["requested"]),
@@ -465,7 +466,7 @@ fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
         (Status::Unknown, vec![13, 14, 16, 17])
     );
     assert_eq!(
-        c.summary(),
+        summary(c),
         "the capture ends during the CredSSP exchange, after 2 client and 2 server records \
          (inferred from encrypted records), with the connection still open: how NLA ended is \
          not in the capture"
@@ -497,7 +498,7 @@ fn capture_cut_during_setup_is_incomplete() {
     assert_eq!(stage(c, Stage::Mcs), (Status::Ok, vec![20, 22]));
     assert_eq!(stage(c, Stage::Session).0, Status::Unknown);
     assert_eq!(
-        c.summary(),
+        summary(c),
         "the capture ends during connection setup, after the MCS exchange, with the connection \
          still open"
     );
@@ -561,7 +562,7 @@ fn server_that_cannot_start_tls() {
         (Some(Party::Server), Some(11))
     );
     assert_eq!(field(&c.detail().tls, &["server_hello_frame"]), Value::Null);
-    assert!(c.summary().contains("plaintext"), "{}", c.summary());
+    assert!(summary(&c).contains("plaintext"), "{}", summary(&c));
 }
 
 /// loss-handshake: 60 % loss after the TCP handshake; CC at frame 9 after 4 retransmitted
@@ -591,9 +592,9 @@ fn server_ends_standard_security_setup() {
         (Some(Party::Server), Some(34))
     );
     assert!(
-        c.summary().contains("Disconnect Provider Ultimatum"),
+        summary(&c).contains("Disconnect Provider Ultimatum"),
         "{}",
-        c.summary()
+        summary(&c)
     );
     assert_eq!(field(&c.detail().mcs, &["gcc_result"]), "Success");
 }

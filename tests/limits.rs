@@ -7,6 +7,7 @@
 
 mod support;
 
+use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Stage, Verdict};
 use std::io::Read;
 use std::path::PathBuf;
@@ -507,10 +508,9 @@ fn snap_lengths_that_lie() {
     let c = only_conn(&r);
     assert_cert_expired_connection(c, &p.display().to_string());
     assert!(
-        c.summary()
-            .contains("it had expired on 2020-01-31T00:00:00.000000Z"),
+        summary(c).contains("it had expired on 2020-01-31T00:00:00.000000Z"),
         "{}",
-        c.summary()
+        summary(c)
     );
 
     // A snap length of 0 or 4 GiB means "no limit": frames up to 256 KiB are believed.
@@ -718,7 +718,7 @@ fn millions_of_tiny_packets() {
     assert_eq!((conn.first_frame, conn.last_frame), (1, 2 + 2 * N as u64));
     // Its bytes are counted whole though only the first 64 KiB are kept; they are not RDP.
     assert_eq!(
-        conn.summary(),
+        summary(conn),
         "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind \
          another protocol"
     );
@@ -821,7 +821,7 @@ fn a_faster_syn_flood_ends_the_longest_idle_half_open_connections_early() {
     let count = |cause: Cause, says: fn(&str) -> bool| {
         flood
             .iter()
-            .filter(|c| c.cause == Some(cause) && says(&c.summary()))
+            .filter(|c| c.cause == Some(cause) && says(&summary(c)))
             .count()
     };
     let no_longer_followed = count(Cause::TcpNoAnswer, |s| {
@@ -857,7 +857,7 @@ fn syns_no_longer_followed_within_a_second_are_not_called_unanswered() {
     let count = |start: &str| {
         r.connections
             .iter()
-            .filter(|c| c.summary().starts_with(start))
+            .filter(|c| summary(c).starts_with(start))
             .count()
     };
     assert_eq!(

@@ -3,6 +3,7 @@
 
 mod support;
 
+use rdptriage::diagnose::words::summary;
 use rdptriage::handshake::side::SideKind;
 use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status};
 use support::*;
@@ -288,10 +289,9 @@ fn credssp_in_clear_names_the_error_code() {
     assert_eq!(nla.frames, vec![6, 7, 8, 9, 10]);
     assert_eq!(nla.evidence, Some(Evidence::Clear));
     assert!(
-        c.summary()
-            .contains("errorCode 0xC000006D: STATUS_LOGON_FAILURE"),
+        summary(c).contains("errorCode 0xC000006D: STATUS_LOGON_FAILURE"),
         "{}",
-        c.summary()
+        summary(c)
     );
     assert_eq!(
         c.detail()

@@ -6,6 +6,7 @@
 mod support;
 
 use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
 use rdptriage::report::{JudgedConnection, Report};
 use support::*;
@@ -114,7 +115,7 @@ fn unanswered_syns_ended_for_being_idle_say_how_long_they_were_seen() {
     let conn = only_conn(&r);
     assert_tcp_failed(conn, Cause::TcpNoAnswer, vec![1, 2, 3]);
     assert_eq!(
-        conn.summary(),
+        summary(conn),
         "no answer: 3 SYNs to 10.2.0.9:3389 unanswered for at least 303.0 s after the first \
          (as far as the capture shows); a silent drop (firewall), a host that is down, or a \
          wrong address"

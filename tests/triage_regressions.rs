@@ -17,6 +17,7 @@
 
 mod support;
 
+use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Stage, Status, Verdict};
 use std::path::Path;
 
@@ -49,7 +50,7 @@ fn negotiation_failure_cites_the_request_frame_fixture() {
     let r = analyze(&[p]);
     let c = &r.connections[0];
     assert_eq!(
-        c.summary(),
+        summary(c),
         String::from(
             "the server refused the negotiation (frame 6): HYBRID_REQUIRED_BY_SERVER — the \
              server requires Network Level Authentication (CredSSP); the client did not offer \
@@ -71,7 +72,7 @@ fn negotiation_failure_cites_the_request_frame_corpus() {
     let neg = detail.negotiation.as_ref().expect("negotiation");
     assert_eq!((neg.request_frame, neg.confirm_frame), (Some(4), Some(5)));
     assert_eq!(
-        c.summary(),
+        summary(c),
         String::from(
             "the server refused the negotiation (frame 5): SSL_NOT_ALLOWED_BY_SERVER — the \
              server allows only Standard RDP Security (SecurityLayer = RDP); the client asked \
@@ -251,7 +252,7 @@ fn a_client_leaving_after_the_public_key_confirmation_is_not_blamed_on_credentia
     let c1 = &r.connections[0];
     assert_eq!(c1.cause, Some(Cause::NlaFailure));
     assert_eq!(
-        c1.summary(),
+        summary(c1),
         "the connection ended during the CredSSP exchange after 2 client and 2 server records (inferred from encrypted records): the client closed the connection (frame 17); the server's answer to the client's authentication (frame 16, 336 bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client) (the client tried again: c2, of the same attempt, got further)"
     );
 }
@@ -265,11 +266,11 @@ fn a_server_closing_during_credssp_still_points_at_credentials() {
     let c = &r.connections[0];
     assert_eq!(c.cause, Some(Cause::NlaFailure));
     assert!(
-        c.summary().contains("the server closed the connection")
-            && c.summary()
+        summary(c).contains("the server closed the connection")
+            && summary(c)
                 .ends_with("most often wrong credentials, or an account that may not log on"),
         "{}",
-        c.summary()
+        summary(c)
     );
 }
 
@@ -313,9 +314,9 @@ fn a_capture_begun_after_x224_leaves_nla_and_mcs_unknown() {
         Some("inferred: 21 client and 22 server records after TLS")
     );
     assert!(
-        !c.summary().contains("no NLA") && c.summary().contains("would say whether NLA ran"),
+        !summary(c).contains("no NLA") && summary(c).contains("would say whether NLA ran"),
         "{}",
-        c.summary()
+        summary(c)
     );
 }
 
@@ -337,14 +338,14 @@ fn a_session_past_the_payload_cap_says_its_end_is_from_tcp_alone() {
     let c = &capped.connections[0];
     assert_eq!(c.verdict, Some(Verdict::Ok));
     assert_eq!(
-        c.summary(),
+        summary(c),
         "connected with Standard RDP Security; session carried 93 client and 128 server PDUs; the client closed the connection (frame 446); only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone"
     );
     let mut whole = Options::default();
     whole.tracker.payload_cap = 1 << 20;
     let read = analyze_paths(&[path], &whole);
     assert_eq!(
-        read.connections[0].summary(),
+        summary(&read.connections[0]),
         "connected with Standard RDP Security; session carried 93 client and 170 server PDUs; the server ended it with an MCS Disconnect Provider Ultimatum (rn-user-requested, frame 444); the client closed the connection (frame 446)"
     );
 }

@@ -5,6 +5,7 @@
 pub mod explain;
 pub mod rules;
 pub mod verdict;
+pub mod words;
 
 use serde::Serialize;
 

@@ -1052,7 +1052,7 @@ fn attempt_findings(
                 evidence.push(format!(
                     "{} (same attempt, same cause): {}",
                     conns[i].id,
-                    conns[i].summary()
+                    super::words::summary(&conns[i])
                 ));
                 continue;
             }
@@ -1096,14 +1096,14 @@ fn attempt_findings(
                     p.rule.cause,
                     p.rule.what,
                     proofs.join("; "),
-                    c.summary()
+                    super::words::summary(c)
                 )
             }
             None => format!(
                 "RDP from {} to {} at {start}{tries} failed at the {stage} stage ({cause}): {}",
                 host(&c.client),
                 c.server,
-                c.summary()
+                super::words::summary(c)
             ),
         };
         if refined.is_none() && !agreeing.is_empty() {

@@ -113,8 +113,9 @@ pub fn judge_break(b: &Break) -> Option<Judgement> {
 
 /// Sets a judged connection's verdict, cause, failed stage and confidence from its stop: `ok`
 /// when the session ran, no verdict when nothing after TCP could be judged (a capture of one
-/// direction, begun mid-stream).
+/// direction, begun mid-stream); and writes its words (`words::word`).
 pub fn conclude(c: &mut JudgedConnection) {
+    super::words::word(c);
     let judgement = match &c.stop {
         Some(b) => judge_break(b),
         None if c.reached == Some(Stage::Session) => Some(Judgement {
@@ -371,6 +372,7 @@ mod tests {
             status: Status::Ok,
             frames: vec![1],
             note: None,
+            seen: None,
             evidence,
         };
         let stages = [

@@ -83,6 +83,14 @@ impl Detail {
         }
     }
 
+    /// The detail to change, while it is held.
+    pub fn held_mut(&mut self) -> Option<&mut ConnectionDetail> {
+        match self {
+            Detail::Held(d) => Some(d),
+            Detail::Spilled(_) => None,
+        }
+    }
+
     pub fn is_spilled(&self) -> bool {
         matches!(self, Detail::Spilled(_))
     }
@@ -223,11 +231,13 @@ mod tests {
             .then_some(crate::model::ConnId(i as u32 + 1));
         c.detail = Detail::held(ConnectionDetail {
             summary: format!("refused \"{i}\""),
+            seen: None,
             stages: vec![StageOutcome {
                 stage: Stage::Nla,
                 status: Status::Failed,
                 frames: vec![i, i + 3],
                 note: Some("a \"quoted\"\nnote".into()),
+                seen: None,
                 evidence: Some(Evidence::Inferred),
             }],
             negotiation: None,
@@ -269,10 +279,7 @@ mod tests {
         let d = batch[4].detail();
         assert_eq!(d.stages[0].frames, [4, 7]);
         assert_eq!(d.summary, "refused \"4\"");
-        assert_eq!(
-            batch[3].summary(),
-            "refused \"3\" (the client tried again: c4, of the same attempt, got further)"
-        );
+        assert_eq!(batch[3].detail().summary, "refused \"3\"");
         assert_eq!(d.network.rtt_ms, Some(0.1 + 4.0 / 3.0));
         assert_eq!(d.network.icmp[0].about, Party::Client);
         // A second batch past the limit spills whole.

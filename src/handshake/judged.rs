@@ -3,14 +3,16 @@
 //! fill in) and its [`ConnectionDetail`] (summary, stage outcomes, typed negotiation, TLS and
 //! MCS facts, the message sequence, network counters), held in memory or spilled
 //! ([`super::held`]). `diagnose::verdict` sets the verdict, cause and confidence from the
-//! [`Break`], `correlate` the attempt and the side traffic, `diagnose` reads it, `report`
-//! writes it: its serialization is the report's `connections[]` entry (`REPORT.md`).
+//! [`Break`] and `diagnose::words` the stage notes and summary from what the stages saw
+//! (`observed::Seen`), `correlate` the attempt and the side traffic, `diagnose` reads it,
+//! `report` writes it (`report::connection`: the report's `connections[]` entry).
 
 use serde::{Deserialize, Serialize};
 
 use super::facts::{McsFacts, Negotiation, TlsFacts};
 use super::held::Detail;
 use super::messages::Message;
+use super::observed::Seen;
 use super::side::SideEvent;
 use crate::model::time::rfc3339;
 use crate::model::{
@@ -157,7 +159,7 @@ pub struct JudgedConnection {
     /// with [`JudgedConnection::dns`] and [`JudgedConnection::kerberos`].
     pub side: Option<Box<SideLists>>,
     /// The summary and handshake detail, held or spilled: read them with
-    /// [`JudgedConnection::detail`] and [`JudgedConnection::summary`].
+    /// [`JudgedConnection::detail`] (`diagnose::words::summary` for the summary as printed).
     pub detail: Detail,
 }
 
@@ -208,30 +210,18 @@ impl JudgedConnection {
     pub fn end(&self) -> Option<String> {
         self.timed.then(|| rfc3339(self.end_ns))
     }
-
-    /// One line a person reads first (read from the detail: see [`Self::summary_of`]).
-    pub fn summary(&self) -> String {
-        self.summary_of(&self.detail()).into_owned()
-    }
-
-    /// The summary, given the connection's detail already read: the judge's line, and, when
-    /// a later connection of the same attempt got further, that it did.
-    pub fn summary_of<'a>(&self, detail: &'a ConnectionDetail) -> std::borrow::Cow<'a, str> {
-        match self.superseded_by {
-            None => std::borrow::Cow::Borrowed(&detail.summary),
-            Some(later) => std::borrow::Cow::Owned(format!(
-                "{} (the client tried again: {later}, of the same attempt, got further)",
-                detail.summary
-            )),
-        }
-    }
 }
 
 /// A connection's summary and handshake detail: the heavy part of its report.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ConnectionDetail {
-    /// The judge's one line (`JudgedConnection::summary` adds what the attempt tells).
+    /// What the capture shows of the connection as a whole, in words (`diagnose::words`, from
+    /// [`Self::seen`]; `diagnose::words::summary` adds what the attempt tells).
     pub summary: String,
+    /// What the capture shows of the connection as a whole, typed (not kept when spilled:
+    /// the words are).
+    #[serde(skip)]
+    pub seen: Option<Seen>,
     pub stages: Vec<StageOutcome>,
     pub negotiation: Option<Negotiation>,
     pub tls: Option<TlsFacts>,
@@ -245,57 +235,16 @@ pub struct ConnectionDetail {
     pub network: NetworkFacts,
 }
 
-impl Serialize for JudgedConnection {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let detail = self.detail();
-        let mut st = s.serialize_struct("JudgedConnection", 27)?;
-        st.serialize_field("id", &self.id)?;
-        st.serialize_field("input", self.input())?;
-        st.serialize_field("transport", &self.transport)?;
-        st.serialize_field("client", &Shown(&self.client))?;
-        st.serialize_field("server", &Shown(&self.server))?;
-        st.serialize_field("first_frame", &self.first_frame)?;
-        st.serialize_field("last_frame", &self.last_frame)?;
-        st.serialize_field("start", &self.start())?;
-        st.serialize_field("end", &self.end())?;
-        st.serialize_field("verdict", &self.verdict)?;
-        st.serialize_field("reached", &self.reached)?;
-        st.serialize_field("failed_stage", &self.failed_stage)?;
-        st.serialize_field("cause", &self.cause)?;
-        st.serialize_field("confidence", &self.confidence)?;
-        st.serialize_field("summary", &self.summary_of(&detail))?;
-        st.serialize_field("attempt", &self.attempt)?;
-        st.serialize_field("attempt_connections", &self.attempt_connections)?;
-        st.serialize_field("attempt_index", &self.attempt_index)?;
-        st.serialize_field("superseded_by", &self.superseded_by)?;
-        st.serialize_field("stages", &detail.stages)?;
-        st.serialize_field("negotiation", &Compact(&detail.negotiation))?;
-        st.serialize_field("dns", self.dns())?;
-        st.serialize_field("kerberos", self.kerberos())?;
-        st.serialize_field("tls", &Compact(&detail.tls))?;
-        st.serialize_field("mcs", &Compact(&detail.mcs))?;
-        st.serialize_field("messages", &Compact(&detail.messages))?;
-        st.serialize_field("network", &detail.network)?;
-        st.end()
-    }
-}
-
-/// A value serialized as the string its `Display` writes (an endpoint as `10.0.0.5:50123`).
-struct Shown<'a, T: std::fmt::Display>(&'a T);
-
-impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self.0)
-    }
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StageOutcome {
     pub stage: Stage,
     pub status: Status,
     pub frames: Vec<u64>,
+    /// What the stage showed, in words (`diagnose::words`, from [`Self::seen`]).
     pub note: Option<String>,
+    /// What the stage showed, typed (not kept when spilled: the words are).
+    #[serde(skip)]
+    pub seen: Option<Seen>,
     /// Null for stages not reached.
     pub evidence: Option<Evidence>,
 }
@@ -361,19 +310,6 @@ pub struct IcmpError {
     pub about: Party,
 }
 
-/// A block written as compact JSON wherever it stands, as the report has always written a
-/// connection's negotiation, TLS, MCS and message blocks (one line each, inside the pretty
-/// report).
-struct Compact<'a, T: Serialize>(&'a T);
-
-impl<T: Serialize> Serialize for Compact<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serde_json::value::to_raw_value(self.0)
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
-    }
-}
-
 #[cfg(test)]
 /// A refused connection with one held stage: what unit tests build reports from.
 pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
@@ -401,11 +337,13 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
         side: None,
         detail: Detail::held(ConnectionDetail {
             summary: "refused".into(),
+            seen: None,
             stages: vec![StageOutcome {
                 stage: Stage::Tcp,
                 status: Status::Failed,
                 frames: vec![1, 2],
                 note: None,
+                seen: None,
                 evidence: Some(Evidence::Clear),
             }],
             negotiation: Some(Negotiation {
@@ -431,32 +369,6 @@ mod tests {
         assert_eq!(ConnId::parse("c12"), Some(ConnId(12)));
         assert_eq!(ConnId::parse("a12"), None);
         assert_eq!(ConnId::parse("c"), None);
-        let mut c = sample_connection("c4");
-        c.attempt = Some(AttemptId(2));
-        c.start_ns = 1_234_567_890_123_456_789;
-        c.end_ns = c.start_ns + 1_000;
-        assert_eq!((c.start(), c.end()), (None, None));
-        c.timed = true;
-        assert_eq!(c.start().as_deref(), Some("2009-02-13T23:31:30.123456Z"));
-        assert_eq!(c.end().as_deref(), Some("2009-02-13T23:31:30.123457Z"));
-        assert_eq!(c.summary(), "refused");
-        c.superseded_by = Some(ConnId(9));
-        assert_eq!(
-            c.summary(),
-            "refused (the client tried again: c9, of the same attempt, got further)"
-        );
-        let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(v["id"], "c4");
-        assert_eq!(v["input"], "a \"quoted\"\npath.pcap");
-        assert_eq!(v["start"], "2009-02-13T23:31:30.123456Z");
-        assert_eq!(v["attempt"], "a2");
-        assert_eq!(v["superseded_by"], "c9");
-        assert_eq!(v["summary"], c.summary().as_str());
-        c.attempt = None;
-        c.superseded_by = None;
-        c.timed = false;
-        let v = serde_json::to_value(&c).unwrap();
-        assert!(v["attempt"].is_null() && v["superseded_by"].is_null() && v["end"].is_null());
     }
 
     #[test]

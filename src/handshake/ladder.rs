@@ -9,11 +9,13 @@
 //! rules rely on are those of `reference/behaviours.md`.
 //!
 //! The ladder says where a connection stopped ([`Break`]: the stage and what the capture shows
-//! there) and describes it; `diagnose::verdict` names the cause.
+//! there) and records what each stage showed as typed [`Seen`] facts; `diagnose::verdict`
+//! names the cause and `diagnose::words` writes the sentences.
 //!
 //! Written by hand: the stage machine is this project's own reading, no crate offers it.
 
 use super::judged::{Break, StageOutcome, Stop};
+use super::observed::{CertificateDoubt, EndSeen, Seen, Stalled};
 use crate::model::{Evidence, Stage, Status};
 use crate::tcp::{Connection, Mark, Side};
 
@@ -37,7 +39,8 @@ pub struct RdpOutcome {
     pub tls13: bool,
     /// Last stage completed (tcp when nothing after it was).
     pub reached: Stage,
-    pub summary: String,
+    /// What the capture shows of the connection as a whole: the matter of its summary.
+    pub summary: Option<Seen>,
     pub negotiation: Option<Negotiation>,
     pub tls: Option<TlsFacts>,
     pub mcs: Option<McsFacts>,
@@ -98,17 +101,12 @@ fn ending(conn: &Connection) -> Option<Ending> {
 }
 
 impl Ending {
-    fn describe(&self) -> String {
-        format!(
-            "the {} {} (frame {})",
-            self.by.party(),
-            if self.reset {
-                "reset the connection"
-            } else {
-                "closed the connection"
-            },
-            self.mark.frame
-        )
+    fn seen(&self) -> EndSeen {
+        EndSeen {
+            by: self.by.party(),
+            reset: self.reset,
+            frame: self.mark.frame,
+        }
     }
 }
 
@@ -123,7 +121,7 @@ impl Ladder {
         stage: Stage,
         status: Status,
         frames: Vec<u64>,
-        note: impl Into<Option<String>>,
+        seen: impl Into<Option<Seen>>,
     ) {
         let mut frames = frames;
         frames.retain(|&f| f != 0);
@@ -134,7 +132,8 @@ impl Ladder {
             stage,
             status,
             frames,
-            note: note.into(),
+            note: None,
+            seen: seen.into(),
             evidence,
         });
     }
@@ -148,6 +147,7 @@ impl Ladder {
                     status: Status::NotReached,
                     frames: vec![],
                     note: None,
+                    seen: None,
                     evidence: None,
                 });
             }
@@ -161,7 +161,7 @@ impl Ladder {
 struct Stall {
     stop: Stop,
     waiting_for: Side,
-    words: String,
+    seen: Stalled,
 }
 
 /// How a stage was left that never completed, when nothing more specific explains it: the
@@ -173,60 +173,45 @@ fn stall(
     expected_from: Side,
 ) -> Stall {
     // Packets captured twice are not loss.
-    let real_retransmissions = (conn.c2s.retransmissions - conn.c2s.duplicates)
+    let retransmissions = (conn.c2s.retransmissions - conn.c2s.duplicates)
         + (conn.s2c.retransmissions - conn.s2c.duplicates);
-    let lossy = real_retransmissions + conn.c2s.gaps + conn.s2c.gaps > 0
-        || conn.c2s.missed_bytes() + conn.s2c.missed_bytes() > 0;
-    match end {
+    let gaps = conn.c2s.gaps + conn.s2c.gaps;
+    let missed_bytes = conn.c2s.missed_bytes() + conn.s2c.missed_bytes();
+    let lossy = retransmissions + gaps > 0 || missed_bytes > 0;
+    let (stop, silence_ns) = match end {
         // Still open when the capture ends: stalled on loss if the last seconds were spent
         // retransmitting, else simply cut.
-        None if lossy && conn.last.ts_ns - last_progress_ns >= GAVE_UP_AFTER_NS => Stall {
-            stop: Stop::LossThenStillOpen,
-            waiting_for: expected_from,
-            words: format!(
-                "the handshake stalled on loss: no progress for {:.1} s while {} segments were retransmitted; the capture ends with the connection still open",
-                (conn.last.ts_ns - last_progress_ns) as f64 / 1e9,
-                real_retransmissions
-            ),
-        },
-        None => Stall {
-            stop: Stop::StillOpen,
-            waiting_for: expected_from,
-            words: "the capture ends while the connection is still open".into(),
-        },
+        None => {
+            let silence = conn.last.ts_ns - last_progress_ns;
+            if lossy && silence >= GAVE_UP_AFTER_NS {
+                (Stop::LossThenStillOpen, silence)
+            } else {
+                (Stop::StillOpen, silence)
+            }
+        }
         Some(e) => {
             let silence = e.mark.ts_ns - last_progress_ns;
             if lossy && (silence > 1_000_000_000 || e.by == Side::Client) {
-                Stall {
-                    stop: Stop::LossThenEnded,
-                    waiting_for: expected_from,
-                    words: format!(
-                        "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {}",
-                        real_retransmissions,
-                        conn.c2s.gaps + conn.s2c.gaps,
-                        conn.c2s.missed_bytes() + conn.s2c.missed_bytes(),
-                        e.describe()
-                    ),
-                }
+                (Stop::LossThenEnded, silence)
             } else if e.by != expected_from && silence >= GAVE_UP_AFTER_NS {
-                Stall {
-                    stop: Stop::Silence,
-                    waiting_for: expected_from,
-                    words: format!(
-                        "nothing came from the {} for {:.1} s, then {}",
-                        expected_from.party(),
-                        silence as f64 / 1e9,
-                        e.describe()
-                    ),
-                }
+                (Stop::Silence, silence)
             } else {
-                Stall {
-                    stop: Stop::Ended,
-                    waiting_for: expected_from,
-                    words: e.describe(),
-                }
+                (Stop::Ended, silence)
             }
         }
+    };
+    Stall {
+        stop,
+        waiting_for: expected_from,
+        seen: Stalled {
+            stop,
+            waiting_for: expected_from.party(),
+            silence_ns,
+            retransmissions,
+            gaps,
+            missed_bytes,
+            end: end.map(|e| e.seen()),
+        },
     }
 }
 
@@ -383,7 +368,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         stop: None,
         tls13: false,
         reached: Stage::Tcp,
-        summary: String::new(),
+        summary: None,
         negotiation: None,
         tls: None,
         mcs: None,
@@ -425,12 +410,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .first()
                     .is_some_and(|p| matches!(p.kind, PduKind::Tls(_))) =>
         {
-            ladder.push(
-                Stage::X224,
-                Status::Unknown,
-                vec![],
-                "the capture began after the X.224 exchange".to_string(),
-            );
+            ladder.push(Stage::X224, Status::Unknown, vec![], Seen::X224NotCaptured);
             selected = c_all
                 .first()
                 .and_then(|p| matches!(p.kind, PduKind::Tls(_)).then_some(protocol::SSL));
@@ -440,20 +420,12 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             let e = end;
             if conn.c2s.bytes == 0 {
                 let st = stall(conn, e, tcp_done_ns, Side::Client);
-                let words = if st.stop == Stop::StillOpen {
-                    "the client sent nothing after the TCP handshake before the capture ended"
-                        .to_string()
-                } else {
-                    format!(
-                        "the client sent nothing after the TCP handshake; {}",
-                        st.words
-                    )
-                };
-                return end_stalled(out, ladder, Stage::X224, &st, vec![tcp_frames_end], words);
+                let seen = Seen::ClientSilentAfterTcp(st.seen);
+                return end_stalled(out, ladder, Stage::X224, &st, vec![tcp_frames_end], seen);
             }
             // Not a Connection Request: no cause from REPORT.md fits, so none is claimed.
             let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
-            let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
+            let mut confirm = None;
             if let Some((ccp, ccf)) = &cc {
                 out.negotiation = Some(negotiation_facts(
                     None,
@@ -462,20 +434,15 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     Some(ccp.last_frame),
                 ));
                 frames.push(ccp.last_frame);
-                words.push_str(&format!(
-                    "; the server still sent a Connection Confirm (frame {})",
-                    ccp.last_frame
-                ));
-                if !ccf.problems.is_empty() {
-                    words.push_str(&format!(" with {}", ccf.problems.join(", ")));
-                }
+                confirm = Some((ccp.last_frame, ccf.problems.clone()));
             }
-            ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+            let seen = Seen::NotX224 { confirm };
+            ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
             return finish(
                 out,
                 ladder,
                 Some(Break::at(Stage::X224, Stop::NotRdp)),
-                words,
+                seen,
             );
         }
         (Some((crp, crq)), None) => {
@@ -486,23 +453,13 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 None,
             ));
             let st = stall(conn, end, crp.ts_ns, Side::Server);
-            let words = match st.stop {
-                Stop::Ended => format!(
-                    "the server never confirmed the X.224 Connection Request (frame {}); {}",
-                    crp.last_frame, st.words
-                ),
-                Stop::StillOpen => format!(
-                    "no X.224 Connection Confirm before the capture ended (request in frame {})",
-                    crp.last_frame
-                ),
-                _ => format!(
-                    "no X.224 Connection Confirm for the request in frame {}: {}",
-                    crp.last_frame, st.words
-                ),
+            let seen = Seen::NoConfirm {
+                request_frame: crp.last_frame,
+                stalled: st.seen,
             };
             let mut frames = vec![crp.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            return end_stalled(out, ladder, Stage::X224, &st, frames, words);
+            return end_stalled(out, ladder, Stage::X224, &st, frames, seen);
         }
         (Some((crp, crq)), Some((ccp, ccf))) => {
             out.negotiation = Some(negotiation_facts(
@@ -515,19 +472,17 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             if let Some(f) = ccf.failure() {
                 // The meaning speaks of what the client asked for: the request is cited with
                 // it, the Connection Confirm carrying the refusal with the refusal.
-                let words = format!(
-                    "the server refused the negotiation (frame {}): {} — {} (request in frame {})",
-                    ccp.last_frame,
-                    f.name(),
-                    f.meaning(),
-                    crp.last_frame
-                );
-                ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+                let seen = Seen::NegotiationRefused {
+                    confirm_frame: ccp.last_frame,
+                    failure: f,
+                    request_frame: crp.last_frame,
+                };
+                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
                 return finish(
                     out,
                     ladder,
                     Some(Break::at(Stage::X224, Stop::NegotiationRefused)),
-                    words,
+                    seen,
                 );
             }
             let sel = ccf.selected().unwrap_or(protocol::RDP);
@@ -542,28 +497,22 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     && !client_went_on
                     && end.is_some_and(|e| e.by == Side::Client))
             {
-                let words = format!(
-                    "the server selected {} (frame {}), which the client did not offer ({}); the client then ended the connection",
-                    x224::protocol_name(sel),
-                    ccp.last_frame,
-                    x224::protocol_names(crq.requested.unwrap_or(0)).join("|")
-                );
+                let seen = Seen::SelectionNotOffered {
+                    selected: sel,
+                    confirm_frame: ccp.last_frame,
+                    requested: crq.requested.unwrap_or(0),
+                };
                 let mut frames = frames;
                 frames.extend(end.map(|e| e.mark.frame));
-                ladder.push(Stage::X224, Status::Failed, frames, words.clone());
+                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
                 return finish(
                     out,
                     ladder,
                     Some(Break::at(Stage::X224, Stop::SelectionNotOffered)),
-                    words,
+                    seen,
                 );
             }
-            ladder.push(
-                Stage::X224,
-                Status::Ok,
-                frames,
-                format!("selected {}", x224::protocol_name(sel)),
-            );
+            ladder.push(Stage::X224, Status::Ok, frames, Seen::Selected(sel));
             out.reached = Stage::X224;
             selected = Some(sel);
         }
@@ -588,13 +537,13 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             Stage::Tls,
             Status::NotReached,
             vec![],
-            "Standard RDP Security was selected: no TLS".to_string(),
+            Seen::StandardSecurityNoTls,
         );
         ladder.push(
             Stage::Nla,
             Status::NotReached,
             vec![],
-            "Standard RDP Security: no NLA".to_string(),
+            Seen::StandardSecurityNoNla,
         );
         return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
     }
@@ -621,32 +570,32 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         let mut frames = hello_frames(&t);
         if let Some((side, desc, frame)) = &t.fatal_alert {
             frames.push(*frame);
-            let words = format!(
-                "the {} sent a fatal TLS alert: {desc} (frame {frame})",
-                side.party()
-            );
-            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            let seen = Seen::FatalAlert {
+                from: side.party(),
+                description: desc.clone(),
+                frame: *frame,
+            };
+            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
             return finish(
                 out,
                 ladder,
                 Some(Break::at(Stage::Tls, Stop::FatalAlert)),
-                words,
+                seen,
             );
         }
         if let Some(f) = t.server_plaintext {
             frames.push(f);
             frames.extend(end.map(|e| e.mark.frame));
-            let words = format!(
-                "the server answered the ClientHello with a plaintext X.224/MCS PDU instead of TLS (frame {f}){}: it could not start TLS — its certificate or private key, or its TLS versions and ciphers",
-                end.map(|e| format!(", then {}", e.describe()))
-                    .unwrap_or_default()
-            );
-            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            let seen = Seen::PlaintextAnswer {
+                frame: f,
+                end: end.map(|e| e.seen()),
+            };
+            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
             return finish(
                 out,
                 ladder,
                 Some(Break::at(Stage::Tls, Stop::PlaintextAnswer)),
-                words,
+                seen,
             );
         }
         if let (Some((cf, _)), Some(e)) = (&t.certificate, end)
@@ -655,16 +604,16 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             && t.client_ccs.is_none()
         {
             frames.push(e.mark.frame);
-            let words = format!(
-                "the client ended the connection right after the server's certificate (frame {cf}): {}",
-                e.describe()
-            );
-            ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+            let seen = Seen::ClientLeftAtCertificate {
+                certificate_frame: *cf,
+                end: e.seen(),
+            };
+            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
             return finish(
                 out,
                 ladder,
                 Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
-                words,
+                seen,
             );
         }
         let last = c_rest
@@ -680,15 +629,15 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         };
         let st = stall(conn, end, last, expected);
         frames.extend(end.map(|e| e.mark.frame));
-        let words = if t.client_hello.is_none() && st.stop != Stop::StillOpen {
-            format!(
-                "no ClientHello after the X.224 exchange (frame {after_cc}); {}",
-                st.words
-            )
+        let seen = if t.client_hello.is_none() && st.stop != Stop::StillOpen {
+            Seen::NoClientHello {
+                confirm_frame: after_cc,
+                stalled: st.seen,
+            }
         } else {
-            format!("the TLS handshake did not finish: {}", st.words)
+            Seen::TlsUnfinished(st.seen)
         };
-        return end_stalled(out, ladder, Stage::Tls, &st, frames, words);
+        return end_stalled(out, ladder, Stage::Tls, &st, frames, seen);
     };
     let mut tls_frames = hello_frames(&t);
     tls_frames.push(tls_done_frame);
@@ -701,7 +650,10 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         Stage::Tls,
         Status::Ok,
         tls_frames.clone(),
-        format!("{version} handshake finished both ways (frame {tls_done_frame})"),
+        Seen::TlsFinished {
+            version: version.clone(),
+            frame: tls_done_frame,
+        },
     );
     out.reached = Stage::Tls;
 
@@ -748,13 +700,13 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     {
         let cert = t.certificate.as_ref().and_then(|c| c.1.as_ref());
         let sni = t.client_hello.as_ref().and_then(|(_, c)| c.sni.clone());
-        let mut why = Vec::new();
+        let mut doubts = Vec::new();
         if let Some(c) = cert {
             if c.expired_at_capture {
-                why.push(format!("it had expired on {}", c.not_after));
+                doubts.push(CertificateDoubt::Expired(c.not_after.clone()));
             }
             if c.not_yet_valid_at_capture {
-                why.push(format!("it is valid only from {}", c.not_before));
+                doubts.push(CertificateDoubt::NotYetValid(c.not_before.clone()));
             }
             if let Some(host) = sni.as_deref().filter(|h| !tls::certificate_names(c, h)) {
                 let named = c
@@ -762,54 +714,33 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .first()
                     .cloned()
                     .unwrap_or_else(|| c.subject.clone());
-                why.push(format!("it names {named} but the client asked for {host}"));
+                doubts.push(CertificateDoubt::NameMismatch {
+                    named,
+                    asked: host.to_string(),
+                });
             }
             if c.self_signed {
-                why.push(format!("it is self-signed ({})", c.subject));
-            } else if why.is_empty() {
-                why.push(format!(
-                    "issued by {}, a CA the client may not trust",
-                    c.issuer
-                ));
+                doubts.push(CertificateDoubt::SelfSigned(c.subject.clone()));
+            } else if doubts.is_empty() {
+                doubts.push(CertificateDoubt::Issuer(c.issuer.clone()));
             }
         }
         if cert.is_none() && t.tls13 {
-            why.push("with TLS 1.3 the certificate is encrypted, so the capture cannot say what was wrong with it: check its validity and name on the server".to_string());
+            doubts.push(CertificateDoubt::Encrypted);
         }
-        let why = if why.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", why.join("; "))
-        };
-        let how = if e.reset {
-            "reset the connection"
-        } else {
-            "closed"
-        };
         let mut frames = tls_frames;
-        let words = match client_alert {
-            Some(a) => {
-                frames.push(a.last_frame);
-                format!(
-                    "the client closed right after the TLS handshake with an encrypted alert (frame {}) and no application data: it did not accept the server's certificate{why}",
-                    a.last_frame
-                )
-            }
-            None => format!(
-                "the client {how} right after the TLS handshake (frame {}) without an alert and without sending any data{}: it did not go on past the server's certificate{why} (a client whose user refused the certificate, or a scanner that only collected it)",
-                e.mark.frame,
-                if sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0 {
-                    ", so no credentials were tried"
-                } else {
-                    ""
-                }
-            ),
+        frames.extend(client_alert.map(|a| a.last_frame));
+        let seen = Seen::CertificateRefused {
+            alert_frame: client_alert.map(|a| a.last_frame),
+            end: e.seen(),
+            doubts,
+            nla_selected: sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0,
         };
         frames.push(e.mark.frame);
         // The TLS stage itself completed; the client refused what it carried, which only
         // the encrypted records after the handshake tell.
         ladder.stages.pop();
-        ladder.push(Stage::Tls, Status::Failed, frames, words.clone());
+        ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
         if let Some(tls) = ladder.stages.last_mut() {
             tls.evidence = Some(Evidence::Inferred);
         }
@@ -818,7 +749,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             out,
             ladder,
             Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
-            words,
+            seen,
         );
     }
 
@@ -843,28 +774,20 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                         .map(|p| p.last_frame),
                 );
                 frames.sort_unstable();
-                let euar = if sel == protocol::HYBRID_EX {
-                    server_data
-                        .iter()
-                        .find(|p| {
-                            p.last_frame > cr3.last_frame
-                                && p.last_frame < ci.first_frame
-                                && p.tls_payload_len() <= 64
-                        })
-                        .map(|p| {
-                            format!(
-                                "; Early User Authorization Result in frame {}",
-                                p.last_frame
-                            )
-                        })
-                        .unwrap_or_default()
-                } else {
-                    String::new()
+                let early_authorization_frame = server_data
+                    .iter()
+                    .filter(|_| sel == protocol::HYBRID_EX)
+                    .find(|p| {
+                        p.last_frame > cr3.last_frame
+                            && p.last_frame < ci.first_frame
+                            && p.tls_payload_len() <= 64
+                    })
+                    .map(|p| p.last_frame);
+                let seen = Seen::NlaInferred {
+                    next_frame: ci.first_frame,
+                    early_authorization_frame,
                 };
-                ladder.push(Stage::Nla, Status::Ok,
-                    frames,
-                    format!("inferred from encrypted records: the CredSSP exchange ended and the client went on (frame {}){euar}", ci.first_frame),
-                );
+                ladder.push(Stage::Nla, Status::Ok, frames, seen);
                 out.reached = Stage::Nla;
                 mcs_start = 3;
                 nla_done_ns = cr3.ts_ns;
@@ -885,12 +808,6 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .max()
                     .unwrap_or(tls_done_ns);
                 let st = stall(conn, end, last, Side::Server);
-                let records = format!(
-                    "after {} client and {} server record{} (inferred from encrypted records)",
-                    client_data.len(),
-                    server_data.len(),
-                    if server_data.len() == 1 { "" } else { "s" },
-                );
                 // The server's answer to the client's second record (NTLM's authenticate
                 // message, or Kerberos' public key): a public-key confirmation (pubKeyAuth,
                 // MS-CSSP 3.1.5) when the server accepted the credentials, a short TSRequest
@@ -901,40 +818,29 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .and_then(|c| server_data.iter().find(|p| p.first_frame > c.last_frame))
                     .filter(|p| p.tls_payload_len() >= PUBKEY_AUTH_MIN_BYTES)
                     .filter(|_| end.is_some_and(|e| e.by == Side::Client));
-                // Only an end the server or client made says something about the
-                // credentials; a capture stopped mid-exchange or a stall on loss does not.
-                let words = match (st.stop, confirmed) {
-                    (Stop::StillOpen, _) => format!(
-                        "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
-                    ),
-                    (Stop::Ended, Some(answer)) => format!(
-                        "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {}, {} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
-                        st.words,
-                        answer.last_frame,
-                        answer.tls_payload_len(),
-                    ),
-                    (Stop::Ended, None) => format!(
-                        "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
-                        st.words
-                    ),
-                    _ => format!(
-                        "the connection ended during the CredSSP exchange {records}: {}",
-                        st.words
-                    ),
+                let seen = Seen::NlaUnfinished {
+                    client_records: client_data.len(),
+                    server_records: server_data.len(),
+                    stalled: st.seen,
+                    confirmed: confirmed.map(|p| (p.last_frame, p.tls_payload_len())),
                 };
-                return end_stalled(out, ladder, Stage::Nla, &st, frames, words);
+                return end_stalled(out, ladder, Stage::Nla, &st, frames, seen);
             }
         }
     } else if selection_unseen {
-        ladder.push(Stage::Nla, Status::Unknown,
+        ladder.push(
+            Stage::Nla,
+            Status::Unknown,
             vec![],
-            "the X.224 exchange is not in the capture: whether CredSSP (NLA) ran inside TLS is not known".to_string(),
+            Seen::NlaUnknownMidStream,
         );
         // Which encrypted records are CredSSP's and which MCS's is not known either: only
         // that the connection carried data both ways.
-        ladder.push(Stage::Mcs, Status::Unknown,
+        ladder.push(
+            Stage::Mcs,
+            Status::Unknown,
             vec![],
-            "the X.224 exchange is not in the capture: which encrypted records are CredSSP's and which MCS's is not known".to_string(),
+            Seen::McsUnknownMidStream,
         );
         let (n_c, n_s) = (client_data.len(), server_data.len());
         let last = client_data
@@ -945,29 +851,25 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         if let Some(last) =
             last.filter(|_| n_c >= SESSION_MIN_RECORDS && n_s >= SESSION_MIN_RECORDS)
         {
-            let note = format!("inferred: {n_c} client and {n_s} server records after TLS");
-            let words = format!(
-                "connected: {version} handshake done, the connection then carried {n_c} client and {n_s} server records (the X.224 exchange, before the capture began, would say whether NLA ran){}",
-                end.map(|e| format!("; {}", e.describe()))
-                    .unwrap_or_default()
-            );
-            return session_ok(out, ladder, last, note, words);
+            let note = Seen::RecordsAfterTls {
+                client: n_c,
+                server: n_s,
+            };
+            let summary = Seen::ConnectedMidStream {
+                version,
+                client: n_c,
+                server: n_s,
+                end: end.map(|e| e.seen()),
+            };
+            return session_ok(out, ladder, last, note, summary);
         }
         let st = stall(conn, end, tls_done_ns, Side::Server);
-        let words = match st.stop {
-            Stop::StillOpen => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".to_string(),
-            _ => format!("the connection ended after TLS, before it carried a session: {}", st.words),
-        };
+        let seen = Seen::EndedAfterTls(st.seen);
         let mut frames: Vec<u64> = last.into_iter().collect();
         frames.extend(end.map(|e| e.mark.frame));
-        return end_stalled(out, ladder, Stage::Session, &st, frames, words);
+        return end_stalled(out, ladder, Stage::Session, &st, frames, seen);
     } else {
-        ladder.push(
-            Stage::Nla,
-            Status::NotReached,
-            vec![],
-            format!("{} without CredSSP: no NLA", x224::protocol_name(sel)),
-        );
+        ladder.push(Stage::Nla, Status::NotReached, vec![], Seen::NoNla(sel));
     }
 
     // --- MCS inside TLS (inferred): the client's Connect Initial, the server's answer.
@@ -980,9 +882,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     });
     match (ci, reply) {
         (Some(ci), Some(rsp)) => {
-            ladder.push(Stage::Mcs, Status::Ok,
+            ladder.push(
+                Stage::Mcs,
+                Status::Ok,
                 vec![ci.last_frame, rsp.last_frame],
-                "inferred: the server answered the client's first record after the security exchange (MCS Connect Initial / Response)".to_string(),
+                Seen::McsInferred,
             );
             out.reached = Stage::Mcs;
             let after_c = client_data
@@ -1000,16 +904,17 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .map(|p| p.last_frame)
                     .max()
                     .unwrap_or(rsp.last_frame);
-                let note = format!(
-                    "inferred: {after_c} client and {after_s} server records after the MCS exchange"
-                );
-                let words = format!(
-                    "connected: {} handshake done, session carried {after_c} client and {after_s} server records{}",
+                let note = Seen::RecordsAfterMcs {
+                    client: after_c,
+                    server: after_s,
+                };
+                let summary = Seen::Connected {
                     version,
-                    end.map(|e| format!("; {}", e.describe()))
-                        .unwrap_or_default()
-                );
-                return session_ok(out, ladder, last, note, words);
+                    client: after_c,
+                    server: after_s,
+                    end: end.map(|e| e.seen()),
+                };
+                return session_ok(out, ladder, last, note, summary);
             }
             setup_ended(conn, out, ladder, end, rsp.ts_ns, {
                 let mut f = vec![rsp.last_frame];
@@ -1019,27 +924,24 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         }
         (Some(ci), None) => {
             let st = stall(conn, end, ci.ts_ns, Side::Server);
-            let words = format!(
-                "no answer to the client's MCS Connect Initial (frame {}, inferred): {}",
-                ci.last_frame, st.words
-            );
+            let seen = Seen::NoMcsAnswer {
+                connect_initial_frame: ci.last_frame,
+                stalled: st.seen,
+            };
             let mut frames = vec![ci.last_frame];
             frames.extend(end.map(|e| e.mark.frame));
-            end_stalled(out, ladder, Stage::Mcs, &st, frames, words)
+            end_stalled(out, ladder, Stage::Mcs, &st, frames, seen)
         }
         (None, _) => {
             let st = stall(conn, end, nla_done_ns, Side::Client);
-            let words = format!(
-                "the client sent nothing after the security exchange: {}",
-                st.words
-            );
+            let seen = Seen::ClientSilentAfterSecurity(st.seen);
             end_stalled(
                 out,
                 ladder,
                 Stage::Mcs,
                 &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words,
+                seen,
             )
         }
     }
@@ -1057,7 +959,7 @@ fn credssp_in_clear(
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    ladder.push(Stage::Tls, Status::NotReached, vec![], "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".to_string());
+    ladder.push(Stage::Tls, Status::NotReached, vec![], Seen::CredsspInClear);
     let mut msgs: Vec<(Pdu, credssp::TsRequest)> = c
         .iter()
         .map(|p| (p, &conn.c2s))
@@ -1071,33 +973,27 @@ fn credssp_in_clear(
         .iter()
         .find(|(p, r)| p.side == Side::Server && r.error_code.is_some_and(|e| e != 0))
     {
-        let code = r.error_code.unwrap_or(0);
-        let named = match crate::model::codes::status(code) {
-            Some((name, meaning)) => format!("{name} — {meaning}"),
-            None => "an unknown status".to_string(),
+        let seen = Seen::CredsspError {
+            frame: p.last_frame,
+            code: r.error_code.unwrap_or(0),
         };
-        let words = format!(
-            "the server's TSRequest (frame {}) carries errorCode 0x{code:08X}: {named}",
-            p.last_frame
-        );
         let mut frames = frames;
         frames.extend(end.map(|e| e.mark.frame));
-        ladder.push(Stage::Nla, Status::Failed, frames, words.clone());
+        ladder.push(Stage::Nla, Status::Failed, frames, seen.clone());
         return finish(
             out,
             ladder,
             Some(Break::at(Stage::Nla, Stop::CredsspError)),
-            words,
+            seen,
         );
     }
     if let Some((p, _)) = msgs
         .iter()
         .find(|(p, r)| p.side == Side::Client && r.auth_info)
     {
-        let note = format!(
-            "the client sent its credentials (authInfo, frame {}) and the exchange ended",
-            p.last_frame
-        );
+        let note = Seen::CredsspCredentials {
+            frame: p.last_frame,
+        };
         ladder.push(Stage::Nla, Status::Ok, frames, note);
         let mut out = out;
         out.reached = Stage::Nla;
@@ -1105,13 +1001,10 @@ fn credssp_in_clear(
     }
     let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
     let st = stall(conn, end, last, Side::Server);
-    let words = format!(
-        "the CredSSP exchange (in clear) did not finish: {}",
-        st.words
-    );
+    let seen = Seen::CredsspUnfinished(st.seen);
     let mut frames = frames;
     frames.extend(end.map(|e| e.mark.frame));
-    end_stalled(out, ladder, Stage::Nla, &st, frames, words)
+    end_stalled(out, ladder, Stage::Nla, &st, frames, seen)
 }
 
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].
@@ -1164,40 +1057,24 @@ fn standard_security(
         ci.as_ref().map(|x| (&x.1, x.0.last_frame)),
         cresp.as_ref().map(|x| (&x.1, x.0.last_frame)),
     ));
-    let dpum_words = |d: &Pdu, reason: u8| {
-        format!(
-            "an MCS Disconnect Provider Ultimatum ({}, frame {})",
-            mcs::reason_name(reason),
-            d.last_frame
-        )
-    };
     match (ci, cresp) {
         (Some((cip, _)), Some((rsp, r))) => {
             let frames = vec![cip.last_frame, rsp.last_frame];
             if r.result != 0 || r.gcc_result.is_some_and(|g| g != 0) {
-                let words = format!(
-                    "the server refused the MCS connection: {}{} (frame {})",
-                    mcs::mcs_result_name(r.result),
-                    r.gcc_result
-                        .filter(|g| *g != 0)
-                        .map(|g| format!(", GCC {}", mcs::gcc_result_name(g)))
-                        .unwrap_or_default(),
-                    rsp.last_frame
-                );
-                ladder.push(Stage::Mcs, Status::Failed, frames, words.clone());
+                let seen = Seen::McsRefused {
+                    result: r.result,
+                    gcc_result: r.gcc_result.filter(|g| *g != 0),
+                    frame: rsp.last_frame,
+                };
+                ladder.push(Stage::Mcs, Status::Failed, frames, seen.clone());
                 return finish(
                     out,
                     ladder,
                     Some(Break::at(Stage::Mcs, Stop::McsRefused)),
-                    words,
+                    seen,
                 );
             }
-            ladder.push(
-                Stage::Mcs,
-                Status::Ok,
-                frames,
-                "MCS Connect Initial and Connect Response in clear".to_string(),
-            );
+            ladder.push(Stage::Mcs, Status::Ok, frames, Seen::McsInClear);
             out.reached = Stage::Mcs;
             let counts_before = |f: u64| {
                 (
@@ -1232,33 +1109,34 @@ fn standard_security(
                     .map(|p| p.last_frame)
                     .max()
                     .unwrap_or(rsp.last_frame);
-                let note =
-                    format!("{after_c} client and {after_s} server PDUs after the MCS exchange");
-                let words = format!(
-                    "connected with Standard RDP Security; session carried {after_c} client and {after_s} server PDUs{}{}",
-                    dpum.map(|(d, r)| format!("; the server ended it with {}", dpum_words(&d, r)))
-                        .unwrap_or_default(),
-                    end.map(|e| format!("; {}", e.describe()))
-                        .unwrap_or_default()
-                );
-                return session_ok(out, ladder, last, note, words);
+                let note = Seen::PdusAfterMcs {
+                    client: after_c,
+                    server: after_s,
+                };
+                let summary = Seen::ConnectedStandard {
+                    client: after_c,
+                    server: after_s,
+                    ultimatum: dpum.map(|(d, r)| (r, d.last_frame)),
+                    end: end.map(|e| e.seen()),
+                };
+                return session_ok(out, ladder, last, note, summary);
             }
             if let Some((d, r)) = dpum {
-                let words = format!(
-                    "the server sent {} during connection setup",
-                    dpum_words(&d, r)
-                );
+                let seen = Seen::UltimatumInSetup {
+                    reason: r,
+                    frame: d.last_frame,
+                };
                 ladder.push(
                     Stage::Session,
                     Status::Failed,
                     vec![d.last_frame],
-                    words.clone(),
+                    seen.clone(),
                 );
                 return finish(
                     out,
                     ladder,
                     Some(Break::at(Stage::Session, Stop::ServerDisconnected)),
-                    words,
+                    seen,
                 );
             }
             setup_ended(
@@ -1274,39 +1152,36 @@ fn standard_security(
             if let Some((d, r)) = dpum {
                 let mut frames = vec![cip.last_frame, d.last_frame];
                 frames.extend(end.map(|e| e.mark.frame));
-                let words = format!(
-                    "the server answered the MCS Connect Initial (frame {}) with {}: it refuses Standard RDP Security (xrdp set to TLS does this)",
-                    cip.last_frame,
-                    dpum_words(&d, r)
-                );
-                ladder.push(Stage::Mcs, Status::Failed, frames, words.clone());
+                let seen = Seen::UltimatumForConnectInitial {
+                    connect_initial_frame: cip.last_frame,
+                    reason: r,
+                    frame: d.last_frame,
+                };
+                ladder.push(Stage::Mcs, Status::Failed, frames, seen.clone());
                 return finish(
                     out,
                     ladder,
                     Some(Break::at(Stage::Mcs, Stop::ServerDisconnected)),
-                    words,
+                    seen,
                 );
             }
             let st = stall(conn, end, cip.ts_ns, Side::Server);
-            let words = format!(
-                "no MCS Connect Response to the Connect Initial in frame {}: {}",
-                cip.last_frame, st.words
-            );
-            end_stalled(out, ladder, Stage::Mcs, &st, vec![cip.last_frame], words)
+            let seen = Seen::NoConnectResponse {
+                connect_initial_frame: cip.last_frame,
+                stalled: st.seen,
+            };
+            end_stalled(out, ladder, Stage::Mcs, &st, vec![cip.last_frame], seen)
         }
         (None, _) => {
             let st = stall(conn, end, x224_done_ns, Side::Client);
-            let words = format!(
-                "no MCS Connect Initial after the X.224 exchange: {}",
-                st.words
-            );
+            let seen = Seen::NoConnectInitial(st.seen);
             end_stalled(
                 out,
                 ladder,
                 Stage::Mcs,
                 &st,
                 end.map(|e| vec![e.mark.frame]).unwrap_or_default(),
-                words,
+                seen,
             )
         }
     }
@@ -1369,12 +1244,12 @@ fn session_ok(
     mut out: RdpOutcome,
     mut ladder: Ladder,
     last_frame: u64,
-    note: String,
-    words: String,
+    note: Seen,
+    summary: Seen,
 ) -> RdpOutcome {
     ladder.push(Stage::Session, Status::Ok, vec![last_frame], note);
     out.reached = Stage::Session;
-    finish(out, ladder, None, words)
+    finish(out, ladder, None, summary)
 }
 
 /// The connection ended after the MCS exchange and before the session ran.
@@ -1387,15 +1262,8 @@ fn setup_ended(
     frames: Vec<u64>,
 ) -> RdpOutcome {
     let st = stall(conn, end, mcs_done_ns, Side::Server);
-    // A capture stopped while the connection was open says nothing of how setup ended.
-    let words = match st.stop {
-        Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".to_string(),
-        _ => format!(
-            "the connection ended during connection setup, after the MCS exchange: {}",
-            st.words
-        ),
-    };
-    end_stalled(out, ladder, Stage::Session, &st, frames, words)
+    let seen = Seen::SetupUnfinished(st.seen);
+    end_stalled(out, ladder, Stage::Session, &st, frames, seen)
 }
 
 /// Ends the ladder at `stage`, which stalled: `unknown` when the capture simply ended, else
@@ -1406,20 +1274,20 @@ fn end_stalled(
     stage: Stage,
     st: &Stall,
     frames: Vec<u64>,
-    words: String,
+    seen: Seen,
 ) -> RdpOutcome {
     let status = if st.stop == Stop::StillOpen {
         Status::Unknown
     } else {
         Status::Failed
     };
-    ladder.push(stage, status, frames, words.clone());
+    ladder.push(stage, status, frames, seen.clone());
     let stop = Break {
         stage,
         stop: st.stop,
         waiting_for: Some(st.waiting_for.party()),
     };
-    finish(out, ladder, Some(stop), words)
+    finish(out, ladder, Some(stop), seen)
 }
 
 /// Ends the ladder: the stages not reached, the evidence of each, and where it stopped (none
@@ -1428,7 +1296,7 @@ fn finish(
     mut out: RdpOutcome,
     mut ladder: Ladder,
     stop: Option<Break>,
-    words: String,
+    summary: Seen,
 ) -> RdpOutcome {
     ladder.rest_not_reached();
     // Inside TLS, everything after the handshake is judged from encrypted records, and so is
@@ -1446,7 +1314,7 @@ fn finish(
     }
     out.stages = ladder.stages;
     out.stop = stop;
-    out.summary = words;
+    out.summary = Some(summary);
     out
 }
 

@@ -17,6 +17,7 @@ pub mod judged;
 pub mod ladder;
 pub mod mcs;
 pub mod messages;
+pub mod observed;
 pub mod pdu;
 pub mod side;
 pub mod tls;
@@ -25,12 +26,13 @@ pub mod x224;
 use crate::model::InputName;
 use crate::model::time::rfc3339;
 use crate::model::{Evidence, Stage, Status, Transport};
-use crate::tcp::{Connection, Direction, RoleSource};
+use crate::tcp::{Connection, Direction};
 use held::Detail;
 use judged::{
     Break, ConnectionDetail, DirectionCounts, IcmpError, JudgedConnection, NetworkFacts,
     StageOutcome, Stop,
 };
+use observed::Seen;
 
 /// An unanswered SYN is only called unanswered when the capture went on at least this long
 /// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
@@ -50,7 +52,8 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let mut stages = Vec::with_capacity(Stage::ALL.len());
     let mut stop = None;
     let mut reached = None;
-    let mut summary;
+    // Replaced by the ladder's when it runs (every connection whose TCP stage completed).
+    let mut summary = None;
 
     let server_rst = conn.s2c.first_rst;
     if let Some(syn) = conn.syn {
@@ -58,51 +61,41 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         if let Some(sa) = conn.synack {
             let mut frames = vec![syn.frame, sa.frame];
             frames.extend(conn.handshake_ack.map(|m| m.frame));
-            let rtt = conn
-                .handshake_rtt_ns()
-                .map(|r| format!(" (handshake RTT {:.1} ms)", r as f64 / 1e6))
-                .unwrap_or_default();
-            let note = if conn.handshake_ack.is_none() {
-                Some("SYN-ACK seen; the client's final ACK was not captured".to_string())
-            } else {
-                None
-            };
+            let note = conn
+                .handshake_ack
+                .is_none()
+                .then_some(Seen::FinalAckMissing);
             stages.push(stage(Stage::Tcp, Status::Ok, frames, note));
             reached = Some(Stage::Tcp);
-            summary = format!("TCP connected{rtt}; RDP stages are not analysed by this version");
         } else if let Some(rst) = server_rst.filter(|r| r.frame > syn.frame) {
             syn_frames.push(rst.frame);
+            let seen = Seen::SynReset {
+                server: conn.server,
+                reset_frame: rst.frame,
+            };
             stages.push(stage(
                 Stage::Tcp,
                 Status::Failed,
                 syn_frames,
-                Some(format!(
-                    "the server answered the SYN with a reset (frame {})",
-                    rst.frame
-                )),
+                Some(seen.clone()),
             ));
             stop = Some(Break::at(Stage::Tcp, Stop::SynReset));
-            summary = format!(
-                "refused: {} answered the SYN with RST (frame {}); nothing listens on port {} or a firewall rejects it",
-                conn.server, rst.frame, conn.server.port
-            );
+            summary = Some(seen);
         } else if let Some(icmp) = conn.icmp.first() {
             syn_frames.extend(conn.icmp.iter().map(|e| e.mark.frame));
-            let msg = icmp_message(icmp.icmp.v6, icmp.icmp.icmp_type, icmp.icmp.code);
+            let seen = Seen::SynUnreachable {
+                message: icmp_message(icmp.icmp.v6, icmp.icmp.icmp_type, icmp.icmp.code),
+                reporter: icmp.icmp.reporter,
+                frame: icmp.mark.frame,
+            };
             stages.push(stage(
                 Stage::Tcp,
                 Status::Failed,
                 syn_frames,
-                Some(format!(
-                    "ICMP {msg} from {} (frame {})",
-                    icmp.icmp.reporter, icmp.mark.frame
-                )),
+                Some(seen.clone()),
             ));
             stop = Some(Break::at(Stage::Tcp, Stop::SynUnreachable));
-            summary = format!(
-                "unreachable: {} reported \"{msg}\" for the SYN (frame {})",
-                icmp.icmp.reporter, icmp.mark.frame
-            );
+            summary = Some(seen);
         } else {
             // Seen unanswered until the capture ended or, for a connection ended for being
             // idle, until its idle limit ran out (not the moment that was noticed, which
@@ -116,57 +109,34 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 NO_ANSWER_AFTER_NS
             };
             if conn.syn_retries > 0 || waited >= enough {
+                let seen = Seen::SynUnanswered {
+                    server: conn.server,
+                    sent: u64::from(sent),
+                    span_ns: conn.last.ts_ns - syn.ts_ns,
+                    waited_ns: waited,
+                    no_longer_followed: conn.ended_early,
+                };
                 stages.push(stage(
                     Stage::Tcp,
                     Status::Failed,
                     syn_frames,
-                    Some(format!(
-                        "{sent} SYN{} over {:.1} s, never answered",
-                        if sent == 1 { "" } else { "s" },
-                        (conn.last.ts_ns - syn.ts_ns) as f64 / 1e9
-                    )),
+                    Some(seen.clone()),
                 ));
                 stop = Some(Break::at(Stage::Tcp, Stop::SynUnanswered));
-                summary = format!(
-                    "no answer: {sent} SYN{} to {} unanswered for at least {:.1} s after the first ({}); a silent drop (firewall), a host that is down, or a wrong address",
-                    if sent == 1 { "" } else { "s" },
-                    conn.server,
-                    waited as f64 / 1e9,
-                    if conn.ended_early {
-                        "until it was no longer followed, as too many connections were open at once"
-                    } else {
-                        "as far as the capture shows"
-                    }
-                );
-            } else if conn.ended_early {
-                stages.push(stage(
-                    Stage::Tcp,
-                    Status::Unknown,
-                    syn_frames,
-                    Some(format!(
-                        "no longer followed {:.2} s after the SYN, too soon to call it \
-                         unanswered: too many connections were open at once",
-                        waited as f64 / 1e9
-                    )),
-                ));
-                stop = Some(Break::at(Stage::Tcp, Stop::SynTooRecent));
-                summary = "no longer followed right after the SYN, as too many connections were \
-                     open at once (bounded memory); nothing can be said of the connection"
-                    .to_string();
+                summary = Some(seen);
             } else {
+                let seen = Seen::SynTooRecent {
+                    waited_ns: waited,
+                    no_longer_followed: conn.ended_early,
+                };
                 stages.push(stage(
                     Stage::Tcp,
                     Status::Unknown,
                     syn_frames,
-                    Some(format!(
-                        "the capture ends {:.2} s after the SYN, too soon to call it unanswered",
-                        waited as f64 / 1e9
-                    )),
+                    Some(seen.clone()),
                 ));
                 stop = Some(Break::at(Stage::Tcp, Stop::SynTooRecent));
-                summary =
-                    "the capture ends right after the SYN; nothing can be said of the connection"
-                        .to_string();
+                summary = Some(seen);
             }
         }
     } else if let Some(sa) = conn.synack {
@@ -174,17 +144,14 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             Stage::Tcp,
             Status::Ok,
             vec![sa.frame],
-            Some("the client's SYN was not captured; the server's SYN-ACK was".to_string()),
+            Some(Seen::SynNotCaptured),
         ));
         reached = Some(Stage::Tcp);
-        summary = "TCP connected (SYN not captured); RDP stages are not analysed by this version"
-            .to_string();
     } else {
         let both = conn.c2s.packets > 0 && conn.s2c.packets > 0;
-        let note = format!(
-            "the capture began after the handshake; roles taken from {}",
-            role_words(conn.roles)
-        );
+        let note = Seen::MidStream {
+            roles_from: conn.roles,
+        };
         if both {
             stages.push(stage(
                 Stage::Tcp,
@@ -201,9 +168,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 Some(note),
             ));
         }
-        summary =
-            "seen mid-stream (no handshake captured); RDP stages are not analysed by this version"
-                .to_string();
+        summary = Some(Seen::MidStreamOneWay);
     }
 
     let mut negotiation = None;
@@ -221,14 +186,12 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         // there, and an end it carried there (a Disconnect Provider Ultimatum, an error info
         // PDU) is not seen; the TCP end still is.
         if rdp.reached == Stage::Session && (conn.c2s.beyond_cap || conn.s2c.beyond_cap) {
-            const CAPPED: &str = "only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone";
-            if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == Stage::Session) {
-                s.note = Some(match s.note.take() {
-                    Some(n) => format!("{n}; {CAPPED}"),
-                    None => CAPPED.to_string(),
-                });
+            if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == Stage::Session)
+                && let Some(seen) = s.seen.take()
+            {
+                s.seen = Some(Seen::PayloadCapped(Box::new(seen)));
             }
-            rdp.summary.push_str(&format!("; {CAPPED}"));
+            rdp.summary = rdp.summary.map(|s| Seen::PayloadCapped(Box::new(s)));
         }
         stages.extend(rdp.stages);
         stop = rdp.stop;
@@ -268,7 +231,8 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         end_ns: conn.last.ts_ns,
         side: None,
         detail: Detail::held(ConnectionDetail {
-            summary,
+            summary: String::new(),
+            seen: summary,
             stages,
             negotiation,
             tls,
@@ -284,7 +248,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     }
 }
 
-fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) -> StageOutcome {
+fn stage(name: Stage, status: Status, frames: Vec<u64>, seen: Option<Seen>) -> StageOutcome {
     let evidence = (status != Status::NotReached).then_some(Evidence::Clear);
     let mut frames = frames;
     frames.sort_unstable();
@@ -293,18 +257,9 @@ fn stage(name: Stage, status: Status, frames: Vec<u64>, note: Option<String>) ->
         stage: name,
         status,
         frames,
-        note,
+        note: None,
+        seen,
         evidence,
-    }
-}
-
-fn role_words(r: RoleSource) -> &'static str {
-    match r {
-        RoleSource::Syn => "the SYN",
-        RoleSource::SynAck => "the SYN-ACK",
-        RoleSource::RdpPort => "the RDP port",
-        RoleSource::Payload => "the X.224 Connection Request",
-        RoleSource::LowerPort => "the lower port (a guess)",
     }
 }
 

@@ -194,7 +194,7 @@ fn diagrams(report: &Report, out: &mut String) {
         ));
         out.push_str(&format!(
             "<p>{} <span class=\"muted\">({})</span></p>\n<div class=\"stages\">",
-            esc(&c.summary()),
+            esc(&crate::diagnose::words::summary(c)),
             esc(c.input())
         ));
         for s in c

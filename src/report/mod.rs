@@ -4,6 +4,7 @@
 //! Field names here are a contract with scripts and dashboards: add fields, never rename or
 //! remove them. Absent facts are `null` or `[]`, never guessed.
 
+mod connection;
 pub mod explain;
 pub mod html;
 pub mod markdown;

@@ -286,15 +286,15 @@ fn ended_row(c: &JudgedConnection) -> Row {
     let end = c.end().unwrap_or_default();
     let frame = super::text::frame_to_open(c).unwrap_or(c.last_frame);
     let what = match (c.verdict, c.failed_stage, c.cause) {
-        (Some(Verdict::Ok), _, _) => format!("{}: {}", c.id, c.summary()),
+        (Some(Verdict::Ok), _, _) => format!("{}: {}", c.id, crate::diagnose::words::summary(c)),
         (Some(v), Some(stage), Some(cause)) => {
             format!(
                 "{} {v} at the {stage} stage ({cause}): {}",
                 c.id,
-                c.summary()
+                crate::diagnose::words::summary(c)
             )
         }
-        (Some(v), _, _) => format!("{} {v}: {}", c.id, c.summary()),
+        (Some(v), _, _) => format!("{} {v}: {}", c.id, crate::diagnose::words::summary(c)),
         (None, _, _) => format!(
             "{} reached {}",
             c.id,

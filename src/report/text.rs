@@ -605,7 +605,7 @@ fn details(c: &JudgedConnection, style: Style) -> String {
         }
     );
     let detail = c.detail();
-    let summary = c.summary_of(&detail);
+    let summary = crate::diagnose::words::summary_of(c, &detail);
     out.push_str(&format!("  {}\n", neutral(&summary)));
     for s in &detail.stages {
         if s.status == Status::NotReached && s.note.is_none() {

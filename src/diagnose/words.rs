@@ -1,0 +1,625 @@
+//! The words of a connection: each stage's note and the connection's summary, written from
+//! what the handshake floor saw ([`Seen`], typed) once the connection is judged
+//! ([`word`], called by `verdict::conclude`), and the summary as the report prints it
+//! ([`summary_of`]: with what its attempt tells).
+//!
+//! Every sentence here cites the frames and counts its [`Seen`] carries; the names of
+//! protocols, codes and results are the decoders' and `model::codes`'.
+
+use std::borrow::Cow;
+
+use crate::handshake::judged::{ConnectionDetail, JudgedConnection, Stop};
+use crate::handshake::mcs::{gcc_result_name, mcs_result_name, reason_name};
+use crate::handshake::observed::{CertificateDoubt, EndSeen, Seen, Stalled};
+use crate::handshake::x224::{protocol_name, protocol_names};
+use crate::model::codes;
+use crate::tcp::RoleSource;
+
+/// Writes a judged connection's stage notes and summary from what its stages saw. A
+/// connection's words are written while its detail is held (right after it is judged);
+/// one already spilled keeps the words it was spilled with.
+pub fn word(c: &mut JudgedConnection) {
+    let Some(detail) = c.detail.held_mut() else {
+        return;
+    };
+    for stage in &mut detail.stages {
+        if let Some(seen) = &stage.seen {
+            stage.note = Some(note(seen));
+        }
+    }
+    if let Some(seen) = &detail.seen {
+        detail.summary = summary_line(seen);
+    }
+}
+
+/// The connection's one line, as the report prints it (see [`summary_of`]).
+pub fn summary(c: &JudgedConnection) -> String {
+    summary_of(c, &c.detail()).into_owned()
+}
+
+/// The connection's one line, given its detail already read: the judge's line, and, when a
+/// later connection of the same attempt got further, that it did.
+pub fn summary_of<'a>(c: &JudgedConnection, detail: &'a ConnectionDetail) -> Cow<'a, str> {
+    match c.superseded_by {
+        None => Cow::Borrowed(&detail.summary),
+        Some(later) => Cow::Owned(format!(
+            "{} (the client tried again: {later}, of the same attempt, got further)",
+            detail.summary
+        )),
+    }
+}
+
+/// The summary of a connection whose stages saw `seen` last: a stage's note, but for the
+/// TCP stops, whose summaries say what they mean.
+pub fn summary_line(seen: &Seen) -> String {
+    match seen {
+        Seen::SynReset {
+            server,
+            reset_frame,
+        } => format!(
+            "refused: {server} answered the SYN with RST (frame {reset_frame}); nothing listens on port {} or a firewall rejects it",
+            server.port
+        ),
+        Seen::SynUnreachable {
+            message,
+            reporter,
+            frame,
+        } => format!("unreachable: {reporter} reported \"{message}\" for the SYN (frame {frame})"),
+        Seen::SynUnanswered {
+            server,
+            sent,
+            waited_ns,
+            no_longer_followed,
+            ..
+        } => format!(
+            "no answer: {sent} SYN{} to {server} unanswered for at least {:.1} s after the first ({}); a silent drop (firewall), a host that is down, or a wrong address",
+            plural(*sent),
+            seconds(*waited_ns),
+            if *no_longer_followed {
+                "until it was no longer followed, as too many connections were open at once"
+            } else {
+                "as far as the capture shows"
+            }
+        ),
+        Seen::SynTooRecent {
+            no_longer_followed: true,
+            ..
+        } => "no longer followed right after the SYN, as too many connections were open at once (bounded memory); nothing can be said of the connection".to_string(),
+        Seen::SynTooRecent { .. } => {
+            "the capture ends right after the SYN; nothing can be said of the connection"
+                .to_string()
+        }
+        Seen::MidStreamOneWay => {
+            "seen mid-stream (no handshake captured); RDP stages are not analysed by this version"
+                .to_string()
+        }
+        Seen::PayloadCapped(inner) => format!("{}; {PAYLOAD_CAPPED}", summary_line(inner)),
+        other => note(other),
+    }
+}
+
+/// What a session capped by `--payload-cap` cannot say.
+const PAYLOAD_CAPPED: &str = "only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone";
+
+/// A stage's note: what the capture shows there.
+pub fn note(seen: &Seen) -> String {
+    match seen {
+        // --- TCP
+        Seen::FinalAckMissing => "SYN-ACK seen; the client's final ACK was not captured".into(),
+        Seen::SynReset { reset_frame, .. } => {
+            format!("the server answered the SYN with a reset (frame {reset_frame})")
+        }
+        Seen::SynUnreachable {
+            message,
+            reporter,
+            frame,
+        } => format!("ICMP {message} from {reporter} (frame {frame})"),
+        Seen::SynUnanswered { sent, span_ns, .. } => format!(
+            "{sent} SYN{} over {:.1} s, never answered",
+            plural(*sent),
+            seconds(*span_ns)
+        ),
+        Seen::SynTooRecent {
+            waited_ns,
+            no_longer_followed: true,
+        } => format!(
+            "no longer followed {:.2} s after the SYN, too soon to call it unanswered: too many connections were open at once",
+            seconds(*waited_ns)
+        ),
+        Seen::SynTooRecent { waited_ns, .. } => format!(
+            "the capture ends {:.2} s after the SYN, too soon to call it unanswered",
+            seconds(*waited_ns)
+        ),
+        Seen::SynNotCaptured => "the client's SYN was not captured; the server's SYN-ACK was".into(),
+        Seen::MidStream { roles_from } => format!(
+            "the capture began after the handshake; roles taken from {}",
+            roles(*roles_from)
+        ),
+        Seen::MidStreamOneWay => summary_line(seen),
+
+        // --- X.224
+        Seen::X224NotCaptured => "the capture began after the X.224 exchange".into(),
+        Seen::ClientSilentAfterTcp(st) if st.stop == Stop::StillOpen => {
+            "the client sent nothing after the TCP handshake before the capture ended".into()
+        }
+        Seen::ClientSilentAfterTcp(st) => format!(
+            "the client sent nothing after the TCP handshake; {}",
+            stalled(st)
+        ),
+        Seen::NotX224 { confirm } => {
+            let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
+            if let Some((frame, problems)) = confirm {
+                words.push_str(&format!(
+                    "; the server still sent a Connection Confirm (frame {frame})"
+                ));
+                if !problems.is_empty() {
+                    words.push_str(&format!(" with {}", problems.join(", ")));
+                }
+            }
+            words
+        }
+        Seen::NoConfirm {
+            request_frame,
+            stalled: st,
+        } => match st.stop {
+            Stop::Ended => format!(
+                "the server never confirmed the X.224 Connection Request (frame {request_frame}); {}",
+                stalled(st)
+            ),
+            Stop::StillOpen => format!(
+                "no X.224 Connection Confirm before the capture ended (request in frame {request_frame})"
+            ),
+            _ => format!(
+                "no X.224 Connection Confirm for the request in frame {request_frame}: {}",
+                stalled(st)
+            ),
+        },
+        Seen::NegotiationRefused {
+            confirm_frame,
+            failure,
+            request_frame,
+        } => format!(
+            "the server refused the negotiation (frame {confirm_frame}): {} — {} (request in frame {request_frame})",
+            failure.name(),
+            failure.meaning()
+        ),
+        Seen::SelectionNotOffered {
+            selected,
+            confirm_frame,
+            requested,
+        } => format!(
+            "the server selected {} (frame {confirm_frame}), which the client did not offer ({}); the client then ended the connection",
+            protocol_name(*selected),
+            protocol_names(*requested).join("|")
+        ),
+        Seen::Selected(protocol) => format!("selected {}", protocol_name(*protocol)),
+        Seen::StandardSecurityNoTls => "Standard RDP Security was selected: no TLS".into(),
+        Seen::StandardSecurityNoNla => "Standard RDP Security: no NLA".into(),
+
+        // --- TLS
+        Seen::FatalAlert {
+            from,
+            description,
+            frame,
+        } => format!("the {from} sent a fatal TLS alert: {description} (frame {frame})"),
+        Seen::PlaintextAnswer { frame, end } => format!(
+            "the server answered the ClientHello with a plaintext X.224/MCS PDU instead of TLS (frame {frame}){}: it could not start TLS — its certificate or private key, or its TLS versions and ciphers",
+            end.map(|e| format!(", then {}", ended(e)))
+                .unwrap_or_default()
+        ),
+        Seen::ClientLeftAtCertificate {
+            certificate_frame,
+            end,
+        } => format!(
+            "the client ended the connection right after the server's certificate (frame {certificate_frame}): {}",
+            ended(*end)
+        ),
+        Seen::NoClientHello {
+            confirm_frame,
+            stalled: st,
+        } => format!(
+            "no ClientHello after the X.224 exchange (frame {confirm_frame}); {}",
+            stalled(st)
+        ),
+        Seen::TlsUnfinished(st) => format!("the TLS handshake did not finish: {}", stalled(st)),
+        Seen::TlsFinished { version, frame } => {
+            format!("{version} handshake finished both ways (frame {frame})")
+        }
+        Seen::CertificateRefused {
+            alert_frame,
+            end,
+            doubts,
+            nla_selected,
+        } => {
+            let why = if doubts.is_empty() {
+                String::new()
+            } else {
+                let doubts: Vec<String> = doubts.iter().map(doubt).collect();
+                format!(": {}", doubts.join("; "))
+            };
+            match alert_frame {
+                Some(alert) => format!(
+                    "the client closed right after the TLS handshake with an encrypted alert (frame {alert}) and no application data: it did not accept the server's certificate{why}"
+                ),
+                None => format!(
+                    "the client {} right after the TLS handshake (frame {}) without an alert and without sending any data{}: it did not go on past the server's certificate{why} (a client whose user refused the certificate, or a scanner that only collected it)",
+                    if end.reset {
+                        "reset the connection"
+                    } else {
+                        "closed"
+                    },
+                    end.frame,
+                    if *nla_selected {
+                        ", so no credentials were tried"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+        }
+
+        // --- NLA
+        Seen::NlaInferred {
+            next_frame,
+            early_authorization_frame,
+        } => format!(
+            "inferred from encrypted records: the CredSSP exchange ended and the client went on (frame {next_frame}){}",
+            early_authorization_frame
+                .map(|f| format!("; Early User Authorization Result in frame {f}"))
+                .unwrap_or_default()
+        ),
+        Seen::NlaUnfinished {
+            client_records,
+            server_records,
+            stalled: st,
+            confirmed,
+        } => {
+            let records = format!(
+                "after {client_records} client and {server_records} server record{} (inferred from encrypted records)",
+                if *server_records == 1 { "" } else { "s" },
+            );
+            // Only an end the server or client made says something about the credentials;
+            // a capture stopped mid-exchange or a stall on loss does not.
+            match (st.stop, confirmed) {
+                (Stop::StillOpen, _) => format!(
+                    "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
+                ),
+                (Stop::Ended, Some((frame, bytes))) => format!(
+                    "the connection ended during the CredSSP exchange {records}: {}; the server's answer to the client's authentication (frame {frame}, {bytes} bytes) has the size of its public-key confirmation, not of an error, so the server most likely accepted the credentials and the client stopped (a prompt cancelled, the server's identity or a CredSSP policy refused on the client)",
+                    stalled(st)
+                ),
+                (Stop::Ended, None) => format!(
+                    "the connection ended during the CredSSP exchange {records}: {}; most often wrong credentials, or an account that may not log on",
+                    stalled(st)
+                ),
+                _ => format!(
+                    "the connection ended during the CredSSP exchange {records}: {}",
+                    stalled(st)
+                ),
+            }
+        }
+        Seen::NlaUnknownMidStream => "the X.224 exchange is not in the capture: whether CredSSP (NLA) ran inside TLS is not known".into(),
+        Seen::McsUnknownMidStream => "the X.224 exchange is not in the capture: which encrypted records are CredSSP's and which MCS's is not known".into(),
+        Seen::RecordsAfterTls { client, server } => {
+            format!("inferred: {client} client and {server} server records after TLS")
+        }
+        Seen::ConnectedMidStream {
+            version,
+            client,
+            server,
+            end,
+        } => format!(
+            "connected: {version} handshake done, the connection then carried {client} client and {server} server records (the X.224 exchange, before the capture began, would say whether NLA ran){}",
+            then(*end)
+        ),
+        Seen::EndedAfterTls(st) if st.stop == Stop::StillOpen => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".into(),
+        Seen::EndedAfterTls(st) => format!(
+            "the connection ended after TLS, before it carried a session: {}",
+            stalled(st)
+        ),
+        Seen::NoNla(protocol) => format!("{} without CredSSP: no NLA", protocol_name(*protocol)),
+        Seen::CredsspInClear => "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".into(),
+        Seen::CredsspError { frame, code } => {
+            let named = match codes::status(*code) {
+                Some((name, meaning)) => format!("{name} — {meaning}"),
+                None => "an unknown status".to_string(),
+            };
+            format!("the server's TSRequest (frame {frame}) carries errorCode 0x{code:08X}: {named}")
+        }
+        Seen::CredsspCredentials { frame } => format!(
+            "the client sent its credentials (authInfo, frame {frame}) and the exchange ended"
+        ),
+        Seen::CredsspUnfinished(st) => format!(
+            "the CredSSP exchange (in clear) did not finish: {}",
+            stalled(st)
+        ),
+
+        // --- MCS and the session
+        Seen::McsInferred => "inferred: the server answered the client's first record after the security exchange (MCS Connect Initial / Response)".into(),
+        Seen::RecordsAfterMcs { client, server } => format!(
+            "inferred: {client} client and {server} server records after the MCS exchange"
+        ),
+        Seen::Connected {
+            version,
+            client,
+            server,
+            end,
+        } => format!(
+            "connected: {version} handshake done, session carried {client} client and {server} server records{}",
+            then(*end)
+        ),
+        Seen::NoMcsAnswer {
+            connect_initial_frame,
+            stalled: st,
+        } => format!(
+            "no answer to the client's MCS Connect Initial (frame {connect_initial_frame}, inferred): {}",
+            stalled(st)
+        ),
+        Seen::ClientSilentAfterSecurity(st) => format!(
+            "the client sent nothing after the security exchange: {}",
+            stalled(st)
+        ),
+        Seen::McsRefused {
+            result,
+            gcc_result,
+            frame,
+        } => format!(
+            "the server refused the MCS connection: {}{} (frame {frame})",
+            mcs_result_name(*result),
+            gcc_result
+                .map(|g| format!(", GCC {}", gcc_result_name(g)))
+                .unwrap_or_default()
+        ),
+        Seen::McsInClear => "MCS Connect Initial and Connect Response in clear".into(),
+        Seen::PdusAfterMcs { client, server } => {
+            format!("{client} client and {server} server PDUs after the MCS exchange")
+        }
+        Seen::ConnectedStandard {
+            client,
+            server,
+            ultimatum,
+            end,
+        } => format!(
+            "connected with Standard RDP Security; session carried {client} client and {server} server PDUs{}{}",
+            ultimatum
+                .map(|(reason, frame)| format!(
+                    "; the server ended it with {}",
+                    ultimatum_words(reason, frame)
+                ))
+                .unwrap_or_default(),
+            then(*end)
+        ),
+        Seen::UltimatumInSetup { reason, frame } => format!(
+            "the server sent {} during connection setup",
+            ultimatum_words(*reason, *frame)
+        ),
+        Seen::UltimatumForConnectInitial {
+            connect_initial_frame,
+            reason,
+            frame,
+        } => format!(
+            "the server answered the MCS Connect Initial (frame {connect_initial_frame}) with {}: it refuses Standard RDP Security (xrdp set to TLS does this)",
+            ultimatum_words(*reason, *frame)
+        ),
+        Seen::NoConnectResponse {
+            connect_initial_frame,
+            stalled: st,
+        } => format!(
+            "no MCS Connect Response to the Connect Initial in frame {connect_initial_frame}: {}",
+            stalled(st)
+        ),
+        Seen::NoConnectInitial(st) => format!(
+            "no MCS Connect Initial after the X.224 exchange: {}",
+            stalled(st)
+        ),
+        // A capture stopped while the connection was open says nothing of how setup ended.
+        Seen::SetupUnfinished(st) if st.stop == Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".into(),
+        Seen::SetupUnfinished(st) => format!(
+            "the connection ended during connection setup, after the MCS exchange: {}",
+            stalled(st)
+        ),
+        Seen::PayloadCapped(inner) => format!("{}; {PAYLOAD_CAPPED}", note(inner)),
+    }
+}
+
+/// How a stage in progress was left.
+fn stalled(st: &Stalled) -> String {
+    let end = st.end.map(ended).unwrap_or_default();
+    match st.stop {
+        Stop::LossThenStillOpen => format!(
+            "the handshake stalled on loss: no progress for {:.1} s while {} segments were retransmitted; the capture ends with the connection still open",
+            seconds(st.silence_ns),
+            st.retransmissions
+        ),
+        Stop::LossThenEnded => format!(
+            "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {end}",
+            st.retransmissions, st.gaps, st.missed_bytes
+        ),
+        Stop::Silence => format!(
+            "nothing came from the {} for {:.1} s, then {end}",
+            st.waiting_for,
+            seconds(st.silence_ns)
+        ),
+        Stop::Ended => end,
+        _ => "the capture ends while the connection is still open".into(),
+    }
+}
+
+/// Who ended the connection, how, and in which frame.
+fn ended(e: EndSeen) -> String {
+    format!(
+        "the {} {} (frame {})",
+        e.by,
+        if e.reset {
+            "reset the connection"
+        } else {
+            "closed the connection"
+        },
+        e.frame
+    )
+}
+
+/// `; ` and how the connection ended, when it did.
+fn then(end: Option<EndSeen>) -> String {
+    end.map(|e| format!("; {}", ended(e))).unwrap_or_default()
+}
+
+fn ultimatum_words(reason: u8, frame: u64) -> String {
+    format!(
+        "an MCS Disconnect Provider Ultimatum ({}, frame {frame})",
+        reason_name(reason)
+    )
+}
+
+fn doubt(d: &CertificateDoubt) -> String {
+    match d {
+        CertificateDoubt::Expired(not_after) => format!("it had expired on {not_after}"),
+        CertificateDoubt::NotYetValid(not_before) => format!("it is valid only from {not_before}"),
+        CertificateDoubt::NameMismatch { named, asked } => {
+            format!("it names {named} but the client asked for {asked}")
+        }
+        CertificateDoubt::SelfSigned(subject) => format!("it is self-signed ({subject})"),
+        CertificateDoubt::Issuer(issuer) => {
+            format!("issued by {issuer}, a CA the client may not trust")
+        }
+        CertificateDoubt::Encrypted => "with TLS 1.3 the certificate is encrypted, so the capture cannot say what was wrong with it: check its validity and name on the server".into(),
+    }
+}
+
+fn roles(r: RoleSource) -> &'static str {
+    match r {
+        RoleSource::Syn => "the SYN",
+        RoleSource::SynAck => "the SYN-ACK",
+        RoleSource::RdpPort => "the RDP port",
+        RoleSource::Payload => "the X.224 Connection Request",
+        RoleSource::LowerPort => "the lower port (a guess)",
+    }
+}
+
+fn seconds(ns: i64) -> f64 {
+    ns as f64 / 1e9
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Party;
+
+    fn stall(stop: Stop, end: Option<EndSeen>) -> Stalled {
+        Stalled {
+            stop,
+            waiting_for: Party::Server,
+            silence_ns: 6_250_000_000,
+            retransmissions: 4,
+            gaps: 1,
+            missed_bytes: 1460,
+            end,
+        }
+    }
+
+    const RESET_BY_CLIENT: EndSeen = EndSeen {
+        by: Party::Client,
+        reset: true,
+        frame: 41,
+    };
+
+    #[test]
+    fn each_way_of_stalling_cites_its_counts_and_its_end() {
+        let end = Some(RESET_BY_CLIENT);
+        assert_eq!(
+            stalled(&stall(Stop::Ended, end)),
+            "the client reset the connection (frame 41)"
+        );
+        assert_eq!(
+            stalled(&stall(Stop::Silence, end)),
+            "nothing came from the server for 6.2 s, then the client reset the connection (frame 41)"
+        );
+        assert_eq!(
+            stalled(&stall(Stop::LossThenEnded, end)),
+            "the handshake stalled on loss (4 retransmissions, 1 gaps, 1460 bytes never seen), then the client reset the connection (frame 41)"
+        );
+        assert_eq!(
+            stalled(&stall(Stop::LossThenStillOpen, None)),
+            "the handshake stalled on loss: no progress for 6.2 s while 4 segments were retransmitted; the capture ends with the connection still open"
+        );
+        assert_eq!(
+            stalled(&stall(Stop::StillOpen, None)),
+            "the capture ends while the connection is still open"
+        );
+    }
+
+    #[test]
+    fn a_stage_left_open_is_worded_apart_from_one_a_side_ended() {
+        let open = Seen::NoConfirm {
+            request_frame: 4,
+            stalled: stall(Stop::StillOpen, None),
+        };
+        assert_eq!(
+            note(&open),
+            "no X.224 Connection Confirm before the capture ended (request in frame 4)"
+        );
+        let ended = Seen::NoConfirm {
+            request_frame: 4,
+            stalled: stall(Stop::Ended, Some(RESET_BY_CLIENT)),
+        };
+        assert_eq!(
+            note(&ended),
+            "the server never confirmed the X.224 Connection Request (frame 4); the client reset the connection (frame 41)"
+        );
+    }
+
+    #[test]
+    fn a_refused_certificate_lists_every_doubt_its_fields_raise() {
+        let seen = Seen::CertificateRefused {
+            alert_frame: None,
+            end: RESET_BY_CLIENT,
+            doubts: vec![
+                CertificateDoubt::Expired("2020-01-31T00:00:00Z".into()),
+                CertificateDoubt::NameMismatch {
+                    named: "old.example".into(),
+                    asked: "rdp.example".into(),
+                },
+            ],
+            nla_selected: true,
+        };
+        assert_eq!(
+            note(&seen),
+            "the client reset the connection right after the TLS handshake (frame 41) without an alert and without sending any data, so no credentials were tried: it did not go on past the server's certificate: it had expired on 2020-01-31T00:00:00Z; it names old.example but the client asked for rdp.example (a client whose user refused the certificate, or a scanner that only collected it)"
+        );
+    }
+
+    #[test]
+    fn tcp_stops_have_a_summary_of_their_own_and_a_capped_session_says_so() {
+        let reset = Seen::SynReset {
+            server: "10.0.0.9:3389".parse().expect("endpoint"),
+            reset_frame: 2,
+        };
+        assert_eq!(
+            note(&reset),
+            "the server answered the SYN with a reset (frame 2)"
+        );
+        assert_eq!(
+            summary_line(&reset),
+            "refused: 10.0.0.9:3389 answered the SYN with RST (frame 2); nothing listens on port 3389 or a firewall rejects it"
+        );
+        let capped = Seen::PayloadCapped(Box::new(Seen::PdusAfterMcs {
+            client: 12,
+            server: 30,
+        }));
+        assert!(note(&capped).starts_with(
+            "12 client and 30 server PDUs after the MCS exchange; only the first bytes"
+        ));
+        let unknown = Seen::CredsspError {
+            frame: 9,
+            code: 0xDEAD_BEEF,
+        };
+        assert_eq!(
+            note(&unknown),
+            "the server's TSRequest (frame 9) carries errorCode 0xDEADBEEF: an unknown status"
+        );
+    }
+}
