@@ -6,8 +6,9 @@
 //! order the report writes them.
 //!
 //! [`Decoded`] is the one pass over a connection's bytes: both streams cut into units
-//! (TPKT, TLS records, fast-path PDUs, CredSSP in clear) and every TPKT's TPDU decoded, read
-//! by the ladder and by the message sequence alike.
+//! (TPKT, TLS records, fast-path PDUs, CredSSP in clear), every TPKT's TPDU decoded and the
+//! TLS handshake messages sent in clear read, by the ladder and by the message sequence
+//! alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,8 @@ use crate::model::Party;
 use crate::tcp::{Connection, Direction, Side};
 
 use super::mcs::{self, McsPdu};
-use super::pdu::{self, Pdu, PduKind};
-use super::tls::CertificateInfo;
+use super::pdu::{self, FastPath, Pdu, PduKind};
+use super::tls::{self, CertificateInfo, HandshakeMessage};
 use super::x224::{self, ConnectionConfirm, ConnectionRequest};
 
 /// The X.224 Connection Request and Confirm (MS-RDPBCGR 2.2.1.1, 2.2.1.2).
@@ -180,22 +181,49 @@ impl Tpdu {
     }
 }
 
-/// One direction's units and, for each TPKT unit, its TPDU (the same index).
+/// A TLS handshake message one side sent in clear (RFC 5246 §7.4, RFC 8446 §4), with the
+/// units (indexes in its [`Units`]) it began and ended in: a message may span records, and a
+/// record hold several.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandshakeRead {
+    pub began: usize,
+    pub completed: usize,
+    pub message: HandshakeMessage,
+}
+
+/// One direction's units and, for each TPKT unit, its TPDU (the same index); and the TLS
+/// handshake messages it sent in clear.
 #[derive(Clone, Debug, Default)]
 pub struct Units {
     pub pdus: Vec<Pdu>,
     tpdus: Vec<Option<Tpdu>>,
+    /// In stream order, up to the side's ChangeCipherSpec (and, from a server, up to a
+    /// ServerHello choosing TLS 1.3: what follows it is encrypted).
+    pub handshake: Vec<HandshakeRead>,
 }
 
 impl Units {
-    /// Cuts one direction (`fast_path` as in [`pdu::split`]) and decodes its TPKTs.
-    pub fn cut(dir: &Direction, side: Side, fast_path: bool) -> Units {
+    /// Cuts one direction (`fast_path` as in [`pdu::split`]) and decodes its TPKTs and its
+    /// TLS handshake in clear. `first`, when given, is the TPDU of a TPKT at the start of the
+    /// stream, already decoded.
+    fn cut(dir: &Direction, side: Side, fast_path: FastPath, first: Option<Tpdu>) -> Units {
         let pdus = pdu::split(dir, side, fast_path);
+        let mut first = first;
         let tpdus = pdus
             .iter()
-            .map(|p| (p.kind == PduKind::Tpkt).then(|| Tpdu::of(p.bytes(dir))))
+            .map(|p| {
+                (p.kind == PduKind::Tpkt).then(|| match first.take() {
+                    Some(t) if p.offset == 0 => t,
+                    _ => Tpdu::of(p.bytes(dir)),
+                })
+            })
             .collect();
-        Units { pdus, tpdus }
+        let handshake = read_handshake(dir, side, &pdus);
+        Units {
+            pdus,
+            tpdus,
+            handshake,
+        }
     }
 
     /// The TPDU of the unit at `i`, when it is a TPKT unit.
@@ -207,6 +235,59 @@ impl Units {
     pub fn iter(&self) -> impl Iterator<Item = (&Pdu, Option<&Tpdu>)> {
         self.pdus.iter().zip(self.tpdus.iter().map(Option::as_ref))
     }
+
+    /// Whether this side's handshake holds a ServerHello choosing TLS 1.3.
+    pub fn chose_tls13(&self) -> bool {
+        self.handshake.iter().any(
+            |h| matches!(&h.message, HandshakeMessage::ServerHello(s) if s.version_raw == TLS13),
+        )
+    }
+}
+
+/// `ProtocolVersion` of TLS 1.3 in a ServerHello's supported_versions (RFC 8446 §4.2.1).
+const TLS13: u16 = 0x0304;
+
+/// The handshake messages of one side's clear handshake records, read as one byte stream
+/// (a message may span records).
+fn read_handshake(dir: &Direction, side: Side, pdus: &[Pdu]) -> Vec<HandshakeRead> {
+    let mut out = Vec::new();
+    let mut buf: Vec<u8> = Vec::new();
+    // Where buf[0] sits in the side's handshake stream, and where each record began in it.
+    let mut base = 0usize;
+    let mut record_starts: Vec<(usize, usize)> = Vec::new();
+    for (i, p) in pdus.iter().enumerate() {
+        match p.kind {
+            PduKind::Tls(tls::content::HANDSHAKE) => {
+                record_starts.push((base + buf.len(), i));
+                buf.extend_from_slice(p.bytes(dir).get(5..).unwrap_or(&[]));
+                let (messages, used) = tls::parse_handshake_stream(&buf);
+                let mut encrypted_next = false;
+                for (offset, _, message) in messages {
+                    let at = base + offset;
+                    let began = record_starts
+                        .iter()
+                        .rev()
+                        .find(|(start, _)| *start <= at)
+                        .map_or(i, |r| r.1);
+                    encrypted_next |= side == Side::Server
+                        && matches!(&message, HandshakeMessage::ServerHello(s) if s.version_raw == TLS13);
+                    out.push(HandshakeRead {
+                        began,
+                        completed: i,
+                        message,
+                    });
+                }
+                buf.drain(..used);
+                base += used;
+                if encrypted_next {
+                    break;
+                }
+            }
+            PduKind::Tls(tls::content::CHANGE_CIPHER_SPEC) => break,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A connection's streams cut into units and their TPKTs decoded: the one pass over its bytes
@@ -215,45 +296,107 @@ impl Units {
 pub struct Decoded {
     pub client: Units,
     pub server: Units,
-    /// Fast-path PDUs were looked for: the server's Connection Confirm, at the start of its
-    /// stream, selected Standard RDP Security (MS-RDPBCGR 2.2.9.1.2).
-    pub fast_path: bool,
 }
 
 impl Decoded {
     pub fn of(conn: &Connection) -> Decoded {
-        let fast_path = conn.s2c.stream.len() >= 11 && selects_standard_security(&conn.s2c);
+        // The server's first TPKT, a Connection Confirm selecting Standard RDP Security,
+        // allows fast-path PDUs from the start (MS-RDPBCGR 2.2.9.1.2).
+        let first = x224::tpkt_len(&conn.s2c.stream)
+            .and_then(|len| conn.s2c.stream.get(..len))
+            .map(Tpdu::of);
+        let fast_path = match &first {
+            Some(Tpdu::Confirm(Some(cc))) if selects_standard_security(cc) => FastPath::Allowed,
+            _ => FastPath::AfterCredssp,
+        };
         Decoded {
-            client: Units::cut(&conn.c2s, Side::Client, fast_path),
-            server: Units::cut(&conn.s2c, Side::Server, fast_path),
-            fast_path,
+            client: Units::cut(&conn.c2s, Side::Client, fast_path, None),
+            server: Units::cut(&conn.s2c, Side::Server, fast_path, first),
         }
     }
 }
 
-/// Whether the server's stream opens with a Connection Confirm that selects Standard RDP
-/// Security (RDP_NEG_RSP with PROTOCOL_RDP, or no negotiation data), so that later units
-/// may be fast-path PDUs.
-fn selects_standard_security(s2c: &Direction) -> bool {
-    let s = &s2c.stream;
-    let Some(len) = x224::tpkt_len(s) else {
-        return false;
-    };
-    s.get(..len)
-        .and_then(x224::parse_connection_confirm)
-        .is_some_and(|cc| {
-            matches!(
-                cc.negotiated,
-                x224::Negotiated::Response { selected: 0, .. }
-                    | x224::Negotiated::Absent
-                    | x224::Negotiated::Unknown { .. }
-            )
-        })
+/// Whether a Connection Confirm selects Standard RDP Security (RDP_NEG_RSP with PROTOCOL_RDP,
+/// or no negotiation data), so that later units may be fast-path PDUs.
+fn selects_standard_security(cc: &ConnectionConfirm) -> bool {
+    matches!(
+        cc.negotiated,
+        x224::Negotiated::Response { selected: 0, .. }
+            | x224::Negotiated::Absent
+            | x224::Negotiated::Unknown { .. }
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A direction whose stream is `records`, one segment (frame) per record from frame 1.
+    fn direction(records: &[&[u8]]) -> Direction {
+        let mut d = Direction::default();
+        for (i, r) in records.iter().enumerate() {
+            d.segments.push(crate::tcp::Segment {
+                offset: d.stream.len() as u32,
+                len: r.len() as u32,
+                frame: i as u64 + 1,
+                ts_ns: 0,
+            });
+            d.stream.extend_from_slice(r);
+        }
+        d
+    }
+
+    #[test]
+    fn handshake_messages_are_read_across_records_up_to_the_change_cipher_spec() {
+        // Record 0: ServerHello (TLS 1.2 body too short to decode) and the first half of a
+        // Certificate; record 1: its second half and ServerHelloDone; a ChangeCipherSpec;
+        // then a handshake record after it, encrypted, that is not read.
+        let first: &[u8] = &[22, 3, 3, 0, 10, 2, 0, 0, 2, 3, 3, 11, 0, 0, 2];
+        let second: &[u8] = &[22, 3, 3, 0, 6, 0, 0, 14, 0, 0, 0];
+        let ccs: &[u8] = &[20, 3, 3, 0, 1, 1];
+        let after: &[u8] = &[22, 3, 3, 0, 4, 14, 0, 0, 0];
+        let d = direction(&[first, second, ccs, after]);
+        let units = Units::cut(&d, Side::Server, FastPath::AfterCredssp, None);
+        let read: Vec<(usize, usize, &str)> = units
+            .handshake
+            .iter()
+            .map(|h| (h.began, h.completed, h.message.name()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (0, 0, "ServerHello"),
+                (0, 1, "Certificate"),
+                (1, 1, "ServerHelloDone"),
+            ]
+        );
+        assert!(!units.chose_tls13());
+    }
+
+    #[test]
+    fn fast_path_units_follow_credssp_in_clear_only() {
+        // A TSRequest (DER), then a TPKT, then a fast-path PDU (action 0, length 4).
+        // TSRequest { version [0] INTEGER 6 } (MS-CSSP 2.2.1).
+        let der: &[u8] = &[0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x06];
+        let tpkt: &[u8] = &[3, 0, 0, 7, 2, 0xf0, 0x80];
+        let fast: &[u8] = &[0x00, 0x04, 0xaa, 0xbb];
+        let d = direction(&[der, tpkt, fast]);
+        let kinds = |mode| -> Vec<PduKind> {
+            Units::cut(&d, Side::Client, mode, None)
+                .pdus
+                .iter()
+                .map(|p| p.kind)
+                .collect()
+        };
+        assert_eq!(
+            kinds(FastPath::AfterCredssp),
+            [PduKind::Der, PduKind::Tpkt, PduKind::FastPath]
+        );
+        // Without CredSSP before it, the same bytes are not a fast-path PDU.
+        let d = direction(&[tpkt, fast]);
+        let units = Units::cut(&d, Side::Client, FastPath::AfterCredssp, None);
+        assert_eq!(units.pdus[1].kind, PduKind::Unknown);
+    }
 
     #[test]
     fn tpdus_are_read_by_their_code() {

@@ -35,8 +35,6 @@ pub struct RdpOutcome {
     pub stages: Vec<StageOutcome>,
     /// Where the connection stopped short of a session; none when the session ran.
     pub stop: Option<Break>,
-    /// The server's ServerHello chose TLS 1.3 (RFC 8446): everything after it is encrypted.
-    pub tls13: bool,
     /// Last stage completed (tcp when nothing after it was).
     pub reached: Stage,
     /// What the capture shows of the connection as a whole: the matter of its summary.
@@ -250,31 +248,37 @@ impl TlsView {
     }
 }
 
-fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
+/// Reads the TLS handshake from each side's units from `from` on (those after the X.224
+/// exchange), the handshake messages as the decode pass read them.
+fn read_tls(conn: &Connection, decoded: &Decoded, (c_from, s_from): (usize, usize)) -> TlsView {
     let mut v = TlsView::default();
-    for (side, pdus, dir) in [(Side::Client, c, &conn.c2s), (Side::Server, s, &conn.s2c)] {
-        let mut hs_buf: Vec<u8> = Vec::new();
+    for (side, units, from, dir) in [
+        (Side::Client, &decoded.client, c_from, &conn.c2s),
+        (Side::Server, &decoded.server, s_from, &conn.s2c),
+    ] {
         let mut ccs_seen = false;
-        for p in pdus {
+        let mut handshake = units.handshake.iter().peekable();
+        for (i, p) in units.pdus.iter().enumerate().skip(from) {
             match p.kind {
                 // In TLS 1.3 the server's handshake after its ServerHello is encrypted.
                 PduKind::Tls(content::HANDSHAKE)
                     if !(ccs_seen || side == Side::Server && v.tls13 && v.server_hello.is_some()) =>
                 {
-                    let body = p.bytes(dir).get(5..).unwrap_or(&[]);
-                    hs_buf.extend_from_slice(body);
-                    let (msgs, used) = tls::parse_handshake_stream(&hs_buf);
                     let frame = p.last_frame;
-                    for (_, _, m) in msgs {
-                        match m {
-                            HandshakeMessage::ClientHello(i) if side == Side::Client => {
-                                v.client_hello.get_or_insert((frame, i));
+                    while handshake.next_if(|h| h.completed < i).is_some() {}
+                    while let Some(h) = handshake.next_if(|h| h.completed == i) {
+                        match &h.message {
+                            HandshakeMessage::ClientHello(hello) if side == Side::Client => {
+                                v.client_hello.get_or_insert_with(|| (frame, hello.clone()));
                             }
-                            HandshakeMessage::ServerHello(i) if side == Side::Server => {
-                                v.tls13 = i.version_raw == 0x0304;
-                                v.server_hello.get_or_insert((frame, i));
+                            HandshakeMessage::ServerHello(hello) if side == Side::Server => {
+                                v.tls13 = hello.version_raw == 0x0304;
+                                v.server_hello.get_or_insert_with(|| (frame, hello.clone()));
                             }
-                            HandshakeMessage::Certificate(mut ci) if side == Side::Server => {
+                            HandshakeMessage::Certificate(ci)
+                                if side == Side::Server && v.certificate.is_none() =>
+                            {
+                                let mut ci = ci.clone();
                                 // Validity is judged at the capture's own time.
                                 if let Some(c) = ci.as_mut() {
                                     let at = p.ts_ns.div_euclid(1_000_000_000);
@@ -292,7 +296,6 @@ fn read_tls(conn: &Connection, c: &[Pdu], s: &[Pdu]) -> TlsView {
                             _ => {}
                         }
                     }
-                    hs_buf.drain(..used);
                 }
                 PduKind::Tls(content::CHANGE_CIPHER_SPEC)
                     // TLS 1.3 middlebox-compatibility CCS records change nothing.
@@ -366,7 +369,6 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     let mut out = RdpOutcome {
         stages: Vec::new(),
         stop: None,
-        tls13: false,
         reached: Stage::Tcp,
         summary: None,
         negotiation: None,
@@ -521,6 +523,15 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     let after_cc = cc.as_ref().map(|(p, _)| p.last_frame).unwrap_or(0);
     let x224_done_ns = cc.as_ref().map(|(p, _)| p.ts_ns).unwrap_or(tcp_done_ns);
     let sel = selected.unwrap_or(protocol::RDP);
+    // The units after the X.224 exchange: past the Connection Request and Confirm.
+    let c_from = c_all
+        .iter()
+        .take_while(|p| cr.as_ref().is_some_and(|(q, _)| p.offset <= q.offset))
+        .count();
+    let s_from = s_all
+        .iter()
+        .take_while(|p| cc.as_ref().is_some_and(|(q, _)| p.offset <= q.offset))
+        .count();
     let c_rest: Vec<Pdu> = c_all
         .iter()
         .filter(|p| cr.as_ref().is_none_or(|(q, _)| p.offset > q.offset))
@@ -556,9 +567,8 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     }
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
-    let t = read_tls(conn, &c_rest, &s_rest);
+    let t = read_tls(conn, decoded, (c_from, s_from));
     out.tls = Some(tls_facts(&t));
-    out.tls13 = t.tls13;
     let hello_frames = |t: &TlsView| {
         let mut f = Vec::new();
         f.extend(t.client_hello.as_ref().map(|x| x.0));
@@ -1016,19 +1026,9 @@ fn standard_security(
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    // The units as the decode pass cut them, fast-path PDUs included; after CredSSP in clear
-    // (NLA selected, so the pass did not look for fast-path PDUs) the streams are cut again
-    // allowing them.
-    let recut;
-    let (cu, su) = if decoded.fast_path {
-        (&decoded.client, &decoded.server)
-    } else {
-        recut = (
-            Units::cut(&conn.c2s, Side::Client, true),
-            Units::cut(&conn.s2c, Side::Server, true),
-        );
-        (&recut.0, &recut.1)
-    };
+    // The units as the decode pass cut them, fast-path PDUs included (from the start, or
+    // after CredSSP in clear).
+    let (cu, su) = (&decoded.client, &decoded.server);
     let c: Vec<Pdu> = cu.pdus.iter().skip(1).copied().collect();
     let s: Vec<Pdu> = su.pdus.iter().skip(1).copied().collect();
     fn mcs_of(u: &Units) -> Vec<(Pdu, &McsPdu)> {

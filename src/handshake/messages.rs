@@ -56,9 +56,7 @@ pub struct Message {
 }
 
 /// The rows of one connection, in frame order.
-/// `tls13` is whether the ladder read a TLS 1.3 ServerHello; where the ladder did not run (a
-/// capture of one direction, begun mid-stream) the server's records are looked at here.
-pub fn sequence(conn: &Connection, decoded: &Decoded, tls13: Option<bool>) -> Vec<Message> {
+pub fn sequence(conn: &Connection, decoded: &Decoded) -> Vec<Message> {
     let t0 = conn.first.ts_ns;
     let ms = |ts: i64| ((ts - t0) as f64 / 1e6 * 1000.0).round() / 1000.0;
     let mut rows: Vec<Message> = Vec::new();
@@ -128,19 +126,10 @@ pub fn sequence(conn: &Connection, decoded: &Decoded, tls13: Option<bool>) -> Ve
 
     // Protocol units, each direction labelled on its own, then merged by frame.
     let client_units = &decoded.client.pdus;
-    let server_units = &decoded.server.pdus;
     // TLS 1.3 (RFC 8446 §2): after the ServerHello everything is encrypted, handshake
     // included. The server's records before the client's first encrypted one are its
     // encrypted handshake flight, and the client's first is its Finished.
-    let tls13 = tls13.unwrap_or_else(|| {
-        server_units.iter().any(|p| {
-            p.kind == PduKind::Tls(22)
-                && tls::parse_handshake_stream(p.bytes(&conn.s2c).get(5..).unwrap_or(&[]))
-                    .0
-                    .iter()
-                    .any(|(_, _, m)| matches!(m, tls::HandshakeMessage::ServerHello(h) if h.version_raw == 0x0304))
-        })
-    });
+    let tls13 = decoded.server.chose_tls13();
     let client_first_data = client_units
         .iter()
         .find(|p| p.kind == PduKind::Tls(23))
@@ -150,8 +139,15 @@ pub fn sequence(conn: &Connection, decoded: &Decoded, tls13: Option<bool>) -> Ve
         (&conn.s2c, &decoded.server, Sender::Server),
     ] {
         let mut encrypted = false;
-        for (p, tpdu) in units.iter() {
-            let mut label = unit_label(p, p.bytes(dir), tpdu, &mut encrypted);
+        let mut handshake = units.handshake.iter().peekable();
+        for (i, (p, tpdu)) in units.iter().enumerate() {
+            // The handshake messages that begin in this unit.
+            while handshake.next_if(|h| h.began < i).is_some() {}
+            let mut began: Vec<&str> = Vec::new();
+            while let Some(h) = handshake.next_if(|h| h.began == i) {
+                began.push(h.message.name());
+            }
+            let mut label = unit_label(p, p.bytes(dir), tpdu, &began, &mut encrypted);
             if tls13 && p.kind == PduKind::Tls(23) {
                 let handshake = match from {
                     Sender::Client => Some(p.first_frame) == client_first_data,
@@ -230,9 +226,16 @@ fn same_frame(rows: Vec<Message>) -> Vec<Message> {
     out
 }
 
-/// Names one unit. `encrypted` turns true at the side's ChangeCipherSpec: its later handshake
-/// and alert records are encrypted.
-fn unit_label(p: &Pdu, bytes: &[u8], tpdu: Option<&Tpdu>, encrypted: &mut bool) -> String {
+/// Names one unit; `handshake` names the handshake messages that begin in it. `encrypted`
+/// turns true at the side's ChangeCipherSpec: its later handshake and alert records are
+/// encrypted.
+fn unit_label(
+    p: &Pdu,
+    bytes: &[u8],
+    tpdu: Option<&Tpdu>,
+    handshake: &[&str],
+    encrypted: &mut bool,
+) -> String {
     let cut = if p.complete {
         ""
     } else {
@@ -250,7 +253,10 @@ fn unit_label(p: &Pdu, bytes: &[u8], tpdu: Option<&Tpdu>, encrypted: &mut bool) 
             tls::alert_name(bytes[6])
         ),
         PduKind::Tls(21) => "TLS alert (encrypted)".to_string(),
-        PduKind::Tls(22) if !*encrypted => handshake_label(bytes.get(5..).unwrap_or(&[])),
+        PduKind::Tls(22) if !*encrypted && handshake.is_empty() => {
+            "TLS handshake (continued)".to_string()
+        }
+        PduKind::Tls(22) if !*encrypted => format!("TLS {}", handshake.join(", ")),
         PduKind::Tls(22) => "TLS Finished (encrypted)".to_string(),
         PduKind::Tls(23) => "TLS application data".to_string(),
         PduKind::Tls(t) => format!("TLS record type {t}"),
@@ -324,35 +330,6 @@ fn mcs_label(pdu: &McsPdu) -> String {
     }
 }
 
-/// The handshake messages a clear TLS handshake record holds (RFC 8446 §4, RFC 5246 §7.4).
-fn handshake_label(mut b: &[u8]) -> String {
-    let mut names: Vec<&str> = Vec::new();
-    while b.len() >= 4 {
-        let name = match b[0] {
-            0 => "HelloRequest",
-            1 => "ClientHello",
-            2 => "ServerHello",
-            4 => "NewSessionTicket",
-            8 => "EncryptedExtensions",
-            11 => "Certificate",
-            12 => "ServerKeyExchange",
-            13 => "CertificateRequest",
-            14 => "ServerHelloDone",
-            15 => "CertificateVerify",
-            16 => "ClientKeyExchange",
-            20 => "Finished",
-            _ => "handshake message",
-        };
-        names.push(name);
-        let len = u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize;
-        b = b.get(4 + len..).unwrap_or(&[]);
-    }
-    if names.is_empty() {
-        return "TLS handshake (continued)".to_string();
-    }
-    format!("TLS {}", names.join(", "))
-}
-
 /// Folds runs (same side, same label, no other row between) and caps the sequence.
 fn fold(rows: Vec<Message>) -> Vec<Message> {
     let mut out: Vec<Message> = Vec::with_capacity(rows.len().min(MAX_MESSAGES + 1));
@@ -414,17 +391,6 @@ fn foldable(label: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn handshake_records_name_every_message() {
-        // ServerHello (len 2), Certificate (len 0), ServerHelloDone (len 0) in one record.
-        let rec = [2, 0, 0, 2, 3, 3, 11, 0, 0, 0, 14, 0, 0, 0];
-        assert_eq!(
-            handshake_label(&rec),
-            "TLS ServerHello, Certificate, ServerHelloDone"
-        );
-        assert_eq!(handshake_label(&[1, 0]), "TLS handshake (continued)");
-    }
 
     fn row(frame: u64, from: Sender, label: &str) -> Message {
         Message {

@@ -174,8 +174,6 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let mut negotiation = None;
     let mut tls = None;
     let mut mcs = None;
-    // Whether TLS 1.3 was chosen, as the ladder read it (none when the ladder did not run).
-    let mut tls13 = None;
     if reached == Some(Stage::Tcp) {
         let last_tcp_frame = stages
             .last()
@@ -197,7 +195,6 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         stop = rdp.stop;
         reached = Some(rdp.reached);
         summary = rdp.summary;
-        tls13 = Some(rdp.tls13);
         negotiation = rdp.negotiation;
         tls = rdp.tls;
         mcs = rdp.mcs;
@@ -241,7 +238,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             messages: if stop.is_none() && reached == Some(Stage::Session) {
                 None
             } else {
-                Some(messages::sequence(conn, &decoded, tls13))
+                Some(messages::sequence(conn, &decoded))
             },
             network,
         }),

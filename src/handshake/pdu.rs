@@ -53,21 +53,34 @@ impl Pdu {
     }
 }
 
-/// Cuts one direction's stream. `fast_path` allows fast-path PDUs (only meaningful once
-/// Standard RDP Security was negotiated: a fast-path header can look like anything).
-pub fn split(dir: &Direction, side: Side, fast_path: bool) -> Vec<Pdu> {
+/// Where a stream may carry fast-path PDUs (MS-RDPBCGR 2.2.9.1.2), which exist only under
+/// Standard RDP Security: a fast-path header can look like anything, a DER SEQUENCE's
+/// included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FastPath {
+    /// Standard RDP Security was selected: from the start.
+    Allowed,
+    /// After CredSSP in clear (DER units, then a TPKT: MS-CSSP ended and MCS began, in clear
+    /// behind a TLS-terminating gateway or decrypted); never in a stream without them.
+    AfterCredssp,
+}
+
+/// Cuts one direction's stream, fast-path PDUs allowed where `fast_path` says.
+pub fn split(dir: &Direction, side: Side, fast_path: FastPath) -> Vec<Pdu> {
     let s = &dir.stream;
     let mut out = Vec::new();
     let mut at = 0usize;
+    let mut credssp_seen = false;
+    let mut fast_path_now = fast_path == FastPath::Allowed;
     while at < s.len() {
         let rest = &s[at..];
         let (kind, len) = if let Some(l) = tls::record_len(rest) {
             (PduKind::Tls(rest[0]), l)
         } else if let Some(l) = x224::tpkt_len(rest) {
             (PduKind::Tpkt, l)
-        } else if let Some(l) = fast_path_len(rest).filter(|_| fast_path) {
+        } else if let Some(l) = fast_path_len(rest).filter(|_| fast_path_now) {
             (PduKind::FastPath, l)
-        } else if let Some(l) = super::credssp::der_sequence_len(rest).filter(|_| !fast_path) {
+        } else if let Some(l) = super::credssp::der_sequence_len(rest).filter(|_| !fast_path_now) {
             (PduKind::Der, l)
         } else {
             (PduKind::Unknown, rest.len())
@@ -92,8 +105,11 @@ pub fn split(dir: &Direction, side: Side, fast_path: bool) -> Vec<Pdu> {
             complete,
             has_hole,
         });
-        if kind == PduKind::Unknown {
-            break;
+        match kind {
+            PduKind::Unknown => break,
+            PduKind::Der => credssp_seen = true,
+            PduKind::Tpkt if credssp_seen => fast_path_now = true,
+            _ => {}
         }
         at = end;
     }

@@ -104,6 +104,31 @@ pub enum HandshakeMessage {
     Other(u8),
 }
 
+impl HandshakeMessage {
+    /// The message's HandshakeType name (RFC 5246 §7.4, RFC 8446 §4).
+    pub fn name(&self) -> &'static str {
+        match self {
+            HandshakeMessage::ClientHello(_) => "ClientHello",
+            HandshakeMessage::ServerHello(_) => "ServerHello",
+            HandshakeMessage::Certificate(_) => "Certificate",
+            HandshakeMessage::ServerKeyExchange => "ServerKeyExchange",
+            HandshakeMessage::CertificateRequest => "CertificateRequest",
+            HandshakeMessage::ServerHelloDone => "ServerHelloDone",
+            HandshakeMessage::ClientKeyExchange => "ClientKeyExchange",
+            HandshakeMessage::Other(kind) => match kind {
+                0 => "HelloRequest",
+                1 => "ClientHello",
+                2 => "ServerHello",
+                4 => "NewSessionTicket",
+                8 => "EncryptedExtensions",
+                15 => "CertificateVerify",
+                20 => "Finished",
+                _ => "handshake message",
+            },
+        }
+    }
+}
+
 /// Splits a (concatenated) handshake byte stream into messages. Returns each message with
 /// its offset and length in `buf`, and how many bytes were consumed (a message cut at the
 /// end stays for later).
