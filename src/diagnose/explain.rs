@@ -11,6 +11,7 @@
 use serde::Serialize;
 
 use crate::model::codes::Table;
+use crate::model::vocabulary;
 
 /// What to collect next (`reference/remedies.md`, last list).
 const COLLECT_CAPTURE: &str = "a capture of one failed attempt, on both ends if possible (`rdptriage analyze` names the stage and cause; both ends show middleboxes that inject resets or drop large segments)";
@@ -21,10 +22,34 @@ const COLLECT_DNS: &str = "the client's resolution of the server name (`Resolve-
 const COLLECT_DC_LOGS: &str =
     "domain controller Security log (4771, 4776) when the account is a domain account";
 
+vocabulary! {
+    /// The causes a code or a finding can point to, each with its row of [`CAUSES`]
+    /// (`reference/remedies.md`): what proves it and its fix.
+    Remedy {
+        ServerCertificate = "server_certificate",
+        CertificateName = "certificate_name",
+        CertificateUntrusted = "certificate_untrusted",
+        PrivateKey = "private_key",
+        TlsMismatch = "tls_mismatch",
+        PacketLoss = "packet_loss",
+        FirewallDrop = "firewall_drop",
+        NothingListening = "nothing_listening",
+        NameResolution = "name_resolution",
+        SecurityLayerMismatch = "security_layer_mismatch",
+        NlaFailure = "nla_failure",
+        PasswordGuessing = "password_guessing",
+        ClockSkew = "clock_skew",
+        SpnUnknown = "spn_unknown",
+        CredsspPolicy = "credssp_policy",
+        LogonRight = "logon_right",
+        ServerDenied = "server_denied",
+    }
+}
+
 /// A cause a code can point to, and how to tell it from the others.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct Cause {
-    pub id: &'static str,
+    pub id: Remedy,
     pub title: &'static str,
     /// What a capture of the attempt shows (the stage and cause `rdptriage analyze` reports).
     pub capture: &'static str,
@@ -39,7 +64,7 @@ pub struct Cause {
 /// The causes (`reference/remedies.md`, `reference/events.md` stage table).
 pub const CAUSES: &[Cause] = &[
     Cause {
-        id: "server_certificate",
+        id: Remedy::ServerCertificate,
         title: "certificate problem on the server: expired self-signed RDP certificate, or a TLS private key the server cannot use (MachineKeys corrupt or wrong permissions, common on Azure VMs)",
         capture: "the server resets or sends an internal_error alert right after the ClientHello (stage tls, cause tls_aborted or tls_alert); or a Certificate whose not_after is before the capture time, which the client rejects (certificate_rejected)",
         events: "System: RemoteConnectionManager 1057/1058 (self-signed certificate could not be created/replaced; \"access denied\" means the key store); Schannel 36870 (fatal error accessing the TLS server credential private key, e.g. 0x8009030D / 0x8009030E); client RDPClient 226 with a 0x8009… code",
@@ -47,7 +72,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
     },
     Cause {
-        id: "certificate_name",
+        id: Remedy::CertificateName,
         title: "the server's certificate does not name what the client connected to",
         capture: "the client ends the connection right after the server's Certificate, whose subject and alternative names do not include the name or address in the ClientHello's server_name (certificate_rejected)",
         events: "no server event (the server saw nothing wrong); the client's RDPClient/Operational log records the disconnect (1026)",
@@ -55,7 +80,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CLIENT_LOG, COLLECT_CAPTURE],
     },
     Cause {
-        id: "certificate_untrusted",
+        id: Remedy::CertificateUntrusted,
         title: "the client does not trust the server's certificate: self-signed, or issued by a CA it does not trust",
         capture: "the client ends the connection right after a Certificate that is valid at the capture's time and names the server, but is self-signed or from an unknown issuer (certificate_rejected)",
         events: "no server event; the client's RDPClient/Operational log records the disconnect (1026)",
@@ -63,7 +88,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CLIENT_LOG, COLLECT_CAPTURE],
     },
     Cause {
-        id: "private_key",
+        id: Remedy::PrivateKey,
         title: "the server cannot use the private key of its TLS certificate (MachineKeys corrupt or wrong permissions, common on Azure VMs)",
         capture: "the server resets, or sends an internal_error alert or a plaintext disconnect, right after the ClientHello: no ServerHello (stage tls, cause tls_aborted or tls_alert)",
         events: "System: Schannel 36870 (fatal error accessing the TLS server credential private key, e.g. 0x8009030D / 0x8009030E) at the ClientHello; RemoteConnectionManager 1057/1058 with \"access denied\" at service start; TermDD 56",
@@ -71,7 +96,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
     },
     Cause {
-        id: "tls_mismatch",
+        id: Remedy::TlsMismatch,
         title: "TLS version or cipher suite mismatch between client and server",
         capture: "a fatal alert protocol_version / handshake_failure / insufficient_security (stage tls, cause tls_alert); the ClientHello offers only versions the server disabled",
         events: "Schannel 36874 (none of the client's protocol versions supported), 36871 (cannot create a TLS credential), 36887/36888 (fatal alert received/sent, with its code)",
@@ -79,7 +104,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CAPTURE, COLLECT_SERVER_LOGS],
     },
     Cause {
-        id: "packet_loss",
+        id: Remedy::PacketLoss,
         title: "firewall, VPN or network path losing packets (VPN, Wi-Fi, overloaded link, MTU black hole)",
         capture: "retransmissions, missed bytes and long gaps during the handshake (cause packet_loss); the large Certificate record never arrives while small segments pass",
         events: "the server logs the connection (RdpCoreTS 131) but no certificate, Schannel or logon error for it",
@@ -87,7 +112,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CAPTURE, COLLECT_TEST_NET],
     },
     Cause {
-        id: "firewall_drop",
+        id: Remedy::FirewallDrop,
         title: "a firewall drops port 3389 (host firewall, network security group, perimeter)",
         capture: "SYNs to 3389 never answered (stage tcp, cause tcp_no_answer)",
         events: "Security 5152/5157 (WFP dropped/blocked) on port 3389 when auditing is on; no RdpCoreTS 131 for the attempt; RDPClient 1026 reason 264",
@@ -95,7 +120,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_TEST_NET, COLLECT_CAPTURE],
     },
     Cause {
-        id: "nothing_listening",
+        id: Remedy::NothingListening,
         title: "nothing listens on the port, or a REJECT rule answers",
         capture: "an RST answers the SYN (stage tcp, cause tcp_refused)",
         events: "no RdpCoreTS 131 for the attempt; RDPClient 1026 reason 516",
@@ -103,7 +128,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_TEST_NET, COLLECT_CAPTURE],
     },
     Cause {
-        id: "name_resolution",
+        id: Remedy::NameResolution,
         title: "wrong address or name resolution",
         capture: "a DNS answer NXDOMAIN/SERVFAIL for the server name, or an address that never answers (side traffic beside tcp_no_answer)",
         events: "RDPClient 1026 reason 260/520/1288/1540; the server never logs the attempt, or logs a different client address",
@@ -111,7 +136,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_DNS, COLLECT_CAPTURE],
     },
     Cause {
-        id: "security_layer_mismatch",
+        id: Remedy::SecurityLayerMismatch,
         title: "security layer or NLA setting mismatch between client and server",
         capture: "an RDP_NEG_FAILURE such as HYBRID_REQUIRED_BY_SERVER / SSL_REQUIRED_BY_SERVER / SSL_NOT_ALLOWED_BY_SERVER (stage x224, cause negotiation_failure); requested vs selected protocols",
         events: "RCM 261 and RdpCoreTS 131 for the attempt, then nothing further; RDPClient 1026 with an extended reason or 226",
@@ -119,7 +144,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CAPTURE, COLLECT_SERVER_LOGS],
     },
     Cause {
-        id: "nla_failure",
+        id: Remedy::NlaFailure,
         title: "NLA / CredSSP authentication failure (credentials, account state, domain controller, Kerberos)",
         capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure); a Kerberos KRB-ERROR on port 88",
         events: "Security 4625 (logon type 3, NtLmSsp) with Status/SubStatus; RdpCoreTS 140; DC 4771/4776",
@@ -127,7 +152,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS, COLLECT_DC_LOGS, COLLECT_CAPTURE],
     },
     Cause {
-        id: "password_guessing",
+        id: Remedy::PasswordGuessing,
         title: "password guessing from the network: many client addresses failing to log on to one server",
         capture: "many short connections from many addresses, each ending during the CredSSP exchange (stage nla, cause nla_failure)",
         events: "RdpCoreTS 140 and Security 4625 (logon type 3) from many IpAddress values on one server, often with user names that do not exist (0xC0000064)",
@@ -135,7 +160,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS],
     },
     Cause {
-        id: "clock_skew",
+        id: Remedy::ClockSkew,
         title: "the client's and the domain's clocks differ by more than Kerberos allows (5 minutes by default)",
         capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure) while the KDC answers the client with KRB_AP_ERR_SKEW (37) on port 88; the KRB-ERROR carries the KDC's time",
         events: "DC: Security 4771 / 4769 with Status 0x25; server: Security 4625 with 0xC0000133 (STATUS_TIME_DIFFERENCE_AT_DC); client: RDPClient 226 with 0x80090324 (SEC_E_TIME_SKEW)",
@@ -143,7 +168,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_DC_LOGS, COLLECT_CAPTURE, COLLECT_CLIENT_LOG],
     },
     Cause {
-        id: "spn_unknown",
+        id: Remedy::SpnUnknown,
         title: "the name the client connects to has no Kerberos service principal (TERMSRV/name): connecting by IP address, an alias, or a name not registered for the server",
         capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure) while the KDC answers KDC_ERR_S_PRINCIPAL_UNKNOWN (7) for TERMSRV/<name> on port 88; Negotiate then falls back to NTLM, which policy may forbid",
         events: "DC: Security 4769 for TERMSRV/<name> with Status 0x7; client: RDPClient 226 with 0x80090303 (SEC_E_TARGET_UNKNOWN) or 0x80090322 (SEC_E_WRONG_PRINCIPAL)",
@@ -151,7 +176,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_DC_LOGS, COLLECT_CAPTURE, COLLECT_CLIENT_LOG],
     },
     Cause {
-        id: "credssp_policy",
+        id: Remedy::CredsspPolicy,
         title: "CredSSP policy or patch-level mismatch (encryption oracle remediation, credential delegation policy)",
         capture: "TLS completes and the client itself ends the CredSSP exchange early (stage nla)",
         events: "the client dialog names \"CredSSP encryption oracle remediation\" or the delegation policy; RDPClient 226; no 4625 on the server",
@@ -159,7 +184,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CLIENT_LOG, COLLECT_SERVER_LOGS],
     },
     Cause {
-        id: "logon_right",
+        id: Remedy::LogonRight,
         title: "the user is not allowed to log on remotely",
         capture: "NLA completes or fails late; with HYBRID_EX an Early User Authorization Result of ACCESS_DENIED (stage nla or session)",
         events: "Security 4825, or 4625 with 0xC000015B (STATUS_LOGON_TYPE_NOT_GRANTED)",
@@ -167,7 +192,7 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_SERVER_LOGS],
     },
     Cause {
-        id: "server_denied",
+        id: Remedy::ServerDenied,
         title: "the server denied the session after authentication (licensing, session limits, policy)",
         capture: "the connection ends after NLA/MCS (stage mcs or session, cause server_denied); a Set Error Info PDU when the capture can be read",
         events: "RdpCoreTS 97/102/103, TermDD 50/56, LSM 40 (reason code); the ERRINFO code names the reason",
@@ -178,132 +203,166 @@ pub const CAUSES: &[Cause] = &[
 
 /// Which causes a code is compatible with, most likely first: `(table, first, last, causes)`.
 /// The first row whose range holds the value wins.
-pub const RULES: &[(Table, u32, u32, &[&str])] = &[
+pub const RULES: &[(Table, u32, u32, &[Remedy])] = &[
     // §1 mstsc disconnect reasons.
     (Table::DiscReason, 0, 2, &[]),
-    (Table::DiscReason, 3, 3, &["server_denied", "logon_right"]),
-    (Table::DiscReason, 0x104, 0x104, &["name_resolution"]),
+    (
+        Table::DiscReason,
+        3,
+        3,
+        &[Remedy::ServerDenied, Remedy::LogonRight],
+    ),
+    (Table::DiscReason, 0x104, 0x104, &[Remedy::NameResolution]),
     (
         Table::DiscReason,
         0x108,
         0x108,
-        &["firewall_drop", "name_resolution", "packet_loss"],
+        &[
+            Remedy::FirewallDrop,
+            Remedy::NameResolution,
+            Remedy::PacketLoss,
+        ],
     ),
     (
         Table::DiscReason,
         0x204,
         0x204,
-        &["nothing_listening", "firewall_drop", "name_resolution"],
+        &[
+            Remedy::NothingListening,
+            Remedy::FirewallDrop,
+            Remedy::NameResolution,
+        ],
     ),
-    (Table::DiscReason, 0x208, 0x208, &["name_resolution"]),
+    (Table::DiscReason, 0x208, 0x208, &[Remedy::NameResolution]),
     (
         Table::DiscReason,
         0x304,
         0x304,
-        &["packet_loss", "server_certificate"],
+        &[Remedy::PacketLoss, Remedy::ServerCertificate],
     ),
-    (Table::DiscReason, 0x308, 0x308, &["name_resolution"]),
+    (Table::DiscReason, 0x308, 0x308, &[Remedy::NameResolution]),
     (
         Table::DiscReason,
         0x404,
         0x404,
-        &["packet_loss", "server_certificate", "nla_failure"],
+        &[
+            Remedy::PacketLoss,
+            Remedy::ServerCertificate,
+            Remedy::NlaFailure,
+        ],
     ),
     (
         Table::DiscReason,
         0x406,
         0x406,
-        &["security_layer_mismatch", "tls_mismatch"],
+        &[Remedy::SecurityLayerMismatch, Remedy::TlsMismatch],
     ),
     (
         Table::DiscReason,
         0x506,
         0x506,
-        &["security_layer_mismatch", "tls_mismatch"],
+        &[Remedy::SecurityLayerMismatch, Remedy::TlsMismatch],
     ),
-    (Table::DiscReason, 0x508, 0x508, &["name_resolution"]),
-    (Table::DiscReason, 0x604, 0x604, &["name_resolution"]),
+    (Table::DiscReason, 0x508, 0x508, &[Remedy::NameResolution]),
+    (Table::DiscReason, 0x604, 0x604, &[Remedy::NameResolution]),
     (
         Table::DiscReason,
         0x606,
         0x606,
-        &["server_certificate", "security_layer_mismatch"],
+        &[Remedy::ServerCertificate, Remedy::SecurityLayerMismatch],
     ),
     (
         Table::DiscReason,
         0x704,
         0x704,
-        &["packet_loss", "firewall_drop", "server_denied"],
+        &[
+            Remedy::PacketLoss,
+            Remedy::FirewallDrop,
+            Remedy::ServerDenied,
+        ],
     ),
     (
         Table::DiscReason,
         0x706,
         0x706,
-        &["server_certificate", "security_layer_mismatch"],
+        &[Remedy::ServerCertificate, Remedy::SecurityLayerMismatch],
     ),
-    (Table::DiscReason, 0x804, 0x804, &["name_resolution"]),
+    (Table::DiscReason, 0x804, 0x804, &[Remedy::NameResolution]),
     (
         Table::DiscReason,
         0x807,
         0x807,
-        &["nla_failure", "credssp_policy"],
+        &[Remedy::NlaFailure, Remedy::CredsspPolicy],
     ),
-    (Table::DiscReason, 0x808, 0x808, &["server_denied"]),
+    (Table::DiscReason, 0x808, 0x808, &[Remedy::ServerDenied]),
     (
         Table::DiscReason,
         0x904,
         0x904,
         &[
-            "server_certificate",
-            "packet_loss",
-            "security_layer_mismatch",
-            "nla_failure",
-            "tls_mismatch",
+            Remedy::ServerCertificate,
+            Remedy::PacketLoss,
+            Remedy::SecurityLayerMismatch,
+            Remedy::NlaFailure,
+            Remedy::TlsMismatch,
         ],
     ),
     (
         Table::DiscReason,
         0x906,
         0x906,
-        &["server_certificate", "tls_mismatch", "credssp_policy"],
+        &[
+            Remedy::ServerCertificate,
+            Remedy::TlsMismatch,
+            Remedy::CredsspPolicy,
+        ],
     ),
     (
         Table::DiscReason,
         0x908,
         0x908,
-        &["server_denied", "packet_loss"],
+        &[Remedy::ServerDenied, Remedy::PacketLoss],
     ),
     (
         Table::DiscReason,
         0xA06,
         0xA06,
-        &["server_certificate", "tls_mismatch", "credssp_policy"],
+        &[
+            Remedy::ServerCertificate,
+            Remedy::TlsMismatch,
+            Remedy::CredsspPolicy,
+        ],
     ),
     (
         Table::DiscReason,
         0xB06,
         0xC06,
-        &["tls_mismatch", "packet_loss"],
+        &[Remedy::TlsMismatch, Remedy::PacketLoss],
     ),
     (
         Table::DiscReason,
         0x1607,
         0x1707,
-        &["credssp_policy", "nla_failure"],
+        &[Remedy::CredsspPolicy, Remedy::NlaFailure],
     ),
-    (Table::DiscReason, 0x1B07, 0x1B07, &["server_certificate"]),
+    (
+        Table::DiscReason,
+        0x1B07,
+        0x1B07,
+        &[Remedy::ServerCertificate],
+    ),
     (
         Table::DiscReason,
         0x2107,
         0x2107,
-        &["credssp_policy", "nla_failure"],
+        &[Remedy::CredsspPolicy, Remedy::NlaFailure],
     ),
     (Table::DiscReason, 0xC08, 0xC08, &[]),
     (
         Table::DiscReason,
         0xA07,
         0x2207,
-        &["nla_failure", "logon_right"],
+        &[Remedy::NlaFailure, Remedy::LogonRight],
     ),
     (Table::DiscReason, 0, u32::MAX, &[]),
     // §2 extended reasons.
@@ -313,153 +372,181 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
         7,
         7,
         &[
-            "server_certificate",
-            "packet_loss",
-            "security_layer_mismatch",
-            "nla_failure",
-            "server_denied",
+            Remedy::ServerCertificate,
+            Remedy::PacketLoss,
+            Remedy::SecurityLayerMismatch,
+            Remedy::NlaFailure,
+            Remedy::ServerDenied,
         ],
     ),
     (
         Table::ExtendedReason,
         8,
         8,
-        &["tls_mismatch", "security_layer_mismatch"],
+        &[Remedy::TlsMismatch, Remedy::SecurityLayerMismatch],
     ),
     (
         Table::ExtendedReason,
         9,
         9,
-        &["logon_right", "server_denied"],
+        &[Remedy::LogonRight, Remedy::ServerDenied],
     ),
     (
         Table::ExtendedReason,
         10,
         10,
-        &["credssp_policy", "nla_failure"],
+        &[Remedy::CredsspPolicy, Remedy::NlaFailure],
     ),
-    (Table::ExtendedReason, 768, 768, &["nla_failure"]),
-    (Table::ExtendedReason, 3, 32767, &["server_denied"]),
+    (Table::ExtendedReason, 768, 768, &[Remedy::NlaFailure]),
+    (Table::ExtendedReason, 3, 32767, &[Remedy::ServerDenied]),
     // §3 ERRINFO: the server sent a PDU, so the connection reached MCS.
-    (Table::ErrInfo, 9, 9, &["logon_right", "server_denied"]),
-    (Table::ErrInfo, 10, 10, &["credssp_policy", "server_denied"]),
-    (Table::ErrInfo, 0, u32::MAX, &["server_denied"]),
+    (
+        Table::ErrInfo,
+        9,
+        9,
+        &[Remedy::LogonRight, Remedy::ServerDenied],
+    ),
+    (
+        Table::ErrInfo,
+        10,
+        10,
+        &[Remedy::CredsspPolicy, Remedy::ServerDenied],
+    ),
+    (Table::ErrInfo, 0, u32::MAX, &[Remedy::ServerDenied]),
     // §4 negotiation failures.
     (
         Table::NegFailure,
         3,
         3,
-        &["server_certificate", "security_layer_mismatch"],
+        &[Remedy::ServerCertificate, Remedy::SecurityLayerMismatch],
     ),
-    (Table::NegFailure, 0, u32::MAX, &["security_layer_mismatch"]),
+    (
+        Table::NegFailure,
+        0,
+        u32::MAX,
+        &[Remedy::SecurityLayerMismatch],
+    ),
     // §6 status codes.
     (
         Table::Status,
         0xC000_0133,
         0xC000_0133,
-        &["clock_skew", "nla_failure"],
+        &[Remedy::ClockSkew, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0xC000_015B,
         0xC000_015B,
-        &["logon_right", "nla_failure"],
+        &[Remedy::LogonRight, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0xC000_0236,
         0xC000_0236,
-        &["server_denied", "nla_failure"],
+        &[Remedy::ServerDenied, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0xC000_0000,
         0xCFFF_FFFF,
-        &["nla_failure", "credssp_policy"],
+        &[Remedy::NlaFailure, Remedy::CredsspPolicy],
     ),
     (
         Table::Status,
         0x8009_0302,
         0x8009_0302,
-        &["tls_mismatch", "credssp_policy"],
+        &[Remedy::TlsMismatch, Remedy::CredsspPolicy],
     ),
     (
         Table::Status,
         0x8009_030D,
         0x8009_030E,
-        &["private_key", "server_certificate", "nla_failure"],
+        &[
+            Remedy::PrivateKey,
+            Remedy::ServerCertificate,
+            Remedy::NlaFailure,
+        ],
     ),
     (
         Table::Status,
         0x8009_0324,
         0x8009_0324,
-        &["clock_skew", "nla_failure"],
+        &[Remedy::ClockSkew, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0x8009_0303,
         0x8009_0303,
-        &["spn_unknown", "nla_failure"],
+        &[Remedy::SpnUnknown, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0x8009_0318,
         0x8009_0318,
-        &["packet_loss", "tls_mismatch"],
+        &[Remedy::PacketLoss, Remedy::TlsMismatch],
     ),
     (
         Table::Status,
         0x8009_0322,
         0x8009_0322,
-        &["spn_unknown", "server_certificate", "nla_failure"],
+        &[
+            Remedy::SpnUnknown,
+            Remedy::ServerCertificate,
+            Remedy::NlaFailure,
+        ],
     ),
     (
         Table::Status,
         0x8009_0326,
         0x8009_0326,
-        &["tls_mismatch", "server_certificate"],
+        &[Remedy::TlsMismatch, Remedy::ServerCertificate],
     ),
     (
         Table::Status,
         0x8009_0325,
         0x8009_0328,
-        &["server_certificate"],
+        &[Remedy::ServerCertificate],
     ),
-    (Table::Status, 0x8009_0331, 0x8009_0331, &["tls_mismatch"]),
+    (
+        Table::Status,
+        0x8009_0331,
+        0x8009_0331,
+        &[Remedy::TlsMismatch],
+    ),
     (
         Table::Status,
         0x8009_0349,
         0x8009_0353,
-        &["server_certificate"],
+        &[Remedy::ServerCertificate],
     ),
     (
         Table::Status,
         0x8009_035E,
         0x8009_035F,
-        &["credssp_policy", "nla_failure"],
+        &[Remedy::CredsspPolicy, Remedy::NlaFailure],
     ),
     (
         Table::Status,
         0x8009_0346,
         0x8009_0346,
-        &["credssp_policy", "tls_mismatch"],
+        &[Remedy::CredsspPolicy, Remedy::TlsMismatch],
     ),
     (
         Table::Status,
         0x8000_4005,
         0x8000_4005,
         &[
-            "server_certificate",
-            "credssp_policy",
-            "nla_failure",
-            "tls_mismatch",
+            Remedy::ServerCertificate,
+            Remedy::CredsspPolicy,
+            Remedy::NlaFailure,
+            Remedy::TlsMismatch,
         ],
     ),
     (
         Table::Status,
         0x8009_0000,
         0x8009_FFFF,
-        &["nla_failure", "credssp_policy"],
+        &[Remedy::NlaFailure, Remedy::CredsspPolicy],
     ),
     // §7 TLS alerts.
     (Table::TlsAlert, 0, 0, &[]),
@@ -467,65 +554,95 @@ pub const RULES: &[(Table, u32, u32, &[&str])] = &[
         Table::TlsAlert,
         10,
         10,
-        &["security_layer_mismatch", "tls_mismatch"],
+        &[Remedy::SecurityLayerMismatch, Remedy::TlsMismatch],
     ),
-    (Table::TlsAlert, 20, 22, &["packet_loss", "tls_mismatch"]),
+    (
+        Table::TlsAlert,
+        20,
+        22,
+        &[Remedy::PacketLoss, Remedy::TlsMismatch],
+    ),
     (
         Table::TlsAlert,
         40,
         40,
-        &["tls_mismatch", "server_certificate"],
+        &[Remedy::TlsMismatch, Remedy::ServerCertificate],
     ),
-    (Table::TlsAlert, 41, 48, &["server_certificate"]),
-    (Table::TlsAlert, 51, 51, &["packet_loss", "tls_mismatch"]),
-    (Table::TlsAlert, 70, 71, &["tls_mismatch"]),
+    (Table::TlsAlert, 41, 48, &[Remedy::ServerCertificate]),
+    (
+        Table::TlsAlert,
+        51,
+        51,
+        &[Remedy::PacketLoss, Remedy::TlsMismatch],
+    ),
+    (Table::TlsAlert, 70, 71, &[Remedy::TlsMismatch]),
     (
         Table::TlsAlert,
         80,
         80,
-        &["server_certificate", "tls_mismatch"],
+        &[Remedy::ServerCertificate, Remedy::TlsMismatch],
     ),
     (
         Table::TlsAlert,
         0,
         u32::MAX,
-        &["tls_mismatch", "server_certificate"],
+        &[Remedy::TlsMismatch, Remedy::ServerCertificate],
     ),
     // §8 Kerberos errors.
     (Table::Kerberos, 25, 25, &[]),
     (Table::Kerberos, 52, 52, &[]),
-    (Table::Kerberos, 37, 37, &["clock_skew", "nla_failure"]),
-    (Table::Kerberos, 7, 7, &["spn_unknown", "nla_failure"]),
-    (Table::Kerberos, 0, u32::MAX, &["nla_failure"]),
-    // Win32.
-    (Table::Win32, 64, 64, &["packet_loss", "server_certificate"]),
     (
-        Table::Win32,
-        10054,
-        10054,
-        &["packet_loss", "server_certificate"],
+        Table::Kerberos,
+        37,
+        37,
+        &[Remedy::ClockSkew, Remedy::NlaFailure],
     ),
-    (Table::Win32, 121, 121, &["packet_loss", "firewall_drop"]),
+    (
+        Table::Kerberos,
+        7,
+        7,
+        &[Remedy::SpnUnknown, Remedy::NlaFailure],
+    ),
+    (Table::Kerberos, 0, u32::MAX, &[Remedy::NlaFailure]),
+    // Win32.
+    (
+        Table::Win32,
+        64,
+        64,
+        &[Remedy::PacketLoss, Remedy::ServerCertificate],
+    ),
+    (
+        Table::Win32,
+        10054,
+        10054,
+        &[Remedy::PacketLoss, Remedy::ServerCertificate],
+    ),
+    (
+        Table::Win32,
+        121,
+        121,
+        &[Remedy::PacketLoss, Remedy::FirewallDrop],
+    ),
     (
         Table::Win32,
         10060,
         10060,
-        &["firewall_drop", "packet_loss"],
+        &[Remedy::FirewallDrop, Remedy::PacketLoss],
     ),
     (Table::Win32, 0, u32::MAX, &[]),
 ];
 
 /// Error code with extended code, when the pair ranks the causes differently from each code
 /// alone: `(discReason, extended, causes, note)`.
-pub const PAIRS: &[(u32, u32, &[&str], &str)] = &[(
+pub const PAIRS: &[(u32, u32, &[Remedy], &str)] = &[(
     0x904,
     7,
     &[
-        "server_certificate",
-        "packet_loss",
-        "security_layer_mismatch",
-        "nla_failure",
-        "tls_mismatch",
+        Remedy::ServerCertificate,
+        Remedy::PacketLoss,
+        Remedy::SecurityLayerMismatch,
+        Remedy::NlaFailure,
+        Remedy::TlsMismatch,
     ],
     "0x904 + 0x7 means the socket was closed and the server \"denied\" the connection. Where mstsc takes 0x7 from when TCP dies before any Set Error Info PDU (during TLS or CredSSP) is unconfirmed; field reports tie it to TLS/Schannel failures on the server (expired self-signed certificate, MachineKeys permissions), firewalls, VPN packet loss and NLA/security-layer mismatch. Only a capture or the event logs tell them apart (codes.md §1).",
 )];
@@ -677,7 +794,7 @@ fn readings(raw: &str, tables: &[Table]) -> Vec<Reading> {
     out
 }
 
-fn causes_of(t: Table, value: u32) -> &'static [&'static str] {
+fn causes_of(t: Table, value: u32) -> &'static [Remedy] {
     RULES
         .iter()
         .find(|(rt, lo, hi, _)| *rt == t && (*lo..=*hi).contains(&value))
@@ -685,11 +802,9 @@ fn causes_of(t: Table, value: u32) -> &'static [&'static str] {
         .unwrap_or(&[])
 }
 
-fn cause(id: &str) -> Cause {
-    *CAUSES
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("RULES name an unknown cause {id}"))
+/// The row of a cause (every [`Remedy`] has one: see the tests).
+fn cause(id: Remedy) -> Option<Cause> {
+    CAUSES.iter().find(|c| c.id == id).copied()
 }
 
 /// Reads CODE (and EXTENDED) and gathers what the tables say; `Err` names what is unknown.
@@ -740,11 +855,11 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
     };
 
     let mut notes = Vec::new();
-    let mut ids: Vec<&'static str> = Vec::new();
-    let add = |list: &[&'static str], ids: &mut Vec<&'static str>| {
+    let mut ids: Vec<Remedy> = Vec::new();
+    let add = |list: &[Remedy], ids: &mut Vec<Remedy>| {
         for id in list {
             if !ids.contains(id) {
-                ids.push(id);
+                ids.push(*id);
             }
         }
     };
@@ -782,11 +897,9 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
     }
     let causes: Vec<Candidate> = ids
         .iter()
+        .filter_map(|&id| cause(id))
         .enumerate()
-        .map(|(i, id)| Candidate {
-            rank: i + 1,
-            cause: cause(id),
-        })
+        .map(|(i, cause)| Candidate { rank: i + 1, cause })
         .collect();
     let mut collect_next: Vec<&'static str> = Vec::new();
     for c in &causes {
@@ -815,17 +928,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_names_a_known_cause() {
-        for (_, _, _, list) in RULES {
-            for id in *list {
-                cause(id);
-            }
+    fn every_cause_has_one_row() {
+        for &id in Remedy::ALL {
+            assert_eq!(CAUSES.iter().filter(|c| c.id == id).count(), 1, "{id}");
+            assert!(cause(id).is_some());
         }
-        for (_, _, list, _) in PAIRS {
-            for id in *list {
-                cause(id);
-            }
-        }
+        assert_eq!(CAUSES.len(), Remedy::ALL.len());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! failures and Kerberos errors of a capture with no RDP connection to explain give findings
 //! of their own when they name the RDP server (`side_findings`).
 
+use super::explain::Remedy;
 use crate::model::{Cause, Confidence, Severity, Stage, Status, Verdict, Word};
 use std::collections::{BTreeMap, HashMap};
 
@@ -38,7 +39,7 @@ pub struct Rule {
     /// The connection's cause (`REPORT.md`).
     pub cause: Cause,
     /// The row of [`CAUSES`] with its fix and what to collect next.
-    pub knowledge: &'static str,
+    pub knowledge: Remedy,
     /// Event ids that, joined to the attempt, confirm the cause.
     pub agree: &'static [u32],
     /// Event ids that, joined to the attempt, contradict it.
@@ -49,73 +50,73 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         cause: Cause::TcpNoAnswer,
-        knowledge: "firewall_drop",
+        knowledge: Remedy::FirewallDrop,
         agree: &[5152, 5157],
         contradict: &[131, 1149],
     },
     Rule {
         cause: Cause::TcpRefused,
-        knowledge: "nothing_listening",
+        knowledge: Remedy::NothingListening,
         agree: &[],
         contradict: &[131, 1149],
     },
     Rule {
         cause: Cause::IcmpUnreachable,
-        knowledge: "firewall_drop",
+        knowledge: Remedy::FirewallDrop,
         agree: &[5152, 5157],
         contradict: &[1149],
     },
     Rule {
         cause: Cause::NegotiationFailure,
-        knowledge: "security_layer_mismatch",
+        knowledge: Remedy::SecurityLayerMismatch,
         agree: &[139],
         contradict: &[1149],
     },
     Rule {
         cause: Cause::X224Rejected,
-        knowledge: "security_layer_mismatch",
+        knowledge: Remedy::SecurityLayerMismatch,
         agree: &[139],
         contradict: &[1149],
     },
     Rule {
         cause: Cause::TlsAlert,
-        knowledge: "tls_mismatch",
+        knowledge: Remedy::TlsMismatch,
         agree: &[36871, 36874, 36887, 36888],
         contradict: &[1149],
     },
     Rule {
         cause: Cause::TlsAborted,
-        knowledge: "server_certificate",
+        knowledge: Remedy::ServerCertificate,
         agree: &[1057, 1058, 36870, 36871],
         contradict: &[1149],
     },
     Rule {
         cause: Cause::CertificateRejected,
-        knowledge: "server_certificate",
+        knowledge: Remedy::ServerCertificate,
         agree: &[1057, 1058, 36870],
         contradict: &[1149, 4624],
     },
     Rule {
         cause: Cause::NlaFailure,
-        knowledge: "nla_failure",
+        knowledge: Remedy::NlaFailure,
         agree: &[4625, 140, 4771, 4776, 4825],
         contradict: &[1149, 4624],
     },
     Rule {
         cause: Cause::ServerDenied,
-        knowledge: "server_denied",
+        knowledge: Remedy::ServerDenied,
         agree: &[50, 56, 97, 102, 103, 40],
         contradict: &[],
     },
     Rule {
         cause: Cause::PacketLoss,
-        knowledge: "packet_loss",
+        knowledge: Remedy::PacketLoss,
         agree: &[],
         contradict: &[],
     },
     Rule {
         cause: Cause::Timeout,
-        knowledge: "packet_loss",
+        knowledge: Remedy::PacketLoss,
         agree: &[],
         contradict: &[],
     },
@@ -167,7 +168,7 @@ pub struct Refinement {
     /// The finding's cause (`REPORT.md`).
     pub cause: Cause,
     /// The row of [`CAUSES`] with its fix.
-    pub knowledge: &'static str,
+    pub knowledge: Remedy,
     /// Any of these proves it.
     pub proof: &'static [Proof],
     /// Any of these lowers its confidence.
@@ -181,7 +182,7 @@ pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
         from: &[Cause::TcpNoAnswer, Cause::IcmpUnreachable],
         cause: Cause::FirewallBlocked,
-        knowledge: "firewall_drop",
+        knowledge: Remedy::FirewallDrop,
         proof: &[Proof::Event {
             ids: &[5152, 5157],
             field: None,
@@ -195,7 +196,7 @@ pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
         from: &[Cause::TlsAborted, Cause::TlsAlert],
         cause: Cause::PrivateKeyInaccessible,
-        knowledge: "private_key",
+        knowledge: Remedy::PrivateKey,
         proof: &[Proof::Event {
             ids: &[36870],
             field: None,
@@ -209,7 +210,7 @@ pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
         from: &[Cause::NlaFailure],
         cause: Cause::ClockSkew,
-        knowledge: "clock_skew",
+        knowledge: Remedy::ClockSkew,
         proof: &[
             Proof::Kerberos {
                 codes: &[KRB_AP_ERR_SKEW],
@@ -237,7 +238,7 @@ pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
         from: &[Cause::NlaFailure],
         cause: Cause::SpnUnknown,
-        knowledge: "spn_unknown",
+        knowledge: Remedy::SpnUnknown,
         proof: &[
             Proof::Kerberos {
                 codes: &[KDC_ERR_S_PRINCIPAL_UNKNOWN],
@@ -257,7 +258,7 @@ pub const REFINEMENTS: &[Refinement] = &[
     Refinement {
         from: &[Cause::NlaFailure],
         cause: Cause::CredsspPolicyMismatch,
-        knowledge: "credssp_policy",
+        knowledge: Remedy::CredsspPolicy,
         // SEC_E_UNSUPPORTED_FUNCTION after TLS completed: not a TLS version mismatch (TLS
         // worked), the CredSSP versions (CVE-2018-0886) or policies disagree.
         proof: &[Proof::Event {
@@ -282,7 +283,7 @@ pub struct EventRule {
     pub severity: Severity,
     /// How sure an event alone makes it: `low` when the event is not specific to RDP.
     pub confidence: Confidence,
-    pub knowledge: &'static str,
+    pub knowledge: Remedy,
     /// What the events say, for the summary.
     pub what: &'static str,
 }
@@ -295,7 +296,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Warning,
         confidence: Confidence::Medium,
-        knowledge: "server_certificate",
+        knowledge: Remedy::ServerCertificate,
         what: "could not create or replace its self-signed RDP certificate",
     },
     EventRule {
@@ -304,7 +305,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "private_key",
+        knowledge: Remedy::PrivateKey,
         what: "could not use the private key of its TLS server certificate",
     },
     EventRule {
@@ -313,7 +314,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "tls_mismatch",
+        knowledge: Remedy::TlsMismatch,
         what: "found no TLS version or cipher suite in common with a client",
     },
     EventRule {
@@ -322,7 +323,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "logon_right",
+        knowledge: Remedy::LogonRight,
         what: "denied a user who may not log on through Remote Desktop",
     },
     EventRule {
@@ -331,7 +332,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: Some((&["Status", "SubStatus"], &[0xC000_015B])),
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "logon_right",
+        knowledge: Remedy::LogonRight,
         what: "denied a user who may not log on through Remote Desktop",
     },
     EventRule {
@@ -340,7 +341,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: Some((&["Status", "SubStatus"], &[0xC000_0133])),
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "clock_skew",
+        knowledge: Remedy::ClockSkew,
         what: "rejected a logon because the clocks differ (STATUS_TIME_DIFFERENCE_AT_DC)",
     },
     EventRule {
@@ -349,7 +350,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Warning,
         confidence: Confidence::Medium,
-        knowledge: "nla_failure",
+        knowledge: Remedy::NlaFailure,
         what: "rejected Network Level Authentication (CredSSP)",
     },
     EventRule {
@@ -358,7 +359,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Warning,
         confidence: Confidence::Medium,
-        knowledge: "nla_failure",
+        knowledge: Remedy::NlaFailure,
         what: "rejected logons",
     },
     EventRule {
@@ -367,7 +368,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: None,
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "firewall_drop",
+        knowledge: Remedy::FirewallDrop,
         what: "dropped inbound packets to the RDP port (Windows Filtering Platform)",
     },
     EventRule {
@@ -377,7 +378,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: Some((&["Status"], &[0x7])),
         severity: Severity::Error,
         confidence: Confidence::Medium,
-        knowledge: "spn_unknown",
+        knowledge: Remedy::SpnUnknown,
         what: "has no Kerberos principal for an RDP server name a client asked a ticket for (KDC_ERR_S_PRINCIPAL_UNKNOWN)",
     },
     EventRule {
@@ -388,7 +389,7 @@ pub const EVENT_RULES: &[EventRule] = &[
         when: Some((&["Status"], &[0x25])),
         severity: Severity::Warning,
         confidence: Confidence::Low,
-        knowledge: "clock_skew",
+        knowledge: Remedy::ClockSkew,
         what: "refused Kerberos requests because the client's clock is off (KRB_AP_ERR_SKEW)",
     },
 ];
@@ -492,24 +493,24 @@ fn dns_line(d: &SideEvent, prefix: &str) -> String {
 /// the certificate: `certificate_name` when it does not name what the client asked for,
 /// `certificate_untrusted` when it is valid but self-signed or from another CA. `None` for an
 /// expired one (the rule's own row) or when the certificate was not seen (TLS 1.3).
-fn certificate_knowledge(c: &JudgedConnection) -> Option<&'static str> {
+fn certificate_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     let detail = c.detail();
     let cert = detail.tls.as_ref()?.certificate.as_ref()?;
     if cert.info.expired_at_capture || cert.info.not_yet_valid_at_capture {
         return None;
     }
     Some(if cert.matches_sni == Some(false) {
-        "certificate_name"
+        Remedy::CertificateName
     } else {
-        "certificate_untrusted"
+        Remedy::CertificateUntrusted
     })
 }
 
-fn knowledge(id: &str) -> Option<&'static Knowledge> {
+fn knowledge(id: Remedy) -> Option<&'static Knowledge> {
     CAUSES.iter().find(|c| c.id == id)
 }
 
-fn remedy(id: &str) -> (Vec<String>, Vec<String>) {
+fn remedy(id: Remedy) -> (Vec<String>, Vec<String>) {
     match knowledge(id) {
         Some(k) => (
             vec![k.fix.to_string()],
@@ -1072,7 +1073,7 @@ fn attempt_findings(
                 remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
             }
             (None, Some(r)) => remedy(r.knowledge),
-            (None, None) => remedy(""),
+            (None, None) => (Vec::new(), Vec::new()),
         };
         let stage = c.failed_stage.map_or("?", Word::word);
         let tries = if many {
@@ -1276,7 +1277,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         if many && matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed) {
             // Many addresses failing on one server is password guessing, not one user's
             // password: its fix comes first.
-            let (guessing, _) = remedy("password_guessing");
+            let (guessing, _) = remedy(Remedy::PasswordGuessing);
             remediation.splice(0..0, guessing);
         }
         if rule.cause == Cause::FirewallBlocked {
@@ -1487,7 +1488,7 @@ fn dns_reason(value: u32) -> bool {
         .find(|(t, lo, hi, _)| {
             *t == crate::model::codes::Table::DiscReason && (*lo..=*hi).contains(&value)
         })
-        .is_some_and(|(_, _, _, causes)| *causes == ["name_resolution"])
+        .is_some_and(|(_, _, _, causes)| *causes == [Remedy::NameResolution])
 }
 
 /// True when `typed` (what the user typed in mstsc, RDPClient 1024) is the looked-up name or
@@ -1529,7 +1530,9 @@ fn side_findings(
     };
     for input in inputs {
         // Kerberos: (cause, client, principal) → errors.
-        let mut krb: BTreeMap<(Cause, String, String), Vec<&SideEvent>> = BTreeMap::new();
+        // (cause and its remedy, client, principal) → the errors.
+        type Key = ((Cause, Remedy), String, String);
+        let mut krb: BTreeMap<Key, Vec<&SideEvent>> = BTreeMap::new();
         for k in input
             .side_failures
             .iter()
@@ -1539,9 +1542,11 @@ fn side_findings(
                 continue;
             }
             let cause = match k.code {
-                Some(KDC_ERR_S_PRINCIPAL_UNKNOWN) if spn(k) => Cause::SpnUnknown,
+                Some(KDC_ERR_S_PRINCIPAL_UNKNOWN) if spn(k) => {
+                    (Cause::SpnUnknown, Remedy::SpnUnknown)
+                }
                 Some(KRB_AP_ERR_SKEW) if k.skew_s.is_some_and(|s| s.abs() >= MAX_SKEW_S) => {
-                    Cause::ClockSkew
+                    (Cause::ClockSkew, Remedy::ClockSkew)
                 }
                 _ => continue,
             };
@@ -1549,8 +1554,8 @@ fn side_findings(
                 .or_default()
                 .push(k);
         }
-        for ((cause, client, principal), ks) in krb {
-            let (remediation, collect_next) = remedy(cause.word());
+        for (((cause, knowledge), client, principal), ks) in krb {
+            let (remediation, collect_next) = remedy(knowledge);
             let what = match cause {
                 Cause::SpnUnknown => format!(
                     "the KDC {} has no principal {principal}: Kerberos cannot authenticate the RDP server by that name (connect by the name registered in the SPN, not by IP or alias)",
@@ -1628,7 +1633,7 @@ fn side_findings(
                 .collect();
             let mut ks: Vec<usize> = typed.iter().chain(&reasons).copied().collect();
             ks.sort_unstable();
-            let (remediation, collect_next) = remedy("name_resolution");
+            let (remediation, collect_next) = remedy(Remedy::NameResolution);
             let mut evidence: Vec<String> = ds.iter().map(|d| dns_line(d, "")).collect();
             evidence.extend(ks.iter().map(|&k| event_line(&events[k])));
             let results: Vec<&str> = ds.iter().map(|d| d.result.as_str()).collect();
