@@ -31,7 +31,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::windows::{
-    ACTIVITY_WINDOW_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS, RCM_COVER_NS, SESSION_EARLY_NS,
+    ACTIVITY_WINDOW_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS, RCM_COVER_NS,
+    SESSION_BEFORE_ATTEMPT_END_NS, SESSION_EARLY_NS,
 };
 use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::{CLIENT, CORE, LSM, RCM};
@@ -405,7 +406,9 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
                 .get(&(server, client))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let at = list.partition_point(|&k| sessions[k].start_ns < end_ns - 5_000_000_000);
+            let at = list.partition_point(|&k| {
+                sessions[k].start_ns < end_ns - SESSION_BEFORE_ATTEMPT_END_NS
+            });
             let joined = match list.get(at).copied() {
                 Some(k) if authenticated && sessions[k].start_ns <= end_ns + LOGON_WINDOW_NS => {
                     sessions[k].events.extend(&attempt);

@@ -20,6 +20,12 @@ pub const ACTIVITY_WINDOW_NS: i64 = 600_000_000_000;
 /// Logs: session-only events may precede their session's first event by this much.
 pub const SESSION_EARLY_NS: i64 = 60_000_000_000;
 
+/// Logs: an authenticated attempt of a client joins that client's first session starting
+/// no earlier than this before the attempt's last event (the logs write the session's
+/// first event and the attempt's last at nearly the same moment, in either order) and no
+/// later than [`LOGON_WINDOW_NS`] after it.
+pub const SESSION_BEFORE_ATTEMPT_END_NS: i64 = 5_000_000_000;
+
 /// How near a connection an event of the server's RemoteConnectionManager log must be for that
 /// log to be taken as covering it: RCM logs a 261 (its listener received a connection) at the
 /// moment of every connection's 131, so a log that holds none within this reach had not kept
