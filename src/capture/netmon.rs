@@ -198,15 +198,35 @@ impl<'a> NetmonFile<'a> {
     /// Frames in file order; a bad frame yields Err(FormatError with the file offset) and
     /// iteration continues with the next frame-table entry.
     ///
+    /// NetMon writes frames one after another, so an entry must point past the end of the
+    /// frame before it: one pointing back into frames already read (a table whose entries
+    /// alias one large frame, crafted to be read again and again) is an error, and each byte
+    /// of the file is read as a frame at most once.
+    ///
     /// Yields exactly [`frame_count`](Self::frame_count) items; metadata frames are yielded
     /// with link type [`LINKTYPE_NETMON_METADATA`].
     pub fn records(&self) -> impl Iterator<Item = Result<RawRecord<'a>, FormatError>> + '_ {
+        // The end of the last frame read, and its number.
+        let mut read_to: Option<(usize, usize)> = None;
         self.frame_table
             .chunks_exact(4)
             .enumerate()
             .map(move |(index, entry)| {
                 let offset = read_u32(entry, 0).unwrap_or(0);
-                self.frame(index, offset)
+                if let Some((end, number)) = read_to
+                    && (offset as usize) < end
+                {
+                    return Err(FormatError::new(
+                        u64::from(offset),
+                        format!(
+                            "frame {}: its frame-table entry points back into frame {number} or before it (frames end at offset {end}): skipped, as each frame is read once",
+                            index + 1
+                        ),
+                    ));
+                }
+                let (record, end) = self.frame(index, offset)?;
+                read_to = Some((end, index + 1));
+                Ok(record)
             })
     }
 
@@ -220,8 +240,9 @@ impl<'a> NetmonFile<'a> {
         }
     }
 
-    /// Decodes the frame that frame-table entry `index` places at `offset`.
-    fn frame(&self, index: usize, offset: u32) -> Result<RawRecord<'a>, FormatError> {
+    /// Decodes the frame that frame-table entry `index` places at `offset`, and where it ends
+    /// (its trailer included).
+    fn frame(&self, index: usize, offset: u32) -> Result<(RawRecord<'a>, usize), FormatError> {
         let frame_no = index.saturating_add(1);
         let err = |at: usize, msg: String| {
             FormatError::new(at as u64, format!("frame {frame_no}: {msg}"))
@@ -331,12 +352,15 @@ impl<'a> NetmonFile<'a> {
                 })?
         };
 
-        Ok(RawRecord {
-            ts_ns,
-            linktype,
-            orig_len,
-            data: bytes,
-        })
+        Ok((
+            RawRecord {
+                ts_ns,
+                linktype,
+                orig_len,
+                data: bytes,
+            },
+            data_end + trailer_len,
+        ))
     }
 }
 
@@ -890,6 +914,57 @@ mod tests {
         let e = records[0].as_ref().expect_err("trailer cut");
         assert_eq!(e.offset, 128 + 4 + 16 + 4);
         assert!(e.message.contains("trailer"), "{e}");
+    }
+
+    #[test]
+    fn a_frame_table_aliasing_one_frame_reads_it_once() {
+        let big = Frame {
+            offset_us: 0,
+            orig_len: 1000,
+            data: vec![0x45; 1000],
+            trailer: Vec::new(),
+        };
+        let small = Frame {
+            offset_us: 5,
+            orig_len: 60,
+            data: vec![0x45; 60],
+            trailer: Vec::new(),
+        };
+        let mut cap = build(0, 1, &[big, small]);
+        // Rewrite the table as [frame 1, frame 1, frame 2, frame 1, frame 2]: entries 2, 4
+        // and 5 point back at bytes already read.
+        let table_offset = read_u32(&cap, 24).expect("table") as usize;
+        let first = read_u32(&cap, table_offset).expect("entry 1");
+        let second = read_u32(&cap, table_offset + 4).expect("entry 2");
+        cap.truncate(table_offset);
+        for entry in [first, first, second, first, second] {
+            cap.extend_from_slice(&entry.to_le_bytes());
+        }
+        put_u32(&mut cap, 28, 20);
+        let records = collect(&parse(&cap).expect("header parses"));
+        let read: Vec<usize> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok().map(|r| r.data.len()))
+            .collect();
+        assert_eq!(read, [1000, 60]);
+        let errors: Vec<(u64, bool)> = records
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| (e.offset, e.message.contains("points back into frame")))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (u64::from(first), true),
+                (u64::from(first), true),
+                (u64::from(second), true)
+            ]
+        );
+        assert!(
+            records[1]
+                .as_ref()
+                .is_err_and(|e| e.message.starts_with("frame 2:"))
+        );
     }
 
     #[test]
