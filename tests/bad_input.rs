@@ -109,6 +109,76 @@ fn pcap_garbage_between_records_resyncs() {
     );
 }
 
+/// One junk byte right after the global header: the first "record" read there is
+/// believed only if the record after it agrees with its clock, so the real first record,
+/// one byte on, is found and all five frames are read.
+#[test]
+fn pcap_junk_byte_before_the_first_record_loses_only_the_byte() {
+    let (bytes, _) = Pcap::new(1).file_with_offsets(&five_frames());
+    for junk in [0x00u8, 0x4a, 0xff] {
+        let mut bad = bytes[..24].to_vec();
+        bad.push(junk);
+        bad.extend_from_slice(&bytes[24..]);
+        let (r, _d, _p) = analyze_bytes("junk.pcap", &bad);
+        let i = only_input(&r);
+        assert_eq!(i.packets, 5, "junk {junk:#x}: {:?}", i.warnings);
+        assert_eq!(
+            i.warnings,
+            [
+                "corrupt record header after frame 0; skipped 1 bytes to the next valid record at offset 24"
+            ]
+        );
+        assert_eq!(only_conn(&r).last_frame, 5);
+    }
+}
+
+/// A corrupt stretch longer than one 16 MiB search window: the search goes on over the next
+/// windows and the records after it are read, with one warning for the whole stretch.
+#[test]
+fn pcap_corrupt_stretch_longer_than_a_window_resyncs() {
+    let (bytes, _) = Pcap::new(1).file_with_offsets(&five_frames());
+    let stretch = 40 << 20;
+    let mut bad = bytes[..172].to_vec();
+    bad.extend(std::iter::repeat_n(0xee, stretch));
+    bad.extend_from_slice(&bytes[172..]);
+    let (r, _d, _p) = analyze_bytes("long-garbage.pcap", &bad);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 5);
+    assert_eq!(
+        i.warnings,
+        [format!(
+            "corrupt record header after frame 2; skipped {stretch} bytes to the next valid record at offset 172"
+        )]
+    );
+    assert_eq!(only_conn(&r).last_frame, 5);
+}
+
+/// Damage right after a clock jump of more than a day (a capture left running over a
+/// weekend): the records after the damage agree with each other, not with the clock before
+/// it, and are still read.
+#[test]
+fn pcap_damage_after_a_clock_jump_loses_only_the_damage() {
+    let c = conv();
+    let mut segs = handshake(&c, T0);
+    let later = T0 + 3 * 86_400 * 1_000 * MS;
+    segs.push((later, c.c(0, 0).bytes(100)));
+    segs.push((later + MS, c.c(100, 0).bytes(100)));
+    let (bytes, offsets) = Pcap::new(1).file_with_offsets(&frames(Link::Eth, &segs));
+    let mut bad = bytes[..offsets[3]].to_vec();
+    bad.extend_from_slice(&[0x5a; 29]);
+    bad.extend_from_slice(&bytes[offsets[3]..]);
+    let (r, _d, _p) = analyze_bytes("weekend.pcap", &bad);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 5, "{:?}", i.warnings);
+    assert_eq!(
+        i.warnings,
+        [format!(
+            "corrupt record header after frame 3; skipped 29 bytes to the next valid record at offset {}",
+            offsets[3]
+        )]
+    );
+}
+
 /// A pcapng of the five frames whose 4th Enhanced Packet Block has its length field
 /// overwritten with `bad_len`. Returns the file, the 4th block's offset and its length.
 fn pcapng_with_bad_length(bad_len: u32) -> (Vec<u8>, usize, usize) {
@@ -156,6 +226,34 @@ fn pcapng_corrupt_block_length_resyncs() {
         assert_eq!(conn.detail().network.client.gaps, 1);
         assert_eq!(conn.detail().network.client.missed_bytes, 100);
     }
+}
+
+/// A corrupt stretch longer than one 16 MiB search window between two blocks: the search
+/// goes on over the next windows; one warning covers the whole stretch.
+#[test]
+fn pcapng_corrupt_stretch_longer_than_a_window_resyncs() {
+    let mut w = Pcapng::new(false);
+    w.idb(1, 0, None);
+    let mut offsets = Vec::new();
+    for (t, f) in five_frames() {
+        offsets.push(w.epb(0, us(t), &f));
+    }
+    let bytes = w.bytes();
+    let stretch = (40 << 20) + 8;
+    let mut bad = bytes[..offsets[2]].to_vec();
+    bad.extend(std::iter::repeat_n(0xee, stretch));
+    bad.extend_from_slice(&bytes[offsets[2]..]);
+    let (r, _d, _p) = analyze_bytes("long-garbage.pcapng", &bad);
+    let i = only_input(&r);
+    assert_eq!(i.packets, 5);
+    assert_eq!(
+        i.warnings,
+        [format!(
+            "corrupt pcapng block after frame 2 (block length 4008636142 is invalid); skipped {stretch} bytes to the next valid block at offset {}",
+            offsets[2]
+        )]
+    );
+    assert_eq!(only_conn(&r).last_frame, 5);
 }
 
 /// The last block cut short is a truncation, not a corrupt length.

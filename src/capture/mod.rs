@@ -161,11 +161,56 @@ pub struct Framer<R: Read> {
     /// True while the block being cut indexes frames inside `pending`: the buffer may then
     /// grow but its bytes never move (frames are offsets into it).
     frozen: bool,
+    /// A corrupt stretch being skipped, longer than one search window: where it began, the
+    /// frame before it and the bytes skipped so far.
+    skipping: Option<Skipping>,
     /// True once the file's own header was read: the pcap global header, a pcapng Section
     /// Header Block, or the NetMon header and frame table. A capture without one had nothing
     /// that could be read.
     pub header_ok: bool,
 }
+
+/// Whether a plausible pcap record header starts at `i` of `avail` (agreeing with `clock`)
+/// and is followed by another that agrees with it, or (when `end_agrees`) by the end of the
+/// bytes.
+fn record_chain_at(
+    avail: &[u8],
+    i: usize,
+    big_endian: bool,
+    snaplen: u32,
+    clock: Option<u32>,
+    end_agrees: bool,
+) -> bool {
+    let Some(head) = avail.get(i..i + 16) else {
+        return false;
+    };
+    let h = PcapRecordHeader::read(head, big_endian);
+    if !h.plausible(snaplen, clock) {
+        return false;
+    }
+    let next = i + 16 + h.caplen as usize;
+    if next == avail.len() {
+        return end_agrees;
+    }
+    match avail.get(next..next + 16) {
+        Some(n) => PcapRecordHeader::read(n, big_endian).plausible(snaplen, Some(h.ts_sec)),
+        None => false,
+    }
+}
+
+/// A corrupt stretch of a capture being skipped across search windows.
+#[derive(Clone, Debug)]
+struct Skipping {
+    bad_at: u64,
+    after_frame: u64,
+    skipped: u64,
+    /// What was wrong where it began (pcapng).
+    why: Option<String>,
+}
+
+/// Bytes kept from the end of one search window for the next: a candidate record near the
+/// end needs its whole record and the header after it to be confirmed.
+const RESYNC_OVERLAP: usize = MAX_FRAME_BYTES as usize + 32;
 
 #[derive(Clone, Debug)]
 enum FramerState {
@@ -218,6 +263,7 @@ impl<R: Read> Framer<R> {
             recycled: None,
             spare: None,
             frozen: false,
+            skipping: None,
         }
     }
 
@@ -399,6 +445,11 @@ impl<R: Read> Framer<R> {
             };
             if !block.frames.is_empty() {
                 self.frozen = true;
+                // A corrupt stretch goes on past the search window: the frames so far go
+                // out, so that the buffer can move on over the stretch.
+                if self.skipping.is_some() {
+                    break;
+                }
             }
             if !progressed {
                 self.done = true;
@@ -502,7 +553,24 @@ impl<R: Read> Framer<R> {
             return false;
         }
         let h = PcapRecordHeader::read(avail, big_endian);
-        if !h.plausible(snaplen, last_ts_sec) && !self.confirms_time_jump(&h, big_endian, snaplen) {
+        // The first record, with no clock before it to agree with, is believed when the
+        // record after it agrees with its clock, or when no two agreeing records start
+        // inside it (a junk byte before the real first record would otherwise set the clock
+        // every later record is checked against).
+        let believed = match last_ts_sec {
+            Some(_) if h.plausible(snaplen, last_ts_sec) => true,
+            Some(_) => self.confirms_time_jump(&h, big_endian, snaplen),
+            None => {
+                self.confirms_time_jump(&h, big_endian, snaplen)
+                    || h.plausible(snaplen, None) && {
+                        let avail = self.available();
+                        let inside = (16 + h.caplen as usize).min(avail.len());
+                        !(1..inside)
+                            .any(|i| record_chain_at(avail, i, big_endian, snaplen, None, false))
+                    }
+            }
+        };
+        if !believed || self.skipping.is_some() {
             return self.resync_pcap(block, big_endian, snaplen, last_ts_sec, header_at);
         }
         let total = 16 + h.caplen as usize;
@@ -559,7 +627,11 @@ impl<R: Read> Framer<R> {
     }
 
     /// Skips garbage up to the next offset where two consecutive plausible record headers
-    /// start, and reports the skipped range.
+    /// start, and reports the skipped range. A record whose clock agrees with the last one
+    /// read is preferred; failing that, any two that agree with each other (the capture's
+    /// clock jumped inside the damage). The search runs a window of `MAX_RECORD_BYTES` at a
+    /// time, and goes on over the next window while the file does (`skipping`): CPU is linear
+    /// in the bytes skipped, memory one window.
     fn resync_pcap(
         &mut self,
         block: &mut Block,
@@ -568,30 +640,42 @@ impl<R: Read> Framer<R> {
         last_ts_sec: Option<u32>,
         bad_at: u64,
     ) -> bool {
-        // Look through up to MAX_RECORD_BYTES of following data for a fresh start.
         self.fill_or_warn(MAX_RECORD_BYTES);
         let avail = &self.pending[self.start..self.filled];
-        let found = (1..avail.len().saturating_sub(16)).find(|&i| {
-            let h = PcapRecordHeader::read(&avail[i..], big_endian);
-            if !h.plausible(snaplen, last_ts_sec) {
-                return false;
-            }
-            let next = i + 16 + h.caplen as usize;
-            if next == avail.len() {
-                return true;
-            }
-            match avail.get(next..next + 16) {
-                Some(n) => PcapRecordHeader::read(n, big_endian).plausible(snaplen, Some(h.ts_sec)),
-                None => false,
-            }
-        });
-        let skip = found.unwrap_or(avail.len());
-        self.warnings.warn(FormatError::new(
+        // Offset 0 is where the damage was found, unless a window moved on to it.
+        let from = usize::from(self.skipping.is_none());
+        let fresh_start = |clock: Option<u32>| {
+            (from..avail.len().saturating_sub(16))
+                .find(|&i| record_chain_at(avail, i, big_endian, snaplen, clock, true))
+        };
+        let found =
+            fresh_start(last_ts_sec).or_else(|| last_ts_sec.and_then(|_| fresh_start(None)));
+        let first_frame = self.next_frame + block.frames.len() as u64;
+        let mut skipping = self.skipping.take().unwrap_or(Skipping {
             bad_at,
+            after_frame: first_frame.saturating_sub(1),
+            skipped: 0,
+            why: None,
+        });
+        let skip = match found {
+            Some(i) => i,
+            // The window held no fresh start: move on over it, keeping its end for the
+            // next window.
+            None if !self.eof && avail.len() > RESYNC_OVERLAP => avail.len() - RESYNC_OVERLAP,
+            None => avail.len(),
+        };
+        skipping.skipped += skip as u64;
+        self.start += skip;
+        if found.is_none() && !self.eof && skip > 0 {
+            self.skipping = Some(skipping);
+            return true;
+        }
+        self.warnings.warn(FormatError::new(
+            skipping.bad_at,
             format!(
                 "corrupt record header after frame {}; skipped {} bytes{}",
-                self.next_frame + block.frames.len() as u64 - 1,
-                skip,
+                skipping.after_frame,
+                skipping.skipped,
                 if found.is_some() {
                     " to the next valid record"
                 } else {
@@ -599,7 +683,6 @@ impl<R: Read> Framer<R> {
                 }
             ),
         ));
-        self.start += skip;
         found.is_some()
     }
 
@@ -621,6 +704,9 @@ impl<R: Read> Framer<R> {
             ));
             self.start += avail.len();
             return false;
+        }
+        if self.skipping.is_some() {
+            return self.resync_pcapng(block, at, "");
         }
         let FramerState::Pcapng { mut big_endian, .. } = self.state.clone() else {
             return false;
@@ -805,37 +891,67 @@ impl<R: Read> Framer<R> {
         true
     }
 
-    /// Where the next plausible block starts after a corrupt one at `start`: an Enhanced
-    /// Packet, Interface Description or Section Header Block whose two length fields agree.
-    /// Blocks are 4-byte multiples, so it lies a multiple of 4 bytes further on.
+    /// Where the next plausible block starts after a corrupt one at `start` (or from `start`,
+    /// in a window the search moved on to): an Enhanced Packet, Interface Description or
+    /// Section Header Block whose two length fields agree. Blocks are 4-byte multiples, so it
+    /// lies a multiple of 4 bytes further on.
     fn find_pcapng_block(&mut self) -> Option<usize> {
         let FramerState::Pcapng { big_endian, .. } = self.state else {
             return None;
         };
         self.fill_or_warn(MAX_RECORD_BYTES);
+        let from = if self.skipping.is_some() { 0 } else { 4 };
         let avail = self.available();
-        (4..=avail.len().saturating_sub(12)).step_by(4).find(|&i| {
-            let t = read_u32(avail, i, big_endian);
-            if t != 6 && t != 0x0a0d_0d0a && t != 1 {
-                return false;
-            }
-            let l = read_u32(avail, i + 4, big_endian) as usize;
-            l >= 12
-                && l.is_multiple_of(4)
-                && l <= MAX_RECORD_BYTES
-                && i + l <= avail.len()
-                && read_u32(avail, i + l - 4, big_endian) as usize == l
-        })
+        (from..=avail.len().saturating_sub(12))
+            .step_by(4)
+            .find(|&i| {
+                let t = read_u32(avail, i, big_endian);
+                if t != 6 && t != 0x0a0d_0d0a && t != 1 {
+                    return false;
+                }
+                let l = read_u32(avail, i + 4, big_endian) as usize;
+                l >= 12
+                    && l.is_multiple_of(4)
+                    && l <= MAX_RECORD_BYTES
+                    && i + l <= avail.len()
+                    && read_u32(avail, i + l - 4, big_endian) as usize == l
+            })
     }
 
+    /// Skips a corrupt block up to the next plausible one, a window of `MAX_RECORD_BYTES` at
+    /// a time while the file goes on (as [`Self::resync_pcap`]); `why` says what was wrong.
     fn resync_pcapng(&mut self, block: &mut Block, bad_at: u64, why: &str) -> bool {
         let found = self.find_pcapng_block();
-        let skip = found.unwrap_or(self.available().len());
-        self.warnings.warn(FormatError::new(
+        let avail = self.available().len();
+        let first_frame = self.next_frame + block.frames.len() as u64;
+        let mut skipping = self.skipping.take().unwrap_or(Skipping {
             bad_at,
+            after_frame: first_frame.saturating_sub(1),
+            skipped: 0,
+            why: None,
+        });
+        let skip = match found {
+            Some(i) => i,
+            // Blocks are 4-byte aligned from the corrupt one: move on by a multiple of 4.
+            None if !self.eof && avail > RESYNC_OVERLAP => (avail - RESYNC_OVERLAP) & !3,
+            None => avail,
+        };
+        skipping.skipped += skip as u64;
+        self.start += skip;
+        if found.is_none() && !self.eof && skip > 0 {
+            self.skipping = Some(Skipping {
+                why: skipping.why.or_else(|| Some(why.to_string())),
+                ..skipping
+            });
+            return true;
+        }
+        let why = skipping.why.as_deref().unwrap_or(why);
+        self.warnings.warn(FormatError::new(
+            skipping.bad_at,
             format!(
-                "corrupt pcapng block after frame {} ({why}); skipped {skip} bytes{}",
-                self.next_frame + block.frames.len() as u64 - 1,
+                "corrupt pcapng block after frame {} ({why}); skipped {} bytes{}",
+                skipping.after_frame,
+                skipping.skipped,
                 if found.is_some() {
                     " to the next valid block"
                 } else {
@@ -843,7 +959,6 @@ impl<R: Read> Framer<R> {
                 }
             ),
         ));
-        self.start += skip;
         found.is_some()
     }
 
