@@ -74,12 +74,17 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
         .reserve((chunks_in_header * 512).clamp(1024, MAX_EVENTS));
     let settings = Arc::new(ParserSettings::new().indent(false));
     let mut over_cap = 0u64;
-    let mut next_chunk = 0u64;
+    let mut stream = ChunkStream {
+        reader,
+        ahead: Vec::new(),
+        offset: FILE_HEADER_BYTES as u64,
+        next_chunk: 0,
+    };
     // Chunk buffers parsed and given back, for the batch after next: fresh 64 KiB buffers
     // cost their zeroing and page faults (a tenth of the run on a mostly non-catalog log).
     let mut spare: Vec<Vec<u8>> = Vec::new();
     // The next batch is read while this one is parsed.
-    let mut pending = read_batch(display, &mut reader, &mut next_chunk, &mut spare);
+    let mut pending = read_batch(display, &mut stream, &mut spare);
     loop {
         let current = pending;
         // Once the kept events are at their cap, later catalog events are only counted: those
@@ -97,7 +102,7 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
         } else {
             let (parsed, next) = rayon::join(
                 || parse(current.chunks),
-                || read_batch(display, &mut reader, &mut next_chunk, &mut spare),
+                || read_batch(display, &mut stream, &mut spare),
             );
             (parsed, Some(next))
         };
@@ -146,13 +151,103 @@ struct ReadBatch {
     end: bool,
 }
 
+/// The chunks of an `.evtx` stream, read one after another without seeking. Chunks follow
+/// the file header every [`CHUNK_BYTES`]; where bytes that are not a chunk come instead
+/// (inserted, or a chunk whose header is damaged), the stream resynchronises on the next
+/// `ElfChnk` signature, so that damage loses only the chunks it touches.
+struct ChunkStream<R> {
+    reader: R,
+    /// Bytes read past a resynchronisation, served before the reader's.
+    ahead: Vec<u8>,
+    /// File offset of the next byte.
+    offset: u64,
+    /// Number of the next chunk.
+    next_chunk: u64,
+}
+
+/// A chunk's signature (the start of its header).
+const CHUNK_SIGNATURE: &[u8; 8] = b"ElfChnk\0";
+
+impl<R: Read> ChunkStream<R> {
+    /// Fills `buf` from the bytes read ahead, then from the reader.
+    fn read_up_to(&mut self, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+        let from_ahead = self.ahead.len().min(buf.len());
+        buf[..from_ahead].copy_from_slice(&self.ahead[..from_ahead]);
+        self.ahead.drain(..from_ahead);
+        let (got, error) = read_up_to(&mut self.reader, &mut buf[from_ahead..]);
+        (from_ahead + got, error)
+    }
+
+    /// Reads the next chunk's bytes into `data` (all [`CHUNK_BYTES`] of them, or fewer where
+    /// the stream ends), past any stretch that is not a chunk: its offset and length are
+    /// returned with it.
+    fn next(&mut self, data: &mut [u8]) -> NextChunk {
+        let mut skipped: Option<(u64, u64)> = None;
+        loop {
+            let (got, error) = self.read_up_to(data);
+            let chunk = &data[..got];
+            // (Bytes too few to hold a signature are a cut chunk, unless they end a stretch
+            // being skipped.)
+            let is_chunk = chunk.starts_with(CHUNK_SIGNATURE)
+                || chunk.iter().all(|&b| b == 0)
+                || got < CHUNK_SIGNATURE.len() && skipped.is_none();
+            if is_chunk || error.is_some() {
+                let at = self.offset;
+                self.offset += got as u64;
+                return NextChunk {
+                    got,
+                    at,
+                    error,
+                    skipped,
+                };
+            }
+            // Not a chunk: skip to the next signature in it, else over all of it but the
+            // bytes that may begin a signature cut by its end.
+            let skip = match chunk
+                .get(1..)
+                .unwrap_or_default()
+                .windows(CHUNK_SIGNATURE.len())
+                .position(|w| w == CHUNK_SIGNATURE)
+            {
+                Some(k) => k + 1,
+                None if got == data.len() => got - (CHUNK_SIGNATURE.len() - 1),
+                None => got,
+            };
+            let stretch = skipped.get_or_insert((self.offset, 0));
+            stretch.1 += skip as u64;
+            self.offset += skip as u64;
+            let mut rest = data[skip..got].to_vec();
+            rest.append(&mut self.ahead);
+            self.ahead = rest;
+            if skip == got && got < data.len() {
+                // The stream ended inside the stretch.
+                return NextChunk {
+                    got: 0,
+                    at: self.offset,
+                    error: None,
+                    skipped,
+                };
+            }
+        }
+    }
+}
+
+/// What [`ChunkStream::next`] read.
+struct NextChunk {
+    got: usize,
+    /// File offset of the chunk.
+    at: u64,
+    error: Option<std::io::Error>,
+    /// A stretch skipped before it: (file offset, bytes).
+    skipped: Option<(u64, u64)>,
+}
+
 /// Reads the next batch of chunks into `spare` buffers while there are some (a reused buffer's
 /// old bytes past a short read are never looked at: a short chunk is skipped), else fresh
-/// ones; `next_chunk` numbers them.
+/// ones.
 fn read_batch<R: Read>(
     display: &str,
-    reader: &mut R,
-    next_chunk: &mut u64,
+    stream: &mut ChunkStream<R>,
     spare: &mut Vec<Vec<u8>>,
 ) -> ReadBatch {
     let mut batch = ReadBatch {
@@ -162,16 +257,32 @@ fn read_batch<R: Read>(
         end: false,
     };
     while batch.chunks.len() < BATCH_CHUNKS {
-        let chunk_number = *next_chunk;
+        let chunk_number = stream.next_chunk;
         let mut data = spare
             .pop()
             .filter(|b| b.len() == CHUNK_BYTES)
             .unwrap_or_else(|| vec![0u8; CHUNK_BYTES]);
-        let (got, error) = read_up_to(reader, &mut data);
+        let NextChunk {
+            got,
+            at,
+            error,
+            skipped,
+        } = stream.next(&mut data);
+        if let Some((from, bytes)) = skipped {
+            batch.cut += 1;
+            batch.warnings.push(format!(
+                "{display}: {bytes} bytes at offset {from} are not a chunk (no ElfChnk signature where one was due), skipped{}",
+                if got > 0 {
+                    format!(" to the chunk at offset {at}")
+                } else {
+                    " to the end of the file".to_string()
+                }
+            ));
+        }
         let end = got < CHUNK_BYTES;
         // A read error used to end the file silently, as if it had ended there.
         if let Some(e) = error {
-            let offset = (FILE_HEADER_BYTES + CHUNK_BYTES * chunk_number as usize + got) as u64;
+            let offset = at + got as u64;
             batch.warnings.push(format!(
                 "{display}: read error at offset {offset}: {e}; the rest of the file is not read"
             ));
@@ -190,7 +301,7 @@ fn read_batch<R: Read>(
             batch.end = true;
             break;
         }
-        *next_chunk += 1;
+        stream.next_chunk += 1;
     }
     batch
 }
@@ -377,6 +488,77 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The file header and one chunk of each of two fixtures, as one log of two chunks, and
+    /// the events each chunk holds (record ids).
+    fn two_chunk_log() -> (Vec<u8>, Vec<u64>) {
+        let security = std::fs::read("fixtures/eventlog/server-security.evtx").expect("fixture");
+        let rdp = std::fs::read("fixtures/eventlog/server-rdpcorets.evtx").expect("fixture");
+        let mut log = security.clone();
+        log.extend_from_slice(&rdp[FILE_HEADER_BYTES..FILE_HEADER_BYTES + CHUNK_BYTES]);
+        let ids = |file: &[u8]| -> Vec<u64> {
+            read_evtx("f", file)
+                .events
+                .iter()
+                .map(|e| e.record_id)
+                .collect()
+        };
+        let mut expected = ids(&security);
+        expected.extend(ids(&rdp));
+        (log, expected)
+    }
+
+    #[test]
+    fn bytes_inserted_between_chunks_lose_nothing_but_themselves() {
+        let (log, expected) = two_chunk_log();
+        let whole = read_evtx("log", log.as_slice());
+        let ids: Vec<u64> = whole.events.iter().map(|e| e.record_id).collect();
+        assert_eq!(ids, expected);
+        assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+
+        let at = FILE_HEADER_BYTES + CHUNK_BYTES;
+        let mut damaged = log[..at].to_vec();
+        damaged.extend((0..1000u32).map(|i| (i * 7 + 3) as u8));
+        damaged.extend_from_slice(&log[at..]);
+        let read = read_evtx("log", damaged.as_slice());
+        let ids: Vec<u64> = read.events.iter().map(|e| e.record_id).collect();
+        assert_eq!(ids, expected);
+        assert_eq!(
+            read.warnings,
+            [format!(
+                "log: 1000 bytes at offset {at} are not a chunk (no ElfChnk signature where one was due), skipped to the chunk at offset {}",
+                at + 1000
+            )]
+        );
+        assert_eq!(read.counts.corrupt, 1);
+    }
+
+    #[test]
+    fn a_chunk_with_a_damaged_signature_loses_only_itself() {
+        let (mut log, expected) = two_chunk_log();
+        log[FILE_HEADER_BYTES] = b'X';
+        let read = read_evtx("log", log.as_slice());
+        let ids: Vec<u64> = read.events.iter().map(|e| e.record_id).collect();
+        let second: Vec<u64> = read_evtx(
+            "f",
+            std::fs::read("fixtures/eventlog/server-rdpcorets.evtx")
+                .expect("fixture")
+                .as_slice(),
+        )
+        .events
+        .iter()
+        .map(|e| e.record_id)
+        .collect();
+        assert!(!second.is_empty() && expected.ends_with(&second));
+        assert_eq!(ids, second);
+        assert_eq!(
+            read.warnings,
+            [format!(
+                "log: {CHUNK_BYTES} bytes at offset {FILE_HEADER_BYTES} are not a chunk (no ElfChnk signature where one was due), skipped to the chunk at offset {}",
+                FILE_HEADER_BYTES + CHUNK_BYTES
+            )]
+        );
+    }
 
     /// Every chunk of the fixtures' and the corpus's logs (the corpus when present): the
     /// BinXml fast path gives exactly what the crate path gives, or declines; and it must
