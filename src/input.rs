@@ -659,14 +659,17 @@ fn open_zip<R: Read + Seek + Send>(
     visit: &mut dyn FnMut(Stream<'_>),
     failures: &mut Vec<OpenFailure>,
 ) {
-    let mut zip = match zip::ZipArchive::new(archive) {
+    let mut archive = archive;
+    let mut zip = match zip::ZipArchive::new(&mut archive) {
         Ok(z) => z,
         Err(e) => {
-            failures.push(OpenFailure {
-                display: display.to_string(),
-                container: container.to_string(),
-                message: format!("not a readable zip archive: {e}"),
-            });
+            // No central directory to go by (cut off, or damaged): the members are read by
+            // their local headers, one after another.
+            let why = format!("{e}");
+            drop(e);
+            open_zip_by_local_headers(
+                archive, &why, display, container, depth, budget, visit, failures,
+            );
             return;
         }
     };
@@ -705,6 +708,87 @@ fn open_zip<R: Read + Seek + Send>(
         let member_display = format!("{display}!{name}");
         open_stream(
             member_display,
+            container.to_string(),
+            Box::new(Capped::new(member, "zip member", budget)),
+            depth,
+            budget,
+            visit,
+            failures,
+        );
+    }
+}
+
+/// Reads a zip archive whose central directory could not be read (`why`) by the local
+/// header before each member (APPNOTE 4.3.7), in file order, until the central directory,
+/// the end, or a header that does not read; says so in one warning, and in another where
+/// the reading stopped early.
+#[allow(clippy::too_many_arguments)]
+fn open_zip_by_local_headers<R: Read + Seek + Send>(
+    mut archive: R,
+    why: &str,
+    display: &str,
+    container: &str,
+    depth: usize,
+    budget: &Budget,
+    visit: &mut dyn FnMut(Stream<'_>),
+    failures: &mut Vec<OpenFailure>,
+) {
+    let warn = |failures: &mut Vec<OpenFailure>, message: String| {
+        failures.push(OpenFailure {
+            display: display.to_string(),
+            container: container.to_string(),
+            message,
+        })
+    };
+    if archive.rewind().is_err() {
+        warn(failures, format!("not a readable zip archive: {why}"));
+        return;
+    }
+    warn(
+        failures,
+        format!(
+            "the zip's central directory cannot be read ({why}): its members are read by their local headers"
+        ),
+    );
+    let mut read = 0usize;
+    loop {
+        if read == budget.limits.max_zip_members {
+            warn(
+                failures,
+                format!("the first {read} members were opened, the others were not"),
+            );
+            return;
+        }
+        let at = archive.stream_position().unwrap_or(0);
+        let member = match zip::read::read_zipfile_from_stream(&mut archive) {
+            Ok(Some(m)) => m,
+            Ok(None) => return,
+            Err(e) => {
+                // The end of the bytes where a header was due is the end of an archive
+                // whose directory was cut off.
+                let ended = matches!(&e, zip::result::ZipError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof);
+                if !ended {
+                    warn(
+                        failures,
+                        format!(
+                            "zip member {} at offset {at} cannot be read by its local header ({e}): the members after it are not read",
+                            read + 1
+                        ),
+                    );
+                }
+                return;
+            }
+        };
+        read += 1;
+        if member.is_dir() {
+            continue;
+        }
+        let name: String = match member.name() {
+            Ok(n) => n.chars().filter(|c| !c.is_control()).collect(),
+            Err(_) => format!("#{}", read - 1),
+        };
+        open_stream(
+            format!("{display}!{name}"),
             container.to_string(),
             Box::new(Capped::new(member, "zip member", budget)),
             depth,

@@ -256,6 +256,53 @@ fn pcapng_corrupt_stretch_longer_than_a_window_resyncs() {
     assert_eq!(only_conn(&r).last_frame, 5);
 }
 
+/// A zip whose central directory is gone (cut off entirely, or only its last 10 bytes):
+/// every member is still read, by its local header, with one warning saying so.
+#[test]
+fn zip_without_its_central_directory_reads_every_member() {
+    let caps: Vec<Vec<u8>> = (1..=3)
+        .map(|k| {
+            let c = Conv::new(&format!("10.1.0.5:5000{k}"), "10.2.0.9:3389");
+            pcap_of(Link::Eth, &handshake(&c, T0))
+        })
+        .collect();
+    let z = zip_of(&[
+        ("one.pcap", false, &caps[0]),
+        ("two.pcap", true, &caps[1]),
+        ("three.pcap", false, &caps[2]),
+    ]);
+    let (_, central) = zip_headers(&z, "one.pcap");
+    for (label, cut) in [
+        ("no central directory", central),
+        ("last 10 bytes", z.len() - 10),
+    ] {
+        let (r, _d, p) = analyze_bytes("cut.zip", &z[..cut]);
+        let base = p.display().to_string();
+        let read: Vec<(String, u64)> = r
+            .inputs
+            .iter()
+            .map(|i| (i.path.clone(), i.packets))
+            .collect();
+        // The members, then the archive itself, listed for its warning.
+        assert_eq!(
+            read[..3],
+            ["one.pcap", "two.pcap", "three.pcap"].map(|m| (format!("{base}!{m}"), 3)),
+            "{label}"
+        );
+        assert_eq!(read[3..], [(base.clone(), 0)], "{label}");
+        assert_eq!(r.connections.len(), 3, "{label}");
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.starts_with(&format!(
+                    "{base}: the zip's central directory cannot be read ("
+                )) && w.ends_with("): its members are read by their local headers")),
+            "{label}: {:?}",
+            r.warnings
+        );
+    }
+}
+
 /// The last block cut short is a truncation, not a corrupt length.
 #[test]
 fn pcapng_truncated_last_block() {
@@ -524,7 +571,14 @@ fn containers_truncated_anywhere() {
             assert!(!r.inputs.is_empty(), "{name} {len}");
             let total: u64 = r.inputs.iter().map(|i| i.packets).sum();
             assert!(total <= 2 * mixed_frames().len() as u64, "{name} {len}");
-            let flagged = r.inputs.iter().all(|i| i.skipped || !i.warnings.is_empty());
+            // Every input says it was damaged, or the archive says its directory was cut
+            // off (the members read whole by their local headers are then complete).
+            let flagged = r.inputs.iter().all(|i| i.skipped || !i.warnings.is_empty())
+                || r.inputs.iter().any(|i| {
+                    i.warnings
+                        .iter()
+                        .any(|w| w.contains("central directory cannot be read"))
+                });
             assert!(flagged, "{name} cut at {len}: {:#?}", r.inputs);
         });
     }
