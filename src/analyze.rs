@@ -51,6 +51,8 @@ pub struct Options {
     /// RDP connections a capture and a run list at most; `None`: [`MAX_CONNECTIONS`] and
     /// [`MAX_RUN_CONNECTIONS`].
     pub max_connections: Option<(usize, usize)>,
+    /// Symbolic links inside a folder given may lead out of it (`--follow-symlinks`).
+    pub follow_symlinks: bool,
 }
 
 /// Files at least this large (as stored: a compressed file may hold more) are read one at a
@@ -209,7 +211,7 @@ pub fn phase(what: &str) {
 pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("start");
     let mut failures = Vec::new();
-    let files = input::collect_files(paths, &mut failures);
+    let files = input::collect_files(paths, opts.follow_symlinks, &mut failures);
     // `listed_before`: the RDP connections listed when the file's batch started. The captures
     // of one file (an archive's members, one after the other) list within the run's room left
     // then, less what the members before them listed: never what another file, read at the
@@ -408,7 +410,7 @@ fn failure_input(f: OpenFailure) -> InputReport {
         container: f.container,
         warnings: vec![f.message],
         skipped: true,
-        skipped_reason: Some("could not be read".into()),
+        skipped_reason: Some(f.skipped.unwrap_or("could not be read").into()),
         ..Default::default()
     }
 }

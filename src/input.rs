@@ -72,6 +72,16 @@ struct Budget {
     decompressed: Arc<AtomicU64>,
 }
 
+impl Budget {
+    fn new(limits: Limits) -> Budget {
+        Budget {
+            limits,
+            read: Arc::new(AtomicU64::new(0)),
+            decompressed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
 /// Bytes read from files on disk so far by the whole process: what the progress bar shows
 /// against the files' total size.
 pub static BYTES_READ: AtomicU64 = AtomicU64::new(0);
@@ -376,59 +386,147 @@ pub struct OpenFailure {
     pub display: String,
     pub container: String,
     pub message: String,
+    /// Why a path was passed over on purpose (not a regular file, a link leaving the folder
+    /// given, nested too deep); none when it failed to open or read.
+    pub skipped: Option<&'static str>,
 }
 
 /// Lists the files under `paths`: files as given, folders walked recursively with entries in
 /// byte order of their names, so every run sees the same order. Unreadable folders are
-/// reported, not fatal.
-pub fn collect_files(paths: &[PathBuf], failures: &mut Vec<OpenFailure>) -> Vec<PathBuf> {
+/// reported, not fatal. A path given by name that is not a regular file (`-` for standard
+/// input, `/dev/stdin`, a FIFO such as bash's `<(zcat log.pcap.gz)`) is read as a stream.
+/// Inside a folder, what is passed over is listed with why: FIFOs, devices and sockets
+/// (reading one could wait for ever), folders nested more than [`MAX_WALK_DEPTH`] deep,
+/// symbolic links to folders (no cycles), and links to files outside the folder given (an
+/// unpacked customer archive must not read `/etc/shadow`) unless `follow_symlinks`.
+pub fn collect_files(
+    paths: &[PathBuf],
+    follow_symlinks: bool,
+    failures: &mut Vec<OpenFailure>,
+) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
-        walk(p, &mut out, failures, 0);
+        if p.as_os_str() == STDIN_PATH {
+            out.push(p.clone());
+            continue;
+        }
+        let root = std::fs::canonicalize(p).ok();
+        let walk = Walk {
+            root: root.as_deref(),
+            follow_symlinks,
+        };
+        walk.visit(p, &mut out, failures, 0);
     }
     out
 }
 
-fn walk(p: &Path, out: &mut Vec<PathBuf>, failures: &mut Vec<OpenFailure>, depth: usize) {
-    let meta = match std::fs::metadata(p) {
-        Ok(m) => m,
-        Err(e) => {
+/// The path that names standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// Folders nested deeper than this under a folder given are not read.
+pub const MAX_WALK_DEPTH: usize = 64;
+
+/// One folder given, being walked.
+struct Walk<'a> {
+    /// The folder given, resolved: links inside it may lead only inside it.
+    root: Option<&'a Path>,
+    follow_symlinks: bool,
+}
+
+impl Walk<'_> {
+    fn visit(
+        &self,
+        p: &Path,
+        out: &mut Vec<PathBuf>,
+        failures: &mut Vec<OpenFailure>,
+        depth: usize,
+    ) {
+        let skip = |failures: &mut Vec<OpenFailure>, reason: &'static str, message: String| {
             failures.push(OpenFailure {
+                skipped: Some(reason),
                 display: p.display().to_string(),
                 container: "file".into(),
-                message: format!("cannot open: {e}"),
+                message,
             });
+        };
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(OpenFailure {
+                    skipped: None,
+                    display: p.display().to_string(),
+                    container: "file".into(),
+                    message: format!("cannot open: {e}"),
+                });
+                return;
+            }
+        };
+        let is_link =
+            depth > 0 && std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            if meta.is_dir() {
+                skip(
+                    failures,
+                    "symbolic link to a folder",
+                    "skipped: a symbolic link to a folder is not followed".into(),
+                );
+                return;
+            }
+            let target = std::fs::canonicalize(p).ok();
+            let inside = match (&target, self.root) {
+                (Some(t), Some(root)) => t.starts_with(root),
+                _ => false,
+            };
+            if !inside && !self.follow_symlinks {
+                skip(
+                    failures,
+                    "symbolic link leaving the folder",
+                    format!(
+                        "skipped: a symbolic link to {}, outside the folder given, is not followed (--follow-symlinks follows it)",
+                        target.map_or_else(|| "?".to_string(), |t| t.display().to_string())
+                    ),
+                );
+                return;
+            }
+        }
+        if meta.is_file() || (depth == 0 && !meta.is_dir()) {
+            out.push(p.to_path_buf());
             return;
         }
-    };
-    if meta.is_file() {
-        out.push(p.to_path_buf());
-        return;
-    }
-    if !meta.is_dir() || depth > 64 {
-        return;
-    }
-    let entries = match std::fs::read_dir(p) {
-        Ok(e) => e,
-        Err(e) => {
-            failures.push(OpenFailure {
-                display: p.display().to_string(),
-                container: "file".into(),
-                message: format!("cannot list folder: {e}"),
-            });
+        if !meta.is_dir() {
+            skip(
+                failures,
+                "not a regular file",
+                "skipped: not a regular file (a FIFO, device or socket): reading it could wait for ever".into(),
+            );
             return;
         }
-    };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    children.sort();
-    for c in children {
-        // Symbolic links to folders are not followed (no cycles); links to files are.
-        let is_link_dir = std::fs::symlink_metadata(&c)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false)
-            && c.is_dir();
-        if !is_link_dir {
-            walk(&c, out, failures, depth + 1);
+        if depth > MAX_WALK_DEPTH {
+            skip(
+                failures,
+                "folder nested too deep",
+                format!(
+                    "skipped: a folder nested more than {MAX_WALK_DEPTH} levels deep is not read"
+                ),
+            );
+            return;
+        }
+        let entries = match std::fs::read_dir(p) {
+            Ok(e) => e,
+            Err(e) => {
+                failures.push(OpenFailure {
+                    skipped: None,
+                    display: p.display().to_string(),
+                    container: "file".into(),
+                    message: format!("cannot list folder: {e}"),
+                });
+                return;
+            }
+        };
+        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        children.sort();
+        for c in children {
+            self.visit(&c, out, failures, depth + 1);
         }
     }
 }
@@ -459,7 +557,41 @@ pub fn peek<'a>(
 /// `visit` sees only captures, event logs and unknown files.
 pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut Vec<OpenFailure>) {
     let display = path.display().to_string();
+    if path.as_os_str() == STDIN_PATH {
+        let budget = Budget::new(Limits::DEFAULT);
+        let stdin = Counted {
+            inner: std::io::stdin(),
+            read: Arc::clone(&budget.read),
+        };
+        open_stream(
+            "(standard input)".into(),
+            "file".into(),
+            Box::new(stdin),
+            0,
+            &budget,
+            visit,
+            failures,
+        );
+        return;
+    }
     match File::open(path) {
+        // A FIFO or device given by name: read in order, as a stream.
+        Ok(file) if file.metadata().is_ok_and(|m| !m.is_file()) => {
+            let budget = Budget::new(Limits::DEFAULT);
+            let file = Counted {
+                inner: file,
+                read: Arc::clone(&budget.read),
+            };
+            open_stream(
+                display,
+                "file".into(),
+                Box::new(file),
+                0,
+                &budget,
+                visit,
+                failures,
+            );
+        }
         Ok(file) => open_source(
             display,
             SplitReads { file, pos: 0 },
@@ -468,6 +600,7 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
             failures,
         ),
         Err(e) => failures.push(OpenFailure {
+            skipped: None,
             display,
             container: "file".into(),
             message: format!("cannot open: {e}"),
@@ -500,11 +633,7 @@ fn open_source<R: Read + Seek + Send>(
     visit: &mut dyn FnMut(Stream<'_>),
     failures: &mut Vec<OpenFailure>,
 ) {
-    let budget = Budget {
-        limits,
-        read: Arc::new(AtomicU64::new(0)),
-        decompressed: Arc::new(AtomicU64::new(0)),
-    };
+    let budget = Budget::new(limits);
     let mut file = Counted {
         inner: source,
         read: Arc::clone(&budget.read),
@@ -514,6 +643,7 @@ fn open_source<R: Read + Seek + Send>(
     if Sniffed::of(&head[..n]) == Sniffed::Zip {
         if file.rewind().is_err() {
             failures.push(OpenFailure {
+                skipped: None,
                 display,
                 container: "zip".into(),
                 message: "cannot seek in the archive".into(),
@@ -525,6 +655,7 @@ fn open_source<R: Read + Seek + Send>(
     }
     if let Err(e) = file.rewind() {
         failures.push(OpenFailure {
+            skipped: None,
             display,
             container: "file".into(),
             message: format!("cannot read: {e}"),
@@ -576,6 +707,7 @@ fn open_stream<'a>(
         Ok(x) => x,
         Err(e) => {
             failures.push(OpenFailure {
+                skipped: None,
                 display,
                 container,
                 message: format!("cannot read: {e}"),
@@ -608,6 +740,7 @@ fn open_stream<'a>(
                 .read_to_end(&mut data);
             if let Err(e) = read {
                 failures.push(OpenFailure {
+                    skipped: None,
                     display,
                     container,
                     message: format!("cannot read the archive: {e}"),
@@ -616,6 +749,7 @@ fn open_stream<'a>(
             }
             if data.len() as u64 > MAX_NESTED_ARCHIVE_BYTES {
                 failures.push(OpenFailure {
+                    skipped: None,
                     display,
                     container,
                     message: format!(
@@ -637,6 +771,7 @@ fn open_stream<'a>(
             );
         }
         Sniffed::Gzip | Sniffed::Zip => failures.push(OpenFailure {
+            skipped: None,
             display,
             container,
             message: format!("archives nested deeper than {MAX_DEPTH} levels are not opened"),
@@ -677,6 +812,7 @@ fn open_zip<R: Read + Seek + Send>(
     let opened = members.min(budget.limits.max_zip_members);
     if opened < members {
         failures.push(OpenFailure {
+            skipped: None,
             display: display.to_string(),
             container: container.to_string(),
             message: format!(
@@ -690,6 +826,7 @@ fn open_zip<R: Read + Seek + Send>(
             Ok(m) => m,
             Err(e) => {
                 failures.push(OpenFailure {
+                    skipped: None,
                     display: format!("{display}!#{i}"),
                     container: container.to_string(),
                     message: format!("zip member {i} cannot be opened: {e}"),
@@ -735,6 +872,7 @@ fn open_zip_by_local_headers<R: Read + Seek + Send>(
 ) {
     let warn = |failures: &mut Vec<OpenFailure>, message: String| {
         failures.push(OpenFailure {
+            skipped: None,
             display: display.to_string(),
             container: container.to_string(),
             message,

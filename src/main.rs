@@ -48,6 +48,10 @@ enum Command {
         /// the first few KiB; a longer session's PDUs past them are counted, not read.
         #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
         payload_cap: usize,
+        /// Follow symbolic links inside a folder given that lead out of it (by default they
+        /// are listed as skipped).
+        #[arg(long)]
+        follow_symlinks: bool,
     },
     /// Explain an error code from a dialog or a log, offline: what it means, the candidate
     /// causes (most likely first) and the evidence that tells them apart.
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
             threads,
             rdp_ports,
             payload_cap,
+            follow_symlinks,
         } => {
             if let Some(n) = threads {
                 if n == 0 {
@@ -136,11 +141,12 @@ fn main() -> ExitCode {
                     tracker.rdp_ports.push(p);
                 }
             }
-            let progress = Progress::start(&paths);
+            let progress = Progress::start(&paths, follow_symlinks);
             let report = analyze_paths(
                 &paths,
                 &Options {
                     tracker,
+                    follow_symlinks,
                     ..Default::default()
                 },
             );
@@ -196,7 +202,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(paths: &[PathBuf]) -> Progress {
+    fn start(paths: &[PathBuf], follow_symlinks: bool) -> Progress {
         use std::io::IsTerminal;
         use std::sync::atomic::{AtomicBool, Ordering};
         let done = std::sync::Arc::new(AtomicBool::new(false));
@@ -209,7 +215,7 @@ impl Progress {
             // The files' total size is summed here, beside the analysis, which walks the
             // folders itself: a large tree no longer delays the start by a walk of its own.
             let mut ignored = Vec::new();
-            let files = rdptriage::input::collect_files(&paths, &mut ignored);
+            let files = rdptriage::input::collect_files(&paths, follow_symlinks, &mut ignored);
             let total: u64 = files
                 .iter()
                 .filter_map(|f| std::fs::metadata(f).ok())

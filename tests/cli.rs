@@ -278,3 +278,107 @@ fn a_report_that_cannot_be_written_exits_1() {
     drop(out);
     assert_eq!(child.wait().expect("exits").code(), Some(0));
 }
+
+/// A folder a customer's archive unpacked into: links leading out of it, links to folders,
+/// FIFOs and folders nested too deep are listed as skipped with the reason, not read (nor
+/// waited on); `--follow-symlinks` follows the links leading out. A capture given as `-`
+/// is read from standard input, and a FIFO given by name is read as a stream.
+#[cfg(unix)]
+#[test]
+fn paths_passed_over_are_listed_and_streams_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("bundle");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    let cap = refused_pcap(3389);
+    write(&bundle, "a.pcap", &cap);
+    let secret = write(&outside, "secret.pcap", &cap);
+    std::os::unix::fs::symlink(&secret, bundle.join("leak.pcap")).expect("symlink");
+    std::os::unix::fs::symlink("a.pcap", bundle.join("same.pcap")).expect("symlink");
+    std::os::unix::fs::symlink(&outside, bundle.join("dirlink")).expect("symlink");
+    let mut deep = bundle.join("deep");
+    for k in 0..66 {
+        deep = deep.join(format!("{k}"));
+    }
+    write(&deep, "buried.pcap", &cap);
+    let fifo = bundle.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let have_fifo = made.is_ok_and(|s| s.success());
+
+    let inputs = |extra: &[&str]| -> Vec<(String, bool, Option<String>)> {
+        let mut args = vec!["analyze", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(p(&bundle));
+        let o = rdptriage(&args);
+        assert_eq!(o.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        v["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .map(|i| {
+                let path = i["path"].as_str().expect("path");
+                let rel = path
+                    .strip_prefix(p(&bundle))
+                    .unwrap_or(path)
+                    .trim_start_matches('/');
+                let rel = if rel.starts_with("deep/") {
+                    "deep/…".to_string()
+                } else {
+                    rel.to_string()
+                };
+                (
+                    rel,
+                    i["skipped"].as_bool().expect("skipped"),
+                    i["skipped_reason"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    let skip = |path: &str, why: &str| (path.to_string(), true, Some(why.to_string()));
+    let read = |path: &str| (path.to_string(), false, None);
+    let mut expected = vec![
+        skip("deep/…", "folder nested too deep"),
+        skip("dirlink", "symbolic link to a folder"),
+    ];
+    if have_fifo {
+        expected.push(skip("fifo", "not a regular file"));
+    }
+    expected.extend([
+        skip("leak.pcap", "symbolic link leaving the folder"),
+        read("a.pcap"),
+        read("same.pcap"),
+    ]);
+    assert_eq!(inputs(&[]), expected);
+    let followed: Vec<_> = inputs(&["--follow-symlinks"])
+        .into_iter()
+        .filter(|i| !i.1)
+        .map(|i| i.0)
+        .collect();
+    assert_eq!(followed, ["a.pcap", "leak.pcap", "same.pcap"]);
+
+    // Standard input, and a FIFO given by name.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &cap).expect("write");
+    let o = child.wait_with_output().expect("exits");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["inputs"][0]["path"], "(standard input)");
+    assert_eq!(v["connections"][0]["cause"], "tcp_refused");
+    if have_fifo {
+        let writer = {
+            let fifo = fifo.clone();
+            let cap = cap.clone();
+            std::thread::spawn(move || std::fs::write(fifo, cap).expect("write fifo"))
+        };
+        let o = rdptriage(&["analyze", "--format", "json", p(&fifo)]);
+        writer.join().expect("writer");
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        assert_eq!(v["inputs"][0]["kind"], "pcap");
+        assert_eq!(v["connections"][0]["cause"], "tcp_refused");
+    }
+}
