@@ -349,3 +349,62 @@ fn a_session_past_the_payload_cap_says_its_end_is_from_tcp_alone() {
         "connected with Standard RDP Security; session carried 93 client and 170 server PDUs; the server ended it with an MCS Disconnect Provider Ultimatum (rn-user-requested, frame 444); the client closed the connection (frame 446)"
     );
 }
+
+/// The class "a stage left unfinished where the bytes read end": with `--payload-cap` below
+/// the server's TLS flight (a large certificate chain does this at 64 KiB; 700 bytes does it
+/// to these fixtures), nothing is said of how the stage ended: not `tls_aborted` or
+/// `packet_loss`, but `incomplete` / `capture_ended` at the stage the cap reached, saying
+/// to read more. Failures seen before the cap (a fatal alert, a refused negotiation) keep
+/// their cause.
+#[test]
+fn a_stage_cut_by_the_payload_cap_is_not_called_a_failure() {
+    let mut small = Options::default();
+    small.tracker.payload_cap = 700;
+    let fixture = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/captures")
+            .join(name);
+        analyze_paths(&[path], &small)
+    };
+    for (name, stage) in [
+        ("cert-expired.pcap", Stage::Tls),
+        ("loss-handshake.pcap", Stage::Tls),
+        ("nla-success.pcap", Stage::Nla),
+        ("tls-success.pcap", Stage::Mcs),
+        ("stdrdp-success.pcap", Stage::Session),
+    ] {
+        let r = fixture(name);
+        let c = &r.connections[0];
+        assert_eq!(
+            (c.verdict, c.cause, c.failed_stage),
+            (Some(Verdict::Incomplete), Some(Cause::CaptureEnded), None),
+            "{name}: {}",
+            summary(c)
+        );
+        let detail = c.detail();
+        let cut = detail
+            .stages
+            .iter()
+            .find(|s| s.stage == stage)
+            .expect("stage");
+        assert_eq!(cut.status, Status::Unknown, "{name}");
+        assert!(
+            summary(c).contains(
+                "the bytes read of each direction (`--payload-cap`, 64 KiB by default) end there"
+            ),
+            "{name}: {}",
+            summary(c)
+        );
+    }
+    let c = &fixture("cert-expired.pcap").connections[0];
+    assert_eq!(
+        summary(c),
+        "the TLS handshake is not over: the bytes read of each direction (`--payload-cap`, 64 KiB by default) end there: the capture holds more, not read; analyse it again with a larger --payload-cap to see how it ended"
+    );
+    for (name, cause) in [
+        ("tls-version-mismatch.pcap", Cause::TlsAlert),
+        ("neg-hybrid-required.pcap", Cause::NegotiationFailure),
+    ] {
+        assert_eq!(fixture(name).connections[0].cause, Some(cause), "{name}");
+    }
+}

@@ -69,6 +69,8 @@ pub const CAUSES: &[CauseRow] = &[
     row(Stop::CredsspError, Failed, Some(Cause::NlaFailure)),
     row(Stop::McsRefused, Failed, Some(Cause::ServerDenied)),
     row(Stop::ServerDisconnected, Failed, Some(Cause::ServerDenied)),
+    // Not the capture's end but the reading's: the capture holds more than was read.
+    row(Stop::PayloadCapped, Incomplete, Some(Cause::CaptureEnded)),
     // A stage left unfinished: what the capture shows of its end decides.
     row(Stop::StillOpen, Incomplete, Some(Cause::CaptureEnded)),
     row(Stop::LossThenStillOpen, Failed, Some(Cause::PacketLoss)),
@@ -245,6 +247,16 @@ mod tests {
     fn stalls_by_how_they_end() {
         for stage in Stage::AFTER_TCP {
             for who in [Party::Client, Party::Server] {
+                // Where the bytes read end, as where the capture ends: nothing is said.
+                assert_eq!(
+                    judged(stage, Stop::PayloadCapped, Some(who)),
+                    Some(Judgement {
+                        verdict: Verdict::Incomplete,
+                        cause: Some(Cause::CaptureEnded),
+                        failed_stage: None,
+                    }),
+                    "{stage} {who}"
+                );
                 assert_eq!(
                     judged(stage, Stop::StillOpen, Some(who)),
                     Some(Judgement {
@@ -321,11 +333,12 @@ mod tests {
             Stop::CredsspError => 10,
             Stop::McsRefused => 11,
             Stop::ServerDisconnected => 12,
-            Stop::StillOpen => 13,
-            Stop::LossThenStillOpen => 14,
-            Stop::LossThenEnded => 15,
-            Stop::Silence => 16,
-            Stop::Ended => 17,
+            Stop::PayloadCapped => 13,
+            Stop::StillOpen => 14,
+            Stop::LossThenStillOpen => 15,
+            Stop::LossThenEnded => 16,
+            Stop::Silence => 17,
+            Stop::Ended => 18,
         }
     }
 

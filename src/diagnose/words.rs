@@ -98,6 +98,9 @@ pub fn summary_line(seen: &Seen) -> String {
     }
 }
 
+/// Where a stage in progress meets the end of the bytes read.
+const PAYLOAD_CAP_REACHED: &str = "the bytes read of each direction (`--payload-cap`, 64 KiB by default) end there: the capture holds more, not read; analyse it again with a larger --payload-cap to see how it ended";
+
 /// What a session capped by `--payload-cap` cannot say.
 const PAYLOAD_CAPPED: &str = "only the first bytes of each direction are read (`--payload-cap`, 64 KiB by default): the counts stop there, and how the session ended is from TCP alone";
 
@@ -221,6 +224,9 @@ pub fn note(seen: &Seen) -> String {
             "no ClientHello after the X.224 exchange (frame {confirm_frame}); {}",
             stalled(st)
         ),
+        Seen::TlsUnfinished(st) if st.stop == Stop::PayloadCapped => {
+            format!("the TLS handshake is not over: {}", stalled(st))
+        }
         Seen::TlsUnfinished(st) => format!("the TLS handshake did not finish: {}", stalled(st)),
         Seen::TlsFinished { version, frame } => {
             format!("{version} handshake finished both ways (frame {frame})")
@@ -281,6 +287,10 @@ pub fn note(seen: &Seen) -> String {
             // Only an end the server or client made says something about the credentials;
             // a capture stopped mid-exchange or a stall on loss does not.
             match (st.stop, confirmed) {
+                (Stop::PayloadCapped, _) => format!(
+                    "the CredSSP exchange is not over {records}: {}",
+                    stalled(st)
+                ),
                 (Stop::StillOpen, _) => format!(
                     "the capture ends during the CredSSP exchange, {records}, with the connection still open: how NLA ended is not in the capture"
                 ),
@@ -311,6 +321,10 @@ pub fn note(seen: &Seen) -> String {
         } => format!(
             "connected: {version} handshake done, the connection then carried {client} client and {server} server records (the X.224 exchange, before the capture began, would say whether NLA ran){}",
             then(*end)
+        ),
+        Seen::EndedAfterTls(st) if st.stop == Stop::PayloadCapped => format!(
+            "no session yet after TLS: {}",
+            stalled(st)
         ),
         Seen::EndedAfterTls(st) if st.stop == Stop::StillOpen => "the capture ends after TLS, with the connection still open (the X.224 exchange, before the capture began, would say whether NLA ran)".into(),
         Seen::EndedAfterTls(st) => format!(
@@ -413,6 +427,10 @@ pub fn note(seen: &Seen) -> String {
             stalled(st)
         ),
         // A capture stopped while the connection was open says nothing of how setup ended.
+        Seen::SetupUnfinished(st) if st.stop == Stop::PayloadCapped => format!(
+            "connection setup, after the MCS exchange, is not over: {}",
+            stalled(st)
+        ),
         Seen::SetupUnfinished(st) if st.stop == Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".into(),
         Seen::SetupUnfinished(st) => format!(
             "the connection ended during connection setup, after the MCS exchange: {}",
@@ -441,6 +459,7 @@ fn stalled(st: &Stalled) -> String {
             seconds(st.silence_ns)
         ),
         Stop::Ended => end,
+        Stop::PayloadCapped => PAYLOAD_CAP_REACHED.into(),
         _ => "the capture ends while the connection is still open".into(),
     }
 }

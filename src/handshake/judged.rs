@@ -75,6 +75,9 @@ pub enum Stop {
     McsRefused,
     /// The server sent an MCS Disconnect Provider Ultimatum (MS-RDPBCGR 2.2.2.3).
     ServerDisconnected,
+    /// A stage left unfinished where the bytes read of a direction end (`--payload-cap`):
+    /// the capture holds more, not read.
+    PayloadCapped,
     /// A stage left unfinished, still open when the capture ends.
     StillOpen,
     /// Left unfinished, still open when the capture ends, after seconds without progress
@@ -90,7 +93,7 @@ pub enum Stop {
 
 impl Stop {
     /// Every stop, in declaration order.
-    pub const ALL: [Stop; 18] = [
+    pub const ALL: [Stop; 19] = [
         Stop::SynReset,
         Stop::SynUnreachable,
         Stop::SynUnanswered,
@@ -104,6 +107,7 @@ impl Stop {
         Stop::CredsspError,
         Stop::McsRefused,
         Stop::ServerDisconnected,
+        Stop::PayloadCapped,
         Stop::StillOpen,
         Stop::LossThenStillOpen,
         Stop::LossThenEnded,

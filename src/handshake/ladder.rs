@@ -177,6 +177,11 @@ fn stall(
     let missed_bytes = conn.c2s.missed_bytes() + conn.s2c.missed_bytes();
     let lossy = retransmissions + gaps > 0 || missed_bytes > 0;
     let (stop, silence_ns) = match end {
+        // The bytes read of a direction end before the stage did (`--payload-cap`): what
+        // followed is in the capture but not read, so nothing is said of how it ended.
+        _ if conn.c2s.beyond_cap || conn.s2c.beyond_cap => {
+            (Stop::PayloadCapped, conn.last.ts_ns - last_progress_ns)
+        }
         // Still open when the capture ends: stalled on loss if the last seconds were spent
         // retransmitting, else simply cut.
         None => {
@@ -1276,7 +1281,7 @@ fn end_stalled(
     frames: Vec<u64>,
     seen: Seen,
 ) -> RdpOutcome {
-    let status = if st.stop == Stop::StillOpen {
+    let status = if matches!(st.stop, Stop::StillOpen | Stop::PayloadCapped) {
         Status::Unknown
     } else {
         Status::Failed

@@ -21,8 +21,9 @@ pub struct EndSeen {
     pub frame: u64,
 }
 
-/// How a stage in progress was left (`Stop::StillOpen`, `LossThenStillOpen`,
-/// `LossThenEnded`, `Silence` or `Ended`), with the counts its words cite.
+/// How a stage in progress was left (`Stop::PayloadCapped`, `StillOpen`,
+/// `LossThenStillOpen`, `LossThenEnded`, `Silence` or `Ended`), with the counts its words
+/// cite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stalled {
     pub stop: Stop,
