@@ -318,30 +318,7 @@ pub fn read_stream(
     let result = if evtx {
         read_evtx(display, reader)
     } else {
-        let mut data = Vec::new();
-        let read = std::io::Read::read_to_end(
-            &mut std::io::Read::take(reader, MAX_XML_BYTES + 1),
-            &mut data,
-        );
-        let mut warnings = Vec::new();
-        if let Err(e) = read {
-            warnings.push(format!(
-                "{display}: read error after {} bytes: {e}",
-                data.len()
-            ));
-        }
-        if data.len() as u64 > MAX_XML_BYTES {
-            warnings.push(format!(
-                "{display}: only the first {} MiB of the XML export were read",
-                MAX_XML_BYTES >> 20
-            ));
-            data.truncate(MAX_XML_BYTES as usize);
-        }
-        let text = decode_text(data);
-        let mut r = read_xml(display, &text);
-        warnings.append(&mut r.warnings);
-        r.warnings = warnings;
-        r
+        read_xml_stream(display, reader)
     };
     let input = LogRead {
         kind,
@@ -404,33 +381,169 @@ pub fn keep_within_run(
     ))
 }
 
-/// Text of an XML export: UTF-16 (LE or BE, by its byte-order mark) or UTF-8 (lossy).
-fn decode_text(mut data: Vec<u8>) -> String {
-    let utf16 = |bytes: &[u8], le: bool| {
-        let units: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|c| {
-                if le {
-                    u16::from_le_bytes([c[0], c[1]])
-                } else {
-                    u16::from_be_bytes([c[0], c[1]])
-                }
-            })
-            .collect();
-        String::from_utf16_lossy(&units)
-    };
-    if let Some(rest) = data.strip_prefix(b"\xff\xfe") {
-        utf16(rest, true)
-    } else if let Some(rest) = data.strip_prefix(b"\xfe\xff") {
-        utf16(rest, false)
-    } else {
-        if data.starts_with(b"\xef\xbb\xbf") {
-            data.drain(..3);
+/// Reads an XML export as a stream (UTF-8, or UTF-16 with its byte-order mark), a window
+/// of text at a time cut after its last `</Event>`: memory holds one window and the events
+/// kept, however large the export (read whole, a 7.5 MB gzip of UTF-16 took 3.4 GB).
+fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) -> EventlogResult {
+    use std::io::Read;
+    /// Text read before it is cut after its last `</Event>` and read.
+    const WINDOW: usize = 8 << 20;
+    /// Text without any `</Event>` read as it is past this (one event never is so long:
+    /// its fields are capped).
+    const MAX_EVENT_TEXT: usize = 32 << 20;
+    let mut reader = reader.take(MAX_XML_BYTES + 1);
+    let mut xml = xml::XmlReader::new(display);
+    let mut decoder = TextDecoder::default();
+    let mut raw = vec![0u8; 1 << 20];
+    let mut text = String::new();
+    // Where `text` starts in the whole decoded text.
+    let mut base = 0usize;
+    let mut read_bytes = 0u64;
+    loop {
+        let (n, error) = match reader.read(&mut raw) {
+            Ok(n) => (n, None),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => (0, Some(e)),
+        };
+        let over = read_bytes + n as u64 > MAX_XML_BYTES;
+        let n = if over {
+            (MAX_XML_BYTES - read_bytes) as usize
+        } else {
+            n
+        };
+        read_bytes += n as u64;
+        let end = n == 0 || over;
+        decoder.decode(&raw[..n], end, &mut text);
+        if let Some(e) = &error {
+            xml.warn(format!(
+                "{display}: read error after {read_bytes} bytes: {e}"
+            ));
         }
-        // Valid UTF-8 (the usual case) becomes the text without a copy.
-        match String::from_utf8(data) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        if over {
+            xml.warn(format!(
+                "{display}: only the first {} MiB of the XML export were read",
+                MAX_XML_BYTES >> 20
+            ));
+        }
+        if end || text.len() >= WINDOW {
+            let cut = if end {
+                text.len()
+            } else {
+                match text.rfind("</Event>") {
+                    Some(at) => at + "</Event>".len(),
+                    None if text.len() >= MAX_EVENT_TEXT => text.len(),
+                    None => continue,
+                }
+            };
+            xml.feed(&text[..cut], base);
+            text.drain(..cut);
+            base += cut;
+        }
+        if end {
+            break;
+        }
+    }
+    xml.finish()
+}
+
+/// Bytes to text, a piece at a time: UTF-16 after its byte-order mark (little or big
+/// endian), else UTF-8 (a UTF-8 byte-order mark dropped); what does not decode becomes
+/// U+FFFD, as `String::from_utf8_lossy` and `from_utf16_lossy` make it.
+#[derive(Default)]
+struct TextDecoder {
+    /// `None` until the first bytes said which encoding: `Some(None)` UTF-8, `Some(Some(le))`
+    /// UTF-16.
+    utf16: Option<Option<bool>>,
+    /// Bytes of a character cut by the end of a piece.
+    carry: Vec<u8>,
+}
+
+impl TextDecoder {
+    fn decode(&mut self, bytes: &[u8], end: bool, out: &mut String) {
+        self.carry.extend_from_slice(bytes);
+        let encoding = match self.utf16 {
+            Some(e) => e,
+            None if self.carry.len() < 3 && !end => return,
+            None => {
+                let e = if self.carry.starts_with(b"\xff\xfe") {
+                    self.carry.drain(..2);
+                    Some(true)
+                } else if self.carry.starts_with(b"\xfe\xff") {
+                    self.carry.drain(..2);
+                    Some(false)
+                } else {
+                    if self.carry.starts_with(b"\xef\xbb\xbf") {
+                        self.carry.drain(..3);
+                    }
+                    None
+                };
+                self.utf16 = Some(e);
+                e
+            }
+        };
+        match encoding {
+            Some(le) => {
+                let whole = self.carry.len() / 2 * 2;
+                let mut units: Vec<u16> = self.carry[..whole]
+                    .chunks_exact(2)
+                    .map(|c| {
+                        if le {
+                            u16::from_le_bytes([c[0], c[1]])
+                        } else {
+                            u16::from_be_bytes([c[0], c[1]])
+                        }
+                    })
+                    .collect();
+                // A high surrogate at the end waits for its pair.
+                let keep_last = !end && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u));
+                let kept = if keep_last { units.pop() } else { None };
+                out.extend(char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')));
+                let mut rest = self.carry.split_off(whole);
+                if let Some(u) = kept {
+                    let b = if le { u.to_le_bytes() } else { u.to_be_bytes() };
+                    rest.splice(0..0, b);
+                }
+                // An odd byte at the very end is no character.
+                if end {
+                    rest.clear();
+                }
+                self.carry = rest;
+            }
+            None => {
+                let mut at = 0;
+                loop {
+                    match std::str::from_utf8(&self.carry[at..]) {
+                        Ok(t) => {
+                            out.push_str(t);
+                            at = self.carry.len();
+                            break;
+                        }
+                        Err(e) => {
+                            let good = at + e.valid_up_to();
+                            out.push_str(
+                                std::str::from_utf8(&self.carry[at..good]).unwrap_or_default(),
+                            );
+                            match e.error_len() {
+                                Some(bad) => {
+                                    out.push('\u{FFFD}');
+                                    at = good + bad;
+                                }
+                                // A character cut by the end of the piece.
+                                None if !end => {
+                                    at = good;
+                                    break;
+                                }
+                                None => {
+                                    out.push('\u{FFFD}');
+                                    at = self.carry.len();
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                self.carry.drain(..at);
+            }
         }
     }
 }
@@ -579,5 +692,91 @@ mod tests {
         ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    /// Decodes `bytes` cut into pieces of `piece` bytes.
+    fn decode_in_pieces(bytes: &[u8], piece: usize) -> String {
+        let mut d = TextDecoder::default();
+        let mut out = String::new();
+        let pieces: Vec<&[u8]> = bytes.chunks(piece.max(1)).collect();
+        for (i, p) in pieces.iter().enumerate() {
+            d.decode(p, i + 1 == pieces.len(), &mut out);
+        }
+        if pieces.is_empty() {
+            d.decode(&[], true, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn text_decodes_the_same_however_it_is_cut() {
+        let text = "<Event>é ü 漢字 😀 end</Event>";
+        let mut utf8 = b"\xef\xbb\xbf".to_vec();
+        utf8.extend_from_slice(text.as_bytes());
+        // Invalid bytes in the middle and a character cut at the very end.
+        let mut bad = text.as_bytes().to_vec();
+        bad.extend_from_slice(b"\xff\xfe x \xf0\x9f");
+        let units: Vec<u16> = text.encode_utf16().collect();
+        let mut le = b"\xff\xfe".to_vec();
+        let mut be = b"\xfe\xff".to_vec();
+        for u in &units {
+            le.extend_from_slice(&u.to_le_bytes());
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        // A lone high surrogate, then an odd byte at the end.
+        let mut lone = le.clone();
+        lone.extend_from_slice(&0xD83Du16.to_le_bytes());
+        lone.extend_from_slice(b"a\x00b");
+        for piece in 1..=9 {
+            assert_eq!(decode_in_pieces(&utf8, piece), text, "utf-8 / {piece}");
+            assert_eq!(
+                decode_in_pieces(&bad, piece),
+                String::from_utf8_lossy(&bad),
+                "bad utf-8 / {piece}"
+            );
+            assert_eq!(decode_in_pieces(&le, piece), text, "utf-16le / {piece}");
+            assert_eq!(decode_in_pieces(&be, piece), text, "utf-16be / {piece}");
+            assert_eq!(
+                decode_in_pieces(&lone, piece),
+                format!("{text}\u{FFFD}a"),
+                "lone surrogate / {piece}"
+            );
+        }
+        assert_eq!(decode_in_pieces(b"", 4), "");
+        assert_eq!(decode_in_pieces(b"ab", 1), "ab");
+    }
+
+    /// An export larger than the reading window, in UTF-16: every event is read, the same
+    /// as from its UTF-8 form, and a broken event's offset is the one in the whole text.
+    #[test]
+    fn an_export_larger_than_the_window_is_read_whole() {
+        let event = |i: usize| {
+            format!(
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4625</EventID><TimeCreated SystemTime='2024-03-05T10:11:12Z'/><EventRecordID>{i}</EventRecordID><Channel>Security</Channel><Computer>SRV01</Computer></System><EventData><Data Name='TargetUserName'>user{i}</Data><Data Name='IpAddress'>203.0.113.7</Data><Data Name='Status'>0xc000006d</Data><Data Name='LogonType'>3</Data></EventData></Event>\r\n"
+            )
+        };
+        let mut text = String::from("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<Events>");
+        let mut i = 0;
+        while text.len() < 20 << 20 {
+            i += 1;
+            text.push_str(&event(i));
+        }
+        text.push_str("</Events>");
+        let mut utf16 = b"\xff\xfe".to_vec();
+        for u in text.encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        let streamed = read_xml_stream("big.xml", Box::new(std::io::Cursor::new(utf16)));
+        assert_eq!(streamed.events.len(), i);
+        assert_eq!(streamed.events[i - 1].record_id, i as u64);
+        assert!(streamed.warnings.is_empty(), "{:?}", streamed.warnings);
+        let whole = read_xml("big.xml", &text);
+        assert_eq!(whole.events.len(), i);
+        assert_eq!(streamed.counts.corrupt, 0);
     }
 }

@@ -26,66 +26,105 @@ pub(super) const MAX_DEPTH: usize = 32;
 /// Reads an XML export (with or without an `<Events>` root, with or without XML
 /// declarations between events): every event is counted, catalog events are kept.
 pub fn read_xml(display: &str, text: &str) -> EventlogResult {
-    let mut out = EventlogResult {
-        readable: true,
-        ..Default::default()
-    };
-    let mut dropped = 0u64;
-    let mut offset = 0usize;
-    let mut seen_any = false;
-    let mut over_cap = 0u64;
-    while offset < text.len() {
-        let rest = &text[offset..];
-        let mut broken: Vec<String> = Vec::new();
-        let mut sink = |e: Result<Event, String>| match e {
-            Ok(e) => {
-                seen_any = true;
-                if out.counts.add(&e) {
-                    if out.events.len() < MAX_EVENTS {
-                        out.events.push(e);
-                    } else {
-                        over_cap += 1;
+    let mut reader = XmlReader::new(display);
+    reader.feed(text, 0);
+    reader.finish()
+}
+
+/// An XML export read a piece at a time: [`XmlReader::feed`] takes text cut between events
+/// (`super::read_stream` cuts after a `</Event>`), with where it starts in the whole text.
+pub struct XmlReader<'a> {
+    display: &'a str,
+    out: EventlogResult,
+    dropped: u64,
+    seen_any: bool,
+    over_cap: u64,
+}
+
+impl<'a> XmlReader<'a> {
+    pub fn new(display: &'a str) -> XmlReader<'a> {
+        XmlReader {
+            display,
+            out: EventlogResult {
+                readable: true,
+                ..Default::default()
+            },
+            dropped: 0,
+            seen_any: false,
+            over_cap: 0,
+        }
+    }
+
+    /// Reads the events of `text`, which starts at byte `base` of the whole text (warnings
+    /// give offsets in the whole).
+    pub fn feed(&mut self, text: &str, base: usize) {
+        let display = self.display;
+        let mut offset = 0usize;
+        while offset < text.len() {
+            let rest = &text[offset..];
+            let mut broken: Vec<String> = Vec::new();
+            let out = &mut self.out;
+            let (seen_any, over_cap) = (&mut self.seen_any, &mut self.over_cap);
+            let mut sink = |e: Result<Event, String>| match e {
+                Ok(e) => {
+                    *seen_any = true;
+                    if out.counts.add(&e) {
+                        if out.events.len() < MAX_EVENTS {
+                            out.events.push(e);
+                        } else {
+                            *over_cap += 1;
+                        }
+                    }
+                }
+                Err(m) => broken.push(m),
+            };
+            let scanned = scan(rest, &mut sink);
+            for m in broken {
+                self.out.counts.corrupt += 1;
+                self.out.warn(format!("{display}: {m}"), &mut self.dropped);
+            }
+            match scanned {
+                Ok(()) => break,
+                Err((pos, message)) => {
+                    self.out.counts.corrupt += 1;
+                    self.out.warn(
+                        format!(
+                            "{display}: unreadable XML at byte {}: {message}",
+                            base + offset + pos
+                        ),
+                        &mut self.dropped,
+                    );
+                    // Go on at the next event after the error.
+                    let from = (offset + pos.max(1)).min(text.len());
+                    match next_event_start(text, from) {
+                        Some(next) => offset = next,
+                        None => break,
                     }
                 }
             }
-            Err(m) => broken.push(m),
-        };
-        let scanned = scan(rest, &mut sink);
-        for m in broken {
-            out.counts.corrupt += 1;
-            out.warn(format!("{display}: {m}"), &mut dropped);
-        }
-        match scanned {
-            Ok(()) => break,
-            Err((pos, message)) => {
-                out.counts.corrupt += 1;
-                out.warn(
-                    format!(
-                        "{display}: unreadable XML at byte {}: {message}",
-                        offset + pos
-                    ),
-                    &mut dropped,
-                );
-                // Go on at the next event after the error.
-                let from = (offset + pos.max(1)).min(text.len());
-                match next_event_start(text, from) {
-                    Some(next) => offset = next,
-                    None => break,
-                }
-            }
         }
     }
-    if over_cap > 0 {
-        out.warnings.push(format!(
-            "{display}: {over_cap} catalog events beyond the first {MAX_EVENTS} were counted, not kept"
-        ));
+
+    /// A warning of the reader's own (a read error, a cap), counted with the others.
+    pub fn warn(&mut self, message: String) {
+        self.out.warn(message, &mut self.dropped);
     }
-    out.finish_warnings(dropped);
-    if !seen_any && out.counts.corrupt > 0 {
-        out.readable = false;
-        out.unreadable_reason = Some("no event could be read from the XML".into());
+
+    pub fn finish(mut self) -> EventlogResult {
+        let display = self.display;
+        if self.over_cap > 0 {
+            self.out.warnings.push(format!(
+                "{display}: {} catalog events beyond the first {MAX_EVENTS} were counted, not kept",
+                self.over_cap
+            ));
+        }
+        self.out.finish_warnings(self.dropped);
+        if !self.seen_any && self.out.counts.corrupt > 0 {
+            self.out.readable = false;
+            self.out.unreadable_reason = Some("no event could be read from the XML".into());
+        }
+        self.out
     }
-    out
 }
 
 /// Reads one `<Event>` element (the first one in `xml`).
