@@ -55,8 +55,9 @@ pub struct Options {
     pub follow_symlinks: bool,
 }
 
-/// Files at least this large (as stored: a compressed file may hold more) are read one at a
-/// time, after the smaller ones, which are read side by side. A capture's memory follows its
+/// Files at least this large (as read: a gzip or zip file by the sizes it declares,
+/// `input::expanded_size`) are read one at a time, after the smaller ones, which are read
+/// side by side. A capture's memory follows its
 /// connections more than its bytes (a 28 MB SYN flood holds 200 MB at its peak), and one
 /// file is parallel inside (a capture's pipeline, an event log's chunks): six 20 MB captures
 /// took 0.075 s one at a time against 0.071 s side by side, and 66 MB instead of 113 MB.
@@ -240,8 +241,9 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     // time, each with the whole pool (a capture's pipeline is parallel inside): each large
     // one bounds its memory (connection tables, payload budget, blocks in flight), and two
     // side by side would take twice that.
-    let large =
-        |path: &PathBuf| std::fs::metadata(path).is_ok_and(|m| m.len() >= PARALLEL_FILE_BYTES);
+    // Sized as read (a gzip or zip by the sizes it declares): a small archive may expand to
+    // gigabytes.
+    let large = |path: &PathBuf| input::expanded_size(path) >= PARALLEL_FILE_BYTES;
     // The run's limits on kept catalog events and listed RDP connections are applied to the
     // inputs in the order they are read (the small files in the order given, then the large
     // ones), a batch of small files at a time: what is kept never depends on which thread

@@ -531,6 +531,42 @@ impl Walk<'_> {
     }
 }
 
+/// How many bytes reading `path` gives, as far as can be told without reading it: a gzip
+/// file's size as its trailer declares it (ISIZE, RFC 1952 §2.3.1; modulo 4 GiB), a zip
+/// archive's members' sizes as its central directory declares them (`u64::MAX` when it
+/// does not declare them all), else the file's size;
+/// never less than the file's size. What decides whether a file is read beside others or
+/// alone (a small compressed file may expand to gigabytes). A declared size may lie: the
+/// decompression caps bound what a lie can cost.
+pub fn expanded_size(path: &Path) -> u64 {
+    let Ok(mut file) = File::open(path) else {
+        return 0;
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut file, &mut head);
+    let declared = match Sniffed::of(&head[..n]) {
+        Sniffed::Gzip if len >= 18 => {
+            let mut isize = [0u8; 4];
+            file.seek(std::io::SeekFrom::End(-4))
+                .ok()
+                .filter(|_| read_up_to(&mut file, &mut isize) == 4)
+                .map_or(0, |_| u64::from(u32::from_le_bytes(isize)))
+        }
+        Sniffed::Zip => file
+            .rewind()
+            .ok()
+            .and_then(|_| zip::ZipArchive::new(&mut file).ok())
+            // Sizes the archive does not declare (data descriptors) count as large.
+            .map_or(0, |z| {
+                z.decompressed_size()
+                    .map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX))
+            }),
+        _ => 0,
+    };
+    len.max(declared)
+}
+
 /// Reads up to `n` bytes from the start of `reader` and returns them with a reader that
 /// still yields the whole stream.
 pub fn peek<'a>(

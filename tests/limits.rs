@@ -979,6 +979,53 @@ fn captures_and_runs_list_a_bounded_number_of_connections() {
     );
 }
 
+/// Which files are read side by side and which alone, after them, follows their size as
+/// read, not as stored: a gzip of 30 KB that expands to 5 MiB is read after a plain capture
+/// given after it, and so the run's listing limit goes to the plain capture first.
+#[test]
+fn a_small_gzip_that_expands_is_read_as_a_large_file() {
+    let pcap = Pcap::new(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = |net: u8, padding: usize| {
+        let c = Conv::new(&format!("10.{net}.0.5:40000"), "10.0.0.1:3389");
+        let mut fr = vec![
+            (T0, c.syn().frame(Link::Eth)),
+            (T0 + MS, c.refuse().frame(Link::Eth)),
+        ];
+        // Frames of another conversation, all alike: they compress to almost nothing.
+        let other = Conv::new("10.9.0.1:5000", "10.9.0.2:80");
+        for k in 0..padding {
+            fr.push((
+                T0 + 2 * MS + k as i64,
+                other.c(0, 0).bytes(1400).frame(Link::Eth),
+            ));
+        }
+        pcap.file(&fr)
+    };
+    let big = refused(1, 3800);
+    assert!(big.len() as u64 >= rdptriage::analyze::PARALLEL_FILE_BYTES);
+    let packed = gzip(&big);
+    assert!((packed.len() as u64) < rdptriage::analyze::PARALLEL_FILE_BYTES / 16);
+    let first = write(dir.path(), "a-expands.pcap.gz", &packed);
+    let second = write(dir.path(), "b-small.pcap", &refused(2, 0));
+    assert_eq!(
+        rdptriage::input::expanded_size(&first),
+        big.len() as u64,
+        "the gzip trailer's size"
+    );
+    let opts = rdptriage::analyze::Options {
+        max_connections: Some((10, 1)),
+        ..Default::default()
+    };
+    let r = rdptriage::analyze::analyze_paths(&[first.clone(), second.clone()], &opts);
+    let listed: Vec<String> = r
+        .connections
+        .iter()
+        .map(|c| c.input().to_string())
+        .collect();
+    assert_eq!(listed, [second.display().to_string()]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Clocks and checksums
 // ---------------------------------------------------------------------------------------
