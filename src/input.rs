@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How deep archives may nest (a zip in a gzip in a zip…).
 pub const MAX_DEPTH: usize = 4;
-/// An archive inside an archive is read into memory to be opened; larger ones are skipped.
+/// Archives inside an archive are read into memory to be opened, at most this many bytes of
+/// them at once, all levels of nesting together; larger ones are skipped.
 pub const MAX_NESTED_ARCHIVE_BYTES: u64 = 256 << 20;
 /// The most bytes one gzip stream or zip member may decompress to.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 64 << 30;
@@ -46,6 +47,8 @@ pub struct Limits {
     pub max_ratio: u64,
     /// Members opened per zip archive.
     pub max_zip_members: usize,
+    /// Bytes of archives inside archives held in memory at once, all levels together.
+    pub max_nested_archive_bytes: u64,
 }
 
 impl Limits {
@@ -54,6 +57,7 @@ impl Limits {
         ratio_free_bytes: RATIO_FREE_BYTES,
         max_ratio: MAX_RATIO,
         max_zip_members: MAX_ZIP_MEMBERS,
+        max_nested_archive_bytes: MAX_NESTED_ARCHIVE_BYTES,
     };
 }
 
@@ -70,14 +74,21 @@ struct Budget {
     limits: Limits,
     read: Arc<AtomicU64>,
     decompressed: Arc<AtomicU64>,
+    /// The file's size, when known (a FIFO's is not).
+    file_bytes: u64,
+    /// Bytes of nested archives held in memory now: levels of nesting share
+    /// [`MAX_NESTED_ARCHIVE_BYTES`] (each level its own would stack).
+    in_memory: Arc<AtomicU64>,
 }
 
 impl Budget {
-    fn new(limits: Limits) -> Budget {
+    fn new(limits: Limits, file_bytes: u64) -> Budget {
         Budget {
             limits,
             read: Arc::new(AtomicU64::new(0)),
             decompressed: Arc::new(AtomicU64::new(0)),
+            file_bytes,
+            in_memory: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -97,6 +108,20 @@ impl<R: Read> Read for Counted<R> {
         let n = self.inner.read(buf)?;
         self.read.fetch_add(n as u64, Ordering::Relaxed);
         BYTES_READ.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A decoder's compressed input, counted (for its own ratio: [`Capped`]).
+struct Tally<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -217,25 +242,49 @@ struct Capped<R> {
     what: &'static str,
     given: u64,
     budget: Budget,
+    /// The compressed bytes this stream decompresses: counted as its decoder reads them (a
+    /// gzip stream), or as its archive declares them (a zip member).
+    compressed: Compressed,
     stopped: Option<String>,
 }
 
+/// How a stream's compressed size is known.
+enum Compressed {
+    Counted(Arc<AtomicU64>),
+    Declared(u64),
+}
+
+impl Compressed {
+    fn bytes(&self) -> u64 {
+        match self {
+            Compressed::Counted(n) => n.load(Ordering::Relaxed),
+            Compressed::Declared(n) => *n,
+        }
+    }
+}
+
 impl<R> Capped<R> {
-    fn new(inner: R, what: &'static str, budget: &Budget) -> Self {
+    fn new(inner: R, what: &'static str, budget: &Budget, compressed: Compressed) -> Self {
         Capped {
             inner,
             what,
             given: 0,
             budget: budget.clone(),
+            compressed,
             stopped: None,
         }
     }
 }
 
 impl<R: Read> Read for Capped<R> {
-    /// Gives exactly up to a cap, then fails: a stream of [`Limits::max_decompressed_bytes`]
-    /// gives that many bytes; a file's streams give [`Limits::ratio_free_bytes`] in all, then
-    /// more only while they stay under the ratio. The error names the cap.
+    /// Gives exactly up to a cap, then fails. A stream gives at most
+    /// [`Limits::max_decompressed_bytes`]; and at most [`Limits::max_ratio`] bytes per
+    /// compressed byte of its own, unless the file's streams together have given less than
+    /// [`Limits::ratio_free_bytes`]: a bomb member spends its own allowance and the free
+    /// bytes, never the allowance of the members after it. All the file's streams together
+    /// give at most the ratio times the file's size, plus the free bytes (members that
+    /// overlap in the archive, each decompressing the same bytes, cannot multiply it). The
+    /// error names the cap.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if let Some(m) = &self.stopped {
             return Err(std::io::Error::other(m.clone()));
@@ -246,7 +295,21 @@ impl<R: Read> Read for Capped<R> {
         let l = self.budget.limits;
         let total = self.budget.decompressed.load(Ordering::Relaxed);
         let read = self.budget.read.load(Ordering::Relaxed);
-        let over_ratio = total >= l.ratio_free_bytes && total >= read.saturating_mul(l.max_ratio);
+        let own = self.compressed.bytes().saturating_mul(l.max_ratio);
+        let file = self
+            .budget
+            .file_bytes
+            .max(read)
+            .saturating_mul(l.max_ratio)
+            .saturating_add(l.ratio_free_bytes);
+        // What this stream may still give: its own allowance, or what the file's free bytes
+        // have left, whichever is more.
+        let own_left = own.saturating_sub(self.given);
+        let free_left = l.ratio_free_bytes.saturating_sub(total);
+        let room = own_left
+            .max(free_left)
+            .min(file.saturating_sub(total))
+            .min(l.max_decompressed_bytes.saturating_sub(self.given));
         let stop = if self.given >= l.max_decompressed_bytes {
             Some(format!(
                 "decompression stopped after {} bytes: a {} may give at most {} MiB",
@@ -254,12 +317,14 @@ impl<R: Read> Read for Capped<R> {
                 self.what,
                 l.max_decompressed_bytes >> 20
             ))
-        } else if over_ratio {
+        } else if room == 0 {
             Some(format!(
-                "decompression stopped after {} bytes of this {}: the file's compressed streams \
-                 gave {total} bytes from {read} bytes read, more than {} to 1 (a decompression \
-                 bomb?)",
-                self.given, self.what, l.max_ratio
+                "decompression stopped after {} bytes of this {}: it gave {} bytes from {} compressed bytes, more than {} to 1, once the file's compressed streams had given {total} bytes (a decompression bomb?)",
+                self.given,
+                self.what,
+                self.given,
+                self.compressed.bytes(),
+                l.max_ratio
             ))
         } else {
             None
@@ -275,12 +340,7 @@ impl<R: Read> Read for Capped<R> {
         }
         // Never step over a cap inside one read, so the bytes given before the error are
         // exactly the cap's.
-        let mut want = (buf.len() as u64).min(l.max_decompressed_bytes - self.given);
-        if total < l.ratio_free_bytes {
-            want = want.min(l.ratio_free_bytes - total);
-        } else {
-            want = want.min(read.saturating_mul(l.max_ratio) - total);
-        }
+        let want = (buf.len() as u64).min(room);
         let n = self.inner.read(&mut buf[..want as usize])?;
         self.given += n as u64;
         self.budget
@@ -539,6 +599,11 @@ impl Walk<'_> {
 /// alone (a small compressed file may expand to gigabytes). A declared size may lie: the
 /// decompression caps bound what a lie can cost.
 pub fn expanded_size(path: &Path) -> u64 {
+    // A FIFO or device is never opened here: opening would wait for a writer, and reading
+    // would take the bytes from the analysis.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return 0;
+    }
     let Ok(mut file) = File::open(path) else {
         return 0;
     };
@@ -594,7 +659,7 @@ pub fn peek<'a>(
 pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut Vec<OpenFailure>) {
     let display = path.display().to_string();
     if path.as_os_str() == STDIN_PATH {
-        let budget = Budget::new(Limits::DEFAULT);
+        let budget = Budget::new(Limits::DEFAULT, 0);
         let stdin = Counted {
             inner: std::io::stdin(),
             read: Arc::clone(&budget.read),
@@ -613,7 +678,7 @@ pub fn open_file(path: &Path, visit: &mut dyn FnMut(Stream<'_>), failures: &mut 
     match File::open(path) {
         // A FIFO or device given by name: read in order, as a stream.
         Ok(file) if file.metadata().is_ok_and(|m| !m.is_file()) => {
-            let budget = Budget::new(Limits::DEFAULT);
+            let budget = Budget::new(Limits::DEFAULT, 0);
             let file = Counted {
                 inner: file,
                 read: Arc::clone(&budget.read),
@@ -664,12 +729,16 @@ pub fn open_bytes(
 
 fn open_source<R: Read + Seek + Send>(
     display: String,
-    source: R,
+    mut source: R,
     limits: Limits,
     visit: &mut dyn FnMut(Stream<'_>),
     failures: &mut Vec<OpenFailure>,
 ) {
-    let budget = Budget::new(limits);
+    let file_bytes = source
+        .seek(std::io::SeekFrom::End(0))
+        .and_then(|n| source.rewind().map(|_| n))
+        .unwrap_or(0);
+    let budget = Budget::new(limits, file_bytes);
     let mut file = Counted {
         inner: source,
         read: Arc::clone(&budget.read),
@@ -754,10 +823,16 @@ fn open_stream<'a>(
     let sniffed = Sniffed::of(&head);
     match sniffed {
         Sniffed::Gzip if depth < MAX_DEPTH => {
+            let compressed = Arc::new(AtomicU64::new(0));
+            let counted = Tally {
+                inner: reader,
+                read: Arc::clone(&compressed),
+            };
             let inner = Capped::new(
-                flate2::read::MultiGzDecoder::new(reader),
+                flate2::read::MultiGzDecoder::new(counted),
                 "gzip stream",
                 budget,
+                Compressed::Counted(compressed),
             );
             open_stream(
                 display,
@@ -770,10 +845,13 @@ fn open_stream<'a>(
             );
         }
         Sniffed::Zip if depth < MAX_DEPTH => {
+            // The room the archives around this one left of the memory budget.
+            let room = budget
+                .limits
+                .max_nested_archive_bytes
+                .saturating_sub(budget.in_memory.load(Ordering::Relaxed));
             let mut data = Vec::new();
-            let read = reader
-                .take(MAX_NESTED_ARCHIVE_BYTES + 1)
-                .read_to_end(&mut data);
+            let read = reader.take(room + 1).read_to_end(&mut data);
             if let Err(e) = read {
                 failures.push(OpenFailure {
                     skipped: None,
@@ -783,18 +861,20 @@ fn open_stream<'a>(
                 });
                 return;
             }
-            if data.len() as u64 > MAX_NESTED_ARCHIVE_BYTES {
+            if data.len() as u64 > room {
                 failures.push(OpenFailure {
                     skipped: None,
                     display,
                     container,
                     message: format!(
-                        "nested archive larger than {} MiB not opened",
-                        MAX_NESTED_ARCHIVE_BYTES >> 20
+                        "nested archive not opened: archives inside archives may hold {} bytes in memory at once, all levels together, and this one is larger than the {room} bytes left",
+                        budget.limits.max_nested_archive_bytes
                     ),
                 });
                 return;
             }
+            let held = data.len() as u64;
+            budget.in_memory.fetch_add(held, Ordering::Relaxed);
             let container = nest(&container, "zip");
             open_zip(
                 Cursor::new(data),
@@ -805,6 +885,7 @@ fn open_stream<'a>(
                 visit,
                 failures,
             );
+            budget.in_memory.fetch_sub(held, Ordering::Relaxed);
         }
         Sniffed::Gzip | Sniffed::Zip => failures.push(OpenFailure {
             skipped: None,
@@ -878,11 +959,17 @@ fn open_zip<R: Read + Seek + Send>(
             Ok(n) => n.chars().filter(|c| !c.is_control()).collect(),
             Err(_) => format!("#{i}"),
         };
+        let declared = member.compressed_size();
         let member_display = format!("{display}!{name}");
         open_stream(
             member_display,
             container.to_string(),
-            Box::new(Capped::new(member, "zip member", budget)),
+            Box::new(Capped::new(
+                member,
+                "zip member",
+                budget,
+                Compressed::Declared(declared),
+            )),
             depth,
             budget,
             visit,
@@ -961,10 +1048,16 @@ fn open_zip_by_local_headers<R: Read + Seek + Send>(
             Ok(n) => n.chars().filter(|c| !c.is_control()).collect(),
             Err(_) => format!("#{}", read - 1),
         };
+        let declared = member.compressed_size();
         open_stream(
             format!("{display}!{name}"),
             container.to_string(),
-            Box::new(Capped::new(member, "zip member", budget)),
+            Box::new(Capped::new(
+                member,
+                "zip member",
+                budget,
+                Compressed::Declared(declared),
+            )),
             depth,
             budget,
             visit,

@@ -375,7 +375,21 @@ fn paths_passed_over_are_listed_and_streams_are_read() {
             let cap = cap.clone();
             std::thread::spawn(move || std::fs::write(fifo, cap).expect("write fifo"))
         };
-        let o = rdptriage(&["analyze", "--format", "json", p(&fifo)]);
+        // Run with a deadline: a reader that opened the FIFO twice would wait for ever.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+            .args(["analyze", "--format", "json", p(&fifo)])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().expect("wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("reading a FIFO given by name did not end within 60 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let o = child.wait_with_output().expect("exits");
         writer.join().expect("writer");
         let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
         assert_eq!(v["inputs"][0]["kind"], "pcap");

@@ -101,8 +101,9 @@ fn zip_bomb_stops_at_the_ratio_cap() {
         vec![
             format!(
                 "read error: decompression stopped after {RATIO_FREE_BYTES} bytes of this zip \
-                 member: the file's compressed streams gave {RATIO_FREE_BYTES} bytes from {} \
-                 bytes read, more than 200 to 1 (a decompression bomb?) at offset {RATIO_FREE_BYTES}",
+                 member: it gave {RATIO_FREE_BYTES} bytes from {} compressed bytes, more than \
+                 200 to 1, once the file's compressed streams had given {RATIO_FREE_BYTES} bytes \
+                 (a decompression bomb?) at offset {RATIO_FREE_BYTES}",
                 bytes_read_at_stop(&i.warnings[0])
             ),
             format!(
@@ -224,16 +225,18 @@ fn decompressed_size_cap_per_stream() {
     );
 }
 
-/// The ratio counts every layer against the bytes read from the file: a gzip bomb inside a
-/// zip stops at the same 64 MiB in all as a zip bomb, whichever layer crosses it.
+/// Each layer is held to its own compressed bytes once the file's free bytes are spent: a
+/// gzip bomb inside a stored zip member stops at 200 times the compressed bytes the gzip
+/// decoder read, whatever the member around it gave.
 #[test]
-fn ratio_cap_counts_nested_layers_together() {
+fn ratio_cap_holds_each_layer_to_its_own_compressed_bytes() {
     let limits = Limits {
         ratio_free_bytes: 1 << 20,
         ..Limits::DEFAULT
     };
     let zeros = vec![0u8; 8 << 20];
-    let z = zip_of(&[("zeros.gz", false, &gzip(&zeros))]);
+    let packed = gzip(&zeros);
+    let z = zip_of(&[("zeros.gz", false, &packed)]);
     let (s, failures) = streams(&z, limits);
     assert_eq!(failures, Vec::<String>::new());
     assert_eq!(s.len(), 1);
@@ -242,24 +245,50 @@ fn ratio_cap_counts_nested_layers_together() {
         (display.as_str(), container.as_str()),
         ("upload!zeros.gz", "zip/gzip")
     );
-    // Past the first MiB, the two layers together (the stored member's bytes and the gzip's)
-    // stop at exactly 200 times the bytes read from the file: all of it by then, plus the
-    // zip reader's second look at its headers.
-    let (member, file) = (gzip(&zeros).len() as u64, z.len() as u64);
-    let read = bytes_read_at_stop(err.as_deref().expect("stopped"));
-    assert!((file..file + 4096).contains(&read), "{read} of {file}");
-    assert_eq!(*given as u64, MAX_RATIO * read - member);
+    let err = err.as_deref().expect("stopped");
+    let compressed = bytes_read_at_stop(err);
+    assert!(
+        compressed <= packed.len() as u64,
+        "{compressed} of {}",
+        packed.len()
+    );
+    assert_eq!(*given as u64, MAX_RATIO * compressed);
     assert_eq!(
-        err.as_deref(),
-        Some(
-            format!(
-                "decompression stopped after {given} bytes of this gzip stream: the file's \
-                 compressed streams gave {} bytes from {read} bytes read, more than 200 to 1 \
-                 (a decompression bomb?)",
-                MAX_RATIO * read
-            )
-            .as_str()
+        err,
+        format!(
+            "decompression stopped after {given} bytes of this gzip stream: it gave {given} \
+             bytes from {compressed} compressed bytes, more than 200 to 1, once the file's \
+             compressed streams had given {} bytes (a decompression bomb?)",
+            *given as u64 + packed.len() as u64
         )
+    );
+}
+
+/// A bomb member spends its own allowance and the file's free bytes, never what the members
+/// after it may give: a genuine capture after a zip bomb is read whole (it was lost when the
+/// whole file shared one allowance).
+#[test]
+fn a_member_after_a_bomb_is_read_whole() {
+    let head = cert_expired();
+    let rec = Pcap::new(1).record(1_795_320_150_593_219_000, &big_udp_frame());
+    let mut bomb = head.clone();
+    while bomb.len() < 80 << 20 {
+        bomb.extend_from_slice(&rec);
+    }
+    let genuine = cert_expired();
+    let z = zip_of(&[("bomb.pcap", true, &bomb), ("genuine.pcap", true, &genuine)]);
+    let (s, failures) = streams(&z, Limits::DEFAULT);
+    assert_eq!(failures, Vec::<String>::new());
+    let read: Vec<(&str, usize, bool)> = s
+        .iter()
+        .map(|(d, _, n, e)| (d.as_str(), *n, e.is_some()))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("upload!bomb.pcap", RATIO_FREE_BYTES as usize, true),
+            ("upload!genuine.pcap", genuine.len(), false),
+        ]
     );
 }
 
@@ -1189,6 +1218,42 @@ fn zip_members_past_the_cap_are_counted_not_opened() {
     assert_eq!(
         failures,
         ["upload [zip]: the archive has 5 members: the first 3 were opened, the other 2 were not"]
+    );
+}
+
+/// Archives inside archives share one memory budget, all levels together (each level its
+/// own would stack: three nested archives of 255 MiB held 1 GB): with room for 6,000 bytes,
+/// a 4,000-byte inner zip is opened, a 4,000-byte zip inside it is not, and a sibling
+/// opened after the first is released has the room again.
+#[test]
+fn nested_archives_share_one_memory_budget() {
+    let limits = Limits {
+        max_nested_archive_bytes: 6_000,
+        ..Limits::DEFAULT
+    };
+    let pad = |n: usize| -> Vec<u8> { (0..n).map(|i| (i * 7919 % 251) as u8).collect() };
+    let innermost = zip_of(&[("deep.bin", false, &pad(3_900))]);
+    let inner = zip_of(&[("inner.zip", false, &innermost), ("c.bin", false, b"c")]);
+    let sibling = zip_of(&[("s.bin", false, &pad(4_000))]);
+    assert!((4_000..6_000).contains(&inner.len()), "{}", inner.len());
+    assert!((4_000..6_000).contains(&sibling.len()), "{}", sibling.len());
+    let z = zip_of(&[
+        ("inner.zip", false, &inner),
+        ("sibling.zip", false, &sibling),
+    ]);
+    let (s, failures) = streams(&z, limits);
+    let names: Vec<&str> = s.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["upload!inner.zip!c.bin", "upload!sibling.zip!s.bin"]
+    );
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with(&format!(
+            "upload!inner.zip!inner.zip [zip/zip]: nested archive not opened: archives inside archives may hold 6000 bytes in memory at once, all levels together, and this one is larger than the {} bytes left",
+            6_000 - inner.len()
+        )),
+        "{failures:?}"
     );
 }
 
