@@ -101,17 +101,30 @@ impl<'a> Listing<'a> {
         }
     }
 
-    /// Keeps the connections of `judged` there is room for, counting the others.
+    /// Keeps the connections of `judged` there is room for, in order, counting the others.
+    /// Connections that stopped at TCP (a SYN flood's, a scan's) fill at most nine tenths of
+    /// the room: the rest is kept for connections that got further, so that a flood never
+    /// hides the real failure it surrounds.
     fn admit(&mut self, judged: &mut Vec<JudgedConnection>) {
-        let room = self
-            .max
-            .min(self.run_room)
-            .saturating_sub(self.listed)
-            .min(judged.len());
-        self.listed += room;
-        for c in judged.drain(room..) {
-            *self.unlisted.entry(outcome_word(&c)).or_default() += 1;
-        }
+        let limit = self.max.min(self.run_room);
+        let tcp_only_limit = limit - limit / 10;
+        let mut listed = self.listed;
+        let unlisted = &mut self.unlisted;
+        judged.retain(|c| {
+            let room = if stopped_at_tcp(c) {
+                tcp_only_limit
+            } else {
+                limit
+            };
+            if listed < room {
+                listed += 1;
+                true
+            } else {
+                *unlisted.entry(outcome_word(c)).or_default() += 1;
+                false
+            }
+        });
+        self.listed = listed;
     }
 }
 
@@ -167,9 +180,25 @@ impl Listed {
     ) {
         let room = self.run_max.saturating_sub(*listed_before);
         if connections.len() > room {
-            for c in connections.drain(room..) {
-                *self.unlisted.entry(outcome_word(&c)).or_default() += 1;
-            }
+            // Those that got past TCP first, then those that stopped at it, each in order.
+            let further = connections.iter().filter(|c| !stopped_at_tcp(c)).count();
+            let mut tcp_room = room.saturating_sub(further);
+            let mut further_room = room;
+            let unlisted = &mut self.unlisted;
+            connections.retain(|c| {
+                let room = if stopped_at_tcp(c) {
+                    &mut tcp_room
+                } else {
+                    &mut further_room
+                };
+                if *room > 0 {
+                    *room -= 1;
+                    true
+                } else {
+                    *unlisted.entry(outcome_word(c)).or_default() += 1;
+                    false
+                }
+            });
             if let Some(warning) = self.warning(connections.len()) {
                 let at = self.warning_at.min(input.warnings.len());
                 if self.warned && at < input.warnings.len() {
@@ -788,6 +817,11 @@ pub fn sort_events(events: &mut [crate::eventlog::CatalogEvent]) {
             events.sort_by(order);
         }
     }
+}
+
+/// Whether a connection stopped at TCP (never established: refused, unanswered, unreachable).
+fn stopped_at_tcp(c: &JudgedConnection) -> bool {
+    c.stop.is_some_and(|b| b.stage == crate::model::Stage::Tcp)
 }
 
 /// How a connection not listed is counted: by its cause, else its verdict.

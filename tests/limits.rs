@@ -932,6 +932,65 @@ fn large_files_are_read_one_at_a_time_in_their_place() {
     assert_eq!(ids, ["c1", "c2", "c3"]);
 }
 
+/// A flood of connections that stopped at TCP around one that got further: the flood fills
+/// nine tenths of the listing, and the real failure is listed (and has its finding) even
+/// though it comes after the flood; at the run's limit too, it is kept before the flood.
+#[test]
+fn a_flood_never_hides_the_failure_it_surrounds() {
+    let pcap = Pcap::new(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut fr = Vec::new();
+    for n in 0..300usize {
+        let c = Conv::new(
+            &format!("10.5.{}.{}:40000", n / 200, n % 200),
+            "10.0.0.1:3389",
+        );
+        let t = T0 + n as i64 * MS;
+        fr.push((t, c.syn().frame(Link::Eth)));
+        fr.push((t + MS / 2, c.refuse().frame(Link::Eth)));
+    }
+    // After the flood: a client whose X.224 Connection Request the server answers with a
+    // reset (x224_rejected).
+    let real = Conv::new("10.6.0.7:50000", "10.0.0.1:3389");
+    let t = T0 + 400 * MS;
+    let mut segs = handshake(&real, t);
+    segs.push((t + 5 * MS, real.c(0, 0).data(&X224_CR)));
+    segs.push((t + 6 * MS, real.s(0, X224_CR.len() as u32).rst()));
+    fr.extend(frames(Link::Eth, &segs));
+    let path = write(dir.path(), "flood.pcap", &pcap.file(&fr));
+    // Refused ones listed: nine tenths of the room, a capture's 200 or the run's 100 (the
+    // connection that got further, listed when it finished, counts in the first).
+    for (max, listed_refused) in [((200, 1000), 179), ((1000, 100), 90)] {
+        let opts = rdptriage::analyze::Options {
+            max_connections: Some(max),
+            ..Default::default()
+        };
+        let r = rdptriage::analyze::analyze_paths(std::slice::from_ref(&path), &opts);
+        let refused = r
+            .connections
+            .iter()
+            .filter(|c| c.cause == Some(Cause::TcpRefused))
+            .count();
+        assert_eq!(refused, listed_refused, "{max:?}");
+        let real_one: Vec<_> = r
+            .connections
+            .iter()
+            .filter(|c| c.client.port == 50000)
+            .collect();
+        assert_eq!(real_one.len(), 1, "{max:?}");
+        assert_eq!(
+            real_one[0].failed_stage,
+            Some(rdptriage::model::Stage::X224)
+        );
+        let id = real_one[0].id.to_string();
+        assert!(
+            r.findings.iter().any(|f| f.connections.contains(&id)),
+            "{max:?}: {:?}",
+            r.findings.iter().map(|f| &f.summary).collect::<Vec<_>>()
+        );
+    }
+}
+
 /// A capture lists at most so many RDP connections, and a run so many over its captures;
 /// the others are judged and counted by cause, and a warning says how many. Here two
 /// captures of 300 refused connections each, with at most 200 a capture and 350 a run.
@@ -961,8 +1020,9 @@ fn captures_and_runs_list_a_bounded_number_of_connections() {
         max_connections: Some((200, 350)),
         ..Default::default()
     };
-    // The run's limit goes to the captures in the order given, whatever the threads' timing:
-    // the first lists its 200, the second the 150 left.
+    // The run's limit goes to the captures in the order given, whatever the threads' timing.
+    // Connections that stopped at TCP fill at most nine tenths of a capture's room (the rest
+    // is kept for any that got further): the first lists 180, the second the 170 left.
     for _ in 0..5 {
         let r = rdptriage::analyze::analyze_paths(&paths, &opts);
         assert_eq!(r.connections.len(), 350);
@@ -971,7 +1031,7 @@ fn captures_and_runs_list_a_bounded_number_of_connections() {
                 .iter()
                 .all(|c| c.cause == Some(Cause::TcpRefused))
         );
-        for (path, listed) in paths.iter().zip([200, 150]) {
+        for (path, listed) in paths.iter().zip([180, 170]) {
             let name = path.display().to_string();
             assert_eq!(
                 r.connections.iter().filter(|c| c.input() == name).count(),
