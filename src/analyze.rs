@@ -426,13 +426,31 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     report.timelines = timelines;
     report.findings = findings;
     report.clock_offsets = joined.offsets;
-    for input in &report.inputs {
+    // The run's list repeats the inputs' own (each capped), up to MAX_RUN_WARNINGS: a
+    // bundle of thousands of damaged files lists the first, and says how many more there are
+    // (every input still lists its own).
+    let all: usize = report.inputs.iter().map(|i| i.warnings.len()).sum();
+    let mut from_inputs = 0usize;
+    'inputs: for input in &report.inputs {
         for w in &input.warnings {
+            if from_inputs == MAX_RUN_WARNINGS {
+                break 'inputs;
+            }
             report.warnings.push(format!("{}: {w}", input.path));
+            from_inputs += 1;
         }
+    }
+    if from_inputs < all {
+        report.warnings.push(format!(
+            "{} more warnings of the inputs are not repeated here: each input lists its own",
+            all - from_inputs
+        ));
     }
     report
 }
+
+/// Warnings the run's list repeats from its inputs (each input lists its own, capped).
+pub const MAX_RUN_WARNINGS: usize = 1_000;
 
 fn failure_input(f: OpenFailure) -> InputReport {
     InputReport {

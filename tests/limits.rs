@@ -1401,3 +1401,26 @@ fn problems_of_a_capture_are_listed_up_to_a_hundred() {
     assert!(last.contains(&format!("at offset {cut_at}")), "{last}");
     assert_eq!(r.connections[0].cause, Some(Cause::TcpRefused));
 }
+
+/// A bundle of many damaged files: each lists its own warning, and the run's list repeats
+/// the first 1,000 and says how many more there are.
+#[test]
+fn the_runs_warnings_are_capped_with_a_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (bytes, _) = Pcap::new(1).file_with_offsets(&[]);
+    let mut damaged = bytes.clone();
+    damaged.extend(std::iter::repeat_n(0xee, 40));
+    let n = rdptriage::analyze::MAX_RUN_WARNINGS + 100;
+    for k in 0..n {
+        write(dir.path(), &format!("d{k:05}.pcap"), &damaged);
+    }
+    let r = analyze(&[dir.path().to_path_buf()]);
+    assert_eq!(r.inputs.len(), n);
+    assert!(r.inputs.iter().all(|i| i.warnings.len() == 1));
+    assert_eq!(r.warnings.len(), rdptriage::analyze::MAX_RUN_WARNINGS + 1);
+    assert!(r.warnings[0].ends_with("d00000.pcap: corrupt record header after frame 0; skipped 40 bytes to the end of the file at offset 24"), "{}", r.warnings[0]);
+    assert_eq!(
+        r.warnings.last().map(String::as_str),
+        Some("100 more warnings of the inputs are not repeated here: each input lists its own")
+    );
+}

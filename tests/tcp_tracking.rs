@@ -220,6 +220,35 @@ fn icmp_unreachable_quoting_the_syn() {
     );
 }
 
+/// A flood of ICMP errors quoting one connection: it keeps the first 16 and counts the
+/// rest, which the JSON writes as `network.icmp_omitted` (absent when none were).
+#[test]
+fn icmp_errors_kept_per_connection_are_capped() {
+    let a = conv();
+    let a_syn = a.syn().ip();
+    let mut fr = vec![(T0, Link::Eth.wrap(&a_syn))];
+    for k in 0..40 {
+        fr.push((
+            T0 + (k + 1) * MS,
+            Link::Eth.wrap(&icmp4_unreachable(a.server.ip(), a.client.ip(), 3, &a_syn)),
+        ));
+    }
+    let r = run_frames("icmp-flood.pcap", &fr);
+    let c = conn_of(&r, CLIENT);
+    let detail = c.detail();
+    assert_eq!(detail.network.icmp.len(), 16);
+    assert_eq!(detail.network.icmp[15].frame, 17);
+    assert_eq!(detail.network.icmp_omitted, 24);
+    let v = json(&r);
+    assert_eq!(v["connections"][0]["network"]["icmp_omitted"], 24);
+    let quiet = run_frames("icmp.pcap", &fr[..3]);
+    assert!(
+        json(&quiet)["connections"][0]["network"]
+            .get("icmp_omitted")
+            .is_none()
+    );
+}
+
 /// ICMPv6 destination unreachable: port unreachable (code 4) from the server, address
 /// unreachable (code 3) from a router.
 #[test]

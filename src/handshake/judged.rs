@@ -278,13 +278,21 @@ pub struct NetworkFacts {
     pub reset_frame: Option<u64>,
     pub closed_by: Option<Party>,
     pub close_frame: Option<u64>,
+    /// The first `tcp::MAX_ICMP` ICMP errors quoting the connection's packets.
     pub icmp: Vec<IcmpError>,
+    /// ICMP errors past those, counted (written only when some were).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub icmp_omitted: u32,
     pub client: DirectionCounts,
     pub server: DirectionCounts,
     /// How client and server were told apart: `syn`, `syn_ack`, `rdp_port`, `payload`, `lower_port`.
     pub roles_from: RoleSource,
     /// True when the capture began after the connection's handshake.
     pub mid_stream: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Counters of one direction, named after the side that sent the packets.

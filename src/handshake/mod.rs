@@ -313,6 +313,7 @@ pub fn network_report(conn: &Connection) -> NetworkFacts {
                 about: e.about.party(),
             })
             .collect(),
+        icmp_omitted: conn.icmp_omitted,
         client,
         server,
         roles_from: conn.roles,

@@ -138,6 +138,8 @@ pub struct IcmpEvent {
 
 /// Most gaps remembered per direction; older ones are folded into the missed-byte count.
 const MAX_HOLES: usize = 256;
+/// ICMP errors kept per connection; more are counted (`Connection::icmp_omitted`).
+pub const MAX_ICMP: usize = 16;
 /// Most stream segments remembered per direction (evidence for the kept payload).
 const MAX_SEGMENTS: usize = 4096;
 /// Most out-of-order stretches held per direction while waiting for the gap before them.
@@ -402,7 +404,10 @@ pub struct Connection {
     pub mss_server: Option<u16>,
     pub c2s: Direction,
     pub s2c: Direction,
+    /// The first [`MAX_ICMP`] ICMP errors quoting the connection's packets.
     pub icmp: Vec<IcmpEvent>,
+    /// ICMP errors past the first [`MAX_ICMP`], counted.
+    pub icmp_omitted: u32,
     /// TTLs seen from the server, to tell its own packets from injected ones later.
     pub server_ttls: Vec<u8>,
     pub rst_ttl: Option<u8>,
@@ -453,6 +458,7 @@ impl Connection {
             c2s: Direction::default(),
             s2c: Direction::default(),
             icmp: Vec::new(),
+            icmp_omitted: 0,
             server_ttls: Vec::new(),
             rst_ttl: None,
             idle_until_ns: None,
@@ -983,12 +989,14 @@ impl Shard {
                             frame: fact.frame,
                             ts_ns: fact.ts_ns,
                         };
-                        if conn.icmp.len() < 16 {
+                        if conn.icmp.len() < MAX_ICMP {
                             conn.icmp.push(IcmpEvent {
                                 mark,
                                 icmp: *icmp,
                                 about,
                             });
+                        } else {
+                            conn.icmp_omitted = conn.icmp_omitted.saturating_add(1);
                         }
                     }
                     None => self.counts.icmp_unmatched += 1,
