@@ -355,39 +355,9 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     }
     crate::correlate::group_attempts(&mut report.connections);
     phase("merged");
-    sort_events(&mut report.events);
-    // The same log given twice (an .evtx and its XML export, or two copies in a bundle) is
-    // one set of events: keep each record once, from the first input in report order. Copies
-    // have the same time, so they sit in one run of equal times of the sorted list: only
-    // those runs (rare, short) are looked into.
-    let keep: Vec<bool> = {
-        let events = &report.events;
-        let mut keep = vec![true; events.len()];
-        let mut seen = std::collections::HashSet::new();
-        let mut from = 0;
-        while from < events.len() {
-            let time = events[from].time_ns;
-            // A scan, not a binary search: runs are short, and a search over the rest of
-            // the list for each run made this pass O(n log n) in scattered reads.
-            let to = from
-                + events[from..]
-                    .iter()
-                    .take_while(|e| e.time_ns == time)
-                    .count();
-            if to - from > 1 {
-                seen.clear();
-                for (k, e) in events[from..to].iter().enumerate() {
-                    keep[from + k] =
-                        seen.insert((e.computer.as_ref(), e.channel.as_ref(), e.record_id, e.id));
-                }
-            }
-            from = to;
-        }
-        keep
-    };
+    crate::correlate::sort_events(&mut report.events);
     let before = report.events.len();
-    let mut kept = keep.into_iter();
-    report.events.retain(|_| kept.next().unwrap_or(true));
+    crate::correlate::drop_copied_events(&mut report.events);
     if report.events.len() < before {
         report.warnings.push(format!(
             "{} events were read from more than one input (the same log given twice) and are kept once",
@@ -814,29 +784,6 @@ fn judge_finished(
     judged
 }
 
-/// Sorts events by (time, input, record id), stably; a list already in that order (a single
-/// log read in time order) is only checked.
-///
-/// Up to one log's worth of events ([`crate::eventlog::MAX_EVENTS`]) the sort runs on every
-/// thread, with a buffer the size of the list (60 MB at most); a longer list, gathered from
-/// several logs, is sorted on one thread with a buffer half its size: two logs of catalog
-/// events peaked at 532 MiB with the parallel sort, 448 MiB so. Sorting small keys and then
-/// moving each event once to its place was tried: the moves, in random order over some 300
-/// bytes an event, took twice the merge sort's time.
-pub fn sort_events(events: &mut [crate::eventlog::CatalogEvent]) {
-    use rayon::prelude::*;
-    let order = |a: &crate::eventlog::CatalogEvent, b: &crate::eventlog::CatalogEvent| {
-        (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
-    };
-    if !events.is_sorted_by(|a, b| order(a, b).is_le()) {
-        if events.len() <= crate::eventlog::MAX_EVENTS {
-            events.par_sort_by(order);
-        } else {
-            events.sort_by(order);
-        }
-    }
-}
-
 /// Whether a connection stopped at TCP (never established: refused, unanswered, unreachable).
 fn stopped_at_tcp(c: &JudgedConnection) -> bool {
     c.stop.is_some_and(|b| b.stage == crate::model::Stage::Tcp)
@@ -865,39 +812,5 @@ fn log_input(display: &str, container: String, log: crate::eventlog::LogRead) ->
         skipped_reason: log.unreadable,
         warnings: log.warnings,
         ..Default::default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::eventlog::CatalogEvent;
-
-    #[test]
-    fn sort_events_gives_the_stable_order() {
-        let inputs: [std::sync::Arc<str>; 3] = ["b.evtx".into(), "a.evtx".into(), "b.evtx".into()];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut events: Vec<CatalogEvent> = (0..5000)
-            .map(|i| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                CatalogEvent {
-                    input: inputs[(seed % 3) as usize].clone(),
-                    time_ns: (seed >> 8 & 0x3f) as i64,
-                    record_id: seed >> 20 & 0x7,
-                    // Which event this was, to see that ties keep their order.
-                    id: i,
-                    ..Default::default()
-                }
-            })
-            .collect();
-        let mut stable = events.clone();
-        stable.sort_by(|a, b| {
-            (a.time_ns, &a.input, a.record_id).cmp(&(b.time_ns, &b.input, b.record_id))
-        });
-        super::sort_events(&mut events);
-        let ids = |v: &[CatalogEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
-        assert_eq!(ids(&events), ids(&stable));
-        assert_ne!(ids(&events), (0..5000).collect::<Vec<_>>());
     }
 }
