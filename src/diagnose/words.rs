@@ -15,20 +15,22 @@ use crate::handshake::x224::{protocol_name, protocol_names};
 use crate::model::codes;
 use crate::tcp::RoleSource;
 
-/// Writes a judged connection's stage notes and summary from what its stages saw. A
-/// connection's words are written while its detail is held (right after it is judged);
-/// one already spilled keeps the words it was spilled with.
+/// Writes a judged connection's stage notes and summary from what its stages saw, and drops
+/// the typed facts. A connection's words are written while its detail is held (right after
+/// it is judged); one already spilled keeps the words it was spilled with.
 pub fn word(c: &mut JudgedConnection) {
     let Some(detail) = c.detail.held_mut() else {
         return;
     };
+    // The typed facts are dropped once worded: nothing reads them after, and a run holds
+    // thousands of details.
     for stage in &mut detail.stages {
-        if let Some(seen) = &stage.seen {
-            stage.note = Some(note(seen));
+        if let Some(seen) = stage.seen.take() {
+            stage.note = Some(note(&seen));
         }
     }
-    if let Some(seen) = &detail.seen {
-        detail.summary = summary_line(seen);
+    if let Some(seen) = detail.seen.take() {
+        detail.summary = summary_line(&seen);
     }
 }
 

@@ -131,7 +131,7 @@ impl Ladder {
             status,
             frames,
             note: None,
-            seen: seen.into(),
+            seen: seen.into().map(Box::new),
             evidence,
         });
     }

@@ -187,7 +187,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             if let Some(s) = rdp.stages.iter_mut().find(|s| s.stage == Stage::Session)
                 && let Some(seen) = s.seen.take()
             {
-                s.seen = Some(Seen::PayloadCapped(Box::new(seen)));
+                s.seen = Some(Box::new(Seen::PayloadCapped(seen)));
             }
             rdp.summary = rdp.summary.map(|s| Seen::PayloadCapped(Box::new(s)));
         }
@@ -229,7 +229,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         side: None,
         detail: Detail::held(ConnectionDetail {
             summary: String::new(),
-            seen: summary,
+            seen: summary.map(Box::new),
             stages,
             negotiation,
             tls,
@@ -255,7 +255,7 @@ fn stage(name: Stage, status: Status, frames: Vec<u64>, seen: Option<Seen>) -> S
         status,
         frames,
         note: None,
-        seen,
+        seen: seen.map(Box::new),
         evidence,
     }
 }
