@@ -351,3 +351,60 @@ fn kerberos_error_over_tcp() {
         )]
     );
 }
+
+/// A client that floods failing lookups before connecting: the connection keeps the 16
+/// latest (the one that gave the server's address among them) and counts the others, which
+/// the JSON writes as `side_events_omitted` (absent when none were left out).
+#[test]
+fn side_events_kept_per_connection_are_capped() {
+    let client_dns = ep("10.0.0.5:53001");
+    let resolver = ep("10.0.0.1:53");
+    let rdp = Conv::new("10.0.0.5:50000", "10.0.0.9:3389");
+    let mut frames = Vec::new();
+    for k in 0..40u16 {
+        let t = T0 + i64::from(k) * 2 * MS;
+        let name = format!("guess{k}.corp.example");
+        frames.push((
+            t,
+            Link::Eth.wrap(&udp(client_dns, resolver, &dns(k, &name, None, None))),
+        ));
+        frames.push((
+            t + MS,
+            Link::Eth.wrap(&udp(resolver, client_dns, &dns(k, &name, Some(3), None))),
+        ));
+    }
+    let t = T0 + 100 * MS;
+    frames.push((
+        t,
+        Link::Eth.wrap(&udp(
+            client_dns,
+            resolver,
+            &dns(99, "rdp.corp.example", None, None),
+        )),
+    ));
+    frames.push((
+        t + MS,
+        Link::Eth.wrap(&udp(
+            resolver,
+            client_dns,
+            &dns(99, "rdp.corp.example", Some(0), Some([10, 0, 0, 9])),
+        )),
+    ));
+    frames.push((t + 10 * MS, rdp.syn().frame(Link::Eth)));
+    frames.push((t + 11 * MS, rdp.refuse().frame(Link::Eth)));
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "dns-flood.pcap", &Pcap::new(1).file(&frames));
+    let r = analyze(&[path]);
+    let c = &r.connections[0];
+    let names: Vec<&str> = c.dns().iter().filter_map(|e| e.name.as_deref()).collect();
+    assert_eq!(names.len(), 16);
+    assert_eq!(names[0], "guess25.corp.example");
+    assert_eq!(names[15], "rdp.corp.example");
+    assert_eq!(c.side_omitted(), 25);
+    let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(v["connections"][0]["side_events_omitted"], 25);
+    assert_eq!(
+        v["connections"][0]["dns"].as_array().map(Vec::len),
+        Some(16)
+    );
+}

@@ -479,20 +479,48 @@ pub fn attach_side(connections: &mut [JudgedConnection], events: &[SideEvent]) {
         // Only the events within the window around the connection's start.
         let from = mine.partition_point(|e| e.ts_ns < c.start_ns - SIDE_WINDOW_NS);
         let to = mine.partition_point(|e| e.ts_ns <= c.start_ns + SIDE_WINDOW_NS);
-        for e in &mine[from..to] {
-            match e.kind {
-                SideKind::Dns
-                    if e.ts_ns <= c.start_ns
-                        && (e.addresses.contains(&server) || e.is_failure()) =>
-                {
-                    c.side_mut().dns.push((*e).clone());
-                }
-                SideKind::Kerberos => c.side_mut().kerberos.push((*e).clone()),
-                _ => {}
-            }
+        let window = &mine[from..to];
+        // DNS: the latest lookups before the start (the one that gave the address is last).
+        let dns: Vec<&SideEvent> = window
+            .iter()
+            .filter(|e| {
+                e.kind == SideKind::Dns
+                    && e.ts_ns <= c.start_ns
+                    && (e.addresses.contains(&server) || e.is_failure())
+            })
+            .copied()
+            .collect();
+        // Kerberos: the errors nearest the start, in time order.
+        let mut kerberos: Vec<&SideEvent> = window
+            .iter()
+            .filter(|e| e.kind == SideKind::Kerberos)
+            .copied()
+            .collect();
+        if kerberos.len() > MAX_SIDE_EVENTS {
+            kerberos.sort_by_key(|e| (e.ts_ns - c.start_ns).abs());
+            kerberos.truncate(MAX_SIDE_EVENTS);
+            kerberos.sort_by_key(|e| e.ts_ns);
         }
+        let all_kerberos = window
+            .iter()
+            .filter(|e| e.kind == SideKind::Kerberos)
+            .count();
+        if dns.is_empty() && kerberos.is_empty() {
+            continue;
+        }
+        let side = c.side_mut();
+        let skipped_dns = dns.len().saturating_sub(MAX_SIDE_EVENTS);
+        side.dns
+            .extend(dns[skipped_dns..].iter().map(|e| (*e).clone()));
+        side.kerberos.extend(kerberos.iter().map(|e| (*e).clone()));
+        side.omitted = (skipped_dns + all_kerberos - kerberos.len()) as u64;
     }
 }
+
+/// DNS lookups and Kerberos errors kept per connection, each; more are counted
+/// (`SideLists::omitted`): a client that floods lookups would otherwise copy them all into
+/// every one of its connections.
+pub const MAX_SIDE_EVENTS: usize = 16;
 
 /// Sorts events by (time, input, record id), stably; a list already in that order (a single
 /// log read in time order) is only checked.

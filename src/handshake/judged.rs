@@ -175,6 +175,9 @@ pub struct SideLists {
     pub dns: Vec<SideEvent>,
     /// Kerberos errors sent to this client around the connection.
     pub kerberos: Vec<SideEvent>,
+    /// DNS lookups and Kerberos errors past those kept (`correlate::MAX_SIDE_EVENTS` each),
+    /// counted.
+    pub omitted: u64,
 }
 
 impl JudgedConnection {
@@ -198,6 +201,11 @@ impl JudgedConnection {
     /// Kerberos errors sent to this client around the connection.
     pub fn kerberos(&self) -> &[SideEvent] {
         self.side.as_deref().map_or(&[], |s| &s.kerberos)
+    }
+
+    /// DNS lookups and Kerberos errors around the connection past those kept, counted.
+    pub fn side_omitted(&self) -> u64 {
+        self.side.as_deref().map_or(0, |s| s.omitted)
     }
 
     /// The DNS and Kerberos lists, to add to.

@@ -35,6 +35,10 @@ impl Serialize for JudgedConnection {
         st.serialize_field("negotiation", &Compact(&detail.negotiation))?;
         st.serialize_field("dns", self.dns())?;
         st.serialize_field("kerberos", self.kerberos())?;
+        // Written only when some were left out (a client flooding lookups).
+        if self.side_omitted() > 0 {
+            st.serialize_field("side_events_omitted", &self.side_omitted())?;
+        }
         st.serialize_field("tls", &Compact(&detail.tls))?;
         st.serialize_field("mcs", &Compact(&detail.mcs))?;
         st.serialize_field("messages", &Compact(&detail.messages))?;
