@@ -32,7 +32,7 @@ use super::xml::{Building, CloseKind, MAX_DEPTH, OpenKind, Tag, data_field_name,
 use super::{Counts, Event};
 
 /// Bytes of the chunk header (with its string and template tables); records follow.
-const CHUNK_HEADER_BYTES: usize = 512;
+pub(super) const CHUNK_HEADER_BYTES: usize = 512;
 /// Bytes of a record header: magic, size, record id, FILETIME (MS-EVEN6 §2.2.3).
 const RECORD_HEADER_BYTES: usize = 24;
 const RECORD_MAGIC: &[u8; 4] = b"\x2a\x2a\x00\x00";

@@ -288,7 +288,17 @@ fn read_batch<R: Read>(
             ));
         }
         if got > 0 && data[..got].iter().any(|&b| b != 0) {
-            if end {
+            if end && got >= super::binxml::CHUNK_HEADER_BYTES && data.starts_with(CHUNK_SIGNATURE)
+            {
+                // A chunk cut mid-way (a log copied while Windows wrote it, a truncated
+                // upload): its header and the records wholly before the cut are read, the
+                // rest of the buffer is zeros, so the record the cut went through is skipped.
+                data[got..].fill(0);
+                batch.warnings.push(format!(
+                    "{display}: chunk {chunk_number} is cut ({got} of {CHUNK_BYTES} bytes); the records wholly before the cut are read"
+                ));
+                batch.chunks.push((chunk_number, data));
+            } else if end {
                 batch.cut += 1;
                 batch.warnings.push(format!(
                     "{display}: chunk {chunk_number} is cut ({got} of {CHUNK_BYTES} bytes), skipped"
@@ -646,5 +656,92 @@ mod tests {
         assert!(r.readable);
         assert_eq!(r.counts.corrupt, 1);
         assert!(r.events.is_empty());
+    }
+
+    /// The file offsets and record ids of the records of a one-chunk fixture, by walking
+    /// the record headers (magic, size at 4, id at 8: MS-EVEN6 / libyal §4).
+    fn records_of(log: &[u8]) -> Vec<(usize, u64)> {
+        let chunk = &log[FILE_HEADER_BYTES..FILE_HEADER_BYTES + CHUNK_BYTES];
+        let free = u32::from_le_bytes(chunk[48..52].try_into().unwrap()) as usize;
+        let mut offset = super::super::binxml::CHUNK_HEADER_BYTES;
+        let mut records = Vec::new();
+        while offset < free {
+            assert_eq!(&chunk[offset..offset + 4], b"**\0\0");
+            let size = u32::from_le_bytes(chunk[offset + 4..offset + 8].try_into().unwrap());
+            let id = u64::from_le_bytes(chunk[offset + 8..offset + 16].try_into().unwrap());
+            records.push((FILE_HEADER_BYTES + offset, id));
+            offset += size as usize;
+        }
+        records
+    }
+
+    #[test]
+    fn a_damaged_record_loses_only_itself() {
+        let log = std::fs::read("fixtures/eventlog/server-security-wfp.evtx").expect("fixture");
+        let records = records_of(&log);
+        assert_eq!(records.len(), 8);
+        let ids = |r: &EventlogResult| r.events.iter().map(|e| e.record_id).collect::<Vec<_>>();
+        let whole = read_evtx("log", log.as_slice());
+        let all: Vec<u64> = records.iter().map(|r| r.1).collect();
+        assert_eq!(ids(&whole), all);
+        let (at, damaged_id) = records[3];
+        let others: Vec<u64> = all.iter().copied().filter(|&i| i != damaged_id).collect();
+        // Its signature, its size, or bytes inside its BinXml.
+        let damages: [fn(&mut [u8], usize); 3] = [
+            |b, at| b[at] = b'X',
+            |b, at| b[at + 4..at + 6].copy_from_slice(&[0xff, 0xff]),
+            |b, at| b[at + 40..at + 60].iter_mut().for_each(|x| *x ^= 0x5a),
+        ];
+        for (n, damage) in damages.iter().enumerate() {
+            let mut bytes = log.clone();
+            damage(&mut bytes, at);
+            let read = read_evtx("log", bytes.as_slice());
+            assert_eq!(ids(&read), others, "damage {n}");
+            assert_eq!(read.counts.corrupt, 1, "damage {n}");
+            assert_eq!(read.warnings.len(), 2, "damage {n}: {:?}", read.warnings);
+            assert_eq!(
+                read.warnings[0],
+                "log: chunk 0: CRC32 of its records does not match; its records are read anyway"
+            );
+            assert!(
+                read.warnings[1].starts_with("log: chunk 0: record skipped: "),
+                "{:?}",
+                read.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn a_chunk_cut_mid_way_keeps_its_whole_records() {
+        let log = std::fs::read("fixtures/eventlog/server-security-wfp.evtx").expect("fixture");
+        let records = records_of(&log);
+        let (at, cut_id) = records[3];
+        let cut = &log[..at + 30];
+        let read = read_evtx("log", cut);
+        let ids: Vec<u64> = read.events.iter().map(|e| e.record_id).collect();
+        let before: Vec<u64> = records[..3].iter().map(|r| r.1).collect();
+        assert_eq!(ids, before);
+        assert_eq!(read.counts.corrupt, 1);
+        assert_eq!(
+            read.warnings,
+            [
+                format!(
+                    "log: chunk 0 is cut ({} of {CHUNK_BYTES} bytes); the records wholly before the cut are read",
+                    at + 30 - FILE_HEADER_BYTES
+                ),
+                "log: chunk 0: CRC32 of its records does not match; its records are read anyway"
+                    .to_string(),
+                format!("log: chunk 0: record skipped: Failed to parse record number {cut_id}"),
+            ]
+        );
+        // Cut inside the chunk header: nothing of the chunk can be read.
+        let read = read_evtx("log", &log[..FILE_HEADER_BYTES + 300]);
+        assert!(read.events.is_empty());
+        assert_eq!(
+            read.warnings,
+            [format!(
+                "log: chunk 0 is cut (300 of {CHUNK_BYTES} bytes), skipped"
+            )]
+        );
     }
 }
