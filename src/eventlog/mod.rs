@@ -426,8 +426,13 @@ fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) ->
             ));
         }
         if end || text.len() >= WINDOW {
-            let cut = if end {
+            // Stopped early (the cap, a read error): the event the stop cut through is not
+            // read, and not called unreadable XML either: the warning above says why.
+            let stopped = over || error.is_some();
+            let cut = if end && !stopped {
                 text.len()
+            } else if end {
+                text.rfind("</Event>").map_or(0, |at| at + "</Event>".len())
             } else {
                 match text.rfind("</Event>") {
                     Some(at) => at + "</Event>".len(),
@@ -778,5 +783,52 @@ mod stream_tests {
         let whole = read_xml("big.xml", &text);
         assert_eq!(whole.events.len(), i);
         assert_eq!(streamed.counts.corrupt, 0);
+    }
+
+    /// A reader that fails after `left` bytes, as a damaged disk or a cut network share does.
+    struct FailsAfter {
+        bytes: std::io::Cursor<Vec<u8>>,
+        left: usize,
+    }
+
+    impl std::io::Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("device gone"));
+            }
+            let n = buf.len().min(self.left);
+            let got = self.bytes.read(&mut buf[..n])?;
+            self.left -= got;
+            Ok(got)
+        }
+    }
+
+    /// A read that stops inside an event keeps the events before it, and says why it stopped
+    /// once: the event it cut is not also called unreadable XML.
+    #[test]
+    fn a_read_stopped_inside_an_event_keeps_the_events_before_it() {
+        let event = |i: usize| {
+            format!(
+                "<Event><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4625</EventID><TimeCreated SystemTime='2024-03-05T10:11:12Z'/><EventRecordID>{i}</EventRecordID><Channel>Security</Channel><Computer>SRV01</Computer></System><EventData><Data Name='IpAddress'>203.0.113.7</Data><Data Name='LogonType'>3</Data></EventData></Event>"
+            )
+        };
+        let text = format!("<Events>{}{}{}</Events>", event(1), event(2), event(3));
+        let third = text.find("<EventRecordID>3").expect("third event");
+        let read = read_xml_stream(
+            "cut.xml",
+            Box::new(FailsAfter {
+                bytes: std::io::Cursor::new(text.into_bytes()),
+                left: third,
+            }),
+        );
+        let ids: Vec<u64> = read.events.iter().map(|e| e.record_id).collect();
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(
+            read.warnings,
+            [format!(
+                "cut.xml: read error after {third} bytes: device gone"
+            )]
+        );
+        assert_eq!(read.counts.corrupt, 0);
     }
 }
