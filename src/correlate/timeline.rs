@@ -707,10 +707,12 @@ mod tests {
             computer: "SRV".into(),
             channel: channel.into(),
             id,
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            fields: std::sync::Arc::new(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             ..Default::default()
         }
     }
@@ -793,7 +795,7 @@ mod tests {
     #[test]
     fn client_attempts_say_where_they_stopped() {
         let mut fail = ev(101, CLIENT, 1026, &[("Value", "2308")]);
-        fail.decoded.insert(
+        std::sync::Arc::make_mut(&mut fail.decoded).insert(
             "Value",
             "disconnectReasonAtClientWinsockFDCLOSE: socket closed",
         );

@@ -1678,10 +1678,12 @@ mod tests {
         CatalogEvent {
             id,
             record_id: u64::from(id),
-            fields: field
-                .map(|(name, code)| (name.to_string(), format!("0x{code:08X}")))
-                .into_iter()
-                .collect(),
+            fields: std::sync::Arc::new(
+                field
+                    .map(|(name, code)| (name.to_string(), format!("0x{code:08X}")))
+                    .into_iter()
+                    .collect(),
+            ),
             ..Default::default()
         }
     }

@@ -752,7 +752,8 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+                .collect::<super::super::fields::Fields>()
+                .into(),
             ..Default::default()
         }
     }
@@ -802,7 +803,7 @@ mod tests {
         assert!(d.decoded.contains(&("LogonType".into(), "Network".into())));
         // Logon type 2 is not an RDP logon.
         let mut local = e.clone();
-        local.fields.insert("LogonType", "2");
+        std::sync::Arc::make_mut(&mut local.fields).insert("LogonType", "2");
         assert!(describe(&local).is_none());
         let e = ev(CLIENT, "x", 1026, &[("Value", "2308")]);
         assert!(

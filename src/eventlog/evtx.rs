@@ -123,7 +123,9 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
                 over_cap += (events.len() - room) as u64;
                 events.truncate(room);
             }
-            out.events.append(&mut events);
+            for e in events {
+                out.keep(e);
+            }
         }
         match next {
             Some(b) => pending = b,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 /// Name → value, iterated in name order (byte order, as `BTreeMap<String, String>`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Fields {
     /// Names and values, end to end.
     text: String,

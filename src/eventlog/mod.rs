@@ -78,7 +78,8 @@ pub struct Event {
     /// `System/Correlation@ActivityID`: RdpCoreTS gives all events of one connection the same.
     pub activity_id: Option<String>,
     /// Named fields: `EventData/Data@Name`, or the children of `UserData`'s element.
-    pub fields: fields::Fields,
+    /// Shared with the file's other events whose fields are the same ([`EventlogResult::keep`]).
+    pub fields: std::sync::Arc<fields::Fields>,
 }
 
 impl Event {
@@ -112,9 +113,12 @@ pub struct CatalogEvent {
     pub side: Option<catalog::LogSide>,
     /// Shared with the event's timeline entry.
     pub summary: std::sync::Arc<str>,
-    pub fields: fields::Fields,
+    /// Shared, like the summary, with the input's other events that have the same (a
+    /// password-guessing log repeats one user's failure by the hundred thousand): see
+    /// [`share_repeats`].
+    pub fields: std::sync::Arc<fields::Fields>,
     /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
-    pub decoded: fields::Fields,
+    pub decoded: std::sync::Arc<fields::Fields>,
     /// `System/Correlation@ActivityID`, when the event has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
@@ -250,13 +254,16 @@ pub struct EventlogResult {
     /// `unreadable_reason` then says why.
     pub readable: bool,
     pub unreadable_reason: Option<String>,
+    /// The fields of the events kept so far, each once.
+    shared_fields: rustc_hash::FxHashSet<std::sync::Arc<fields::Fields>>,
 }
 
 /// Catalog events kept per file; more are counted, not kept (bounded memory: a kept event
-/// takes about a kilobyte).
+/// takes some 300 bytes of its own, and its fields, readings and summary when no earlier
+/// event of the file has the same).
 pub const MAX_EVENTS: usize = 200_000;
-/// Catalog events kept by one run over all its inputs (about 1.2 KB each); more are counted,
-/// not kept, so that a bundle of many large logs stays bounded too.
+/// Catalog events kept by one run over all its inputs; more are counted, not kept, so that a
+/// bundle of many large logs stays bounded too.
 pub const MAX_RUN_EVENTS: usize = 400_000;
 /// Warnings kept per file; the rest are counted in one line.
 pub const MAX_WARNINGS: usize = 20;
@@ -265,6 +272,19 @@ pub const MAX_FIELDS: usize = 256;
 pub const MAX_FIELD_BYTES: usize = 16 << 10;
 
 impl EventlogResult {
+    /// Keeps a catalog event, its fields shared with an earlier event's that are the same: a
+    /// log of one attack repeats the same failure, and the fields are most of an event's
+    /// memory.
+    pub fn keep(&mut self, mut e: Event) {
+        match self.shared_fields.get(&e.fields) {
+            Some(same) => e.fields = same.clone(),
+            None => {
+                self.shared_fields.insert(e.fields.clone());
+            }
+        }
+        self.events.push(e);
+    }
+
     fn warn(&mut self, message: String, dropped: &mut u64) {
         if self.warnings.len() < MAX_WARNINGS {
             self.warnings.push(message);
@@ -349,12 +369,54 @@ pub fn read_stream(
     // file order still.
     use rayon::prelude::*;
     let shared: std::sync::Arc<str> = display.into();
-    let events = result
-        .events
-        .into_par_iter()
-        .map(|e| event_report(&shared, e))
-        .collect();
+    // A batch at a time, each shared with the ones before as soon as it is made: the
+    // repeats of a large log never all exist as copies at once.
+    const BATCH: usize = 8192;
+    let mut read = result.events;
+    let mut events: Vec<CatalogEvent> = Vec::with_capacity(read.len());
+    let mut shared_parts = SharedParts::default();
+    let mut start = 0;
+    while start < read.len() {
+        let end = (start + BATCH).min(read.len());
+        let mut batch: Vec<CatalogEvent> = read[start..end]
+            .par_iter_mut()
+            .map(|e| event_report(&shared, std::mem::take(e)))
+            .collect();
+        shared_parts.share(&mut batch);
+        events.append(&mut batch);
+        start = end;
+    }
+    drop(read);
     (input, events)
+}
+
+/// The readings and summaries of one input's events, kept once each (the fields are shared
+/// as they are read, [`EventlogResult::keep`]): a log of one attack repeats the same
+/// failure, and the same words would otherwise be held once per event.
+#[derive(Default)]
+struct SharedParts {
+    decoded: rustc_hash::FxHashSet<std::sync::Arc<fields::Fields>>,
+    summaries: rustc_hash::FxHashSet<std::sync::Arc<str>>,
+}
+
+impl SharedParts {
+    /// Makes each event's parts the copies seen before, where equal.
+    fn share(&mut self, events: &mut [CatalogEvent]) {
+        for e in events {
+            match self.decoded.get(&e.decoded) {
+                Some(same) => e.decoded = same.clone(),
+                None => {
+                    self.decoded.insert(e.decoded.clone());
+                }
+            }
+            match self.summaries.get(&e.summary) {
+                Some(same) => e.summary = same.clone(),
+                None => {
+                    self.summaries.insert(e.summary.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Keeps a run's catalog events within `max_run` over all its inputs, `kept` counting those
@@ -562,13 +624,13 @@ pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::eventlog::C
             d.name,
             Some(d.side),
             d.summary,
-            d.decoded.into_iter().collect::<fields::Fields>(),
+            std::sync::Arc::new(d.decoded.into_iter().collect::<fields::Fields>()),
         ),
         None => (
             "",
             None,
             format!("event {} of {}", e.id, e.channel),
-            fields::Fields::new(),
+            std::sync::Arc::default(),
         ),
     };
     crate::eventlog::CatalogEvent {
@@ -582,11 +644,7 @@ pub fn event_report(input: &std::sync::Arc<str>, e: Event) -> crate::eventlog::C
         name,
         side,
         summary: summary.into(),
-        fields: {
-            let mut fields = e.fields;
-            fields.shrink_to_fit();
-            fields
-        },
+        fields: e.fields,
         decoded,
         activity_id: e.activity_id,
         time_ns: e.time_ns,
@@ -830,5 +888,41 @@ mod stream_tests {
             )]
         );
         assert_eq!(read.counts.corrupt, 0);
+    }
+
+    /// Events whose fields, readings or summaries are the same hold one copy of each; an
+    /// event that differs holds its own.
+    #[test]
+    fn repeated_events_share_their_fields_readings_and_summary() {
+        let event = |record: u32, user: &str| {
+            format!(
+                "<Event><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4625</EventID><TimeCreated SystemTime='2024-03-05T10:11:{record:02}Z'/><EventRecordID>{record}</EventRecordID><Channel>Security</Channel><Computer>SRV01</Computer></System><EventData><Data Name='TargetUserName'>{user}</Data><Data Name='IpAddress'>203.0.113.7</Data><Data Name='Status'>0xc000006d</Data><Data Name='LogonType'>3</Data></EventData></Event>"
+            )
+        };
+        let text = format!(
+            "<Events>{}{}{}</Events>",
+            event(1, "alice"),
+            event(2, "alice"),
+            event(3, "bob")
+        );
+        let (read, events) = read_stream(
+            "s.xml",
+            false,
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+        );
+        assert!(read.unreadable.is_none());
+        let ids: Vec<u64> = events.iter().map(|e| e.record_id).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        use std::sync::Arc;
+        assert!(Arc::ptr_eq(&events[0].fields, &events[1].fields));
+        assert!(Arc::ptr_eq(&events[0].decoded, &events[1].decoded));
+        assert!(Arc::ptr_eq(&events[0].summary, &events[1].summary));
+        assert!(!Arc::ptr_eq(&events[0].fields, &events[2].fields));
+        assert!(!Arc::ptr_eq(&events[0].summary, &events[2].summary));
+        // Bob's readings (the status and logon type) are alice's: shared too.
+        assert!(Arc::ptr_eq(&events[0].decoded, &events[2].decoded));
+        assert_eq!(events[2].fields.get("TargetUserName"), Some("bob"));
+        assert!(events[2].summary.contains("bob"), "{}", events[2].summary);
+        assert_eq!(events[0].decoded.get("LogonType"), Some("Network"));
     }
 }

@@ -70,7 +70,7 @@ impl<'a> XmlReader<'a> {
                     *seen_any = true;
                     if out.counts.add(&e) {
                         if out.events.len() < MAX_EVENTS {
-                            out.events.push(e);
+                            out.keep(e);
                         } else {
                             *over_cap += 1;
                         }
@@ -479,7 +479,7 @@ impl Building {
     pub(super) fn take_event(&mut self) -> Event {
         let mut event = std::mem::take(&mut self.event);
         self.fields.sort_appended();
-        event.fields = self.fields.compacted();
+        event.fields = std::sync::Arc::new(self.fields.compacted());
         self.fields.clear();
         let time_text = self.time_text.take();
         if let Some(t) = self.time_ns.take() {

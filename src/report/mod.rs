@@ -295,7 +295,9 @@ mod tests {
                 events: (0..n)
                     .map(|i| CatalogEvent {
                         record_id: i as u64,
-                        fields: [("a\"b".to_string(), "x\ny".to_string())].into(),
+                        fields: std::sync::Arc::new(
+                            [("a\"b".to_string(), "x\ny".to_string())].into(),
+                        ),
                         ..Default::default()
                     })
                     .collect(),

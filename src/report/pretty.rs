@@ -176,8 +176,9 @@ mod tests {
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            decoded: Fields::new(),
+            .collect::<Fields>()
+            .into(),
+            decoded: Default::default(),
             activity_id: Some("{f420a1d2}".into()),
             time_ns: 5,
         };
