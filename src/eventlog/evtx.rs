@@ -19,7 +19,7 @@ use std::sync::Arc;
 use evtx::{EvtxChunkData, ParserSettings};
 use rayon::prelude::*;
 
-use super::{Counts, Event, EventlogResult, MAX_EVENTS, parse_event_xml};
+use super::{CatalogEvent, Counts, Event, EventlogResult, MAX_EVENTS, parse_event_xml};
 use crate::model::time::rfc3339;
 
 /// Bytes of the file header; chunks follow it.
@@ -32,7 +32,10 @@ pub const BATCH_CHUNKS: usize = 16;
 /// What one chunk gave.
 #[derive(Default)]
 struct ChunkOut {
+    /// The chunk's catalog events as read ([`parse_chunk_inner`]).
     events: Vec<Event>,
+    /// The same, named and summarized ([`parse_chunk`]).
+    named: Vec<CatalogEvent>,
     counts: Counts,
     warnings: Vec<String>,
     /// The chunk's buffer, given back for a later read when the fast path read the chunk.
@@ -73,6 +76,7 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
     out.events
         .reserve((chunks_in_header * 512).clamp(1024, MAX_EVENTS));
     let settings = Arc::new(ParserSettings::new().indent(false));
+    let input: Arc<str> = display.into();
     let mut over_cap = 0u64;
     let mut stream = ChunkStream {
         reader,
@@ -94,7 +98,7 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
         let parse = |chunks: Vec<(u64, Vec<u8>)>| -> Vec<ChunkOut> {
             chunks
                 .into_par_iter()
-                .map(|(n, data)| parse_chunk(display, n, data, &settings, count_only))
+                .map(|(n, data)| parse_chunk(display, &input, n, data, &settings, count_only))
                 .collect()
         };
         let (parsed, next) = if current.end {
@@ -118,7 +122,7 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
                 out.warn(w, &mut dropped_warnings);
             }
             let room = MAX_EVENTS.saturating_sub(out.events.len());
-            let mut events = c.events;
+            let mut events = c.named;
             if events.len() > room {
                 over_cap += (events.len() - room) as u64;
                 events.truncate(room);
@@ -318,9 +322,11 @@ fn read_batch<R: Read>(
     batch
 }
 
-/// Parses one chunk; a panic inside the crate is caught and reported as a corrupt chunk.
+/// Parses one chunk and names and summarizes its catalog events (on the pool, as the chunk
+/// is); a panic inside the crate is caught and reported as a corrupt chunk.
 fn parse_chunk(
     display: &str,
+    input: &Arc<str>,
     n: u64,
     data: Vec<u8>,
     settings: &Arc<ParserSettings>,
@@ -328,7 +334,12 @@ fn parse_chunk(
 ) -> ChunkOut {
     let settings = Arc::clone(settings);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parse_chunk_inner(display, n, data, settings, true, count_only)
+        let mut out = parse_chunk_inner(display, n, data, settings, true, count_only);
+        out.named = std::mem::take(&mut out.events)
+            .into_iter()
+            .map(|e| super::event_report(input, e))
+            .collect();
+        out
     }))
     .unwrap_or_else(|_| ChunkOut {
         counts: Counts {

@@ -127,6 +127,14 @@ pub struct CatalogEvent {
 }
 
 impl CatalogEvent {
+    /// A field's value, trimmed; `None` when absent, empty or `-` (as [`Event::field`]).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty() && *v != "-")
+    }
+
     /// How findings name the event: `input#record_id`.
     pub fn reference(&self) -> String {
         self.event_ref().to_string()
@@ -244,8 +252,9 @@ impl Counts {
 /// What reading one event log gave.
 #[derive(Clone, Debug, Default)]
 pub struct EventlogResult {
-    /// Catalog events, in the order the file holds them.
-    pub events: Vec<Event>,
+    /// Catalog events, in the order the file holds them, named and summarized as they are
+    /// kept ([`event_report`]).
+    pub events: Vec<CatalogEvent>,
     /// Corrupt records and other problems, at most [`MAX_WARNINGS`] (then one line saying how
     /// many more).
     pub warnings: Vec<String>,
@@ -254,8 +263,8 @@ pub struct EventlogResult {
     /// `unreadable_reason` then says why.
     pub readable: bool,
     pub unreadable_reason: Option<String>,
-    /// The fields of the events kept so far, each once.
-    shared_fields: rustc_hash::FxHashSet<std::sync::Arc<fields::Fields>>,
+    /// The fields, readings and summaries of the events kept so far, each once.
+    shared: SharedParts,
 }
 
 /// Catalog events kept per file; more are counted, not kept (bounded memory: a kept event
@@ -272,16 +281,10 @@ pub const MAX_FIELDS: usize = 256;
 pub const MAX_FIELD_BYTES: usize = 16 << 10;
 
 impl EventlogResult {
-    /// Keeps a catalog event, its fields shared with an earlier event's that are the same: a
-    /// log of one attack repeats the same failure, and the fields are most of an event's
-    /// memory.
-    pub fn keep(&mut self, mut e: Event) {
-        match self.shared_fields.get(&e.fields) {
-            Some(same) => e.fields = same.clone(),
-            None => {
-                self.shared_fields.insert(e.fields.clone());
-            }
-        }
+    /// Keeps a catalog event, its fields, readings and summary shared with an earlier
+    /// event's that are the same ([`SharedParts`]).
+    pub fn keep(&mut self, mut e: CatalogEvent) {
+        self.shared.share(&mut e);
         self.events.push(e);
     }
 
@@ -365,55 +368,34 @@ pub fn read_stream(
             )
             .collect(),
     };
-    // Naming and summarizing each event is independent of the others: on the rayon pool, in
-    // file order still.
-    use rayon::prelude::*;
-    let shared: std::sync::Arc<str> = display.into();
-    // A batch at a time, each shared with the ones before as soon as it is made: the
-    // repeats of a large log never all exist as copies at once.
-    const BATCH: usize = 8192;
-    let mut read = result.events;
-    let mut events: Vec<CatalogEvent> = Vec::with_capacity(read.len());
-    let mut shared_parts = SharedParts::default();
-    let mut start = 0;
-    while start < read.len() {
-        let end = (start + BATCH).min(read.len());
-        let mut batch: Vec<CatalogEvent> = read[start..end]
-            .par_iter_mut()
-            .map(|e| event_report(&shared, std::mem::take(e)))
-            .collect();
-        shared_parts.share(&mut batch);
-        events.append(&mut batch);
-        start = end;
-    }
-    drop(read);
-    (input, events)
+    (input, result.events)
 }
 
-/// The readings and summaries of one input's events, kept once each (the fields are shared
-/// as they are read, [`EventlogResult::keep`]): a log of one attack repeats the same
-/// failure, and the same words would otherwise be held once per event.
-#[derive(Default)]
+/// The fields, readings and summaries of one input's events, kept once each: a log of one
+/// attack repeats the same failure, and these are most of an event's memory. Sharing them
+/// as events are kept is what lets a run hold hundreds of thousands of catalog events
+/// within the memory the README promises.
+#[derive(Clone, Debug, Default)]
 struct SharedParts {
-    decoded: rustc_hash::FxHashSet<std::sync::Arc<fields::Fields>>,
+    fields: rustc_hash::FxHashSet<std::sync::Arc<fields::Fields>>,
     summaries: rustc_hash::FxHashSet<std::sync::Arc<str>>,
 }
 
 impl SharedParts {
-    /// Makes each event's parts the copies seen before, where equal.
-    fn share(&mut self, events: &mut [CatalogEvent]) {
-        for e in events {
-            match self.decoded.get(&e.decoded) {
-                Some(same) => e.decoded = same.clone(),
+    /// Makes the event's parts the copies seen before, where equal.
+    fn share(&mut self, e: &mut CatalogEvent) {
+        for slot in [&mut e.fields, &mut e.decoded] {
+            match self.fields.get(slot) {
+                Some(same) => *slot = same.clone(),
                 None => {
-                    self.decoded.insert(e.decoded.clone());
+                    self.fields.insert(slot.clone());
                 }
             }
-            match self.summaries.get(&e.summary) {
-                Some(same) => e.summary = same.clone(),
-                None => {
-                    self.summaries.insert(e.summary.clone());
-                }
+        }
+        match self.summaries.get(&e.summary) {
+            Some(same) => e.summary = same.clone(),
+            None => {
+                self.summaries.insert(e.summary.clone());
             }
         }
     }

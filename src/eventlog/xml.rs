@@ -35,6 +35,8 @@ pub fn read_xml(display: &str, text: &str) -> EventlogResult {
 /// (`super::read_stream` cuts after a `</Event>`), with where it starts in the whole text.
 pub struct XmlReader<'a> {
     display: &'a str,
+    /// The input's name, shared by its events.
+    input: std::sync::Arc<str>,
     out: EventlogResult,
     dropped: u64,
     seen_any: bool,
@@ -45,6 +47,7 @@ impl<'a> XmlReader<'a> {
     pub fn new(display: &'a str) -> XmlReader<'a> {
         XmlReader {
             display,
+            input: display.into(),
             out: EventlogResult {
                 readable: true,
                 ..Default::default()
@@ -64,13 +67,13 @@ impl<'a> XmlReader<'a> {
             let rest = &text[offset..];
             let mut broken: Vec<String> = Vec::new();
             let out = &mut self.out;
-            let (seen_any, over_cap) = (&mut self.seen_any, &mut self.over_cap);
+            let (seen_any, over_cap, input) = (&mut self.seen_any, &mut self.over_cap, &self.input);
             let mut sink = |e: Result<Event, String>| match e {
                 Ok(e) => {
                     *seen_any = true;
                     if out.counts.add(&e) {
                         if out.events.len() < MAX_EVENTS {
-                            out.keep(e);
+                            out.keep(super::event_report(input, e));
                         } else {
                             *over_cap += 1;
                         }
@@ -633,7 +636,7 @@ mod tests {
         assert_eq!(&*e.provider, "Microsoft-Windows-Security-Auditing");
         assert_eq!(&*e.computer, "SRV01.corp.example");
         assert_eq!(e.record_id, 4242);
-        assert_eq!(e.time, "2024-03-05T10:11:12.123456Z");
+        assert_eq!(&*e.time, "2024-03-05T10:11:12.123456Z");
         assert_eq!(
             e.activity_id.as_deref(),
             Some("{0d5a8c4e-6e2b-0001-0000-00000000000a}")
@@ -647,7 +650,7 @@ mod tests {
         assert_eq!(lsm.field("User"), Some("CORP\\alice"));
         assert_eq!(lsm.field("SessionID"), Some("2"));
         assert_eq!(lsm.field("Address"), Some("203.0.113.7"));
-        assert_eq!(lsm.time, "2024-03-05T10:11:20.500000Z");
+        assert_eq!(&*lsm.time, "2024-03-05T10:11:20.500000Z");
     }
 
     #[test]
