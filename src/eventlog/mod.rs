@@ -115,7 +115,7 @@ pub struct CatalogEvent {
     pub summary: std::sync::Arc<str>,
     /// Shared, like the summary, with the input's other events that have the same (a
     /// password-guessing log repeats one user's failure by the hundred thousand): see
-    /// [`share_repeats`].
+    /// [`EventlogResult::keep`].
     pub fields: std::sync::Arc<fields::Fields>,
     /// Readings of coded fields (`Status` → `STATUS_LOGON_FAILURE: …`).
     pub decoded: std::sync::Arc<fields::Fields>,
@@ -282,7 +282,7 @@ pub const MAX_FIELD_BYTES: usize = 16 << 10;
 
 impl EventlogResult {
     /// Keeps a catalog event, its fields, readings and summary shared with an earlier
-    /// event's that are the same ([`SharedParts`]).
+    /// event's that are the same.
     pub fn keep(&mut self, mut e: CatalogEvent) {
         self.shared.share(&mut e);
         self.events.push(e);
