@@ -36,13 +36,17 @@ fn cookie(c: &JudgedConnection) -> Option<String> {
 /// Connections are sorted by (input, client host, server endpoint, start): an attempt is then
 /// a run of that order, each connection joining the one just before it. Nothing is kept per
 /// connection but its place in that order (no map of open attempts, no member lists: a flood
-/// of 250,000 listed SYNs from as many hosts is 250,000 attempts).
+/// of 250,000 listed SYNs from as many hosts is 250,000 attempts). A probe (a port check, a
+/// half-open scan: cause `probe`) is no RDP attempt: it belongs to none, and never makes the
+/// connections around it one attempt.
 pub fn group_attempts(conns: &mut [JudgedConnection]) {
     let Ok(n) = u32::try_from(conns.len()) else {
         return;
     };
     let key = |c: &JudgedConnection| (c.input, c.client.ip, c.server);
-    let mut order: Vec<u32> = (0..n).collect();
+    let mut order: Vec<u32> = (0..n)
+        .filter(|&i| conns[i as usize].cause != Some(crate::model::Cause::Probe))
+        .collect();
     order.sort_unstable_by(|&a, &b| {
         let (ca, cb) = (&conns[a as usize], &conns[b as usize]);
         key(ca)

@@ -43,6 +43,7 @@ vocabulary! {
         CredsspPolicy = "credssp_policy",
         LogonRight = "logon_right",
         ServerDenied = "server_denied",
+        Probe = "probe",
     }
 }
 
@@ -198,6 +199,14 @@ pub const CAUSES: &[Cause] = &[
         events: "RdpCoreTS 97/102/103, TermDD 50/56, LSM 40 (reason code); the ERRINFO code names the reason",
         fix: "Act on the decoded ERRINFO / extended code: licensing, session limits, policy.",
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CLIENT_LOG],
+    },
+    Cause {
+        id: Remedy::Probe,
+        title: "port checks and scans, not RDP attempts: a load balancer's health probe, a monitor, a port scanner",
+        capture: "the client connects and closes without a byte within moments (stage x224, cause probe), or never acknowledges the SYN-ACK of its single SYN (a half-open SYN scan: stage tcp, cause probe)",
+        events: "RdpCoreTS 131 may log each connect; no logon or certificate event follows",
+        fix: "Nothing in RDP to fix. Expected checks (a load balancer, monitoring) can stay; from an address you do not know, find what runs the scan and narrow who can reach 3389 (firewall scope, network security group, RD Gateway or VPN).",
+        collect: &[],
     },
 ];
 

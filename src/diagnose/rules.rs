@@ -120,6 +120,13 @@ pub const RULES: &[Rule] = &[
         agree: &[],
         contradict: &[],
     },
+    // No attempt: its finding is `probe_findings`', one per server.
+    Rule {
+        cause: Cause::Probe,
+        knowledge: Remedy::Probe,
+        agree: &[],
+        contradict: &[],
+    },
 ];
 
 /// One piece of evidence a refinement looks for.
@@ -725,9 +732,96 @@ pub fn findings(
 ) -> Vec<Finding> {
     let (findings, alike) = attempt_findings(conns, events, joined);
     let mut out = merge_repeated(findings, alike, conns);
+    out.extend(probe_findings(conns));
     out.extend(event_findings(events, joined));
     out.extend(side_findings(inputs, conns, events, joined));
     out
+}
+
+/// Probes of one server named one by one in their finding's evidence (its `connections` has
+/// them all).
+const MAX_NAMED_PROBES: usize = 5;
+
+/// One `info` finding per server that was probed (`REPORT.md` `probe`): how many port checks
+/// and half-open scans, from which clients, when; a few examples with their frames; and no
+/// network fix, as nothing failed.
+fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
+    let mut by_server: BTreeMap<String, Vec<&JudgedConnection>> = BTreeMap::new();
+    for c in conns.iter().filter(|c| c.cause == Some(Cause::Probe)) {
+        by_server.entry(c.server.to_string()).or_default().push(c);
+    }
+    by_server
+        .into_iter()
+        .map(|(server, probes)| {
+            let half_open = probes
+                .iter()
+                .filter(|c| c.failed_stage == Some(Stage::Tcp))
+                .count();
+            let checks = probes.len() - half_open;
+            let mut clients: Vec<std::net::IpAddr> = probes.iter().map(|c| c.client.ip).collect();
+            clients.sort_unstable();
+            clients.dedup();
+            let timed = || probes.iter().filter(|c| c.timed);
+            let first = timed()
+                .min_by_key(|c| c.start_ns)
+                .and_then(|c| c.start())
+                .unwrap_or_default();
+            let last = timed()
+                .max_by_key(|c| c.end_ns)
+                .and_then(|c| c.end())
+                .unwrap_or_default();
+            let kinds: Vec<String> = [
+                (checks, "port check", "connect, then close without a byte"),
+                (half_open, "half-open SYN scan", "the SYN-ACK never acknowledged"),
+            ]
+            .iter()
+            .filter(|(n, ..)| *n > 0)
+            .map(|(n, what, how)| {
+                format!("{n} {what}{} ({how})", if *n == 1 { "" } else { "s" })
+            })
+            .collect();
+            let named: Vec<String> = clients.iter().take(3).map(|ip| ip.to_string()).collect();
+            let from = if clients.len() > named.len() {
+                format!(
+                    "{} clients ({} …)",
+                    clients.len(),
+                    named.join(", ")
+                )
+            } else {
+                named.join(", ")
+            };
+            let mut evidence: Vec<String> = probes
+                .iter()
+                .take(MAX_NAMED_PROBES)
+                .map(|c| format!("{}: {}", c.id, c.detail().summary))
+                .collect();
+            if probes.len() > MAX_NAMED_PROBES {
+                let more = probes.len() - MAX_NAMED_PROBES;
+                evidence.push(format!(
+                    "… and {more} more probe{} (all listed in `connections`)",
+                    if more == 1 { "" } else { "s" }
+                ));
+            }
+            let (remediation, collect_next) = remedy(Remedy::Probe);
+            Finding {
+                cause: Cause::Probe,
+                severity: Severity::Info,
+                confidence: Confidence::High,
+                summary: format!(
+                    "{} probe{} of {server} from {from} between {first} and {last}: {}; not RDP attempts",
+                    probes.len(),
+                    if probes.len() == 1 { "" } else { "s" },
+                    kinds.join(" and ")
+                ),
+                attempt: None,
+                connections: probes.iter().map(|c| c.id.to_string()).collect(),
+                events: Vec::new(),
+                evidence,
+                remediation,
+                collect_next,
+            }
+        })
+        .collect()
 }
 
 /// More attempts than this failing the same way at one server make one finding.
@@ -943,6 +1037,8 @@ fn attempt_findings(
             .filter(|&&i| conns[i].superseded_by.is_none())
             .max_by_key(|&&i| (conns[i].reached, i))?;
         match (conns[best].verdict, conns[best].cause) {
+            // Probes are no attempts: `probe_findings` says what they were.
+            (_, Some(Cause::Probe)) => None,
             (Some(Verdict::Failed), Some(cause)) => Some((best, cause)),
             _ => None,
         }

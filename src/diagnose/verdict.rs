@@ -48,6 +48,7 @@ pub const CAUSES: &[CauseRow] = &[
     row(Stop::SynUnreachable, Failed, Some(Cause::IcmpUnreachable)),
     row(Stop::SynUnanswered, Failed, Some(Cause::TcpNoAnswer)),
     row(Stop::SynTooRecent, Incomplete, Some(Cause::CaptureEnded)),
+    row(Stop::Probe, Failed, Some(Cause::Probe)),
     row(Stop::NotRdp, Failed, None),
     row(
         Stop::NegotiationRefused,
@@ -316,6 +317,16 @@ mod tests {
         assert_eq!(judged(Stage::X224, Stop::Ended, None), None);
     }
 
+    #[test]
+    fn probes_are_failed_connections_of_cause_probe_where_they_stop() {
+        for stage in [Stage::Tcp, Stage::X224] {
+            assert_eq!(
+                judged(stage, Stop::Probe, None),
+                failed(stage, Cause::Probe)
+            );
+        }
+    }
+
     /// Its place in the declaration: fails to compile when a stop is added, so that
     /// [`Stop::ALL`] and the table are looked at again.
     fn declared_at(s: Stop) -> usize {
@@ -339,6 +350,7 @@ mod tests {
             Stop::LossThenEnded => 16,
             Stop::Silence => 17,
             Stop::Ended => 18,
+            Stop::Probe => 19,
         }
     }
 
@@ -353,6 +365,8 @@ mod tests {
                 | Stop::SynUnreachable
                 | Stop::SynUnanswered
                 | Stop::SynTooRecent => &[Stage::Tcp],
+                // A half-open scan stops at tcp, a port check at x224.
+                Stop::Probe => &[Stage::Tcp, Stage::X224],
                 _ => &Stage::AFTER_TCP,
             };
             for &stage in stages {

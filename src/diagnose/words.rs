@@ -111,6 +111,21 @@ pub fn note(seen: &Seen) -> String {
     match seen {
         // --- TCP
         Seen::FinalAckMissing => "SYN-ACK seen; the client's final ACK was not captured".into(),
+        Seen::HalfOpen {
+            synacks,
+            reset_frame,
+        } => format!(
+            "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK{} never acknowledged{}",
+            if *synacks > 1 {
+                format!(" (sent {synacks} times) was")
+            } else {
+                " was".to_string()
+            },
+            match reset_frame {
+                Some(f) => format!(", the client reset it (frame {f})"),
+                None => String::new(),
+            }
+        ),
         Seen::SynReset { reset_frame, .. } => {
             format!("the server answered the SYN with a reset (frame {reset_frame})")
         }
@@ -150,6 +165,15 @@ pub fn note(seen: &Seen) -> String {
         Seen::ClientSilentAfterTcp(st) => format!(
             "the client sent nothing after the TCP handshake; {}",
             stalled(st)
+        ),
+        Seen::PortCheck {
+            frame,
+            reset,
+            after_ns,
+        } => format!(
+            "a port check, not an RDP attempt: the client {} the connection {} after the handshake without sending a byte (frame {frame})",
+            if *reset { "reset" } else { "closed" },
+            duration(*after_ns)
         ),
         Seen::NotX224 { confirm } => {
             let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
@@ -514,6 +538,17 @@ fn roles(r: RoleSource) -> &'static str {
         RoleSource::RdpPort => "the RDP port",
         RoleSource::Payload => "the X.224 Connection Request",
         RoleSource::LowerPort => "the lower port (a guess)",
+    }
+}
+
+/// A short time as a person reads it: µs under a millisecond, ms under a second, else s.
+fn duration(ns: i64) -> String {
+    if ns < 1_000_000 {
+        format!("{} µs", ns / 1_000)
+    } else if ns < 1_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", seconds(ns))
     }
 }
 

@@ -89,11 +89,15 @@ pub enum Stop {
     Silence,
     /// Left unfinished: one side closed or reset the connection.
     Ended,
+    /// Not an RDP attempt (`REPORT.md` `probe`): the client connected and closed without
+    /// a byte either way (a port check, a load balancer's health probe), or never
+    /// acknowledged the SYN-ACK of its single SYN (a half-open SYN scan).
+    Probe,
 }
 
 impl Stop {
     /// Every stop, in declaration order.
-    pub const ALL: [Stop; 19] = [
+    pub const ALL: [Stop; 20] = [
         Stop::SynReset,
         Stop::SynUnreachable,
         Stop::SynUnanswered,
@@ -113,6 +117,7 @@ impl Stop {
         Stop::LossThenEnded,
         Stop::Silence,
         Stop::Ended,
+        Stop::Probe,
     ];
 }
 

@@ -60,6 +60,12 @@ const SESSION_MIN_RECORDS: usize = 5;
 const PUBKEY_AUTH_MIN_BYTES: u32 = 120;
 
 /// Who ended the connection, and how.
+/// A client that closes a connection it never sent a byte on within this time of the
+/// handshake is checking the port (a load balancer's health probe, a monitor, a scanner), not
+/// trying RDP: a real client sends its Connection Request at once (MS-RDPBCGR 1.3.1.1), and
+/// the checks seen close within a millisecond.
+pub const PORT_CHECK_CLOSE_NS: i64 = 5_000_000_000;
+
 #[derive(Clone, Copy, Debug)]
 struct Ending {
     by: Side,
@@ -426,6 +432,26 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         (None, _) => {
             let e = end;
             if conn.c2s.bytes == 0 {
+                // A port check: connected, then closed by the client at once, no byte sent
+                // either way.
+                if let Some(close) = e.filter(|close| {
+                    close.by == Side::Client
+                        && conn.s2c.bytes == 0
+                        && close.mark.ts_ns - tcp_done_ns <= PORT_CHECK_CLOSE_NS
+                }) {
+                    let seen = Seen::PortCheck {
+                        frame: close.mark.frame,
+                        reset: close.reset,
+                        after_ns: close.mark.ts_ns - tcp_done_ns,
+                    };
+                    ladder.push(
+                        Stage::X224,
+                        Status::Failed,
+                        vec![close.mark.frame],
+                        seen.clone(),
+                    );
+                    return finish(out, ladder, Some(Break::at(Stage::X224, Stop::Probe)), seen);
+                }
                 let st = stall(conn, e, tcp_done_ns, Side::Client);
                 let seen = Seen::ClientSilentAfterTcp(st.seen);
                 return end_stalled(out, ladder, Stage::X224, &st, vec![tcp_frames_end], seen);

@@ -58,7 +58,35 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let server_rst = conn.s2c.first_rst;
     if let Some(syn) = conn.syn {
         let mut syn_frames = conn.syn_frames.clone();
-        if let Some(sa) = conn.synack {
+        // A half-open SYN scan: one SYN, and its SYN-ACK never acknowledged but reset by the
+        // client's kernel (which opened no connection) or sent again and again unanswered; no
+        // byte either way.
+        let client_reset = conn
+            .c2s
+            .first_rst
+            .filter(|r| conn.synack.is_some_and(|sa| r.frame > sa.frame));
+        let half_open = conn.synack.is_some()
+            && conn.handshake_ack.is_none()
+            && conn.syn_retries == 0
+            && conn.c2s.bytes == 0
+            && conn.s2c.bytes == 0
+            && (client_reset.is_some() || conn.synack_retries > 0);
+        if let Some(sa) = conn.synack.filter(|_| half_open) {
+            let mut frames = vec![syn.frame, sa.frame];
+            frames.extend(client_reset.map(|r| r.frame));
+            let seen = Seen::HalfOpen {
+                synacks: 1 + u64::from(conn.synack_retries),
+                reset_frame: client_reset.map(|r| r.frame),
+            };
+            stages.push(stage(
+                Stage::Tcp,
+                Status::Failed,
+                frames,
+                Some(seen.clone()),
+            ));
+            stop = Some(Break::at(Stage::Tcp, Stop::Probe));
+            summary = Some(seen);
+        } else if let Some(sa) = conn.synack {
             let mut frames = vec![syn.frame, sa.frame];
             frames.extend(conn.handshake_ack.map(|m| m.frame));
             let note = conn

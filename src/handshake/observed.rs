@@ -62,6 +62,12 @@ pub enum Seen {
     // --- TCP (RFC 9293 §3.5)
     /// A SYN-ACK without the client's final ACK in the capture.
     FinalAckMissing,
+    /// A half-open SYN scan: one SYN, its SYN-ACK (sent `synacks` times) never acknowledged,
+    /// the client's kernel resetting it (`reset_frame`) or nothing at all.
+    HalfOpen {
+        synacks: u64,
+        reset_frame: Option<u64>,
+    },
     /// The server answered the SYN with a reset.
     SynReset {
         server: Endpoint,
@@ -101,6 +107,13 @@ pub enum Seen {
     X224NotCaptured,
     /// The client sent nothing after the TCP handshake.
     ClientSilentAfterTcp(Stalled),
+    /// A port check: the client connected and closed (`reset`: reset) `after_ns` later at
+    /// `frame`, with no byte sent either way.
+    PortCheck {
+        frame: u64,
+        reset: bool,
+        after_ns: i64,
+    },
     /// The client's first bytes are not a Connection Request; the server may still have
     /// confirmed one (its frame and the problems read in it).
     NotX224 {

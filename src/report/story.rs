@@ -6,7 +6,7 @@
 use super::text::{is_eventlog, plural, short_channel};
 use super::{CatalogEvent, InputReport, JudgedConnection, Report};
 use crate::handshake::messages::Sender;
-use crate::model::{Verdict, Word};
+use crate::model::{Cause, Verdict, Word};
 
 /// Most timeline rows shown; the JSON report has them all.
 pub const MAX_TIMELINE_ROWS: usize = 80;
@@ -167,13 +167,16 @@ pub fn headline(report: &Report) -> String {
     if read.is_empty() {
         read.push("nothing readable".to_string());
     }
+    // Probes (port checks, half-open scans) are counted apart: they are no failed attempts.
+    let is_probe = |c: &&JudgedConnection| c.cause == Some(Cause::Probe);
     let count = |v: Verdict| {
         report
             .connections
             .iter()
-            .filter(|c| c.verdict == Some(v))
+            .filter(|c| c.verdict == Some(v) && !is_probe(c))
             .count()
     };
+    let probes = report.connections.iter().filter(is_probe).count();
     let n = report.connections.len();
     // Past a capture's or the run's listing cap, the count judged comes first: a SYN flood
     // is millions of connections, of which a quarter of a million are listed.
@@ -187,12 +190,15 @@ pub fn headline(report: &Report) -> String {
     } else {
         format!("{n} RDP connection{}", plural(n))
     };
-    let parts: Vec<String> = Verdict::ALL
+    let mut parts: Vec<String> = Verdict::ALL
         .iter()
         .map(|&v| (v, count(v)))
         .filter(|(_, k)| *k > 0)
         .map(|(v, k)| format!("{k} {v}"))
         .collect();
+    if probes > 0 {
+        parts.push(format!("{probes} probe{}", plural(probes)));
+    }
     if !parts.is_empty() {
         conns.push_str(&format!(" ({})", parts.join(", ")));
     }

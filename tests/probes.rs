@@ -1,0 +1,239 @@
+//! Not every TCP connection to 3389 is an RDP attempt (`REPORT.md` `probe`): port checks
+//! (connect, then close without a byte) and half-open SYN scans (the SYN-ACK never
+//! acknowledged) are probes, judged apart and reported as one `info` finding per server,
+//! with no network fix. On the real fixture `fixtures/captures/port-probes.pcap` (nc, nmap
+//! -sT, nmap -sS, a SYN scan whose RST is dropped, then a real session; EXPECTED.md) and on
+//! connections built packet by packet for the boundaries: a client that waits before closing,
+//! a client whose final ACK is missing but which then sends its request, a server that
+//! speaks first, a client that retries its SYN.
+
+mod support;
+
+use rdptriage::diagnose::words::summary;
+use rdptriage::model::{Cause, Severity, Stage, Status, Verdict};
+use std::path::Path;
+use support::*;
+
+const CLIENT: &str = "10.1.0.5:50000";
+const SERVER: &str = "10.2.0.9:3389";
+const MS: i64 = 1_000_000;
+const S: i64 = 1_000_000_000;
+
+fn stage_of(
+    c: &rdptriage::handshake::judged::JudgedConnection,
+    stage: Stage,
+) -> (Status, Vec<u64>) {
+    let d = c.detail();
+    let s = d
+        .stages
+        .iter()
+        .find(|s| s.stage == stage)
+        .unwrap_or_else(|| panic!("{} has no {stage:?} stage", c.id));
+    (s.status, s.frames.clone())
+}
+
+#[test]
+fn port_probes_fixture_is_judged_probe_by_probe() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/port-probes.pcap");
+    let r = analyze(&[p]);
+    assert_eq!(r.connections.len(), 7);
+    // c1-c3 nc -z (FIN), c4 nmap -sT (RST): port checks, broken at x224 on the close.
+    for (i, close) in [(0, 4u64), (1, 11), (2, 18), (3, 25)] {
+        let c = &r.connections[i];
+        assert_eq!(c.cause, Some(Cause::Probe), "{}", c.id);
+        assert_eq!(c.verdict, Some(Verdict::Failed), "{}", c.id);
+        assert_eq!(c.failed_stage, Some(Stage::X224), "{}", c.id);
+        assert_eq!(c.reached, Some(Stage::Tcp), "{}", c.id);
+        assert_eq!(stage_of(c, Stage::X224), (Status::Failed, vec![close]));
+        assert_eq!(c.attempt, None, "{}: a probe is no attempt", c.id);
+    }
+    let how = |i: usize| summary(&r.connections[i]);
+    assert!(
+        how(0).starts_with("a port check, not an RDP attempt: the client closed the connection ")
+            && how(0).ends_with(" after the handshake without sending a byte (frame 4)"),
+        "{}",
+        how(0)
+    );
+    assert!(
+        how(3).contains("the client reset the connection"),
+        "{}",
+        how(3)
+    );
+    // c5 nmap -sS: SYN 26, SYN-ACK 27, the client kernel's RST 28.
+    let c5 = &r.connections[4];
+    assert_eq!(c5.cause, Some(Cause::Probe));
+    assert_eq!(c5.failed_stage, Some(Stage::Tcp));
+    assert_eq!(c5.reached, None);
+    assert_eq!(stage_of(c5, Stage::Tcp), (Status::Failed, vec![26, 27, 28]));
+    assert_eq!(
+        how(4),
+        "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK was never acknowledged, the client reset it (frame 28)"
+    );
+    // c6: the RST dropped by the client's firewall, the SYN-ACK sent 4 times (30, 31, 32, 33).
+    let c6 = &r.connections[5];
+    assert_eq!(c6.cause, Some(Cause::Probe));
+    assert_eq!(stage_of(c6, Stage::Tcp), (Status::Failed, vec![29, 30]));
+    assert_eq!(
+        how(5),
+        "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK (sent 4 times) was never acknowledged"
+    );
+    // c7, the real session, is judged on its own.
+    let c7 = &r.connections[6];
+    assert_eq!(c7.verdict, Some(Verdict::Ok));
+    assert_eq!(c7.cause, None);
+    assert_eq!(c7.superseded_by, None);
+    // One info finding for the server, naming every probe and no other connection.
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, Cause::Probe);
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(f.connections, ["c1", "c2", "c3", "c4", "c5", "c6"]);
+    assert!(
+        f.summary.starts_with("6 probes of 10.99.2.2:3389 from 10.99.1.2 between ")
+            && f.summary.ends_with(
+                ": 4 port checks (connect, then close without a byte) and 2 half-open SYN scans (the SYN-ACK never acknowledged); not RDP attempts"
+            ),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.evidence.len(), 6);
+    assert_eq!(
+        f.evidence[5],
+        "… and 1 more probe (all listed in `connections`)"
+    );
+    assert!(f.remediation[0].starts_with("Nothing in RDP to fix."));
+    assert!(
+        !f.remediation.iter().any(|r| r.contains("MTU")),
+        "{:?}",
+        f.remediation
+    );
+    let text = rdptriage::report::text::render(&r);
+    assert!(
+        text.starts_with(
+            "Read 1 capture (144 packets): 7 RDP connections (1 ok, 6 probes); 1 finding."
+        ),
+        "{}",
+        text.lines().next().unwrap_or_default()
+    );
+}
+
+fn judged(segs: &[(i64, Seg)]) -> rdptriage::report::Report {
+    analyze_bytes("probe.pcap", &pcap_of(Link::Eth, segs)).0
+}
+
+#[test]
+fn a_connect_and_close_without_a_byte_is_a_port_check() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (2 * MS, c.ack()),
+        (2 * MS + 40_000, c.c(0, 0).fin()),
+        (3 * MS, c.s(0, 1).fin()),
+        (4 * MS, c.c(1, 1)),
+    ]);
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::Probe));
+    assert_eq!(conn.failed_stage, Some(Stage::X224));
+    assert_eq!(
+        summary(conn),
+        "a port check, not an RDP attempt: the client closed the connection 40 µs after the handshake without sending a byte (frame 4)"
+    );
+    assert_eq!(r.findings.len(), 1);
+    assert_eq!(r.findings[0].severity, Severity::Info);
+}
+
+/// A client that sat silent past the port-check window and then closed gave up waiting: a
+/// timeout, as before, not a probe.
+#[test]
+fn a_client_silent_for_seconds_then_closing_is_no_port_check() {
+    let c = Conv::new(CLIENT, SERVER);
+    let close = 2 * MS + 30 * S;
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (2 * MS, c.ack()),
+        (close, c.c(0, 0).fin()),
+        (close + MS, c.s(0, 1).fin()),
+    ]);
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::Timeout));
+    assert_eq!(conn.failed_stage, Some(Stage::X224));
+}
+
+/// The server spoke first (not RDP's order, but the client got an answer): no port check.
+#[test]
+fn a_close_after_the_server_spoke_is_no_port_check() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (2 * MS, c.ack()),
+        (3 * MS, c.s(0, 0).data(b"SSH-2.0-OpenSSH_9.2\r\n")),
+        (4 * MS, c.c(0, 21).fin()),
+    ]);
+    assert_ne!(only_conn(&r).cause, Some(Cause::Probe));
+}
+
+#[test]
+fn a_syn_ack_reset_by_the_client_is_a_half_open_scan() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (MS + 20_000, c.c(0, 0).rst().no_ack()),
+    ]);
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::Probe));
+    assert_eq!(conn.failed_stage, Some(Stage::Tcp));
+    assert_eq!(stage_of(conn, Stage::Tcp), (Status::Failed, vec![1, 2, 3]));
+}
+
+#[test]
+fn a_syn_ack_sent_again_and_never_acknowledged_is_a_half_open_scan() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (S + MS, c.synack()),
+        (3 * S + MS, c.synack()),
+        (7 * S + MS, c.synack()),
+    ]);
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::Probe));
+    assert_eq!(
+        summary(conn),
+        "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK (sent 4 times) was never acknowledged"
+    );
+}
+
+/// A client that sent its SYN again did want the connection (its SYN-ACKs were lost on the
+/// way back): never a scan.
+#[test]
+fn a_client_that_retried_its_syn_is_no_scan() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (S, c.syn()),
+        (S + MS, c.synack()),
+        (3 * S + MS, c.synack()),
+    ]);
+    assert_ne!(only_conn(&r).cause, Some(Cause::Probe));
+}
+
+/// The final ACK was not captured, but the client then sent its Connection Request: a real
+/// attempt.
+#[test]
+fn a_missing_final_ack_then_a_request_is_an_attempt() {
+    let c = Conv::new(CLIENT, SERVER);
+    let r = judged(&[
+        (0, c.syn()),
+        (MS, c.synack()),
+        (2 * MS, c.c(0, 0).data(&X224_CR)),
+        (3 * MS, c.s(0, 19).rst()),
+    ]);
+    let conn = only_conn(&r);
+    assert_ne!(conn.cause, Some(Cause::Probe));
+    assert_eq!(conn.cause, Some(Cause::X224Rejected));
+}
