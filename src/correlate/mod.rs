@@ -73,7 +73,11 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
                     (Some(a), Some(b)) => a == b,
                     _ => true,
                 };
-                joins = same_cookie && conns[i].start_ns - conns[last].end_ns <= ATTEMPT_GAP_NS;
+                // After a session that ran, the next connection is a new session, not a retry.
+                let after_success = conns[last].verdict == Some(crate::model::Verdict::Ok);
+                joins = same_cookie
+                    && !after_success
+                    && conns[i].start_ns - conns[last].end_ns <= ATTEMPT_GAP_NS;
                 previous_cookie = Some(this_cookie);
             } else {
                 previous_cookie = None;
@@ -91,19 +95,23 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
     attempts.sort_unstable();
     for (number, &(_, from, to)) in attempts.iter().enumerate() {
         let members = &order[from as usize..to as usize];
-        // The connection that got furthest (the first of those): its place, progress, id.
+        // The connection that got furthest (the first of those): its place in the run, its
+        // index, progress, id.
         let best = members
             .iter()
-            .map(|&i| i as usize)
-            .max_by_key(|&i| (conns[i].reached, std::cmp::Reverse(i)))
-            .map(|b| (b, conns[b].reached, conns[b].id));
+            .enumerate()
+            .map(|(at, &i)| (at, i as usize))
+            .max_by_key(|&(_, i)| (conns[i].reached, std::cmp::Reverse(i)))
+            .map(|(at, b)| (at, b, conns[b].reached, conns[b].id));
         for (k, &i) in members.iter().enumerate() {
             let c = &mut conns[i as usize];
             c.attempt = Some(AttemptId(u32::try_from(number + 1).unwrap_or(u32::MAX)));
             c.attempt_connections = to - from;
             c.attempt_index = u32::try_from(k + 1).unwrap_or(u32::MAX);
-            if let Some((b, best_progress, best_id)) = best
+            // Only a later connection is a retry of this one.
+            if let Some((best_at, b, best_progress, best_id)) = best
                 && b != i as usize
+                && best_at > k
                 && best_progress > c.reached
             {
                 // `JudgedConnection::summary` says so.
@@ -615,5 +623,154 @@ mod event_order_tests {
         let ids = |v: &[CatalogEvent]| v.iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(ids(&events), ids(&stable));
         assert_ne!(ids(&events), (0..5000).collect::<Vec<_>>());
+    }
+}
+
+#[cfg(test)]
+mod attempt_tests {
+    use super::group_attempts;
+    use crate::handshake::judged::{JudgedConnection, sample_connection};
+    use crate::model::{AttemptId, Cause, ConnId, Stage, Verdict};
+
+    const S: i64 = 1_000_000_000;
+
+    /// A connection of the one client and server of `sample_connection`, from `start` to
+    /// `end` seconds, that reached `reached` and ended with `verdict` and `cause`.
+    fn conn(
+        id: u32,
+        (start, end): (i64, i64),
+        reached: Option<Stage>,
+        verdict: Verdict,
+        cause: Option<Cause>,
+    ) -> JudgedConnection {
+        let mut c = sample_connection(&format!("c{id}"));
+        c.start_ns = start * S;
+        c.end_ns = end * S;
+        c.reached = reached;
+        c.verdict = Some(verdict);
+        c.cause = cause;
+        c
+    }
+
+    fn attempts(conns: &[JudgedConnection]) -> Vec<Option<AttemptId>> {
+        conns.iter().map(|c| c.attempt).collect()
+    }
+
+    #[test]
+    fn only_a_later_connection_retries_one() {
+        let failed = Verdict::Failed;
+        let mut conns = vec![
+            conn(
+                1,
+                (0, 10),
+                Some(Stage::Tls),
+                failed,
+                Some(Cause::TlsAborted),
+            ),
+            conn(
+                2,
+                (1, 2),
+                Some(Stage::Tcp),
+                failed,
+                Some(Cause::X224Rejected),
+            ),
+            conn(
+                3,
+                (12, 14),
+                Some(Stage::Nla),
+                failed,
+                Some(Cause::NlaFailure),
+            ),
+        ];
+        group_attempts(&mut conns);
+        assert_eq!(attempts(&conns), [Some(AttemptId(1)); 3]);
+        // c2 got less far than c1, which started before it: c1 is no retry of c2. Both are
+        // retried by c3, which started after them and got further.
+        assert_eq!(conns[0].superseded_by, Some(ConnId(3)));
+        assert_eq!(conns[1].superseded_by, Some(ConnId(3)));
+        assert_eq!(conns[2].superseded_by, None);
+
+        let mut conns = vec![
+            conn(
+                1,
+                (0, 10),
+                Some(Stage::Tls),
+                failed,
+                Some(Cause::TlsAborted),
+            ),
+            conn(
+                2,
+                (1, 2),
+                Some(Stage::Tcp),
+                failed,
+                Some(Cause::X224Rejected),
+            ),
+        ];
+        group_attempts(&mut conns);
+        assert_eq!(conns[1].superseded_by, None);
+    }
+
+    #[test]
+    fn a_session_ends_its_attempt() {
+        let mut conns = vec![
+            conn(
+                1,
+                (0, 1),
+                Some(Stage::Tcp),
+                Verdict::Failed,
+                Some(Cause::X224Rejected),
+            ),
+            conn(2, (2, 30), Some(Stage::Session), Verdict::Ok, None),
+            conn(3, (40, 70), Some(Stage::Session), Verdict::Ok, None),
+            conn(
+                4,
+                (75, 76),
+                Some(Stage::Tcp),
+                Verdict::Failed,
+                Some(Cause::X224Rejected),
+            ),
+        ];
+        group_attempts(&mut conns);
+        // The failure before the first session is of its attempt; each session after it
+        // begins another.
+        assert_eq!(
+            attempts(&conns),
+            [
+                Some(AttemptId(1)),
+                Some(AttemptId(1)),
+                Some(AttemptId(2)),
+                Some(AttemptId(3))
+            ]
+        );
+        assert_eq!(conns[0].superseded_by, Some(ConnId(2)));
+        assert_eq!(conns[3].superseded_by, None);
+    }
+
+    #[test]
+    fn probes_belong_to_no_attempt() {
+        let mut conns = vec![
+            conn(
+                1,
+                (0, 1),
+                Some(Stage::Tcp),
+                Verdict::Failed,
+                Some(Cause::Probe),
+            ),
+            conn(
+                2,
+                (2, 3),
+                Some(Stage::Tcp),
+                Verdict::Failed,
+                Some(Cause::X224Rejected),
+            ),
+            conn(3, (4, 5), None, Verdict::Failed, Some(Cause::Probe)),
+            conn(4, (6, 9), Some(Stage::Session), Verdict::Ok, None),
+        ];
+        group_attempts(&mut conns);
+        assert_eq!(
+            attempts(&conns),
+            [None, Some(AttemptId(1)), None, Some(AttemptId(1))]
+        );
+        assert_eq!(conns[0].superseded_by, None);
     }
 }

@@ -1022,20 +1022,54 @@ fn attempt_findings(
             }
         }
     }
-    // The connection an attempt is judged by: the one that got furthest (the last of those),
-    // not superseded; none when a connection of the attempt succeeded, and none when that
-    // one is unfinished (`incomplete` is not a failure: the table shows it).
-    let judged_by = |members: &[usize]| -> Option<(usize, Cause)> {
-        if members
-            .iter()
-            .any(|&i| conns[i].verdict == Some(Verdict::Ok))
-        {
-            return None;
+    // An attempt that ended in a session (`correlate::group_attempts` ends an attempt at
+    // its success) still has its failures judged, said beside the success and at a lower
+    // severity: its members become the failed connections alone.
+    // A failed attempt followed within the attempt gap by a session of the same client to
+    // the same server (another attempt: another user name, say) is said the same way.
+    let mut sessions: HashMap<_, Vec<usize>> = HashMap::new();
+    for (i, c) in conns.iter().enumerate() {
+        if c.verdict == Some(Verdict::Ok) {
+            sessions
+                .entry((c.input, c.client.ip, c.server))
+                .or_default()
+                .push(i);
         }
-        let &best = members
+    }
+    let later_session = |members: &[usize]| -> Option<usize> {
+        let last = members.iter().copied().max_by_key(|&i| conns[i].end_ns)?;
+        let c = &conns[last];
+        sessions
+            .get(&(c.input, c.client.ip, c.server))?
             .iter()
-            .filter(|&&i| conns[i].superseded_by.is_none())
-            .max_by_key(|&&i| (conns[i].reached, i))?;
+            .copied()
+            .filter(|&s| {
+                conns[s].start_ns >= c.start_ns
+                    && conns[s].start_ns - c.end_ns <= crate::correlate::windows::ATTEMPT_GAP_NS
+            })
+            .min_by_key(|&s| conns[s].start_ns)
+    };
+    let successes: Vec<Option<usize>> = attempts
+        .iter_mut()
+        .map(|(_, members)| {
+            let ok = members
+                .iter()
+                .copied()
+                .find(|&i| conns[i].verdict == Some(Verdict::Ok));
+            if ok.is_some() {
+                members.retain(|&i| {
+                    conns[i].verdict == Some(Verdict::Failed)
+                        && conns[i].cause != Some(Cause::Probe)
+                });
+                return ok;
+            }
+            later_session(members)
+        })
+        .collect();
+    // The connection an attempt is judged by: the one that got furthest (the last of those);
+    // none when that one is unfinished (`incomplete` is not a failure: the table shows it).
+    let judged_by = |members: &[usize]| -> Option<(usize, Cause)> {
+        let &best = members.iter().max_by_key(|&&i| (conns[i].reached, i))?;
         match (conns[best].verdict, conns[best].cause) {
             // Probes are no attempts: `probe_findings` says what they were.
             (_, Some(Cause::Probe)) => None,
@@ -1094,7 +1128,9 @@ fn attempt_findings(
     };
     let mut rest_of_groups: std::collections::HashMap<(Cause, String), Alike> =
         std::collections::HashMap::new();
-    for (k, ((attempt, members), judged)) in attempts.iter().zip(judged).enumerate() {
+    for (k, (((attempt, members), judged), success)) in
+        attempts.iter().zip(judged).zip(&successes).enumerate()
+    {
         let Some((best, cause, evs, refined)) = judged else {
             continue;
         };
@@ -1212,11 +1248,31 @@ fn attempt_findings(
             ids.dedup();
             summary.push_str(&format!("; the logs agree ({})", ids.join(", ")));
         }
+        if let Some(&ok) = success.as_ref() {
+            let when = conns[ok].start().unwrap_or_else(|| "?".into());
+            let beside = if conns[ok].start_ns > c.start_ns {
+                ""
+            } else {
+                ", from the same client beside it,"
+            };
+            let of_attempt = match conns[ok].attempt {
+                Some(a) if conns[ok].attempt != conns[best].attempt => format!(" (attempt {a})"),
+                _ => String::new(),
+            };
+            summary.push_str(&format!(
+                "; {}{of_attempt}{beside} succeeded at {when}",
+                conns[ok].id
+            ));
+        }
         summary.push('.');
         out.push(Finding {
             cause: finding_cause,
-            // Only failed attempts make findings (`judged_by`).
-            severity: Severity::Error,
+            // A failure the client got past is no outage.
+            severity: if success.is_some() {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
             confidence,
             summary,
             attempt: Some(attempt_name),

@@ -221,6 +221,26 @@ pub fn note(seen: &Seen) -> String {
             protocol_name(*selected),
             protocol_names(*requested).join("|")
         ),
+        Seen::SelectionRefused {
+            selected,
+            confirm_frame,
+            requested,
+            close_frame,
+        } => {
+            use crate::handshake::x224::protocol::{HYBRID, HYBRID_EX};
+            let why = if requested & (HYBRID | HYBRID_EX) != 0
+                && selected & (HYBRID | HYBRID_EX) == 0
+            {
+                ": the client requires NLA (CredSSP), which it offered and the server did not select"
+            } else {
+                ""
+            };
+            format!(
+                "the client closed the connection (frame {close_frame}) right after the server selected {} (frame {confirm_frame}; requested {}), without starting it: it refused the selection{why}",
+                protocol_name(*selected),
+                protocol_names(*requested).join("|")
+            )
+        }
         Seen::Selected(protocol) => format!("selected {}", protocol_name(*protocol)),
         Seen::StandardSecurityNoTls => "Standard RDP Security was selected: no TLS".into(),
         Seen::StandardSecurityNoNla => "Standard RDP Security: no NLA".into(),

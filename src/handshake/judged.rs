@@ -61,7 +61,8 @@ pub enum Stop {
     NotRdp,
     /// The server answered with RDP_NEG_FAILURE (MS-RDPBCGR 2.2.1.2.2).
     NegotiationRefused,
-    /// The server selected a protocol the client had not offered, and the client left.
+    /// The server selected a protocol the client had not offered, or one the client then
+    /// refused by leaving without starting it.
     SelectionNotOffered,
     /// A fatal TLS alert in clear (RFC 5246 §7.2).
     FatalAlert,

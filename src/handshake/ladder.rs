@@ -545,6 +545,29 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     seen,
                 );
             }
+            // An offered protocol selected, and the client closed at once without starting it
+            // (TLS or CredSSP would begin with its own bytes): it refused the selection. The
+            // alert or reset the server sends after the close is a consequence.
+            if let (Some(requested), Some(close)) = (
+                crq.requested,
+                end.filter(|e| e.by == Side::Client && !client_went_on),
+            ) {
+                let seen = Seen::SelectionRefused {
+                    selected: sel,
+                    confirm_frame: ccp.last_frame,
+                    requested,
+                    close_frame: close.mark.frame,
+                };
+                let mut frames = frames;
+                frames.push(close.mark.frame);
+                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
+                return finish(
+                    out,
+                    ladder,
+                    Some(Break::at(Stage::X224, Stop::SelectionNotOffered)),
+                    seen,
+                );
+            }
             ladder.push(Stage::X224, Status::Ok, frames, Seen::Selected(sel));
             out.reached = Stage::X224;
             selected = Some(sel);

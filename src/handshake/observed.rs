@@ -136,6 +136,16 @@ pub enum Seen {
         confirm_frame: u64,
         requested: u32,
     },
+    /// The server selected a protocol the client offered, and the client closed the
+    /// connection (`close_frame`) without starting it (no ClientHello, no byte): it refused
+    /// the selection (FreeRDP asked for NLA alone offers TLS too, then leaves when TLS is
+    /// chosen).
+    SelectionRefused {
+        selected: u32,
+        confirm_frame: u64,
+        requested: u32,
+        close_frame: u64,
+    },
     /// The protocol the server selected.
     Selected(u32),
     /// Standard RDP Security: no TLS stage.
