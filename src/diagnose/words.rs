@@ -159,6 +159,22 @@ pub fn note(seen: &Seen) -> String {
 
         // --- X.224
         Seen::X224NotCaptured => "the capture began after the X.224 exchange".into(),
+        Seen::BeforeCapture => "before the capture began".into(),
+        Seen::SessionUnderway {
+            first_frame,
+            from,
+            fast_path,
+            end,
+        } => format!(
+            "the capture began during a session already up: {} from the {from} (frame {first_frame}) with no handshake before it{}",
+            if *fast_path {
+                "fast-path PDUs"
+            } else {
+                "TLS application data"
+            },
+            end.map(|e| format!("; then {}", ended(e)))
+                .unwrap_or_default()
+        ),
         Seen::ClientSilentAfterTcp(st) if st.stop == Stop::StillOpen => {
             "the client sent nothing after the TCP handshake before the capture ended".into()
         }

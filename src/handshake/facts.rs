@@ -309,11 +309,47 @@ impl Decoded {
             Some(Tpdu::Confirm(Some(cc))) if selects_standard_security(cc) => FastPath::Allowed,
             _ => FastPath::AfterCredssp,
         };
-        Decoded {
+        let mut decoded = Decoded {
             client: Units::cut(&conn.c2s, Side::Client, fast_path, None),
             server: Units::cut(&conn.s2c, Side::Server, fast_path, first),
+        };
+        // A capture begun during a Standard RDP Security session: no Connection Confirm to
+        // allow fast-path PDUs, but a direction whose bytes tile exactly into them is one.
+        if conn.syn.is_none() && conn.synack.is_none() && fast_path == FastPath::AfterCredssp {
+            let both = [
+                (&mut decoded.client, &conn.c2s, Side::Client),
+                (&mut decoded.server, &conn.s2c, Side::Server),
+            ];
+            for (units, dir, side) in both {
+                if units
+                    .pdus
+                    .first()
+                    .is_some_and(|p| p.kind == PduKind::Unknown)
+                {
+                    let as_fast_path = Units::cut(dir, side, FastPath::Allowed, None);
+                    if fast_path_throughout(&as_fast_path.pdus) {
+                        *units = as_fast_path;
+                    }
+                }
+            }
         }
+        decoded
     }
+}
+
+/// Whether a direction's units are fast-path PDUs from its first byte to its end (the last
+/// may be cut by the capture), at least two whole ones: a single header can look like
+/// anything.
+fn fast_path_throughout(pdus: &[Pdu]) -> bool {
+    let whole = pdus
+        .iter()
+        .filter(|p| p.kind == PduKind::FastPath && p.complete)
+        .count();
+    whole >= 2
+        && pdus
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.kind == PduKind::FastPath && (p.complete || i + 1 == pdus.len()))
 }
 
 /// Whether a Connection Confirm selects Standard RDP Security (RDP_NEG_RSP with PROTOCOL_RDP,

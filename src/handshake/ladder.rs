@@ -412,6 +412,47 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             _ => None,
         });
 
+    // Begun during a session: session data with no handshake record or X.224 PDU in either
+    // direction (MS-RDPBCGR 1.3.1.1: TLS application data, or fast-path PDUs under Standard
+    // RDP Security, come only once the connection is up).
+    let session_unit = |p: &&Pdu| {
+        matches!(
+            p.kind,
+            PduKind::Tls(content::APPLICATION_DATA) | PduKind::FastPath
+        )
+    };
+    let underway = (mid_stream
+        && cr.is_none()
+        && cc.is_none()
+        && !c_all
+            .iter()
+            .chain(s_all)
+            .any(|p| matches!(p.kind, PduKind::Tpkt | PduKind::Tls(content::HANDSHAKE))))
+    .then(|| {
+        c_all
+            .first()
+            .filter(session_unit)
+            .into_iter()
+            .chain(s_all.first().filter(session_unit))
+            .min_by_key(|p| p.first_frame)
+            .copied()
+    })
+    .flatten();
+    if let Some(first) = underway {
+        ladder.push(Stage::X224, Status::Unknown, vec![], Seen::X224NotCaptured);
+        for stage in [Stage::Tls, Stage::Nla, Stage::Mcs] {
+            ladder.push(stage, Status::Unknown, vec![], Seen::BeforeCapture);
+        }
+        let seen = Seen::SessionUnderway {
+            first_frame: first.first_frame,
+            from: first.side.party(),
+            fast_path: first.kind == PduKind::FastPath,
+            end: end.map(|e| e.seen()),
+        };
+        let last_frame = end.map_or(conn.last.frame, |e| e.mark.frame);
+        return session_ok(out, ladder, last_frame, seen.clone(), seen);
+    }
+
     let selected: Option<u32>;
     // The capture began after the X.224 exchange: TLS is seen, but not whether the server
     // selected SSL, HYBRID or HYBRID_EX, so nor whether CredSSP runs inside it.

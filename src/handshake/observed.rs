@@ -105,6 +105,17 @@ pub enum Seen {
     // --- X.224 (MS-RDPBCGR 2.2.1.1, 2.2.1.2)
     /// The capture began after the X.224 exchange.
     X224NotCaptured,
+    /// A stage that ran before the capture began (it began during the session).
+    BeforeCapture,
+    /// The capture began during a session already up: its first unit (`first_frame`, from
+    /// `from`) is TLS application data or, under Standard RDP Security, a fast-path PDU
+    /// (`fast_path`), with no handshake before it; `end` is how the session ended, when seen.
+    SessionUnderway {
+        first_frame: u64,
+        from: Party,
+        fast_path: bool,
+        end: Option<EndSeen>,
+    },
     /// The client sent nothing after the TCP handshake.
     ClientSilentAfterTcp(Stalled),
     /// A port check: the client connected and closed (`reset`: reset) `after_ns` later at
