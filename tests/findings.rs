@@ -67,11 +67,13 @@ fn expired_certificate_with_server_and_client_logs_is_one_finding() {
     );
     // The connection alone is inferred (medium); the server's logs agree.
     assert_eq!(f.confidence, Confidence::High);
-    // remedies.md, expired self-signed RDP certificate.
+    // remedies.md, expired self-signed RDP certificate: renew it; a proven expiry is no
+    // key-store problem, so no MachineKeys advice (issue 20 §7).
     let fix = f.remediation.join(" ");
+    assert!(fix.starts_with("Renew the certificate"), "{fix}");
     assert!(fix.contains("certlm.msc"), "{fix}");
     assert!(fix.contains("Restart-Service TermService -Force"), "{fix}");
-    assert!(fix.contains("MachineKeys"), "{fix}");
+    assert!(!fix.contains("MachineKeys"), "{fix}");
     assert!(!f.collect_next.is_empty());
 }
 
@@ -1659,7 +1661,7 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
             Confidence::Medium,
             &["c1"],
             "frame 10: server certificate CN=10.99.2.2 (issuer CN=10.99.2.2), valid 2020-01-01T00:00:00.000000Z to 2020-01-31T00:00:00.000000Z, expired at capture time",
-            "Expired certificate: certlm.msc",
+            "Renew the certificate: a self-signed RDP certificate",
         ),
     ];
     for &(file, cause, confidence, conns, evidence, fix) in cases {

@@ -27,6 +27,7 @@ vocabulary! {
     /// (`reference/remedies.md`): what proves it and its fix.
     Remedy {
         ServerCertificate = "server_certificate",
+        CertificateExpired = "certificate_expired",
         CertificateName = "certificate_name",
         CertificateUntrusted = "certificate_untrusted",
         PrivateKey = "private_key",
@@ -71,6 +72,14 @@ pub const CAUSES: &[Cause] = &[
         events: "System: RemoteConnectionManager 1057/1058 (self-signed certificate could not be created/replaced; \"access denied\" means the key store); Schannel 36870 (fatal error accessing the TLS server credential private key, e.g. 0x8009030D / 0x8009030E); client RDPClient 226 with a 0x8009… code",
         fix: "Expired certificate: certlm.msc → Remote Desktop → Certificates, delete it, then `Restart-Service TermService -Force` (a fresh self-signed one is made). Unusable key: give NETWORK SERVICE read access to the private key, or rename C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys to MachineKeys_old (on Azure through Run Command) and reboot.",
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
+        id: Remedy::CertificateExpired,
+        title: "the server's certificate is expired, or not yet valid, at the time of the connection",
+        capture: "the client ends the connection right after a Certificate whose validity does not include the capture's time (certificate_rejected; the evidence gives not_before and not_after)",
+        events: "System: RemoteConnectionManager 1057/1058 when the self-signed certificate could not be renewed; the client's RDPClient/Operational 1026",
+        fix: "Renew the certificate: a self-signed RDP certificate is made again once deleted (certlm.msc → Remote Desktop → Certificates, delete it, then `Restart-Service TermService -Force`); a CA-issued one is re-enrolled from its template, and its new thumbprint set in Win32_TSGeneralSetting.SSLCertificateSHA1Hash. A certificate not yet valid means a clock is wrong: check the server's and the client's time.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_CLIENT_LOG],
     },
     Cause {
         id: Remedy::CertificateName,

@@ -503,8 +503,9 @@ fn dns_line(d: &SideEvent, prefix: &str) -> String {
 fn certificate_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     let detail = c.detail();
     let cert = detail.tls.as_ref()?.certificate.as_ref()?;
+    // Proven out of date: its own fix, not the key store's.
     if cert.info.expired_at_capture || cert.info.not_yet_valid_at_capture {
-        return None;
+        return Some(Remedy::CertificateExpired);
     }
     Some(if cert.matches_sni == Some(false) {
         Remedy::CertificateName
