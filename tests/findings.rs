@@ -1628,7 +1628,7 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
             Confidence::Medium,
             &["c1"],
             "frame 32: session stage failed: the server sent an MCS Disconnect Provider Ultimatum",
-            "Act on the decoded ERRINFO",
+            "Find the server's reason, then act on it",
         ),
         (
             "captures/loss-handshake.pcap",

@@ -206,7 +206,7 @@ pub const CAUSES: &[Cause] = &[
         title: "the server denied the session after authentication (licensing, session limits, policy)",
         capture: "the connection ends after NLA/MCS (stage mcs or session, cause server_denied); a Set Error Info PDU when the capture can be read",
         events: "RdpCoreTS 97/102/103, TermDD 50/56, LSM 40 (reason code); the ERRINFO code names the reason",
-        fix: "Act on the decoded ERRINFO / extended code: licensing, session limits, policy.",
+        fix: "Find the server's reason, then act on it: the Set Error Info code or MCS result when the capture shows one (in the evidence); else the server's RdpCoreTS 97/102/103, TermDD 50/56 or LSM 40 events, or the extended code of the client's dialog (`rdptriage explain`). Licensing: the RD Licensing mode and server; session limits: log off idle sessions or raise the limit; logon rights and policy: the user's groups.",
         collect: &[COLLECT_SERVER_LOGS, COLLECT_CLIENT_LOG],
     },
     Cause {

@@ -739,6 +739,9 @@ pub fn findings(
     out
 }
 
+/// The fix of a firewall drop that a later connection of the same client got past.
+const DROP_GOT_PAST: &str = "A later connection got through, so no rule blocks RDP for good: the drop was passing (a firewall's connection or rate limit, a path that flapped) or hit another address or port of the server. Compare the failed connection's addresses and port with the one that worked; act only if the drops come back.";
+
 /// Probes of one server named one by one in their finding's evidence (its `connections` has
 /// them all).
 const MAX_NAMED_PROBES: usize = 5;
@@ -1200,7 +1203,7 @@ fn attempt_findings(
         evidence.extend(side_lines(conns, members));
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
         evidence.extend(contradicting.iter().cloned());
-        let (remediation, collect_next) = match (&refined, rule) {
+        let (mut remediation, collect_next) = match (&refined, rule) {
             (Some(p), _) => remedy(p.rule.knowledge),
             (None, Some(r)) if c.cause == Some(Cause::CertificateRejected) => {
                 remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
@@ -1208,6 +1211,15 @@ fn attempt_findings(
             (None, Some(r)) => remedy(r.knowledge),
             (None, None) => (Vec::new(), Vec::new()),
         };
+        // A drop the client got past is no rule that blocks RDP: no "allow the rule" fix.
+        let knowledge = match (&refined, rule) {
+            (Some(p), _) => Some(p.rule.knowledge),
+            (None, Some(r)) => Some(r.knowledge),
+            (None, None) => None,
+        };
+        if success.is_some() && knowledge == Some(Remedy::FirewallDrop) {
+            remediation = vec![DROP_GOT_PAST.to_string()];
+        }
         let stage = c.failed_stage.map_or("?", Word::word);
         let tries = if many {
             format!(" ({} connections)", members.len())
@@ -1825,6 +1837,71 @@ fn side_findings(
 mod tests {
     use super::*;
     use crate::diagnose::verdict;
+
+    /// A connection of `sample_connection`'s client and server, timed from `start` to `end`
+    /// seconds, ending with `verdict` and `cause`.
+    fn timed_connection(
+        id: &str,
+        (start, end): (i64, i64),
+        verdict: Verdict,
+        cause: Option<Cause>,
+    ) -> JudgedConnection {
+        let mut c = crate::handshake::judged::sample_connection(id);
+        c.timed = true;
+        c.start_ns = 1_795_317_159_000_000_000 + start * 1_000_000_000;
+        c.end_ns = 1_795_317_159_000_000_000 + end * 1_000_000_000;
+        c.verdict = Some(verdict);
+        c.cause = cause;
+        if verdict == Verdict::Ok {
+            c.reached = Some(Stage::Session);
+            c.failed_stage = None;
+        }
+        c
+    }
+
+    fn findings_of(conns: &mut [JudgedConnection]) -> Vec<Finding> {
+        crate::correlate::group_attempts(conns);
+        let joined = Joined {
+            by_connection: vec![Vec::new(); conns.len()],
+            joined: Vec::new(),
+            offsets: Vec::new(),
+        };
+        findings(conns, &[], &joined, &[])
+    }
+
+    /// A drop the client got past: a warning naming the session, and no "allow the rule".
+    #[test]
+    fn a_firewall_drop_the_client_got_past_gets_no_firewall_fix() {
+        let mut conns = vec![
+            timed_connection("c1", (0, 3), Verdict::Failed, Some(Cause::TcpNoAnswer)),
+            timed_connection("c2", (5, 30), Verdict::Ok, None),
+        ];
+        let f = findings_of(&mut conns);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].cause, Cause::TcpNoAnswer);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].remediation, [DROP_GOT_PAST]);
+        assert!(
+            f[0].summary
+                .ends_with("; c2 succeeded at 2026-11-22T03:12:44.000000Z."),
+            "{}",
+            f[0].summary
+        );
+        // Without the session, the drop is an error with the firewall fix.
+        let mut alone = vec![timed_connection(
+            "c1",
+            (0, 3),
+            Verdict::Failed,
+            Some(Cause::TcpNoAnswer),
+        )];
+        let f = findings_of(&mut alone);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(
+            f[0].remediation[0].starts_with("Allow"),
+            "{:?}",
+            f[0].remediation
+        );
+    }
 
     /// A catalog event with an id and, when given, one field holding a code in hex.
     fn event(id: u32, field: Option<(&str, u32)>) -> CatalogEvent {
