@@ -181,7 +181,12 @@ fn stall(
         + (conn.s2c.retransmissions - conn.s2c.duplicates);
     let gaps = conn.c2s.gaps + conn.s2c.gaps;
     let missed_bytes = conn.c2s.missed_bytes() + conn.s2c.missed_bytes();
-    let lossy = retransmissions + gaps > 0 || missed_bytes > 0;
+    // Loss decides only where data is missing at the stop: bytes never seen, or data sent
+    // again that the peer never acknowledged. Retransmissions that were acknowledged, and
+    // progress after them, did not stop the connection.
+    let lossy = missed_bytes > 0
+        || conn.retransmission_unrecovered(Side::Client)
+        || conn.retransmission_unrecovered(Side::Server);
     let (stop, silence_ns) = match end {
         // The bytes read of a direction end before the stage did (`--payload-cap`): what
         // followed is in the capture but not read, so nothing is said of how it ended.

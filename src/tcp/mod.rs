@@ -165,6 +165,10 @@ pub struct Direction {
     pub duplicates: u64,
     /// The last data segment: stream offset, length, IPv4 identification.
     last_data: Option<(i64, u32, u16)>,
+    /// The furthest stream offset a real retransmission (not a packet captured twice)
+    /// carried, 0 when none did: whether the peer acknowledged it says whether the loss was
+    /// recovered ([`Connection::retransmission_unrecovered`]).
+    retransmitted_end: i64,
     pub out_of_order: u64,
     /// "Previous segment not captured" events.
     pub gaps: u64,
@@ -479,6 +483,23 @@ impl Connection {
     }
 
     /// The first FIN and who sent it.
+    /// Whether data `side` sent again was still not acknowledged by the peer when the
+    /// capture of the connection ends: loss not recovered (RFC 9293 §3.10.7.4: what the
+    /// peer's last ACK covers arrived).
+    pub fn retransmission_unrecovered(&self, side: Side) -> bool {
+        let (dir, peer) = match side {
+            Side::Client => (&self.c2s, &self.s2c),
+            Side::Server => (&self.s2c, &self.c2s),
+        };
+        if dir.retransmitted_end == 0 {
+            return false;
+        }
+        match (dir.base, peer.last_ack) {
+            (Some(base), Some((ack, _))) => dir.rel(base, ack) < dir.retransmitted_end,
+            _ => true,
+        }
+    }
+
     pub fn first_fin(&self) -> Option<(Side, Mark)> {
         first_of(self.c2s.first_fin, self.s2c.first_fin)
     }
@@ -698,13 +719,17 @@ impl Connection {
             let fast = other_dup_run >= 2
                 && other_last_ack == Some(t.seq)
                 && fact.ts_ns - other_last_dup_ns < 20_000_000;
-            if dir.last_data == Some((off, t.seg_len, fact.ip_id)) && fact.ip_id != 0 {
+            let duplicate = dir.last_data == Some((off, t.seg_len, fact.ip_id)) && fact.ip_id != 0;
+            if duplicate {
                 dir.duplicates += 1;
             }
             if soon && !fast && end != dir.high {
                 dir.out_of_order += 1;
             } else {
                 dir.retransmissions += 1;
+                if !duplicate {
+                    dir.retransmitted_end = dir.retransmitted_end.max(end);
+                }
             }
             if end > dir.high {
                 dir.high = end;
