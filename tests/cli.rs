@@ -169,7 +169,7 @@ fn text_output_names_the_cause() {
     // A headline, the findings, then the inputs and the connection table.
     assert!(
         out.starts_with(
-            "Read 1 capture (2 packets): 1 RDP connection (1 failed); 1 finding.\n\nFindings (1):\n1. [error tcp_refused"
+            "Read 1 capture (2 packets): 1 RDP connection (1 failed) in 1 attempt, 1 failed in the end; 1 finding.\n\nFindings (1):\n1. [error tcp_refused"
         ),
         "{out}"
     );

@@ -110,7 +110,7 @@ fn port_probes_fixture_is_judged_probe_by_probe() {
     let text = rdptriage::report::text::render(&r);
     assert!(
         text.starts_with(
-            "Read 1 capture (144 packets): 7 RDP connections (1 ok, 6 probes); 1 finding."
+            "Read 1 capture (144 packets): 7 RDP connections (1 ok, 6 probes) in 1 attempt, 0 failed in the end; 1 finding."
         ),
         "{}",
         text.lines().next().unwrap_or_default()

@@ -121,6 +121,70 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
     }
 }
 
+/// The sessions that ran (verdict `ok`), per capture, client host and server, in start
+/// order: which one followed a failed attempt, found by binary search.
+pub struct Sessions {
+    by_pair: std::collections::HashMap<
+        (
+            crate::model::InputName,
+            std::net::IpAddr,
+            crate::capture::decode::Endpoint,
+        ),
+        Vec<(i64, usize)>,
+    >,
+}
+
+impl Sessions {
+    pub fn of(conns: &[JudgedConnection]) -> Sessions {
+        let mut by_pair: std::collections::HashMap<_, Vec<(i64, usize)>> = Default::default();
+        for (i, c) in conns.iter().enumerate() {
+            if c.verdict == Some(crate::model::Verdict::Ok) {
+                by_pair
+                    .entry((c.input, c.client.ip, c.server))
+                    .or_default()
+                    .push((c.start_ns, i));
+            }
+        }
+        for list in by_pair.values_mut() {
+            list.sort_unstable();
+        }
+        Sessions { by_pair }
+    }
+
+    /// The first session of `c`'s client host to its server that started no earlier than
+    /// `c` and within [`ATTEMPT_GAP_NS`] of `c`'s end: the client got past `c`'s failure.
+    pub fn after(&self, c: &JudgedConnection) -> Option<usize> {
+        let list = self.by_pair.get(&(c.input, c.client.ip, c.server))?;
+        let at = list.partition_point(|&(start, _)| start < c.start_ns);
+        list.get(at)
+            .filter(|&&(start, _)| start - c.end_ns <= ATTEMPT_GAP_NS)
+            .map(|&(_, i)| i)
+    }
+
+    /// How many attempts `conns` make, and how many of them failed in the end: none of their
+    /// connections ran a session, one failed, and no session of the same client to the same
+    /// server followed ([`Self::after`]).
+    pub fn attempts_failed_in_the_end(&self, conns: &[JudgedConnection]) -> (usize, usize) {
+        // Per attempt: a session in it, a failure in it, its last-ending connection.
+        let mut attempts: std::collections::HashMap<AttemptId, (bool, bool, usize)> =
+            Default::default();
+        for (i, c) in conns.iter().enumerate() {
+            let Some(a) = c.attempt else { continue };
+            let e = attempts.entry(a).or_insert((false, false, i));
+            e.0 |= c.verdict == Some(crate::model::Verdict::Ok);
+            e.1 |= c.verdict == Some(crate::model::Verdict::Failed);
+            if c.end_ns > conns[e.2].end_ns {
+                e.2 = i;
+            }
+        }
+        let failed = attempts
+            .values()
+            .filter(|&&(ok, failed, last)| !ok && failed && self.after(&conns[last]).is_none())
+            .count();
+        (attempts.len(), failed)
+    }
+}
+
 /// One attempt: the run `order[from..to]`, with its first connection in report order.
 fn run(order: &[u32], from: usize, to: usize) -> (u32, u32, u32) {
     let first = order[from..to].iter().copied().min().unwrap_or(0);
@@ -744,6 +808,47 @@ mod attempt_tests {
         );
         assert_eq!(conns[0].superseded_by, Some(ConnId(2)));
         assert_eq!(conns[3].superseded_by, None);
+    }
+
+    #[test]
+    fn attempts_that_failed_in_the_end_are_those_no_session_followed() {
+        let failed = Verdict::Failed;
+        let mut conns = vec![
+            conn(
+                1,
+                (0, 1),
+                Some(Stage::Tcp),
+                failed,
+                Some(Cause::X224Rejected),
+            ),
+            conn(2, (2, 30), Some(Stage::Session), Verdict::Ok, None),
+            conn(
+                3,
+                (200, 201),
+                Some(Stage::Tcp),
+                failed,
+                Some(Cause::X224Rejected),
+            ),
+            conn(
+                4,
+                (202, 203),
+                Some(Stage::Tcp),
+                failed,
+                Some(Cause::X224Rejected),
+            ),
+        ];
+        group_attempts(&mut conns);
+        let sessions = super::Sessions::of(&conns);
+        // a1 (c1, c2) ran a session; a2 (c3, c4) never got past its failure.
+        assert_eq!(sessions.attempts_failed_in_the_end(&conns), (2, 1));
+        assert_eq!(sessions.after(&conns[0]), Some(1));
+        assert_eq!(sessions.after(&conns[2]), None);
+        // A session 100 s after c4's end: the client got past it.
+        conns.push(conn(5, (303, 330), Some(Stage::Session), Verdict::Ok, None));
+        group_attempts(&mut conns);
+        let sessions = super::Sessions::of(&conns);
+        assert_eq!(sessions.after(&conns[3]), Some(4));
+        assert_eq!(sessions.attempts_failed_in_the_end(&conns), (2, 0));
     }
 
     #[test]

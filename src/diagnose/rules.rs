@@ -1031,27 +1031,10 @@ fn attempt_findings(
     // severity: its members become the failed connections alone.
     // A failed attempt followed within the attempt gap by a session of the same client to
     // the same server (another attempt: another user name, say) is said the same way.
-    let mut sessions: HashMap<_, Vec<usize>> = HashMap::new();
-    for (i, c) in conns.iter().enumerate() {
-        if c.verdict == Some(Verdict::Ok) {
-            sessions
-                .entry((c.input, c.client.ip, c.server))
-                .or_default()
-                .push(i);
-        }
-    }
+    let sessions = crate::correlate::Sessions::of(conns);
     let later_session = |members: &[usize]| -> Option<usize> {
         let last = members.iter().copied().max_by_key(|&i| conns[i].end_ns)?;
-        let c = &conns[last];
-        sessions
-            .get(&(c.input, c.client.ip, c.server))?
-            .iter()
-            .copied()
-            .filter(|&s| {
-                conns[s].start_ns >= c.start_ns
-                    && conns[s].start_ns - c.end_ns <= crate::correlate::windows::ATTEMPT_GAP_NS
-            })
-            .min_by_key(|&s| conns[s].start_ns)
+        sessions.after(&conns[last])
     };
     let successes: Vec<Option<usize>> = attempts
         .iter_mut()

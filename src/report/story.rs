@@ -202,6 +202,15 @@ pub fn headline(report: &Report) -> String {
     if !parts.is_empty() {
         conns.push_str(&format!(" ({})", parts.join(", ")));
     }
+    // Attempts, and those the client never got past (no session in them or after them).
+    let (attempts, failed_in_the_end) = crate::correlate::Sessions::of(&report.connections)
+        .attempts_failed_in_the_end(&report.connections);
+    if attempts > 0 {
+        conns.push_str(&format!(
+            " in {attempts} attempt{}, {failed_in_the_end} failed in the end",
+            plural(attempts)
+        ));
+    }
     let f = report.findings.len();
     // Logs alone: no word about connections no capture could show.
     let conns = if captures.is_empty() && n == 0 {
