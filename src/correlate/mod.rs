@@ -216,12 +216,7 @@ pub struct Joined {
 /// `IpAddress` only) and WFP `SourceAddress`/`SourcePort`, RCM 1149 `Param3`, TermDD 56
 /// `param2`.
 pub fn event_client(e: &crate::eventlog::CatalogEvent) -> Option<(String, Option<u16>)> {
-    let f = |k: &str| {
-        e.fields
-            .get(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty() && v != "-")
-    };
+    let f = |k: &str| e.field(k).map(str::to_string);
     let port = |v: Option<String>| v.and_then(|p| p.parse::<u16>().ok()).filter(|&p| p != 0);
     // Domain controllers write IPv4 clients as IPv4-mapped IPv6 (`::ffff:10.0.0.5`).
     let unmapped = |v: String| match v.strip_prefix("::ffff:") {

@@ -117,12 +117,7 @@ fn address_in(e: &CatalogEvent) -> Option<&str> {
     ]
     .iter()
     .filter(|f| !(e.channel.as_ref() == CORE && **f == "Address"))
-    .find_map(|f| {
-        e.fields
-            .get(f)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && *v != "-")
-    })?;
+    .find_map(|f| e.field(f))?;
     Some(host_of(raw))
 }
 
@@ -157,12 +152,7 @@ fn session(e: &CatalogEvent) -> Option<&str> {
 }
 
 fn user(e: &CatalogEvent) -> Option<String> {
-    let get = |f: &str| {
-        e.fields
-            .get(f)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && *v != "-")
-    };
+    let get = |f: &str| e.field(f);
     let (dom, name) = match e.id {
         1149 => (get("Param2"), get("Param1")),
         4624 | 4625 => (get("TargetDomainName"), get("TargetUserName")),

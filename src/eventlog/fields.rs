@@ -63,6 +63,14 @@ impl Fields {
             .position(|e| e.1 as usize == name.len() && self.name_of(e) == name)
     }
 
+    /// A field's value as the analysis reads it: trimmed, `None` when absent, empty or `-`
+    /// (Windows' "no value").
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && *v != "-")
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         let i = self.position(name)?;
         Some(self.value_of(&self.index[i]))

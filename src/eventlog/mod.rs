@@ -83,12 +83,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// A field's value, trimmed; `None` when absent, empty or `-` (Windows' "no value").
+    /// A field's value, trimmed; `None` when absent, empty or `-` ([`fields::Fields::value`]).
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && *v != "-")
+        self.fields.value(name)
     }
 }
 
@@ -127,12 +124,9 @@ pub struct CatalogEvent {
 }
 
 impl CatalogEvent {
-    /// A field's value, trimmed; `None` when absent, empty or `-` (as [`Event::field`]).
+    /// A field's value, trimmed; `None` when absent, empty or `-` ([`fields::Fields::value`]).
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty() && *v != "-")
+        self.fields.value(name)
     }
 
     /// How findings name the event: `input#record_id`.
