@@ -19,11 +19,11 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::capture::decode::Endpoint;
 use crate::eventlog::catalog::LogSide;
 use crate::handshake::judged::{Break, JudgedConnection, Stop};
 use crate::handshake::side::{SideEvent, SideKind};
-use crate::model::AttemptId;
-use crate::model::Stage;
+use crate::model::{AttemptId, Cause, InputName, Stage, Verdict};
 use windows::{ATTEMPT_GAP_NS, CERT_EVENT_WINDOW_NS, EVENT_SLACK_NS, SIDE_WINDOW_NS};
 
 fn cookie(c: &JudgedConnection) -> Option<String> {
@@ -45,7 +45,7 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
     };
     let key = |c: &JudgedConnection| (c.input, c.client.ip, c.server);
     let mut order: Vec<u32> = (0..n)
-        .filter(|&i| conns[i as usize].cause != Some(crate::model::Cause::Probe))
+        .filter(|&i| conns[i as usize].cause != Some(Cause::Probe))
         .collect();
     order.sort_unstable_by(|&a, &b| {
         let (ca, cb) = (&conns[a as usize], &conns[b as usize]);
@@ -74,7 +74,7 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
                     _ => true,
                 };
                 // After a session that ran, the next connection is a new session, not a retry.
-                let after_success = conns[last].verdict == Some(crate::model::Verdict::Ok);
+                let after_success = conns[last].verdict == Some(Verdict::Ok);
                 joins = same_cookie
                     && !after_success
                     && conns[i].start_ns - conns[last].end_ns <= ATTEMPT_GAP_NS;
@@ -122,23 +122,16 @@ pub fn group_attempts(conns: &mut [JudgedConnection]) {
 }
 
 /// The sessions that ran (verdict `ok`), per capture, client host and server, in start
-/// order: which one followed a failed attempt, found by binary search.
+/// order: whether, and by which session, a client got past a failure (binary search).
 pub struct Sessions {
-    by_pair: std::collections::HashMap<
-        (
-            crate::model::InputName,
-            std::net::IpAddr,
-            crate::capture::decode::Endpoint,
-        ),
-        Vec<(i64, usize)>,
-    >,
+    by_pair: HashMap<(InputName, std::net::IpAddr, Endpoint), Vec<(i64, usize)>>,
 }
 
 impl Sessions {
     pub fn of(conns: &[JudgedConnection]) -> Sessions {
-        let mut by_pair: std::collections::HashMap<_, Vec<(i64, usize)>> = Default::default();
+        let mut by_pair: HashMap<_, Vec<(i64, usize)>> = HashMap::new();
         for (i, c) in conns.iter().enumerate() {
-            if c.verdict == Some(crate::model::Verdict::Ok) {
+            if c.verdict == Some(Verdict::Ok) {
                 by_pair
                     .entry((c.input, c.client.ip, c.server))
                     .or_default()
@@ -161,27 +154,37 @@ impl Sessions {
             .map(|&(_, i)| i)
     }
 
-    /// How many attempts `conns` make, and how many of them failed in the end: none of their
-    /// connections ran a session, one failed, and no session of the same client to the same
-    /// server followed ([`Self::after`]).
+    /// The session by which the client got past an attempt (`members`, indices into
+    /// `conns`): one of its own, else the first to follow its last-ending connection
+    /// ([`Self::after`]); `None` when the attempt failed in the end.
+    pub fn got_past(&self, conns: &[JudgedConnection], members: &[usize]) -> Option<usize> {
+        members
+            .iter()
+            .copied()
+            .find(|&i| conns[i].verdict == Some(Verdict::Ok))
+            .or_else(|| {
+                let last = members.iter().copied().max_by_key(|&i| conns[i].end_ns)?;
+                self.after(&conns[last])
+            })
+    }
+
+    /// How many attempts `conns` make, and how many of them failed in the end: one of their
+    /// connections failed and the client never got past it ([`Self::got_past`]).
     pub fn attempts_failed_in_the_end(&self, conns: &[JudgedConnection]) -> (usize, usize) {
-        // Per attempt: a session in it, a failure in it, its last-ending connection.
-        let mut attempts: std::collections::HashMap<AttemptId, (bool, bool, usize)> =
-            Default::default();
+        let mut members: HashMap<AttemptId, Vec<usize>> = HashMap::new();
         for (i, c) in conns.iter().enumerate() {
-            let Some(a) = c.attempt else { continue };
-            let e = attempts.entry(a).or_insert((false, false, i));
-            e.0 |= c.verdict == Some(crate::model::Verdict::Ok);
-            e.1 |= c.verdict == Some(crate::model::Verdict::Failed);
-            if c.end_ns > conns[e.2].end_ns {
-                e.2 = i;
+            if let Some(a) = c.attempt {
+                members.entry(a).or_default().push(i);
             }
         }
-        let failed = attempts
+        let failed = members
             .values()
-            .filter(|&&(ok, failed, last)| !ok && failed && self.after(&conns[last]).is_none())
+            .filter(|m| {
+                m.iter().any(|&i| conns[i].verdict == Some(Verdict::Failed))
+                    && self.got_past(conns, m).is_none()
+            })
             .count();
-        (attempts.len(), failed)
+        (members.len(), failed)
     }
 }
 
@@ -567,15 +570,12 @@ pub fn attach_side(connections: &mut [JudgedConnection], events: &[SideEvent]) {
             .filter(|e| e.kind == SideKind::Kerberos)
             .copied()
             .collect();
-        if kerberos.len() > MAX_SIDE_EVENTS {
+        let all_kerberos = kerberos.len();
+        if all_kerberos > MAX_SIDE_EVENTS {
             kerberos.sort_by_key(|e| (e.ts_ns - c.start_ns).abs());
             kerberos.truncate(MAX_SIDE_EVENTS);
             kerberos.sort_by_key(|e| e.ts_ns);
         }
-        let all_kerberos = window
-            .iter()
-            .filter(|e| e.kind == SideKind::Kerberos)
-            .count();
         if dns.is_empty() && kerberos.is_empty() {
             continue;
         }

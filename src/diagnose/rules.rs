@@ -739,6 +739,36 @@ pub fn findings(
     out
 }
 
+/// The clients of a group of connections and the time it spans, as a merged finding says
+/// them.
+struct Span {
+    /// Each client address once, in order.
+    clients: Vec<std::net::IpAddr>,
+    /// The earliest start and the latest end, written out (empty when none was timed).
+    start: String,
+    end: String,
+}
+
+impl Span {
+    fn of(conns: &[&JudgedConnection]) -> Span {
+        let mut clients: Vec<std::net::IpAddr> = conns.iter().map(|c| c.client.ip).collect();
+        clients.sort_unstable();
+        clients.dedup();
+        let timed = || conns.iter().filter(|c| c.timed);
+        Span {
+            clients,
+            start: timed()
+                .min_by_key(|c| c.start_ns)
+                .and_then(|c| c.start())
+                .unwrap_or_default(),
+            end: timed()
+                .max_by_key(|c| c.end_ns)
+                .and_then(|c| c.end())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The fix of a firewall drop that a later connection of the same client got past.
 const DROP_GOT_PAST: &str = "A later connection got through, so no rule blocks RDP for good: the drop was passing (a firewall's connection or rate limit, a path that flapped) or hit another address or port of the server. Compare the failed connection's addresses and port with the one that worked; act only if the drops come back.";
 
@@ -762,18 +792,11 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
                 .filter(|c| c.failed_stage == Some(Stage::Tcp))
                 .count();
             let checks = probes.len() - half_open;
-            let mut clients: Vec<std::net::IpAddr> = probes.iter().map(|c| c.client.ip).collect();
-            clients.sort_unstable();
-            clients.dedup();
-            let timed = || probes.iter().filter(|c| c.timed);
-            let first = timed()
-                .min_by_key(|c| c.start_ns)
-                .and_then(|c| c.start())
-                .unwrap_or_default();
-            let last = timed()
-                .max_by_key(|c| c.end_ns)
-                .and_then(|c| c.end())
-                .unwrap_or_default();
+            let Span {
+                clients,
+                start: first,
+                end: last,
+            } = Span::of(&probes);
             let kinds: Vec<String> = [
                 (checks, "port check", "connect, then close without a byte"),
                 (half_open, "half-open SYN scan", "the SYN-ACK never acknowledged"),
@@ -920,20 +943,11 @@ fn merge_repeated(
             .into_iter()
             .map(|id| id.map_or_else(String::clone, |c| c.to_string()))
             .collect();
-        let mut clients: Vec<std::net::IpAddr> = span.iter().map(|c| c.client.ip).collect();
-        clients.sort_unstable();
-        clients.dedup();
-        // The earliest start and latest end (each connection's written the same way, so the
-        // instant orders as the text did).
-        let timed = || span.iter().filter(|c| c.timed);
-        let start = timed()
-            .min_by_key(|c| c.start_ns)
-            .and_then(|c| c.start())
-            .unwrap_or_default();
-        let end = timed()
-            .max_by_key(|c| c.end_ns)
-            .and_then(|c| c.end())
-            .unwrap_or_default();
+        let Span {
+            clients,
+            start,
+            end,
+        } = Span::of(&span);
         let confidence = parts
             .iter()
             .map(|f| f.confidence)
@@ -1032,25 +1046,14 @@ fn attempt_findings(
     // A failed attempt followed within the attempt gap by a session of the same client to
     // the same server (another attempt: another user name, say) is said the same way.
     let sessions = crate::correlate::Sessions::of(conns);
-    let later_session = |members: &[usize]| -> Option<usize> {
-        let last = members.iter().copied().max_by_key(|&i| conns[i].end_ns)?;
-        sessions.after(&conns[last])
-    };
     let successes: Vec<Option<usize>> = attempts
         .iter_mut()
         .map(|(_, members)| {
-            let ok = members
-                .iter()
-                .copied()
-                .find(|&i| conns[i].verdict == Some(Verdict::Ok));
-            if ok.is_some() {
-                members.retain(|&i| {
-                    conns[i].verdict == Some(Verdict::Failed)
-                        && conns[i].cause != Some(Cause::Probe)
-                });
-                return ok;
+            let got_past = sessions.got_past(conns, members);
+            if got_past.is_some_and(|ok| members.contains(&ok)) {
+                members.retain(|&i| conns[i].verdict == Some(Verdict::Failed));
             }
-            later_session(members)
+            got_past
         })
         .collect();
     // The connection an attempt is judged by: the one that got furthest (the last of those);
@@ -1186,20 +1189,16 @@ fn attempt_findings(
         evidence.extend(side_lines(conns, members));
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
         evidence.extend(contradicting.iter().cloned());
-        let (mut remediation, collect_next) = match (&refined, rule) {
-            (Some(p), _) => remedy(p.rule.knowledge),
-            (None, Some(r)) if c.cause == Some(Cause::CertificateRejected) => {
-                remedy(certificate_knowledge(c).unwrap_or(r.knowledge))
-            }
-            (None, Some(r)) => remedy(r.knowledge),
-            (None, None) => (Vec::new(), Vec::new()),
-        };
-        // A drop the client got past is no rule that blocks RDP: no "allow the rule" fix.
         let knowledge = match (&refined, rule) {
             (Some(p), _) => Some(p.rule.knowledge),
+            (None, Some(r)) if c.cause == Some(Cause::CertificateRejected) => {
+                Some(certificate_knowledge(c).unwrap_or(r.knowledge))
+            }
             (None, Some(r)) => Some(r.knowledge),
             (None, None) => None,
         };
+        let (mut remediation, collect_next) = knowledge.map(remedy).unwrap_or_default();
+        // A drop the client got past is no rule that blocks RDP: no "allow the rule" fix.
         if success.is_some() && knowledge == Some(Remedy::FirewallDrop) {
             remediation = vec![DROP_GOT_PAST.to_string()];
         }
