@@ -114,18 +114,19 @@ pub fn note(seen: &Seen) -> String {
         Seen::HalfOpen {
             synacks,
             reset_frame,
-        } => format!(
-            "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK{} never acknowledged{}",
-            if *synacks > 1 {
-                format!(" (sent {synacks} times) was")
+        } => {
+            let sent = if *synacks > 1 {
+                format!(" (sent {synacks} times)")
             } else {
-                " was".to_string()
-            },
-            match reset_frame {
-                Some(f) => format!(", the client reset it (frame {f})"),
-                None => String::new(),
-            }
-        ),
+                String::new()
+            };
+            let reset = reset_frame
+                .map(|f| format!(", the client reset it (frame {f})"))
+                .unwrap_or_default();
+            format!(
+                "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK{sent} was never acknowledged{reset}"
+            )
+        }
         Seen::SynReset { reset_frame, .. } => {
             format!("the server answered the SYN with a reset (frame {reset_frame})")
         }

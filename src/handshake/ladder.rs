@@ -420,29 +420,9 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     // Begun during a session: session data with no handshake record or X.224 PDU in either
     // direction (MS-RDPBCGR 1.3.1.1: TLS application data, or fast-path PDUs under Standard
     // RDP Security, come only once the connection is up).
-    let session_unit = |p: &&Pdu| {
-        matches!(
-            p.kind,
-            PduKind::Tls(content::APPLICATION_DATA) | PduKind::FastPath
-        )
-    };
-    let underway = (mid_stream
-        && cr.is_none()
-        && cc.is_none()
-        && !c_all
-            .iter()
-            .chain(s_all)
-            .any(|p| matches!(p.kind, PduKind::Tpkt | PduKind::Tls(content::HANDSHAKE))))
-    .then(|| {
-        c_all
-            .first()
-            .filter(session_unit)
-            .into_iter()
-            .chain(s_all.first().filter(session_unit))
-            .min_by_key(|p| p.first_frame)
-            .copied()
-    })
-    .flatten();
+    let underway = (mid_stream && cr.is_none() && cc.is_none())
+        .then(|| session_underway(c_all, s_all))
+        .flatten();
     if let Some(first) = underway {
         ladder.push(Stage::X224, Status::Unknown, vec![], Seen::X224NotCaptured);
         for stage in [Stage::Tls, Stage::Nla, Stage::Mcs] {
@@ -1337,6 +1317,29 @@ fn mcs_facts(
             .unwrap_or_default(),
         problems,
     }
+}
+
+/// The first unit of a session already up when the capture began: a direction's first unit
+/// is TLS application data or a fast-path PDU, and neither direction holds a handshake
+/// record or an X.224 PDU.
+fn session_underway(c_all: &[Pdu], s_all: &[Pdu]) -> Option<Pdu> {
+    let handshake = |p: &Pdu| matches!(p.kind, PduKind::Tpkt | PduKind::Tls(content::HANDSHAKE));
+    if c_all.iter().chain(s_all).any(handshake) {
+        return None;
+    }
+    let session_unit = |p: &&Pdu| {
+        matches!(
+            p.kind,
+            PduKind::Tls(content::APPLICATION_DATA) | PduKind::FastPath
+        )
+    };
+    c_all
+        .first()
+        .filter(session_unit)
+        .into_iter()
+        .chain(s_all.first().filter(session_unit))
+        .min_by_key(|p| p.first_frame)
+        .copied()
 }
 
 /// The session ran: the last stage is `session`, the verdict `ok`.

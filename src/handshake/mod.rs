@@ -58,26 +58,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let server_rst = conn.s2c.first_rst;
     if let Some(syn) = conn.syn {
         let mut syn_frames = conn.syn_frames.clone();
-        // A half-open SYN scan: one SYN, and its SYN-ACK never acknowledged but reset by the
-        // client's kernel (which opened no connection) or sent again and again unanswered; no
-        // byte either way.
-        let client_reset = conn
-            .c2s
-            .first_rst
-            .filter(|r| conn.synack.is_some_and(|sa| r.frame > sa.frame));
-        let half_open = conn.synack.is_some()
-            && conn.handshake_ack.is_none()
-            && conn.syn_retries == 0
-            && conn.c2s.bytes == 0
-            && conn.s2c.bytes == 0
-            && (client_reset.is_some() || conn.synack_retries > 0);
-        if let Some(sa) = conn.synack.filter(|_| half_open) {
-            let mut frames = vec![syn.frame, sa.frame];
-            frames.extend(client_reset.map(|r| r.frame));
-            let seen = Seen::HalfOpen {
-                synacks: 1 + u64::from(conn.synack_retries),
-                reset_frame: client_reset.map(|r| r.frame),
-            };
+        if let Some((frames, seen)) = half_open_scan(conn, syn.frame) {
             stages.push(stage(
                 Stage::Tcp,
                 Status::Failed,
@@ -271,6 +252,29 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             network,
         }),
     }
+}
+
+/// A half-open SYN scan (`syn_frame`'s SYN): its SYN-ACK never acknowledged but reset by the
+/// client's kernel (which opened no connection) or sent again and again unanswered, the SYN
+/// never sent again, no byte either way. The tcp stage's frames and what it saw.
+fn half_open_scan(conn: &Connection, syn_frame: u64) -> Option<(Vec<u64>, Seen)> {
+    let sa = conn.synack?;
+    let reset = conn.c2s.first_rst.filter(|r| r.frame > sa.frame);
+    let half_open = conn.handshake_ack.is_none()
+        && conn.syn_retries == 0
+        && conn.c2s.bytes == 0
+        && conn.s2c.bytes == 0
+        && (reset.is_some() || conn.synack_retries > 0);
+    if !half_open {
+        return None;
+    }
+    let mut frames = vec![syn_frame, sa.frame];
+    frames.extend(reset.map(|r| r.frame));
+    let seen = Seen::HalfOpen {
+        synacks: 1 + u64::from(conn.synack_retries),
+        reset_frame: reset.map(|r| r.frame),
+    };
+    Some((frames, seen))
 }
 
 fn stage(name: Stage, status: Status, frames: Vec<u64>, seen: Option<Seen>) -> StageOutcome {
