@@ -8,7 +8,6 @@ mod support;
 
 use rdptriage::diagnose::words::summary;
 use rdptriage::model::{AttemptId, Cause, Severity, Stage, Status, Verdict};
-use std::path::Path;
 use support::*;
 
 /// The client asked for SSL|HYBRID, the server selected SSL (frame 6), and the client closed
@@ -16,31 +15,17 @@ use support::*;
 /// followed (frame 9) is a consequence, not the cause.
 #[test]
 fn a_client_leaving_after_the_selection_is_a_negotiation_failure() {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/retry-after-failure.pcap");
-    let r = analyze(&[p]);
+    let r = analyze(&[capture_fixture("retry-after-failure.pcap")]);
     assert_eq!(r.connections.len(), 3);
     let c1 = &r.connections[0];
     assert_eq!(c1.verdict, Some(Verdict::Failed));
     assert_eq!(c1.cause, Some(Cause::NegotiationFailure));
     assert_eq!(c1.failed_stage, Some(Stage::X224));
-    let d = c1.detail();
-    let x224 = d
-        .stages
-        .iter()
-        .find(|s| s.stage == Stage::X224)
-        .expect("x224");
+    assert_eq!(stage(c1, Stage::X224), (Status::Failed, vec![4, 6, 8]));
     assert_eq!(
-        (x224.status, x224.frames.clone()),
-        (Status::Failed, vec![4, 6, 8])
-    );
-    assert!(
-        d.stages
-            .iter()
-            .filter(|s| s.stage > Stage::X224)
-            .all(|s| s.status == Status::NotReached),
-        "{:?}",
-        d.stages
+        later_statuses(c1)[1..],
+        [Status::NotReached; 4],
+        "after x224"
     );
     assert_eq!(
         summary(c1),
@@ -52,9 +37,7 @@ fn a_client_leaving_after_the_selection_is_a_negotiation_failure() {
 /// two sessions are two attempts, and nothing is "retried" by an earlier connection.
 #[test]
 fn a_failure_before_a_session_keeps_its_finding_at_lower_severity() {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/retry-after-failure.pcap");
-    let r = analyze(&[p]);
+    let r = analyze(&[capture_fixture("retry-after-failure.pcap")]);
     let verdicts: Vec<_> = r.connections.iter().map(|c| c.verdict).collect();
     assert_eq!(
         verdicts,

@@ -8,20 +8,17 @@ mod support;
 
 use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Stage, Status, Verdict};
-use std::path::Path;
 use support::*;
 
 fn fixture(name: &str) -> rdptriage::report::Report {
-    analyze(&[Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)])
+    analyze(&[capture_fixture(name)])
 }
 
+/// `(stage, status)` of every stage.
 fn statuses(c: &rdptriage::handshake::judged::JudgedConnection) -> Vec<(Stage, Status)> {
-    c.detail()
-        .stages
-        .iter()
-        .map(|s| (s.stage, s.status))
+    stages(c)
+        .into_iter()
+        .map(|(s, status, _)| (s, status))
         .collect()
 }
 

@@ -11,31 +11,13 @@ mod support;
 
 use rdptriage::diagnose::words::summary;
 use rdptriage::model::{Cause, Severity, Stage, Status, Verdict};
-use std::path::Path;
 use support::*;
 
 const CLIENT: &str = "10.1.0.5:50000";
 const SERVER: &str = "10.2.0.9:3389";
-const MS: i64 = 1_000_000;
-const S: i64 = 1_000_000_000;
-
-fn stage_of(
-    c: &rdptriage::handshake::judged::JudgedConnection,
-    stage: Stage,
-) -> (Status, Vec<u64>) {
-    let d = c.detail();
-    let s = d
-        .stages
-        .iter()
-        .find(|s| s.stage == stage)
-        .unwrap_or_else(|| panic!("{} has no {stage:?} stage", c.id));
-    (s.status, s.frames.clone())
-}
-
 #[test]
 fn port_probes_fixture_is_judged_probe_by_probe() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/port-probes.pcap");
-    let r = analyze(&[p]);
+    let r = analyze(&[capture_fixture("port-probes.pcap")]);
     assert_eq!(r.connections.len(), 7);
     // c1-c3 nc -z (FIN), c4 nmap -sT (RST): port checks, broken at x224 on the close.
     for (i, close) in [(0, 4u64), (1, 11), (2, 18), (3, 25)] {
@@ -44,7 +26,7 @@ fn port_probes_fixture_is_judged_probe_by_probe() {
         assert_eq!(c.verdict, Some(Verdict::Failed), "{}", c.id);
         assert_eq!(c.failed_stage, Some(Stage::X224), "{}", c.id);
         assert_eq!(c.reached, Some(Stage::Tcp), "{}", c.id);
-        assert_eq!(stage_of(c, Stage::X224), (Status::Failed, vec![close]));
+        assert_eq!(stage(c, Stage::X224), (Status::Failed, vec![close]));
         assert_eq!(c.attempt, None, "{}: a probe is no attempt", c.id);
     }
     let how = |i: usize| summary(&r.connections[i]);
@@ -64,7 +46,7 @@ fn port_probes_fixture_is_judged_probe_by_probe() {
     assert_eq!(c5.cause, Some(Cause::Probe));
     assert_eq!(c5.failed_stage, Some(Stage::Tcp));
     assert_eq!(c5.reached, None);
-    assert_eq!(stage_of(c5, Stage::Tcp), (Status::Failed, vec![26, 27, 28]));
+    assert_eq!(stage(c5, Stage::Tcp), (Status::Failed, vec![26, 27, 28]));
     assert_eq!(
         how(4),
         "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK was never acknowledged, the client reset it (frame 28)"
@@ -72,7 +54,7 @@ fn port_probes_fixture_is_judged_probe_by_probe() {
     // c6: the RST dropped by the client's firewall, the SYN-ACK sent 4 times (30, 31, 32, 33).
     let c6 = &r.connections[5];
     assert_eq!(c6.cause, Some(Cause::Probe));
-    assert_eq!(stage_of(c6, Stage::Tcp), (Status::Failed, vec![29, 30]));
+    assert_eq!(stage(c6, Stage::Tcp), (Status::Failed, vec![29, 30]));
     assert_eq!(
         how(5),
         "a half-open SYN scan, not an RDP attempt: the server's SYN-ACK (sent 4 times) was never acknowledged"
@@ -148,7 +130,7 @@ fn a_connect_and_close_without_a_byte_is_a_port_check() {
 #[test]
 fn a_client_silent_for_seconds_then_closing_is_no_port_check() {
     let c = Conv::new(CLIENT, SERVER);
-    let close = 2 * MS + 30 * S;
+    let close = 2 * MS + 30 * SEC;
     let r = judged(&[
         (0, c.syn()),
         (MS, c.synack()),
@@ -186,7 +168,7 @@ fn a_syn_ack_reset_by_the_client_is_a_half_open_scan() {
     let conn = only_conn(&r);
     assert_eq!(conn.cause, Some(Cause::Probe));
     assert_eq!(conn.failed_stage, Some(Stage::Tcp));
-    assert_eq!(stage_of(conn, Stage::Tcp), (Status::Failed, vec![1, 2, 3]));
+    assert_eq!(stage(conn, Stage::Tcp), (Status::Failed, vec![1, 2, 3]));
 }
 
 #[test]
@@ -195,9 +177,9 @@ fn a_syn_ack_sent_again_and_never_acknowledged_is_a_half_open_scan() {
     let r = judged(&[
         (0, c.syn()),
         (MS, c.synack()),
-        (S + MS, c.synack()),
-        (3 * S + MS, c.synack()),
-        (7 * S + MS, c.synack()),
+        (SEC + MS, c.synack()),
+        (3 * SEC + MS, c.synack()),
+        (7 * SEC + MS, c.synack()),
     ]);
     let conn = only_conn(&r);
     assert_eq!(conn.cause, Some(Cause::Probe));
@@ -215,9 +197,9 @@ fn a_client_that_retried_its_syn_is_no_scan() {
     let r = judged(&[
         (0, c.syn()),
         (MS, c.synack()),
-        (S, c.syn()),
-        (S + MS, c.synack()),
-        (3 * S + MS, c.synack()),
+        (SEC, c.syn()),
+        (SEC + MS, c.synack()),
+        (3 * SEC + MS, c.synack()),
     ]);
     assert_ne!(only_conn(&r).cause, Some(Cause::Probe));
 }

@@ -687,28 +687,13 @@ mod event_order_tests {
 
 #[cfg(test)]
 mod attempt_tests {
-    use super::group_attempts;
-    use crate::handshake::judged::{JudgedConnection, sample_connection};
-    use crate::model::{AttemptId, Cause, ConnId, Stage, Verdict};
+    use super::{Sessions, group_attempts};
+    use crate::handshake::judged::{JudgedConnection, sample_failed, sample_session};
+    use crate::model::{AttemptId, Cause, ConnId, Stage};
 
-    const S: i64 = 1_000_000_000;
-
-    /// A connection of the one client and server of `sample_connection`, from `start` to
-    /// `end` seconds, that reached `reached` and ended with `verdict` and `cause`.
-    fn conn(
-        id: u32,
-        (start, end): (i64, i64),
-        reached: Option<Stage>,
-        verdict: Verdict,
-        cause: Option<Cause>,
-    ) -> JudgedConnection {
-        let mut c = sample_connection(&format!("c{id}"));
-        c.start_ns = start * S;
-        c.end_ns = end * S;
-        c.reached = reached;
-        c.verdict = Some(verdict);
-        c.cause = cause;
-        c
+    /// A connection refused at x224 after TCP, from `start` to `end` seconds.
+    fn refused(id: u32, span: (i64, i64)) -> JudgedConnection {
+        sample_failed(id, span, Some(Stage::Tcp), Cause::X224Rejected)
     }
 
     fn attempts(conns: &[JudgedConnection]) -> Vec<Option<AttemptId>> {
@@ -717,29 +702,11 @@ mod attempt_tests {
 
     #[test]
     fn only_a_later_connection_retries_one() {
-        let failed = Verdict::Failed;
+        let tls_aborted = sample_failed(1, (0, 10), Some(Stage::Tls), Cause::TlsAborted);
         let mut conns = vec![
-            conn(
-                1,
-                (0, 10),
-                Some(Stage::Tls),
-                failed,
-                Some(Cause::TlsAborted),
-            ),
-            conn(
-                2,
-                (1, 2),
-                Some(Stage::Tcp),
-                failed,
-                Some(Cause::X224Rejected),
-            ),
-            conn(
-                3,
-                (12, 14),
-                Some(Stage::Nla),
-                failed,
-                Some(Cause::NlaFailure),
-            ),
+            tls_aborted.clone(),
+            refused(2, (1, 2)),
+            sample_failed(3, (12, 14), Some(Stage::Nla), Cause::NlaFailure),
         ];
         group_attempts(&mut conns);
         assert_eq!(attempts(&conns), [Some(AttemptId(1)); 3]);
@@ -749,22 +716,7 @@ mod attempt_tests {
         assert_eq!(conns[1].superseded_by, Some(ConnId(3)));
         assert_eq!(conns[2].superseded_by, None);
 
-        let mut conns = vec![
-            conn(
-                1,
-                (0, 10),
-                Some(Stage::Tls),
-                failed,
-                Some(Cause::TlsAborted),
-            ),
-            conn(
-                2,
-                (1, 2),
-                Some(Stage::Tcp),
-                failed,
-                Some(Cause::X224Rejected),
-            ),
-        ];
+        let mut conns = vec![tls_aborted, refused(2, (1, 2))];
         group_attempts(&mut conns);
         assert_eq!(conns[1].superseded_by, None);
     }
@@ -772,76 +724,38 @@ mod attempt_tests {
     #[test]
     fn a_session_ends_its_attempt() {
         let mut conns = vec![
-            conn(
-                1,
-                (0, 1),
-                Some(Stage::Tcp),
-                Verdict::Failed,
-                Some(Cause::X224Rejected),
-            ),
-            conn(2, (2, 30), Some(Stage::Session), Verdict::Ok, None),
-            conn(3, (40, 70), Some(Stage::Session), Verdict::Ok, None),
-            conn(
-                4,
-                (75, 76),
-                Some(Stage::Tcp),
-                Verdict::Failed,
-                Some(Cause::X224Rejected),
-            ),
+            refused(1, (0, 1)),
+            sample_session(2, (2, 30)),
+            sample_session(3, (40, 70)),
+            refused(4, (75, 76)),
         ];
         group_attempts(&mut conns);
         // The failure before the first session is of its attempt; each session after it
         // begins another.
-        assert_eq!(
-            attempts(&conns),
-            [
-                Some(AttemptId(1)),
-                Some(AttemptId(1)),
-                Some(AttemptId(2)),
-                Some(AttemptId(3))
-            ]
-        );
+        let (a1, a2, a3) = (AttemptId(1), AttemptId(2), AttemptId(3));
+        assert_eq!(attempts(&conns), [Some(a1), Some(a1), Some(a2), Some(a3)]);
         assert_eq!(conns[0].superseded_by, Some(ConnId(2)));
         assert_eq!(conns[3].superseded_by, None);
     }
 
     #[test]
     fn attempts_that_failed_in_the_end_are_those_no_session_followed() {
-        let failed = Verdict::Failed;
         let mut conns = vec![
-            conn(
-                1,
-                (0, 1),
-                Some(Stage::Tcp),
-                failed,
-                Some(Cause::X224Rejected),
-            ),
-            conn(2, (2, 30), Some(Stage::Session), Verdict::Ok, None),
-            conn(
-                3,
-                (200, 201),
-                Some(Stage::Tcp),
-                failed,
-                Some(Cause::X224Rejected),
-            ),
-            conn(
-                4,
-                (202, 203),
-                Some(Stage::Tcp),
-                failed,
-                Some(Cause::X224Rejected),
-            ),
+            refused(1, (0, 1)),
+            sample_session(2, (2, 30)),
+            refused(3, (200, 201)),
+            refused(4, (202, 203)),
         ];
         group_attempts(&mut conns);
-        let sessions = super::Sessions::of(&conns);
+        let sessions = Sessions::of(&conns);
         // a1 (c1, c2) ran a session; a2 (c3, c4) never got past its failure.
         assert_eq!(sessions.attempts_failed_in_the_end(&conns), (2, 1));
         assert_eq!(sessions.after(&conns[0]), Some(1));
         assert_eq!(sessions.after(&conns[2]), None);
         // A session 100 s after c4's end: the client got past it.
-        conns.push(conn(5, (303, 330), Some(Stage::Session), Verdict::Ok, None));
+        conns.push(sample_session(5, (303, 330)));
         group_attempts(&mut conns);
-        let sessions = super::Sessions::of(&conns);
+        let sessions = Sessions::of(&conns);
         assert_eq!(sessions.after(&conns[3]), Some(4));
         assert_eq!(sessions.attempts_failed_in_the_end(&conns), (2, 0));
     }
@@ -849,22 +763,10 @@ mod attempt_tests {
     #[test]
     fn probes_belong_to_no_attempt() {
         let mut conns = vec![
-            conn(
-                1,
-                (0, 1),
-                Some(Stage::Tcp),
-                Verdict::Failed,
-                Some(Cause::Probe),
-            ),
-            conn(
-                2,
-                (2, 3),
-                Some(Stage::Tcp),
-                Verdict::Failed,
-                Some(Cause::X224Rejected),
-            ),
-            conn(3, (4, 5), None, Verdict::Failed, Some(Cause::Probe)),
-            conn(4, (6, 9), Some(Stage::Session), Verdict::Ok, None),
+            sample_failed(1, (0, 1), Some(Stage::Tcp), Cause::Probe),
+            refused(2, (2, 3)),
+            sample_failed(3, (4, 5), None, Cause::Probe),
+            sample_session(4, (6, 9)),
         ];
         group_attempts(&mut conns);
         assert_eq!(

@@ -1820,27 +1820,6 @@ mod tests {
     use super::*;
     use crate::diagnose::verdict;
 
-    /// A connection of `sample_connection`'s client and server, timed from `start` to `end`
-    /// seconds, ending with `verdict` and `cause`.
-    fn timed_connection(
-        id: &str,
-        (start, end): (i64, i64),
-        verdict: Verdict,
-        cause: Option<Cause>,
-    ) -> JudgedConnection {
-        let mut c = crate::handshake::judged::sample_connection(id);
-        c.timed = true;
-        c.start_ns = 1_795_317_159_000_000_000 + start * 1_000_000_000;
-        c.end_ns = 1_795_317_159_000_000_000 + end * 1_000_000_000;
-        c.verdict = Some(verdict);
-        c.cause = cause;
-        if verdict == Verdict::Ok {
-            c.reached = Some(Stage::Session);
-            c.failed_stage = None;
-        }
-        c
-    }
-
     fn findings_of(conns: &mut [JudgedConnection]) -> Vec<Finding> {
         crate::correlate::group_attempts(conns);
         let joined = Joined {
@@ -1854,10 +1833,9 @@ mod tests {
     /// A drop the client got past: a warning naming the session, and no "allow the rule".
     #[test]
     fn a_firewall_drop_the_client_got_past_gets_no_firewall_fix() {
-        let mut conns = vec![
-            timed_connection("c1", (0, 3), Verdict::Failed, Some(Cause::TcpNoAnswer)),
-            timed_connection("c2", (5, 30), Verdict::Ok, None),
-        ];
+        use crate::handshake::judged::{sample_failed, sample_session};
+        let dropped = sample_failed(1, (0, 3), None, Cause::TcpNoAnswer);
+        let mut conns = vec![dropped.clone(), sample_session(2, (5, 30))];
         let f = findings_of(&mut conns);
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].cause, Cause::TcpNoAnswer);
@@ -1870,12 +1848,7 @@ mod tests {
             f[0].summary
         );
         // Without the session, the drop is an error with the firewall fix.
-        let mut alone = vec![timed_connection(
-            "c1",
-            (0, 3),
-            Verdict::Failed,
-            Some(Cause::TcpNoAnswer),
-        )];
+        let mut alone = vec![dropped];
         let f = findings_of(&mut alone);
         assert_eq!(f[0].severity, Severity::Error);
         assert!(

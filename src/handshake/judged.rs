@@ -384,6 +384,44 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
     }
 }
 
+/// `sample_connection` `c{id}` timed from `start` to `end` seconds after
+/// 2026-11-22T03:12:39Z (what unit tests of attempts and findings build from).
+#[cfg(test)]
+fn sample_timed(id: u32, (start, end): (i64, i64)) -> JudgedConnection {
+    const BASE_NS: i64 = 1_795_317_159_000_000_000;
+    let mut c = sample_connection(&format!("c{id}"));
+    c.timed = true;
+    c.start_ns = BASE_NS + start * 1_000_000_000;
+    c.end_ns = BASE_NS + end * 1_000_000_000;
+    c
+}
+
+/// A timed sample connection that reached `reached` and failed with `cause`.
+#[cfg(test)]
+pub(crate) fn sample_failed(
+    id: u32,
+    span: (i64, i64),
+    reached: Option<Stage>,
+    cause: Cause,
+) -> JudgedConnection {
+    let mut c = sample_timed(id, span);
+    c.reached = reached;
+    c.cause = Some(cause);
+    c
+}
+
+/// A timed sample connection whose session ran.
+#[cfg(test)]
+pub(crate) fn sample_session(id: u32, span: (i64, i64)) -> JudgedConnection {
+    let mut c = sample_timed(id, span);
+    c.verdict = Some(Verdict::Ok);
+    c.reached = Some(Stage::Session);
+    c.failed_stage = None;
+    c.cause = None;
+    c.stop = None;
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

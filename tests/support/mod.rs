@@ -766,6 +766,22 @@ pub fn stages(c: &JudgedConnection) -> Vec<(Stage, Status, Vec<u64>)> {
         .collect()
 }
 
+/// `(status, frames)` of one stage.
+pub fn stage(c: &JudgedConnection, stage: Stage) -> (Status, Vec<u64>) {
+    stages(c)
+        .into_iter()
+        .find(|s| s.0 == stage)
+        .map(|(_, status, frames)| (status, frames))
+        .unwrap_or_else(|| panic!("{} has no {stage} stage", c.id))
+}
+
+/// `fixtures/captures/NAME`.
+pub fn capture_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/captures")
+        .join(name)
+}
+
 /// The statuses of the five stages after `tcp`.
 pub fn later_statuses(c: &JudgedConnection) -> Vec<Status> {
     c.detail().stages.iter().skip(1).map(|s| s.status).collect()
