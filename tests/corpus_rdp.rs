@@ -128,12 +128,14 @@ const LADDER: &[(&str, usize, Verdict, Option<Cause>, Stage)] = &[
         Stage::Session,
     ),
     // MANIFEST: "req 0xb, sel 0x8, TLS 1.2 ECDHE, 6 appdata. Truncated with no teardown."
+    // By size the six records are the whole NTLM exchange, the last the server's 4-byte
+    // Early User Authorization Result (HYBRID_EX): NLA ended, the capture before MCS.
     (
         "pcap/nDPI/rdp.pcap",
         0,
         Verdict::Incomplete,
         Some(Cause::CaptureEnded),
-        Stage::Tls,
+        Stage::Nla,
     ),
     // MANIFEST: "Legacy RDP (no RDP_NEG) … MCS Connect Initial/Response"; 30 packets, no teardown.
     (

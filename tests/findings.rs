@@ -1034,7 +1034,7 @@ fn kdc_skew_error_beside_a_failed_nla_is_clock_skew() {
         "KRB_AP_ERR_SKEW",
         "1050 s ahead",
         "(nla_failure)",
-        "(frame 41)",
+        "a FIN in frame 41",
     ] {
         assert!(f.summary.contains(fact), "{fact}: {}", f.summary);
     }

@@ -468,8 +468,9 @@ fn capture_cut_during_credssp_is_incomplete_not_a_credential_failure() {
     assert_eq!(
         summary(c),
         "the capture ends during the CredSSP exchange, after 2 client and 2 server records \
-         (inferred from encrypted records), with the connection still open: how NLA ended is \
-         not in the capture"
+         (inferred from encrypted records: NTLM negotiate 13, NTLM challenge 14, NTLM \
+         authenticate with pubKeyAuth 16, server pubKeyAuth 17), with the connection still \
+         open: how NLA ended is not in the capture"
     );
     let text = rdptriage::report::text::render(&r);
     assert!(

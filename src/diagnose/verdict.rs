@@ -68,6 +68,7 @@ pub const CAUSES: &[CauseRow] = &[
         Some(Cause::CertificateRejected),
     ),
     row(Stop::CredsspError, Failed, Some(Cause::NlaFailure)),
+    row(Stop::CredentialsRefused, Failed, Some(Cause::NlaFailure)),
     row(Stop::McsRefused, Failed, Some(Cause::ServerDenied)),
     row(Stop::ServerDisconnected, Failed, Some(Cause::ServerDenied)),
     // Not the capture's end but the reading's: the capture holds more than was read.
@@ -233,6 +234,10 @@ mod tests {
             failed(Stage::Nla, Cause::NlaFailure)
         );
         assert_eq!(
+            judged(Stage::Nla, Stop::CredentialsRefused, None),
+            failed(Stage::Nla, Cause::NlaFailure)
+        );
+        assert_eq!(
             judged(Stage::Mcs, Stop::McsRefused, None),
             failed(Stage::Mcs, Cause::ServerDenied)
         );
@@ -342,15 +347,16 @@ mod tests {
             Stop::PlaintextAnswer => 8,
             Stop::CertificateRefused => 9,
             Stop::CredsspError => 10,
-            Stop::McsRefused => 11,
-            Stop::ServerDisconnected => 12,
-            Stop::PayloadCapped => 13,
-            Stop::StillOpen => 14,
-            Stop::LossThenStillOpen => 15,
-            Stop::LossThenEnded => 16,
-            Stop::Silence => 17,
-            Stop::Ended => 18,
-            Stop::Probe => 19,
+            Stop::CredentialsRefused => 11,
+            Stop::McsRefused => 12,
+            Stop::ServerDisconnected => 13,
+            Stop::PayloadCapped => 14,
+            Stop::StillOpen => 15,
+            Stop::LossThenStillOpen => 16,
+            Stop::LossThenEnded => 17,
+            Stop::Silence => 18,
+            Stop::Ended => 19,
+            Stop::Probe => 20,
         }
     }
 

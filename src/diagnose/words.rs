@@ -10,7 +10,8 @@ use std::borrow::Cow;
 
 use crate::handshake::judged::{ConnectionDetail, JudgedConnection, Stop};
 use crate::handshake::mcs::{gcc_result_name, mcs_result_name, reason_name};
-use crate::handshake::observed::{CertificateDoubt, EndSeen, Seen, Stalled};
+use crate::handshake::nla_records::CredsspMessage;
+use crate::handshake::observed::{CertificateDoubt, EndSeen, Refusal, Seen, Stalled};
 use crate::handshake::x224::{protocol_name, protocol_names};
 use crate::model::codes;
 use crate::tcp::RoleSource;
@@ -331,21 +332,74 @@ pub fn note(seen: &Seen) -> String {
         Seen::NlaInferred {
             next_frame,
             early_authorization_frame,
-        } => format!(
-            "inferred from encrypted records: the CredSSP exchange ended and the client went on (frame {next_frame}){}",
-            early_authorization_frame
+            messages,
+        } => {
+            let named = named_records(messages);
+            let early = early_authorization_frame
+                .filter(|_| {
+                    !messages
+                        .iter()
+                        .any(|(_, m)| *m == CredsspMessage::EarlyUserAuthorization)
+                })
                 .map(|f| format!("; Early User Authorization Result in frame {f}"))
-                .unwrap_or_default()
-        ),
+                .unwrap_or_default();
+            format!(
+                "inferred from encrypted records{}: the CredSSP exchange ended {}{early}",
+                named.map(|r| format!(" by size ({r})")).unwrap_or_default(),
+                match next_frame {
+                    Some(f) => format!("and the client went on (frame {f})"),
+                    None => "with the server's Early User Authorization Result (encrypted: whether it grants access, a server that denies it closes the connection next)".into(),
+                }
+            )
+        }
+        Seen::NlaRefused {
+            refused: (refused_frame, refused),
+            by,
+            after_ns,
+            messages,
+        } => {
+            let records = named_records(messages)
+                .map(|r| format!(" (inferred from encrypted record sizes: {r})"))
+                .unwrap_or_default();
+            let refused = credssp_message(*refused);
+            match by {
+                Refusal::ErrorCode { frame, bytes } => format!(
+                    "the server answered the client's {refused} (frame {refused_frame}) {} later with a TSRequest of {bytes} bytes (frame {frame}), room for an errorCode only: it refused the logon{records}; most often wrong credentials, or an account that may not log on",
+                    duration(*after_ns)
+                ),
+                Refusal::Closed { alert_frame, end } => {
+                    let how: Vec<String> = alert_frame
+                        .map(|f| format!("an encrypted alert in frame {f}"))
+                        .into_iter()
+                        .chain(end.map(|e| {
+                            format!(
+                                "{} in frame {}",
+                                if e.reset { "a reset" } else { "a FIN" },
+                                e.frame
+                            )
+                        }))
+                        .collect();
+                    format!(
+                        "the server closed TLS {} after the client's {refused} (frame {refused_frame}) without answering it ({}): it refused the credentials{records}; most often wrong credentials, or an account that may not log on",
+                        duration(*after_ns),
+                        how.join(", then ")
+                    )
+                }
+            }
+        }
         Seen::NlaUnfinished {
             client_records,
             server_records,
             stalled: st,
             confirmed,
+            messages,
         } => {
             let records = format!(
-                "after {client_records} client and {server_records} server record{} (inferred from encrypted records)",
+                "after {client_records} client and {server_records} server record{} (inferred from encrypted records{})",
                 if *server_records == 1 { "" } else { "s" },
+                named_records(messages)
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default(),
             );
             // Only an end the server or client made says something about the credentials;
             // a capture stopped mid-exchange or a stall on loss does not.
@@ -576,6 +630,34 @@ fn roles(r: RoleSource) -> &'static str {
         RoleSource::Payload => "the X.224 Connection Request",
         RoleSource::LowerPort => "the lower port (a guess)",
     }
+}
+
+/// What a CredSSP message named by size is (`handshake::nla_records`).
+fn credssp_message(m: CredsspMessage) -> &'static str {
+    match m {
+        CredsspMessage::NtlmNegotiate => "NTLM negotiate",
+        CredsspMessage::KerberosApReq => "Kerberos AP-REQ",
+        CredsspMessage::NtlmChallenge => "NTLM challenge",
+        CredsspMessage::KerberosApRep => "Kerberos AP-REP",
+        CredsspMessage::NtlmAuthenticate => "NTLM authenticate with pubKeyAuth",
+        CredsspMessage::ClientPubKeyAuth => "pubKeyAuth (Kerberos authentication)",
+        CredsspMessage::ServerPubKeyAuth => "server pubKeyAuth",
+        CredsspMessage::ErrorCode => "errorCode TSRequest",
+        CredsspMessage::AuthInfo => "authInfo (credentials)",
+        CredsspMessage::EarlyUserAuthorization => "Early User Authorization Result",
+        CredsspMessage::SessionTicket => "TLS session ticket",
+    }
+}
+
+/// The CredSSP messages named by size, with their frames, session tickets left out; `None`
+/// when none was named.
+fn named_records(messages: &[(u64, CredsspMessage)]) -> Option<String> {
+    let named: Vec<String> = messages
+        .iter()
+        .filter(|(_, m)| *m != CredsspMessage::SessionTicket)
+        .map(|(f, m)| format!("{} {f}", credssp_message(*m)))
+        .collect();
+    (!named.is_empty()).then(|| named.join(", "))
 }
 
 /// A short time as a person reads it: µs under a millisecond, ms under a second, else s.

@@ -72,6 +72,10 @@ pub enum Stop {
     CertificateRefused,
     /// A server TSRequest read in clear carries an errorCode (MS-CSSP 2.2.1).
     CredsspError,
+    /// Encrypted CredSSP records show the server refusing the client's authentication: an
+    /// answer with room for an `errorCode` only, or TLS closed before any answer
+    /// (`nla_records`).
+    CredentialsRefused,
     /// The MCS Connect Response refused the connection (MS-RDPBCGR 2.2.1.4, T.125 result).
     McsRefused,
     /// The server sent an MCS Disconnect Provider Ultimatum (MS-RDPBCGR 2.2.2.3).
@@ -98,7 +102,7 @@ pub enum Stop {
 
 impl Stop {
     /// Every stop, in declaration order.
-    pub const ALL: [Stop; 20] = [
+    pub const ALL: [Stop; 21] = [
         Stop::SynReset,
         Stop::SynUnreachable,
         Stop::SynUnanswered,
@@ -110,6 +114,7 @@ impl Stop {
         Stop::PlaintextAnswer,
         Stop::CertificateRefused,
         Stop::CredsspError,
+        Stop::CredentialsRefused,
         Stop::McsRefused,
         Stop::ServerDisconnected,
         Stop::PayloadCapped,

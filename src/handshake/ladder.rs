@@ -15,7 +15,7 @@
 //! Written by hand: the stage machine is this project's own reading, no crate offers it.
 
 use super::judged::{Break, StageOutcome, Stop};
-use super::observed::{CertificateDoubt, EndSeen, Seen, Stalled};
+use super::observed::{CertificateDoubt, EndSeen, Refusal, Seen, Stalled};
 use crate::model::{Evidence, Stage, Status};
 use crate::tcp::{Connection, Mark, Side};
 
@@ -25,6 +25,7 @@ use super::facts::{
 };
 use super::facts::{Decoded, Tpdu, Units};
 use super::mcs::{self, McsPdu};
+use super::nla_records::{self, CredsspMessage, NamedRecord, NlaExchange};
 use super::pdu::{Pdu, PduKind};
 use super::tls::{self, HandshakeMessage, content};
 use super::x224::{self, protocol};
@@ -51,13 +52,6 @@ const GAVE_UP_AFTER_NS: i64 = 5_000_000_000;
 /// Records each way after the security exchange from which encrypted traffic is taken for a
 /// session that ran (connection setup takes fewer).
 const SESSION_MIN_RECORDS: usize = 5;
-
-/// Encrypted bytes from which a server's CredSSP answer is taken for its public-key
-/// confirmation (MS-CSSP 3.1.5, `pubKeyAuth`: the server's public key, sealed, at least some
-/// 90 bytes for an EC key and 270 for RSA-2048, in a TSRequest) rather than a TSRequest
-/// carrying only an `errorCode` (about 20 bytes, under 80 with the TLS record's MAC, IV and
-/// padding).
-const PUBKEY_AUTH_MIN_BYTES: u32 = 120;
 
 /// Who ended the connection, and how.
 /// A client that closes a connection it never sent a byte on within this time of the
@@ -848,47 +842,146 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     let mut mcs_start = 0usize; // index in client_data of the MCS Connect Initial
     let mut nla_done_ns = tls_done_ns;
     if nla {
-        // --- NLA (MS-CSSP 3.1.5): TSRequests inside TLS. NTLM takes three client messages
-        // (negotiate, authenticate + public key, credentials) and two server answers;
-        // HYBRID_EX adds the server's 4-byte Early User Authorization Result.
-        let creds = client_data.get(2).copied();
-        let mcs_ci = client_data.get(3).copied();
-        match (creds, mcs_ci) {
-            (Some(cr3), Some(ci)) => {
-                let mut frames: Vec<u64> =
-                    client_data.iter().take(3).map(|p| p.last_frame).collect();
+        // --- NLA (MS-CSSP 3.1.5): TSRequests inside TLS, named by order and size.
+        let overhead = t
+            .server_hello
+            .as_ref()
+            .and_then(|(_, h)| tls::record_overhead(h.version_raw, h.cipher_id));
+        let exchange = nla_records::name(
+            &client_data,
+            &server_data,
+            overhead,
+            t.tls13,
+            sel == protocol::HYBRID_EX,
+        );
+        let messages: Vec<(u64, CredsspMessage)> = exchange
+            .messages
+            .iter()
+            .map(|m| (m.frame, m.message))
+            .collect();
+        let server_alerts: Vec<Mark> = s_app
+            .iter()
+            .filter(|p| is_alert(p))
+            .map(|p| Mark {
+                frame: p.last_frame,
+                ts_ns: p.ts_ns,
+            })
+            .collect();
+        let credentials = exchange.find(CredsspMessage::AuthInfo).copied();
+        let named_next = exchange.next_client.filter(|_| credentials.is_some());
+        if let Some(refusal) = refusal(conn, &exchange, &server_data, &server_alerts) {
+            let NlaRefusal {
+                refused,
+                by,
+                at: (frame, ts_ns),
+            } = refusal;
+            let mut frames: Vec<u64> = messages
+                .iter()
+                .filter(|(_, m)| *m != CredsspMessage::SessionTicket)
+                .map(|(f, _)| *f)
+                .collect();
+            frames.push(frame);
+            if let Refusal::Closed { end: Some(e), .. } = by {
+                frames.push(e.frame);
+            }
+            let seen = Seen::NlaRefused {
+                refused: (refused.frame, refused.message),
+                by,
+                after_ns: ts_ns - refused.ts_ns,
+                messages,
+            };
+            ladder.push(Stage::Nla, Status::Failed, frames, seen.clone());
+            if let Some(nla) = ladder.stages.last_mut() {
+                nla.evidence = Some(Evidence::Inferred);
+            }
+            return finish(
+                out,
+                ladder,
+                Some(Break::at(Stage::Nla, Stop::CredentialsRefused)),
+                seen,
+            );
+        }
+        // The named exchange, else the shape NTLM gives when sizes mislead: three client
+        // records before the next protocol's.
+        // Done when the client went on after its credentials, or when the server's Early
+        // User Authorization Result followed them (the capture may end before the next
+        // record).
+        let early = exchange
+            .find(CredsspMessage::EarlyUserAuthorization)
+            .copied();
+        let done: Option<(u64, i64, Option<Pdu>)> = match (credentials, named_next, early) {
+            (Some(cr), Some(ci), _) => Some((cr.frame, cr.ts_ns, Some(ci))),
+            (Some(_), None, Some(ea)) => Some((ea.frame, ea.ts_ns, None)),
+            _ => client_data
+                .get(2)
+                .zip(client_data.get(3))
+                .map(|(cr, ci)| (cr.last_frame, cr.ts_ns, Some(*ci))),
+        };
+        match done {
+            Some((done_frame, done_ts, ci)) => {
+                let until = ci.map(|p| p.first_frame).unwrap_or(done_frame + 1);
+                let mut frames: Vec<u64> = client_data
+                    .iter()
+                    .filter(|p| p.last_frame <= done_frame)
+                    .map(|p| p.last_frame)
+                    .collect();
                 frames.extend(
                     server_data
                         .iter()
-                        .filter(|p| p.last_frame < ci.first_frame)
+                        .filter(|p| p.last_frame < until)
+                        .filter(|p| {
+                            !exchange.messages.iter().any(|m| {
+                                m.frame == p.last_frame
+                                    && m.message == CredsspMessage::SessionTicket
+                            })
+                        })
                         .map(|p| p.last_frame),
                 );
                 frames.sort_unstable();
-                let early_authorization_frame = server_data
-                    .iter()
-                    .filter(|_| sel == protocol::HYBRID_EX)
-                    .find(|p| {
-                        p.last_frame > cr3.last_frame
-                            && p.last_frame < ci.first_frame
-                            && p.tls_payload_len() <= 64
-                    })
-                    .map(|p| p.last_frame);
+                let early_authorization_frame = early.map(|m| m.frame).or_else(|| {
+                    server_data
+                        .iter()
+                        .filter(|_| sel == protocol::HYBRID_EX)
+                        .find(|p| {
+                            p.last_frame > done_frame
+                                && p.last_frame < until
+                                && p.tls_payload_len() <= 64
+                        })
+                        .map(|p| p.last_frame)
+                });
                 let seen = Seen::NlaInferred {
-                    next_frame: ci.first_frame,
+                    next_frame: ci.map(|p| p.first_frame),
                     early_authorization_frame,
+                    messages,
                 };
                 ladder.push(Stage::Nla, Status::Ok, frames, seen);
                 out.reached = Stage::Nla;
-                mcs_start = 3;
-                nla_done_ns = cr3.ts_ns;
+                mcs_start = ci
+                    .and_then(|ci| {
+                        client_data
+                            .iter()
+                            .position(|p| p.first_frame == ci.first_frame)
+                    })
+                    .unwrap_or(client_data.len());
+                nla_done_ns = done_ts;
             }
-            _ => {
-                let frames: Vec<u64> = client_data
+            None => {
+                let tickets = exchange
+                    .messages
+                    .iter()
+                    .filter(|m| m.message == CredsspMessage::SessionTicket)
+                    .count();
+                let mut frames: Vec<u64> = client_data
                     .iter()
                     .chain(&server_data)
                     .map(|p| p.last_frame)
+                    .filter(|f| {
+                        !exchange
+                            .messages
+                            .iter()
+                            .any(|m| m.frame == *f && m.message == CredsspMessage::SessionTicket)
+                    })
                     .collect();
-                let mut frames = frames;
                 frames.sort_unstable();
                 frames.extend(end.map(|e| e.mark.frame));
                 let last = client_data
@@ -898,21 +991,19 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     .max()
                     .unwrap_or(tls_done_ns);
                 let st = stall(conn, end, last, Side::Server);
-                // The server's answer to the client's second record (NTLM's authenticate
-                // message, or Kerberos' public key): a public-key confirmation (pubKeyAuth,
-                // MS-CSSP 3.1.5) when the server accepted the credentials, a short TSRequest
-                // errorCode (or nothing) when it did not (behaviours.md).
-                // When the client then left, it did so with the credentials accepted.
-                let confirmed = client_data
-                    .get(1)
-                    .and_then(|c| server_data.iter().find(|p| p.first_frame > c.last_frame))
-                    .filter(|p| p.tls_payload_len() >= PUBKEY_AUTH_MIN_BYTES)
-                    .filter(|_| end.is_some_and(|e| e.by == Side::Client));
+                // The server's answer to the client's authentication: its public-key
+                // confirmation (pubKeyAuth) when it accepted the credentials. When the
+                // client then left, it did so with the credentials accepted.
+                let confirmed = exchange
+                    .find(CredsspMessage::ServerPubKeyAuth)
+                    .filter(|_| end.is_some_and(|e| e.by == Side::Client))
+                    .map(|m| (m.frame, m.plaintext.0));
                 let seen = Seen::NlaUnfinished {
                     client_records: client_data.len(),
-                    server_records: server_data.len(),
+                    server_records: server_data.len() - tickets,
                     stalled: st.seen,
-                    confirmed: confirmed.map(|p| (p.last_frame, p.tls_payload_len())),
+                    confirmed,
+                    messages,
                 };
                 return end_stalled(out, ladder, Stage::Nla, &st, frames, seen);
             }
@@ -1035,6 +1126,80 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             )
         }
     }
+}
+
+/// A server's refusal of a CredSSP message, read from encrypted records: the message, how,
+/// and the frame and time of the answer or close.
+struct NlaRefusal {
+    refused: NamedRecord,
+    by: Refusal,
+    at: (u64, i64),
+}
+
+/// The server refused the client's CredSSP message when it answered it with an
+/// `errorCode`-sized TSRequest, or when the first thing it did after the client's
+/// authentication was to close TLS (an encrypted alert, a FIN or a RST): what the client
+/// sends after that is not CredSSP, whatever its size.
+fn refusal(
+    conn: &Connection,
+    exchange: &NlaExchange,
+    server_data: &[Pdu],
+    server_alerts: &[Mark],
+) -> Option<NlaRefusal> {
+    if let Some(i) = exchange
+        .messages
+        .iter()
+        .position(|m| m.message == CredsspMessage::ErrorCode)
+    {
+        let answer = exchange.messages[i];
+        let refused = exchange.messages[..i]
+            .iter()
+            .rev()
+            .find(|m| m.side == Side::Client)?;
+        return Some(NlaRefusal {
+            refused: *refused,
+            by: Refusal::ErrorCode {
+                frame: answer.frame,
+                bytes: answer.plaintext.0,
+            },
+            at: (answer.frame, answer.ts_ns),
+        });
+    }
+    let auth = *exchange.authentication()?;
+    let after = |f: &u64| *f > auth.frame;
+    let answer = server_data
+        .iter()
+        .map(|p| p.first_frame)
+        .find(after)
+        .unwrap_or(u64::MAX);
+    let alert = server_alerts.iter().copied().find(|m| after(&m.frame));
+    let fin = conn.s2c.first_fin.filter(|m| after(&m.frame));
+    let rst = conn.s2c.first_rst.filter(|m| after(&m.frame));
+    let end = match (fin, rst) {
+        (Some(f), Some(r)) if r.frame < f.frame => Some((r, true)),
+        (Some(f), _) => Some((f, false)),
+        (None, Some(r)) => Some((r, true)),
+        (None, None) => None,
+    };
+    let first_close = alert
+        .into_iter()
+        .chain(end.map(|(m, _)| m))
+        .min_by_key(|m| m.frame)?;
+    if first_close.frame > answer {
+        return None;
+    }
+    Some(NlaRefusal {
+        refused: auth,
+        by: Refusal::Closed {
+            alert_frame: alert.map(|m| m.frame),
+            end: end.map(|(m, reset)| EndSeen {
+                by: Side::Server.party(),
+                reset,
+                frame: m.frame,
+            }),
+        },
+        at: (first_close.frame, first_close.ts_ns),
+    })
 }
 
 /// NLA whose TSRequests are readable (MS-CSSP 2.2.1): a server `errorCode` names the failure;

@@ -17,6 +17,7 @@ pub mod judged;
 pub mod ladder;
 pub mod mcs;
 pub mod messages;
+pub mod nla_records;
 pub mod observed;
 pub mod pdu;
 pub mod side;

@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use super::judged::Stop;
+use super::nla_records::CredsspMessage;
 use super::x224::FailureCode;
 use crate::model::{Endpoint, Party};
 use crate::tcp::RoleSource;
@@ -19,6 +20,20 @@ pub struct EndSeen {
     /// A reset, not a close.
     pub reset: bool,
     pub frame: u64,
+}
+
+/// How a server refused a CredSSP message it could not read in clear (`Seen::NlaRefused`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// An answer with room for a TSRequest's version and `errorCode` only (MS-CSSP 2.2.1):
+    /// its frame and plaintext bytes.
+    ErrorCode { frame: u64, bytes: u32 },
+    /// TLS closed before any answer: the server's encrypted alert (RFC 8446 §6.1), its FIN or
+    /// RST, whichever the capture shows.
+    Closed {
+        alert_frame: Option<u64>,
+        end: Option<EndSeen>,
+    },
 }
 
 /// How a stage in progress was left (`Stop::PayloadCapped`, `StillOpen`,
@@ -201,11 +216,23 @@ pub enum Seen {
     },
 
     // --- NLA (MS-CSSP 3.1.5)
-    /// Inferred: the exchange ended and the client went on with the record in `next_frame`.
+    /// Inferred: the exchange ended and the client went on with the record in `next_frame`
+    /// (none when the capture ends after the server's Early User Authorization Result).
     NlaInferred {
-        next_frame: u64,
+        next_frame: Option<u64>,
         /// HYBRID_EX's Early User Authorization Result.
         early_authorization_frame: Option<u64>,
+        /// The records named by size (`nla_records`): frame and message.
+        messages: Vec<(u64, CredsspMessage)>,
+    },
+    /// Inferred from record sizes (`nla_records`): the server refused the client's message
+    /// in `refused` (its frame), most often its authentication.
+    NlaRefused {
+        refused: (u64, CredsspMessage),
+        by: Refusal,
+        /// From the client's message to the server's answer or close.
+        after_ns: i64,
+        messages: Vec<(u64, CredsspMessage)>,
     },
     /// The connection ended (or the capture did) during the exchange inside TLS.
     NlaUnfinished {
@@ -213,8 +240,9 @@ pub enum Seen {
         server_records: usize,
         stalled: Stalled,
         /// The server's answer to the client's authentication had the size of a public-key
-        /// confirmation, and the client then ended it: its frame and TLS payload bytes.
+        /// confirmation, and the client then ended it: its frame and plaintext bytes.
         confirmed: Option<(u64, u32)>,
+        messages: Vec<(u64, CredsspMessage)>,
     },
     /// Mid-stream: whether CredSSP ran is not known.
     NlaUnknownMidStream,

@@ -66,6 +66,66 @@ pub struct ServerHelloInfo {
     pub version: String,
     pub version_raw: u16,
     pub cipher: String,
+    /// The suite's number, for [`record_overhead`].
+    #[serde(skip)]
+    pub cipher_id: u16,
+}
+
+/// The bytes a protected record adds to its plaintext under the negotiated version and
+/// suite: a range, since block ciphers pad (RFC 5246 §6.2.3, RFC 4346 §6.2.3.2 for the
+/// explicit IV of TLS 1.1 and later, RFC 5288 §3 for GCM's 8-byte explicit nonce, RFC 7905
+/// for ChaCha20-Poly1305, RFC 8446 §5.2 for TLS 1.3's inner content type and tag).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordOverhead {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl RecordOverhead {
+    /// The plaintext a record of `payload` bytes (its length field) can carry: (least, most).
+    pub fn plaintext(self, payload: u32) -> (u32, u32) {
+        (
+            payload.saturating_sub(self.max),
+            payload.saturating_sub(self.min),
+        )
+    }
+}
+
+/// The overhead of a record under `version_raw` (the ServerHello's, `0x0304` for TLS 1.3)
+/// and the suite `cipher_id`; `None` for a suite `tls-parser` does not know.
+pub fn record_overhead(version_raw: u16, cipher_id: u16) -> Option<RecordOverhead> {
+    use tls_parser::{TlsCipherEnc, TlsCipherEncMode, TlsCipherSuite};
+    let exact = |n: u32| Some(RecordOverhead { min: n, max: n });
+    let suite = TlsCipherSuite::from_id(cipher_id)?;
+    let short_tag = suite.name.ends_with("_8");
+    if version_raw >= 0x0304 {
+        // The inner content type and the AEAD tag; records are not padded by the peers
+        // RDP uses.
+        return exact(1 + if short_tag { 8 } else { 16 });
+    }
+    let mac = u32::from(suite.mac_size) / 8;
+    match (suite.enc, suite.enc_mode) {
+        (TlsCipherEnc::Chacha20_Poly1305, _) => exact(16),
+        (_, TlsCipherEncMode::Gcm) => exact(8 + 16),
+        (_, TlsCipherEncMode::Ccm) => exact(8 + if short_tag { 8 } else { 16 }),
+        (enc, TlsCipherEncMode::Cbc) => {
+            let block: u32 = match enc {
+                TlsCipherEnc::Des
+                | TlsCipherEnc::TripleDes
+                | TlsCipherEnc::Idea
+                | TlsCipherEnc::Rc2 => 8,
+                _ => 16,
+            };
+            let iv = if version_raw >= 0x0302 { block } else { 0 };
+            // At least the padding-length byte, at most a whole block of padding.
+            Some(RecordOverhead {
+                min: iv + mac + 1,
+                max: iv + mac + block,
+            })
+        }
+        // Stream ciphers and NULL encryption: the MAC alone.
+        _ => exact(mac),
+    }
 }
 
 /// The server's (leaf) certificate.
@@ -195,6 +255,7 @@ fn decode_handshake(kind: u8, raw: &[u8]) -> HandshakeMessage {
                 version: version_name(version),
                 version_raw: version,
                 cipher: cipher_name(sh.cipher.0),
+                cipher_id: sh.cipher.0,
             })
         }
         (11, Some(TlsMessage::Handshake(TlsMessageHandshake::Certificate(c)))) => {
@@ -300,6 +361,47 @@ fn hex(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records whose plaintext tshark decrypted (the corpus captures that ship their key) or
+    /// that FreeRDP sent here: each record's plaintext lies in the computed range.
+    #[test]
+    fn record_overheads_bound_real_plaintexts() {
+        // (version, suite, record length, plaintext length)
+        let measured = [
+            // rdp-ssl.pcap: TLS 1.0, TLS_RSA_WITH_AES_128_CBC_SHA, CredSSP v2 NTLM.
+            (0x0301, 0x002f, 80, 57),
+            (0x0301, 0x002f, 288, 262),
+            (0x0301, 0x002f, 832, 805),
+            (0x0301, 0x002f, 336, 303),
+            (0x0301, 0x002f, 112, 84),
+            // freerdp-client-krb5.pcapng: TLS 1.2, TLS_RSA_WITH_AES_256_CBC_SHA, Kerberos.
+            (0x0303, 0x0035, 1360, 1320),
+            // nla-success.pcap: TLS 1.3, TLS_AES_256_GCM_SHA384, NTLM.
+            (0x0304, 0x1302, 110, 93),
+            (0x0304, 0x1302, 112, 95),
+        ];
+        for (version, suite, record, plain) in measured {
+            let o = record_overhead(version, suite).unwrap();
+            let (least, most) = o.plaintext(record);
+            assert!(
+                (least..=most).contains(&plain),
+                "{suite:#06x} {record}: {o:?}"
+            );
+        }
+        assert_eq!(
+            record_overhead(0x0303, 0xc030),
+            Some(RecordOverhead { min: 24, max: 24 })
+        );
+        assert_eq!(
+            record_overhead(0x0303, 0xcca8),
+            Some(RecordOverhead { min: 16, max: 16 })
+        );
+        assert_eq!(
+            record_overhead(0x0302, 0x000a),
+            Some(RecordOverhead { min: 29, max: 36 })
+        );
+        assert_eq!(record_overhead(0x0303, 0xeeee), None);
+    }
 
     #[test]
     fn record_headers() {

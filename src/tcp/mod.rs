@@ -482,7 +482,6 @@ impl Connection {
         first_of(self.c2s.first_rst, self.s2c.first_rst)
     }
 
-    /// The first FIN and who sent it.
     /// Whether data `side` sent again was still not acknowledged by the peer when the
     /// capture of the connection ends: loss not recovered (RFC 9293 §3.10.7.4: what the
     /// peer's last ACK covers arrived).
@@ -500,6 +499,7 @@ impl Connection {
         }
     }
 
+    /// The first FIN and who sent it.
     pub fn first_fin(&self) -> Option<(Side, Mark)> {
         first_of(self.c2s.first_fin, self.s2c.first_fin)
     }
