@@ -11,7 +11,9 @@ use std::borrow::Cow;
 use crate::handshake::judged::{ConnectionDetail, JudgedConnection, Stop};
 use crate::handshake::mcs::{gcc_result_name, mcs_result_name, reason_name};
 use crate::handshake::nla_records::CredsspMessage;
-use crate::handshake::observed::{CertificateDoubt, EndSeen, Refusal, Seen, Stalled};
+use crate::handshake::observed::{
+    CertificateDoubt, EndSeen, Refusal, Seen, SessionEvidence, Stalled,
+};
 use crate::handshake::x224::{protocol_name, protocol_names};
 use crate::model::codes;
 use crate::tcp::RoleSource;
@@ -467,8 +469,24 @@ pub fn note(seen: &Seen) -> String {
 
         // --- MCS and the session
         Seen::McsInferred => "inferred: the server answered the client's first record after the security exchange (MCS Connect Initial / Response)".into(),
-        Seen::RecordsAfterMcs { client, server } => format!(
-            "inferred: {client} client and {server} server records after the MCS exchange"
+        Seen::RecordsAfterMcs {
+            client,
+            server,
+            evidence,
+        } => format!(
+            "inferred: {client} client and {server} server records after the MCS exchange; {}",
+            match evidence {
+                SessionEvidence::Activation { frame } => format!(
+                    "the client's burst from frame {frame} has the shape of its Confirm Active and finalization, answered by the server: the session became active"
+                ),
+                SessionEvidence::ServerOutput { bytes } => format!(
+                    "the server sent {bytes} bytes, screen updates beyond any connection sequence"
+                ),
+                SessionEvidence::Duration { ns } => format!(
+                    "records went both ways for {} after it",
+                    duration(*ns)
+                ),
+            }
         ),
         Seen::Connected {
             version,
@@ -550,7 +568,7 @@ pub fn note(seen: &Seen) -> String {
         ),
         Seen::SetupUnfinished(st) if st.stop == Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".into(),
         Seen::SetupUnfinished(st) => format!(
-            "the connection ended during connection setup, after the MCS exchange: {}",
+            "the connection ended during connection setup, after the MCS exchange, before the session became active (no Confirm Active burst from the client, no screen updates): {}",
             stalled(st)
         ),
         Seen::PayloadCapped(inner) => format!("{}; {PAYLOAD_CAPPED}", note(inner)),
@@ -566,10 +584,22 @@ fn stalled(st: &Stalled) -> String {
             seconds(st.silence_ns),
             st.retransmissions
         ),
-        Stop::LossThenEnded => format!(
-            "the handshake stalled on loss ({} retransmissions, {} gaps, {} bytes never seen), then {end}",
-            st.retransmissions, st.gaps, st.missed_bytes
-        ),
+        Stop::LossThenEnded => {
+            let counts: Vec<String> = [
+                (st.retransmissions, "retransmission", "retransmissions"),
+                (st.gaps, "gap", "gaps"),
+            ]
+            .into_iter()
+            .filter(|(n, _, _)| *n > 0)
+            .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+            .chain((st.missed_bytes > 0).then(|| format!("{} bytes never seen", st.missed_bytes)))
+            .collect();
+            format!(
+                "the handshake stalled on loss ({}), then, {} after the last progress, {end}",
+                counts.join(", "),
+                duration(st.silence_ns)
+            )
+        }
         Stop::Silence => format!(
             "nothing came from the {} for {:.1} s, then {end}",
             st.waiting_for,
@@ -715,7 +745,15 @@ mod tests {
         );
         assert_eq!(
             stalled(&stall(Stop::LossThenEnded, end)),
-            "the handshake stalled on loss (4 retransmissions, 1 gaps, 1460 bytes never seen), then the client reset the connection (frame 41)"
+            "the handshake stalled on loss (4 retransmissions, 1 gap, 1460 bytes never seen), then, 6.25 s after the last progress, the client reset the connection (frame 41)"
+        );
+        let only_missed = Stalled {
+            retransmissions: 0,
+            ..stall(Stop::LossThenEnded, end)
+        };
+        assert_eq!(
+            stalled(&only_missed),
+            "the handshake stalled on loss (1 gap, 1460 bytes never seen), then, 6.25 s after the last progress, the client reset the connection (frame 41)"
         );
         assert_eq!(
             stalled(&stall(Stop::LossThenStillOpen, None)),

@@ -15,7 +15,7 @@
 //! Written by hand: the stage machine is this project's own reading, no crate offers it.
 
 use super::judged::{Break, StageOutcome, Stop};
-use super::observed::{CertificateDoubt, EndSeen, Refusal, Seen, Stalled};
+use super::observed::{CertificateDoubt, EndSeen, Refusal, Seen, SessionEvidence, Stalled};
 use crate::model::{Evidence, Stage, Status};
 use crate::tcp::{Connection, Mark, Side};
 
@@ -1078,7 +1078,10 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 .iter()
                 .filter(|p| p.first_frame > rsp.last_frame)
                 .count();
-            if after_c >= SESSION_MIN_RECORDS && after_s >= SESSION_MIN_RECORDS {
+            let evidence = session_evidence(&client_data, &server_data, rsp);
+            if let Some(evidence) = evidence
+                .filter(|_| after_c >= SESSION_MIN_RECORDS && after_s >= SESSION_MIN_RECORDS)
+            {
                 let last = client_data
                     .iter()
                     .chain(&server_data)
@@ -1088,6 +1091,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 let note = Seen::RecordsAfterMcs {
                     client: after_c,
                     server: after_s,
+                    evidence,
                 };
                 let summary = Seen::Connected {
                     version,
@@ -1097,8 +1101,17 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 };
                 return session_ok(out, ladder, last, note, summary);
             }
-            setup_ended(conn, out, ladder, end, rsp.ts_ns, {
-                let mut f = vec![rsp.last_frame];
+            // The connection sequence went on without a session: the last record is the
+            // last progress.
+            let last = client_data
+                .iter()
+                .chain(&server_data)
+                .filter(|p| p.first_frame > rsp.last_frame)
+                .max_by_key(|p| p.last_frame)
+                .copied()
+                .unwrap_or(rsp);
+            setup_ended(conn, out, ladder, end, last.ts_ns, {
+                let mut f = vec![rsp.last_frame, last.last_frame];
                 f.extend(end.map(|e| e.mark.frame));
                 f
             })
@@ -1126,6 +1139,64 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             )
         }
     }
+}
+
+/// Client records in a row, with no server record between, from which a burst is taken for
+/// the client's Confirm Active and finalization (MS-RDPBCGR 1.3.1.1 phases 9 and 10: Confirm
+/// Active, Synchronize, Control Cooperate, Control Request, Font List), which clients send
+/// together on the server's Demand Active. Earlier in the connection sequence each client
+/// request waits for its answer, Erect Domain and Attach User at most going together.
+const ACTIVATION_BURST: usize = 4;
+/// Server bytes after the MCS exchange taken for screen updates: a connection sequence's
+/// server side (join confirms, licensing, Demand Active, finalization) stays under 4 KiB.
+const SESSION_OUTPUT_BYTES: u64 = 16 * 1024;
+/// Records both ways for this long after the MCS exchange: no client waits this long for an
+/// activation that does not come (FreeRDP gives up after 10 s).
+const SESSION_DURATION_NS: i64 = 30_000_000_000;
+
+/// What shows that a session inside TLS became active after the MCS exchange that ended with
+/// the server's `rsp`; `None` when the records are only a connection sequence's.
+fn session_evidence(client: &[Pdu], server: &[Pdu], rsp: Pdu) -> Option<SessionEvidence> {
+    let mut after: Vec<&Pdu> = client
+        .iter()
+        .chain(server)
+        .filter(|p| p.first_frame > rsp.last_frame)
+        .collect();
+    after.sort_by_key(|p| (p.first_frame, p.last_frame));
+    let mut run = 0usize;
+    let mut run_start = None;
+    for p in &after {
+        match p.side {
+            Side::Client => {
+                if run == 0 {
+                    run_start = Some(p.first_frame);
+                }
+                run += 1;
+            }
+            Side::Server if run >= ACTIVATION_BURST => {
+                return run_start.map(|frame| SessionEvidence::Activation { frame });
+            }
+            Side::Server => run = 0,
+        }
+    }
+    let bytes: u64 = after
+        .iter()
+        .filter(|p| p.side == Side::Server)
+        .map(|p| u64::from(p.tls_payload_len()))
+        .sum();
+    if bytes >= SESSION_OUTPUT_BYTES {
+        return Some(SessionEvidence::ServerOutput { bytes });
+    }
+    let last = |side: Side| {
+        after
+            .iter()
+            .filter(|p| p.side == side)
+            .map(|p| p.ts_ns)
+            .max()
+    };
+    let both = last(Side::Client)?.min(last(Side::Server)?);
+    let ns = both - rsp.ts_ns;
+    (ns >= SESSION_DURATION_NS).then_some(SessionEvidence::Duration { ns })
 }
 
 /// A server's refusal of a CredSSP message, read from encrypted records: the message, how,
@@ -1646,5 +1717,82 @@ fn tls_facts(t: &TlsView) -> TlsFacts {
         certificate_encrypted: t.tls13 && t.certificate.is_none(),
         client_finished_frame: t.client_after_ccs.first().map(|p| p.last_frame),
         server_finished_frame: t.server_after_ccs.first().map(|p| p.last_frame),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TLS application-data record of `len` payload bytes from `side`, in `frame` at
+    /// `ms` milliseconds.
+    fn rec(side: Side, frame: u64, ms: i64, len: u32) -> Pdu {
+        Pdu {
+            side,
+            kind: PduKind::Tls(content::APPLICATION_DATA),
+            offset: 0,
+            len: len + 5,
+            first_frame: frame,
+            last_frame: frame,
+            ts_ns: ms * 1_000_000,
+            complete: true,
+            has_hole: false,
+        }
+    }
+
+    fn split(all: &[Pdu]) -> (Vec<Pdu>, Vec<Pdu>) {
+        let of = |s| all.iter().filter(|p| p.side == s).copied().collect();
+        (of(Side::Client), of(Side::Server))
+    }
+
+    /// The connection sequence after the MCS answer (frame 2): joins one by one, Client
+    /// Info, licensing; the same with the activation burst; with screen updates and no burst;
+    /// with a long exchange of small records and no burst.
+    #[test]
+    fn session_evidence_needs_more_than_a_connection_sequence() {
+        let rsp = rec(Side::Server, 2, 10, 100);
+        let mut sequence = vec![rec(Side::Client, 3, 20, 30), rec(Side::Client, 4, 20, 30)];
+        for i in 0..6u64 {
+            sequence.push(rec(Side::Server, 5 + 2 * i, 30, 35));
+            sequence.push(rec(Side::Client, 6 + 2 * i, 40, 35));
+        }
+        sequence.push(rec(Side::Server, 20, 50, 350));
+        let (c, s) = split(&sequence);
+        assert_eq!(session_evidence(&c, &s, rsp), None);
+
+        let mut active = sequence.clone();
+        active.push(rec(Side::Server, 21, 60, 450));
+        for f in 22..27 {
+            active.push(rec(Side::Client, f, 70, 60));
+        }
+        active.push(rec(Side::Server, 27, 80, 60));
+        let (c, s) = split(&active);
+        assert_eq!(
+            session_evidence(&c, &s, rsp),
+            Some(SessionEvidence::Activation { frame: 22 })
+        );
+        // Four client records without a server answer after them prove nothing yet.
+        active.pop();
+        let (c, s) = split(&active);
+        assert_eq!(session_evidence(&c, &s, rsp), None);
+
+        let mut updates = sequence.clone();
+        updates.extend((0..12).map(|i| rec(Side::Server, 30 + i, 100, 1400)));
+        let (c, s) = split(&updates);
+        assert_eq!(
+            session_evidence(&c, &s, rsp),
+            Some(SessionEvidence::ServerOutput {
+                bytes: 6 * 35 + 350 + 12 * 1400
+            })
+        );
+
+        let mut long = sequence.clone();
+        long.push(rec(Side::Client, 50, 40_000, 40));
+        long.push(rec(Side::Server, 51, 40_010, 40));
+        let (c, s) = split(&long);
+        assert_eq!(
+            session_evidence(&c, &s, rsp),
+            Some(SessionEvidence::Duration { ns: 39_990_000_000 })
+        );
     }
 }

@@ -22,6 +22,20 @@ pub struct EndSeen {
     pub frame: u64,
 }
 
+/// What shows that a session inside TLS became active, beyond records of the connection
+/// sequence (MS-RDPBCGR 1.3.1.1), which a connection whose activation never completed has
+/// too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionEvidence {
+    /// The client's Confirm Active and finalization PDUs in one burst (from `frame`), which
+    /// it sends on the server's Demand Active, and the server's records after them.
+    Activation { frame: u64 },
+    /// Server output of the size of screen updates: bytes after the MCS exchange.
+    ServerOutput { bytes: u64 },
+    /// Records both ways for this long after the MCS exchange.
+    Duration { ns: i64 },
+}
+
 /// How a server refused a CredSSP message it could not read in clear (`Seen::NlaRefused`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -284,6 +298,7 @@ pub enum Seen {
     RecordsAfterMcs {
         client: usize,
         server: usize,
+        evidence: SessionEvidence,
     },
     /// A session ran inside TLS.
     Connected {
