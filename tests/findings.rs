@@ -296,18 +296,19 @@ fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
     let r = analyze_paths(&paths, &Options::default());
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
+    // Many addresses, even private ones: password guessing, whose fix is the server's
+    // exposure alone (no "clear Credential Manager").
     assert_eq!(
-        (f.cause, f.confidence),
-        (Cause::NlaFailure, Confidence::High)
+        (f.cause, f.severity, f.confidence),
+        (Cause::PasswordGuessing, Severity::Error, Confidence::High)
     );
-    // Many addresses: the fix for password guessing comes first.
     assert!(
-        f.remediation[0].starts_with("Many addresses failing to log on is password guessing")
+        f.remediation[0].starts_with("Logons failing again and again, from many addresses or from one on the internet, are password guessing")
             && f.remediation[0].contains("do not expose TCP 3389 to the internet"),
         "{:#?}",
         f.remediation
     );
-    assert_eq!(f.remediation.len(), 2);
+    assert_eq!(f.remediation.len(), 1);
     assert!(
         f.summary.contains(
             "from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) 12 times"
@@ -1514,13 +1515,24 @@ fn nla_failures_from_many_addresses_are_one_finding() {
     let nla: Vec<&Finding> = r
         .findings
         .iter()
-        .filter(|f| f.cause == Cause::NlaFailure)
+        .filter(|f| f.cause == Cause::PasswordGuessing)
         .collect();
-    // 126 RdpCoreTS 140 records (eventlog_corpus.rs) from 62 addresses: one finding, every
+    // 126 RdpCoreTS 140 records (eventlog_corpus.rs) from 62 addresses on the internet:
+    // password guessing over RDP, an error, with the exposure fix alone; one finding, every
     // record listed, twelve evidence lines and a line for the rest.
     assert_eq!(nla.len(), 1, "{:#?}", r.findings);
     let f = nla[0];
+    assert_eq!(f.severity, Severity::Error);
     assert_eq!(f.events.len(), 126);
+    assert!(
+        f.summary
+            .ends_with("; RdpCoreTS 140 shows the logons came over RDP."),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.remediation.len(), 1);
+    assert!(f.remediation[0].contains("do not expose TCP 3389 to the internet"));
+    assert!(!f.remediation.join(" ").contains("Credential Manager"));
     assert!(
         f.summary
             .contains("from 62 addresses (most: 212.92.115.217 ×17, "),
@@ -1604,7 +1616,8 @@ fn every_capture_cause_gives_its_finding_with_frames_and_fix() {
             Confidence::High,
             &["c1"],
             "frames 4, 6, 8: x224 stage failed: the server selected RDP (frame 6)",
-            "Make client and server agree",
+            // The server offered only Standard RDP Security: its fix, not the client's.
+            "Fix the server, not the client",
         ),
         (
             "captures/tls-version-mismatch.pcap",
@@ -1934,5 +1947,82 @@ fn the_same_log_given_twice_keeps_each_event_once() {
     assert_eq!(
         headline(&once),
         "Read 1 event log (2 RDP events): 1 finding."
+    );
+}
+
+/// A server that selects Standard RDP Security for a client that offered TLS
+/// (neg-server-rdp-only.pcap: xrdp `security_layer=rdp`, xfreerdp `/sec:tls`) is fixed on
+/// the server, never by lowering the client; a negotiation failure the client caused
+/// (neg-hybrid-required.pcap: xrdp requires TLS, the client asks for NLA alone) keeps the
+/// "make them agree" fix.
+#[test]
+fn a_server_that_downgrades_to_standard_security_gets_a_server_fix() {
+    let r = analyze(&["captures/neg-server-rdp-only.pcap"]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, Cause::NegotiationFailure);
+    assert_eq!(f.remediation.len(), 1);
+    assert!(
+        f.remediation[0]
+            .starts_with("Fix the server, not the client: it is set to Standard RDP Security")
+            && f.remediation[0].contains("SecurityLayer = 0")
+            && !f.remediation[0].contains("must be updated"),
+        "{:?}",
+        f.remediation
+    );
+    let r = analyze(&["captures/neg-hybrid-required.pcap"]);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, Cause::NegotiationFailure);
+    assert!(f.remediation[0].starts_with("Make client and server agree"));
+}
+
+/// One address on the internet failing again and again (20 failed logons: the fixture's two
+/// 4625s ten times over, from 45.33.32.156) is password guessing, an error, with the
+/// exposure fix; the same from a private address stays one user's failed logons.
+#[test]
+fn repeated_failures_from_one_internet_address_are_password_guessing() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = std::fs::read_to_string(fixture("eventlog/server-security.xml")).unwrap();
+    let judge = |address: &str| {
+        let paths: Vec<PathBuf> = (1..=10)
+            .map(|n| {
+                let path = dir.path().join(format!("{address}-{n}.xml"));
+                let copy = xml
+                    .replace("10.99.1.2", address)
+                    .replace("<EventRecordID>", &format!("<EventRecordID>{n}"));
+                std::fs::write(&path, copy).unwrap();
+                path
+            })
+            .collect();
+        analyze_paths(&paths, &Options::default())
+    };
+    let r = judge("45.33.32.156");
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity),
+        (Cause::PasswordGuessing, Severity::Error)
+    );
+    assert_eq!(f.events.len(), 20);
+    assert!(
+        f.summary.contains("from 45.33.32.156 20 times between"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary.ends_with(
+            "; nothing shows these were RDP rather than SMB or another network logon (Security 4625 alone)."
+        ),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.remediation.len(), 1);
+    assert!(f.remediation[0].starts_with("Logons failing again and again, from many addresses or from one on the internet, are password guessing"));
+
+    let r = judge("10.99.1.77");
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        (r.findings[0].cause, r.findings[0].severity),
+        (Cause::LogonFailed, Severity::Warning)
     );
 }

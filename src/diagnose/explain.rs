@@ -37,6 +37,7 @@ vocabulary! {
         NothingListening = "nothing_listening",
         NameResolution = "name_resolution",
         SecurityLayerMismatch = "security_layer_mismatch",
+        StandardSecurityServer = "standard_security_server",
         NlaFailure = "nla_failure",
         PasswordGuessing = "password_guessing",
         ClockSkew = "clock_skew",
@@ -154,6 +155,14 @@ pub const CAUSES: &[Cause] = &[
         collect: &[COLLECT_CAPTURE, COLLECT_SERVER_LOGS],
     },
     Cause {
+        id: Remedy::StandardSecurityServer,
+        title: "the server allows only Standard RDP Security",
+        capture: "an RDP_NEG_FAILURE SSL_NOT_ALLOWED_BY_SERVER, or a Connection Confirm selecting PROTOCOL_RDP for a client that offered TLS or CredSSP (stage x224, cause negotiation_failure)",
+        events: "RCM 261 and RdpCoreTS 131 for the attempt, then nothing further; the server's RDP-Tcp SecurityLayer is 0",
+        fix: "Fix the server, not the client: it is set to Standard RDP Security (the policy \"Require use of specific security layer for remote (RDP) connections\" = RDP, or SecurityLayer = 0 under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp), which authenticates no server and encrypts weakly. Set it to SSL (2) or Negotiate (1), give it a certificate and require NLA; never lower the client's security to match.",
+        collect: &[COLLECT_SERVER_LOGS, COLLECT_CAPTURE],
+    },
+    Cause {
         id: Remedy::NlaFailure,
         title: "NLA / CredSSP authentication failure (credentials, account state, domain controller, Kerberos)",
         capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure); a Kerberos KRB-ERROR on port 88",
@@ -163,10 +172,10 @@ pub const CAUSES: &[Cause] = &[
     },
     Cause {
         id: Remedy::PasswordGuessing,
-        title: "password guessing from the network: many client addresses failing to log on to one server",
+        title: "password guessing: logons failing again and again, from many client addresses or from one on the internet",
         capture: "many short connections from many addresses, each ending during the CredSSP exchange (stage nla, cause nla_failure)",
         events: "RdpCoreTS 140 and Security 4625 (logon type 3) from many IpAddress values on one server, often with user names that do not exist (0xC0000064)",
-        fix: "Many addresses failing to log on is password guessing from the network: do not expose TCP 3389 to the internet (put RDP behind an RD Gateway or a VPN, or allow only known source addresses), keep NLA required, and set an account lockout policy.",
+        fix: "Logons failing again and again, from many addresses or from one on the internet, are password guessing: do not expose TCP 3389 to the internet (put RDP behind an RD Gateway or a VPN, or allow only known source addresses), keep NLA required, and set an account lockout policy.",
         collect: &[COLLECT_SERVER_LOGS],
     },
     Cause {

@@ -28,6 +28,7 @@ use crate::eventlog::catalog::LogSide;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::judged::JudgedConnection;
 use crate::handshake::side::{SideEvent, SideKind};
+use crate::handshake::x224::protocol;
 use crate::model::{AttemptId, ConnId};
 
 use super::Finding;
@@ -512,6 +513,20 @@ fn certificate_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     } else {
         Remedy::CertificateUntrusted
     })
+}
+
+/// The knowledge row for a negotiation failure the server caused by offering only Standard
+/// RDP Security (MS-RDPBCGR 2.2.1.2.2 SSL_NOT_ALLOWED_BY_SERVER, or PROTOCOL_RDP selected
+/// for a client that offered TLS or CredSSP): its fix is the server's. `None` otherwise
+/// (the rule's own row: the client and server settings to make agree).
+fn negotiation_knowledge(c: &JudgedConnection) -> Option<Remedy> {
+    let detail = c.detail();
+    let n = detail.negotiation.as_ref()?;
+    let refused_tls = n.failure.as_deref() == Some("SSL_NOT_ALLOWED_BY_SERVER");
+    let chose_rdp = n.selected_raw == Some(protocol::RDP)
+        && n.requested_raw
+            .is_some_and(|r| r & (protocol::SSL | protocol::HYBRID) != 0);
+    (refused_tls || chose_rdp).then_some(Remedy::StandardSecurityServer)
 }
 
 fn knowledge(id: Remedy) -> Option<&'static Knowledge> {
@@ -1194,6 +1209,9 @@ fn attempt_findings(
             (None, Some(r)) if c.cause == Some(Cause::CertificateRejected) => {
                 Some(certificate_knowledge(c).unwrap_or(r.knowledge))
             }
+            (None, Some(r)) if c.cause == Some(Cause::NegotiationFailure) => {
+                Some(negotiation_knowledge(c).unwrap_or(r.knowledge))
+            }
             (None, Some(r)) => Some(r.knowledge),
             (None, None) => None,
         };
@@ -1380,13 +1398,15 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
             .or_default()
             .push((client, ks, agree));
     }
-    /// Rule, server, client (or the label of many), events, agreeing events, many clients.
-    type Merged = (usize, String, String, Vec<usize>, Vec<usize>, bool);
+    /// Rule, server, client (or the label of many), events, agreeing events, many clients,
+    /// whether a client address is on the internet.
+    type Merged = (usize, String, String, Vec<usize>, Vec<usize>, bool, bool);
     let mut merged: Vec<Merged> = Vec::new();
     for ((r, computer), clients) in per_server {
         if clients.len() <= MAX_CLIENT_FINDINGS {
             for (client, ks, agree) in clients {
-                merged.push((r, computer.clone(), client, ks, agree, false));
+                let internet = on_the_internet(&client);
+                merged.push((r, computer.clone(), client, ks, agree, false, internet));
             }
             continue;
         }
@@ -1401,6 +1421,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
             .map(|(n, c)| format!("{c} ×{n}"))
             .collect();
         let label = format!("{} addresses (most: {})", clients.len(), top.join(", "));
+        let internet = clients.iter().any(|(c, _, _)| on_the_internet(c));
         let (mut ks, mut agree) = (Vec::new(), Vec::new());
         for (_, k, a) in clients {
             ks.extend(k);
@@ -1408,12 +1429,12 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         }
         ks.sort_by_key(|&k| (events[k].time_ns, k));
         agree.sort_by_key(|&k| (events[k].time_ns, k));
-        merged.push((r, computer, label, ks, agree, true));
+        merged.push((r, computer, label, ks, agree, true, internet));
     }
     let mut out = Vec::new();
     // Built at the first firewall finding, if any.
     let mut reached: Option<Reached> = None;
-    for (r, computer, client, mut ks, agree, many) in merged {
+    for (r, computer, client, mut ks, agree, many, internet) in merged {
         let rule = &EVENT_RULES[r];
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
@@ -1421,11 +1442,23 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         let (mut severity, mut confidence) = (rule.severity, rule.confidence);
         let mut what = rule.what.to_string();
         let mut but = String::new();
-        if many && matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed) {
-            // Many addresses failing on one server is password guessing, not one user's
-            // password: its fix comes first.
-            let (guessing, _) = remedy(Remedy::PasswordGuessing);
-            remediation.splice(0..0, guessing);
+        let mut cause = rule.cause;
+        let mut rdp_or_not = String::new();
+        if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
+            && (many || (internet && ks.len() + agree.len() >= GUESSING_FROM_ONE_ADDRESS))
+        {
+            // Many addresses failing on one server, or one address on the internet failing
+            // again and again, is password guessing, not one user's password: the fix is
+            // the server's exposure, never the client's saved credentials.
+            cause = Cause::PasswordGuessing;
+            severity = Severity::Error;
+            remediation = remedy(Remedy::PasswordGuessing).0;
+            let rdp = ks.iter().chain(&agree).any(|&k| events[k].id == 140);
+            rdp_or_not = if rdp {
+                "; RdpCoreTS 140 shows the logons came over RDP".into()
+            } else {
+                "; nothing shows these were RDP rather than SMB or another network logon (Security 4625 alone)".into()
+            };
         }
         if rule.cause == Cause::FirewallBlocked {
             if ks.len() == 1 {
@@ -1477,7 +1510,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
             ks.sort_by_key(|&k| (events[k].time_ns, k));
         }
         out.push(Finding {
-            cause: rule.cause,
+            cause,
             severity,
             // Two logs of the server say the same: RdpCoreTS that NLA failed, Security why.
             confidence: if agree.is_empty() {
@@ -1486,7 +1519,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
                 Confidence::High
             },
             summary: format!(
-                "{computer} {what}{from} {when} (no capture covers it): {}{agrees}{but}.",
+                "{computer} {what}{from} {when} (no capture covers it): {}{agrees}{but}{rdp_or_not}.",
                 first.summary
             ),
             attempt: None,
@@ -1511,6 +1544,34 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// Failed logons from one address on the internet, in one finding, from which they are
+/// taken for password guessing rather than one user's mistyped password.
+const GUESSING_FROM_ONE_ADDRESS: usize = 20;
+
+/// Whether a client address (as a finding names it) is a global one: not private (RFC 1918,
+/// RFC 4193), shared (RFC 6598), loopback, link-local or unspecified.
+fn on_the_internet(client: &str) -> bool {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => {
+            let [x, y, ..] = a.octets();
+            !(a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || (x == 100 && (64..128).contains(&y)))
+        }
+        Ok(std::net::IpAddr::V6(a)) => {
+            let first = a.segments()[0];
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+        Err(_) => false,
+    }
 }
 
 /// False for a 4625 of a network logon (type 3) whose source address is missing (`-`) or
@@ -1819,6 +1880,28 @@ fn side_findings(
 mod tests {
     use super::*;
     use crate::diagnose::verdict;
+
+    #[test]
+    fn internet_addresses_are_the_global_ones() {
+        for a in ["212.92.115.217", "23.94.153.202", "2001:4860::8888"] {
+            assert!(on_the_internet(a), "{a}");
+        }
+        for a in [
+            "10.20.0.118",
+            "172.16.2.185",
+            "192.168.56.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "169.254.1.1",
+            "fd00::1",
+            "fe80::1",
+            "::1",
+            "62 addresses (most: 1.2.3.4 ×2)",
+            "",
+        ] {
+            assert!(!on_the_internet(a), "{a}");
+        }
+    }
 
     fn findings_of(conns: &mut [JudgedConnection]) -> Vec<Finding> {
         crate::correlate::group_attempts(conns);
