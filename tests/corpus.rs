@@ -4,7 +4,7 @@
 //! tshark commands quoted beside each assertion), never from this program's own output.
 //! Every test skips, saying so, when the corpus is absent.
 
-use rdptriage::model::{Cause, Party, Stage, Status, Verdict};
+use rdptriage::model::{Cause, Party, Severity, Stage, Status, Verdict};
 use std::path::{Path, PathBuf};
 
 use rdptriage::analyze::{Options, analyze_paths};
@@ -153,9 +153,10 @@ fn tcp_scan_gives_tcp_refused() {
 }
 
 /// synscan.pcap: nmap sent one SYN each from ports 36050 (frame 18) and 36051 (frame 21) to
-/// 64.13.134.52:3389 and nothing came back; the capture runs 23 s.
+/// 64.13.134.52:3389 and nothing came back; the capture runs 23 s, and neither SYN was sent
+/// again: a scanner's SYNs, `probe` (issue 20 §4), not a firewall's drop of a client.
 #[test]
-fn synscan_gives_tcp_no_answer() {
+fn synscan_gives_probes() {
     let Some(r) = analyze("pcap/nDPI/synscan.pcap") else {
         return;
     };
@@ -163,12 +164,35 @@ fn synscan_gives_tcp_no_answer() {
     for (c, (port, frame)) in r.connections.iter().zip([(36050, 18), (36051, 21)]) {
         assert_eq!(c.client, format!("172.16.0.8:{port}"));
         assert_eq!(c.server, "64.13.134.52:3389");
-        assert_eq!(c.cause, Some(Cause::TcpNoAnswer));
+        assert_eq!(c.cause, Some(Cause::Probe));
         assert_eq!(c.verdict, Some(Verdict::Failed));
+        assert_eq!(c.failed_stage, Some(Stage::Tcp));
         assert_eq!(c.first_frame, frame);
         assert_eq!(c.detail().stages[0].frames, vec![frame]);
         assert_eq!(c.detail().network.syn_retries, 0);
     }
+    // One info finding for the two, with no firewall fix.
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity, f.connections.clone()),
+        (
+            Cause::Probe,
+            Severity::Info,
+            vec!["c1".to_string(), "c2".into()]
+        )
+    );
+    assert!(
+        f.summary
+            .contains(": 2 unanswered scan SYNs (one SYN, never sent again); not RDP attempts"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        !f.remediation.join(" ").contains("Allow"),
+        "{:?}",
+        f.remediation
+    );
     // The scan's other 1000-odd probes are not RDP and are only counted.
     let stats = r.inputs[0].stats.as_ref().unwrap();
     assert_eq!(stats.rdp_connections, 2);

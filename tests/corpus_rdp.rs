@@ -362,16 +362,28 @@ fn rdp_003_agrees_with_suricata() {
 }
 
 /// Zeek's analyzer_debug.log (rdp-invalid-length): "&enforce violation:
-/// RDP_Negotiation_Response:length". We read the trace without a crash, claim no cause, and
-/// name the bad length.
+/// RDP_Negotiation_Response:length". We read the trace without a crash and name the bad
+/// length. The client's first bytes (`ECODH\r\n…`) are no Connection Request: not an RDP
+/// client, so `probe` (issue 20 §6: no failed connection is left without a cause), and the
+/// finding says what is not known.
 #[test]
 fn invalid_length_is_read_without_a_crash() {
     let Some(r) = analyze("pcap/zeek/rdp-invalid-length.pcap") else {
         return;
     };
     let c = &r.connections[0];
-    assert_eq!(c.cause, None);
+    assert_eq!(c.cause, Some(Cause::Probe));
     assert_eq!(c.failed_stage, Some(Stage::X224));
+    assert_eq!(r.findings.len(), 1);
+    assert!(
+        r.findings[0].evidence[0].starts_with(
+            "c1: not an RDP attempt: the client's first bytes are not an X.224 Connection \
+             Request (a scanner's probe, another protocol on the RDP port, or bytes damaged in \
+             the capture); the server still sent a Connection Confirm (frame 5)"
+        ),
+        "{:?}",
+        r.findings[0].evidence
+    );
     assert_eq!(
         neg(c, "problems"),
         serde_json::json!(["negotiation data length field is 0, not 8"])

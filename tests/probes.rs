@@ -219,3 +219,61 @@ fn a_missing_final_ack_then_a_request_is_an_attempt() {
     assert_ne!(conn.cause, Some(Cause::Probe));
     assert_eq!(conn.cause, Some(Cause::X224Rejected));
 }
+
+/// service-scan.pcap (EXPECTED.md): nmap's service detection and a sweep with 3389 filtered
+/// are five probes in one info finding; the real session after them is `ok` and alone.
+#[test]
+fn a_service_scan_and_a_sweep_are_probes() {
+    let r = analyze(&[capture_fixture("service-scan.pcap")]);
+    let got: Vec<(String, Option<Cause>, Option<Stage>)> = r
+        .connections
+        .iter()
+        .map(|c| (c.id.to_string(), c.cause, c.failed_stage))
+        .collect();
+    let probe = |id: &str, stage| (id.to_string(), Some(Cause::Probe), Some(stage));
+    assert_eq!(
+        got,
+        [
+            probe("c1", Stage::Tcp),
+            probe("c2", Stage::X224),
+            probe("c3", Stage::X224),
+            probe("c4", Stage::Tcp),
+            probe("c5", Stage::Tcp),
+            ("c6".to_string(), None, None),
+        ]
+    );
+    assert_eq!(r.connections[5].verdict, Some(Verdict::Ok));
+    assert!(r.connections.iter().take(5).all(|c| c.attempt.is_none()));
+    assert_eq!(
+        summary(&r.connections[1]),
+        "not an RDP attempt: the Connection Request (frame 7) names nmap in its cookie, a \
+         scanner's service probe; the client closed the connection (frame 11)"
+    );
+    assert_eq!(
+        stage(&r.connections[2], Stage::X224),
+        (Status::Failed, vec![15, 21])
+    );
+    assert!(summary(&r.connections[2]).starts_with(
+        "not an RDP attempt: the client began with a TLS record (frame 15) instead of the X.224 \
+         Connection Request"
+    ));
+    assert_eq!(
+        summary(&r.connections[3]),
+        "a scanner's SYN, not an RDP attempt: one SYN to 10.99.2.2:3389 (frame 22), never \
+         answered and never sent again in the 5.6 s the capture went on (a client's kernel sends \
+         it again within 1 to 3 s)"
+    );
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!((f.cause, f.severity), (Cause::Probe, Severity::Info));
+    assert_eq!(f.connections, ["c1", "c2", "c3", "c4", "c5"]);
+    assert!(
+        f.summary.ends_with(
+            ": 1 half-open SYN scan (the SYN-ACK never acknowledged), 2 unanswered scan SYNs \
+             (one SYN, never sent again) and 2 service probes (bytes no RDP client sends first, \
+             or a scanner's request); not RDP attempts"
+        ),
+        "{}",
+        f.summary
+    );
+}

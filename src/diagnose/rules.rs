@@ -26,7 +26,7 @@ use crate::correlate::windows::{FIREWALL_CONTRADICTION_NS, NLA_LOGON_WINDOW_NS, 
 use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::LogSide;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
-use crate::handshake::judged::JudgedConnection;
+use crate::handshake::judged::{JudgedConnection, Stop};
 use crate::handshake::side::{SideEvent, SideKind};
 use crate::handshake::x224::protocol;
 use crate::model::{AttemptId, ConnId};
@@ -794,6 +794,28 @@ const MAX_NAMED_PROBES: usize = 5;
 /// One `info` finding per server that was probed (`REPORT.md` `probe`): how many port checks
 /// and half-open scans, from which clients, when; a few examples with their frames; and no
 /// network fix, as nothing failed.
+/// What kind of probe a connection of cause `probe` is, from where it stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProbeKind {
+    PortCheck,
+    HalfOpen,
+    SynOnce,
+    Service,
+}
+
+impl ProbeKind {
+    fn of(c: &JudgedConnection) -> Option<ProbeKind> {
+        let stop = c.stop?;
+        Some(match (stop.stop, stop.stage) {
+            (Stop::Probe, Stage::Tcp) => ProbeKind::HalfOpen,
+            (Stop::Probe, _) => ProbeKind::PortCheck,
+            (Stop::SynOnce, _) => ProbeKind::SynOnce,
+            (Stop::NotRdp, _) => ProbeKind::Service,
+            _ => return None,
+        })
+    }
+}
+
 fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
     let mut by_server: BTreeMap<String, Vec<&JudgedConnection>> = BTreeMap::new();
     for c in conns.iter().filter(|c| c.cause == Some(Cause::Probe)) {
@@ -802,19 +824,38 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
     by_server
         .into_iter()
         .map(|(server, probes)| {
-            let half_open = probes
-                .iter()
-                .filter(|c| c.failed_stage == Some(Stage::Tcp))
-                .count();
-            let checks = probes.len() - half_open;
+            let count = |kind: ProbeKind| {
+                probes
+                    .iter()
+                    .filter(|c| ProbeKind::of(c) == Some(kind))
+                    .count()
+            };
             let Span {
                 clients,
                 start: first,
                 end: last,
             } = Span::of(&probes);
             let kinds: Vec<String> = [
-                (checks, "port check", "connect, then close without a byte"),
-                (half_open, "half-open SYN scan", "the SYN-ACK never acknowledged"),
+                (
+                    count(ProbeKind::PortCheck),
+                    "port check",
+                    "connect, then close without a byte",
+                ),
+                (
+                    count(ProbeKind::HalfOpen),
+                    "half-open SYN scan",
+                    "the SYN-ACK never acknowledged",
+                ),
+                (
+                    count(ProbeKind::SynOnce),
+                    "unanswered scan SYN",
+                    "one SYN, never sent again",
+                ),
+                (
+                    count(ProbeKind::Service),
+                    "service probe",
+                    "bytes no RDP client sends first, or a scanner's request",
+                ),
             ]
             .iter()
             .filter(|(n, ..)| *n > 0)
@@ -853,7 +894,11 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
                     "{} probe{} of {server} from {from} between {first} and {last}: {}; not RDP attempts",
                     probes.len(),
                     if probes.len() == 1 { "" } else { "s" },
-                    kinds.join(" and ")
+                    match kinds.split_last() {
+                        Some((last, rest)) if !rest.is_empty() =>
+                            format!("{} and {last}", rest.join(", ")),
+                        _ => kinds.join(""),
+                    }
                 ),
                 attempt: None,
                 connections: probes.iter().map(|c| c.id.to_string()).collect(),

@@ -49,7 +49,8 @@ pub const CAUSES: &[CauseRow] = &[
     row(Stop::SynUnanswered, Failed, Some(Cause::TcpNoAnswer)),
     row(Stop::SynTooRecent, Incomplete, Some(Cause::CaptureEnded)),
     row(Stop::Probe, Failed, Some(Cause::Probe)),
-    row(Stop::NotRdp, Failed, None),
+    row(Stop::NotRdp, Failed, Some(Cause::Probe)),
+    row(Stop::SynOnce, Failed, Some(Cause::Probe)),
     row(
         Stop::NegotiationRefused,
         Failed,
@@ -203,11 +204,11 @@ mod tests {
     fn refusals_by_message() {
         assert_eq!(
             judged(Stage::X224, Stop::NotRdp, None),
-            Some(Judgement {
-                verdict: Verdict::Failed,
-                cause: None,
-                failed_stage: Some(Stage::X224),
-            })
+            failed(Stage::X224, Cause::Probe)
+        );
+        assert_eq!(
+            judged(Stage::Tcp, Stop::SynOnce, None),
+            failed(Stage::Tcp, Cause::Probe)
         );
         assert_eq!(
             judged(Stage::X224, Stop::NegotiationRefused, None),
@@ -357,6 +358,7 @@ mod tests {
             Stop::Silence => 18,
             Stop::Ended => 19,
             Stop::Probe => 20,
+            Stop::SynOnce => 21,
         }
     }
 
@@ -370,7 +372,8 @@ mod tests {
                 Stop::SynReset
                 | Stop::SynUnreachable
                 | Stop::SynUnanswered
-                | Stop::SynTooRecent => &[Stage::Tcp],
+                | Stop::SynTooRecent
+                | Stop::SynOnce => &[Stage::Tcp],
                 // A half-open scan stops at tcp, a port check at x224.
                 Stop::Probe => &[Stage::Tcp, Stage::X224],
                 _ => &Stage::AFTER_TCP,

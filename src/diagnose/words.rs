@@ -195,8 +195,14 @@ pub fn note(seen: &Seen) -> String {
             if *reset { "reset" } else { "closed" },
             duration(*after_ns)
         ),
-        Seen::NotX224 { confirm } => {
-            let mut words = "the client's first bytes are not an X.224 Connection Request: not RDP, or RDP behind another protocol".to_string();
+        Seen::NotX224 {
+            tls_first: Some(frame),
+            ..
+        } => format!(
+            "not an RDP attempt: the client began with a TLS record (frame {frame}) instead of the X.224 Connection Request every RDP client sends first: a TLS scanner or certificate check, or a TLS client on the wrong port"
+        ),
+        Seen::NotX224 { confirm, .. } => {
+            let mut words = "not an RDP attempt: the client's first bytes are not an X.224 Connection Request (a scanner's probe, another protocol on the RDP port, or bytes damaged in the capture)".to_string();
             if let Some((frame, problems)) = confirm {
                 words.push_str(&format!(
                     "; the server still sent a Connection Confirm (frame {frame})"
@@ -207,6 +213,22 @@ pub fn note(seen: &Seen) -> String {
             }
             words
         }
+        Seen::ScannerRequest {
+            tool,
+            request_frame,
+            end,
+        } => format!(
+            "not an RDP attempt: the Connection Request (frame {request_frame}) names {tool} in its cookie, a scanner's service probe{}",
+            then(*end)
+        ),
+        Seen::SynOnce {
+            server,
+            frame,
+            waited_ns,
+        } => format!(
+            "a scanner's SYN, not an RDP attempt: one SYN to {server} (frame {frame}), never answered and never sent again in the {:.1} s the capture went on (a client's kernel sends it again within 1 to 3 s)",
+            seconds(*waited_ns)
+        ),
         Seen::NoConfirm {
             request_frame,
             stalled: st,

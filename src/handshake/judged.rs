@@ -57,7 +57,8 @@ pub enum Stop {
     /// The capture ends, or the connection was no longer followed, too soon after the SYN to
     /// say anything.
     SynTooRecent,
-    /// The client's first bytes are not an X.224 Connection Request (MS-RDPBCGR 2.2.1.1).
+    /// Not an RDP attempt (`REPORT.md` `probe`): the client's first bytes are not an X.224
+    /// Connection Request (MS-RDPBCGR 2.2.1.1), or its request names a scanner.
     NotRdp,
     /// The server answered with RDP_NEG_FAILURE (MS-RDPBCGR 2.2.1.2.2).
     NegotiationRefused,
@@ -98,11 +99,15 @@ pub enum Stop {
     /// a byte either way (a port check, a load balancer's health probe), or never
     /// acknowledged the SYN-ACK of its single SYN (a half-open SYN scan).
     Probe,
+    /// Not an RDP attempt (`REPORT.md` `probe`): one SYN, never answered and never sent again
+    /// though the capture went on (a scanner's SYN to a filtered port: a client's kernel
+    /// sends it again within 1 to 3 s).
+    SynOnce,
 }
 
 impl Stop {
     /// Every stop, in declaration order.
-    pub const ALL: [Stop; 21] = [
+    pub const ALL: [Stop; 22] = [
         Stop::SynReset,
         Stop::SynUnreachable,
         Stop::SynUnanswered,
@@ -124,6 +129,7 @@ impl Stop {
         Stop::Silence,
         Stop::Ended,
         Stop::Probe,
+        Stop::SynOnce,
     ];
 }
 

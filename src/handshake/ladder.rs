@@ -432,6 +432,54 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         return session_ok(out, ladder, last_frame, seen.clone(), seen);
     }
 
+    // A scanner's request (its cookie names the tool): not an RDP attempt, however the
+    // server answered it.
+    if let Some((crp, r)) = &cr
+        && let Some(tool) = r.cookie.as_deref().and_then(x224::scanner_cookie)
+    {
+        out.negotiation = Some(negotiation_facts(
+            Some(r),
+            cc.as_ref().map(|(_, c)| c),
+            Some(crp.last_frame),
+            cc.as_ref().map(|(p, _)| p.last_frame),
+        ));
+        let seen = Seen::ScannerRequest {
+            tool,
+            request_frame: crp.last_frame,
+            end: end.map(|e| e.seen()),
+        };
+        let mut frames = vec![crp.last_frame];
+        frames.extend(cc.as_ref().map(|(p, _)| p.last_frame));
+        ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
+        return finish(
+            out,
+            ladder,
+            Some(Break::at(Stage::X224, Stop::NotRdp)),
+            seen,
+        );
+    }
+    // A TLS record first on a connection whose start was captured: no X.224 exchange came
+    // before it, and RDP always begins with one (MS-RDPBCGR 1.3.1.1).
+    let tls_first = (!mid_stream && cr.is_none())
+        .then(|| c_all.first().filter(|p| matches!(p.kind, PduKind::Tls(_))))
+        .flatten()
+        .filter(|p| p.offset == 0 && !p.has_hole);
+    if let Some(first) = tls_first {
+        let seen = Seen::NotX224 {
+            tls_first: Some(first.last_frame),
+            confirm: None,
+        };
+        let mut frames = vec![first.last_frame];
+        frames.extend(end.map(|e| e.mark.frame));
+        ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
+        return finish(
+            out,
+            ladder,
+            Some(Break::at(Stage::X224, Stop::NotRdp)),
+            seen,
+        );
+    }
+
     let selected: Option<u32>;
     // The capture began after the X.224 exchange: TLS is seen, but not whether the server
     // selected SSL, HYBRID or HYBRID_EX, so nor whether CredSSP runs inside it.
@@ -476,7 +524,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 let seen = Seen::ClientSilentAfterTcp(st.seen);
                 return end_stalled(out, ladder, Stage::X224, &st, vec![tcp_frames_end], seen);
             }
-            // Not a Connection Request: no cause from REPORT.md fits, so none is claimed.
+            // Not a Connection Request: not an RDP client (`probe`).
             let mut frames = vec![c_all.first().map(|p| p.first_frame).unwrap_or(0)];
             let mut confirm = None;
             if let Some((ccp, ccf)) = &cc {
@@ -489,7 +537,10 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 frames.push(ccp.last_frame);
                 confirm = Some((ccp.last_frame, ccf.problems.clone()));
             }
-            let seen = Seen::NotX224 { confirm };
+            let seen = Seen::NotX224 {
+                tls_first: None,
+                confirm,
+            };
             ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
             return finish(
                 out,

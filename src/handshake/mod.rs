@@ -39,6 +39,10 @@ use observed::Seen;
 /// after it (or the client retried): the first SYN retransmission timeout is 1 s (RFC 6298
 /// §2.1) and Windows waits 3 s.
 pub const NO_ANSWER_AFTER_NS: i64 = 3_000_000_000;
+/// A SYN that no SYN of the same connection followed within this time was a scanner's (or a
+/// port check's with a short timeout): a client's kernel sends it again after its first
+/// retransmission timeout, 1 s on Linux (RFC 6298 §2.1) and 3 s on Windows.
+pub const SENT_AGAIN_WITHIN_NS: i64 = 4_000_000_000;
 /// The same for a connection the tracker stopped following while the capture went on (a
 /// flood of them, `tcp::Shard::evict`): the first retransmission timeout, as an answer comes
 /// within a round trip.
@@ -118,7 +122,21 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             } else {
                 NO_ANSWER_AFTER_NS
             };
-            if conn.syn_retries > 0 || waited >= enough {
+            if conn.syn_retries == 0 && waited >= SENT_AGAIN_WITHIN_NS {
+                let seen = Seen::SynOnce {
+                    server: conn.server,
+                    frame: syn.frame,
+                    waited_ns: waited,
+                };
+                stages.push(stage(
+                    Stage::Tcp,
+                    Status::Failed,
+                    syn_frames,
+                    Some(seen.clone()),
+                ));
+                stop = Some(Break::at(Stage::Tcp, Stop::SynOnce));
+                summary = Some(seen);
+            } else if conn.syn_retries > 0 || waited >= enough {
                 let seen = Seen::SynUnanswered {
                     server: conn.server,
                     sent: u64::from(sent),

@@ -157,7 +157,23 @@ pub enum Seen {
     /// The client's first bytes are not a Connection Request; the server may still have
     /// confirmed one (its frame and the problems read in it).
     NotX224 {
+        /// The first bytes were a TLS record (a ClientHello without the X.224 exchange RDP
+        /// begins with: a TLS scanner or client on the wrong port), in this frame.
+        tls_first: Option<u64>,
         confirm: Option<(u64, Vec<String>)>,
+    },
+    /// The Connection Request's cookie names a scanner (`mstshash=nmap`: nmap's service
+    /// detection).
+    ScannerRequest {
+        tool: &'static str,
+        request_frame: u64,
+        end: Option<EndSeen>,
+    },
+    /// One SYN, never answered and never sent again in `waited_ns`.
+    SynOnce {
+        server: Endpoint,
+        frame: u64,
+        waited_ns: i64,
     },
     /// No Connection Confirm for the request.
     NoConfirm {
