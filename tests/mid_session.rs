@@ -85,3 +85,27 @@ fn mid_stream_bytes_that_are_no_rdp_are_no_session() {
     assert_ne!(conn.verdict, Some(Verdict::Ok));
     assert_ne!(conn.reached, Some(Stage::Session));
 }
+
+/// A message whose bytes came in two segments half a second apart is shown at its first
+/// frame with that frame's own time, not the last segment's (issue 20 §5).
+#[test]
+fn a_message_over_two_segments_is_timed_at_its_first_frame() {
+    let c = Conv::new("10.1.0.5:50000", "10.2.0.9:3389");
+    let segs = vec![
+        (0, c.syn()),
+        (MS, c.synack()),
+        (2 * MS, c.ack()),
+        (10 * MS, c.c(0, 0).data(&X224_CR[..10])),
+        (510 * MS, c.c(10, 0).data(&X224_CR[10..])),
+    ];
+    let r = analyze_bytes("split.pcap", &pcap_of(Link::Eth, &segs)).0;
+    let conn = only_conn(&r);
+    let detail = conn.detail();
+    let row = detail
+        .messages
+        .iter()
+        .flatten()
+        .find(|m| m.label.starts_with("X.224 Connection Request"))
+        .expect("the request's row");
+    assert_eq!((row.frame, row.ms), (4, 10.0));
+}

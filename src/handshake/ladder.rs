@@ -1786,6 +1786,7 @@ mod tests {
             first_frame: frame,
             last_frame: frame,
             ts_ns: ms * 1_000_000,
+            first_ts_ns: ms * 1_000_000,
             complete: true,
             has_hole: false,
         }

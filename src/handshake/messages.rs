@@ -167,7 +167,8 @@ pub fn sequence(conn: &Connection, decoded: &Decoded) -> Vec<Message> {
             if tls13 && label.starts_with("TLS ServerHello") {
                 label = label.replacen("TLS ServerHello", "TLS ServerHello (TLS 1.3)", 1);
             }
-            push(&mut rows, p.first_frame, p.ts_ns, from, label);
+            // The row is the unit's first frame, at that frame's own time.
+            push(&mut rows, p.first_frame, p.first_ts_ns, from, label);
         }
         for (mark, what) in [(dir.first_fin, "FIN"), (dir.first_rst, "RST")] {
             if let Some(m) = mark {

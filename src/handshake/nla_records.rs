@@ -225,6 +225,7 @@ mod tests {
             first_frame: frame,
             last_frame: frame,
             ts_ns: frame as i64 * 1_000_000,
+            first_ts_ns: frame as i64 * 1_000_000,
             complete: true,
             has_hole: false,
         };

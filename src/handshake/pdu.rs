@@ -34,6 +34,8 @@ pub struct Pdu {
     pub last_frame: u64,
     /// Time of the frame that completed it.
     pub ts_ns: i64,
+    /// Time of the frame that carried its first byte.
+    pub first_ts_ns: i64,
     /// False when the stream ends (capture end, or the kept-bytes cap) inside it.
     pub complete: bool,
     /// True when part of it was never captured (zero-filled).
@@ -88,7 +90,7 @@ pub fn split(dir: &Direction, side: Side, fast_path: FastPath) -> Vec<Pdu> {
         let end = at + len;
         let complete = end <= s.len();
         let last_byte = end.min(s.len()).saturating_sub(1);
-        let (first_frame, _) = frame_at(dir, at);
+        let (first_frame, first_ts_ns) = frame_at(dir, at);
         let (last_frame, ts_ns) = frame_at(dir, last_byte);
         let has_hole = dir
             .stream_holes
@@ -102,6 +104,7 @@ pub fn split(dir: &Direction, side: Side, fast_path: FastPath) -> Vec<Pdu> {
             first_frame,
             last_frame,
             ts_ns,
+            first_ts_ns,
             complete,
             has_hole,
         });
