@@ -5,7 +5,7 @@ mod support;
 
 use rdptriage::diagnose::words::summary;
 use rdptriage::handshake::side::SideKind;
-use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status};
+use rdptriage::model::{Cause, Confidence, Evidence, Severity, Stage, Status};
 use support::*;
 
 /// A DER tag-length-value.
@@ -406,5 +406,66 @@ fn side_events_kept_per_connection_are_capped() {
     assert_eq!(
         v["connections"][0]["dns"].as_array().map(Vec::len),
         Some(16)
+    );
+}
+
+/// kerberos-errors.pcap (EXPECTED.md): real KRB-ERRORs from MIT krb5kdc (a wrong password,
+/// a clock an hour ahead, no principal for TERMSRV/10.99.2.2) before an NLA failure whose
+/// CredSSP exchange ran NTLM. They join the attempt they precede, as evidence; the cause
+/// stays `nla_failure`, with a line saying why Kerberos was not used.
+#[test]
+fn real_kerberos_errors_join_the_ntlm_nla_failure_they_precede() {
+    let r = analyze(&[capture_fixture("kerberos-errors.pcap")]);
+    assert_eq!(r.connections.len(), 2);
+    let errors: Vec<(u64, &str, &str)> = r.connections[0]
+        .kerberos()
+        .iter()
+        .map(|k| (k.frame, k.result.as_str(), k.name.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (2, "KDC_ERR_PREAUTH_REQUIRED", "krbtgt/RDPT.TEST"),
+            (4, "KDC_ERR_PREAUTH_FAILED", "krbtgt/RDPT.TEST"),
+            (6, "KDC_ERR_PREAUTH_REQUIRED", "krbtgt/RDPT.TEST"),
+            (8, "KRB_AP_ERR_SKEW", "krbtgt/RDPT.TEST"),
+            (10, "KDC_ERR_PREAUTH_REQUIRED", "krbtgt/RDPT.TEST"),
+            (14, "KDC_ERR_S_PRINCIPAL_UNKNOWN", "TERMSRV/10.99.2.2"),
+            (16, "KDC_ERR_S_PRINCIPAL_UNKNOWN", "TERMSRV/10.99.2.2"),
+        ]
+    );
+    assert!(
+        r.connections
+            .iter()
+            .all(|c| c.cause == Some(Cause::NlaFailure)
+                && c.nla_mechanism == Some(rdptriage::handshake::nla_records::Mechanism::Ntlm))
+    );
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity, f.confidence),
+        (Cause::NlaFailure, Severity::Error, Confidence::Medium)
+    );
+    assert_eq!(f.connections, ["c1", "c2"]);
+    for frame in [4, 8, 14] {
+        assert!(
+            f.evidence
+                .iter()
+                .any(|l| l.starts_with(&format!("frame {frame}: the KDC 10.99.2.2 answered"))),
+            "{frame}: {:#?}",
+            f.evidence
+        );
+    }
+    assert!(
+        f.evidence.contains(
+            &"the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so \
+              Kerberos was not used: the KDC's errors before it (KDC_ERR_PREAUTH_FAILED for \
+              krbtgt/RDPT.TEST; KRB_AP_ERR_SKEW for krbtgt/RDPT.TEST; \
+              KDC_ERR_S_PRINCIPAL_UNKNOWN for TERMSRV/10.99.2.2) say why the client fell back to \
+              NTLM, not why NLA failed; if the domain restricts NTLM, they are the cause"
+                .to_string()
+        ),
+        "{:#?}",
+        f.evidence
     );
 }

@@ -27,6 +27,7 @@ use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::LogSide;
 use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::judged::{JudgedConnection, Stop};
+use crate::handshake::nla_records::Mechanism;
 use crate::handshake::side::{SideEvent, SideKind};
 use crate::handshake::x224::protocol;
 use crate::model::{AttemptId, ConnId};
@@ -165,6 +166,8 @@ const CREDENTIAL_STATUSES: &[u32] = &[
 pub const KRB_AP_ERR_SKEW: i32 = 37;
 /// KDC_ERR_S_PRINCIPAL_UNKNOWN.
 pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
+/// The KDC asks for pre-authentication (RFC 4120 §7.5.9): the first step of a password logon.
+pub const KDC_ERR_PREAUTH_REQUIRED: i32 = 25;
 /// Kerberos allows clocks this far apart by default (5 minutes; RFC 4120 §1.6 leaves it to
 /// policy, Windows' "Maximum tolerance for computer clock synchronization").
 pub const MAX_SKEW_S: f64 = 300.0;
@@ -513,6 +516,31 @@ fn certificate_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     } else {
         Remedy::CertificateUntrusted
     })
+}
+
+/// What Kerberos errors around an NLA failure mean when the CredSSP exchange ran NTLM (by
+/// the size of the client's first token): the client did not use Kerberos, so they say why
+/// it fell back (no principal for the name it connected to, a clock or password the KDC
+/// refused), not why NLA failed. One line, `None` when there is nothing to say.
+fn kerberos_beside_ntlm(c: &JudgedConnection, kerberos: &[&SideEvent]) -> Option<String> {
+    if c.nla_mechanism != Some(Mechanism::Ntlm) || kerberos.is_empty() {
+        return None;
+    }
+    let mut named: Vec<String> = Vec::new();
+    // PREAUTH_REQUIRED is the KDC's first step of every password logon, no error.
+    for k in kerberos
+        .iter()
+        .filter(|k| k.code != Some(KDC_ERR_PREAUTH_REQUIRED))
+    {
+        let what = format!("{} for {}", k.result, k.name.as_deref().unwrap_or("?"));
+        if !named.contains(&what) {
+            named.push(what);
+        }
+    }
+    Some(format!(
+        "the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so Kerberos was not used: the KDC's errors before it ({}) say why the client fell back to NTLM, not why NLA failed; if the domain restricts NTLM, they are the cause",
+        named.join("; ")
+    ))
 }
 
 /// The knowledge row for a negotiation failure the server caused by offering only Standard
@@ -1154,7 +1182,14 @@ fn attempt_findings(
         .map(|(_, members)| {
             let (best, cause) = judged_by(members)?;
             let evs = attempt_events(members);
-            let refined = refine(cause, &evs, events, &attempt_kerberos(members));
+            // A CredSSP exchange that ran NTLM did not use Kerberos: the KRB-ERRORs around
+            // it say why not, not why NLA failed (`kerberos_beside_ntlm`).
+            let kerberos = if conns[best].nla_mechanism == Some(Mechanism::Ntlm) {
+                Vec::new()
+            } else {
+                attempt_kerberos(members)
+            };
+            let refined = refine(cause, &evs, events, &kerberos);
             Some((best, cause, evs, refined))
         })
         .collect();
@@ -1247,6 +1282,7 @@ fn attempt_findings(
             evidence.extend(connection_lines(&conns[i], &prefix));
         }
         evidence.extend(side_lines(conns, members));
+        evidence.extend(kerberos_beside_ntlm(c, &attempt_kerberos(members)));
         evidence.extend(evs.iter().map(|&k| event_line(&events[k])));
         evidence.extend(contradicting.iter().cloned());
         let knowledge = match (&refined, rule) {

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::nla_records::Mechanism;
+
 use super::facts::{McsFacts, Negotiation, TlsFacts};
 use super::held::Detail;
 use super::messages::Message;
@@ -174,6 +176,9 @@ pub struct JudgedConnection {
     pub stop: Option<Break>,
     /// A later connection of the same attempt that got further than this one.
     pub superseded_by: Option<ConnId>,
+    /// The security package of its CredSSP exchange inside TLS, named by the size of the
+    /// client's first token (`nla_records`): which Kerberos errors around it can explain.
+    pub nla_mechanism: Option<Mechanism>,
     pub start_ns: i64,
     pub end_ns: i64,
     /// DNS lookups and Kerberos errors around the connection, when there are any: read them
@@ -368,6 +373,7 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
+        nla_mechanism: None,
         stop: Some(Break::at(Stage::Tcp, Stop::SynReset)),
         start_ns: 0,
         end_ns: 0,

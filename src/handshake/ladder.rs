@@ -43,6 +43,8 @@ pub struct RdpOutcome {
     pub negotiation: Option<Negotiation>,
     pub tls: Option<TlsFacts>,
     pub mcs: Option<McsFacts>,
+    /// CredSSP's security package inside TLS, named by size.
+    pub nla_mechanism: Option<nla_records::Mechanism>,
 }
 
 /// A connection whose last packets came this long after the last progress, with the client
@@ -384,6 +386,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         negotiation: None,
         tls: None,
         mcs: None,
+        nla_mechanism: None,
     };
     let mut ladder = Ladder { stages: Vec::new() };
     let end = ending(conn);
@@ -905,6 +908,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             t.tls13,
             sel == protocol::HYBRID_EX,
         );
+        out.nla_mechanism = exchange.mechanism;
         let messages: Vec<(u64, CredsspMessage)> = exchange
             .messages
             .iter()

@@ -202,6 +202,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let mut negotiation = None;
     let mut tls = None;
     let mut mcs = None;
+    let mut nla_mechanism = None;
     if reached == Some(Stage::Tcp) {
         let last_tcp_frame = stages
             .last()
@@ -226,6 +227,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         negotiation = rdp.negotiation;
         tls = rdp.tls;
         mcs = rdp.mcs;
+        nla_mechanism = rdp.nla_mechanism;
     } else {
         for name in Stage::AFTER_TCP {
             stages.push(stage(name, Status::NotReached, vec![], None));
@@ -251,6 +253,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         attempt_connections: 1,
         attempt_index: 1,
         superseded_by: None,
+        nla_mechanism,
         stop,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
