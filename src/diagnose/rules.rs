@@ -1312,6 +1312,11 @@ fn attempt_findings(
             .filter_map(|&i| conns[i].start())
             .min()
             .unwrap_or_else(|| "?".into());
+        // A retry that succeeded is said once, by "succeeded at" below.
+        let line = match *success {
+            Some(ok) if c.superseded_by == Some(conns[ok].id) => c.detail().summary.clone(),
+            _ => super::words::summary(c),
+        };
         let mut summary = match &refined {
             Some(p) => {
                 let mut proofs = event_words(&p.events, events);
@@ -1323,14 +1328,14 @@ fn attempt_findings(
                     p.rule.cause,
                     p.rule.what,
                     proofs.join("; "),
-                    super::words::summary(c)
+                    line
                 )
             }
             None => format!(
                 "RDP from {} to {} at {start}{tries} failed at the {stage} stage ({cause}): {}",
                 host(&c.client),
                 c.server,
-                super::words::summary(c)
+                line
             ),
         };
         if refined.is_none() && !agreeing.is_empty() {
