@@ -14,8 +14,9 @@ new=${2:?NEW_BIN}
 out=${3:-/dev/stdout}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-files=$(find ../shared/corpus/pcap fixtures/captures -type f \
-  \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.pcap.gz' \) 2>/dev/null | sort)
+files=$(find ../shared/corpus/pcap ../shared/corpus/evtx fixtures/captures fixtures/eventlog -type f \
+  \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.pcap.gz' -o -name '*.evtx' \
+  -o -name '*.xml' \) 2>/dev/null | sort)
 i=0
 for f in $files; do
   i=$((i + 1))
@@ -31,6 +32,11 @@ def load(p):
         return {c["id"]: c for c in json.load(open(p))["connections"]}
     except Exception:
         return {}
+def findings(p):
+    try:
+        return [f'{f["severity"]} {f["cause"]}' for f in json.load(open(p))["findings"]]
+    except Exception:
+        return []
 def word(c):
     if c is None:
         return "—"
@@ -49,5 +55,15 @@ print("| capture | conn | client → server | before: reached / failed stage / v
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))
 print(f"\n{len(rows)} connections, {changed} changed.")
+print("\n| input | findings before | findings after |")
+print("|---|---|---|")
+differ = 0
+for i in range(1, n + 1):
+    f = open(f"{tmp}/f{i}").read().strip()
+    b, a = findings(f"{tmp}/b{i}.json"), findings(f"{tmp}/n{i}.json")
+    if b != a:
+        differ += 1
+        print(f'| {f} | {", ".join(b) or "none"} | {", ".join(a) or "none"} |')
+print(f"\n{n} inputs, {differ} with other findings.")
 print(f"{changed} of {len(rows)} connections changed", file=sys.stderr)
 EOF
