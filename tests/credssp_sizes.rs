@@ -237,3 +237,70 @@ fn a_public_key_answer_then_credentials_passes_nla() {
     );
     assert_eq!(stage(c, Stage::Mcs).0, Status::Ok);
 }
+
+/// A Kerberos NLA failure, its records of the sizes the corpus' decrypted FreeRDP-to-Windows
+/// capture measured (AP-REQ 1320 bytes, AP-REP 179, the client's pubKeyAuth 140), the
+/// server answering the authentication with an errorCode-sized TSRequest (FreeRDP's server
+/// cannot take Kerberos, so this failure cannot be recorded here: issue 20 §8). A KDC's
+/// KRB_AP_ERR_SKEW for the client just before it refines the failure to `clock_skew`, as
+/// the exchange ran Kerberos (beside an NTLM exchange it would not: tests/side_traffic.rs).
+#[test]
+fn a_kerberos_exchange_refused_with_a_kdc_skew_error_is_clock_skew() {
+    let mut t = Talk::to_tls_done();
+    let ap_req = t.client(10 * MS, &sealed(1320));
+    let ap_rep = t.server(12 * MS, &sealed(179));
+    let pub_key = t.client(13 * MS, &sealed(140));
+    let error = t.server(14 * MS, &sealed(16));
+    t.client_rst(15 * MS);
+    let r = analyze_bytes("kerberos-refused.pcap", &t.pcap()).0;
+    let c = only_conn(&r);
+    assert_eq!(
+        c.nla_mechanism,
+        Some(rdptriage::handshake::nla_records::Mechanism::Kerberos)
+    );
+    assert_eq!(c.cause, Some(Cause::NlaFailure));
+    assert_eq!(
+        summary(c),
+        format!(
+            "the server answered the client's pubKeyAuth (Kerberos authentication) (frame \
+             {pub_key}) 1.0 ms later with a TSRequest of 16 bytes (frame {error}), room for an \
+             errorCode only: it refused the logon (inferred from encrypted record sizes: \
+             Kerberos AP-REQ {ap_req}, Kerberos AP-REP {ap_rep}, pubKeyAuth (Kerberos \
+             authentication) {pub_key}, errorCode TSRequest {error}); most often wrong \
+             credentials, or an account that may not log on"
+        )
+    );
+
+    // The KDC (10.99.0.10) refuses the client's clock 5 ms before the connection: its
+    // request's time and the KDC's are 1050 s apart.
+    let skew = krb_error(
+        37,
+        Some(("20261122034237Z", 0)),
+        ("20261122040007Z", 0),
+        "RDPT.TEST",
+        &["krbtgt", "RDPT.TEST"],
+    );
+    // The connection's frames 5 ms later, the KDC's error first.
+    let mut frames: Vec<(i64, Vec<u8>)> = frames(Link::Eth, &t.segs)
+        .into_iter()
+        .map(|(ts, f)| (ts + 5 * MS, f))
+        .collect();
+    frames.insert(
+        0,
+        (
+            0,
+            Link::Eth.wrap(&udp(ep("10.99.0.10:88"), ep("10.1.0.5:50001"), &skew)),
+        ),
+    );
+    let bytes = Pcap::new(1).file(&frames);
+    let r = analyze_bytes("kerberos-refused-skew.pcap", &bytes).0;
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(r.findings[0].cause, Cause::ClockSkew);
+    assert!(
+        r.findings[0]
+            .summary
+            .contains("Kerberos refused the client's clock (KRB_AP_ERR_SKEW)"),
+        "{}",
+        r.findings[0].summary
+    );
+}

@@ -834,3 +834,56 @@ pub fn corpus_file(rel: &str) -> Option<std::path::PathBuf> {
         None
     }
 }
+
+/// A DER tag-length-value.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match content.len() {
+        n if n < 0x80 => out.push(n as u8),
+        n if n < 0x100 => out.extend([0x81, n as u8]),
+        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A DER INTEGER, minimal length.
+pub fn int(v: u32) -> Vec<u8> {
+    let mut b: Vec<u8> = v.to_be_bytes().to_vec();
+    while b.len() > 1 && b[0] == 0 && b[1] & 0x80 == 0 {
+        b.remove(0);
+    }
+    if b[0] & 0x80 != 0 {
+        b.insert(0, 0);
+    }
+    tlv(0x02, &b)
+}
+
+/// KRB-ERROR (RFC 4120 §5.9.1): pvno 5, msg-type 30, [ctime, cusec], stime, susec,
+/// error-code, realm, sname. Times as GeneralizedTime `YYYYMMDDHHMMSSZ`.
+pub fn krb_error(
+    code: u32,
+    ctime: Option<(&str, u32)>,
+    stime: (&str, u32),
+    realm: &str,
+    sname: &[&str],
+) -> Vec<u8> {
+    let names: Vec<u8> = sname.iter().flat_map(|n| tlv(0x1b, n.as_bytes())).collect();
+    let principal = tlv(
+        0x30,
+        &[tlv(0xa0, &int(2)), tlv(0xa1, &tlv(0x30, &names))].concat(),
+    );
+    let mut body = vec![tlv(0xa0, &int(5)), tlv(0xa1, &int(30))];
+    if let Some((t, us)) = ctime {
+        body.push(tlv(0xa2, &tlv(0x18, t.as_bytes())));
+        body.push(tlv(0xa3, &int(us)));
+    }
+    body.extend([
+        tlv(0xa4, &tlv(0x18, stime.0.as_bytes())),
+        tlv(0xa5, &int(stime.1)),
+        tlv(0xa6, &int(code)),
+        tlv(0xa9, &tlv(0x1b, realm.as_bytes())),
+        tlv(0xaa, &principal),
+    ]);
+    tlv(0x7e, &tlv(0x30, &body.concat()))
+}
