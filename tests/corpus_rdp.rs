@@ -389,3 +389,51 @@ fn invalid_length_is_read_without_a_crash() {
         serde_json::json!(["negotiation data length field is 0, not 8"])
     );
 }
+
+/// ws-cssp/freerdp-client-krb5.pcapng (MANIFEST): FreeRDP logging on to Windows with CredSSP
+/// over Kerberos, every packet captured twice. `ok`, the NLA stage names Kerberos by size
+/// (the AP-REQ of 1320 bytes decrypted), and each KRB-ERROR is listed once, not twice: two
+/// PREAUTH_REQUIRED and two KDC_ERR_BADOPTION, none of them a failure, and no finding.
+#[test]
+fn credssp_with_kerberos_is_ok_and_named() {
+    let Some(r) = analyze("pcap/wireshark-wiki/ws-cssp/freerdp-client-krb5.pcapng") else {
+        return;
+    };
+    assert_eq!(r.connections.len(), 1);
+    let c = &r.connections[0];
+    assert_eq!(c.verdict, Some(Verdict::Ok));
+    assert_eq!(
+        c.nla_mechanism,
+        Some(rdptriage::handshake::nla_records::Mechanism::Kerberos)
+    );
+    let nla = c
+        .detail()
+        .stages
+        .iter()
+        .find(|s| s.stage == Stage::Nla)
+        .and_then(|s| s.note.clone())
+        .unwrap_or_default();
+    assert!(
+        nla.starts_with(
+            "inferred from encrypted records by size (Kerberos AP-REQ 108, Kerberos AP-REP 110, \
+             pubKeyAuth (Kerberos authentication) 114, server pubKeyAuth 116, authInfo \
+             (credentials) 120)"
+        ),
+        "{nla}"
+    );
+    let krb: Vec<(u64, &str)> = c
+        .kerberos()
+        .iter()
+        .map(|k| (k.frame, k.result.as_str()))
+        .collect();
+    assert_eq!(
+        krb,
+        [
+            (31, "KDC_ERR_PREAUTH_REQUIRED"),
+            (35, "KDC_ERR_PREAUTH_REQUIRED"),
+            (77, "KDC_ERR_BADOPTION"),
+            (98, "KDC_ERR_BADOPTION"),
+        ]
+    );
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+}

@@ -159,6 +159,19 @@ impl SideTracker {
     }
 
     fn push(&mut self, e: SideEvent) {
+        // The same datagram captured twice (two capture points, a mirrored port) is one event.
+        let twice = self.events.last().is_some_and(|l| {
+            l.ts_ns == e.ts_ns
+                && l.kind == e.kind
+                && l.client == e.client
+                && l.server == e.server
+                && l.code == e.code
+                && l.result == e.result
+                && l.name == e.name
+        });
+        if twice {
+            return;
+        }
         if self.events.len() < MAX_EVENTS {
             self.events.push(e);
         } else {

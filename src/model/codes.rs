@@ -1404,6 +1404,11 @@ pub const KERBEROS_ERRORS: &[Code] = &[
         "a policy rejects the logon (e.g. logon restrictions)",
     ),
     (
+        13,
+        "KDC_ERR_BADOPTION",
+        "the KDC cannot grant an option the request asked for (RFC 4120 §7.5.9); clients retry without it: not a failure by itself",
+    ),
+    (
         14,
         "KDC_ERR_ETYPE_NOSUPP",
         "no common encryption type (RC4/AES settings)",
