@@ -597,6 +597,7 @@ pub fn analyze_capture(
         })
     });
     connections.shrink_to_fit();
+    crate::diagnose::verdict::mark_sweeps(&mut connections, &crate::tcp::sweepers(&shards));
     phase("capture: open connections judged");
     let (side_events, side_dropped) = side.finish(max_ts);
     crate::correlate::attach_side(&mut connections, &side_events);

@@ -277,3 +277,45 @@ fn a_service_scan_and_a_sweep_are_probes() {
         f.summary
     );
 }
+
+/// port-sweep.pcap (EXPECTED.md): nmap's SYN sweep of 30 ports, 3389 among them, refused by
+/// a server where nothing listens, then xfreerdp refused 12 s later. The sweep's SYN to
+/// 3389 is a probe; the client's two connections stay `tcp_refused`, with their fix.
+#[test]
+fn a_port_sweeps_refused_syn_is_a_probe_and_a_clients_is_not() {
+    let r = analyze(&[capture_fixture("port-sweep.pcap")]);
+    let got: Vec<(String, u64, Option<Cause>)> = r
+        .connections
+        .iter()
+        .map(|c| (c.id.to_string(), c.first_frame, c.cause))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("c1".to_string(), 1, Some(Cause::Probe)),
+            ("c2".to_string(), 61, Some(Cause::TcpRefused)),
+            ("c3".to_string(), 63, Some(Cause::TcpRefused)),
+        ]
+    );
+    assert_eq!(r.connections[0].failed_stage, Some(Stage::Tcp));
+    let probe = r.findings.iter().find(|f| f.cause == Cause::Probe).unwrap();
+    assert_eq!(
+        (probe.severity, probe.connections.clone()),
+        (Severity::Info, vec!["c1".to_string()])
+    );
+    assert!(
+        probe.summary.ends_with(
+            ": 1 SYN of a port sweep (the client sent SYNs to many other ports at the time); \
+             not RDP attempts"
+        ),
+        "{}",
+        probe.summary
+    );
+    let refused = r
+        .findings
+        .iter()
+        .find(|f| f.cause == Cause::TcpRefused)
+        .unwrap();
+    assert_eq!(refused.connections, ["c2", "c3"]);
+    assert!(refused.remediation[0].starts_with("Enable Remote Desktop on the server"));
+}

@@ -828,6 +828,7 @@ enum ProbeKind {
     PortCheck,
     HalfOpen,
     SynOnce,
+    Swept,
     Service,
 }
 
@@ -838,6 +839,7 @@ impl ProbeKind {
             (Stop::Probe, Stage::Tcp) => ProbeKind::HalfOpen,
             (Stop::Probe, _) => ProbeKind::PortCheck,
             (Stop::SynOnce, _) => ProbeKind::SynOnce,
+            (Stop::Swept, _) => ProbeKind::Swept,
             (Stop::NotRdp, _) => ProbeKind::Service,
             _ => return None,
         })
@@ -878,6 +880,11 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
                     count(ProbeKind::SynOnce),
                     "unanswered scan SYN",
                     "one SYN, never sent again",
+                ),
+                (
+                    count(ProbeKind::Swept),
+                    "SYN of a port sweep",
+                    "the client sent SYNs to many other ports at the time",
                 ),
                 (
                     count(ProbeKind::Service),

@@ -51,6 +51,7 @@ pub const CAUSES: &[CauseRow] = &[
     row(Stop::Probe, Failed, Some(Cause::Probe)),
     row(Stop::NotRdp, Failed, Some(Cause::Probe)),
     row(Stop::SynOnce, Failed, Some(Cause::Probe)),
+    row(Stop::Swept, Failed, Some(Cause::Probe)),
     row(
         Stop::NegotiationRefused,
         Failed,
@@ -103,6 +104,42 @@ pub struct Judgement {
     pub cause: Option<Cause>,
     /// The stage that failed (none for an incomplete connection).
     pub failed_stage: Option<Stage>,
+}
+
+/// Makes probes of the connections stopped at TCP (refused, unanswered, unreachable) whose
+/// client was sweeping ports at the time (`sweepers`: per source, the first and last SYN of
+/// each bucket in which it sent SYNs to [`crate::tcp::SWEEP_PORTS`] ports or more,
+/// `tcp::sweepers`): a scanner's SYNs, not RDP attempts. Their words stay what the capture
+/// showed of them; the probe finding names the sweep.
+pub fn mark_sweeps(
+    conns: &mut [JudgedConnection],
+    sweepers: &rustc_hash::FxHashMap<std::net::IpAddr, Vec<(i64, i64)>>,
+) {
+    if sweepers.is_empty() {
+        return;
+    }
+    for c in conns.iter_mut() {
+        let Some(stop) = c.stop.as_mut() else {
+            continue;
+        };
+        let at_tcp = matches!(
+            stop.stop,
+            Stop::SynReset | Stop::SynUnanswered | Stop::SynUnreachable
+        );
+        let swept = sweepers.get(&c.client.ip).is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|&(first, last)| (first..=last).contains(&c.start_ns))
+        });
+        if at_tcp && swept {
+            stop.stop = Stop::Swept;
+            if let Some(j) = judge_break(stop) {
+                c.verdict = Some(j.verdict);
+                c.cause = j.cause;
+                c.failed_stage = j.failed_stage;
+            }
+        }
+    }
 }
 
 /// Judges where a connection stopped; `None` for a stop no row covers (the table covers
@@ -359,6 +396,7 @@ mod tests {
             Stop::Ended => 19,
             Stop::Probe => 20,
             Stop::SynOnce => 21,
+            Stop::Swept => 22,
         }
     }
 
@@ -373,7 +411,8 @@ mod tests {
                 | Stop::SynUnreachable
                 | Stop::SynUnanswered
                 | Stop::SynTooRecent
-                | Stop::SynOnce => &[Stage::Tcp],
+                | Stop::SynOnce
+                | Stop::Swept => &[Stage::Tcp],
                 // A half-open scan stops at tcp, a port check at x224.
                 Stop::Probe => &[Stage::Tcp, Stage::X224],
                 _ => &Stage::AFTER_TCP,

@@ -105,11 +105,15 @@ pub enum Stop {
     /// though the capture went on (a scanner's SYN to a filtered port: a client's kernel
     /// sends it again within 1 to 3 s).
     SynOnce,
+    /// Not an RDP attempt (`REPORT.md` `probe`): a SYN the server refused, or that got no
+    /// answer, from a source sweeping ports at the time (`tcp::sweepers`), set once the
+    /// whole capture was read (`diagnose::verdict::mark_sweeps`).
+    Swept,
 }
 
 impl Stop {
     /// Every stop, in declaration order.
-    pub const ALL: [Stop; 22] = [
+    pub const ALL: [Stop; 23] = [
         Stop::SynReset,
         Stop::SynUnreachable,
         Stop::SynUnanswered,
@@ -132,6 +136,7 @@ impl Stop {
         Stop::Ended,
         Stop::Probe,
         Stop::SynOnce,
+        Stop::Swept,
     ];
 }
 

@@ -949,6 +949,97 @@ pub struct Shard {
     /// (`Shard::evict`).
     new_since_look: usize,
     pub counts: TrackerCounts,
+    /// Per source address, the distinct destination ports of its bare SYNs by time bucket
+    /// ([`SweepTally`]): what tells a host sweeping ports from a client.
+    sweeps: FxHashMap<std::net::IpAddr, SweepTally>,
+}
+
+/// Distinct destination ports from which a source's bare SYNs are a port sweep (nmap's
+/// default scan sends a thousand).
+pub const SWEEP_PORTS: usize = 10;
+/// The time buckets a sweep is looked for in: a scanner sends its SYNs within seconds.
+pub const SWEEP_WINDOW_NS: i64 = 10_000_000_000;
+/// Sources tallied per shard; a flood of spoofed sources beyond it is not tallied.
+const MAX_SWEEP_SOURCES: usize = 4096;
+/// Earlier buckets kept per source (those with two ports or more).
+const MAX_SWEEP_BUCKETS: usize = 16;
+
+/// The distinct destination ports of one source's bare SYNs (RFC 9293 §3.5: SYN without
+/// ACK) in one bucket of [`SWEEP_WINDOW_NS`], up to [`SWEEP_PORTS`], with the first and last
+/// SYN's times.
+#[derive(Clone, Copy, Debug, Default)]
+struct SweepBucket {
+    bucket: i64,
+    ports: [u16; SWEEP_PORTS],
+    n: u8,
+    first_ns: i64,
+    last_ns: i64,
+}
+
+/// One source's buckets in one shard: the current one and earlier ones with two ports or
+/// more (a client that keeps connecting to one port leaves none).
+#[derive(Clone, Debug, Default)]
+pub struct SweepTally {
+    current: SweepBucket,
+    earlier: Vec<SweepBucket>,
+}
+
+impl SweepTally {
+    fn add(&mut self, port: u16, ts_ns: i64) {
+        let bucket = ts_ns.div_euclid(SWEEP_WINDOW_NS);
+        let c = &mut self.current;
+        if c.n > 0 && c.bucket != bucket {
+            if c.n >= 2 && self.earlier.len() < MAX_SWEEP_BUCKETS {
+                self.earlier.push(*c);
+            }
+            *c = SweepBucket::default();
+        }
+        if c.n == 0 {
+            c.bucket = bucket;
+            c.first_ns = ts_ns;
+        }
+        c.last_ns = ts_ns;
+        let n = c.n as usize;
+        if n < SWEEP_PORTS && !c.ports[..n].contains(&port) {
+            c.ports[n] = port;
+            c.n += 1;
+        }
+    }
+}
+
+/// The sources that swept ports, with the first and last SYN of each bucket they swept in,
+/// from every shard's tally: a shard sees only the connections hashed to it, so one
+/// source's ports of a bucket are put together across shards.
+pub fn sweepers(shards: &[Shard]) -> FxHashMap<std::net::IpAddr, Vec<(i64, i64)>> {
+    type Union = (Vec<u16>, i64, i64);
+    let mut buckets: FxHashMap<(std::net::IpAddr, i64), Union> = FxHashMap::default();
+    for shard in shards {
+        for (ip, t) in &shard.sweeps {
+            for b in t.earlier.iter().chain(std::iter::once(&t.current)) {
+                if b.n == 0 {
+                    continue;
+                }
+                let u =
+                    buckets
+                        .entry((*ip, b.bucket))
+                        .or_insert((Vec::new(), b.first_ns, b.last_ns));
+                u.1 = u.1.min(b.first_ns);
+                u.2 = u.2.max(b.last_ns);
+                for &p in &b.ports[..b.n as usize] {
+                    if u.0.len() < SWEEP_PORTS && !u.0.contains(&p) {
+                        u.0.push(p);
+                    }
+                }
+            }
+        }
+    }
+    let mut out: FxHashMap<std::net::IpAddr, Vec<(i64, i64)>> = FxHashMap::default();
+    for ((ip, _), (ports, first, last)) in buckets {
+        if ports.len() >= SWEEP_PORTS {
+            out.entry(ip).or_default().push((first, last));
+        }
+    }
+    out
 }
 
 /// Ports whose datagrams are kept as side traffic: DNS and Kerberos.
@@ -967,6 +1058,7 @@ impl Shard {
             grown: 0,
             new_since_look: 0,
             counts: TrackerCounts::default(),
+            sweeps: FxHashMap::default(),
         }
     }
 
@@ -1038,6 +1130,18 @@ impl Shard {
     ) {
         let key = pair_key(fact.src, fact.dst);
         let new_syn = t.flags & tcp_flags::SYN != 0 && t.flags & tcp_flags::ACK == 0;
+        if new_syn {
+            let room = self.sweeps.len() < MAX_SWEEP_SOURCES;
+            match self.sweeps.get_mut(&fact.src.ip) {
+                Some(tally) => tally.add(fact.dst.port, fact.ts_ns),
+                None if room => {
+                    let mut tally = SweepTally::default();
+                    tally.add(fact.dst.port, fact.ts_ns);
+                    self.sweeps.insert(fact.src.ip, tally);
+                }
+                None => {}
+            }
+        }
         // Whether the packet belongs to a connection being tracked (one lookup for the checks
         // below, on every packet).
         let mut tracked = false;
