@@ -121,6 +121,12 @@ impl Talk {
         self.segs.len() as u64
     }
 
+    fn client_fin(&mut self, at: i64) -> u64 {
+        let seg = self.conv.c(self.client_off, self.server_off).fin();
+        self.segs.push((at, seg));
+        self.segs.len() as u64
+    }
+
     fn client_rst(&mut self, at: i64) -> u64 {
         let seg = self.conv.c(self.client_off, self.server_off).rst();
         self.segs.push((at, seg));
@@ -169,6 +175,32 @@ fn a_server_closing_tls_after_the_authentication_refused_the_credentials() {
              authenticate with pubKeyAuth {authenticate}); most often wrong credentials, or an \
              account that may not log on"
         )
+    );
+}
+
+/// The other way round: the client gives up 10 s after its authentication (an encrypted
+/// alert, then a FIN) and the server's FIN answers it. The server refused nothing: the
+/// client left while waiting, `timeout` (a server slow to check the credentials, a domain
+/// controller out of reach).
+#[test]
+fn a_client_that_closes_first_after_the_authentication_is_no_refusal() {
+    let mut t = Talk::to_tls_done();
+    t.client(10 * MS, &sealed(57));
+    t.server(11 * MS, &sealed(262));
+    t.client(12 * MS, &sealed(805));
+    t.client(10_012 * MS, &encrypted_alert());
+    let fin = t.client_fin(10_013 * MS);
+    t.server_fin(10_014 * MS);
+    let r = analyze_bytes("client-gave-up.pcap", &t.pcap()).0;
+    let c = only_conn(&r);
+    assert_eq!(c.cause, Some(Cause::Timeout));
+    assert_eq!(c.failed_stage, Some(Stage::Nla));
+    assert!(
+        summary(c).starts_with(
+            "the connection ended during the CredSSP exchange after 2 client and 1 server record"
+        ) && summary(c).contains(&format!("the client closed the connection (frame {fin})")),
+        "{}",
+        summary(c)
     );
 }
 
@@ -302,5 +334,28 @@ fn a_kerberos_exchange_refused_with_a_kdc_skew_error_is_clock_skew() {
             .contains("Kerberos refused the client's clock (KRB_AP_ERR_SKEW)"),
         "{}",
         r.findings[0].summary
+    );
+
+    // The same error without the client's time, its KDC clock 60 s from the capture's: the
+    // measured difference speaks against a skew, and the finding says so.
+    let near = krb_error(
+        37,
+        None,
+        ("19700101000100Z", 0),
+        "RDPT.TEST",
+        &["krbtgt", "RDPT.TEST"],
+    );
+    frames[0] = (
+        0,
+        Link::Eth.wrap(&udp(ep("10.99.0.10:88"), ep("10.1.0.5:50001"), &near)),
+    );
+    let r = analyze_bytes("kerberos-refused-near.pcap", &Pcap::new(1).file(&frames)).0;
+    let f = &r.findings[0];
+    assert_eq!(f.cause, Cause::ClockSkew);
+    assert!(
+        f.evidence.iter().any(|l| l
+            == "frame 1 contradicts this: the clocks differ by 60 s only, within Kerberos' 300 s"),
+        "{:#?}",
+        f.evidence
     );
 }

@@ -983,7 +983,7 @@ fn kdc_skew_error_beside_an_ntlm_nla_failure_is_context_not_cause() {
     assert!(
         f.evidence.iter().any(|l| l
             == "the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so \
-                Kerberos was not used: the KDC's errors before it (KRB_AP_ERR_SKEW for \
+                Kerberos was not used: the KDC's errors around it (KRB_AP_ERR_SKEW for \
                 TERMSRV/rdpt-srv.rdpt.test) say why the client fell back to NTLM, not why NLA \
                 failed; if the domain restricts NTLM, they are the cause"),
         "{:#?}",
@@ -1046,7 +1046,7 @@ fn unknown_termsrv_principal_beside_an_ntlm_nla_failure_is_context() {
     );
     assert!(
         f.evidence.iter().any(|l| l.contains(
-            "errors before it (KDC_ERR_S_PRINCIPAL_UNKNOWN for TERMSRV/10.99.2.2) say why the \
+            "errors around it (KDC_ERR_S_PRINCIPAL_UNKNOWN for TERMSRV/10.99.2.2) say why the \
              client fell back to NTLM"
         )),
         "{:#?}",

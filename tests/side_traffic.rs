@@ -459,7 +459,7 @@ fn real_kerberos_errors_join_the_ntlm_nla_failure_they_precede() {
     assert!(
         f.evidence.contains(
             &"the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so \
-              Kerberos was not used: the KDC's errors before it (KDC_ERR_PREAUTH_FAILED for \
+              Kerberos was not used: the KDC's errors around it (KDC_ERR_PREAUTH_FAILED for \
               krbtgt/RDPT.TEST; KRB_AP_ERR_SKEW for krbtgt/RDPT.TEST; \
               KDC_ERR_S_PRINCIPAL_UNKNOWN for TERMSRV/10.99.2.2) say why the client fell back to \
               NTLM, not why NLA failed; if the domain restricts NTLM, they are the cause"

@@ -29,7 +29,7 @@ use crate::eventlog::catalog::{RDP_SPN_PREFIX, number};
 use crate::handshake::judged::{JudgedConnection, Stop};
 use crate::handshake::nla_records::Mechanism;
 use crate::handshake::side::{SideEvent, SideKind};
-use crate::handshake::x224::protocol;
+use crate::handshake::x224::{FailureCode, protocol};
 use crate::model::{AttemptId, ConnId};
 
 use super::Finding;
@@ -168,6 +168,8 @@ pub const KRB_AP_ERR_SKEW: i32 = 37;
 pub const KDC_ERR_S_PRINCIPAL_UNKNOWN: i32 = 7;
 /// The KDC asks for pre-authentication (RFC 4120 §7.5.9): the first step of a password logon.
 pub const KDC_ERR_PREAUTH_REQUIRED: i32 = 25;
+/// KDC_ERR_BADOPTION (RFC 4120 §7.5.9): an option the KDC cannot grant; clients retry.
+pub const KDC_ERR_BADOPTION: i32 = 13;
 /// Kerberos allows clocks this far apart by default (5 minutes; RFC 4120 §1.6 leaves it to
 /// policy, Windows' "Maximum tolerance for computer clock synchronization").
 pub const MAX_SKEW_S: f64 = 300.0;
@@ -518,27 +520,32 @@ fn certificate_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     })
 }
 
-/// What Kerberos errors around an NLA failure mean when the CredSSP exchange ran NTLM (by
-/// the size of the client's first token): the client did not use Kerberos, so they say why
-/// it fell back (no principal for the name it connected to, a clock or password the KDC
-/// refused), not why NLA failed. One line, `None` when there is nothing to say.
+/// What Kerberos errors around an NLA failure (`correlate`'s side window) mean when the
+/// CredSSP exchange ran NTLM (by the size of the client's first token): the client did not
+/// use Kerberos, so they say why it fell back (no principal for the name it connected to, a
+/// clock or password the KDC refused), not why NLA failed. One line, `None` when there is
+/// nothing to say.
 fn kerberos_beside_ntlm(c: &JudgedConnection, kerberos: &[&SideEvent]) -> Option<String> {
-    if c.nla_mechanism != Some(Mechanism::Ntlm) || kerberos.is_empty() {
+    if c.nla_mechanism != Some(Mechanism::Ntlm) || c.failed_stage != Some(Stage::Nla) {
         return None;
     }
     let mut named: Vec<String> = Vec::new();
-    // PREAUTH_REQUIRED is the KDC's first step of every password logon, no error.
+    // PREAUTH_REQUIRED is the KDC's first step of every password logon and BADOPTION a
+    // request its client retries without the option: neither is a failure.
     for k in kerberos
         .iter()
-        .filter(|k| k.code != Some(KDC_ERR_PREAUTH_REQUIRED))
+        .filter(|k| !matches!(k.code, Some(KDC_ERR_PREAUTH_REQUIRED | KDC_ERR_BADOPTION)))
     {
         let what = format!("{} for {}", k.result, k.name.as_deref().unwrap_or("?"));
         if !named.contains(&what) {
             named.push(what);
         }
     }
+    if named.is_empty() {
+        return None;
+    }
     Some(format!(
-        "the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so Kerberos was not used: the KDC's errors before it ({}) say why the client fell back to NTLM, not why NLA failed; if the domain restricts NTLM, they are the cause",
+        "the CredSSP exchange ran NTLM (the client's first token has NTLM's size), so Kerberos was not used: the KDC's errors around it ({}) say why the client fell back to NTLM, not why NLA failed; if the domain restricts NTLM, they are the cause",
         named.join("; ")
     ))
 }
@@ -550,7 +557,9 @@ fn kerberos_beside_ntlm(c: &JudgedConnection, kerberos: &[&SideEvent]) -> Option
 fn negotiation_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     let detail = c.detail();
     let n = detail.negotiation.as_ref()?;
-    let refused_tls = n.failure.as_deref() == Some("SSL_NOT_ALLOWED_BY_SERVER");
+    // The negotiation facts carry the failure by the decoder's name for it.
+    let refused_tls =
+        n.failure.as_deref() == Some(FailureCode::SslNotAllowedByServer.name().as_str());
     let chose_rdp = n.selected_raw == Some(protocol::RDP)
         && n.requested_raw
             .is_some_and(|r| r & (protocol::SSL | protocol::HYBRID) != 0);
@@ -819,9 +828,6 @@ const DROP_GOT_PAST: &str = "A later connection got through, so no rule blocks R
 /// them all).
 const MAX_NAMED_PROBES: usize = 5;
 
-/// One `info` finding per server that was probed (`REPORT.md` `probe`): how many port checks
-/// and half-open scans, from which clients, when; a few examples with their frames; and no
-/// network fix, as nothing failed.
 /// What kind of probe a connection of cause `probe` is, from where it stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ProbeKind {
@@ -846,6 +852,9 @@ impl ProbeKind {
     }
 }
 
+/// One `info` finding per server that was probed (`REPORT.md` `probe`): how many port checks
+/// and half-open scans, from which clients, when; a few examples with their frames; and no
+/// network fix, as nothing failed.
 fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
     let mut by_server: BTreeMap<String, Vec<&JudgedConnection>> = BTreeMap::new();
     for c in conns.iter().filter(|c| c.cause == Some(Cause::Probe)) {
@@ -1538,7 +1547,7 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
         let mut cause = rule.cause;
         let mut rdp_or_not = String::new();
         if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
-            && (many || (internet && ks.len() + agree.len() >= GUESSING_FROM_ONE_ADDRESS))
+            && (many || (internet && ks.len().max(agree.len()) >= GUESSING_FROM_ONE_ADDRESS))
         {
             // Many addresses failing on one server, or one address on the internet failing
             // again and again, is password guessing, not one user's password: the fix is

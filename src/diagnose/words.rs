@@ -590,7 +590,7 @@ pub fn note(seen: &Seen) -> String {
         ),
         Seen::SetupUnfinished(st) if st.stop == Stop::StillOpen => "the capture ends during connection setup, after the MCS exchange, with the connection still open".into(),
         Seen::SetupUnfinished(st) => format!(
-            "the connection ended during connection setup, after the MCS exchange, before the session became active (no Confirm Active burst from the client, no screen updates): {}",
+            "the connection ended during connection setup, after the MCS exchange, before the capture showed an active session: {}",
             stalled(st)
         ),
         Seen::PayloadCapped(inner) => format!("{}; {PAYLOAD_CAPPED}", note(inner)),

@@ -924,7 +924,20 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             .collect();
         let credentials = exchange.find(CredsspMessage::AuthInfo).copied();
         let named_next = exchange.next_client.filter(|_| credentials.is_some());
-        if let Some(refusal) = refusal(conn, &exchange, &server_data, &server_alerts) {
+        let client_alerts: Vec<Mark> = c_app
+            .iter()
+            .filter(|p| is_alert(p))
+            .map(|p| Mark {
+                frame: p.last_frame,
+                ts_ns: p.ts_ns,
+            })
+            .collect();
+        if let Some(refusal) = refusal(
+            conn,
+            &exchange,
+            &server_data,
+            (&server_alerts, &client_alerts),
+        ) {
             let NlaRefusal {
                 refused,
                 by,
@@ -1264,13 +1277,13 @@ struct NlaRefusal {
 
 /// The server refused the client's CredSSP message when it answered it with an
 /// `errorCode`-sized TSRequest, or when the first thing it did after the client's
-/// authentication was to close TLS (an encrypted alert, a FIN or a RST): what the client
-/// sends after that is not CredSSP, whatever its size.
+/// authentication was to close TLS (an encrypted alert, a FIN or a RST) before the client
+/// closed: the client's data records after that are not CredSSP, whatever their size.
 fn refusal(
     conn: &Connection,
     exchange: &NlaExchange,
     server_data: &[Pdu],
-    server_alerts: &[Mark],
+    (server_alerts, client_alerts): (&[Mark], &[Mark]),
 ) -> Option<NlaRefusal> {
     if let Some(i) = exchange
         .messages
@@ -1312,6 +1325,18 @@ fn refusal(
         .chain(end.map(|(m, _)| m))
         .min_by_key(|m| m.frame)?;
     if first_close.frame > answer {
+        return None;
+    }
+    // The server's close must come first: after a client that gave up (its alert, FIN or
+    // RST), the server's is an answer to that, not a refusal.
+    let client_close = client_alerts
+        .iter()
+        .map(|m| m.frame)
+        .chain(conn.c2s.first_fin.map(|m| m.frame))
+        .chain(conn.c2s.first_rst.map(|m| m.frame))
+        .filter(|f| after(f))
+        .min();
+    if client_close.is_some_and(|f| f < first_close.frame) {
         return None;
     }
     Some(NlaRefusal {
@@ -1827,7 +1852,7 @@ mod tests {
             session_evidence(&c, &s, rsp),
             Some(SessionEvidence::Activation { frame: 22 })
         );
-        // Four client records without a server answer after them prove nothing yet.
+        // A client burst with no server record after it proves nothing yet.
         active.pop();
         let (c, s) = split(&active);
         assert_eq!(session_evidence(&c, &s, rsp), None);

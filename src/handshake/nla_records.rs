@@ -9,7 +9,7 @@
 //! accepted it, the client's credentials (`authInfo`) and, under HYBRID_EX, the server's 4-byte
 //! Early User Authorization Result. A server TSRequest carrying only a version and an
 //! `errorCode` (MS-CSSP 2.2.1, versions 3 and later) is some 15 bytes, smaller than any other
-//! server message: it is how a server reports a failed logon.
+//! server TSRequest: it is how a server reports a failed logon.
 //!
 //! The sizes the bounds rest on were read from decrypted real exchanges: the corpus'
 //! `rdp-ssl.pcap` (CredSSP v2, NTLM: 57, 262, 805, 303, 84 bytes) and
@@ -53,7 +53,8 @@ pub enum CredsspMessage {
     SessionTicket,
 }
 
-/// The security package the client's first token shows.
+/// The security package the client's first token shows: NTLM (MS-NLMP) or Kerberos (RFC
+/// 4120), bare or in SPNEGO (MS-SPNG), as MS-CSSP 3.1.5 carries them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mechanism {
     Ntlm,
@@ -153,6 +154,9 @@ pub fn name(
                             CredsspMessage::NtlmNegotiate
                         }
                     }
+                    // A second record before the server answered the first is not the
+                    // exchange's shape: nothing more is named.
+                    2 if server_answered == 0 => break,
                     2 if out.mechanism == Some(Mechanism::Kerberos) => {
                         CredsspMessage::ClientPubKeyAuth
                     }

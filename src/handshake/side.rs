@@ -159,7 +159,8 @@ impl SideTracker {
     }
 
     fn push(&mut self, e: SideEvent) {
-        // The same datagram captured twice (two capture points, a mirrored port) is one event.
+        // The same datagram captured twice at the same instant (on two interfaces of one
+        // host, as the corpus' FreeRDP-Kerberos capture was) is one event.
         let twice = self.events.last().is_some_and(|l| {
             l.ts_ns == e.ts_ns
                 && l.kind == e.kind

@@ -97,7 +97,8 @@ pub fn record_overhead(version_raw: u16, cipher_id: u16) -> Option<RecordOverhea
     use tls_parser::{TlsCipherEnc, TlsCipherEncMode, TlsCipherSuite};
     let exact = |n: u32| Some(RecordOverhead { min: n, max: n });
     let suite = TlsCipherSuite::from_id(cipher_id)?;
-    let short_tag = suite.name.ends_with("_8");
+    // AES-CCM with an 8-byte tag (RFC 6655; TLS_AES_128_CCM_8_SHA256 in RFC 8446).
+    let short_tag = suite.name.contains("CCM_8");
     if version_raw >= 0x0304 {
         // The inner content type and the AEAD tag; records are not padded by the peers
         // RDP uses.
