@@ -438,7 +438,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
     // A scanner's request (its cookie names the tool): not an RDP attempt, however the
     // server answered it.
     if let Some((crp, r)) = &cr
-        && let Some(tool) = r.cookie.as_deref().and_then(x224::scanner_cookie)
+        && let Some(tool) = r.cookie.as_deref().and_then(scanner_cookie)
     {
         out.negotiation = Some(negotiation_facts(
             Some(r),
@@ -1267,6 +1267,17 @@ fn session_evidence(client: &[Pdu], server: &[Pdu], rsp: Pdu) -> Option<SessionE
     (ns >= SESSION_DURATION_NS).then_some(SessionEvidence::Duration { ns })
 }
 
+/// The tool a Connection Request's cookie names when it is a scanner's, not a user's
+/// (`Cookie: mstshash=nmap` is nmap's RDP service probe, `nmap-service-probes`): the x224
+/// decoder reads the cookie, the ladder judges whose it is. A user who types "nmap" as
+/// their name is taken for the scanner.
+fn scanner_cookie(cookie: &str) -> Option<&'static str> {
+    let name = cookie.strip_prefix("mstshash=")?.trim();
+    ["nmap"]
+        .into_iter()
+        .find(|tool| name.eq_ignore_ascii_case(tool))
+}
+
 /// A server's refusal of a CredSSP message, read from encrypted records: the message, how,
 /// and the frame and time of the answer or close.
 struct NlaRefusal {
@@ -1829,6 +1840,14 @@ mod tests {
     /// The connection sequence after the MCS answer (frame 2): joins one by one, Client
     /// Info, licensing; the same with the activation burst; with screen updates and no burst;
     /// with a long exchange of small records and no burst.
+    #[test]
+    fn scanners_are_named_by_their_cookie() {
+        assert_eq!(scanner_cookie("mstshash=nmap"), Some("nmap"));
+        assert_eq!(scanner_cookie("mstshash=NMAP "), Some("nmap"));
+        assert_eq!(scanner_cookie("mstshash=alice"), None);
+        assert_eq!(scanner_cookie("msts=nmap"), None);
+    }
+
     #[test]
     fn session_evidence_needs_more_than_a_connection_sequence() {
         let rsp = rec(Side::Server, 2, 10, 100);

@@ -345,26 +345,9 @@ fn guid(b: &[u8]) -> String {
     )
 }
 
-/// The tool a Connection Request's cookie names when it is a scanner's, not a user's
-/// (`Cookie: mstshash=nmap` is nmap's RDP service probe, `nmap-service-probes`).
-pub fn scanner_cookie(cookie: &str) -> Option<&'static str> {
-    let name = cookie.strip_prefix("mstshash=")?.trim();
-    ["nmap"]
-        .into_iter()
-        .find(|tool| name.eq_ignore_ascii_case(tool))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scanners_are_named_by_their_cookie() {
-        assert_eq!(scanner_cookie("mstshash=nmap"), Some("nmap"));
-        assert_eq!(scanner_cookie("mstshash=NMAP "), Some("nmap"));
-        assert_eq!(scanner_cookie("mstshash=alice"), None);
-        assert_eq!(scanner_cookie("msts=nmap"), None);
-    }
 
     /// mstsc's request: cookie, RDP_NEG_REQ with SSL|HYBRID|HYBRID_EX (0x0b).
     const CR: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x0b\x00\x00\x00";
