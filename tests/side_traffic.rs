@@ -8,40 +8,9 @@ use rdptriage::handshake::side::SideKind;
 use rdptriage::model::{Cause, Confidence, Evidence, Severity, Stage, Status};
 use support::*;
 
-/// A DER tag-length-value.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match content.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn int(v: u8) -> Vec<u8> {
-    tlv(0x02, &[v])
-}
-
-/// KRB-ERROR: pvno 5, msg-type 30, stime, susec, error-code, realm, sname.
-fn krb_error(code: u8, realm: &str, sname: &[&str]) -> Vec<u8> {
-    let names: Vec<u8> = sname.iter().flat_map(|n| tlv(0x1b, n.as_bytes())).collect();
-    let principal = tlv(
-        0x30,
-        &[tlv(0xa0, &int(2)), tlv(0xa1, &tlv(0x30, &names))].concat(),
-    );
-    let body = [
-        tlv(0xa0, &int(5)),
-        tlv(0xa1, &int(30)),
-        tlv(0xa4, &tlv(0x18, b"20261122040000Z")),
-        tlv(0xa5, &int(0)),
-        tlv(0xa6, &int(code)),
-        tlv(0xa9, &tlv(0x1b, realm.as_bytes())),
-        tlv(0xaa, &principal),
-    ]
-    .concat();
-    tlv(0x7e, &tlv(0x30, &body))
+/// KRB-ERROR from a KDC whose clock says 2026-11-22T04:00:00Z, without the client's time.
+fn kdc_error(code: u32, realm: &str, sname: &[&str]) -> Vec<u8> {
+    krb_error(code, None, ("20261122040000Z", 0), realm, sname)
 }
 
 /// A DNS query (or its answer) for `name`.
@@ -118,7 +87,7 @@ fn dns_and_kerberos_around_a_connection() {
             Link::Eth.wrap(&udp(
                 kdc,
                 client_krb,
-                &krb_error(37, "CORP.EXAMPLE", &["TERMSRV", "rdp.corp.example"]),
+                &kdc_error(37, "CORP.EXAMPLE", &["TERMSRV", "rdp.corp.example"]),
             )),
         ),
         // 6, 7: the RDP connection, refused.
@@ -309,7 +278,7 @@ fn credssp_in_clear_names_the_error_code() {
 fn kerberos_error_over_tcp() {
     let conv = Conv::new("10.2.0.5:49300", "10.2.0.1:88");
     let req = [&[0u8, 0, 0, 4][..], &[0x6a, 0x02, 0x30, 0x00]].concat();
-    let err = krb_error(24, "CORP.EXAMPLE", &["krbtgt", "CORP.EXAMPLE"]);
+    let err = kdc_error(24, "CORP.EXAMPLE", &["krbtgt", "CORP.EXAMPLE"]);
     let reply = [(err.len() as u32).to_be_bytes().to_vec(), err].concat();
     let (req_l, reply_l) = (req.len() as u32, reply.len() as u32);
     let segs = vec![

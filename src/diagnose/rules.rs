@@ -839,6 +839,15 @@ enum ProbeKind {
 }
 
 impl ProbeKind {
+    /// In the order a finding names them.
+    const ALL: [ProbeKind; 5] = [
+        ProbeKind::PortCheck,
+        ProbeKind::HalfOpen,
+        ProbeKind::SynOnce,
+        ProbeKind::Swept,
+        ProbeKind::Service,
+    ];
+
     fn of(c: &JudgedConnection) -> Option<ProbeKind> {
         let stop = c.stop?;
         Some(match (stop.stop, stop.stage) {
@@ -850,10 +859,41 @@ impl ProbeKind {
             _ => return None,
         })
     }
+
+    /// What one is, what several are, and how it showed.
+    fn words(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            ProbeKind::PortCheck => (
+                "port check",
+                "port checks",
+                "connect, then close without a byte",
+            ),
+            ProbeKind::HalfOpen => (
+                "half-open SYN scan",
+                "half-open SYN scans",
+                "the SYN-ACK never acknowledged",
+            ),
+            ProbeKind::SynOnce => (
+                "unanswered scan SYN",
+                "unanswered scan SYNs",
+                "one SYN, never sent again",
+            ),
+            ProbeKind::Swept => (
+                "SYN of a port sweep",
+                "SYNs of a port sweep",
+                "the client sent SYNs to many other ports at the time",
+            ),
+            ProbeKind::Service => (
+                "service probe",
+                "service probes",
+                "bytes no RDP client sends first, or a scanner's request",
+            ),
+        }
+    }
 }
 
-/// One `info` finding per server that was probed (`REPORT.md` `probe`): how many port checks
-/// and half-open scans, from which clients, when; a few examples with their frames; and no
+/// One `info` finding per server that was probed (`REPORT.md` `probe`): how many of each
+/// kind ([`ProbeKind`]), from which clients, when; a few examples with their frames; and no
 /// network fix, as nothing failed.
 fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
     let mut by_server: BTreeMap<String, Vec<&JudgedConnection>> = BTreeMap::new();
@@ -863,50 +903,24 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
     by_server
         .into_iter()
         .map(|(server, probes)| {
-            let count = |kind: ProbeKind| {
-                probes
-                    .iter()
-                    .filter(|c| ProbeKind::of(c) == Some(kind))
-                    .count()
-            };
+            let mut counts = [0usize; ProbeKind::ALL.len()];
+            for kind in probes.iter().filter_map(|c| ProbeKind::of(c)) {
+                counts[kind as usize] += 1;
+            }
             let Span {
                 clients,
                 start: first,
                 end: last,
             } = Span::of(&probes);
-            let kinds: Vec<String> = [
-                (
-                    count(ProbeKind::PortCheck),
-                    "port check",
-                    "connect, then close without a byte",
-                ),
-                (
-                    count(ProbeKind::HalfOpen),
-                    "half-open SYN scan",
-                    "the SYN-ACK never acknowledged",
-                ),
-                (
-                    count(ProbeKind::SynOnce),
-                    "unanswered scan SYN",
-                    "one SYN, never sent again",
-                ),
-                (
-                    count(ProbeKind::Swept),
-                    "SYN of a port sweep",
-                    "the client sent SYNs to many other ports at the time",
-                ),
-                (
-                    count(ProbeKind::Service),
-                    "service probe",
-                    "bytes no RDP client sends first, or a scanner's request",
-                ),
-            ]
-            .iter()
-            .filter(|(n, ..)| *n > 0)
-            .map(|(n, what, how)| {
-                format!("{n} {what}{} ({how})", if *n == 1 { "" } else { "s" })
-            })
-            .collect();
+            let kinds: Vec<String> = ProbeKind::ALL
+                .iter()
+                .zip(counts)
+                .filter(|&(_, n)| n > 0)
+                .map(|(kind, n)| {
+                    let (one, many, how) = kind.words();
+                    format!("{n} {} ({how})", if n == 1 { one } else { many })
+                })
+                .collect();
             let named: Vec<String> = clients.iter().take(3).map(|ip| ip.to_string()).collect();
             let from = if clients.len() > named.len() {
                 format!(

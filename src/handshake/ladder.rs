@@ -453,13 +453,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         };
         let mut frames = vec![crp.last_frame];
         frames.extend(cc.as_ref().map(|(p, _)| p.last_frame));
-        ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-        return finish(
-            out,
-            ladder,
-            Some(Break::at(Stage::X224, Stop::NotRdp)),
-            seen,
-        );
+        return failed_at(out, ladder, (Stage::X224, Stop::NotRdp), frames, seen);
     }
     // A TLS record first on a connection whose start was captured: no X.224 exchange came
     // before it, and RDP always begins with one (MS-RDPBCGR 1.3.1.1).
@@ -474,13 +468,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         };
         let mut frames = vec![first.last_frame];
         frames.extend(end.map(|e| e.mark.frame));
-        ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-        return finish(
-            out,
-            ladder,
-            Some(Break::at(Stage::X224, Stop::NotRdp)),
-            seen,
-        );
+        return failed_at(out, ladder, (Stage::X224, Stop::NotRdp), frames, seen);
     }
 
     let selected: Option<u32>;
@@ -544,13 +532,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 tls_first: None,
                 confirm,
             };
-            ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-            return finish(
-                out,
-                ladder,
-                Some(Break::at(Stage::X224, Stop::NotRdp)),
-                seen,
-            );
+            return failed_at(out, ladder, (Stage::X224, Stop::NotRdp), frames, seen);
         }
         (Some((crp, crq)), None) => {
             out.negotiation = Some(negotiation_facts(
@@ -584,11 +566,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                     failure: f,
                     request_frame: crp.last_frame,
                 };
-                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-                return finish(
+                return failed_at(
                     out,
                     ladder,
-                    Some(Break::at(Stage::X224, Stop::NegotiationRefused)),
+                    (Stage::X224, Stop::NegotiationRefused),
+                    frames,
                     seen,
                 );
             }
@@ -611,11 +593,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 };
                 let mut frames = frames;
                 frames.extend(end.map(|e| e.mark.frame));
-                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-                return finish(
+                return failed_at(
                     out,
                     ladder,
-                    Some(Break::at(Stage::X224, Stop::SelectionNotOffered)),
+                    (Stage::X224, Stop::SelectionNotOffered),
+                    frames,
                     seen,
                 );
             }
@@ -634,11 +616,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 };
                 let mut frames = frames;
                 frames.push(close.mark.frame);
-                ladder.push(Stage::X224, Status::Failed, frames, seen.clone());
-                return finish(
+                return failed_at(
                     out,
                     ladder,
-                    Some(Break::at(Stage::X224, Stop::SelectionNotOffered)),
+                    (Stage::X224, Stop::SelectionNotOffered),
+                    frames,
                     seen,
                 );
             }
@@ -713,13 +695,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 description: desc.clone(),
                 frame: *frame,
             };
-            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
-            return finish(
-                out,
-                ladder,
-                Some(Break::at(Stage::Tls, Stop::FatalAlert)),
-                seen,
-            );
+            return failed_at(out, ladder, (Stage::Tls, Stop::FatalAlert), frames, seen);
         }
         if let Some(f) = t.server_plaintext {
             frames.push(f);
@@ -728,11 +704,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 frame: f,
                 end: end.map(|e| e.seen()),
             };
-            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
-            return finish(
+            return failed_at(
                 out,
                 ladder,
-                Some(Break::at(Stage::Tls, Stop::PlaintextAnswer)),
+                (Stage::Tls, Stop::PlaintextAnswer),
+                frames,
                 seen,
             );
         }
@@ -746,11 +722,11 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
                 certificate_frame: *cf,
                 end: e.seen(),
             };
-            ladder.push(Stage::Tls, Status::Failed, frames, seen.clone());
-            return finish(
+            return failed_at(
                 out,
                 ladder,
-                Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
+                (Stage::Tls, Stop::CertificateRefused),
+                frames,
                 seen,
             );
         }
@@ -1396,13 +1372,7 @@ fn credssp_in_clear(
         };
         let mut frames = frames;
         frames.extend(end.map(|e| e.mark.frame));
-        ladder.push(Stage::Nla, Status::Failed, frames, seen.clone());
-        return finish(
-            out,
-            ladder,
-            Some(Break::at(Stage::Nla, Stop::CredsspError)),
-            seen,
-        );
+        return failed_at(out, ladder, (Stage::Nla, Stop::CredsspError), frames, seen);
     }
     if let Some((p, _)) = msgs
         .iter()
@@ -1473,13 +1443,7 @@ fn standard_security(
                     gcc_result: r.gcc_result.filter(|g| *g != 0),
                     frame: rsp.last_frame,
                 };
-                ladder.push(Stage::Mcs, Status::Failed, frames, seen.clone());
-                return finish(
-                    out,
-                    ladder,
-                    Some(Break::at(Stage::Mcs, Stop::McsRefused)),
-                    seen,
-                );
+                return failed_at(out, ladder, (Stage::Mcs, Stop::McsRefused), frames, seen);
             }
             ladder.push(Stage::Mcs, Status::Ok, frames, Seen::McsInClear);
             out.reached = Stage::Mcs;
@@ -1564,11 +1528,11 @@ fn standard_security(
                     reason: r,
                     frame: d.last_frame,
                 };
-                ladder.push(Stage::Mcs, Status::Failed, frames, seen.clone());
-                return finish(
+                return failed_at(
                     out,
                     ladder,
-                    Some(Break::at(Stage::Mcs, Stop::ServerDisconnected)),
+                    (Stage::Mcs, Stop::ServerDisconnected),
+                    frames,
                     seen,
                 );
             }
@@ -1696,6 +1660,18 @@ fn setup_ended(
     end_stalled(out, ladder, Stage::Session, &st, frames, seen)
 }
 
+/// Ends the ladder at `stage`, which failed as `seen` says, stopping there with `stop`.
+fn failed_at(
+    out: RdpOutcome,
+    mut ladder: Ladder,
+    (stage, stop): (Stage, Stop),
+    frames: Vec<u64>,
+    seen: Seen,
+) -> RdpOutcome {
+    ladder.push(stage, Status::Failed, frames, seen.clone());
+    finish(out, ladder, Some(Break::at(stage, stop)), seen)
+}
+
 /// Ends the ladder at `stage`, which stalled: `unknown` when the capture simply ended, else
 /// `failed`.
 fn end_stalled(
@@ -1818,18 +1794,7 @@ mod tests {
     /// A TLS application-data record of `len` payload bytes from `side`, in `frame` at
     /// `ms` milliseconds.
     fn rec(side: Side, frame: u64, ms: i64, len: u32) -> Pdu {
-        Pdu {
-            side,
-            kind: PduKind::Tls(content::APPLICATION_DATA),
-            offset: 0,
-            len: len + 5,
-            first_frame: frame,
-            last_frame: frame,
-            ts_ns: ms * 1_000_000,
-            first_ts_ns: ms * 1_000_000,
-            complete: true,
-            has_hole: false,
-        }
+        Pdu::sealed_record(side, frame, ms, len)
     }
 
     fn split(all: &[Pdu]) -> (Vec<Pdu>, Vec<Pdu>) {

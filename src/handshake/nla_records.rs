@@ -215,23 +215,13 @@ pub fn name(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handshake::pdu::PduKind;
-    use crate::handshake::tls::{content, record_overhead};
+    use crate::handshake::tls::record_overhead;
     use CredsspMessage::*;
 
     /// Records of `(side, frame, TLS payload length)`.
     fn records(list: &[(Side, u64, u32)]) -> (Vec<Pdu>, Vec<Pdu>) {
-        let pdu = |&(side, frame, len): &(Side, u64, u32)| Pdu {
-            side,
-            kind: PduKind::Tls(content::APPLICATION_DATA),
-            offset: 0,
-            len: len + 5,
-            first_frame: frame,
-            last_frame: frame,
-            ts_ns: frame as i64 * 1_000_000,
-            first_ts_ns: frame as i64 * 1_000_000,
-            complete: true,
-            has_hole: false,
+        let pdu = |&(side, frame, len): &(Side, u64, u32)| {
+            Pdu::sealed_record(side, frame, frame as i64, len)
         };
         let of = |s: Side| list.iter().filter(|r| r.0 == s).map(pdu).collect();
         (of(Side::Client), of(Side::Server))

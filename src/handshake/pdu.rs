@@ -53,6 +53,24 @@ impl Pdu {
     pub fn tls_payload_len(&self) -> u32 {
         self.len.saturating_sub(5)
     }
+
+    /// A whole TLS application-data record of `payload` bytes from `side`, in one frame at
+    /// `ms` milliseconds: what the CredSSP and session tests build exchanges from.
+    #[cfg(test)]
+    pub(crate) fn sealed_record(side: Side, frame: u64, ms: i64, payload: u32) -> Pdu {
+        Pdu {
+            side,
+            kind: PduKind::Tls(tls::content::APPLICATION_DATA),
+            offset: 0,
+            len: payload + 5,
+            first_frame: frame,
+            last_frame: frame,
+            ts_ns: ms * 1_000_000,
+            first_ts_ns: ms * 1_000_000,
+            complete: true,
+            has_hole: false,
+        }
+    }
 }
 
 /// Where a stream may carry fast-path PDUs (MS-RDPBCGR 2.2.9.1.2), which exist only under
