@@ -48,6 +48,19 @@ pub const SENT_AGAIN_WITHIN_NS: i64 = 4_000_000_000;
 /// within a round trip.
 pub const NO_ANSWER_WHEN_ENDED_EARLY_NS: i64 = 1_000_000_000;
 
+/// Writes the `tcp` stage of a connection that stopped there, as `seen` says: where it
+/// stopped and its summary.
+fn tcp_stopped(
+    stages: &mut Vec<StageOutcome>,
+    status: Status,
+    frames: Vec<u64>,
+    stop: Stop,
+    seen: Seen,
+) -> (Option<Break>, Option<Seen>) {
+    stages.push(stage(Stage::Tcp, status, frames, Some(seen.clone())));
+    (Some(Break::at(Stage::Tcp, stop)), Some(seen))
+}
+
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
 /// `input` is the capture's name.
 pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> JudgedConnection {
@@ -64,14 +77,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     if let Some(syn) = conn.syn {
         let mut syn_frames = conn.syn_frames.clone();
         if let Some((frames, seen)) = half_open_scan(conn, syn.frame) {
-            stages.push(stage(
-                Stage::Tcp,
-                Status::Failed,
-                frames,
-                Some(seen.clone()),
-            ));
-            stop = Some(Break::at(Stage::Tcp, Stop::Probe));
-            summary = Some(seen);
+            (stop, summary) = tcp_stopped(&mut stages, Status::Failed, frames, Stop::Probe, seen);
         } else if let Some(sa) = conn.synack {
             let mut frames = vec![syn.frame, sa.frame];
             frames.extend(conn.handshake_ack.map(|m| m.frame));
@@ -87,14 +93,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 server: conn.server,
                 reset_frame: rst.frame,
             };
-            stages.push(stage(
-                Stage::Tcp,
-                Status::Failed,
-                syn_frames,
-                Some(seen.clone()),
-            ));
-            stop = Some(Break::at(Stage::Tcp, Stop::SynReset));
-            summary = Some(seen);
+            (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynReset, seen);
         } else if let Some(icmp) = conn.icmp.first() {
             syn_frames.extend(conn.icmp.iter().map(|e| e.mark.frame));
             let seen = Seen::SynUnreachable {
@@ -102,14 +101,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 reporter: icmp.icmp.reporter,
                 frame: icmp.mark.frame,
             };
-            stages.push(stage(
-                Stage::Tcp,
-                Status::Failed,
-                syn_frames,
-                Some(seen.clone()),
-            ));
-            stop = Some(Break::at(Stage::Tcp, Stop::SynUnreachable));
-            summary = Some(seen);
+            (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynUnreachable, seen);
         } else {
             // Seen unanswered until the capture ended or, for a connection ended for being
             // idle, until its idle limit ran out (not the moment that was noticed, which
@@ -128,14 +120,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     frame: syn.frame,
                     waited_ns: waited,
                 };
-                stages.push(stage(
-                    Stage::Tcp,
-                    Status::Failed,
-                    syn_frames,
-                    Some(seen.clone()),
-                ));
-                stop = Some(Break::at(Stage::Tcp, Stop::SynOnce));
-                summary = Some(seen);
+                (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynOnce, seen);
             } else if conn.syn_retries > 0 || waited >= enough {
                 let seen = Seen::SynUnanswered {
                     server: conn.server,
@@ -144,27 +129,13 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     waited_ns: waited,
                     no_longer_followed: conn.ended_early,
                 };
-                stages.push(stage(
-                    Stage::Tcp,
-                    Status::Failed,
-                    syn_frames,
-                    Some(seen.clone()),
-                ));
-                stop = Some(Break::at(Stage::Tcp, Stop::SynUnanswered));
-                summary = Some(seen);
+                (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynUnanswered, seen);
             } else {
                 let seen = Seen::SynTooRecent {
                     waited_ns: waited,
                     no_longer_followed: conn.ended_early,
                 };
-                stages.push(stage(
-                    Stage::Tcp,
-                    Status::Unknown,
-                    syn_frames,
-                    Some(seen.clone()),
-                ));
-                stop = Some(Break::at(Stage::Tcp, Stop::SynTooRecent));
-                summary = Some(seen);
+                (stop, summary) = tcp_stopped(&mut stages, Status::Unknown, syn_frames, Stop::SynTooRecent, seen);
             }
         }
     } else if let Some(sa) = conn.synack {
