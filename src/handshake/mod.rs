@@ -93,7 +93,13 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 server: conn.server,
                 reset_frame: rst.frame,
             };
-            (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynReset, seen);
+            (stop, summary) = tcp_stopped(
+                &mut stages,
+                Status::Failed,
+                syn_frames,
+                Stop::SynReset,
+                seen,
+            );
         } else if let Some(icmp) = conn.icmp.first() {
             syn_frames.extend(conn.icmp.iter().map(|e| e.mark.frame));
             let seen = Seen::SynUnreachable {
@@ -101,7 +107,13 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                 reporter: icmp.icmp.reporter,
                 frame: icmp.mark.frame,
             };
-            (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynUnreachable, seen);
+            (stop, summary) = tcp_stopped(
+                &mut stages,
+                Status::Failed,
+                syn_frames,
+                Stop::SynUnreachable,
+                seen,
+            );
         } else {
             // Seen unanswered until the capture ended or, for a connection ended for being
             // idle, until its idle limit ran out (not the moment that was noticed, which
@@ -120,7 +132,8 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     frame: syn.frame,
                     waited_ns: waited,
                 };
-                (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynOnce, seen);
+                (stop, summary) =
+                    tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynOnce, seen);
             } else if conn.syn_retries > 0 || waited >= enough {
                 let seen = Seen::SynUnanswered {
                     server: conn.server,
@@ -129,13 +142,25 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
                     waited_ns: waited,
                     no_longer_followed: conn.ended_early,
                 };
-                (stop, summary) = tcp_stopped(&mut stages, Status::Failed, syn_frames, Stop::SynUnanswered, seen);
+                (stop, summary) = tcp_stopped(
+                    &mut stages,
+                    Status::Failed,
+                    syn_frames,
+                    Stop::SynUnanswered,
+                    seen,
+                );
             } else {
                 let seen = Seen::SynTooRecent {
                     waited_ns: waited,
                     no_longer_followed: conn.ended_early,
                 };
-                (stop, summary) = tcp_stopped(&mut stages, Status::Unknown, syn_frames, Stop::SynTooRecent, seen);
+                (stop, summary) = tcp_stopped(
+                    &mut stages,
+                    Status::Unknown,
+                    syn_frames,
+                    Stop::SynTooRecent,
+                    seen,
+                );
             }
         }
     } else if let Some(sa) = conn.synack {
