@@ -95,7 +95,7 @@ fn benches(c: &mut Criterion) {
             conns
                 .iter()
                 .map(|c| {
-                    let mut j = judge(black_box(c), input, i64::MAX);
+                    let mut j = judge(black_box(c), input, i64::MAX, None);
                     rdptriage::diagnose::verdict::conclude(&mut j);
                     j.detail().stages.len()
                 })

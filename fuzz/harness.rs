@@ -39,6 +39,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("x224", x224),
     ("tls", tls),
     ("credssp", credssp),
+    ("decrypt", decrypt),
     ("mcs", mcs),
     ("side", side),
     ("evtx", evtx),
@@ -207,7 +208,7 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
         c.finish();
         match c.class {
             Class::Rdp => {
-                let mut r = judge(&c, rdptriage::model::InputName::of("fuzz"), now);
+                let mut r = judge(&c, rdptriage::model::InputName::of("fuzz"), now, None);
                 rdptriage::diagnose::verdict::conclude(&mut r);
                 std::hint::black_box(serde_json::to_string(&r).ok());
                 n += 1;
@@ -256,6 +257,46 @@ pub fn credssp(data: &[u8]) {
         assert!(n >= 2);
     }
     std::hint::black_box(credssp::parse_ts_request(data));
+}
+
+/// TLS record decryption: a suite, version and encrypt-then-MAC choice from the first bytes,
+/// a key block (or a TLS 1.3 traffic secret) from the next 256, and the rest cut into records
+/// and opened in order: wrong keys, cut records and bad padding must be faults, never panics.
+pub fn decrypt(data: &[u8]) {
+    use rdptriage::handshake::decrypt::{self, Protection};
+    const SUITES: [u16; 12] = [
+        0x0004, 0x0005, 0x002F, 0x0035, 0x003C, 0x009C, 0x009D, 0xC014, 0xC030, 0xCCA8, 0x1301,
+        0x1302,
+    ];
+    if data.len() < 4 + 256 {
+        return;
+    }
+    let Some(suite) = decrypt::suite(SUITES[data[0] as usize % SUITES.len()]) else {
+        return;
+    };
+    let version = [0x0301, 0x0302, 0x0303][data[1] as usize % 3];
+    let block = &data[4..260];
+    let protection = if suite.id >= 0x1301 {
+        Protection::from_traffic_secret(suite, &block[..48.min(block.len())])
+    } else {
+        Protection::from_key_block(
+            suite,
+            version,
+            block,
+            rdptriage::tcp::Side::Client,
+            data[3] & 1 == 1,
+        )
+    };
+    let Some(mut p) = protection else { return };
+    let mut rest = &data[260..];
+    while rest.len() >= 5 {
+        let len = 5 + u16::from_be_bytes([rest[3], rest[4]]) as usize;
+        let take = len.min(rest.len());
+        let (record, tail) = rest.split_at(take);
+        let opened = p.open(&record[..5], &record[5..]);
+        std::hint::black_box(&opened);
+        rest = tail;
+    }
 }
 
 /// MCS and GCC: every MCS PDU, the conference create request/response with its user data

@@ -17,7 +17,7 @@ set -u
 cd "$(dirname "$0")"
 SECONDS_EACH=${1:-600}
 shift || true
-ALL=(capture decode tcp x224 tls credssp mcs side evtx eventlog_xml archive pipeline)
+ALL=(capture decode tcp x224 tls credssp decrypt mcs side evtx eventlog_xml archive pipeline)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 
 python3 seed.py .. >/dev/null || { echo "seeding failed" >&2; exit 2; }

@@ -53,6 +53,8 @@ pub struct Options {
     pub max_connections: Option<(usize, usize)>,
     /// Symbolic links inside a folder given may lead out of it (`--follow-symlinks`).
     pub follow_symlinks: bool,
+    /// Servers' RSA keys and TLS key logs to decrypt with (`--key`, `--keylog`).
+    pub secrets: Arc<crate::handshake::secrets::Secrets>,
 }
 
 /// Files at least this large (as read: a gzip or zip file by the sizes it declares,
@@ -416,11 +418,46 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             all - from_inputs
         ));
     }
+    report.warnings.extend(opts.secrets.unused());
     report
 }
 
 /// Warnings the run's list repeats from its inputs (each input lists its own, capped).
 pub const MAX_RUN_WARNINGS: usize = 1_000;
+
+/// Connections a capture names in its warnings about decryption; the rest are counted.
+const NOT_DECRYPTED_NAMED: usize = 10;
+
+/// A warning for each connection with a TLS handshake that the secrets given did not decrypt,
+/// saying why (the first [`NOT_DECRYPTED_NAMED`], then a count): each is still judged
+/// without decryption.
+fn not_decrypted(connections: &[JudgedConnection]) -> Vec<String> {
+    use crate::handshake::DecryptionOutcome;
+    let not: Vec<(&JudgedConnection, String)> = connections
+        .iter()
+        .filter_map(|c| match c.decryption.as_deref() {
+            Some(DecryptionOutcome::Not(why)) => Some((c, why.words())),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<String> = not
+        .iter()
+        .take(NOT_DECRYPTED_NAMED)
+        .map(|(c, why)| {
+            format!(
+                "frame {}, {} → {}: not decrypted, {why}; judged from the encrypted records",
+                c.first_frame, c.client, c.server
+            )
+        })
+        .collect();
+    if not.len() > NOT_DECRYPTED_NAMED {
+        out.push(format!(
+            "{} more connections were not decrypted",
+            not.len() - NOT_DECRYPTED_NAMED
+        ));
+    }
+    out
+}
 
 fn failure_input(f: OpenFailure) -> InputReport {
     InputReport {
@@ -521,6 +558,29 @@ pub fn analyze_capture(
     // Facts are still applied in window order, and `now` is the latest time seen through the
     // window applied, as when the steps ran one after the other.
     let mut framed = next_window(&mut framer);
+    // The run's secrets, and the key logs of the capture's own Decryption Secrets Blocks,
+    // which come before the packets they decrypt.
+    let mut secrets = Arc::clone(&opts.secrets);
+    fn take_key_logs<R: Read>(
+        framer: &mut Framer<R>,
+        secrets: &mut Arc<crate::handshake::secrets::Secrets>,
+        warnings: &mut Vec<String>,
+        display: &str,
+    ) {
+        if framer.key_logs.is_empty() {
+            return;
+        }
+        let mut own = (**secrets).clone();
+        for text in framer.key_logs.drain(..) {
+            let source = format!("{display} (decryption secrets block)");
+            let (_, bad) = own.add_keylog(&source, &text);
+            if bad > 0 {
+                warnings.push(format!("{source}: {bad} lines are not key log lines"));
+            }
+        }
+        *secrets = Arc::new(own);
+    }
+    take_key_logs(&mut framer, &mut secrets, &mut warnings, display);
     let mut applying: Option<(Vec<Block>, Vec<DecodedBlock>, i64)> = None;
     loop {
         if framed.is_empty() && applying.is_none() {
@@ -544,11 +604,11 @@ pub fn analyze_capture(
                     let judged = apply_window(
                         &mut shards,
                         &mut side,
-                        &blocks,
-                        &decoded,
+                        (&blocks, &decoded),
                         now,
                         input_name,
                         &mut listing,
+                        &secrets,
                     );
                     for block in blocks {
                         // A full queue means the framer has spares enough: the buffer is dropped.
@@ -559,6 +619,7 @@ pub fn analyze_capture(
             },
         );
         connections.extend(judged.unwrap_or_default());
+        take_key_logs(&mut framer, &mut secrets, &mut warnings, display);
         if !trimmed {
             trimmed = crate::handshake::held::trim(&mut connections);
         }
@@ -583,7 +644,14 @@ pub fn analyze_capture(
     let header_ok = framer.header_ok;
     shards.par_iter_mut().for_each(|s| s.expire_all());
     feed_side(&mut shards, &mut side);
-    let judged = judge_finished(&mut shards, input_name, max_ts, &mut side, &mut listing);
+    let judged = judge_finished(
+        &mut shards,
+        input_name,
+        max_ts,
+        &mut side,
+        &mut listing,
+        &secrets,
+    );
     connections.extend(judged);
     if !trimmed {
         crate::handshake::held::trim(&mut connections);
@@ -598,6 +666,7 @@ pub fn analyze_capture(
     });
     connections.shrink_to_fit();
     crate::diagnose::verdict::mark_sweeps(&mut connections, &crate::tcp::sweepers(&shards));
+    warnings.extend(not_decrypted(&connections));
     phase("capture: open connections judged");
     let (side_events, side_dropped) = side.finish(max_ts);
     crate::correlate::attach_side(&mut connections, &side_events);
@@ -708,11 +777,11 @@ pub fn analyze_capture(
 fn apply_window(
     shards: &mut [Shard],
     side: &mut SideTracker,
-    window: &[Block],
-    decoded: &[DecodedBlock],
+    (window, decoded): (&[Block], &[DecodedBlock]),
     now: i64,
     display: crate::model::InputName,
     listing: &mut Listing<'_>,
+    secrets: &crate::handshake::secrets::Secrets,
 ) -> Vec<JudgedConnection> {
     shards.par_iter_mut().enumerate().for_each(|(si, shard)| {
         for (block, d) in window.iter().zip(decoded) {
@@ -726,7 +795,7 @@ fn apply_window(
         }
     });
     feed_side(shards, side);
-    judge_finished(shards, display, now, side, listing)
+    judge_finished(shards, display, now, side, listing, secrets)
 }
 
 /// Feeds the shards' DNS and Kerberos datagrams to the side tracker, in frame order.
@@ -746,6 +815,7 @@ fn judge_finished(
     now: i64,
     side: &mut SideTracker,
     listing: &mut Listing<'_>,
+    secrets: &crate::handshake::secrets::Secrets,
 ) -> Vec<JudgedConnection> {
     /// Connections judged before their details are settled: the end of a capture finishes
     /// every connection still open at once (tens of thousands on a busy capture), and their
@@ -773,7 +843,7 @@ fn judge_finished(
             .into_par_iter()
             .map(|mut c| {
                 c.finish();
-                let mut judged = handshake::judge(&c, display, now);
+                let mut judged = handshake::judge(&c, display, now, Some(secrets));
                 crate::diagnose::verdict::conclude(&mut judged);
                 judged
             })

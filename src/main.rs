@@ -52,6 +52,16 @@ enum Command {
         /// are listed as skipped).
         #[arg(long)]
         follow_symlinks: bool,
+        /// A server's RSA private key (PEM or DER, PKCS#1 or PKCS#8; repeatable). It decrypts
+        /// the TLS of connections to the server whose certificate carries its public key,
+        /// when they used RSA key exchange. Never printed.
+        #[arg(long = "key", value_name = "FILE")]
+        keys: Vec<PathBuf>,
+        /// A TLS key log (the SSLKEYLOGFILE format of NSS, Wireshark and browsers;
+        /// repeatable). It decrypts the sessions whose client randoms it lists, any version
+        /// and key exchange. A pcapng's own Decryption Secrets Block is read without it.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<PathBuf>,
     },
     /// Explain an error code from a dialog or a log, offline: what it means, the candidate
     /// causes (most likely first) and the evidence that tells them apart.
@@ -118,7 +128,16 @@ fn main() -> ExitCode {
             rdp_ports,
             payload_cap,
             follow_symlinks,
+            keys,
+            keylogs,
         } => {
+            let secrets = match load_secrets(&keys, &keylogs) {
+                Ok(s) => std::sync::Arc::new(s),
+                Err(e) => {
+                    eprintln!("rdptriage: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             if let Some(n) = threads {
                 if n == 0 {
                     eprintln!("rdptriage: --threads must be at least 1");
@@ -147,6 +166,7 @@ fn main() -> ExitCode {
                 &Options {
                     tracker,
                     follow_symlinks,
+                    secrets,
                     ..Default::default()
                 },
             );
@@ -192,6 +212,34 @@ fn main() -> ExitCode {
             code
         }
     }
+}
+
+/// Reads `--key` and `--keylog` files. An unreadable file, a key file without a key, or a
+/// key log without a line is bad usage: the user meant to decrypt, and would get a report
+/// that silently did not. What the error says never holds key bytes.
+fn load_secrets(
+    keys: &[PathBuf],
+    keylogs: &[PathBuf],
+) -> Result<rdptriage::handshake::secrets::Secrets, String> {
+    let mut secrets = rdptriage::handshake::secrets::Secrets::default();
+    for path in keys {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| format!("--key {shown}: {e}"))?;
+        secrets
+            .add_key_file(&shown, &bytes)
+            .map_err(|e| format!("--key {shown}: {e}"))?;
+    }
+    for path in keylogs {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| format!("--keylog {shown}: {e}"))?;
+        let (used, bad) = secrets.add_keylog(&shown, &String::from_utf8_lossy(&bytes));
+        if used == 0 {
+            return Err(format!(
+                "--keylog {shown}: no key log line in it ({bad} lines that are not; expected lines such as CLIENT_RANDOM <64 hex digits> <96 hex digits>)"
+            ));
+        }
+    }
+    Ok(secrets)
 }
 
 /// The progress bar on stderr: bytes read from disk against the files' total size, shown

@@ -64,6 +64,7 @@ replay_tests!(
     x224,
     tls,
     credssp,
+    decrypt,
     mcs,
     side,
     evtx,

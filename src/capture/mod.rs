@@ -168,7 +168,15 @@ pub struct Framer<R: Read> {
     /// Header Block, or the NetMon header and frame table. A capture without one had nothing
     /// that could be read.
     pub header_ok: bool,
+    /// TLS key logs read from Decryption Secrets Blocks (pcapng §4.7, secrets type `TLSK`),
+    /// in file order, not yet taken; at most [`MAX_KEY_LOG_BYTES`] in all.
+    pub key_logs: Vec<String>,
+    key_log_bytes: usize,
 }
+
+/// Key log text a capture's Decryption Secrets Blocks give at most: one line per TLS
+/// session, about 200 bytes each.
+pub const MAX_KEY_LOG_BYTES: usize = 64 << 20;
 
 /// Whether a plausible pcap record header starts at `i` of `avail` (agreeing with `clock`)
 /// and is followed by another that agrees with it, or (when `end_agrees`) by the end of the
@@ -260,6 +268,8 @@ impl<R: Read> Framer<R> {
             netmon_frames: None,
             done: false,
             header_ok: false,
+            key_logs: Vec::new(),
+            key_log_bytes: 0,
             recycled: None,
             spare: None,
             frozen: false,
@@ -879,9 +889,32 @@ impl<R: Read> Framer<R> {
                     ));
                 }
             }
+            // Decryption Secrets Block: a TLS key log is kept for the connections.
+            0x0a => {
+                const TLS_KEY_LOG: u32 = 0x544c_534b;
+                let (kind, n) = (rd(body, 8), rd(body, 12) as usize);
+                let data = body.get(16..16usize.saturating_add(n).min(len.saturating_sub(4)));
+                match data {
+                    Some(d) if kind == TLS_KEY_LOG => {
+                        if self.key_log_bytes + d.len() <= MAX_KEY_LOG_BYTES {
+                            self.key_log_bytes += d.len();
+                            self.key_logs.push(String::from_utf8_lossy(d).into_owned());
+                        } else {
+                            self.warnings.warn(FormatError::new(
+                                at,
+                                "decryption secrets past 64 MiB in all are not read",
+                            ));
+                        }
+                    }
+                    _ => self.warnings.warn(FormatError::new(
+                        at,
+                        format!("decryption secrets block of type 0x{kind:08x} is not a TLS key log; skipped"),
+                    )),
+                }
+            }
             // Known blocks that carry no packets: name resolution, interface statistics,
-            // systemd journal, decryption secrets, custom blocks.
-            4 | 5 | 9 | 0x0a | 0x8000_0001 | 0x0000_0bad | 0x4000_0bad => {}
+            // systemd journal, custom blocks.
+            4 | 5 | 9 | 0x8000_0001 | 0x0000_0bad | 0x4000_0bad => {}
             other => self.warnings.warn(FormatError::new(
                 at,
                 format!("skipped unknown pcapng block type 0x{other:08x} ({len} bytes)"),

@@ -22,6 +22,104 @@ pub struct TsRequest {
     pub error_code: Option<u32>,
     /// `[5] clientNonce` (versions 5 and later).
     pub client_nonce: bool,
+    /// The security package's token inside `negoTokens`, when it is one this reads.
+    pub token: Option<AuthToken>,
+}
+
+/// The SPNEGO token a TSRequest carries (MS-CSSP 2.2.1.1), as far as CredSSP's outcome needs:
+/// which package, and for NTLM which message with its names (MS-NLMP 2.2.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum AuthToken {
+    /// NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1).
+    NtlmNegotiate,
+    /// CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2) and the server's target name.
+    NtlmChallenge { target: Option<String> },
+    /// AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3): the names the client logs on with. The
+    /// responses (and so anything derived from the password) are never read.
+    NtlmAuthenticate {
+        domain: String,
+        user: String,
+        workstation: String,
+    },
+    /// A Kerberos token (the krb5 mechanism OID, RFC 4121 §4.1; an AP-REQ or AP-REP).
+    Kerberos,
+}
+
+impl AuthToken {
+    /// The security package's name, as the report's `credssp.mechanism` gives it.
+    pub fn mechanism(&self) -> &'static str {
+        match self {
+            AuthToken::Kerberos => "Kerberos",
+            _ => "NTLM",
+        }
+    }
+}
+
+/// The krb5 mechanism OID's DER content (1.2.840.113554.1.2.2) and Microsoft's variant
+/// (1.2.840.48018.1.2.2), as SPNEGO and the GSS-API token header carry them.
+const KRB5_OIDS: [&[u8]; 2] = [
+    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02],
+    &[0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02],
+];
+
+/// Reads the token inside a `negoTokens` field: an NTLM message wherever its signature
+/// stands (raw or wrapped in SPNEGO), else Kerberos by its OID.
+fn auth_token(b: &[u8]) -> Option<AuthToken> {
+    const SIGNATURE: &[u8] = b"NTLMSSP\0";
+    if let Some(at) = b.windows(SIGNATURE.len()).position(|w| w == SIGNATURE) {
+        return ntlm(&b[at..]);
+    }
+    KRB5_OIDS
+        .iter()
+        .any(|oid| b.windows(oid.len()).any(|w| w == *oid))
+        .then_some(AuthToken::Kerberos)
+}
+
+/// An NTLM message (MS-NLMP 2.2.1), from its signature on.
+fn ntlm(m: &[u8]) -> Option<AuthToken> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes([*m.get(at)?, *m.get(at + 1)?]));
+    let u32_at = |at: usize| {
+        Some(u32::from_le_bytes([
+            *m.get(at)?,
+            *m.get(at + 1)?,
+            *m.get(at + 2)?,
+            *m.get(at + 3)?,
+        ]))
+    };
+    // A field: its length and offset in the message (MS-NLMP 2.2.2.10 and the like).
+    let field = |at: usize, unicode: bool| -> Option<String> {
+        let len = u16_at(at)? as usize;
+        let off = u32_at(at + 4)? as usize;
+        let raw = m.get(off..off.checked_add(len)?)?;
+        Some(if unicode {
+            let units: Vec<u16> = raw
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        } else {
+            String::from_utf8_lossy(raw).into_owned()
+        })
+    };
+    match u32_at(8)? {
+        1 => Some(AuthToken::NtlmNegotiate),
+        2 => {
+            let unicode = u32_at(20).is_some_and(|f| f & 1 != 0);
+            Some(AuthToken::NtlmChallenge {
+                target: field(12, unicode).filter(|t| !t.is_empty()),
+            })
+        }
+        3 => {
+            // NTLMSSP_NEGOTIATE_UNICODE (MS-NLMP 2.2.2.5) in NegotiateFlags at offset 60.
+            let unicode = u32_at(60).is_none_or(|f| f & 1 != 0);
+            Some(AuthToken::NtlmAuthenticate {
+                domain: field(28, unicode).unwrap_or_default(),
+                user: field(36, unicode).unwrap_or_default(),
+                workstation: field(44, unicode).unwrap_or_default(),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Reads a DER length at `b[at..]`; returns (length, bytes used).
@@ -92,7 +190,10 @@ pub fn parse_ts_request(b: &[u8]) -> Option<TsRequest> {
         let content = body.get(start..(start + flen).min(body.len()))?;
         match tag {
             0xa0 => r.version = der_u32(content),
-            0xa1 => r.nego_tokens = true,
+            0xa1 => {
+                r.nego_tokens = true;
+                r.token = auth_token(content);
+            }
             0xa2 => r.auth_info = true,
             0xa3 => r.pub_key_auth = true,
             0xa4 => r.error_code = der_u32(content),

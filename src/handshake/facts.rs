@@ -116,6 +116,31 @@ pub struct Certificate {
     pub matches_sni: Option<bool>,
 }
 
+/// CredSSP read in clear or after decryption (MS-CSSP 2.2.1, `REPORT.md` `credssp`): the
+/// TSRequest version, the security package, the account the client logged on as (names
+/// only: nothing derived from a password is read), and the server's `errorCode`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CredsspFacts {
+    /// Read after decrypting TLS with a key the user gave (false: sent in clear).
+    pub decrypted: bool,
+    /// The highest TSRequest version either side sent.
+    pub version: Option<u32>,
+    /// `NTLM` or `Kerberos`.
+    pub mechanism: Option<String>,
+    /// `DOMAIN\user` from the NTLM AUTHENTICATE message.
+    pub user: Option<String>,
+    /// The client's workstation name from the same message.
+    pub workstation: Option<String>,
+    /// The server's `errorCode`, an NTSTATUS in hex (`0xC000006D`).
+    pub error_code: Option<String>,
+    /// Its name (MS-ERREF 2.3).
+    pub error: Option<String>,
+    /// The client sent its credentials (`authInfo`): the exchange succeeded.
+    pub credentials_sent: bool,
+    /// The TSRequests' frames, in order.
+    pub frames: Vec<u64>,
+}
+
 /// The MCS Connect Initial and Response with their GCC blocks, read in clear (Standard RDP
 /// Security; MS-RDPBCGR 2.2.1.3, 2.2.1.4), named as Zeek's rdp.log names them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -299,6 +324,15 @@ pub struct Decoded {
 }
 
 impl Decoded {
+    /// The units of a decrypted connection's plaintext streams (`handshake::decrypt`):
+    /// X.224, then CredSSP's DER units, MCS's TPKTs and fast-path PDUs as in clear.
+    pub fn of_plaintext(conn: &Connection) -> Decoded {
+        Decoded {
+            client: Units::cut(&conn.c2s, Side::Client, FastPath::AfterMcs, None),
+            server: Units::cut(&conn.s2c, Side::Server, FastPath::AfterMcs, None),
+        }
+    }
+
     pub fn of(conn: &Connection) -> Decoded {
         // The server's first TPKT, a Connection Confirm selecting Standard RDP Security,
         // allows fast-path PDUs from the start (MS-RDPBCGR 2.2.9.1.2).

@@ -240,6 +240,7 @@ mod tests {
                 seen: None,
                 evidence: Some(Evidence::Inferred),
             }],
+            credssp: None,
             negotiation: None,
             tls: Some(TlsFacts {
                 version: Some("TLS 1.2".into()),

@@ -184,6 +184,8 @@ pub struct JudgedConnection {
     /// The security package of its CredSSP exchange inside TLS, named by the size of the
     /// client's first token (`nla_records`): which Kerberos errors around it can explain.
     pub nla_mechanism: Option<Mechanism>,
+    /// How decryption went, when secrets were given and the connection had a TLS handshake.
+    pub decryption: Option<Box<super::DecryptionOutcome>>,
     pub start_ns: i64,
     pub end_ns: i64,
     /// DNS lookups and Kerberos errors around the connection, when there are any: read them
@@ -262,6 +264,9 @@ pub struct ConnectionDetail {
     #[serde(skip)]
     pub seen: Option<Box<Seen>>,
     pub stages: Vec<StageOutcome>,
+    /// CredSSP read in clear or decrypted; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credssp: Option<super::facts::CredsspFacts>,
     pub negotiation: Option<Negotiation>,
     pub tls: Option<TlsFacts>,
     /// MCS/GCC in clear (Standard RDP Security): client name, build, keyboard, channels, the
@@ -379,6 +384,7 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
         attempt_index: 1,
         superseded_by: None,
         nla_mechanism: None,
+        decryption: None,
         stop: Some(Break::at(Stage::Tcp, Stop::SynReset)),
         start_ns: 0,
         end_ns: 0,
@@ -394,6 +400,7 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
                 seen: None,
                 evidence: Some(Evidence::Clear),
             }],
+            credssp: None,
             negotiation: Some(Negotiation {
                 requested: Some(vec![]),
                 ..Default::default()

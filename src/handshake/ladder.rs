@@ -43,6 +43,7 @@ pub struct RdpOutcome {
     pub negotiation: Option<Negotiation>,
     pub tls: Option<TlsFacts>,
     pub mcs: Option<McsFacts>,
+    pub credssp: Option<super::facts::CredsspFacts>,
     /// CredSSP's security package inside TLS, named by size.
     pub nla_mechanism: Option<nla_records::Mechanism>,
 }
@@ -377,7 +378,12 @@ fn read_tls(conn: &Connection, decoded: &Decoded, (c_from, s_from): (usize, usiz
 }
 
 /// The RDP stages of a connection whose TCP handshake completed.
-pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> RdpOutcome {
+pub fn rdp_stages(
+    conn: &Connection,
+    decoded: &Decoded,
+    tcp_frames_end: u64,
+    plain: Option<&super::Plain>,
+) -> RdpOutcome {
     let mut out = RdpOutcome {
         stages: Vec::new(),
         stop: None,
@@ -386,6 +392,7 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
         negotiation: None,
         tls: None,
         mcs: None,
+        credssp: None,
         nla_mechanism: None,
     };
     let mut ladder = Ladder { stages: Vec::new() };
@@ -865,6 +872,52 @@ pub fn rdp_stages(conn: &Connection, decoded: &Decoded, tcp_frames_end: u64) -> 
             Some(Break::at(Stage::Tls, Stop::CertificateRefused)),
             seen,
         );
+    }
+
+    // --- Decrypted: CredSSP, MCS and the session read from the plaintext as in clear.
+    if let Some(plain) = plain {
+        // CredSSP's TSRequests first in the plaintext: NLA, seen even where the X.224
+        // exchange was not captured.
+        let nla = sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0
+            || plain
+                .decoded
+                .client
+                .pdus
+                .first()
+                .is_some_and(|p| p.kind == PduKind::Der);
+        let mut out = if nla {
+            let der = |u: &Units| -> Vec<Pdu> {
+                u.pdus
+                    .iter()
+                    .filter(|p| p.kind == PduKind::Der)
+                    .copied()
+                    .collect()
+            };
+            let (c, s) = (der(&plain.decoded.client), der(&plain.decoded.server));
+            credssp_in_clear(
+                &plain.conn,
+                &plain.decoded,
+                out,
+                ladder,
+                (&c, &s),
+                end,
+                tls_done_ns,
+            )
+        } else {
+            ladder.push(Stage::Nla, Status::NotReached, vec![], Seen::NoNla(sel));
+            standard_security(&plain.conn, &plain.decoded, out, ladder, end, tls_done_ns)
+        };
+        if let Some(c) = out.credssp.as_mut() {
+            c.decrypted = true;
+        }
+        for st in out
+            .stages
+            .iter_mut()
+            .filter(|st| st.stage > Stage::Tls && st.evidence.is_some())
+        {
+            st.evidence = Some(Evidence::Decrypted);
+        }
+        return out;
     }
 
     let server_data: Vec<Pdu> = s_app.iter().filter(|p| is_data(p)).copied().collect();
@@ -1352,7 +1405,9 @@ fn credssp_in_clear(
     end: Option<Ending>,
     x224_done_ns: i64,
 ) -> RdpOutcome {
-    ladder.push(Stage::Tls, Status::NotReached, vec![], Seen::CredsspInClear);
+    if !ladder.stages.iter().any(|st| st.stage == Stage::Tls) {
+        ladder.push(Stage::Tls, Status::NotReached, vec![], Seen::CredsspInClear);
+    }
     let mut msgs: Vec<(Pdu, credssp::TsRequest)> = c
         .iter()
         .map(|p| (p, &conn.c2s))
@@ -1362,6 +1417,8 @@ fn credssp_in_clear(
         .collect();
     msgs.sort_by_key(|(p, _)| p.last_frame);
     let frames: Vec<u64> = msgs.iter().map(|(p, _)| p.last_frame).collect();
+    let mut out = out;
+    out.credssp = Some(credssp_facts(&msgs));
     if let Some((p, r)) = msgs
         .iter()
         .find(|(p, r)| p.side == Side::Server && r.error_code.is_some_and(|e| e != 0))
@@ -1382,7 +1439,6 @@ fn credssp_in_clear(
             frame: p.last_frame,
         };
         ladder.push(Stage::Nla, Status::Ok, frames, note);
-        let mut out = out;
         out.reached = Stage::Nla;
         return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
     }
@@ -1392,6 +1448,46 @@ fn credssp_in_clear(
     let mut frames = frames;
     frames.extend(end.map(|e| e.mark.frame));
     end_stalled(out, ladder, Stage::Nla, &st, frames, seen)
+}
+
+/// What the TSRequests read in clear say (`REPORT.md` `credssp`).
+fn credssp_facts(msgs: &[(Pdu, credssp::TsRequest)]) -> super::facts::CredsspFacts {
+    use credssp::AuthToken;
+    let mut f = super::facts::CredsspFacts {
+        version: msgs.iter().filter_map(|(_, r)| r.version).max(),
+        frames: msgs.iter().map(|(p, _)| p.last_frame).collect(),
+        credentials_sent: msgs
+            .iter()
+            .any(|(p, r)| p.side == Side::Client && r.auth_info),
+        ..Default::default()
+    };
+    for (_, r) in msgs {
+        if let Some(t) = &r.token {
+            f.mechanism.get_or_insert_with(|| t.mechanism().to_string());
+            if let AuthToken::NtlmAuthenticate {
+                domain,
+                user,
+                workstation,
+            } = t
+            {
+                f.user = Some(if domain.is_empty() {
+                    user.clone()
+                } else {
+                    format!("{domain}\\{user}")
+                });
+                f.workstation = Some(workstation.clone()).filter(|w| !w.is_empty());
+            }
+        }
+    }
+    if let Some(code) = msgs
+        .iter()
+        .filter(|(p, _)| p.side == Side::Server)
+        .find_map(|(_, r)| r.error_code.filter(|&e| e != 0))
+    {
+        f.error_code = Some(format!("0x{code:08X}"));
+        f.error = crate::model::codes::status(code).map(|s| s.0.to_string());
+    }
+    f
 }
 
 /// Standard RDP Security: MCS in clear (MS-RDPBCGR 2.2.1.3, 2.2.1.4), decoded by [`mcs`].

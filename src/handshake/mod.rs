@@ -11,6 +11,7 @@
 //! [`facts`], and a judged connection is held or spilled by [`held`].
 
 pub mod credssp;
+pub mod decrypt;
 pub mod facts;
 pub mod held;
 pub mod judged;
@@ -20,6 +21,7 @@ pub mod messages;
 pub mod nla_records;
 pub mod observed;
 pub mod pdu;
+pub mod secrets;
 pub mod side;
 pub mod tls;
 pub mod x224;
@@ -61,12 +63,125 @@ fn tcp_stopped(
     (Some(Break::at(Stage::Tcp, stop)), Some(seen))
 }
 
+/// A decrypted connection: the connection with each direction's kept stream replaced by its
+/// bytes before TLS and then its application data in clear (each plaintext byte still names
+/// the frame of the record that carried it), those bytes cut into units, and the records.
+pub struct Plain {
+    pub conn: Connection,
+    pub decoded: facts::Decoded,
+    pub decrypted: decrypt::Decrypted,
+}
+
+/// How decryption went for a connection that had a TLS handshake while secrets were given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecryptionOutcome {
+    /// Decrypted with the server's key from this file, or a key log.
+    Decrypted(decrypt::KeySource),
+    /// Not decrypted, and why.
+    Not(decrypt::NotDecrypted),
+}
+
+/// Decrypts a connection whose TLS handshake was captured, when `secrets` hold its keys.
+/// `None` when it has no ClientHello.
+fn plaintext_view(
+    conn: &Connection,
+    decoded: &facts::Decoded,
+    secrets: &secrets::Secrets,
+) -> Option<Result<Plain, decrypt::NotDecrypted>> {
+    use pdu::{Pdu, PduKind};
+    let hello = decoded
+        .client
+        .handshake
+        .iter()
+        .any(|h| matches!(h.message, tls::HandshakeMessage::ClientHello(_)));
+    if !hello {
+        return None;
+    }
+    fn records<'a>(units: &facts::Units, dir: &'a crate::tcp::Direction) -> Vec<(Pdu, &'a [u8])> {
+        units
+            .pdus
+            .iter()
+            .filter(|p| matches!(p.kind, PduKind::Tls(_)))
+            .map(|p| (*p, p.bytes(dir)))
+            .collect()
+    }
+    let c = records(&decoded.client, &conn.c2s);
+    let s = records(&decoded.server, &conn.s2c);
+    let decrypted = match decrypt::decrypt(secrets, &c, &s) {
+        // Records that stop opening part-way leave the rest unread: judged without them.
+        Ok(d) if d.stopped.is_some() => {
+            let (side, frame, fault) =
+                d.stopped
+                    .unwrap_or((crate::tcp::Side::Client, 0, decrypt::Fault::TooShort));
+            return Some(Err(decrypt::NotDecrypted::Stopped(side, frame, fault)));
+        }
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    // Each side: its bytes before the first TLS record (the X.224 exchange), then the
+    // plaintext of its application data records.
+    let side =
+        |dir: &crate::tcp::Direction, units: &facts::Units, plain: &[decrypt::PlainRecord]| {
+            let from = units
+                .pdus
+                .iter()
+                .find(|p| matches!(p.kind, PduKind::Tls(_)))
+                .map_or(dir.stream.len(), |p| p.offset as usize)
+                .min(dir.stream.len());
+            let mut stream = dir.stream[..from].to_vec();
+            let mut segments: Vec<crate::tcp::Segment> = dir
+                .segments
+                .iter()
+                .filter(|g| (g.offset as usize) < from)
+                .map(|g| crate::tcp::Segment {
+                    len: g.len.min((from - g.offset as usize) as u32),
+                    ..*g
+                })
+                .collect();
+            for r in plain
+                .iter()
+                .filter(|r| r.content == tls::content::APPLICATION_DATA && !r.data.is_empty())
+            {
+                segments.push(crate::tcp::Segment {
+                    offset: stream.len() as u32,
+                    len: r.data.len() as u32,
+                    frame: r.last_frame,
+                    ts_ns: r.ts_ns,
+                });
+                stream.extend_from_slice(&r.data);
+            }
+            dir.with_stream(stream, segments)
+        };
+    let mut plain_conn = conn.clone();
+    plain_conn.c2s = side(&conn.c2s, &decoded.client, &decrypted.client);
+    plain_conn.s2c = side(&conn.s2c, &decoded.server, &decrypted.server);
+    let plain_decoded = facts::Decoded::of_plaintext(&plain_conn);
+    Some(Ok(Plain {
+        conn: plain_conn,
+        decoded: plain_decoded,
+        decrypted,
+    }))
+}
+
 /// Judges one connection. `capture_end_ns` is the time of the capture's last frame.
-/// `input` is the capture's name.
-pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> JudgedConnection {
+/// `input` is the capture's name; `secrets` what the user gave to decrypt TLS.
+pub fn judge(
+    conn: &Connection,
+    input: InputName,
+    capture_end_ns: i64,
+    secrets: Option<&secrets::Secrets>,
+) -> JudgedConnection {
     let network = network_report(conn);
     // The one pass over the connection's bytes, read by the ladder and the message sequence.
     let decoded = facts::Decoded::of(conn);
+    let view = secrets
+        .filter(|s| !s.is_empty())
+        .and_then(|s| plaintext_view(conn, &decoded, s));
+    let decryption = view.as_ref().map(|v| match v {
+        Ok(p) => DecryptionOutcome::Decrypted(p.decrypted.source.clone()),
+        Err(e) => DecryptionOutcome::Not(e.clone()),
+    });
+    let plain = view.and_then(Result::ok);
     let mut stages = Vec::with_capacity(Stage::ALL.len());
     let mut stop = None;
     let mut reached = None;
@@ -198,13 +313,14 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
     let mut negotiation = None;
     let mut tls = None;
     let mut mcs = None;
+    let mut credssp = None;
     let mut nla_mechanism = None;
     if reached == Some(Stage::Tcp) {
         let last_tcp_frame = stages
             .last()
             .and_then(|s| s.frames.last().copied())
             .unwrap_or(conn.first.frame);
-        let mut rdp = ladder::rdp_stages(conn, &decoded, last_tcp_frame);
+        let mut rdp = ladder::rdp_stages(conn, &decoded, last_tcp_frame, plain.as_ref());
         // A session's records past the payload cap are counted, not read: its counts stop
         // there, and an end it carried there (a Disconnect Provider Ultimatum, an error info
         // PDU) is not seen; the TCP end still is.
@@ -223,6 +339,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         negotiation = rdp.negotiation;
         tls = rdp.tls;
         mcs = rdp.mcs;
+        credssp = rdp.credssp;
         nla_mechanism = rdp.nla_mechanism;
     } else {
         for name in Stage::AFTER_TCP {
@@ -250,6 +367,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
         attempt_index: 1,
         superseded_by: None,
         nla_mechanism,
+        decryption: decryption.map(Box::new),
         stop,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
@@ -258,6 +376,7 @@ pub fn judge(conn: &Connection, input: InputName, capture_end_ns: i64) -> Judged
             summary: String::new(),
             seen: summary.map(Box::new),
             stages,
+            credssp,
             negotiation,
             tls,
             mcs,

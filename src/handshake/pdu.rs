@@ -83,6 +83,9 @@ pub enum FastPath {
     /// After CredSSP in clear (DER units, then a TPKT: MS-CSSP ended and MCS began, in clear
     /// behind a TLS-terminating gateway or decrypted); never in a stream without them.
     AfterCredssp,
+    /// A decrypted TLS stream (`handshake::decrypt`): after its second TPKT, the first past
+    /// the X.224 exchange being MCS's (with CredSSP's DER units before it under NLA).
+    AfterMcs,
 }
 
 /// Cuts one direction's stream, fast-path PDUs allowed where `fast_path` says.
@@ -91,6 +94,7 @@ pub fn split(dir: &Direction, side: Side, fast_path: FastPath) -> Vec<Pdu> {
     let mut out = Vec::new();
     let mut at = 0usize;
     let mut credssp_seen = false;
+    let mut tpkts = 0usize;
     let mut fast_path_now = fast_path == FastPath::Allowed;
     while at < s.len() {
         let rest = &s[at..];
@@ -130,6 +134,10 @@ pub fn split(dir: &Direction, side: Side, fast_path: FastPath) -> Vec<Pdu> {
             PduKind::Unknown => break,
             PduKind::Der => credssp_seen = true,
             PduKind::Tpkt if credssp_seen => fast_path_now = true,
+            PduKind::Tpkt if fast_path == FastPath::AfterMcs => {
+                tpkts += 1;
+                fast_path_now |= tpkts >= 2;
+            }
             _ => {}
         }
         at = end;

@@ -32,6 +32,10 @@ impl Serialize for JudgedConnection {
         st.serialize_field("attempt_index", &self.attempt_index)?;
         st.serialize_field("superseded_by", &self.superseded_by)?;
         st.serialize_field("stages", &detail.stages)?;
+        // Present only when CredSSP was read in clear or decrypted (`REPORT.md`).
+        if let Some(c) = &detail.credssp {
+            st.serialize_field("credssp", &Compact(c))?;
+        }
         st.serialize_field("negotiation", &Compact(&detail.negotiation))?;
         st.serialize_field("dns", self.dns())?;
         st.serialize_field("kerberos", self.kerberos())?;

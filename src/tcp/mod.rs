@@ -202,6 +202,34 @@ pub struct Direction {
 }
 
 impl Direction {
+    /// This direction with other bytes in place of its kept stream (its decrypted plaintext,
+    /// `handshake::decrypt`), each segment naming the frame that carried them; its counts,
+    /// FIN, RST and losses stay as they were.
+    pub fn with_stream(&self, stream: Vec<u8>, segments: Vec<Segment>) -> Direction {
+        Direction {
+            holes: self.holes.clone(),
+            stream,
+            segments,
+            stream_holes: Vec::new(),
+            pending: Vec::new(),
+            parked: None,
+            ..self.clone_counts()
+        }
+    }
+
+    /// Everything but the bytes.
+    fn clone_counts(&self) -> Direction {
+        Direction {
+            holes: Vec::new(),
+            stream: Vec::new(),
+            segments: Vec::new(),
+            stream_holes: Vec::new(),
+            pending: Vec::new(),
+            parked: None,
+            ..*self
+        }
+    }
+
     /// Bytes in this direction's sequence space that were never captured.
     pub fn missed_bytes(&self) -> u64 {
         self.folded_missed
