@@ -634,7 +634,7 @@ struct Hellos {
 }
 
 fn hellos(client: &[ClearMessage<'_>], server: &[ClearMessage<'_>]) -> Option<Hellos> {
-    use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+    use tls_parser::{TlsMessage, TlsMessageHandshake};
     let ch = client.iter().find(|m| m.kind == 1)?;
     let sh = server.iter().rev().find(|m| m.kind == 2)?;
     let client_random = match tls_parser::parse_tls_message_handshake(ch.raw).ok()?.1 {
@@ -654,21 +654,23 @@ fn hellos(client: &[ClearMessage<'_>], server: &[ClearMessage<'_>]) -> Option<He
         etm: false,
         ems: false,
     };
-    if let Some(ext) = s.ext
-        && let Ok((_, exts)) = tls_parser::parse_tls_server_hello_extensions(ext)
-    {
-        for e in exts {
-            match e {
-                TlsExtension::SupportedVersions(v) => {
-                    if let Some(v) = v.first() {
-                        h.version = v.0;
-                    }
-                }
-                TlsExtension::EncryptThenMac => h.etm = true,
-                TlsExtension::ExtendedMasterSecret => h.ems = true,
-                _ => {}
-            }
+    // The extensions by hand (RFC 8446 §4.2: a type and a length each): the three read here
+    // carry no more than a version.
+    let mut ext = s.ext.unwrap_or(&[]);
+    while let [t0, t1, l0, l1, rest @ ..] = ext {
+        let (kind, len) = (
+            u16::from_be_bytes([*t0, *t1]),
+            u16::from_be_bytes([*l0, *l1]) as usize,
+        );
+        let Some(body) = rest.get(..len) else { break };
+        match kind {
+            // supported_versions (RFC 8446 §4.2.1): the selected version.
+            43 if len == 2 => h.version = u16::from_be_bytes([body[0], body[1]]),
+            22 => h.etm = true,
+            23 => h.ems = true,
+            _ => {}
         }
+        ext = &rest[len..];
     }
     (h.client_random.len() == 32 && h.server_random.len() == 32).then_some(h)
 }
@@ -762,7 +764,13 @@ pub fn decrypt(
                 let mut transcript = Vec::new();
                 let upto = c_msgs.iter().position(|m| m.kind == 16).unwrap_or(0);
                 transcript.extend_from_slice(c_msgs.first().map_or(&[][..], |m| m.raw));
-                for m in &s_msgs {
+                // The server's flight up to its ServerHelloDone: a NewSessionTicket, sent in
+                // clear after the client's Finished, is not part of it.
+                let done = s_msgs
+                    .iter()
+                    .position(|m| m.kind == 14)
+                    .unwrap_or(s_msgs.len());
+                for m in s_msgs.iter().take(done + 1) {
                     transcript.extend_from_slice(m.raw);
                 }
                 for m in c_msgs.iter().take(upto + 1).skip(1) {
