@@ -435,7 +435,7 @@ fn not_decrypted(connections: &[JudgedConnection]) -> Vec<String> {
     use crate::handshake::DecryptionOutcome;
     let not: Vec<(&JudgedConnection, String)> = connections
         .iter()
-        .filter_map(|c| match c.decryption.as_deref() {
+        .filter_map(|c| match c.decryption() {
             Some(DecryptionOutcome::Not(why)) => Some((c, why.words())),
             _ => None,
         })

@@ -474,13 +474,48 @@ pub fn note(seen: &Seen) -> String {
         ),
         Seen::NoNla(protocol) => format!("{} without CredSSP: no NLA", protocol_name(*protocol)),
         Seen::CredsspInClear => "no TLS: the CredSSP messages are in clear (a capture behind a TLS-terminating gateway, or decrypted)".into(),
-        Seen::CredsspError { frame, code } => {
+        Seen::CredsspError { frame, code, user } => {
             let named = match codes::status(*code) {
                 Some((name, meaning)) => format!("{name} — {meaning}"),
                 None => "an unknown status".to_string(),
             };
-            format!("the server's TSRequest (frame {frame}) carries errorCode 0x{code:08X}: {named}")
+            let whom = user
+                .as_deref()
+                .map(|u| format!(" for {}", shown_name(u)))
+                .unwrap_or_default();
+            format!("the server's TSRequest (frame {frame}) carries errorCode 0x{code:08X}{whom}: {named}")
         }
+        Seen::CredsspRefused {
+            auth_frame,
+            user,
+            mechanism,
+            alert,
+            end,
+        } => {
+            let what = match mechanism.as_deref() {
+                Some("Kerberos") => "Kerberos authentication".to_string(),
+                Some(m) => format!("{m} AUTHENTICATE"),
+                None => "authentication".to_string(),
+            };
+            let whom = user
+                .as_deref()
+                .map(|u| format!(" for {}", shown_name(u)))
+                .unwrap_or_default();
+            let alert = alert
+                .as_ref()
+                .map(|(f, d)| format!("an alert {d} (frame {f}), then "))
+                .unwrap_or_default();
+            format!(
+                "the server refused the client's {what}{whom} (frame {auth_frame}): it answered with no TSRequest but {alert}{}, so the credentials or the account were refused (a FreeRDP server sends no errorCode; a Windows server's 4625 says which)",
+                ended(*end)
+            )
+        }
+        Seen::EarlyAuthorizationDenied { frame, user } => format!(
+            "the server's Early User Authorization Result (frame {frame}) is ACCESS_DENIED{}: the credentials were right, but the account may not log on remotely",
+            user.as_deref()
+                .map(|u| format!(" for {}", shown_name(u)))
+                .unwrap_or_default()
+        ),
         Seen::CredsspCredentials { frame } => format!(
             "the client sent its credentials (authInfo, frame {frame}) and the exchange ended"
         ),
@@ -559,6 +594,36 @@ pub fn note(seen: &Seen) -> String {
                 ))
                 .unwrap_or_default(),
             then(*end)
+        ),
+        Seen::ServerErrorInfo { code, frame, end } => format!(
+            "the server sent a Set Error Info PDU (frame {frame}) before a session: {}{}",
+            errinfo_words(*code),
+            then(*end)
+        ),
+        Seen::LicenseError {
+            code,
+            transition,
+            frame,
+            end,
+        } => format!(
+            "the server's licensing answer (frame {frame}) is the error {} (state transition {}){}",
+            crate::handshake::mcs::license_error_name(*code),
+            crate::handshake::mcs::license_transition_name(*transition),
+            then(*end)
+        ),
+        Seen::ClosedAfterActivation {
+            activation_frame,
+            after_ns,
+            alert,
+            end,
+        } => format!(
+            "the server activated the session (frame {activation_frame}) and then, {} later and before sending any screen update, {}{}: it ended the session it had just set up (an authentication or policy check after the logon, a session limit)",
+            duration(*after_ns),
+            alert
+                .as_ref()
+                .map(|(f, d)| format!("sent an alert {d} (frame {f}) and "))
+                .unwrap_or_default(),
+            ended(*end)
         ),
         Seen::UltimatumInSetup { reason, frame } => format!(
             "the server sent {} during connection setup",
@@ -650,6 +715,29 @@ fn ended(e: EndSeen) -> String {
 /// `; ` and how the connection ended, when it did.
 fn then(end: Option<EndSeen>) -> String {
     end.map(|e| format!("; {}", ended(e))).unwrap_or_default()
+}
+
+/// An ERRINFO code (MS-RDPBCGR 2.2.5.1.1) by its name and meaning, with the extended error
+/// code mstsc shows for it.
+pub fn errinfo_words(code: u32) -> String {
+    match codes::errinfo(code) {
+        // ExtendedDisconnectReasonCode mirrors errorInfo below 0x8000 (codes.md §2).
+        Some((name, meaning)) if code < 0x8000 => format!(
+            "{name} (0x{code:X}): {meaning}; mstsc's dialog gives it as extended error code 0x{code:X}"
+        ),
+        Some((name, meaning)) => format!("{name} (0x{code:X}): {meaning}"),
+        None => format!("ERRINFO 0x{code:X} (not a code rdptriage knows)"),
+    }
+}
+
+/// A user name from the capture, its leading and trailing spaces shown (`"alice "` and
+/// `alice` are different accounts).
+pub fn shown_name(name: &str) -> String {
+    if name.trim() != name || name.is_empty() {
+        format!("\"{name}\"")
+    } else {
+        name.to_string()
+    }
 }
 
 fn ultimatum_words(reason: u8, frame: u64) -> String {
@@ -851,6 +939,7 @@ mod tests {
         let unknown = Seen::CredsspError {
             frame: 9,
             code: 0xDEAD_BEEF,
+            user: None,
         };
         assert_eq!(
             note(&unknown),

@@ -184,8 +184,6 @@ pub struct JudgedConnection {
     /// The security package of its CredSSP exchange inside TLS, named by the size of the
     /// client's first token (`nla_records`): which Kerberos errors around it can explain.
     pub nla_mechanism: Option<Mechanism>,
-    /// How decryption went, when secrets were given and the connection had a TLS handshake.
-    pub decryption: Option<Box<super::DecryptionOutcome>>,
     pub start_ns: i64,
     pub end_ns: i64,
     /// DNS lookups and Kerberos errors around the connection, when there are any: read them
@@ -196,9 +194,12 @@ pub struct JudgedConnection {
     pub detail: Detail,
 }
 
-/// The DNS and Kerberos events of one connection.
+/// What few connections have, behind one pointer: their DNS and Kerberos events, and how
+/// decrypting them went.
 #[derive(Clone, Debug, Default)]
 pub struct SideLists {
+    /// How decryption went, when secrets were given and the connection had a TLS handshake.
+    pub decryption: Option<super::DecryptionOutcome>,
     /// DNS lookups by this client before the connection: the one that gave the server's
     /// address, and any that failed.
     pub dns: Vec<SideEvent>,
@@ -230,6 +231,11 @@ impl JudgedConnection {
     /// Kerberos errors sent to this client around the connection.
     pub fn kerberos(&self) -> &[SideEvent] {
         self.side.as_deref().map_or(&[], |s| &s.kerberos)
+    }
+
+    /// How decryption went, when secrets were given and the connection had a TLS handshake.
+    pub fn decryption(&self) -> Option<&super::DecryptionOutcome> {
+        self.side.as_deref()?.decryption.as_ref()
     }
 
     /// DNS lookups and Kerberos errors around the connection past those kept, counted.
@@ -384,7 +390,6 @@ pub(crate) fn sample_connection(id: &str) -> JudgedConnection {
         attempt_index: 1,
         superseded_by: None,
         nla_mechanism: None,
-        decryption: None,
         stop: Some(Break::at(Stage::Tcp, Stop::SynReset)),
         start_ns: 0,
         end_ns: 0,

@@ -673,14 +673,14 @@ pub fn rdp_stages(
             vec![],
             Seen::StandardSecurityNoNla,
         );
-        return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
+        return standard_security(conn, decoded, out, ladder, end, x224_done_ns, None);
     }
 
     // --- CredSSP in clear (no TLS: a capture behind a TLS-terminating gateway, or decrypted).
     let nla_selected = sel & (protocol::HYBRID | protocol::HYBRID_EX) != 0;
     if nla_selected && c_rest.first().is_some_and(|p| p.kind == PduKind::Der) {
         let rest = (c_rest.as_slice(), s_rest.as_slice());
-        return credssp_in_clear(conn, decoded, out, ladder, rest, end, x224_done_ns);
+        return credssp_in_clear((conn, decoded), out, ladder, rest, end, x224_done_ns, None);
     }
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
@@ -895,20 +895,45 @@ pub fn rdp_stages(
             };
             let (c, s) = (der(&plain.decoded.client), der(&plain.decoded.server));
             credssp_in_clear(
-                &plain.conn,
-                &plain.decoded,
+                (&plain.conn, &plain.decoded),
                 out,
                 ladder,
                 (&c, &s),
                 end,
                 tls_done_ns,
+                Some(plain),
             )
         } else {
             ladder.push(Stage::Nla, Status::NotReached, vec![], Seen::NoNla(sel));
-            standard_security(&plain.conn, &plain.decoded, out, ladder, end, tls_done_ns)
+            standard_security(
+                &plain.conn,
+                &plain.decoded,
+                out,
+                ladder,
+                end,
+                tls_done_ns,
+                Some(plain),
+            )
         };
         if let Some(c) = out.credssp.as_mut() {
             c.decrypted = true;
+        }
+        // The alerts sent encrypted, read.
+        if let Some(tls) = out.tls.as_mut() {
+            for a in tls
+                .alerts
+                .iter_mut()
+                .filter(|a| a.level == AlertLevel::Encrypted)
+            {
+                if let Some(d) = plain
+                    .alerts
+                    .iter()
+                    .find(|d| d.frame == a.frame && d.side.party() == a.from)
+                {
+                    a.level = d.level;
+                    a.description = Some(d.description.clone());
+                }
+            }
         }
         for st in out
             .stages
@@ -1397,13 +1422,13 @@ fn refusal(
 /// the client's credentials (`authInfo`) end a successful exchange, after which MCS is in
 /// clear too.
 fn credssp_in_clear(
-    conn: &Connection,
-    decoded: &Decoded,
+    (conn, decoded): (&Connection, &Decoded),
     out: RdpOutcome,
     mut ladder: Ladder,
     (c, s): (&[Pdu], &[Pdu]),
     end: Option<Ending>,
     x224_done_ns: i64,
+    plain: Option<&super::Plain>,
 ) -> RdpOutcome {
     if !ladder.stages.iter().any(|st| st.stage == Stage::Tls) {
         ladder.push(Stage::Tls, Status::NotReached, vec![], Seen::CredsspInClear);
@@ -1418,7 +1443,10 @@ fn credssp_in_clear(
     msgs.sort_by_key(|(p, _)| p.last_frame);
     let frames: Vec<u64> = msgs.iter().map(|(p, _)| p.last_frame).collect();
     let mut out = out;
-    out.credssp = Some(credssp_facts(&msgs));
+    let facts = credssp_facts(&msgs);
+    let user = facts.user.clone();
+    let mechanism = facts.mechanism.clone();
+    out.credssp = Some(facts);
     if let Some((p, r)) = msgs
         .iter()
         .find(|(p, r)| p.side == Side::Server && r.error_code.is_some_and(|e| e != 0))
@@ -1426,6 +1454,7 @@ fn credssp_in_clear(
         let seen = Seen::CredsspError {
             frame: p.last_frame,
             code: r.error_code.unwrap_or(0),
+            user,
         };
         let mut frames = frames;
         frames.extend(end.map(|e| e.mark.frame));
@@ -1435,12 +1464,68 @@ fn credssp_in_clear(
         .iter()
         .find(|(p, r)| p.side == Side::Client && r.auth_info)
     {
+        // HYBRID_EX: the server's verdict on the account, after the credentials.
+        if let Some((frame, result)) = plain.and_then(|p| p.early_authorization)
+            && result != 0
+        {
+            let seen = Seen::EarlyAuthorizationDenied { frame, user };
+            let mut frames = frames;
+            frames.push(frame);
+            frames.extend(end.map(|e| e.mark.frame));
+            return failed_at(
+                out,
+                ladder,
+                (Stage::Nla, Stop::CredentialsRefused),
+                frames,
+                seen,
+            );
+        }
         let note = Seen::CredsspCredentials {
             frame: p.last_frame,
         };
         ladder.push(Stage::Nla, Status::Ok, frames, note);
         out.reached = Stage::Nla;
-        return standard_security(conn, decoded, out, ladder, end, x224_done_ns);
+        return standard_security(conn, decoded, out, ladder, end, x224_done_ns, plain);
+    }
+    // The client's authentication left unanswered, and the server ending TLS first: the
+    // credentials or the account were refused.
+    let last_client = msgs.iter().rev().find(|(p, _)| p.side == Side::Client);
+    let answered = |after: u64| {
+        msgs.iter()
+            .any(|(p, _)| p.side == Side::Server && p.first_frame > after)
+    };
+    if let (Some((auth, r)), Some(e)) = (last_client, end.filter(|e| e.by == Side::Server))
+        && (r.pub_key_auth
+            || matches!(
+                r.token,
+                Some(credssp::AuthToken::NtlmAuthenticate { .. } | credssp::AuthToken::Kerberos)
+            ))
+        && !answered(auth.last_frame)
+        && e.mark.frame > auth.last_frame
+    {
+        let alert = plain.and_then(|p| {
+            p.alerts
+                .iter()
+                .find(|a| a.side == Side::Server && a.frame > auth.last_frame)
+                .map(|a| (a.frame, a.description.clone()))
+        });
+        let seen = Seen::CredsspRefused {
+            auth_frame: auth.last_frame,
+            user,
+            mechanism,
+            alert: alert.clone(),
+            end: e.seen(),
+        };
+        let mut frames = frames;
+        frames.extend(alert.map(|a| a.0));
+        frames.push(e.mark.frame);
+        return failed_at(
+            out,
+            ladder,
+            (Stage::Nla, Stop::CredentialsRefused),
+            frames,
+            seen,
+        );
     }
     let last = msgs.last().map(|(p, _)| p.ts_ns).unwrap_or(x224_done_ns);
     let st = stall(conn, end, last, Side::Server);
@@ -1498,6 +1583,7 @@ fn standard_security(
     mut ladder: Ladder,
     end: Option<Ending>,
     x224_done_ns: i64,
+    plain: Option<&super::Plain>,
 ) -> RdpOutcome {
     // The units as the decode pass cut them, fast-path PDUs included (from the start, or
     // after CredSSP in clear).
@@ -1568,6 +1654,101 @@ fn standard_security(
                         && p.first_frame < until
                 })
                 .count();
+            // What the server's PDUs say in clear (decrypted, or encryption level none): its
+            // error info, a licensing error, screen updates on the slow path.
+            let notices: Vec<(Pdu, mcs::ServerNotice)> = s_mcs
+                .iter()
+                .filter(|(p, m)| {
+                    p.first_frame > rsp.last_frame && matches!(m, McsPdu::SendDataIndication { .. })
+                })
+                .filter_map(|(p, _)| {
+                    mcs::mcs_user_data(p.bytes(&conn.s2c))
+                        .and_then(mcs::server_notice)
+                        .map(|n| (*p, n))
+                })
+                .collect();
+            let slow_updates = notices
+                .iter()
+                .filter(|(p, n)| *n == mcs::ServerNotice::Update && p.first_frame < until)
+                .count();
+            let updates = updates + slow_updates;
+            let error_info = notices.iter().find_map(|(p, n)| match n {
+                mcs::ServerNotice::ErrorInfo(code) if *code != 0 => Some((*p, *code)),
+                _ => None,
+            });
+            let license_error = notices.iter().find_map(|(p, n)| match n {
+                mcs::ServerNotice::License { code, transition } if *code != 0x07 => {
+                    Some((*p, *code, *transition))
+                }
+                _ => None,
+            });
+            if updates == 0 {
+                if let Some((p, code)) = error_info {
+                    let seen = Seen::ServerErrorInfo {
+                        code,
+                        frame: p.last_frame,
+                        end: end.map(|e| e.seen()),
+                    };
+                    let mut frames = vec![p.last_frame];
+                    frames.extend(end.map(|e| e.mark.frame));
+                    return failed_at(
+                        out,
+                        ladder,
+                        (Stage::Session, Stop::ServerDisconnected),
+                        frames,
+                        seen,
+                    );
+                }
+                if let Some((p, code, transition)) = license_error {
+                    let seen = Seen::LicenseError {
+                        code,
+                        transition,
+                        frame: p.last_frame,
+                        end: end.map(|e| e.seen()),
+                    };
+                    let mut frames = vec![p.last_frame];
+                    frames.extend(end.map(|e| e.mark.frame));
+                    return failed_at(
+                        out,
+                        ladder,
+                        (Stage::Session, Stop::ServerDisconnected),
+                        frames,
+                        seen,
+                    );
+                }
+            }
+            // Decrypted: a server that activated the session and closed it before any screen
+            // output ended it; the PDU counts alone would call it a session.
+            if let (Some(plain), Some(e)) = (plain, end.filter(|e| e.by == Side::Server))
+                && updates == 0
+                && dpum.is_none()
+                && let Some(last) = s
+                    .iter()
+                    .filter(|p| p.first_frame > rsp.last_frame && p.first_frame < e.mark.frame)
+                    .max_by_key(|p| p.last_frame)
+            {
+                let alert = plain
+                    .alerts
+                    .iter()
+                    .find(|a| a.side == Side::Server && a.frame > last.last_frame)
+                    .map(|a| (a.frame, a.description.clone()));
+                let seen = Seen::ClosedAfterActivation {
+                    activation_frame: last.last_frame,
+                    after_ns: e.mark.ts_ns - last.ts_ns,
+                    alert: alert.clone(),
+                    end: e.seen(),
+                };
+                let mut frames = vec![last.last_frame];
+                frames.extend(alert.map(|a| a.0));
+                frames.push(e.mark.frame);
+                return failed_at(
+                    out,
+                    ladder,
+                    (Stage::Session, Stop::ServerDisconnected),
+                    frames,
+                    seen,
+                );
+            }
             let session = updates > 0 || (after_c >= 12 && after_s >= 12);
             if session {
                 let last = c

@@ -368,6 +368,100 @@ pub fn parse_mcs(tpkt: &[u8]) -> Option<McsPdu> {
     Some(parse_domain_pdu(mcs).unwrap_or(McsPdu::Other(first >> 2)))
 }
 
+/// What a server's slow-path PDU says, read from a Send Data Indication's user data when it
+/// is not encrypted (Enhanced RDP Security decrypted, or encryption level none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerNotice {
+    /// Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1): errorInfo.
+    ErrorInfo(u32),
+    /// A licensing error message (MS-RDPBCGR 2.2.1.12.1.3, MS-RDPELE 2.2.2.7.1):
+    /// dwErrorCode and dwStateTransition. STATUS_VALID_CLIENT (7) is the usual "no licensing
+    /// needed".
+    License { code: u32, transition: u32 },
+    /// Save Session Info PDU (MS-RDPBCGR 2.2.10.1): infoType (0 logon, 1 long logon, 2 plain
+    /// notify, 3 extended info).
+    SaveSessionInfo(u32),
+    /// An Update PDU (MS-RDPBCGR 2.2.9.1.1.3): screen output on the slow path.
+    Update,
+    /// Deactivate All PDU (MS-RDPBCGR 2.2.3.1).
+    DeactivateAll,
+    /// Any other share control or data PDU.
+    Other,
+}
+
+/// Security header flags (MS-RDPBCGR 2.2.8.1.1.2.1).
+const SEC_ENCRYPT: u16 = 0x0008;
+const SEC_LICENSE_PKT: u16 = 0x0080;
+
+/// Reads a server's Send Data Indication user data: a licensing PDU behind its basic security
+/// header, else a share control PDU (its totalLength must match: encrypted bytes do not).
+pub fn server_notice(ud: &[u8]) -> Option<ServerNotice> {
+    let u16_at = |at: usize| Some(u16::from_le_bytes([*ud.get(at)?, *ud.get(at + 1)?]));
+    let u32_at = |at: usize| {
+        Some(u32::from_le_bytes([
+            *ud.get(at)?,
+            *ud.get(at + 1)?,
+            *ud.get(at + 2)?,
+            *ud.get(at + 3)?,
+        ]))
+    };
+    let flags = u16_at(0)?;
+    if flags & SEC_LICENSE_PKT != 0 && flags & SEC_ENCRYPT == 0 {
+        // LICENSE_PREAMBLE: bMsgType 0xFF is ERROR_ALERT.
+        return Some(if *ud.get(4)? == 0xFF {
+            ServerNotice::License {
+                code: u32_at(8)?,
+                transition: u32_at(12)?,
+            }
+        } else {
+            ServerNotice::Other
+        });
+    }
+    // TS_SHARECONTROLHEADER: totalLength, pduType (type in the low 4 bits, version 1).
+    let total = u16_at(0)? as usize;
+    let pdu_type = u16_at(2)?;
+    if total != ud.len() || pdu_type & 0xFFF0 != 0x0010 {
+        return None;
+    }
+    match pdu_type & 0x000F {
+        0x6 => Some(ServerNotice::DeactivateAll),
+        0x7 => Some(match *ud.get(14)? {
+            0x02 => ServerNotice::Update,
+            0x26 => ServerNotice::SaveSessionInfo(u32_at(18)?),
+            0x2F => ServerNotice::ErrorInfo(u32_at(18)?),
+            _ => ServerNotice::Other,
+        }),
+        _ => Some(ServerNotice::Other),
+    }
+}
+
+/// A licensing error code's name (MS-RDPBCGR 2.2.1.12.1.3).
+pub fn license_error_name(code: u32) -> String {
+    match code {
+        0x01 => "ERR_INVALID_SERVER_CERTIFICATE".into(),
+        0x02 => "ERR_NO_LICENSE (no client access license for this client)".into(),
+        0x04 => "ERR_INVALID_SCOPE".into(),
+        0x06 => "ERR_NO_LICENSE_SERVER (no license server reachable)".into(),
+        0x07 => "STATUS_VALID_CLIENT".into(),
+        0x08 => "ERR_INVALID_CLIENT".into(),
+        0x0B => "ERR_INVALID_PRODUCTID".into(),
+        0x0C => "ERR_INVALID_MESSAGE_LEN".into(),
+        0x03 => "ERR_INVALID_MAC".into(),
+        other => format!("0x{other:X}"),
+    }
+}
+
+/// A licensing error's state transition's name (MS-RDPBCGR 2.2.1.12.1.3).
+pub fn license_transition_name(t: u32) -> String {
+    match t {
+        1 => "ST_TOTAL_ABORT".into(),
+        2 => "ST_NO_TRANSITION".into(),
+        3 => "ST_RESET_PHASE_TO_START".into(),
+        4 => "ST_RESEND_LAST_MESSAGE".into(),
+        other => format!("0x{other:X}"),
+    }
+}
+
 /// The user data of a Send Data Request or Indication (the Security Header and what
 /// follows, MS-RDPBCGR 2.2.1.10 onwards), clipped to the bytes present.
 pub fn mcs_user_data(tpkt: &[u8]) -> Option<&[u8]> {

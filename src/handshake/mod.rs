@@ -70,6 +70,62 @@ pub struct Plain {
     pub conn: Connection,
     pub decoded: facts::Decoded,
     pub decrypted: decrypt::Decrypted,
+    /// The server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2, HYBRID_EX): its
+    /// frame and value (0 ACCESS_GRANTED, 5 ACCESS_DENIED); not part of the plaintext stream.
+    pub early_authorization: Option<(u64, u32)>,
+    /// The alerts both sides sent encrypted, read (RFC 5246 §7.2).
+    pub alerts: Vec<DecryptedAlert>,
+}
+
+/// An alert record, decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecryptedAlert {
+    pub side: crate::tcp::Side,
+    pub frame: u64,
+    pub level: facts::AlertLevel,
+    /// The description's name (`close_notify`).
+    pub description: String,
+}
+
+/// One direction of a decrypted connection: its bytes before its first TLS record (the X.224
+/// exchange), then the plaintext of its application data records but the 4-byte one in frame
+/// `skip` (each byte named by the frame that completed its record).
+fn plaintext_direction(
+    dir: &crate::tcp::Direction,
+    units: &facts::Units,
+    plain: &[decrypt::PlainRecord],
+    skip: Option<u64>,
+) -> crate::tcp::Direction {
+    let from = units
+        .pdus
+        .iter()
+        .find(|p| matches!(p.kind, pdu::PduKind::Tls(_)))
+        .map_or(dir.stream.len(), |p| p.offset as usize)
+        .min(dir.stream.len());
+    let mut stream = dir.stream[..from].to_vec();
+    let mut segments: Vec<crate::tcp::Segment> = dir
+        .segments
+        .iter()
+        .filter(|g| (g.offset as usize) < from)
+        .map(|g| crate::tcp::Segment {
+            len: g.len.min((from - g.offset as usize) as u32),
+            ..*g
+        })
+        .collect();
+    for r in plain.iter().filter(|r| {
+        r.content == tls::content::APPLICATION_DATA
+            && !r.data.is_empty()
+            && !(Some(r.last_frame) == skip && r.data.len() == 4)
+    }) {
+        segments.push(crate::tcp::Segment {
+            offset: stream.len() as u32,
+            len: r.data.len() as u32,
+            frame: r.last_frame,
+            ts_ns: r.ts_ns,
+        });
+        stream.extend_from_slice(&r.data);
+    }
+    dir.with_stream(stream, segments)
 }
 
 /// How decryption went for a connection that had a TLS handshake while secrets were given.
@@ -118,48 +174,49 @@ fn plaintext_view(
         Ok(d) => d,
         Err(e) => return Some(Err(e)),
     };
-    // Each side: its bytes before the first TLS record (the X.224 exchange), then the
-    // plaintext of its application data records.
-    let side =
-        |dir: &crate::tcp::Direction, units: &facts::Units, plain: &[decrypt::PlainRecord]| {
-            let from = units
-                .pdus
-                .iter()
-                .find(|p| matches!(p.kind, PduKind::Tls(_)))
-                .map_or(dir.stream.len(), |p| p.offset as usize)
-                .min(dir.stream.len());
-            let mut stream = dir.stream[..from].to_vec();
-            let mut segments: Vec<crate::tcp::Segment> = dir
-                .segments
-                .iter()
-                .filter(|g| (g.offset as usize) < from)
-                .map(|g| crate::tcp::Segment {
-                    len: g.len.min((from - g.offset as usize) as u32),
-                    ..*g
-                })
-                .collect();
-            for r in plain
-                .iter()
-                .filter(|r| r.content == tls::content::APPLICATION_DATA && !r.data.is_empty())
-            {
-                segments.push(crate::tcp::Segment {
-                    offset: stream.len() as u32,
-                    len: r.data.len() as u32,
-                    frame: r.last_frame,
-                    ts_ns: r.ts_ns,
-                });
-                stream.extend_from_slice(&r.data);
-            }
-            dir.with_stream(stream, segments)
-        };
+    // HYBRID_EX: four bytes from the server right after its last TSRequest, before MCS.
+    let early_authorization = {
+        let data: Vec<&decrypt::PlainRecord> = decrypted
+            .server
+            .iter()
+            .filter(|r| r.content == tls::content::APPLICATION_DATA && !r.data.is_empty())
+            .collect();
+        data.windows(2).find_map(|w| {
+            let value = <[u8; 4]>::try_from(w[1].data.as_slice()).ok()?;
+            (w[0].data.first() == Some(&0x30)).then(|| (w[1].last_frame, u32::from_le_bytes(value)))
+        })
+    };
+    let alerts = decrypted
+        .client
+        .iter()
+        .chain(&decrypted.server)
+        .filter(|r| r.content == tls::content::ALERT && r.data.len() >= 2)
+        .map(|r| DecryptedAlert {
+            side: r.side,
+            frame: r.last_frame,
+            level: if r.data[0] == 2 {
+                facts::AlertLevel::Fatal
+            } else {
+                facts::AlertLevel::Warning
+            },
+            description: tls::alert_name(r.data[1]),
+        })
+        .collect();
     let mut plain_conn = conn.clone();
-    plain_conn.c2s = side(&conn.c2s, &decoded.client, &decrypted.client);
-    plain_conn.s2c = side(&conn.s2c, &decoded.server, &decrypted.server);
+    plain_conn.c2s = plaintext_direction(&conn.c2s, &decoded.client, &decrypted.client, None);
+    plain_conn.s2c = plaintext_direction(
+        &conn.s2c,
+        &decoded.server,
+        &decrypted.server,
+        early_authorization.map(|(f, _)| f),
+    );
     let plain_decoded = facts::Decoded::of_plaintext(&plain_conn);
     Some(Ok(Plain {
         conn: plain_conn,
         decoded: plain_decoded,
         decrypted,
+        early_authorization,
+        alerts,
     }))
 }
 
@@ -367,11 +424,15 @@ pub fn judge(
         attempt_index: 1,
         superseded_by: None,
         nla_mechanism,
-        decryption: decryption.map(Box::new),
         stop,
         start_ns: conn.first.ts_ns,
         end_ns: conn.last.ts_ns,
-        side: None,
+        side: decryption.map(|d| {
+            Box::new(judged::SideLists {
+                decryption: Some(d),
+                ..Default::default()
+            })
+        }),
         detail: Detail::held(ConnectionDetail {
             summary: String::new(),
             seen: summary.map(Box::new),

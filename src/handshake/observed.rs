@@ -296,10 +296,29 @@ pub enum Seen {
     NoNla(u32),
     /// CredSSP in clear: no TLS (a TLS-terminating gateway, or decrypted).
     CredsspInClear,
-    /// A server TSRequest's errorCode (MS-CSSP 2.2.1): an NTSTATUS.
+    /// A server TSRequest's errorCode (MS-CSSP 2.2.1): an NTSTATUS, and the account the
+    /// client's NTLM AUTHENTICATE named (`DOMAIN\\user`), when it was read.
     CredsspError {
         frame: u64,
         code: u32,
+        user: Option<String>,
+    },
+    /// CredSSP read in clear or decrypted: the server ended TLS after the client's
+    /// authentication (`auth_frame`: NTLM AUTHENTICATE, Kerberos AP-REQ or pubKeyAuth)
+    /// without a TSRequest answering it (FreeRDP's server sends no errorCode).
+    CredsspRefused {
+        auth_frame: u64,
+        user: Option<String>,
+        mechanism: Option<String>,
+        /// The server's alert, decrypted: its frame and description.
+        alert: Option<(u64, String)>,
+        end: EndSeen,
+    },
+    /// The server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2, HYBRID_EX) denied
+    /// the account access after CredSSP.
+    EarlyAuthorizationDenied {
+        frame: u64,
+        user: Option<String>,
     },
     /// The client sent its credentials (authInfo).
     CredsspCredentials {
@@ -349,6 +368,30 @@ pub enum Seen {
         end: Option<EndSeen>,
     },
     /// A Disconnect Provider Ultimatum (reason, frame) during connection setup.
+    /// The server's Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1) before a session: its ERRINFO
+    /// code (MS-RDPBCGR 2.2.5.1.1 errorInfo), read in clear or decrypted.
+    ServerErrorInfo {
+        code: u32,
+        frame: u64,
+        end: Option<EndSeen>,
+    },
+    /// A licensing error message (MS-RDPBCGR 2.2.1.12.1.3, MS-RDPELE 2.2.2.7.1) other than
+    /// STATUS_VALID_CLIENT: its dwErrorCode and dwStateTransition.
+    LicenseError {
+        code: u32,
+        transition: u32,
+        frame: u64,
+        end: Option<EndSeen>,
+    },
+    /// Read decrypted: the server finished activating the session (its Font Map or
+    /// finalization answer, `activation_frame`), then closed it without sending a screen
+    /// update.
+    ClosedAfterActivation {
+        activation_frame: u64,
+        after_ns: i64,
+        alert: Option<(u64, String)>,
+        end: EndSeen,
+    },
     UltimatumInSetup {
         reason: u8,
         frame: u64,
