@@ -209,7 +209,7 @@ fn p_hash(hash: Hash, secret: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
     out
 }
 
-/// The TLS PRF: TLS 1.2's P_<hash> (RFC 5246 §5), TLS 1.0 and 1.1's P_MD5 ⊕ P_SHA1 over the
+/// The TLS PRF: TLS 1.2's `P_<hash>` (RFC 5246 §5), TLS 1.0 and 1.1's P_MD5 ⊕ P_SHA1 over the
 /// secret's two halves (RFC 2246 §5).
 pub fn prf(
     version: u16,
@@ -700,6 +700,13 @@ pub fn decrypt(
     let s_hs = clear_handshake(server);
     let (c_msgs, s_msgs) = (messages(&c_hs), messages(&s_hs));
     let h = hellos(&c_msgs, &s_msgs).ok_or(NotDecrypted::HandshakeMissing)?;
+    // The server's key, when one given matches its certificate (sent in clear before TLS
+    // 1.3): matched even where the key exchange is ephemeral, so that the warning says so
+    // rather than that the key matches no server.
+    let server_key = (h.version < TLS13 && secrets.has_keys())
+        .then(|| certificate_modulus(&s_msgs))
+        .flatten()
+        .and_then(|m| secrets.key_for(&m));
     let suite = suite(h.suite).ok_or(NotDecrypted::UnsupportedSuite(h.suite))?;
     let logged = secrets.logged_for(&h.client_random);
 
@@ -745,11 +752,10 @@ pub fn decrypt(
                 if !secrets.has_keys() {
                     return Err(NotDecrypted::NotInKeyLog { ephemeral: false });
                 }
-                let modulus =
-                    certificate_modulus(&s_msgs).ok_or(NotDecrypted::KeyExchangeMissing)?;
-                let key = secrets
-                    .key_for(&modulus)
-                    .ok_or(NotDecrypted::NoMatchingKey)?;
+                if certificate_modulus(&s_msgs).is_none() {
+                    return Err(NotDecrypted::KeyExchangeMissing);
+                }
+                let key = server_key.ok_or(NotDecrypted::NoMatchingKey)?;
                 let pm = key
                     .key
                     .decrypt(Pkcs1v15Encrypt, encrypted)

@@ -219,7 +219,7 @@ impl Secrets {
         let mut out = Vec::new();
         for k in self.keys.iter().filter(|k| !k.used.load(Ordering::Relaxed)) {
             out.push(format!(
-                "--key {}: its public key ({}-bit RSA) matches no server certificate in the inputs: no connection was decrypted with it",
+                "--key {}: its public key ({}-bit RSA) matches no server certificate seen in clear in the inputs (TLS 1.3 sends it encrypted): no connection was decrypted with it",
                 k.source,
                 k.modulus.len() * 8
             ));

@@ -1,0 +1,543 @@
+//! Decryption with the user's secrets (issue 21), on real captures: freerdp-shadow-cli's NLA
+//! under four RSA key-exchange suites with its key (`decrypt-rsa.pcap`), xfreerdp's own key
+//! log under TLS 1.3, ECDHE AES-GCM and ChaCha20-Poly1305 (`decrypt-keylog.pcap`), the same
+//! with the key log in a pcapng Decryption Secrets Block (`decrypt-dsb.pcapng`), and a server
+//! that ends the session it has just activated (`decrypt-auth-closed.pcap`). Every frame
+//! number and name asserted here is tshark's decryption of the same capture, recorded in
+//! fixtures/captures/EXPECTED.md; and the corpus' rdp-ssl.pcap with the key it ships.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::handshake::secrets::Secrets;
+use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status, Verdict};
+use rdptriage::report::Report;
+use support::*;
+
+fn key(name: &str) -> (String, Vec<u8>) {
+    let p = capture_fixture(name);
+    (
+        p.display().to_string(),
+        std::fs::read(&p).expect("key file"),
+    )
+}
+
+/// Analyses `files` with the server keys and key logs named (fixtures beside the captures).
+fn analyze_with(files: &[PathBuf], keys: &[PathBuf], keylogs: &[PathBuf]) -> Report {
+    let mut secrets = Secrets::default();
+    for k in keys {
+        let bytes = std::fs::read(k).expect("key");
+        secrets
+            .add_key_file(&k.display().to_string(), &bytes)
+            .expect("a key");
+    }
+    for k in keylogs {
+        let text = std::fs::read_to_string(k).expect("key log");
+        let (used, bad) = secrets.add_keylog(&k.display().to_string(), &text);
+        assert!(used > 0 && bad == 0, "{used} {bad}");
+    }
+    analyze_paths(
+        files,
+        &Options {
+            secrets: Arc::new(secrets),
+            ..Default::default()
+        },
+    )
+}
+
+/// `(stage, evidence)` of the stages after TLS that were reached.
+fn evidence_after_tls(
+    c: &rdptriage::handshake::judged::JudgedConnection,
+) -> Vec<(Stage, Option<Evidence>)> {
+    c.detail()
+        .stages
+        .iter()
+        .filter(|s| s.stage > Stage::Tls && s.status != Status::NotReached)
+        .map(|s| (s.stage, s.evidence))
+        .collect()
+}
+
+/// What the `credssp` block says: user, workstation, version, frames, credentials sent.
+fn credssp(
+    c: &rdptriage::handshake::judged::JudgedConnection,
+) -> (String, String, u32, Vec<u64>, bool) {
+    let d = c.detail();
+    let f = d
+        .credssp
+        .as_ref()
+        .unwrap_or_else(|| panic!("{} has no credssp", c.id));
+    assert!(f.decrypted);
+    assert_eq!(f.mechanism.as_deref(), Some("NTLM"));
+    (
+        f.user.clone().unwrap_or_default(),
+        f.workstation.clone().unwrap_or_default(),
+        f.version.unwrap_or(0),
+        f.frames.clone(),
+        f.credentials_sent,
+    )
+}
+
+#[test]
+fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
+    let r = analyze_with(
+        &[capture_fixture("decrypt-rsa.pcap")],
+        &[capture_fixture("decrypt-rsa.key")],
+        &[],
+    );
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    assert_eq!(r.connections.len(), 7);
+    // (cipher, version, user, TSRequest frames, NTLM AUTHENTICATE frame, server alert,
+    // server FIN), from tshark's decryption with the key.
+    let failed = [
+        (
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS1.2",
+            "rdptest",
+            [13, 14, 16],
+            17,
+            19,
+        ),
+        (
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS1.2",
+            "rdptest",
+            [34, 35, 37],
+            38,
+            40,
+        ),
+        (
+            "TLS_RSA_WITH_AES_256_CBC_SHA256",
+            "TLS1.2",
+            "nosuchuser",
+            [56, 57, 59],
+            60,
+            62,
+        ),
+        (
+            "TLS_RSA_WITH_AES_256_CBC_SHA256",
+            "TLS1.2",
+            "nosuchuser",
+            [78, 79, 81],
+            82,
+            84,
+        ),
+        (
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS1.0",
+            "rdptest",
+            [100, 101, 103],
+            104,
+            106,
+        ),
+        (
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS1.0",
+            "rdptest",
+            [122, 123, 125],
+            126,
+            128,
+        ),
+    ];
+    for (c, (cipher, version, user, frames, alert, fin)) in r.connections.iter().zip(failed) {
+        let tls = c.detail().tls.clone().expect("tls");
+        assert_eq!(tls.cipher.as_deref(), Some(cipher), "{}", c.id);
+        assert_eq!(tls.version.as_deref(), Some(version), "{}", c.id);
+        assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", c.id);
+        assert_eq!(c.confidence, Some(Confidence::High), "{}", c.id);
+        assert_eq!(
+            credssp(c),
+            (user.into(), "vm".into(), 6, frames.to_vec(), false),
+            "{}",
+            c.id
+        );
+        assert_eq!(
+            evidence_after_tls(c),
+            [(Stage::Nla, Some(Evidence::Decrypted))]
+        );
+        let mut nla_frames = frames.to_vec();
+        nla_frames.extend([alert, fin]);
+        assert_eq!(
+            stage(c, Stage::Nla),
+            (Status::Failed, nla_frames),
+            "{}",
+            c.id
+        );
+        // The alerts, decrypted: the server's close_notify first, then the client's.
+        let alerts: Vec<(String, Option<String>, u64)> = tls
+            .alerts
+            .iter()
+            .map(|a| (a.level.to_string(), a.description.clone(), a.frame))
+            .collect();
+        assert!(
+            alerts.contains(&("warning".into(), Some("close_notify".into()), alert)),
+            "{alerts:?}"
+        );
+        assert_eq!(
+            c.detail().summary,
+            format!(
+                "the server refused the client's NTLM AUTHENTICATE for {user} (frame {}): it answered with no TSRequest but an alert close_notify (frame {alert}), then the server closed the connection (frame {fin}), so the credentials or the account were refused (a FreeRDP server sends no errorCode; a Windows server's 4625 says which)",
+                frames[2]
+            )
+        );
+    }
+    let ok = &r.connections[6];
+    assert_eq!(ok.verdict, Some(Verdict::Ok));
+    assert_eq!(
+        credssp(ok),
+        (
+            "rdptest".into(),
+            "vm".into(),
+            6,
+            vec![144, 145, 147, 148, 150],
+            true
+        )
+    );
+    assert_eq!(
+        evidence_after_tls(ok),
+        [
+            (Stage::Nla, Some(Evidence::Decrypted)),
+            (Stage::Mcs, Some(Evidence::Decrypted)),
+            (Stage::Session, Some(Evidence::Decrypted)),
+        ]
+    );
+    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![151, 153]));
+    let mcs = ok.detail().mcs.clone().expect("mcs read decrypted");
+    assert_eq!(mcs.encryption_method.as_deref(), Some("None"));
+    assert_eq!(mcs.server_selected_protocol_echo.as_deref(), Some("HYBRID"));
+    // The findings name the account.
+    assert!(
+        r.findings[1]
+            .summary
+            .contains("NTLM AUTHENTICATE for nosuchuser"),
+        "{}",
+        r.findings[1].summary
+    );
+}
+
+fn summary_of(c: &rdptriage::handshake::judged::JudgedConnection) -> String {
+    rdptriage::diagnose::words::summary(c)
+}
+
+#[test]
+fn without_the_key_the_same_failures_are_inferred() {
+    let r = analyze(&[capture_fixture("decrypt-rsa.pcap")]);
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    let causes: Vec<Option<Cause>> = r.connections.iter().map(|c| c.cause).collect();
+    assert_eq!(causes[..6], [Some(Cause::NlaFailure); 6]);
+    assert_eq!(r.connections[6].verdict, Some(Verdict::Ok));
+    for c in &r.connections[..6] {
+        assert_eq!(c.confidence, Some(Confidence::Medium), "{}", c.id);
+        assert_eq!(
+            evidence_after_tls(c),
+            [(Stage::Nla, Some(Evidence::Inferred))]
+        );
+        assert!(c.detail().credssp.is_none());
+    }
+}
+
+#[test]
+fn a_key_log_decrypts_tls13_ecdhe_gcm_and_chacha20() {
+    let r = analyze_with(
+        &[capture_fixture("decrypt-keylog.pcap")],
+        &[],
+        &[capture_fixture("decrypt-keylog.keys")],
+    );
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    assert_eq!(r.connections.len(), 5);
+    let suites: Vec<(String, String)> = r
+        .connections
+        .iter()
+        .map(|c| {
+            let t = c.detail().tls.clone().expect("tls");
+            (t.version.unwrap_or_default(), t.cipher.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("TLS1.3", "TLS_AES_256_GCM_SHA384"),
+            ("TLS1.3", "TLS_AES_256_GCM_SHA384"),
+            ("TLS1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            ("TLS1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            ("TLS1.2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
+        ]
+        .map(|(v, c)| (v.to_string(), c.to_string()))
+    );
+    // TSRequest frames and the NTLM AUTHENTICATE's, as tshark decrypts them with the key log.
+    let frames = [[14, 15, 17], [37, 38, 40], [59, 60, 62], [81, 82, 84]];
+    for (c, f) in r.connections.iter().zip(frames) {
+        assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", c.id);
+        assert_eq!(
+            credssp(c),
+            ("rdptest".into(), "vm".into(), 6, f.to_vec(), false)
+        );
+    }
+    let ok = &r.connections[4];
+    assert_eq!(ok.verdict, Some(Verdict::Ok));
+    assert_eq!(credssp(ok).3, [103, 104, 106, 107, 109]);
+    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![110, 112]));
+    assert_eq!(
+        evidence_after_tls(ok).last(),
+        Some(&(Stage::Session, Some(Evidence::Decrypted)))
+    );
+}
+
+/// The connections' JSON with its input's name taken out.
+fn connections_json(r: &Report) -> Vec<serde_json::Value> {
+    json(r)["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            c["input"] = serde_json::Value::Null;
+            c
+        })
+        .collect()
+}
+
+#[test]
+fn a_pcapng_decryption_secrets_block_is_read_without_options() {
+    let from_block = analyze(&[capture_fixture("decrypt-dsb.pcapng")]);
+    let from_option = analyze_with(
+        &[capture_fixture("decrypt-keylog.pcap")],
+        &[],
+        &[capture_fixture("decrypt-keylog.keys")],
+    );
+    assert!(from_block.warnings.is_empty(), "{:#?}", from_block.warnings);
+    assert_eq!(
+        connections_json(&from_block),
+        connections_json(&from_option)
+    );
+    assert_eq!(
+        from_block.connections[0]
+            .detail()
+            .credssp
+            .as_ref()
+            .and_then(|c| c.user.clone()),
+        Some("rdptest".into())
+    );
+}
+
+#[test]
+fn secrets_that_do_not_fit_decrypt_nothing_and_say_why() {
+    // The server's key on ephemeral key exchanges: each connection says so, judged inferred.
+    let r = analyze_with(
+        &[capture_fixture("decrypt-keylog.pcap")],
+        &[capture_fixture("decrypt-rsa.key")],
+        &[],
+    );
+    assert_eq!(r.warnings.len(), 5, "{:#?}", r.warnings);
+    assert!(r.warnings[0].ends_with(
+        "frame 1, 10.99.1.2:50426 → 10.99.2.2:3389: not decrypted, its key exchange is ephemeral ((EC)DHE or TLS 1.3): a server key cannot decrypt it, only a key log with its client random; judged from the encrypted records"
+    ), "{}", r.warnings[0]);
+    assert!(r.connections.iter().all(|c| c.detail().credssp.is_none()));
+    assert_eq!(r.connections[0].cause, Some(Cause::NlaFailure));
+
+    // A key of no server of the capture.
+    let unrelated =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys/unrelated-server.key");
+    let r = analyze_with(
+        &[capture_fixture("decrypt-rsa.pcap")],
+        std::slice::from_ref(&unrelated),
+        &[],
+    );
+    assert_eq!(r.warnings.len(), 8, "{:#?}", r.warnings);
+    assert!(r.warnings[0].contains("not decrypted, none of the keys given matches the public key of the server's certificate"), "{}", r.warnings[0]);
+    assert_eq!(
+        r.warnings[7],
+        format!(
+            "--key {}: its public key (2048-bit RSA) matches no server certificate seen in clear in the inputs (TLS 1.3 sends it encrypted): no connection was decrypted with it",
+            unrelated.display()
+        )
+    );
+    assert_eq!(r.connections[0].confidence, Some(Confidence::Medium));
+
+    // A key log of other sessions.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let other = write(
+        dir.path(),
+        "other.keys",
+        format!("CLIENT_RANDOM {} {}\n", "ab".repeat(32), "cd".repeat(48)).as_bytes(),
+    );
+    let r = analyze_with(
+        &[capture_fixture("decrypt-keylog.pcap")],
+        &[],
+        std::slice::from_ref(&other),
+    );
+    assert_eq!(
+        r.warnings.last().map(String::as_str),
+        Some(
+            format!(
+                "key log {}: none of its 1 client randoms is in a ClientHello of the inputs: no connection was decrypted with it",
+                other.display()
+            )
+            .as_str()
+        )
+    );
+    assert!(
+        r.warnings[0].contains("not decrypted, its key exchange is ephemeral"),
+        "{}",
+        r.warnings[0]
+    );
+}
+
+#[test]
+fn a_session_closed_after_activation_is_server_denied_once_decrypted() {
+    let r = analyze_with(
+        &[capture_fixture("decrypt-auth-closed.pcap")],
+        &[capture_fixture("decrypt-auth-closed.key")],
+        &[],
+    );
+    let c = only_conn(&r);
+    assert_eq!(c.cause, Some(Cause::ServerDenied));
+    assert_eq!(c.failed_stage, Some(Stage::Session));
+    assert_eq!(stage(c, Stage::Session), (Status::Failed, vec![53, 61, 63]));
+    assert_eq!(
+        evidence_after_tls(c),
+        [
+            (Stage::Mcs, Some(Evidence::Decrypted)),
+            (Stage::Session, Some(Evidence::Decrypted)),
+        ]
+    );
+    assert_eq!(
+        summary_of(c),
+        "the server activated the session (frame 53) and then, 3.78 s later and before sending any screen update, sent an alert close_notify (frame 61) and the server closed the connection (frame 63): it ended the session it had just set up (an authentication or policy check after the logon, a session limit)"
+    );
+    // Without the key the records look like a session.
+    let r = analyze(&[capture_fixture("decrypt-auth-closed.pcap")]);
+    assert_eq!(only_conn(&r).verdict, Some(Verdict::Ok));
+}
+
+#[test]
+fn the_corpus_capture_decrypts_as_tshark_decrypts_it() {
+    let (Some(pcap), Some(pem)) = (
+        corpus_file("pcap/wireshark-wiki/rdp-ssl.pcap"),
+        corpus_file("pcap/wireshark-wiki/rdp-ssl.cert-and-key.pem"),
+    ) else {
+        return;
+    };
+    let r = analyze_with(&[pcap], &[pem], &[]);
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    let c = only_conn(&r);
+    // tshark -o 'uat:rsa_keys:"rdp-ssl.cert-and-key.pem",""': TSRequests in frames 7, 8,
+    // 10, 11, 13, version 2; NTLM AUTHENTICATE (10) domain Win7, user user, host WIN7; MCS
+    // ClientData 14, ServerData 16 with encryption None.
+    let d = c.detail();
+    let f = d.credssp.as_ref().expect("credssp");
+    assert_eq!(f.version, Some(2));
+    assert_eq!(f.frames, [7, 8, 10, 11, 13]);
+    assert_eq!(f.user.as_deref(), Some("Win7\\user"));
+    assert_eq!(f.workstation.as_deref(), Some("WIN7"));
+    assert!(f.credentials_sent);
+    let mcs = d.mcs.as_ref().expect("mcs");
+    assert_eq!(
+        (mcs.connect_initial_frame, mcs.connect_response_frame),
+        (Some(14), Some(16))
+    );
+    assert_eq!(mcs.client_name.as_deref(), Some("WIN7"));
+    assert_eq!(mcs.encryption_method.as_deref(), Some("None"));
+    assert_eq!(c.verdict, Some(Verdict::Ok));
+    assert_eq!(
+        evidence_after_tls(c),
+        [
+            (Stage::Nla, Some(Evidence::Decrypted)),
+            (Stage::Mcs, Some(Evidence::Decrypted)),
+            (Stage::Session, Some(Evidence::Decrypted)),
+        ]
+    );
+}
+
+fn bin(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rdptriage"))
+        .args(args)
+        .output()
+        .expect("run rdptriage")
+}
+
+#[test]
+fn keys_and_secrets_never_reach_the_output() {
+    let (key_path, key_bytes) = key("decrypt-rsa.key");
+    let keylog = capture_fixture("decrypt-keylog.keys");
+    let keylog_text = std::fs::read_to_string(&keylog).expect("key log");
+    let pcaps = [
+        capture_fixture("decrypt-rsa.pcap"),
+        capture_fixture("decrypt-keylog.pcap"),
+    ];
+    // Every secret of the key log, and every line of the key's PEM body.
+    let mut secrets: Vec<String> = keylog_text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    secrets.extend(
+        String::from_utf8_lossy(&key_bytes)
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() > 16)
+            .map(String::from),
+    );
+    assert!(secrets.len() > 20);
+    for format in ["text", "json", "jsonl", "md", "html"] {
+        let mut args = vec![
+            "analyze", "--format", format, "--key", &key_path, "--keylog",
+        ];
+        let keylog_s = keylog.display().to_string();
+        args.push(&keylog_s);
+        let p0 = pcaps[0].display().to_string();
+        let p1 = pcaps[1].display().to_string();
+        args.extend([p0.as_str(), p1.as_str()]);
+        let out = bin(&args);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .to_ascii_lowercase();
+        assert!(all.contains("rdptest"), "{format}: the user name is shown");
+        for s in &secrets {
+            assert!(
+                !all.contains(&s.to_ascii_lowercase()),
+                "{format} shows a secret"
+            );
+        }
+        // Nor the passwords typed (NTLM never carries them; the report has no place for them).
+        assert!(!all.contains("wrong-password") && !all.contains("corr3ct-horse"));
+    }
+}
+
+#[test]
+fn unusable_key_files_are_bad_usage() {
+    let pcap = capture_fixture("decrypt-rsa.pcap").display().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_a_key = write(dir.path(), "notes.txt", b"hello")
+        .display()
+        .to_string();
+    let out = bin(&["analyze", "--key", &not_a_key, &pcap]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "rdptriage: --key {not_a_key}: no RSA private key in it (expected PEM or DER, PKCS#1 or PKCS#8)\n"
+        )
+    );
+    let out = bin(&["analyze", "--keylog", &not_a_key, &pcap]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with(&format!(
+            "rdptriage: --keylog {not_a_key}: no key log line in it"
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let missing = dir.path().join("absent.pem").display().to_string();
+    let out = bin(&["analyze", "--key", &missing, &pcap]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with(&format!("rdptriage: --key {missing}: "))
+    );
+}
