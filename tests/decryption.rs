@@ -89,7 +89,7 @@ fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
         &[],
     );
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
-    assert_eq!(r.connections.len(), 7);
+    assert_eq!(r.connections.len(), 9);
     // (cipher, version, user, TSRequest frames, NTLM AUTHENTICATE frame, server alert,
     // server FIN), from tshark's decryption with the key.
     let failed = [
@@ -105,41 +105,57 @@ fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
             "TLS_RSA_WITH_AES_128_GCM_SHA256",
             "TLS1.2",
             "rdptest",
-            [34, 35, 37],
-            38,
-            40,
+            [35, 36, 38],
+            39,
+            41,
         ),
         (
             "TLS_RSA_WITH_AES_256_CBC_SHA256",
             "TLS1.2",
             "nosuchuser",
-            [56, 57, 59],
-            60,
-            62,
+            [57, 58, 60],
+            61,
+            63,
         ),
         (
             "TLS_RSA_WITH_AES_256_CBC_SHA256",
             "TLS1.2",
             "nosuchuser",
-            [78, 79, 81],
-            82,
-            84,
+            [79, 80, 82],
+            83,
+            85,
         ),
         (
             "TLS_RSA_WITH_AES_128_CBC_SHA",
             "TLS1.0",
             "rdptest",
-            [100, 101, 103],
-            104,
-            106,
+            [101, 102, 104],
+            105,
+            107,
         ),
         (
             "TLS_RSA_WITH_AES_128_CBC_SHA",
             "TLS1.0",
             "rdptest",
-            [122, 123, 125],
-            126,
-            128,
+            [123, 124, 126],
+            127,
+            129,
+        ),
+        (
+            "TLS_RSA_WITH_AES_256_CBC_SHA",
+            "TLS1.1",
+            "rdptest",
+            [145, 146, 148],
+            149,
+            151,
+        ),
+        (
+            "TLS_RSA_WITH_AES_256_CBC_SHA",
+            "TLS1.1",
+            "rdptest",
+            [167, 168, 170],
+            171,
+            173,
         ),
     ];
     for (c, (cipher, version, user, frames, alert, fin)) in r.connections.iter().zip(failed) {
@@ -184,7 +200,7 @@ fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
             )
         );
     }
-    let ok = &r.connections[6];
+    let ok = &r.connections[8];
     assert_eq!(ok.verdict, Some(Verdict::Ok));
     assert_eq!(
         credssp(ok),
@@ -192,7 +208,7 @@ fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
             "rdptest".into(),
             "vm".into(),
             6,
-            vec![144, 145, 147, 148, 150],
+            vec![189, 190, 192, 193, 195],
             true
         )
     );
@@ -204,7 +220,7 @@ fn a_server_key_decrypts_each_rsa_suite_and_names_the_refused_account() {
             (Stage::Session, Some(Evidence::Decrypted)),
         ]
     );
-    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![151, 153]));
+    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![196, 198]));
     let mcs = ok.detail().mcs.clone().expect("mcs read decrypted");
     assert_eq!(mcs.encryption_method.as_deref(), Some("None"));
     assert_eq!(mcs.server_selected_protocol_echo.as_deref(), Some("HYBRID"));
@@ -227,9 +243,9 @@ fn without_the_key_the_same_failures_are_inferred() {
     let r = analyze(&[capture_fixture("decrypt-rsa.pcap")]);
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
     let causes: Vec<Option<Cause>> = r.connections.iter().map(|c| c.cause).collect();
-    assert_eq!(causes[..6], [Some(Cause::NlaFailure); 6]);
-    assert_eq!(r.connections[6].verdict, Some(Verdict::Ok));
-    for c in &r.connections[..6] {
+    assert_eq!(causes[..8], [Some(Cause::NlaFailure); 8]);
+    assert_eq!(r.connections[8].verdict, Some(Verdict::Ok));
+    for c in &r.connections[..8] {
         assert_eq!(c.confidence, Some(Confidence::Medium), "{}", c.id);
         assert_eq!(
             evidence_after_tls(c),
@@ -247,7 +263,7 @@ fn a_key_log_decrypts_tls13_ecdhe_gcm_and_chacha20() {
         &[capture_fixture("decrypt-keylog.keys")],
     );
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
-    assert_eq!(r.connections.len(), 5);
+    assert_eq!(r.connections.len(), 9);
     let suites: Vec<(String, String)> = r
         .connections
         .iter()
@@ -263,23 +279,38 @@ fn a_key_log_decrypts_tls13_ecdhe_gcm_and_chacha20() {
             ("TLS1.3", "TLS_AES_256_GCM_SHA384"),
             ("TLS1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
             ("TLS1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+            ("TLS1.3", "TLS_CHACHA20_POLY1305_SHA256"),
+            ("TLS1.3", "TLS_CHACHA20_POLY1305_SHA256"),
+            ("TLS1.3", "TLS_AES_128_GCM_SHA256"),
+            ("TLS1.3", "TLS_AES_128_GCM_SHA256"),
             ("TLS1.2", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"),
         ]
         .map(|(v, c)| (v.to_string(), c.to_string()))
     );
-    // TSRequest frames and the NTLM AUTHENTICATE's, as tshark decrypts them with the key log.
-    let frames = [[14, 15, 17], [37, 38, 40], [59, 60, 62], [81, 82, 84]];
+    // TSRequest frames (the third the NTLM AUTHENTICATE), as tshark decrypts them with the
+    // key log.
+    let frames = [
+        [14, 15, 17],
+        [37, 38, 40],
+        [59, 60, 62],
+        [81, 82, 84],
+        [104, 105, 107],
+        [127, 128, 130],
+        [150, 151, 153],
+        [173, 174, 176],
+    ];
     for (c, f) in r.connections.iter().zip(frames) {
         assert_eq!(c.cause, Some(Cause::NlaFailure), "{}", c.id);
+        assert_eq!(c.confidence, Some(Confidence::High), "{}", c.id);
         assert_eq!(
             credssp(c),
             ("rdptest".into(), "vm".into(), 6, f.to_vec(), false)
         );
     }
-    let ok = &r.connections[4];
+    let ok = &r.connections[8];
     assert_eq!(ok.verdict, Some(Verdict::Ok));
-    assert_eq!(credssp(ok).3, [103, 104, 106, 107, 109]);
-    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![110, 112]));
+    assert_eq!(credssp(ok).3, [195, 196, 197, 198, 200]);
+    assert_eq!(stage(ok, Stage::Mcs), (Status::Ok, vec![201, 203]));
     assert_eq!(
         evidence_after_tls(ok).last(),
         Some(&(Stage::Session, Some(Evidence::Decrypted)))
@@ -331,9 +362,9 @@ fn secrets_that_do_not_fit_decrypt_nothing_and_say_why() {
         &[capture_fixture("decrypt-rsa.key")],
         &[],
     );
-    assert_eq!(r.warnings.len(), 5, "{:#?}", r.warnings);
+    assert_eq!(r.warnings.len(), 9, "{:#?}", r.warnings);
     assert!(r.warnings[0].ends_with(
-        "frame 1, 10.99.1.2:50426 → 10.99.2.2:3389: not decrypted, its key exchange is ephemeral ((EC)DHE or TLS 1.3): a server key cannot decrypt it, only a key log with its client random; judged from the encrypted records"
+        "frame 1, 10.99.1.2:44078 → 10.99.2.2:3389: not decrypted, its key exchange is ephemeral ((EC)DHE or TLS 1.3): a server key cannot decrypt it, only a key log with its client random; judged from the encrypted records"
     ), "{}", r.warnings[0]);
     assert!(r.connections.iter().all(|c| c.detail().credssp.is_none()));
     assert_eq!(r.connections[0].cause, Some(Cause::NlaFailure));
@@ -346,10 +377,10 @@ fn secrets_that_do_not_fit_decrypt_nothing_and_say_why() {
         std::slice::from_ref(&unrelated),
         &[],
     );
-    assert_eq!(r.warnings.len(), 8, "{:#?}", r.warnings);
+    assert_eq!(r.warnings.len(), 10, "{:#?}", r.warnings);
     assert!(r.warnings[0].contains("not decrypted, none of the keys given matches the public key of the server's certificate"), "{}", r.warnings[0]);
     assert_eq!(
-        r.warnings[7],
+        r.warnings[9],
         format!(
             "--key {}: its public key (2048-bit RSA) matches no server certificate seen in clear in the inputs (TLS 1.3 sends it encrypted): no connection was decrypted with it",
             unrelated.display()
