@@ -572,3 +572,249 @@ fn unusable_key_files_are_bad_usage() {
         String::from_utf8_lossy(&out.stderr).starts_with(&format!("rdptriage: --key {missing}: "))
     );
 }
+
+/// An NTLM message (MS-NLMP 2.2.1): signature, type, and for AUTHENTICATE the domain, user
+/// and workstation fields (UTF-16LE, NTLMSSP_NEGOTIATE_UNICODE set) with their payload.
+fn ntlm(kind: u32, names: Option<(&str, &str, &str)>) -> Vec<u8> {
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend(kind.to_le_bytes());
+    if let Some((domain, user, host)) = names {
+        let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let fields = [
+            Vec::new(),
+            Vec::new(),
+            utf16(domain),
+            utf16(user),
+            utf16(host),
+            Vec::new(),
+        ];
+        // Header: 6 fields of 8 bytes from offset 12, then NegotiateFlags at 60.
+        let mut at = 64u32;
+        let mut payload: Vec<u8> = Vec::new();
+        for f in &fields {
+            m.extend((f.len() as u16).to_le_bytes());
+            m.extend((f.len() as u16).to_le_bytes());
+            m.extend(at.to_le_bytes());
+            at += f.len() as u32;
+            payload.extend(f);
+        }
+        m.extend(1u32.to_le_bytes());
+        m.extend(payload);
+    }
+    m
+}
+
+/// A TSRequest (MS-CSSP 2.2.1): version 6, and an NTLM token in negoTokens or an errorCode.
+fn ts_request(token: Option<&[u8]>, error: Option<u32>) -> Vec<u8> {
+    let mut body = tlv(0xa0, &int(6));
+    if let Some(t) = token {
+        let nego = tlv(0x30, &tlv(0x30, &tlv(0xa0, &tlv(0x04, t))));
+        body.extend(tlv(0xa1, &nego));
+    }
+    if let Some(e) = error {
+        let mut v = vec![0x02, 0x05, 0x00];
+        v.extend(e.to_be_bytes());
+        body.extend(tlv(0xa4, &v));
+    }
+    tlv(0x30, &body)
+}
+
+/// CredSSP in clear (a capture behind a TLS-terminating gateway, or what decryption gives):
+/// the server's errorCode is named with the account the client's AUTHENTICATE gave, and the
+/// finding's fix is the one for that status.
+#[test]
+fn credssp_read_in_clear_names_the_status_and_the_account() {
+    let c = Conv::new("10.1.0.5:50000", "10.2.0.9:3389");
+    // X.224 Connection Request asking for SSL|HYBRID, Confirm selecting HYBRID.
+    let cr = [3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 3, 0, 0, 0];
+    let cc = [
+        3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 2, 0, 0, 0,
+    ];
+    let negotiate = ts_request(Some(&ntlm(1, None)), None);
+    let challenge = ts_request(Some(&ntlm(2, None)), None);
+    let authenticate = ts_request(Some(&ntlm(3, Some(("CORP", "alice ", "WS1")))), None);
+    let error = ts_request(None, Some(0xC000_006D));
+    let mut segs = handshake(&c, 0);
+    let (mut co, mut so) = (0u32, 0u32);
+    let mut t = 30 * MS;
+    for (from_client, bytes) in [
+        (true, &cr[..]),
+        (false, &cc[..]),
+        (true, &negotiate[..]),
+        (false, &challenge[..]),
+        (true, &authenticate[..]),
+        (false, &error[..]),
+    ] {
+        if from_client {
+            segs.push((t, c.c(co, so).data(bytes)));
+            co += bytes.len() as u32;
+        } else {
+            segs.push((t, c.s(so, co).data(bytes)));
+            so += bytes.len() as u32;
+        }
+        t += 10 * MS;
+    }
+    segs.push((t, c.s(so, co).fin()));
+    let (r, _dir, _p) = analyze_bytes("credssp-clear.pcap", &pcap_of(Link::Eth, &segs));
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::NlaFailure));
+    assert_eq!(conn.confidence, Some(Confidence::High));
+    let d = conn.detail();
+    let f = d.credssp.as_ref().expect("credssp");
+    assert!(!f.decrypted);
+    assert_eq!(f.user.as_deref(), Some("CORP\\alice "));
+    assert_eq!(f.workstation.as_deref(), Some("WS1"));
+    assert_eq!(f.error_code.as_deref(), Some("0xC000006D"));
+    assert_eq!(f.error.as_deref(), Some("STATUS_LOGON_FAILURE"));
+    assert_eq!(f.frames, [6, 7, 8, 9]);
+    // The trailing space of the user name shows.
+    assert!(
+        d.summary.starts_with(
+            "the server's TSRequest (frame 9) carries errorCode 0xC000006D for \"CORP\\alice \": STATUS_LOGON_FAILURE"
+        ),
+        "{}",
+        d.summary
+    );
+    let finding = &r.findings[0];
+    assert_eq!(
+        finding.remediation[0],
+        "The server refused the logon of \"CORP\\alice \" with STATUS_LOGON_FAILURE (0xC000006D): the user name or password is wrong. Type them again; if the client saved them, remove the saved entry (Credential Manager, `cmdkey /delete:TERMSRV/<server>`). A Windows server's Security 4625 (SubStatus) says which of the two."
+    );
+}
+
+/// The MCS Connect Initial and Response of `decrypt-rsa.pcap`'s session (stream 8, frames 196
+/// and 198), as tshark decrypts them (`-z follow,tls,raw,8`): real GCC blocks for the test
+/// below, which builds the rest of a connection around them.
+const CONNECT_INITIAL: &[&str] = &[
+    "030001bb02f0807f658201af0401010401010101ff301a020122020102020100020101020100020101020300ffff0201",
+    "023019020101020101020101020101020100020101020204200201023020020300ffff020300fc17020300ffff020101",
+    "020100020101020300ffff02010204820149000500147c00018140000800100001c00044756361813201c0ea000c0008",
+    "004001f00001ca03aa09040000bb47000076006d00000000000000000000000000000000000000000000000000000000",
+    "0004000000000000000c0000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000000000000000000000000000000000000001ca01000000000010000700e1040000000000",
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000006000200000000000000000000000000000000000000000004c00c000d0000000000000002",
+    "c00c00000000000000000003c02000020000007264706472000000000080c0726470736e640000000000c006c0080000",
+    "0000000ac0080000000000",
+];
+const CONNECT_RESPONSE: &[&str] = &[
+    "0300007202f0807f66680a0100020100301a020122020103020100020101020100020101020300fff802010204440005",
+    "00147c00012a14760a01010001c0004d63446e2e010c10000c0008000300000000000000030c0c00eb030200ec03ed03",
+    "020c0c000000000000000000040c0600ee03",
+];
+
+fn unhex(parts: &[&str]) -> Vec<u8> {
+    let s: String = parts.concat();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// A server's Send Data Indication on the I/O channel (MCS, MS-RDPBCGR 2.2.1.x) carrying
+/// `user_data`, in a TPKT.
+fn send_data_indication(user_data: &[u8]) -> Vec<u8> {
+    let mut mcs = vec![0x68, 0x00, 0x06, 0x03, 0xeb, 0x70];
+    let n = user_data.len();
+    if n < 0x80 {
+        mcs.push(n as u8);
+    } else {
+        mcs.extend([0x80 | (n >> 8) as u8, n as u8]);
+    }
+    mcs.extend(user_data);
+    let len = mcs.len() + 7;
+    let mut v = vec![3, 0, (len >> 8) as u8, len as u8, 2, 0xf0, 0x80];
+    v.extend(mcs);
+    v
+}
+
+/// The server's Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1) read in clear before a session: the
+/// connection is `server_denied` with the ERRINFO code named, and the fix is the one explain
+/// gives for that code. (Neither xrdp nor FreeRDP's servers send a non-zero one: built here
+/// around the real MCS exchange of a decrypted fixture.)
+#[test]
+fn a_set_error_info_pdu_names_the_servers_reason() {
+    let c = Conv::new("10.1.0.5:50000", "10.2.0.9:3389");
+    let cr = [3, 0, 0, 19, 14, 0xe0, 0, 0, 0, 0, 0, 1, 0, 8, 0, 3, 0, 0, 0];
+    let cc = [
+        3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0, 8, 0, 2, 0, 0, 0,
+    ];
+    let negotiate = ts_request(Some(&ntlm(1, None)), None);
+    let challenge = ts_request(Some(&ntlm(2, None)), None);
+    let authenticate = ts_request(Some(&ntlm(3, Some(("CORP", "alice", "WS1")))), None);
+    let mut server_key = tlv(0xa0, &int(6));
+    server_key.extend(tlv(0xa3, &tlv(0x04, &[0x5a; 32])));
+    let server_key = tlv(0x30, &server_key);
+    let mut credentials = tlv(0xa0, &int(6));
+    credentials.extend(tlv(0xa2, &tlv(0x04, &[0x33; 48])));
+    let credentials = tlv(0x30, &credentials);
+    // TS_SHARECONTROLHEADER (22 bytes, PDUTYPE_DATAPDU), TS_SHAREDATAHEADER with pduType2 47,
+    // errorInfo ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES (0x9).
+    let mut error_info = vec![22, 0, 0x17, 0, 0xea, 0x03];
+    error_info.extend([0xea, 0x03, 0x01, 0x00, 0, 1, 4, 0, 0x2f, 0, 0, 0]);
+    error_info.extend(9u32.to_le_bytes());
+    let mut segs = handshake(&c, 0);
+    let (mut co, mut so) = (0u32, 0u32);
+    let mut t = 30 * MS;
+    let ci = unhex(CONNECT_INITIAL);
+    let rsp = unhex(CONNECT_RESPONSE);
+    let sdi = send_data_indication(&error_info);
+    for (from_client, bytes) in [
+        (true, &cr[..]),
+        (false, &cc[..]),
+        (true, &negotiate[..]),
+        (false, &challenge[..]),
+        (true, &authenticate[..]),
+        (false, &server_key[..]),
+        (true, &credentials[..]),
+        (true, &ci[..]),
+        (false, &rsp[..]),
+        (false, &sdi[..]),
+    ] {
+        if from_client {
+            segs.push((t, c.c(co, so).data(bytes)));
+            co += bytes.len() as u32;
+        } else {
+            segs.push((t, c.s(so, co).data(bytes)));
+            so += bytes.len() as u32;
+        }
+        t += 10 * MS;
+    }
+    segs.push((t, c.s(so, co).fin()));
+    let (r, _dir, _p) = analyze_bytes("errinfo-clear.pcap", &pcap_of(Link::Eth, &segs));
+    let conn = only_conn(&r);
+    assert_eq!(conn.cause, Some(Cause::ServerDenied));
+    assert_eq!(conn.failed_stage, Some(Stage::Session));
+    assert_eq!(stage(conn, Stage::Nla).0, Status::Ok);
+    assert_eq!(stage(conn, Stage::Mcs), (Status::Ok, vec![11, 12]));
+    assert_eq!(stage(conn, Stage::Session), (Status::Failed, vec![13, 14]));
+    let d = conn.detail();
+    let m = d.mcs.as_ref().expect("mcs");
+    assert_eq!(m.error_info.as_deref(), Some("0x00000009"));
+    assert_eq!(
+        m.error_info_name.as_deref(),
+        Some("ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES")
+    );
+    assert!(
+        d.summary.starts_with(
+            "the server sent a Set Error Info PDU (frame 13) before a session: ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES (0x9): "
+        ),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.summary.contains("mstsc's dialog gives it as extended error code 0x9; the server closed the connection (frame 14)"),
+        "{}",
+        d.summary
+    );
+    let f = &r.findings[0];
+    let explained = rdptriage::diagnose::explain::explain_code("0x9", None).expect("explain");
+    let json = serde_json::to_value(&explained).expect("json");
+    let first_fix = json.to_string();
+    assert!(!f.remediation.is_empty());
+    assert!(
+        first_fix.contains(&f.remediation[0].replace('"', "\\\"")),
+        "fix {:?} is explain's for 0x9",
+        f.remediation[0]
+    );
+}

@@ -821,7 +821,8 @@ fn readings(raw: &str, tables: &[Table]) -> Vec<Reading> {
     out
 }
 
-fn causes_of(t: Table, value: u32) -> &'static [Remedy] {
+/// The causes explain's rows give a code of table `t`, most likely first.
+pub(crate) fn causes_of(t: Table, value: u32) -> &'static [Remedy] {
     RULES
         .iter()
         .find(|(rt, lo, hi, _)| *rt == t && (*lo..=*hi).contains(&value))

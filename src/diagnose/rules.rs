@@ -566,6 +566,33 @@ fn negotiation_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     (refused_tls || chose_rdp).then_some(Remedy::StandardSecurityServer)
 }
 
+/// The fix for the NTSTATUS of the connection's CredSSP `errorCode`, with the account named.
+fn credssp_status_fix(c: &JudgedConnection) -> Option<String> {
+    let detail = c.detail();
+    let f = detail.credssp.as_ref()?;
+    let code = u32::from_str_radix(f.error_code.as_deref()?.trim_start_matches("0x"), 16).ok()?;
+    super::words::status_fix(code, f.user.as_deref())
+}
+
+/// What a connection's decoded PDUs say beyond its cause: an Early User Authorization Result
+/// that denied access (a logon right), a Set Error Info PDU's ERRINFO code (explain's rows).
+fn decoded_knowledge(c: &JudgedConnection) -> Option<Remedy> {
+    let detail = c.detail();
+    if detail
+        .credssp
+        .as_ref()
+        .and_then(|f| f.early_user_authorization.as_deref())
+        == Some("ACCESS_DENIED")
+    {
+        return Some(Remedy::LogonRight);
+    }
+    let code = detail.mcs.as_ref()?.error_info.as_deref()?;
+    let code = u32::from_str_radix(code.trim_start_matches("0x"), 16).ok()?;
+    super::explain::causes_of(crate::model::codes::Table::ErrInfo, code)
+        .first()
+        .copied()
+}
+
 fn knowledge(id: Remedy) -> Option<&'static Knowledge> {
     CAUSES.iter().find(|c| c.id == id)
 }
@@ -1323,10 +1350,14 @@ fn attempt_findings(
             (None, Some(r)) if c.cause == Some(Cause::NegotiationFailure) => {
                 Some(negotiation_knowledge(c).unwrap_or(r.knowledge))
             }
-            (None, Some(r)) => Some(r.knowledge),
+            (None, Some(r)) => Some(decoded_knowledge(c).unwrap_or(r.knowledge)),
             (None, None) => None,
         };
         let (mut remediation, collect_next) = knowledge.map(remedy).unwrap_or_default();
+        // A status read from CredSSP (in clear or decrypted) has its own fix, first.
+        if let Some(fix) = credssp_status_fix(c) {
+            remediation.insert(0, fix);
+        }
         // A drop the client got past is no rule that blocks RDP: no "allow the rule" fix.
         if success.is_some() && knowledge == Some(Remedy::FirewallDrop) {
             remediation = vec![DROP_GOT_PAST.to_string()];

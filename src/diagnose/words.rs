@@ -730,6 +730,29 @@ pub fn errinfo_words(code: u32) -> String {
     }
 }
 
+/// The fix for a logon the server refused with NTSTATUS `code` (a CredSSP `errorCode`, MS-ERREF
+/// 2.3), for the account `user` when known; `None` for a status without a fix of its own.
+pub fn status_fix(code: u32, user: Option<&str>) -> Option<String> {
+    let who = user.map_or_else(|| "the account".to_string(), shown_name);
+    let name = codes::status(code).map_or_else(|| "an NTSTATUS".to_string(), |s| s.0.to_string());
+    let refused = format!("The server refused the logon of {who} with {name} (0x{code:08X})");
+    let fix = match code {
+        0xC000_006D => "the user name or password is wrong. Type them again; if the client saved them, remove the saved entry (Credential Manager, `cmdkey /delete:TERMSRV/<server>`). A Windows server's Security 4625 (SubStatus) says which of the two.".to_string(),
+        0xC000_006A => "the password is wrong. Type it again; if the client saved it, remove the saved entry (Credential Manager, `cmdkey /delete:TERMSRV/<server>`).".to_string(),
+        0xC000_0064 => "no such account exists on the server or in its domain: check the user name and its domain (DOMAIN\\user or user@domain).".to_string(),
+        0xC000_0234 => "the account is locked out: unlock it (Active Directory Users and Computers, `Unlock-ADAccount`, or Local Users and Groups) and find what keeps sending a wrong password (Security 4740 on a domain controller names the caller computer).".to_string(),
+        0xC000_0072 => "the account is disabled: enable it (`Enable-ADAccount`, or Local Users and Groups) if it should log on.".to_string(),
+        0xC000_0071 | 0xC000_0224 => "its password has expired or must be changed, which NLA cannot do: change it another way (Ctrl+Alt+Del on a domain computer, `Set-ADAccountPassword`) or have an administrator reset it.".to_string(),
+        0xC000_0193 => "the account has expired: extend its expiry date (Active Directory Users and Computers, Account tab).".to_string(),
+        0xC000_006E => "an account restriction applies: a blank password (refused over the network), logon hours, or the computers it may log on to.".to_string(),
+        0xC000_006F => "it may not log on at this time (logon hours).".to_string(),
+        0xC000_0070 => "it may not log on from this computer (the account's Log On To list).".to_string(),
+        0xC000_015B => "the account lacks the right to log on through Remote Desktop Services: add it to Remote Desktop Users on the server, or grant \"Allow log on through Remote Desktop Services\" (and check \"Deny log on through Remote Desktop Services\").".to_string(),
+        _ => return None,
+    };
+    Some(format!("{refused}: {fix}"))
+}
+
 /// A user name from the capture, its leading and trailing spaces shown (`"alice "` and
 /// `alice` are different accounts).
 pub fn shown_name(name: &str) -> String {

@@ -238,6 +238,63 @@ mod tests {
     }
 
     #[test]
+    fn ntlm_messages_are_named_and_their_names_read() {
+        // AUTHENTICATE_MESSAGE (MS-NLMP 2.2.1.3) with domain "CORP", user "alice", workstation
+        // "WS1" in UTF-16LE after the 64-byte header, NegotiateFlags with UNICODE.
+        let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let names = [utf16("CORP"), utf16("alice"), utf16("WS1")];
+        let mut m = b"NTLMSSP\0".to_vec();
+        m.extend(3u32.to_le_bytes());
+        let mut at = 64u32;
+        for f in [
+            &[][..],
+            &[][..],
+            &names[0][..],
+            &names[1][..],
+            &names[2][..],
+            &[][..],
+        ] {
+            m.extend((f.len() as u16).to_le_bytes());
+            m.extend((f.len() as u16).to_le_bytes());
+            m.extend(at.to_le_bytes());
+            at += f.len() as u32;
+        }
+        m.extend(1u32.to_le_bytes());
+        for n in &names {
+            m.extend(n);
+        }
+        // Inside SPNEGO-ish wrapping: found by its signature.
+        let mut wrapped = vec![0xa1, 0x00, 0x30];
+        wrapped.extend(&m);
+        assert_eq!(
+            auth_token(&wrapped),
+            Some(AuthToken::NtlmAuthenticate {
+                domain: "CORP".into(),
+                user: "alice".into(),
+                workstation: "WS1".into()
+            })
+        );
+        let mut negotiate = b"NTLMSSP\0".to_vec();
+        negotiate.extend(1u32.to_le_bytes());
+        assert_eq!(auth_token(&negotiate), Some(AuthToken::NtlmNegotiate));
+        // Kerberos by its OID; nothing known: None.
+        assert_eq!(
+            auth_token(&[
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02
+            ]),
+            Some(AuthToken::Kerberos)
+        );
+        assert_eq!(auth_token(&[1, 2, 3]), None);
+        // A field pointing past the message is read as empty, never a panic.
+        let mut bad = m.clone();
+        bad[32] = 0xff;
+        for n in 0..m.len() {
+            let _ = auth_token(&bad[..n]);
+            let _ = auth_token(&m[..n]);
+        }
+    }
+
+    #[test]
     fn never_panics_on_cut_input() {
         for n in 0..ERROR.len() {
             let _ = parse_ts_request(&ERROR[..n]);

@@ -137,6 +137,10 @@ pub struct CredsspFacts {
     pub error: Option<String>,
     /// The client sent its credentials (`authInfo`): the exchange succeeded.
     pub credentials_sent: bool,
+    /// HYBRID_EX: the server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2),
+    /// `ACCESS_GRANTED` or `ACCESS_DENIED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_user_authorization: Option<String>,
     /// The TSRequests' frames, in order.
     pub frames: Vec<u64>,
 }
@@ -170,6 +174,15 @@ pub struct McsFacts {
     /// An X.509 chain (MS-RDPELE 2.2.1.4.2) in the order the server sent it.
     pub certificates: Vec<CertificateInfo>,
     pub problems: Vec<String>,
+    /// The server's Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1), read in clear or decrypted:
+    /// its ERRINFO code in hex, and its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_info_name: Option<String>,
+    /// A licensing error other than STATUS_VALID_CLIENT (MS-RDPBCGR 2.2.1.12.1.3), named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_error: Option<String>,
 }
 
 /// One X.224 TPDU read from a TPKT unit (X.224 §13), with the RDP structure inside, decoded

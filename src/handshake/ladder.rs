@@ -917,6 +917,13 @@ pub fn rdp_stages(
         };
         if let Some(c) = out.credssp.as_mut() {
             c.decrypted = true;
+            c.early_user_authorization = plain.early_authorization.map(|(_, v)| {
+                if v == 0 {
+                    "ACCESS_GRANTED".to_string()
+                } else {
+                    "ACCESS_DENIED".to_string()
+                }
+            });
         }
         // The alerts sent encrypted, read.
         if let Some(tls) = out.tls.as_mut() {
@@ -1682,6 +1689,13 @@ fn standard_security(
                 }
                 _ => None,
             });
+            if let Some(m) = out.mcs.as_mut() {
+                if let Some((_, code)) = error_info {
+                    m.error_info = Some(format!("0x{code:08X}"));
+                    m.error_info_name = crate::model::codes::errinfo(code).map(|e| e.0.to_string());
+                }
+                m.license_error = license_error.map(|(_, code, _)| mcs::license_error_name(code));
+            }
             if updates == 0 {
                 if let Some((p, code)) = error_info {
                     let seen = Seen::ServerErrorInfo {
@@ -1884,6 +1898,7 @@ fn mcs_facts(
             })
             .unwrap_or_default(),
         problems,
+        ..Default::default()
     }
 }
 

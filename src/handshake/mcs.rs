@@ -1803,6 +1803,59 @@ static KEYBOARD_LAYOUTS: &[(u32, &str)] = &[
 mod tests {
     use super::*;
 
+    /// A TS_SHARECONTROLHEADER + TS_SHAREDATAHEADER of `pdu_type2` (MS-RDPBCGR 2.2.8.1.1.1.1
+    /// and 2.2.8.1.1.1.2) and a 4-byte body.
+    fn share_data(pdu_type2: u8, body: u32) -> Vec<u8> {
+        let mut v = vec![22, 0, 0x17, 0, 0xea, 0x03, 0xea, 0x03, 1, 0, 0, 1, 4, 0];
+        v.extend([pdu_type2, 0, 0, 0]);
+        v.extend(body.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn server_notices_are_read_from_clear_user_data() {
+        assert_eq!(
+            server_notice(&share_data(0x2f, 0x9)),
+            Some(ServerNotice::ErrorInfo(9))
+        );
+        assert_eq!(
+            server_notice(&share_data(0x26, 1)),
+            Some(ServerNotice::SaveSessionInfo(1))
+        );
+        assert_eq!(
+            server_notice(&share_data(0x02, 0)),
+            Some(ServerNotice::Update)
+        );
+        assert_eq!(
+            server_notice(&share_data(0x1f, 0)),
+            Some(ServerNotice::Other)
+        );
+        // A licensing error: SEC_LICENSE_PKT, ERROR_ALERT, ERR_NO_LICENSE_SERVER, ST_TOTAL_ABORT.
+        let mut lic = vec![0x80, 0, 0, 0, 0xff, 3, 16, 0];
+        lic.extend(6u32.to_le_bytes());
+        lic.extend(1u32.to_le_bytes());
+        assert_eq!(
+            server_notice(&lic),
+            Some(ServerNotice::License {
+                code: 6,
+                transition: 1
+            })
+        );
+        assert_eq!(
+            license_error_name(6),
+            "ERR_NO_LICENSE_SERVER (no license server reachable)"
+        );
+        assert_eq!(license_transition_name(1), "ST_TOTAL_ABORT");
+        // Encrypted (SEC_ENCRYPT) or bytes whose length field disagrees: nothing read.
+        assert_eq!(server_notice(&[0x88, 0, 0, 0, 0xff, 3, 16, 0]), None);
+        let mut cut = share_data(0x2f, 9);
+        cut.pop();
+        assert_eq!(server_notice(&cut), None);
+        for n in 0..cut.len() {
+            let _ = server_notice(&cut[..n]);
+        }
+    }
+
     // Builders for PDUs laid out byte for byte as MS-RDPBCGR 4.1.3 and 4.1.4 show them
     // (mstsc's encoding: BER long-form lengths, the T.124 PER header, "Duca"/"McDn").
 
