@@ -753,6 +753,52 @@ pub fn status_fix(code: u32, user: Option<&str>) -> Option<String> {
     Some(format!("{refused}: {fix}"))
 }
 
+/// The `credssp` block in one line: how it was read, the package, the account, the version,
+/// the server's errorCode and whether the credentials went.
+pub fn credssp_line(f: &crate::handshake::facts::CredsspFacts) -> String {
+    let mut parts = vec![
+        f.mechanism
+            .clone()
+            .unwrap_or_else(|| "package unknown".into()),
+    ];
+    if let Some(u) = f.user.as_deref() {
+        let from = f
+            .workstation
+            .as_deref()
+            .map(|w| format!(" from {w}"))
+            .unwrap_or_default();
+        parts.push(format!("account {}{from}", shown_name(u)));
+    }
+    if let Some(v) = f.version {
+        parts.push(format!("TSRequest version {v}"));
+    }
+    if let Some(code) = f.error_code.as_deref() {
+        parts.push(format!(
+            "errorCode {code}{}",
+            f.error
+                .as_deref()
+                .map(|e| format!(" {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(e) = f.early_user_authorization.as_deref() {
+        parts.push(format!("Early User Authorization {e}"));
+    }
+    parts.push(
+        if f.credentials_sent {
+            "credentials sent"
+        } else {
+            "no credentials sent"
+        }
+        .into(),
+    );
+    format!(
+        "CredSSP ({}): {}",
+        if f.decrypted { "decrypted" } else { "in clear" },
+        parts.join(", ")
+    )
+}
+
 /// A user name from the capture, its leading and trailing spaces shown (`"alice "` and
 /// `alice` are different accounts).
 pub fn shown_name(name: &str) -> String {

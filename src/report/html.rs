@@ -197,6 +197,12 @@ fn diagrams(report: &Report, out: &mut String) {
             esc(&crate::diagnose::words::summary(c)),
             esc(c.input())
         ));
+        if let Some(f) = c.detail().credssp.as_ref() {
+            out.push_str(&format!(
+                "<p class=\"muted\">{}</p>\n",
+                esc(&crate::diagnose::words::credssp_line(f))
+            ));
+        }
         for s in c
             .detail()
             .stages

@@ -207,6 +207,12 @@ fn sequences(report: &Report, out: &mut String) {
             c.cause.map_or("no cause", Word::word)
         ));
         out.push_str(&format!("Ladder: {}.", ladder_line(c)));
+        if let Some(f) = c.detail().credssp.as_ref() {
+            out.push_str(&format!(
+                " {}.",
+                text(&crate::diagnose::words::credssp_line(f))
+            ));
+        }
         if let Some(f) = frame_to_open(c) {
             out.push_str(&format!(" Open frame {f} in Wireshark."));
         }

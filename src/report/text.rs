@@ -644,6 +644,12 @@ fn details(c: &JudgedConnection, style: Style) -> String {
             frames
         ));
     }
+    if let Some(f) = c.detail().credssp.as_ref() {
+        out.push_str(&format!(
+            "  {}\n",
+            neutral(&crate::diagnose::words::credssp_line(f))
+        ));
+    }
     if let Some(f) = frame_to_open(c) {
         out.push_str(&format!(
             "  → {}\n",
