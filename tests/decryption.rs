@@ -307,6 +307,12 @@ fn a_key_log_decrypts_tls13_ecdhe_gcm_and_chacha20() {
             ("rdptest".into(), "vm".into(), 6, f.to_vec(), false)
         );
     }
+    // TLS 1.3 sends the certificate encrypted; decrypted, it is read (tshark: frame 10,
+    // subject CN=vm).
+    let first = r.connections[0].detail().tls.clone().expect("tls");
+    assert!(first.certificate_encrypted);
+    let cert = first.certificate.expect("the certificate, decrypted");
+    assert_eq!((cert.frame, cert.info.subject.as_str()), (10, "CN=vm"));
     let ok = &r.connections[8];
     assert_eq!(ok.verdict, Some(Verdict::Ok));
     assert_eq!(credssp(ok).3, [195, 196, 197, 198, 200]);

@@ -689,6 +689,40 @@ fn certificate_modulus(server: &[ClearMessage<'_>]) -> Option<Vec<u8>> {
     }
 }
 
+/// TLS 1.3's server Certificate message (RFC 8446 §4.4.2), read from the server's decrypted
+/// handshake records: the frame of the record that completed it, the leaf's DER and the
+/// chain's length.
+pub fn tls13_certificate(server: &[PlainRecord]) -> Option<(u64, Vec<u8>, usize)> {
+    let mut buf = Vec::new();
+    for r in server.iter().filter(|r| r.content == content::HANDSHAKE) {
+        buf.extend_from_slice(&r.data);
+        let Some(m) = messages(&buf).into_iter().find(|m| m.kind == 11) else {
+            continue;
+        };
+        // certificate_request_context<0..255>, then certificate_list<0..2^24-1> of
+        // CertificateEntry { cert_data<1..2^24-1>, extensions<0..2^16-1> }.
+        let body = m.raw.get(4..)?;
+        let ctx = *body.first()? as usize;
+        let list = body.get(1 + ctx + 3..)?;
+        let mut at = 0;
+        let mut certs: Vec<&[u8]> = Vec::new();
+        while let Some(h) = list.get(at..at + 3) {
+            let len = u32::from_be_bytes([0, h[0], h[1], h[2]]) as usize;
+            let Some(der) = list.get(at + 3..at + 3 + len) else {
+                break;
+            };
+            certs.push(der);
+            at += 3 + len;
+            let Some(e) = list.get(at..at + 2) else { break };
+            at += 2 + u16::from_be_bytes([e[0], e[1]]) as usize;
+        }
+        return certs
+            .first()
+            .map(|leaf| (r.last_frame, leaf.to_vec(), certs.len()));
+    }
+    None
+}
+
 /// Decrypts one connection's TLS with `secrets`: `client` and `server` are each side's units
 /// with their bytes, from the first TLS record on.
 pub fn decrypt(

@@ -248,6 +248,8 @@ struct TlsView {
     done: Option<(u64, i64)>,
     /// TLS 1.3: everything after the ServerHello is encrypted.
     tls13: bool,
+    /// TLS 1.3: the certificate was read after decryption.
+    certificate_decrypted: bool,
 }
 
 impl TlsView {
@@ -684,7 +686,16 @@ pub fn rdp_stages(
     }
 
     // --- TLS (MS-RDPBCGR 5.4.5.1)
-    let t = read_tls(conn, decoded, (c_from, s_from));
+    let mut t = read_tls(conn, decoded, (c_from, s_from));
+    // TLS 1.3 sends the certificate encrypted: decrypted, it is read as if in clear.
+    if t.tls13
+        && t.certificate.is_none()
+        && let Some((frame, der, chain)) =
+            plain.and_then(|p| super::decrypt::tls13_certificate(&p.decrypted.server))
+    {
+        t.certificate = Some((frame, tls::certificate_info(&der, chain)));
+        t.certificate_decrypted = true;
+    }
     out.tls = Some(tls_facts(&t));
     let hello_frames = |t: &TlsView| {
         let mut f = Vec::new();
@@ -2073,7 +2084,7 @@ fn tls_facts(t: &TlsView) -> TlsFacts {
         alerts: t.alerts.clone(),
         alerts_omitted: t.alerts_omitted,
         certificate,
-        certificate_encrypted: t.tls13 && t.certificate.is_none(),
+        certificate_encrypted: t.tls13 && (t.certificate.is_none() || t.certificate_decrypted),
         client_finished_frame: t.client_after_ccs.first().map(|p| p.last_frame),
         server_finished_frame: t.server_after_ccs.first().map(|p| p.last_frame),
     }
