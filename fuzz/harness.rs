@@ -197,6 +197,21 @@ pub fn tcp(data: &[u8]) {
     std::hint::black_box(events);
 }
 
+/// The key log of fixtures/captures/decrypt-keylog.pcap: seeds made from that capture
+/// decrypt, so that mutations reach the decryptors and the plaintext decoders.
+fn fixture_secrets() -> &'static Arc<rdptriage::handshake::secrets::Secrets> {
+    static SECRETS: std::sync::OnceLock<Arc<rdptriage::handshake::secrets::Secrets>> =
+        std::sync::OnceLock::new();
+    SECRETS.get_or_init(|| {
+        let mut s = rdptriage::handshake::secrets::Secrets::default();
+        s.add_keylog(
+            "decrypt-keylog.keys",
+            include_str!("../fixtures/captures/decrypt-keylog.keys"),
+        );
+        Arc::new(s)
+    })
+}
+
 /// Judges the connections whose tracking ended, as the pipeline does; Kerberos and DNS
 /// over TCP go to the side tracker.
 fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
@@ -208,7 +223,12 @@ fn finish(shard: &mut Shard, side: &mut SideTracker, now: i64) -> usize {
         c.finish();
         match c.class {
             Class::Rdp => {
-                let mut r = judge(&c, rdptriage::model::InputName::of("fuzz"), now, None);
+                let mut r = judge(
+                    &c,
+                    rdptriage::model::InputName::of("fuzz"),
+                    now,
+                    Some(&**fixture_secrets()),
+                );
                 rdptriage::diagnose::verdict::conclude(&mut r);
                 std::hint::black_box(serde_json::to_string(&r).ok());
                 n += 1;
@@ -400,7 +420,11 @@ pub fn pipeline(data: &[u8]) {
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let report = analyze_paths(std::slice::from_ref(&path), &Options::default());
+    let opts = Options {
+        secrets: Arc::clone(fixture_secrets()),
+        ..Options::default()
+    };
+    let report = analyze_paths(std::slice::from_ref(&path), &opts);
     let _ = std::fs::remove_file(&path);
     std::hint::black_box(report.to_json());
     std::hint::black_box(report.to_jsonl());
