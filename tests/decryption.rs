@@ -423,6 +423,28 @@ fn secrets_that_do_not_fit_decrypt_nothing_and_say_why() {
     );
 }
 
+/// A capture begun during a TLS session has no handshake to derive keys from: a warning says
+/// so, and the session is judged as without keys.
+#[test]
+fn a_session_without_its_handshake_cannot_be_decrypted_and_says_so() {
+    let r = analyze_with(
+        &[capture_fixture("mid-session.pcap")],
+        &[capture_fixture("decrypt-rsa.key")],
+        &[],
+    );
+    let c = only_conn(&r);
+    assert_eq!(c.verdict, Some(Verdict::Ok));
+    assert_eq!(r.warnings.len(), 2, "{:#?}", r.warnings);
+    assert!(
+        r.warnings[0].ends_with(
+            "not decrypted, the capture does not hold its ClientHello and ServerHello, which decryption needs; judged from the encrypted records"
+        ),
+        "{}",
+        r.warnings[0]
+    );
+    assert!(r.warnings[1].contains("matches no server certificate"));
+}
+
 #[test]
 fn a_session_closed_after_activation_is_server_denied_once_decrypted() {
     let r = analyze_with(

@@ -151,7 +151,10 @@ fn plaintext_view(
         .iter()
         .any(|h| matches!(h.message, tls::HandshakeMessage::ClientHello(_)));
     if !hello {
-        return None;
+        // TLS records without the handshake (a capture begun later): say it cannot decrypt.
+        let tls = |u: &facts::Units| u.pdus.iter().any(|p| matches!(p.kind, PduKind::Tls(_)));
+        return (tls(&decoded.client) || tls(&decoded.server))
+            .then_some(Err(decrypt::NotDecrypted::HandshakeMissing));
     }
     fn records<'a>(units: &facts::Units, dir: &'a crate::tcp::Direction) -> Vec<(Pdu, &'a [u8])> {
         units
