@@ -706,7 +706,7 @@ fn credssp_read_in_clear_names_the_status_and_the_account() {
     let finding = &r.findings[0];
     assert_eq!(
         finding.remediation[0],
-        "The server refused the logon of \"CORP\\alice \" with STATUS_LOGON_FAILURE (0xC000006D): the user name or password is wrong. Type them again; if the client saved them, remove the saved entry (Credential Manager, `cmdkey /delete:TERMSRV/<server>`). A Windows server's Security 4625 (SubStatus) says which of the two."
+        "The server refused the logon of \"CORP\\alice \" with STATUS_LOGON_FAILURE (0xC000006D): the user name or password is wrong. Type them again; if the client saved them, remove the saved entry (Credential Manager, `cmdkey /delete:TERMSRV/<server>`). A Windows server's Security 4625 (SubStatus) says which of the two. mstsc reports it as error code 0x807 (SSL_ERR_LOGON_FAILURE)."
     );
 }
 

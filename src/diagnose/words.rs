@@ -750,7 +750,27 @@ pub fn status_fix(code: u32, user: Option<&str>) -> Option<String> {
         0xC000_015B => "the account lacks the right to log on through Remote Desktop Services: add it to Remote Desktop Users on the server, or grant \"Allow log on through Remote Desktop Services\" (and check \"Deny log on through Remote Desktop Services\").".to_string(),
         _ => return None,
     };
-    Some(format!("{refused}: {fix}"))
+    let dialog = dialog_code(code)
+        .and_then(|d| codes::disc_reason(d).map(|(name, _)| (d, name)))
+        .map(|(d, name)| format!(" mstsc reports it as error code 0x{d:X} ({name})."))
+        .unwrap_or_default();
+    Some(format!("{refused}: {fix}{dialog}"))
+}
+
+/// The disconnect reason mstsc's dialog gives for a logon the server refused with NTSTATUS
+/// `status` (codes.md §1: the SSL_ERR_* reasons named for the statuses).
+pub fn dialog_code(status: u32) -> Option<u32> {
+    Some(match status {
+        0xC000_006D | 0xC000_006A => 0x807,
+        0xC000_0064 => 0xA07,
+        0xC000_0072 => 0xB07,
+        0xC000_006E | 0xC000_006F | 0xC000_0070 => 0xC07,
+        0xC000_0234 => 0xD07,
+        0xC000_0193 => 0xE07,
+        0xC000_0071 => 0xF07,
+        0xC000_0224 => 0x1207,
+        _ => return None,
+    })
 }
 
 /// The `credssp` block in one line: how it was read, the package, the account, the version,
