@@ -465,7 +465,15 @@ fn a_session_closed_after_activation_is_server_denied_once_decrypted() {
     );
     assert_eq!(
         summary_of(c),
-        "the server activated the session (frame 53) and then, 3.78 s later and before sending any screen update, sent an alert close_notify (frame 61) and the server closed the connection (frame 63): it ended the session it had just set up (an authentication or policy check after the logon, a session limit)"
+        "the server activated the session of rdptest (frame 53) and then, 3.78 s later and before sending any screen update, sent an alert close_notify (frame 61) and the server closed the connection (frame 63): it ended the session it had just set up (an authentication or policy check after the logon, a session limit)"
+    );
+    // The account, from the Client Info PDU (tshark: frame 36, userName rdptest).
+    assert_eq!(
+        c.detail()
+            .mcs
+            .as_ref()
+            .and_then(|m| m.client_info_user.clone()),
+        Some("rdptest".into())
     );
     // Without the key the records look like a session.
     let r = analyze(&[capture_fixture("decrypt-auth-closed.pcap")]);

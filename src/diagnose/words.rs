@@ -612,12 +612,16 @@ pub fn note(seen: &Seen) -> String {
             then(*end)
         ),
         Seen::ClosedAfterActivation {
+            user,
             activation_frame,
             after_ns,
             alert,
             end,
         } => format!(
-            "the server activated the session (frame {activation_frame}) and then, {} later and before sending any screen update, {}{}: it ended the session it had just set up (an authentication or policy check after the logon, a session limit)",
+            "the server activated the session{} (frame {activation_frame}) and then, {} later and before sending any screen update, {}{}: it ended the session it had just set up (an authentication or policy check after the logon, a session limit)",
+            user.as_deref()
+                .map(|u| format!(" of {}", shown_name(u)))
+                .unwrap_or_default(),
             duration(*after_ns),
             alert
                 .as_ref()
@@ -764,7 +768,7 @@ pub fn dialog_code(status: u32) -> Option<u32> {
         0xC000_006D | 0xC000_006A => 0x807,
         0xC000_0064 => 0xA07,
         0xC000_0072 => 0xB07,
-        0xC000_006E | 0xC000_006F | 0xC000_0070 => 0xC07,
+        0xC000_006E..=0xC000_0070 => 0xC07,
         0xC000_0234 => 0xD07,
         0xC000_0193 => 0xE07,
         0xC000_0071 => 0xF07,

@@ -174,6 +174,10 @@ pub struct McsFacts {
     /// An X.509 chain (MS-RDPELE 2.2.1.4.2) in the order the server sent it.
     pub certificates: Vec<CertificateInfo>,
     pub problems: Vec<String>,
+    /// The account the Client Info PDU names (MS-RDPBCGR 2.2.1.11.1.1), read in clear or
+    /// decrypted: `DOMAIN\\user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_info_user: Option<String>,
     /// The server's Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1), read in clear or decrypted:
     /// its ERRINFO code in hex, and its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

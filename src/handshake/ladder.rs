@@ -1700,7 +1700,17 @@ fn standard_security(
                 }
                 _ => None,
             });
+            // The account the client logs on with, from its Client Info PDU when readable.
+            let user = c_mcs
+                .iter()
+                .filter(|(p, m)| {
+                    p.first_frame > rsp.last_frame && matches!(m, McsPdu::SendDataRequest { .. })
+                })
+                .find_map(|(p, _)| {
+                    mcs::mcs_user_data(p.bytes(&conn.c2s)).and_then(mcs::client_info_user)
+                });
             if let Some(m) = out.mcs.as_mut() {
+                m.client_info_user = user.clone();
                 if let Some((_, code)) = error_info {
                     m.error_info = Some(format!("0x{code:08X}"));
                     m.error_info_name = crate::model::codes::errinfo(code).map(|e| e.0.to_string());
@@ -1758,6 +1768,7 @@ fn standard_security(
                     .find(|a| a.side == Side::Server && a.frame > last.last_frame)
                     .map(|a| (a.frame, a.description.clone()));
                 let seen = Seen::ClosedAfterActivation {
+                    user: user.clone(),
                     activation_frame: last.last_frame,
                     after_ns: e.mark.ts_ns - last.ts_ns,
                     alert: alert.clone(),

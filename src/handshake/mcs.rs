@@ -435,6 +435,49 @@ pub fn server_notice(ud: &[u8]) -> Option<ServerNotice> {
     }
 }
 
+/// The account a Client Info PDU (MS-RDPBCGR 2.2.1.11.1.1, TS_INFO_PACKET) names, as
+/// `DOMAIN\\user` or `user`, from a client's Send Data Request user data that is not
+/// encrypted (its basic security header has SEC_INFO_PKT and not SEC_ENCRYPT). The password
+/// field after it is never read.
+pub fn client_info_user(ud: &[u8]) -> Option<String> {
+    const SEC_INFO_PKT: u16 = 0x0040;
+    const INFO_UNICODE: u32 = 0x0000_0010;
+    let u16_at = |at: usize| Some(u16::from_le_bytes([*ud.get(at)?, *ud.get(at + 1)?]));
+    let flags = u16_at(0)?;
+    if flags & SEC_INFO_PKT == 0 || flags & SEC_ENCRYPT != 0 {
+        return None;
+    }
+    // After the 4-byte header: CodePage, flags, cbDomain, cbUserName, cbPassword,
+    // cbAlternateShell, cbWorkingDir, then Domain and UserName, each null-terminated.
+    let info_flags = u32::from_le_bytes(ud.get(8..12)?.try_into().ok()?);
+    let unicode = info_flags & INFO_UNICODE != 0;
+    let (cb_domain, cb_user) = (u16_at(12)? as usize, u16_at(14)? as usize);
+    let null = if unicode { 2 } else { 1 };
+    let domain = ud.get(22..22 + cb_domain)?;
+    let user_at = 22 + cb_domain + null;
+    let user = ud.get(user_at..user_at + cb_user)?;
+    let text = |b: &[u8]| -> String {
+        if unicode {
+            let units: Vec<u16> = b
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        } else {
+            String::from_utf8_lossy(b).into_owned()
+        }
+    };
+    let (domain, user) = (text(domain), text(user));
+    if user.is_empty() {
+        return None;
+    }
+    Some(if domain.is_empty() {
+        user
+    } else {
+        format!("{domain}\\{user}")
+    })
+}
+
 /// A licensing error code's name (MS-RDPBCGR 2.2.1.12.1.3).
 pub fn license_error_name(code: u32) -> String {
     match code {
@@ -1810,6 +1853,29 @@ mod tests {
         v.extend([pdu_type2, 0, 0, 0]);
         v.extend(body.to_le_bytes());
         v
+    }
+
+    #[test]
+    fn client_info_names_the_account_and_never_the_password() {
+        let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let (domain, user, password) = (utf16("CORP"), utf16("alice"), utf16("secret"));
+        let mut ud = vec![0x40, 0, 0, 0]; // SEC_INFO_PKT
+        ud.extend(0u32.to_le_bytes()); // CodePage
+        ud.extend(0x10u32.to_le_bytes()); // INFO_UNICODE
+        for n in [domain.len(), user.len(), password.len(), 0, 0] {
+            ud.extend((n as u16).to_le_bytes());
+        }
+        for f in [&domain, &user, &password] {
+            ud.extend(f);
+            ud.extend([0, 0]);
+        }
+        assert_eq!(client_info_user(&ud).as_deref(), Some("CORP\\alice"));
+        let mut encrypted = ud.clone();
+        encrypted[0] |= 0x08;
+        assert_eq!(client_info_user(&encrypted), None);
+        for n in 0..ud.len() {
+            let _ = client_info_user(&ud[..n]);
+        }
     }
 
     #[test]

@@ -387,6 +387,8 @@ pub enum Seen {
     /// finalization answer, `activation_frame`), then closed it without sending a screen
     /// update.
     ClosedAfterActivation {
+        /// The account its Client Info PDU named.
+        user: Option<String>,
         activation_frame: u64,
         after_ns: i64,
         alert: Option<(u64, String)>,
