@@ -854,3 +854,45 @@ fn a_set_error_info_pdu_names_the_servers_reason() {
         f.remediation[0]
     );
 }
+
+/// The corpus' FreeRDP-to-Windows-Server-2019 capture (CredSSP with Kerberos, TLS 1.2
+/// `TLS_RSA_WITH_AES_256_CBC_SHA`, every packet captured twice), with the server key it
+/// ships: tshark with `-o 'uat:rsa_keys:"cert.key",""'` shows TSRequests (version 6) in frames
+/// 108, 110, 114, 116, 120, MCS ClientData 122 and ServerData 126, and the Client Info PDU of
+/// ACME.COM\admin (frame 178). Its session runs past the payload cap: the record the cap cuts
+/// ends the plaintext, not the decryption.
+#[test]
+fn the_corpus_kerberos_capture_decrypts_as_tshark_decrypts_it() {
+    let (Some(pcap), Some(key)) = (
+        corpus_file("pcap/wireshark-wiki/ws-cssp/freerdp-client-krb5.pcapng"),
+        corpus_file("pcap/wireshark-wiki/ws-cssp/cert.key"),
+    ) else {
+        return;
+    };
+    let r = analyze_with(&[pcap], &[key], &[]);
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    let c = only_conn(&r);
+    assert_eq!(c.verdict, Some(Verdict::Ok));
+    assert_eq!(c.confidence, Some(Confidence::High));
+    let d = c.detail();
+    let f = d.credssp.as_ref().expect("credssp");
+    assert_eq!(f.mechanism.as_deref(), Some("Kerberos"));
+    assert_eq!(f.version, Some(6));
+    assert_eq!(f.frames, [108, 110, 114, 116, 120]);
+    assert!(f.credentials_sent);
+    assert_eq!(f.user, None, "Kerberos names no account in clear");
+    let mcs = d.mcs.as_ref().expect("mcs");
+    assert_eq!(
+        (mcs.connect_initial_frame, mcs.connect_response_frame),
+        (Some(122), Some(126))
+    );
+    assert_eq!(mcs.client_info_user.as_deref(), Some("ACME.COM\\admin"));
+    assert_eq!(
+        evidence_after_tls(c),
+        [
+            (Stage::Nla, Some(Evidence::Decrypted)),
+            (Stage::Mcs, Some(Evidence::Decrypted)),
+            (Stage::Session, Some(Evidence::Decrypted)),
+        ]
+    );
+}

@@ -926,7 +926,12 @@ fn open_side(
         if kind == content::CHANGE_CIPHER_SPEC {
             continue;
         }
-        if !p.complete || p.has_hole {
+        // A record the capture (or the payload cap) cuts off ends what can be read, as its
+        // bytes in clear would; bytes never captured inside one stop decryption.
+        if !p.complete {
+            return (out, None);
+        }
+        if p.has_hole {
             return (out, Some((p.first_frame, Fault::TooShort)));
         }
         let (header, fragment) = bytes.split_at(5.min(bytes.len()));
