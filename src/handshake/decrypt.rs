@@ -576,7 +576,7 @@ impl NotDecrypted {
                 fault.words()
             ),
             NotDecrypted::Stopped(side, frame, fault) => format!(
-                "the {} record in frame {frame} did not open ({}) after earlier ones did: judged from the encrypted records instead",
+                "the {} record in frame {frame} did not open ({}) after earlier ones did",
                 side.party().word(),
                 fault.words()
             ),
