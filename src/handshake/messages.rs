@@ -57,6 +57,86 @@ pub struct Message {
 
 /// The rows of one connection, in frame order.
 pub fn sequence(conn: &Connection, decoded: &Decoded) -> Vec<Message> {
+    let mut rows = rows(conn, decoded);
+    rows.sort_by_key(|r| r.frame);
+    fold(same_frame(rows))
+}
+
+/// The rows of a decrypted connection (`super::Plain`): TCP, X.224 and the TLS handshake as
+/// sent, then what the application data records carried, read from the plaintext (CredSSP
+/// TSRequests named by their content, MCS PDUs, fast-path PDUs), the alerts decrypted.
+pub fn decrypted_sequence(
+    conn: &Connection,
+    decoded: &Decoded,
+    plain: &super::Plain,
+) -> Vec<Message> {
+    let sent = rows(conn, decoded);
+    let first_data = sent
+        .iter()
+        .filter(|r| r.label == APPLICATION_DATA)
+        .map(|r| r.frame)
+        .min()
+        .unwrap_or(u64::MAX);
+    let mut out: Vec<Message> = sent
+        .into_iter()
+        .filter(|r| r.label != APPLICATION_DATA)
+        .map(|mut r| {
+            if r.label == ENCRYPTED_ALERT
+                && let Some(a) = plain
+                    .alerts
+                    .iter()
+                    .find(|a| a.frame == r.frame && Sender::of(a.side) == r.from)
+            {
+                r.label = format!("TLS alert {} {} (decrypted)", a.level, a.description);
+            }
+            r
+        })
+        .collect();
+    out.extend(rows(&plain.conn, &plain.decoded).into_iter().filter(|r| {
+        r.frame >= first_data && r.from != Sender::Network && r.label != "FIN" && r.label != "RST"
+    }));
+    if let Some((frame, value)) = plain.early_authorization {
+        let ts = plain
+            .decrypted
+            .server
+            .iter()
+            .find(|r| r.last_frame == frame)
+            .map_or(conn.first.ts_ns, |r| r.first_ts_ns);
+        out.push(Message {
+            frame,
+            last_frame: None,
+            ms: ((ts - conn.first.ts_ns) as f64 / 1e6 * 1000.0).round() / 1000.0,
+            from: Sender::Server,
+            label: format!(
+                "Early User Authorization Result {}",
+                if value == 0 {
+                    "ACCESS_GRANTED"
+                } else {
+                    "ACCESS_DENIED"
+                }
+            ),
+            count: 1,
+            omitted_before: None,
+        });
+    }
+    out.sort_by_key(|r| r.frame);
+    fold(same_frame(out))
+}
+
+const APPLICATION_DATA: &str = "TLS application data";
+const ENCRYPTED_ALERT: &str = "TLS alert (encrypted)";
+
+impl Sender {
+    fn of(side: Side) -> Sender {
+        match side {
+            Side::Client => Sender::Client,
+            Side::Server => Sender::Server,
+        }
+    }
+}
+
+/// The rows of one connection, unsorted and unfolded.
+fn rows(conn: &Connection, decoded: &Decoded) -> Vec<Message> {
     let t0 = conn.first.ts_ns;
     let ms = |ts: i64| ((ts - t0) as f64 / 1e6 * 1000.0).round() / 1000.0;
     let mut rows: Vec<Message> = Vec::new();
@@ -176,8 +256,7 @@ pub fn sequence(conn: &Connection, decoded: &Decoded) -> Vec<Message> {
             }
         }
     }
-    rows.sort_by_key(|r| r.frame);
-    fold(same_frame(rows))
+    rows
 }
 
 /// Units one side sent in one frame become one row: `TLS ServerHello, Certificate,
@@ -261,11 +340,47 @@ fn unit_label(
         PduKind::Tls(22) => "TLS Finished (encrypted)".to_string(),
         PduKind::Tls(23) => "TLS application data".to_string(),
         PduKind::Tls(t) => format!("TLS record type {t}"),
-        PduKind::Der => "CredSSP TSRequest (in clear)".to_string(),
+        PduKind::Der => credssp_label(bytes),
         PduKind::FastPath => "fast-path PDU".to_string(),
         PduKind::Unknown => format!("{} bytes, not RDP framing", p.len),
     };
     format!("{label}{cut}")
+}
+
+/// A TSRequest read in clear or decrypted (MS-CSSP 2.2.1) by what it carries: the NTLM
+/// message (MS-NLMP 2.2.1) with the account it names, a Kerberos token, pubKeyAuth, authInfo,
+/// an errorCode.
+fn credssp_label(bytes: &[u8]) -> String {
+    use super::credssp::{AuthToken, parse_ts_request};
+    let Some(r) = parse_ts_request(bytes) else {
+        return "CredSSP TSRequest".to_string();
+    };
+    let mut parts: Vec<String> = Vec::new();
+    match &r.token {
+        Some(AuthToken::NtlmNegotiate) => parts.push("NTLM NEGOTIATE".into()),
+        Some(AuthToken::NtlmChallenge { .. }) => parts.push("NTLM CHALLENGE".into()),
+        Some(AuthToken::NtlmAuthenticate { domain, user, .. }) => parts.push(format!(
+            "NTLM AUTHENTICATE ({})",
+            if domain.is_empty() {
+                user.clone()
+            } else {
+                format!("{domain}\\{user}")
+            }
+        )),
+        Some(AuthToken::Kerberos) => parts.push("Kerberos".into()),
+        None if r.nego_tokens => parts.push("negoTokens".into()),
+        None => {}
+    }
+    if r.pub_key_auth {
+        parts.push("pubKeyAuth".into());
+    }
+    if r.auth_info {
+        parts.push("authInfo (credentials)".into());
+    }
+    if let Some(e) = r.error_code {
+        parts.push(format!("errorCode 0x{e:08X}"));
+    }
+    format!("CredSSP {}", parts.join(" + "))
 }
 
 /// X.224 TPDU (X.224 §13.3–13.7) with the RDP negotiation or MCS PDU inside.

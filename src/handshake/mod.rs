@@ -448,7 +448,10 @@ pub fn judge(
             messages: if stop.is_none() && reached == Some(Stage::Session) {
                 None
             } else {
-                Some(messages::sequence(conn, &decoded))
+                Some(match &plain {
+                    Some(p) => messages::decrypted_sequence(conn, &decoded, p),
+                    None => messages::sequence(conn, &decoded),
+                })
             },
             network,
         }),
