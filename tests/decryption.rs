@@ -896,3 +896,84 @@ fn the_corpus_kerberos_capture_decrypts_as_tshark_decrypts_it() {
         ]
     );
 }
+
+/// `decrypt-keylog.keys` without the lines whose label `drop` returns true for.
+fn keylog_without(drop: impl Fn(&str) -> bool) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(capture_fixture("decrypt-keylog.keys")).expect("key log");
+    let kept: String = text
+        .lines()
+        .filter(|l| !drop(l.split_whitespace().next().unwrap_or("")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "partial.keys", kept.as_bytes());
+    (dir, p)
+}
+
+/// A key log with only the TLS 1.3 application traffic secrets (what some tools export): the
+/// encrypted handshake records are skipped, CredSSP after them decrypted all the same.
+#[test]
+fn tls13_application_secrets_alone_decrypt_the_credssp_exchange() {
+    let (_dir, keys) = keylog_without(|label| label.ends_with("HANDSHAKE_TRAFFIC_SECRET"));
+    let r = analyze_with(&[capture_fixture("decrypt-keylog.pcap")], &[], &[keys]);
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    for c in &r.connections {
+        assert_eq!(
+            c.detail().credssp.as_ref().and_then(|f| f.user.clone()),
+            Some("rdptest".into()),
+            "{}",
+            c.id
+        );
+    }
+    assert_eq!(r.connections[0].cause, Some(Cause::NlaFailure));
+    assert_eq!(r.connections[0].confidence, Some(Confidence::High));
+}
+
+/// A key log missing one side's TLS 1.3 secrets decrypts nothing of those connections and
+/// says which side's are missing; a wrong master secret for the right random is "not this
+/// connection's".
+#[test]
+fn partial_or_wrong_key_logs_say_what_is_missing() {
+    let (_dir, keys) =
+        keylog_without(|label| label.starts_with("CLIENT_") && label != "CLIENT_RANDOM");
+    let r = analyze_with(&[capture_fixture("decrypt-keylog.pcap")], &[], &[keys]);
+    // The six TLS 1.3 connections; the TLS 1.2 ones (CLIENT_RANDOM) still decrypt.
+    assert_eq!(r.warnings.len(), 6, "{:#?}", r.warnings);
+    assert!(
+        r.warnings[0].ends_with(
+            "not decrypted, the key log has its client random but no traffic secret of the client (CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET, _TRAFFIC_SECRET_0); judged from the encrypted records"
+        ),
+        "{}",
+        r.warnings[0]
+    );
+    assert!(r.connections[0].detail().credssp.is_none());
+    assert!(
+        r.connections[2].detail().credssp.is_some(),
+        "TLS 1.2 ECDHE decrypts"
+    );
+
+    let text = std::fs::read_to_string(capture_fixture("decrypt-keylog.keys")).expect("key log");
+    let wrong: String = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.first() == Some(&"CLIENT_RANDOM") {
+                format!("CLIENT_RANDOM {} {}\n", f[1], "00".repeat(48))
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = write(dir.path(), "wrong.keys", wrong.as_bytes());
+    let r = analyze_with(&[capture_fixture("decrypt-keylog.pcap")], &[], &[p]);
+    let c3 = &r.connections[2];
+    assert!(c3.detail().credssp.is_none());
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("frame 47,") && w.contains("did not open with the derived keys (its MAC or tag did not verify): the secrets are not this connection's")),
+        "{:#?}",
+        r.warnings
+    );
+}

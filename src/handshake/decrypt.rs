@@ -160,6 +160,12 @@ pub enum Fault {
     BadPadding,
     /// The MAC or the AEAD tag did not verify: the secrets are not this connection's.
     NotAuthentic,
+    /// Bytes of the record were never captured.
+    NotCaptured,
+    /// A second ChangeCipherSpec: the session renegotiated its keys (RFC 5746).
+    Renegotiated,
+    /// No secret for this side (a key log without its TLS 1.3 lines).
+    NoSecret,
 }
 
 impl Fault {
@@ -168,6 +174,9 @@ impl Fault {
             Fault::TooShort => "a record too short for its cipher",
             Fault::BadPadding => "bad block padding",
             Fault::NotAuthentic => "its MAC or tag did not verify",
+            Fault::NotCaptured => "bytes of it were never captured",
+            Fault::Renegotiated => "the session renegotiated its keys there",
+            Fault::NoSecret => "no secret for it",
         }
     }
 }
@@ -485,8 +494,9 @@ impl Protection {
 // ---------------------------------------------------------------------------------------
 // A connection
 
-/// One record after decryption.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One record after decryption. Its `Debug` shows the plaintext's length only: a Client
+/// Info PDU carries a password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PlainRecord {
     pub side: Side,
     /// The content type (for TLS 1.3, the inner one).
@@ -496,6 +506,18 @@ pub struct PlainRecord {
     pub first_ts_ns: i64,
     pub ts_ns: i64,
     pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for PlainRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlainRecord")
+            .field("side", &self.side)
+            .field("content", &self.content)
+            .field("first_frame", &self.first_frame)
+            .field("last_frame", &self.last_frame)
+            .field("bytes", &self.data.len())
+            .finish()
+    }
 }
 
 /// Which secret opened a connection.
@@ -539,6 +561,10 @@ pub enum NotDecrypted {
     WrongSecrets(Side, u64, Fault),
     /// A resumed session (no key exchange) whose master secret is in no key log.
     Resumed,
+    /// TLS 1.3: the key log holds no traffic secret of this side.
+    MissingSecret(Side),
+    /// SSL 3.0, which this module does not open.
+    UnsupportedVersion(u16),
     /// The first records opened, then one of this side did not (at this frame): the rest
     /// is not read.
     Stopped(Side, u64, Fault),
@@ -579,6 +605,14 @@ impl NotDecrypted {
                 "the {} record in frame {frame} did not open ({}) after earlier ones did",
                 side.party().word(),
                 fault.words()
+            ),
+            NotDecrypted::MissingSecret(side) => format!(
+                "the key log has its client random but no traffic secret of the {} (CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET, _TRAFFIC_SECRET_0)",
+                side.party().word()
+            ),
+            NotDecrypted::UnsupportedVersion(v) => format!(
+                "its version {} is not one rdptriage decrypts",
+                super::tls::version_name(*v)
             ),
             NotDecrypted::Resumed => {
                 "it resumed an earlier session: only a key log line with its client random holds its master secret".into()
@@ -734,6 +768,9 @@ pub fn decrypt(
     let s_hs = clear_handshake(server);
     let (c_msgs, s_msgs) = (messages(&c_hs), messages(&s_hs));
     let h = hellos(&c_msgs, &s_msgs).ok_or(NotDecrypted::HandshakeMissing)?;
+    if h.version < TLS10 {
+        return Err(NotDecrypted::UnsupportedVersion(h.version));
+    }
     // The server's key, when one given matches its certificate (sent in clear before TLS
     // 1.3): matched even where the key exchange is ephemeral, so that the warning says so
     // rather than that the key matches no server.
@@ -746,12 +783,13 @@ pub fn decrypt(
 
     if h.version >= TLS13 {
         let logged = logged.ok_or(NotDecrypted::NotInKeyLog { ephemeral: true })?;
-        let keys = |hs: &Option<Vec<u8>>, app: &Option<Vec<u8>>| -> Vec<Protection> {
-            [hs, app]
-                .into_iter()
-                .flatten()
-                .filter_map(|s| Protection::from_traffic_secret(suite, s))
-                .collect()
+        let keys = |hs: &Option<Vec<u8>>, app: &Option<Vec<u8>>| SideKeys {
+            handshake: hs
+                .as_ref()
+                .and_then(|s| Protection::from_traffic_secret(suite, s)),
+            application: app
+                .as_ref()
+                .and_then(|s| Protection::from_traffic_secret(suite, s)),
         };
         let c_keys = keys(&logged.client_handshake, &logged.client_traffic);
         let s_keys = keys(&logged.server_handshake, &logged.server_traffic);
@@ -854,16 +892,15 @@ pub fn decrypt(
         &seed,
         block_len,
     );
-    let side_keys = |side| {
-        Protection::from_key_block(
+    let side_keys = |side| SideKeys {
+        handshake: None,
+        application: Protection::from_key_block(
             suite,
             h.version,
             &block,
             side,
             h.etm && suite.mac.is_some() && suite.cipher != Cipher::Rc4,
-        )
-        .into_iter()
-        .collect::<Vec<_>>()
+        ),
     };
     let c = open_side(Side::Client, client, side_keys(Side::Client), false);
     let s = open_side(Side::Server, server, side_keys(Side::Server), false);
@@ -878,10 +915,18 @@ fn finish(
     c: SideResult,
     s: SideResult,
 ) -> Result<Decrypted, NotDecrypted> {
-    // Secrets that open no record of either side are not this connection's.
+    // A side none of whose records opened: its secret missing, its bytes never captured,
+    // or secrets that are not this connection's.
     for (side, (plain, stop)) in [(Side::Client, &c), (Side::Server, &s)] {
-        if let (true, Some((frame, fault))) = (plain.is_empty(), stop) {
-            return Err(NotDecrypted::WrongSecrets(side, *frame, *fault));
+        match (plain.is_empty(), stop) {
+            (true, Some((_, Fault::NoSecret))) => return Err(NotDecrypted::MissingSecret(side)),
+            (true, Some((frame, Fault::NotCaptured))) => {
+                return Err(NotDecrypted::Stopped(side, *frame, Fault::NotCaptured));
+            }
+            (true, Some((frame, fault))) => {
+                return Err(NotDecrypted::WrongSecrets(side, *frame, *fault));
+            }
+            _ => {}
         }
     }
     let stopped =
@@ -897,20 +942,49 @@ fn finish(
     })
 }
 
-/// Opens one side's protected records in order with `keys` (TLS 1.3: the handshake keys,
-/// then the application keys from the record after the side's Finished).
-fn open_side(
-    side: Side,
-    records: &[(Pdu, &[u8])],
-    keys: Vec<Protection>,
-    tls13: bool,
-) -> SideResult {
-    let mut keys = keys.into_iter();
-    let Some(mut current) = keys.next() else {
-        return (Vec::new(), None);
+/// The keys of one side: TLS 1.0–1.2's one protection, or TLS 1.3's handshake and application
+/// traffic keys, each present when its secret was logged.
+pub struct SideKeys {
+    pub handshake: Option<Protection>,
+    pub application: Option<Protection>,
+}
+
+/// Opens one side's protected records in order. Under TLS 1.3 the handshake keys open the
+/// records up to the side's Finished (found in the handshake plaintext, which a message may
+/// span records of), the application keys those after it; without the handshake keys, the
+/// records before the first the application keys open are skipped.
+fn open_side(side: Side, records: &[(Pdu, &[u8])], keys: SideKeys, tls13: bool) -> SideResult {
+    let SideKeys {
+        handshake,
+        mut application,
+    } = keys;
+    let had_protected = |records: &[(Pdu, &[u8])]| -> Option<u64> {
+        let mut after_ccs = false;
+        records.iter().find_map(|(p, _)| {
+            let PduKind::Tls(kind) = p.kind else {
+                return None;
+            };
+            let protected = if tls13 {
+                kind == content::APPLICATION_DATA
+            } else {
+                let was = after_ccs && kind != content::CHANGE_CIPHER_SPEC;
+                after_ccs |= kind == content::CHANGE_CIPHER_SPEC;
+                was
+            };
+            protected.then_some(p.first_frame)
+        })
     };
-    let mut out = Vec::new();
+    let skipping_handshake = tls13 && handshake.is_none();
+    let Some(mut current) = handshake.or_else(|| application.take()) else {
+        // No key for this side: say so when it sent protected records.
+        return (
+            Vec::new(),
+            had_protected(records).map(|f| (f, Fault::NoSecret)),
+        );
+    };
+    let mut out: Vec<PlainRecord> = Vec::new();
     let mut protected = false;
+    let mut handshake_plain: Vec<u8> = Vec::new();
     for (p, bytes) in records {
         let PduKind::Tls(kind) = p.kind else { continue };
         if !tls13 {
@@ -918,12 +992,13 @@ fn open_side(
                 protected = kind == content::CHANGE_CIPHER_SPEC;
                 continue;
             }
+            // A second ChangeCipherSpec (renegotiation) changes keys this cannot follow.
+            if kind == content::CHANGE_CIPHER_SPEC {
+                return (out, Some((p.first_frame, Fault::Renegotiated)));
+            }
         } else if kind != content::APPLICATION_DATA {
             // TLS 1.3: records in clear (hellos, the compatibility ChangeCipherSpec, alerts
             // sent before the keys).
-            continue;
-        }
-        if kind == content::CHANGE_CIPHER_SPEC {
             continue;
         }
         // A record the capture (or the payload cap) cuts off ends what can be read, as its
@@ -932,27 +1007,25 @@ fn open_side(
             return (out, None);
         }
         if p.has_hole {
-            return (out, Some((p.first_frame, Fault::TooShort)));
+            return (out, Some((p.first_frame, Fault::NotCaptured)));
         }
         let (header, fragment) = bytes.split_at(5.min(bytes.len()));
         let opened = match current.open(header, fragment) {
-            Err(Fault::NotAuthentic) if tls13 => match keys.next() {
-                // The handshake keys were not logged, or this side's handshake ended without
-                // a Finished read: the application keys, from sequence number 0.
-                Some(mut next) => {
-                    let r = next.open(header, fragment);
-                    current = next;
-                    r
-                }
-                None => Err(Fault::NotAuthentic),
-            },
+            // Only the application keys: the handshake records before them do not open.
+            Err(Fault::NotAuthentic) if skipping_handshake && out.is_empty() => {
+                current.seq = 0;
+                continue;
+            }
             r => r,
         };
         match opened {
             Ok((content_type, data)) => {
-                let finished = tls13
-                    && content_type == content::HANDSHAKE
-                    && messages(&data).iter().any(|m| m.kind == 20);
+                // TLS 1.3: the side's Finished, in its handshake plaintext, ends the keys.
+                let mut finished = false;
+                if tls13 && content_type == content::HANDSHAKE {
+                    handshake_plain.extend_from_slice(&data);
+                    finished = messages(&handshake_plain).iter().any(|m| m.kind == 20);
+                }
                 out.push(PlainRecord {
                     side,
                     content: content_type,
@@ -962,8 +1035,9 @@ fn open_side(
                     ts_ns: p.ts_ns,
                     data,
                 });
-                if finished && let Some(next) = keys.next() {
+                if finished && let Some(next) = application.take() {
                     current = next;
+                    handshake_plain.clear();
                 }
             }
             Err(fault) => return (out, Some((p.last_frame, fault))),

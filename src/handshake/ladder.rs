@@ -1701,12 +1701,14 @@ fn standard_security(
                 _ => None,
             });
             // The account the client logs on with, from its Client Info PDU when readable.
+            // The Client Info PDU is the client's first Send Data Request after the channel
+            // joins (MS-RDPBCGR 1.3.1.1, phase 5, under Enhanced RDP Security).
             let user = c_mcs
                 .iter()
-                .filter(|(p, m)| {
+                .find(|(p, m)| {
                     p.first_frame > rsp.last_frame && matches!(m, McsPdu::SendDataRequest { .. })
                 })
-                .find_map(|(p, _)| {
+                .and_then(|(p, _)| {
                     mcs::mcs_user_data(p.bytes(&conn.c2s)).and_then(mcs::client_info_user)
                 });
             if let Some(m) = out.mcs.as_mut() {

@@ -405,22 +405,23 @@ pub fn server_notice(ud: &[u8]) -> Option<ServerNotice> {
             *ud.get(at + 3)?,
         ]))
     };
-    let flags = u16_at(0)?;
-    if flags & SEC_LICENSE_PKT != 0 && flags & SEC_ENCRYPT == 0 {
-        // LICENSE_PREAMBLE: bMsgType 0xFF is ERROR_ALERT.
-        return Some(if *ud.get(4)? == 0xFF {
-            ServerNotice::License {
-                code: u32_at(8)?,
-                transition: u32_at(12)?,
-            }
-        } else {
-            ServerNotice::Other
-        });
-    }
-    // TS_SHARECONTROLHEADER: totalLength, pduType (type in the low 4 bits, version 1).
+    // TS_SHARECONTROLHEADER: totalLength, pduType (type in the low 4 bits, version 1). Tried
+    // first: a licensing PDU's second word (flagsHi, 0) never reads as a version-1 pduType.
     let total = u16_at(0)? as usize;
     let pdu_type = u16_at(2)?;
     if total != ud.len() || pdu_type & 0xFFF0 != 0x0010 {
+        let flags = u16_at(0)?;
+        if flags & SEC_LICENSE_PKT != 0 && flags & SEC_ENCRYPT == 0 {
+            // LICENSE_PREAMBLE: bMsgType 0xFF is ERROR_ALERT.
+            return Some(if *ud.get(4)? == 0xFF {
+                ServerNotice::License {
+                    code: u32_at(8)?,
+                    transition: u32_at(12)?,
+                }
+            } else {
+                ServerNotice::Other
+            });
+        }
         return None;
     }
     match pdu_type & 0x000F {

@@ -178,7 +178,12 @@ fn plaintext_view(
         Err(e) => return Some(Err(e)),
     };
     // HYBRID_EX: four bytes from the server right after its last TSRequest, before MCS.
-    let early_authorization = {
+    let hybrid_ex = decoded.server.iter().any(|(_, t)| {
+        matches!(t, Some(facts::Tpdu::Confirm(Some(cc))) if cc.selected() == Some(x224::protocol::HYBRID_EX))
+    });
+    let early_authorization = if !hybrid_ex {
+        None
+    } else {
         let data: Vec<&decrypt::PlainRecord> = decrypted
             .server
             .iter()
