@@ -418,46 +418,16 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             all - from_inputs
         ));
     }
-    report.warnings.extend(opts.secrets.unused());
+    report
+        .warnings
+        .extend(crate::diagnose::words::unused_secrets(
+            &opts.secrets.unused(),
+        ));
     report
 }
 
 /// Warnings the run's list repeats from its inputs (each input lists its own, capped).
 pub const MAX_RUN_WARNINGS: usize = 1_000;
-
-/// Connections a capture names in its warnings about decryption; the rest are counted.
-const NOT_DECRYPTED_NAMED: usize = 10;
-
-/// A warning for each connection with a TLS handshake that the secrets given did not decrypt,
-/// saying why (the first [`NOT_DECRYPTED_NAMED`], then a count): each is still judged
-/// without decryption.
-fn not_decrypted(connections: &[JudgedConnection]) -> Vec<String> {
-    use crate::handshake::DecryptionOutcome;
-    let not: Vec<(&JudgedConnection, String)> = connections
-        .iter()
-        .filter_map(|c| match c.decryption() {
-            Some(DecryptionOutcome::Not(why)) => Some((c, why.words())),
-            _ => None,
-        })
-        .collect();
-    let mut out: Vec<String> = not
-        .iter()
-        .take(NOT_DECRYPTED_NAMED)
-        .map(|(c, why)| {
-            format!(
-                "frame {}, {} → {}: not decrypted, {why}; judged from the encrypted records",
-                c.first_frame, c.client, c.server
-            )
-        })
-        .collect();
-    if not.len() > NOT_DECRYPTED_NAMED {
-        out.push(format!(
-            "{} more connections were not decrypted",
-            not.len() - NOT_DECRYPTED_NAMED
-        ));
-    }
-    out
-}
 
 fn failure_input(f: OpenFailure) -> InputReport {
     InputReport {
@@ -666,7 +636,7 @@ pub fn analyze_capture(
     });
     connections.shrink_to_fit();
     crate::diagnose::verdict::mark_sweeps(&mut connections, &crate::tcp::sweepers(&shards));
-    warnings.extend(not_decrypted(&connections));
+    warnings.extend(crate::diagnose::words::decryption_warnings(&connections));
     phase("capture: open connections judged");
     let (side_events, side_dropped) = side.finish(max_ts);
     crate::correlate::attach_side(&mut connections, &side_events);

@@ -13,6 +13,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use rdptriage::analyze::{Options, analyze_paths};
+use rdptriage::handshake::facts::CredsspPackage;
 use rdptriage::handshake::secrets::Secrets;
 use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status, Verdict};
 use rdptriage::report::Report;
@@ -71,7 +72,7 @@ fn credssp(
         .as_ref()
         .unwrap_or_else(|| panic!("{} has no credssp", c.id));
     assert!(f.decrypted);
-    assert_eq!(f.mechanism.as_deref(), Some("NTLM"));
+    assert_eq!(f.mechanism, Some(CredsspPackage::Ntlm));
     (
         f.user.clone().unwrap_or_default(),
         f.workstation.clone().unwrap_or_default(),
@@ -700,7 +701,11 @@ fn credssp_read_in_clear_names_the_status_and_the_account() {
     assert!(!f.decrypted);
     assert_eq!(f.user.as_deref(), Some("CORP\\alice "));
     assert_eq!(f.workstation.as_deref(), Some("WS1"));
-    assert_eq!(f.error_code.as_deref(), Some("0xC000006D"));
+    assert_eq!(f.error_code, Some(0xC000_006D));
+    // The report writes it in hex, as REPORT.md's `credssp.error_code`.
+    let j = json(&r);
+    assert_eq!(j["connections"][0]["credssp"]["error_code"], "0xC000006D");
+    assert_eq!(j["connections"][0]["credssp"]["mechanism"], "NTLM");
     assert_eq!(f.error.as_deref(), Some("STATUS_LOGON_FAILURE"));
     assert_eq!(f.frames, [6, 7, 8, 9]);
     // The trailing space of the user name shows.
@@ -826,7 +831,11 @@ fn a_set_error_info_pdu_names_the_servers_reason() {
     assert_eq!(stage(conn, Stage::Session), (Status::Failed, vec![13, 14]));
     let d = conn.detail();
     let m = d.mcs.as_ref().expect("mcs");
-    assert_eq!(m.error_info.as_deref(), Some("0x00000009"));
+    assert_eq!(m.error_info, Some(9));
+    assert_eq!(
+        json(&r)["connections"][0]["mcs"]["error_info"],
+        "0x00000009"
+    );
     assert_eq!(
         m.error_info_name.as_deref(),
         Some("ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES")
@@ -876,7 +885,7 @@ fn the_corpus_kerberos_capture_decrypts_as_tshark_decrypts_it() {
     assert_eq!(c.confidence, Some(Confidence::High));
     let d = c.detail();
     let f = d.credssp.as_ref().expect("credssp");
-    assert_eq!(f.mechanism.as_deref(), Some("Kerberos"));
+    assert_eq!(f.mechanism, Some(CredsspPackage::Kerberos));
     assert_eq!(f.version, Some(6));
     assert_eq!(f.frames, [108, 110, 114, 116, 120]);
     assert!(f.credentials_sent);

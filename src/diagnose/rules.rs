@@ -570,7 +570,7 @@ fn negotiation_knowledge(c: &JudgedConnection) -> Option<Remedy> {
 fn credssp_status_fix(c: &JudgedConnection) -> Option<String> {
     let detail = c.detail();
     let f = detail.credssp.as_ref()?;
-    let code = u32::from_str_radix(f.error_code.as_deref()?.trim_start_matches("0x"), 16).ok()?;
+    let code = f.error_code?;
     super::words::status_fix(code, f.user.as_deref())
 }
 
@@ -581,13 +581,12 @@ fn decoded_knowledge(c: &JudgedConnection) -> Option<Remedy> {
     if detail
         .credssp
         .as_ref()
-        .and_then(|f| f.early_user_authorization.as_deref())
-        == Some("ACCESS_DENIED")
+        .and_then(|f| f.early_user_authorization)
+        == Some(crate::handshake::facts::EarlyAuthorization::AccessDenied)
     {
         return Some(Remedy::LogonRight);
     }
-    let code = detail.mcs.as_ref()?.error_info.as_deref()?;
-    let code = u32::from_str_radix(code.trim_start_matches("0x"), 16).ok()?;
+    let code = detail.mcs.as_ref()?.error_info?;
     super::explain::causes_of(crate::model::codes::Table::ErrInfo, code)
         .first()
         .copied()

@@ -6,6 +6,8 @@
 //! Every sentence here cites the frames and counts its [`Seen`] carries; the names of
 //! protocols, codes and results are the decoders' and `model::codes`'.
 
+use crate::handshake::decrypt::{Fault, NotDecrypted};
+use crate::handshake::facts::CredsspPackage;
 use std::borrow::Cow;
 
 use crate::handshake::judged::{ConnectionDetail, JudgedConnection, Stop};
@@ -492,10 +494,10 @@ pub fn note(seen: &Seen) -> String {
             alert,
             end,
         } => {
-            let what = match mechanism.as_deref() {
-                Some("Kerberos") => "Kerberos authentication".to_string(),
-                Some(m) => format!("{m} AUTHENTICATE"),
-                None => "authentication".to_string(),
+            let what = match mechanism {
+                Some(CredsspPackage::Kerberos) => "Kerberos authentication",
+                Some(CredsspPackage::Ntlm) => "NTLM AUTHENTICATE",
+                None => "authentication",
             };
             let whom = user
                 .as_deref()
@@ -520,7 +522,7 @@ pub fn note(seen: &Seen) -> String {
             "the client sent its credentials (authInfo, frame {frame}) and the exchange ended"
         ),
         Seen::CredsspUnfinished(st) => format!(
-            "the CredSSP exchange (in clear) did not finish: {}",
+            "the CredSSP exchange, read in clear, did not finish: {}",
             stalled(st)
         ),
 
@@ -782,8 +784,8 @@ pub fn dialog_code(status: u32) -> Option<u32> {
 pub fn credssp_line(f: &crate::handshake::facts::CredsspFacts) -> String {
     let mut parts = vec![
         f.mechanism
-            .clone()
-            .unwrap_or_else(|| "package unknown".into()),
+            .map_or("package unknown", crate::model::Word::word)
+            .to_string(),
     ];
     if let Some(u) = f.user.as_deref() {
         let from = f
@@ -796,16 +798,16 @@ pub fn credssp_line(f: &crate::handshake::facts::CredsspFacts) -> String {
     if let Some(v) = f.version {
         parts.push(format!("TSRequest version {v}"));
     }
-    if let Some(code) = f.error_code.as_deref() {
+    if let Some(code) = f.error_code {
         parts.push(format!(
-            "errorCode {code}{}",
+            "errorCode 0x{code:08X}{}",
             f.error
                 .as_deref()
                 .map(|e| format!(" {e}"))
                 .unwrap_or_default()
         ));
     }
-    if let Some(e) = f.early_user_authorization.as_deref() {
+    if let Some(e) = f.early_user_authorization {
         parts.push(format!("Early User Authorization {e}"));
     }
     parts.push(
@@ -821,6 +823,126 @@ pub fn credssp_line(f: &crate::handshake::facts::CredsspFacts) -> String {
         if f.decrypted { "decrypted" } else { "in clear" },
         parts.join(", ")
     )
+}
+
+// --- Decryption (`handshake::decrypt`, `handshake::secrets`)
+
+/// Why a record did not open, in words.
+pub fn fault_words(fault: Fault) -> &'static str {
+    match fault {
+        Fault::TooShort => "a record too short for its cipher",
+        Fault::BadPadding => "bad block padding",
+        Fault::NotAuthentic => "its MAC or tag did not verify",
+        Fault::NotCaptured => "bytes of it were never captured",
+        Fault::Renegotiated => "the session renegotiated its keys there",
+        Fault::NoSecret => "no secret for it",
+    }
+}
+
+/// Why a connection was not decrypted, in words.
+pub fn not_decrypted_words(why: &NotDecrypted) -> String {
+    match why {
+            NotDecrypted::HandshakeMissing => {
+                "the capture does not hold its ClientHello and ServerHello, which decryption needs".into()
+            }
+            NotDecrypted::UnsupportedSuite(id) => format!(
+                "its cipher suite {} is not one rdptriage decrypts",
+                crate::handshake::tls::cipher_name(*id)
+            ),
+            NotDecrypted::NoMatchingKey => {
+                "none of the keys given matches the public key of the server's certificate".into()
+            }
+            NotDecrypted::KeyExchangeMissing => {
+                "the server's certificate or the client's key exchange was not captured".into()
+            }
+            NotDecrypted::NotInKeyLog { ephemeral: true } => {
+                "its key exchange is ephemeral ((EC)DHE or TLS 1.3): a server key cannot decrypt it, only a key log with its client random".into()
+            }
+            NotDecrypted::NotInKeyLog { ephemeral: false } => {
+                "no key log line has its client random".into()
+            }
+            NotDecrypted::PremasterRejected => {
+                "the key matching the certificate did not decrypt a well-formed pre-master secret".into()
+            }
+            NotDecrypted::WrongSecrets(side, frame, fault) => format!(
+                "the {} record in frame {frame} did not open with the derived keys ({}): the secrets are not this connection's",
+                crate::model::Word::word(side.party()),
+                fault_words(*fault)
+            ),
+            NotDecrypted::Stopped(side, frame, fault) => format!(
+                "the {} record in frame {frame} did not open ({}) after earlier ones did",
+                crate::model::Word::word(side.party()),
+                fault_words(*fault)
+            ),
+            NotDecrypted::MissingSecret(side) => format!(
+                "the key log has its client random but no traffic secret of the {} (CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET, _TRAFFIC_SECRET_0)",
+                crate::model::Word::word(side.party())
+            ),
+            NotDecrypted::UnsupportedVersion(v) => format!(
+                "its version {} is not one rdptriage decrypts",
+                crate::handshake::tls::version_name(*v)
+            ),
+            NotDecrypted::Resumed => {
+                "it resumed an earlier session: only a key log line with its client random holds its master secret".into()
+            }
+        }
+}
+
+/// Connections a capture names in its warnings about decryption; the rest are counted.
+const NOT_DECRYPTED_NAMED: usize = 10;
+
+/// A warning for each connection with a TLS handshake that the secrets given did not decrypt,
+/// saying why (the first [`NOT_DECRYPTED_NAMED`], then a count): each is still judged
+/// without decryption.
+pub fn decryption_warnings(connections: &[JudgedConnection]) -> Vec<String> {
+    use crate::handshake::DecryptionOutcome;
+    let not: Vec<(&JudgedConnection, &NotDecrypted)> = connections
+        .iter()
+        .filter_map(|c| match c.decryption() {
+            Some(DecryptionOutcome::Not(why)) => Some((c, why)),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<String> = not
+        .iter()
+        .take(NOT_DECRYPTED_NAMED)
+        .map(|(c, why)| {
+            format!(
+                "frame {}, {} → {}: not decrypted, {}; judged from the encrypted records",
+                c.first_frame,
+                c.client,
+                c.server,
+                not_decrypted_words(why)
+            )
+        })
+        .collect();
+    if not.len() > NOT_DECRYPTED_NAMED {
+        out.push(format!(
+            "{} more connections were not decrypted",
+            not.len() - NOT_DECRYPTED_NAMED
+        ));
+    }
+    out
+}
+
+/// Warnings for the secrets no connection of the run used.
+pub fn unused_secrets(unused: &crate::handshake::secrets::Unused) -> Vec<String> {
+    let mut out: Vec<String> = unused
+        .keys
+        .iter()
+        .map(|(source, bits)| {
+            format!(
+                "--key {source}: its public key ({bits}-bit RSA) matches no server certificate seen in clear in the inputs (TLS 1.3 sends it encrypted): no connection was decrypted with it"
+            )
+        })
+        .collect();
+    if let Some((sources, randoms)) = &unused.keylog {
+        out.push(format!(
+            "key log {}: none of its {randoms} client randoms is in a ClientHello of the inputs: no connection was decrypted with it",
+            sources.join(", ")
+        ));
+    }
+    out
 }
 
 /// A user name from the capture, its leading and trailing spaces shown (`"alice "` and

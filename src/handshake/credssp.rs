@@ -46,11 +46,11 @@ pub enum AuthToken {
 }
 
 impl AuthToken {
-    /// The security package's name, as the report's `credssp.mechanism` gives it.
-    pub fn mechanism(&self) -> &'static str {
+    /// The security package the token belongs to.
+    pub fn mechanism(&self) -> super::facts::CredsspPackage {
         match self {
-            AuthToken::Kerberos => "Kerberos",
-            _ => "NTLM",
+            AuthToken::Kerberos => super::facts::CredsspPackage::Kerberos,
+            _ => super::facts::CredsspPackage::Ntlm,
         }
     }
 }

@@ -24,7 +24,6 @@ use rsa::Pkcs1v15Encrypt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384};
 
-use crate::model::Word;
 use crate::tcp::Side;
 
 use super::pdu::{Pdu, PduKind};
@@ -52,6 +51,7 @@ pub enum Exchange {
     Ephemeral,
 }
 
+/// A record cipher (RFC 5246 §6.2.3, RFC 5288, RFC 7905, RFC 8446 §5.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cipher {
     Aes128Cbc,
@@ -82,6 +82,7 @@ impl Cipher {
     }
 }
 
+/// A hash, for the record MAC (HMAC, RFC 2104), the PRF (RFC 5246 §5) or HKDF (RFC 5869).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Hash {
     Md5,
@@ -166,19 +167,6 @@ pub enum Fault {
     Renegotiated,
     /// No secret for this side (a key log without its TLS 1.3 lines).
     NoSecret,
-}
-
-impl Fault {
-    pub fn words(self) -> &'static str {
-        match self {
-            Fault::TooShort => "a record too short for its cipher",
-            Fault::BadPadding => "bad block padding",
-            Fault::NotAuthentic => "its MAC or tag did not verify",
-            Fault::NotCaptured => "bytes of it were never captured",
-            Fault::Renegotiated => "the session renegotiated its keys there",
-            Fault::NoSecret => "no secret for it",
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -568,57 +556,6 @@ pub enum NotDecrypted {
     /// The first records opened, then one of this side did not (at this frame): the rest
     /// is not read.
     Stopped(Side, u64, Fault),
-}
-
-impl NotDecrypted {
-    /// The warning's words.
-    pub fn words(&self) -> String {
-        match self {
-            NotDecrypted::HandshakeMissing => {
-                "the capture does not hold its ClientHello and ServerHello, which decryption needs".into()
-            }
-            NotDecrypted::UnsupportedSuite(id) => format!(
-                "its cipher suite {} is not one rdptriage decrypts",
-                super::tls::cipher_name(*id)
-            ),
-            NotDecrypted::NoMatchingKey => {
-                "none of the keys given matches the public key of the server's certificate".into()
-            }
-            NotDecrypted::KeyExchangeMissing => {
-                "the server's certificate or the client's key exchange was not captured".into()
-            }
-            NotDecrypted::NotInKeyLog { ephemeral: true } => {
-                "its key exchange is ephemeral ((EC)DHE or TLS 1.3): a server key cannot decrypt it, only a key log with its client random".into()
-            }
-            NotDecrypted::NotInKeyLog { ephemeral: false } => {
-                "no key log line has its client random".into()
-            }
-            NotDecrypted::PremasterRejected => {
-                "the key matching the certificate did not decrypt a well-formed pre-master secret".into()
-            }
-            NotDecrypted::WrongSecrets(side, frame, fault) => format!(
-                "the {} record in frame {frame} did not open with the derived keys ({}): the secrets are not this connection's",
-                side.party().word(),
-                fault.words()
-            ),
-            NotDecrypted::Stopped(side, frame, fault) => format!(
-                "the {} record in frame {frame} did not open ({}) after earlier ones did",
-                side.party().word(),
-                fault.words()
-            ),
-            NotDecrypted::MissingSecret(side) => format!(
-                "the key log has its client random but no traffic secret of the {} (CLIENT_/SERVER_HANDSHAKE_TRAFFIC_SECRET, _TRAFFIC_SECRET_0)",
-                side.party().word()
-            ),
-            NotDecrypted::UnsupportedVersion(v) => format!(
-                "its version {} is not one rdptriage decrypts",
-                super::tls::version_name(*v)
-            ),
-            NotDecrypted::Resumed => {
-                "it resumed an earlier session: only a key log line with its client random holds its master secret".into()
-            }
-        }
-    }
 }
 
 /// A TLS handshake message sent in clear: its type and whole bytes (header included).

@@ -116,6 +116,42 @@ pub struct Certificate {
     pub matches_sni: Option<bool>,
 }
 
+crate::model::vocabulary! {
+    /// The security package a CredSSP exchange ran (MS-CSSP 3.1.5).
+    CredsspPackage {
+        /// MS-NLMP.
+        Ntlm = "NTLM",
+        /// RFC 4120, in SPNEGO.
+        Kerberos = "Kerberos",
+    }
+}
+
+crate::model::vocabulary! {
+    /// The server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2).
+    EarlyAuthorization {
+        AccessGranted = "ACCESS_GRANTED",
+        AccessDenied = "ACCESS_DENIED",
+    }
+}
+
+/// A 32-bit code (an NTSTATUS, an ERRINFO) written as `0x` and eight hex digits, as the
+/// report has always written them.
+mod hex_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(c) => s.serialize_str(&format!("0x{c:08X}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let v: Option<String> = Option::deserialize(d)?;
+        Ok(v.and_then(|s| u32::from_str_radix(s.trim_start_matches("0x"), 16).ok()))
+    }
+}
+
 /// CredSSP read in clear or after decryption (MS-CSSP 2.2.1, `REPORT.md` `credssp`): the
 /// TSRequest version, the security package, the account the client logged on as (names
 /// only: nothing derived from a password is read), and the server's `errorCode`.
@@ -126,13 +162,14 @@ pub struct CredsspFacts {
     /// The highest TSRequest version either side sent.
     pub version: Option<u32>,
     /// `NTLM` or `Kerberos`.
-    pub mechanism: Option<String>,
+    pub mechanism: Option<CredsspPackage>,
     /// `DOMAIN\user` from the NTLM AUTHENTICATE message.
     pub user: Option<String>,
     /// The client's workstation name from the same message.
     pub workstation: Option<String>,
     /// The server's `errorCode`, an NTSTATUS in hex (`0xC000006D`).
-    pub error_code: Option<String>,
+    #[serde(with = "hex_code")]
+    pub error_code: Option<u32>,
     /// Its name (MS-ERREF 2.3).
     pub error: Option<String>,
     /// The client sent its credentials (`authInfo`): the exchange succeeded.
@@ -140,7 +177,7 @@ pub struct CredsspFacts {
     /// HYBRID_EX: the server's Early User Authorization Result (MS-RDPBCGR 2.2.10.2),
     /// `ACCESS_GRANTED` or `ACCESS_DENIED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_user_authorization: Option<String>,
+    pub early_user_authorization: Option<EarlyAuthorization>,
     /// The TSRequests' frames, in order.
     pub frames: Vec<u64>,
 }
@@ -181,7 +218,8 @@ pub struct McsFacts {
     /// The server's Set Error Info PDU (MS-RDPBCGR 2.2.5.1.1), read in clear or decrypted:
     /// its ERRINFO code in hex, and its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_info: Option<String>,
+    #[serde(with = "hex_code")]
+    pub error_info: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_info_name: Option<String>,
     /// A licensing error other than STATUS_VALID_CLIENT (MS-RDPBCGR 2.2.1.12.1.3), named.

@@ -930,9 +930,9 @@ pub fn rdp_stages(
             c.decrypted = true;
             c.early_user_authorization = plain.early_authorization.map(|(_, v)| {
                 if v == 0 {
-                    "ACCESS_GRANTED".to_string()
+                    super::facts::EarlyAuthorization::AccessGranted
                 } else {
-                    "ACCESS_DENIED".to_string()
+                    super::facts::EarlyAuthorization::AccessDenied
                 }
             });
         }
@@ -1463,7 +1463,7 @@ fn credssp_in_clear(
     let mut out = out;
     let facts = credssp_facts(&msgs);
     let user = facts.user.clone();
-    let mechanism = facts.mechanism.clone();
+    let mechanism = facts.mechanism;
     out.credssp = Some(facts);
     if let Some((p, r)) = msgs
         .iter()
@@ -1566,7 +1566,7 @@ fn credssp_facts(msgs: &[(Pdu, credssp::TsRequest)]) -> super::facts::CredsspFac
     };
     for (_, r) in msgs {
         if let Some(t) = &r.token {
-            f.mechanism.get_or_insert_with(|| t.mechanism().to_string());
+            f.mechanism.get_or_insert(t.mechanism());
             if let AuthToken::NtlmAuthenticate {
                 domain,
                 user,
@@ -1587,7 +1587,7 @@ fn credssp_facts(msgs: &[(Pdu, credssp::TsRequest)]) -> super::facts::CredsspFac
         .filter(|(p, _)| p.side == Side::Server)
         .find_map(|(_, r)| r.error_code.filter(|&e| e != 0))
     {
-        f.error_code = Some(format!("0x{code:08X}"));
+        f.error_code = Some(code);
         f.error = crate::model::codes::status(code).map(|s| s.0.to_string());
     }
     f
@@ -1714,7 +1714,7 @@ fn standard_security(
             if let Some(m) = out.mcs.as_mut() {
                 m.client_info_user = user.clone();
                 if let Some((_, code)) = error_info {
-                    m.error_info = Some(format!("0x{code:08X}"));
+                    m.error_info = Some(code);
                     m.error_info_name = crate::model::codes::errinfo(code).map(|e| e.0.to_string());
                 }
                 m.license_error = license_error.map(|(_, code, _)| mcs::license_error_name(code));

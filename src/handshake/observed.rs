@@ -309,7 +309,7 @@ pub enum Seen {
     CredsspRefused {
         auth_frame: u64,
         user: Option<String>,
-        mechanism: Option<String>,
+        mechanism: Option<super::facts::CredsspPackage>,
         /// The server's alert, decrypted: its frame and description.
         alert: Option<(u64, String)>,
         end: EndSeen,

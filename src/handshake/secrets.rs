@@ -213,27 +213,30 @@ impl Secrets {
         self.premasters.get(&prefix).map(Vec::as_slice)
     }
 
-    /// Warnings for the secrets no connection of the run used: a key that matched no server's
-    /// certificate, a key log none of whose randoms any ClientHello carried.
-    pub fn unused(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for k in self.keys.iter().filter(|k| !k.used.load(Ordering::Relaxed)) {
-            out.push(format!(
-                "--key {}: its public key ({}-bit RSA) matches no server certificate seen in clear in the inputs (TLS 1.3 sends it encrypted): no connection was decrypted with it",
-                k.source,
-                k.modulus.len() * 8
-            ));
+    /// The secrets no connection of the run used: keys that matched no certificate, and the
+    /// key log when none of its randoms was in a ClientHello.
+    pub fn unused(&self) -> Unused {
+        Unused {
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| !k.used.load(Ordering::Relaxed))
+                .map(|k| (k.source.clone(), k.modulus.len() * 8))
+                .collect(),
+            keylog: (!self.logged.is_empty()
+                && !self.logged.values().any(|s| s.used.load(Ordering::Relaxed)))
+            .then(|| (self.keylog_sources.clone(), self.logged.len())),
         }
-        if !self.logged.is_empty() && !self.logged.values().any(|s| s.used.load(Ordering::Relaxed))
-        {
-            out.push(format!(
-                "key log {}: none of its {} client randoms is in a ClientHello of the inputs: no connection was decrypted with it",
-                self.keylog_sources.join(", "),
-                self.logged.len()
-            ));
-        }
-        out
     }
+}
+
+/// What of the secrets given no connection used (`diagnose::words::unused_secrets` says it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Unused {
+    /// Each key's file and its size in bits.
+    pub keys: Vec<(String, usize)>,
+    /// The key logs' files and how many client randoms they held.
+    pub keylog: Option<(Vec<String>, usize)>,
 }
 
 /// The PEM blocks of a text: each block's label and its text from `-----BEGIN` to the end
@@ -298,7 +301,7 @@ mod tests {
             s.premaster_for(&[1, 2, 3, 4, 5, 6, 7, 8, 9]),
             Some(&[0xef; 48][..])
         );
-        assert!(s.unused().is_empty(), "the random was used");
+        assert_eq!(s.unused(), Unused::default(), "the random was used");
         assert_eq!(
             format!("{s:?}"),
             "Secrets { keys: 0, logged_randoms: 1, premasters: 1 }"
