@@ -889,7 +889,7 @@ pub fn not_decrypted_words(why: &NotDecrypted) -> String {
 }
 
 /// Connections a capture names in its warnings about decryption; the rest are counted.
-const NOT_DECRYPTED_NAMED: usize = 10;
+pub const NOT_DECRYPTED_NAMED: usize = 10;
 
 /// A warning for each connection with a TLS handshake that the secrets given did not decrypt,
 /// saying why (the first [`NOT_DECRYPTED_NAMED`], then a count): each is still judged
