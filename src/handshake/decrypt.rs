@@ -23,6 +23,7 @@ use md5::Md5;
 use rsa::Pkcs1v15Encrypt;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384};
+use zeroize::Zeroizing;
 
 use crate::tcp::Side;
 
@@ -215,11 +216,11 @@ pub fn prf(
     label: &[u8],
     seed: &[u8],
     len: usize,
-) -> Vec<u8> {
+) -> Zeroizing<Vec<u8>> {
     let mut full = label.to_vec();
     full.extend_from_slice(seed);
     if version >= TLS12 {
-        return p_hash(hash, secret, &full, len);
+        return Zeroizing::new(p_hash(hash, secret, &full, len));
     }
     let half = secret.len().div_ceil(2);
     let s1 = &secret[..half];
@@ -228,7 +229,7 @@ pub fn prf(
     for (o, x) in out.iter_mut().zip(p_hash(Hash::Sha1, s2, &full, len)) {
         *o ^= x;
     }
-    out
+    Zeroizing::new(out)
 }
 
 /// The handshake transcript's hash for the extended master secret (RFC 7627 §3): MD5 ‖ SHA-1
@@ -273,9 +274,9 @@ fn expand_label(hash: Hash, secret: &[u8], label: &str, len: usize) -> Option<Ve
 pub struct Protection {
     suite: Suite,
     version: u16,
-    key: Vec<u8>,
-    iv: Vec<u8>,
-    mac_key: Vec<u8>,
+    key: Zeroizing<Vec<u8>>,
+    iv: Zeroizing<Vec<u8>>,
+    mac_key: Zeroizing<Vec<u8>>,
     /// Encrypt-then-MAC was negotiated (RFC 7366).
     etm: bool,
     rc4: Option<rc4::Rc4>,
@@ -296,7 +297,7 @@ impl Protection {
         let iv_len = suite.cipher.fixed_iv_len(version);
         let mut at = 0;
         let mut take = |n: usize| {
-            let s = block.get(at..at + n).map(<[u8]>::to_vec);
+            let s = block.get(at..at + n).map(|b| Zeroizing::new(b.to_vec()));
             at += n;
             s
         };
@@ -327,9 +328,14 @@ impl Protection {
         Some(Protection {
             suite,
             version: TLS13,
-            key: expand_label(suite.prf, secret, "key", suite.cipher.key_len())?,
-            iv: expand_label(suite.prf, secret, "iv", 12)?,
-            mac_key: Vec::new(),
+            key: Zeroizing::new(expand_label(
+                suite.prf,
+                secret,
+                "key",
+                suite.cipher.key_len(),
+            )?),
+            iv: Zeroizing::new(expand_label(suite.prf, secret, "iv", 12)?),
+            mac_key: Zeroizing::new(Vec::new()),
             etm: false,
             rc4: None,
             seq: 0,
@@ -363,7 +369,7 @@ impl Protection {
                 let explicit = fragment.get(..8).ok_or(Fault::TooShort)?;
                 let sealed = &fragment[8..];
                 let len = sealed.len().checked_sub(16).ok_or(Fault::TooShort)?;
-                let mut nonce = self.iv.clone();
+                let mut nonce = self.iv.to_vec();
                 nonce.extend_from_slice(explicit);
                 let plain = self.aead(&nonce, &aad(len), sealed)?;
                 Ok((content_type, plain))
@@ -396,7 +402,7 @@ impl Protection {
                     fragment
                 };
                 let (iv, sealed) = if self.version <= TLS10 {
-                    (self.iv.clone(), body)
+                    (self.iv.to_vec(), body)
                 } else {
                     let iv = body.get(..16).ok_or(Fault::TooShort)?;
                     (iv.to_vec(), &body[16..])
@@ -406,7 +412,7 @@ impl Protection {
                 }
                 if self.version <= TLS10 {
                     // RFC 2246 §6.2.3.2: the next record's IV is this one's last block.
-                    self.iv = sealed[sealed.len() - 16..].to_vec();
+                    self.iv = Zeroizing::new(sealed[sealed.len() - 16..].to_vec());
                 }
                 let mut buf = sealed.to_vec();
                 let ok = match self.suite.cipher {
@@ -438,7 +444,7 @@ impl Protection {
 
     /// The per-record nonce of RFC 7905 §2 and RFC 8446 §5.3: the IV XOR the sequence number.
     fn nonce_xor(&self, seq: u64) -> Vec<u8> {
-        let mut nonce = self.iv.clone();
+        let mut nonce = self.iv.to_vec();
         let n = nonce.len();
         for (i, b) in seq.to_be_bytes().iter().enumerate() {
             if let Some(x) = (n + i).checked_sub(8).and_then(|j| nonce.get_mut(j)) {
@@ -720,7 +726,7 @@ pub fn decrypt(
 
     if h.version >= TLS13 {
         let logged = logged.ok_or(NotDecrypted::NotInKeyLog { ephemeral: true })?;
-        let keys = |hs: &Option<Vec<u8>>, app: &Option<Vec<u8>>| SideKeys {
+        let keys = |hs: &Option<Zeroizing<Vec<u8>>>, app: &Option<Zeroizing<Vec<u8>>>| SideKeys {
             handshake: hs
                 .as_ref()
                 .and_then(|s| Protection::from_traffic_secret(suite, s)),
@@ -756,7 +762,7 @@ pub fn decrypt(
                 _ => body,
             };
             let (premaster, source) = if let Some(pm) = secrets.premaster_for(encrypted) {
-                (pm.to_vec(), KeySource::KeyLog)
+                (Zeroizing::new(pm.to_vec()), KeySource::KeyLog)
             } else {
                 if !secrets.has_keys() {
                     return Err(NotDecrypted::NotInKeyLog { ephemeral: false });
@@ -769,7 +775,7 @@ pub fn decrypt(
                     .key
                     .decrypt(Pkcs1v15Encrypt, encrypted)
                     .map_err(|_| NotDecrypted::PremasterRejected)?;
-                (pm, KeySource::ServerKey(key.source.clone()))
+                (Zeroizing::new(pm), KeySource::ServerKey(key.source.clone()))
             };
             if premaster.len() != 48 {
                 return Err(NotDecrypted::PremasterRejected);
@@ -1007,9 +1013,9 @@ mod tests {
         let p = Protection {
             suite,
             version: TLS13,
-            key: vec![0; 16],
-            iv: vec![0xff; 12],
-            mac_key: vec![],
+            key: Zeroizing::new(vec![0; 16]),
+            iv: Zeroizing::new(vec![0xff; 12]),
+            mac_key: Zeroizing::new(vec![]),
             etm: false,
             rc4: None,
             seq: 0,

@@ -17,6 +17,7 @@ use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rustc_hash::FxHashMap;
+use zeroize::Zeroizing;
 
 /// A server's RSA private key, with where it came from and whether a connection used it.
 #[derive(Clone)]
@@ -33,13 +34,13 @@ pub struct ServerKey {
 #[derive(Clone, Default)]
 pub struct LoggedSecrets {
     /// `CLIENT_RANDOM`: the TLS 1.0–1.2 master secret (48 bytes).
-    pub(crate) master: Option<Vec<u8>>,
+    pub(crate) master: Option<Zeroizing<Vec<u8>>>,
     /// TLS 1.3 (RFC 8446 §7.1): `CLIENT_HANDSHAKE_TRAFFIC_SECRET`,
     /// `SERVER_HANDSHAKE_TRAFFIC_SECRET`, `CLIENT_TRAFFIC_SECRET_0`, `SERVER_TRAFFIC_SECRET_0`.
-    pub(crate) client_handshake: Option<Vec<u8>>,
-    pub(crate) server_handshake: Option<Vec<u8>>,
-    pub(crate) client_traffic: Option<Vec<u8>>,
-    pub(crate) server_traffic: Option<Vec<u8>>,
+    pub(crate) client_handshake: Option<Zeroizing<Vec<u8>>>,
+    pub(crate) server_handshake: Option<Zeroizing<Vec<u8>>>,
+    pub(crate) client_traffic: Option<Zeroizing<Vec<u8>>>,
+    pub(crate) server_traffic: Option<Zeroizing<Vec<u8>>>,
     used: Arc<AtomicBool>,
 }
 
@@ -50,7 +51,7 @@ pub struct Secrets {
     keys: Vec<ServerKey>,
     logged: FxHashMap<[u8; 32], LoggedSecrets>,
     /// `RSA` key log lines: the pre-master secret by the first 8 bytes of its encryption.
-    premasters: FxHashMap<[u8; 8], Vec<u8>>,
+    premasters: FxHashMap<[u8; 8], Zeroizing<Vec<u8>>>,
     /// Where the key log lines came from, for the warnings.
     keylog_sources: Vec<String>,
 }
@@ -142,7 +143,7 @@ impl Secrets {
             };
             if label == "RSA" {
                 if let Ok(prefix) = <[u8; 8]>::try_from(id.as_slice()) {
-                    self.premasters.insert(prefix, secret);
+                    self.premasters.insert(prefix, Zeroizing::new(secret));
                     used += 1;
                 } else {
                     bad += 1;
@@ -171,7 +172,7 @@ impl Secrets {
                 "CLIENT_TRAFFIC_SECRET_0" => &mut entry.client_traffic,
                 _ => &mut entry.server_traffic,
             };
-            *slot = Some(secret);
+            *slot = Some(Zeroizing::new(secret));
             used += 1;
         }
         if used > 0 && !self.keylog_sources.iter().any(|s| s == source) {
@@ -210,7 +211,7 @@ impl Secrets {
     /// A logged pre-master secret for an RSA-encrypted one.
     pub(crate) fn premaster_for(&self, encrypted: &[u8]) -> Option<&[u8]> {
         let prefix = <[u8; 8]>::try_from(encrypted.get(..8)?).ok()?;
-        self.premasters.get(&prefix).map(Vec::as_slice)
+        self.premasters.get(&prefix).map(|p| p.as_slice())
     }
 
     /// The secrets no connection of the run used: keys that matched no certificate, and the
@@ -294,8 +295,14 @@ mod tests {
         );
         assert_eq!(s.add_keylog("k.log", &text), (3, 1));
         let got = s.logged_for(&[0x11; 32]).unwrap();
-        assert_eq!(got.master.as_deref(), Some(&[0xab; 48][..]));
-        assert_eq!(got.server_traffic.as_deref(), Some(&[0xcd; 32][..]));
+        assert_eq!(
+            got.master.as_deref().map(Vec::as_slice),
+            Some(&[0xab; 48][..])
+        );
+        assert_eq!(
+            got.server_traffic.as_deref().map(Vec::as_slice),
+            Some(&[0xcd; 32][..])
+        );
         assert!(got.client_traffic.is_none());
         assert_eq!(
             s.premaster_for(&[1, 2, 3, 4, 5, 6, 7, 8, 9]),
