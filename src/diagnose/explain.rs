@@ -165,7 +165,7 @@ pub const CAUSES: &[Cause] = &[
     Cause {
         id: Remedy::NlaFailure,
         title: "NLA / CredSSP authentication failure (credentials, account state, domain controller, Kerberos)",
-        capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure); a Kerberos KRB-ERROR on port 88",
+        capture: "TLS completes and the connection dies during the CredSSP exchange (stage nla, cause nla_failure); a Kerberos KRB-ERROR on port 88; decrypted with the server's key or a key log (`analyze --key`, `--keylog`), the server's TSRequest errorCode names the status and NTLM's AUTHENTICATE the account",
         events: "Security 4625 (logon type 3, NtLmSsp) with Status/SubStatus; RdpCoreTS 140; DC 4771/4776",
         fix: "Read the status: bad password (0xC000006A) or stale saved credentials → clear the entry in Credential Manager; locked out, disabled, expired → account fix; 0xC000015B → Remote Desktop Users; KRB_AP_ERR_SKEW → time sync; KDC_ERR_S_PRINCIPAL_UNKNOWN → connect by the name in the SPN, not by IP; no DC reachable → restore DC connectivity.",
         collect: &[COLLECT_SERVER_LOGS, COLLECT_DC_LOGS, COLLECT_CAPTURE],
