@@ -590,10 +590,21 @@ fn v<'a>(e: &'a Event, f: &str) -> &'a str {
 
 /// `DOMAIN\user`, or `user` when the domain is empty.
 fn user(e: &Event, domain: &str, name: &str) -> String {
-    match (e.field(domain), e.field(name)) {
+    // A name with leading or trailing spaces is another account than the one without (a
+    // typo users cannot see): shown as written, quoted, so that the spaces show.
+    let raw = e
+        .fields
+        .get(name)
+        .filter(|n| n.trim() != *n && !n.trim().is_empty());
+    let shown = match (e.field(domain), raw.or(e.field(name))) {
         (Some(d), Some(n)) => format!("{d}\\{n}"),
         (None, Some(n)) => n.to_string(),
-        _ => "?".into(),
+        _ => return "?".into(),
+    };
+    if raw.is_some() {
+        format!("\"{shown}\"")
+    } else {
+        shown
     }
 }
 
@@ -769,6 +780,45 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_user_name_with_edge_spaces_is_quoted() {
+        let fields = |name: &'static str| {
+            [
+                ("TargetUserName", name),
+                ("TargetDomainName", "CORP"),
+                ("LogonType", "10"),
+                ("Status", "0xc000006d"),
+                ("SubStatus", "0xc0000064"),
+                ("IpAddress", "203.0.113.7"),
+            ]
+        };
+        let typo = ev(
+            SECURITY,
+            "Microsoft-Windows-Security-Auditing",
+            4625,
+            &fields("alice "),
+        );
+        let d = describe(&typo).unwrap();
+        assert!(
+            d.summary
+                .starts_with("Logon failed for \"CORP\\alice \" from 203.0.113.7"),
+            "{}",
+            d.summary
+        );
+        let plain = ev(
+            SECURITY,
+            "Microsoft-Windows-Security-Auditing",
+            4625,
+            &fields("alice"),
+        );
+        assert!(
+            describe(&plain)
+                .unwrap()
+                .summary
+                .starts_with("Logon failed for CORP\\alice from")
+        );
     }
 
     #[test]
