@@ -17,6 +17,7 @@ use rdptriage::handshake::facts::CredsspPackage;
 use rdptriage::handshake::secrets::Secrets;
 use rdptriage::model::{Cause, Confidence, Evidence, Stage, Status, Verdict};
 use rdptriage::report::Report;
+use rdptriage::tcp::Side;
 use support::*;
 
 fn key(name: &str) -> (String, Vec<u8>) {
@@ -656,6 +657,29 @@ fn ts_request(token: Option<&[u8]>, error: Option<u32>) -> Vec<u8> {
     tlv(0x30, &body)
 }
 
+/// The segments of a connection whose client and server send `units` in turn, 10 ms apart
+/// after the three-way handshake, each in one segment; then the server's FIN.
+fn exchange(c: &Conv, units: &[(Side, &[u8])]) -> Vec<(i64, Seg)> {
+    let mut segs = handshake(c, 0);
+    let (mut co, mut so) = (0u32, 0u32);
+    let mut t = 30 * MS;
+    for (from, bytes) in units {
+        match from {
+            Side::Client => {
+                segs.push((t, c.c(co, so).data(bytes)));
+                co += bytes.len() as u32;
+            }
+            Side::Server => {
+                segs.push((t, c.s(so, co).data(bytes)));
+                so += bytes.len() as u32;
+            }
+        }
+        t += 10 * MS;
+    }
+    segs.push((t, c.s(so, co).fin()));
+    segs
+}
+
 /// CredSSP in clear (a capture behind a TLS-terminating gateway, or what decryption gives):
 /// the server's errorCode is named with the account the client's AUTHENTICATE gave, and the
 /// finding's fix is the one for that status.
@@ -671,27 +695,17 @@ fn credssp_read_in_clear_names_the_status_and_the_account() {
     let challenge = ts_request(Some(&ntlm(2, None)), None);
     let authenticate = ts_request(Some(&ntlm(3, Some(("CORP", "alice ", "WS1")))), None);
     let error = ts_request(None, Some(0xC000_006D));
-    let mut segs = handshake(&c, 0);
-    let (mut co, mut so) = (0u32, 0u32);
-    let mut t = 30 * MS;
-    for (from_client, bytes) in [
-        (true, &cr[..]),
-        (false, &cc[..]),
-        (true, &negotiate[..]),
-        (false, &challenge[..]),
-        (true, &authenticate[..]),
-        (false, &error[..]),
-    ] {
-        if from_client {
-            segs.push((t, c.c(co, so).data(bytes)));
-            co += bytes.len() as u32;
-        } else {
-            segs.push((t, c.s(so, co).data(bytes)));
-            so += bytes.len() as u32;
-        }
-        t += 10 * MS;
-    }
-    segs.push((t, c.s(so, co).fin()));
+    let segs = exchange(
+        &c,
+        &[
+            (Side::Client, &cr[..]),
+            (Side::Server, &cc[..]),
+            (Side::Client, &negotiate[..]),
+            (Side::Server, &challenge[..]),
+            (Side::Client, &authenticate[..]),
+            (Side::Server, &error[..]),
+        ],
+    );
     let (r, _dir, _p) = analyze_bytes("credssp-clear.pcap", &pcap_of(Link::Eth, &segs));
     let conn = only_conn(&r);
     assert_eq!(conn.cause, Some(Cause::NlaFailure));
@@ -794,34 +808,24 @@ fn a_set_error_info_pdu_names_the_servers_reason() {
     let mut error_info = vec![22, 0, 0x17, 0, 0xea, 0x03];
     error_info.extend([0xea, 0x03, 0x01, 0x00, 0, 1, 4, 0, 0x2f, 0, 0, 0]);
     error_info.extend(9u32.to_le_bytes());
-    let mut segs = handshake(&c, 0);
-    let (mut co, mut so) = (0u32, 0u32);
-    let mut t = 30 * MS;
     let ci = unhex(CONNECT_INITIAL);
     let rsp = unhex(CONNECT_RESPONSE);
     let sdi = send_data_indication(&error_info);
-    for (from_client, bytes) in [
-        (true, &cr[..]),
-        (false, &cc[..]),
-        (true, &negotiate[..]),
-        (false, &challenge[..]),
-        (true, &authenticate[..]),
-        (false, &server_key[..]),
-        (true, &credentials[..]),
-        (true, &ci[..]),
-        (false, &rsp[..]),
-        (false, &sdi[..]),
-    ] {
-        if from_client {
-            segs.push((t, c.c(co, so).data(bytes)));
-            co += bytes.len() as u32;
-        } else {
-            segs.push((t, c.s(so, co).data(bytes)));
-            so += bytes.len() as u32;
-        }
-        t += 10 * MS;
-    }
-    segs.push((t, c.s(so, co).fin()));
+    let segs = exchange(
+        &c,
+        &[
+            (Side::Client, &cr[..]),
+            (Side::Server, &cc[..]),
+            (Side::Client, &negotiate[..]),
+            (Side::Server, &challenge[..]),
+            (Side::Client, &authenticate[..]),
+            (Side::Server, &server_key[..]),
+            (Side::Client, &credentials[..]),
+            (Side::Client, &ci[..]),
+            (Side::Server, &rsp[..]),
+            (Side::Server, &sdi[..]),
+        ],
+    );
     let (r, _dir, _p) = analyze_bytes("errinfo-clear.pcap", &pcap_of(Link::Eth, &segs));
     let conn = only_conn(&r);
     assert_eq!(conn.cause, Some(Cause::ServerDenied));

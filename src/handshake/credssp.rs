@@ -92,11 +92,7 @@ fn ntlm(m: &[u8]) -> Option<AuthToken> {
         let off = u32_at(at + 4)? as usize;
         let raw = m.get(off..off.checked_add(len)?)?;
         Some(if unicode {
-            let units: Vec<u16> = raw
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16_lossy(&units)
+            super::mcs::utf16z(raw)
         } else {
             String::from_utf8_lossy(raw).into_owned()
         })

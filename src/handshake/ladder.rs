@@ -1719,40 +1719,39 @@ fn standard_security(
                 }
                 m.license_error = license_error.map(|(_, code, _)| mcs::license_error_name(code));
             }
-            if updates == 0 {
-                if let Some((p, code)) = error_info {
+            // Before any screen update, the server's error info, else its licensing error,
+            // is why it ended the connection.
+            let server_reason = error_info
+                .map(|(p, code)| {
                     let seen = Seen::ServerErrorInfo {
                         code,
                         frame: p.last_frame,
                         end: end.map(|e| e.seen()),
                     };
-                    let mut frames = vec![p.last_frame];
-                    frames.extend(end.map(|e| e.mark.frame));
-                    return failed_at(
-                        out,
-                        ladder,
-                        (Stage::Session, Stop::ServerDisconnected),
-                        frames,
-                        seen,
-                    );
-                }
-                if let Some((p, code, transition)) = license_error {
-                    let seen = Seen::LicenseError {
-                        code,
-                        transition,
-                        frame: p.last_frame,
-                        end: end.map(|e| e.seen()),
-                    };
-                    let mut frames = vec![p.last_frame];
-                    frames.extend(end.map(|e| e.mark.frame));
-                    return failed_at(
-                        out,
-                        ladder,
-                        (Stage::Session, Stop::ServerDisconnected),
-                        frames,
-                        seen,
-                    );
-                }
+                    (p, seen)
+                })
+                .or_else(|| {
+                    license_error.map(|(p, code, transition)| {
+                        let seen = Seen::LicenseError {
+                            code,
+                            transition,
+                            frame: p.last_frame,
+                            end: end.map(|e| e.seen()),
+                        };
+                        (p, seen)
+                    })
+                })
+                .filter(|_| updates == 0);
+            if let Some((p, seen)) = server_reason {
+                let mut frames = vec![p.last_frame];
+                frames.extend(end.map(|e| e.mark.frame));
+                return failed_at(
+                    out,
+                    ladder,
+                    (Stage::Session, Stop::ServerDisconnected),
+                    frames,
+                    seen,
+                );
             }
             // Decrypted: a server that activated the session and closed it before any screen
             // output ended it; the PDU counts alone would call it a session.

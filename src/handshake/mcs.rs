@@ -459,11 +459,7 @@ pub fn client_info_user(ud: &[u8]) -> Option<String> {
     let user = ud.get(user_at..user_at + cb_user)?;
     let text = |b: &[u8]| -> String {
         if unicode {
-            let units: Vec<u16> = b
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            String::from_utf16_lossy(&units)
+            utf16z(b)
         } else {
             String::from_utf8_lossy(b).into_owned()
         }
@@ -1282,8 +1278,9 @@ fn per_len(c: &mut Cur) -> Option<usize> {
     }
 }
 
-/// A NUL-terminated UTF-16LE string (unpaired surrogates become U+FFFD).
-fn utf16z(b: &[u8]) -> String {
+/// A NUL-terminated UTF-16LE string (unpaired surrogates become U+FFFD); also a field of
+/// known length with no NUL (MS-NLMP, TS_INFO_PACKET).
+pub(crate) fn utf16z(b: &[u8]) -> String {
     let units = b
         .chunks_exact(2)
         .map(|p| u16::from_le_bytes([p[0], p[1]]))
