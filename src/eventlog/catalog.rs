@@ -853,7 +853,7 @@ mod tests {
         assert!(d.decoded.contains(&("LogonType".into(), "Network".into())));
         // Logon type 2 is not an RDP logon.
         let mut local = e.clone();
-        std::sync::Arc::make_mut(&mut local.fields).insert("LogonType", "2");
+        std::sync::Arc::make_mut(&mut local.fields).set("LogonType", "2");
         assert!(describe(&local).is_none());
         let e = ev(CLIENT, "x", 1026, &[("Value", "2308")]);
         assert!(

@@ -80,17 +80,39 @@ impl Fields {
         self.position(name).is_some()
     }
 
-    /// Sets `name` to `value`. A name given again takes the new value (the old one's bytes
-    /// stay in the buffer, unused: names repeat rarely).
+    /// Sets `name` to `value`. A name given again keeps its first value, and the later ones
+    /// go under `name_1`, `name_2`… (the names `evtx_dump` gives them): a record that
+    /// repeats a name (4648's `LogonGuid` on some builds) loses none of its values.
     pub fn insert(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
         let (name, value) = (name.as_ref(), value.as_ref());
+        match self.find(name) {
+            Ok(_) => {
+                let free = (1u32..)
+                    .map(|n| format!("{name}_{n}"))
+                    .find(|n| self.find(n).is_err())
+                    .unwrap_or_default();
+                self.insert_new(&free, value);
+            }
+            Err(_) => self.insert_new(name, value),
+        }
+    }
+
+    /// Sets `name` to `value`, replacing the value it had.
+    pub fn set(&mut self, name: &str, value: &str) {
+        if let Ok(i) = self.find(name) {
+            self.index.remove(i);
+        }
+        self.insert_new(name, value);
+    }
+
+    /// Inserts a name not present yet.
+    fn insert_new(&mut self, name: &str, value: &str) {
         let at = self.text.len() as u32;
         self.text.push_str(name);
         self.text.push_str(value);
         let entry = (at, name.len() as u32, value.len() as u32);
-        match self.find(name) {
-            Ok(i) => self.index[i] = entry,
-            Err(i) => self.index.insert(i, entry),
+        if let Err(i) = self.find(name) {
+            self.index.insert(i, entry);
         }
     }
 
@@ -104,22 +126,27 @@ impl Fields {
         self.index.push((at, name.len() as u32, value.len() as u32));
     }
 
-    /// Puts what [`Fields::append_unsorted`] added in name order, a name given again keeping
-    /// its last value, as [`Fields::insert`] would have.
+    /// Puts what [`Fields::append_unsorted`] added in name order, a name given again
+    /// handled as [`Fields::insert`] does (its later values under `name_1`, `name_2`…).
     pub fn sort_appended(&mut self) {
         let text = self.text.as_bytes();
         let name = |&(at, len, _): &(u32, u32, u32)| &text[at as usize..(at + len) as usize];
         // Stable: the fields of one name stay in the order they were set.
         self.index.sort_by(|a, b| byte_order(name(a), name(b)));
-        let mut kept = 0;
-        for i in 0..self.index.len() {
-            if i + 1 < self.index.len() && name(&self.index[i]) == name(&self.index[i + 1]) {
-                continue;
+        let repeated = self.index.windows(2).any(|w| name(&w[0]) == name(&w[1]));
+        if repeated {
+            // Rare: rebuilt by inserting in the order the fields were set.
+            let mut order = self.index.clone();
+            order.sort_by_key(|e| e.0);
+            let pairs: Vec<(String, String)> = order
+                .iter()
+                .map(|e| (self.name_of(e).to_string(), self.value_of(e).to_string()))
+                .collect();
+            self.clear();
+            for (n, v) in pairs {
+                self.insert(n, v);
             }
-            self.index[kept] = self.index[i];
-            kept += 1;
         }
-        self.index.truncate(kept);
     }
 
     /// A copy holding just the fields, in buffers of exactly their size (a reader fills one
@@ -228,9 +255,12 @@ mod tests {
             appended.iter().collect::<Vec<_>>(),
             inserted.iter().collect::<Vec<_>>()
         );
-        assert_eq!(appended.get("LogonType"), Some("7"));
-        assert_eq!(appended.get("A"), Some("2"));
-        assert_eq!(appended.len(), 6);
+        assert_eq!(appended.get("LogonType"), Some("10"));
+        assert_eq!(appended.get("LogonType_1"), Some("3"));
+        assert_eq!(appended.get("LogonType_2"), Some("7"));
+        assert_eq!(appended.get("A"), Some("1"));
+        assert_eq!(appended.get("A_1"), Some("2"));
+        assert_eq!(appended.len(), 9);
         let compact = appended.compacted();
         assert_eq!(compact, inserted.compacted());
         assert_eq!(
@@ -238,7 +268,7 @@ mod tests {
             inserted.iter().collect::<Vec<_>>()
         );
         assert_eq!(compact.text.capacity(), compact.text.len());
-        assert!(compact.text.len() < appended.text.len());
+        assert!(compact.text.len() <= appended.text.len());
         appended.clear();
         assert!(appended.is_empty() && appended.text.capacity() > 0);
     }
@@ -261,8 +291,12 @@ mod tests {
             ours.insert(k, v);
             map.insert(k.to_string(), v.to_string());
         }
-        assert_eq!(ours.len(), 6);
-        assert_eq!(ours.get("LogonType"), Some("3"));
+        assert_eq!(ours.len(), 7);
+        assert_eq!(ours.get("LogonType"), Some("10"));
+        assert_eq!(ours.get("LogonType_1"), Some("3"));
+        map.remove("LogonType_1");
+        map.insert("LogonType".to_string(), "10".to_string());
+        map.insert("LogonType_1".to_string(), "3".to_string());
         assert_eq!(ours.get("Empty"), Some(""));
         assert_eq!(ours.get("Missing"), None);
         assert!(ours.contains_key("Ünïcode"));

@@ -731,3 +731,25 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod repeated_names {
+    use super::*;
+
+    /// A 4648 that names `LogonGuid` twice keeps both values: the first under its name, the
+    /// second as `LogonGuid_1`, as `evtx_dump` names it.
+    #[test]
+    fn a_name_written_twice_keeps_both_values() {
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4648</EventID><TimeCreated SystemTime='2024-03-05T10:11:12Z'/><EventRecordID>5</EventRecordID><Channel>Security</Channel><Computer>WS01</Computer></System><EventData><Data Name='SubjectUserName'>alice</Data><Data Name='LogonGuid'>{00000000-0000-0000-0000-000000000000}</Data><Data Name='TargetUserName'>admin</Data><Data Name='LogonGuid'>{6B1D5C0E-4A6F-2B3C-9D8E-7F6A5B4C3D2E}</Data><Data Name='TargetServerName'>SRV01</Data></EventData></Event>";
+        let e = parse_event_xml(xml).expect("one event");
+        assert_eq!(
+            e.fields.get("LogonGuid"),
+            Some("{00000000-0000-0000-0000-000000000000}")
+        );
+        assert_eq!(
+            e.fields.get("LogonGuid_1"),
+            Some("{6B1D5C0E-4A6F-2B3C-9D8E-7F6A5B4C3D2E}")
+        );
+        assert_eq!(e.fields.len(), 5);
+    }
+}
