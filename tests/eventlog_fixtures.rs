@@ -240,6 +240,250 @@ fn logon_failure(record_id: u64, time: &'static str, tid: u32) -> Ev {
     }
 }
 
+/// A string made at run time for a description that holds `&'static str` (the fixtures are
+/// built once per test run).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// A Security-Auditing event of the layout of [`logon_failure`] (the real 4625 id 59 of
+/// `Security_with_size_t.evtx`), with its own id, task, keywords, version and EventData.
+fn security_event(
+    id: u16,
+    record_id: u64,
+    time: &'static str,
+    task: u16,
+    success: bool,
+    version: u8,
+    data: Vec<(&'static str, F)>,
+) -> Ev {
+    Ev {
+        id,
+        record_id,
+        time,
+        task,
+        version,
+        // Audit success / audit failure.
+        keywords: if success {
+            0x8020_0000_0000_0000
+        } else {
+            0x8010_0000_0000_0000
+        },
+        tid: 700 + (record_id % 97) as u32,
+        payload: Payload::Named(data),
+        ..logon_failure(record_id, time, 0)
+    }
+}
+
+/// What a failed or successful logon says: who, from where, how.
+#[derive(Clone, Copy)]
+struct Logon {
+    user: &'static str,
+    domain: &'static str,
+    ip: &'static str,
+    port: &'static str,
+    workstation: &'static str,
+    logon_type: u32,
+}
+
+/// Security 4625 with the EventData of the real record (names, order, types), for `who`
+/// refused with `status` / `sub_status`. A network logon (type 3) is NTLM's `NtLmSsp`; an
+/// interactive one (10, 7) winlogon's `User32`.
+fn failed_logon(
+    record_id: u64,
+    time: &'static str,
+    who: Logon,
+    status: u32,
+    sub_status: u32,
+) -> Ev {
+    let (process, package, pid, name) = if who.logon_type == 3 {
+        ("NtLmSsp ", "NTLM", 0, "-")
+    } else {
+        (
+            "User32 ",
+            "Negotiate",
+            0x3a4,
+            "C:\\Windows\\System32\\svchost.exe",
+        )
+    };
+    security_event(
+        4625,
+        record_id,
+        time,
+        12544,
+        false,
+        0,
+        vec![
+            ("SubjectUserSid", F::Sid("S-1-0-0")),
+            ("SubjectUserName", F::S("-")),
+            ("SubjectDomainName", F::S("-")),
+            ("SubjectLogonId", F::Hex64(0)),
+            ("TargetUserSid", F::Sid("S-1-0-0")),
+            ("TargetUserName", F::S(who.user)),
+            ("TargetDomainName", F::S(who.domain)),
+            ("Status", F::Hex32(status)),
+            (
+                "FailureReason",
+                F::S(if sub_status == 0xC000_0072 {
+                    "%%2310"
+                } else if status == 0xC000_0234 {
+                    "%%2307"
+                } else {
+                    "%%2313"
+                }),
+            ),
+            ("SubStatus", F::Hex32(sub_status)),
+            ("LogonType", F::U32(who.logon_type)),
+            ("LogonProcessName", F::S(process)),
+            ("AuthenticationPackageName", F::S(package)),
+            ("WorkstationName", F::S(who.workstation)),
+            ("TransmittedServices", F::S("-")),
+            ("LmPackageName", F::S("-")),
+            ("KeyLength", F::U32(0)),
+            ("ProcessId", F::SizeT(pid)),
+            ("ProcessName", F::S(name)),
+            ("IpAddress", F::S(who.ip)),
+            ("IpPort", F::S(who.port)),
+        ],
+    )
+}
+
+/// Security 4624 (version 2, the EventData names and order of Windows 10 / Server 2016 and
+/// later, without `LogonGuid`, a GUID-typed value the fixture writer does not write).
+fn logon(record_id: u64, time: &'static str, who: Logon, logon_id: u64) -> Ev {
+    let (process, package) = if who.logon_type == 3 {
+        ("NtLmSsp ", "NTLM")
+    } else {
+        ("User32 ", "Negotiate")
+    };
+    security_event(
+        4624,
+        record_id,
+        time,
+        12544,
+        true,
+        2,
+        vec![
+            (
+                "SubjectUserSid",
+                F::Sid(if who.logon_type == 3 {
+                    "S-1-0-0"
+                } else {
+                    "S-1-5-18"
+                }),
+            ),
+            (
+                "SubjectUserName",
+                F::S(if who.logon_type == 3 {
+                    "-"
+                } else {
+                    "RDPT-SRV$"
+                }),
+            ),
+            (
+                "SubjectDomainName",
+                F::S(if who.logon_type == 3 {
+                    "-"
+                } else {
+                    "WORKGROUP"
+                }),
+            ),
+            (
+                "SubjectLogonId",
+                F::Hex64(if who.logon_type == 3 { 0 } else { 0x3e7 }),
+            ),
+            (
+                "TargetUserSid",
+                F::Sid("S-1-5-21-3623811015-3361044348-30300820-1013"),
+            ),
+            ("TargetUserName", F::S(who.user)),
+            ("TargetDomainName", F::S(who.domain)),
+            ("TargetLogonId", F::Hex64(logon_id)),
+            ("LogonType", F::U32(who.logon_type)),
+            ("LogonProcessName", F::S(process)),
+            ("AuthenticationPackageName", F::S(package)),
+            ("WorkstationName", F::S(who.workstation)),
+            ("TransmittedServices", F::S("-")),
+            (
+                "LmPackageName",
+                F::S(if who.logon_type == 3 { "NTLM V2" } else { "-" }),
+            ),
+            (
+                "KeyLength",
+                F::U32(if who.logon_type == 3 { 128 } else { 0 }),
+            ),
+            (
+                "ProcessId",
+                F::SizeT(if who.logon_type == 3 { 0 } else { 0x3a4 }),
+            ),
+            (
+                "ProcessName",
+                F::S(if who.logon_type == 3 {
+                    "-"
+                } else {
+                    "C:\\Windows\\System32\\svchost.exe"
+                }),
+            ),
+            ("IpAddress", F::S(who.ip)),
+            ("IpPort", F::S(who.port)),
+            ("ImpersonationLevel", F::S("%%1833")),
+            (
+                "RestrictedAdminMode",
+                F::S(if who.logon_type == 10 { "%%1843" } else { "-" }),
+            ),
+            ("TargetOutboundUserName", F::S("-")),
+            ("TargetOutboundDomainName", F::S("-")),
+            ("VirtualAccount", F::S("%%1843")),
+            ("TargetLinkedLogonId", F::Hex64(0)),
+            ("ElevatedToken", F::S("%%1842")),
+        ],
+    )
+}
+
+/// Security 4740 (a user account was locked out) and 4767 (unlocked): task 13824 (User
+/// Account Management), EventData `TargetUserName`, `TargetDomainName` (4740: the caller
+/// computer whose failures locked it; 4767: the account's domain), `TargetSid`, then who
+/// logged it (4740: the computer's own account; 4767: who unlocked it).
+fn account_event(
+    id: u16,
+    record_id: u64,
+    time: &'static str,
+    user: &'static str,
+    target_domain: &'static str,
+    by: (&'static str, &'static str),
+) -> Ev {
+    security_event(
+        id,
+        record_id,
+        time,
+        13824,
+        true,
+        0,
+        vec![
+            ("TargetUserName", F::S(user)),
+            ("TargetDomainName", F::S(target_domain)),
+            (
+                "TargetSid",
+                F::Sid("S-1-5-21-3623811015-3361044348-30300820-1014"),
+            ),
+            (
+                "SubjectUserSid",
+                F::Sid(if id == 4740 {
+                    "S-1-5-18"
+                } else {
+                    "S-1-5-21-3623811015-3361044348-30300820-500"
+                }),
+            ),
+            ("SubjectUserName", F::S(by.0)),
+            ("SubjectDomainName", F::S(by.1)),
+            (
+                "SubjectLogonId",
+                F::Hex64(if id == 4740 { 0x3e7 } else { 0x4c1f2 }),
+            ),
+        ],
+    )
+}
+
 /// Security 5152, the Windows Filtering Platform dropped an inbound packet: the System part,
 /// EventData names, order and value types of the real record 319457771 in
 /// `omerbenamram-evtx/Security_short_selected.evtx` (a SYN to 3389 dropped at the transport
@@ -589,6 +833,61 @@ fn fixtures() -> Vec<Fixture> {
                 ],
             )],
         },
+        // A server with local accounts, one morning (the expected conclusions are in
+        // fixtures/eventlog/README.md): alice mistypes twice and gets in; bob's saved wrong
+        // password locks him out, an administrator unlocks him and he gets in; "carol " (a
+        // trailing space) does not exist, carol does; and a console unlock that is no RDP.
+        Fixture {
+            name: "server-security-lockout",
+            events: lockout_morning(),
+        },
+        // Password guessing over the network from one internet address: 20 tries a second,
+        // a new workstation name each, mostly `administrator`, some made-up names, and
+        // `guest` whose password was right but who is disabled.
+        Fixture {
+            name: "server-security-guessing",
+            events: guessing_flood(),
+        },
+        // The same minute in RdpCoreTS: connections from that address (131) and failed NLA
+        // (140): what makes the guessing RDP's.
+        Fixture {
+            name: "server-rdpcorets-guessing",
+            events: (0..6u64)
+                .map(|i| {
+                    let t = leak(format!(
+                        "2026-11-23T10:00:0{}.{:07}Z",
+                        i / 2,
+                        (i % 2) * 5_000_000 + 120
+                    ));
+                    let activity = leak(format!("{{F420AA{i:02}-6C3B-4E1A-9B7E-2C5D8A1E0000}}"));
+                    if i % 2 == 0 {
+                        rdpcorets(
+                            131,
+                            7310 + i,
+                            t,
+                            activity,
+                            1416,
+                            vec![
+                                ("ConnType", F::S("TCP")),
+                                (
+                                    "ClientIP",
+                                    F::S(leak(format!("203.0.113.50:{}", 50110 + i))),
+                                ),
+                            ],
+                        )
+                    } else {
+                        rdpcorets(
+                            140,
+                            7310 + i,
+                            t,
+                            activity,
+                            10860,
+                            vec![("IPString", F::S("203.0.113.50"))],
+                        )
+                    }
+                })
+                .collect(),
+        },
         Fixture {
             name: "client-rdpclient",
             events: vec![
@@ -617,6 +916,193 @@ fn fixtures() -> Vec<Fixture> {
             ],
         },
     ]
+}
+
+/// `server-security-lockout`: see its fixture.
+fn lockout_morning() -> Vec<Ev> {
+    const WRONG: (u32, u32) = (0xC000_006D, 0xC000_006A);
+    const NO_USER: (u32, u32) = (0xC000_006D, 0xC000_0064);
+    let alice = Logon {
+        user: "alice",
+        domain: SRV,
+        ip: "10.99.1.2",
+        port: "0",
+        workstation: CLI,
+        logon_type: 3,
+    };
+    let bob = Logon {
+        user: "bob",
+        ip: "10.99.1.3",
+        workstation: "RDPT-BOB",
+        ..alice
+    };
+    let carol_typo = Logon {
+        user: "carol ",
+        ip: "10.99.1.4",
+        workstation: "RDPT-CAROL",
+        ..alice
+    };
+    let carol = Logon {
+        user: "carol",
+        ..carol_typo
+    };
+    let rdp = |who: Logon, port: &'static str| Logon {
+        logon_type: 10,
+        port,
+        workstation: SRV,
+        ..who
+    };
+    let mut events = vec![
+        failed_logon(
+            52001,
+            "2026-11-23T09:00:05.1023345Z",
+            alice,
+            WRONG.0,
+            WRONG.1,
+        ),
+        failed_logon(
+            52002,
+            "2026-11-23T09:00:14.6610293Z",
+            alice,
+            WRONG.0,
+            WRONG.1,
+        ),
+        logon(52003, "2026-11-23T09:00:31.2290117Z", alice, 0x5a1c3e),
+        logon(
+            52004,
+            "2026-11-23T09:00:33.0418852Z",
+            rdp(alice, "50412"),
+            0x5a1d07,
+        ),
+    ];
+    for (i, t) in [
+        "2026-11-23T09:10:00.3325510Z",
+        "2026-11-23T09:10:10.4417790Z",
+        "2026-11-23T09:10:20.5208126Z",
+        "2026-11-23T09:10:30.6114467Z",
+        "2026-11-23T09:10:40.7034521Z",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        events.push(failed_logon(52010 + i as u64, t, bob, WRONG.0, WRONG.1));
+    }
+    events.extend([
+        account_event(
+            4740,
+            52015,
+            "2026-11-23T09:10:40.7051107Z",
+            "bob",
+            "RDPT-BOB",
+            ("RDPT-SRV$", "WORKGROUP"),
+        ),
+        failed_logon(52016, "2026-11-23T09:10:50.8871203Z", bob, 0xC000_0234, 0),
+        // The administrator unlocks the console: winlogon's own unlock, no RDP.
+        logon(
+            52017,
+            "2026-11-23T09:20:00.1187000Z",
+            Logon {
+                user: "admin",
+                ip: "127.0.0.1",
+                workstation: SRV,
+                logon_type: 7,
+                ..alice
+            },
+            0x61b2a0,
+        ),
+        account_event(
+            4767,
+            52018,
+            "2026-11-23T09:25:00.5539816Z",
+            "bob",
+            SRV,
+            ("admin", SRV),
+        ),
+        logon(52019, "2026-11-23T09:26:10.2201934Z", bob, 0x63c001),
+        logon(
+            52020,
+            "2026-11-23T09:26:12.0097411Z",
+            rdp(bob, "50733"),
+            0x63c0e8,
+        ),
+        failed_logon(
+            52021,
+            "2026-11-23T09:30:00.4410082Z",
+            carol_typo,
+            NO_USER.0,
+            NO_USER.1,
+        ),
+        failed_logon(
+            52022,
+            "2026-11-23T09:30:09.0917334Z",
+            carol_typo,
+            NO_USER.0,
+            NO_USER.1,
+        ),
+        failed_logon(
+            52023,
+            "2026-11-23T09:30:20.7730219Z",
+            carol_typo,
+            NO_USER.0,
+            NO_USER.1,
+        ),
+        logon(52024, "2026-11-23T09:31:00.3318845Z", carol, 0x64d210),
+        logon(
+            52025,
+            "2026-11-23T09:31:02.1164773Z",
+            rdp(carol, "51020"),
+            0x64d2b6,
+        ),
+    ]);
+    events
+}
+
+/// `server-security-guessing`: 120 failed network logons from 203.0.113.50 in six seconds.
+fn guessing_flood() -> Vec<Ev> {
+    let mut events = Vec::new();
+    // A fixed pseudo-random sequence (the same workstation names at every regeneration).
+    let mut x: u32 = 0x2545_F491;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for i in 0..120u64 {
+        let r = next();
+        let workstation = leak(
+            (0..8)
+                .map(|k| {
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[((r >> (k * 4)) % 36) as usize] as char
+                })
+                .collect::<String>(),
+        );
+        let (user, status, sub) = match i {
+            // Guest's password is blank and right, but the account is disabled.
+            37 | 38 | 91 => ("guest", 0xC000_006E, 0xC000_0072),
+            _ if i % 10 == 4 => (
+                ["admin", "user", "test", "scanner"][(i / 10 % 4) as usize],
+                0xC000_006D,
+                0xC000_0064,
+            ),
+            _ => ("administrator", 0xC000_006D, 0xC000_006A),
+        };
+        let time = leak(format!(
+            "2026-11-23T10:00:{:02}.{:07}Z",
+            i / 20,
+            (i % 20) * 500_000 + (r % 40_000) as u64
+        ));
+        let who = Logon {
+            user,
+            domain: "",
+            ip: "203.0.113.50",
+            port: leak(format!("{}", 49152 + r % 16000)),
+            workstation,
+            logon_type: 3,
+        };
+        events.push(failed_logon(61000 + i, time, who, status, sub));
+    }
+    events
 }
 
 // ---------------------------------------------------------------------------------------------

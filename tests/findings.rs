@@ -202,16 +202,19 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
         ]
     );
     assert!(
-        f.summary.contains(" 2 times between ")
-            && f.summary.contains(
-                "; the Security log agrees (2 × 4625): Logon failed for RDPT-SRV\\rdptest"
-            )
-            && f.summary
-                .contains("sub-status 0xC000006A STATUS_WRONG_PASSWORD"),
+        f.summary.starts_with(
+            "RDPT-SRV rejected RDP logons from 10.99.1.2 2 times between 2026-11-22T03:42:37.588990Z and 2026-11-22T03:42:37.726331Z (0.1 s): RDPT-SRV\\rdptest ×2 (wrong password); workstation RDPT-CLIENT; RdpCoreTS 140 logged 2 failed NLA logons"
+        ),
         "{}",
         f.summary
     );
-    assert_eq!(f.evidence.len(), 4);
+    // One line per account and status, then the count of all.
+    assert_eq!(f.evidence.len(), 2, "{:#?}", f.evidence);
+    assert!(f.evidence[0].contains("#118734: Microsoft-Windows-Security-Auditing 4625"));
+    assert_eq!(
+        f.evidence[1],
+        "… 4 events in all, one line above per account and status (all listed in `events`)"
+    );
 
     let alone = analyze(&["eventlog/server-security.evtx"]);
     let causes: Vec<Cause> = alone.findings.iter().map(|f| f.cause).collect();
@@ -313,9 +316,7 @@ fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
     assert!(
         f.summary.contains(
             "from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) 12 times"
-        ) && f
-            .summary
-            .contains("; the Security log agrees (10 × 4625): "),
+        ) && f.summary.contains(": RDPT-SRV\\rdptest ×10 (wrong password); RdpCoreTS 140 logged 12 failed NLA logons; these came over RDP: RdpCoreTS 140 logged the same failures"),
         "{}",
         f.summary
     );
@@ -1950,14 +1951,16 @@ fn repeated_failures_from_one_internet_address_are_password_guessing() {
         f.summary
     );
     assert!(
-        f.summary.ends_with(
-            "; nothing shows these were RDP rather than SMB or another network logon (Security 4625 alone)."
+        f.summary.contains("rejected network logons (SMB or RDP NLA; the log cannot tell which) from 45.33.32.156")
+            && f.summary.ends_with(
+            "; nothing shows these were RDP rather than SMB or another network logon: no RdpCoreTS 131/140, RCM 1149 or logon type 10 from these addresses, and no capture of them (no capture covers it)."
         ),
         "{}",
         f.summary
     );
-    assert_eq!(f.remediation.len(), 1);
-    assert!(f.remediation[0].starts_with("Logons failing again and again, from many addresses or from one on the internet, are password guessing"));
+    assert_eq!(f.remediation.len(), 2);
+    assert!(f.remediation[0].starts_with("Nothing shows these logons came over RDP: a network logon is SMB's (TCP 445) as much as RDP NLA's."));
+    assert!(f.remediation[1].starts_with("Logons failing again and again, from many addresses or from one on the internet, are password guessing"));
 
     let r = judge("10.99.1.77");
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
@@ -1965,4 +1968,140 @@ fn repeated_failures_from_one_internet_address_are_password_guessing() {
         (r.findings[0].cause, r.findings[0].severity),
         (Cause::LogonFailed, Severity::Warning)
     );
+}
+
+/// `server-security-lockout` (fixtures/eventlog/README.md), in both forms: bob's lockout is
+/// one finding with the failures that led to it, the attempt refused while locked and who
+/// unlocked him; alice's two mistyped passwords and "carol "'s typo are `info`, each with
+/// the logon that followed.
+#[test]
+fn a_lockout_is_told_with_its_failures_and_its_unlock() {
+    for form in ["evtx", "xml"] {
+        let file = format!("fixtures/eventlog/server-security-lockout.{form}");
+        let r = analyze(&[&file["fixtures/".len()..]]);
+        let got: Vec<(Cause, Severity, Confidence, usize)> = r
+            .findings
+            .iter()
+            .map(|f| (f.cause, f.severity, f.confidence, f.events.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Cause::AccountLockedOut,
+                    Severity::Warning,
+                    Confidence::High,
+                    8
+                ),
+                (Cause::LogonFailed, Severity::Info, Confidence::High, 2),
+                (Cause::LogonFailed, Severity::Info, Confidence::High, 3),
+            ],
+            "{form}"
+        );
+        let [lockout, alice, carol] = &r.findings[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            relative(&lockout.summary),
+            format!(
+                "RDPT-SRV locked out account bob at 2026-11-23T09:10:40.705110Z by failures from computer RDPT-BOB, after 5 failed logons from 10.99.1.3 in 40.4 s: RDPT-SRV\\bob ×5 (wrong password); 1 more attempt was refused while it was locked (0xC0000234); RDPT-SRV\\admin unlocked it at 2026-11-23T09:25:00.553981Z ({file}#52018)."
+            )
+        );
+        let records: Vec<&str> = lockout
+            .events
+            .iter()
+            .map(|e| e.rsplit('#').next().unwrap_or(e))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                "52010", "52011", "52012", "52013", "52014", "52015", "52016", "52018"
+            ]
+        );
+        assert!(lockout.remediation[0].starts_with("Unlock bob "));
+        assert!(
+            lockout.remediation[0].contains("wrong password from RDPT-BOB: a saved RDP credential")
+        );
+        assert!(
+            alice.summary.starts_with("RDPT-SRV rejected RDP logons from 10.99.1.2 2 times between 2026-11-23T09:00:05.102334Z and 2026-11-23T09:00:14.661029Z (9.6 s): RDPT-SRV\\alice ×2 (wrong password); workstation RDPT-CLIENT; RDPT-SRV\\alice then logged on from 10.99.1.2 at 2026-11-23T09:00:31.229011Z"),
+            "{}",
+            alice.summary
+        );
+        assert!(
+            carol.summary.contains(": \"RDPT-SRV\\carol \" ×3 (no such user); workstation RDPT-CAROL; RDPT-SRV\\carol then logged on from 10.99.1.4 at 2026-11-23T09:31:00.331884Z")
+                && carol.summary.contains("— \"RDPT-SRV\\carol \" has a leading or trailing space: a typo, and another account"),
+            "{}",
+            carol.summary
+        );
+        assert!(carol.remediation[0].contains("STATUS_NO_SUCH_USER (0xC0000064)"));
+    }
+}
+
+/// `server-security-guessing`: 120 failed network logons in six seconds from one internet
+/// address, 120 made-up workstation names: password guessing, counted per account and status;
+/// guest's "account disabled" means its password was right. Alone, the Security log cannot
+/// tell SMB from RDP; with `server-rdpcorets-guessing` (131/140 from the address) it can.
+#[test]
+fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
+    for form in ["evtx", "xml"] {
+        let file = format!("fixtures/eventlog/server-security-guessing.{form}");
+        let file = file.as_str();
+        let r = analyze(&[&file["fixtures/".len()..]]);
+        assert_eq!(r.findings.len(), 1, "{form}: {:#?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.cause, f.severity, f.confidence, f.events.len()),
+            (
+                Cause::PasswordGuessing,
+                Severity::Error,
+                Confidence::Medium,
+                120
+            )
+        );
+        assert!(
+            f.summary.starts_with("RDPT-SRV rejected network logons (SMB or RDP NLA; the log cannot tell which) from 203.0.113.50 120 times between 2026-11-23T10:00:00.003954Z and 2026-11-23T10:00:05.952302Z (5.9 s, 20.0 a second): administrator ×105 (wrong password), admin ×3 (no such user), guest ×3 (account disabled), scanner ×3 (no such user), test ×3 (no such user), 1 more account ×3; 120 different workstation names, none used more than once"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            relative(&f.summary).contains(&format!("; 3 of these on guest got 0xC0000072 (account disabled): Windows checks the password before it says an account is disabled, so the password tried was right ({file}#61037, {file}#61038, {file}#61091)")),
+            "{}",
+            f.summary
+        );
+        // One example per account and status, the three disabled hits, then the count.
+        assert_eq!(f.evidence.len(), 9, "{:#?}", f.evidence);
+        assert_eq!(
+            f.evidence[8],
+            "… 120 events in all, one line above per account and status (all listed in `events`)"
+        );
+        assert!(f.remediation[0].starts_with("Nothing shows these logons came over RDP"));
+
+        let r = analyze(&[
+            &file["fixtures/".len()..],
+            &format!("eventlog/server-rdpcorets-guessing.{form}"),
+        ]);
+        assert_eq!(r.findings.len(), 1, "{form}: {:#?}", r.findings);
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.cause, f.severity, f.confidence, f.events.len()),
+            (
+                Cause::PasswordGuessing,
+                Severity::Error,
+                Confidence::High,
+                123
+            )
+        );
+        assert!(
+            f.summary.starts_with("RDPT-SRV rejected RDP logons from 203.0.113.50 120 times")
+                && f.summary.ends_with("; these came over RDP: RdpCoreTS 140 logged the same failures (no capture covers it)."),
+            "{}",
+            f.summary
+        );
+        assert!(f.remediation[0].starts_with("Logons failing again and again"));
+    }
+}
+
+/// A report's text with the repository's path taken out of the fixtures' names.
+fn relative(text: &str) -> String {
+    text.replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "")
 }

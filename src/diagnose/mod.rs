@@ -3,6 +3,7 @@
 //! into its readings and the candidate causes with the evidence that tells them apart.
 
 pub mod explain;
+pub mod logons;
 pub mod rules;
 pub mod verdict;
 pub mod words;

@@ -596,6 +596,11 @@ fn knowledge(id: Remedy) -> Option<&'static Knowledge> {
     CAUSES.iter().find(|c| c.id == id)
 }
 
+/// A cause's fix and what to collect next, from its row of [`CAUSES`].
+pub fn remedy_of(id: Remedy) -> (Vec<String>, Vec<String>) {
+    remedy(id)
+}
+
 fn remedy(id: Remedy) -> (Vec<String>, Vec<String>) {
     match knowledge(id) {
         Some(k) => (
@@ -812,7 +817,15 @@ pub fn findings(
     let (findings, alike) = attempt_findings(conns, events, joined);
     let mut out = merge_repeated(findings, alike, conns);
     out.extend(probe_findings(conns));
-    out.extend(event_findings(events, joined));
+    let (lockouts, in_lockouts) = super::logons::lockout_findings(events);
+    out.extend(lockouts);
+    let captured_clients: Vec<String> = conns.iter().map(|c| host(&c.client)).collect();
+    out.extend(event_findings(
+        events,
+        joined,
+        &in_lockouts,
+        &captured_clients,
+    ));
     out.extend(side_findings(inputs, conns, events, joined));
     out
 }
@@ -1488,10 +1501,15 @@ fn weigh<'e>(
 
 /// Findings from events no connection of the run explains, one per cause, computer and
 /// client address.
-fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
+fn event_findings(
+    events: &[CatalogEvent],
+    joined: &Joined,
+    in_lockouts: &std::collections::HashSet<usize>,
+    captured_clients: &[String],
+) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, String, String), Vec<usize>> = BTreeMap::new();
     for (k, e) in events.iter().enumerate() {
-        if joined.joined.get(k).copied().unwrap_or(false) {
+        if joined.joined.get(k).copied().unwrap_or(false) || in_lockouts.contains(&k) {
             continue;
         }
         let Some(rule) = event_rule(e) else {
@@ -1580,8 +1598,29 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
     let mut out = Vec::new();
     // Built at the first firewall finding, if any.
     let mut reached: Option<Reached> = None;
+    let rdp_sources = super::logons::RdpSources::new(events, captured_clients);
+    let logons = super::logons::Logons::new(events);
     for (r, computer, client, mut ks, agree, many, internet) in merged {
         let rule = &EVENT_RULES[r];
+        if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
+            && ks.iter().chain(&agree).any(|&k| events[k].id == 4625)
+        {
+            ks.extend(&agree);
+            ks.sort_by_key(|&k| (events[k].time_ns, k));
+            out.push(logon_finding(
+                rule,
+                &computer,
+                &client,
+                &ks,
+                many,
+                internet,
+                !agree.is_empty(),
+                events,
+                &rdp_sources,
+                &logons,
+            ));
+            continue;
+        }
         let first = &events[ks[0]];
         let last = &events[ks[ks.len() - 1]];
         let (mut remediation, collect_next) = remedy(rule.knowledge);
@@ -1694,13 +1733,105 @@ fn event_findings(events: &[CatalogEvent], joined: &Joined) -> Vec<Finding> {
 
 /// Failed logons from one address on the internet, in one finding, from which they are
 /// taken for password guessing rather than one user's mistyped password.
-const GUESSING_FROM_ONE_ADDRESS: usize = 20;
+const GUESSING_FROM_ONE_ADDRESS: usize = super::logons::GUESSING_FROM_ONE_ADDRESS;
+
+/// The finding of one log-only group of failed logons (4625s, with the RdpCoreTS 140s of the
+/// same failures), worded from its counts ([`super::logons`]).
+#[allow(clippy::too_many_arguments)]
+fn logon_finding(
+    rule: &EventRule,
+    computer: &str,
+    client: &str,
+    ks: &[usize],
+    many: bool,
+    internet: bool,
+    two_logs: bool,
+    events: &[CatalogEvent],
+    rdp_sources: &super::logons::RdpSources,
+    logons: &super::logons::Logons,
+) -> Finding {
+    let w = super::logons::logon_words(
+        events,
+        ks,
+        computer,
+        client,
+        many,
+        internet,
+        rdp_sources,
+        logons,
+    );
+    let (cause, severity, confidence) = if w.guessing {
+        (
+            Cause::PasswordGuessing,
+            Severity::Error,
+            if w.rdp || two_logs {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            },
+        )
+    } else if w.all_got_in {
+        (rule.cause, Severity::Info, Confidence::High)
+    } else {
+        (
+            rule.cause,
+            rule.severity,
+            if two_logs {
+                Confidence::High
+            } else {
+                rule.confidence
+            },
+        )
+    };
+    let notes = if w.notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", w.notes.join("; "))
+    };
+    let mut evidence: Vec<String> = w
+        .examples
+        .iter()
+        .take(MAX_EVENT_EVIDENCE)
+        .map(|&k| event_line(&events[k]))
+        .collect();
+    if ks.len() > evidence.len() {
+        evidence.push(format!(
+            "… {} events in all, one line above per account and status (all listed in `events`)",
+            super::logons::thousands(ks.len())
+        ));
+    }
+    let (_, collect_next) = remedy(if w.guessing {
+        Remedy::PasswordGuessing
+    } else {
+        rule.knowledge
+    });
+    Finding {
+        cause,
+        severity,
+        confidence,
+        summary: format!("{computer} {}{notes} (no capture covers it).", w.summary),
+        attempt: None,
+        connections: Vec::new(),
+        events: ks.iter().map(|&k| events[k].reference()).collect(),
+        evidence,
+        remediation: w.remediation,
+        collect_next,
+    }
+}
 
 /// Whether a client address (as a finding names it) is a global one: not private (RFC 1918,
 /// RFC 4193), shared (RFC 6598), loopback, link-local or unspecified.
 fn on_the_internet(client: &str) -> bool {
-    match client.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(a)) => {
+    client
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| global_address(&ip))
+}
+
+/// Whether an address is a global one: not private (RFC 1918, RFC 4193), shared (RFC 6598),
+/// loopback, link-local or unspecified.
+pub fn global_address(ip: &std::net::IpAddr) -> bool {
+    match *ip {
+        std::net::IpAddr::V4(a) => {
             let [x, y, ..] = a.octets();
             !(a.is_private()
                 || a.is_loopback()
@@ -1709,14 +1840,13 @@ fn on_the_internet(client: &str) -> bool {
                 || a.is_broadcast()
                 || (x == 100 && (64..128).contains(&y)))
         }
-        Ok(std::net::IpAddr::V6(a)) => {
+        std::net::IpAddr::V6(a) => {
             let first = a.segments()[0];
             !(a.is_loopback()
                 || a.is_unspecified()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80)
         }
-        Err(_) => false,
     }
 }
 

@@ -1,0 +1,780 @@
+//! Logon trouble in the Security log, judged as an analyst would: a group of failed logons
+//! (Security 4625, with the RdpCoreTS 140s of the same failures) is put into words from its
+//! counts — per account and status, per source address and workstation, its span and rate —
+//! never from its first event; lockouts (4740) become `account_locked_out` findings with the
+//! failures that led to them and who unlocked the account (4767).
+//!
+//! What the counts prove, and only that:
+//! * logons are called RDP's only when something shows RDP: logon type 10 or 12, RdpCoreTS
+//!   131/140 or RCM 1149 from the same address, or a captured connection from it. A type-3
+//!   failure alone is a network logon, SMB's as much as RDP NLA's (`reference/events.md`).
+//! * 0xC0000072 (account disabled) inside a run of failures means the password was right:
+//!   Windows checks the password before it reports that the account is disabled.
+//! * An account that logged on from the same address after its failures was mistyped, not
+//!   attacked; a name with leading or trailing spaces that fails while the name without them
+//!   logs on is a typo.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use crate::eventlog::CatalogEvent;
+use crate::eventlog::catalog::number;
+use crate::model::{Cause, Confidence, Severity};
+
+use super::Finding;
+use super::explain::Remedy;
+use super::words::{shown_name, status_fix};
+
+/// A 4625's account as written (domain and name), its spaces kept.
+pub fn account(e: &CatalogEvent) -> Option<String> {
+    let name = e
+        .fields
+        .get("TargetUserName")
+        .filter(|n| !n.is_empty() && *n != "-")?;
+    Some(match e.field("TargetDomainName") {
+        Some(d) => format!("{d}\\{name}"),
+        None => name.to_string(),
+    })
+}
+
+/// The status that says why a 4625 failed: its SubStatus where Status is the generic
+/// 0xC000006D or 0xC000006E (the sub-status names the reason), else its Status.
+pub fn reason(e: &CatalogEvent) -> Option<u32> {
+    let code = |f: &str| {
+        e.field(f)
+            .and_then(number)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&c| c != 0)
+    };
+    let status = code("Status");
+    match (status, code("SubStatus")) {
+        (Some(0xC000_006D | 0xC000_006E), Some(sub)) | (None, Some(sub)) => Some(sub),
+        (s, _) => s,
+    }
+}
+
+/// A status in a few words, as a breakdown names it.
+fn reason_words(code: Option<u32>) -> String {
+    match code {
+        Some(0xC000_006A) => "wrong password".into(),
+        Some(0xC000_0064) => "no such user".into(),
+        Some(0xC000_0072) => "account disabled".into(),
+        Some(0xC000_0234) => "locked out".into(),
+        Some(0xC000_0193) => "account expired".into(),
+        Some(0xC000_0071) => "password expired".into(),
+        Some(0xC000_0224) => "password must change".into(),
+        Some(0xC000_006F) => "outside logon hours".into(),
+        Some(0xC000_0070) => "workstation not allowed".into(),
+        Some(0xC000_006E) => "account restriction".into(),
+        Some(0xC000_015B) => "no Remote Desktop logon right".into(),
+        Some(0xC000_006D) => "bad user name or password".into(),
+        Some(c) => match crate::model::codes::status(c) {
+            Some((name, _)) => format!("{name} (0x{c:08X})"),
+            None => format!("0x{c:08X}"),
+        },
+        None => "no status".into(),
+    }
+}
+
+/// `1,234`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `N×` in a breakdown.
+fn times(n: usize) -> String {
+    format!("×{}", thousands(n))
+}
+
+/// A rate in the unit that reads best.
+fn rate_words(n: usize, span_ns: i64) -> Option<String> {
+    if n < 3 || span_ns <= 0 {
+        return None;
+    }
+    let per_s = (n - 1) as f64 / (span_ns as f64 / 1e9);
+    Some(if per_s >= 1.0 {
+        format!("{per_s:.1} a second")
+    } else if per_s * 60.0 >= 1.0 {
+        format!("{:.1} a minute", per_s * 60.0)
+    } else {
+        format!("{:.1} an hour", per_s * 3600.0)
+    })
+}
+
+/// A span in the unit that reads best.
+fn span_words(ns: i64) -> String {
+    let s = ns as f64 / 1e9;
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// How many of each, most first (ties by name), at most `top` named and the rest counted.
+fn ranked(counts: &BTreeMap<String, usize>, top: usize, noun: &str) -> String {
+    let mut list: Vec<(&String, &usize)> = counts.iter().collect();
+    list.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut parts: Vec<String> = list
+        .iter()
+        .take(top)
+        .map(|(k, n)| format!("{k} {}", times(**n)))
+        .collect();
+    if list.len() > top {
+        parts.push(format!("{} more {noun}", thousands(list.len() - top)));
+    }
+    parts.join(", ")
+}
+
+/// The failed logons of one group counted.
+#[derive(Default)]
+pub struct Tally {
+    /// 4625s counted.
+    pub failures: usize,
+    /// RdpCoreTS 140s of the same failures.
+    pub nla_failures: usize,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// Account as written → status → count (`None`: no status).
+    pub by_account: BTreeMap<String, BTreeMap<Option<u32>, usize>>,
+    pub by_source: BTreeMap<String, usize>,
+    pub by_workstation: BTreeMap<String, usize>,
+    pub by_logon_type: BTreeMap<String, usize>,
+    /// The first 4625 of each (account, status), and the disabled-account hits: the telling
+    /// examples.
+    pub examples: Vec<usize>,
+    /// 4625s with 0xC0000072 per account.
+    pub disabled: BTreeMap<String, Vec<usize>>,
+}
+
+impl Tally {
+    pub fn of(events: &[CatalogEvent], ks: &[usize]) -> Tally {
+        let mut t = Tally {
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            ..Tally::default()
+        };
+        let mut seen: HashSet<(String, Option<u32>)> = HashSet::new();
+        for &k in ks {
+            let e = &events[k];
+            t.first_ns = t.first_ns.min(e.time_ns);
+            t.last_ns = t.last_ns.max(e.time_ns);
+            if e.id == 140 {
+                t.nla_failures += 1;
+                continue;
+            }
+            if e.id != 4625 {
+                continue;
+            }
+            t.failures += 1;
+            let who = account(e).unwrap_or_else(|| "(no account)".into());
+            let why = reason(e);
+            *t.by_account
+                .entry(who.clone())
+                .or_default()
+                .entry(why)
+                .or_default() += 1;
+            if let Some((ip, _)) = crate::correlate::event_client(e) {
+                *t.by_source.entry(ip).or_default() += 1;
+            }
+            if let Some(w) = e.field("WorkstationName") {
+                *t.by_workstation.entry(w.to_string()).or_default() += 1;
+            }
+            if let Some(lt) = e.field("LogonType") {
+                *t.by_logon_type.entry(lt.to_string()).or_default() += 1;
+            }
+            if why == Some(0xC000_0072) {
+                t.disabled.entry(who.clone()).or_default().push(k);
+            }
+            if seen.insert((who, why)) {
+                t.examples.push(k);
+            }
+        }
+        t
+    }
+
+    /// Accounts tried.
+    pub fn accounts(&self) -> usize {
+        self.by_account.len()
+    }
+
+    /// Whether only network logons (type 3) failed.
+    pub fn network_only(&self) -> bool {
+        !self.by_logon_type.is_empty() && self.by_logon_type.keys().all(|t| t == "3")
+    }
+
+    /// Failures a second over the group's span.
+    pub fn per_second(&self) -> f64 {
+        let n = self.failures.max(self.nla_failures);
+        let span = (self.last_ns - self.first_ns) as f64 / 1e9;
+        if n < 2 || span <= 0.0 {
+            0.0
+        } else {
+            (n - 1) as f64 / span
+        }
+    }
+
+    /// `administrator ×117 (wrong password), admin ×3 (no such user) …`.
+    pub fn accounts_words(&self, top: usize) -> String {
+        let mut list: Vec<(&String, usize)> = self
+            .by_account
+            .iter()
+            .map(|(a, s)| (a, s.values().sum()))
+            .collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut parts: Vec<String> = list
+            .iter()
+            .take(top)
+            .map(|(a, n)| {
+                let statuses = &self.by_account[*a];
+                let why: Vec<String> = if statuses.len() == 1 {
+                    vec![reason_words(*statuses.keys().next().unwrap_or(&None))]
+                } else {
+                    let mut s: Vec<(&Option<u32>, &usize)> = statuses.iter().collect();
+                    s.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
+                    s.iter()
+                        .map(|(c, n)| format!("{} {}", reason_words(**c), times(**n)))
+                        .collect()
+                };
+                format!("{} {} ({})", shown_name(a), times(*n), why.join(", "))
+            })
+            .collect();
+        if list.len() > top {
+            let rest: usize = list[top..].iter().map(|(_, n)| n).sum();
+            let more = list.len() - top;
+            parts.push(format!(
+                "{} more account{} {}",
+                thousands(more),
+                if more == 1 { "" } else { "s" },
+                times(rest)
+            ));
+        }
+        parts.join(", ")
+    }
+}
+
+/// Per server, the addresses something shows connected over RDP: RdpCoreTS 131/140, RCM
+/// 1149, a logon of type 10 or 12 (any server: `""`), and captured connections' clients.
+pub struct RdpSources {
+    by_server: HashSet<(String, String)>,
+    anywhere: HashSet<String>,
+}
+
+impl RdpSources {
+    pub fn new(events: &[CatalogEvent], captured_clients: &[String]) -> RdpSources {
+        let mut by_server = HashSet::new();
+        for e in events {
+            let rdp = match e.id {
+                131 | 140 | 1149 => true,
+                4624 | 4625 => e
+                    .field("LogonType")
+                    .is_some_and(|t| matches!(t, "10" | "12")),
+                _ => false,
+            };
+            if rdp && let Some((ip, _)) = crate::correlate::event_client(e) {
+                by_server.insert((e.computer.to_string(), ip));
+            }
+        }
+        RdpSources {
+            by_server,
+            anywhere: captured_clients.iter().cloned().collect(),
+        }
+    }
+
+    /// What shows that a source reached `server` over RDP, when something does.
+    fn why(&self, server: &str, source: &str) -> Option<&'static str> {
+        if self
+            .by_server
+            .contains(&(server.to_string(), source.to_string()))
+        {
+            Some(
+                "the server's RDP events (RdpCoreTS 131/140, RCM 1149 or logon type 10) name the same address",
+            )
+        } else if self.anywhere.contains(source) {
+            Some("a captured RDP connection comes from the same address")
+        } else {
+            None
+        }
+    }
+}
+
+/// Per server and account as written, the logons (4624) in time order: what tells a user's
+/// mistyped password from an attack.
+pub struct Logons<'e> {
+    by_account: HashMap<(&'e str, String), Vec<&'e CatalogEvent>>,
+}
+
+impl<'e> Logons<'e> {
+    pub fn new(events: &'e [CatalogEvent]) -> Logons<'e> {
+        let mut by_account: HashMap<(&str, String), Vec<&CatalogEvent>> = HashMap::new();
+        for e in events.iter().filter(|e| e.id == 4624) {
+            if let Some(a) = account(e) {
+                by_account
+                    .entry((e.computer.as_ref(), a.to_lowercase()))
+                    .or_default()
+                    .push(e);
+            }
+        }
+        for list in by_account.values_mut() {
+            list.sort_by_key(|e| e.time_ns);
+        }
+        Logons { by_account }
+    }
+
+    /// The first logon of `account` (as written, or without its edge spaces) on `server`
+    /// from `source` after `after_ns`.
+    fn after(
+        &self,
+        server: &str,
+        account: &str,
+        source: Option<&str>,
+        after_ns: i64,
+    ) -> Option<&'e CatalogEvent> {
+        let key = |a: &str| (server, a.to_lowercase());
+        let trimmed = trim_account(account);
+        [account.to_string(), trimmed]
+            .iter()
+            .filter_map(|a| self.by_account.get(&key(a)))
+            .flatten()
+            .copied()
+            .filter(|e| e.time_ns > after_ns)
+            .filter(|e| {
+                source.is_none_or(|s| {
+                    crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == s)
+                })
+            })
+            .min_by_key(|e| e.time_ns)
+    }
+}
+
+/// `DOMAIN\name` with the spaces around the name taken away.
+fn trim_account(account: &str) -> String {
+    match account.rsplit_once('\\') {
+        Some((d, n)) => format!("{d}\\{}", n.trim()),
+        None => account.trim().to_string(),
+    }
+}
+
+/// What a log-only logon group says, worded: the sentence after the server's name, extra
+/// evidence lines, whether the group is password guessing, and the fixes.
+pub struct LogonWords {
+    pub summary: String,
+    pub notes: Vec<String>,
+    pub guessing: bool,
+    /// True when every account that failed logged on afterwards from the same address.
+    pub all_got_in: bool,
+    pub rdp: bool,
+    pub remediation: Vec<String>,
+    /// The events to show as examples, in time order.
+    pub examples: Vec<usize>,
+}
+
+/// Failures from one address on the internet after which it is taken for guessing.
+pub const GUESSING_FROM_ONE_ADDRESS: usize = 20;
+
+/// Words for one group of failed logons on `server` from `sources` (one address or the
+/// label of many), `many` when many addresses were merged.
+#[allow(clippy::too_many_arguments)]
+pub fn logon_words(
+    events: &[CatalogEvent],
+    ks: &[usize],
+    server: &str,
+    source_label: &str,
+    many: bool,
+    internet: bool,
+    rdp_sources: &RdpSources,
+    logons: &Logons,
+) -> LogonWords {
+    let t = Tally::of(events, ks);
+    let n = t.failures.max(t.nla_failures);
+    let rdp_why = if t.nla_failures > 0 {
+        Some("RdpCoreTS 140 logged the same failures")
+    } else if t
+        .by_logon_type
+        .keys()
+        .any(|lt| matches!(lt.as_str(), "10" | "12"))
+    {
+        Some("the logons are of type 10 (RemoteInteractive)")
+    } else {
+        t.by_source
+            .keys()
+            .find_map(|ip| rdp_sources.why(server, ip))
+    };
+    let kind = match (rdp_why.is_some(), t.network_only()) {
+        (true, _) => "RDP logons",
+        (false, true) => "network logons (SMB or RDP NLA; the log cannot tell which)",
+        (false, false) => "logons",
+    };
+    // Many names from one address show a tool; one account from one workstation failing
+    // fast is a client retrying a saved wrong password.
+    let burst =
+        n >= GUESSING_FROM_ONE_ADDRESS && (t.by_workstation.len() >= 5 || t.accounts() >= 5);
+    let guessing = many || burst || (internet && n >= GUESSING_FROM_ONE_ADDRESS);
+
+    // Accounts that logged on afterwards from the same address.
+    let mut got_in: Vec<String> = Vec::new();
+    let mut later: Vec<usize> = Vec::new();
+    let single_source = (t.by_source.len() == 1)
+        .then(|| t.by_source.keys().next().cloned())
+        .flatten();
+    let mut all_got_in = !t.by_account.is_empty();
+    for who in t.by_account.keys() {
+        match logons.after(server, who, single_source.as_deref(), t.last_ns) {
+            Some(e) => {
+                let typo = if trim_account(who) != *who {
+                    format!(
+                        " — {} has a leading or trailing space: a typo, and another account",
+                        shown_name(who)
+                    )
+                } else {
+                    String::new()
+                };
+                got_in.push(format!(
+                    "{} then logged on from {} at {} ({}){typo}",
+                    shown_name(&account(e).unwrap_or_default()),
+                    crate::correlate::event_client(e)
+                        .map(|(ip, _)| ip)
+                        .unwrap_or_else(|| "?".into()),
+                    e.time,
+                    e.reference()
+                ));
+                if let Some(k) = events.iter().position(|x| std::ptr::eq(x, e)) {
+                    later.push(k);
+                }
+            }
+            None => all_got_in = false,
+        }
+    }
+
+    let from = if source_label.is_empty() {
+        String::new()
+    } else {
+        format!(" from {source_label}")
+    };
+    let first = crate::model::time::rfc3339(t.first_ns);
+    let when = if n == 1 {
+        format!("at {first}")
+    } else {
+        let span = t.last_ns - t.first_ns;
+        let rate = rate_words(n, span)
+            .map(|r| format!(", {r}"))
+            .unwrap_or_default();
+        format!(
+            "{} times between {first} and {} ({}{rate})",
+            thousands(n),
+            crate::model::time::rfc3339(t.last_ns),
+            span_words(span)
+        )
+    };
+    let mut summary = format!("rejected {kind}{from} {when}");
+    if t.failures > 0 {
+        summary.push_str(&format!(": {}", t.accounts_words(5)));
+    }
+    let most_used = t.by_workstation.values().max().copied().unwrap_or(0);
+    if t.by_workstation.len() > 3 && most_used <= 2 {
+        let some: Vec<String> = t
+            .by_workstation
+            .keys()
+            .take(3)
+            .map(|w| shown_name(w))
+            .collect();
+        summary.push_str(&format!(
+            "; {} different workstation names, none used more than {} (such as {}): made up by a tool",
+            thousands(t.by_workstation.len()),
+            if most_used == 1 { "once" } else { "twice" },
+            some.join(", ")
+        ));
+    } else if t.by_workstation.len() > 3 {
+        summary.push_str(&format!(
+            "; {} workstation names ({})",
+            thousands(t.by_workstation.len()),
+            ranked(&t.by_workstation, 3, "names")
+        ));
+    } else if !t.by_workstation.is_empty() && !many {
+        let names: Vec<String> = t.by_workstation.keys().map(|w| shown_name(w)).collect();
+        summary.push_str(&format!("; workstation {}", names.join(", ")));
+    }
+    if t.nla_failures > 0 && t.failures > 0 {
+        summary.push_str(&format!(
+            "; RdpCoreTS 140 logged {} failed NLA logons",
+            thousands(t.nla_failures)
+        ));
+    }
+    let mut notes = Vec::new();
+    for (who, hits) in &t.disabled {
+        notes.push(format!(
+            "{} of these on {} got 0xC0000072 (account disabled): Windows checks the password before it says an account is disabled, so the password tried was right ({})",
+            thousands(hits.len()),
+            shown_name(who),
+            hits.iter()
+                .take(5)
+                .map(|&k| events[k].reference())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if guessing {
+        notes.push(match rdp_why {
+            Some(why) => format!("these came over RDP: {why}"),
+            None => "nothing shows these were RDP rather than SMB or another network logon: no RdpCoreTS 131/140, RCM 1149 or logon type 10 from these addresses, and no capture of them".into(),
+        });
+    } else {
+        notes.extend(got_in.iter().cloned());
+    }
+
+    let remediation = if guessing {
+        let mut fix = super::rules::remedy_of(Remedy::PasswordGuessing).0;
+        if rdp_why.is_none() {
+            fix.insert(0, "Nothing shows these logons came over RDP: a network logon is SMB's (TCP 445) as much as RDP NLA's. Block both from the internet, and find which service the address reached (the firewall's log, a capture on 445 and 3389).".to_string());
+        }
+        fix
+    } else {
+        let mut fixes: Vec<String> = Vec::new();
+        let mut done: BTreeSet<u32> = BTreeSet::new();
+        for (who, statuses) in &t.by_account {
+            for code in statuses.keys().flatten() {
+                if done.insert(*code)
+                    && let Some(f) = status_fix(*code, Some(who))
+                {
+                    fixes.push(f);
+                }
+            }
+        }
+        if fixes.is_empty() {
+            super::rules::remedy_of(Remedy::NlaFailure).0
+        } else {
+            fixes
+        }
+    };
+    let mut examples = t.examples.clone();
+    for hits in t.disabled.values() {
+        examples.extend(hits.iter().take(5));
+    }
+    if !guessing {
+        examples.extend(later);
+    }
+    examples.sort_by_key(|&k| (events[k].time_ns, k));
+    examples.dedup();
+    LogonWords {
+        summary,
+        notes,
+        guessing,
+        all_got_in: all_got_in && !guessing,
+        rdp: rdp_why.is_some(),
+        remediation,
+        examples,
+    }
+}
+
+/// Failures of the same account before a lockout that count as leading to it.
+pub const LOCKOUT_LOOKBACK_NS: i64 = 30 * 60 * 1_000_000_000;
+
+/// One `account_locked_out` finding per lockout (4740): which account, when, the failures
+/// before it (4625, 4771, 4776 of the same account within [`LOCKOUT_LOOKBACK_NS`]), and who
+/// unlocked it (the first 4767 after it).
+/// Returns the findings and the events they hold (the failures before each lockout are its
+/// story, not a logon finding of their own).
+pub fn lockout_findings(events: &[CatalogEvent]) -> (Vec<Finding>, HashSet<usize>) {
+    let mut out = Vec::new();
+    let mut held = HashSet::new();
+    let name_of = |e: &CatalogEvent| {
+        e.fields
+            .get("TargetUserName")
+            .map(|n| n.to_lowercase())
+            .unwrap_or_default()
+    };
+    for (k, e) in events.iter().enumerate().filter(|(_, e)| e.id == 4740) {
+        let user = name_of(e);
+        if user.is_empty() {
+            continue;
+        }
+        let shown = shown_name(e.fields.get("TargetUserName").unwrap_or_default());
+        let same_user = |x: &CatalogEvent| {
+            x.fields
+                .get("TargetUserName")
+                .is_some_and(|n| n.to_lowercase() == user)
+        };
+        let failed = |x: &CatalogEvent| match x.id {
+            4625 => true,
+            4771 | 4776 => x.field("Status").and_then(number).is_some_and(|s| s != 0),
+            _ => false,
+        };
+        let before: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| {
+                failed(x)
+                    && same_user(x)
+                    && x.time_ns <= e.time_ns
+                    && x.time_ns >= e.time_ns - LOCKOUT_LOOKBACK_NS
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let while_locked: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| {
+                x.id == 4625
+                    && same_user(x)
+                    && x.time_ns > e.time_ns
+                    && reason(x) == Some(0xC000_0234)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let unlock = events
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.id == 4767 && same_user(x) && x.time_ns >= e.time_ns)
+            .min_by_key(|(_, x)| x.time_ns);
+        let tally = Tally::of(events, &before);
+        let caller = e
+            .field("TargetDomainName")
+            .map(|c| format!(" by failures from computer {c}"))
+            .unwrap_or_default();
+        let mut summary = format!(
+            "{} locked out account {shown} at {}{caller}",
+            e.computer, e.time
+        );
+        if tally.failures > 0 {
+            let sources = if tally.by_source.is_empty() {
+                String::new()
+            } else if tally.by_source.len() == 1 {
+                format!(
+                    " from {}",
+                    tally.by_source.keys().next().cloned().unwrap_or_default()
+                )
+            } else {
+                format!(" from {}", ranked(&tally.by_source, 3, "addresses"))
+            };
+            let span = tally.last_ns - tally.first_ns;
+            summary.push_str(&format!(
+                ", after {} failed logons{sources} in {}: {}",
+                thousands(tally.failures),
+                span_words(span),
+                tally.accounts_words(3)
+            ));
+        } else if !before.is_empty() {
+            summary.push_str(&format!(
+                ", after {} failed validations (domain controller)",
+                before.len()
+            ));
+        } else {
+            summary.push_str("; this log holds none of the failures that led to it (they are on the computer that validated them: the domain controller's 4771/4776, or the caller computer's 4625)");
+        }
+        if !while_locked.is_empty() {
+            summary.push_str(&format!(
+                "; {} more attempt{} refused while it was locked (0xC0000234)",
+                while_locked.len(),
+                if while_locked.len() == 1 {
+                    " was"
+                } else {
+                    "s were"
+                }
+            ));
+        }
+        let (severity, unlocked) = match unlock {
+            Some((_, u)) => (
+                Severity::Warning,
+                format!(
+                    "; {} unlocked it at {} ({})",
+                    match (u.field("SubjectDomainName"), u.field("SubjectUserName")) {
+                        (Some(d), Some(n)) => format!("{d}\\{n}"),
+                        (None, Some(n)) => n.to_string(),
+                        _ => "someone".to_string(),
+                    },
+                    u.time,
+                    u.reference()
+                ),
+            ),
+            None => (
+                Severity::Error,
+                "; no unlock (4767) follows in these logs".to_string(),
+            ),
+        };
+        summary.push_str(&unlocked);
+        summary.push('.');
+        let mut ks: Vec<usize> = before.clone();
+        ks.push(k);
+        ks.extend(&while_locked);
+        ks.extend(unlock.map(|(i, _)| i));
+        ks.sort_by_key(|&i| (events[i].time_ns, i));
+        held.extend(ks.iter().copied());
+        let mut evidence: Vec<String> = Vec::new();
+        let mut shown_examples: Vec<usize> = tally.examples.clone();
+        shown_examples.push(k);
+        shown_examples.extend(while_locked.first());
+        shown_examples.extend(unlock.map(|(i, _)| i));
+        shown_examples.sort_by_key(|&i| (events[i].time_ns, i));
+        for &i in &shown_examples {
+            evidence.push(super::rules::event_line(&events[i]));
+        }
+        if ks.len() > shown_examples.len() {
+            evidence.push(format!("… {} events in all (listed in `events`)", ks.len()));
+        }
+        let mut remediation = vec![format!(
+            "Unlock {shown} (Local Users and Groups, Active Directory Users and Computers, or `Unlock-ADAccount`), then find what keeps sending the wrong password from {}: a saved RDP credential (`cmdkey /list`, Credential Manager), a mapped drive, a service or scheduled task running as the account, a phone's mail client.",
+            e.field("TargetDomainName").unwrap_or("the caller computer")
+        )];
+        if tally.by_source.keys().any(|s| {
+            s.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| super::rules::global_address(&ip))
+        }) {
+            remediation.push(
+                super::rules::remedy_of(Remedy::PasswordGuessing)
+                    .0
+                    .join(" "),
+            );
+        }
+        out.push(Finding {
+            cause: Cause::AccountLockedOut,
+            severity,
+            confidence: Confidence::High,
+            summary,
+            attempt: None,
+            connections: Vec::new(),
+            events: ks.iter().map(|&i| events[i].reference()).collect(),
+            evidence,
+            remediation,
+            collect_next: if tally.failures == 0 {
+                vec!["the Security log of the domain controller that locked the account (4740, 4771, 4776) and of the caller computer it names".to_string()]
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    (out, held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(600_000), "600,000");
+        assert_eq!(thousands(2_000_000), "2,000,000");
+        assert_eq!(
+            rate_words(121, 6_000_000_000).as_deref(),
+            Some("20.0 a second")
+        );
+        assert_eq!(
+            rate_words(5, 40_000_000_000).as_deref(),
+            Some("6.0 a minute")
+        );
+        assert_eq!(rate_words(2, 1), None);
+        assert_eq!(span_words(40_370_000_000), "40.4 s");
+        assert_eq!(trim_account("SRV\\carol "), "SRV\\carol");
+    }
+}
