@@ -461,7 +461,8 @@ fn a_missing_1149_is_said_only_where_the_rcm_log_holds_that_time() {
         assert_eq!(
             (t.outcome, t.client.as_deref()),
             (
-                rdptriage::correlate::timeline::Outcome::Connected,
+                // RdpCoreTS 131 alone: accepted, not connected.
+                rdptriage::correlate::timeline::Outcome::Accepted,
                 Some("10.99.1.2")
             )
         );
@@ -2104,4 +2105,57 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
 /// A report's text with the repository's path taken out of the fixtures' names.
 fn relative(text: &str) -> String {
     text.replace(&format!("{}/", env!("CARGO_MANIFEST_DIR")), "")
+}
+
+/// `server-security-lockout`'s timelines: bob's burst ends in its lockout, alice "succeeded
+/// after 2 failed logons", the console unlock (type 7 from 127.0.0.1) is none, and no
+/// timeline mixes "carol " and carol.
+#[test]
+fn timelines_end_bursts_at_lockouts_and_keep_users_apart() {
+    use rdptriage::correlate::timeline::Outcome;
+    let r = analyze(&["eventlog/server-security-lockout.evtx"]);
+    let got: Vec<(Outcome, Option<&str>, Vec<u64>)> = r
+        .timelines
+        .iter()
+        .map(|t| {
+            (
+                t.outcome,
+                t.user.as_deref(),
+                t.events.iter().map(|e| e.event.record_id).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Outcome::Authenticated,
+                Some("RDPT-SRV\\alice"),
+                vec![52001, 52002, 52003, 52004]
+            ),
+            (
+                Outcome::LockedOut,
+                Some("RDPT-SRV\\bob"),
+                vec![52010, 52011, 52012, 52013, 52014, 52015]
+            ),
+            (
+                Outcome::Authenticated,
+                Some("RDPT-SRV\\bob"),
+                vec![52019, 52020]
+            ),
+            (
+                Outcome::Authenticated,
+                Some("RDPT-SRV\\carol"),
+                vec![52024, 52025]
+            ),
+        ]
+    );
+    assert_eq!(
+        r.timelines[0].missing,
+        ["succeeded after 2 failed logons (4625)"]
+    );
+    assert_eq!(
+        r.timelines[1].missing.last().map(String::as_str),
+        Some("4740: the account was locked out after 5 failed logons")
+    );
 }

@@ -76,8 +76,13 @@ crate::model::vocabulary! {
         LogonFailed = "logon_failed",
         /// Authentication passed, no session seen.
         Authenticated = "authenticated",
+        /// Failed logons that ended in the account's lockout (Security 4740).
+        LockedOut = "locked_out",
         /// A connection, nothing after.
         Connected = "connected",
+        /// The server accepted a TCP connection (RdpCoreTS 131) and logged nothing after: a
+        /// port check or scan, or a client that gave up before TLS.
+        Accepted = "accepted",
         /// The client logged a disconnect before the connection completed (1026 without 1025).
         ClientFailed = "client_failed",
         /// The client logged only that it was connecting (1024).
@@ -151,19 +156,52 @@ fn session(e: &CatalogEvent) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The account an event names, as written: a name with leading or trailing spaces is
+/// another account (a typo), quoted so that the spaces show.
 fn user(e: &CatalogEvent) -> Option<String> {
     let get = |f: &str| e.field(f);
-    let (dom, name) = match e.id {
-        1149 => (get("Param2"), get("Param1")),
-        4624 | 4625 => (get("TargetDomainName"), get("TargetUserName")),
-        4778 | 4779 | 4825 => (get("AccountDomain"), get("AccountName")),
-        _ => (None, get("User")),
+    let (dom, name_field) = match e.id {
+        1149 => (get("Param2"), "Param1"),
+        4624 | 4625 | 4740 => (
+            get("TargetDomainName").filter(|_| e.id != 4740),
+            "TargetUserName",
+        ),
+        4778 | 4779 | 4825 => (get("AccountDomain"), "AccountName"),
+        _ => (None, "User"),
     };
-    match (dom, name) {
-        (Some(d), Some(n)) => Some(format!("{d}\\{n}")),
-        (None, Some(n)) => Some(n.to_string()),
-        _ => None,
-    }
+    let name = e
+        .fields
+        .get(name_field)
+        .filter(|n| !n.trim().is_empty() && n.trim() != "-")?;
+    let shown = match dom {
+        Some(d) => format!("{d}\\{name}"),
+        None => name.to_string(),
+    };
+    Some(if name.trim() != name {
+        format!("\"{shown}\"")
+    } else {
+        shown
+    })
+}
+
+/// The account name alone as written (no domain), for telling attempts apart.
+fn account_name(e: &CatalogEvent) -> Option<&str> {
+    let field = match e.id {
+        1149 => "Param1",
+        4624 | 4625 | 4740 => "TargetUserName",
+        4778 | 4779 | 4825 => "AccountName",
+        _ => return None,
+    };
+    e.fields
+        .get(field)
+        .filter(|n| !n.trim().is_empty() && n.trim() != "-")
+}
+
+/// A console unlock: winlogon's logon of type 7 from the loopback address. Not RDP.
+fn console_unlock(e: &CatalogEvent, address: &str) -> bool {
+    matches!(e.id, 4624 | 4625)
+        && logon_type(e) == Some(7)
+        && matches!(address, "127.0.0.1" | "::1")
 }
 
 fn logon_type(e: &CatalogEvent) -> Option<u32> {
@@ -177,6 +215,45 @@ struct Building {
     /// Indexes into the sorted events.
     events: Vec<usize>,
     start_ns: i64,
+}
+
+/// The lockouts (Security 4740) per server and account name (lower case), in time order:
+/// where a burst of failures ends.
+struct Lockouts<'a> {
+    by_account: HashMap<(&'a str, String), Vec<(i64, usize)>>,
+}
+
+impl<'a> Lockouts<'a> {
+    fn new(events: &'a [CatalogEvent], order: &[usize]) -> Lockouts<'a> {
+        let mut by_account: HashMap<(&str, String), Vec<(i64, usize)>> = HashMap::new();
+        for &i in order {
+            let e = &events[i];
+            if e.id == 4740
+                && let Some(name) = account_name(e)
+            {
+                by_account
+                    .entry((e.computer.as_ref(), name.to_lowercase()))
+                    .or_default()
+                    .push((e.time_ns, i));
+            }
+        }
+        Lockouts { by_account }
+    }
+
+    /// The first lockout of `name` on `server` at or after a failure at `at` (within a
+    /// second: Windows logs the 4740 with the failure that crossed the threshold).
+    fn after(&self, server: &str, name: Option<&str>, at: i64) -> Option<usize> {
+        let list = self.by_account.get(&(server, name?.to_lowercase()))?;
+        list.iter()
+            .find(|(t, _)| *t >= at && *t - at <= 1_000_000_000)
+            .map(|&(_, i)| i)
+    }
+
+    /// Whether a lockout of `name` on `server` lies between two events of an attempt.
+    fn ends_burst(&self, server: &str, name: Option<&str>, from: i64, to: i64) -> bool {
+        name.and_then(|n| self.by_account.get(&(server, n.to_lowercase())))
+            .is_some_and(|list| list.iter().any(|(t, _)| *t >= from && *t < to))
+    }
 }
 
 /// Builds the timelines of `events` (any order; several servers mixed).
@@ -303,12 +380,13 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
             }
         }
     }
+    let lockouts = Lockouts::new(events, &order);
     // Pass 3: address-only events, cut into attempts.
     // Per (server, address): its attempts, and the RdpCoreTS activity ids each attempt holds
     // (matching an event to its attempt stays linear even when one attempt gathers thousands
     // of events). Found through `slot_of`, or as the previous event's when it has the same
     // key (most do: a log's events come in runs per client).
-    type Slot<'a> = (Vec<Vec<usize>>, Vec<Vec<&'a str>>);
+    type Slot<'a> = (Vec<Vec<usize>>, Vec<Vec<&'a str>>, Vec<Option<&'a str>>);
     let mut slots: Vec<((&str, &str), Slot)> = Vec::new();
     let mut slot_of: HashMap<(&str, &str), usize> = HashMap::new();
     let mut last_slot: Option<((&str, &str), usize)> = None;
@@ -323,7 +401,8 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
         if !matches!(
             e.id,
             56 | 131 | 140 | 1149 | 4624 | 4625 | 4778 | 4779 | 4825
-        ) {
+        ) || console_unlock(e, a)
+        {
             continue;
         }
         let key = (e.computer.as_ref(), a);
@@ -335,7 +414,8 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
             }),
         };
         last_slot = Some((key, slot));
-        let (list, acts) = &mut slots[slot].1;
+        let (list, acts, users) = &mut slots[slot].1;
+        let who = account_name(e);
         let core_activity = (e.channel.as_ref() == CORE)
             .then_some(e.activity_id.as_deref())
             .flatten();
@@ -357,20 +437,37 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
             None => true,
             Some(&last) => {
                 let gap = e.time_ns - events[last].time_ns > LOG_ATTEMPT_GAP_NS;
+                // A timeline never mixes accounts (`carol ` failing, then `carol`).
+                let other_user = matches!(
+                    (who, users.last().copied().flatten()),
+                    (Some(a), Some(b)) if a != b
+                );
+                // A lockout ends its burst: what follows is another attempt.
+                let after_lockout =
+                    lockouts.ends_burst(e.computer.as_ref(), who, events[last].time_ns, e.time_ns);
                 // A TCP 131 is a new connection. A UDP one soon after is the UDP transport
                 // (MS-RDPEUDP) of the client's connection in progress, not another attempt.
                 let udp = e
                     .fields
                     .get("ConnType")
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case("UDP"));
-                (e.channel.as_ref() == CORE && e.id == 131 && !udp) || gap
+                (e.channel.as_ref() == CORE && e.id == 131 && !udp)
+                    || gap
+                    || other_user
+                    || after_lockout
             }
         };
         if new {
             list.push(vec![i]);
             acts.push(Vec::new());
+            users.push(who);
         } else if let Some(l) = list.last_mut() {
             l.push(i);
+            if let (Some(w), Some(u)) = (who, users.last_mut())
+                && u.is_none()
+            {
+                *u = Some(w);
+            }
         }
         if let (Some(act), Some(l)) = (core_activity, acts.last_mut())
             && !l.contains(&act)
@@ -381,11 +478,20 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
     let mut out_attempts: Vec<Building> = Vec::new();
     // In key order, as a map by key would give them.
     slots.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for ((server, client), (list, _)) in slots {
-        for attempt in list {
+    for ((server, client), (list, _, _)) in slots {
+        for mut attempt in list {
             let Some(&last) = attempt.last() else {
                 continue;
             };
+            // The lockout a burst of failures ended in joins it.
+            let lockout = attempt
+                .iter()
+                .rev()
+                .find(|&&i| events[i].id == 4625)
+                .and_then(|&i| lockouts.after(server, account_name(&events[i]), events[i].time_ns));
+            if let Some(k) = lockout {
+                attempt.push(k);
+            }
             let first_ns = events[attempt[0]].time_ns;
             let authenticated = attempt.iter().any(|&i| {
                 let e = &events[i];
@@ -417,7 +523,7 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
                     || matches!(logon_type(e), Some(7 | 10 | 12))
                     || e.id >= 4778
             });
-            if rdp_specific {
+            if rdp_specific || lockout.is_some() {
                 out_attempts.push(Building {
                     server: server.to_string(),
                     client: Some(client.to_string()),
@@ -607,6 +713,15 @@ fn finish(t: Building, events: &[CatalogEvent], channels: &Channels) -> Timeline
     let nla_failed = has(CORE, 140);
     let authenticated = has(RCM, 1149);
     let failed_logon = evs.iter().find(|e| e.id == 4625);
+    let locked_out = evs.iter().any(|e| e.id == 4740);
+    // Failed logons followed by a logon of the same account: the user got in.
+    let last_failure = evs.iter().rposition(|e| e.id == 4625);
+    let failures = evs.iter().filter(|e| e.id == 4625).count();
+    let got_in_after = last_failure.is_some_and(|at| {
+        evs[at + 1..]
+            .iter()
+            .any(|e| e.id == 4624 || (e.channel.as_ref() == RCM && e.id == 1149))
+    });
     let mut missing = Vec::new();
     if nla_failed && !authenticated {
         missing
@@ -635,7 +750,12 @@ fn finish(t: Building, events: &[CatalogEvent], channels: &Channels) -> Timeline
             );
         }
     }
-    if let Some(f) = failed_logon {
+    if got_in_after {
+        missing.push(format!(
+            "succeeded after {failures} failed logon{} (4625)",
+            if failures == 1 { "" } else { "s" }
+        ));
+    } else if let Some(f) = failed_logon {
         // The codes' names only: the event's summary says the rest.
         let names: Vec<&str> = ["Status", "SubStatus"]
             .iter()
@@ -648,14 +768,29 @@ fn finish(t: Building, events: &[CatalogEvent], channels: &Channels) -> Timeline
             format!("4625: the logon failed ({})", names.join(", "))
         });
     }
+    if locked_out {
+        missing.push(format!(
+            "4740: the account was locked out after {failures} failed logon{}",
+            if failures == 1 { "" } else { "s" }
+        ));
+    }
+    let only_accepted = evs
+        .iter()
+        .all(|e| e.channel.as_ref() == CORE && e.id == 131);
     let outcome = if logon || t.session.is_some() {
         Outcome::Session
+    } else if locked_out {
+        Outcome::LockedOut
+    } else if got_in_after {
+        Outcome::Authenticated
     } else if nla_failed {
         Outcome::NlaFailed
     } else if failed_logon.is_some() {
         Outcome::LogonFailed
     } else if authenticated || evs.iter().any(|e| e.id == 4624) {
         Outcome::Authenticated
+    } else if only_accepted {
+        Outcome::Accepted
     } else {
         Outcome::Connected
     };

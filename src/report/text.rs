@@ -501,8 +501,8 @@ fn eventlogs(report: &Report, logs: &[&InputReport]) -> String {
     }
     // Failed attempts first, then sessions; each group in time order.
     let rank = |o: Outcome| match o {
-        Outcome::NlaFailed | Outcome::LogonFailed => 0,
-        Outcome::Authenticated | Outcome::Connected => 1,
+        Outcome::NlaFailed | Outcome::LogonFailed | Outcome::LockedOut => 0,
+        Outcome::Authenticated | Outcome::Connected | Outcome::Accepted => 1,
         Outcome::Session | Outcome::ClientFailed | Outcome::Connecting => 2,
     };
     let mut shown: Vec<_> = report.timelines.iter().collect();
