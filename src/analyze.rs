@@ -136,6 +136,8 @@ pub struct StreamResult {
     pub input: InputReport,
     pub connections: Vec<JudgedConnection>,
     pub events: Vec<CatalogEvent>,
+    /// An event log's failed logons counted past the caps, not kept.
+    pub overflow: crate::eventlog::LogonCounts,
     /// A capture's listing, for the run's limit applied after it was read.
     listing: Option<Listed>,
 }
@@ -286,9 +288,12 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     let mut keep_within_run = |(mut results, fails): (Vec<StreamResult>, Vec<OpenFailure>),
                                listed: &mut usize| {
         for r in &mut results {
-            if let Some(w) =
-                crate::eventlog::keep_within_run(&mut r.events, &mut kept_events, max_run_events)
-            {
+            if let Some(w) = crate::eventlog::keep_within_run(
+                &mut r.events,
+                &mut kept_events,
+                max_run_events,
+                &mut r.overflow,
+            ) {
                 r.input.events = r.events.len() as u64;
                 r.input.warnings.push(w);
             }
@@ -331,9 +336,11 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         .iter()
         .flat_map(|(results, _)| results.iter().map(|r| r.connections.len()))
         .sum();
+    let mut overflow = crate::eventlog::LogonCounts::default();
     for (results, fails) in per_file {
         for r in results {
             report.inputs.push(r.input);
+            overflow.merge(r.overflow);
             if report.connections.is_empty() {
                 report.connections = r.connections;
                 report
@@ -388,6 +395,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             let findings = crate::diagnose::rules::findings(
                 &report.connections,
                 &report.events,
+                &overflow,
                 &joined,
                 &side,
             );
@@ -459,6 +467,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
         },
         connections: Vec::new(),
         events: Vec::new(),
+        overflow: Default::default(),
         listing: None,
     };
     match sniffed {
@@ -468,12 +477,14 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             r
         }
         Sniffed::Evtx | Sniffed::Xml => {
-            let (log, events) =
+            let (mut log, events) =
                 crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
+            let overflow = std::mem::take(&mut log.overflow);
             StreamResult {
                 input: log_input(&display, container, log),
                 connections: Vec::new(),
                 events,
+                overflow,
                 listing: None,
             }
         }
@@ -737,6 +748,7 @@ pub fn analyze_capture(
         input,
         connections,
         events: Vec::new(),
+        overflow: Default::default(),
         listing: Some(listed),
     }
 }

@@ -1898,6 +1898,59 @@ fn writer_splits_records_across_chunks() -> Result<(), String> {
 
 /// Writes `target/bench-data/large.evtx`: the RdpCoreTS and Security fixture events repeated
 /// (`EVTX_RECORDS`, default 300,000 records), for `benches/evtx-timing.sh`.
+/// `n` records of the fixture `name` repeated, record i logged `step_ms` × i after the first,
+/// as an `.evtx`.
+fn repeated_log(name: &str, n: u64, step_ms: u64) -> Result<Vec<u8>, String> {
+    let base: Vec<Record> = fixtures()
+        .iter()
+        .filter(|f| f.name == name)
+        .flat_map(|f| f.events.iter())
+        .map(record)
+        .collect::<Result<_, _>>()?;
+    let first = base.iter().map(|r| r.filetime).min().unwrap_or(0);
+    let records: Vec<Record> = (0..n)
+        .map(|i| {
+            let mut r = base[(i % base.len() as u64) as usize].clone();
+            r.id = i + 1;
+            r.content.values[10] = Value::U64(i + 1);
+            r.filetime = first + i * step_ms * 10_000;
+            r.content.values[6] = Value::FileTime(r.filetime);
+            r
+        })
+        .collect();
+    write_evtx(&records).map_err(|e| e.to_string())
+}
+
+/// A Security log of 600,000 failed logons (`server-security-guessing` repeated, 20 a second
+/// for 8 h 20 min), three times the events a log keeps: the finding counts every one of them,
+/// from the first to the last, per account and status.
+#[test]
+fn every_failed_logon_of_a_large_log_counts() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("Security.evtx");
+    std::fs::write(
+        &path,
+        repeated_log("server-security-guessing", 600_000, 50)?,
+    )
+    .map_err(|e| e.to_string())?;
+    let r = rdptriage::analyze::analyze_paths(&[path], &rdptriage::analyze::Options::default());
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
+    assert!(
+        f.summary.starts_with("RDPT-SRV rejected network logons (SMB or RDP NLA; the log cannot tell which) from 203.0.113.50 600,000 times between 2026-11-23T10:00:00.003954Z and 2026-11-23T18:19:59.953954Z (8.3 h, 20.0 a second): administrator ×525,000 (wrong password), admin ×15,000 (no such user), guest ×15,000 (account disabled), scanner ×15,000 (no such user), test ×15,000 (no such user), 1 more account ×15,000; 120 workstation names ("),
+        "{}",
+        f.summary
+    );
+    assert_eq!(
+        f.evidence.last().map(String::as_str),
+        Some(
+            "… 600,000 failures in all, one line above per account and status: 200,000 listed in `events`, 400,000 more counted past the cap on kept events"
+        )
+    );
+    Ok(())
+}
+
 /// `EVTX_FIXTURES` names the fixtures repeated (default `server-rdpcorets,server-security`).
 /// Without `EVTX_STEP_MS` each copy keeps its fixture's time (the log's times go back at each
 /// copy, and the report must sort them); with it, record i is logged i × that many

@@ -154,6 +154,9 @@ pub struct Tally {
     pub examples: Vec<usize>,
     /// 4625s with 0xC0000072 per account.
     pub disabled: BTreeMap<String, Vec<usize>>,
+    /// Failures counted past the caps ([`crate::eventlog::LogonCounts`]) whose workstation
+    /// name was not told apart: the names are at least as many as `by_workstation` holds.
+    pub workstations_uncounted: u64,
 }
 
 impl Tally {
@@ -200,6 +203,56 @@ impl Tally {
             }
         }
         t
+    }
+
+    /// Adds the failures of `address` counted past the caps. Those of other event rules
+    /// (0xC000015B, 0xC0000133: findings of their own) are left out, as for kept events.
+    pub fn add_counts(&mut self, address: &str, c: &crate::eventlog::FailureCounts) {
+        let mut added = 0u64;
+        for ((who, status, sub, logon_type), &n) in &c.by_kind {
+            if [*status, *sub]
+                .iter()
+                .any(|s| matches!(s, 0xC000_015B | 0xC000_0133))
+            {
+                continue;
+            }
+            let why = match (*status, *sub) {
+                (0xC000_006D | 0xC000_006E | 0, s) if s != 0 => Some(s),
+                (0, 0) => None,
+                (s, _) => Some(s),
+            };
+            let who = if who.is_empty() { "(no account)" } else { who };
+            *self
+                .by_account
+                .entry(who.to_string())
+                .or_default()
+                .entry(why)
+                .or_default() += n as usize;
+            if !logon_type.is_empty() {
+                *self.by_logon_type.entry(logon_type.clone()).or_default() += n as usize;
+            }
+            added += n;
+        }
+        if c.other_kinds > 0 {
+            *self
+                .by_account
+                .entry("(other accounts)".to_string())
+                .or_default()
+                .entry(None)
+                .or_default() += c.other_kinds as usize;
+            added += c.other_kinds;
+        }
+        if added == 0 {
+            return;
+        }
+        self.failures += added as usize;
+        *self.by_source.entry(address.to_string()).or_default() += added as usize;
+        for (w, &n) in &c.workstations {
+            *self.by_workstation.entry(w.clone()).or_default() += n as usize;
+        }
+        self.workstations_uncounted += c.other_workstations;
+        self.first_ns = self.first_ns.min(c.first_ns);
+        self.last_ns = self.last_ns.max(c.last_ns);
     }
 
     /// Accounts tried.
@@ -391,10 +444,14 @@ pub fn logon_words(
     source_label: &str,
     many: bool,
     internet: bool,
+    extra: &[(&str, &crate::eventlog::FailureCounts)],
     rdp_sources: &RdpSources,
     logons: &Logons,
 ) -> LogonWords {
-    let t = Tally::of(events, ks);
+    let mut t = Tally::of(events, ks);
+    for (address, counts) in extra {
+        t.add_counts(address, counts);
+    }
     let n = t.failures.max(t.nla_failures);
     let rdp_why = if t.nla_failures > 0 {
         Some("RdpCoreTS 140 logged the same failures")
@@ -488,7 +545,8 @@ pub fn logon_words(
             .map(|w| shown_name(w))
             .collect();
         summary.push_str(&format!(
-            "; {} different workstation names, none used more than {} (such as {}): made up by a tool",
+            "; {}{} different workstation names, none used more than {} (such as {}): made up by a tool",
+            if t.workstations_uncounted > 0 { "at least " } else { "" },
             thousands(t.by_workstation.len()),
             if most_used == 1 { "once" } else { "twice" },
             some.join(", ")

@@ -811,6 +811,7 @@ pub struct CaptureSide<'a> {
 pub fn findings(
     conns: &[JudgedConnection],
     events: &[CatalogEvent],
+    overflow: &crate::eventlog::LogonCounts,
     joined: &Joined,
     inputs: &[CaptureSide],
 ) -> Vec<Finding> {
@@ -822,6 +823,7 @@ pub fn findings(
     let captured_clients: Vec<String> = conns.iter().map(|c| host(&c.client)).collect();
     out.extend(event_findings(
         events,
+        overflow,
         joined,
         &in_lockouts,
         &captured_clients,
@@ -1503,6 +1505,7 @@ fn weigh<'e>(
 /// client address.
 fn event_findings(
     events: &[CatalogEvent],
+    overflow: &crate::eventlog::LogonCounts,
     joined: &Joined,
     in_lockouts: &std::collections::HashSet<usize>,
     captured_clients: &[String],
@@ -1546,12 +1549,34 @@ fn event_findings(
     // The 4625s that are the same failures as an address's 140s go with those (before many
     // addresses are made one finding, so that they go along).
     let mut agreeing = fold_logons_into_nla_failures(events, &mut groups);
+    // Failed logons past the event caps: counted into the group of their server and address
+    // (a network logon without a remote address is a local process's, as above).
+    let logon_rule = EVENT_RULES
+        .iter()
+        .position(|r| r.cause == Cause::LogonFailed)
+        .unwrap_or(0);
+    let extra_of = |computer: &str, client: &str| {
+        overflow
+            .by_source
+            .get(&(std::sync::Arc::<str>::from(computer), client.to_string()))
+    };
+    for (computer, ip) in overflow.by_source.keys() {
+        let local = ip.is_empty()
+            || ip
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_loopback());
+        if !local {
+            groups
+                .entry((logon_rule, computer.to_string(), ip.clone()))
+                .or_default();
+        }
+    }
     // Many client addresses failing the same way on one server (password guessing, a
     // misconfigured fleet) make one finding, not one per address.
     type Clients = Vec<(String, Vec<usize>, Vec<usize>)>;
     let mut per_server: BTreeMap<(usize, String), Clients> = BTreeMap::new();
     for ((r, computer, client), ks) in groups {
-        if ks.is_empty() {
+        if ks.is_empty() && (r != logon_rule || extra_of(&computer, &client).is_none()) {
             continue;
         }
         let agree = agreeing
@@ -1563,20 +1588,42 @@ fn event_findings(
             .push((client, ks, agree));
     }
     /// Rule, server, client (or the label of many), events, agreeing events, many clients,
-    /// whether a client address is on the internet.
-    type Merged = (usize, String, String, Vec<usize>, Vec<usize>, bool, bool);
+    /// whether a client address is on the internet, the addresses.
+    type Merged = (
+        usize,
+        String,
+        String,
+        Vec<usize>,
+        Vec<usize>,
+        bool,
+        bool,
+        Vec<String>,
+    );
     let mut merged: Vec<Merged> = Vec::new();
     for ((r, computer), clients) in per_server {
         if clients.len() <= MAX_CLIENT_FINDINGS {
             for (client, ks, agree) in clients {
                 let internet = on_the_internet(&client);
-                merged.push((r, computer.clone(), client, ks, agree, false, internet));
+                let addresses = vec![client.clone()];
+                merged.push((
+                    r,
+                    computer.clone(),
+                    client,
+                    ks,
+                    agree,
+                    false,
+                    internet,
+                    addresses,
+                ));
             }
             continue;
         }
         let mut ranked: Vec<(usize, &str)> = clients
             .iter()
-            .map(|(c, ks, _)| (ks.len(), c.as_str()))
+            .map(|(c, ks, _)| {
+                let extra = extra_of(&computer, c).map_or(0, |x| x.count as usize);
+                (ks.len() + extra, c.as_str())
+            })
             .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
         let top: Vec<String> = ranked
@@ -1586,24 +1633,33 @@ fn event_findings(
             .collect();
         let label = format!("{} addresses (most: {})", clients.len(), top.join(", "));
         let internet = clients.iter().any(|(c, _, _)| on_the_internet(c));
-        let (mut ks, mut agree) = (Vec::new(), Vec::new());
-        for (_, k, a) in clients {
+        let (mut ks, mut agree, mut addresses) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, k, a) in clients {
             ks.extend(k);
             agree.extend(a);
+            addresses.push(c);
         }
         ks.sort_by_key(|&k| (events[k].time_ns, k));
         agree.sort_by_key(|&k| (events[k].time_ns, k));
-        merged.push((r, computer, label, ks, agree, true, internet));
+        merged.push((r, computer, label, ks, agree, true, internet, addresses));
     }
     let mut out = Vec::new();
     // Built at the first firewall finding, if any.
     let mut reached: Option<Reached> = None;
     let rdp_sources = super::logons::RdpSources::new(events, captured_clients);
     let logons = super::logons::Logons::new(events);
-    for (r, computer, client, mut ks, agree, many, internet) in merged {
+    for (r, computer, client, mut ks, agree, many, internet, addresses) in merged {
         let rule = &EVENT_RULES[r];
+        let extra: Vec<(&str, &crate::eventlog::FailureCounts)> = if r == logon_rule {
+            addresses
+                .iter()
+                .filter_map(|a| extra_of(&computer, a).map(|x| (a.as_str(), x)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
-            && ks.iter().chain(&agree).any(|&k| events[k].id == 4625)
+            && (!extra.is_empty() || ks.iter().chain(&agree).any(|&k| events[k].id == 4625))
         {
             ks.extend(&agree);
             ks.sort_by_key(|&k| (events[k].time_ns, k));
@@ -1616,6 +1672,7 @@ fn event_findings(
                 internet,
                 !agree.is_empty(),
                 events,
+                &extra,
                 &rdp_sources,
                 &logons,
             ));
@@ -1747,6 +1804,7 @@ fn logon_finding(
     internet: bool,
     two_logs: bool,
     events: &[CatalogEvent],
+    extra: &[(&str, &crate::eventlog::FailureCounts)],
     rdp_sources: &super::logons::RdpSources,
     logons: &super::logons::Logons,
 ) -> Finding {
@@ -1757,6 +1815,7 @@ fn logon_finding(
         client,
         many,
         internet,
+        extra,
         rdp_sources,
         logons,
     );
@@ -1794,7 +1853,15 @@ fn logon_finding(
         .take(MAX_EVENT_EVIDENCE)
         .map(|&k| event_line(&events[k]))
         .collect();
-    if ks.len() > evidence.len() {
+    let uncounted: u64 = extra.iter().map(|(_, x)| x.count).sum();
+    if uncounted > 0 {
+        evidence.push(format!(
+            "… {} failures in all, one line above per account and status: {} listed in `events`, {} more counted past the cap on kept events",
+            super::logons::thousands(ks.len() + uncounted as usize),
+            super::logons::thousands(ks.len()),
+            super::logons::thousands(uncounted as usize)
+        ));
+    } else if ks.len() > evidence.len() {
         evidence.push(format!(
             "… {} events in all, one line above per account and status (all listed in `events`)",
             super::logons::thousands(ks.len())
@@ -2186,7 +2253,7 @@ mod tests {
             joined: Vec::new(),
             offsets: Vec::new(),
         };
-        findings(conns, &[], &joined, &[])
+        findings(conns, &[], &Default::default(), &joined, &[])
     }
 
     /// A drop the client got past: a warning naming the session, and no "allow the rule".

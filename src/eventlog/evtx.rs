@@ -125,6 +125,9 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
             let mut events = c.named;
             if events.len() > room {
                 over_cap += (events.len() - room) as u64;
+                for e in &events[room..] {
+                    out.overflow.add(e);
+                }
                 events.truncate(room);
             }
             for e in events {

@@ -243,6 +243,130 @@ impl Counts {
     }
 }
 
+/// Failed logons (Security 4625) that the analysis did not keep as events (past
+/// [`MAX_EVENTS`] or [`MAX_RUN_EVENTS`]), counted per server and source address: findings add
+/// them to the events kept, so that every failure counts in their counts, span and rate.
+/// Bounded: at most [`MAX_COUNTED_SOURCES`] sources and [`MAX_COUNTED_KINDS`] kinds or
+/// workstation names per source are told apart; more are counted together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogonCounts {
+    pub by_source: BTreeMap<(std::sync::Arc<str>, String), FailureCounts>,
+}
+
+/// Sources (server, address) a [`LogonCounts`] tells apart; later ones count under the
+/// address `OTHER_SOURCES`.
+pub const MAX_COUNTED_SOURCES: usize = 10_000;
+/// Kinds (account, status, logon type) and workstation names per source told apart.
+pub const MAX_COUNTED_KINDS: usize = 10_000;
+/// The address under which sources past [`MAX_COUNTED_SOURCES`] are counted.
+pub const OTHER_SOURCES: &str = "other addresses";
+
+/// The failed logons of one server and source address, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailureCounts {
+    pub count: u64,
+    pub first_ns: i64,
+    pub last_ns: i64,
+    /// (account as written, Status, SubStatus, LogonType) → failures.
+    pub by_kind: BTreeMap<(String, u32, u32, String), u64>,
+    /// Failures past [`MAX_COUNTED_KINDS`] kinds.
+    pub other_kinds: u64,
+    /// Workstation name → failures.
+    pub workstations: BTreeMap<String, u64>,
+    /// Failures whose workstation name was past [`MAX_COUNTED_KINDS`] names.
+    pub other_workstations: u64,
+}
+
+impl LogonCounts {
+    /// Counts a 4625; other events are not counted.
+    pub fn add(&mut self, e: &CatalogEvent) {
+        if e.id != 4625 || e.channel.as_ref() != catalog::SECURITY {
+            return;
+        }
+        let ip = e
+            .field("IpAddress")
+            .map(|v| match v.strip_prefix("::ffff:") {
+                Some(v4) if v4.contains('.') => v4.to_string(),
+                _ => v.to_string(),
+            })
+            .unwrap_or_default();
+        let mut key = (e.computer.clone(), ip);
+        if !self.by_source.contains_key(&key) && self.by_source.len() >= MAX_COUNTED_SOURCES {
+            key.1 = OTHER_SOURCES.to_string();
+        }
+        let c = self.by_source.entry(key).or_insert_with(|| FailureCounts {
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            ..FailureCounts::default()
+        });
+        c.count += 1;
+        c.first_ns = c.first_ns.min(e.time_ns);
+        c.last_ns = c.last_ns.max(e.time_ns);
+        let code = |f: &str| {
+            e.field(f)
+                .and_then(catalog::number)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        let name = e.fields.get("TargetUserName").unwrap_or_default();
+        let account = match e.field("TargetDomainName") {
+            Some(d) if !name.is_empty() => format!("{d}\\{name}"),
+            _ => name.to_string(),
+        };
+        let kind = (
+            account,
+            code("Status"),
+            code("SubStatus"),
+            e.field("LogonType").unwrap_or_default().to_string(),
+        );
+        let kinds_full = c.by_kind.len() >= MAX_COUNTED_KINDS;
+        match c.by_kind.get_mut(&kind) {
+            Some(n) => *n += 1,
+            None if !kinds_full => {
+                c.by_kind.insert(kind, 1);
+            }
+            None => c.other_kinds += 1,
+        }
+        if let Some(w) = e.field("WorkstationName") {
+            let names_full = c.workstations.len() >= MAX_COUNTED_KINDS;
+            match c.workstations.get_mut(w) {
+                Some(n) => *n += 1,
+                None if !names_full => {
+                    c.workstations.insert(w.to_string(), 1);
+                }
+                None => c.other_workstations += 1,
+            }
+        }
+    }
+
+    /// Adds another's counts.
+    pub fn merge(&mut self, other: LogonCounts) {
+        for (key, o) in other.by_source {
+            let c = self.by_source.entry(key).or_insert_with(|| FailureCounts {
+                first_ns: i64::MAX,
+                last_ns: i64::MIN,
+                ..FailureCounts::default()
+            });
+            c.count += o.count;
+            c.first_ns = c.first_ns.min(o.first_ns);
+            c.last_ns = c.last_ns.max(o.last_ns);
+            for (k, n) in o.by_kind {
+                *c.by_kind.entry(k).or_default() += n;
+            }
+            c.other_kinds += o.other_kinds;
+            for (w, n) in o.workstations {
+                *c.workstations.entry(w).or_default() += n;
+            }
+            c.other_workstations += o.other_workstations;
+        }
+    }
+
+    /// Failures counted.
+    pub fn total(&self) -> u64 {
+        self.by_source.values().map(|c| c.count).sum()
+    }
+}
+
 /// What reading one event log gave.
 #[derive(Clone, Debug, Default)]
 pub struct EventlogResult {
@@ -257,6 +381,8 @@ pub struct EventlogResult {
     /// `unreadable_reason` then says why.
     pub readable: bool,
     pub unreadable_reason: Option<String>,
+    /// The failed logons counted past [`MAX_EVENTS`], not kept.
+    pub overflow: LogonCounts,
     /// The fields, readings and summaries of the events kept so far, each once.
     shared: SharedParts,
 }
@@ -321,6 +447,8 @@ pub struct LogRead {
     pub unreadable: Option<String>,
     /// What went wrong while reading, without the input's name.
     pub warnings: Vec<String>,
+    /// Failed logons counted, not kept (past the caps).
+    pub overflow: LogonCounts,
 }
 
 /// Reads one event-log stream for the analysis: `.evtx` when `evtx`, else an XML export
@@ -361,6 +489,7 @@ pub fn read_stream(
                 },
             )
             .collect(),
+        overflow: result.overflow,
     };
     (input, result.events)
 }
@@ -397,18 +526,23 @@ impl SharedParts {
 
 /// Keeps a run's catalog events within `max_run` over all its inputs, `kept` counting those
 /// kept by the inputs before: this input's events past the limit are dropped (they stay
-/// counted in its `event_counts`) and a warning says how many. The analysis calls it on its
+/// counted in its `event_counts`, their failed logons in `overflow`) and a warning says how
+/// many. The analysis calls it on its
 /// inputs in the order it reads them, so which events are kept never depends on timing.
 /// Returns the warning to give the input when some were dropped.
 pub fn keep_within_run(
     events: &mut Vec<CatalogEvent>,
     kept: &mut usize,
     max_run: usize,
+    overflow: &mut LogonCounts,
 ) -> Option<String> {
     let granted = events.len().min(max_run.saturating_sub(*kept));
     *kept += granted;
     if granted == events.len() {
         return None;
+    }
+    for e in &events[granted..] {
+        overflow.add(e);
     }
     let dropped = events.len() - granted;
     events.truncate(granted);

@@ -76,6 +76,9 @@ impl<'a> XmlReader<'a> {
                             out.keep(super::event_report(input, e));
                         } else {
                             *over_cap += 1;
+                            if e.id == 4625 {
+                                out.overflow.add(&super::event_report(input, e));
+                            }
                         }
                     }
                 }

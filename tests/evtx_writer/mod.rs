@@ -617,13 +617,19 @@ fn template_guid(key: &str) -> [u8; 16] {
 pub fn write_evtx(records: &[Record]) -> Result<Vec<u8>> {
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut chunk = Chunk::new();
+    // The chunk is copied before a record only when the record could overflow it: twice
+    // the largest record written so far, and 4 KiB, from its end (a copy per record made
+    // large logs take minutes).
+    let mut largest = 0usize;
     for r in records {
-        let before = chunk.clone();
+        let at = chunk.buf.len();
+        let before = (at + 2 * largest + 4096 > CHUNK_SIZE).then(|| chunk.clone());
         chunk.record(r)?;
+        largest = largest.max(chunk.buf.len().saturating_sub(at));
         if chunk.buf.len() > CHUNK_SIZE {
-            if before.first_id.is_none() {
+            let Some(before) = before.filter(|b| b.first_id.is_some()) else {
                 return err(format!("record {} does not fit in a chunk", r.id));
-            }
+            };
             chunks.push(before.finish()?);
             chunk = Chunk::new();
             chunk.record(r)?;
