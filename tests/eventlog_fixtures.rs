@@ -1945,7 +1945,36 @@ fn every_failed_logon_of_a_large_log_counts() -> Result<(), String> {
     assert_eq!(
         f.evidence.last().map(String::as_str),
         Some(
-            "… 600,000 failures in all, one line above per account and status: 200,000 listed in `events`, 400,000 more counted past the cap on kept events"
+            "… 600,000 failures in all: 200,000 listed in `events`, 400,000 more counted past the cap on kept events"
+        )
+    );
+    Ok(())
+}
+
+/// An RdpCoreTS log of 300,000 events (`server-rdpcorets-guessing` repeated, 131 and 140 in
+/// turn, 20 a second), past the 200,000 a log keeps: every failed NLA logon (140) counts.
+#[test]
+fn every_failed_nla_logon_of_a_large_log_counts() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("RdpCoreTS.evtx");
+    std::fs::write(
+        &path,
+        repeated_log("server-rdpcorets-guessing", 300_000, 50)?,
+    )
+    .map_err(|e| e.to_string())?;
+    let r = rdptriage::analyze::analyze_paths(&[path], &rdptriage::analyze::Options::default());
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
+    assert!(
+        f.summary.starts_with("RDPT-SRV rejected RDP logons from 203.0.113.50 150,000 times between 2026-11-23T10:00:00.050012Z and 2026-11-23T14:09:59.950012Z (4.2 h, 10.0 a second)"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(
+        f.evidence.last().map(String::as_str),
+        Some(
+            "… 150,000 failures in all: 100,000 listed in `events`, 50,000 more counted past the cap on kept events"
         )
     );
     Ok(())

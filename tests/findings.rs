@@ -208,11 +208,12 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
         "{}",
         f.summary
     );
-    // One line per account and status, then the count of all.
-    assert_eq!(f.evidence.len(), 2, "{:#?}", f.evidence);
+    // One line per account and status, the first 140, then the count of all.
+    assert_eq!(f.evidence.len(), 3, "{:#?}", f.evidence);
     assert!(f.evidence[0].contains("#118734: Microsoft-Windows-Security-Auditing 4625"));
+    assert!(f.evidence[1].contains("#4213: Microsoft-Windows-RemoteDesktopServices-RdpCoreTS 140"));
     assert_eq!(
-        f.evidence[1],
+        f.evidence[2],
         "… 4 events in all, one line above per account and status (all listed in `events`)"
     );
 

@@ -172,6 +172,10 @@ impl Tally {
             t.first_ns = t.first_ns.min(e.time_ns);
             t.last_ns = t.last_ns.max(e.time_ns);
             if e.id == 140 {
+                // The first one shows what RdpCoreTS logged.
+                if t.nla_failures == 0 {
+                    t.examples.push(k);
+                }
                 t.nla_failures += 1;
                 continue;
             }
@@ -251,6 +255,17 @@ impl Tally {
             *self.by_workstation.entry(w.clone()).or_default() += n as usize;
         }
         self.workstations_uncounted += c.other_workstations;
+        self.first_ns = self.first_ns.min(c.first_ns);
+        self.last_ns = self.last_ns.max(c.last_ns);
+    }
+
+    /// Adds the failed NLA logons (RdpCoreTS 140) of `address` counted past the caps.
+    pub fn add_nla_counts(&mut self, address: &str, c: &crate::eventlog::FailureCounts) {
+        if c.nla_failures == 0 {
+            return;
+        }
+        self.nla_failures += c.nla_failures as usize;
+        *self.by_source.entry(address.to_string()).or_default() += c.nla_failures as usize;
         self.first_ns = self.first_ns.min(c.first_ns);
         self.last_ns = self.last_ns.max(c.last_ns);
     }
@@ -444,13 +459,17 @@ pub fn logon_words(
     source_label: &str,
     many: bool,
     internet: bool,
-    extra: &[(&str, &crate::eventlog::FailureCounts)],
+    (extra, nla): (&[(&str, &crate::eventlog::FailureCounts)], bool),
     rdp_sources: &RdpSources,
     logons: &Logons,
 ) -> LogonWords {
     let mut t = Tally::of(events, ks);
     for (address, counts) in extra {
-        t.add_counts(address, counts);
+        if nla {
+            t.add_nla_counts(address, counts);
+        } else {
+            t.add_counts(address, counts);
+        }
     }
     let n = t.failures.max(t.nla_failures);
     let rdp_why = if t.nla_failures > 0 {

@@ -1551,24 +1551,31 @@ fn event_findings(
     let mut agreeing = fold_logons_into_nla_failures(events, &mut groups);
     // Failed logons past the event caps: counted into the group of their server and address
     // (a network logon without a remote address is a local process's, as above).
-    let logon_rule = EVENT_RULES
-        .iter()
-        .position(|r| r.cause == Cause::LogonFailed)
-        .unwrap_or(0);
-    let extra_of = |computer: &str, client: &str| {
+    let rule_of = |cause: Cause| {
+        EVENT_RULES
+            .iter()
+            .position(|r| r.cause == cause)
+            .unwrap_or(usize::MAX)
+    };
+    let (logon_rule, nla_rule) = (rule_of(Cause::LogonFailed), rule_of(Cause::NlaFailure));
+    // The counts of a group's rule: 4625s for `logon_failed`, 140s for `nla_failure`.
+    let extra_of = |r: usize, computer: &str, client: &str| {
         overflow
             .by_source
             .get(&(std::sync::Arc::<str>::from(computer), client.to_string()))
+            .filter(|c| (r == logon_rule && c.count > 0) || (r == nla_rule && c.nla_failures > 0))
     };
-    for (computer, ip) in overflow.by_source.keys() {
+    for ((computer, ip), c) in &overflow.by_source {
         let local = ip.is_empty()
             || ip
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|a| a.is_loopback());
-        if !local {
-            groups
-                .entry((logon_rule, computer.to_string(), ip.clone()))
-                .or_default();
+        for (r, n) in [(logon_rule, c.count), (nla_rule, c.nla_failures)] {
+            if !local && n > 0 {
+                groups
+                    .entry((r, computer.to_string(), ip.clone()))
+                    .or_default();
+            }
         }
     }
     // Many client addresses failing the same way on one server (password guessing, a
@@ -1576,7 +1583,7 @@ fn event_findings(
     type Clients = Vec<(String, Vec<usize>, Vec<usize>)>;
     let mut per_server: BTreeMap<(usize, String), Clients> = BTreeMap::new();
     for ((r, computer, client), ks) in groups {
-        if ks.is_empty() && (r != logon_rule || extra_of(&computer, &client).is_none()) {
+        if ks.is_empty() && extra_of(r, &computer, &client).is_none() {
             continue;
         }
         let agree = agreeing
@@ -1621,7 +1628,13 @@ fn event_findings(
         let mut ranked: Vec<(usize, &str)> = clients
             .iter()
             .map(|(c, ks, _)| {
-                let extra = extra_of(&computer, c).map_or(0, |x| x.count as usize);
+                let extra = extra_of(r, &computer, c).map_or(0, |x| {
+                    if r == nla_rule {
+                        x.nla_failures as usize
+                    } else {
+                        x.count as usize
+                    }
+                });
                 (ks.len() + extra, c.as_str())
             })
             .collect();
@@ -1650,14 +1663,11 @@ fn event_findings(
     let logons = super::logons::Logons::new(events);
     for (r, computer, client, mut ks, agree, many, internet, addresses) in merged {
         let rule = &EVENT_RULES[r];
-        let extra: Vec<(&str, &crate::eventlog::FailureCounts)> = if r == logon_rule {
-            addresses
-                .iter()
-                .filter_map(|a| extra_of(&computer, a).map(|x| (a.as_str(), x)))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let extra: Vec<(&str, &crate::eventlog::FailureCounts)> = addresses
+            .iter()
+            .filter_map(|a| extra_of(r, &computer, a).map(|x| (a.as_str(), x)))
+            .collect();
+        let extra_nla = r == nla_rule;
         if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
             && (!extra.is_empty() || ks.iter().chain(&agree).any(|&k| events[k].id == 4625))
         {
@@ -1672,7 +1682,7 @@ fn event_findings(
                 internet,
                 !agree.is_empty(),
                 events,
-                &extra,
+                (&extra, extra_nla),
                 &rdp_sources,
                 &logons,
             ));
@@ -1804,7 +1814,7 @@ fn logon_finding(
     internet: bool,
     two_logs: bool,
     events: &[CatalogEvent],
-    extra: &[(&str, &crate::eventlog::FailureCounts)],
+    (extra, extra_nla): (&[(&str, &crate::eventlog::FailureCounts)], bool),
     rdp_sources: &super::logons::RdpSources,
     logons: &super::logons::Logons,
 ) -> Finding {
@@ -1815,7 +1825,7 @@ fn logon_finding(
         client,
         many,
         internet,
-        extra,
+        (extra, extra_nla),
         rdp_sources,
         logons,
     );
@@ -1853,10 +1863,13 @@ fn logon_finding(
         .take(MAX_EVENT_EVIDENCE)
         .map(|&k| event_line(&events[k]))
         .collect();
-    let uncounted: u64 = extra.iter().map(|(_, x)| x.count).sum();
+    let uncounted: u64 = extra
+        .iter()
+        .map(|(_, x)| if extra_nla { x.nla_failures } else { x.count })
+        .sum();
     if uncounted > 0 {
         evidence.push(format!(
-            "… {} failures in all, one line above per account and status: {} listed in `events`, {} more counted past the cap on kept events",
+            "… {} failures in all: {} listed in `events`, {} more counted past the cap on kept events",
             super::logons::thousands(ks.len() + uncounted as usize),
             super::logons::thousands(ks.len()),
             super::logons::thousands(uncounted as usize)

@@ -279,7 +279,10 @@ pub(super) fn read_chunk(
             if !super::catalog::may_match(channel, id) {
                 outside_seen.add(channel, id, &mut out.counts);
                 counted = true;
-            } else if count_only && super::catalog::always_in_catalog(channel, id) {
+            } else if count_only
+                && super::catalog::always_in_catalog(channel, id)
+                && !super::counted_past_caps(channel, id)
+            {
                 out.counts.add_catalog(channel, id);
                 out.counted_only += 1;
                 counted = true;
@@ -1882,7 +1885,10 @@ mod tests {
             let kept: Vec<&Event> = full
                 .events
                 .iter()
-                .filter(|e| !crate::eventlog::catalog::always_in_catalog(&e.channel, e.id))
+                .filter(|e| {
+                    !crate::eventlog::catalog::always_in_catalog(&e.channel, e.id)
+                        || crate::eventlog::counted_past_caps(&e.channel, e.id)
+                })
                 .collect();
             assert_eq!(counting.events.iter().collect::<Vec<_>>(), kept, "{name}");
             assert_eq!(

@@ -243,7 +243,7 @@ impl Counts {
     }
 }
 
-/// Failed logons (Security 4625) that the analysis did not keep as events (past
+/// Failed logons (Security 4625, RdpCoreTS 140) that the analysis did not keep as events (past
 /// [`MAX_EVENTS`] or [`MAX_RUN_EVENTS`]), counted per server and source address: findings add
 /// them to the events kept, so that every failure counts in their counts, span and rate.
 /// Bounded: at most [`MAX_COUNTED_SOURCES`] sources and [`MAX_COUNTED_KINDS`] kinds or
@@ -251,6 +251,13 @@ impl Counts {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogonCounts {
     pub by_source: BTreeMap<(std::sync::Arc<str>, String), FailureCounts>,
+}
+
+/// Whether events of this channel and id past the caps are still read, to be counted in
+/// [`LogonCounts`]: Security 4625 and RdpCoreTS 140 (failed NLA).
+pub fn counted_past_caps(channel: &str, id: u32) -> bool {
+    (id == 4625 && channel.eq_ignore_ascii_case(catalog::SECURITY))
+        || (id == 140 && channel.eq_ignore_ascii_case(catalog::CORE))
 }
 
 /// Sources (server, address) a [`LogonCounts`] tells apart; later ones count under the
@@ -264,7 +271,10 @@ pub const OTHER_SOURCES: &str = "other addresses";
 /// The failed logons of one server and source address, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FailureCounts {
+    /// Security 4625s.
     pub count: u64,
+    /// RdpCoreTS 140s (failed NLA; no account or status).
+    pub nla_failures: u64,
     pub first_ns: i64,
     pub last_ns: i64,
     /// (account as written, Status, SubStatus, LogonType) → failures.
@@ -278,13 +288,14 @@ pub struct FailureCounts {
 }
 
 impl LogonCounts {
-    /// Counts a 4625; other events are not counted.
+    /// Counts a 4625 or a 140; other events are not counted.
     pub fn add(&mut self, e: &CatalogEvent) {
-        if e.id != 4625 || e.channel.as_ref() != catalog::SECURITY {
+        if !counted_past_caps(&e.channel, e.id) {
             return;
         }
+        let nla = e.id == 140;
         let ip = e
-            .field("IpAddress")
+            .field(if nla { "IPString" } else { "IpAddress" })
             .map(|v| match v.strip_prefix("::ffff:") {
                 Some(v4) if v4.contains('.') => v4.to_string(),
                 _ => v.to_string(),
@@ -299,9 +310,13 @@ impl LogonCounts {
             last_ns: i64::MIN,
             ..FailureCounts::default()
         });
-        c.count += 1;
         c.first_ns = c.first_ns.min(e.time_ns);
         c.last_ns = c.last_ns.max(e.time_ns);
+        if nla {
+            c.nla_failures += 1;
+            return;
+        }
+        c.count += 1;
         let code = |f: &str| {
             e.field(f)
                 .and_then(catalog::number)
@@ -348,6 +363,7 @@ impl LogonCounts {
                 ..FailureCounts::default()
             });
             c.count += o.count;
+            c.nla_failures += o.nla_failures;
             c.first_ns = c.first_ns.min(o.first_ns);
             c.last_ns = c.last_ns.max(o.last_ns);
             for (k, n) in o.by_kind {
@@ -361,9 +377,12 @@ impl LogonCounts {
         }
     }
 
-    /// Failures counted.
+    /// Failures counted (4625s and 140s).
     pub fn total(&self) -> u64 {
-        self.by_source.values().map(|c| c.count).sum()
+        self.by_source
+            .values()
+            .map(|c| c.count + c.nla_failures)
+            .sum()
     }
 }
 

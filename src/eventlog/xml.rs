@@ -76,7 +76,7 @@ impl<'a> XmlReader<'a> {
                             out.keep(super::event_report(input, e));
                         } else {
                             *over_cap += 1;
-                            if e.id == 4625 {
+                            if super::counted_past_caps(&e.channel, e.id) {
                                 out.overflow.add(&super::event_report(input, e));
                             }
                         }
