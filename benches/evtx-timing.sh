@@ -2,9 +2,10 @@
 # Times rdptriage reading Windows event logs beside `evtx_dump -o jsonl` (the evtx crate's own
 # dumper) on the same files: the largest .evtx of ../shared/corpus and three generated ones
 # (the RdpCoreTS and Security fixture events repeated, written by the test-only writer of
-# tests/evtx_writer): 150 MB of catalog events only, 150 MB with one record in ten a catalog
-# event, and a 20 MB Security log of 4625s only (password guessing). Prints a Markdown table
-# and writes it to benches/EVTX-RESULTS.md.
+# tests/evtx_writer): 150 MB of catalog events only (and the same at 2,000,000 records, 1 GB),
+# 150 MB with one record in ten a catalog event, a 20 MB Security log of 4625s only, and a
+# 280 MB one of 600,000 failed logons (password guessing). Prints a Markdown table and writes
+# it to benches/EVTX-RESULTS.md, with the headline and first finding of each report.
 #
 #   bash benches/evtx-timing.sh            # EVTX_RECORDS=300000 by default (about 150 MB)
 #
@@ -46,6 +47,25 @@ if [ ! -f "$BRUTE" ] || [ "$(cat "$BRUTE.records" 2>/dev/null)" != "$BRUTE_RECOR
     cargo test --release -q --test eventlog_fixtures -- --ignored write_large_evtx >/dev/null
   echo "$BRUTE_RECORDS" > "$BRUTE.records"
 fi
+# The same all-catalog log at 2,000,000 records (about 1 GB): the bound on memory whatever
+# the log's size (`EVTX_LARGE_RECORDS`, 0 to skip).
+LARGE2=$DATA/large-2m.evtx
+LARGE2_RECORDS=${EVTX_LARGE_RECORDS:-2000000}
+if [ "$LARGE2_RECORDS" != 0 ] && { [ ! -f "$LARGE2" ] || [ "$(cat "$LARGE2.records" 2>/dev/null)" != "$LARGE2_RECORDS" ]; }; then
+  EVTX_RECORDS=$LARGE2_RECORDS EVTX_OUT=large-2m.evtx \
+    cargo test --release -q --test eventlog_fixtures -- --ignored write_large_evtx >/dev/null
+  echo "$LARGE2_RECORDS" > "$LARGE2.records"
+fi
+# An internet-facing server's Security log under password guessing: 600,000 failed network
+# logons, 20 a second for 8 h 20 min (`server-security-guessing` repeated: 120 accounts and
+# workstation names in turn), three times what a log keeps as events.
+GUESS=$DATA/guessing-600k.evtx
+GUESS_RECORDS=600000
+if [ ! -f "$GUESS" ] || [ "$(cat "$GUESS.records" 2>/dev/null)" != "$GUESS_RECORDS" ]; then
+  EVTX_RECORDS=$GUESS_RECORDS EVTX_FIXTURES=server-security-guessing EVTX_STEP_MS=50 EVTX_OUT=guessing-600k.evtx \
+    cargo test --release -q --test eventlog_fixtures -- --ignored write_large_evtx >/dev/null
+  echo "$GUESS_RECORDS" > "$GUESS.records"
+fi
 CORPUS=$(ls -S ../shared/corpus/evtx/*/*.evtx 2>/dev/null | head -1 || true)
 
 # measure LABEL EXPECTED_LINES COMMAND...: best of 3 (wall seconds, user+sys CPU seconds, peak
@@ -82,7 +102,7 @@ measure() {
   echo "rdptriage decodes catalog events fully (fields, decoded codes, summaries, timelines) and writes its report;"
   echo "evtx_dump renders every record to JSON. \`--threads 1\`/\`-t 1\`: one worker thread; otherwise all cores."
   echo
-  for f in "$LARGE" "$MIXED" "$BRUTE" $CORPUS; do
+  for f in "$LARGE" "$LARGE2" "$MIXED" "$BRUTE" "$GUESS" $CORPUS; do
     [ -f "$f" ] || continue
     cat "$f" >/dev/null
     records=$("$DUMP" -o jsonl "$f" 2>/dev/null | wc -l)
@@ -96,6 +116,9 @@ measure() {
     measure "\`rdptriage analyze --format json --threads 1\`" "" target/release/rdptriage analyze --format json --threads 1 "$f"
     measure "\`rdptriage analyze --format jsonl\`" "" target/release/rdptriage analyze --format jsonl "$f"
     measure "\`rdptriage analyze --format text\`" "" target/release/rdptriage analyze --format text "$f"
+    echo
+    # What the report says of the log: the headline and its first finding's first words.
+    target/release/rdptriage analyze --format text "$f" 2>/dev/null | sed -n '1p;/^1\. /{s/^\(.\{0,300\}\).*/\1…/;p;q}' | sed 's/^/    /'
     echo
   done
   echo "Load at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -203,7 +203,7 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     );
     assert!(
         f.summary.starts_with(
-            "RDPT-SRV rejected RDP logons from 10.99.1.2 2 times between 2026-11-22T03:42:37.588990Z and 2026-11-22T03:42:37.726331Z (0.1 s): RDPT-SRV\\rdptest ×2 (wrong password); workstation RDPT-CLIENT; RdpCoreTS 140 logged 2 failed NLA logons"
+            "RDPT-SRV rejected 2 RDP logons from 10.99.1.2 between 2026-11-22T03:42:37.588990Z and 2026-11-22T03:42:37.726331Z (0.1 s; no capture covers it): RDPT-SRV\\rdptest ×2 (wrong password); workstation RDPT-CLIENT; RdpCoreTS 140 logged 2 failed NLA logons"
         ),
         "{}",
         f.summary
@@ -316,7 +316,7 @@ fn many_addresses_failing_nla_keep_their_4625s_in_one_finding() {
     assert_eq!(f.remediation.len(), 1);
     assert!(
         f.summary.contains(
-            "from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) 12 times"
+            "rejected 12 RDP logons from 6 addresses (most: 10.99.1.11 ×2, 10.99.1.12 ×2, 10.99.1.13 ×2) between"
         ) && f.summary.contains(": RDPT-SRV\\rdptest ×10 (wrong password); RdpCoreTS 140 logged 12 failed NLA logons; these came over RDP: RdpCoreTS 140 logged the same failures"),
         "{}",
         f.summary
@@ -1948,14 +1948,14 @@ fn repeated_failures_from_one_internet_address_are_password_guessing() {
     );
     assert_eq!(f.events.len(), 20);
     assert!(
-        f.summary.contains("from 45.33.32.156 20 times between"),
+        f.summary.contains("rejected 20 network logons (SMB or RDP NLA; the log cannot tell which) from 45.33.32.156 between"),
         "{}",
         f.summary
     );
     assert!(
-        f.summary.contains("rejected network logons (SMB or RDP NLA; the log cannot tell which) from 45.33.32.156")
+        f.summary.contains("rejected 20 network logons (SMB or RDP NLA; the log cannot tell which) from 45.33.32.156")
             && f.summary.ends_with(
-            "; nothing shows these were RDP rather than SMB or another network logon: no RdpCoreTS 131/140, RCM 1149 or logon type 10 from these addresses, and no capture of them (no capture covers it)."
+            "; nothing shows RDP: no RdpCoreTS 140, RCM 1149 or logon of type 10 from these addresses, and no capture of them."
         ),
         "{}",
         f.summary
@@ -2006,7 +2006,7 @@ fn a_lockout_is_told_with_its_failures_and_its_unlock() {
         assert_eq!(
             relative(&lockout.summary),
             format!(
-                "RDPT-SRV locked out account bob at 2026-11-23T09:10:40.705110Z by failures from computer RDPT-BOB, after 5 failed logons from 10.99.1.3 in 40.4 s: RDPT-SRV\\bob ×5 (wrong password); 1 more attempt was refused while it was locked (0xC0000234); RDPT-SRV\\admin unlocked it at 2026-11-23T09:25:00.553981Z ({file}#52018)."
+                "Account RDPT-SRV\\bob was locked out on RDPT-SRV at 2026-11-23T09:10:40.705110Z after 5 failed logons in 40.4 s from 10.99.1.3, caller computer RDPT-BOB (wrong password ×5); 1 more attempt was refused while it was locked (0xC0000234); RDPT-SRV\\admin unlocked it at 2026-11-23T09:25:00.553981Z ({file}#52018)."
             )
         );
         let records: Vec<&str> = lockout
@@ -2025,17 +2025,18 @@ fn a_lockout_is_told_with_its_failures_and_its_unlock() {
             lockout.remediation[0].contains("wrong password from RDPT-BOB: a saved RDP credential")
         );
         assert!(
-            alice.summary.starts_with("RDPT-SRV rejected RDP logons from 10.99.1.2 2 times between 2026-11-23T09:00:05.102334Z and 2026-11-23T09:00:14.661029Z (9.6 s): RDPT-SRV\\alice ×2 (wrong password); workstation RDPT-CLIENT; RDPT-SRV\\alice then logged on from 10.99.1.2 at 2026-11-23T09:00:31.229011Z"),
+            alice.summary.starts_with("RDPT-SRV rejected 2 RDP logons from 10.99.1.2 between 2026-11-23T09:00:05.102334Z and 2026-11-23T09:00:14.661029Z (9.6 s; no capture covers it): RDPT-SRV\\alice ×2 (wrong password); workstation RDPT-CLIENT; RDPT-SRV\\alice then logged on from 10.99.1.2 at 2026-11-23T09:00:31.229011Z"),
             "{}",
             alice.summary
         );
         assert!(
             carol.summary.contains(": \"RDPT-SRV\\carol \" ×3 (no such user); workstation RDPT-CAROL; RDPT-SRV\\carol then logged on from 10.99.1.4 at 2026-11-23T09:31:00.331884Z")
-                && carol.summary.contains("— \"RDPT-SRV\\carol \" has a leading or trailing space: a typo, and another account"),
+                && carol.summary.contains("— \"RDPT-SRV\\carol \" has a trailing space, which makes it another account: a typo"),
             "{}",
             carol.summary
         );
-        assert!(carol.remediation[0].contains("STATUS_NO_SUCH_USER (0xC0000064)"));
+        assert!(carol.remediation[0].starts_with("Correct the user name: \"RDPT-SRV\\carol \" has a trailing space, which makes it another account than RDPT-SRV\\carol."));
+        assert!(carol.remediation[1].contains("STATUS_NO_SUCH_USER (0xC0000064)"));
     }
 }
 
@@ -2061,7 +2062,7 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
             )
         );
         assert!(
-            f.summary.starts_with("RDPT-SRV rejected network logons (SMB or RDP NLA; the log cannot tell which) from 203.0.113.50 120 times between 2026-11-23T10:00:00.003954Z and 2026-11-23T10:00:05.952302Z (5.9 s, 20.0 a second): administrator ×105 (wrong password), admin ×3 (no such user), guest ×3 (account disabled), scanner ×3 (no such user), test ×3 (no such user), 1 more account ×3; 120 different workstation names, none used more than once"),
+            f.summary.starts_with("RDPT-SRV rejected 120 network logons (SMB or RDP NLA; the log cannot tell which) from 203.0.113.50 between 2026-11-23T10:00:00.003954Z and 2026-11-23T10:00:05.952302Z (5.9 s, 20.0 a second; no capture covers it): administrator ×105 (wrong password), admin ×3 (no such user), guest ×3 (account disabled), scanner ×3 (no such user), test ×3 (no such user), user ×3 (no such user); 120 different workstation names, none used more than once"),
             "{}",
             f.summary
         );
@@ -2094,8 +2095,10 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
             )
         );
         assert!(
-            f.summary.starts_with("RDPT-SRV rejected RDP logons from 203.0.113.50 120 times")
-                && f.summary.ends_with("; these came over RDP: RdpCoreTS 140 logged the same failures (no capture covers it)."),
+            f.summary
+                .starts_with("RDPT-SRV rejected 120 RDP logons from 203.0.113.50 between")
+                && f.summary
+                    .ends_with("; these came over RDP: RdpCoreTS 140 logged the same failures."),
             "{}",
             f.summary
         );

@@ -31,8 +31,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::windows::{
-    ACTIVITY_WINDOW_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS, RCM_COVER_NS,
-    SESSION_BEFORE_ATTEMPT_END_NS, SESSION_EARLY_NS,
+    ACTIVITY_WINDOW_NS, LOCKOUT_AFTER_FAILURE_NS, LOG_ATTEMPT_GAP_NS, LOGON_WINDOW_NS,
+    RCM_COVER_NS, SESSION_BEFORE_ATTEMPT_END_NS, SESSION_EARLY_NS,
 };
 use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::{CLIENT, CORE, LSM, RCM};
@@ -245,7 +245,7 @@ impl<'a> Lockouts<'a> {
     fn after(&self, server: &str, name: Option<&str>, at: i64) -> Option<usize> {
         let list = self.by_account.get(&(server, name?.to_lowercase()))?;
         list.iter()
-            .find(|(t, _)| *t >= at && *t - at <= 1_000_000_000)
+            .find(|(t, _)| *t >= at && t.saturating_sub(at) <= LOCKOUT_AFTER_FAILURE_NS)
             .map(|&(_, i)| i)
     }
 
@@ -436,11 +436,11 @@ pub fn build(events: &[CatalogEvent]) -> Vec<Timeline> {
         let new = match list.last().and_then(|l| l.last()) {
             None => true,
             Some(&last) => {
-                let gap = e.time_ns - events[last].time_ns > LOG_ATTEMPT_GAP_NS;
+                let gap = e.time_ns.saturating_sub(events[last].time_ns) > LOG_ATTEMPT_GAP_NS;
                 // A timeline never mixes accounts (`carol ` failing, then `carol`).
                 let other_user = matches!(
                     (who, users.last().copied().flatten()),
-                    (Some(a), Some(b)) if a != b
+                    (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b)
                 );
                 // A lockout ends its burst: what follows is another attempt.
                 let after_lockout =

@@ -55,3 +55,12 @@ pub const FIREWALL_CONTRADICTION_NS: i64 = 600_000_000_000;
 /// Logs: how far apart a failed NLA's RdpCoreTS 140 and Security 4625 may be logged (the same
 /// failure logs both within milliseconds, on one clock).
 pub const NLA_LOGON_WINDOW_NS: i64 = 10_000_000_000;
+
+/// Logs: the failed logons of an account up to this long before its lockout (Security 4740)
+/// are the ones that led to it (Windows' default lockout observation window is 30 minutes).
+pub const LOCKOUT_LOOKBACK_NS: i64 = 30 * 60 * 1_000_000_000;
+
+/// Logs: a lockout (4740) ends the burst of failures it follows when it is logged at most
+/// this long after the burst's last failure (Windows logs it with the failure that crossed
+/// the threshold).
+pub const LOCKOUT_AFTER_FAILURE_NS: i64 = 1_000_000_000;

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use crate::correlate::windows::LOCKOUT_LOOKBACK_NS;
 use crate::eventlog::CatalogEvent;
 use crate::eventlog::catalog::number;
 use crate::model::{Cause, Confidence, Severity};
@@ -283,7 +284,7 @@ impl Tally {
     /// Failures a second over the group's span.
     pub fn per_second(&self) -> f64 {
         let n = self.failures.max(self.nla_failures);
-        let span = (self.last_ns - self.first_ns) as f64 / 1e9;
+        let span = self.last_ns.saturating_sub(self.first_ns) as f64 / 1e9;
         if n < 2 || span <= 0.0 {
             0.0
         } else {
@@ -299,6 +300,8 @@ impl Tally {
             .map(|(a, s)| (a, s.values().sum()))
             .collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        // One more is named rather than counted.
+        let top = if list.len() == top + 1 { top + 1 } else { top };
         let mut parts: Vec<String> = list
             .iter()
             .take(top)
@@ -341,8 +344,9 @@ impl RdpSources {
     pub fn new(events: &[CatalogEvent], captured_clients: &[String]) -> RdpSources {
         let mut by_server = HashSet::new();
         for e in events {
+            // A 131 is a TCP accept any scanner makes: not RDP evidence.
             let rdp = match e.id {
-                131 | 140 | 1149 => true,
+                140 | 1149 => true,
                 4624 | 4625 => e
                     .field("LogonType")
                     .is_some_and(|t| matches!(t, "10" | "12")),
@@ -365,7 +369,7 @@ impl RdpSources {
             .contains(&(server.to_string(), source.to_string()))
         {
             Some(
-                "the server's RDP events (RdpCoreTS 131/140, RCM 1149 or logon type 10) name the same address",
+                "the server's RDP events (RdpCoreTS 140, RCM 1149 or a logon of type 10) name the same address",
             )
         } else if self.anywhere.contains(source) {
             Some("a captured RDP connection comes from the same address")
@@ -424,6 +428,18 @@ impl<'e> Logons<'e> {
     }
 }
 
+/// Which spaces a name as written has around it, when it has any.
+fn edge_spaces(account: &str) -> Option<&'static str> {
+    let name = account.rsplit_once('\\').map_or(account, |(_, n)| n);
+    match (name.starts_with(' '), name.ends_with(' ')) {
+        _ if name.trim().is_empty() => None,
+        (true, true) => Some("leading and trailing spaces"),
+        (true, false) => Some("a leading space"),
+        (false, true) => Some("a trailing space"),
+        (false, false) => None,
+    }
+}
+
 /// `DOMAIN\name` with the spaces around the name taken away.
 fn trim_account(account: &str) -> String {
     match account.rsplit_once('\\') {
@@ -435,6 +451,8 @@ fn trim_account(account: &str) -> String {
 /// What a log-only logon group says, worded: the sentence after the server's name, extra
 /// evidence lines, whether the group is password guessing, and the fixes.
 pub struct LogonWords {
+    /// Failures counted (kept and past the caps).
+    pub count: usize,
     pub summary: String,
     pub notes: Vec<String>,
     pub guessing: bool,
@@ -467,9 +485,8 @@ pub fn logon_words(
     for (address, counts) in extra {
         if nla {
             t.add_nla_counts(address, counts);
-        } else {
-            t.add_counts(address, counts);
         }
+        t.add_counts(address, counts);
     }
     let n = t.failures.max(t.nla_failures);
     let rdp_why = if t.nla_failures > 0 {
@@ -485,10 +502,13 @@ pub fn logon_words(
             .keys()
             .find_map(|ip| rdp_sources.why(server, ip))
     };
+    let s = if n == 1 { "" } else { "s" };
     let kind = match (rdp_why.is_some(), t.network_only()) {
-        (true, _) => "RDP logons",
-        (false, true) => "network logons (SMB or RDP NLA; the log cannot tell which)",
-        (false, false) => "logons",
+        (true, _) => format!("RDP logon{s}"),
+        (false, true) => {
+            format!("network logon{s} (SMB or RDP NLA; the log cannot tell which)")
+        }
+        (false, false) => format!("logon{s}"),
     };
     // Many names from one address show a tool; one account from one workstation failing
     // fast is a client retrying a saved wrong password.
@@ -506,22 +526,26 @@ pub fn logon_words(
     for who in t.by_account.keys() {
         match logons.after(server, who, single_source.as_deref(), t.last_ns) {
             Some(e) => {
-                let typo = if trim_account(who) != *who {
-                    format!(
-                        " — {} has a leading or trailing space: a typo, and another account",
+                let typo = match edge_spaces(who) {
+                    Some(which) => format!(
+                        " — {} has {which}, which makes it another account: a typo",
                         shown_name(who)
-                    )
-                } else {
-                    String::new()
+                    ),
+                    None => String::new(),
                 };
                 got_in.push(format!(
-                    "{} then logged on from {} at {} ({}){typo}",
+                    "{} then logged on from {} at {} ({}){typo}{}",
                     shown_name(&account(e).unwrap_or_default()),
                     crate::correlate::event_client(e)
                         .map(|(ip, _)| ip)
                         .unwrap_or_else(|| "?".into()),
                     e.time,
-                    e.reference()
+                    e.reference(),
+                    if guessing {
+                        ": the guessing may have succeeded"
+                    } else {
+                        ""
+                    }
                 ));
                 if let Some(k) = events.iter().position(|x| std::ptr::eq(x, e)) {
                     later.push(k);
@@ -538,20 +562,19 @@ pub fn logon_words(
     };
     let first = crate::model::time::rfc3339(t.first_ns);
     let when = if n == 1 {
-        format!("at {first}")
+        format!("at {first} (no capture covers it)")
     } else {
-        let span = t.last_ns - t.first_ns;
+        let span = t.last_ns.saturating_sub(t.first_ns);
         let rate = rate_words(n, span)
             .map(|r| format!(", {r}"))
             .unwrap_or_default();
         format!(
-            "{} times between {first} and {} ({}{rate})",
-            thousands(n),
+            "between {first} and {} ({}{rate}; no capture covers it)",
             crate::model::time::rfc3339(t.last_ns),
             span_words(span)
         )
     };
-    let mut summary = format!("rejected {kind}{from} {when}");
+    let mut summary = format!("rejected {} {kind}{from} {when}", thousands(n));
     if t.failures > 0 {
         summary.push_str(&format!(": {}", t.accounts_words(5)));
     }
@@ -588,9 +611,16 @@ pub fn logon_words(
     }
     let mut notes = Vec::new();
     for (who, hits) in &t.disabled {
+        // Counted with those past the caps; the records named are kept ones.
+        let all = t
+            .by_account
+            .get(who)
+            .and_then(|s| s.get(&Some(0xC000_0072)))
+            .copied()
+            .unwrap_or(hits.len());
         notes.push(format!(
             "{} of these on {} got 0xC0000072 (account disabled): Windows checks the password before it says an account is disabled, so the password tried was right ({})",
-            thousands(hits.len()),
+            thousands(all),
             shown_name(who),
             hits.iter()
                 .take(5)
@@ -602,11 +632,10 @@ pub fn logon_words(
     if guessing {
         notes.push(match rdp_why {
             Some(why) => format!("these came over RDP: {why}"),
-            None => "nothing shows these were RDP rather than SMB or another network logon: no RdpCoreTS 131/140, RCM 1149 or logon type 10 from these addresses, and no capture of them".into(),
+            None => "nothing shows RDP: no RdpCoreTS 140, RCM 1149 or logon of type 10 from these addresses, and no capture of them".into(),
         });
-    } else {
-        notes.extend(got_in.iter().cloned());
     }
+    notes.extend(got_in.iter().cloned());
 
     let remediation = if guessing {
         let mut fix = super::rules::remedy_of(Remedy::PasswordGuessing).0;
@@ -626,6 +655,18 @@ pub fn logon_words(
                 }
             }
         }
+        for who in t.by_account.keys() {
+            if let Some(which) = edge_spaces(who) {
+                fixes.insert(
+                    0,
+                    format!(
+                        "Correct the user name: {} has {which}, which makes it another account than {}. Fix it where it is typed or saved (the .rdp file's `username:s:`, Credential Manager).",
+                        shown_name(who),
+                        trim_account(who)
+                    ),
+                );
+            }
+        }
         if fixes.is_empty() {
             super::rules::remedy_of(Remedy::NlaFailure).0
         } else {
@@ -636,12 +677,11 @@ pub fn logon_words(
     for hits in t.disabled.values() {
         examples.extend(hits.iter().take(5));
     }
-    if !guessing {
-        examples.extend(later);
-    }
+    examples.extend(later);
     examples.sort_by_key(|&k| (events[k].time_ns, k));
     examples.dedup();
     LogonWords {
+        count: n,
         summary,
         notes,
         guessing,
@@ -652,183 +692,235 @@ pub fn logon_words(
     }
 }
 
-/// Failures of the same account before a lockout that count as leading to it.
-pub const LOCKOUT_LOOKBACK_NS: i64 = 30 * 60 * 1_000_000_000;
-
 /// One `account_locked_out` finding per lockout (4740): which account, when, the failures
-/// before it (4625, 4771, 4776 of the same account within [`LOCKOUT_LOOKBACK_NS`]), and who
-/// unlocked it (the first 4767 after it).
+/// before it (4625, 4771, 4776 of the same account on the same computer within
+/// [`LOCKOUT_LOOKBACK_NS`], and after the account's previous lockout or unlock), the attempts
+/// refused while it was locked, and who unlocked it (the first 4767 before its next lockout).
 /// Returns the findings and the events they hold (the failures before each lockout are its
 /// story, not a logon finding of their own).
 pub fn lockout_findings(events: &[CatalogEvent]) -> (Vec<Finding>, HashSet<usize>) {
     let mut out = Vec::new();
     let mut held = HashSet::new();
-    let name_of = |e: &CatalogEvent| {
-        e.fields
-            .get("TargetUserName")
-            .map(|n| n.to_lowercase())
-            .unwrap_or_default()
-    };
-    for (k, e) in events.iter().enumerate().filter(|(_, e)| e.id == 4740) {
-        let user = name_of(e);
-        if user.is_empty() {
-            continue;
-        }
-        let shown = shown_name(e.fields.get("TargetUserName").unwrap_or_default());
-        let same_user = |x: &CatalogEvent| {
-            x.fields
-                .get("TargetUserName")
-                .is_some_and(|n| n.to_lowercase() == user)
-        };
-        let failed = |x: &CatalogEvent| match x.id {
-            4625 => true,
-            4771 | 4776 => x.field("Status").and_then(number).is_some_and(|s| s != 0),
+    // Per computer and account (lower case, spaces kept), its failures, lockouts and
+    // unlocks in time order: one pass over the events.
+    let mut by_account: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    for (k, e) in events.iter().enumerate() {
+        let relevant = match e.id {
+            4625 | 4740 | 4767 => true,
+            4771 | 4776 => e.field("Status").and_then(number).is_some_and(|s| s != 0),
             _ => false,
         };
-        let before: Vec<usize> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| {
-                failed(x)
-                    && same_user(x)
-                    && x.time_ns <= e.time_ns
-                    && x.time_ns >= e.time_ns - LOCKOUT_LOOKBACK_NS
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let while_locked: Vec<usize> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| {
-                x.id == 4625
-                    && same_user(x)
-                    && x.time_ns > e.time_ns
-                    && reason(x) == Some(0xC000_0234)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let unlock = events
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| x.id == 4767 && same_user(x) && x.time_ns >= e.time_ns)
-            .min_by_key(|(_, x)| x.time_ns);
-        let tally = Tally::of(events, &before);
-        let caller = e
-            .field("TargetDomainName")
-            .map(|c| format!(" by failures from computer {c}"))
-            .unwrap_or_default();
-        let mut summary = format!(
-            "{} locked out account {shown} at {}{caller}",
-            e.computer, e.time
-        );
-        if tally.failures > 0 {
-            let sources = if tally.by_source.is_empty() {
-                String::new()
-            } else if tally.by_source.len() == 1 {
-                format!(
-                    " from {}",
-                    tally.by_source.keys().next().cloned().unwrap_or_default()
-                )
-            } else {
-                format!(" from {}", ranked(&tally.by_source, 3, "addresses"))
-            };
-            let span = tally.last_ns - tally.first_ns;
-            summary.push_str(&format!(
-                ", after {} failed logons{sources} in {}: {}",
-                thousands(tally.failures),
-                span_words(span),
-                tally.accounts_words(3)
-            ));
-        } else if !before.is_empty() {
-            summary.push_str(&format!(
-                ", after {} failed validations (domain controller)",
-                before.len()
-            ));
-        } else {
-            summary.push_str("; this log holds none of the failures that led to it (they are on the computer that validated them: the domain controller's 4771/4776, or the caller computer's 4625)");
+        if !relevant {
+            continue;
         }
-        if !while_locked.is_empty() {
-            summary.push_str(&format!(
-                "; {} more attempt{} refused while it was locked (0xC0000234)",
-                while_locked.len(),
-                if while_locked.len() == 1 {
-                    " was"
-                } else {
-                    "s were"
+        if let Some(name) = e
+            .fields
+            .get("TargetUserName")
+            .filter(|n| !n.trim().is_empty())
+        {
+            by_account
+                .entry((e.computer.as_ref(), name.to_lowercase()))
+                .or_default()
+                .push(k);
+        }
+    }
+    let mut accounts: Vec<_> = by_account.into_iter().collect();
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, mut list) in accounts {
+        list.sort_by_key(|&k| (events[k].time_ns, k));
+        for (at, &k) in list.iter().enumerate() {
+            let e = &events[k];
+            if e.id != 4740 {
+                continue;
+            }
+            // Back to the previous lockout or unlock, within the lookback.
+            let since = e.time_ns.saturating_sub(LOCKOUT_LOOKBACK_NS);
+            let before: Vec<usize> = list[..at]
+                .iter()
+                .rev()
+                .take_while(|&&i| !matches!(events[i].id, 4740 | 4767))
+                .filter(|&&i| events[i].time_ns >= since)
+                .copied()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            // Forward to the next lockout: refused attempts, then the unlock.
+            let after = list[at + 1..]
+                .iter()
+                .take_while(|&&i| events[i].id != 4740)
+                .copied();
+            let mut while_locked = Vec::new();
+            let mut unlock = None;
+            for i in after {
+                match events[i].id {
+                    4767 => {
+                        unlock = Some(i);
+                        break;
+                    }
+                    4625 if reason(&events[i]) == Some(0xC000_0234) => while_locked.push(i),
+                    _ => {}
                 }
-            ));
+            }
+            out.push(lockout_finding(events, k, &before, &while_locked, unlock));
+            held.insert(k);
+            held.extend(before.iter().chain(&while_locked).chain(unlock.iter()));
         }
-        let (severity, unlocked) = match unlock {
-            Some((_, u)) => (
-                Severity::Warning,
-                format!(
-                    "; {} unlocked it at {} ({})",
-                    match (u.field("SubjectDomainName"), u.field("SubjectUserName")) {
-                        (Some(d), Some(n)) => format!("{d}\\{n}"),
-                        (None, Some(n)) => n.to_string(),
-                        _ => "someone".to_string(),
-                    },
-                    u.time,
-                    u.reference()
-                ),
-            ),
-            None => (
-                Severity::Error,
-                "; no unlock (4767) follows in these logs".to_string(),
-            ),
-        };
-        summary.push_str(&unlocked);
-        summary.push('.');
-        let mut ks: Vec<usize> = before.clone();
-        ks.push(k);
-        ks.extend(&while_locked);
-        ks.extend(unlock.map(|(i, _)| i));
-        ks.sort_by_key(|&i| (events[i].time_ns, i));
-        held.extend(ks.iter().copied());
-        let mut evidence: Vec<String> = Vec::new();
-        let mut shown_examples: Vec<usize> = tally.examples.clone();
-        shown_examples.push(k);
-        shown_examples.extend(while_locked.first());
-        shown_examples.extend(unlock.map(|(i, _)| i));
-        shown_examples.sort_by_key(|&i| (events[i].time_ns, i));
-        for &i in &shown_examples {
-            evidence.push(super::rules::event_line(&events[i]));
-        }
-        if ks.len() > shown_examples.len() {
-            evidence.push(format!("… {} events in all (listed in `events`)", ks.len()));
-        }
-        let mut remediation = vec![format!(
-            "Unlock {shown} (Local Users and Groups, Active Directory Users and Computers, or `Unlock-ADAccount`), then find what keeps sending the wrong password from {}: a saved RDP credential (`cmdkey /list`, Credential Manager), a mapped drive, a service or scheduled task running as the account, a phone's mail client.",
-            e.field("TargetDomainName").unwrap_or("the caller computer")
-        )];
-        if tally.by_source.keys().any(|s| {
-            s.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| super::rules::global_address(&ip))
-        }) {
-            remediation.push(
-                super::rules::remedy_of(Remedy::PasswordGuessing)
-                    .0
-                    .join(" "),
-            );
-        }
-        out.push(Finding {
-            cause: Cause::AccountLockedOut,
-            severity,
-            confidence: Confidence::High,
-            summary,
-            attempt: None,
-            connections: Vec::new(),
-            events: ks.iter().map(|&i| events[i].reference()).collect(),
-            evidence,
-            remediation,
-            collect_next: if tally.failures == 0 {
-                vec!["the Security log of the domain controller that locked the account (4740, 4771, 4776) and of the caller computer it names".to_string()]
-            } else {
-                Vec::new()
-            },
-        });
     }
     (out, held)
+}
+
+/// The finding of one lockout, from its events (see [`lockout_findings`]).
+fn lockout_finding(
+    events: &[CatalogEvent],
+    k: usize,
+    before: &[usize],
+    while_locked: &[usize],
+    unlock: Option<usize>,
+) -> Finding {
+    let e = &events[k];
+    let account = account(e).unwrap_or_default();
+    let name = shown_name(e.fields.get("TargetUserName").unwrap_or_default());
+    let caller = e.field("TargetDomainName");
+    let tally = Tally::of(events, before);
+    let failed_4625 = before.iter().filter(|&&i| events[i].id == 4625).count();
+    // The failures' account as they name it (with its domain), else the 4740's.
+    let shown = tally
+        .by_account
+        .keys()
+        .next()
+        .map(|a| shown_name(a))
+        .unwrap_or_else(|| shown_name(&account));
+    let mut summary = format!(
+        "Account {shown} was locked out on {} at {}",
+        e.computer, e.time
+    );
+    if failed_4625 > 0 {
+        let span = tally.last_ns.saturating_sub(tally.first_ns);
+        let sources = match tally.by_source.len() {
+            0 => String::new(),
+            1 => format!(
+                " from {}",
+                tally.by_source.keys().next().cloned().unwrap_or_default()
+            ),
+            _ => format!(" from {}", ranked(&tally.by_source, 3, "addresses")),
+        };
+        let statuses: Vec<String> = {
+            let mut all: BTreeMap<Option<u32>, usize> = BTreeMap::new();
+            for s in tally.by_account.values() {
+                for (c, n) in s {
+                    *all.entry(*c).or_default() += n;
+                }
+            }
+            let mut list: Vec<(Option<u32>, usize)> = all.into_iter().collect();
+            list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            list.iter()
+                .map(|(c, n)| format!("{} {}", reason_words(*c), times(*n)))
+                .collect()
+        };
+        summary.push_str(&format!(
+            " after {} failed logon{} in {}{sources}{} ({})",
+            thousands(failed_4625),
+            if failed_4625 == 1 { "" } else { "s" },
+            span_words(span),
+            caller
+                .map(|c| format!(", caller computer {c}"))
+                .unwrap_or_default(),
+            statuses.join(", ")
+        ));
+    } else if !before.is_empty() {
+        summary.push_str(&format!(
+            " after {} failed validations on this domain controller{}",
+            before.len(),
+            caller
+                .map(|c| format!(" (caller computer {c})"))
+                .unwrap_or_default()
+        ));
+    } else {
+        summary.push_str(&format!(
+            "{}; this log holds none of the failures that led to it (they are on the computer that validated them: the domain controller's 4771/4776, or the caller computer's 4625)",
+            caller.map(|c| format!(" (caller computer {c})")).unwrap_or_default()
+        ));
+    }
+    if !while_locked.is_empty() {
+        summary.push_str(&format!(
+            "; {} more attempt{} refused while it was locked (0xC0000234)",
+            while_locked.len(),
+            if while_locked.len() == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        ));
+    }
+    let severity = match unlock {
+        Some(u) => {
+            let u = &events[u];
+            summary.push_str(&format!(
+                "; {} unlocked it at {} ({})",
+                match (u.field("SubjectDomainName"), u.field("SubjectUserName")) {
+                    (Some(d), Some(n)) => format!("{d}\\{n}"),
+                    (None, Some(n)) => n.to_string(),
+                    _ => "someone".to_string(),
+                },
+                u.time,
+                u.reference()
+            ));
+            Severity::Warning
+        }
+        None => {
+            summary.push_str("; no unlock (4767) follows in these logs");
+            Severity::Error
+        }
+    };
+    summary.push('.');
+    let mut ks: Vec<usize> = before.to_vec();
+    ks.push(k);
+    ks.extend(while_locked);
+    ks.extend(unlock);
+    ks.sort_by_key(|&i| (events[i].time_ns, i));
+    let mut shown_examples: Vec<usize> = tally.examples.clone();
+    shown_examples.push(k);
+    shown_examples.extend(while_locked.first());
+    shown_examples.extend(unlock);
+    shown_examples.sort_by_key(|&i| (events[i].time_ns, i));
+    let mut evidence: Vec<String> = shown_examples
+        .iter()
+        .map(|&i| super::rules::event_line(&events[i]))
+        .collect();
+    if ks.len() > shown_examples.len() {
+        evidence.push(format!("… {} events in all (listed in `events`)", ks.len()));
+    }
+    let mut remediation = vec![format!(
+        "Unlock {name} (Local Users and Groups, Active Directory Users and Computers, or `Unlock-ADAccount`), then find what keeps sending the wrong password from {}: a saved RDP credential (`cmdkey /list`, Credential Manager), a mapped drive, a service or scheduled task running as the account, a phone's mail client.",
+        caller.unwrap_or("the caller computer")
+    )];
+    if tally.by_source.keys().any(|s| {
+        s.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| super::rules::global_address(&ip))
+    }) {
+        remediation.push(
+            super::rules::remedy_of(Remedy::PasswordGuessing)
+                .0
+                .join(" "),
+        );
+    }
+    Finding {
+        cause: Cause::AccountLockedOut,
+        severity,
+        confidence: Confidence::High,
+        summary,
+        attempt: None,
+        connections: Vec::new(),
+        events: ks.iter().map(|&i| events[i].reference()).collect(),
+        evidence,
+        remediation,
+        collect_next: if before.is_empty() {
+            vec!["the Security log of the domain controller that locked the account (4740, 4771, 4776) and of the caller computer it names".to_string()]
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 #[cfg(test)]

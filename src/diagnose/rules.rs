@@ -1559,19 +1559,54 @@ fn event_findings(
     };
     let (logon_rule, nla_rule) = (rule_of(Cause::LogonFailed), rule_of(Cause::NlaFailure));
     // The counts of a group's rule: 4625s for `logon_failed`, 140s for `nla_failure`.
-    let extra_of = |r: usize, computer: &str, client: &str| {
-        overflow
+    // Addresses whose failures RdpCoreTS logged (140): their 4625s past the caps fold into
+    // that `nla_failure` group, as the kept ones do.
+    let nla_addresses: std::collections::HashSet<(String, String)> = groups
+        .keys()
+        .filter(|(r, _, _)| *r == nla_rule)
+        .map(|(_, c, a)| (c.clone(), a.clone()))
+        .chain(
+            overflow
+                .by_source
+                .iter()
+                .filter(|(_, c)| c.nla_failures > 0)
+                .map(|((c, a), _)| (c.to_string(), a.clone())),
+        )
+        .collect();
+    // The failures past the caps a group adds: 140s (and the folded 4625s) for
+    // `nla_failure`, 4625s for `logon_failed`.
+    let extra_count = |r: usize, computer: &str, client: &str| -> u64 {
+        let Some(c) = overflow
             .by_source
             .get(&(std::sync::Arc::<str>::from(computer), client.to_string()))
-            .filter(|c| (r == logon_rule && c.count > 0) || (r == nla_rule && c.nla_failures > 0))
+        else {
+            return 0;
+        };
+        let nla_address = nla_addresses.contains(&(computer.to_string(), client.to_string()));
+        if r == nla_rule && nla_address {
+            c.nla_failures + c.count
+        } else if r == logon_rule && !nla_address {
+            c.count
+        } else {
+            0
+        }
     };
-    for ((computer, ip), c) in &overflow.by_source {
+    let extra_of = |r: usize, computer: &str, client: &str| {
+        (extra_count(r, computer, client) > 0)
+            .then(|| {
+                overflow
+                    .by_source
+                    .get(&(std::sync::Arc::<str>::from(computer), client.to_string()))
+            })
+            .flatten()
+    };
+    for (computer, ip) in overflow.by_source.keys() {
         let local = ip.is_empty()
             || ip
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|a| a.is_loopback());
-        for (r, n) in [(logon_rule, c.count), (nla_rule, c.nla_failures)] {
-            if !local && n > 0 {
+        for r in [logon_rule, nla_rule] {
+            if !local && extra_count(r, computer, ip) > 0 {
                 groups
                     .entry((r, computer.to_string(), ip.clone()))
                     .or_default();
@@ -1628,13 +1663,7 @@ fn event_findings(
         let mut ranked: Vec<(usize, &str)> = clients
             .iter()
             .map(|(c, ks, _)| {
-                let extra = extra_of(r, &computer, c).map_or(0, |x| {
-                    if r == nla_rule {
-                        x.nla_failures as usize
-                    } else {
-                        x.count as usize
-                    }
-                });
+                let extra = extra_count(r, &computer, c) as usize;
                 (ks.len() + extra, c.as_str())
             })
             .collect();
@@ -1673,7 +1702,7 @@ fn event_findings(
         {
             ks.extend(&agree);
             ks.sort_by_key(|&k| (events[k].time_ns, k));
-            out.push(logon_finding(
+            out.extend(logon_finding(
                 rule,
                 &computer,
                 &client,
@@ -1817,7 +1846,7 @@ fn logon_finding(
     (extra, extra_nla): (&[(&str, &crate::eventlog::FailureCounts)], bool),
     rdp_sources: &super::logons::RdpSources,
     logons: &super::logons::Logons,
-) -> Finding {
+) -> Option<Finding> {
     let w = super::logons::logon_words(
         events,
         ks,
@@ -1829,6 +1858,9 @@ fn logon_finding(
         rdp_sources,
         logons,
     );
+    if w.count == 0 {
+        return None;
+    }
     let (cause, severity, confidence) = if w.guessing {
         (
             Cause::PasswordGuessing,
@@ -1865,7 +1897,13 @@ fn logon_finding(
         .collect();
     let uncounted: u64 = extra
         .iter()
-        .map(|(_, x)| if extra_nla { x.nla_failures } else { x.count })
+        .map(|(_, x)| {
+            if extra_nla {
+                x.nla_failures + x.count
+            } else {
+                x.count
+            }
+        })
         .sum();
     if uncounted > 0 {
         evidence.push(format!(
@@ -1885,18 +1923,18 @@ fn logon_finding(
     } else {
         rule.knowledge
     });
-    Finding {
+    Some(Finding {
         cause,
         severity,
         confidence,
-        summary: format!("{computer} {}{notes} (no capture covers it).", w.summary),
+        summary: format!("{computer} {}{notes}.", w.summary),
         attempt: None,
         connections: Vec::new(),
         events: ks.iter().map(|&k| events[k].reference()).collect(),
         evidence,
         remediation: w.remediation,
         collect_next,
-    }
+    })
 }
 
 /// Whether a client address (as a finding names it) is a global one: not private (RFC 1918,

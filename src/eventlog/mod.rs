@@ -246,11 +246,13 @@ impl Counts {
 /// Failed logons (Security 4625, RdpCoreTS 140) that the analysis did not keep as events (past
 /// [`MAX_EVENTS`] or [`MAX_RUN_EVENTS`]), counted per server and source address: findings add
 /// them to the events kept, so that every failure counts in their counts, span and rate.
-/// Bounded: at most [`MAX_COUNTED_SOURCES`] sources and [`MAX_COUNTED_KINDS`] kinds or
-/// workstation names per source are told apart; more are counted together.
+/// Bounded: at most [`MAX_COUNTED_SOURCES`] sources and [`MAX_COUNTED_KINDS`] kinds and
+/// workstation names over all sources are told apart; more are counted together.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogonCounts {
     pub by_source: BTreeMap<(std::sync::Arc<str>, String), FailureCounts>,
+    /// Kinds and workstation names told apart so far, over all sources.
+    entries: usize,
 }
 
 /// Whether events of this channel and id past the caps are still read, to be counted in
@@ -263,8 +265,8 @@ pub fn counted_past_caps(channel: &str, id: u32) -> bool {
 /// Sources (server, address) a [`LogonCounts`] tells apart; later ones count under the
 /// address `OTHER_SOURCES`.
 pub const MAX_COUNTED_SOURCES: usize = 10_000;
-/// Kinds (account, status, logon type) and workstation names per source told apart.
-pub const MAX_COUNTED_KINDS: usize = 10_000;
+/// Kinds (account, status, logon type) and workstation names told apart, over all sources.
+pub const MAX_COUNTED_KINDS: usize = 100_000;
 /// The address under which sources past [`MAX_COUNTED_SOURCES`] are counted.
 pub const OTHER_SOURCES: &str = "other addresses";
 
@@ -294,13 +296,17 @@ impl LogonCounts {
             return;
         }
         let nla = e.id == 140;
-        let ip = e
-            .field(if nla { "IPString" } else { "IpAddress" })
-            .map(|v| match v.strip_prefix("::ffff:") {
-                Some(v4) if v4.contains('.') => v4.to_string(),
-                _ => v.to_string(),
-            })
-            .unwrap_or_default();
+        // The address as `correlate::event_client` reads it (4625's IPv4-mapped form unmapped).
+        let ip = match nla {
+            true => e.field("IPString").map(str::to_string),
+            false => e
+                .field("IpAddress")
+                .map(|v| match v.strip_prefix("::ffff:") {
+                    Some(v4) if v4.contains('.') => v4.to_string(),
+                    _ => v.to_string(),
+                }),
+        }
+        .unwrap_or_default();
         let mut key = (e.computer.clone(), ip);
         if !self.by_source.contains_key(&key) && self.by_source.len() >= MAX_COUNTED_SOURCES {
             key.1 = OTHER_SOURCES.to_string();
@@ -334,29 +340,34 @@ impl LogonCounts {
             code("SubStatus"),
             e.field("LogonType").unwrap_or_default().to_string(),
         );
-        let kinds_full = c.by_kind.len() >= MAX_COUNTED_KINDS;
+        let full = self.entries >= MAX_COUNTED_KINDS;
         match c.by_kind.get_mut(&kind) {
             Some(n) => *n += 1,
-            None if !kinds_full => {
+            None if !full => {
                 c.by_kind.insert(kind, 1);
+                self.entries += 1;
             }
             None => c.other_kinds += 1,
         }
         if let Some(w) = e.field("WorkstationName") {
-            let names_full = c.workstations.len() >= MAX_COUNTED_KINDS;
+            let full = self.entries >= MAX_COUNTED_KINDS;
             match c.workstations.get_mut(w) {
                 Some(n) => *n += 1,
-                None if !names_full => {
+                None if !full => {
                     c.workstations.insert(w.to_string(), 1);
+                    self.entries += 1;
                 }
                 None => c.other_workstations += 1,
             }
         }
     }
 
-    /// Adds another's counts.
+    /// Adds another's counts, within the same bounds.
     pub fn merge(&mut self, other: LogonCounts) {
-        for (key, o) in other.by_source {
+        for (mut key, o) in other.by_source {
+            if !self.by_source.contains_key(&key) && self.by_source.len() >= MAX_COUNTED_SOURCES {
+                key.1 = OTHER_SOURCES.to_string();
+            }
             let c = self.by_source.entry(key).or_insert_with(|| FailureCounts {
                 first_ns: i64::MAX,
                 last_ns: i64::MIN,
@@ -367,11 +378,25 @@ impl LogonCounts {
             c.first_ns = c.first_ns.min(o.first_ns);
             c.last_ns = c.last_ns.max(o.last_ns);
             for (k, n) in o.by_kind {
-                *c.by_kind.entry(k).or_default() += n;
+                match c.by_kind.get_mut(&k) {
+                    Some(m) => *m += n,
+                    None if self.entries < MAX_COUNTED_KINDS => {
+                        c.by_kind.insert(k, n);
+                        self.entries += 1;
+                    }
+                    None => c.other_kinds += n,
+                }
             }
             c.other_kinds += o.other_kinds;
             for (w, n) in o.workstations {
-                *c.workstations.entry(w).or_default() += n;
+                match c.workstations.get_mut(&w) {
+                    Some(m) => *m += n,
+                    None if self.entries < MAX_COUNTED_KINDS => {
+                        c.workstations.insert(w, n);
+                        self.entries += 1;
+                    }
+                    None => c.other_workstations += n,
+                }
             }
             c.other_workstations += o.other_workstations;
         }

@@ -340,12 +340,10 @@ impl Building {
     /// Sets a field of the event (borrowing the value: the text buffer is kept for the next
     /// element instead of being given away and allocated again).
     fn set_field(fields: &mut Fields, name: &str, value: &str) {
-        // Fields are appended unsorted and sorted once the event is read (`take_event`).
+        // Fields are appended unsorted and sorted once the event is read (`take_event`); a
+        // name given again is kept too (as `name_1`…), so every field counts to the cap.
         if fields.len() >= MAX_FIELDS {
-            fields.sort_appended();
-            if fields.len() >= MAX_FIELDS && !fields.contains_key(name) {
-                return;
-            }
+            return;
         }
         let mut value = value;
         if value.len() > MAX_FIELD_BYTES {
