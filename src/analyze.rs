@@ -138,6 +138,9 @@ pub struct StreamResult {
     pub events: Vec<CatalogEvent>,
     /// An event log's failed logons counted past the caps, not kept.
     pub overflow: crate::eventlog::LogonCounts,
+    /// An `.evtx` file read straight from disk, by its path: it can be read again to list
+    /// the events past the caps when the report is written.
+    pub rereadable: Option<String>,
     /// A capture's listing, for the run's limit applied after it was read.
     listing: Option<Listed>,
 }
@@ -337,8 +340,17 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         .flat_map(|(results, _)| results.iter().map(|r| r.connections.len()))
         .sum();
     let mut overflow = crate::eventlog::LogonCounts::default();
+    // The `.evtx` files whose events past the caps are read again when the report is
+    // written, with how many of their catalog events were kept.
+    let mut read_again: Vec<(String, u64)> = Vec::new();
     for (results, fails) in per_file {
         for r in results {
+            let counted: u64 = r.input.event_counts.iter().map(|c| c.count).sum();
+            if let Some(path) = r.rereadable
+                && counted > r.events.len() as u64
+            {
+                read_again.push((path, r.events.len() as u64));
+            }
             report.inputs.push(r.input);
             overflow.merge(r.overflow);
             if report.connections.is_empty() {
@@ -404,6 +416,22 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     );
     phase("timelines built, events joined, findings made");
     report.timelines = timelines;
+    if !read_again.is_empty() {
+        report.more_events = crate::report::MoreEvents::new(move |sink| {
+            for (path, kept) in &read_again {
+                // Gone since (moved, deleted): its kept events are all the report lists.
+                if let Ok(file) = std::fs::File::open(path) {
+                    crate::eventlog::stream_evtx(
+                        path,
+                        std::io::BufReader::with_capacity(1 << 20, file),
+                        *kept,
+                        sink,
+                    )?;
+                }
+            }
+            Ok(())
+        });
+    }
     report.findings = findings;
     report.clock_offsets = joined.offsets;
     // The run's list repeats the inputs' own (each capped), up to MAX_RUN_WARNINGS: a
@@ -468,6 +496,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
         connections: Vec::new(),
         events: Vec::new(),
         overflow: Default::default(),
+        rereadable: None,
         listing: None,
     };
     match sniffed {
@@ -480,11 +509,14 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
             let (mut log, events) =
                 crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
             let overflow = std::mem::take(&mut log.overflow);
+            let rereadable =
+                (sniffed == Sniffed::Evtx && container == "file").then(|| display.clone());
             StreamResult {
                 input: log_input(&display, container, log),
                 connections: Vec::new(),
                 events,
                 overflow,
+                rereadable,
                 listing: None,
             }
         }
@@ -749,6 +781,7 @@ pub fn analyze_capture(
         connections,
         events: Vec::new(),
         overflow: Default::default(),
+        rereadable: None,
         listing: Some(listed),
     }
 }

@@ -712,6 +712,15 @@ fn a_run_keeps_a_bounded_number_of_events_over_all_its_inputs() {
         assert_eq!(cut.len(), 2, "{:?}", r.warnings);
         assert!(cut[0].contains("server-rdpcorets.evtx: 1 catalog events were counted, not kept"));
         assert!(cut[1].contains("server-security.evtx: 2 catalog events were counted, not kept"));
+        // JSON still lists all 8: the 5 kept, then the 3 others read again from their files.
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        let listed: Vec<u64> = json["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["record_id"].as_u64().unwrap())
+            .collect();
+        assert_eq!(listed.len(), 8, "{listed:?}");
     }
 }
 

@@ -141,11 +141,61 @@ pub fn read_evtx<R: Read + Send>(display: &str, mut reader: R) -> EventlogResult
     }
     if over_cap > 0 {
         out.warnings.push(format!(
-            "{display}: {over_cap} catalog events beyond the first {MAX_EVENTS} were counted, not kept"
+            "{display}: {over_cap} catalog events beyond the first {MAX_EVENTS} were counted but not kept: findings count their failed logons, timelines leave them out, JSON and JSON Lines list them when the log is a file read again as the report is written"
         ));
     }
     out.finish_warnings(dropped_warnings);
     out
+}
+
+/// Reads an `.evtx` stream again to list the catalog events a first read counted but did not
+/// keep: `sink` gets each batch's catalog events after the first `skip` (in file order, as the
+/// first read kept them), one batch at a time, so memory never holds more than a batch.
+/// Damaged chunks are skipped, as the first read skipped them (its warnings named them).
+pub fn stream_evtx<R: Read + Send>(
+    display: &str,
+    mut reader: R,
+    skip: u64,
+    sink: &mut dyn FnMut(Vec<CatalogEvent>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut header = vec![0u8; FILE_HEADER_BYTES];
+    let (got, _) = read_up_to(&mut reader, &mut header);
+    if got < FILE_HEADER_BYTES || &header[..8] != b"ElfFile\0" {
+        return Ok(());
+    }
+    let settings = Arc::new(ParserSettings::new().indent(false));
+    let input: Arc<str> = display.into();
+    let mut stream = ChunkStream {
+        reader,
+        ahead: Vec::new(),
+        offset: FILE_HEADER_BYTES as u64,
+        next_chunk: 0,
+    };
+    let mut spare: Vec<Vec<u8>> = Vec::new();
+    let mut seen = 0u64;
+    loop {
+        let batch = read_batch(display, &mut stream, &mut spare);
+        let parsed: Vec<ChunkOut> = batch
+            .chunks
+            .into_par_iter()
+            .map(|(n, data)| parse_chunk(display, &input, n, data, &settings, false))
+            .collect();
+        for mut c in parsed {
+            spare.extend(c.buffer.take());
+            let mut events = c.named;
+            let n = events.len() as u64;
+            if seen + n <= skip {
+                seen += n;
+                continue;
+            }
+            events.drain(..skip.saturating_sub(seen) as usize);
+            seen += n;
+            sink(events)?;
+        }
+        if batch.end {
+            return Ok(());
+        }
+    }
 }
 
 /// Up to [`BATCH_CHUNKS`] chunks read from the stream, with what reading them found.

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use evtx::read_evtx;
+pub use evtx::{read_evtx, stream_evtx};
 pub use xml::{parse_event_xml, read_xml};
 
 /// Every `.evtx` under `fixtures/eventlog` and `../shared/corpus/evtx` (when present), in

@@ -39,6 +39,54 @@ pub struct Report {
     /// Per server, client address and session: the catalog events in time order and what is
     /// missing from them (`correlate::timeline`).
     pub timelines: Vec<Timeline>,
+    /// The catalog events counted past the caps on kept events, read again from their files
+    /// as the report is written: `events` in JSON and JSON Lines lists them after the kept
+    /// ones.
+    #[serde(skip)]
+    pub more_events: MoreEvents,
+}
+
+/// A reader of the catalog events a run counted but did not keep: given a sink, it feeds it
+/// the events a batch at a time.
+type EventFeed = dyn Fn(&mut dyn FnMut(Vec<CatalogEvent>) -> std::io::Result<()>) -> std::io::Result<()>
+    + Send
+    + Sync;
+
+/// The events past the caps, read again when the report is written (see
+/// [`Report::more_events`]); none by default.
+#[derive(Clone, Default)]
+pub struct MoreEvents(Option<std::sync::Arc<EventFeed>>);
+
+impl MoreEvents {
+    pub fn new(
+        feed: impl Fn(&mut dyn FnMut(Vec<CatalogEvent>) -> std::io::Result<()>) -> std::io::Result<()>
+        + Send
+        + Sync
+        + 'static,
+    ) -> MoreEvents {
+        MoreEvents(Some(std::sync::Arc::new(feed)))
+    }
+
+    /// Feeds `sink` the events, a batch at a time.
+    pub fn for_each(
+        &self,
+        sink: &mut dyn FnMut(Vec<CatalogEvent>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        match &self.0 {
+            Some(feed) => feed(sink),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for MoreEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "MoreEvents(read again)"
+        } else {
+            "MoreEvents(none)"
+        })
+    }
 }
 
 /// One file (or archive member) read.
@@ -166,42 +214,64 @@ impl Report {
             items: &[T],
             last: bool,
         ) -> std::io::Result<()> {
+            write!(w, "  {}: ", serde_json::to_string(name)?)?;
+            let mut written = false;
+            array_items(w, items, &mut written)?;
+            array_end(w, written, last)
+        }
+        /// Items of an open array (`written`: whether any came before, and the `[` with it).
+        fn array_items<T: Serialize + Sync>(
+            w: &mut dyn std::io::Write,
+            items: &[T],
+            written: &mut bool,
+        ) -> std::io::Result<()> {
             const WINDOW: usize = 2048;
             const TASK: usize = 64;
-            write!(w, "  {}: ", serde_json::to_string(name)?)?;
             if items.is_empty() {
-                w.write_all(b"[]")?;
-            } else {
-                w.write_all(b"[\n")?;
-                for (k, window) in items.chunks(WINDOW).enumerate() {
-                    let texts: Vec<std::io::Result<Vec<u8>>> = window
-                        .par_chunks(TASK)
-                        .enumerate()
-                        .map(|(j, task)| {
-                            let mut out = Vec::new();
-                            for (i, c) in task.iter().enumerate() {
-                                if k > 0 || j > 0 || i > 0 {
-                                    out.extend_from_slice(b",\n");
-                                }
-                                out.extend_from_slice(b"    ");
-                                nested(c, 2, &mut out)?;
-                            }
-                            Ok(out)
-                        })
-                        .collect();
-                    for t in texts {
-                        w.write_all(&t?)?;
-                    }
-                }
-                w.write_all(b"\n  ]")?;
+                return Ok(());
             }
+            if !*written {
+                w.write_all(b"[\n")?;
+            }
+            let before = *written;
+            for (k, window) in items.chunks(WINDOW).enumerate() {
+                let texts: Vec<std::io::Result<Vec<u8>>> = window
+                    .par_chunks(TASK)
+                    .enumerate()
+                    .map(|(j, task)| {
+                        let mut out = Vec::new();
+                        for (i, c) in task.iter().enumerate() {
+                            if before || k > 0 || j > 0 || i > 0 {
+                                out.extend_from_slice(b",\n");
+                            }
+                            out.extend_from_slice(b"    ");
+                            nested(c, 2, &mut out)?;
+                        }
+                        Ok(out)
+                    })
+                    .collect();
+                for t in texts {
+                    w.write_all(&t?)?;
+                }
+            }
+            *written = true;
+            Ok(())
+        }
+        fn array_end(w: &mut dyn std::io::Write, written: bool, last: bool) -> std::io::Result<()> {
+            w.write_all(if written { b"\n  ]" } else { b"[]" })?;
             w.write_all(if last { b"\n" } else { b",\n" })
         }
         w.write_all(b"{\n")?;
         field(w, "schema", &self.schema, false)?;
         array(w, "inputs", &self.inputs, false)?;
         array(w, "connections", &self.connections, false)?;
-        array(w, "events", &self.events, false)?;
+        // The kept events, then those past the caps, read again.
+        write!(w, "  \"events\": ")?;
+        let mut written = false;
+        array_items(w, &self.events, &mut written)?;
+        self.more_events
+            .for_each(&mut |batch| array_items(w, &batch, &mut written))?;
+        array_end(w, written, false)?;
         array(w, "findings", &self.findings, false)?;
         array(w, "warnings", &self.warnings, false)?;
         array(w, "clock_offsets", &self.clock_offsets, false)?;
@@ -262,6 +332,8 @@ impl Report {
         lines(w, "input", &self.inputs)?;
         lines(w, "connection", &self.connections)?;
         lines(w, "event", &self.events)?;
+        self.more_events
+            .for_each(&mut |batch| lines(w, "event", &batch))?;
         lines(w, "timeline", &self.timelines)?;
         lines(w, "finding", &self.findings)?;
         let messages: Vec<Message> = self
