@@ -12,6 +12,7 @@
 //! then says which connection of the attempt got furthest, so a reader looks at the one that
 //! really failed.
 
+pub mod logons;
 pub mod timeline;
 pub mod windows;
 

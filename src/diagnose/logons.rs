@@ -6,52 +6,26 @@
 //!
 //! What the counts prove, and only that:
 //! * logons are called RDP's only when something shows RDP: logon type 10 or 12, RdpCoreTS
-//!   131/140 or RCM 1149 from the same address, or a captured connection from it. A type-3
+//!   140 or RCM 1149 from the same address, or a captured connection from it. A type-3
 //!   failure alone is a network logon, SMB's as much as RDP NLA's (`reference/events.md`).
 //! * 0xC0000072 (account disabled) inside a run of failures means the password was right:
 //!   Windows checks the password before it reports that the account is disabled.
 //! * An account that logged on from the same address after its failures was mistyped, not
 //!   attacked; a name with leading or trailing spaces that fails while the name without them
 //!   logs on is a typo.
+//!
+//! The joins (which addresses reached a server over RDP, the logon after the failures, each
+//! lockout's story) are `correlate::logons`'; this module judges and words them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::correlate::windows::LOCKOUT_LOOKBACK_NS;
+use crate::correlate::logons::{Logons, RdpEvidence, RdpSources, lockout_stories, trim_account};
 use crate::eventlog::CatalogEvent;
-use crate::eventlog::catalog::number;
 use crate::model::{Cause, Confidence, Severity};
 
 use super::Finding;
 use super::explain::Remedy;
 use super::words::{shown_name, status_fix};
-
-/// A 4625's account as written (domain and name), its spaces kept.
-pub fn account(e: &CatalogEvent) -> Option<String> {
-    let name = e
-        .fields
-        .get("TargetUserName")
-        .filter(|n| !n.is_empty() && *n != "-")?;
-    Some(match e.field("TargetDomainName") {
-        Some(d) => format!("{d}\\{name}"),
-        None => name.to_string(),
-    })
-}
-
-/// The status that says why a 4625 failed: its SubStatus where Status is the generic
-/// 0xC000006D or 0xC000006E (the sub-status names the reason), else its Status.
-pub fn reason(e: &CatalogEvent) -> Option<u32> {
-    let code = |f: &str| {
-        e.field(f)
-            .and_then(number)
-            .and_then(|n| u32::try_from(n).ok())
-            .filter(|&c| c != 0)
-    };
-    let status = code("Status");
-    match (status, code("SubStatus")) {
-        (Some(0xC000_006D | 0xC000_006E), Some(sub)) | (None, Some(sub)) => Some(sub),
-        (s, _) => s,
-    }
-}
 
 /// A status in a few words, as a breakdown names it.
 fn reason_words(code: Option<u32>) -> String {
@@ -149,7 +123,7 @@ pub struct Tally {
     pub by_account: BTreeMap<String, BTreeMap<Option<u32>, usize>>,
     pub by_source: BTreeMap<String, usize>,
     pub by_workstation: BTreeMap<String, usize>,
-    pub by_logon_type: BTreeMap<String, usize>,
+    pub by_logon_type: BTreeMap<u32, usize>,
     /// The first 4625 of each (account, status), and the disabled-account hits: the telling
     /// examples.
     pub examples: Vec<usize>,
@@ -184,8 +158,8 @@ impl Tally {
                 continue;
             }
             t.failures += 1;
-            let who = account(e).unwrap_or_else(|| "(no account)".into());
-            let why = reason(e);
+            let who = e.account().unwrap_or_else(|| "(no account)".into());
+            let why = e.failure_status();
             *t.by_account
                 .entry(who.clone())
                 .or_default()
@@ -197,8 +171,8 @@ impl Tally {
             if let Some(w) = e.field("WorkstationName") {
                 *t.by_workstation.entry(w.to_string()).or_default() += 1;
             }
-            if let Some(lt) = e.field("LogonType") {
-                *t.by_logon_type.entry(lt.to_string()).or_default() += 1;
+            if let Some(lt) = e.logon_type() {
+                *t.by_logon_type.entry(lt).or_default() += 1;
             }
             if why == Some(0xC000_0072) {
                 t.disabled.entry(who.clone()).or_default().push(k);
@@ -233,8 +207,8 @@ impl Tally {
                 .or_default()
                 .entry(why)
                 .or_default() += n as usize;
-            if !logon_type.is_empty() {
-                *self.by_logon_type.entry(logon_type.clone()).or_default() += n as usize;
+            if let Some(lt) = logon_type {
+                *self.by_logon_type.entry(*lt).or_default() += n as usize;
             }
             added += n;
         }
@@ -278,7 +252,7 @@ impl Tally {
 
     /// Whether only network logons (type 3) failed.
     pub fn network_only(&self) -> bool {
-        !self.by_logon_type.is_empty() && self.by_logon_type.keys().all(|t| t == "3")
+        !self.by_logon_type.is_empty() && self.by_logon_type.keys().all(|&t| t == 3)
     }
 
     /// Failures a second over the group's span.
@@ -333,101 +307,6 @@ impl Tally {
     }
 }
 
-/// Per server, the addresses something shows connected over RDP: RdpCoreTS 131/140, RCM
-/// 1149, a logon of type 10 or 12 (any server: `""`), and captured connections' clients.
-pub struct RdpSources {
-    by_server: HashSet<(String, String)>,
-    anywhere: HashSet<String>,
-}
-
-impl RdpSources {
-    pub fn new(events: &[CatalogEvent], captured_clients: &[String]) -> RdpSources {
-        let mut by_server = HashSet::new();
-        for e in events {
-            // A 131 is a TCP accept any scanner makes: not RDP evidence.
-            let rdp = match e.id {
-                140 | 1149 => true,
-                4624 | 4625 => e
-                    .field("LogonType")
-                    .is_some_and(|t| matches!(t, "10" | "12")),
-                _ => false,
-            };
-            if rdp && let Some((ip, _)) = crate::correlate::event_client(e) {
-                by_server.insert((e.computer.to_string(), ip));
-            }
-        }
-        RdpSources {
-            by_server,
-            anywhere: captured_clients.iter().cloned().collect(),
-        }
-    }
-
-    /// What shows that a source reached `server` over RDP, when something does.
-    fn why(&self, server: &str, source: &str) -> Option<&'static str> {
-        if self
-            .by_server
-            .contains(&(server.to_string(), source.to_string()))
-        {
-            Some(
-                "the server's RDP events (RdpCoreTS 140, RCM 1149 or a logon of type 10) name the same address",
-            )
-        } else if self.anywhere.contains(source) {
-            Some("a captured RDP connection comes from the same address")
-        } else {
-            None
-        }
-    }
-}
-
-/// Per server and account as written, the logons (4624) in time order: what tells a user's
-/// mistyped password from an attack.
-pub struct Logons<'e> {
-    by_account: HashMap<(&'e str, String), Vec<&'e CatalogEvent>>,
-}
-
-impl<'e> Logons<'e> {
-    pub fn new(events: &'e [CatalogEvent]) -> Logons<'e> {
-        let mut by_account: HashMap<(&str, String), Vec<&CatalogEvent>> = HashMap::new();
-        for e in events.iter().filter(|e| e.id == 4624) {
-            if let Some(a) = account(e) {
-                by_account
-                    .entry((e.computer.as_ref(), a.to_lowercase()))
-                    .or_default()
-                    .push(e);
-            }
-        }
-        for list in by_account.values_mut() {
-            list.sort_by_key(|e| e.time_ns);
-        }
-        Logons { by_account }
-    }
-
-    /// The first logon of `account` (as written, or without its edge spaces) on `server`
-    /// from `source` after `after_ns`.
-    fn after(
-        &self,
-        server: &str,
-        account: &str,
-        source: Option<&str>,
-        after_ns: i64,
-    ) -> Option<&'e CatalogEvent> {
-        let key = |a: &str| (server, a.to_lowercase());
-        let trimmed = trim_account(account);
-        [account.to_string(), trimmed]
-            .iter()
-            .filter_map(|a| self.by_account.get(&key(a)))
-            .flatten()
-            .copied()
-            .filter(|e| e.time_ns > after_ns)
-            .filter(|e| {
-                source.is_none_or(|s| {
-                    crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == s)
-                })
-            })
-            .min_by_key(|e| e.time_ns)
-    }
-}
-
 /// Which spaces a name as written has around it, when it has any.
 fn edge_spaces(account: &str) -> Option<&'static str> {
     let name = account.rsplit_once('\\').map_or(account, |(_, n)| n);
@@ -437,14 +316,6 @@ fn edge_spaces(account: &str) -> Option<&'static str> {
         (true, false) => Some("a leading space"),
         (false, true) => Some("a trailing space"),
         (false, false) => None,
-    }
-}
-
-/// `DOMAIN\name` with the spaces around the name taken away.
-fn trim_account(account: &str) -> String {
-    match account.rsplit_once('\\') {
-        Some((d, n)) => format!("{d}\\{}", n.trim()),
-        None => account.trim().to_string(),
     }
 }
 
@@ -491,16 +362,16 @@ pub fn logon_words(
     let n = t.failures.max(t.nla_failures);
     let rdp_why = if t.nla_failures > 0 {
         Some("RdpCoreTS 140 logged the same failures")
-    } else if t
-        .by_logon_type
-        .keys()
-        .any(|lt| matches!(lt.as_str(), "10" | "12"))
-    {
+    } else if t.by_logon_type.keys().any(|lt| matches!(lt, 10 | 12)) {
         Some("the logons are of type 10 (RemoteInteractive)")
     } else {
         t.by_source
             .keys()
             .find_map(|ip| rdp_sources.why(server, ip))
+            .map(|why| match why {
+                RdpEvidence::ServerEvents => "the server's RDP events (RdpCoreTS 140, RCM 1149 or a logon of type 10) name the same address",
+                RdpEvidence::Capture => "a captured RDP connection comes from the same address",
+            })
     };
     let s = if n == 1 { "" } else { "s" };
     let kind = match (rdp_why.is_some(), t.network_only()) {
@@ -535,7 +406,7 @@ pub fn logon_words(
                 };
                 got_in.push(format!(
                     "{} then logged on from {} at {} ({}){typo}{}",
-                    shown_name(&account(e).unwrap_or_default()),
+                    shown_name(&e.account().unwrap_or_default()),
                     crate::correlate::event_client(e)
                         .map(|(ip, _)| ip)
                         .unwrap_or_else(|| "?".into()),
@@ -692,80 +563,30 @@ pub fn logon_words(
     }
 }
 
-/// One `account_locked_out` finding per lockout (4740): which account, when, the failures
-/// before it (4625, 4771, 4776 of the same account on the same computer within
-/// [`LOCKOUT_LOOKBACK_NS`], and after the account's previous lockout or unlock), the attempts
-/// refused while it was locked, and who unlocked it (the first 4767 before its next lockout).
-/// Returns the findings and the events they hold (the failures before each lockout are its
-/// story, not a logon finding of their own).
+/// One `account_locked_out` finding per lockout (4740), from its story
+/// ([`crate::correlate::logons::lockout_stories`]): which account, when, the failures before
+/// it, the attempts refused while it was locked, and who unlocked it. Returns the findings and
+/// the events they hold (the failures before each lockout are its story, not a logon finding
+/// of their own).
 pub fn lockout_findings(events: &[CatalogEvent]) -> (Vec<Finding>, HashSet<usize>) {
     let mut out = Vec::new();
     let mut held = HashSet::new();
-    // Per computer and account (lower case, spaces kept), its failures, lockouts and
-    // unlocks in time order: one pass over the events.
-    let mut by_account: HashMap<(&str, String), Vec<usize>> = HashMap::new();
-    for (k, e) in events.iter().enumerate() {
-        let relevant = match e.id {
-            4625 | 4740 | 4767 => true,
-            4771 | 4776 => e.field("Status").and_then(number).is_some_and(|s| s != 0),
-            _ => false,
-        };
-        if !relevant {
-            continue;
-        }
-        if let Some(name) = e
-            .fields
-            .get("TargetUserName")
-            .filter(|n| !n.trim().is_empty())
-        {
-            by_account
-                .entry((e.computer.as_ref(), name.to_lowercase()))
-                .or_default()
-                .push(k);
-        }
-    }
-    let mut accounts: Vec<_> = by_account.into_iter().collect();
-    accounts.sort_by(|a, b| a.0.cmp(&b.0));
-    for (_, mut list) in accounts {
-        list.sort_by_key(|&k| (events[k].time_ns, k));
-        for (at, &k) in list.iter().enumerate() {
-            let e = &events[k];
-            if e.id != 4740 {
-                continue;
-            }
-            // Back to the previous lockout or unlock, within the lookback.
-            let since = e.time_ns.saturating_sub(LOCKOUT_LOOKBACK_NS);
-            let before: Vec<usize> = list[..at]
+    for story in lockout_stories(events) {
+        out.push(lockout_finding(
+            events,
+            story.lockout,
+            &story.before,
+            &story.while_locked,
+            story.unlock,
+        ));
+        held.insert(story.lockout);
+        held.extend(
+            story
+                .before
                 .iter()
-                .rev()
-                .take_while(|&&i| !matches!(events[i].id, 4740 | 4767))
-                .filter(|&&i| events[i].time_ns >= since)
-                .copied()
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            // Forward to the next lockout: refused attempts, then the unlock.
-            let after = list[at + 1..]
-                .iter()
-                .take_while(|&&i| events[i].id != 4740)
-                .copied();
-            let mut while_locked = Vec::new();
-            let mut unlock = None;
-            for i in after {
-                match events[i].id {
-                    4767 => {
-                        unlock = Some(i);
-                        break;
-                    }
-                    4625 if reason(&events[i]) == Some(0xC000_0234) => while_locked.push(i),
-                    _ => {}
-                }
-            }
-            out.push(lockout_finding(events, k, &before, &while_locked, unlock));
-            held.insert(k);
-            held.extend(before.iter().chain(&while_locked).chain(unlock.iter()));
-        }
+                .chain(&story.while_locked)
+                .chain(story.unlock.iter()),
+        );
     }
     (out, held)
 }
@@ -779,7 +600,7 @@ fn lockout_finding(
     unlock: Option<usize>,
 ) -> Finding {
     let e = &events[k];
-    let account = account(e).unwrap_or_default();
+    let account = e.account().unwrap_or_default();
     let name = shown_name(e.fields.get("TargetUserName").unwrap_or_default());
     let caller = e.field("TargetDomainName");
     let tally = Tally::of(events, before);

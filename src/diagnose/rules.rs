@@ -1688,8 +1688,8 @@ fn event_findings(
     let mut out = Vec::new();
     // Built at the first firewall finding, if any.
     let mut reached: Option<Reached> = None;
-    let rdp_sources = super::logons::RdpSources::new(events, captured_clients);
-    let logons = super::logons::Logons::new(events);
+    let rdp_sources = crate::correlate::logons::RdpSources::new(events, captured_clients);
+    let logons = crate::correlate::logons::Logons::new(events);
     for (r, computer, client, mut ks, agree, many, internet, addresses) in merged {
         let rule = &EVENT_RULES[r];
         let extra: Vec<(&str, &crate::eventlog::FailureCounts)> = addresses
@@ -1844,8 +1844,8 @@ fn logon_finding(
     two_logs: bool,
     events: &[CatalogEvent],
     (extra, extra_nla): (&[(&str, &crate::eventlog::FailureCounts)], bool),
-    rdp_sources: &super::logons::RdpSources,
-    logons: &super::logons::Logons,
+    rdp_sources: &crate::correlate::logons::RdpSources,
+    logons: &crate::correlate::logons::Logons,
 ) -> Option<Finding> {
     let w = super::logons::logon_words(
         events,

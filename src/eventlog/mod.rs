@@ -129,6 +129,38 @@ impl CatalogEvent {
         self.fields.value(name)
     }
 
+    /// A logon event's account as written (`DOMAIN\\name`, or the name), its spaces kept.
+    pub fn account(&self) -> Option<String> {
+        let name = self
+            .fields
+            .get("TargetUserName")
+            .filter(|n| !n.is_empty() && *n != "-")?;
+        Some(match self.field("TargetDomainName") {
+            Some(d) => format!("{d}\\{name}"),
+            None => name.to_string(),
+        })
+    }
+
+    /// The status that says why a 4625 failed: its SubStatus where Status is the generic
+    /// 0xC000006D or 0xC000006E (the sub-status names the reason), else its Status.
+    pub fn failure_status(&self) -> Option<u32> {
+        let code = |f: &str| {
+            self.field(f)
+                .and_then(catalog::number)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|&c| c != 0)
+        };
+        match (code("Status"), code("SubStatus")) {
+            (Some(0xC000_006D | 0xC000_006E), Some(sub)) | (None, Some(sub)) => Some(sub),
+            (s, _) => s,
+        }
+    }
+
+    /// A Security logon event's `LogonType` (codes.md §9), when it has one.
+    pub fn logon_type(&self) -> Option<u32> {
+        self.field("LogonType").and_then(|t| t.parse().ok())
+    }
+
     /// How findings name the event: `input#record_id`.
     pub fn reference(&self) -> String {
         self.event_ref().to_string()
@@ -280,7 +312,7 @@ pub struct FailureCounts {
     pub first_ns: i64,
     pub last_ns: i64,
     /// (account as written, Status, SubStatus, LogonType) → failures.
-    pub by_kind: BTreeMap<(String, u32, u32, String), u64>,
+    pub by_kind: BTreeMap<(String, u32, u32, Option<u32>), u64>,
     /// Failures past [`MAX_COUNTED_KINDS`] kinds.
     pub other_kinds: u64,
     /// Workstation name → failures.
@@ -334,12 +366,7 @@ impl LogonCounts {
             Some(d) if !name.is_empty() => format!("{d}\\{name}"),
             _ => name.to_string(),
         };
-        let kind = (
-            account,
-            code("Status"),
-            code("SubStatus"),
-            e.field("LogonType").unwrap_or_default().to_string(),
-        );
+        let kind = (account, code("Status"), code("SubStatus"), e.logon_type());
         let full = self.entries >= MAX_COUNTED_KINDS;
         match c.by_kind.get_mut(&kind) {
             Some(n) => *n += 1,

@@ -1,0 +1,199 @@
+//! The joins logon trouble is judged from, by account, address and time: which addresses
+//! something shows reached a server over RDP ([`RdpSources`]), the logon that followed an
+//! account's failures ([`Logons`]), and each lockout with the failures before it, the attempts
+//! refused while it held and the unlock that ended it ([`lockout_stories`]).
+
+use std::collections::{HashMap, HashSet};
+
+use super::windows::LOCKOUT_LOOKBACK_NS;
+use crate::eventlog::CatalogEvent;
+use crate::eventlog::catalog::number;
+
+/// Per server, the addresses something shows connected over RDP: RdpCoreTS 131/140, RCM
+/// 1149, a logon of type 10 or 12 (any server: `""`), and captured connections' clients.
+pub struct RdpSources {
+    by_server: HashSet<(String, String)>,
+    anywhere: HashSet<String>,
+}
+
+impl RdpSources {
+    pub fn new(events: &[CatalogEvent], captured_clients: &[String]) -> RdpSources {
+        let mut by_server = HashSet::new();
+        for e in events {
+            // A 131 is a TCP accept any scanner makes: not RDP evidence.
+            let rdp = match e.id {
+                140 | 1149 => true,
+                4624 | 4625 => matches!(e.logon_type(), Some(10 | 12)),
+                _ => false,
+            };
+            if rdp && let Some((ip, _)) = crate::correlate::event_client(e) {
+                by_server.insert((e.computer.to_string(), ip));
+            }
+        }
+        RdpSources {
+            by_server,
+            anywhere: captured_clients.iter().cloned().collect(),
+        }
+    }
+
+    /// What shows that a source reached `server` over RDP, when something does.
+    pub fn why(&self, server: &str, source: &str) -> Option<RdpEvidence> {
+        if self
+            .by_server
+            .contains(&(server.to_string(), source.to_string()))
+        {
+            Some(RdpEvidence::ServerEvents)
+        } else if self.anywhere.contains(source) {
+            Some(RdpEvidence::Capture)
+        } else {
+            None
+        }
+    }
+}
+
+/// Per server and account as written, the logons (4624) in time order: what tells a user's
+/// mistyped password from an attack.
+pub struct Logons<'e> {
+    by_account: HashMap<(&'e str, String), Vec<&'e CatalogEvent>>,
+}
+
+impl<'e> Logons<'e> {
+    pub fn new(events: &'e [CatalogEvent]) -> Logons<'e> {
+        let mut by_account: HashMap<(&str, String), Vec<&CatalogEvent>> = HashMap::new();
+        for e in events.iter().filter(|e| e.id == 4624) {
+            if let Some(a) = e.account() {
+                by_account
+                    .entry((e.computer.as_ref(), a.to_lowercase()))
+                    .or_default()
+                    .push(e);
+            }
+        }
+        for list in by_account.values_mut() {
+            list.sort_by_key(|e| e.time_ns);
+        }
+        Logons { by_account }
+    }
+
+    /// The first logon of `account` (as written, or without its edge spaces) on `server`
+    /// from `source` after `after_ns`.
+    pub fn after(
+        &self,
+        server: &str,
+        account: &str,
+        source: Option<&str>,
+        after_ns: i64,
+    ) -> Option<&'e CatalogEvent> {
+        let key = |a: &str| (server, a.to_lowercase());
+        let trimmed = trim_account(account);
+        [account.to_string(), trimmed]
+            .iter()
+            .filter_map(|a| self.by_account.get(&key(a)))
+            .flatten()
+            .copied()
+            .filter(|e| e.time_ns > after_ns)
+            .filter(|e| {
+                source.is_none_or(|s| {
+                    crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == s)
+                })
+            })
+            .min_by_key(|e| e.time_ns)
+    }
+}
+
+/// `DOMAIN\name` with the spaces around the name taken away.
+pub fn trim_account(account: &str) -> String {
+    match account.rsplit_once('\\') {
+        Some((d, n)) => format!("{d}\\{}", n.trim()),
+        None => account.trim().to_string(),
+    }
+}
+
+/// What shows that an address reached a server over RDP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RdpEvidence {
+    /// The server's RdpCoreTS 140, RCM 1149 or a logon of type 10/12 name the address.
+    ServerEvents,
+    /// A captured connection comes from the address.
+    Capture,
+}
+
+/// A lockout (Security 4740) and the events of its story, as indexes into the events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockoutStory {
+    pub lockout: usize,
+    /// The account's failures (4625, 4771, 4776) on the same computer within
+    /// [`LOCKOUT_LOOKBACK_NS`] before it, after its previous lockout or unlock, in time order.
+    pub before: Vec<usize>,
+    /// The 4625s refused with 0xC0000234 (locked out) until its unlock or next lockout.
+    pub while_locked: Vec<usize>,
+    /// The first 4767 (unlocked) of the account before its next lockout.
+    pub unlock: Option<usize>,
+}
+
+/// Every lockout of `events` with its story, per computer and account (lower case, spaces
+/// kept) in order: one pass over the events, then one over each account's own.
+pub fn lockout_stories(events: &[CatalogEvent]) -> Vec<LockoutStory> {
+    let mut by_account: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+    for (k, e) in events.iter().enumerate() {
+        let relevant = match e.id {
+            4625 | 4740 | 4767 => true,
+            4771 | 4776 => e.field("Status").and_then(number).is_some_and(|s| s != 0),
+            _ => false,
+        };
+        if !relevant {
+            continue;
+        }
+        if let Some(name) = e
+            .fields
+            .get("TargetUserName")
+            .filter(|n| !n.trim().is_empty())
+        {
+            by_account
+                .entry((e.computer.as_ref(), name.to_lowercase()))
+                .or_default()
+                .push(k);
+        }
+    }
+    let mut accounts: Vec<_> = by_account.into_iter().collect();
+    accounts.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for (_, mut list) in accounts {
+        list.sort_by_key(|&k| (events[k].time_ns, k));
+        for (at, &k) in list.iter().enumerate() {
+            let e = &events[k];
+            if e.id != 4740 {
+                continue;
+            }
+            // Back to the previous lockout or unlock, within the lookback.
+            let since = e.time_ns.saturating_sub(LOCKOUT_LOOKBACK_NS);
+            let mut before: Vec<usize> = list[..at]
+                .iter()
+                .rev()
+                .take_while(|&&i| !matches!(events[i].id, 4740 | 4767))
+                .filter(|&&i| events[i].time_ns >= since)
+                .copied()
+                .collect();
+            before.reverse();
+            // Forward to the next lockout: refused attempts, then the unlock.
+            let mut while_locked = Vec::new();
+            let mut unlock = None;
+            for &i in list[at + 1..].iter().take_while(|&&i| events[i].id != 4740) {
+                match events[i].id {
+                    4767 => {
+                        unlock = Some(i);
+                        break;
+                    }
+                    4625 if events[i].failure_status() == Some(0xC000_0234) => while_locked.push(i),
+                    _ => {}
+                }
+            }
+            out.push(LockoutStory {
+                lockout: k,
+                before,
+                while_locked,
+                unlock,
+            });
+        }
+    }
+    out
+}
