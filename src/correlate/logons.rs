@@ -197,3 +197,82 @@ pub fn lockout_stories(events: &[CatalogEvent]) -> Vec<LockoutStory> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(t_s: i64, computer: &str, id: u32, fields: &[(&str, &str)]) -> CatalogEvent {
+        CatalogEvent {
+            computer: computer.into(),
+            channel: "Security".into(),
+            id,
+            time_ns: t_s * 1_000_000_000,
+            fields: std::sync::Arc::new(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    fn failed(t_s: i64, computer: &str, user: &str, status: &str) -> CatalogEvent {
+        ev(
+            t_s,
+            computer,
+            4625,
+            &[
+                ("TargetUserName", user),
+                ("Status", status),
+                ("SubStatus", "0x0"),
+            ],
+        )
+    }
+
+    /// Each lockout takes the failures since the account's previous lockout or unlock, on
+    /// its own computer only, the refusals until its unlock, and the unlock before the next
+    /// lockout: two lockouts of one account never share events, nor two computers' accounts
+    /// of one name.
+    #[test]
+    fn each_lockout_keeps_to_its_own_account_computer_and_time() {
+        let wrong = "0xc000006a";
+        let events = vec![
+            failed(0, "SRV-A", "bob", wrong),                              // 0
+            failed(1, "SRV-A", "Bob", wrong),                              // 1
+            failed(1, "SRV-B", "bob", wrong),                              // 2
+            failed(2, "SRV-A", "bob", wrong),                              // 3
+            ev(3, "SRV-A", 4740, &[("TargetUserName", "bob")]),            // 4
+            failed(4, "SRV-A", "bob", "0xc0000234"),                       // 5
+            ev(5, "SRV-B", 4740, &[("TargetUserName", "bob")]),            // 6
+            ev(10, "SRV-A", 4767, &[("TargetUserName", "bob")]),           // 7
+            failed(11, "SRV-A", "bob", wrong),                             // 8: after the unlock
+            failed(20, "SRV-A", "bob", wrong),                             // 9
+            failed(21, "SRV-A", "bob", wrong),                             // 10
+            ev(22, "SRV-A", 4740, &[("TargetUserName", "bob")]),           // 11
+            failed(23, "SRV-A", "alice", wrong),                           // 12
+            failed(30 * 60 + 30, "SRV-B", "bob", wrong),                   // 13
+            ev(30 * 60 + 31, "SRV-B", 4740, &[("TargetUserName", "bob")]), // 14
+            failed(2 * 3600, "SRV-B", "bob", wrong),                       // 15
+            ev(2 * 3600 + 1, "SRV-B", 4740, &[("TargetUserName", "bob")]), // 16
+        ];
+        let stories = lockout_stories(&events);
+        let got: Vec<(usize, Vec<usize>, Vec<usize>, Option<usize>)> = stories
+            .into_iter()
+            .map(|s| (s.lockout, s.before, s.while_locked, s.unlock))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (4, vec![0, 1, 3], vec![5], Some(7)),
+                (11, vec![8, 9, 10], vec![], None),
+                (6, vec![2], vec![], None),
+                // Past the 30-minute lookback nothing earlier counts, and each lockout stops
+                // at the one before it.
+                (14, vec![13], vec![], None),
+                (16, vec![15], vec![], None),
+            ]
+        );
+    }
+}
