@@ -257,21 +257,22 @@ mod tests {
             failed(2 * 3600, "SRV-B", "bob", wrong),                       // 15
             ev(2 * 3600 + 1, "SRV-B", 4740, &[("TargetUserName", "bob")]), // 16
         ];
-        let stories = lockout_stories(&events);
-        let got: Vec<(usize, Vec<usize>, Vec<usize>, Option<usize>)> = stories
-            .into_iter()
-            .map(|s| (s.lockout, s.before, s.while_locked, s.unlock))
-            .collect();
+        let story = |lockout, before: &[usize], while_locked: &[usize], unlock| LockoutStory {
+            lockout,
+            before: before.to_vec(),
+            while_locked: while_locked.to_vec(),
+            unlock,
+        };
         assert_eq!(
-            got,
+            lockout_stories(&events),
             [
-                (4, vec![0, 1, 3], vec![5], Some(7)),
-                (11, vec![8, 9, 10], vec![], None),
-                (6, vec![2], vec![], None),
+                story(4, &[0, 1, 3], &[5], Some(7)),
+                story(11, &[8, 9, 10], &[], None),
+                story(6, &[2], &[], None),
                 // Past the 30-minute lookback nothing earlier counts, and each lockout stops
                 // at the one before it.
-                (14, vec![13], vec![], None),
-                (16, vec![15], vec![], None),
+                story(14, &[13], &[], None),
+                story(16, &[15], &[], None),
             ]
         );
     }
