@@ -138,9 +138,9 @@ pub struct StreamResult {
     pub events: Vec<CatalogEvent>,
     /// An event log's failed logons counted past the caps, not kept.
     pub overflow: crate::eventlog::LogonCounts,
-    /// An `.evtx` file read straight from disk, by its path: it can be read again to list
-    /// the events past the caps when the report is written.
-    pub rereadable: Option<String>,
+    /// An event log read straight from disk, by its path and whether it is an `.evtx`: it
+    /// can be read again to list the events past the caps when the report is written.
+    pub rereadable: Option<(String, bool)>,
     /// A capture's listing, for the run's limit applied after it was read.
     listing: Option<Listed>,
 }
@@ -342,7 +342,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     let mut overflow = crate::eventlog::LogonCounts::default();
     // The `.evtx` files whose events past the caps are read again when the report is
     // written, with how many of their catalog events were kept.
-    let mut read_again: Vec<(String, u64)> = Vec::new();
+    let mut read_again: Vec<((String, bool), u64)> = Vec::new();
     for (results, fails) in per_file {
         for r in results {
             let counted: u64 = r.input.event_counts.iter().map(|c| c.count).sum();
@@ -418,15 +418,16 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     report.timelines = timelines;
     if !read_again.is_empty() {
         report.more_events = crate::report::MoreEvents::new(move |sink| {
-            for (path, kept) in &read_again {
+            for ((path, evtx), kept) in &read_again {
                 // Gone since (moved, deleted): its kept events are all the report lists.
-                if let Ok(file) = std::fs::File::open(path) {
-                    crate::eventlog::stream_evtx(
-                        path,
-                        std::io::BufReader::with_capacity(1 << 20, file),
-                        *kept,
-                        sink,
-                    )?;
+                let Ok(file) = std::fs::File::open(path) else {
+                    continue;
+                };
+                let file = std::io::BufReader::with_capacity(1 << 20, file);
+                if *evtx {
+                    crate::eventlog::stream_evtx(path, file, *kept, sink)?;
+                } else {
+                    crate::eventlog::stream_xml(path, Box::new(file), *kept, sink)?;
                 }
             }
             Ok(())
@@ -510,7 +511,7 @@ fn analyze_stream(stream: Stream<'_>, opts: &Options) -> StreamResult {
                 crate::eventlog::read_stream(&display, sniffed == Sniffed::Evtx, reader);
             let overflow = std::mem::take(&mut log.overflow);
             let rereadable =
-                (sniffed == Sniffed::Evtx && container == "file").then(|| display.clone());
+                (container == "file").then(|| (display.clone(), sniffed == Sniffed::Evtx));
             StreamResult {
                 input: log_input(&display, container, log),
                 connections: Vec::new(),

@@ -1437,3 +1437,66 @@ fn the_runs_warnings_are_capped_with_a_count() {
         Some("100 more warnings of the inputs are not repeated here: each input lists its own")
     );
 }
+
+/// An XML export past the run's limit is read again too: with the limit at 5, the JSON of
+/// the two XML fixtures (6 and 2 catalog events) lists all 8, the 5 kept first, then the
+/// others in file order; a gzip of the same is not read twice and lists the 5 kept.
+#[test]
+fn an_xml_export_past_the_limit_is_listed_whole() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/eventlog");
+    let paths = [
+        dir.join("server-rdpcorets.xml"),
+        dir.join("server-security.xml"),
+    ];
+    let opts = rdptriage::analyze::Options {
+        max_run_events: Some(5),
+        ..Default::default()
+    };
+    let r = rdptriage::analyze::analyze_paths(&paths, &opts);
+    assert_eq!(r.events.len(), 5);
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    let listed: Vec<(String, u64)> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let input = e["input"].as_str().unwrap();
+            let file = input.rsplit('/').next().unwrap().to_string();
+            (file, e["record_id"].as_u64().unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = listed.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "server-rdpcorets.xml",
+            "server-rdpcorets.xml",
+            "server-rdpcorets.xml",
+            "server-rdpcorets.xml",
+            "server-rdpcorets.xml",
+            "server-rdpcorets.xml",
+            "server-security.xml",
+            "server-security.xml"
+        ]
+    );
+    assert_eq!(
+        listed.iter().map(|(_, id)| *id).collect::<Vec<_>>()[5..],
+        [4216, 118734, 118735]
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let gz = tmp.path().join("server-rdpcorets.xml.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut enc, &std::fs::read(&paths[0]).unwrap()).unwrap();
+    enc.finish().unwrap();
+    let opts = rdptriage::analyze::Options {
+        max_run_events: Some(4),
+        ..Default::default()
+    };
+    let r = rdptriage::analyze::analyze_paths(&[gz], &opts);
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(json["events"].as_array().unwrap().len(), 4);
+}

@@ -628,6 +628,39 @@ pub fn keep_within_run(
 /// of text at a time cut after its last `</Event>`: memory holds one window and the events
 /// kept, however large the export (read whole, a 7.5 MB gzip of UTF-16 took 3.4 GB).
 fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) -> EventlogResult {
+    let mut xml = xml::XmlReader::new(display);
+    // Nothing is passed on after a window: the reader keeps its events.
+    let _ = read_xml_windows(display, reader, &mut xml, &mut |_| Ok(()));
+    xml.finish()
+}
+
+/// Reads an XML export again to list the catalog events a first read counted but did not
+/// keep: `sink` gets those after the first `skip`, in file order, a window of text at a time.
+pub fn stream_xml(
+    display: &str,
+    reader: Box<dyn std::io::Read + Send + '_>,
+    skip: u64,
+    sink: &mut dyn FnMut(Vec<CatalogEvent>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut xml = xml::XmlReader::listing_after(display, skip);
+    read_xml_windows(display, reader, &mut xml, &mut |xml| {
+        let listed = xml.take_listed();
+        if listed.is_empty() {
+            Ok(())
+        } else {
+            sink(listed)
+        }
+    })
+}
+
+/// Feeds `xml` an export's text a window at a time (see [`read_xml_stream`]), calling
+/// `after_feed` after each window; stops at its first error.
+fn read_xml_windows(
+    display: &str,
+    reader: Box<dyn std::io::Read + Send + '_>,
+    xml: &mut xml::XmlReader,
+    after_feed: &mut dyn FnMut(&mut xml::XmlReader) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Read;
     /// Text read before it is cut after its last `</Event>` and read.
     const WINDOW: usize = 8 << 20;
@@ -635,7 +668,6 @@ fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) ->
     /// its fields are capped).
     const MAX_EVENT_TEXT: usize = 32 << 20;
     let mut reader = reader.take(MAX_XML_BYTES + 1);
-    let mut xml = xml::XmlReader::new(display);
     let mut decoder = TextDecoder::default();
     let mut raw = vec![0u8; 1 << 20];
     let mut text = String::new();
@@ -684,6 +716,7 @@ fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) ->
                 }
             };
             xml.feed(&text[..cut], base);
+            after_feed(xml)?;
             text.drain(..cut);
             base += cut;
         }
@@ -691,7 +724,7 @@ fn read_xml_stream(display: &str, reader: Box<dyn std::io::Read + Send + '_>) ->
             break;
         }
     }
-    xml.finish()
+    Ok(())
 }
 
 /// Bytes to text, a piece at a time: UTF-16 after its byte-order mark (little or big

@@ -41,9 +41,30 @@ pub struct XmlReader<'a> {
     dropped: u64,
     seen_any: bool,
     over_cap: u64,
+    /// Reading again to list the events past the cap ([`XmlReader::listing_after`]): the
+    /// catalog events to pass over, those seen, and those read since the last
+    /// [`XmlReader::take_listed`].
+    listing: Option<(u64, u64, Vec<super::CatalogEvent>)>,
 }
 
 impl<'a> XmlReader<'a> {
+    /// A reader that keeps nothing and lists the catalog events after the first `skip`
+    /// (those a first read kept), for [`XmlReader::take_listed`].
+    pub fn listing_after(display: &'a str, skip: u64) -> XmlReader<'a> {
+        XmlReader {
+            listing: Some((skip, 0, Vec::new())),
+            ..XmlReader::new(display)
+        }
+    }
+
+    /// The events listed since the last call.
+    pub fn take_listed(&mut self) -> Vec<super::CatalogEvent> {
+        self.listing
+            .as_mut()
+            .map(|(_, _, list)| std::mem::take(list))
+            .unwrap_or_default()
+    }
+
     pub fn new(display: &'a str) -> XmlReader<'a> {
         XmlReader {
             display,
@@ -55,6 +76,7 @@ impl<'a> XmlReader<'a> {
             dropped: 0,
             seen_any: false,
             over_cap: 0,
+            listing: None,
         }
     }
 
@@ -68,10 +90,18 @@ impl<'a> XmlReader<'a> {
             let mut broken: Vec<String> = Vec::new();
             let out = &mut self.out;
             let (seen_any, over_cap, input) = (&mut self.seen_any, &mut self.over_cap, &self.input);
+            let listing = &mut self.listing;
             let mut sink = |e: Result<Event, String>| match e {
                 Ok(e) => {
                     *seen_any = true;
-                    if out.counts.add(&e) {
+                    if let Some((skip, seen, list)) = listing.as_mut() {
+                        if super::catalog::lookup(&e).is_some() {
+                            if *seen >= *skip {
+                                list.push(super::event_report(input, e));
+                            }
+                            *seen += 1;
+                        }
+                    } else if out.counts.add(&e) {
                         if out.events.len() < MAX_EVENTS {
                             out.keep(super::event_report(input, e));
                         } else {
