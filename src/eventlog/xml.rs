@@ -150,7 +150,7 @@ impl<'a> XmlReader<'a> {
         let display = self.display;
         if self.over_cap > 0 {
             self.out.warnings.push(format!(
-                "{display}: {} catalog events beyond the first {MAX_EVENTS} were counted, not kept",
+                "{display}: {} catalog events beyond the first {MAX_EVENTS} were counted but not kept: findings count their failed logons, timelines leave them out, JSON and JSON Lines list them when the log is a file read again as the report is written",
                 self.over_cap
             ));
         }
