@@ -2003,7 +2003,7 @@ fn every_failed_nla_logon_of_a_large_log_counts() -> Result<(), String> {
     assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
     assert!(
         f.summary
-            == "RDPT-SRV rejected 150,000 RDP logons from 203.0.113.50 between 2026-11-23T10:00:00.050012Z and 2026-11-23T14:09:59.950012Z (4.2 h, 10.0 a second; no capture covers it); these came over RDP: RdpCoreTS 140 logged the same failures.",
+            == "RDPT-SRV rejected 150,000 RDP logons from 203.0.113.50 between 2026-11-23T10:00:00.050012Z and 2026-11-23T14:09:59.950012Z (4.2 h, 10.0 a second; no capture covers it): RdpCoreTS 140, NLA failed (user name or password incorrect); no Security 4625 read says which account or why.",
         "{}",
         f.summary
     );

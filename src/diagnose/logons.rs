@@ -90,8 +90,10 @@ fn span_words(ns: i64) -> String {
         format!("{s:.1} s")
     } else if s < 7200.0 {
         format!("{:.0} min", s / 60.0)
-    } else {
+    } else if s < 172_800.0 {
         format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} days", s / 86_400.0)
     }
 }
 
@@ -142,13 +144,15 @@ impl Tally {
             ..Tally::default()
         };
         let mut seen: HashSet<(String, Option<u32>)> = HashSet::new();
+        let mut seen_nla: HashSet<Option<String>> = HashSet::new();
         for &k in ks {
             let e = &events[k];
             t.first_ns = t.first_ns.min(e.time_ns);
             t.last_ns = t.last_ns.max(e.time_ns);
             if e.id == 140 {
-                // The first one shows what RdpCoreTS logged.
-                if t.nla_failures == 0 {
+                // The first of each address shows what RdpCoreTS logged.
+                let ip = crate::correlate::event_client(e).map(|(ip, _)| ip);
+                if seen_nla.insert(ip) {
                     t.examples.push(k);
                 }
                 t.nla_failures += 1;
@@ -479,6 +483,8 @@ pub fn logon_words(
             "; RdpCoreTS 140 logged {} failed NLA logons",
             thousands(t.nla_failures)
         ));
+    } else if t.nla_failures > 0 {
+        summary.push_str(": RdpCoreTS 140, NLA failed (user name or password incorrect); no Security 4625 read says which account or why");
     }
     let mut notes = Vec::new();
     for (who, hits) in &t.disabled {
@@ -500,7 +506,8 @@ pub fn logon_words(
                 .join(", ")
         ));
     }
-    if guessing {
+    // RdpCoreTS 140s alone have said it already.
+    if guessing && t.failures > 0 {
         notes.push(match rdp_why {
             Some(why) => format!("these came over RDP: {why}"),
             None => "nothing shows RDP: no RdpCoreTS 140, RCM 1149 or logon of type 10 from these addresses, and no capture of them".into(),

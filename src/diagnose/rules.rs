@@ -1697,9 +1697,7 @@ fn event_findings(
             .filter_map(|a| extra_of(r, &computer, a).map(|x| (a.as_str(), x)))
             .collect();
         let extra_nla = r == nla_rule;
-        if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed)
-            && (!extra.is_empty() || ks.iter().chain(&agree).any(|&k| events[k].id == 4625))
-        {
+        if matches!(rule.cause, Cause::NlaFailure | Cause::LogonFailed) {
             ks.extend(&agree);
             ks.sort_by_key(|&k| (events[k].time_ns, k));
             out.extend(logon_finding(
@@ -1914,7 +1912,7 @@ fn logon_finding(
         ));
     } else if ks.len() > evidence.len() {
         evidence.push(format!(
-            "… {} events in all, one line above per account and status (all listed in `events`)",
+            "… {} events in all, one line above per account and status and per address of RdpCoreTS 140 (all listed in `events`)",
             super::logons::thousands(ks.len())
         ));
     }
