@@ -1921,22 +1921,36 @@ fn repeated_log(name: &str, n: u64, step_ms: u64) -> Result<Vec<u8>, String> {
     write_evtx(&records).map_err(|e| e.to_string())
 }
 
-/// A Security log of 600,000 failed logons (`server-security-guessing` repeated, 20 a second
+/// The fixture `name` repeated `n` times 50 ms apart, written to a temporary directory and
+/// analysed: its one finding, which must be password guessing, and the report.
+fn one_guessing_finding(
+    name: &str,
+    n: u64,
+) -> Result<
+    (
+        tempfile::TempDir,
+        rdptriage::diagnose::Finding,
+        rdptriage::report::Report,
+    ),
+    String,
+> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join(format!("{name}.evtx"));
+    std::fs::write(&path, repeated_log(name, n, 50)?).map_err(|e| e.to_string())?;
+    let r = rdptriage::analyze::analyze_paths(&[path], &rdptriage::analyze::Options::default());
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = r.findings[0].clone();
+    assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
+    Ok((dir, f, r))
+}
+
+/// A Security log of 600,000 failed logons/// A Security log of 600,000 failed logons (`server-security-guessing` repeated, 20 a second
 /// for 8 h 20 min), three times the events a log keeps: the finding counts every one of them,
 /// from the first to the last, per account and status.
 #[test]
 fn every_failed_logon_of_a_large_log_counts() -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let path = dir.path().join("Security.evtx");
-    std::fs::write(
-        &path,
-        repeated_log("server-security-guessing", 600_000, 50)?,
-    )
-    .map_err(|e| e.to_string())?;
-    let r = rdptriage::analyze::analyze_paths(&[path], &rdptriage::analyze::Options::default());
-    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
-    let f = &r.findings[0];
-    assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
+    // The directory stays while the report is written: it reads the log again.
+    let (_dir, f, r) = one_guessing_finding("server-security-guessing", 600_000)?;
     assert!(
         f.summary.starts_with("RDPT-SRV rejected 600,000 network logons (SMB or RDP NLA; the log cannot tell which) from 203.0.113.50 between 2026-11-23T10:00:00.003954Z and 2026-11-23T18:19:59.953954Z (8.3 h, 20.0 a second; no capture covers it): administrator ×525,000 (wrong password), admin ×15,000 (no such user), guest ×15,000 (account disabled), scanner ×15,000 (no such user), test ×15,000 (no such user), user ×15,000 (no such user); 120 workstation names (040V4BSO ×5,000, 0BAJQV4I ×5,000, 0RHLUKUK ×5,000, 117 more names); 15,000 of these on guest got 0xC0000072"),
         "{}",
@@ -1990,17 +2004,8 @@ impl std::io::Write for EventLines {
 /// turn, 20 a second), past the 200,000 a log keeps: every failed NLA logon (140) counts.
 #[test]
 fn every_failed_nla_logon_of_a_large_log_counts() -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let path = dir.path().join("RdpCoreTS.evtx");
-    std::fs::write(
-        &path,
-        repeated_log("server-rdpcorets-guessing", 300_000, 50)?,
-    )
-    .map_err(|e| e.to_string())?;
-    let r = rdptriage::analyze::analyze_paths(&[path], &rdptriage::analyze::Options::default());
-    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
-    let f = &r.findings[0];
-    assert_eq!(f.cause, rdptriage::model::Cause::PasswordGuessing);
+    // The directory stays while the report is written: it reads the log again.
+    let (_dir, f, _) = one_guessing_finding("server-rdpcorets-guessing", 300_000)?;
     assert!(
         f.summary
             == "RDPT-SRV rejected 150,000 RDP logons from 203.0.113.50 between 2026-11-23T10:00:00.050012Z and 2026-11-23T14:09:59.950012Z (4.2 h, 10.0 a second; no capture covers it): RdpCoreTS 140, NLA failed (user name or password incorrect); no Security 4625 read says which account or why.",

@@ -54,35 +54,37 @@ impl RdpSources {
 /// Per server and account as written, the logons (4624) in time order: what tells a user's
 /// mistyped password from an attack.
 pub struct Logons<'e> {
-    by_account: HashMap<(&'e str, String), Vec<&'e CatalogEvent>>,
+    events: &'e [CatalogEvent],
+    /// Indexes into `events`, in time order.
+    by_account: HashMap<(&'e str, String), Vec<usize>>,
 }
 
 impl<'e> Logons<'e> {
     pub fn new(events: &'e [CatalogEvent]) -> Logons<'e> {
-        let mut by_account: HashMap<(&str, String), Vec<&CatalogEvent>> = HashMap::new();
-        for e in events.iter().filter(|e| e.id == 4624) {
+        let mut by_account: HashMap<(&str, String), Vec<usize>> = HashMap::new();
+        for (k, e) in events.iter().enumerate().filter(|(_, e)| e.id == 4624) {
             if let Some(a) = e.account() {
                 by_account
                     .entry((e.computer.as_ref(), a.to_lowercase()))
                     .or_default()
-                    .push(e);
+                    .push(k);
             }
         }
         for list in by_account.values_mut() {
-            list.sort_by_key(|e| e.time_ns);
+            list.sort_by_key(|&k| (events[k].time_ns, k));
         }
-        Logons { by_account }
+        Logons { events, by_account }
     }
 
-    /// The first logon of `account` (as written, or without its edge spaces) on `server`
-    /// from `source` after `after_ns`.
+    /// The first logon (its index) of `account` (as written, or without its edge spaces) on
+    /// `server` from `source` after `after_ns`.
     pub fn after(
         &self,
         server: &str,
         account: &str,
         source: Option<&str>,
         after_ns: i64,
-    ) -> Option<&'e CatalogEvent> {
+    ) -> Option<usize> {
         let key = |a: &str| (server, a.to_lowercase());
         let trimmed = trim_account(account);
         [account.to_string(), trimmed]
@@ -90,13 +92,13 @@ impl<'e> Logons<'e> {
             .filter_map(|a| self.by_account.get(&key(a)))
             .flatten()
             .copied()
-            .filter(|e| e.time_ns > after_ns)
-            .filter(|e| {
+            .filter(|&k| self.events[k].time_ns > after_ns)
+            .filter(|&k| {
                 source.is_none_or(|s| {
-                    crate::correlate::event_client(e).is_some_and(|(ip, _)| ip == s)
+                    crate::correlate::event_client(&self.events[k]).is_some_and(|(ip, _)| ip == s)
                 })
             })
-            .min_by_key(|e| e.time_ns)
+            .min_by_key(|&k| (self.events[k].time_ns, k))
     }
 }
 

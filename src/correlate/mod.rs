@@ -223,10 +223,7 @@ pub fn event_client(e: &crate::eventlog::CatalogEvent) -> Option<(String, Option
     let f = |k: &str| e.field(k).map(str::to_string);
     let port = |v: Option<String>| v.and_then(|p| p.parse::<u16>().ok()).filter(|&p| p != 0);
     // Domain controllers write IPv4 clients as IPv4-mapped IPv6 (`::ffff:10.0.0.5`).
-    let unmapped = |v: String| match v.strip_prefix("::ffff:") {
-        Some(v4) if v4.contains('.') => v4.to_string(),
-        _ => v,
-    };
+    let unmapped = |v: String| crate::eventlog::unmapped(&v).to_string();
     match e.id {
         131 => {
             let v = f("ClientIP")?;

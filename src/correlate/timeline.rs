@@ -140,9 +140,7 @@ fn host_of(raw: &str) -> &str {
     } else {
         raw
     };
-    host.strip_prefix("::ffff:")
-        .filter(|v| v.contains('.'))
-        .unwrap_or(host)
+    crate::eventlog::unmapped(host)
 }
 
 /// The session id of an event.

@@ -192,24 +192,16 @@ impl Tally {
     /// (0xC000015B, 0xC0000133: findings of their own) are left out, as for kept events.
     pub fn add_counts(&mut self, address: &str, c: &crate::eventlog::FailureCounts) {
         let mut added = 0u64;
-        for ((who, status, sub, logon_type), &n) in &c.by_kind {
-            if [*status, *sub]
-                .iter()
-                .any(|s| matches!(s, 0xC000_015B | 0xC000_0133))
-            {
+        for ((who, why, logon_type), &n) in &c.by_kind {
+            if matches!(why, Some(0xC000_015B | 0xC000_0133)) {
                 continue;
             }
-            let why = match (*status, *sub) {
-                (0xC000_006D | 0xC000_006E | 0, s) if s != 0 => Some(s),
-                (0, 0) => None,
-                (s, _) => Some(s),
-            };
             let who = if who.is_empty() { "(no account)" } else { who };
             *self
                 .by_account
                 .entry(who.to_string())
                 .or_default()
-                .entry(why)
+                .entry(*why)
                 .or_default() += n as usize;
             if let Some(lt) = logon_type {
                 *self.by_logon_type.entry(*lt).or_default() += n as usize;
@@ -400,7 +392,8 @@ pub fn logon_words(
     let mut all_got_in = !t.by_account.is_empty();
     for who in t.by_account.keys() {
         match logons.after(server, who, single_source.as_deref(), t.last_ns) {
-            Some(e) => {
+            Some(k) => {
+                let e = &events[k];
                 let typo = match edge_spaces(who) {
                     Some(which) => format!(
                         " — {} has {which}, which makes it another account: a typo",
@@ -422,9 +415,7 @@ pub fn logon_words(
                         ""
                     }
                 ));
-                if let Some(k) = events.iter().position(|x| std::ptr::eq(x, e)) {
-                    later.push(k);
-                }
+                later.push(k);
             }
             None => all_got_in = false,
         }

@@ -294,6 +294,33 @@ pub fn counted_past_caps(channel: &str, id: u32) -> bool {
         || (id == 140 && channel.eq_ignore_ascii_case(catalog::CORE))
 }
 
+/// Adds `n` to `key`'s count; a key not counted yet is added while `entries` (over all
+/// maps of a [`LogonCounts`]) is under [`MAX_COUNTED_KINDS`], else `n` goes to `other`.
+fn count_bounded<K: Ord>(
+    map: &mut BTreeMap<K, u64>,
+    key: K,
+    n: u64,
+    entries: &mut usize,
+    other: &mut u64,
+) {
+    if let Some(m) = map.get_mut(&key) {
+        *m += n;
+    } else if *entries < MAX_COUNTED_KINDS {
+        map.insert(key, n);
+        *entries += 1;
+    } else {
+        *other += n;
+    }
+}
+
+/// An address as Windows may log an IPv4 client (`::ffff:10.0.0.5`), as the IPv4 address.
+pub fn unmapped(address: &str) -> &str {
+    match address.strip_prefix("::ffff:") {
+        Some(v4) if v4.contains('.') => v4,
+        _ => address,
+    }
+}
+
 /// Sources (server, address) a [`LogonCounts`] tells apart; later ones count under the
 /// address `OTHER_SOURCES`.
 pub const MAX_COUNTED_SOURCES: usize = 10_000;
@@ -311,8 +338,8 @@ pub struct FailureCounts {
     pub nla_failures: u64,
     pub first_ns: i64,
     pub last_ns: i64,
-    /// (account as written, Status, SubStatus, LogonType) → failures.
-    pub by_kind: BTreeMap<(String, u32, u32, Option<u32>), u64>,
+    /// (account as written, [`CatalogEvent::failure_status`], LogonType) → failures.
+    pub by_kind: BTreeMap<(String, Option<u32>, Option<u32>), u64>,
     /// Failures past [`MAX_COUNTED_KINDS`] kinds.
     pub other_kinds: u64,
     /// Workstation name → failures.
@@ -328,26 +355,13 @@ impl LogonCounts {
             return;
         }
         let nla = e.id == 140;
-        // The address as `correlate::event_client` reads it (4625's IPv4-mapped form unmapped).
+        // The address as `correlate::event_client` reads it.
         let ip = match nla {
             true => e.field("IPString").map(str::to_string),
-            false => e
-                .field("IpAddress")
-                .map(|v| match v.strip_prefix("::ffff:") {
-                    Some(v4) if v4.contains('.') => v4.to_string(),
-                    _ => v.to_string(),
-                }),
+            false => e.field("IpAddress").map(|v| unmapped(v).to_string()),
         }
         .unwrap_or_default();
-        let mut key = (e.computer.clone(), ip);
-        if !self.by_source.contains_key(&key) && self.by_source.len() >= MAX_COUNTED_SOURCES {
-            key.1 = OTHER_SOURCES.to_string();
-        }
-        let c = self.by_source.entry(key).or_insert_with(|| FailureCounts {
-            first_ns: i64::MAX,
-            last_ns: i64::MIN,
-            ..FailureCounts::default()
-        });
+        let c = Self::source(&mut self.by_source, (e.computer.clone(), ip));
         c.first_ns = c.first_ns.min(e.time_ns);
         c.last_ns = c.last_ns.max(e.time_ns);
         if nla {
@@ -355,78 +369,53 @@ impl LogonCounts {
             return;
         }
         c.count += 1;
-        let code = |f: &str| {
-            e.field(f)
-                .and_then(catalog::number)
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(0)
-        };
-        let name = e.fields.get("TargetUserName").unwrap_or_default();
-        let account = match e.field("TargetDomainName") {
-            Some(d) if !name.is_empty() => format!("{d}\\{name}"),
-            _ => name.to_string(),
-        };
-        let kind = (account, code("Status"), code("SubStatus"), e.logon_type());
-        let full = self.entries >= MAX_COUNTED_KINDS;
-        match c.by_kind.get_mut(&kind) {
-            Some(n) => *n += 1,
-            None if !full => {
-                c.by_kind.insert(kind, 1);
-                self.entries += 1;
-            }
-            None => c.other_kinds += 1,
-        }
+        let kind = (
+            e.account().unwrap_or_default(),
+            e.failure_status(),
+            e.logon_type(),
+        );
+        let (by_kind, other_kinds) = (&mut c.by_kind, &mut c.other_kinds);
+        count_bounded(by_kind, kind, 1, &mut self.entries, other_kinds);
         if let Some(w) = e.field("WorkstationName") {
-            let full = self.entries >= MAX_COUNTED_KINDS;
-            match c.workstations.get_mut(w) {
-                Some(n) => *n += 1,
-                None if !full => {
-                    c.workstations.insert(w.to_string(), 1);
-                    self.entries += 1;
-                }
-                None => c.other_workstations += 1,
-            }
+            let (names, other) = (&mut c.workstations, &mut c.other_workstations);
+            count_bounded(names, w.to_string(), 1, &mut self.entries, other);
         }
     }
 
     /// Adds another's counts, within the same bounds.
     pub fn merge(&mut self, other: LogonCounts) {
-        for (mut key, o) in other.by_source {
-            if !self.by_source.contains_key(&key) && self.by_source.len() >= MAX_COUNTED_SOURCES {
-                key.1 = OTHER_SOURCES.to_string();
-            }
-            let c = self.by_source.entry(key).or_insert_with(|| FailureCounts {
-                first_ns: i64::MAX,
-                last_ns: i64::MIN,
-                ..FailureCounts::default()
-            });
+        for (key, o) in other.by_source {
+            let c = Self::source(&mut self.by_source, key);
             c.count += o.count;
             c.nla_failures += o.nla_failures;
             c.first_ns = c.first_ns.min(o.first_ns);
             c.last_ns = c.last_ns.max(o.last_ns);
             for (k, n) in o.by_kind {
-                match c.by_kind.get_mut(&k) {
-                    Some(m) => *m += n,
-                    None if self.entries < MAX_COUNTED_KINDS => {
-                        c.by_kind.insert(k, n);
-                        self.entries += 1;
-                    }
-                    None => c.other_kinds += n,
-                }
+                count_bounded(&mut c.by_kind, k, n, &mut self.entries, &mut c.other_kinds);
             }
             c.other_kinds += o.other_kinds;
             for (w, n) in o.workstations {
-                match c.workstations.get_mut(&w) {
-                    Some(m) => *m += n,
-                    None if self.entries < MAX_COUNTED_KINDS => {
-                        c.workstations.insert(w, n);
-                        self.entries += 1;
-                    }
-                    None => c.other_workstations += n,
-                }
+                let other = &mut c.other_workstations;
+                count_bounded(&mut c.workstations, w, n, &mut self.entries, other);
             }
             c.other_workstations += o.other_workstations;
         }
+    }
+
+    /// The counts of a source, made when new; past [`MAX_COUNTED_SOURCES`] new sources count
+    /// under [`OTHER_SOURCES`].
+    fn source(
+        by_source: &mut BTreeMap<(std::sync::Arc<str>, String), FailureCounts>,
+        mut key: (std::sync::Arc<str>, String),
+    ) -> &mut FailureCounts {
+        if !by_source.contains_key(&key) && by_source.len() >= MAX_COUNTED_SOURCES {
+            key.1 = OTHER_SOURCES.to_string();
+        }
+        by_source.entry(key).or_insert_with(|| FailureCounts {
+            first_ns: i64::MAX,
+            last_ns: i64::MIN,
+            ..FailureCounts::default()
+        })
     }
 
     /// Failures counted (4625s and 140s).
