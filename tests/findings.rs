@@ -214,7 +214,7 @@ fn a_log_only_nla_failure_takes_its_4625s_as_agreeing_evidence() {
     assert!(f.evidence[1].contains("#4213: Microsoft-Windows-RemoteDesktopServices-RdpCoreTS 140"));
     assert_eq!(
         f.evidence[2],
-        "… 4 events in all, one line above per account and status and per address of RdpCoreTS 140 (all listed in `events`)"
+        "… 4 events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`"
     );
 
     let alone = analyze(&["eventlog/server-security.evtx"]);
@@ -1495,7 +1495,7 @@ fn nla_failures_from_many_addresses_are_one_finding() {
     assert_eq!(f.evidence.len(), 13);
     assert_eq!(
         f.evidence[12],
-        "… 126 events in all, one line above per account and status and per address of RdpCoreTS 140 (all listed in `events`)"
+        "… 126 events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`"
     );
 }
 
@@ -2085,7 +2085,7 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
         assert_eq!(f.evidence.len(), 9, "{:#?}", f.evidence);
         assert_eq!(
             f.evidence[8],
-            "… 120 events in all, one line above per account and status and per address of RdpCoreTS 140 (all listed in `events`)"
+            "… 120 events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`"
         );
         assert!(f.remediation[0].starts_with("Nothing shows these logons came over RDP"));
 

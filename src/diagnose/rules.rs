@@ -1912,7 +1912,7 @@ fn logon_finding(
         ));
     } else if ks.len() > evidence.len() {
         evidence.push(format!(
-            "… {} events in all, one line above per account and status and per address of RdpCoreTS 140 (all listed in `events`)",
+            "… {} events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`",
             super::logons::thousands(ks.len())
         ));
     }
