@@ -327,6 +327,13 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
     phase("inputs read");
     let mut report = Report {
         schema: SCHEMA,
+        tool: crate::report::TOOL,
+        options: crate::report::RunOptions {
+            rdp_ports: opts.tracker.rdp_ports.clone(),
+            payload_cap: opts.tracker.payload_cap,
+            follow_symlinks: opts.follow_symlinks,
+            decryption: !opts.secrets.is_empty(),
+        },
         ..Default::default()
     };
     for f in failures {

@@ -138,6 +138,12 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            if payload_cap == 0 {
+                eprintln!(
+                    "rdptriage: --payload-cap must be at least 1 byte (the handshake lies in the first few KiB; the default is 65536)"
+                );
+                return ExitCode::from(2);
+            }
             if let Some(n) = threads {
                 if n == 0 {
                     eprintln!("rdptriage: --threads must be at least 1");

@@ -106,11 +106,20 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
+    // A payload cap of 0 would read no handshake at all.
+    let refused = rdptriage(&["analyze", "--payload-cap", "0", "x.pcap"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--payload-cap must be at least 1 byte"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     assert_eq!(rdptriage(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(rdptriage(&["--help"]).status.code(), Some(0));
 }
 
-/// JSON Lines: inputs, then connections, then warnings, each line an object with its type.
+/// JSON Lines: the header (`report`), inputs, then connections, findings and warnings, each
+/// line an object with its type.
 #[test]
 fn jsonl_lines_each_have_a_type() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -119,12 +128,33 @@ fn jsonl_lines_each_have_a_type() {
     // The same capture cut 10 bytes into its second record (which starts at 24 + 16 + 58).
     let cut = write(dir.path(), "b.pcap", &bytes[..98 + 10]);
     let txt = write(dir.path(), "c.txt", b"notes");
-    let o = rdptriage(&["analyze", "--format", "jsonl", p(&cap), p(&cut), p(&txt)]);
+    let o = rdptriage(&[
+        "analyze",
+        "--format",
+        "jsonl",
+        "--rdp-port",
+        "3390",
+        p(&cap),
+        p(&cut),
+        p(&txt),
+    ]);
     assert_eq!(o.status.code(), Some(0));
-    let lines: Vec<serde_json::Value> = stdout(&o)
+    let mut lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
+    let header = lines.remove(0);
+    assert_eq!(
+        header,
+        serde_json::json!({
+            "type": "report",
+            "schema": "rdptriage/1",
+            "tool": format!("rdptriage {}", env!("CARGO_PKG_VERSION")),
+            "options": {"rdp_ports": [3389, 3390], "payload_cap": 65536,
+                        "follow_symlinks": false, "decryption": false},
+            "clock_offsets": [],
+        })
+    );
     let types: Vec<&str> = lines
         .iter()
         .map(|v| v["type"].as_str().expect("type"))
@@ -150,6 +180,12 @@ fn jsonl_lines_each_have_a_type() {
     // One finding: the refused attempt (an unfinished connection is not a failure).
     assert_eq!(lines[5]["cause"], "tcp_refused");
     assert_eq!(lines[5]["connections"], serde_json::json!(["c1"]));
+    // Its structured fields, for scripts that group findings without reading prose.
+    assert_eq!(lines[5]["server"], "10.2.0.9:3389");
+    assert_eq!(lines[5]["clients"], serde_json::json!(["10.1.0.5"]));
+    assert_eq!(lines[5]["first"], "2023-11-14T22:13:20.000000Z");
+    assert_eq!(lines[5]["last"], "2023-11-14T22:13:20.001000Z");
+    assert_eq!(lines[5]["count"], 1);
     assert_eq!(
         lines[6]["message"],
         format!(

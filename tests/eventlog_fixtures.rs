@@ -1962,6 +1962,23 @@ fn every_failed_logon_of_a_large_log_counts() -> Result<(), String> {
             "… 600,000 failures in all: 200,000 listed in `events`, 400,000 more counted past the cap on kept events"
         )
     );
+    // The structured fields count them all too.
+    assert_eq!(
+        (
+            f.server.as_deref(),
+            f.clients.clone(),
+            f.first.as_deref(),
+            f.last.as_deref(),
+            f.count
+        ),
+        (
+            Some("RDPT-SRV"),
+            vec!["203.0.113.50".to_string()],
+            Some("2026-11-23T10:00:00.003954Z"),
+            Some("2026-11-23T18:19:59.953954Z"),
+            600_000
+        )
+    );
     // JSON Lines lists every event: the 200,000 kept, then the rest read again from the file.
     let mut lines = EventLines::default();
     r.write_jsonl(&mut lines).map_err(|e| e.to_string())?;

@@ -2030,6 +2030,22 @@ fn a_lockout_is_told_with_its_failures_and_its_unlock() {
                 "52010", "52011", "52012", "52013", "52014", "52015", "52016", "52018"
             ]
         );
+        assert_eq!(
+            (
+                lockout.server.as_deref(),
+                lockout.clients.clone(),
+                lockout.first.as_deref(),
+                lockout.last.as_deref(),
+                lockout.count
+            ),
+            (
+                Some("RDPT-SRV"),
+                vec!["10.99.1.3".to_string()],
+                Some("2026-11-23T09:10:00.332551Z"),
+                Some("2026-11-23T09:25:00.553981Z"),
+                8
+            )
+        );
         assert!(lockout.remediation[0].starts_with("Unlock bob "));
         assert!(
             lockout.remediation[0].contains("wrong password from RDPT-BOB: a saved RDP credential")
@@ -2088,6 +2104,23 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
             "… 120 events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`"
         );
         assert!(f.remediation[0].starts_with("Nothing shows these logons came over RDP"));
+        // The structured fields say the same for scripts.
+        assert_eq!(
+            (
+                f.server.as_deref(),
+                f.clients.clone(),
+                f.first.as_deref(),
+                f.last.as_deref(),
+                f.count
+            ),
+            (
+                Some("RDPT-SRV"),
+                vec!["203.0.113.50".to_string()],
+                Some("2026-11-23T10:00:00.003954Z"),
+                Some("2026-11-23T10:00:05.952302Z"),
+                120
+            )
+        );
 
         let r = analyze(&[
             &file["fixtures/".len()..],

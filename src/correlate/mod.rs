@@ -249,7 +249,7 @@ pub fn event_client(e: &crate::eventlog::CatalogEvent) -> Option<(String, Option
 }
 
 /// The server address a client-side event names (RDPClient 1024 `Value`, the name typed).
-fn event_server(e: &crate::eventlog::CatalogEvent) -> Option<String> {
+pub fn event_server(e: &crate::eventlog::CatalogEvent) -> Option<String> {
     (e.side == Some(LogSide::Client) && e.id == 1024)
         .then(|| e.fields.get("Value").map(|v| v.trim().to_string()))
         .flatten()

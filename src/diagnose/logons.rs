@@ -320,6 +320,9 @@ fn edge_spaces(account: &str) -> Option<&'static str> {
 pub struct LogonWords {
     /// Failures counted (kept and past the caps).
     pub count: usize,
+    /// When the first and the last of them were logged (ns since the epoch).
+    pub first_ns: i64,
+    pub last_ns: i64,
     pub summary: String,
     pub notes: Vec<String>,
     pub guessing: bool,
@@ -551,6 +554,8 @@ pub fn logon_words(
     examples.dedup();
     LogonWords {
         count: n,
+        first_ns: t.first_ns,
+        last_ns: t.last_ns,
         summary,
         notes,
         guessing,
@@ -739,6 +744,11 @@ fn lockout_finding(
         } else {
             Vec::new()
         },
+        server: None,
+        clients: Vec::new(),
+        first: None,
+        last: None,
+        count: 0,
     }
 }
 

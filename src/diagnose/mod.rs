@@ -5,6 +5,7 @@
 pub mod explain;
 pub mod logons;
 pub mod rules;
+pub mod scope;
 pub mod verdict;
 pub mod words;
 
@@ -27,6 +28,18 @@ pub struct Finding {
     pub connections: Vec<String>,
     /// `input#record_id` of the events that belong to it.
     pub events: Vec<String>,
+    /// Where it happened: the server's address and port (`10.0.0.9:3389`) from a capture,
+    /// else the computer (or, for a client's log, the server it named) from the events; null
+    /// when the finding spans several servers.
+    pub server: Option<String>,
+    /// The client addresses (or, for a client's own log, its computer name), each once.
+    pub clients: Vec<String>,
+    /// The earliest and latest time it covers (RFC 3339 UTC).
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// How many times it happened: the connections, or the events (failed logons counted
+    /// past the caps included).
+    pub count: u64,
     /// `frame N: …` and `input#record_id: …` lines.
     pub evidence: Vec<String>,
     pub remediation: Vec<String>,

@@ -829,6 +829,7 @@ pub fn findings(
         &captured_clients,
     ));
     out.extend(side_findings(inputs, conns, events, joined));
+    super::scope::fill(&mut out, conns, events);
     out
 }
 
@@ -1005,6 +1006,11 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
                 evidence,
                 remediation,
                 collect_next,
+                server: None,
+                clients: Vec::new(),
+                first: None,
+                last: None,
+                count: 0,
             }
         })
         .collect()
@@ -1159,6 +1165,11 @@ fn merge_repeated(
             evidence,
             remediation: first.remediation.clone(),
             collect_next: first.collect_next.clone(),
+            server: None,
+            clients: Vec::new(),
+            first: None,
+            last: None,
+            count: 0,
         });
     }
     // Unmerged findings keep their place; each merged one takes its first member's place.
@@ -1455,6 +1466,11 @@ fn attempt_findings(
             evidence,
             remediation,
             collect_next,
+            server: None,
+            clients: Vec::new(),
+            first: None,
+            last: None,
+            count: 0,
         });
     }
     (out, rest_of_groups)
@@ -1820,6 +1836,11 @@ fn event_findings(
             },
             remediation,
             collect_next,
+            server: None,
+            clients: Vec::new(),
+            first: None,
+            last: None,
+            count: 0,
         });
     }
     out
@@ -1932,6 +1953,18 @@ fn logon_finding(
         evidence,
         remediation: w.remediation,
         collect_next,
+        server: Some(computer.to_string()),
+        clients: ks
+            .iter()
+            .filter_map(|&k| crate::correlate::event_client(&events[k]).map(|(a, _)| a))
+            .chain(extra.iter().map(|(a, _)| a.to_string()))
+            .filter(|a| !a.is_empty() && a != "-")
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect(),
+        first: (w.first_ns <= w.last_ns).then(|| crate::model::time::rfc3339(w.first_ns)),
+        last: (w.first_ns <= w.last_ns).then(|| crate::model::time::rfc3339(w.last_ns)),
+        count: w.count as u64,
     })
 }
 
@@ -2185,6 +2218,11 @@ fn side_findings(
                 evidence: ks.iter().map(|k| kerberos_line(k, "")).collect(),
                 remediation,
                 collect_next,
+                server: None,
+                clients: Vec::new(),
+                first: None,
+                last: None,
+                count: 0,
             });
         }
         // DNS: (client, name) → failed lookups.
@@ -2262,6 +2300,11 @@ fn side_findings(
                 evidence,
                 remediation,
                 collect_next,
+                server: None,
+                clients: Vec::new(),
+                first: None,
+                last: None,
+                count: 0,
             });
         }
     }

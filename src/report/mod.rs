@@ -26,6 +26,10 @@ pub const SCHEMA: &str = "rdptriage/1";
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// The program and its version (`rdptriage 0.1.0`).
+    pub tool: &'static str,
+    /// What the run was asked for, as far as it shapes the report.
+    pub options: RunOptions,
     pub inputs: Vec<InputReport>,
     pub connections: Vec<JudgedConnection>,
     /// Catalog events of the Windows event logs read, by time, then input, then record id.
@@ -44,6 +48,23 @@ pub struct Report {
     /// ones.
     #[serde(skip)]
     pub more_events: MoreEvents,
+}
+
+/// The program and its version, as reports name it.
+pub const TOOL: &str = concat!("rdptriage ", env!("CARGO_PKG_VERSION"));
+
+/// The options of a run that shape its report (`Report::options`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunOptions {
+    /// TCP ports read as RDP (3389 and each `--rdp-port`).
+    pub rdp_ports: Vec<u16>,
+    /// Payload bytes read per direction of an RDP connection (`--payload-cap`).
+    pub payload_cap: usize,
+    /// Whether links out of a folder given were followed (`--follow-symlinks`).
+    pub follow_symlinks: bool,
+    /// Whether server keys or key logs were given to decrypt with (`--key`, `--keylog`);
+    /// their names and contents are never written.
+    pub decryption: bool,
 }
 
 /// A reader of the catalog events a run counted but did not keep: given a sink, it feeds it
@@ -263,6 +284,8 @@ impl Report {
         }
         w.write_all(b"{\n")?;
         field(w, "schema", &self.schema, false)?;
+        field(w, "tool", &self.tool, false)?;
+        field(w, "options", &self.options, false)?;
         array(w, "inputs", &self.inputs, false)?;
         array(w, "connections", &self.connections, false)?;
         // The kept events, then those past the caps, read again.
@@ -329,6 +352,29 @@ impl Report {
             }
             Ok(())
         }
+        // The header: what made the report and how the logs' clocks stand against the
+        // captures', before anything that may need them.
+        #[derive(Serialize)]
+        struct Header<'a> {
+            r#type: &'static str,
+            schema: &'static str,
+            tool: &'static str,
+            options: &'a RunOptions,
+            clock_offsets: &'a [ClockOffset],
+        }
+        {
+            let mut ser = serde_json::Serializer::with_formatter(&mut *w, LineSafe);
+            Header {
+                r#type: "report",
+                schema: self.schema,
+                tool: self.tool,
+                options: &self.options,
+                clock_offsets: &self.clock_offsets,
+            }
+            .serialize(&mut ser)
+            .map_err(std::io::Error::other)?;
+        }
+        w.write_all(b"\n")?;
         lines(w, "input", &self.inputs)?;
         lines(w, "connection", &self.connections)?;
         lines(w, "event", &self.events)?;
@@ -385,6 +431,11 @@ mod tests {
                         evidence: vec![],
                         remediation: vec![],
                         collect_next: vec![],
+                        server: None,
+                        clients: Vec::new(),
+                        first: None,
+                        last: None,
+                        count: 0,
                     };
                     n.min(3)
                 ],
@@ -403,13 +454,21 @@ mod tests {
             // JSON Lines, windows in parallel: each line is serde_json's object with its type
             // first, in the report's order.
             let lines = report.to_jsonl();
-            let mut expected = String::new();
             let typed = |kind: &str, v: serde_json::Value| {
                 let mut line = serde_json::Map::new();
                 line.insert("type".into(), kind.into());
                 line.extend(v.as_object().expect("an object").clone());
                 serde_json::to_string(&line).expect("serde") + "\n"
             };
+            let mut expected = typed(
+                "report",
+                serde_json::json!({
+                    "schema": report.schema,
+                    "tool": report.tool,
+                    "options": report.options,
+                    "clock_offsets": report.clock_offsets,
+                }),
+            );
             for c in &report.connections {
                 expected += &typed("connection", serde_json::to_value(c).unwrap());
             }
@@ -421,7 +480,7 @@ mod tests {
             }
             expected += &typed("warning", serde_json::json!({"message": "w"}));
             assert_eq!(lines, expected, "{n}");
-            assert_eq!(lines.lines().count(), 2 * n + n.min(3) + 1);
+            assert_eq!(lines.lines().count(), 1 + 2 * n + n.min(3) + 1);
         }
     }
 
@@ -448,10 +507,12 @@ mod tests {
             !text.contains('\u{2028}') && !text.contains('\u{2029}') && !text.contains('\u{85}')
         );
         assert!(text.contains(r#"a\u2028b\u2029c\u0085d\ne é"#), "{text}");
-        assert_eq!(text.lines().count(), 2);
+        assert_eq!(text.lines().count(), 3);
         for line in text.lines() {
             let v: serde_json::Value = serde_json::from_str(line).expect("each line parses");
-            if v["type"] == "connection" {
+            if v["type"] == "report" {
+                assert_eq!(v["schema"], SCHEMA);
+            } else if v["type"] == "connection" {
                 assert_eq!(v["summary"], "a\u{2028}b\u{2029}c\u{85}d\ne é");
             } else {
                 assert_eq!(v["message"], "w\u{2028}");

@@ -772,6 +772,11 @@ mod tests {
                 evidence: vec![HOSTILE.into()],
                 remediation: vec![],
                 collect_next: vec![],
+                server: None,
+                clients: Vec::new(),
+                first: None,
+                last: None,
+                count: 0,
             }],
             warnings: vec![HOSTILE.into()],
             ..Default::default()
