@@ -55,6 +55,9 @@ pub struct Options {
     pub follow_symlinks: bool,
     /// Servers' RSA keys and TLS key logs to decrypt with (`--key`, `--keylog`).
     pub secrets: Arc<crate::handshake::secrets::Secrets>,
+    /// The error dialog's code the user saw (`--dialog`): failed connections' findings get
+    /// its checklist.
+    pub dialog: Option<crate::diagnose::checklist::DialogCode>,
 }
 
 /// Files at least this large (as read: a gzip or zip file by the sizes it declares,
@@ -417,6 +420,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
                 &overflow,
                 &joined,
                 &side,
+                opts.dialog,
             );
             (findings, joined)
         },

@@ -62,6 +62,11 @@ enum Command {
         /// and key exchange. A pcapng's own Decryption Secrets Block is read without it.
         #[arg(long = "keylog", value_name = "FILE")]
         keylogs: Vec<PathBuf>,
+        /// The error dialog's codes, as mstsc shows them: `0x904` or `0x904:0x7` (error code
+        /// and extended error code; hex with 0x, decimal without). Each failed connection's
+        /// finding then checks the code's candidate causes against the evidence.
+        #[arg(long, value_name = "CODE[:EXTENDED]")]
+        dialog: Option<String>,
     },
     /// Explain an error code from a dialog or a log, offline: what it means, the candidate
     /// causes (most likely first) and the evidence that tells them apart.
@@ -130,7 +135,19 @@ fn main() -> ExitCode {
             follow_symlinks,
             keys,
             keylogs,
+            dialog,
         } => {
+            let dialog = match dialog
+                .as_deref()
+                .map(rdptriage::diagnose::checklist::DialogCode::parse)
+                .transpose()
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("rdptriage: --dialog: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let secrets = match load_secrets(&keys, &keylogs) {
                 Ok(s) => std::sync::Arc::new(s),
                 Err(e) => {
@@ -173,6 +190,7 @@ fn main() -> ExitCode {
                     tracker,
                     follow_symlinks,
                     secrets,
+                    dialog,
                     ..Default::default()
                 },
             );

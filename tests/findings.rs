@@ -2206,3 +2206,177 @@ fn timelines_end_bursts_at_lockouts_and_keep_users_apart() {
         Some("4740: the account was locked out after 5 failed logons")
     );
 }
+
+/// A checklist as (candidate, check, because) triples, for exact comparison.
+fn checks(f: &Finding) -> Vec<(String, String, String)> {
+    f.dialog
+        .as_ref()
+        .expect("a checklist")
+        .checks
+        .iter()
+        .map(|c| {
+            (
+                c.candidate.to_string(),
+                c.check.to_string(),
+                relative(&c.because),
+            )
+        })
+        .collect()
+}
+
+fn triples(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    list.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+/// The client's own log of "error code 0x904" alone (RDPClient 1024 then 1026, reason 2308
+/// in decimal): a `client_error` finding that names the code as the dialog shows it, rules
+/// out what a close after connecting cannot be, and says what to collect for which window.
+#[test]
+fn a_client_error_code_alone_gets_its_checklist() {
+    let r = analyze(&["eventlog/client-rdpclient.xml"]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(
+        (f.cause, f.severity, f.confidence),
+        (Cause::ClientError, Severity::Error, Confidence::Low)
+    );
+    assert!(
+        relative(&f.summary).starts_with("RDPT-CLIENT's Remote Desktop client failed to connect to 10.99.2.2 at 2026-11-22T03:42:30.593665Z (fixtures/eventlog/client-rdpclient.xml#58): error code 0x904 (disconnectReasonAtClientWinsockFDCLOSE: socket closed by the peer or the network). No capture covers it: 5 of 7 candidate causes remain"),
+        "{}",
+        f.summary
+    );
+    let d = f.dialog.as_ref().expect("a checklist");
+    assert_eq!((d.code.as_str(), d.extended.as_deref()), ("0x904", None));
+    let got: Vec<(String, String)> = checks(f).into_iter().map(|(a, b, _)| (a, b)).collect();
+    let want: Vec<(String, String)> = [
+        ("server_certificate", "still_possible"),
+        ("packet_loss", "still_possible"),
+        ("security_layer_mismatch", "still_possible"),
+        ("nla_failure", "still_possible"),
+        ("tls_mismatch", "still_possible"),
+        ("firewall_drop", "ruled_out"),
+        ("name_resolution", "ruled_out"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        checks(f)[5].2,
+        "0x904 is a close after the socket connected: the address resolved and nothing dropped the SYN"
+    );
+    assert_eq!(
+        (f.server.as_deref(), f.clients.clone(), f.count),
+        (Some("10.99.2.2"), vec!["RDPT-CLIENT".to_string()], 1)
+    );
+    assert_eq!(
+        f.collect_next[0],
+        "the time window to collect: 2026-11-22T03:37:30.593665Z to 2026-11-22T03:47:30.593665Z (5 minutes either side of the client's error, by its clock; widen it by any clock difference between the hosts)"
+    );
+}
+
+/// The same log with the capture of that attempt: the 1026 joins the connection, whose
+/// finding gets the checklist judged frame by frame: the expired certificate proven, every
+/// other candidate ruled out with the frame that shows it.
+#[test]
+fn a_client_error_joined_to_its_connection_is_judged_frame_by_frame() {
+    let r = analyze(&[
+        "eventlog/client-rdpclient.xml",
+        "captures/cert-expired.pcap",
+    ]);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    assert_eq!(f.cause, Cause::CertificateRejected);
+    assert_eq!(
+        relative(&f.dialog.as_ref().expect("a checklist").source),
+        "RDPClient 1026 on RDPT-CLIENT, fixtures/eventlog/client-rdpclient.xml#58"
+    );
+    assert_eq!(
+        checks(f),
+        triples(&[
+            (
+                "server_certificate",
+                "proven",
+                "the client rejected the server's certificate (frame 10): it had expired on 2020-01-31T00:00:00.000000Z"
+            ),
+            (
+                "packet_loss",
+                "ruled_out",
+                "no retransmission and no byte missing (frames 1–16)"
+            ),
+            (
+                "security_layer_mismatch",
+                "ruled_out",
+                "the negotiation passed: the server selected SSL (frame 6)"
+            ),
+            (
+                "nla_failure",
+                "ruled_out",
+                "the connection ended at the tls stage, before nla (frames 8, 10, 12–14)"
+            ),
+            (
+                "tls_mismatch",
+                "ruled_out",
+                "TLS1.2 and a cipher suite were agreed (frame 10), then the tls stage failed another way: certificate_rejected"
+            ),
+            (
+                "firewall_drop",
+                "ruled_out",
+                "TCP connected: the SYN-ACK came (frame 2)"
+            ),
+            (
+                "name_resolution",
+                "ruled_out",
+                "the client connected to 10.99.2.2 (frame 1): the name resolved"
+            ),
+        ])
+    );
+}
+
+/// `--dialog 0x904:0x7` given by the user: each failed connection's finding checks the
+/// code's candidates; on a dropped SYN the firewall is proven and packet loss is not the
+/// question (no data was exchanged).
+#[test]
+fn a_dialog_code_given_is_checked_against_each_failed_connection() {
+    let opts = Options {
+        dialog: Some(rdptriage::diagnose::checklist::DialogCode::parse("0x904:0x7").unwrap()),
+        ..Options::default()
+    };
+    let r = analyze_paths(&[fixture("captures/tcp-dropped.pcap")], &opts);
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let f = &r.findings[0];
+    let d = f.dialog.as_ref().expect("a checklist");
+    assert_eq!(
+        (d.code.as_str(), d.extended.as_deref(), d.source.as_str()),
+        ("0x904", Some("0x7"), "given with --dialog")
+    );
+    let got = checks(f);
+    assert_eq!(
+        got[0],
+        (
+            "firewall_drop".to_string(),
+            "proven".to_string(),
+            "the tcp stage failed: tcp_no_answer (frames 1–8)".to_string()
+        )
+    );
+    assert!(
+        got[1..].iter().all(|(_, c, _)| c == "ruled_out"),
+        "{got:#?}"
+    );
+    assert!(got.contains(&(
+        "packet_loss".to_string(),
+        "ruled_out".to_string(),
+        "no data was exchanged: the tcp stage failed (tcp_no_answer)".to_string()
+    )));
+    // Hex only with 0x, decimal otherwise.
+    assert_eq!(
+        rdptriage::diagnose::checklist::DialogCode::parse("2308:7"),
+        Ok(rdptriage::diagnose::checklist::DialogCode {
+            code: 0x904,
+            extended: Some(7)
+        })
+    );
+    assert!(rdptriage::diagnose::checklist::DialogCode::parse("0x9g4").is_err());
+}

@@ -749,6 +749,7 @@ fn lockout_finding(
         first: None,
         last: None,
         count: 0,
+        dialog: None,
     }
 }
 

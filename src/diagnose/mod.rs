@@ -2,6 +2,7 @@
 //! wrong, how sure, the evidence, the fix), and [`explain_code`], which turns a code a user pasted
 //! into its readings and the candidate causes with the evidence that tells them apart.
 
+pub mod checklist;
 pub mod explain;
 pub mod logons;
 pub mod rules;
@@ -40,6 +41,10 @@ pub struct Finding {
     /// How many times it happened: the connections, or the events (failed logons counted
     /// past the caps included).
     pub count: u64,
+    /// The error dialog's code with its candidate causes judged, when the finding has one
+    /// (the client's RDPClient 1026, or `analyze --dialog`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialog: Option<checklist::Checklist>,
     /// `frame N: …` and `input#record_id: …` lines.
     pub evidence: Vec<String>,
     pub remediation: Vec<String>,

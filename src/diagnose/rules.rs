@@ -814,6 +814,7 @@ pub fn findings(
     overflow: &crate::eventlog::LogonCounts,
     joined: &Joined,
     inputs: &[CaptureSide],
+    dialog: Option<super::checklist::DialogCode>,
 ) -> Vec<Finding> {
     let (findings, alike) = attempt_findings(conns, events, joined);
     let mut out = merge_repeated(findings, alike, conns);
@@ -829,6 +830,7 @@ pub fn findings(
         &captured_clients,
     ));
     out.extend(side_findings(inputs, conns, events, joined));
+    super::checklist::attach(&mut out, conns, events, dialog);
     super::scope::fill(&mut out, conns, events);
     out
 }
@@ -1011,6 +1013,7 @@ fn probe_findings(conns: &[JudgedConnection]) -> Vec<Finding> {
                 first: None,
                 last: None,
                 count: 0,
+                dialog: None,
             }
         })
         .collect()
@@ -1170,6 +1173,7 @@ fn merge_repeated(
             first: None,
             last: None,
             count: 0,
+            dialog: None,
         });
     }
     // Unmerged findings keep their place; each merged one takes its first member's place.
@@ -1471,6 +1475,7 @@ fn attempt_findings(
             first: None,
             last: None,
             count: 0,
+            dialog: None,
         });
     }
     (out, rest_of_groups)
@@ -1841,6 +1846,7 @@ fn event_findings(
             first: None,
             last: None,
             count: 0,
+            dialog: None,
         });
     }
     out
@@ -1965,6 +1971,7 @@ fn logon_finding(
         first: (w.first_ns <= w.last_ns).then(|| crate::model::time::rfc3339(w.first_ns)),
         last: (w.first_ns <= w.last_ns).then(|| crate::model::time::rfc3339(w.last_ns)),
         count: w.count as u64,
+        dialog: None,
     })
 }
 
@@ -2223,6 +2230,7 @@ fn side_findings(
                 first: None,
                 last: None,
                 count: 0,
+                dialog: None,
             });
         }
         // DNS: (client, name) → failed lookups.
@@ -2305,6 +2313,7 @@ fn side_findings(
                 first: None,
                 last: None,
                 count: 0,
+                dialog: None,
             });
         }
     }
@@ -2345,7 +2354,7 @@ mod tests {
             joined: Vec::new(),
             offsets: Vec::new(),
         };
-        findings(conns, &[], &Default::default(), &joined, &[])
+        findings(conns, &[], &Default::default(), &joined, &[], None)
     }
 
     /// A drop the client got past: a warning naming the session, and no "allow the rule".

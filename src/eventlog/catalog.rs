@@ -326,7 +326,7 @@ pub static CATALOG: &[Entry] = &[
     entry!(CLIENT, ANY, 1026, "client_disconnected", LogSide::Client,
         "the client disconnected; Value is mstsc's discReason",
         [("Value", DiscReason)], Always,
-        |e| format!("Client disconnected, reason {}", coded(e, "Value", DiscReason))),
+        |e| format!("Client disconnected, {}", dialog_code(e))),
     entry!(CLIENT, ANY, 1027, "client_session", LogSide::Client,
         "connected to the domain with a session id",
         [("DomainName", Plain), ("SessionId", Plain)], Always,
@@ -683,6 +683,22 @@ fn coded(e: &Event, f: &str, d: Decode) -> String {
             None => raw.to_string(),
         },
         None => "?".into(),
+    }
+}
+
+/// RDPClient 1026's reason as the error dialog shows it: `error code 0x904 (2308,
+/// disconnectReasonAtClientWinsockFDCLOSE: …)`; the log writes it in decimal, the dialog in
+/// hex.
+fn dialog_code(e: &Event) -> String {
+    let Some(raw) = e.field("Value") else {
+        return "no reason given".into();
+    };
+    match number(raw).and_then(|n| u32::try_from(n).ok()) {
+        Some(code) => match decode(Decode::DiscReason, raw) {
+            Some(r) => format!("error code 0x{code:X} ({code}, {r})"),
+            None => format!("error code 0x{code:X} ({code})"),
+        },
+        None => format!("reason {raw}"),
     }
 }
 

@@ -16,5 +16,5 @@ pub use ids::{AttemptId, ConnId, Endpoint, EventRef};
 pub use input_name::InputName;
 pub(crate) use vocab::vocabulary;
 pub use vocab::{
-    Cause, Confidence, Evidence, Party, Severity, Stage, Status, Transport, Verdict, Word,
+    Cause, Check, Confidence, Evidence, Party, Severity, Stage, Status, Transport, Verdict, Word,
 };

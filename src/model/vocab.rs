@@ -128,6 +128,20 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Where a candidate cause of an error code stands against the evidence read
+    /// (`diagnose::checklist`).
+    Check {
+        /// The evidence shows it is the cause.
+        Proven = "proven",
+        /// The evidence shows it is not: the stage it breaks passed, or the failure came
+        /// before it could matter.
+        RuledOut = "ruled_out",
+        /// Nothing read tells either way.
+        StillPossible = "still_possible",
+    }
+}
+
+vocabulary! {
     /// How bad a finding is.
     Severity {
         Error = "error",
@@ -179,6 +193,8 @@ vocabulary! {
         CaptureEnded = "capture_ended",
         CertificateRejected = "certificate_rejected",
         CertificateRenewalFailed = "certificate_renewal_failed",
+        /// The client's own log (RDPClient 1026) names an error that nothing read explains.
+        ClientError = "client_error",
         ClockSkew = "clock_skew",
         CredsspPolicyMismatch = "credssp_policy_mismatch",
         FirewallBlocked = "firewall_blocked",
@@ -226,7 +242,7 @@ mod tests {
         for c in Cause::ALL {
             assert_eq!(Cause::from_word(c.word()), Some(*c));
         }
-        assert_eq!(Cause::ALL.len(), 28);
+        assert_eq!(Cause::ALL.len(), 29);
         assert!(Cause::ALL.windows(2).all(|w| w[0].word() < w[1].word()));
         let back: Stage = serde_json::from_str("\"nla\"").unwrap();
         assert_eq!(back, Stage::Nla);

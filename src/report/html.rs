@@ -147,6 +147,26 @@ fn findings(report: &Report, out: &mut String) {
             sev = esc(f.severity.word()),
         ));
         out.push_str(&format!("<p class=\"summary\">{}</p>\n", rich(&f.summary)));
+        if let Some(d) = &f.dialog {
+            out.push_str(&format!(
+                "<h4>Error code {} <span class=\"muted\">({})</span></h4>\n<table>\n<tr><th>candidate cause</th><th>check</th><th>because</th></tr>\n",
+                esc(&d.meaning),
+                esc(&d.source)
+            ));
+            for c in &d.checks {
+                out.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    esc(c.label),
+                    esc(match c.check {
+                        crate::model::Check::Proven => "proven",
+                        crate::model::Check::StillPossible => "still possible",
+                        crate::model::Check::RuledOut => "ruled out",
+                    }),
+                    esc(&c.because)
+                ));
+            }
+            out.push_str("</table>\n");
+        }
         list(out, "Evidence", "ul", &f.evidence);
         list(out, "Fix", "ol", &f.remediation);
         list(out, "Collect next", "ul", &f.collect_next);

@@ -116,6 +116,26 @@ fn findings(report: &Report, out: &mut String) {
             facts.push(format!("attempt {a}"));
         }
         out.push_str(&format!("{}\n\n", facts.join(" · ")));
+        if let Some(d) = &f.dialog {
+            out.push_str(&format!(
+                "**Error code {}**, {}\n\n| candidate cause | check | because |\n| --- | --- | --- |\n",
+                text(&d.meaning),
+                text(&d.source)
+            ));
+            for c in &d.checks {
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    c.label,
+                    match c.check {
+                        crate::model::Check::Proven => "**proven**",
+                        crate::model::Check::StillPossible => "still possible",
+                        crate::model::Check::RuledOut => "ruled out",
+                    },
+                    cell(&c.because)
+                ));
+            }
+            out.push('\n');
+        }
         out.push_str("**Evidence**\n\n");
         for e in &f.evidence {
             out.push_str(&format!("- {}\n", text(e)));

@@ -436,6 +436,7 @@ mod tests {
                         first: None,
                         last: None,
                         count: 0,
+                        dialog: None,
                     };
                     n.min(3)
                 ],

@@ -3,7 +3,7 @@
 
 use crate::correlate::timeline::Outcome;
 use crate::handshake::facts::AlertLevel;
-use crate::model::{Cause, Severity, Status, Verdict, Word};
+use crate::model::{Cause, Check, Severity, Status, Verdict, Word};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width};
 
@@ -349,6 +349,27 @@ fn findings(report: &Report, style: Style) -> String {
         ));
         if !f.connections.is_empty() {
             out.push_str(&format!("   connections: {}\n", id_list(&f.connections)));
+        }
+        if let Some(d) = &f.dialog {
+            out.push_str(&format!(
+                "   {} {}, {}:\n",
+                paint("error code", BOLD, style),
+                neutral(&d.meaning),
+                neutral(&d.source)
+            ));
+            for c in &d.checks {
+                let (word, colour) = match c.check {
+                    Check::Proven => ("proven", RED),
+                    Check::StillPossible => ("still possible", YELLOW),
+                    Check::RuledOut => ("ruled out", GREEN),
+                };
+                out.push_str(&format!(
+                    "     {} {}: {}\n",
+                    paint(&format!("{word:<15}"), colour, style),
+                    c.label,
+                    neutral(&c.because)
+                ));
+            }
         }
         out.push_str(&format!("   {}\n", paint("evidence:", BOLD, style)));
         for e in &f.evidence {
@@ -777,6 +798,7 @@ mod tests {
                 first: None,
                 last: None,
                 count: 0,
+                dialog: None,
             }],
             warnings: vec![HOSTILE.into()],
             ..Default::default()
