@@ -62,6 +62,10 @@ enum Command {
         /// and key exchange. A pcapng's own Decryption Secrets Block is read without it.
         #[arg(long = "keylog", value_name = "FILE")]
         keylogs: Vec<PathBuf>,
+        /// Write the report to this file instead of standard output (a write that fails
+        /// exits 1).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// The error dialog's codes, as mstsc shows them: `0x904` or `0x904:0x7` (error code
         /// and extended error code; hex with 0x, decimal without). Each failed connection's
         /// finding then checks the code's candidate causes against the evidence.
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
             keys,
             keylogs,
             dialog,
+            output,
         } => {
             let dialog = match dialog
                 .as_deref()
@@ -195,14 +200,32 @@ fn main() -> ExitCode {
                 },
             );
             progress.finish();
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            // The report goes to `--output` or standard output; a file that cannot be made is
+            // a report that cannot be written.
+            let (sink, to_terminal): (Box<dyn Write>, bool) = match &output {
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(f) => (Box::new(f), false),
+                    Err(e) => {
+                        eprintln!(
+                            "rdptriage: cannot write the report to {}: {e}",
+                            path.display()
+                        );
+                        return ExitCode::from(1);
+                    }
+                },
+                None => {
+                    use std::io::IsTerminal;
+                    let tty = std::io::stdout().is_terminal();
+                    (Box::new(std::io::stdout().lock()), tty)
+                }
+            };
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, sink);
             let written = match format {
                 Format::Text => {
-                    use std::io::IsTerminal;
-                    let style = text::Style {
-                        colour: std::io::stdout().is_terminal()
-                            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                        ..text::Style::default()
+                    let style = if to_terminal {
+                        text::Style::terminal()
+                    } else {
+                        text::Style::default()
                     };
                     stdout.write_all(text::render_styled(&report, style).as_bytes())
                 }
@@ -293,9 +316,10 @@ impl Progress {
                 .filter_map(|f| std::fs::metadata(f).ok())
                 .map(|m| m.len())
                 .sum();
+            // Made hidden: a bar drawn at once and erased at the end of a short run flashes.
             let bar = indicatif::ProgressBar::with_draw_target(
                 Some(total),
-                indicatif::ProgressDrawTarget::stderr(),
+                indicatif::ProgressDrawTarget::hidden(),
             );
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -315,8 +339,13 @@ impl Progress {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(500);
             let started = std::time::Instant::now();
+            let mut shown = false;
             loop {
                 if started.elapsed().as_millis() as u64 >= after_ms {
+                    if !shown {
+                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        shown = true;
+                    }
                     bar.set_position(
                         rdptriage::input::BYTES_READ
                             .load(Ordering::Relaxed)

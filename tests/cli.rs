@@ -432,3 +432,41 @@ fn paths_passed_over_are_listed_and_streams_are_read() {
         assert_eq!(v["connections"][0]["cause"], "tcp_refused");
     }
 }
+
+/// `-o/--output FILE` writes the report to the file (what standard output would have had);
+/// a file that cannot be made, or a write that fails, exits 1 with a message.
+#[test]
+fn output_option_writes_the_report_to_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
+    let out = dir.path().join("report.json");
+    let o = rdptriage(&["analyze", "--format", "json", "-o", p(&out), p(&cap)]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.stdout.is_empty());
+    let piped = rdptriage(&["analyze", "--format", "json", p(&cap)]);
+    assert_eq!(std::fs::read(&out).expect("written"), piped.stdout);
+    let text = dir.path().join("report.txt");
+    let o = rdptriage(&["analyze", "--output", p(&text), p(&cap)]);
+    assert_eq!(o.status.code(), Some(0));
+    let written = std::fs::read_to_string(&text).expect("written");
+    assert!(written.contains("[error tcp_refused"), "{written}");
+    assert!(!written.contains('\x1b'), "no colour in a file: {written}");
+
+    let nowhere = dir.path().join("no/such/folder/report.json");
+    let o = rdptriage(&["analyze", "-o", p(&nowhere), p(&cap)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot write the report to"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if Path::new("/dev/full").exists() {
+        let o = rdptriage(&["analyze", "-o", "/dev/full", p(&cap)]);
+        assert_eq!(o.status.code(), Some(1));
+    }
+}

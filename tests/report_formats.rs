@@ -41,6 +41,7 @@ fn plain() -> text::Style {
     text::Style {
         width: 120,
         colour: false,
+        wrap: false,
     }
 }
 
@@ -286,9 +287,54 @@ fn colour_and_progress_only_for_a_terminal() {
         text::Style {
             width: 120,
             colour: true,
+            wrap: false,
         },
     );
     assert!(coloured.contains("\x1b[1;31m[error certificate_rejected, high confidence]\x1b[0m"));
+
+    // On a terminal, long finding lines wrap to its width (colour codes take no columns),
+    // indented past their own indent, and say the same words.
+    let report = analyze(SCENARIO);
+    let wrapped = text::render_styled(
+        &report,
+        text::Style {
+            width: 72,
+            colour: true,
+            wrap: true,
+        },
+    );
+    let flat = text::render_styled(
+        &report,
+        text::Style {
+            width: 72,
+            colour: true,
+            wrap: false,
+        },
+    );
+    let findings_of = |t: &str| t.split("\nCaptures").next().unwrap_or_default().to_string();
+    let strip = |t: &str| {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in t.chars() {
+            match (esc, c) {
+                (false, '\x1b') => esc = true,
+                (true, 'm') => esc = false,
+                (true, _) => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    };
+    let shown = strip(&findings_of(&wrapped));
+    assert!(
+        shown
+            .lines()
+            .all(|l| l.chars().count() <= 72 || !l.trim().contains(' ')),
+        "{shown}"
+    );
+    assert!(shown.lines().count() > strip(&findings_of(&flat)).lines().count());
+    let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(words(&shown), words(&strip(&findings_of(&flat))));
 }
 
 #[test]

@@ -17,6 +17,9 @@ pub struct Style {
     /// ANSI colours (only for a terminal: `main` sets it when stdout is one and `NO_COLOR` is
     /// not set).
     pub colour: bool,
+    /// Long finding lines broken at spaces to `width` (only for a terminal: a file or a pipe
+    /// keeps one line per fact, for grep).
+    pub wrap: bool,
 }
 
 impl Default for Style {
@@ -28,8 +31,74 @@ impl Default for Style {
                 .and_then(|w| w.parse::<u16>().ok())
                 .unwrap_or(120),
             colour: false,
+            wrap: false,
         }
     }
+}
+
+impl Style {
+    /// For a terminal: its width (`COLUMNS` first, else what the terminal says, else 120),
+    /// colour unless `NO_COLOR` is set, long lines wrapped.
+    pub fn terminal() -> Style {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|w| w.parse::<u16>().ok())
+            .or_else(|| Table::new().width())
+            .unwrap_or(120);
+        Style {
+            width,
+            colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            wrap: true,
+        }
+    }
+}
+
+/// Long lines broken at spaces to `width` visible columns (ANSI colour codes take none), each
+/// continuation indented three columns past its line's own indent.
+fn wrap_lines(text: &str, width: usize) -> String {
+    let visible = |s: &str| {
+        let mut n = 0;
+        let mut in_escape = false;
+        for c in s.chars() {
+            match (in_escape, c) {
+                (false, '\u{1b}') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                _ => n += 1,
+            }
+        }
+        n
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if visible(body) <= width || width < 20 {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start().len() + 3;
+        let mut used = 0;
+        let mut first = true;
+        for word in body.split(' ') {
+            let w = visible(word);
+            if !first && used + 1 + w > width && used > indent {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                used = indent;
+            } else if !first {
+                out.push(' ');
+                used += 1;
+            }
+            out.push_str(word);
+            used += w;
+            first = false;
+        }
+        out.push_str(end);
+    }
+    out
 }
 
 /// SGR codes used.
@@ -117,6 +186,9 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         paint(&super::story::headline(report), BOLD, style)
     );
     out.push_str(&findings(report, style));
+    if style.wrap {
+        out = wrap_lines(&out, usize::from(style.width));
+    }
     let super::story::InputKinds {
         captures: read,
         logs,
