@@ -444,6 +444,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             Ok(())
         });
     }
+    report.verdict = crate::diagnose::answer::answer(&findings);
     report.findings = findings;
     report.clock_offsets = joined.offsets;
     // The run's list repeats the inputs' own (each capped), up to MAX_RUN_WARNINGS: a

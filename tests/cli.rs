@@ -152,6 +152,7 @@ fn jsonl_lines_each_have_a_type() {
             "tool": format!("rdptriage {}", env!("CARGO_PKG_VERSION")),
             "options": {"rdp_ports": [3389, 3390], "payload_cap": 65536,
                         "follow_symlinks": false, "decryption": false},
+            "verdict": "10.2.0.9:3389: the connection was refused (nothing listening, or a REJECT rule) (1 connection from 10.1.0.5; 2023-11-14 22:13 UTC); fix: Enable Remote Desktop on the server, check the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and that TermService runs.",
             "clock_offsets": [],
         })
     );
@@ -202,10 +203,10 @@ fn text_output_names_the_cause() {
     let o = rdptriage(&["analyze", p(&cap)]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    // A headline, the findings, then the inputs and the connection table.
+    // The verdict, a headline, the findings, then the inputs and the connection table.
     assert!(
         out.starts_with(
-            "Read 1 capture (2 packets): 1 RDP connection (1 failed) in 1 attempt, 1 failed in the end; 1 finding.\n\nFindings (1):\n1. [error tcp_refused"
+            "Verdict: 10.2.0.9:3389: the connection was refused (nothing listening, or a REJECT rule) (1 connection from 10.1.0.5; 2023-11-14 22:13 UTC); fix: Enable Remote Desktop on the server, check the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and that TermService runs.\nRead 1 capture (2 packets): 1 RDP connection (1 failed) in 1 attempt, 1 failed in the end; 1 finding.\n\nFindings (1):\n1. [error tcp_refused"
         ),
         "{out}"
     );

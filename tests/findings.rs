@@ -1889,7 +1889,7 @@ fn the_same_log_given_twice_keeps_each_event_once() {
     let headline = |r: &Report| {
         rdptriage::report::text::render(r)
             .lines()
-            .next()
+            .find(|l| !l.starts_with("Verdict: "))
             .unwrap()
             .to_string()
     };
@@ -2104,6 +2104,12 @@ fn password_guessing_is_counted_and_called_rdp_only_on_rdp_evidence() {
             "… 120 events in all, an example of each account and status (or each address, for RdpCoreTS 140) above; all listed in `events`"
         );
         assert!(f.remediation[0].starts_with("Nothing shows these logons came over RDP"));
+        assert_eq!(
+            r.verdict.as_deref(),
+            Some(
+                "RDPT-SRV: password guessing (120 failed logons from 203.0.113.50; 2026-11-23 10:00 UTC); fix: take RDP off the internet (an RD Gateway or a VPN), keep NLA, set an account lockout policy."
+            )
+        );
         // The structured fields say the same for scripts.
         assert_eq!(
             (
@@ -2237,6 +2243,12 @@ fn triples(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
 fn a_client_error_code_alone_gets_its_checklist() {
     let r = analyze(&["eventlog/client-rdpclient.xml"]);
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        r.verdict.as_deref(),
+        Some(
+            "10.99.2.2: the client logged an error no evidence read explains yet (error code 0x904; 1 event from RDPT-CLIENT; 2026-11-22 03:42 UTC); fix: collect the server's logs and a capture of one attempt for the window the finding gives."
+        )
+    );
     let f = &r.findings[0];
     assert_eq!(
         (f.cause, f.severity, f.confidence),
@@ -2289,6 +2301,13 @@ fn a_client_error_joined_to_its_connection_is_judged_frame_by_frame() {
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     let f = &r.findings[0];
     assert_eq!(f.cause, Cause::CertificateRejected);
+    // The one-line answer leads with it.
+    assert_eq!(
+        r.verdict.as_deref(),
+        Some(
+            "10.99.2.2:3389: the client rejected the server's certificate (error code 0x904; 1 connection from 10.99.1.2; 2026-11-22 03:42 UTC); fix: Renew the certificate."
+        )
+    );
     assert_eq!(
         relative(&f.dialog.as_ref().expect("a checklist").source),
         "RDPClient 1026 on RDPT-CLIENT, fixtures/eventlog/client-rdpclient.xml#58"

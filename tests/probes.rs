@@ -90,6 +90,11 @@ fn port_probes_fixture_is_judged_probe_by_probe() {
         f.remediation
     );
     let text = rdptriage::report::text::render(&r);
+    // After the verdict line.
+    let text = text
+        .split_once('\n')
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
     assert!(
         text.starts_with(
             "Read 1 capture (144 packets): 7 RDP connections (1 ok, 6 probes) in 1 attempt, 0 failed in the end; 1 finding."

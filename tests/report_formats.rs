@@ -71,7 +71,7 @@ fn markdown_marks_the_break_in_the_sequence_and_links_evidence() {
     assert!(md.contains("| 1–8 | 0.0 | **SYN (sent 8 times)** ✗ | → |  |"));
     // The event the finding rests on is in the timeline, bold as a failure.
     assert!(md.contains("| RDPT-SRV System#15402 | **RemoteConnectionManager 1058: Replacing the expired self-signed RDP certificate failed: Access is denied** |"));
-    assert!(md.starts_with("## RDP connection triage\n\nRead 3 captures (34 packets) and 2 event logs (6 RDP events): 3 RDP connections (3 failed) in 3 attempts, 3 failed in the end; 3 findings.\n"));
+    assert!(md.starts_with("## RDP connection triage\n\n**Verdict:** 10.99.2.2:3389: the client rejected the server's certificate (1 connection from 10.99.1.2; 2026-11-22 03:42 UTC); fix: Renew the certificate; 2 more findings.\n\nRead 3 captures (34 packets) and 2 event logs (6 RDP events): 3 RDP connections (3 failed) in 3 attempts, 3 failed in the end; 3 findings.\n"));
 }
 
 #[test]

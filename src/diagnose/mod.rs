@@ -2,6 +2,7 @@
 //! wrong, how sure, the evidence, the fix), and [`explain_code`], which turns a code a user pasted
 //! into its readings and the candidate causes with the evidence that tells them apart.
 
+pub mod answer;
 pub mod checklist;
 pub mod explain;
 pub mod logons;

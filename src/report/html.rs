@@ -65,6 +65,12 @@ pub fn render(report: &Report) -> String {
     out.push_str("<title>rdptriage report</title>\n<style>");
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<h1>RDP connection triage</h1>\n");
+    if let Some(v) = &report.verdict {
+        out.push_str(&format!(
+            "<p class=\"verdict\"><strong>Verdict:</strong> {}</p>\n",
+            esc(v)
+        ));
+    }
     let read = report.inputs.iter().filter(|i| !i.skipped).count();
     out.push_str(&format!(
         "<p class=\"headline\">{}</p>\n<details class=\"inputs\"{}><summary>{read} input{} read</summary>\n<ul>\n",

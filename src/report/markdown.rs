@@ -21,6 +21,9 @@ const MAX_WARNINGS: usize = 50;
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
     let mut out = String::from("## RDP connection triage\n\n");
+    if let Some(v) = &report.verdict {
+        out.push_str(&format!("**Verdict:** {}\n\n", text(v)));
+    }
     out.push_str(&story::headline(report));
     out.push_str("\n\n");
     let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();

@@ -30,6 +30,9 @@ pub struct Report {
     pub tool: &'static str,
     /// What the run was asked for, as far as it shapes the report.
     pub options: RunOptions,
+    /// The answer in one line, for the top of a ticket (`diagnose::answer`); null when
+    /// nothing was found.
+    pub verdict: Option<String>,
     pub inputs: Vec<InputReport>,
     pub connections: Vec<JudgedConnection>,
     /// Catalog events of the Windows event logs read, by time, then input, then record id.
@@ -286,6 +289,7 @@ impl Report {
         field(w, "schema", &self.schema, false)?;
         field(w, "tool", &self.tool, false)?;
         field(w, "options", &self.options, false)?;
+        field(w, "verdict", &self.verdict, false)?;
         array(w, "inputs", &self.inputs, false)?;
         array(w, "connections", &self.connections, false)?;
         // The kept events, then those past the caps, read again.
@@ -360,6 +364,7 @@ impl Report {
             schema: &'static str,
             tool: &'static str,
             options: &'a RunOptions,
+            verdict: &'a Option<String>,
             clock_offsets: &'a [ClockOffset],
         }
         {
@@ -369,6 +374,7 @@ impl Report {
                 schema: self.schema,
                 tool: self.tool,
                 options: &self.options,
+                verdict: &self.verdict,
                 clock_offsets: &self.clock_offsets,
             }
             .serialize(&mut ser)
@@ -467,6 +473,7 @@ mod tests {
                     "schema": report.schema,
                     "tool": report.tool,
                     "options": report.options,
+                    "verdict": report.verdict,
                     "clock_offsets": report.clock_offsets,
                 }),
             );

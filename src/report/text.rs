@@ -181,10 +181,18 @@ pub fn render(report: &Report) -> String {
 
 /// Renders the report for a person at a terminal.
 pub fn render_styled(report: &Report, style: Style) -> String {
-    let mut out = format!(
+    let mut out = String::new();
+    if let Some(v) = &report.verdict {
+        out.push_str(&format!(
+            "{} {}\n",
+            paint("Verdict:", BOLD, style),
+            neutral(v)
+        ));
+    }
+    out.push_str(&format!(
         "{}\n\n",
         paint(&super::story::headline(report), BOLD, style)
-    );
+    ));
     out.push_str(&findings(report, style));
     if style.wrap {
         out = wrap_lines(&out, usize::from(style.width));
