@@ -671,6 +671,22 @@ fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
             "{prefix}{at}the server answered the Connection Request with RDP_NEG_FAILURE {f}"
         ));
     }
+    // The user name mstsc put in its cookie: who was connecting, before any credentials.
+    if let Some(neg) = &detail.negotiation
+        && let Some(user) = neg
+            .cookie
+            .as_deref()
+            .and_then(|c| c.strip_prefix("mstshash="))
+            .filter(|u| !u.is_empty())
+    {
+        let at = neg
+            .request_frame
+            .map(|n| format!("frame {n}: "))
+            .unwrap_or_default();
+        out.push(format!(
+            "{prefix}{at}the Connection Request names the user {user} (mstshash cookie: the user name the client was given, as typed)"
+        ));
+    }
     if let Some(cert) = detail.tls.as_ref().and_then(|t| t.certificate.as_ref()) {
         let info = &cert.info;
         let mut line = format!(
@@ -682,6 +698,9 @@ fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
         }
         if info.self_signed {
             line.push_str(", self-signed");
+        }
+        if !info.sha1.is_empty() {
+            line.push_str(&format!(", SHA-1 thumbprint {}", info.sha1));
         }
         out.push(line);
     }

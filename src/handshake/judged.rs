@@ -257,6 +257,27 @@ impl JudgedConnection {
     pub fn end(&self) -> Option<String> {
         self.timed.then(|| rfc3339(self.end_ns))
     }
+
+    /// A Wireshark display filter that shows this connection's frames and nothing else: both
+    /// addresses and ports, within its first and last frame (a later connection reusing the
+    /// ports stays out). Frame numbers are the capture file's, as Wireshark counts them.
+    pub fn display_filter(&self) -> String {
+        let (ip, l4) = match (self.client.ip, self.transport) {
+            (std::net::IpAddr::V4(_), Transport::Tcp) => ("ip.addr", "tcp.port"),
+            (std::net::IpAddr::V4(_), Transport::Udp) => ("ip.addr", "udp.port"),
+            (std::net::IpAddr::V6(_), Transport::Tcp) => ("ipv6.addr", "tcp.port"),
+            (std::net::IpAddr::V6(_), Transport::Udp) => ("ipv6.addr", "udp.port"),
+        };
+        format!(
+            "{ip}=={} && {l4}=={} && {ip}=={} && {l4}=={} && frame.number>={} && frame.number<={}",
+            self.client.ip,
+            self.client.port,
+            self.server.ip,
+            self.server.port,
+            self.first_frame,
+            self.last_frame
+        )
+    }
 }
 
 /// A connection's summary and handshake detail: the heavy part of its report.

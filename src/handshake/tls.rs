@@ -147,6 +147,10 @@ pub struct CertificateInfo {
     pub key_type: String,
     pub key_bits: usize,
     pub sha256: String,
+    /// The SHA-1 thumbprint, upper-case hex: what certlm.msc, `Get-ChildItem Cert:` and
+    /// `Win32_TSGeneralSetting.SSLCertificateSHA1Hash` show.
+    #[serde(default)]
+    pub sha1: String,
     pub subject_alt_names: Vec<String>,
     /// Certificates in the chain the server sent.
     pub chain_length: usize,
@@ -315,6 +319,7 @@ pub fn certificate_info(der: &[u8], chain_length: usize) -> Option<CertificateIn
         key_type,
         key_bits,
         sha256: hex(&Sha256::digest(der)),
+        sha1: hex(&sha1::Sha1::digest(der)).to_uppercase(),
         subject_alt_names: sans,
         chain_length,
     })

@@ -11,7 +11,7 @@ impl Serialize for JudgedConnection {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let detail = self.detail();
-        let mut st = s.serialize_struct("JudgedConnection", 27)?;
+        let mut st = s.serialize_struct("JudgedConnection", 28)?;
         st.serialize_field("id", &self.id)?;
         st.serialize_field("input", self.input())?;
         st.serialize_field("transport", &self.transport)?;
@@ -19,6 +19,7 @@ impl Serialize for JudgedConnection {
         st.serialize_field("server", &Shown(&self.server))?;
         st.serialize_field("first_frame", &self.first_frame)?;
         st.serialize_field("last_frame", &self.last_frame)?;
+        st.serialize_field("display_filter", &self.display_filter())?;
         st.serialize_field("start", &self.start())?;
         st.serialize_field("end", &self.end())?;
         st.serialize_field("verdict", &self.verdict)?;

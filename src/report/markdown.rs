@@ -239,6 +239,10 @@ fn sequences(report: &Report, out: &mut String) {
         if let Some(f) = frame_to_open(c) {
             out.push_str(&format!(" Open frame {f} in Wireshark."));
         }
+        out.push_str(&format!(
+            " Wireshark display filter: `{}`.",
+            c.display_filter()
+        ));
         out.push_str("\n\n");
         let rows = story::sequence(c);
         if rows.is_empty() {

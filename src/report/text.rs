@@ -708,6 +708,7 @@ fn details(c: &JudgedConnection, style: Style) -> String {
     let detail = c.detail();
     let summary = crate::diagnose::words::summary_of(c, &detail);
     out.push_str(&format!("  {}\n", neutral(&summary)));
+    out.push_str(&format!("  Wireshark: {}\n", c.display_filter()));
     for s in &detail.stages {
         if s.status == Status::NotReached && s.note.is_none() {
             continue;
