@@ -12,6 +12,8 @@
 //! past a budget: `tcp::park`) and, per reported connection, its compact head of 144 bytes
 //! (the detail is spilled to disk past a limit: `handshake::held`).
 
+pub mod extract;
+
 use crate::model::Word;
 use std::io::Read;
 use std::path::PathBuf;

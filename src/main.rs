@@ -72,6 +72,24 @@ enum Command {
         #[arg(long, value_name = "CODE[:EXTENDED]")]
         dialog: Option<String>,
     },
+    /// Cut one connection's frames out of a capture into a small pcap for a ticket: the
+    /// connection's addresses and ports from its first frame to its last, with the ICMP, DNS
+    /// and Kerberos frames joined to it. Give the same inputs as to `analyze`, so that the id
+    /// names the same connection.
+    Extract {
+        /// The connection, as the report names it (`c3`).
+        #[arg(long, value_name = "ID")]
+        connection: String,
+        /// The pcap to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// The inputs given to `analyze` (files or folders).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Extra TCP port to treat as RDP (repeatable), as given to `analyze`.
+        #[arg(long = "rdp-port", value_name = "PORT")]
+        rdp_ports: Vec<u16>,
+    },
     /// Explain an error code from a dialog or a log, offline: what it means, the candidate
     /// causes (most likely first) and the evidence that tells them apart.
     Explain {
@@ -121,6 +139,59 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Extract {
+            connection,
+            output,
+            paths,
+            rdp_ports,
+        } => {
+            let mut tracker = TrackerConfig::default();
+            for p in rdp_ports {
+                if !tracker.rdp_ports.contains(&p) {
+                    tracker.rdp_ports.push(p);
+                }
+            }
+            let opts = Options {
+                tracker,
+                ..Default::default()
+            };
+            let mut file = match std::fs::File::create(&output) {
+                Ok(f) => std::io::BufWriter::new(f),
+                Err(e) => {
+                    eprintln!("rdptriage: cannot write {}: {e}", output.display());
+                    return ExitCode::from(1);
+                }
+            };
+            match rdptriage::analyze::extract::extract(&paths, &opts, &connection, &mut file) {
+                Ok(x) => {
+                    eprintln!(
+                        "rdptriage: wrote {} frames of {connection} from {} to {}{}",
+                        x.frames.len(),
+                        x.input,
+                        output.display(),
+                        if x.other_links > 0 {
+                            format!(
+                                " ({} frames on another link type left out: a pcap has one)",
+                                x.other_links
+                            )
+                        } else {
+                            String::new()
+                        }
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(rdptriage::analyze::extract::ExtractError::Write(e)) => {
+                    eprintln!("rdptriage: cannot write {}: {e}", output.display());
+                    ExitCode::from(1)
+                }
+                Err(e) => {
+                    drop(file);
+                    let _ = std::fs::remove_file(&output);
+                    eprintln!("rdptriage: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Explain {
             code,
             extended,

@@ -471,3 +471,36 @@ fn output_option_writes_the_report_to_a_file() {
         assert_eq!(o.status.code(), Some(1));
     }
 }
+
+/// `rdptriage extract --connection c1 -o FILE PATH`: the pcap holds the connection, and
+/// analysed again it gives the same cause; an unknown id exits 2 and leaves no file.
+#[test]
+fn extract_writes_a_connection_to_a_pcap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cap = write(dir.path(), "refused.pcap", &refused_pcap(3389));
+    let out = dir.path().join("c1.pcap");
+    let o = rdptriage(&["extract", "--connection", "c1", "-o", p(&out), p(&cap)]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "rdptriage: wrote 2 frames of c1 from {} to {}\n",
+            p(&cap),
+            p(&out)
+        )
+    );
+    let again = rdptriage(&["analyze", "--format", "json", p(&out)]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&again)).expect("json");
+    assert_eq!(v["connections"][0]["cause"], "tcp_refused");
+    assert_eq!(v["connections"][0]["client"], "10.1.0.5:50000");
+
+    let missing = dir.path().join("c9.pcap");
+    let o = rdptriage(&["extract", "--connection", "c9", "-o", p(&missing), p(&cap)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!missing.exists());
+}
