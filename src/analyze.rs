@@ -60,6 +60,9 @@ pub struct Options {
     /// The error dialog's code the user saw (`--dialog`): failed connections' findings get
     /// its checklist.
     pub dialog: Option<crate::diagnose::checklist::DialogCode>,
+    /// What the report is narrowed to (`--client`, `--server`, `--since`, `--until`,
+    /// `--cause`), after the analysis of everything.
+    pub scope: Option<crate::report::scope::Scope>,
 }
 
 /// Files at least this large (as read: a gzip or zip file by the sizes it declares,
@@ -338,6 +341,7 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
             payload_cap: opts.tracker.payload_cap,
             follow_symlinks: opts.follow_symlinks,
             decryption: !opts.secrets.is_empty(),
+            scope: None,
         },
         ..Default::default()
     };
@@ -474,6 +478,10 @@ pub fn analyze_paths(paths: &[PathBuf], opts: &Options) -> Report {
         .extend(crate::diagnose::words::unused_secrets(
             &opts.secrets.unused(),
         ));
+    if let Some(scope) = &opts.scope {
+        report.scoped = crate::report::scope::narrow(&mut report, scope);
+        report.options.scope = Some(scope.clone());
+    }
     report
 }
 

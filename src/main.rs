@@ -62,6 +62,23 @@ enum Command {
         /// and key exchange. A pcapng's own Decryption Secrets Block is read without it.
         #[arg(long = "keylog", value_name = "FILE")]
         keylogs: Vec<PathBuf>,
+        /// Keep only this client address's connections, findings, events and timelines (the
+        /// analysis still reads everything).
+        #[arg(long, value_name = "ADDR")]
+        client: Option<String>,
+        /// Keep only this server (an address, or a computer name as the logs write it).
+        #[arg(long, value_name = "ADDR|NAME")]
+        server: Option<String>,
+        /// Keep only what happened from this time on: RFC 3339 (2026-11-22T03:42:00Z) or a
+        /// date and time in UTC (2026-11-22 03:42, 2026-11-22).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Keep only what happened up to this time (same forms as --since).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Keep only findings and connections of this cause (nla_failure, tcp_refused…).
+        #[arg(long, value_name = "CAUSE")]
+        cause: Option<String>,
         /// Write the report to this file instead of standard output (a write that fails
         /// exits 1).
         #[arg(short, long, value_name = "FILE")]
@@ -212,7 +229,19 @@ fn main() -> ExitCode {
             keylogs,
             dialog,
             output,
+            client,
+            server,
+            since,
+            until,
+            cause,
         } => {
+            let scope = match scope_of(client, server, since, until, cause) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("rdptriage: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let dialog = match dialog
                 .as_deref()
                 .map(rdptriage::diagnose::checklist::DialogCode::parse)
@@ -267,6 +296,7 @@ fn main() -> ExitCode {
                     follow_symlinks,
                     secrets,
                     dialog,
+                    scope,
                     ..Default::default()
                 },
             );
@@ -330,6 +360,54 @@ fn main() -> ExitCode {
             code
         }
     }
+}
+
+/// The scope the flags ask for (`None` when none was given); a time or cause that cannot be
+/// read is bad usage.
+fn scope_of(
+    client: Option<String>,
+    server: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    cause: Option<String>,
+) -> Result<Option<rdptriage::report::scope::Scope>, String> {
+    use rdptriage::report::scope::Scope;
+    let time = |flag: &str, t: &Option<String>| {
+        t.as_deref()
+            .map(Scope::parse_time)
+            .transpose()
+            .map_err(|e| format!("--{flag}: {e}"))
+    };
+    let since_ns = time("since", &since)?;
+    let until_ns = time("until", &until)?;
+    let cause = match cause.as_deref() {
+        None => None,
+        Some(c) => Some(rdptriage::model::Cause::from_word(c.trim()).ok_or_else(|| {
+            format!(
+                "--cause: {c:?} is not a cause ({})",
+                rdptriage::model::Cause::ALL
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?),
+    };
+    if let Some(c) = &client
+        && c.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(format!("--client: {c:?} is not an IP address"));
+    }
+    let scope = Scope {
+        client,
+        server,
+        since: since_ns.map(rdptriage::model::time::rfc3339),
+        until: until_ns.map(rdptriage::model::time::rfc3339),
+        cause,
+        since_ns,
+        until_ns,
+    };
+    Ok((!scope.is_empty()).then_some(scope))
 }
 
 /// Reads `--key` and `--keylog` files. An unreadable file, a key file without a key, or a

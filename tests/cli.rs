@@ -153,6 +153,7 @@ fn jsonl_lines_each_have_a_type() {
             "options": {"rdp_ports": [3389, 3390], "payload_cap": 65536,
                         "follow_symlinks": false, "decryption": false},
             "verdict": "10.2.0.9:3389: the connection was refused (nothing listening, or a REJECT rule) (1 connection from 10.1.0.5; 2023-11-14 22:13 UTC); fix: Enable Remote Desktop on the server, check the listener port (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber) and that TermService runs.",
+            "scoped": null,
             "clock_offsets": [],
         })
     );

@@ -5,7 +5,7 @@
 //! event logs, every connection, and the warnings.
 
 use super::story;
-use super::text::{plural, short_time};
+use super::text::plural;
 use super::{JudgedConnection, Report};
 use crate::handshake::messages::Sender;
 use crate::model::{Status, Verdict, Word};
@@ -419,7 +419,7 @@ fn connections(report: &Report, out: &mut String) {
             "<tr><td>{id}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td><span class=\"badge {v}\">{v}</span> {}{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&c.client.to_string()),
             esc(&c.server.to_string()),
-            esc(&c.start().as_deref().map(short_time).unwrap_or_default()),
+            esc(&super::text::start_cell(report, c)),
             esc(c.cause.map_or("", Word::word)),
             c.superseded_by
                 .map(|l| format!(" (retried: {})", esc(&l.to_string())))

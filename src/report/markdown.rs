@@ -5,7 +5,7 @@
 
 use super::Report;
 use super::story::{self, Row};
-use super::text::{frame_to_open, ladder_line, plural, short_time};
+use super::text::{frame_to_open, ladder_line, plural};
 use crate::handshake::messages::Sender;
 use crate::model::Word;
 
@@ -26,6 +26,9 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str(&story::headline(report));
     out.push_str("\n\n");
+    if let Some(s) = &report.scoped {
+        out.push_str(&format!("_{}_\n\n", text(s)));
+    }
     let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
     for i in read.iter().take(MAX_INPUT_LINES) {
         out.push_str(&format!(
@@ -300,7 +303,7 @@ fn connections(report: &Report, out: &mut String) {
             c.id,
             c.client,
             c.server,
-            c.start().as_deref().map(short_time).unwrap_or_default(),
+            super::text::start_cell(report, c),
             ladder_line(c),
             cell(&super::text::network_cell(c).replace('\n', ", "))
         ));

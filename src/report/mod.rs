@@ -9,6 +9,7 @@ pub mod explain;
 pub mod html;
 pub mod markdown;
 pub mod pretty;
+pub mod scope;
 mod story;
 pub mod text;
 
@@ -33,6 +34,9 @@ pub struct Report {
     /// The answer in one line, for the top of a ticket (`diagnose::answer`); null when
     /// nothing was found.
     pub verdict: Option<String>,
+    /// What a scoped run (`--client`, `--server`, `--since`, `--until`, `--cause`) kept of
+    /// the report, in words; null when the run was not scoped.
+    pub scoped: Option<String>,
     pub inputs: Vec<InputReport>,
     pub connections: Vec<JudgedConnection>,
     /// Catalog events of the Windows event logs read, by time, then input, then record id.
@@ -68,6 +72,9 @@ pub struct RunOptions {
     /// Whether server keys or key logs were given to decrypt with (`--key`, `--keylog`);
     /// their names and contents are never written.
     pub decryption: bool,
+    /// What the report was narrowed to, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<scope::Scope>,
 }
 
 /// A reader of the catalog events a run counted but did not keep: given a sink, it feeds it
@@ -290,6 +297,7 @@ impl Report {
         field(w, "tool", &self.tool, false)?;
         field(w, "options", &self.options, false)?;
         field(w, "verdict", &self.verdict, false)?;
+        field(w, "scoped", &self.scoped, false)?;
         array(w, "inputs", &self.inputs, false)?;
         array(w, "connections", &self.connections, false)?;
         // The kept events, then those past the caps, read again.
@@ -365,6 +373,7 @@ impl Report {
             tool: &'static str,
             options: &'a RunOptions,
             verdict: &'a Option<String>,
+            scoped: &'a Option<String>,
             clock_offsets: &'a [ClockOffset],
         }
         {
@@ -375,6 +384,7 @@ impl Report {
                 tool: self.tool,
                 options: &self.options,
                 verdict: &self.verdict,
+                scoped: &self.scoped,
                 clock_offsets: &self.clock_offsets,
             }
             .serialize(&mut ser)
@@ -474,6 +484,7 @@ mod tests {
                     "tool": report.tool,
                     "options": report.options,
                     "verdict": report.verdict,
+                    "scoped": report.scoped,
                     "clock_offsets": report.clock_offsets,
                 }),
             );

@@ -193,6 +193,9 @@ pub fn render_styled(report: &Report, style: Style) -> String {
         "{}\n\n",
         paint(&super::story::headline(report), BOLD, style)
     ));
+    if let Some(s) = &report.scoped {
+        out.push_str(&format!("{}\n\n", paint(s, YELLOW, style)));
+    }
     out.push_str(&findings(report, style));
     if style.wrap {
         out = wrap_lines(&out, usize::from(style.width));
@@ -292,7 +295,7 @@ pub fn render_styled(report: &Report, style: Style) -> String {
             table.add_row(vec![
                 format!("{}{attempt}", c.id),
                 format!("{}\n→ {}", c.client, c.server),
-                c.start().as_deref().map(short_time).unwrap_or_default(),
+                start_cell(report, c),
                 result_cell(c),
                 ladder_line(c),
                 network_cell(c),
@@ -664,6 +667,25 @@ pub(crate) fn plural(n: usize) -> &'static str {
 /// `2026-06-01T10:02:03.120456Z` → `10:02:03.120` (the date is on the capture's line).
 pub(crate) fn short_time(t: &str) -> String {
     t.get(11..23).unwrap_or(t).to_string()
+}
+
+/// A connection's start as the tables show it: the time of day, with the date too when the
+/// report's connections start on more than one day.
+pub(crate) fn start_cell(report: &Report, c: &JudgedConnection) -> String {
+    let Some(t) = c.start() else {
+        return String::new();
+    };
+    let mut days = report
+        .connections
+        .iter()
+        .filter(|c| c.timed)
+        .map(|c| c.start_ns.div_euclid(86_400_000_000_000));
+    let first = days.next();
+    if days.any(|d| Some(d) != first) {
+        format!("{} {}", t.get(..10).unwrap_or_default(), short_time(&t))
+    } else {
+        short_time(&t)
+    }
 }
 
 /// One mark per stage reached or tried: ✓ ok, ✗ failed, ? unknown (stages never reached are
