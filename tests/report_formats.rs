@@ -69,8 +69,8 @@ fn markdown_marks_the_break_in_the_sequence_and_links_evidence() {
     ));
     // tcp-dropped: 8 SYNs in frames 1–8, one row.
     assert!(md.contains("| 1–8 | 0.0 | **SYN (sent 8 times)** ✗ | → |  |"));
-    // The event the finding rests on is in the timeline, bold as a failure.
-    assert!(md.contains("| RDPT-SRV System#15402 | **RemoteConnectionManager 1058: Replacing the expired self-signed RDP certificate failed: Access is denied** |"));
+    // The event the finding rests on is in the timeline, marked as a failure.
+    assert!(md.contains("| RDPT-SRV System#15402 | ✗ RemoteConnectionManager 1058: Replacing the expired self-signed RDP certificate failed: Access is denied |"));
     assert!(md.starts_with("## RDP connection triage\n\n**Verdict:** 10.99.2.2:3389: the client rejected the server's certificate (1 connection from 10.99.1.2; 2026-11-22 03:42 UTC); fix: Renew the certificate; 2 more findings.\n\nRead 3 captures (34 packets) and 2 event logs (6 RDP events): 3 RDP connections (3 failed) in 3 attempts, 3 failed in the end; 3 findings.\n"));
 }
 
@@ -437,4 +437,34 @@ fn json_report_is_what_serde_json_writes() {
             "{paths:?}: write_json differs from serde_json"
         );
     }
+}
+
+/// A busy input's Markdown fits a ticket comment: within `markdown::BUDGET` characters, every
+/// finding in the summary table, and each section cut says so instead of vanishing.
+#[test]
+fn markdown_of_a_busy_input_fits_a_ticket() {
+    let r = analyze(&["fixtures"]);
+    let md = markdown::render(&r);
+    assert!(
+        md.len() <= markdown::BUDGET,
+        "{} characters over the budget",
+        md.len() - markdown::BUDGET
+    );
+    for (n, f) in r.findings.iter().enumerate() {
+        assert!(
+            md.contains(&format!("| {} | `{}` |", n + 1, f.cause)),
+            "finding {} missing from the summary",
+            n + 1
+        );
+    }
+    assert!(md.contains("left out to keep this report within 30000 characters"));
+    assert!(md.contains("### Handshakes that failed"));
+    // Unbudgeted, the same report is larger: the budget did cut.
+    assert!(markdown::render_within(&r, usize::MAX).len() > md.len());
+    // A small report is never cut.
+    let small = analyze(NLA);
+    assert_eq!(
+        markdown::render(&small),
+        markdown::render_within(&small, usize::MAX)
+    );
 }

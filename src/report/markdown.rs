@@ -17,9 +17,20 @@ const MAX_CONNECTION_ROWS: usize = 200;
 const MAX_INPUT_LINES: usize = 12;
 /// Most warnings listed.
 const MAX_WARNINGS: usize = 50;
+/// Lines of evidence shown per finding; the rest are counted.
+const MAX_EVIDENCE_LINES: usize = 8;
+/// The size a report aims to stay within: under the 32,767 characters of common ticket
+/// comments (Jira's), with room for the ticket's own words.
+pub const BUDGET: usize = 30_000;
 
-/// Renders the report as Markdown.
+/// Renders the report as Markdown within [`BUDGET`] characters.
 pub fn render(report: &Report) -> String {
+    render_within(report, BUDGET)
+}
+
+/// Renders the report as Markdown; the sections after the findings are kept whole while the
+/// whole stays within `budget` bytes, else each is replaced by a line saying it was left out.
+pub fn render_within(report: &Report, budget: usize) -> String {
     let mut out = String::from("## RDP connection triage\n\n");
     if let Some(v) = &report.verdict {
         out.push_str(&format!("**Verdict:** {}\n\n", text(v)));
@@ -67,11 +78,78 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
 
-    findings(report, &mut out);
-    timeline(report, &mut out);
-    sequences(report, &mut out);
-    connections(report, &mut out);
+    findings(report, &mut out, budget);
+    // The sections after the findings, in the order a reader wants them, each kept whole
+    // while the report stays within its budget, else replaced by a line that says so.
+    let mut rest: Vec<(&str, String)> = Vec::new();
+    let mut part = String::new();
+    timeline(report, &mut part);
+    rest.push(("Timeline", std::mem::take(&mut part)));
+    sequences(report, &mut part);
+    rest.push(("Handshakes that failed", std::mem::take(&mut part)));
+    connections(report, &mut part);
+    rest.push(("Connections", std::mem::take(&mut part)));
+    warnings(report, &mut part);
+    rest.push(("Warnings", part));
+    rest.retain(|(_, s)| !s.is_empty());
+    // The room left is shared out smallest first: a section that fits whole leaves what it
+    // does not use to the larger ones, which are cut to their share.
+    let mut room = budget.saturating_sub(out.len() + 300 * rest.len());
+    let mut share = vec![0usize; rest.len()];
+    let mut by_size: Vec<usize> = (0..rest.len()).collect();
+    by_size.sort_by_key(|&i| rest[i].1.len());
+    for (k, &i) in by_size.iter().enumerate() {
+        let fair = room / (rest.len() - k);
+        share[i] = rest[i].1.len().min(fair);
+        room -= share[i];
+    }
+    for ((name, section), room) in rest.iter().zip(share) {
+        if section.len() <= room {
+            out.push_str(section);
+        } else {
+            out.push_str(&cut(name, section, room, budget));
+        }
+    }
+    out
+}
 
+/// As much of a section as fits in `room` bytes, cut after a whole table row or a whole
+/// folded handshake, with a line saying how much was left out and where it all is.
+fn cut(name: &str, section: &str, room: usize, budget: usize) -> String {
+    let note = |left: usize| {
+        format!(
+            "\n… {left} more lines left out to keep this report within {budget} characters for a ticket: `--format html` or `--format json` has them all, or narrow the run (`--client`, `--server`, `--since`, `--cause`).\n\n"
+        )
+    };
+    let lines: Vec<&str> = section.split_inclusive('\n').collect();
+    let mut kept = 0;
+    let mut used = 0;
+    let mut last_whole = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if used + l.len() + 300 > room {
+            break;
+        }
+        used += l.len();
+        kept = i + 1;
+        // A folded handshake is cut only after its end; other lines anywhere.
+        if !section.contains("<details>") || l.starts_with("</details>") {
+            last_whole = kept;
+        }
+    }
+    let kept = last_whole.min(kept);
+    if kept <= 3 {
+        return format!(
+            "### {name}\n\nLeft out ({} characters) to keep this report within {budget} characters for a ticket: `--format html` or `--format json` has it, or narrow the run (`--client`, `--server`, `--since`, `--cause`).\n\n",
+            section.len()
+        );
+    }
+    let mut out: String = lines[..kept].concat();
+    out.push_str(&note(lines.len() - kept));
+    out
+}
+
+/// The warnings, the first [`MAX_WARNINGS`].
+fn warnings(report: &Report, out: &mut String) {
     if !report.warnings.is_empty() {
         out.push_str(&format!("### Warnings ({})\n\n", report.warnings.len()));
         for w in report.warnings.iter().take(MAX_WARNINGS) {
@@ -85,27 +163,77 @@ pub fn render(report: &Report) -> String {
         }
         out.push('\n');
     }
-    out
 }
 
-fn findings(report: &Report, out: &mut String) {
+/// How much of each finding the Markdown shows: all of it up to [`MAX_EVIDENCE_LINES`] of
+/// evidence, or, when the findings alone would fill most of the budget, less.
+#[derive(Clone, Copy)]
+struct Detail {
+    evidence: usize,
+    collect_next: bool,
+    fixes: usize,
+}
+
+const FULL: Detail = Detail {
+    evidence: MAX_EVIDENCE_LINES,
+    collect_next: true,
+    fixes: usize::MAX,
+};
+const SHORT: Detail = Detail {
+    evidence: 3,
+    collect_next: false,
+    fixes: 1,
+};
+
+/// The findings, as full as the budget allows: whole, then shorter (three lines of evidence,
+/// the first fix), then the first findings only, the rest counted.
+fn findings(report: &Report, out: &mut String, budget: usize) {
+    let room = budget.saturating_sub(out.len()) * 3 / 4;
+    let mut part = String::new();
+    findings_as(report, &mut part, FULL, usize::MAX);
+    if part.len() > room {
+        part.clear();
+        findings_as(report, &mut part, SHORT, usize::MAX);
+    }
+    let mut shown = report.findings.len();
+    while part.len() > room && shown > 1 {
+        shown -= 1;
+        part.clear();
+        findings_as(report, &mut part, SHORT, shown);
+    }
+    out.push_str(&part);
+}
+
+fn findings_as(report: &Report, out: &mut String, detail: Detail, shown: usize) {
     if report.findings.is_empty() {
         out.push_str("### Findings\n\nNo failure found: every RDP connection read ended ok, and the logs name no problem.\n\n");
         return;
     }
-    out.push_str("### Summary\n\n");
+    // The summary is a table of the findings' structured fields: their words follow once,
+    // each under its own heading.
+    out.push_str("### Summary\n\n| # | cause | severity | server | clients | count | first (UTC) |\n|---:|---|---|---|---|---:|---|\n");
     for (n, f) in report.findings.iter().enumerate() {
+        let clients = match f.clients.as_slice() {
+            [] => String::new(),
+            [one] => cell(one),
+            [one, rest @ ..] => format!("{} and {} more", cell(one), rest.len()),
+        };
         out.push_str(&format!(
-            "{}. **{}** ({}, {} confidence): {}\n",
+            "| {} | `{}` | {} ({} confidence) | {} | {clients} | {} | {} |\n",
             n + 1,
             f.cause,
             f.severity,
             f.confidence,
-            text(&f.summary)
+            f.server.as_deref().map(cell).unwrap_or_default(),
+            f.count,
+            f.first
+                .as_deref()
+                .map(|t| t.replace('T', " ").chars().take(19).collect::<String>())
+                .unwrap_or_default()
         ));
     }
     out.push('\n');
-    for (n, f) in report.findings.iter().enumerate() {
+    for (n, f) in report.findings.iter().enumerate().take(shown) {
         out.push_str(&format!("### Finding {}: {}\n\n", n + 1, f.cause));
         out.push_str(&format!("{}\n\n", text(&f.summary)));
         let mut facts = vec![
@@ -143,24 +271,37 @@ fn findings(report: &Report, out: &mut String) {
             out.push('\n');
         }
         out.push_str("**Evidence**\n\n");
-        for e in &f.evidence {
+        for e in f.evidence.iter().take(detail.evidence) {
             out.push_str(&format!("- {}\n", text(e)));
+        }
+        if f.evidence.len() > detail.evidence {
+            out.push_str(&format!(
+                "- … {} more lines of evidence (all in `--format json`)\n",
+                f.evidence.len() - detail.evidence
+            ));
         }
         out.push('\n');
         if !f.remediation.is_empty() {
             out.push_str("**Fix**\n\n");
-            for (k, r) in f.remediation.iter().enumerate() {
+            for (k, r) in f.remediation.iter().enumerate().take(detail.fixes) {
                 out.push_str(&format!("{}. {}\n", k + 1, own(r)));
             }
             out.push('\n');
         }
-        if !f.collect_next.is_empty() {
+        if detail.collect_next && !f.collect_next.is_empty() {
             out.push_str("**Collect next**\n\n");
             for c in &f.collect_next {
                 out.push_str(&format!("- {}\n", own(c)));
             }
             out.push('\n');
         }
+    }
+    if shown < report.findings.len() {
+        out.push_str(&format!(
+            "… findings {} to {} are in the summary above; their evidence and fixes are left out to keep this report within a ticket's size (`--format html` or `--format json` has them).\n\n",
+            shown + 1,
+            report.findings.len()
+        ));
     }
     if !report.clock_offsets.is_empty() {
         let list: Vec<String> = report
@@ -200,8 +341,9 @@ fn timeline(report: &Report, out: &mut String) {
     } in &rows
     {
         let shown = story::shown_time(time, &mut day);
+        // A failure is marked, not bold: a column of bold rows reads as a wall.
         let what = if *failure {
-            format!("**{}**", cell(what))
+            format!("✗ {}", cell(what))
         } else {
             cell(what)
         };
@@ -223,6 +365,15 @@ fn sequences(report: &Report, out: &mut String) {
     }
     out.push_str("### Handshakes that failed\n\n");
     for c in failed.iter().take(MAX_SEQUENCES) {
+        // Each handshake folds (GitHub, GitLab and most wikis render <details>).
+        out.push_str(&format!(
+            "<details><summary>{} {} → {}: {} — {}</summary>\n\n",
+            c.id,
+            c.client,
+            c.server,
+            c.verdict.map_or("not judged", Word::word).to_uppercase(),
+            c.cause.map_or("no cause", Word::word)
+        ));
         out.push_str(&format!(
             "**{}** `{}` → `{}` in `{}`: {} — {}\n\n",
             c.id,
@@ -249,6 +400,7 @@ fn sequences(report: &Report, out: &mut String) {
         out.push_str("\n\n");
         let rows = story::sequence(c);
         if rows.is_empty() {
+            out.push_str("</details>\n\n");
             continue;
         }
         out.push_str("| frame | ms | client | | server |\n|---:|---:|---|:---:|---|\n");
@@ -270,7 +422,7 @@ fn sequences(report: &Report, out: &mut String) {
                 r.frames, r.ms
             ));
         }
-        out.push('\n');
+        out.push_str("\n</details>\n\n");
     }
     if failed.len() > MAX_SEQUENCES {
         out.push_str(&format!(
