@@ -161,9 +161,19 @@ fn ntstatus_and_signed_hresult() {
 
 #[test]
 fn tls_alerts() {
+    // Decimal first; the same digits as hex name a Kerberos error too, listed after it and
+    // marked, its causes left out.
     let v = json(&["48"]);
-    assert_eq!(names(&v, "readings"), ["unknown_ca"]);
+    assert_eq!(
+        names(&v, "readings"),
+        ["unknown_ca", "KDC_ERR_REVOKED_CERTIFICATE"]
+    );
     assert_eq!(v["readings"][0]["table"], "tls_alert");
+    assert_eq!(v["readings"][1]["if_hex"], true);
+    assert_eq!(
+        v["readings"][1]["read_as"],
+        "48 read as hex 0x48 (hex is written with 0x)"
+    );
     let v = json(&["certificate_expired"]);
     assert_eq!(v["readings"][0]["value"], 45);
     let v = json(&["70"]);
@@ -212,4 +222,64 @@ fn unknown_codes_exit_2_with_a_message() {
         assert!(o.stdout.is_empty(), "{args:?}");
         assert!(!o.stderr.is_empty(), "{args:?}");
     }
+}
+
+/// Event ids: an id alone names the event and the causes it points to; with its value, the
+/// value is read from the event's own table (`1026 2308`: the dialog's 0x904).
+#[test]
+fn event_ids_are_explained_with_their_values() {
+    let v = json(&["36870"]);
+    assert_eq!(v["readings"], serde_json::json!([]));
+    assert_eq!(v["events"][0]["name"], "tls_private_key_error");
+    assert_eq!(cause_ids(&v)[0], "private_key");
+
+    let v = json(&["1026", "2308"]);
+    assert_eq!(
+        names(&v, "readings"),
+        ["disconnectReasonAtClientWinsockFDCLOSE"]
+    );
+    assert_eq!(v["events"][0]["name"], "client_disconnected");
+    assert_eq!(
+        v["events"][0]["value_read_as"],
+        "the disconnect reason (mstsc's dialog code)"
+    );
+    assert_eq!(cause_ids(&v)[0], "server_certificate");
+    let text = stdout(&rdptriage(&["explain", "1026", "2308"]));
+    assert!(text.starts_with("Event 1026 with value 2308, read as the disconnect reason (mstsc's dialog code):\n  disconnectReasonAtClientWinsockFDCLOSE = 0x904 (2308)"), "{text}");
+
+    let v = json(&["4625", "0xC000006A"]);
+    assert_eq!(names(&v, "readings"), ["STATUS_WRONG_PASSWORD"]);
+    assert_eq!(v["events"][0]["name"], "logon_failed");
+}
+
+/// A dialog code no table has (0x516) gets the candidates of every stage and a note, not an
+/// error; `--format json` writes an object even for what it cannot read.
+#[test]
+fn undocumented_codes_get_guidance_and_json_always_an_object() {
+    let o = rdptriage(&["explain", "0x516", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["readings"], serde_json::json!([]));
+    assert_eq!(
+        cause_ids(&v),
+        [
+            "firewall_drop",
+            "nothing_listening",
+            "name_resolution",
+            "packet_loss",
+            "server_certificate",
+            "security_layer_mismatch",
+            "nla_failure",
+            "server_denied"
+        ]
+    );
+    let o = rdptriage(&["explain", "zzz", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json on failure too");
+    assert_eq!(v["input"], "zzz");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("neither a number"))
+    );
 }

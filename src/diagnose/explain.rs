@@ -671,7 +671,7 @@ pub const PAIRS: &[(u32, u32, &[Remedy], &str)] = &[(
         Remedy::NlaFailure,
         Remedy::TlsMismatch,
     ],
-    "0x904 + 0x7 means the socket was closed and the server \"denied\" the connection. Where mstsc takes 0x7 from when TCP dies before any Set Error Info PDU (during TLS or CredSSP) is unconfirmed; field reports tie it to TLS/Schannel failures on the server (expired self-signed certificate, MachineKeys permissions), firewalls, VPN packet loss and NLA/security-layer mismatch. Only a capture or the event logs tell them apart (codes.md §1).",
+    "0x904 + 0x7 means the socket was closed and the server \"denied\" the connection. Where mstsc takes 0x7 from when TCP dies before any Set Error Info PDU (during TLS or CredSSP) is unconfirmed; field reports tie it to TLS/Schannel failures on the server (expired self-signed certificate, MachineKeys permissions), firewalls, VPN packet loss and NLA/security-layer mismatch. Only a capture or the event logs tell them apart (codes.md §1). Against \"the socket was connected, then closed\", the six causes the web offers: an unusable certificate or private key (the server resets during TLS) is consistent; loss on a VPN or an MTU black hole (the large certificate record never arrives, the client gives up) is consistent; a security-layer or NLA setting mismatch (closed right after the negotiation) is consistent; NLA refusing the credentials (closed during CredSSP) is consistent, though mstsc usually says so itself; a TLS version or cipher mismatch (an alert after the ClientHello) is consistent; a firewall dropping 3389 is not (the socket never connects: 0x108 or 0x204 instead), unless a device past the handshake resets the connection.",
 )];
 
 /// Notes about whole tables (codes.md).
@@ -705,6 +705,10 @@ pub struct Reading {
     pub read_as: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<&'static str>,
+    /// A second reading of decimal digits as hex (they are decimal: hex is written with
+    /// 0x): listed, its causes not counted unless it is the only reading.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub if_hex: bool,
 }
 
 /// A candidate cause in an explanation.
@@ -726,11 +730,93 @@ pub struct Explanation {
     /// The readings of EXTENDED (the extended-reason table).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extended: Vec<Reading>,
+    /// Windows events of the catalog whose id is the number (`explain 36870`, `explain 1026
+    /// 2308`): a number can be both a code and an event id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventReading>,
     pub notes: Vec<&'static str>,
     /// Candidate causes, most likely first; none of them proven by the code alone.
     pub causes: Vec<Candidate>,
     pub collect_next: Vec<&'static str>,
 }
+
+/// A Windows event of the catalog a number names.
+#[derive(Clone, Debug, Serialize)]
+pub struct EventReading {
+    pub id: u32,
+    pub channel: &'static str,
+    /// The catalog's short name (`client_disconnected`).
+    pub name: &'static str,
+    pub meaning: &'static str,
+    /// What its value field means, when EXTENDED was read as that value (`1026 2308`: the
+    /// disconnect reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_read_as: Option<&'static str>,
+}
+
+/// The catalog events whose id is `id`, each channel once.
+fn events_of(id: u32) -> Vec<EventReading> {
+    let mut out: Vec<EventReading> = Vec::new();
+    for e in crate::eventlog::catalog::CATALOG
+        .iter()
+        .filter(|e| e.id == id)
+    {
+        if out.iter().any(|o| o.channel == e.channel) {
+            continue;
+        }
+        out.push(EventReading {
+            id,
+            channel: e.channel,
+            name: e.name,
+            meaning: e.meaning,
+            value_read_as: None,
+        });
+    }
+    out
+}
+
+/// The table an event's value is read from, for `explain EVENT VALUE`: RDPClient 1026's
+/// disconnect reason, a logon failure's status, a TLS alert of Schannel 36887/36888.
+fn value_table(id: u32) -> Option<(Table, &'static str)> {
+    Some(match id {
+        1026 => (
+            Table::DiscReason,
+            "the disconnect reason (mstsc's dialog code)",
+        ),
+        4625 | 4771 | 4776 => (Table::Status, "the failure status"),
+        36887 | 36888 => (Table::TlsAlert, "the TLS alert"),
+        _ => return None,
+    })
+}
+
+/// The candidate causes an event of the catalog points to, most likely first (the events
+/// column of [`CAUSES`], read the other way).
+fn event_causes(id: u32) -> &'static [Remedy] {
+    match id {
+        36870 => &[Remedy::PrivateKey, Remedy::ServerCertificate],
+        36871 | 36874 => &[Remedy::TlsMismatch],
+        36887 | 36888 => &[Remedy::TlsMismatch, Remedy::ServerCertificate],
+        1057 | 1058 => &[Remedy::ServerCertificate, Remedy::PrivateKey],
+        140 | 4625 | 4771 | 4776 => &[Remedy::NlaFailure, Remedy::PasswordGuessing],
+        4825 => &[Remedy::LogonRight],
+        5152 | 5157 => &[Remedy::FirewallDrop],
+        226 => &[Remedy::CredsspPolicy, Remedy::NlaFailure],
+        _ => &[],
+    }
+}
+
+/// The candidate causes of a code no table knows: one that can break any stage, so only the
+/// stage a capture shows tells them apart.
+const UNKNOWN_CODE_CAUSES: &[Remedy] = &[
+    Remedy::FirewallDrop,
+    Remedy::NothingListening,
+    Remedy::NameResolution,
+    Remedy::PacketLoss,
+    Remedy::ServerCertificate,
+    Remedy::SecurityLayerMismatch,
+    Remedy::NlaFailure,
+    Remedy::ServerDenied,
+];
 
 /// A number as a user pastes it: `0x904`, `2308`, `-2146893044` (an HRESULT printed signed).
 fn parse_number(raw: &str) -> Option<(u32, Option<String>)> {
@@ -759,6 +845,7 @@ fn reading(t: Table, value: u32, read_as: Option<String>) -> Option<Reading> {
         meaning,
         read_as,
         note: table_note(t, value),
+        if_hex: false,
     })
 }
 
@@ -794,15 +881,31 @@ fn readings_of(value: u32, read_as: Option<String>, tables: &[Table]) -> Vec<Rea
 /// A code as pasted: a number in any table (most likely first), or a name from any table.
 fn readings(raw: &str, tables: &[Table]) -> Vec<Reading> {
     if let Some((v, read_as)) = parse_number(raw) {
-        let out = readings_of(v, read_as, tables);
-        if !out.is_empty() {
-            return out;
-        }
-        // Decimal digits that name nothing may be hex without its 0x (`80090325`).
-        if raw.bytes().all(|b| b.is_ascii_digit())
-            && let Ok(h) = u32::from_str_radix(raw, 16)
+        let mut out = readings_of(v, read_as, tables);
+        // Digits without 0x are decimal; when the same digits read as hex name something
+        // too (`80090325`), that reading follows, said as such.
+        let digits = raw.trim();
+        if digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(h) = u32::from_str_radix(digits, 16)
+            && h != v
         {
-            return readings_of(h, Some(format!("{raw} read as hex 0x{h:X}")), tables);
+            let decimal_found = !out.is_empty();
+            out.extend(
+                readings_of(
+                    h,
+                    Some(format!(
+                        "{digits} read as hex 0x{h:X} (hex is written with 0x)"
+                    )),
+                    tables,
+                )
+                .into_iter()
+                // A row of its own, not a range's catch-all.
+                .filter(|r| has_row(r.table, r.value))
+                .map(|mut r| {
+                    r.if_hex = decimal_found;
+                    r
+                }),
+            );
         }
         return out;
     }
@@ -819,6 +922,11 @@ fn readings(raw: &str, tables: &[Table]) -> Vec<Reading> {
         out = readings_of(h, Some(format!("{s} read as hex 0x{h:X}")), tables);
     }
     out
+}
+
+/// Whether table `t` has a row of its own for `value` (not a range's catch-all).
+fn has_row(t: Table, value: u32) -> bool {
+    t.rows().iter().any(|(c, _, _)| *c == value)
 }
 
 /// The causes explain's rows give a code of table `t`, most likely first.
@@ -838,6 +946,38 @@ fn cause(id: Remedy) -> Option<Cause> {
 /// Reads CODE (and EXTENDED) and gathers what the tables say; `Err` names what is unknown.
 pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, String> {
     let all = &Table::ALL;
+    // A decimal number may be an event id too (`36870`); hex is never read as one.
+    let trimmed = code.trim();
+    let decimal = !trimmed.starts_with("0x") && !trimmed.starts_with("0X");
+    let mut events = match parse_number(code) {
+        Some((v, None)) if decimal => events_of(v),
+        _ => Vec::new(),
+    };
+    // `explain 1026 2308`: an event id and its value, read from the event's own table.
+    if let Some(ext) = extended
+        && let Some(k) = events.iter().position(|e| value_table(e.id).is_some())
+        && let Some((table, what)) = value_table(events[k].id)
+    {
+        let mut event = events.swap_remove(k);
+        event.value_read_as = Some(what);
+        let values = readings(ext, &[table]);
+        if values.is_empty() {
+            return Err(format!(
+                "{ext} is not a value {what} of event {} can have (none of codes.md's {})",
+                event.id,
+                table.title()
+            ));
+        }
+        let ids: Vec<Remedy> = causes_of(table, values[0].value).to_vec();
+        return Ok(finish(
+            code,
+            values,
+            (Some(ext), Vec::new()),
+            vec![event],
+            Vec::new(),
+            &ids,
+        ));
+    }
     let mut readings_main = match extended {
         // With an extended code, CODE is the dialog's error code: a disconnect reason.
         Some(_) => readings(code, &[Table::DiscReason]),
@@ -845,6 +985,44 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
     };
     if readings_main.is_empty() {
         readings_main = readings(code, all);
+    }
+    if readings_main.is_empty() && !events.is_empty() && extended.is_none() {
+        let mut ids: Vec<Remedy> = Vec::new();
+        for e in &events {
+            for r in event_causes(e.id) {
+                if !ids.contains(r) {
+                    ids.push(*r);
+                }
+            }
+        }
+        return Ok(finish(
+            code,
+            Vec::new(),
+            (None, Vec::new()),
+            events,
+            vec![
+                "an event id, not a code: give the event's value after it (`explain 1026 2308`, `explain 4625 0xC000006A`) to read that too",
+            ],
+            &ids,
+        ));
+    }
+    // A number no table knows, of a dialog code's size: undocumented; its candidates are
+    // every stage's, and only the stage a capture shows tells them apart.
+    if readings_main.is_empty()
+        && extended.is_none()
+        && let Some((v, _)) = parse_number(code)
+        && v < 0x1_0000
+    {
+        return Ok(finish(
+            code,
+            Vec::new(),
+            (None, Vec::new()),
+            events,
+            vec![
+                "in none of the code tables: not a documented mstsc disconnect reason (codes.md §1 lists the documented ones; a number read in decimal without 0x may be the hex the dialog showed: write 0x to read it so). An undocumented dialog code says only that the connection failed: the candidates below are those of every stage, and a capture of one attempt (`rdptriage analyze`) names the stage",
+            ],
+            UNKNOWN_CODE_CAUSES,
+        ));
     }
     if readings_main.is_empty() {
         return Err(match parse_number(code) {
@@ -915,14 +1093,40 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
             }
         }
         (None, None) => {
-            for r in &readings_main {
+            for r in readings_main.iter().filter(|r| !r.if_hex) {
                 add(causes_of(r.table, r.value), &mut ids);
             }
         }
     }
-    if readings_main.len() > 1 {
+    if readings_main.iter().any(|r| r.if_hex) {
+        notes.push("digits without 0x are read as decimal; a reading marked \"read as hex\" is what the same digits mean in hex, in case the code was copied without its 0x (its causes are not among the candidates)");
+    }
+    if readings_main.iter().filter(|r| !r.if_hex).count() > 1 {
         notes.push("the number is in several tables: each reading is listed, most likely first, and the causes of all of them are candidates");
     }
+    if !events.is_empty() {
+        notes
+            .push("the number is a Windows event id too: the events are listed after the readings");
+    }
+    Ok(finish(
+        code,
+        readings_main,
+        (extended, ext_readings),
+        events,
+        notes,
+        &ids,
+    ))
+}
+
+/// The explanation with its candidate causes (`ids`, most likely first) and what to collect.
+fn finish(
+    code: &str,
+    readings: Vec<Reading>,
+    (extended_input, extended): (Option<&str>, Vec<Reading>),
+    events: Vec<EventReading>,
+    notes: Vec<&'static str>,
+    ids: &[Remedy],
+) -> Explanation {
     let causes: Vec<Candidate> = ids
         .iter()
         .filter_map(|&id| cause(id))
@@ -940,15 +1144,16 @@ pub fn explain_code(code: &str, extended: Option<&str>) -> Result<Explanation, S
     if !causes.is_empty() && !collect_next.contains(&COLLECT_CLIENT_LOG) {
         collect_next.push(COLLECT_CLIENT_LOG);
     }
-    Ok(Explanation {
+    Explanation {
         input: code.to_string(),
-        readings: readings_main,
-        extended_input: extended.map(str::to_string),
-        extended: ext_readings,
+        readings,
+        extended_input: extended_input.map(str::to_string),
+        extended,
+        events,
         notes,
         causes,
         collect_next,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,26 @@ fn render_reading(out: &mut String, r: &Reading, indent: &str) {
 /// The explanation for a person.
 pub fn render_text(e: &Explanation) -> String {
     let mut out = String::new();
-    if e.readings.len() == 1 {
+    let valued = e
+        .events
+        .iter()
+        .find(|ev| ev.value_read_as.is_some())
+        .zip(e.extended_input.as_deref());
+    if e.readings.is_empty() && !e.events.is_empty() {
+        out.push_str(&format!(
+            "{} is no code: it is a Windows event id\n",
+            e.input
+        ));
+    } else if e.readings.is_empty() {
+        out.push_str(&format!("Code {}: in no code table\n", e.input));
+    } else if let Some((ev, value)) = valued {
+        out.push_str(&format!(
+            "Event {} with value {value}, read as {}:\n",
+            e.input,
+            ev.value_read_as.unwrap_or_default()
+        ));
+        render_reading(&mut out, &e.readings[0], "  ");
+    } else if e.readings.len() == 1 {
         out.push_str(&format!("Code {}:\n", e.input));
         render_reading(&mut out, &e.readings[0], "  ");
     } else {
@@ -37,11 +56,19 @@ pub fn render_text(e: &Explanation) -> String {
             out.push_str(one.trim_start());
         }
     }
-    if let Some(x) = &e.extended_input {
+    if let Some(x) = &e.extended_input
+        && !e.extended.is_empty()
+    {
         out.push_str(&format!("Extended code {x}:\n"));
         for r in &e.extended {
             render_reading(&mut out, r, "  ");
         }
+    }
+    for ev in &e.events {
+        out.push_str(&format!(
+            "Windows event {} ({}, `{}`):\n  {}\n",
+            ev.id, ev.channel, ev.name, ev.meaning
+        ));
     }
     for n in &e.notes {
         out.push_str(&format!("\nNote: {n}\n"));
@@ -75,6 +102,14 @@ pub fn explain(code: &str, extended: Option<&str>, json: bool) -> u8 {
         Ok(e) => e,
         Err(msg) => {
             eprintln!("rdptriage: {msg}");
+            // JSON readers always get an object.
+            if json {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "{}",
+                    serde_json::json!({"input": code, "extended_input": extended, "error": msg})
+                );
+            }
             return 2;
         }
     };
