@@ -468,3 +468,39 @@ fn markdown_of_a_busy_input_fits_a_ticket() {
         markdown::render_within(&small, usize::MAX)
     );
 }
+
+/// The roll-up before the findings: failures by cause, each server's health (its certificate's
+/// expiry against the capture's time, what it refused and selected), log-only servers by
+/// cause, and password guessing said apart from users' failures.
+#[test]
+fn a_busy_report_opens_with_its_roll_up() {
+    let lines = rdptriage::report::rollup::lines(&analyze(SCENARIO));
+    assert_eq!(
+        lines,
+        [
+            "failed connections by cause: certificate_rejected 1, negotiation_failure 1, tcp_no_answer 1",
+            "server 10.99.2.2:3389: 3 connections, 3 failed (certificate_rejected 1, negotiation_failure 1, tcp_no_answer 1); certificate expired 2020-01-31 (2488 days before the capture); refused with HYBRID_REQUIRED_BY_SERVER 1; selected SSL 1",
+        ]
+    );
+    let logs = analyze(&[
+        "fixtures/eventlog/server-security-guessing.xml",
+        "fixtures/eventlog/server-security-lockout.xml",
+    ]);
+    assert_eq!(
+        rdptriage::report::rollup::lines(&logs),
+        [
+            "server RDPT-SRV (logs): password_guessing 120, account_locked_out 8, logon_failed 5",
+            "password guessing, apart from users' own failures: 120 failed logons (120 on RDPT-SRV from 203.0.113.50)",
+        ]
+    );
+    let text = text::render_styled(&logs, plain());
+    assert!(
+        text.contains("\n\nRoll-up:\n  server RDPT-SRV (logs)"),
+        "{text}"
+    );
+    // One finding about one server: nothing to roll up.
+    assert!(
+        rdptriage::report::rollup::lines(&analyze(&["fixtures/captures/cert-expired.pcap"]))
+            .is_empty()
+    );
+}

@@ -40,6 +40,14 @@ pub fn render_within(report: &Report, budget: usize) -> String {
     if let Some(s) = &report.scoped {
         out.push_str(&format!("_{}_\n\n", text(s)));
     }
+    let rollup = super::rollup::lines(report);
+    if !rollup.is_empty() {
+        out.push_str("**Roll-up**\n\n");
+        for l in &rollup {
+            out.push_str(&format!("- {}\n", text(l)));
+        }
+        out.push('\n');
+    }
     let read: Vec<_> = report.inputs.iter().filter(|i| !i.skipped).collect();
     for i in read.iter().take(MAX_INPUT_LINES) {
         out.push_str(&format!(

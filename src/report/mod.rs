@@ -9,6 +9,7 @@ pub mod explain;
 pub mod html;
 pub mod markdown;
 pub mod pretty;
+pub mod rollup;
 pub mod scope;
 mod story;
 pub mod text;

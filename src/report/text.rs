@@ -196,6 +196,14 @@ pub fn render_styled(report: &Report, style: Style) -> String {
     if let Some(s) = &report.scoped {
         out.push_str(&format!("{}\n\n", paint(s, YELLOW, style)));
     }
+    let rollup = super::rollup::lines(report);
+    if !rollup.is_empty() {
+        out.push_str(&format!("{}\n", paint("Roll-up:", BOLD, style)));
+        for l in &rollup {
+            out.push_str(&format!("  {}\n", neutral(l)));
+        }
+        out.push('\n');
+    }
     out.push_str(&findings(report, style));
     if style.wrap {
         out = wrap_lines(&out, usize::from(style.width));
