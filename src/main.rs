@@ -120,6 +120,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
+        /// Check the code's candidate causes against these captures and logs (repeatable):
+        /// each is marked proven, ruled out or still possible with the frame or record that
+        /// decides it, as `analyze --dialog` does.
+        #[arg(long = "with", value_name = "PATH")]
+        with: Vec<PathBuf>,
     },
 }
 
@@ -213,11 +218,45 @@ fn main() -> ExitCode {
             code,
             extended,
             format,
-        } => ExitCode::from(rdptriage::report::explain::explain(
-            &code,
-            extended.as_deref(),
-            matches!(format, ExplainFormat::Json),
-        )),
+            with,
+        } => {
+            let json = matches!(format, ExplainFormat::Json);
+            if with.is_empty() {
+                return ExitCode::from(rdptriage::report::explain::explain(
+                    &code,
+                    extended.as_deref(),
+                    json,
+                ));
+            }
+            let raw = match &extended {
+                Some(x) => format!("{code}:{x}"),
+                None => code.clone(),
+            };
+            let dialog = match rdptriage::diagnose::checklist::DialogCode::parse(&raw) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("rdptriage: --with checks a dialog's numeric code: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let report = analyze_paths(
+                &with,
+                &Options {
+                    dialog: Some(dialog),
+                    ..Default::default()
+                },
+            );
+            if !report.inputs.iter().any(|i| !i.skipped) {
+                eprintln!("rdptriage: --with: no readable input");
+                return ExitCode::from(2);
+            }
+            ExitCode::from(rdptriage::report::explain::explain_checked(
+                &code,
+                extended.as_deref(),
+                json,
+                &report,
+            ))
+        }
         Command::Analyze {
             paths,
             format,

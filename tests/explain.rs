@@ -283,3 +283,33 @@ fn undocumented_codes_get_guidance_and_json_always_an_object() {
             .is_some_and(|e| e.contains("neither a number"))
     );
 }
+
+/// `explain CODE EXTENDED --with FILES`: the explanation, then the code's candidates checked
+/// against the inputs, as `analyze --dialog` checks them.
+#[test]
+fn a_code_is_checked_against_the_files_given() {
+    let cap = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/captures/cert-expired.pcap"
+    );
+    let v = json(&["0x904", "0x7", "--with", cap]);
+    assert_eq!(
+        names(&v, "readings"),
+        ["disconnectReasonAtClientWinsockFDCLOSE"]
+    );
+    let checked = &v["checked"][0];
+    assert_eq!(checked["cause"], "certificate_rejected");
+    assert_eq!(checked["dialog"]["source"], "given with --dialog");
+    assert_eq!(
+        checked["dialog"]["checks"][0]["candidate"],
+        "server_certificate"
+    );
+    assert_eq!(checked["dialog"]["checks"][0]["check"], "proven");
+    let text = stdout(&rdptriage(&["explain", "0x904", "0x7", "--with", cap]));
+    assert!(
+        text.contains("    proven         server certificate or its private key: the client rejected the server's certificate (frame 10): it had expired on 2020-01-31T00:00:00.000000Z\n"),
+        "{text}"
+    );
+    let o = rdptriage(&["explain", "0x904", "--with", "/nonexistent/capture.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+}

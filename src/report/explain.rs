@@ -128,3 +128,89 @@ pub fn explain(code: &str, extended: Option<&str>, json: bool) -> u8 {
     }
     0
 }
+
+/// The checklists of a report's findings (those `analyze --dialog` gave one), for a person.
+pub fn render_checked(report: &super::Report) -> String {
+    let checked: Vec<(usize, &crate::diagnose::Finding)> = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.dialog.is_some())
+        .collect();
+    let mut out = format!(
+        "\nChecked against the inputs given: {}\n",
+        super::story::headline(report)
+    );
+    if checked.is_empty() {
+        out.push_str("  no failed connection or client error to check the code against.\n");
+    }
+    for (n, f) in checked {
+        out.push_str(&format!(
+            "  finding {} [{} {}]: {}\n",
+            n + 1,
+            f.severity,
+            f.cause,
+            super::text::neutral(&f.summary)
+        ));
+        for c in f.dialog.iter().flat_map(|d| &d.checks) {
+            let word = match c.check {
+                crate::model::Check::Proven => "proven",
+                crate::model::Check::StillPossible => "still possible",
+                crate::model::Check::RuledOut => "ruled out",
+            };
+            out.push_str(&format!(
+                "    {word:<15}{}: {}\n",
+                c.label,
+                super::text::neutral(&c.because)
+            ));
+        }
+    }
+    out
+}
+
+/// `rdptriage explain CODE [EXTENDED] --with PATH…`: the explanation, then each finding's
+/// checklist of the code against the inputs; in JSON, the explanation's object with
+/// `checked` (each finding's cause, summary and checklist). Exit status as [`explain`].
+pub fn explain_checked(
+    code: &str,
+    extended: Option<&str>,
+    json: bool,
+    report: &super::Report,
+) -> u8 {
+    let e = match explain_code(code, extended) {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("rdptriage: {msg}");
+            return 2;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let written = if json {
+        let mut v = serde_json::to_value(&e).unwrap_or_default();
+        let checked: Vec<serde_json::Value> = report
+            .findings
+            .iter()
+            .filter(|f| f.dialog.is_some())
+            .map(|f| {
+                serde_json::json!({
+                    "cause": f.cause, "summary": f.summary, "server": f.server,
+                    "connections": f.connections, "events": f.events, "dialog": f.dialog,
+                })
+            })
+            .collect();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("checked".into(), checked.into());
+        }
+        serde_json::to_writer_pretty(&mut stdout, &v)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(stdout))
+    } else {
+        stdout.write_all((render_text(&e) + &render_checked(report)).as_bytes())
+    };
+    if let Err(err) = written
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("rdptriage: cannot write: {err}");
+    }
+    0
+}
