@@ -241,7 +241,21 @@ fn findings_as(report: &Report, out: &mut String, detail: Detail, shown: usize) 
         ));
     }
     out.push('\n');
-    for (n, f) in report.findings.iter().enumerate().take(shown) {
+    // When not all fit, the most severe are shown (errors, then warnings, then info; in
+    // report order within each), in report order.
+    let mut picked: Vec<usize> = (0..report.findings.len()).collect();
+    picked.sort_by_key(|&i| {
+        let rank = match report.findings[i].severity {
+            crate::model::Severity::Error => 0,
+            crate::model::Severity::Warning => 1,
+            crate::model::Severity::Info => 2,
+        };
+        (rank, i)
+    });
+    picked.truncate(shown);
+    picked.sort_unstable();
+    for &n in &picked {
+        let f = &report.findings[n];
         out.push_str(&format!("### Finding {}: {}\n\n", n + 1, f.cause));
         out.push_str(&format!("{}\n\n", text(&f.summary)));
         let mut facts = vec![
@@ -305,10 +319,13 @@ fn findings_as(report: &Report, out: &mut String, detail: Detail, shown: usize) 
         }
     }
     if shown < report.findings.len() {
+        let left: Vec<String> = (0..report.findings.len())
+            .filter(|i| !picked.contains(i))
+            .map(|i| (i + 1).to_string())
+            .collect();
         out.push_str(&format!(
-            "… findings {} to {} are in the summary above; their evidence and fixes are left out to keep this report within a ticket's size (`--format html` or `--format json` has them).\n\n",
-            shown + 1,
-            report.findings.len()
+            "… findings {} are in the summary above; their evidence and fixes are left out to keep this report within a ticket's size, the most severe shown first (`--format html` or `--format json` has them all).\n\n",
+            left.join(", ")
         ));
     }
     if !report.clock_offsets.is_empty() {
