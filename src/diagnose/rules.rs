@@ -663,26 +663,16 @@ fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
     if let Some(neg) = &detail.negotiation
         && let Some(f) = &neg.failure
     {
-        let at = neg
-            .confirm_frame
-            .map(|n| format!("frame {n}: "))
-            .unwrap_or_default();
+        let at = at_frame(neg.confirm_frame);
         out.push(format!(
             "{prefix}{at}the server answered the Connection Request with RDP_NEG_FAILURE {f}"
         ));
     }
     // The user name mstsc put in its cookie: who was connecting, before any credentials.
     if let Some(neg) = &detail.negotiation
-        && let Some(user) = neg
-            .cookie
-            .as_deref()
-            .and_then(|c| c.strip_prefix("mstshash="))
-            .filter(|u| !u.is_empty())
+        && let Some(user) = neg.cookie_user()
     {
-        let at = neg
-            .request_frame
-            .map(|n| format!("frame {n}: "))
-            .unwrap_or_default();
+        let at = at_frame(neg.request_frame);
         out.push(format!(
             "{prefix}{at}the Connection Request names the user {user} (mstshash cookie: the user name the client was given, as typed)"
         ));
@@ -734,6 +724,11 @@ fn connection_lines(c: &JudgedConnection, prefix: &str) -> Vec<String> {
         out.push(format!("{prefix}frame {f}: the {by} reset the connection"));
     }
     out
+}
+
+/// `frame N: ` before an evidence line, when the frame is known.
+fn at_frame(frame: Option<u64>) -> String {
+    frame.map(|n| format!("frame {n}: ")).unwrap_or_default()
 }
 
 /// The DNS lookups and KRB-ERRORs of an attempt's connections, each once (connections of one

@@ -9,7 +9,7 @@
 //!   named, RDPClient 1024), the client addresses the events carry (or, for a client's own
 //!   log, its computer), the first and last event time, and the number of events.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use super::Finding;
 use crate::correlate::{event_client, event_server};
@@ -23,22 +23,13 @@ pub fn fill(findings: &mut [Finding], conns: &[JudgedConnection], events: &[Cata
     let conn_of: HashMap<String, &JudgedConnection> =
         conns.iter().map(|c| (c.id.to_string(), c)).collect();
     // Only the events some finding names are looked up.
-    let wanted: HashSet<&str> = findings
-        .iter()
-        .filter(|f| f.connections.is_empty())
-        .flat_map(|f| f.events.iter().map(String::as_str))
-        .collect();
-    let event_of: HashMap<String, &CatalogEvent> = if wanted.is_empty() {
-        HashMap::new()
-    } else {
-        events
+    let event_of = crate::eventlog::referenced(
+        events,
+        findings
             .iter()
-            .filter_map(|e| {
-                let r = e.reference();
-                wanted.contains(r.as_str()).then_some((r, e))
-            })
-            .collect()
-    };
+            .filter(|f| f.connections.is_empty())
+            .flat_map(|f| f.events.iter().map(String::as_str)),
+    );
     for f in findings {
         let listed: Vec<&JudgedConnection> = f
             .connections

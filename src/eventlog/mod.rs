@@ -165,7 +165,34 @@ impl CatalogEvent {
     pub fn reference(&self) -> String {
         self.event_ref().to_string()
     }
+}
 
+/// The events `refs` name (`input#record_id`, as [`CatalogEvent::reference`] writes them), by
+/// reference. Only events whose record id some reference ends with are written out to be
+/// compared: a log of 400,000 events costs a number lookup each, not a string.
+pub fn referenced<'a, 'e>(
+    events: &'e [CatalogEvent],
+    refs: impl IntoIterator<Item = &'a str>,
+) -> std::collections::HashMap<String, &'e CatalogEvent> {
+    let refs: std::collections::HashSet<&str> = refs.into_iter().collect();
+    let ids: std::collections::HashSet<u64> = refs
+        .iter()
+        .filter_map(|r| r.rsplit_once('#').and_then(|(_, n)| n.parse().ok()))
+        .collect();
+    if ids.is_empty() {
+        return std::collections::HashMap::new();
+    }
+    events
+        .iter()
+        .filter(|e| ids.contains(&e.record_id))
+        .filter_map(|e| {
+            let r = e.reference();
+            refs.contains(r.as_str()).then_some((r, e))
+        })
+        .collect()
+}
+
+impl CatalogEvent {
     /// The event's name in findings and timelines, without writing it out.
     pub fn event_ref(&self) -> crate::model::EventRef {
         crate::model::EventRef {

@@ -45,6 +45,17 @@ pub struct Negotiation {
     pub problems: Vec<String>,
 }
 
+impl Negotiation {
+    /// The user name of the `mstshash=` cookie (what the client was given, as typed), when
+    /// it names one.
+    pub fn cookie_user(&self) -> Option<&str> {
+        self.cookie
+            .as_deref()
+            .and_then(|c| c.strip_prefix("mstshash="))
+            .filter(|u| !u.is_empty())
+    }
+}
+
 /// The TLS handshake of Enhanced RDP Security (MS-RDPBCGR 5.4.5.1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TlsFacts {

@@ -146,18 +146,19 @@ pub fn narrow(report: &mut Report, scope: &Scope) -> Option<String> {
         if by_conn { in_conns && fields } else { fields }
     });
     if scope.cause.is_some() {
-        let cited: HashSet<&str> = report
-            .findings
-            .iter()
-            .flat_map(|f| f.events.iter().map(String::as_str))
-            .collect();
-        let keep: Vec<bool> = report
+        let cited: HashSet<(std::sync::Arc<str>, u64)> = crate::eventlog::referenced(
+            &report.events,
+            report
+                .findings
+                .iter()
+                .flat_map(|f| f.events.iter().map(String::as_str)),
+        )
+        .into_values()
+        .map(|e| (e.input.clone(), e.record_id))
+        .collect();
+        report
             .events
-            .iter()
-            .map(|e| cited.contains(e.reference().as_str()))
-            .collect();
-        let mut k = keep.iter();
-        report.events.retain(|_| k.next().copied().unwrap_or(false));
+            .retain(|e| cited.contains(&(e.input.clone(), e.record_id)));
         // Events past the caps are cited by no finding.
         report.more_events = super::MoreEvents::default();
     } else {
